@@ -1,0 +1,1 @@
+"""Data-sharing consent: whether a learner lets their customer receive their course data."""

@@ -1,0 +1,25 @@
+"""Consent operations used by views, the API and the channels."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from consent.models import DataSharingConsent
+
+
+@transaction.atomic
+def record_consent(*, customer, user, course_id: str, granted: bool | None) -> DataSharingConsent:
+    """Record the learner's answer for a course (history kept); return the current consent."""
+    consent, _created = DataSharingConsent.objects.select_for_update().get_or_create(
+        customer=customer, user=user, course_id=course_id, defaults={"granted": granted}
+    )
+    if consent.granted != granted:
+        consent.granted = granted
+        consent.save()
+    return consent
+
+
+def consent_granted(*, customer, user_id: int, course_id: str) -> bool:
+    return DataSharingConsent.objects.filter(
+        customer=customer, user_id=user_id, course_id=course_id, granted=True
+    ).exists()

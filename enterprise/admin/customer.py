@@ -1,0 +1,45 @@
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+
+from enterprise.models import EnterpriseCustomer, EnterpriseCustomerIdentityProvider
+
+
+class IdentityProviderInline(admin.TabularInline):
+    model = EnterpriseCustomerIdentityProvider
+    extra = 0
+    fields = ("provider_id", "name")
+
+
+@admin.register(EnterpriseCustomer)
+class EnterpriseCustomerAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "active", "country", "enable_data_sharing_consent", "created")
+    list_filter = ("active", "enable_data_sharing_consent", "enforce_data_sharing_consent")
+    search_fields = ("name", "slug", "=uuid", "identity_providers__provider_id")
+    prepopulated_fields = {"slug": ("name",)}
+    readonly_fields = ("uuid", "created", "modified")
+    inlines = [IdentityProviderInline]
+    fieldsets = (
+        (None, {"fields": ("uuid", "name", "slug", "active", "country")}),
+        (_("Data-sharing consent"), {"fields": ("enable_data_sharing_consent", "enforce_data_sharing_consent")}),
+        (_("History"), {"fields": ("created", "modified"), "classes": ("collapse",)}),
+    )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        customer = self.get_object(request, object_id)
+        if request.method == "GET" and customer is not None and not customer.enable_data_sharing_consent:
+            messages.warning(
+                request,
+                _(
+                    "Data-sharing consent is off for this customer: the data of all its learners is sent to "
+                    "its integrated channels without their explicit consent."
+                ),
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
+@admin.register(EnterpriseCustomerIdentityProvider)
+class IdentityProviderAdmin(admin.ModelAdmin):
+    list_display = ("provider_id", "name", "customer")
+    list_select_related = ("customer",)
+    search_fields = ("provider_id", "name", "customer__name")
+    autocomplete_fields = ("customer",)

@@ -1,0 +1,96 @@
+"""Typed errors of the enterprise app.
+
+Everything raised on purpose by this app derives from ``EnterpriseError``. ``transient`` says
+whether trying again later can help (a remote LMS that timed out) or not (a bad course id).
+"""
+
+from __future__ import annotations
+
+
+class EnterpriseError(Exception):
+    """Base of every error this app raises on purpose."""
+
+    transient = False
+    default_message = "Enterprise operation failed."
+    code = "error"
+
+    def __init__(self, message: str | None = None, **context):
+        self.message = message or self.default_message
+        self.context = context
+        super().__init__(self.message)
+
+
+class LinkConflict(EnterpriseError):
+    """The learner is already linked to another customer (one customer per learner)."""
+
+    code = "conflict"
+    default_message = "The learner is already linked to another enterprise customer."
+
+
+class PendingEmailConflict(EnterpriseError):
+    """The e-mail address is already pending for another customer."""
+
+    code = "conflict"
+    default_message = "The e-mail address is already pending for another enterprise customer."
+
+
+class UserNotFound(EnterpriseError, LookupError):
+    code = "user_not_found"
+    default_message = "No user matches."
+
+
+class AmbiguousEmail(EnterpriseError, LookupError):
+    code = "ambiguous_email"
+    default_message = "Several users share this e-mail address."
+
+
+class InvalidEmail(EnterpriseError, ValueError):
+    code = "invalid_email"
+    default_message = "Not a valid e-mail address."
+
+
+class TemplateRenderError(EnterpriseError, ValueError):
+    """An e-mail template has broken syntax or names a placeholder that does not exist."""
+
+    code = "invalid_template"
+
+
+class LMSError(EnterpriseError):
+    """Base of the errors of the host-LMS backends (catalog, enrollment, completion)."""
+
+    code = "lms_error"
+
+
+class CourseNotFound(LMSError, LookupError):
+    code = "course_not_found"
+    default_message = "No such course."
+
+
+class ProgramNotFound(LMSError, LookupError):
+    code = "program_not_found"
+    default_message = "No such program."
+
+
+class InvalidCourseMode(LMSError, ValueError):
+    """The mode is not offered; ``available_modes`` lists the ones that are."""
+
+    code = "invalid_mode"
+
+    def __init__(self, mode: str, available_modes, course_id: str | None = None):
+        self.mode = mode
+        self.available_modes = sorted(available_modes)
+        where = f" for course {course_id}" if course_id else ""
+        super().__init__(
+            f"Enrollment mode {mode!r} is not available{where}. Available modes: {', '.join(self.available_modes)}.",
+            mode=mode,
+            available_modes=self.available_modes,
+            course_id=course_id,
+        )
+
+
+class LMSUnavailable(LMSError):
+    """The host LMS could not be reached or answered with a server error; retrying may help."""
+
+    transient = True
+    code = "lms_unavailable"
+    default_message = "The host LMS is unavailable."

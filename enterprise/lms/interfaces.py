@@ -1,0 +1,154 @@
+"""What this app needs from a host LMS, as abstract classes and plain data.
+
+Implementations: ``enterprise.lms.local`` (the embedded default, its own tables) and, later,
+``enterprise.lms.openedx`` (HTTP clients). Every method has a bulk form where callers work on
+many rows, so an implementation can answer in one query or one paginated request.
+Constructors take keyword arguments only; ``api_user`` names whose identity remote calls use.
+"""
+
+from __future__ import annotations
+
+import abc
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+UserCourse = tuple[int, str]
+
+INSTRUCTOR_PACED = "instructor"
+SELF_PACED = "self"
+
+
+@dataclass(frozen=True)
+class Course:
+    course_id: str
+    title: str
+    pacing: str  # INSTRUCTOR_PACED or SELF_PACED
+    start: datetime.datetime | None = None
+    end: datetime.datetime | None = None
+    modes: tuple[str, ...] = ()
+    description: str = ""
+
+    @property
+    def self_paced(self) -> bool:
+        return self.pacing == SELF_PACED
+
+
+@dataclass(frozen=True)
+class Program:
+    program_id: str
+    title: str
+    course_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LMSEnrollment:
+    user_id: int
+    course_id: str
+    mode: str
+    is_active: bool = True
+
+
+@dataclass(frozen=True)
+class EnrollmentRequest:
+    user_id: int
+    course_id: str
+    mode: str
+
+
+@dataclass
+class EnrollResult:
+    """Outcome of a bulk enrollment, by (user id, course id).
+
+    ``failed`` maps the pairs that could not be enrolled to the typed error saying why (unknown
+    course, mode not offered); the other pairs were applied.
+    """
+
+    enrolled: set[UserCourse] = field(default_factory=set)
+    already_enrolled: set[UserCourse] = field(default_factory=set)
+    failed: dict[UserCourse, Exception] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Certificate:
+    user_id: int
+    course_id: str
+    grade: str  # as issued, e.g. "0.92" or "Pass"
+    issued_at: datetime.datetime
+
+
+@dataclass(frozen=True)
+class Grade:
+    user_id: int
+    course_id: str
+    percent: Decimal  # 0..1
+    passed_at: datetime.datetime | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.passed_at is not None
+
+
+class CatalogBackend(abc.ABC):
+    def __init__(self, **kwargs):
+        self.options = kwargs
+
+    @abc.abstractmethod
+    def get_course(self, course_id: str) -> Course:
+        """Return the course or raise ``CourseNotFound``."""
+
+    @abc.abstractmethod
+    def get_courses(self, course_ids: Iterable[str]) -> dict[str, Course]:
+        """Return the courses that exist among ``course_ids``, keyed by id."""
+
+    @abc.abstractmethod
+    def get_program(self, program_id: str) -> Program:
+        """Return the program or raise ``ProgramNotFound``."""
+
+    @abc.abstractmethod
+    def search_courses(self, query: str, *, limit: int = 20) -> list[Course]:
+        """Courses whose id or title contains ``query``."""
+
+
+class EnrollmentBackend(abc.ABC):
+    def __init__(self, **kwargs):
+        self.options = kwargs
+
+    @abc.abstractmethod
+    def enroll_many(self, requests: Iterable[EnrollmentRequest]) -> EnrollResult:
+        """Apply many enrollments (re-activating inactive ones); report failures per pair."""
+
+    def enroll(self, *, user_ids: Iterable[int], course_id: str, mode: str) -> EnrollResult:
+        """Enroll users in one course with one mode; raise the typed error if the course or mode is invalid."""
+        result = self.enroll_many(EnrollmentRequest(uid, course_id, mode) for uid in user_ids)
+        if result.failed:
+            raise next(iter(result.failed.values()))
+        return result
+
+    @abc.abstractmethod
+    def unenroll(self, *, user_ids: Iterable[int], course_id: str) -> int:
+        """Deactivate enrollments; return how many were active."""
+
+    @abc.abstractmethod
+    def list_enrollments(self, *, user_id: int) -> list[LMSEnrollment]:
+        """The user's active enrollments."""
+
+
+class CompletionBackend(abc.ABC):
+    def __init__(self, **kwargs):
+        self.options = kwargs
+
+    @abc.abstractmethod
+    def get_certificates(self, keys: Iterable[UserCourse]) -> dict[UserCourse, Certificate]:
+        """Certificates for the (user id, course id) pairs that have one."""
+
+    @abc.abstractmethod
+    def get_grades(self, keys: Iterable[UserCourse]) -> dict[UserCourse, Grade]:
+        """Grades for the (user id, course id) pairs that have one."""
+
+    def get_certificate(self, user_id: int, course_id: str) -> Certificate | None:
+        return self.get_certificates([(user_id, course_id)]).get((user_id, course_id))
+
+    def get_grade(self, user_id: int, course_id: str) -> Grade | None:
+        return self.get_grades([(user_id, course_id)]).get((user_id, course_id))

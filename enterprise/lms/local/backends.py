@@ -1,0 +1,166 @@
+"""The three host-LMS interfaces over the local tables, each answer in a bounded number of queries."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from enterprise.exceptions import CourseNotFound, InvalidCourseMode, ProgramNotFound
+from enterprise.lms import interfaces
+from enterprise.lms.local import models
+
+
+def _to_course(course: models.Course, modes: Iterable[str]) -> interfaces.Course:
+    return interfaces.Course(
+        course_id=course.course_id,
+        title=course.title,
+        pacing=course.pacing,
+        start=course.start,
+        end=course.end,
+        modes=tuple(sorted(modes)),
+        description=course.description,
+    )
+
+
+def _courses_by_id(course_ids: Iterable[str]) -> dict[str, interfaces.Course]:
+    rows = list(models.Course.objects.filter(course_id__in=set(course_ids)))
+    modes = defaultdict(list)
+    for course_pk, mode in models.CourseMode.objects.filter(course__in=rows).values_list("course_id", "mode"):
+        modes[course_pk].append(mode)
+    return {row.course_id: _to_course(row, modes[row.pk]) for row in rows}
+
+
+class LocalCatalog(interfaces.CatalogBackend):
+    def get_course(self, course_id: str) -> interfaces.Course:
+        course = _courses_by_id([course_id]).get(course_id)
+        if course is None:
+            raise CourseNotFound(f"No course with id {course_id!r}.", course_id=course_id)
+        return course
+
+    def get_courses(self, course_ids: Iterable[str]) -> dict[str, interfaces.Course]:
+        return _courses_by_id(course_ids)
+
+    def get_program(self, program_id: str) -> interfaces.Program:
+        try:
+            program = models.Program.objects.get(program_id=uuid.UUID(str(program_id)))
+        except (ValueError, models.Program.DoesNotExist) as exc:
+            raise ProgramNotFound(f"No program with id {program_id!r}.", program_id=program_id) from exc
+        course_ids = (
+            models.ProgramCourse.objects.filter(program=program)
+            .order_by("position", "id")
+            .values_list("course__course_id", flat=True)
+        )
+        return interfaces.Program(program_id=str(program.program_id), title=program.title, course_ids=tuple(course_ids))
+
+    def search_courses(self, query: str, *, limit: int = 20) -> list[interfaces.Course]:
+        ids = models.Course.objects.filter(Q(course_id__icontains=query) | Q(title__icontains=query)).values_list(
+            "course_id", flat=True
+        )[:limit]
+        found = _courses_by_id(list(ids))
+        return [found[key] for key in sorted(found)]
+
+
+class LocalEnrollments(interfaces.EnrollmentBackend):
+    def enroll_many(self, requests: Iterable[interfaces.EnrollmentRequest]) -> interfaces.EnrollResult:
+        wanted: dict[interfaces.UserCourse, str] = {(r.user_id, r.course_id): r.mode for r in requests}
+        result = interfaces.EnrollResult()
+        if not wanted:
+            return result
+        courses = {c.course_id: c for c in models.Course.objects.filter(course_id__in={k[1] for k in wanted})}
+        modes = defaultdict(set)
+        for course_pk, mode in models.CourseMode.objects.filter(course__in=courses.values()).values_list(
+            "course_id", "mode"
+        ):
+            modes[course_pk].add(mode)
+        valid = {}
+        for (uid, cid), mode in wanted.items():
+            course = courses.get(cid)
+            if course is None:
+                result.failed[(uid, cid)] = CourseNotFound(f"No course with id {cid!r}.", course_id=cid)
+            elif mode not in modes[course.pk]:
+                result.failed[(uid, cid)] = InvalidCourseMode(mode, modes[course.pk], course_id=cid)
+            else:
+                valid[(uid, course.pk)] = (cid, mode)
+        if not valid:
+            return result
+        with transaction.atomic():
+            existing = {
+                (uid, course_pk): (row_pk, is_active, mode)
+                for row_pk, uid, course_pk, is_active, mode in models.LmsEnrollment.objects.filter(
+                    user_id__in={k[0] for k in valid}, course_id__in={k[1] for k in valid}
+                ).values_list("pk", "user_id", "course_id", "is_active", "mode")
+            }
+            to_update, to_create = [], []
+            now = timezone.now()  # bulk_update skips auto_now, so ``modified`` is set by hand
+            for (uid, course_pk), (cid, mode) in valid.items():
+                row = existing.get((uid, course_pk))
+                if row is None:
+                    to_create.append(models.LmsEnrollment(user_id=uid, course_id=course_pk, mode=mode))
+                    result.enrolled.add((uid, cid))
+                elif row[1]:
+                    result.already_enrolled.add((uid, cid))
+                    if row[2] != mode:
+                        to_update.append(models.LmsEnrollment(pk=row[0], mode=mode, is_active=True, modified=now))
+                else:
+                    to_update.append(models.LmsEnrollment(pk=row[0], mode=mode, is_active=True, modified=now))
+                    result.enrolled.add((uid, cid))
+            # A concurrent enrollment of the same pair is overwritten with this mode, never dropped.
+            models.LmsEnrollment.objects.bulk_create(
+                to_create,
+                update_conflicts=True,
+                unique_fields=["user", "course"],
+                update_fields=["mode", "is_active", "modified"],
+            )
+            models.LmsEnrollment.objects.bulk_update(to_update, ["mode", "is_active", "modified"], batch_size=1000)
+        return result
+
+    def unenroll(self, *, user_ids: Iterable[int], course_id: str) -> int:
+        return models.LmsEnrollment.objects.filter(
+            course__course_id=course_id, user_id__in=set(user_ids), is_active=True
+        ).update(is_active=False, modified=timezone.now())
+
+    def list_enrollments(self, *, user_id: int) -> list[interfaces.LMSEnrollment]:
+        rows = (
+            models.LmsEnrollment.objects.filter(user_id=user_id, is_active=True)
+            .order_by("course__course_id")
+            .values_list("course__course_id", "mode")
+        )
+        return [interfaces.LMSEnrollment(user_id=user_id, course_id=cid, mode=mode) for cid, mode in rows]
+
+
+def _rows_for_pairs(model, keys, fields: tuple[str, ...], build) -> dict:
+    """Rows of ``model`` for the (user id, course id) pairs, in one query.
+
+    The query selects users x courses (two IN lists, index friendly) and the pairs that were not
+    asked for are dropped here. ``build(user_id, course_id, *fields)`` makes each value.
+    """
+    wanted = set(keys)
+    if not wanted:
+        return {}
+    rows = model.objects.filter(
+        user_id__in={k[0] for k in wanted}, course__course_id__in={k[1] for k in wanted}
+    ).values_list("user_id", "course__course_id", *fields)
+    return {(row[0], row[1]): build(*row) for row in rows if (row[0], row[1]) in wanted}
+
+
+class LocalCompletions(interfaces.CompletionBackend):
+    def get_certificates(self, keys):
+        return _rows_for_pairs(
+            models.Certificate,
+            keys,
+            ("grade", "issued_at"),
+            lambda uid, cid, grade, issued: interfaces.Certificate(uid, cid, grade=grade, issued_at=issued),
+        )
+
+    def get_grades(self, keys):
+        return _rows_for_pairs(
+            models.Grade,
+            keys,
+            ("percent", "passed_at"),
+            lambda uid, cid, percent, passed_at: interfaces.Grade(uid, cid, percent=percent, passed_at=passed_at),
+        )

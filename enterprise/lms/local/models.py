@@ -1,0 +1,133 @@
+"""Tables of the embedded LMS: courses, modes, programs, enrollments, certificates, grades."""
+
+import uuid
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from enterprise.lms.interfaces import INSTRUCTOR_PACED, SELF_PACED
+
+course_id_validator = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9_.:+~-]*$",
+    _("A course id holds letters, digits and _ . : + ~ - only, e.g. course-v1:Org+CS101+2027."),
+)
+
+
+class Course(models.Model):
+    class Pacing(models.TextChoices):
+        INSTRUCTOR = INSTRUCTOR_PACED, _("Instructor-paced")
+        SELF = SELF_PACED, _("Self-paced")
+
+    course_id = models.CharField(max_length=255, unique=True, validators=[course_id_validator])
+    title = models.CharField(max_length=255)
+    description = models.TextField(blank=True)
+    pacing = models.CharField(max_length=16, choices=Pacing.choices, default=Pacing.INSTRUCTOR)
+    start = models.DateTimeField(null=True, blank=True)
+    end = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    modified = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["course_id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(start__isnull=True)
+                | models.Q(end__isnull=True)
+                | models.Q(end__gte=models.F("start")),
+                name="local_course_end_after_start",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.course_id}: {self.title}"
+
+
+class CourseMode(models.Model):
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="modes")
+    mode = models.SlugField(max_length=100)
+    name = models.CharField(max_length=255, blank=True)
+    price = models.DecimalField(max_digits=10, decimal_places=2, default=0)
+
+    class Meta:
+        ordering = ["course", "mode"]
+        constraints = [models.UniqueConstraint(fields=["course", "mode"], name="local_course_mode_unique")]
+
+    def __str__(self):
+        return f"{self.course.course_id} [{self.mode}]"
+
+
+class Program(models.Model):
+    program_id = models.UUIDField(unique=True, default=uuid.uuid4)
+    title = models.CharField(max_length=255)
+    courses = models.ManyToManyField(Course, through="ProgramCourse", related_name="programs")
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self):
+        return self.title
+
+
+class ProgramCourse(models.Model):
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="program_courses")
+    course = models.ForeignKey(Course, on_delete=models.CASCADE)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["program", "position", "id"]
+        constraints = [models.UniqueConstraint(fields=["program", "course"], name="local_program_course_unique")]
+
+    def __str__(self):
+        return f"{self.program_id} #{self.position}: {self.course_id}"
+
+
+class LmsEnrollment(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="enrollments")
+    mode = models.SlugField(max_length=100)
+    is_active = models.BooleanField(default=True)
+    created = models.DateTimeField(auto_now_add=True)
+    modified = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("LMS enrollment")
+        constraints = [models.UniqueConstraint(fields=["user", "course"], name="local_enrollment_unique")]
+
+    def __str__(self):
+        return f"{self.user_id} in {self.course_id} ({self.mode})"
+
+
+class Certificate(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="certificates")
+    grade = models.CharField(max_length=32, help_text=_("As issued, e.g. 0.92 or Pass."))
+    issued_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "course"], name="local_certificate_unique")]
+
+    def __str__(self):
+        return f"certificate {self.user_id} {self.course_id}"
+
+
+class Grade(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="grades")
+    percent = models.DecimalField(
+        max_digits=5, decimal_places=4, validators=[MinValueValidator(0), MaxValueValidator(1)]
+    )
+    passed_at = models.DateTimeField(null=True, blank=True, help_text=_("When the learner passed; empty if not."))
+    modified = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "course"], name="local_grade_unique"),
+            models.CheckConstraint(
+                condition=models.Q(percent__gte=0, percent__lte=1), name="local_grade_percent_range"
+            ),
+        ]
+
+    def __str__(self):
+        return f"grade {self.user_id} {self.course_id}: {self.percent}"

@@ -1,0 +1,313 @@
+"""Writes the demo data set; repeatable (get_or_create / bulk_create(ignore_conflicts=True)).
+
+The number of queries grows with the number of batches, never with the rows. ``bulk_create``
+sends no signals and skips ``save()``: the first history row of each data-sharing consent is
+written here, and pending e-mails never equal a demo user's e-mail (see ``plans``).
+"""
+
+from __future__ import annotations
+
+import datetime
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.db import models, transaction
+from django.utils import timezone
+
+from consent.models import DataSharingConsent, DataSharingConsentHistory
+from enterprise.lms.local import models as lms
+from enterprise.management.demo.data import COURSES, CUSTOMER_EMAIL_TEMPLATES, CUSTOMERS, EMAIL_TEMPLATES, PROGRAMS
+from enterprise.management.demo.plans import LearnerPlan, plan_learner, plan_pending
+from enterprise.models import (
+    EnrollmentNotificationEmailTemplate,
+    EnterpriseCourseEnrollment,
+    EnterpriseCustomer,
+    EnterpriseCustomerIdentityProvider,
+    EnterpriseCustomerUser,
+    PendingEnrollment,
+    PendingEnterpriseCustomerUser,
+)
+from enterprise.models.enrollment import EnrollmentSource
+
+BATCH_SIZE = 500  # learners per batch; keeps every IN (...) list under SQLite's 999 parameters
+ADMIN_USERNAME = "admin"
+ADMIN_URL = "http://127.0.0.1:8000/admin/"
+
+# What the summary counts, in the order it is printed (None: the user model).
+COUNTED = (
+    ("Enterprise customers", EnterpriseCustomer),
+    ("Identity providers", EnterpriseCustomerIdentityProvider),
+    ("Users", None),
+    ("Linked learners", EnterpriseCustomerUser),
+    ("Pending learners", PendingEnterpriseCustomerUser),
+    ("Enterprise enrollments", EnterpriseCourseEnrollment),
+    ("Pending enrollments", PendingEnrollment),
+    ("Courses", lms.Course),
+    ("Course modes", lms.CourseMode),
+    ("Programs", lms.Program),
+    ("LMS enrollments", lms.LmsEnrollment),
+    ("Certificates", lms.Certificate),
+    ("Grades", lms.Grade),
+    ("Data-sharing consents", DataSharingConsent),
+    ("Email templates", EnrollmentNotificationEmailTemplate),
+)
+
+
+@dataclass(frozen=True)
+class SeedResult:
+    admin_username: str
+    admin_password: str
+    admin_url: str
+    counts: dict[str, int]  # rows of each COUNTED table after seeding
+    added: dict[str, int]  # rows this run added to it
+
+
+def _batches(count: int) -> Iterable[range]:
+    """Numbers 1..count in ranges of BATCH_SIZE."""
+    for start in range(1, count + 1, BATCH_SIZE):
+        yield range(start, min(start + BATCH_SIZE, count + 1))
+
+
+def _seed_customers() -> dict[str, EnterpriseCustomer]:
+    customers = {}
+    for demo in CUSTOMERS:
+        customer, _created = EnterpriseCustomer.objects.get_or_create(
+            slug=demo.slug,
+            defaults={
+                "name": demo.name,
+                "country": demo.country,
+                "enable_data_sharing_consent": demo.enable_data_sharing_consent,
+            },
+        )
+        EnterpriseCustomerIdentityProvider.objects.get_or_create(
+            provider_id=demo.identity_provider, defaults={"customer": customer, "name": demo.identity_provider_name}
+        )
+        customers[demo.slug] = customer
+    return customers
+
+
+def _seed_catalog(today: datetime.datetime) -> dict[str, lms.Course]:
+    """The ten courses (dates moved relative to today on every run), their modes and two programs."""
+    courses = {}
+    for demo in COURSES:
+        courses[demo.key], _created = lms.Course.objects.update_or_create(
+            course_id=demo.course_id,
+            defaults={
+                "title": demo.title,
+                "description": f"{demo.title}: a demo course of the standalone host.",
+                "pacing": demo.pacing,
+                "start": today + datetime.timedelta(days=demo.start_days),
+                "end": None if demo.end_days is None else today + datetime.timedelta(days=demo.end_days),
+            },
+        )
+    lms.CourseMode.objects.bulk_create(
+        [
+            lms.CourseMode(course=courses[demo.key], mode=mode, name=mode.replace("-", " ").title())
+            for demo in COURSES
+            for mode in demo.modes
+        ],
+        ignore_conflicts=True,
+    )
+    for demo in PROGRAMS:
+        program, _created = lms.Program.objects.get_or_create(
+            program_id=demo.program_id, defaults={"title": demo.title}
+        )
+        for position, key in enumerate(demo.course_keys):
+            lms.ProgramCourse.objects.update_or_create(
+                program=program, course=courses[key], defaults={"position": position}
+            )
+    return courses
+
+
+def _seed_email_templates(customers: dict[str, EnterpriseCustomer]) -> None:
+    """The default course and program templates, and the customer templates of the demo."""
+    wanted = [(None, kind, texts) for kind, texts in EMAIL_TEMPLATES.items()]
+    wanted += [(customers[slug], kind, texts) for (slug, kind), texts in CUSTOMER_EMAIL_TEMPLATES.items()]
+    for customer, kind, texts in wanted:
+        if EnrollmentNotificationEmailTemplate.objects.filter(customer=customer, template_type=kind).exists():
+            continue  # an operator may have edited it: keep theirs
+        template = EnrollmentNotificationEmailTemplate(customer=customer, template_type=kind, **texts)
+        template.full_clean()  # placeholders checked as in the admin
+        template.save()
+
+
+def _seed_learners(
+    plans: list[LearnerPlan],
+    *,
+    customers: dict[str, EnterpriseCustomer],
+    courses: dict[str, lms.Course],
+    password: str,
+) -> None:
+    """One batch: users, linked learners, enrollments (enterprise + LMS), certificates, grades, consents."""
+    user_model = get_user_model()
+    user_model.objects.bulk_create(
+        [
+            user_model(
+                username=plan.username,
+                email=plan.email,
+                first_name=plan.first_name,
+                last_name=plan.last_name,
+                password=password,
+            )
+            for plan in plans
+        ],
+        ignore_conflicts=True,
+    )
+    user_ids = dict(user_model.objects.filter(username__in=[p.username for p in plans]).values_list("username", "pk"))
+    EnterpriseCustomerUser.objects.bulk_create(
+        [
+            EnterpriseCustomerUser(
+                customer=customers[plan.customer.slug],
+                user_id=user_ids[plan.username],
+                active=plan.active,
+                attributes=plan.attributes,
+            )
+            for plan in plans
+        ],
+        ignore_conflicts=True,
+    )
+    learner_ids = {
+        (user_id, customer_id): pk
+        for pk, user_id, customer_id in EnterpriseCustomerUser.objects.filter(
+            user_id__in=user_ids.values(), linked=True
+        ).values_list("pk", "user_id", "customer_id")
+    }
+    rows: dict[type[models.Model], list[models.Model]] = {
+        model: []
+        for model in (EnterpriseCourseEnrollment, lms.LmsEnrollment, lms.Certificate, lms.Grade, DataSharingConsent)
+    }
+    for plan in plans:
+        customer, user_id = customers[plan.customer.slug], user_ids[plan.username]
+        learner_id = learner_ids.get((user_id, customer.pk))
+        if learner_id is None:
+            continue  # an operator unlinked the learner or linked them elsewhere: leave them alone
+        for enrollment in plan.enrollments:
+            course, outcome = courses[enrollment.course.key], enrollment.outcome
+            rows[EnterpriseCourseEnrollment].append(
+                EnterpriseCourseEnrollment(
+                    learner_id=learner_id,
+                    course_id=course.course_id,
+                    mode=enrollment.mode,
+                    source=EnrollmentSource.MANUAL,
+                    program_id=enrollment.program_id,
+                )
+            )
+            rows[lms.LmsEnrollment].append(lms.LmsEnrollment(user_id=user_id, course=course, mode=enrollment.mode))
+            if outcome.certificate_at is not None:
+                rows[lms.Certificate].append(
+                    lms.Certificate(
+                        user_id=user_id,
+                        course=course,
+                        grade=outcome.certificate_grade,
+                        issued_at=outcome.certificate_at,
+                    )
+                )
+            if outcome.percent is not None:
+                rows[lms.Grade].append(
+                    lms.Grade(user_id=user_id, course=course, percent=outcome.percent, passed_at=outcome.passed_at)
+                )
+            if customer.enable_data_sharing_consent:
+                rows[DataSharingConsent].append(
+                    DataSharingConsent(
+                        customer=customer, user_id=user_id, course_id=course.course_id, granted=outcome.consent
+                    )
+                )
+    for model, objs in rows.items():
+        model.objects.bulk_create(objs, ignore_conflicts=True)
+
+
+def _seed_pending(numbers: range, *, customers: dict[str, EnterpriseCustomer]) -> None:
+    """One batch of pending learners and their pending enrollments."""
+    plans = {plan.email: plan for plan in map(plan_pending, numbers)}
+    PendingEnterpriseCustomerUser.objects.bulk_create(
+        [
+            PendingEnterpriseCustomerUser(customer=customers[plan.customer.slug], user_email=email)
+            for email, plan in plans.items()
+        ],
+        ignore_conflicts=True,
+    )
+    pending_ids = dict(
+        PendingEnterpriseCustomerUser.objects.filter(user_email__in=list(plans)).values_list("user_email", "pk")
+    )
+    PendingEnrollment.objects.bulk_create(
+        [
+            PendingEnrollment(
+                pending_learner_id=pending_ids[email],
+                course_id=enrollment.course.course_id,
+                mode=enrollment.mode,
+                program_id=enrollment.program_id,
+            )
+            for email, plan in plans.items()
+            if email in pending_ids
+            for enrollment in plan.enrollments
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def _seed_consent_history() -> None:
+    """``bulk_create`` skips ``DataSharingConsent.save()``: write the first history rows here."""
+    DataSharingConsentHistory.objects.bulk_create(
+        [
+            DataSharingConsentHistory(consent_id=pk, granted=granted)
+            for pk, granted in DataSharingConsent.objects.filter(history__isnull=True).values_list("pk", "granted")
+        ]
+    )
+
+
+def _seed_admin(password: str | None) -> tuple[str, str]:
+    """Create or update the superuser ``admin``; its password is new on every run unless given."""
+    password = password or secrets.token_urlsafe(12)
+    user_model = get_user_model()
+    admin, _created = user_model.objects.get_or_create(
+        **{user_model.USERNAME_FIELD: ADMIN_USERNAME}, defaults={"email": "admin@example.com"}
+    )
+    admin.is_active = admin.is_staff = admin.is_superuser = True
+    admin.set_password(password)
+    admin.save()
+    return admin.get_username(), password
+
+
+def count_rows() -> dict[str, int]:
+    return {label: (model or get_user_model())._default_manager.count() for label, model in COUNTED}
+
+
+def seed_demo(
+    *,
+    learners: int = 3000,
+    pending: int = 500,
+    admin_password: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> SeedResult:
+    """Create (or complete) the demo data set; ``progress(n)`` hears of every batch of n (pending) learners."""
+    if learners < 0 or pending < 0:
+        raise ValueError("learners and pending must not be negative")
+    today = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    before = count_rows()
+    password = make_password(None)  # demo users cannot log in: one unusable password shared by all
+    with transaction.atomic():
+        customers = _seed_customers()
+        courses = _seed_catalog(today)
+        _seed_email_templates(customers)
+        for numbers in _batches(learners):
+            plans = [plan_learner(number, today) for number in numbers]
+            _seed_learners(plans, customers=customers, courses=courses, password=password)
+            if progress:
+                progress(len(numbers))
+        for numbers in _batches(pending):
+            _seed_pending(numbers, customers=customers)
+            if progress:
+                progress(len(numbers))
+        _seed_consent_history()
+        username, admin_password = _seed_admin(admin_password)
+    after = count_rows()
+    return SeedResult(
+        admin_username=username,
+        admin_password=admin_password,
+        admin_url=ADMIN_URL,
+        counts=after,
+        added={label: after[label] - before[label] for label in after},
+    )

@@ -1,0 +1,57 @@
+"""Enterprise enrollments of linked learners, and enrollments waiting for a pending learner."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from enterprise.models.base import TimeStampedModel
+from enterprise.models.learner import EnterpriseCustomerUser, PendingEnterpriseCustomerUser
+
+
+class EnrollmentSource(models.TextChoices):
+    MANUAL = "manual", _("Manual (admin)")
+    API = "api", _("REST API")
+    IMPORT = "import", _("Connector import")
+    PENDING = "pending", _("Pending enrollment materialised at registration")
+
+
+class EnterpriseCourseEnrollment(TimeStampedModel):
+    """A linked learner's enrollment in a course, made through this app."""
+
+    learner = models.ForeignKey(EnterpriseCustomerUser, on_delete=models.CASCADE, related_name="enrollments")
+    course_id = models.CharField(max_length=255)
+    mode = models.CharField(max_length=100)
+    source = models.CharField(max_length=16, choices=EnrollmentSource.choices, default=EnrollmentSource.MANUAL)
+    program_id = models.CharField(
+        max_length=255, blank=True, help_text=_("The program this enrollment was made for, if any.")
+    )
+
+    class Meta:
+        verbose_name = _("enterprise course enrollment")
+        verbose_name_plural = _("enterprise course enrollments")
+        constraints = [models.UniqueConstraint(fields=["learner", "course_id"], name="ece_unique_learner_course")]
+        indexes = [models.Index(fields=["course_id"], name="ece_course_id")]
+
+    def __str__(self):
+        return f"{self.learner_id} in {self.course_id} ({self.mode})"
+
+
+class PendingEnrollment(TimeStampedModel):
+    """An enrollment to make once the pending learner registers."""
+
+    pending_learner = models.ForeignKey(
+        PendingEnterpriseCustomerUser, on_delete=models.CASCADE, related_name="pending_enrollments"
+    )
+    course_id = models.CharField(max_length=255)
+    mode = models.CharField(max_length=100)
+    source = models.CharField(max_length=16, choices=EnrollmentSource.choices, default=EnrollmentSource.MANUAL)
+    program_id = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("pending enrollment")
+        verbose_name_plural = _("pending enrollments")
+        constraints = [
+            models.UniqueConstraint(fields=["pending_learner", "course_id"], name="pending_enrollment_unique_course")
+        ]
+
+    def __str__(self):
+        return f"{self.pending_learner_id} → {self.course_id} ({self.mode})"

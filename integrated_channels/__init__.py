@@ -1,0 +1,1 @@
+"""Integrated channels: push learners' completions to customers' own systems."""

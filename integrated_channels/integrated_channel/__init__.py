@@ -1,0 +1,1 @@
+"""The channel framework: registry, configuration and audit models, exporters, transports, runs."""

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class IntegratedChannelConfig(AppConfig):
+    name = "integrated_channels.integrated_channel"
+    label = "integrated_channel"
+    verbose_name = "Integrated channels"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,57 @@
+"""The one registry of channels.
+
+Each channel package registers its ``Channel`` description in its ``AppConfig.ready()``;
+everything that lists channels (the ``--channel`` choices, the admin, tasks, the API) asks this
+registry, so adding a channel touches no file outside its package (plus ``INSTALLED_APPS``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class ChannelNotRegistered(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class Channel:
+    """What the framework needs to know of a channel."""
+
+    code: str  # e.g. "SAP"; upper-case, unique
+    name: str  # human name, e.g. "SAP SuccessFactors"
+    app_label: str
+
+
+class ChannelRegistry:
+    def __init__(self):
+        self._channels: dict[str, Channel] = {}
+
+    def register(self, channel: Channel) -> Channel:
+        code = channel.code.upper()
+        if code != channel.code:
+            raise ValueError(f"Channel codes are upper-case: {channel.code!r}")
+        existing = self._channels.get(code)
+        if existing is not None and existing != channel:
+            raise ValueError(f"Channel code {code!r} is already registered by {existing.app_label!r}")
+        self._channels[code] = channel
+        return channel
+
+    def get(self, code: str) -> Channel:
+        try:
+            return self._channels[code.upper()]
+        except KeyError:
+            known = ", ".join(sorted(self._channels)) or "none"
+            raise ChannelNotRegistered(f"Unknown channel {code!r}. Registered channels: {known}.") from None
+
+    def all(self) -> list[Channel]:
+        return [self._channels[code] for code in sorted(self._channels)]
+
+    def as_choices(self) -> list[tuple[str, str]]:
+        return [(channel.code, channel.name) for channel in self.all()]
+
+    def unregister(self, code: str) -> None:
+        self._channels.pop(code.upper(), None)
+
+
+registry = ChannelRegistry()

@@ -1,0 +1,45 @@
+"""Packaging for the enterprise learner-management apps.
+
+``pip install .`` gives the ``enterprise``, ``consent`` and ``integrated_channels`` packages,
+ready to be added to any Django project's ``INSTALLED_APPS``. The ``standalone`` host project,
+the tests and the benchmarks are not part of the distribution.
+"""
+
+import re
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+HERE = Path(__file__).resolve().parent
+
+
+def read_version():
+    text = (HERE / "enterprise" / "__init__.py").read_text(encoding="utf-8")
+    return re.search(r'^__version__ = "([^"]+)"', text, re.M).group(1)
+
+
+def read_requirements(name):
+    """Return the abstract requirements of requirements/<name>.in (comments stripped)."""
+    lines = (HERE / "requirements" / name).read_text(encoding="utf-8").splitlines()
+    return [line.split("#", 1)[0].strip() for line in lines if line.split("#", 1)[0].strip()]
+
+
+setup(
+    name="enterprise-learners",
+    version=read_version(),
+    description="Enterprise learner management for Django learning platforms",
+    long_description=(HERE / "README.rst").read_text(encoding="utf-8"),
+    long_description_content_type="text/x-rst",
+    license="AGPL-3.0-or-later",
+    packages=find_packages(include=["enterprise*", "consent*", "integrated_channels*"]),
+    include_package_data=True,
+    python_requires=">=3.11",
+    install_requires=read_requirements("base.in"),
+    classifiers=[
+        "Framework :: Django",
+        "Framework :: Django :: 5.2",
+        "Framework :: Django :: 6.1",
+        "Programming Language :: Python :: 3.11",
+        "Programming Language :: Python :: 3.12",
+    ],
+)
