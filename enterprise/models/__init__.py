@@ -3,6 +3,7 @@
 from enterprise.models.customer import EnterpriseCustomer, EnterpriseCustomerIdentityProvider
 from enterprise.models.email_template import EnrollmentNotificationEmailTemplate
 from enterprise.models.enrollment import EnterpriseCourseEnrollment, PendingEnrollment
+from enterprise.models.identity import LearnerRemoteIdentity
 from enterprise.models.learner import EnterpriseCustomerUser, PendingEnterpriseCustomerUser
 
 __all__ = [
@@ -11,6 +12,7 @@ __all__ = [
     "EnterpriseCustomer",
     "EnterpriseCustomerIdentityProvider",
     "EnterpriseCustomerUser",
+    "LearnerRemoteIdentity",
     "PendingEnrollment",
     "PendingEnterpriseCustomerUser",
 ]
