@@ -21,6 +21,33 @@ ENCRYPTION_KEYS
 ADMIN_ESTIMATED_COUNT_THRESHOLD
     Admin change lists of tables with more rows than this (by the database's own estimate)
     show an estimated total instead of running ``COUNT(*)`` when no filter is applied.
+MANAGE_LEARNERS_MAX_UPLOAD_BYTES
+    Largest CSV file the Manage Learners page and ``manage.py link_learners`` accept, in bytes;
+    a larger file is refused before it is read. Default: 10 MiB (about 300,000 addresses).
+MANAGE_LEARNERS_MAX_ROWS
+    Most non-blank rows one CSV upload may hold (a header counts); reading stops and the file is
+    refused at the first row beyond. Default: 100,000.
+MANAGE_LEARNERS_CHUNK_SIZE
+    Rows linked per round of set-based queries (existing links, pending rows, inserts).
+    Default: 5,000.
+MANAGE_LEARNERS_PREVIEW_ROWS
+    Rows shown on the page under a preview or result (problems first); the downloadable CSV
+    report holds them all. Default: 500.
+MANAGE_LEARNERS_UPLOAD_MAX_AGE
+    Seconds an uploaded CSV waits in storage for its preview to be confirmed; older uploads and
+    reports are refused and deleted. Default: 3600.
+MANAGE_LEARNERS_PAGE_SIZE
+    Learners per page in the linked and pending lists of the Manage Learners page. Default: 25.
+COURSE_ENROLLMENT_URL
+    The ``{enrollment_url}`` of course notification e-mails; ``{course_id}`` is replaced.
+    Default: ``http://localhost:8000/courses/{course_id}/about``.
+PROGRAM_ENROLLMENT_URL
+    The ``{enrollment_url}`` of program notification e-mails; ``{program_id}`` is replaced.
+    Default: ``http://localhost:8000/dashboard/programs/{program_id}/``.
+NOTIFICATION_BATCH_SIZE
+    Enrollment notification e-mails sent per Celery task (one SMTP connection each). Default: 500.
+NOTIFICATION_QUEUE
+    Celery queue of the notification tasks; empty: Celery's default queue. Default: "".
 """
 
 from enterprise.conf import AppSettings
@@ -32,6 +59,16 @@ DEFAULTS = {
     "ENROLLMENT_MODES": ["audit", "honor", "verified", "professional", "no-id-professional", "credit"],
     "ENCRYPTION_KEYS": [],
     "ADMIN_ESTIMATED_COUNT_THRESHOLD": 100_000,
+    "MANAGE_LEARNERS_MAX_UPLOAD_BYTES": 10 * 1024 * 1024,
+    "MANAGE_LEARNERS_MAX_ROWS": 100_000,
+    "MANAGE_LEARNERS_CHUNK_SIZE": 5_000,
+    "MANAGE_LEARNERS_PREVIEW_ROWS": 500,
+    "MANAGE_LEARNERS_UPLOAD_MAX_AGE": 3600,
+    "MANAGE_LEARNERS_PAGE_SIZE": 25,
+    "COURSE_ENROLLMENT_URL": "http://localhost:8000/courses/{course_id}/about",
+    "PROGRAM_ENROLLMENT_URL": "http://localhost:8000/dashboard/programs/{program_id}/",
+    "NOTIFICATION_BATCH_SIZE": 500,
+    "NOTIFICATION_QUEUE": "",
 }
 
 IMPORT_STRINGS = ("CATALOG_BACKEND", "ENROLLMENT_BACKEND", "COMPLETION_BACKEND")

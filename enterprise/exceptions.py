@@ -76,15 +76,17 @@ class InvalidCourseMode(LMSError, ValueError):
 
     code = "invalid_mode"
 
-    def __init__(self, mode: str, available_modes, course_id: str | None = None):
+    def __init__(self, mode: str, available_modes, course_id: str | None = None, program_id: str | None = None):
         self.mode = mode
         self.available_modes = sorted(available_modes)
-        where = f" for course {course_id}" if course_id else ""
+        where = f" for course {course_id}" if course_id else f" for program {program_id}" if program_id else ""
+        available = ", ".join(self.available_modes) or "none"
         super().__init__(
-            f"Enrollment mode {mode!r} is not available{where}. Available modes: {', '.join(self.available_modes)}.",
+            f"Enrollment mode {mode!r} is not available{where}. Available modes: {available}.",
             mode=mode,
             available_modes=self.available_modes,
             course_id=course_id,
+            program_id=program_id,
         )
 
 
@@ -94,3 +96,29 @@ class LMSUnavailable(LMSError):
     transient = True
     code = "lms_unavailable"
     default_message = "The host LMS is unavailable."
+
+
+class UploadRefused(EnterpriseError, ValueError):
+    """An uploaded CSV is too large, has too many rows, is not UTF-8 text or holds no address."""
+
+    code = "upload_refused"
+    default_message = "The file was refused."
+
+
+class UploadExpired(EnterpriseError, LookupError):
+    """A stored upload or report is gone or its token is too old or forged: upload the file again."""
+
+    code = "upload_expired"
+    default_message = "This upload has expired or is unknown: upload the file again."
+
+
+class EnrollmentTargetError(EnterpriseError, ValueError):
+    """The course or program of a Manage Learners submission cannot be used as given."""
+
+    code = "invalid_enrollment_target"
+
+
+class NotificationTemplateMissing(EnterpriseError, LookupError):
+    """Neither the customer nor the defaults have an enrollment notification template of the type."""
+
+    code = "notification_template_missing"

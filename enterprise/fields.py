@@ -17,12 +17,11 @@ class EncryptedTextField(models.TextField):
     """
 
     def formfield(self, **kwargs):
-        kwargs.setdefault(
-            "widget",
-            forms.PasswordInput(
-                render_value=False,
-                attrs={"autocomplete": "new-password", "placeholder": _("Stored encrypted. Type to replace.")},
-            ),
+        # Always the password input: the admin passes its own textarea for text fields, which
+        # would render the stored secret in clear.
+        kwargs["widget"] = forms.PasswordInput(
+            render_value=False,
+            attrs={"autocomplete": "new-password", "placeholder": _("Stored encrypted. Type to replace.")},
         )
         kwargs["required"] = False  # blank keeps the stored value; the model still refuses a blank new one
         kwargs.setdefault("help_text", self.help_text or _("Stored encrypted; never shown. Leave blank to keep."))

@@ -33,8 +33,11 @@ INSTALLED_APPS = [
     "django_countries",
     "enterprise",
     "enterprise.lms.local",
+    "enterprise.sso",
     "consent",
     "integrated_channels.integrated_channel",
+    "integrated_channels.sap_success_factors",
+    "integrated_channels.testing",  # the test channel: records what it would send (demo, tests)
 ]
 
 MIDDLEWARE = [
@@ -116,6 +119,15 @@ REST_FRAMEWORK = {
 }
 
 ENTERPRISE = {}
+
+# SAML single sign-on (enterprise.sso): the service provider's identity. Its key pair comes from
+# the environment or, when empty, from the database (`manage.py saml_sp_credentials --generate`).
+ENTERPRISE_SSO = {
+    "SP_ENTITY_ID": os.environ.get("SAML_SP_ENTITY_ID", ""),
+    "SP_BASE_URL": os.environ.get("SAML_SP_BASE_URL", ""),
+    "SP_CERTIFICATE": os.environ.get("SAML_SP_CERTIFICATE", ""),
+    "SP_PRIVATE_KEY": os.environ.get("SAML_SP_PRIVATE_KEY", ""),
+}
 
 LOGGING = {
     "version": 1,

@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from enterprise.admin.manage_learners import ManageLearners
 from enterprise.models import EnterpriseCustomer, EnterpriseCustomerIdentityProvider
 
 
@@ -18,11 +19,15 @@ class EnterpriseCustomerAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ("name",)}
     readonly_fields = ("uuid", "created", "modified")
     inlines = [IdentityProviderInline]
+    change_form_template = "admin/enterprise/enterprisecustomer/change_form.html"  # the Manage Learners button
     fieldsets = (
         (None, {"fields": ("uuid", "name", "slug", "active", "country")}),
         (_("Data-sharing consent"), {"fields": ("enable_data_sharing_consent", "enforce_data_sharing_consent")}),
         (_("History"), {"fields": ("created", "modified"), "classes": ("collapse",)}),
     )
+
+    def get_urls(self):
+        return ManageLearners(self).urls() + super().get_urls()
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         customer = self.get_object(request, object_id)

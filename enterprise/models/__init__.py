@@ -5,8 +5,10 @@ from enterprise.models.email_template import EnrollmentNotificationEmailTemplate
 from enterprise.models.enrollment import EnterpriseCourseEnrollment, PendingEnrollment
 from enterprise.models.identity import LearnerRemoteIdentity
 from enterprise.models.learner import EnterpriseCustomerUser, PendingEnterpriseCustomerUser
+from enterprise.models.notification import EnrollmentNotification
 
 __all__ = [
+    "EnrollmentNotification",
     "EnrollmentNotificationEmailTemplate",
     "EnterpriseCourseEnrollment",
     "EnterpriseCustomer",

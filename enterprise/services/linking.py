@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from enterprise.exceptions import LinkConflict
-from enterprise.models import EnterpriseCustomer, EnterpriseCustomerUser
+from enterprise.models import EnterpriseCustomer, EnterpriseCustomerUser, PendingEnterpriseCustomerUser
 
 logger = logging.getLogger(__name__)
 
@@ -71,3 +71,9 @@ def unlink_users(*, customer: EnterpriseCustomer, user_ids) -> int:
     return EnterpriseCustomerUser.objects.filter(customer=customer, user_id__in=user_ids, linked=True).update(
         linked=False, unlinked_at=timezone.now(), modified=timezone.now()
     )
+
+
+def delete_pending_learners(*, customer: EnterpriseCustomer, pending_ids) -> int:
+    """Delete pending learners of ``customer`` (and their pending enrollments); return how many."""
+    _total, by_model = PendingEnterpriseCustomerUser.objects.filter(customer=customer, pk__in=pending_ids).delete()
+    return by_model.get(PendingEnterpriseCustomerUser._meta.label, 0)

@@ -6,7 +6,7 @@ import enum
 import logging
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 
 from enterprise.emails import normalize_email
@@ -24,6 +24,40 @@ def pending_learners_for_email(email: str):
     return PendingEnterpriseCustomerUser.objects.alias(email_ci=Lower("user_email")).filter(
         email_ci=normalize_email(email)
     )
+
+
+class PendingStatus(enum.StrEnum):
+    CREATED = "created"
+    EXISTS = "exists"
+    CONFLICT = "conflict"
+
+
+@dataclass(frozen=True)
+class PendingAddition:
+    status: PendingStatus
+    pending_id: int
+    customer_id: object
+
+
+def add_pending_learner(*, customer, email: str) -> PendingAddition:
+    """Make ``email`` (already validated) a pending learner of ``customer``.
+
+    Reports an address already pending for this customer (``EXISTS``) or for another one
+    (``CONFLICT``, with that customer's id); the unique index on the lowered address settles races.
+    """
+    email = normalize_email(email)
+    for _attempt in range(2):
+        holder = pending_learners_for_email(email).values_list("pk", "customer_id").first()
+        if holder is not None:
+            status = PendingStatus.EXISTS if holder[1] == customer.pk else PendingStatus.CONFLICT
+            return PendingAddition(status, holder[0], holder[1])
+        try:
+            with transaction.atomic():
+                pending = PendingEnterpriseCustomerUser.objects.create(customer=customer, user_email=email)
+        except IntegrityError:
+            continue  # a concurrent transaction added it first: read it again
+        return PendingAddition(PendingStatus.CREATED, pending.pk, customer.pk)
+    raise IntegrityError(f"Pending learner {email} could neither be added nor read.")
 
 
 class ConversionStatus(enum.StrEnum):

@@ -6,3 +6,6 @@ class IntegratedChannelConfig(AppConfig):
     label = "integrated_channel"
     verbose_name = "Integrated channels"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from integrated_channels.integrated_channel import checks  # noqa: F401  (registers the checks)

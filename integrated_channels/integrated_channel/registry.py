@@ -3,11 +3,18 @@
 Each channel package registers its ``Channel`` description in its ``AppConfig.ready()``;
 everything that lists channels (the ``--channel`` choices, the admin, tasks, the API) asks this
 registry, so adding a channel touches no file outside its package (plus ``INSTALLED_APPS``).
+
+A description names the channel's parts by dotted path, resolved on first use: its configuration
+model (a subclass of ``ChannelConfiguration``), its learner-data exporter, its content-metadata
+exporter (optional: not every channel exports courses) and its client (the transport subclass
+that maps records to the remote API).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from django.utils.module_loading import import_string
 
 
 class ChannelNotRegistered(LookupError):
@@ -21,6 +28,30 @@ class Channel:
     code: str  # e.g. "SAP"; upper-case, unique
     name: str  # human name, e.g. "SAP SuccessFactors"
     app_label: str
+    configuration_model: str = ""  # "app_label.ModelName"
+    client: str = ""  # dotted path of the client class (a Transport)
+    learner_exporter: str = ""  # dotted path of the LearnerDataExporter subclass
+    content_exporter: str = ""  # dotted path of the ContentMetadataExporter subclass; "" when not supported
+
+    def get_configuration_model(self):
+        from django.apps import apps
+
+        if not self.configuration_model:
+            raise ChannelNotRegistered(f"Channel {self.code!r} declares no configuration model.")
+        return apps.get_model(self.configuration_model)
+
+    def get_client_class(self):
+        return import_string(self.client)
+
+    def get_learner_exporter_class(self):
+        return import_string(self.learner_exporter)
+
+    def get_content_exporter_class(self):
+        return import_string(self.content_exporter) if self.content_exporter else None
+
+    @property
+    def exports_content(self) -> bool:
+        return bool(self.content_exporter)
 
 
 class ChannelRegistry:
@@ -49,6 +80,9 @@ class ChannelRegistry:
 
     def as_choices(self) -> list[tuple[str, str]]:
         return [(channel.code, channel.name) for channel in self.all()]
+
+    def codes(self) -> list[str]:
+        return sorted(self._channels)
 
     def unregister(self, code: str) -> None:
         self._channels.pop(code.upper(), None)

@@ -92,3 +92,15 @@ def test_a_required_secret_cannot_be_created_blank():
     form = HolderForm({"name": "b", "secret": "", "optional_secret": ""})
     assert not form.is_valid()
     assert "secret" in form.errors
+
+
+def test_admin_form_never_renders_the_secret(rf, staff_user):
+    from django.contrib import admin
+
+    holder = SecretHolder.objects.create(name="a", secret="admin-must-not-show")
+    request = rf.get("/")
+    request.user = staff_user
+    form_class = admin.ModelAdmin(SecretHolder, admin.site).get_form(request, holder)
+    html = str(form_class(instance=holder))
+    assert "admin-must-not-show" not in html
+    assert html.count('type="password"') == 2

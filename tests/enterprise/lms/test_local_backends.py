@@ -321,7 +321,8 @@ def test_unenroll_of_an_unknown_course_counts_zero():
 
 
 def test_list_enrollments_returns_only_active_enrollments_of_the_user():
-    first, second, dropped = CourseFactory.create_batch(3)
+    # Explicit ids: the list is ordered by course id, and factory ids like C9 / C10 sort as text.
+    first, second, dropped = (CourseFactory(course_id=f"course-v1:Org+List{n}+2027") for n in (1, 2, 3))
     user, other = UserFactory.create_batch(2)
     local.LmsEnrollment.objects.create(user=user, course=second, mode="verified")
     local.LmsEnrollment.objects.create(user=user, course=first, mode="audit")

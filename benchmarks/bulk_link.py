@@ -1,0 +1,192 @@
+"""Bulk linking from a CSV file: ``python -m benchmarks bulk_link --rows 100000``.
+
+Builds a customer and a CSV file of ``--rows`` addresses (UTF-8 with a byte-order mark, a header,
+Windows line endings); half of them belong to existing users whose stored address differs in
+case, half are unknown (they become pending learners). Times the real service end to end from
+the file (``enterprise.services.manage_learners.link_learners_from_csv``), then resets the
+links and times a straightforward per-row implementation of the same job in the same run.
+
+The per-row baseline looks each address up with ``iexact``, which scans the user table once per
+row (no index on the lowered e-mail), so its cost per row is constant and it takes over 20
+minutes for 100,000 rows. By default it runs on the first ``--baseline-rows`` (5,000) rows and
+its time and queries are scaled to ``--rows`` (reported as ``baseline_scaled_from_rows=``);
+``--baseline-rows 0`` runs it on every row.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import tempfile
+
+
+def build_users(rows: int, batch: int = 5000) -> int:
+    """Users for the even-numbered addresses, stored in another case than the CSV has them."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
+
+    user_model = get_user_model()
+    created = 0
+    for start in range(0, rows, batch):
+        users = [
+            user_model(
+                username=f"learner{i:07d}", email=f"Learner.{i:07d}@Example.COM", password=UNUSABLE_PASSWORD_PREFIX
+            )
+            for i in range(start, min(start + batch, rows))
+            if i % 2 == 0
+        ]
+        user_model.objects.bulk_create(users)
+        created += len(users)
+    return created
+
+
+def write_csv(path: str, rows: int) -> None:
+    with open(path, "w", encoding="utf-8-sig", newline="") as out:
+        out.write("Email\r\n")
+        for i in range(rows):
+            out.write(f"learner.{i:07d}@EXAMPLE.com\r\n")
+
+
+def per_row_baseline(*, customer, path: str, limit: int) -> dict[str, int]:
+    """The straightforward way: one look-up and one link or pending row per address, row by row."""
+    import csv
+
+    from django.contrib.auth import get_user_model
+    from django.db import transaction
+
+    from enterprise.emails import clean_email
+    from enterprise.exceptions import EnterpriseError
+    from enterprise.models import PendingEnterpriseCustomerUser
+    from enterprise.services.linking import link_user
+    from enterprise.services.pending import pending_learners_for_email
+
+    user_model = get_user_model()
+    counts = {"linked": 0, "pending": 0, "skipped": 0}
+    with open(path, encoding="utf-8-sig", newline="") as source, transaction.atomic():
+        for number, cells in enumerate(csv.reader(source)):
+            if number == 0 or not cells:
+                continue
+            if number > limit:
+                break
+            try:
+                email = clean_email(cells[0])
+            except EnterpriseError:
+                counts["skipped"] += 1
+                continue
+            users = list(user_model.objects.filter(email__iexact=email)[:2])
+            if len(users) == 1:
+                try:
+                    link_user(customer=customer, user=users[0])
+                    counts["linked"] += 1
+                except EnterpriseError:
+                    counts["skipped"] += 1
+            elif not users and not pending_learners_for_email(email).exists():
+                PendingEnterpriseCustomerUser.objects.create(customer=customer, user_email=email)
+                counts["pending"] += 1
+            else:
+                counts["skipped"] += 1
+    return counts
+
+
+def reset(customer) -> None:
+    """Remove the links and pending rows of the measured run with plain DELETEs.
+
+    ``QuerySet.delete()`` would load all 100,000 rows as model instances to cascade (nothing
+    depends on them here), and that memory would count in the benchmark's peak.
+    """
+    from django.db import connection
+
+    from enterprise.models import EnterpriseCustomerUser, PendingEnterpriseCustomerUser
+
+    with connection.cursor() as cursor:
+        for model in (EnterpriseCustomerUser, PendingEnterpriseCustomerUser):
+            table = connection.ops.quote_name(model._meta.db_table)
+            column = connection.ops.quote_name(model._meta.get_field("customer").column)
+            cursor.execute(
+                f"DELETE FROM {table} WHERE {column} = %s",  # noqa: S608 (quoted identifiers)
+                [model._meta.get_field("customer").get_db_prep_value(customer.pk, connection)],
+            )
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks bulk_link", description=__doc__)
+    parser.add_argument("--rows", type=int, default=100_000, help="addresses in the CSV file (100000)")
+    parser.add_argument(
+        "--baseline-rows",
+        type=int,
+        default=5000,
+        help="rows the per-row baseline processes, scaled to --rows (5000; 0: all rows)",
+    )
+    parser.add_argument("--chunk-size", type=int, default=None, help="MANAGE_LEARNERS_CHUNK_SIZE (default: setting)")
+    args = parser.parse_args(argv)
+    rows = args.rows
+    baseline_rows = min(args.baseline_rows or rows, rows)  # 0: every row
+
+    from benchmarks.harness import Measurement, Report, measure, report, setup_django
+
+    logging.disable(logging.INFO)  # the per-row baseline would log every link
+
+    teardown = setup_django()
+    try:
+        from django.conf import settings
+        from django.db import connection
+
+        from enterprise.app_settings import enterprise_settings
+        from enterprise.models import EnterpriseCustomer
+        from enterprise.services.manage_learners import link_learners_from_csv
+
+        settings.ENTERPRISE = {
+            **settings.ENTERPRISE,
+            "MANAGE_LEARNERS_MAX_ROWS": rows + 1,
+            "MANAGE_LEARNERS_MAX_UPLOAD_BYTES": 64 * rows + 1024,
+            **({"MANAGE_LEARNERS_CHUNK_SIZE": args.chunk_size} if args.chunk_size else {}),
+        }
+        enterprise_settings.reload()
+        customer = EnterpriseCustomer.objects.create(name="Benchmark Corp", slug="benchmark-corp")
+        users = build_users(rows)
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+        tmp = tempfile.mkdtemp(prefix="bench-csv-")
+        path = os.path.join(tmp, "learners.csv")
+        write_csv(path, rows)
+
+        def run():
+            with open(path, "rb") as file:
+                return link_learners_from_csv(customer=customer, file=file, size=os.path.getsize(path))
+
+        measured = measure(run)
+        result = measured.result
+        linked = result.counts.get("linked", 0)
+        pending = result.counts.get("pending", 0)
+        if (linked, pending) != (users, rows - users):
+            raise SystemExit(f"unexpected result: {result.summary()}")
+        reset(customer)
+        baseline = measure(per_row_baseline, customer=customer, path=path, limit=baseline_rows)
+        if baseline_rows < rows:
+            baseline = Measurement(
+                seconds=baseline.seconds * rows / baseline_rows,
+                queries=round(baseline.queries * rows / baseline_rows),
+                result=baseline.result,
+            )
+        extra = {"linked": linked, "pending": pending, "chunk_size": enterprise_settings.MANAGE_LEARNERS_CHUNK_SIZE}
+        if baseline_rows < rows:
+            extra["baseline_scaled_from_rows"] = baseline_rows
+        report(
+            Report(
+                name="bulk_link",
+                sizes={"rows": rows},
+                rows=rows,
+                measured=measured,
+                baseline=baseline,
+                extra=extra,
+                table=[
+                    ("linked / pending", f"{linked:,} / {pending:,}"),
+                    ("rows per second", f"{rows / measured.seconds:,.0f} (baseline {rows / baseline.seconds:,.0f})"),
+                ],
+            )
+        )
+    finally:
+        teardown()
+    return 0

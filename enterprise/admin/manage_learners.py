@@ -1,0 +1,286 @@
+"""The Manage Learners page of a customer: extra admin URLs of the customer admin.
+
+Thin views: they parse the forms, call one service of ``enterprise.services`` and render. A CSV
+upload is stored, previewed (the real service inside a rolled-back transaction), and applied
+only when the operator confirms the preview (the django-import-export flow).
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from enterprise.admin.manage_learners_forms import ConfirmUploadForm, LinkLearnersForm, max_upload_text
+from enterprise.exceptions import EnterpriseError, UploadExpired
+from enterprise.lms import get_catalog
+from enterprise.services import upload_store
+from enterprise.services.bulk_link import PROBLEM_STATUSES, RowStatus
+from enterprise.services.enrollment import EnrollmentStatus
+from enterprise.services.learner_lists import linked_learners_page, pending_learners_page
+from enterprise.services.linking import delete_pending_learners, unlink_users
+from enterprise.services.manage_learners import SubmissionResult, link_learner, link_learners_from_csv
+from enterprise.services.reports import report_file
+
+LIST_PARAMS = ("linked_q", "linked_after", "linked_before", "pending_q", "pending_after", "pending_before")
+
+
+class ManageLearners:
+    """The views, bound to the customer ``ModelAdmin`` whose permissions they use."""
+
+    def __init__(self, model_admin):
+        self.model_admin = model_admin
+        self.opts = model_admin.model._meta
+
+    def urls(self):
+        wrap = self.model_admin.admin_site.admin_view
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
+        return [
+            path("<path:object_id>/manage_learners/", wrap(self.page), name=f"{prefix}_manage_learners"),
+            path(
+                "<path:object_id>/manage_learners/report/", wrap(self.report), name=f"{prefix}_manage_learners_report"
+            ),
+            path("manage_learners/course_modes/", wrap(self.course_modes), name=f"{prefix}_course_modes"),
+        ]
+
+    def _customer(self, request, object_id):
+        customer = self.model_admin.get_object(request, object_id)
+        if customer is None:
+            raise Http404(_("No enterprise customer with this id."))
+        if not self.model_admin.has_change_permission(request, customer):
+            raise PermissionDenied
+        return customer
+
+    def _page_url(self, customer, request=None) -> str:
+        url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_manage_learners", args=[customer.pk])
+        params = {k: request.GET[k] for k in LIST_PARAMS if request is not None and request.GET.get(k)}
+        return f"{url}?{urlencode(params)}" if params else url
+
+    # -- the page -------------------------------------------------------------------------
+
+    def page(self, request, object_id):
+        customer = self._customer(request, object_id)
+        if request.method == "POST":
+            action = request.POST.get("action", "link")
+            handler = {
+                "link": self._link,
+                "confirm": self._confirm,
+                "unlink": self._unlink,
+                "delete_pending": self._delete_pending,
+            }.get(action)
+            if handler is None:
+                raise Http404(_("Unknown action."))
+            return handler(request, customer)
+        return self._render(request, customer, LinkLearnersForm())
+
+    def _link(self, request, customer):
+        form = LinkLearnersForm(request.POST, request.FILES)
+        if not form.is_valid():
+            return self._render(request, customer, form)
+        upload = form.cleaned_data.get("bulk_upload_csv")
+        token = ""
+        try:
+            if upload is None:
+                result = link_learner(
+                    customer=customer, identifier=form.cleaned_data["email_or_username"], **form.enrollment_kwargs()
+                )
+            else:
+                token = upload_store.save_file(upload, customer=customer, suffix=".csv")
+                with upload_store.open_file(token, customer=customer) as file:
+                    result = link_learners_from_csv(
+                        customer=customer, file=file, size=upload.size, dry_run=True, **form.enrollment_kwargs()
+                    )
+        except EnterpriseError as exc:
+            if token:  # a refused file is not kept for a confirmation that cannot come
+                upload_store.delete_file(token, customer=customer)
+            form.add_service_error(exc)
+            return self._render(request, customer, form)
+        if upload is None:
+            return self._single_done(request, customer, form, result)
+        confirm = ConfirmUploadForm(initial={"token": token, **_initial(form)})
+        return self._render(request, customer, LinkLearnersForm(), result=result, confirm=confirm)
+
+    def _single_done(self, request, customer, form, result: SubmissionResult):
+        row = result.rows[0]
+        if row.status in PROBLEM_STATUSES:
+            form.add_error("email_or_username", row.message or row.status.label(dry_run=False))
+            return self._render(request, customer, form)
+        text = {
+            RowStatus.LINKED: _("Linked %(who)s to %(customer)s."),
+            RowStatus.ALREADY_LINKED: _("Nothing to link: %(who)s is already a learner of %(customer)s."),
+            RowStatus.PENDING: _(
+                "Added %(who)s as a pending learner of %(customer)s: no account has this address yet; "
+                "they will be linked when they register."
+            ),
+            RowStatus.ALREADY_PENDING: _("Nothing to add: %(who)s is already a pending learner of %(customer)s."),
+        }[row.status] % {"who": row.value, "customer": customer.name}
+        if row.message:
+            text = f"{text} {row.message}"
+        if result.enrollment_counts or result.notifications:
+            text = f"{text} ({result.summary()})"
+        level = messages.SUCCESS if row.status in (RowStatus.LINKED, RowStatus.PENDING) else messages.INFO
+        if row.enrollment == "failed":
+            level, text = messages.WARNING, f"{text} {row.enrollment_message}"
+        messages.add_message(request, level, text)
+        return HttpResponseRedirect(self._page_url(customer))
+
+    def _confirm(self, request, customer):
+        form = ConfirmUploadForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _("The confirmation was incomplete: upload the file again."))
+            return HttpResponseRedirect(self._page_url(customer))
+        token = form.cleaned_data["token"]
+        try:
+            size = upload_store.file_size(token, customer=customer)
+            with upload_store.open_file(token, customer=customer) as file:
+                result = link_learners_from_csv(customer=customer, file=file, size=size, **form.enrollment_kwargs())
+        except UploadExpired as exc:
+            messages.error(request, exc.message)
+            return HttpResponseRedirect(self._page_url(customer))
+        except EnterpriseError as exc:  # e.g. the course vanished from the catalog since the preview
+            messages.error(request, exc.message)
+            return HttpResponseRedirect(self._page_url(customer))
+        if result.applied:
+            upload_store.delete_file(token, customer=customer)
+            messages.success(request, _("Done: %(summary)s.") % {"summary": result.summary()})
+            return self._render(request, customer, LinkLearnersForm(), result=result)
+        messages.error(request, result.refused)
+        confirm = ConfirmUploadForm(initial={"token": token, **_initial(form)})
+        return self._render(request, customer, LinkLearnersForm(), result=result, confirm=confirm)
+
+    def _unlink(self, request, customer):
+        user_ids = [int(v) for v in request.POST.getlist("user_id") if v.isdigit()]
+        count = unlink_users(customer=customer, user_ids=user_ids)
+        messages.success(
+            request, ngettext("Unlinked %(count)d learner.", "Unlinked %(count)d learners.", count) % {"count": count}
+        )
+        return HttpResponseRedirect(self._page_url(customer, request))
+
+    def _delete_pending(self, request, customer):
+        pending_ids = [int(v) for v in request.POST.getlist("pending_id") if v.isdigit()]
+        count = delete_pending_learners(customer=customer, pending_ids=pending_ids)
+        messages.success(
+            request,
+            ngettext("Deleted %(count)d pending learner.", "Deleted %(count)d pending learners.", count)
+            % {"count": count},
+        )
+        return HttpResponseRedirect(self._page_url(customer, request))
+
+    def _render(self, request, customer, form, *, result: SubmissionResult | None = None, confirm=None):
+        report_token = ""
+        if result is not None:
+            report_token = upload_store.save_file(report_file(result), customer=customer, suffix=".report.csv")
+        params = request.GET
+        linked = linked_learners_page(
+            customer=customer,
+            search=params.get("linked_q", ""),
+            after=params.get("linked_after", ""),
+            before=params.get("linked_before", ""),
+        )
+        pending = pending_learners_page(
+            customer=customer,
+            search=params.get("pending_q", ""),
+            after=params.get("pending_after", ""),
+            before=params.get("pending_before", ""),
+        )
+        context = {
+            **self.model_admin.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": customer,
+            "customer": customer,
+            "title": _("Manage learners: %(name)s") % {"name": customer.name},
+            "form": form,
+            "result": result,
+            **(_result_context(result) if result is not None else {}),
+            "confirm": confirm,
+            "report_token": report_token,
+            "linked": linked,
+            "pending": pending,
+            "max_upload": max_upload_text(),
+            "page_url": self._page_url(customer),
+            "list_params": {k: params.get(k, "") for k in LIST_PARAMS},
+            "linked_urls": _pager_urls(self._page_url(customer), params, "linked", linked),
+            "pending_urls": _pager_urls(self._page_url(customer), params, "pending", pending),
+            "current_url": self._page_url(customer, request),
+            "media": self.model_admin.media + form.media,
+        }
+        return TemplateResponse(request, "enterprise/admin/manage_learners.html", context)
+
+    # -- the report and the course modes -----------------------------------------------------
+
+    def report(self, request, object_id):
+        customer = self._customer(request, object_id)
+        try:
+            file = upload_store.open_file(request.GET.get("token", ""), customer=customer)
+        except UploadExpired as exc:
+            raise Http404(exc.message) from exc
+        return FileResponse(
+            file, as_attachment=True, filename=f"manage-learners-{customer.slug}.csv", content_type="text/csv"
+        )
+
+    def course_modes(self, request):
+        if not self.model_admin.has_view_or_change_permission(request):
+            raise PermissionDenied
+        course_id = request.GET.get("course_id", "").strip()
+        if not course_id:
+            return JsonResponse({"error": _("Give a course_id.")}, status=400)
+        try:
+            course = get_catalog().get_course(course_id)
+        except EnterpriseError as exc:
+            return JsonResponse({"error": exc.message}, status=404 if exc.code == "course_not_found" else 502)
+        return JsonResponse({"course_id": course.course_id, "title": course.title, "modes": list(course.modes)})
+
+
+def _initial(form) -> dict[str, object]:
+    kwargs = form.enrollment_kwargs()
+    return {
+        "course_id": kwargs["course_id"],
+        "program_id": kwargs["program_id"],
+        "course_mode": kwargs["mode"],
+        "notify": kwargs["notify"],
+    }
+
+
+def _result_context(result: SubmissionResult) -> dict[str, object]:
+    previewing = result.previewing
+    rows = result.rows_to_show()
+    return {
+        "totals": [(status.value, status.label(dry_run=previewing), count) for status, count in result.counts.items()],
+        "enrollment_totals": [
+            (status.value, status.label(dry_run=previewing), count)
+            for status, count in result.enrollment_counts.items()
+        ],
+        "shown_rows": [
+            {
+                "line": row.line,
+                "value": row.value,
+                "status": row.status.value if row.status else "",
+                "label": row.status.label(dry_run=previewing) if row.status else "",
+                "message": row.message,
+                "enrollment": EnrollmentStatus(row.enrollment).label(dry_run=previewing) if row.enrollment else "",
+                "enrollment_message": row.enrollment_message,
+                "notified": row.notified,
+            }
+            for row in rows
+        ],
+        "hidden_rows": len(result.rows) - len(rows),
+    }
+
+
+def _pager_urls(base: str, params, prefix: str, page) -> dict[str, str]:
+    """Links to the newer and older pages of one list, keeping the other list's position."""
+    keep = {k: params[k] for k in LIST_PARAMS if params.get(k) and not k.startswith(prefix)}
+    if page.search:
+        keep[f"{prefix}_q"] = page.search
+    urls = {}
+    if page.previous_cursor:
+        urls["newer"] = f"{base}?{urlencode({**keep, f'{prefix}_before': page.previous_cursor})}#{prefix}-learners"
+        urls["newest"] = f"{base}?{urlencode(keep)}#{prefix}-learners" if keep else f"{base}#{prefix}-learners"
+    if page.next_cursor:
+        urls["older"] = f"{base}?{urlencode({**keep, f'{prefix}_after': page.next_cursor})}#{prefix}-learners"
+    return urls

@@ -1,0 +1,269 @@
+"""The catalog, enrollment and completion interfaces over the Open edX APIs.
+
+Users are named to the LMS by username: inside an Open edX deployment the app shares the LMS's
+user table, so ``user.username`` is the LMS username. Each backend takes ``api_user`` (the user
+whose OAuth2 application signs the calls, see ``client.OpenEdXClient``) and, for tests or
+connection reuse, a ready ``client``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from urllib.parse import quote
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from enterprise.exceptions import CourseNotFound, InvalidCourseMode, LMSError, ProgramNotFound, UserNotFound
+from enterprise.lms import interfaces
+from enterprise.lms.openedx import mapping
+from enterprise.lms.openedx.app_settings import openedx_settings
+from enterprise.lms.openedx.client import OpenEdXClient
+from enterprise.lms.openedx.exceptions import (
+    OpenEdXAuthError,
+    OpenEdXHTTPError,
+    OpenEdXNotFound,
+    OpenEdXUnavailable,
+)
+
+KEYS_PER_CALL = 50  # course run keys per discovery call, to keep URLs short
+
+
+def _course_path(course_id: str) -> str:
+    return quote(course_id, safe=":+")
+
+
+def _user_path(username: str) -> str:
+    return quote(username, safe="")
+
+
+def usernames_by_id(user_ids: Iterable[int]) -> dict[int, str]:
+    """LMS usernames of local user ids, in one query."""
+    ids = set(user_ids)
+    if not ids:
+        return {}
+    return dict(get_user_model().objects.filter(pk__in=ids).values_list("pk", "username"))
+
+
+class _OpenEdXBackend:
+    def __init__(self, *, api_user: str | None = None, client: OpenEdXClient | None = None, **kwargs):
+        super().__init__(api_user=api_user, **kwargs)
+        self.client = client or OpenEdXClient(api_user=api_user)
+
+
+class OpenEdXCatalog(_OpenEdXBackend, interfaces.CatalogBackend):
+    """Courses are course runs of course-discovery (``course-v1:Org+Number+Run``); programs by uuid."""
+
+    def get_course(self, course_id: str) -> interfaces.Course:
+        course = self.get_courses([course_id]).get(course_id)
+        if course is None:
+            raise CourseNotFound(f"No course with id {course_id!r}.", course_id=course_id)
+        return course
+
+    def get_courses(self, course_ids: Iterable[str]) -> dict[str, interfaces.Course]:
+        wanted = sorted(set(course_ids))
+        found: dict[str, interfaces.Course] = {}
+        for start in range(0, len(wanted), KEYS_PER_CALL):
+            chunk = wanted[start : start + KEYS_PER_CALL]
+            for run in self.client.paginate(self.client.discovery("course_runs/"), params={"keys": ",".join(chunk)}):
+                if run.get("key") in chunk:
+                    found[run["key"]] = mapping.course_from_run(run)
+        return found
+
+    def get_program(self, program_id: str) -> interfaces.Program:
+        try:
+            program_uuid = uuid.UUID(str(program_id))
+        except ValueError as exc:
+            raise ProgramNotFound(f"No program with id {program_id!r}.", program_id=program_id) from exc
+        try:
+            payload = self.client.get_json(self.client.discovery(f"programs/{program_uuid}/"))
+        except OpenEdXNotFound as exc:
+            raise ProgramNotFound(f"No program with id {program_id!r}.", program_id=program_id) from exc
+        return mapping.program_from_payload(payload, now=timezone.now())
+
+    def search_courses(self, query: str, *, limit: int = 20) -> list[interfaces.Course]:
+        courses: list[interfaces.Course] = []
+        params = {"q": query, "page_size": min(limit, self.client.page_size)}
+        for course in self.client.paginate(self.client.discovery("courses/"), params=params):
+            for run in course.get("course_runs") or ():
+                if run.get("key"):
+                    courses.append(mapping.course_from_run(run))
+            if len(courses) >= limit:
+                break
+        return sorted(courses[:limit], key=lambda c: c.course_id)
+
+
+class OpenEdXEnrollments(_OpenEdXBackend, interfaces.EnrollmentBackend):
+    """The LMS enrollment API: one listing per user, then a POST only for what must change."""
+
+    @property
+    def _enrollment_url(self) -> str:
+        return self.client.lms("api/enrollment/v1/enrollment")
+
+    def _user_enrollments(self, username: str, user_id: int) -> dict[str, interfaces.LMSEnrollment]:
+        rows = self.client.get_json(self._enrollment_url, params={"user": username}) or []
+        return {row.course_id: row for row in (mapping.enrollment_from_payload(user_id, item) for item in rows)}
+
+    def _post(self, username: str, course_id: str, mode: str | None, *, active: bool) -> None:
+        payload = {"user": username, "is_active": active, "course_details": {"course_id": course_id}}
+        if mode:
+            payload["mode"] = mode
+        self.client.post_json(self._enrollment_url, payload)
+
+    def enroll_many(self, requests: Iterable[interfaces.EnrollmentRequest]) -> interfaces.EnrollResult:
+        wanted = {(r.user_id, r.course_id): r.mode for r in requests}
+        result = interfaces.EnrollResult()
+        usernames = usernames_by_id(uid for uid, _ in wanted)
+        current: dict[int, dict[str, interfaces.LMSEnrollment]] = {}
+        for (uid, cid), mode in wanted.items():
+            username = usernames.get(uid)
+            if username is None:
+                result.failed[(uid, cid)] = UserNotFound(f"No user with id {uid}.", user_id=uid)
+                continue
+            if uid not in current:
+                current[uid] = self._user_enrollments(username, uid)
+            existing = current[uid].get(cid)
+            if existing is not None and existing.is_active and existing.mode == mode:
+                result.already_enrolled.add((uid, cid))
+                continue
+            try:
+                self._post(username, cid, mode, active=True)
+            except (OpenEdXAuthError, OpenEdXUnavailable):
+                raise  # nothing in this batch can work: the caller's transaction must not go on
+            except OpenEdXHTTPError as exc:
+                if exc.status_code == 409:  # "already enrolled" from LMS versions that say so
+                    result.already_enrolled.add((uid, cid))
+                else:
+                    result.failed[(uid, cid)] = self._refusal(exc, cid, mode)
+                continue
+            active_before = existing is not None and existing.is_active
+            (result.already_enrolled if active_before else result.enrolled).add((uid, cid))
+        return result
+
+    def _refusal(self, exc: OpenEdXHTTPError, course_id: str, mode: str) -> LMSError:
+        """The typed error for an enrollment the LMS refused (400 with a ``message``)."""
+        body = _body(exc)
+        message = str(body.get("message") or exc.message)
+        lowered = message.lower()
+        if "mode" in lowered:
+            details = body.get("course_details") or {}
+            modes = [m.get("slug") for m in details.get("course_modes") or () if m.get("slug")]
+            if not modes:
+                course = OpenEdXCatalog(client=self.client).get_courses([course_id]).get(course_id)
+                modes = list(course.modes) if course else []
+            return InvalidCourseMode(mode, modes, course_id=course_id)
+        if "course" in lowered and ("not found" in lowered or "no course" in lowered):
+            return CourseNotFound(f"No course with id {course_id!r}.", course_id=course_id)
+        if exc.status_code == 406 or ("user" in lowered and "not exist" in lowered):
+            return UserNotFound(message)
+        return exc
+
+    def unenroll(self, *, user_ids: Iterable[int], course_id: str) -> int:
+        count = 0
+        for uid, username in sorted(usernames_by_id(user_ids).items()):
+            existing = self._user_enrollments(username, uid).get(course_id)
+            if existing is None or not existing.is_active:
+                continue
+            self._post(username, course_id, existing.mode, active=False)
+            count += 1
+        return count
+
+    def list_enrollments(self, *, user_id: int) -> list[interfaces.LMSEnrollment]:
+        username = usernames_by_id([user_id]).get(user_id)
+        if username is None:
+            return []
+        rows = self._user_enrollments(username, user_id).values()
+        return sorted((row for row in rows if row.is_active), key=lambda row: row.course_id)
+
+
+class OpenEdXCompletions(_OpenEdXBackend, interfaces.CompletionBackend):
+    """Certificates (``/api/certificates/v0/``) and grades (``/api/grades/v1/``) of the LMS.
+
+    The grades API tells whether a learner passed, not when. A passed grade is dated by the
+    learner's certificate when there is one (stable across runs), otherwise by when this backend
+    first saw it in this instance's life (see docs/decisions/0032). Certificates looked up once are
+    remembered by the instance, so ``completions_for`` asks the LMS for each of them once.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._certificates: dict[interfaces.UserCourse, interfaces.Certificate | None] = {}
+        self._observed_at = timezone.now()
+
+    def get_certificates(self, keys):
+        keys = set(keys)
+        missing = keys - set(self._certificates)
+        by_user: dict[int, set[str]] = defaultdict(set)
+        for uid, cid in missing:
+            by_user[uid].add(cid)
+        usernames = usernames_by_id(by_user)
+        for uid, course_ids in by_user.items():
+            username = usernames.get(uid)
+            found = self._fetch_certificates(uid, username, course_ids) if username else {}
+            for cid in course_ids:
+                self._certificates[(uid, cid)] = found.get(cid)
+        return {key: self._certificates[key] for key in keys if self._certificates.get(key) is not None}
+
+    def _fetch_certificates(self, uid: int, username: str, course_ids: set[str]) -> dict[str, interfaces.Certificate]:
+        base = f"api/certificates/v0/certificates/{_user_path(username)}/"
+        if len(course_ids) == 1:
+            (cid,) = course_ids
+            try:
+                payloads = [self.client.get_json(self.client.lms(f"{base}courses/{_course_path(cid)}/"))]
+            except OpenEdXNotFound:
+                return {}
+        else:
+            try:
+                payloads = list(self.client.get_json(self.client.lms(base)) or [])
+            except OpenEdXNotFound:
+                return {}
+        certificates = (mapping.certificate_from_payload(uid, p) for p in payloads if isinstance(p, dict))
+        return {c.course_id: c for c in certificates if c is not None and c.course_id in course_ids}
+
+    def get_grades(self, keys):
+        keys = set(keys)
+        by_course: dict[str, set[int]] = defaultdict(set)
+        for uid, cid in keys:
+            by_course[cid].add(uid)
+        usernames = usernames_by_id(uid for uid, _ in keys)
+        user_ids = {name: uid for uid, name in usernames.items()}
+        payloads: dict[interfaces.UserCourse, dict] = {}
+        threshold = int(openedx_settings.GRADES_COURSE_LISTING_THRESHOLD)
+        for cid, uids in by_course.items():
+            url = self.client.lms(f"api/grades/v1/courses/{_course_path(cid)}/")
+            names = {usernames[uid] for uid in uids if uid in usernames}
+            if len(names) >= threshold:
+                rows = (row for row in self.client.paginate(url) if row.get("username") in names)
+            else:
+                rows = (row for name in sorted(names) for row in self._user_grade(url, name))
+            for row in rows:
+                payloads[(user_ids[row["username"]], cid)] = row
+        passed = [key for key, row in payloads.items() if row.get("passed")]
+        certificates = self.get_certificates(passed) if passed else {}
+        return {
+            key: mapping.grade_from_payload(
+                key[0],
+                key[1],
+                row,
+                passed_at=certificates[key].issued_at if key in certificates else self._observed_at,
+            )
+            for key, row in payloads.items()
+        }
+
+    def _user_grade(self, url: str, username: str) -> list[dict]:
+        try:
+            answer = self.client.get_json(url, params={"username": username})
+        except OpenEdXNotFound:  # user_not_enrolled / user_does_not_exist: no grade
+            return []
+        rows = answer if isinstance(answer, list) else [answer]
+        return [row for row in rows if isinstance(row, dict) and row.get("username") == username]
+
+
+def _body(exc: OpenEdXHTTPError) -> dict:
+    try:
+        body = exc.response.json()
+    except (AttributeError, ValueError):
+        return {}
+    return body if isinstance(body, dict) else {}

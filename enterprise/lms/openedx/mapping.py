@@ -1,0 +1,101 @@
+"""Open edX API payloads to the plain data of ``enterprise.lms.interfaces``: pure functions, no I/O."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal, InvalidOperation
+
+from django.utils.dateparse import parse_datetime
+
+from enterprise.lms import interfaces
+
+SELF_PACED_VALUES = frozenset({"self_paced", "self"})
+PERCENT_PLACES = Decimal("0.0001")
+CERTIFICATE_EARNED = "downloadable"  # the status of an issued certificate in the certificates API
+
+
+def parse_date(value) -> datetime.datetime | None:
+    if not value:
+        return None
+    parsed = parse_datetime(str(value))
+    if parsed is None:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.UTC)
+
+
+def course_from_run(run: dict) -> interfaces.Course:
+    """A discovery course run (``/api/v1/course_runs/`` item, or one nested in a course or program)."""
+    modes = {seat.get("type") for seat in run.get("seats") or () if seat.get("type")}
+    return interfaces.Course(
+        course_id=run["key"],
+        title=run.get("title") or run["key"],
+        pacing=interfaces.SELF_PACED if run.get("pacing_type") in SELF_PACED_VALUES else interfaces.INSTRUCTOR_PACED,
+        start=parse_date(run.get("start")),
+        end=parse_date(run.get("end")),
+        modes=tuple(sorted(modes)),
+        description=run.get("short_description") or "",
+    )
+
+
+def current_run_key(course: dict, *, now: datetime.datetime) -> str | None:
+    """The run of a program's course to enroll into: the earliest published run not yet ended,
+    else the latest run."""
+    runs = [r for r in course.get("course_runs") or () if r.get("key") and r.get("status", "published") == "published"]
+    if not runs:
+        return None
+    far_past = datetime.datetime.min.replace(tzinfo=datetime.UTC)
+    runs.sort(key=lambda r: parse_date(r.get("start")) or far_past)
+    for run in runs:
+        end = parse_date(run.get("end"))
+        if end is None or end > now:
+            return run["key"]
+    return runs[-1]["key"]
+
+
+def program_from_payload(payload: dict, *, now: datetime.datetime) -> interfaces.Program:
+    course_ids = [current_run_key(course, now=now) for course in payload.get("courses") or ()]
+    return interfaces.Program(
+        program_id=str(payload["uuid"]),
+        title=payload.get("title") or str(payload["uuid"]),
+        course_ids=tuple(key for key in course_ids if key),
+    )
+
+
+def enrollment_from_payload(user_id: int, payload: dict) -> interfaces.LMSEnrollment:
+    return interfaces.LMSEnrollment(
+        user_id=user_id,
+        course_id=payload["course_details"]["course_id"],
+        mode=payload.get("mode") or "",
+        is_active=bool(payload.get("is_active")),
+    )
+
+
+def certificate_from_payload(user_id: int, payload: dict) -> interfaces.Certificate | None:
+    """An earned certificate, or None for the other statuses (notpassing, unavailable, audit_passing …)."""
+    if payload.get("status") != CERTIFICATE_EARNED:
+        return None
+    issued_at = parse_date(payload.get("created_date"))
+    if issued_at is None:
+        return None
+    return interfaces.Certificate(
+        user_id=user_id, course_id=payload["course_id"], grade=str(payload.get("grade") or ""), issued_at=issued_at
+    )
+
+
+def percent(value) -> Decimal:
+    try:
+        return Decimal(str(value if value is not None else 0)).quantize(PERCENT_PLACES)
+    except InvalidOperation:
+        return Decimal(0).quantize(PERCENT_PLACES)
+
+
+def grade_from_payload(
+    user_id: int, course_id: str, payload: dict, *, passed_at: datetime.datetime | None
+) -> interfaces.Grade:
+    """The grades API says *whether* the learner passed, not when: ``passed_at`` is decided by the caller."""
+    return interfaces.Grade(
+        user_id=user_id,
+        course_id=course_id,
+        percent=percent(payload.get("percent")),
+        passed_at=passed_at if payload.get("passed") else None,
+    )

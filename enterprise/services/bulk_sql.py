@@ -1,0 +1,126 @@
+"""Set-based SQL for bulk paths: many values as one parameter.
+
+``AnyOf(expression, values)`` filters on ``expression IN values`` with the whole list bound as
+one array parameter (``= ANY(…)`` on PostgreSQL, ``json_each`` on SQLite): Django's ``__in``
+binds one parameter per value, and with client-side binding psycopg then spends more time
+splitting the query text than the database spends running it.
+
+``insert_varying`` inserts many rows that differ in one column with a single ``INSERT … SELECT``.
+
+``bulk_create`` builds a model instance and binds every field of every row as its own
+parameter; for 50,000 learners that is most of the time of a bulk link. Here the varying column
+travels as one array parameter and the other columns are constants, so the database produces the
+rows itself (``unnest`` on PostgreSQL, ``json_each`` on SQLite, both with ``RETURNING``):
+
+    INSERT INTO t (customer_id, active, …, created, modified, user_id)
+    SELECT %s, %s, …, %s, %s, v FROM unnest(%s::bigint[]) AS v RETURNING id, user_id
+
+The constant values come from the model's fields (defaults, ``auto_now``/``auto_now_add``,
+prepared by each field for the database), so a field added later with a default is inserted
+correctly too. Constraints are not bypassed: a unique violation raises ``IntegrityError`` as
+``bulk_create`` would. No signals are sent (neither does ``bulk_create``). Other databases get
+``bulk_create``.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.core.exceptions import EmptyResultSet
+from django.db import connections, router
+from django.db.models import Lookup
+from django.db.models.lookups import In
+from django.utils import timezone
+
+
+class AnyOf(Lookup):
+    """``lhs`` equals one of ``values`` (integers, or strings without line breaks), bound as one parameter."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def __init__(self, lhs, values):
+        super().__init__(lhs, list(values))
+
+    def as_sql(self, compiler, connection):
+        values = self.rhs
+        if not values:
+            raise EmptyResultSet
+        lhs_sql, lhs_params = self.process_lhs(compiler, connection)
+        if connection.vendor == "sqlite":
+            return f"{lhs_sql} IN (SELECT value FROM json_each(%s))", [*lhs_params, json.dumps(values)]  # noqa: S608
+        if connection.vendor == "postgresql":
+            if all(isinstance(value, int) for value in values):
+                cast = self.lhs.output_field.db_type(connection)
+                return f"{lhs_sql} = ANY(%s::{cast}[])", [*lhs_params, _int_array(values)]
+            return f"{lhs_sql} = ANY(string_to_array(%s, chr(10)))", [*lhs_params, _text_lines(values)]
+        return In(self.lhs, values).as_sql(compiler, connection)
+
+
+def _constant_params(model, connection, *, column_field, constants: dict[str, object]) -> tuple[list[str], list]:
+    now = timezone.now()
+    columns, params = [], []
+    for field in model._meta.concrete_fields:
+        if field.primary_key or field is column_field:
+            continue
+        if field.attname in constants:
+            value = constants[field.attname]
+        elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            value = now
+        elif field.has_default():
+            value = field.get_default()
+        elif field.null:
+            value = None
+        else:
+            raise ValueError(f"{model.__name__}.{field.name} needs a value: pass it in constants.")
+        columns.append(connection.ops.quote_name(field.column))
+        params.append(field.get_db_prep_save(value, connection))
+    return columns, params
+
+
+def insert_varying(model, *, field: str, values: list, constants: dict[str, object]) -> dict[object, int]:
+    """Insert one row per value of ``values`` into ``field``; return ``{value: new primary key}``.
+
+    ``values`` are integers or strings without line breaks (ids, validated e-mail addresses),
+    distinct. ``constants`` maps attribute names (``customer_id``) to the value every row gets.
+    """
+    if not values:
+        return {}
+    alias = router.db_for_write(model)
+    connection = connections[alias]
+    column_field = model._meta.get_field(field)
+    vendor = connection.vendor
+    if vendor not in {"postgresql", "sqlite"}:
+        objs = model._default_manager.using(alias).bulk_create(
+            [model(**constants, **{column_field.attname: value}) for value in values]
+        )
+        return {getattr(obj, column_field.attname): obj.pk for obj in objs}
+    columns, params = _constant_params(model, connection, column_field=column_field, constants=constants)
+    quote = connection.ops.quote_name
+    target = quote(column_field.column)
+    pk = quote(model._meta.pk.column)
+    if vendor == "sqlite":
+        source, array = "(SELECT value AS v FROM json_each(%s))", json.dumps(values)
+    elif all(isinstance(value, int) for value in values):
+        source, array = f"unnest(%s::{column_field.db_type(connection)}[]) AS v", _int_array(values)
+    else:
+        source, array = "unnest(string_to_array(%s, chr(10))) AS v", _text_lines(values)
+    selected = ", ".join([*(["%s"] * len(params)), "v"])
+    # Only quoted identifiers and placeholders are interpolated.
+    sql = (
+        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join([*columns, target])}) "  # noqa: S608
+        f"SELECT {selected} FROM {source} RETURNING {pk}, {target}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, array])
+        return {value: new_pk for new_pk, value in cursor.fetchall()}
+
+
+def _int_array(values: list[int]) -> str:
+    return "{" + ",".join(str(int(value)) for value in values) + "}"
+
+
+def _text_lines(values: list[str]) -> str:
+    if any("\n" in value or "\r" in value for value in values):
+        raise ValueError("Values inserted as lines must not hold line breaks.")
+    return "\n".join(values)

@@ -1,0 +1,247 @@
+"""Enrolling the learners of a Manage Learners submission into a course or a program.
+
+``resolve_target`` validates what the operator typed against the catalog before anything is
+written: a course or a program (never both), and a mode that is available — for a course, one of
+its modes; for a program, a mode every course of the program offers. Errors list what is valid.
+
+``enroll_chunk`` enrolls one chunk of learners with bulk queries: linked learners through the
+enrollment backend plus their enterprise enrollments, pending learners get pending enrollments
+(materialised when they register). Re-enrolling in the same mode changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from enterprise.app_settings import enterprise_settings
+from enterprise.exceptions import EnrollmentTargetError, InvalidCourseMode
+from enterprise.lms import get_catalog
+from enterprise.lms.interfaces import EnrollmentBackend, EnrollmentRequest
+from enterprise.models import EnterpriseCourseEnrollment, PendingEnrollment
+from enterprise.models.enrollment import EnrollmentSource
+from enterprise.services.bulk_link import ChunkLinks, RowResult
+
+COURSE = "course"
+PROGRAM = "program"
+
+
+@dataclass(frozen=True)
+class EnrollmentTarget:
+    """A validated course or program with the mode to enroll in."""
+
+    kind: str  # COURSE or PROGRAM
+    target_id: str
+    title: str
+    mode: str
+    course_ids: tuple[str, ...]
+    start: datetime.datetime | None = None
+
+    @property
+    def program_id(self) -> str:
+        return self.target_id if self.kind == PROGRAM else ""
+
+    def __str__(self):
+        return f"{self.kind} {self.title!r} ({self.target_id}), mode {self.mode}"
+
+
+class EnrollmentStatus(enum.StrEnum):
+    ENROLLED = "enrolled"
+    ALREADY_ENROLLED = "already_enrolled"
+    PENDING = "pending_enrollment"
+    ALREADY_PENDING = "already_pending_enrollment"
+    FAILED = "failed"
+
+    def label(self, *, dry_run: bool) -> str:
+        preview, done = _LABELS[self]
+        return preview if dry_run else done
+
+
+_LABELS = {
+    EnrollmentStatus.ENROLLED: ("will enroll", "enrolled"),
+    EnrollmentStatus.ALREADY_ENROLLED: ("already enrolled", "already enrolled"),
+    EnrollmentStatus.PENDING: ("will enroll at registration", "enrolled at registration"),
+    EnrollmentStatus.ALREADY_PENDING: ("already enrolled at registration", "already enrolled at registration"),
+    EnrollmentStatus.FAILED: ("enrollment failed", "enrollment failed"),
+}
+
+
+def _modes_text(modes: Iterable[str]) -> str:
+    return ", ".join(sorted(modes)) or "none"
+
+
+def resolve_target(*, course_id: str = "", program_id: str = "", mode: str = "") -> EnrollmentTarget | None:
+    """Validate a course or program and a mode against the catalog; ``None`` when none was asked for.
+
+    Raises ``EnrollmentTargetError``, ``CourseNotFound``, ``ProgramNotFound`` or
+    ``InvalidCourseMode`` (whose message lists the available modes).
+    """
+    course_id, program_id, mode = (course_id or "").strip(), (program_id or "").strip(), (mode or "").strip()
+    if course_id and program_id:
+        raise EnrollmentTargetError("Fill in Course ID or Program ID, not both.")
+    if not course_id and not program_id:
+        if mode:
+            raise EnrollmentTargetError("A Course Enrollment Mode needs a Course ID or a Program ID.")
+        return None
+    catalog = get_catalog()
+    if course_id:
+        course = catalog.get_course(course_id)
+        if not mode:
+            raise EnrollmentTargetError(
+                f"Choose a Course Enrollment Mode. Available modes: {_modes_text(course.modes)}."
+            )
+        if mode not in course.modes:
+            raise InvalidCourseMode(mode, course.modes, course_id=course_id)
+        return EnrollmentTarget(COURSE, course.course_id, course.title, mode, (course.course_id,), course.start)
+    program = catalog.get_program(program_id)
+    if not program.course_ids:
+        raise EnrollmentTargetError(f"Program {program.title!r} has no courses to enroll in.")
+    courses = catalog.get_courses(program.course_ids)
+    available = _common_modes(program, courses)
+    if not mode:
+        raise EnrollmentTargetError(f"Choose a Course Enrollment Mode. Available modes: {_modes_text(available)}.")
+    if mode not in available:
+        raise InvalidCourseMode(mode, available, program_id=program.program_id)
+    starts = [course.start for course in courses.values() if course.start is not None]
+    return EnrollmentTarget(
+        PROGRAM, program.program_id, program.title, mode, tuple(program.course_ids), min(starts, default=None)
+    )
+
+
+def _common_modes(program, courses: dict) -> list[str]:
+    """The modes every course of the program offers (the catalog has no program-wide list)."""
+    missing = [cid for cid in program.course_ids if cid not in courses]
+    if missing:
+        raise EnrollmentTargetError(
+            f"Program {program.title!r} lists courses the catalog does not know: {', '.join(missing)}."
+        )
+    common: set[str] | None = None
+    for course in courses.values():
+        common = set(course.modes) if common is None else common & set(course.modes)
+    return sorted(common or ())
+
+
+def all_modes() -> list[str]:
+    """Every mode an operator may choose before a course is known (``ENROLLMENT_MODES``)."""
+    return list(enterprise_settings.ENROLLMENT_MODES)
+
+
+def enroll_chunk(
+    *,
+    target: EnrollmentTarget,
+    links: ChunkLinks,
+    dry_run: bool,
+    backend: EnrollmentBackend | None,
+    source: str = EnrollmentSource.MANUAL,
+) -> list[RowResult]:
+    """Enroll one chunk's learners; return the rows newly enrolled (whom to notify).
+
+    In a dry run the enrollment backend is not called (it may be a remote LMS that no rollback
+    reaches); the enterprise and pending enrollment rows are written as usual and rolled back by
+    the caller.
+    """
+    newly = _enroll_linked(target, links, dry_run, backend, source)
+    newly += _enroll_pending(target, links, source)
+    return newly
+
+
+def _enroll_linked(target, links: ChunkLinks, dry_run, backend, source) -> list[RowResult]:
+    if not links.linked:
+        return []
+    existing = {
+        (learner_id, course_id): (pk, mode)
+        for pk, learner_id, course_id, mode in EnterpriseCourseEnrollment.objects.filter(
+            learner_id__in=[ref.learner_id for ref in links.linked], course_id__in=target.course_ids
+        ).values_list("pk", "learner_id", "course_id", "mode")
+    }
+    failed = {}
+    if not dry_run and backend is not None:
+        outcome = backend.enroll_many(
+            EnrollmentRequest(ref.user_id, course_id, target.mode)
+            for ref in links.linked
+            for course_id in target.course_ids
+        )
+        failed = outcome.failed
+    to_create, to_update, newly = [], [], []
+    for ref in links.linked:
+        new = changed = 0
+        errors = []
+        for course_id in target.course_ids:
+            error = failed.get((ref.user_id, course_id))
+            if error is not None:
+                errors.append(f"{course_id}: {error}")
+                continue
+            hit = existing.get((ref.learner_id, course_id))
+            if hit is None:
+                new += 1
+                to_create.append(
+                    EnterpriseCourseEnrollment(
+                        learner_id=ref.learner_id,
+                        course_id=course_id,
+                        mode=target.mode,
+                        source=source,
+                        program_id=target.program_id,
+                    )
+                )
+            elif hit[1] != target.mode:
+                changed += 1
+                to_update.append(hit[0])
+        row = ref.row
+        if errors:
+            row.enrollment, row.enrollment_message = EnrollmentStatus.FAILED, " ".join(errors)
+        elif new or changed:
+            row.enrollment = EnrollmentStatus.ENROLLED
+            if changed:
+                row.enrollment_message = f"Mode changed to {target.mode}."
+        else:
+            row.enrollment = EnrollmentStatus.ALREADY_ENROLLED
+        if new:
+            newly.append(row)
+    EnterpriseCourseEnrollment.objects.bulk_create(to_create, ignore_conflicts=True)
+    if to_update:
+        EnterpriseCourseEnrollment.objects.filter(pk__in=to_update).update(mode=target.mode, modified=timezone.now())
+    return newly
+
+
+def _enroll_pending(target, links: ChunkLinks, source) -> list[RowResult]:
+    if not links.pending:
+        return []
+    existing = {
+        (pending_id, course_id): (pk, mode)
+        for pk, pending_id, course_id, mode in PendingEnrollment.objects.filter(
+            pending_learner_id__in=[ref.pending_id for ref in links.pending], course_id__in=target.course_ids
+        ).values_list("pk", "pending_learner_id", "course_id", "mode")
+    }
+    to_create, to_update, newly = [], [], []
+    for ref in links.pending:
+        new = changed = 0
+        for course_id in target.course_ids:
+            hit = existing.get((ref.pending_id, course_id))
+            if hit is None:
+                new += 1
+                to_create.append(
+                    PendingEnrollment(
+                        pending_learner_id=ref.pending_id,
+                        course_id=course_id,
+                        mode=target.mode,
+                        source=source,
+                        program_id=target.program_id,
+                    )
+                )
+            elif hit[1] != target.mode:
+                changed += 1
+                to_update.append(hit[0])
+        row = ref.row
+        row.enrollment = EnrollmentStatus.PENDING if new or changed else EnrollmentStatus.ALREADY_PENDING
+        if changed:
+            row.enrollment_message = f"Mode changed to {target.mode}."
+        if new:
+            newly.append(row)
+    PendingEnrollment.objects.bulk_create(to_create, ignore_conflicts=True)
+    if to_update:
+        PendingEnrollment.objects.filter(pk__in=to_update).update(mode=target.mode, modified=timezone.now())
+    return newly

@@ -1,0 +1,207 @@
+"""One Manage Learners submission: link learners, optionally enroll and notify them, or preview it.
+
+The admin page, ``manage.py link_learners`` and (later) the REST API call these two functions:
+
+- ``link_learners_from_csv``: a CSV upload of e-mail addresses;
+- ``link_learner``: one e-mail address or username.
+
+Everything happens in one transaction. A preview (``dry_run=True``) runs exactly the same code
+and rolls the transaction back, so it reports what confirming would do, row by row. A file with
+invalid rows is refused as a whole: its transaction is rolled back too, and nothing is applied.
+Rows that conflict with another customer, or whose address several users share, are skipped and
+reported; the other rows are applied (docs/decisions/0010-bulk-link-refusal-policy.md).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from enterprise.app_settings import enterprise_settings
+from enterprise.emails import normalize_email
+from enterprise.exceptions import LinkConflict, UploadRefused, UserNotFound
+from enterprise.lms import get_enrollment_backend
+from enterprise.models import EnterpriseCustomer
+from enterprise.models.enrollment import EnrollmentSource
+from enterprise.services.bulk_link import (
+    PROBLEM_STATUSES,
+    ChunkLinks,
+    LinkedRef,
+    RowResult,
+    RowStatus,
+    classify_rows,
+    link_rows,
+)
+from enterprise.services.csv_rows import CsvRow, check_upload_size, iter_csv_rows
+from enterprise.services.enrollment import EnrollmentStatus, EnrollmentTarget, enroll_chunk, resolve_target
+from enterprise.services.linking import LinkStatus, link_user
+from enterprise.services.notifications import queue_notifications, require_template
+
+
+@dataclass
+class SubmissionResult:
+    """The outcome of a submission, or of its preview: every row, the totals, what was refused."""
+
+    customer: EnterpriseCustomer
+    rows: list[RowResult]
+    dry_run: bool
+    target: EnrollmentTarget | None = None
+    notify: bool = False
+    applied: bool = False
+    refused: str = ""
+    notifications: int = 0
+    counts: dict[RowStatus, int] = field(default_factory=dict)
+    enrollment_counts: dict[EnrollmentStatus, int] = field(default_factory=dict)
+
+    @property
+    def previewing(self) -> bool:
+        """True when the rows say what *would* happen (a preview, or a refused submission)."""
+        return not self.applied
+
+    @property
+    def problems(self) -> int:
+        return sum(self.counts.get(status, 0) for status in PROBLEM_STATUSES)
+
+    def summary(self) -> str:
+        parts = [
+            f"{count:,} {status.label(dry_run=self.previewing)}"
+            for status, count in self.counts.items()
+            if count and status != RowStatus.HEADER
+        ]
+        parts += [
+            f"{count:,} {status.label(dry_run=self.previewing)}"
+            for status, count in self.enrollment_counts.items()
+            if count
+        ]
+        if self.notifications:
+            verb = "to notify" if self.previewing else "notified"
+            parts.append(f"{self.notifications:,} {verb}")
+        return ", ".join(parts) or "nothing to do"
+
+    def rows_to_show(self, limit: int | None = None) -> list[RowResult]:
+        """Problem rows first (in line order), then the others, at most ``limit``."""
+        limit = enterprise_settings.MANAGE_LEARNERS_PREVIEW_ROWS if limit is None else limit
+        first = [row for row in self.rows if row.status in PROBLEM_STATUSES]
+        rest = [row for row in self.rows if row.status not in PROBLEM_STATUSES]
+        return (first + rest)[:limit]
+
+
+def link_learners_from_csv(
+    *,
+    customer: EnterpriseCustomer,
+    file,
+    dry_run: bool = False,
+    course_id: str = "",
+    program_id: str = "",
+    mode: str = "",
+    notify: bool = False,
+    source: str = EnrollmentSource.MANUAL,
+    size: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> SubmissionResult:
+    """Link (and enroll, notify) the addresses of a CSV upload, or preview it with ``dry_run``.
+
+    ``file`` is a binary file object or a Django ``File``; ``size`` (else ``file.size``) is checked
+    against ``MANAGE_LEARNERS_MAX_UPLOAD_BYTES`` before anything is read. Raises ``UploadRefused``
+    for an oversized, non-UTF-8 or empty file, and the errors of ``resolve_target`` /
+    ``require_template`` for a bad course, program, mode or missing template.
+    """
+    check_upload_size(size if size is not None else getattr(file, "size", None))
+    target = resolve_target(course_id=course_id, program_id=program_id, mode=mode)
+    if notify:
+        require_template(customer=customer, target=target)
+    rows = classify_rows(iter_csv_rows(file))
+    if not any(row.status != RowStatus.HEADER for row in rows):
+        raise UploadRefused("The file holds no e-mail address.")
+    chunk_size = enterprise_settings.MANAGE_LEARNERS_CHUNK_SIZE
+
+    def link(on_chunk):
+        link_rows(customer=customer, rows=rows, chunk_size=chunk_size, on_chunk=on_chunk, progress=progress)
+
+    return _run(customer, rows, link, target=target, notify=notify, dry_run=dry_run, source=source)
+
+
+def link_learner(
+    *,
+    customer: EnterpriseCustomer,
+    identifier: str,
+    dry_run: bool = False,
+    course_id: str = "",
+    program_id: str = "",
+    mode: str = "",
+    notify: bool = False,
+    source: str = EnrollmentSource.MANUAL,
+) -> SubmissionResult:
+    """Link one learner by e-mail address or username (and enroll, notify).
+
+    An identifier with an ``@`` is an e-mail address: matched case-insensitively, trimmed; with no
+    user it becomes a pending learner. Anything else is a username, which must exist
+    (``UserNotFound`` otherwise). Conflicts and ambiguity are reported in the single row.
+    """
+    identifier = (identifier or "").strip()
+    target = resolve_target(course_id=course_id, program_id=program_id, mode=mode)
+    if notify:
+        require_template(customer=customer, target=target)
+    if "@" in identifier:
+        rows = classify_rows([CsvRow(1, (identifier,))])
+
+        def link(on_chunk):
+            link_rows(customer=customer, rows=rows, chunk_size=1, on_chunk=on_chunk)
+
+        return _run(customer, rows, link, target=target, notify=notify, dry_run=dry_run, source=source)
+    user_model = get_user_model()
+    user = user_model._default_manager.filter(**{user_model.USERNAME_FIELD: identifier}).first() if identifier else None
+    if user is None:
+        raise UserNotFound(f"No user with username {identifier!r}.", username=identifier)
+    row = RowResult(line=1, value=identifier, email=normalize_email(getattr(user, user.get_email_field_name(), "")))
+    row.user_id = user.pk
+
+    def link_one(on_chunk):
+        try:
+            outcome = link_user(customer=customer, user=user)
+        except LinkConflict as exc:
+            row.status, row.message = RowStatus.CONFLICT, exc.message
+            return
+        row.status = RowStatus.ALREADY_LINKED if outcome.status == LinkStatus.ALREADY_LINKED else RowStatus.LINKED
+        if outcome.status == LinkStatus.RELINKED:
+            row.message = "Linked again (was unlinked)."
+        on_chunk(ChunkLinks(linked=[LinkedRef(row, outcome.learner.pk, user.pk)]))
+
+    return _run(customer, [row], link_one, target=target, notify=notify, dry_run=dry_run, source=source)
+
+
+def _run(customer, rows, link, *, target, notify, dry_run, source) -> SubmissionResult:
+    result = SubmissionResult(customer=customer, rows=rows, dry_run=dry_run, target=target, notify=notify)
+    backend = get_enrollment_backend() if target is not None and not dry_run else None
+
+    def on_chunk(links: ChunkLinks) -> None:
+        if target is None:
+            return
+        newly = enroll_chunk(target=target, links=links, dry_run=dry_run, backend=backend, source=source)
+        if notify:
+            result.notifications += queue_notifications(customer=customer, target=target, rows=newly)
+
+    with transaction.atomic():
+        link(on_chunk)
+        invalid = [row.line for row in rows if row.status == RowStatus.INVALID]
+        if invalid:
+            shown = ", ".join(map(str, invalid[:20])) + (" …" if len(invalid) > 20 else "")
+            result.refused = (
+                f"{len(invalid):,} invalid row(s) (line {shown}): nothing was applied. "
+                "Correct or remove them and upload the file again."
+            )
+        if dry_run or result.refused:
+            transaction.set_rollback(True)
+    result.applied = not dry_run and not result.refused
+    result.counts = _ordered_counts(Counter(row.status for row in rows), RowStatus)
+    enrollments = Counter(row.enrollment for row in rows if row.enrollment)
+    result.enrollment_counts = _ordered_counts(enrollments, EnrollmentStatus)
+    return result
+
+
+def _ordered_counts(counter: Counter, enum_type) -> dict:
+    return {status: counter[status] for status in enum_type if counter.get(status)}

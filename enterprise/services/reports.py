@@ -1,0 +1,57 @@
+"""The per-row report of a Manage Learners submission as CSV, safe to open in a spreadsheet."""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+
+from django.core.files import File
+
+from enterprise.services.enrollment import EnrollmentStatus
+from enterprise.services.manage_learners import SubmissionResult
+
+HEADER = ("line", "value", "email", "status", "message", "enrollment", "enrollment_message", "notified")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def csv_cell(value) -> str:
+    """A cell a spreadsheet shows as text: a leading ``=``, ``+``, ``-``, ``@``, tab or line break
+    would start a formula (CSV injection), so such a value gets a leading apostrophe."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def write_report(result: SubmissionResult, out) -> None:
+    """Write every row of ``result`` to the text stream ``out``."""
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(HEADER)
+    previewing = result.previewing
+    for row in result.rows:
+        writer.writerow(
+            [
+                row.line,
+                csv_cell(row.value),
+                csv_cell(row.email),
+                row.status.label(dry_run=previewing) if row.status else "",
+                csv_cell(row.message),
+                _enrollment_label(row, previewing),
+                csv_cell(row.enrollment_message),
+                "yes" if row.notified else "",
+            ]
+        )
+
+
+def _enrollment_label(row, previewing: bool) -> str:
+    return EnrollmentStatus(row.enrollment).label(dry_run=previewing) if row.enrollment else ""
+
+
+def report_file(result: SubmissionResult) -> File:
+    """The report as a (spooled, UTF-8 with BOM for spreadsheets) file ready for storage."""
+    spool = tempfile.SpooledTemporaryFile(max_size=2 * 1024 * 1024)  # noqa: SIM115 (returned to the caller)
+    text = io.TextIOWrapper(spool, encoding="utf-8-sig", newline="")
+    write_report(result, text)
+    text.flush()
+    text.detach()
+    spool.seek(0)
+    return File(spool, name="report.csv")

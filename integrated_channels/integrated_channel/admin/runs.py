@@ -1,0 +1,146 @@
+"""Run history: counts, status, the error report (CSV download). Read-only; staff with view permission."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, StreamingHttpResponse
+from django.template.defaultfilters import truncatechars
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from integrated_channels.integrated_channel.models import Run, RunError
+from integrated_channels.integrated_channel.registry import registry
+from integrated_channels.integrated_channel.services import error_report
+
+ERRORS_SHOWN = 50
+
+
+class ChannelFilter(admin.SimpleListFilter):
+    title = _("channel")
+    parameter_name = "channel"
+
+    def lookups(self, request, model_admin):
+        return registry.as_choices()
+
+    def queryset(self, request, queryset):
+        return queryset.filter(channel=self.value()) if self.value() else queryset
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Run)
+class RunAdmin(ReadOnlyAdmin):
+    list_display = (
+        "id",
+        "customer",
+        "channel",
+        "kind",
+        "trigger",
+        "status",
+        "started_at",
+        "duration",
+        "selected",
+        "sent",
+        "skipped",
+        "failed",
+        "not_attempted",
+        "error_report",
+    )
+    list_display_links = ("id",)
+    list_filter = ("status", ChannelFilter, "kind", "trigger", "dry_run")
+    list_select_related = ("customer",)
+    search_fields = ("=id", "customer__name")
+    date_hierarchy = "started_at"
+    show_full_result_count = False
+    fieldsets = (
+        (None, {"fields": ("customer", "configuration", "channel", "kind", "trigger", "dry_run", "api_user")}),
+        (_("Timing"), {"fields": ("status", "started_at", "heartbeat_at", "finished_at", "duration", "start_date")}),
+        (
+            _("Counts"),
+            {
+                "fields": (
+                    "selected",
+                    "sent",
+                    "skipped",
+                    "skip_reasons",
+                    "failed",
+                    "not_attempted",
+                    "remote_calls",
+                    "learners_unlinked",
+                )
+            },
+        ),
+        (_("Errors"), {"fields": ("error_code", "error_message", "error_report", "first_errors")}),
+    )
+    readonly_fields = ("duration", "error_report", "first_errors")
+
+    @admin.display(description=_("duration"))
+    def duration(self, obj):
+        return str(obj.duration).split(".")[0] if obj.duration is not None else _("running")
+
+    @admin.display(description=_("error report"))
+    def error_report(self, obj):
+        if obj.status == Run.Status.RUNNING:
+            return "-"
+        url = reverse("admin:integrated_channel_run_error_report", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("CSV"))
+
+    @admin.display(description=_("first errors"))
+    def first_errors(self, obj):
+        errors = list(RunError.objects.filter(run=obj).order_by("id")[:ERRORS_SHOWN])
+        if not errors:
+            return "-"
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    e.get_outcome_display(),
+                    e.username or "-",
+                    e.remote_id or "-",
+                    e.course_id or "-",
+                    e.status_code or "",
+                    truncatechars(e.message, 300),
+                )
+                for e in errors
+            ),
+        )
+        return format_html(
+            "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead>"
+            "<tbody>{}</tbody></table>",
+            _("outcome"),
+            _("learner"),
+            _("remote id"),
+            _("course"),
+            _("HTTP"),
+            _("message"),
+            rows,
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:run_id>/error-report.csv",
+                self.admin_site.admin_view(self.error_report_view),
+                name="integrated_channel_run_error_report",
+            ),
+            *super().get_urls(),
+        ]
+
+    def error_report_view(self, request, run_id: int):
+        run = Run.objects.filter(pk=run_id).first()
+        if run is None:
+            raise Http404
+        if not self.has_view_permission(request, run):
+            raise PermissionDenied
+        response = StreamingHttpResponse(error_report.stream_csv(run), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{error_report.filename(run)}"'
+        return response

@@ -1,0 +1,70 @@
+"""Settings of the channel framework, read from ``settings.INTEGRATED_CHANNELS`` (a dict).
+
+Every name, its default and what it does:
+
+CONNECT_TIMEOUT, READ_TIMEOUT
+    Seconds to wait for a remote system to accept the connection, and then between two bytes
+    of its answer. Every HTTP call of every channel uses both (there is no call without them).
+MAX_RETRIES
+    How many times a call that failed with a transient error (429, 500, 502, 503, 504, a timeout,
+    a refused connection) is tried again before the record is reported failed.
+BACKOFF_SECONDS
+    First wait between two tries; it doubles at each try (with up to 10 % of jitter) unless the
+    remote system says how long to wait with ``Retry-After``.
+MAX_RETRY_WAIT
+    The longest wait honoured, in seconds. A ``Retry-After`` (or a channel's default wait for a
+    429 without one, 300 s for SAP SuccessFactors) longer than this is not waited for: the call
+    fails at once with a transient error and the record is sent again at the next run.
+MAX_CONSECUTIVE_FAILURES
+    A run stops (status "failed", the remaining records reported "not attempted") after this many
+    records in a row failed with transient errors: the remote system is down, going on would only
+    hammer it.
+TOKEN_EXPIRY_MARGIN
+    Seconds before its expiry at which a cached access token is replaced by a new one.
+RUN_LOCK_EXPIRY
+    Seconds without a heartbeat after which a run still marked "running" is considered abandoned
+    (its process died): the next run of that configuration marks it failed and takes over.
+HEARTBEAT_INTERVAL
+    Seconds between two heartbeats of a running run (and two updates of its counts).
+AUDIT_FLUSH_RECORDS, AUDIT_FLUSH_SECONDS
+    The audit rows of sent records are written in one transaction every this many records or
+    seconds, whichever comes first (and before any wait, when the run stops, at its end). A process
+    killed in between loses at most that much audit: those records are sent again by the next run.
+COMPLETION_BATCH_SIZE
+    Enrollments whose completion is asked from the completion backend in one call.
+LMS_ROOT_URL
+    Root URL of the learning platform, used to build the launch URL of exported courses.
+COURSE_URL_PATH
+    Path of a course's page under ``LMS_ROOT_URL``; ``{course_id}`` is replaced.
+USE_CELERY
+    ``None`` (default): fan runs out to Celery workers when the Celery app has a broker and does
+    not run tasks eagerly, else run them in-process. ``True`` / ``False`` force either.
+CELERY_QUEUE
+    Queue the fan-out tasks are sent to (``None``: Celery's default queue).
+TASK_RESULT_TIMEOUT
+    Seconds ``transmit_*`` commands wait for the fan-out tasks to finish.
+"""
+
+from enterprise.conf import AppSettings
+
+DEFAULTS = {
+    "CONNECT_TIMEOUT": 5.0,
+    "READ_TIMEOUT": 60.0,
+    "MAX_RETRIES": 3,
+    "BACKOFF_SECONDS": 1.0,
+    "MAX_RETRY_WAIT": 300.0,
+    "MAX_CONSECUTIVE_FAILURES": 5,
+    "TOKEN_EXPIRY_MARGIN": 60.0,
+    "RUN_LOCK_EXPIRY": 900.0,
+    "HEARTBEAT_INTERVAL": 30.0,
+    "AUDIT_FLUSH_RECORDS": 500,
+    "AUDIT_FLUSH_SECONDS": 2.0,
+    "COMPLETION_BATCH_SIZE": 5000,
+    "LMS_ROOT_URL": "http://localhost:8000",
+    "COURSE_URL_PATH": "/courses/{course_id}/about",
+    "USE_CELERY": None,
+    "CELERY_QUEUE": None,
+    "TASK_RESULT_TIMEOUT": 6 * 3600.0,
+}
+
+channel_settings = AppSettings("INTEGRATED_CHANNELS", DEFAULTS)

@@ -1,0 +1,93 @@
+"""The records exporters hand to clients, and how their payloads are hashed."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from integrated_channels.integrated_channel.models import TransmissionStatus
+
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def payload_hash(payload: Any) -> str:
+    """SHA-256 of the canonical JSON of ``payload`` (sorted keys, no spaces)."""
+    return hashlib.sha256(_CANONICAL.encode(payload).encode()).hexdigest()
+
+
+def epoch_millis(moment: datetime.datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+@dataclass(slots=True)
+class PreviousAttempt:
+    """What the audit says of the last attempt for a record."""
+
+    payload_hash: str
+    status: str
+    attempts: int
+    payload: dict | None = None
+
+    @property
+    def accepted(self) -> bool:
+        return self.status == TransmissionStatus.SENT
+
+
+@dataclass(slots=True)
+class Record:
+    """One thing to send: a learner's enrollment (learner data) or a course (content metadata)."""
+
+    course_id: str
+    payload: Any
+    payload_hash: str
+    previous: PreviousAttempt | None = None
+    # learner data
+    enrollment_id: int | None = None
+    learner_id: int | None = None
+    user_id: int | None = None
+    username: str = ""
+    email: str = ""
+    remote_id: str = ""
+    completed: bool = False
+    grade: str = ""
+    # content metadata
+    content_status: str = ""
+
+    @property
+    def attempts(self) -> int:
+        """The attempt number of this payload (1 for a new or changed payload)."""
+        if self.previous is not None and self.previous.payload_hash == self.payload_hash:
+            return self.previous.attempts + 1
+        return 1
+
+    def label(self) -> str:
+        who = self.username or self.remote_id
+        return f"{who} / {self.course_id}" if who else self.course_id
+
+
+class SkipReason:
+    """Why a considered record is not sent (keys of ``Run.skip_reasons``)."""
+
+    UNCHANGED = "unchanged"
+    NOT_COMPLETE = "not_complete"
+    NO_CONSENT = "no_consent"
+    NO_REMOTE_ID = "no_remote_id"
+    COURSE_NOT_FOUND = "course_not_found"
+    BEFORE_START_DATE = "before_start_date"
+    DRY_RUN = "dry_run"
+
+
+@dataclass
+class Selection:
+    """What an exporter found: the records to send and the ones skipped (counted by reason)."""
+
+    considered: int = 0
+    records: list[Record] = field(default_factory=list)
+    skipped: Counter = field(default_factory=Counter)
+
+    def skip(self, reason: str, count: int = 1) -> None:
+        self.skipped[reason] += count

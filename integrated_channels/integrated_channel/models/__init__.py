@@ -1,0 +1,20 @@
+"""Models of the channel framework, one module per concept."""
+
+from integrated_channels.integrated_channel.models.audit import (
+    ContentTransmissionAudit,
+    LearnerDataTransmissionAudit,
+    TransmissionStatus,
+)
+from integrated_channels.integrated_channel.models.configuration import ChannelConfiguration
+from integrated_channels.integrated_channel.models.run import Run, RunError
+from integrated_channels.integrated_channel.models.token import AccessToken
+
+__all__ = [
+    "AccessToken",
+    "ChannelConfiguration",
+    "ContentTransmissionAudit",
+    "LearnerDataTransmissionAudit",
+    "Run",
+    "RunError",
+    "TransmissionStatus",
+]

@@ -1,0 +1,140 @@
+"""Runs: one row per execution of a channel for one configuration, with its counts and errors.
+
+At most one run per (configuration, kind) is ``running`` — a partial unique index, so two
+processes cannot both start one. A running run renews ``heartbeat_at`` while it works; one whose
+heartbeat is older than ``RUN_LOCK_EXPIRY`` was abandoned (its process died) and the next run
+marks it failed and takes over (decision 0022). The lock therefore never outlives its holder by
+more than the expiry, and never needs cleaning by hand.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from enterprise.models import EnterpriseCourseEnrollment, EnterpriseCustomer
+from integrated_channels.integrated_channel.models.configuration import ChannelConfiguration
+
+
+class Run(models.Model):
+    class Kind(models.TextChoices):
+        LEARNER_DATA = "learner_data", _("Learner data")
+        CONTENT_METADATA = "content_metadata", _("Content metadata")
+
+    class Trigger(models.TextChoices):
+        COMMAND = "command", _("Management command")
+        SCHEDULE = "schedule", _("Schedule")
+        ADMIN = "admin", _("On demand (admin)")
+        API = "api", _("On demand (API)")
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        COMPLETED = "completed", _("Completed")
+        COMPLETED_WITH_ERRORS = "completed_with_errors", _("Completed with errors")
+        FAILED = "failed", _("Failed")
+
+    configuration = models.ForeignKey(ChannelConfiguration, on_delete=models.CASCADE, related_name="runs")
+    customer = models.ForeignKey(EnterpriseCustomer, on_delete=models.CASCADE, related_name="channel_runs")
+    channel = models.CharField(max_length=32)
+    kind = models.CharField(max_length=32, choices=Kind.choices, default=Kind.LEARNER_DATA)
+    trigger = models.CharField(max_length=16, choices=Trigger.choices, default=Trigger.COMMAND)
+    status = models.CharField(max_length=32, choices=Status.choices, default=Status.RUNNING)
+    dry_run = models.BooleanField(default=False, help_text=_("Selected and formatted, nothing sent."))
+    api_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    start_date = models.DateTimeField(
+        null=True, blank=True, help_text=_("Only records completed on or after this date were considered.")
+    )
+    started_at = models.DateTimeField()
+    heartbeat_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    selected = models.PositiveIntegerField(default=0, help_text=_("Records considered."))
+    sent = models.PositiveIntegerField(default=0, help_text=_("Records accepted by the remote system."))
+    skipped = models.PositiveIntegerField(default=0, help_text=_("Records not sent, for the reasons listed."))
+    failed = models.PositiveIntegerField(default=0, help_text=_("Records refused or not delivered."))
+    not_attempted = models.PositiveIntegerField(default=0, help_text=_("Records left unsent when the run stopped."))
+    skip_reasons = models.JSONField(default=dict, blank=True)
+    remote_calls = models.PositiveIntegerField(default=0, help_text=_("HTTP calls made, token calls included."))
+    learners_unlinked = models.PositiveIntegerField(default=0)
+    error_code = models.CharField(max_length=64, blank=True)
+    error_message = models.TextField(blank=True, help_text=_("Why the run failed, when it did."))
+
+    class Meta:
+        verbose_name = _("channel run")
+        verbose_name_plural = _("channel runs")
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["configuration", "kind"],
+                condition=Q(status="running"),
+                name="run_one_running_per_configuration",
+                violation_error_message=_("A run of this configuration is already in progress."),
+            ),
+            models.CheckConstraint(
+                condition=Q(status="running")
+                | (
+                    Q(finished_at__isnull=False)
+                    & Q(selected=F("sent") + F("skipped") + F("failed") + F("not_attempted"))
+                ),
+                name="run_finished_counts_add_up",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["customer", "-started_at"], name="run_customer_started"),
+            models.Index(fields=["status", "-started_at"], name="run_status_started"),
+        ]
+
+    def __str__(self):
+        return f"{self.channel} run #{self.pk} ({self.get_status_display()})"
+
+    @property
+    def duration(self) -> datetime.timedelta | None:
+        if self.finished_at is None:
+            return None
+        return self.finished_at - self.started_at
+
+    @property
+    def is_failure(self) -> bool:
+        return self.status == self.Status.FAILED
+
+
+class RunError(models.Model):
+    """One line of a run's error report: a record that failed, was not attempted, or the run itself.
+
+    Skipped records are counted on the run (``skip_reasons``), not listed: they recur at every run.
+    """
+
+    class Outcome(models.TextChoices):
+        FAILED = "failed", _("Failed")
+        NOT_ATTEMPTED = "not_attempted", _("Not attempted")
+        RUN = "run", _("Run failed")
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="errors")
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    enrollment = models.ForeignKey(
+        EnterpriseCourseEnrollment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    username = models.CharField(max_length=150, blank=True)
+    email = models.CharField(max_length=254, blank=True)
+    remote_id = models.CharField(max_length=255, blank=True)
+    course_id = models.CharField(max_length=255, blank=True)
+    code = models.CharField(max_length=64, blank=True)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    message = models.TextField(blank=True)
+    transient = models.BooleanField(default=False, help_text=_("A later run may succeed."))
+    learner_unlinked = models.BooleanField(default=False)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("run error")
+        verbose_name_plural = _("run errors")
+        ordering = ["run", "id"]
+
+    def __str__(self):
+        return f"run {self.run_id}: {self.outcome} {self.username} {self.course_id}"

@@ -1,0 +1,108 @@
+"""The run lock: at most one running run per (configuration, kind), never stale (decision 0022).
+
+``start_run`` inserts a ``running`` row; the partial unique index refuses a second one. When it
+does, the holder is looked at: if its heartbeat is fresh the new run is refused (``RunLocked``);
+if it is older than ``RUN_LOCK_EXPIRY`` its process died, so it is marked failed — by a
+conditional UPDATE, so of two contenders only one takes over — and the insert is tried again.
+A running run renews its heartbeat with ``heartbeat``; when that finds the run no longer
+running (someone declared it abandoned), it raises ``RunLockLost`` and the run stops.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from integrated_channels.integrated_channel.app_settings import channel_settings
+from integrated_channels.integrated_channel.exceptions import RunLocked, RunLockLost
+from integrated_channels.integrated_channel.models import Run
+
+logger = logging.getLogger(__name__)
+
+COUNT_FIELDS = ("selected", "sent", "skipped", "failed", "not_attempted", "remote_calls", "learners_unlinked")
+
+
+def start_run(
+    *,
+    configuration,
+    kind: str,
+    trigger: str,
+    api_user=None,
+    dry_run: bool = False,
+    start_date: datetime.datetime | None = None,
+) -> Run:
+    """Create the running ``Run`` of ``configuration``, or raise ``RunLocked``."""
+    for _attempt in range(3):
+        now = timezone.now()
+        try:
+            with transaction.atomic():
+                return Run.objects.create(
+                    configuration_id=configuration.pk,
+                    customer_id=configuration.customer_id,
+                    channel=configuration.channel,
+                    kind=kind,
+                    trigger=trigger,
+                    api_user=api_user,
+                    dry_run=dry_run,
+                    start_date=start_date,
+                    started_at=now,
+                    heartbeat_at=now,
+                )
+        except IntegrityError:
+            holder = Run.objects.filter(configuration_id=configuration.pk, kind=kind, status=Run.Status.RUNNING).first()
+            if holder is None:
+                continue  # it finished meanwhile
+            expiry = datetime.timedelta(seconds=float(channel_settings.RUN_LOCK_EXPIRY))
+            if holder.heartbeat_at > now - expiry:
+                raise RunLocked(
+                    f"Run #{holder.pk} of this configuration has been running since "
+                    f"{holder.started_at:%Y-%m-%d %H:%M:%S %Z} (last heartbeat {holder.heartbeat_at:%H:%M:%S}).",
+                    holder=holder,
+                ) from None
+            abandon(holder, now=now)
+    raise RunLocked("Could not start a run: the lock changed hands repeatedly.")
+
+
+def abandon(run: Run, *, now: datetime.datetime) -> bool:
+    """Mark a run whose heartbeat stopped as failed; False when another process did it first."""
+    message = (
+        f"Abandoned: no heartbeat since {run.heartbeat_at:%Y-%m-%d %H:%M:%S %Z} (the process running it stopped). "
+        "Records it had not sent are selected again by the next run."
+    )
+    taken = Run.objects.filter(pk=run.pk, status=Run.Status.RUNNING, heartbeat_at=run.heartbeat_at).update(
+        status=Run.Status.FAILED,
+        finished_at=now,
+        error_code="abandoned",
+        error_message=message,
+        # Counts are those of its last heartbeat; what it sent after that is in the audit.
+        not_attempted=F("selected") - F("sent") - F("skipped") - F("failed"),
+    )
+    if taken:
+        logger.warning("Run #%s of configuration %s was abandoned; taking over.", run.pk, run.configuration_id)
+    return bool(taken)
+
+
+def heartbeat(run: Run, **counts) -> None:
+    """Renew the run's heartbeat and save its counts so far; ``RunLockLost`` if it is no longer running."""
+    updated = Run.objects.filter(pk=run.pk, status=Run.Status.RUNNING).update(heartbeat_at=timezone.now(), **counts)
+    if not updated:
+        raise RunLockLost(f"Run #{run.pk} is no longer running: another process declared it abandoned.")
+
+
+def finish_run(run: Run, *, status: str, error_code: str = "", error_message: str = "", **counts) -> bool:
+    """Record the run's end; False when it had lost its lock (the row is left as the new holder set it)."""
+    now = timezone.now()
+    updated = Run.objects.filter(pk=run.pk, status=Run.Status.RUNNING).update(
+        status=status, finished_at=now, heartbeat_at=now, error_code=error_code, error_message=error_message, **counts
+    )
+    if updated:
+        run.status, run.finished_at, run.error_code, run.error_message = status, now, error_code, error_message
+        for name, value in counts.items():
+            setattr(run, name, value)
+    else:
+        logger.error("Run #%s finished after losing its lock; its end was not recorded.", run.pk)
+    return bool(updated)

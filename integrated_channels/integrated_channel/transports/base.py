@@ -1,0 +1,83 @@
+"""What the framework asks of every channel client."""
+
+from __future__ import annotations
+
+import abc
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from integrated_channels.integrated_channel.exceptions import TransmissionError
+from integrated_channels.integrated_channel.exporters.records import Record
+
+
+def pause(seconds: float) -> None:
+    """How clients wait (looked up at each wait, so tests can replace it)."""
+    time.sleep(seconds)
+
+
+@dataclass
+class Outcome:
+    """What happened to one record in one call."""
+
+    record: Record
+    error: TransmissionError | None = None
+    status_code: int | None = None
+    response_summary: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class ChannelClient(abc.ABC):
+    """Sends records to one configuration's remote system.
+
+    ``send_learner_data`` / ``send_content_metadata`` return one ``Outcome`` per record: a record
+    the remote system refused, or that could not be delivered after the retries, is a failed
+    outcome. They raise a ``ChannelError`` only when nothing more can be sent with this
+    configuration (credentials refused, token endpoint broken): the run then stops.
+    """
+
+    name = "channel"
+
+    def __init__(
+        self, configuration, *, sleep: Callable[[float], None] | None = None, clock=time.monotonic, on_wait=None
+    ):
+        self.configuration = configuration
+        self.sleep = sleep  # None: ``pause``
+        self.clock = clock
+        self.on_wait = on_wait  # called with the number of seconds before every wait (heartbeats)
+        self.calls = 0
+        self.waits: list[float] = []
+
+    def learner_batch_size(self) -> int:
+        """Records per call for learner data."""
+        return 1
+
+    def content_batch_size(self) -> int:
+        return 1
+
+    @abc.abstractmethod
+    def send_learner_data(self, records: list[Record]) -> list[Outcome]:
+        """Send up to ``learner_batch_size()`` learner records."""
+
+    def send_content_metadata(self, records: list[Record]) -> list[Outcome]:
+        raise NotImplementedError(f"{self.name} exports no content metadata.")
+
+    def wait(self, seconds: float) -> None:
+        if seconds <= 0:
+            return
+        if self.on_wait is not None:
+            self.on_wait(seconds)
+        self.waits.append(seconds)
+        (self.sleep or pause)(seconds)
+
+    def close(self) -> None:  # noqa: B027 (optional hook: most clients hold nothing to close)
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

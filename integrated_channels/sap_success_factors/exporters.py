@@ -1,0 +1,109 @@
+"""Mapping of completions and courses to SAP SuccessFactors' OCN formats (pure functions of the inputs)."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from enterprise.lms.completion import FAIL, IN_PROGRESS, PASS
+from enterprise.models import LearnerRemoteIdentity
+from integrated_channels.integrated_channel.app_settings import channel_settings
+from integrated_channels.integrated_channel.exporters.content_metadata import ContentMetadataExporter
+from integrated_channels.integrated_channel.exporters.learner_data import LearnerCompletion, LearnerDataExporter
+from integrated_channels.integrated_channel.exporters.records import epoch_millis
+
+LAUNCH_IN_NEW_WINDOW = 3  # OCN launchType
+
+
+def sap_grade(item: LearnerCompletion) -> str:
+    """Pass / Fail / In Progress. A certificate's own grade (e.g. "0.92") means the learner passed."""
+    completion = item.completion
+    if not completion.complete:
+        return IN_PROGRESS
+    return completion.grade if completion.grade in (PASS, FAIL) else PASS
+
+
+class SAPLearnerDataExporter(LearnerDataExporter):
+    needs_remote_id = True
+
+    def remote_ids(self) -> dict[int, str]:
+        identities = LearnerRemoteIdentity.objects.filter(identity_provider__customer_id=self.customer.pk)
+        if self.configuration.identity_provider_id:
+            identities = identities.filter(identity_provider_id=self.configuration.identity_provider_id)
+        # With several identity providers, the one with the smallest provider id wins (stable).
+        rows = identities.order_by("-identity_provider__provider_id").values_list("user_id", "remote_id")
+        return dict(rows)
+
+    def reported_grade(self, item: LearnerCompletion) -> str:
+        return sap_grade(item)
+
+    def learner_payload(self, item: LearnerCompletion) -> dict:
+        completed = item.completion.complete
+        # a completion's own date; for a record in progress, the enrollment's
+        when = (item.completion.completed_at if completed else None) or item.enrolled_at or self.now
+        return {
+            "userID": item.remote_id,
+            "courseID": item.course_id,
+            "providerID": self.configuration.provider_id,
+            # admin mode takes a JSON boolean, user mode the string "true" / "false"
+            "courseCompleted": ("true" if completed else "false") if self.configuration.user_mode else completed,
+            "completedTimestamp": epoch_millis(when),
+            "grade": sap_grade(item),
+            "totalHours": 0.0,
+            "creditHours": 0.0,
+        }
+
+
+class SAPContentMetadataExporter(ContentMetadataExporter):
+    def _localized(self, value: str) -> list[dict]:
+        return [{"locale": self.configuration.locale, "value": value}]
+
+    def course_payload(self, course) -> dict:
+        provider = self.configuration.provider_id
+        launch_url = channel_settings.LMS_ROOT_URL.rstrip("/") + channel_settings.COURSE_URL_PATH.format(
+            course_id=course.course_id
+        )
+        schedule = []
+        if course.start is not None:
+            now = self.now or timezone.now()
+            entry = {
+                "startDate": epoch_millis(course.start),
+                "active": course.start <= now and (course.end is None or now <= course.end),
+            }
+            if course.end is not None:
+                entry["endDate"] = epoch_millis(course.end)
+            schedule.append(entry)
+        return {
+            "courseID": course.course_id,
+            "providerID": provider,
+            "status": "ACTIVE",
+            "title": self._localized(course.title),
+            "description": self._localized(course.description or course.title),
+            "content": [
+                {
+                    "providerID": provider,
+                    "launchURL": launch_url,
+                    "contentTitle": course.title,
+                    "contentID": course.course_id,
+                    "launchType": LAUNCH_IN_NEW_WINDOW,
+                    "mobileEnabled": False,
+                }
+            ],
+            "schedule": schedule,
+            "price": [],
+            "revisionNumber": 1,
+        }
+
+    def inactive_payload(self, course_id: str, last_payload) -> dict:
+        if isinstance(last_payload, dict) and last_payload.get("courseID") == course_id:
+            return {**last_payload, "status": "INACTIVE"}
+        return {
+            "courseID": course_id,
+            "providerID": self.configuration.provider_id,
+            "status": "INACTIVE",
+            "title": self._localized(course_id),
+            "description": self._localized(course_id),
+            "content": [],
+            "schedule": [],
+            "price": [],
+            "revisionNumber": 1,
+        }

@@ -1,0 +1,122 @@
+"""The Open edX catalog backend against the fake course-discovery."""
+
+import datetime
+import uuid
+
+import pytest
+from django.utils import timezone
+
+from enterprise import lms
+from enterprise.exceptions import CourseNotFound, ProgramNotFound
+from enterprise.lms.interfaces import INSTRUCTOR_PACED, SELF_PACED
+from enterprise.lms.openedx.backends import OpenEdXCatalog
+
+DAY = datetime.timedelta(days=1)
+
+
+@pytest.fixture
+def catalog(openedx_conf):
+    return OpenEdXCatalog()
+
+
+def at_second(value):
+    return value.replace(microsecond=0)
+
+
+def test_get_course_maps_a_course_run(catalog, fake_openedx):
+    start, end = at_second(timezone.now() - 10 * DAY), at_second(timezone.now() + 50 * DAY)
+    fake_openedx.add_course_run(
+        "course-v1:Acme+Data101+2027",
+        title="Data 101",
+        pacing="self_paced",
+        start=start,
+        end=end,
+        modes=("verified", "audit", "professional"),
+    )
+
+    course = catalog.get_course("course-v1:Acme+Data101+2027")
+
+    assert course.course_id == "course-v1:Acme+Data101+2027"
+    assert course.title == "Data 101"
+    assert course.pacing == SELF_PACED
+    assert (course.start, course.end) == (start, end)
+    assert course.modes == ("audit", "professional", "verified")
+    assert course.description == "About Data 101"
+    (call,) = fake_openedx.calls("discovery", "/api/v1/course_runs/")
+    assert call.query["keys"] == "course-v1:Acme+Data101+2027"
+
+
+def test_instructor_paced_runs_and_open_ended_runs(catalog, fake_openedx):
+    fake_openedx.add_course_run("course-v1:Acme+Ops+2027", pacing="instructor_paced", end=None)
+
+    course = catalog.get_course("course-v1:Acme+Ops+2027")
+
+    assert (course.pacing, course.end) == (INSTRUCTOR_PACED, None)
+
+
+def test_get_course_raises_course_not_found(catalog, fake_openedx):
+    with pytest.raises(CourseNotFound) as excinfo:
+        catalog.get_course("course-v1:Nobody+Nothing+2000")
+    assert excinfo.value.context["course_id"] == "course-v1:Nobody+Nothing+2000"
+
+
+def test_get_courses_asks_for_keys_in_chunks_and_follows_pages(catalog, fake_openedx):
+    keys = [f"course-v1:Org+C{n:03d}+2027" for n in range(60)]
+    for key in keys:
+        fake_openedx.add_course_run(key)
+
+    courses = catalog.get_courses([*keys, "course-v1:Nobody+Nothing+2000"])
+
+    assert set(courses) == set(keys)
+    calls = fake_openedx.calls("discovery", "/api/v1/course_runs/")
+    first_pages = [c for c in calls if "page" not in c.query]
+    assert [len(c.query["keys"].split(",")) for c in first_pages] == [50, 11]
+    # The unknown key sorts first: 49 known runs in pages of two, then the last 11.
+    assert len(calls) == 25 + 6
+
+
+def test_get_program_lists_the_current_run_of_each_course(catalog, fake_openedx):
+    now = timezone.now()
+    fake_openedx.add_course_run("course-v1:Acme+A+2025", start=now - 400 * DAY, end=now - 300 * DAY)
+    fake_openedx.add_course_run("course-v1:Acme+A+2027", start=now - 10 * DAY, end=now + 80 * DAY)
+    fake_openedx.add_course_run("course-v1:Acme+B+2024", start=now - 700 * DAY, end=now - 600 * DAY)
+    fake_openedx.add_course_run("course-v1:Acme+C+2027", start=now + 10 * DAY, status="unpublished")
+    program_uuid = uuid.uuid4()
+    fake_openedx.add_program(program_uuid, "Data Science", ["Acme+A", "Acme+B", "Acme+C"])
+
+    program = catalog.get_program(str(program_uuid))
+
+    assert program.program_id == str(program_uuid)
+    assert program.title == "Data Science"
+    # A: the run not yet ended; B: only ended runs, the latest; C: no published run.
+    assert program.course_ids == ("course-v1:Acme+A+2027", "course-v1:Acme+B+2024")
+
+
+def test_get_program_raises_program_not_found(catalog, fake_openedx):
+    with pytest.raises(ProgramNotFound):
+        catalog.get_program(str(uuid.uuid4()))
+    with pytest.raises(ProgramNotFound):
+        catalog.get_program("not-a-uuid")
+    assert len(fake_openedx.calls("discovery", "/api/v1/programs/")) == 1  # the bad id asked nothing
+
+
+def test_search_courses_flattens_the_runs_of_matching_courses(catalog, fake_openedx):
+    fake_openedx.add_course_run("course-v1:Acme+Python+2026", title="Python")
+    fake_openedx.add_course_run("course-v1:Acme+Python+2027", title="Python")
+    fake_openedx.add_course_run("course-v1:Acme+Rust+2027", title="Rust")
+
+    found = catalog.search_courses("python")
+
+    assert [c.course_id for c in found] == ["course-v1:Acme+Python+2026", "course-v1:Acme+Python+2027"]
+    assert fake_openedx.calls("discovery", "/api/v1/courses/")[0].query["q"] == "python"
+    assert len(catalog.search_courses("", limit=2)) == 2
+
+
+def test_the_backend_is_chosen_by_the_enterprise_setting(settings, openedx_conf, fake_openedx):
+    settings.ENTERPRISE = {"CATALOG_BACKEND": "enterprise.lms.openedx.backends.OpenEdXCatalog"}
+    fake_openedx.add_course_run("course-v1:Acme+Ops+2027", title="Ops")
+
+    catalog = lms.get_catalog(api_user="staff")
+
+    assert catalog.get_course("course-v1:Acme+Ops+2027").title == "Ops"
+    assert fake_openedx.calls("discovery")[0].username == "staff"

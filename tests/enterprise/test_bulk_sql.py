@@ -1,0 +1,77 @@
+"""Set-based SQL helpers: one array parameter for many values, one INSERT for many rows."""
+
+import pytest
+from django.db import IntegrityError, connection
+from django.db.models import F
+from django.db.models.functions import Lower
+from django.test.utils import CaptureQueriesContext
+
+from enterprise.models import EnterpriseCustomerUser, PendingEnterpriseCustomerUser
+from enterprise.services.bulk_sql import AnyOf, _text_lines, insert_varying
+from enterprise.services.user_lookup import users_by_email
+from tests.factories import CustomerFactory, LearnerFactory, PendingLearnerFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_any_of_matches_integers_and_strings_with_one_parameter():
+    learners = [LearnerFactory() for _ in range(3)]
+    wanted = [learners[0].user_id, learners[2].user_id, 999_999]
+    with CaptureQueriesContext(connection) as queries:
+        found = set(EnterpriseCustomerUser.objects.filter(AnyOf(F("user_id"), wanted)).values_list("pk", flat=True))
+    assert found == {learners[0].pk, learners[2].pk}
+    assert queries[0]["sql"].count("999999") <= 1  # not one placeholder per value
+    PendingLearnerFactory(user_email="ann@example.com")
+    assert PendingEnterpriseCustomerUser.objects.filter(
+        AnyOf(Lower("user_email"), ["ann@example.com", "nobody@example.com"])
+    ).exists()
+
+
+def test_any_of_an_empty_list_matches_nothing_without_a_query(django_assert_num_queries):
+    with django_assert_num_queries(0):
+        assert list(EnterpriseCustomerUser.objects.filter(AnyOf(F("user_id"), []))) == []
+
+
+def test_insert_varying_returns_the_new_ids_and_fills_defaults():
+    customer = CustomerFactory()
+    users = [UserFactory() for _ in range(3)]
+    ids = insert_varying(
+        EnterpriseCustomerUser, field="user", values=[u.pk for u in users], constants={"customer_id": customer.pk}
+    )
+    assert set(ids) == {u.pk for u in users}
+    for user in users:
+        learner = EnterpriseCustomerUser.objects.get(pk=ids[user.pk])
+        assert (learner.user, learner.customer, learner.linked, learner.active, learner.attributes) == (
+            user,
+            customer,
+            True,
+            True,
+            {},
+        )
+
+
+def test_insert_varying_keeps_the_constraints():
+    customer = CustomerFactory()
+    PendingLearnerFactory(user_email="ann@example.com")
+    with pytest.raises(IntegrityError):
+        insert_varying(
+            PendingEnterpriseCustomerUser,
+            field="user_email",
+            values=["bob@example.com", "ann@example.com"],
+            constants={"customer_id": customer.pk},
+        )
+
+
+def test_text_values_travel_joined_by_line_breaks_so_they_may_not_hold_one():
+    assert _text_lines(["a@example.com", "b@example.com"]) == "a@example.com\nb@example.com"
+    with pytest.raises(ValueError, match="line breaks"):
+        _text_lines(["a@example.com\rb@example.com"])
+
+
+def test_users_by_email_one_query_case_insensitive_and_ambiguity(django_assert_num_queries):
+    ann = UserFactory(email="Ann@Example.com")
+    bob1, bob2 = UserFactory(email="bob@example.com"), UserFactory(email="BOB@example.com")
+    UserFactory(email="carol@example.com")
+    with django_assert_num_queries(1):
+        found = users_by_email(["ann@example.com", "bob@example.com", "dave@example.com"])
+    assert found == {"ann@example.com": ann.pk, "bob@example.com": (bob1.pk, bob2.pk)}

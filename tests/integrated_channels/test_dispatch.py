@@ -1,0 +1,82 @@
+"""Where runs execute: in-process without a broker, one Celery task per (customer, channel) with one."""
+
+from __future__ import annotations
+
+import io
+from unittest import mock
+
+import pytest
+from django.core.management import call_command
+
+from integrated_channels.integrated_channel import tasks
+from integrated_channels.integrated_channel.models import Run
+from integrated_channels.integrated_channel.services import dispatch
+from tests.factories import StaffFactory
+from tests.integrated_channels.factories import TestChannelConfigurationFactory, completed_enrollment
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    ("broker", "eager", "expected"),
+    [("redis://127.0.0.1:6379/5", False, True), ("redis://127.0.0.1:6379/5", True, False), ("", False, False)],
+)
+def test_celery_is_used_only_with_a_broker_and_not_eager(settings, broker, eager, expected):
+    settings.INTEGRATED_CHANNELS = {**settings.INTEGRATED_CHANNELS, "USE_CELERY": None}
+    conf = mock.Mock(broker_url=broker, task_always_eager=eager)
+    with mock.patch("celery.current_app", mock.Mock(conf=conf)):
+        assert dispatch.use_celery() is expected
+
+
+def test_the_setting_forces_either_way(settings):
+    settings.INTEGRATED_CHANNELS = {**settings.INTEGRATED_CHANNELS, "USE_CELERY": True}
+    assert dispatch.use_celery() is True
+    settings.INTEGRATED_CHANNELS = {**settings.INTEGRATED_CHANNELS, "USE_CELERY": False}
+    assert dispatch.use_celery() is False
+
+
+def test_fan_out_queues_one_task_per_customer_and_channel_and_waits(settings):
+    """With Celery forced on (tasks still eager in the test settings), the command goes through the tasks."""
+    settings.INTEGRATED_CHANNELS = {**settings.INTEGRATED_CHANNELS, "USE_CELERY": True, "CELERY_QUEUE": "channels"}
+    StaffFactory(username="staff")
+    configs = [TestChannelConfigurationFactory() for _ in range(2)]
+    for config in configs:
+        completed_enrollment(config.customer)
+    queued = []
+    original = tasks.transmit_configuration.apply_async
+
+    def spy(args=None, kwargs=None, **options):
+        queued.append({"kwargs": kwargs, **options})
+        return original(args, kwargs, **options)
+
+    out = io.StringIO()
+    with mock.patch.object(tasks.transmit_configuration, "apply_async", side_effect=spy):
+        call_command("transmit_learner_data", api_user="staff", stdout=out)
+
+    assert sorted(q["kwargs"]["configuration_id"] for q in queued) == sorted(c.pk for c in configs)
+    assert {q["queue"] for q in queued} == {"channels"}
+    assert "Dispatched 2 run(s) to Celery workers" in out.getvalue()
+    assert "2 run(s): 2 selected, 2 sent, 0 failed." in out.getvalue()
+    assert Run.objects.filter(status="completed").count() == 2
+
+
+def test_a_task_without_result_counts_as_a_failed_run(settings):
+    settings.INTEGRATED_CHANNELS = {**settings.INTEGRATED_CHANNELS, "USE_CELERY": True}
+    config = TestChannelConfigurationFactory()
+    broken = mock.Mock(id="task-1")
+    broken.get.side_effect = TimeoutError("no answer")
+    with mock.patch.object(tasks.transmit_configuration, "apply_async", return_value=broken):
+        (result,) = dispatch.transmit(kind=Run.Kind.LEARNER_DATA)
+
+    assert result.run_failed and "Task task-1 gave no result" in result.error
+    assert result.configuration_id == config.pk
+
+
+def test_transmit_all_queues_one_scheduled_run_per_active_configuration():
+    active = TestChannelConfigurationFactory()
+    TestChannelConfigurationFactory(active=False)
+    completed_enrollment(active.customer)
+
+    assert tasks.transmit_all.delay().get() == 1
+
+    assert Run.objects.get().trigger == "schedule"

@@ -1,0 +1,110 @@
+"""Hardened XML: IdP metadata parsing, DTD/entity refusal, and the lxml/xmlsec wheel pairing."""
+
+import pytest
+
+from enterprise.sso.exceptions import InvalidMetadata, UnsafeXML
+from enterprise.sso.safexml import parse_idp_metadata, parse_xml, split_certificates
+from tests.fakes.saml_idp import SAMLIdP
+
+
+@pytest.fixture(scope="module")
+def idp():
+    made = SAMLIdP("https://idp.initech.example.com/saml")
+    yield made
+    made.close()
+
+
+def test_xmlsec_imports_and_signs_with_the_installed_lxml():
+    """Guards the pairing of the lxml and xmlsec wheels (same libxml2): a mismatch fails here, not at login."""
+    import xmlsec
+    from lxml import etree
+
+    from tests.fakes.saml_idp import make_key_pair
+
+    certificate, key = make_key_pair("smoke")
+    template = etree.fromstring(
+        b'<root xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><data ID="d1">hello</data></root>'
+    )
+    signature = xmlsec.template.create(
+        template, xmlsec.constants.TransformExclC14N, xmlsec.constants.TransformRsaSha256
+    )
+    template.append(signature)
+    reference = xmlsec.template.add_reference(signature, xmlsec.constants.TransformSha256, uri="#d1")
+    xmlsec.template.add_transform(reference, xmlsec.constants.TransformEnveloped)
+    xmlsec.tree.add_ids(template, ["ID"])
+    signer = xmlsec.SignatureContext()
+    signer.key = xmlsec.Key.from_memory(key.encode(), xmlsec.constants.KeyDataFormatPem)
+    signer.sign(signature)
+
+    verifier = xmlsec.SignatureContext()
+    verifier.key = xmlsec.Key.from_memory(certificate.encode(), xmlsec.constants.KeyDataFormatCertPem)
+    verifier.verify(signature)
+    template.find("data").text = "tampered"
+    with pytest.raises(xmlsec.Error):
+        verifier.verify(signature)
+
+
+def test_idp_metadata_gives_entity_id_sso_url_and_certificate(idp):
+    parsed = parse_idp_metadata(idp.metadata_xml())
+
+    assert parsed.entity_id == "https://idp.initech.example.com/saml"
+    assert parsed.sso_url == idp.sso_url
+    assert split_certificates(parsed.certificate) == split_certificates(idp.certificate)
+
+
+def test_an_aggregate_needs_the_entity_id(idp):
+    other = SAMLIdP("https://idp.other.example.com/saml")
+    try:
+        inner = [doc.split("?>", 1)[-1] for doc in (idp.metadata_xml(), other.metadata_xml())]
+        aggregate = '<md:EntitiesDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata">' + "".join(inner)
+        aggregate += "</md:EntitiesDescriptor>"
+        with pytest.raises(InvalidMetadata, match="several identity providers"):
+            parse_idp_metadata(aggregate)
+        assert parse_idp_metadata(aggregate, entity_id=other.entity_id).sso_url == other.sso_url
+        with pytest.raises(InvalidMetadata, match="no identity provider"):
+            parse_idp_metadata(aggregate, entity_id="https://nobody.example.com")
+    finally:
+        other.close()
+
+
+def test_metadata_with_an_external_entity_is_refused_without_reading_it(tmp_path, idp):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET")
+    body = idp.metadata_xml().split("?>", 1)[-1].replace(idp.sso_url, "&xxe;")
+    hostile = f'<?xml version="1.0"?><!DOCTYPE md [<!ENTITY xxe SYSTEM "file://{secret}">]>{body}'
+
+    with pytest.raises(UnsafeXML) as excinfo:
+        parse_idp_metadata(hostile)
+    assert "TOP-SECRET" not in str(excinfo.value)
+
+
+def test_entity_expansion_is_refused():
+    bomb = '<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><x>&b;</x>'
+    with pytest.raises(UnsafeXML):
+        parse_xml(bomb)
+
+
+def test_a_doctype_without_entities_is_refused_too():
+    with pytest.raises(UnsafeXML):
+        parse_xml('<!DOCTYPE x SYSTEM "http://attacker.example/x.dtd"><x/>')
+
+
+def test_broken_or_incomplete_metadata_is_invalid():
+    with pytest.raises(InvalidMetadata, match="well-formed"):
+        parse_idp_metadata("<md:EntityDescriptor")
+    no_sso = (
+        '<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="x">'
+        '<md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"/>'
+        "</md:EntityDescriptor>"
+    )
+    with pytest.raises(InvalidMetadata, match="SingleSignOnService"):
+        parse_idp_metadata(no_sso)
+
+
+def test_several_certificates_are_kept_for_key_rollover():
+    from tests.fakes.saml_idp import make_key_pair
+
+    first, second = make_key_pair("a")[0], make_key_pair("b")[0]
+
+    assert len(split_certificates(first + second)) == 2
+    assert split_certificates(split_certificates(first)[0]) == split_certificates(first)
