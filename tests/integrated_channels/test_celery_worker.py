@@ -8,79 +8,28 @@ Needs a broker and a database the worker process can see: run with
 from __future__ import annotations
 
 import io
-import os
-import subprocess
-import sys
-import uuid
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 
 from integrated_channels.integrated_channel.models import Run
+from tests.celery_worker import celery_worker, needs_broker
 from tests.factories import StaffFactory
 from tests.integrated_channels.factories import SECRET, SAPConfigurationFactory, completed_enrollment
 
-ROOT = Path(__file__).resolve().parents[2]
-BROKER = os.environ.get("CELERY_BROKER_URL", "")
-
 pytestmark = [
     pytest.mark.celery,
-    pytest.mark.skipif(not BROKER, reason="needs CELERY_BROKER_URL (e.g. redis://127.0.0.1:6379/5)"),
+    needs_broker,
     pytest.mark.django_db(transaction=True),
 ]
 
 
-def database_url() -> str:
-    s = connection.settings_dict
-    auth = s["USER"] + (f":{s['PASSWORD']}" if s.get("PASSWORD") else "")
-    return f"postgresql://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
-
-
 @pytest.fixture
 def worker(tmp_path):
-    if connection.vendor != "postgresql":
-        pytest.skip("the worker process needs a database it can share: run this test on PostgreSQL")
-    queue = f"channels-test-{uuid.uuid4().hex[:10]}"
-    log = tmp_path / "worker.log"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "DATABASE_URL": database_url(),
-        "CELERY_BROKER_URL": BROKER,
-    }
-    command = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "standalone",
-        "worker",
-        "-Q",
-        queue,
-        "--pool",
-        "threads",
-        "--concurrency",
-        "2",
-        "--loglevel",
-        "INFO",
-        "--without-gossip",
-        "--without-mingle",
-        "--hostname",
-        f"{queue}@%h",
-    ]
-    with log.open("w") as output:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
-    try:
-        yield queue, log
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with celery_worker(
+        tmp_path, queue_prefix="channels-test", pool_args=("--pool", "threads", "--concurrency", "2")
+    ) as started:
+        yield started
 
 
 def test_a_worker_runs_the_fan_out_for_two_customers(worker, fake_sap, settings):
