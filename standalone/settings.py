@@ -30,6 +30,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
     "django_countries",
     "enterprise",
     "enterprise.lms.local",
@@ -37,6 +39,7 @@ INSTALLED_APPS = [
     "consent",
     "integrated_channels.integrated_channel",
     "integrated_channels.sap_success_factors",
+    "integrated_channels.learningstudio",
     "integrated_channels.testing",  # the test channel: records what it would send (demo, tests)
 ]
 
@@ -113,9 +116,34 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Token first: an anonymous request is answered 401 with ``WWW-Authenticate: Token``.
+        "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+    "EXCEPTION_HANDLER": "enterprise.api.v1.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.ScopedRateThrottle"],
+    # One rate per scope; the API views name their scope (enterprise, bulk). None = unlimited.
+    "DEFAULT_THROTTLE_RATES": {
+        "enterprise": os.environ.get("API_THROTTLE_ENTERPRISE", None),
+        "enterprise_bulk": os.environ.get("API_THROTTLE_ENTERPRISE_BULK", None),
+    },
+}
+
+# The OpenAPI 3 schema of the REST API (/api/schema/, docs at /api/docs/; checked in as
+# docs/api/openapi.yaml, regenerated with `manage.py spectacular --file docs/api/openapi.yaml`).
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Enterprise learner management API",
+    "DESCRIPTION": "Customers, learners, enrollments, consent, completions and channel runs (DESIGN §9).",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/(enterprise|consent|integrated_channels)/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "enterprise.api.v1.schema.add_error_responses",
+    ],
 }
 
 ENTERPRISE = {}

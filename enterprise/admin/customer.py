@@ -3,12 +3,23 @@ from django.utils.translation import gettext_lazy as _
 
 from enterprise.admin.manage_learners import ManageLearners
 from enterprise.models import EnterpriseCustomer, EnterpriseCustomerIdentityProvider
+from enterprise.models import EnterpriseCustomerAdmin as CustomerAdministrator
 
 
 class IdentityProviderInline(admin.TabularInline):
     model = EnterpriseCustomerIdentityProvider
     extra = 0
     fields = ("provider_id", "name")
+
+
+class CustomerAdministratorInline(admin.TabularInline):
+    """The users who administer this customer through the REST API (and see only it)."""
+
+    model = CustomerAdministrator
+    extra = 0
+    raw_id_fields = ["user"]
+    verbose_name = _("API administrator")
+    verbose_name_plural = _("API administrators (see and change only this customer through the REST API)")
 
 
 @admin.register(EnterpriseCustomer)
@@ -18,7 +29,7 @@ class EnterpriseCustomerAdmin(admin.ModelAdmin):
     search_fields = ("name", "slug", "=uuid", "identity_providers__provider_id")
     prepopulated_fields = {"slug": ("name",)}
     readonly_fields = ("uuid", "created", "modified")
-    inlines = [IdentityProviderInline]
+    inlines = [IdentityProviderInline, CustomerAdministratorInline]
     change_form_template = "admin/enterprise/enterprisecustomer/change_form.html"  # the Manage Learners button
     fieldsets = (
         (None, {"fields": ("uuid", "name", "slug", "active", "country")}),

@@ -1,5 +1,6 @@
 """Domain model of the enterprise app, one module per concept."""
 
+from enterprise.models.admin_role import EnterpriseCustomerAdmin
 from enterprise.models.customer import EnterpriseCustomer, EnterpriseCustomerIdentityProvider
 from enterprise.models.email_template import EnrollmentNotificationEmailTemplate
 from enterprise.models.enrollment import EnterpriseCourseEnrollment, PendingEnrollment
@@ -12,6 +13,7 @@ __all__ = [
     "EnrollmentNotificationEmailTemplate",
     "EnterpriseCourseEnrollment",
     "EnterpriseCustomer",
+    "EnterpriseCustomerAdmin",
     "EnterpriseCustomerIdentityProvider",
     "EnterpriseCustomerUser",
     "LearnerRemoteIdentity",

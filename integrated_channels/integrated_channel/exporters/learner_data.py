@@ -60,6 +60,8 @@ class LearnerDataExporter(abc.ABC):
 
     #: Learners without a remote id (e.g. their SAP user id) are skipped and reported.
     needs_remote_id = False
+    #: Channels that send enrollments rather than completions (e.g. LearningStudio) send every one.
+    sends_every_enrollment = False
 
     def __init__(self, *, configuration, api_user=None, now=None, start_date=None, catalog=None, completions=None):
         self.configuration = configuration
@@ -156,7 +158,7 @@ class LearnerDataExporter(abc.ABC):
     def _consider(self, selection, row, completion, course, remote_ids, previous) -> None:
         enrollment_id, learner_id, user_id, username, email, course_id, *dates = row
         enrolled_at = dates[0] if dates else None
-        if not completion.complete and not self.configuration.send_in_progress:
+        if not completion.complete and not (self.configuration.send_in_progress or self.sends_every_enrollment):
             selection.skip(SkipReason.NOT_COMPLETE)
             return
         if self.start_date is not None and (completion.completed_at or enrolled_at) < self.start_date:

@@ -230,6 +230,7 @@ class _Transmission:
             description=f"{self.channel.code} {self.configuration.customer.name}"[:40],
         )
         client = self.client or self.channel.get_client_class()(self.configuration, on_wait=self._on_wait)
+        client.run = self.run
         try:
             self._send_all(client)
         finally:

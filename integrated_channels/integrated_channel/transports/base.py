@@ -40,6 +40,8 @@ class ChannelClient(abc.ABC):
     """
 
     name = "channel"
+    #: The ``Run`` being executed, set by the framework before sending (None outside a run).
+    run = None
 
     def __init__(
         self, configuration, *, sleep: Callable[[float], None] | None = None, clock=time.monotonic, on_wait=None

@@ -1,0 +1,195 @@
+"""Serializers of the enterprise API: input validation and output shape, no business logic."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django_countries.serializer_fields import CountryField
+from rest_framework import serializers
+
+from enterprise.app_settings import enterprise_settings
+from enterprise.lms.local import models as lms
+from enterprise.models import EnterpriseCourseEnrollment, EnterpriseCustomer
+
+
+class CustomerSerializer(serializers.ModelSerializer):
+    country = CountryField(required=False, allow_blank=True, help_text="ISO 3166-1 alpha-2 code, or empty.")
+
+    class Meta:
+        model = EnterpriseCustomer
+        fields = [
+            "uuid",
+            "name",
+            "slug",
+            "active",
+            "country",
+            "enable_data_sharing_consent",
+            "enforce_data_sharing_consent",
+            "created",
+            "modified",
+        ]
+        read_only_fields = ["uuid", "created", "modified"]
+
+
+class LearnerSerializer(serializers.Serializer):
+    """A linked or a pending learner of a customer, in one list."""
+
+    id = serializers.IntegerField(help_text="Id of the link (linked) or of the pending learner (pending).")
+    status = serializers.ChoiceField(choices=["linked", "pending"])
+    email = serializers.EmailField()
+    user_id = serializers.IntegerField(allow_null=True)
+    username = serializers.CharField(allow_null=True)
+    active = serializers.BooleanField()
+    created = serializers.DateTimeField()
+
+
+class LearnerPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    results = LearnerSerializer(many=True)
+
+
+class _EmailsOrFile(serializers.Serializer):
+    emails = serializers.ListField(
+        child=serializers.CharField(max_length=320, allow_blank=True), required=False, allow_empty=False
+    )
+    file = serializers.FileField(required=False, help_text="A CSV upload, one e-mail address per line.")
+    dry_run = serializers.BooleanField(default=False, help_text="Report what would happen; change nothing.")
+
+    def validate_emails(self, value):
+        limit = enterprise_settings.MANAGE_LEARNERS_MAX_ROWS
+        if len(value) > limit:
+            raise serializers.ValidationError(f"At most {limit:,} addresses per request.", code="too_many")
+        return value
+
+    def validate(self, attrs):
+        if ("emails" in attrs) == ("file" in attrs):
+            raise serializers.ValidationError(
+                {"emails": "Give either a list of e-mail addresses or a CSV file, not both."}, code="required"
+            )
+        return attrs
+
+
+class BulkLinkSerializer(_EmailsOrFile):
+    course_id = serializers.CharField(max_length=255, required=False, default="", allow_blank=True)
+    program_id = serializers.CharField(max_length=255, required=False, default="", allow_blank=True)
+    mode = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
+    notify = serializers.BooleanField(default=False, help_text="E-mail the enrolled learners.")
+
+
+class BulkEnrollSerializer(BulkLinkSerializer):
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        if not attrs.get("course_id") and not attrs.get("program_id"):
+            raise serializers.ValidationError({"course_id": "Give a course_id or a program_id."}, code="required")
+        return attrs
+
+
+class BulkUnlinkSerializer(serializers.Serializer):
+    emails = serializers.ListField(child=serializers.CharField(max_length=320, allow_blank=True), allow_empty=False)
+    dry_run = serializers.BooleanField(default=False)
+
+    validate_emails = _EmailsOrFile.validate_emails
+
+
+class RowResultSerializer(serializers.Serializer):
+    row = serializers.IntegerField(help_text="1-based position in `emails`, or line of the CSV file.")
+    value = serializers.CharField()
+    email = serializers.CharField()
+    status = serializers.CharField()
+    message = serializers.CharField()
+    user_id = serializers.IntegerField(allow_null=True)
+    enrollment = serializers.CharField()
+    enrollment_message = serializers.CharField()
+
+
+class BulkResultSerializer(serializers.Serializer):
+    dry_run = serializers.BooleanField()
+    applied = serializers.BooleanField()
+    summary = serializers.CharField()
+    counts = serializers.DictField(child=serializers.IntegerField())
+    enrollment_counts = serializers.DictField(child=serializers.IntegerField())
+    notifications = serializers.IntegerField()
+    rows = RowResultSerializer(many=True)
+
+
+class UnlinkRowSerializer(serializers.Serializer):
+    row = serializers.IntegerField()
+    value = serializers.CharField()
+    email = serializers.CharField()
+    status = serializers.CharField()
+    message = serializers.CharField()
+    user_id = serializers.IntegerField(allow_null=True)
+
+
+class UnlinkResultSerializer(serializers.Serializer):
+    dry_run = serializers.BooleanField()
+    counts = serializers.DictField(child=serializers.IntegerField())
+    rows = UnlinkRowSerializer(many=True)
+
+
+class EnrollmentSerializer(serializers.ModelSerializer):
+    customer = serializers.UUIDField(source="learner.customer_id", read_only=True)
+    user_id = serializers.IntegerField(source="learner.user_id", read_only=True)
+
+    class Meta:
+        model = EnterpriseCourseEnrollment
+        fields = ["id", "customer", "user_id", "course_id", "mode", "program_id", "source", "created"]
+        read_only_fields = fields
+
+
+class CourseModeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = lms.CourseMode
+        fields = ["mode", "name", "price"]
+
+
+class CourseSerializer(serializers.ModelSerializer):
+    modes = CourseModeSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = lms.Course
+        fields = ["course_id", "title", "description", "pacing", "start", "end", "modes"]
+
+
+class ProgramSerializer(serializers.ModelSerializer):
+    course_ids = serializers.SerializerMethodField()
+
+    class Meta:
+        model = lms.Program
+        fields = ["program_id", "title", "course_ids"]
+
+    def get_course_ids(self, program) -> list[str]:
+        return [link.course.course_id for link in program.program_courses.all()]
+
+
+class _CompletionInput(serializers.Serializer):
+    user_id = serializers.IntegerField(min_value=1)
+    course_id = serializers.CharField(max_length=255)
+
+    def validate_user_id(self, value):
+        if not get_user_model()._default_manager.filter(pk=value).exists():
+            raise serializers.ValidationError("No such user.", code="user_not_found")
+        return value
+
+    def validate_course_id(self, value):
+        course = lms.Course.objects.filter(course_id=value).first()
+        if course is None:
+            raise serializers.ValidationError("No such course.", code="course_not_found")
+        self.context["course"] = course
+        return value
+
+
+class CertificateInputSerializer(_CompletionInput):
+    grade = serializers.CharField(max_length=32)
+    issued_at = serializers.DateTimeField()
+
+
+class GradeInputSerializer(_CompletionInput):
+    percent = serializers.DecimalField(max_digits=5, decimal_places=4, min_value=0, max_value=1)
+    passed_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+
+class CompletionResultSerializer(serializers.Serializer):
+    user_id = serializers.IntegerField()
+    course_id = serializers.CharField()
+    created = serializers.BooleanField(help_text="False when an existing record was updated.")

@@ -1,0 +1,343 @@
+"""Views of the enterprise API: parse input, call one service, render. Scoping in ``permissions``."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from enterprise.api.v1 import serializers as s
+from enterprise.api.v1.errors import error
+from enterprise.api.v1.pagination import CatalogPagination, NewestFirstPagination, ProgramPagination
+from enterprise.api.v1.permissions import (
+    IsStaff,
+    administered_customer_ids,
+    customers_visible_to,
+    is_staff,
+)
+from enterprise.lms.local import models as lms
+from enterprise.models import EnterpriseCourseEnrollment
+from enterprise.models.enrollment import EnrollmentSource
+from enterprise.services import completions
+from enterprise.services.all_learners import learners_page
+from enterprise.services.bulk_link import RowStatus
+from enterprise.services.bulk_unlink import unlink_learners
+from enterprise.services.manage_learners import link_learners_from_csv
+
+
+class CustomerViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet
+):
+    """Enterprise customers: staff see all, a customer's administrators only theirs."""
+
+    serializer_class = s.CustomerSerializer
+    permission_classes = [IsAuthenticated]
+    pagination_class = NewestFirstPagination
+    lookup_field = "uuid"
+    throttle_scope = "enterprise"
+
+    def get_queryset(self):
+        return customers_visible_to(self.request.user)
+
+
+class CustomerScopedMixin:
+    """Views under ``customers/<uuid>/``: the customer must be visible to the user, else 404."""
+
+    permission_classes = [IsAuthenticated]
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        self.get_customer()  # before any input is looked at: another customer's URL is a 404
+
+    def get_customer(self):
+        if not hasattr(self, "_customer"):
+            self._customer = get_object_or_404(
+                customers_visible_to(self.request.user), uuid=self.kwargs["customer_uuid"]
+            )
+        return self._customer
+
+
+def _csv_of(emails: list[str]) -> io.BytesIO:
+    """A JSON list of addresses as the one-column CSV the Manage Learners services read.
+
+    A header line comes first, so the first address is never taken for a header; the rows of
+    the result are then the CSV line minus one: the 1-based position in the list.
+    """
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(["email"])
+    for email in emails:
+        writer.writerow([email.replace("\r", " ").replace("\n", " ")])
+    return io.BytesIO(text.getvalue().encode("utf-8"))
+
+
+def _bulk_response(result, *, offset: int) -> Response:
+    rows = [
+        {
+            "row": row.line - offset,
+            "value": row.value,
+            "email": row.email,
+            "status": str(row.status or ""),
+            "message": row.message,
+            "user_id": row.user_id,
+            "enrollment": str(row.enrollment or ""),
+            "enrollment_message": row.enrollment_message,
+        }
+        for row in result.rows
+        if row.status != RowStatus.HEADER
+    ]
+    if result.refused:
+        errors = [
+            error(row["message"] or "Invalid address.", code="invalid_email", field="emails", row=row["row"])
+            for row in rows
+            if row["status"] == RowStatus.INVALID
+        ]
+        return Response({"errors": errors}, status=status.HTTP_400_BAD_REQUEST)
+    body = {
+        "dry_run": result.dry_run,
+        "applied": result.applied,
+        "summary": result.summary(),
+        "counts": {str(k): v for k, v in result.counts.items() if k != RowStatus.HEADER},
+        "enrollment_counts": {str(k): v for k, v in result.enrollment_counts.items()},
+        "notifications": result.notifications,
+        "rows": rows,
+    }
+    return Response(s.BulkResultSerializer(body).data)
+
+
+class LearnerListView(CustomerScopedMixin, GenericAPIView):
+    """The learners of a customer: linked and pending in one list, newest first, with a status."""
+
+    serializer_class = s.LearnerPageSerializer
+    throttle_scope = "enterprise"
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", str, enum=["linked", "pending"], description="Only linked or pending."),
+            OpenApiParameter("search", str, description="An e-mail address, a user id or a username prefix."),
+            OpenApiParameter("cursor", str, description="The position given by `next`."),
+            OpenApiParameter("page_size", int, description="1 to 500 (default 50)."),
+        ],
+        responses=s.LearnerPageSerializer,
+    )
+    def get(self, request, customer_uuid):
+        """Newest first. ``status`` = linked | pending; ``search``: an e-mail, a user id or a prefix."""
+        wanted = request.query_params.get("status", "")
+        if wanted not in ("", "linked", "pending"):
+            raise ValidationError({"status": "Use linked or pending."}, code="invalid_choice")
+        page = learners_page(
+            customer=self.get_customer(),
+            status=wanted,
+            search=request.query_params.get("search", ""),
+            cursor=request.query_params.get("cursor", ""),
+            size=_page_size(request),
+        )
+        next_url = None
+        if page.next_cursor:
+            next_url = request.build_absolute_uri(request.path + "?" + _query_with(request, cursor=page.next_cursor))
+        data = {"count": page.total, "next": next_url, "results": page.items}
+        return Response(s.LearnerPageSerializer(data).data)
+
+
+class LearnerViewSet(CustomerScopedMixin, viewsets.GenericViewSet):
+    """The bulk flows on a customer's learners: link, enroll, unlink (per-row results)."""
+
+    serializer_class = s.BulkResultSerializer
+    throttle_scope = "enterprise_bulk"
+
+    def _submit(self, serializer_class, request, **target):
+        serializer = serializer_class(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        upload = data.get("file")
+        result = link_learners_from_csv(
+            customer=self.get_customer(),
+            file=upload if upload is not None else _csv_of(data["emails"]),
+            dry_run=data["dry_run"],
+            course_id=data.get("course_id", ""),
+            program_id=data.get("program_id", ""),
+            mode=data.get("mode", ""),
+            notify=data.get("notify", False),
+            source=EnrollmentSource.API,
+        )
+        return _bulk_response(result, offset=0 if upload is not None else 1)
+
+    @extend_schema(
+        request={"application/json": s.BulkLinkSerializer, "multipart/form-data": s.BulkLinkSerializer},
+        responses=s.BulkResultSerializer,
+    )
+    @action(detail=False, methods=["post"], url_path="link")
+    def link(self, request, customer_uuid):
+        """Link learners (JSON ``emails`` or a CSV ``file``), optionally enroll and notify them."""
+        return self._submit(s.BulkLinkSerializer, request)
+
+    @extend_schema(
+        request={"application/json": s.BulkEnrollSerializer, "multipart/form-data": s.BulkEnrollSerializer},
+        responses=s.BulkResultSerializer,
+    )
+    @action(detail=False, methods=["post"], url_path="enroll")
+    def enroll(self, request, customer_uuid):
+        """Link and enroll learners in a course or a program, with per-row results."""
+        return self._submit(s.BulkEnrollSerializer, request)
+
+    @extend_schema(request=s.BulkUnlinkSerializer, responses=s.UnlinkResultSerializer)
+    @action(detail=False, methods=["post"], url_path="unlink")
+    def unlink(self, request, customer_uuid):
+        """Unlink learners (linked ones softly, pending ones deleted), with per-row results."""
+        serializer = s.BulkUnlinkSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = unlink_learners(
+            customer=self.get_customer(),
+            emails=serializer.validated_data["emails"],
+            dry_run=serializer.validated_data["dry_run"],
+        )
+        body = {
+            "dry_run": result.dry_run,
+            "counts": {str(k): v for k, v in result.counts.items()},
+            "rows": [
+                {
+                    "row": row.row,
+                    "value": row.value,
+                    "email": row.email,
+                    "status": str(row.status),
+                    "message": row.message,
+                    "user_id": row.user_id,
+                }
+                for row in result.rows
+            ],
+        }
+        return Response(s.UnlinkResultSerializer(body).data)
+
+
+def _page_size(request) -> int | None:
+    value = request.query_params.get("page_size", "")
+    if not value:
+        return None
+    if not value.isdigit() or not 1 <= int(value) <= 500:
+        raise ValidationError({"page_size": "A whole number from 1 to 500."}, code="invalid")
+    return int(value)
+
+
+def _query_with(request, **params) -> str:
+    query = request.query_params.copy()
+    for key, value in params.items():
+        query[key] = value
+    return query.urlencode()
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("customer", OpenApiTypes.UUID),
+            OpenApiParameter("course_id", str),
+            OpenApiParameter("program_id", str),
+        ]
+    )
+)
+class EnrollmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Enterprise enrollments: staff see all, administrators their customers', a learner their own."""
+
+    serializer_class = s.EnrollmentSerializer
+    permission_classes = [IsAuthenticated]
+    pagination_class = NewestFirstPagination
+    throttle_scope = "enterprise"
+
+    def get_queryset(self):
+        user = self.request.user
+        enrollments = EnterpriseCourseEnrollment.objects.select_related("learner")
+        if not is_staff(user):
+            enrollments = enrollments.filter(
+                learner__customer_id__in=administered_customer_ids(user)
+            ) | enrollments.filter(learner__user_id=user.pk)
+        for name in ("course_id", "program_id"):
+            if self.request.query_params.get(name):
+                enrollments = enrollments.filter(**{name: self.request.query_params[name]})
+        if self.request.query_params.get("customer"):
+            try:
+                customer = uuid.UUID(self.request.query_params["customer"])
+            except ValueError as exc:
+                raise ValidationError({"customer": "Not a valid UUID."}, code="invalid") from exc
+            enrollments = enrollments.filter(learner__customer_id=customer)
+        return enrollments
+
+
+class CourseViewSet(viewsets.ReadOnlyModelViewSet):
+    """The local catalog's courses with their modes (any signed-in user reads)."""
+
+    serializer_class = s.CourseSerializer
+    permission_classes = [IsAuthenticated]
+    pagination_class = CatalogPagination
+    lookup_field = "course_id"
+    lookup_value_regex = r"[^/]+"
+    queryset = lms.Course.objects.prefetch_related("modes")
+    throttle_scope = "enterprise"
+
+
+class ProgramViewSet(viewsets.ReadOnlyModelViewSet):
+    """The local catalog's programs and the ids of their courses, in order."""
+
+    serializer_class = s.ProgramSerializer
+    permission_classes = [IsAuthenticated]
+    pagination_class = ProgramPagination
+    lookup_field = "program_id"
+    queryset = lms.Program.objects.prefetch_related(
+        Prefetch("program_courses", queryset=lms.ProgramCourse.objects.select_related("course"))
+    )
+    throttle_scope = "enterprise"
+
+
+class _CompletionView(GenericAPIView):
+    permission_classes = [IsStaff]
+    throttle_scope = "enterprise"
+
+    def post(self, request):
+        """Record the completion; 201 when new, 200 when an existing one was updated."""
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        data.pop("course_id")
+        outcome = self.record(course=serializer.context["course"], **data)
+        body = s.CompletionResultSerializer(outcome).data
+        return Response(body, status=status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK)
+
+
+_completion_responses = {200: s.CompletionResultSerializer, 201: s.CompletionResultSerializer}
+
+
+@extend_schema_view(post=extend_schema(responses=_completion_responses))
+class CertificateView(_CompletionView):
+    """Record a certificate in the local LMS; posting again for (user, course) updates it."""
+
+    serializer_class = s.CertificateInputSerializer
+    record = staticmethod(completions.record_certificate)
+
+
+@extend_schema_view(post=extend_schema(responses=_completion_responses))
+class GradeView(_CompletionView):
+    """Record a grade in the local LMS; posting again for (user, course) updates it."""
+
+    serializer_class = s.GradeInputSerializer
+    record = staticmethod(completions.record_grade)
+
+
+class ApiNotFound(APIView):
+    """The last URL of each API: an unknown path is a 404 with the API's error body, not HTML."""
+
+    permission_classes = [AllowAny]
+    schema = None
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        raise NotFound()

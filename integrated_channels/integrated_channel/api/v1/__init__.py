@@ -1,0 +1,1 @@
+"""Version 1 of the channel framework REST API: configurations, runs, run now."""

@@ -1,0 +1,141 @@
+"""Serializers of the channel API. A configuration is serialized with its channel's own fields;
+secrets (encrypted fields) are write-only: they can be set, never read back."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from rest_framework import serializers
+
+from enterprise.fields import EncryptedTextField
+from integrated_channels.integrated_channel.models import ChannelConfiguration, Run
+from integrated_channels.integrated_channel.registry import registry
+
+_COMMON = ["id", "channel", "customer", "active", "send_in_progress", "created", "modified"]
+
+
+def secret_fields(model) -> list[str]:
+    return [field.name for field in model._meta.concrete_fields if isinstance(field, EncryptedTextField)]
+
+
+def _own_fields(model) -> list[str]:
+    parent_ptrs = {
+        field.name for field in model._meta.concrete_fields if field.one_to_one and field.remote_field.parent_link
+    }
+    return [
+        field.name
+        for field in model._meta.concrete_fields
+        if field.model is model and field.name not in parent_ptrs and field.name not in _COMMON
+    ]
+
+
+class ConfigurationSerializer(serializers.ModelSerializer):
+    """The fields every channel shares; ``serializer_for`` adds a channel's own."""
+
+    customer = serializers.UUIDField(source="customer_id")
+    channel = serializers.CharField(read_only=True)
+    secrets_set = serializers.SerializerMethodField(help_text="The secret fields that hold a value (never the value).")
+
+    class Meta:
+        model = ChannelConfiguration
+        fields = [*_COMMON, "secrets_set"]
+        read_only_fields = ["id", "channel", "created", "modified"]
+
+    def get_secrets_set(self, obj) -> list[str]:
+        return [name for name in secret_fields(type(obj)) if getattr(obj, name, "")]
+
+    def validate_customer(self, value):
+        allowed = self.context["customers"]
+        if not allowed.filter(pk=value).exists():
+            raise serializers.ValidationError("No such customer.", code="does_not_exist")
+        if self.instance is not None and value != self.instance.customer_id:
+            raise serializers.ValidationError("A configuration cannot move to another customer.", code="read_only")
+        return value
+
+
+@cache
+def serializer_for(code: str) -> type[ConfigurationSerializer]:
+    """The serializer of channel ``code``'s configuration model (built once per channel)."""
+    model = registry.get(code).get_configuration_model()
+    own = _own_fields(model)
+    meta = type(
+        "Meta",
+        (),
+        {
+            "model": model,
+            "fields": [*_COMMON, *own, "secrets_set"],
+            "read_only_fields": ConfigurationSerializer.Meta.read_only_fields,
+            "extra_kwargs": {name: {"write_only": True} for name in secret_fields(model)},
+        },
+    )
+    return type(f"{model.__name__}Serializer", (ConfigurationSerializer,), {"Meta": meta})
+
+
+class NewConfigurationSerializer(serializers.Serializer):
+    channel = serializers.ChoiceField(choices=[])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["channel"].choices = registry.as_choices()
+
+
+class RunSerializer(serializers.ModelSerializer):
+    customer = serializers.UUIDField(source="customer_id", read_only=True)
+    configuration = serializers.IntegerField(source="configuration_id", read_only=True)
+    error_report = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Run
+        fields = [
+            "id",
+            "configuration",
+            "customer",
+            "channel",
+            "kind",
+            "trigger",
+            "status",
+            "dry_run",
+            "start_date",
+            "started_at",
+            "finished_at",
+            "selected",
+            "sent",
+            "skipped",
+            "failed",
+            "not_attempted",
+            "skip_reasons",
+            "remote_calls",
+            "learners_unlinked",
+            "error_code",
+            "error_message",
+            "error_report",
+        ]
+        read_only_fields = fields
+
+    def get_error_report(self, run) -> str:
+        request = self.context.get("request")
+        path = f"/integrated_channels/api/v1/runs/{run.pk}/errors/"
+        return request.build_absolute_uri(path) if request else path
+
+
+class RunNowSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=Run.Kind.choices, default=Run.Kind.LEARNER_DATA)
+    dry_run = serializers.BooleanField(default=False)
+    start_date = serializers.DateTimeField(
+        required=False, allow_null=True, default=None, help_text="Only records completed on or after this date."
+    )
+
+
+class RunResultSerializer(serializers.Serializer):
+    run_id = serializers.IntegerField(allow_null=True)
+    status = serializers.CharField()
+    selected = serializers.IntegerField()
+    sent = serializers.IntegerField()
+    skipped = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    error = serializers.CharField()
+
+
+class RunNowResultSerializer(serializers.Serializer):
+    queued = serializers.BooleanField(help_text="True when the run was handed to Celery workers.")
+    runs = RunResultSerializer(many=True)

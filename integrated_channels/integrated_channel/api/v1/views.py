@@ -1,0 +1,181 @@
+"""Views of the channel API: a customer's configurations, their runs, error reports, run now.
+
+Scoping is the enterprise API's: staff see every customer, a customer's administrators only
+theirs (another customer's objects are not found).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from enterprise.api.v1.errors import error
+from enterprise.api.v1.pagination import NewestFirstPagination
+from enterprise.api.v1.permissions import customers_visible_to
+from integrated_channels.integrated_channel.api.v1 import serializers as s
+from integrated_channels.integrated_channel.models import ChannelConfiguration, Run
+from integrated_channels.integrated_channel.services import dispatch, error_report
+from integrated_channels.integrated_channel.services.results import LOCKED
+
+
+class RunsPagination(NewestFirstPagination):
+    ordering = ("-started_at", "-id")
+
+
+def _filter_customer(queryset, params):
+    if params.get("customer"):
+        try:
+            return queryset.filter(customer_id=uuid.UUID(params["customer"]))
+        except ValueError as exc:
+            raise ValidationError({"customer": "Not a valid UUID."}, code="invalid") from exc
+    return queryset
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[OpenApiParameter("customer", OpenApiTypes.UUID), OpenApiParameter("channel", str)],
+        description="Each configuration also carries its channel's own fields; secrets are never returned.",
+    )
+)
+class ConfigurationViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Channel configurations with each channel's own fields; secrets are write-only."""
+
+    permission_classes = [IsAuthenticated]
+    pagination_class = NewestFirstPagination
+    serializer_class = s.ConfigurationSerializer
+    throttle_scope = "enterprise"
+
+    def get_queryset(self):
+        configurations = ChannelConfiguration.objects.filter(
+            customer_id__in=customers_visible_to(self.request.user).values("pk")
+        )
+        configurations = _filter_customer(configurations, self.request.query_params)
+        if self.request.query_params.get("channel"):
+            configurations = configurations.filter(channel=self.request.query_params["channel"].upper())
+        return configurations
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "customers": customers_visible_to(self.request.user)}
+
+    def get_object(self):
+        return super().get_object().specific()
+
+    def get_serializer_class(self):
+        instance = getattr(self, "_instance", None)
+        if instance is not None:
+            return s.serializer_for(instance.channel)
+        return s.ConfigurationSerializer
+
+    def get_serializer(self, instance=None, *args, **kwargs):
+        if instance is not None and not kwargs.get("many"):
+            self._instance = instance
+            return s.serializer_for(instance.channel)(instance, *args, context=self.get_serializer_context(), **kwargs)
+        return super().get_serializer(instance, *args, **kwargs)
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        by_pk = {obj.pk: obj for obj in ChannelConfiguration.objects.filter(pk__in=[o.pk for o in page]).specific()}
+        context = self.get_serializer_context()
+        data = [s.serializer_for(by_pk[o.pk].channel)(by_pk[o.pk], context=context).data for o in page]
+        return self.get_paginated_response(data)
+
+    def create(self, request, *args, **kwargs):
+        """Create a configuration of the channel named by ``channel`` (one per customer and channel)."""
+        if not isinstance(request.data, dict):
+            raise ValidationError({"non_field_errors": "Expected an object."}, code="invalid")
+        chooser = s.NewConfigurationSerializer(data={"channel": request.data.get("channel")})
+        chooser.is_valid(raise_exception=True)
+        serializer = s.serializer_for(chooser.validated_data["channel"])(
+            data=request.data, context=self.get_serializer_context()
+        )
+        serializer.is_valid(raise_exception=True)
+        customer = serializer.validated_data["customer_id"]
+        if ChannelConfiguration.objects.filter(
+            customer_id=customer, channel=chooser.validated_data["channel"]
+        ).exists():
+            raise ValidationError(
+                {"channel": "This customer already has a configuration for this channel."}, code="unique"
+            )
+        serializer.save()
+        return Response(serializer.data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.RunNowSerializer, responses={202: s.RunNowResultSerializer})
+    @action(detail=True, methods=["post"], url_path="run")
+    def run_now(self, request, pk=None):
+        """Run this configuration now (optionally a dry run, or from ``start_date``)."""
+        configuration = self.get_object()
+        serializer = s.RunNowSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        if not (configuration.active and configuration.customer.active):
+            body = {"errors": [error("The configuration or its customer is inactive.", code="inactive")]}
+            return Response(body, status=status.HTTP_409_CONFLICT)
+        queued = dispatch.use_celery()
+        results = dispatch.transmit(
+            kind=serializer.validated_data["kind"],
+            api_user=request.user,
+            configuration_ids=[configuration.pk],
+            dry_run=serializer.validated_data["dry_run"],
+            start_date=serializer.validated_data["start_date"],
+            trigger=Run.Trigger.API,
+            wait=False,
+        )
+        if any(result.status == LOCKED for result in results):
+            message = next(result.error for result in results if result.status == LOCKED)
+            return Response({"errors": [error(message, code="run_locked")]}, status=status.HTTP_409_CONFLICT)
+        body = {"queued": queued, "runs": [vars(result) for result in results]}
+        return Response(s.RunNowResultSerializer(body).data, status=status.HTTP_202_ACCEPTED)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("customer", OpenApiTypes.UUID),
+            OpenApiParameter("configuration", int),
+            OpenApiParameter("status", str, enum=Run.Status.values),
+        ]
+    )
+)
+class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Runs with their counts, newest first, and each run's error report as CSV."""
+
+    permission_classes = [IsAuthenticated]
+    pagination_class = RunsPagination
+    serializer_class = s.RunSerializer
+    throttle_scope = "enterprise"
+
+    def get_queryset(self):
+        runs = Run.objects.filter(customer_id__in=customers_visible_to(self.request.user).values("pk"))
+        runs = _filter_customer(runs, self.request.query_params)
+        params = self.request.query_params
+        if params.get("configuration"):
+            if not params["configuration"].isdigit():
+                raise ValidationError({"configuration": "Not a configuration id."}, code="invalid")
+            runs = runs.filter(configuration_id=int(params["configuration"]))
+        if params.get("status"):
+            if params["status"] not in Run.Status.values:
+                raise ValidationError({"status": "Not a run status."}, code="invalid_choice")
+            runs = runs.filter(status=params["status"])
+        return runs
+
+    @extend_schema(responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="CSV report")})
+    @action(detail=True, methods=["get"], url_path="errors")
+    def error_report(self, request, pk=None):
+        """The run's error report (CSV, one line per failed or not attempted record)."""
+        run = self.get_object()
+        response = StreamingHttpResponse(error_report.stream_csv(run), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{error_report.filename(run)}"'
+        return response

@@ -1,0 +1,1 @@
+"""The Pearson LearningStudio channel (``LEARNINGSTUDIO``): users and enrollments over SOAP."""

@@ -1,0 +1,34 @@
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from integrated_channels.integrated_channel.admin import ChannelConfigurationAdmin
+from integrated_channels.learningstudio.models import LearningStudioConfiguration, LearningStudioJob
+
+
+@admin.register(LearningStudioConfiguration)
+class LearningStudioConfigurationAdmin(ChannelConfigurationAdmin):
+    list_display = ("customer", "active", "endpoint_url", "client_string", "last_run", "modified")
+    list_filter = ("active",)
+    fieldsets = (
+        (None, {"fields": ("customer", "active")}),
+        (
+            _("LearningStudio campus"),
+            {"fields": ("endpoint_url", "wsdl_location", "sis_username", "sis_password", "client_string")},
+        ),
+        (
+            _("Roles"),
+            {"fields": ("student_role_id", "professor_role_id", "teaching_assistant_role_id", "dropped_role_id")},
+        ),
+        (
+            _("What is sent"),
+            {"fields": ("auto_generated_passwords", "datasource", "memberships_per_request")},
+        ),
+        (_("History"), {"fields": ("created", "modified"), "classes": ("collapse",)}),
+    )
+
+
+@admin.register(LearningStudioJob)
+class LearningStudioJobAdmin(admin.ModelAdmin):
+    list_display = ("job_id", "configuration", "run", "memberships", "created")
+    raw_id_fields = ("run", "configuration")
+    readonly_fields = ("job_id", "configuration", "run", "memberships", "created")

@@ -1,0 +1,165 @@
+import pytest
+
+from integrated_channels import testing
+from integrated_channels.integrated_channel.models import Run, RunError
+from integrated_channels.testing.models import TestChannelConfiguration
+from tests.api.conftest import errors_of
+from tests.integrated_channels.factories import TestChannelConfigurationFactory, completed_enrollment
+
+BASE = "/integrated_channels/api/v1"
+KEY = "k3y-DO-NOT-LEAK"
+
+
+@pytest.fixture(autouse=True)
+def in_process(settings):
+    settings.INTEGRATED_CHANNELS = {"USE_CELERY": False}
+    testing.outbox.clear()
+    yield
+    testing.outbox.clear()
+
+
+@pytest.fixture
+def config(customer):
+    return TestChannelConfigurationFactory(customer=customer, api_key=KEY)
+
+
+@pytest.fixture
+def foreign_config(other_customer):
+    return TestChannelConfigurationFactory(customer=other_customer, api_key=KEY)
+
+
+@pytest.fixture
+def run(config):
+    completed_enrollment(config.customer)
+    config.refuse_course_ids = ""
+    response_run = Run.objects.create(
+        configuration=config,
+        customer=config.customer,
+        channel="TEST",
+        status=Run.Status.COMPLETED_WITH_ERRORS,
+        started_at="2027-01-01T00:00:00Z",
+        heartbeat_at="2027-01-01T00:00:00Z",
+        finished_at="2027-01-01T00:01:00Z",
+        selected=2,
+        sent=1,
+        failed=1,
+    )
+    RunError.objects.create(run=response_run, outcome="failed", username="bob", message="=HYPERLINK(evil)")
+    return response_run
+
+
+def test_configurations_list_without_secrets(api_admin, config, foreign_config, django_assert_max_num_queries):
+    with django_assert_max_num_queries(5):
+        response = api_admin.get(f"{BASE}/configurations/")
+    body = response.json()
+    assert [row["id"] for row in body["results"]] == [config.pk]
+    row = body["results"][0]
+    assert row["channel"] == "TEST" and row["secrets_set"] == ["api_key"] and "api_key" not in row
+    assert "records_per_call" in row
+    assert KEY not in response.content.decode()
+
+
+def test_secret_is_write_only(api_admin, config):
+    response = api_admin.patch(
+        f"{BASE}/configurations/{config.pk}/", {"api_key": "new", "records_per_call": 5}, format="json"
+    )
+    assert response.status_code == 200, response.json()
+    assert "api_key" not in response.json()
+    config.refresh_from_db()
+    assert (config.api_key, config.records_per_call) == ("new", 5)
+
+
+def test_create_configuration(api_admin, customer, other_customer):
+    payload = {"channel": "TEST", "customer": str(customer.uuid), "api_key": "x", "records_per_call": 3}
+    response = api_admin.post(f"{BASE}/configurations/", payload, format="json")
+    assert response.status_code == 201, response.json()
+    assert TestChannelConfiguration.objects.get(customer=customer).api_key == "x"
+    again = api_admin.post(f"{BASE}/configurations/", payload, format="json")
+    assert errors_of(again)[0]["code"] == "unique"
+    foreign = api_admin.post(
+        f"{BASE}/configurations/", {**payload, "customer": str(other_customer.uuid)}, format="json"
+    )
+    assert (foreign.status_code, errors_of(foreign)[0]["field"]) == (400, "customer")
+    assert api_admin.post(f"{BASE}/configurations/", [None], format="json").status_code == 400
+    unknown = api_admin.post(f"{BASE}/configurations/", {**payload, "channel": "NOPE"}, format="json")
+    assert errors_of(unknown)[0]["field"] == "channel"
+
+
+def test_run_now_runs_and_lists_the_run(api_admin, config):
+    config.active = True
+    config.save()
+    completed_enrollment(config.customer)
+    response = api_admin.post(f"{BASE}/configurations/{config.pk}/run/", {"dry_run": False}, format="json")
+    assert response.status_code == 202, response.json()
+    body = response.json()
+    assert body["queued"] is False
+    assert body["runs"][0]["sent"] == 1
+    run = Run.objects.get(pk=body["runs"][0]["run_id"])
+    assert (run.trigger, run.api_user.username) == ("api", "acme-admin")
+    listed = api_admin.get(f"{BASE}/runs/?configuration={config.pk}").json()["results"]
+    assert [(r["id"], r["sent"]) for r in listed] == [(run.pk, 1)]
+
+
+def test_run_now_refuses_inactive(api_admin, config):
+    config.active = False
+    config.save()
+    response = api_admin.post(f"{BASE}/configurations/{config.pk}/run/", {}, format="json")
+    assert response.status_code == 409
+    assert errors_of(response)[0]["code"] == "inactive"
+
+
+def test_runs_with_counts_and_error_report(api_admin, run, django_assert_max_num_queries):
+    with django_assert_max_num_queries(4):
+        body = api_admin.get(f"{BASE}/runs/").json()
+    assert body["results"][0]["failed"] == 1
+    response = api_admin.get(body["results"][0]["error_report"])
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    text = b"".join(response.streaming_content).decode()
+    assert "'=HYPERLINK(evil)" in text
+
+
+@pytest.mark.parametrize("query", ["status=nope", "configuration=x", "customer=x"])
+def test_bad_run_filters(api_admin, query):
+    assert api_admin.get(f"{BASE}/runs/?{query}").status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("method", "template"),
+    [
+        ("get", "configurations/{c}/"),
+        ("patch", "configurations/{c}/"),
+        ("post", "configurations/{c}/run/"),
+        ("get", "runs/{r}/"),
+        ("get", "runs/{r}/errors/"),
+    ],
+)
+def test_other_customer_and_learner_get_404(api_other, api_learner, config, run, method, template):
+    url = f"{BASE}/" + template.format(c=config.pk, r=run.pk)
+    for client in (api_other, api_learner):
+        response = getattr(client, method)(url, {"api_key": "stolen"}, format="json")
+        assert response.status_code == 404
+        assert KEY not in response.content.decode()
+    config.refresh_from_db()
+    assert config.api_key == KEY
+    assert Run.objects.count() == 1
+    assert api_other.get(f"{BASE}/runs/").json()["results"] == []
+    assert api_other.get(f"{BASE}/configurations/").json()["results"] == []
+
+
+@pytest.mark.parametrize(
+    ("method", "template"),
+    [
+        ("get", "configurations/"),
+        ("post", "configurations/"),
+        ("get", "configurations/{c}/"),
+        ("patch", "configurations/{c}/"),
+        ("post", "configurations/{c}/run/"),
+        ("get", "runs/"),
+        ("get", "runs/{r}/"),
+        ("get", "runs/{r}/errors/"),
+    ],
+)
+def test_anonymous_gets_401(api_anon, config, run, method, template):
+    response = getattr(api_anon, method)(f"{BASE}/" + template.format(c=config.pk, r=run.pk), {}, format="json")
+    assert response.status_code == 401

@@ -1,0 +1,381 @@
+"""A fake Pearson LearningStudio Users & Enrollments service on 127.0.0.1, strict about what it receives.
+
+It speaks SOAP 1.1 document/literal like the real service: ``ProcessSingleRequest`` answers the
+enterprise back with a ``Result`` (type, Code, Message) in person/extension and
+membership/member/role/extension (none on a membership whose role the learner already has);
+``ProcessRequest`` queues the batch and answers a job id. Before that it checks:
+
+- the SOAPAction header against the operation in the Body;
+- the WS-Security UsernameToken: the username, the PasswordDigest recomputed as
+  Base64(SHA1(nonce + created + password)), a Created no older than ``max_age`` seconds (nor in the
+  future), a nonce never seen before; otherwise a ``wsse:FailedAuthentication`` fault;
+- the ``enterprise`` document: IMS namespace, properties then persons then groups then
+  memberships, the required elements of each, memberships naming a group and persons of the
+  document, integer role ids, one of each for ProcessSingleRequest; and, when the reference WSDL is
+  present, the document against the schema in it. Violations are ``soap:Client`` faults.
+
+Requests are parsed with a hardened lxml parser (no DTD, no entities, no network). Tests can
+script Result errors per person id (``refuse_person`` / ``refuse_membership``), server faults
+(``fail``) and any raw answer (``answer_raw``), and read what was received (``requests``,
+``memberships``, ``jobs``).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import datetime
+import hashlib
+import itertools
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from lxml import etree
+
+SERVICE_NS = "http://CampusApi.eCollege.com/UserManagement/V1_6"
+IMS_NS = "http://schemas.ecollege.com/Common/2006/01/ims_epv1p1.xsd"
+SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
+WSSE_NS = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+WSU_NS = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
+DIGEST_TYPE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordDigest"
+ACTIONS = {f"{SERVICE_NS}/{name}": name for name in ("ProcessSingleRequest", "ProcessRequest")}
+ORDER = ["properties", "person", "group", "membership"]
+REFERENCE_WSDL = (
+    Path(__file__).resolve().parents[3] / "shared" / "data" / "learningstudio" / "UserManagementServices.wsdl"
+)
+PATH = "/UserManagement/v1_6/UserManagementServices.asmx"
+DROPPED = "5"
+
+
+class Fault(Exception):
+    def __init__(self, code: str, message: str, status: int = 500):
+        super().__init__(message)
+        self.code, self.message, self.status = code, message, status
+
+
+def hardened_parser() -> etree.XMLParser:
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+
+
+def parse(raw: bytes):
+    root = etree.fromstring(raw, hardened_parser())
+    if root.getroottree().docinfo.doctype:
+        raise Fault("soap:Client", "DTDs are not accepted.")
+    return root
+
+
+def password_digest(nonce: bytes, created: str, password: str) -> str:
+    return base64.b64encode(hashlib.sha1(nonce + created.encode() + password.encode()).digest()).decode()  # noqa: S324
+
+
+def reference_schema() -> etree.XMLSchema | None:
+    """The IMS schema of the real service's WSDL, or None when ../shared is not there."""
+    if not REFERENCE_WSDL.exists():
+        return None
+    wsdl = etree.parse(str(REFERENCE_WSDL), hardened_parser())
+    for schema in wsdl.iter("{http://www.w3.org/2001/XMLSchema}schema"):
+        if schema.get("targetNamespace") == IMS_NS:
+            return etree.XMLSchema(etree.fromstring(etree.tostring(schema)))
+    return None
+
+
+def q(name: str) -> str:
+    return f"{{{IMS_NS}}}{name}"
+
+
+def text(element, path: str) -> str:
+    found = element.find("/".join(q(part) for part in path.split("/")))
+    return (found.text or "").strip() if found is not None else ""
+
+
+def require(element, paths: list[str], what: str) -> None:
+    for path in paths:
+        if element.find("/".join(q(part) for part in path.split("/"))) is None:
+            raise Fault("soap:Client", f"{what} lacks {path}.")
+
+
+@dataclass
+class Received:
+    action: str
+    operation: str
+    username: str
+    body: bytes
+    persons: list[dict] = field(default_factory=list)
+    memberships: list[tuple[str, str, str]] = field(default_factory=list)  # (course, person id, role)
+
+
+class FakeLearningStudio:
+    def __init__(self, *, username: str = "sis-user", password: str = "sis-password", max_age: int = 300):  # noqa: S107
+        self.username = username
+        self.password = password
+        self.max_age = max_age
+        self.schema = reference_schema()
+        self.requests: list[Received] = []
+        self.jobs: dict[str, list[tuple[str, str, str]]] = {}
+        self.roles: dict[tuple[str, str], str] = {}  # (course, person id) -> role
+        self.persons: dict[str, dict] = {}
+        self.person_errors: dict[str, tuple[str, str]] = {}
+        self.membership_errors: dict[str, tuple[str, str]] = {}
+        self.faults: list[tuple[str, str]] = []
+        self.raw_answers: list[bytes] = []
+        self.nonces: set[str] = set()
+        self.job_numbers = itertools.count(289460)
+        self.lock = threading.Lock()
+        self.server = self._make_server()
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+
+    # Life cycle
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}{PATH}"
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+    # Scripting
+
+    def refuse_person(self, person_id: str, code: str = "-6", message: str = "Invalid e-mail address") -> None:
+        self.person_errors[person_id] = (code, message)
+
+    def refuse_membership(self, person_id: str, code: str = "-12", message: str = "Course not found") -> None:
+        self.membership_errors[person_id] = (code, message)
+
+    def fail(self, code: str = "soap:Server", message: str = "Server was unable to process request.") -> None:
+        self.faults.append((code, message))
+
+    def answer_raw(self, body: bytes) -> None:
+        self.raw_answers.append(body)
+
+    # What was received
+
+    def operations(self) -> list[str]:
+        return [received.operation for received in self.requests]
+
+    def memberships(self) -> list[tuple[str, str, str]]:
+        return [membership for received in self.requests for membership in received.memberships]
+
+    # HTTP
+
+    def _make_server(self) -> ThreadingHTTPServer:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                fake._handle(self)
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        return server
+
+    def _reply(self, handler, status: int, body: bytes) -> None:
+        handler.send_response(status)
+        handler.send_header("Content-Type", "text/xml; charset=utf-8")
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    def _handle(self, handler) -> None:
+        raw = handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
+        with self.lock:
+            try:
+                if handler.path != PATH:
+                    raise Fault("soap:Client", f"No service at {handler.path}.")
+                if self.raw_answers:
+                    self._reply(handler, 200, self.raw_answers.pop(0))
+                    return
+                status, body = 200, self._process(handler, raw)
+            except Fault as fault:
+                status, body = fault.status, self._fault(fault)
+            except etree.XMLSyntaxError as exc:
+                status, body = 500, self._fault(Fault("soap:Client", f"Malformed XML: {exc}"))
+        self._reply(handler, status, body)
+
+    @staticmethod
+    def _fault(fault: Fault) -> bytes:
+        return (
+            f'<soap:Envelope xmlns:soap="{SOAP_NS}" xmlns:wsse="{WSSE_NS}"><soap:Body><soap:Fault>'
+            f"<faultcode>{fault.code}</faultcode><faultstring>{escape(fault.message)}</faultstring>"
+            "</soap:Fault></soap:Body></soap:Envelope>"
+        ).encode()
+
+    # SOAP
+
+    def _process(self, handler, raw: bytes) -> bytes:
+        if not (handler.headers.get("Content-Type") or "").startswith("text/xml"):
+            raise Fault("soap:Client", "SOAP 1.1 requests are text/xml.")
+        action = (handler.headers.get("SOAPAction") or "").strip('"')
+        if action not in ACTIONS:
+            raise Fault("soap:Client", f"Unknown SOAPAction {action!r}.")
+        envelope = parse(raw)
+        if envelope.tag != f"{{{SOAP_NS}}}Envelope":
+            raise Fault("soap:VersionMismatch", "Not a SOAP 1.1 envelope.")
+        username = self._authenticate(envelope.find(f"{{{SOAP_NS}}}Header/{{{WSSE_NS}}}Security"))
+        if self.faults:
+            code, message = self.faults.pop(0)
+            raise Fault(code, message)
+        body = envelope.find(f"{{{SOAP_NS}}}Body")
+        operation = ACTIONS[action]
+        call = body.find(f"{{{SERVICE_NS}}}{operation}") if body is not None else None
+        if call is None or len(body) != 1:
+            raise Fault("soap:Client", f"The Body does not hold {operation} (SOAPAction {action}).")
+        enterprise = call.find(q("enterprise"))
+        if enterprise is None or len(call) != 1:
+            raise Fault("soap:Client", "The operation holds no IMS enterprise element.")
+        received = Received(action=action, operation=operation, username=username, body=raw)
+        self._check(enterprise, received, single=operation == "ProcessSingleRequest")
+        self.requests.append(received)
+        if operation == "ProcessRequest":
+            job = str(next(self.job_numbers))
+            self.jobs[job] = list(received.memberships)
+            for course, person, role in received.memberships:
+                self.roles[(course, person)] = role
+            return self._envelope(
+                f'<ProcessRequestResponse xmlns="{SERVICE_NS}"><ProcessRequestResult>{job}</ProcessRequestResult>'
+                "</ProcessRequestResponse>"
+            )
+        return self._single(enterprise, received)
+
+    def _authenticate(self, security) -> str:
+        def refuse(message: str):
+            raise Fault("wsse:FailedAuthentication", f"The security token could not be authenticated: {message}")
+
+        if security is None:
+            refuse("no wsse:Security header")
+        token = security.find(f"{{{WSSE_NS}}}UsernameToken")
+        if token is None:
+            refuse("no UsernameToken")
+        username = token.findtext(f"{{{WSSE_NS}}}Username") or ""
+        password = token.find(f"{{{WSSE_NS}}}Password")
+        nonce = token.findtext(f"{{{WSSE_NS}}}Nonce") or ""
+        created = token.findtext(f"{{{WSU_NS}}}Created") or ""
+        if password is None or password.get("Type") != DIGEST_TYPE:
+            refuse("a PasswordDigest is required")
+        if not nonce or not created:
+            refuse("Nonce and Created are required")
+        try:
+            when = datetime.datetime.fromisoformat(created.replace("Z", "+00:00"))
+            nonce_bytes = base64.b64decode(nonce, validate=True)
+        except ValueError:
+            refuse("unreadable Nonce or Created")
+        age = (datetime.datetime.now(datetime.UTC) - when).total_seconds()
+        if age > self.max_age or age < -60:
+            refuse("stale Created")
+        if nonce in self.nonces:
+            refuse("replayed Nonce")
+        if username != self.username or (password.text or "") != password_digest(nonce_bytes, created, self.password):
+            refuse("wrong username or password")
+        self.nonces.add(nonce)
+        return username
+
+    def _check(self, enterprise, received: Received, *, single: bool) -> None:
+        names = []
+        for child in enterprise:
+            if not isinstance(child.tag, str):
+                continue
+            qname = etree.QName(child)
+            if qname.namespace != IMS_NS or qname.localname not in ORDER:
+                raise Fault("soap:Client", f"Unexpected element {child.tag} in enterprise.")
+            names.append(qname.localname)
+        ranks = [ORDER.index(name) for name in names]
+        if ranks != sorted(ranks):
+            raise Fault("soap:Client", f"Elements out of order: {' '.join(names)}.")
+        if names.count("properties") != 1 or names[0] != "properties":
+            raise Fault("soap:Client", "enterprise starts with exactly one properties.")
+        require(enterprise.find(q("properties")), ["datasource", "datetime"], "properties")
+        persons = {}
+        for person in enterprise.findall(q("person")):
+            require(
+                person,
+                ["sourcedid/source", "sourcedid/id", "userid", "name/n/family", "name/n/given", "email"],
+                "person",
+            )
+            persons[text(person, "sourcedid/id")] = person
+            received.persons.append(
+                {
+                    "id": text(person, "sourcedid/id"),
+                    "userid": text(person, "userid"),
+                    "password": person.find(q("userid")).get("password"),
+                }
+            )
+        groups = set()
+        for group in enterprise.findall(q("group")):
+            require(group, ["sourcedid/source", "sourcedid/id", "grouptype/typevalue"], "group")
+            if text(group, "grouptype/typevalue") not in ("Call Number", "Enrollable Node"):
+                raise Fault("soap:Client", "grouptype/typevalue is Call Number or Enrollable Node.")
+            groups.add(text(group, "sourcedid/id"))
+        for membership in enterprise.findall(q("membership")):
+            require(membership, ["sourcedid/source", "sourcedid/id", "member"], "membership")
+            course = text(membership, "sourcedid/id")
+            if course not in groups:
+                raise Fault("soap:Client", f"membership of {course!r} names no group of the document.")
+            for member in membership.findall(q("member")):
+                require(member, ["sourcedid/source", "sourcedid/id", "role/subrole"], "member")
+                person, role = text(member, "sourcedid/id"), text(member, "role/subrole")
+                if person not in persons:
+                    raise Fault("soap:Client", f"member {person!r} names no person of the document.")
+                if not role.isdigit():
+                    raise Fault("soap:Client", f"subrole {role!r} is not a role id.")
+                received.memberships.append((course, person, role))
+        if single and (len(persons) != 1 or len(groups) != 1 or len(received.memberships) != 1):
+            raise Fault("soap:Client", "ProcessSingleRequest takes one person, one group and one membership.")
+        if self.schema is not None and not self.schema.validate(enterprise):
+            raise Fault("soap:Client", f"Schema: {self.schema.error_log.last_error}")
+
+    def _single(self, enterprise, received: Received) -> bytes:
+        answer = etree.fromstring(etree.tostring(enterprise))
+        answer.tag = q("ProcessSingleRequestResult")
+        person = answer.find(q("person"))
+        person_id = text(person, "sourcedid/id")
+        if person_id in self.person_errors:
+            code, message = self.person_errors[person_id]
+            self._extension(person, "Error", code, message)
+        else:
+            known = person_id in self.persons
+            self.persons[person_id] = received.persons[0]
+            self._extension(person, "Success", "0", "User updated" if known else "User created")
+            course, _, role = received.memberships[0]
+            member_role = answer.find(f"{q('membership')}/{q('member')}/{q('role')}")
+            if person_id in self.membership_errors:
+                code, message = self.membership_errors[person_id]
+                self._extension(member_role, "Error", code, message)
+            elif self.roles.get((course, person_id)) != role:
+                self.roles[(course, person_id)] = role
+                message = "Course drop successful" if role == DROPPED else "Course enrollment successful"
+                self._extension(member_role, "Success", "0", message)
+        wrapped = etree.tostring(answer).decode()
+        return self._envelope(
+            f'<ProcessSingleRequestResponse xmlns="{SERVICE_NS}">{wrapped}</ProcessSingleRequestResponse>'
+        )
+
+    @staticmethod
+    def _extension(parent, kind: str, code: str, message: str) -> None:
+        extension = etree.SubElement(parent, q("extension"))
+        extension.text = (
+            f'<Result xmlns="" type="{kind}"><Code>{code}</Code><Message>{escape(message)}</Message></Result>'
+        )
+
+    @staticmethod
+    def _envelope(content: str) -> bytes:
+        return (
+            f'<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="{SOAP_NS}">'
+            f"<soap:Body>{content}</soap:Body></soap:Envelope>"
+        ).encode()
+
+
+@contextlib.contextmanager
+def fake_learningstudio(**options):
+    with FakeLearningStudio(**options) as server:
+        yield server

@@ -1,0 +1,46 @@
+"""The learningstudio_batch benchmark: the streamed document and the naive one say the same; sending works."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from lxml import etree
+
+from benchmarks import learningstudio_batch as bench
+from integrated_channels.learningstudio import ims
+
+
+def members(root) -> list[tuple[str, str]]:
+    found = []
+    for membership in root.findall(ims.q("membership")):
+        course = membership.findtext(f"{ims.q('sourcedid')}/{ims.q('id')}")
+        found += [(course, m.findtext(f"{ims.q('sourcedid')}/{ims.q('id')}")) for m in membership.iter(ims.q("member"))]
+    return sorted(found)
+
+
+def test_streamed_and_naive_documents_hold_the_same_persons_groups_and_memberships(monkeypatch):
+    out = io.BytesIO()
+    monkeypatch.setattr(bench, "MEMBERS_PER_ELEMENT", 7)
+    ims.write_document(out, **bench.document_parts(0, 25, 3), source=bench.SOURCE, datasource="d", when=bench.WHEN)
+    streamed = etree.fromstring(out.getvalue())
+    sink = bench.CountingSink()
+    ims.write_document(sink, **bench.document_parts(0, 25, 3), source=bench.SOURCE, datasource="d", when=bench.WHEN)
+
+    assert sink.bytes == len(out.getvalue())
+    assert len(streamed.findall(ims.q("person"))) == 25
+    assert len(streamed.findall(ims.q("group"))) == 3
+    assert len(members(streamed)) == 75
+    assert bench.naive(25, 3) > 0
+
+
+@pytest.mark.django_db
+def test_the_benchmark_sends_split_batches_to_the_fake():
+    seconds, requests, received = bench.send(persons=30, courses=2, per_request=20)
+    assert (requests, received) == (3, 60)
+    assert seconds > 0
+
+
+def test_measuring_in_a_child_reports_time_bytes_and_memory():
+    seconds, size, peak = bench.in_child(bench.streamed, 10, 2)
+    assert seconds > 0 and size > 0 and peak >= 0

@@ -1,0 +1,256 @@
+"""The LearningStudio client against the fake service: single and batch, Results, faults, hostile answers."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from zeep.wsse.username import UsernameToken
+
+from integrated_channels.integrated_channel.exceptions import AuthenticationFailed, MalformedResponse
+from integrated_channels.integrated_channel.exporters.records import PreviousAttempt, Record
+from integrated_channels.learningstudio.client import LearningStudioClient
+from integrated_channels.learningstudio.exceptions import (
+    ResultFailed,
+    SoapAuthenticationFailed,
+    SoapClientFault,
+    SoapServerFault,
+)
+from integrated_channels.learningstudio.models import LearningStudioJob
+from tests.fakes.learningstudio import REFERENCE_WSDL, SOAP_NS, FakeLearningStudio, password_digest
+
+from .conftest import SIS_PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+def record(person: str, course: str = "Spr14_Math_101", role: int = 2, previous=None) -> Record:
+    payload = {
+        "person": {"id": person, "userid": f"user{person}", "given": "Arthur", "family": "Dent", "email": "a@x.org"},
+        "course": course,
+        "role": role,
+    }
+    return Record(course_id=course, payload=payload, payload_hash=person, previous=previous, username=f"user{person}")
+
+
+@pytest.fixture
+def client(ls_config):
+    with LearningStudioClient(ls_config) as client:
+        yield client
+
+
+def test_digest_is_the_documented_formula():
+    assert password_digest(b"\x00" * 16, "2026-01-01T00:00:00Z", "pw") == password_digest(
+        b"\x00" * 16, "2026-01-01T00:00:00Z", "pw"
+    )
+    assert password_digest(b"\x00" * 16, "2026-01-01T00:00:00Z", "pw") != password_digest(
+        b"\x00" * 16, "2026-01-01T00:00:00Z", "pw2"
+    )
+
+
+def test_single_request_creates_then_reports_already_enrolled(client, fake_ls):
+    first = client.send_learner_data([record("7")])
+    second = client.send_learner_data([record("7")])
+
+    assert first[0].ok and "User created" in first[0].response_summary
+    assert "Course enrollment successful" in first[0].response_summary
+    assert second[0].ok and second[0].response_summary.endswith("already enrolled")
+    assert fake_ls.operations() == ["ProcessSingleRequest", "ProcessSingleRequest"]
+    assert fake_ls.requests[0].persons[0]["password"] is None  # auto-generated passwords by default
+    assert client.calls == 2
+
+
+def test_a_new_learner_gets_a_random_password_when_passwords_are_sent(client, fake_ls, ls_config):
+    ls_config.auto_generated_passwords = False
+    client.send_learner_data([record("7")])
+    client.send_learner_data([record("7", previous=PreviousAttempt("x", "sent", 1))])
+    first, second = (received.persons[0]["password"] for received in fake_ls.requests)
+    assert first and len(first) >= 12
+    assert second is None  # only when the learner is first created
+
+
+def test_a_drop_is_a_membership_with_the_dropped_role(client, fake_ls):
+    client.send_learner_data([record("7")])
+    dropped = client.send_learner_data([record("7", role=5)])
+    assert dropped[0].ok and "Course drop successful" in dropped[0].response_summary
+    assert fake_ls.memberships()[-1] == ("Spr14_Math_101", "7", "5")
+
+
+def test_negative_error_codes_fail_that_learner(client, fake_ls):
+    fake_ls.refuse_person("7", code="-6", message="Invalid e-mail address")
+    fake_ls.refuse_membership("8", code="-12", message="Course not found")
+
+    person = client.send_learner_data([record("7")])[0]
+    membership = client.send_learner_data([record("8")])[0]
+
+    assert isinstance(person.error, ResultFailed)
+    assert person.error.result_code == "-6" and "Invalid e-mail address" in person.error.message
+    assert not person.error.transient
+    assert isinstance(membership.error, ResultFailed) and membership.error.result_code == "-12"
+    assert membership.response_summary == "membership: Error -12 Course not found"
+
+
+def test_batch_returns_a_job_id_kept_as_a_job(client, fake_ls, ls_config):
+    outcomes = client.send_learner_data([record("1"), record("2", course="c2"), record("1", course="c2")])
+
+    assert fake_ls.operations() == ["ProcessRequest"]
+    job = next(iter(fake_ls.jobs))
+    assert all(outcome.ok and outcome.response_summary == f"queued as job {job}" for outcome in outcomes)
+    assert client.job_ids == [job]
+    saved = LearningStudioJob.objects.get()
+    assert (saved.job_id, saved.memberships, saved.configuration_id, saved.run) == (job, 3, ls_config.pk, None)
+
+
+def test_batches_above_the_limit_are_split(client, fake_ls, ls_config):
+    ls_config.memberships_per_request = 2
+    outcomes = client.send_learner_data([record(str(i)) for i in range(5)])
+    assert len(outcomes) == 5 and all(outcome.ok for outcome in outcomes)
+    assert fake_ls.operations() == ["ProcessRequest"] * 3
+    assert [len(members) for members in fake_ls.jobs.values()] == [2, 2, 1]
+    assert LearningStudioJob.objects.count() == 3
+
+
+def test_wrong_password_is_a_typed_authentication_fault(ls_config, fake_ls):
+    ls_config.sis_password = "not-the-sis-password"
+    with LearningStudioClient(ls_config) as client, pytest.raises(SoapAuthenticationFailed) as info:
+        client.send_learner_data([record("7")])
+    assert isinstance(info.value, AuthenticationFailed)
+    assert info.value.fault_code == "wsse:FailedAuthentication"
+    assert "wrong username or password" in info.value.fault_string
+    assert "not-the-sis-password" not in str(info.value)
+
+
+def test_stale_created_and_replayed_nonce_are_refused(client, fake_ls, ls_config):
+    old = datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=1)
+    client.zeep.wsse = UsernameToken("sis-user", SIS_PASSWORD, created=old, use_digest=True)
+    with pytest.raises(SoapAuthenticationFailed, match="stale Created"):
+        client.send_learner_data([record("7")])
+
+    client.zeep.wsse = UsernameToken("sis-user", SIS_PASSWORD, nonce="fixed-nonce-1234", use_digest=True)
+    assert client.send_learner_data([record("7")])[0].ok
+    with pytest.raises(SoapAuthenticationFailed, match="replayed Nonce"):
+        client.send_learner_data([record("7")])
+
+
+def test_a_server_fault_is_tried_again_with_a_new_token(client, fake_ls, waits):
+    fake_ls.fail("soap:Server", "Server was unable to process request.")
+    outcome = client.send_learner_data([record("7")])[0]
+    assert outcome.ok
+    assert waits == [0.01] and client.calls == 2
+    assert len(fake_ls.nonces) == 2  # each try has its own nonce
+
+
+def test_a_fault_never_shows_the_sis_password(client, fake_ls):
+    fake_ls.fail("soap:Client", f"Refused: password={SIS_PASSWORD}")
+    outcome = client.send_learner_data([record("7")])[0]
+    assert SIS_PASSWORD not in outcome.error.message + outcome.error.fault_string + outcome.response_summary
+    assert "[redacted]" in outcome.error.fault_string
+
+
+def test_server_and_client_faults_fail_the_records_with_the_fault_string(client, fake_ls, waits):
+    for _ in range(3):  # the first try and MAX_RETRIES (2) more
+        fake_ls.fail("soap:Server", "Server was unable to process request.")
+    outcome = client.send_learner_data([record("7")])[0]
+    assert isinstance(outcome.error, SoapServerFault) and outcome.error.transient
+    assert outcome.error.fault_string == "Server was unable to process request."
+    assert outcome.status_code == 500
+    assert waits == [0.01, 0.02]
+
+    fake_ls.fail("soap:Client", "Bad request")
+    outcomes = client.send_learner_data([record("1"), record("2")])
+    assert all(isinstance(o.error, SoapClientFault) and not o.error.transient for o in outcomes)
+
+
+def test_a_document_the_fake_refuses_is_a_client_fault(client, fake_ls, monkeypatch):
+    from integrated_channels.learningstudio import ims
+
+    monkeypatch.setattr(ims, "COURSE_GROUP_TYPE", "Course")
+    outcome = client.send_learner_data([record("7")])[0]
+    assert isinstance(outcome.error, SoapClientFault)
+    assert "Call Number or Enrollable Node" in outcome.error.fault_string
+
+
+BILLION_LAUGHS = (
+    b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;">]>'
+    b'<soap:Envelope xmlns:soap="' + SOAP_NS.encode() + b'"><soap:Body>&lol2;</soap:Body></soap:Envelope>'
+)
+EXTERNAL_ENTITY = (
+    b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+    b'<soap:Envelope xmlns:soap="' + SOAP_NS.encode() + b'"><soap:Body>&xxe;</soap:Body></soap:Envelope>'
+)
+
+
+@pytest.mark.parametrize("answer", [BILLION_LAUGHS, EXTERNAL_ENTITY], ids=["entity-expansion", "external-entity"])
+def test_hostile_answers_are_refused(client, fake_ls, answer):
+    fake_ls.answer_raw(answer)
+    outcome = client.send_learner_data([record("7")])[0]
+    assert isinstance(outcome.error, MalformedResponse)
+    assert "hostile" in outcome.error.message
+    assert "root:" not in outcome.response_summary
+
+
+def test_a_hostile_result_inside_an_extension_is_refused(client, fake_ls):
+    result = (
+        '<!DOCTYPE r [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><Result type="Success"><Code>&amp;xxe;</Code></Result>'
+    )
+    body = (
+        f'<soap:Envelope xmlns:soap="{SOAP_NS}"><soap:Body>'
+        '<ProcessSingleRequestResponse xmlns="http://CampusApi.eCollege.com/UserManagement/V1_6">'
+        '<ProcessSingleRequestResult xmlns="http://schemas.ecollege.com/Common/2006/01/ims_epv1p1.xsd">'
+        f"<person><extension>{result.replace('<', '&lt;')}</extension></person>"
+        "</ProcessSingleRequestResult></ProcessSingleRequestResponse></soap:Body></soap:Envelope>"
+    )
+    fake_ls.answer_raw(body.encode())
+    outcome = client.send_learner_data([record("7")])[0]
+    assert isinstance(outcome.error, MalformedResponse) and "hostile Result" in outcome.error.message
+
+
+def test_an_answer_that_is_not_xml_or_not_soap_is_malformed(client, fake_ls):
+    fake_ls.answer_raw(b"<html>gateway</html")
+    assert isinstance(client.send_learner_data([record("7")])[0].error, MalformedResponse)
+    fake_ls.answer_raw(b"<html>gateway</html>")
+    assert isinstance(client.send_learner_data([record("7")])[0].error, MalformedResponse)
+    fake_ls.answer_raw(f'<soap:Envelope xmlns:soap="{SOAP_NS}"><soap:Body/></soap:Envelope>'.encode())
+    assert isinstance(client.send_learner_data([record("1"), record("2")])[0].error, MalformedResponse)
+
+
+def test_an_unreachable_service_fails_transiently(ls_config):
+    ls_config.endpoint_url = "http://127.0.0.1:9/UserManagement/v1_6/UserManagementServices.asmx"
+    with LearningStudioClient(ls_config) as client:
+        outcome = client.send_learner_data([record("7")])[0]
+    assert outcome.error.code == "connection_error" and outcome.error.transient
+
+
+def test_the_fake_checks_the_soap_action():
+    import requests
+
+    with FakeLearningStudio() as fake:
+        response = requests.post(
+            fake.url, data=b"<x/>", headers={"Content-Type": "text/xml", "SOAPAction": '"nope"'}, timeout=5
+        )
+    assert response.status_code == 500 and b"Unknown SOAPAction" in response.content
+
+
+@pytest.mark.skipif(
+    not REFERENCE_WSDL.exists(),
+    reason="the reference WSDL (../shared/data/learningstudio/UserManagementServices.wsdl) is absent: "
+    "the fake cannot validate against its schema",
+)
+def test_the_fake_validates_the_document_against_the_reference_schema(client, fake_ls, monkeypatch):
+    from lxml import etree
+
+    from integrated_channels.learningstudio import ims
+
+    assert fake_ls.schema is not None
+    original = ims.person_element
+
+    def middle_name_inside_given(person, **options):  # the seed's sample layout, which the schema refuses
+        element = original(person, **options)
+        given = element.find(f"{ims.q('name')}/{ims.q('n')}/{ims.q('given')}")
+        etree.SubElement(given, ims.q("partname"), partnametype="Middlename").text = "Percy"
+        return element
+
+    monkeypatch.setattr(ims, "person_element", middle_name_inside_given)
+    outcome = client.send_learner_data([record("7")])[0]
+    assert isinstance(outcome.error, SoapClientFault)
+    assert outcome.error.fault_string.startswith("Schema:")
