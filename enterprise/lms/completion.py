@@ -62,12 +62,22 @@ def completions_for(
     backend: CompletionBackend,
     now: datetime.datetime | None = None,
 ) -> dict[UserCourse, Completion]:
-    """Completion of many (user id, course id) pairs with two backend calls in all.
+    """Completion of many (user id, course id) pairs with at most two backend calls in all.
 
-    Pairs whose course is not in ``courses`` are left out (the catalog no longer knows it).
+    Pairs whose course is not in ``courses`` are left out (the catalog no longer knows it). Each
+    pair is asked only for what its rule reads: a certificate for instructor-paced courses, a
+    grade for self-paced ones whose end has passed or that have no end, nothing for self-paced
+    courses still running (so ``percent`` is filled only where the rule read the grade).
     """
-    keys = [key for key in keys if key[1] in courses]
-    certificates = backend.get_certificates(keys)
-    grades = backend.get_grades(keys)
     now = now or timezone.now()
+    keys = [key for key in keys if key[1] in courses]
+    certificate_keys, grade_keys = [], []
+    for key in keys:
+        course = courses[key[1]]
+        if not course.self_paced:
+            certificate_keys.append(key)
+        elif course.end is None or course.end <= now:
+            grade_keys.append(key)
+    certificates = backend.get_certificates(certificate_keys) if certificate_keys else {}
+    grades = backend.get_grades(grade_keys) if grade_keys else {}
     return {key: determine_completion(courses[key[1]], certificates.get(key), grades.get(key), now=now) for key in keys}

@@ -249,3 +249,33 @@ def test_completions_for_makes_a_bounded_number_of_queries(django_assert_max_num
     assert len(result) == 150
     assert sum(c.complete for c in result.values()) == 25 + 50 + 25
     assert sum(c.grade == PASS for c in result.values()) == 25 + 25
+
+
+class RecordingBackend:
+    """A completion backend that records which pairs it was asked about."""
+
+    def __init__(self):
+        self.certificate_keys, self.grade_keys = [], []
+
+    def get_certificates(self, keys):
+        self.certificate_keys.extend(keys)
+        return {}
+
+    def get_grades(self, keys):
+        self.grade_keys.extend(keys)
+        return {}
+
+
+def test_completions_for_asks_each_pair_only_what_its_rule_reads():
+    courses = {
+        "ip": Course(course_id="ip", title="IP", pacing=INSTRUCTOR_PACED),
+        "sp-ended": Course(course_id="sp-ended", title="E", pacing=SELF_PACED, end=NOW - DAY),
+        "sp-running": Course(course_id="sp-running", title="R", pacing=SELF_PACED, end=NOW + DAY),
+        "sp-open": Course(course_id="sp-open", title="O", pacing=SELF_PACED),
+    }
+    backend = RecordingBackend()
+    result = completions_for([(1, cid) for cid in courses], courses=courses, backend=backend, now=NOW)
+    assert backend.certificate_keys == [(1, "ip")]
+    assert sorted(backend.grade_keys) == [(1, "sp-ended"), (1, "sp-open")]
+    assert result[(1, "sp-running")].grade == IN_PROGRESS
+    assert result[(1, "sp-ended")].grade == FAIL
