@@ -32,7 +32,9 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # ReDoc served from our static files: /api/docs/ works offline
     "django_countries",
+    "django_celery_beat",  # connector schedules (SFTP) as periodic tasks in the database
     "enterprise",
     "enterprise.lms.local",
     "enterprise.sso",
@@ -40,6 +42,7 @@ INSTALLED_APPS = [
     "integrated_channels.integrated_channel",
     "integrated_channels.sap_success_factors",
     "integrated_channels.learningstudio",
+    "integrated_channels.sftp",
     "integrated_channels.testing",  # the test channel: records what it would send (demo, tests)
 ]
 
@@ -113,11 +116,14 @@ CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"  # schedules kept in the database
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: an anonymous request is answered 401 with ``WWW-Authenticate: Token``.
         "rest_framework.authentication.TokenAuthentication",
+        # JWTs of the host LMS, only when ENTERPRISE_API["JWT_ENABLED"] (below); else ignored.
+        "enterprise.api.v1.authentication.JwtAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
@@ -140,6 +146,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/(enterprise|consent|integrated_channels)/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "enterprise.api.v1.schema.add_error_responses",
@@ -147,6 +154,15 @@ SPECTACULAR_SETTINGS = {
 }
 
 ENTERPRISE = {}
+
+# The REST API (enterprise.api.app_settings): JWTs signed by the host LMS, off unless enabled.
+ENTERPRISE_API = {
+    "JWT_ENABLED": env_bool("API_JWT_ENABLED", False),
+    "JWT_ISSUER": os.environ.get("API_JWT_ISSUER", ""),
+    "JWT_AUDIENCE": os.environ.get("API_JWT_AUDIENCE", ""),
+    "JWT_SECRET_KEY": os.environ.get("API_JWT_SECRET_KEY", ""),
+    "JWT_PUBLIC_KEYS": [os.environ["API_JWT_PUBLIC_JWK_SET"]] if os.environ.get("API_JWT_PUBLIC_JWK_SET") else [],
+}
 
 # SAML single sign-on (enterprise.sso): the service provider's identity. Its key pair comes from
 # the environment or, when empty, from the database (`manage.py saml_sp_credentials --generate`).

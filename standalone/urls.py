@@ -11,6 +11,10 @@ urlpatterns = [
     path("enterprise/api/v1/", include("enterprise.api.v1.urls")),
     path("integrated_channels/api/v1/", include("integrated_channels.integrated_channel.api.v1.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
+    path(
+        "api/docs/",
+        SpectacularRedocView.as_view(url_name="api-schema", template_name="api/redoc.html"),
+        name="api-docs",
+    ),
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
 ]

@@ -21,8 +21,10 @@ def check_registered_channels(app_configs, **kwargs):
                         id="integrated_channels.E001",
                     )
                 )
-            channel.get_client_class()
-            channel.get_learner_exporter_class()
+            if channel.client:  # connectors without a transmit path (e.g. SFTP) declare none
+                channel.get_client_class()
+            if channel.learner_exporter:
+                channel.get_learner_exporter_class()
             channel.get_content_exporter_class()
         except (ImportError, LookupError, ValueError) as exc:
             errors.append(Error(f"Channel {channel.code}: {exc}", id="integrated_channels.E002"))

@@ -53,6 +53,11 @@ class Channel:
     def exports_content(self) -> bool:
         return bool(self.content_exporter)
 
+    @property
+    def exports_learner_data(self) -> bool:
+        """False for connectors (e.g. SFTP) that declare no learner-data exporter: transmit runs skip them."""
+        return bool(self.learner_exporter)
+
 
 class ChannelRegistry:
     def __init__(self):

@@ -47,6 +47,8 @@ def plan(
     codes = [code.upper() for code in channel_codes or []] or registry.codes()
     if kind == Run.Kind.CONTENT_METADATA:
         codes = [code for code in codes if registry.get(code).exports_content]
+    else:
+        codes = [code for code in codes if registry.get(code).exports_learner_data]
     return queryset.filter(channel__in=codes).specific()
 
 

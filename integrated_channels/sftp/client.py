@@ -1,0 +1,138 @@
+"""The SFTP client (asyncssh), wrapped in plain synchronous calls for the services.
+
+Every call opens its own connection, verifies the server's host key against the stored
+fingerprint (no known_hosts file, no trust on first use: any other key is refused) and
+authenticates with the private key when one is stored, otherwise with the password
+(decision 0061). Errors come out as ``SFTPError`` subclasses with a readable message naming
+the server; secrets never appear in them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+import posixpath
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import asyncssh
+
+from integrated_channels.sftp import hostkeys
+
+T = TypeVar("T")
+CONNECT_TIMEOUT = 15
+
+
+class SFTPError(Exception):
+    code = "sftp_error"
+
+
+class HostKeyRefused(SFTPError):
+    code = "host_key_refused"
+
+
+class AuthenticationFailed(SFTPError):
+    code = "auth_failed"
+
+
+class TransferFailed(SFTPError):
+    code = "transfer_failed"
+
+
+class _VerifyingClient(asyncssh.SSHClient):
+    def __init__(self, expected: str, host: str):
+        self.expected = expected
+        self.host = host
+        self.refusal: str = ""
+
+    def validate_host_public_key(self, host, addr, port, key) -> bool:
+        try:
+            hostkeys.verify(expected=self.expected, public_key_blob=key.public_data, host=f"{self.host}:{port}")
+        except hostkeys.HostKeyMismatch as exc:
+            self.refusal = str(exc)
+            return False
+        return True
+
+
+def _where(config) -> str:
+    return f"{config.username}@{config.host}:{config.port}"
+
+
+async def _session(config, work: Callable[[asyncssh.SFTPClient], Awaitable[T]]) -> T:
+    verifier = _VerifyingClient(config.host_key_fingerprint, config.host)
+    options = {
+        "username": config.username,
+        "known_hosts": ((), (), ()),  # nothing trusted up front: every key goes through the verifier
+        "client_keys": None,
+        "agent_path": None,
+        "preferred_auth": ("publickey", "password", "keyboard-interactive"),
+        "connect_timeout": CONNECT_TIMEOUT,
+    }
+    if config.private_key:
+        options["client_keys"] = [asyncssh.import_private_key(config.private_key)]
+        options["preferred_auth"] = ("publickey",)
+    else:
+        options["password"] = config.password
+        options["preferred_auth"] = ("password", "keyboard-interactive")
+    try:
+        async with (
+            asyncssh.connect(config.host, config.port, client_factory=lambda: verifier, **options) as connection,
+            connection.start_sftp_client() as sftp,
+        ):
+            return await work(sftp)
+    except asyncssh.HostKeyNotVerifiable as exc:
+        raise HostKeyRefused(verifier.refusal or f"Host key of {_where(config)} refused: {exc.reason}") from None
+    except asyncssh.PermissionDenied:
+        method = "SSH key" if config.private_key else "password"
+        raise AuthenticationFailed(f"Authentication of {_where(config)} by {method} was refused.") from None
+    except asyncssh.SFTPError as exc:
+        raise TransferFailed(f"SFTP error on {_where(config)}: {exc.reason}") from None
+    except (TimeoutError, asyncssh.Error, OSError, EOFError) as exc:
+        reason = getattr(exc, "reason", "") or str(exc) or type(exc).__name__
+        raise TransferFailed(f"Connection to {_where(config)} failed: {reason}") from None
+
+
+def _run(config, work):
+    return asyncio.run(_session(config, work))
+
+
+def read_csv_files(config, directory: str) -> dict[str, bytes]:
+    """``{remote path: content}`` of every ``*.csv`` of ``directory`` (sorted by name); {} if it does not exist."""
+
+    async def work(sftp: asyncssh.SFTPClient):
+        if not await sftp.isdir(directory):
+            return {}
+        names = sorted(name for name in await sftp.listdir(directory) if fnmatch.fnmatch(name.lower(), "*.csv"))
+        found = {}
+        for name in names:
+            path = posixpath.join(directory, name)
+            if not await sftp.isfile(path):
+                continue
+            async with sftp.open(path, "rb") as remote:
+                found[path] = await remote.read()
+        return found
+
+    return _run(config, work)
+
+
+def remove_files(config, paths: list[str]) -> None:
+    async def work(sftp: asyncssh.SFTPClient):
+        for path in paths:
+            await sftp.remove(path)
+
+    _run(config, work)
+
+
+def upload(config, path: str, content: bytes) -> None:
+    """Write ``content`` to ``path`` (its folder created when missing), through a temporary name."""
+
+    async def work(sftp: asyncssh.SFTPClient):
+        await sftp.makedirs(posixpath.dirname(path) or ".", exist_ok=True)
+        partial = path + ".part"
+        async with sftp.open(partial, "wb") as remote:
+            await remote.write(content)
+        if await sftp.exists(path):
+            await sftp.remove(path)
+        await sftp.rename(partial, path)
+
+    _run(config, work)

@@ -1,0 +1,44 @@
+"""Transcript rows for the SFTP export: every enrollment of the date range, complete or not (decision 0064).
+
+Reuses the framework's learner-data selection (consent, catalog, completion rules) with the
+audit ignored: a transcript lists everything of its period, whether it was exported before or not.
+"""
+
+from __future__ import annotations
+
+from integrated_channels.integrated_channel.exporters.learner_data import LearnerCompletion, LearnerDataExporter
+
+TRANSCRIPT_COLUMNS = (
+    "email",
+    "username",
+    "course_id",
+    "course_title",
+    "enrolled_at",
+    "status",
+    "grade",
+    "completed_at",
+)
+
+
+class TranscriptExporter(LearnerDataExporter):
+    sends_every_enrollment = True
+
+    @property
+    def needs_enrollment_dates(self) -> bool:
+        return True
+
+    def previous_attempts(self):
+        return {}
+
+    def learner_payload(self, item: LearnerCompletion):
+        completion = item.completion
+        return {
+            "email": item.email,
+            "username": item.username,
+            "course_id": item.course_id,
+            "course_title": item.course.title,
+            "enrolled_at": item.enrolled_at.isoformat() if item.enrolled_at else "",
+            "status": "completed" if completion.complete else "in progress",
+            "grade": completion.grade,
+            "completed_at": completion.completed_at.isoformat() if completion.completed_at else "",
+        }

@@ -1,0 +1,64 @@
+"""Run an SFTP import or export now: ``manage.py sftp_run import|export [--customer UUID] [--start-date D]``."""
+
+import datetime
+
+from django.core.management.base import BaseCommand, CommandError
+
+from integrated_channels.integrated_channel.exceptions import RunLocked
+from integrated_channels.integrated_channel.models import Run
+from integrated_channels.sftp.models import SFTPConfiguration
+from integrated_channels.sftp.services import ondemand
+
+
+class Command(BaseCommand):
+    help = "Import users from, or export transcripts to, the SFTP connections of active customers now."
+
+    def add_arguments(self, parser):
+        parser.add_argument("operation", choices=[*sorted(ondemand.OPERATIONS), "rerun"])
+        parser.add_argument("--run", type=int, help="rerun: the id of the run to re-run (only the latest can be).")
+        parser.add_argument("--customer", action="append", default=[], help="Only this customer's uuid (repeatable).")
+        parser.add_argument(
+            "--start-date",
+            type=datetime.date.fromisoformat,
+            help="Export: first day of the range (YYYY-MM-DD), up to today. Default: 30 days ago.",
+        )
+
+    def handle(self, *args, operation, customer, start_date, run=None, **options):
+        if operation == "rerun":
+            return self._rerun(run)
+        configurations = SFTPConfiguration.objects.filter(active=True, customer__active=True).select_related("customer")
+        if customer:
+            configurations = configurations.filter(customer_id__in=customer)
+        configurations = list(configurations.order_by("customer__name"))
+        if not configurations:
+            raise CommandError("No active SFTP connection matches.")
+        failed = 0
+        for configuration in configurations:
+            try:
+                run = ondemand.run_now(configuration=configuration, operation=operation, start_date=start_date)
+            except RunLocked as exc:
+                self.stderr.write(f"{configuration.customer}: not started: {exc}")
+                failed += 1
+                continue
+            line = (
+                f"{configuration.customer}: run #{run.pk} {run.get_status_display().lower()}: "
+                f"{run.sent} done, {run.failed} failed, {run.skipped} skipped"
+            )
+            if run.error_message:
+                line += f" ({run.error_message})"
+            self.stdout.write(line)
+            failed += run.status == Run.Status.FAILED
+        if failed:
+            raise CommandError(f"{failed} of {len(configurations)} run(s) failed or did not start.")
+
+    def _rerun(self, run_id):
+        if not run_id:
+            raise CommandError("rerun needs --run ID.")
+        run = Run.objects.filter(pk=run_id).first()
+        if run is None:
+            raise CommandError(f"No run #{run_id}.")
+        try:
+            new = ondemand.rerun(run=run, trigger=Run.Trigger.COMMAND)
+        except (ondemand.RerunRefused, RunLocked) as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write(f"Run #{run.pk} re-run as #{new.pk}: {new.get_status_display().lower()}")

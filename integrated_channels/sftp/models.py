@@ -1,0 +1,173 @@
+"""A customer's SFTP connection: server, credentials, verified host key, paths, attribute mapping."""
+
+from __future__ import annotations
+
+import posixpath
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from enterprise.fields import EncryptedTextField
+from integrated_channels.integrated_channel.models import ChannelConfiguration
+from integrated_channels.sftp import hostkeys, mapping
+
+USER_IMPORT_DIR = "import/user/internal"
+EXPORT_DIR = "export"
+
+
+def default_mapping() -> dict:
+    return {"email": "email"}
+
+
+class SFTPConfiguration(ChannelConfiguration):
+    """The seed's FTP / Box / Custom FTP connection, as one SFTP connector (decision 0060)."""
+
+    CHANNEL_CODE = "SFTP"
+
+    host = models.CharField(max_length=255, help_text=_("Host name or address of the SFTP server."))
+    port = models.PositiveIntegerField(default=22, validators=[MinValueValidator(1), MaxValueValidator(65535)])
+    username = models.CharField(max_length=255)
+    password = EncryptedTextField(blank=True, verbose_name=_("password"))
+    private_key = EncryptedTextField(
+        blank=True,
+        verbose_name=_("SSH private key"),
+        help_text=_("OpenSSH or PEM private key (unencrypted). Used instead of the password when set."),
+    )
+    host_key_fingerprint = models.CharField(
+        max_length=64,
+        help_text=_(
+            "SHA256 fingerprint of the server's host key, as `ssh-keygen -lf` prints it "
+            "(SHA256:…). Any other key is refused."
+        ),
+    )
+    base_path = models.CharField(
+        max_length=1024,
+        default=".",
+        help_text=_("Remote folder holding import/ and export/ (relative to the login folder, or absolute)."),
+    )
+    attribute_mapping = models.JSONField(
+        default=default_mapping,
+        blank=True,
+        validators=[mapping.validate_mapping],
+        help_text=_(
+            'Learner attribute → source column, e.g. {"email": "Email", "manager": "Manager email", '
+            '"department": null}. null means "do not import from source": the stored value is left intact.'
+        ),
+    )
+    zip_exports = models.BooleanField(default=False, help_text=_("Upload exports as .zip archives."))
+    schedule_start = models.DateTimeField(
+        null=True, blank=True, help_text=_("Schedule: first run (date and time). Empty: no schedule.")
+    )
+    schedule_every_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text=_("Schedule: repeat every N days."),
+    )
+    scheduled_import = models.BooleanField(default=True, help_text=_("The schedule imports users."))
+    scheduled_export = models.BooleanField(
+        default=False, help_text=_("The schedule exports the transcripts of the days since the previous run.")
+    )
+    import_under_managers = models.TextField(
+        blank=True,
+        help_text=_(
+            "Filter: import only the people under these managers (e-mails, one per line), directly or through "
+            "other managers, as the files' manager column says. Empty: everyone. Needs the manager attribute mapped."
+        ),
+    )
+
+    class Meta:
+        verbose_name = _("SFTP connection")
+        verbose_name_plural = _("SFTP connections")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(port__gte=1, port__lte=65535), name="sftp_port_range"),
+        ]
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        if not self.password and not self.private_key:
+            errors["password"] = _("Give a password or an SSH private key.")
+        if self.private_key:
+            try:
+                load_private_key(self.private_key)
+            except ValueError as exc:
+                errors["private_key"] = str(exc)
+        self.host_key_fingerprint = hostkeys.normalise(self.host_key_fingerprint)
+        if not hostkeys.FINGERPRINT_RE.match(self.host_key_fingerprint):
+            errors["host_key_fingerprint"] = _(
+                "Expected a SHA256 fingerprint: SHA256: followed by 43 base64 characters."
+            )
+        if self.manager_filter() and isinstance(self.attribute_mapping, dict):
+            if not (self.attribute_mapping or {}).get("manager"):
+                errors["import_under_managers"] = _("Map the manager attribute to filter by manager.")
+            bad = [email for email in self.manager_filter() if "@" not in email]
+            if bad:
+                errors["import_under_managers"] = _("Not e-mail addresses: %(values)s.") % {"values": ", ".join(bad)}
+        if bool(self.schedule_start) != bool(self.schedule_every_days):
+            errors["schedule_every_days"] = _("Give both the start and the interval, or neither.")
+        elif self.schedule_start and not (self.scheduled_import or self.scheduled_export):
+            errors["scheduled_import"] = _("A schedule must import, export or both.")
+        if self.active and isinstance(self.attribute_mapping, dict):
+            missing = mapping.missing_mandatory(self.attribute_mapping)
+            if missing:
+                errors["active"] = _("Map the mandatory attributes before activating: %(names)s.") % {
+                    "names": ", ".join(missing)
+                }
+        if errors:
+            raise ValidationError(errors)
+
+    def secrets(self) -> list[str]:
+        return [secret for secret in (self.password, self.private_key) if secret]
+
+    def run_errors(self) -> list[str]:
+        """Why this connection cannot run now ([] when it can)."""
+        missing = mapping.missing_mandatory(self.attribute_mapping)
+        return [f"Mandatory attributes not mapped: {', '.join(missing)}."] if missing else []
+
+    @property
+    def scheduled(self) -> bool:
+        return bool(self.schedule_start and self.schedule_every_days)
+
+    def manager_filter(self) -> set[str]:
+        """The normalised e-mails of the managers whose people are imported (empty: no filter)."""
+        return {line.strip().lower() for line in (self.import_under_managers or "").splitlines() if line.strip()}
+
+    def remote_path(self, *parts: str) -> str:
+        return posixpath.normpath(posixpath.join(self.base_path or ".", *parts))
+
+
+def load_private_key(text: str):
+    """The key object of an OpenSSH or PEM private key; ``ValueError`` with a readable message otherwise."""
+    from cryptography.hazmat.primitives import serialization
+
+    data = text.strip().encode() + b"\n"
+    try:
+        if b"OPENSSH PRIVATE KEY" in data:
+            return serialization.load_ssh_private_key(data, password=None)
+        return serialization.load_pem_private_key(data, password=None)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"Not a readable unencrypted private key: {exc}") from exc
+
+
+class PendingLearnerAttributes(models.Model):
+    """Attributes imported for a pending learner (whose row has no attributes field), applied when they link.
+
+    Keyed by (customer, normalised e-mail) like the pending learner itself; ``signals`` merges them
+    into ``EnterpriseCustomerUser.attributes`` when that learner is linked, and drops the row.
+    """
+
+    customer = models.ForeignKey("enterprise.EnterpriseCustomer", on_delete=models.CASCADE, related_name="+")
+    email = models.CharField(max_length=254)
+    attributes = models.JSONField(default=dict)
+    modified = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("pending learner attributes")
+        verbose_name_plural = _("pending learner attributes")
+        constraints = [models.UniqueConstraint(fields=["customer", "email"], name="sftp_pending_attributes_unique")]
+
+    def __str__(self):
+        return f"{self.email} ({self.customer_id})"

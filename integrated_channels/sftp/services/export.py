@@ -1,0 +1,114 @@
+"""SFTP export of learner transcripts for a date range (DESIGN §8, decision 0064).
+
+Writes ``<base>/export/learner_transcript_<from>_to_<to>.csv`` (or ``.zip`` holding that CSV when
+the connection zips exports). A record belongs to the range by its completion date, or its
+enrollment date when not complete. Every cell that begins with = + - @, a tab or a carriage return
+is prefixed with a quote so that spreadsheets never read it as a formula (decision 0065).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import logging
+import zipfile
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from integrated_channels.integrated_channel.models import Run, RunError
+from integrated_channels.integrated_channel.services import runs
+from integrated_channels.sftp import client
+from integrated_channels.sftp.exporters import TRANSCRIPT_COLUMNS, TranscriptExporter
+from integrated_channels.sftp.models import EXPORT_DIR, SFTPConfiguration
+
+logger = logging.getLogger(__name__)
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def escape_cell(value) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def to_csv(columns, rows) -> bytes:
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([escape_cell(row.get(column)) for column in columns])
+    return buffer.getvalue().encode("utf-8")
+
+
+def zipped(name: str, content: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+@dataclass
+class ExportResult:
+    run: Run
+    path: str = ""
+    rows: int = 0
+
+
+def transcript_name(date_from: datetime.date, date_to: datetime.date) -> str:
+    return f"learner_transcript_{date_from:%Y-%m-%d}_to_{date_to:%Y-%m-%d}.csv"
+
+
+def export_transcripts(
+    *,
+    configuration: SFTPConfiguration,
+    date_from: datetime.date,
+    date_to: datetime.date,
+    trigger: str = Run.Trigger.COMMAND,
+    api_user=None,
+) -> ExportResult:
+    if date_to < date_from:
+        raise ValueError(f"The end date {date_to} is before the start date {date_from}.")
+    zone = timezone.get_current_timezone()
+    start = datetime.datetime.combine(date_from, datetime.time.min, tzinfo=zone)
+    end = datetime.datetime.combine(date_to + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone)
+    run = runs.start_run(
+        configuration=configuration, kind=Run.Kind.FILE_EXPORT, trigger=trigger, api_user=api_user, start_date=start
+    )
+    result = ExportResult(run=run)
+    try:
+        selection = TranscriptExporter(configuration=configuration, api_user=api_user, start_date=start).select()
+        rows = [record.payload for record in selection.records if _moment(record.payload) < end]
+        out_of_range = len(selection.records) - len(rows)
+        skipped = sum(selection.skipped.values()) + out_of_range
+        name = transcript_name(date_from, date_to)
+        content = to_csv(TRANSCRIPT_COLUMNS, rows)
+        if configuration.zip_exports:
+            content, remote_name = zipped(name, content), name[: -len(".csv")] + ".zip"
+        else:
+            remote_name = name
+        result.path = configuration.remote_path(EXPORT_DIR, remote_name)
+        client.upload(configuration, result.path, content)
+        result.rows = len(rows)
+    except client.SFTPError as exc:
+        RunError.objects.create(run=run, outcome=RunError.Outcome.RUN, code=exc.code, message=str(exc))
+        runs.finish_run(run, status=Run.Status.FAILED, error_code=exc.code, error_message=str(exc))
+        return result
+    except Exception as exc:
+        logger.exception("SFTP export of configuration %s failed", configuration.pk)
+        runs.finish_run(run, status=Run.Status.FAILED, error_code="internal_error", error_message=str(exc))
+        raise
+    runs.finish_run(
+        run,
+        status=Run.Status.COMPLETED,
+        selected=result.rows + skipped,
+        sent=result.rows,
+        skipped=skipped,
+        skip_reasons={**dict(selection.skipped), **({"after_end_date": out_of_range} if out_of_range else {})},
+    )
+    return result
+
+
+def _moment(row) -> datetime.datetime:
+    return datetime.datetime.fromisoformat(row["completed_at"] or row["enrolled_at"])

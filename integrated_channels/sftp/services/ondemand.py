@@ -1,0 +1,73 @@
+"""On-demand execution of SFTP operations, and the re-run of the latest run (decision 0066).
+
+An on-demand export covers the start date given up to today (the seed's "from the date entered
+until present"). Only the latest run of a connection and operation may be re-run: a re-run of an
+older one would replay a state the newer run already replaced.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.utils import timezone
+
+from integrated_channels.integrated_channel.models import Run
+from integrated_channels.sftp.models import SFTPConfiguration
+from integrated_channels.sftp.services.export import export_transcripts
+from integrated_channels.sftp.services.user_import import import_users
+
+IMPORT = "import"
+EXPORT = "export"
+OPERATIONS = {IMPORT: Run.Kind.USER_IMPORT, EXPORT: Run.Kind.FILE_EXPORT}
+
+
+class RerunRefused(Exception):
+    pass
+
+
+def run_now(
+    *,
+    configuration: SFTPConfiguration,
+    operation: str,
+    start_date: datetime.date | None = None,
+    end_date: datetime.date | None = None,
+    trigger: str = Run.Trigger.COMMAND,
+    api_user=None,
+) -> Run:
+    """Run ``operation`` now; the export covers ``start_date`` (default: 30 days ago) to ``end_date`` (today)."""
+    if operation == IMPORT:
+        return import_users(configuration=configuration, trigger=trigger, api_user=api_user).run
+    if operation == EXPORT:
+        today = timezone.localdate()
+        date_to = end_date or today
+        date_from = start_date or (date_to - datetime.timedelta(days=30))
+        return export_transcripts(
+            configuration=configuration, date_from=date_from, date_to=date_to, trigger=trigger, api_user=api_user
+        ).run
+    raise ValueError(f"Unknown operation {operation!r}: expected one of {', '.join(OPERATIONS)}.")
+
+
+def latest_run(configuration_id: int, kind: str) -> Run | None:
+    return Run.objects.filter(configuration_id=configuration_id, kind=kind).order_by("-started_at", "-id").first()
+
+
+def rerun(*, run: Run, trigger: str = Run.Trigger.ADMIN, api_user=None) -> Run:
+    operation = {kind: name for name, kind in OPERATIONS.items()}.get(run.kind)
+    if operation is None or run.channel != SFTPConfiguration.CHANNEL_CODE:
+        raise RerunRefused(f"Run #{run.pk} is not an SFTP import or export.")
+    latest = latest_run(run.configuration_id, run.kind)
+    if latest is None or latest.pk != run.pk:
+        raise RerunRefused(f"Only the latest run can be re-run: run #{latest.pk} is newer than run #{run.pk}.")
+    if run.status == Run.Status.RUNNING:
+        raise RerunRefused(f"Run #{run.pk} is still in progress.")
+    configuration = SFTPConfiguration.objects.select_related("customer").get(pk=run.configuration_id)
+    start = timezone.localdate(run.start_date) if run.start_date else None
+    end = timezone.localdate(run.started_at) if operation == EXPORT else None
+    return run_now(
+        configuration=configuration,
+        operation=operation,
+        start_date=start,
+        end_date=end,
+        trigger=trigger,
+        api_user=api_user,
+    )

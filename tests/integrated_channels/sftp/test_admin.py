@@ -1,0 +1,101 @@
+import json
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from integrated_channels.sftp.models import SFTPConfiguration
+from tests.factories import CustomerFactory
+from tests.integrated_channels.sftp.factories import FINGERPRINT
+
+pytestmark = pytest.mark.django_db
+
+URL = "/admin/sftp/sftpconfiguration/add/"
+
+
+def form_data(customer, sample=None, **overrides):
+    data = {
+        "customer": str(customer.pk),
+        "active": "on",
+        "host": "sftp.example.com",
+        "port": "22",
+        "username": "acme",
+        "password": "pw-123",
+        "private_key": "",
+        "host_key_fingerprint": FINGERPRINT,
+        "base_path": ".",
+        "attribute_mapping": json.dumps({"email": "Email", "manager": "Boss"}),
+        "import_under_managers": "",
+        "schedule_start_0": "",
+        "schedule_start_1": "",
+        "schedule_every_days": "",
+        "scheduled_import": "on",
+    }
+    data.update(overrides)
+    if sample is not None:
+        data["sample_file"] = SimpleUploadedFile("sample.csv", sample.encode(), content_type="text/csv")
+    return data
+
+
+def test_a_sample_file_lists_its_columns_and_accepts_a_matching_mapping(admin_client):
+    customer = CustomerFactory()
+    response = admin_client.post(
+        URL, form_data(customer, sample="Email,Boss,Dept\na@example.com,b@example.com,X\n"), follow=True
+    )
+    assert response.status_code == 200
+    assert "Columns of the sample file: Email, Boss, Dept." in response.content.decode()
+    config = SFTPConfiguration.objects.get(customer=customer)
+    assert config.password == "pw-123" and config.attribute_mapping == {"email": "Email", "manager": "Boss"}
+
+
+def test_a_sample_without_the_mapped_columns_or_with_a_non_email_manager_is_refused(admin_client):
+    customer = CustomerFactory()
+    response = admin_client.post(URL, form_data(customer, sample="Email,Boss\na@example.com,Bob\n"))
+    body = response.content.decode()
+    assert response.status_code == 200 and not SFTPConfiguration.objects.exists()
+    assert "sample.csv, row 2, column &#x27;Boss&#x27;: &#x27;Bob&#x27; is not an e-mail address" in body
+
+    response = admin_client.post(URL, form_data(customer, sample="Email,Department\na@example.com,X\n"))
+    assert (
+        "sample.csv: column &#x27;Boss&#x27; (mapped to &#x27;manager&#x27;) is missing." in response.content.decode()
+    )
+
+
+def test_an_active_connection_without_mandatory_mapping_is_refused(admin_client):
+    customer = CustomerFactory()
+    response = admin_client.post(URL, form_data(customer, attribute_mapping=json.dumps({"manager": "Boss"})))
+    assert "Map the mandatory attributes before activating: email." in response.content.decode()
+    assert not SFTPConfiguration.objects.exists()
+
+
+def test_change_page_lists_recent_runs_newest_first_with_a_bar_chart(admin_client, sftp_server):
+    from integrated_channels.sftp.services import ondemand
+    from tests.integrated_channels.sftp.factories import connection_to
+
+    config = connection_to(sftp_server)
+    sftp_server.write("import/user/internal/a.csv", "Email,Manager,Department\nx@example.com,,A\nbad,,A\n")
+    first = ondemand.run_now(configuration=config, operation=ondemand.IMPORT)
+    second = ondemand.run_now(configuration=config, operation=ondemand.IMPORT)
+
+    body = admin_client.get(f"/admin/sftp/sftpconfiguration/{config.pk}/change/").content.decode()
+
+    assert body.index(f">#{second.pk}<") < body.index(f">#{first.pk}<")
+    assert "Completed with errors" in body and "1 / 1 / 0" in body
+    assert 'class="sftp-ok" style="display:inline-block;height:8px;width:60px' in body
+    assert f"/admin/integrated_channel/run/{first.pk}/" in body and ">CSV</a>" in body
+
+
+def test_the_error_report_csv_of_an_import_names_file_row_and_column(admin_client, sftp_server):
+    from django.urls import reverse
+
+    from integrated_channels.sftp.services import ondemand
+    from tests.integrated_channels.sftp.factories import connection_to
+
+    config = connection_to(sftp_server)
+    sftp_server.write("import/user/internal/a.csv", "Email,Manager,Department\nbad,,A\n")
+    run = ondemand.run_now(configuration=config, operation=ondemand.IMPORT)
+
+    response = admin_client.get(reverse("admin:integrated_channel_run_error_report", args=[run.pk]))
+
+    assert response.status_code == 200
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    assert "import/user/internal/a.csv, row 2, column 'Email'" in content.decode()
