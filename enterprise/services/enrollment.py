@@ -149,15 +149,47 @@ def enroll_chunk(
     return newly
 
 
+def _existing(model, owner_field: str, owner_ids, course_ids) -> dict:
+    """(owner id, course id) → (pk, mode) of the enrollment rows that already exist."""
+    rows = model.objects.filter(**{f"{owner_field}__in": owner_ids, "course_id__in": course_ids})
+    return {
+        (owner, cid): (pk, mode) for pk, owner, cid, mode in rows.values_list("pk", owner_field, "course_id", "mode")
+    }
+
+
+def _plan(model, owner_field: str, owner_id, course_ids, existing, target, source, to_create, to_update):
+    """Queue the rows to create and the modes to change for one owner; return (new, changed) counts."""
+    new = changed = 0
+    for course_id in course_ids:
+        hit = existing.get((owner_id, course_id))
+        if hit is None:
+            new += 1
+            to_create.append(
+                model(
+                    **{owner_field: owner_id},
+                    course_id=course_id,
+                    mode=target.mode,
+                    source=source,
+                    program_id=target.program_id,
+                )
+            )
+        elif hit[1] != target.mode:
+            changed += 1
+            to_update.append(hit[0])
+    return new, changed
+
+
+def _apply(model, to_create, to_update, mode: str) -> None:
+    model.objects.bulk_create(to_create, ignore_conflicts=True)
+    if to_update:
+        model.objects.filter(pk__in=to_update).update(mode=mode, modified=timezone.now())
+
+
 def _enroll_linked(target, links: ChunkLinks, dry_run, backend, source) -> list[RowResult]:
     if not links.linked:
         return []
-    existing = {
-        (learner_id, course_id): (pk, mode)
-        for pk, learner_id, course_id, mode in EnterpriseCourseEnrollment.objects.filter(
-            learner_id__in=[ref.learner_id for ref in links.linked], course_id__in=target.course_ids
-        ).values_list("pk", "learner_id", "course_id", "mode")
-    }
+    model, owner = EnterpriseCourseEnrollment, "learner_id"
+    existing = _existing(model, owner, [ref.learner_id for ref in links.linked], target.course_ids)
     failed = {}
     if not dry_run and backend is not None:
         outcome = backend.enroll_many(
@@ -168,28 +200,13 @@ def _enroll_linked(target, links: ChunkLinks, dry_run, backend, source) -> list[
         failed = outcome.failed
     to_create, to_update, newly = [], [], []
     for ref in links.linked:
-        new = changed = 0
-        errors = []
-        for course_id in target.course_ids:
-            error = failed.get((ref.user_id, course_id))
-            if error is not None:
-                errors.append(f"{course_id}: {error}")
-                continue
-            hit = existing.get((ref.learner_id, course_id))
-            if hit is None:
-                new += 1
-                to_create.append(
-                    EnterpriseCourseEnrollment(
-                        learner_id=ref.learner_id,
-                        course_id=course_id,
-                        mode=target.mode,
-                        source=source,
-                        program_id=target.program_id,
-                    )
-                )
-            elif hit[1] != target.mode:
-                changed += 1
-                to_update.append(hit[0])
+        errors = [
+            f"{course_id}: {failed[(ref.user_id, course_id)]}"
+            for course_id in target.course_ids
+            if (ref.user_id, course_id) in failed
+        ]
+        course_ids = [cid for cid in target.course_ids if (ref.user_id, cid) not in failed]
+        new, changed = _plan(model, owner, ref.learner_id, course_ids, existing, target, source, to_create, to_update)
         row = ref.row
         if errors:
             row.enrollment, row.enrollment_message = EnrollmentStatus.FAILED, " ".join(errors)
@@ -201,47 +218,25 @@ def _enroll_linked(target, links: ChunkLinks, dry_run, backend, source) -> list[
             row.enrollment = EnrollmentStatus.ALREADY_ENROLLED
         if new:
             newly.append(row)
-    EnterpriseCourseEnrollment.objects.bulk_create(to_create, ignore_conflicts=True)
-    if to_update:
-        EnterpriseCourseEnrollment.objects.filter(pk__in=to_update).update(mode=target.mode, modified=timezone.now())
+    _apply(model, to_create, to_update, target.mode)
     return newly
 
 
 def _enroll_pending(target, links: ChunkLinks, source) -> list[RowResult]:
     if not links.pending:
         return []
-    existing = {
-        (pending_id, course_id): (pk, mode)
-        for pk, pending_id, course_id, mode in PendingEnrollment.objects.filter(
-            pending_learner_id__in=[ref.pending_id for ref in links.pending], course_id__in=target.course_ids
-        ).values_list("pk", "pending_learner_id", "course_id", "mode")
-    }
+    model, owner = PendingEnrollment, "pending_learner_id"
+    existing = _existing(model, owner, [ref.pending_id for ref in links.pending], target.course_ids)
     to_create, to_update, newly = [], [], []
     for ref in links.pending:
-        new = changed = 0
-        for course_id in target.course_ids:
-            hit = existing.get((ref.pending_id, course_id))
-            if hit is None:
-                new += 1
-                to_create.append(
-                    PendingEnrollment(
-                        pending_learner_id=ref.pending_id,
-                        course_id=course_id,
-                        mode=target.mode,
-                        source=source,
-                        program_id=target.program_id,
-                    )
-                )
-            elif hit[1] != target.mode:
-                changed += 1
-                to_update.append(hit[0])
+        new, changed = _plan(
+            model, owner, ref.pending_id, target.course_ids, existing, target, source, to_create, to_update
+        )
         row = ref.row
         row.enrollment = EnrollmentStatus.PENDING if new or changed else EnrollmentStatus.ALREADY_PENDING
         if changed:
             row.enrollment_message = f"Mode changed to {target.mode}."
         if new:
             newly.append(row)
-    PendingEnrollment.objects.bulk_create(to_create, ignore_conflicts=True)
-    if to_update:
-        PendingEnrollment.objects.filter(pk__in=to_update).update(mode=target.mode, modified=timezone.now())
+    _apply(model, to_create, to_update, target.mode)
     return newly
