@@ -98,6 +98,13 @@ class LMSUnavailable(LMSError):
     default_message = "The host LMS is unavailable."
 
 
+class UnenrollmentFailed(LMSError):
+    """The host LMS refused to deactivate some enrollments; they stay enrolled here too."""
+
+    code = "unenrollment_failed"
+    default_message = "The host LMS refused to unenroll some enrollments."
+
+
 class UploadRefused(EnterpriseError, ValueError):
     """An uploaded CSV is too large, has too many rows, is not UTF-8 text or holds no address."""
 

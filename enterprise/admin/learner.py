@@ -16,9 +16,10 @@ from enterprise.models import EnterpriseCourseEnrollment, EnterpriseCustomerUser
 class EnterpriseCourseEnrollmentInline(admin.TabularInline):
     model = EnterpriseCourseEnrollment
     extra = 0
-    fields = ("course_id", "mode", "source", "program_id", "created")
-    readonly_fields = ("created",)
+    fields = ("course_id", "mode", "source", "program_id", "created", "unenrolled_at")
+    readonly_fields = ("created", "unenrolled_at")
     show_change_link = True
+    can_delete = False  # enrollments are unenrolled, not deleted (decision 0100)
 
 
 @admin.register(EnterpriseCustomerUser)

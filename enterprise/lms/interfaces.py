@@ -70,6 +70,19 @@ class EnrollResult:
     failed: dict[UserCourse, Exception] = field(default_factory=dict)
 
 
+@dataclass
+class UnenrollResult:
+    """Outcome of a bulk unenrollment, by (user id, course id).
+
+    ``unenrolled``: active enrollments deactivated; ``not_enrolled``: pairs the LMS held no active
+    enrollment for (nothing to do, not an error); ``failed``: the typed error per refused pair.
+    """
+
+    unenrolled: set[UserCourse] = field(default_factory=set)
+    not_enrolled: set[UserCourse] = field(default_factory=set)
+    failed: dict[UserCourse, Exception] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class Certificate:
     user_id: int
@@ -129,6 +142,27 @@ class EnrollmentBackend(abc.ABC):
     @abc.abstractmethod
     def unenroll(self, *, user_ids: Iterable[int], course_id: str) -> int:
         """Deactivate enrollments; return how many were active."""
+
+    def unenroll_many(self, pairs: Iterable[UserCourse]) -> UnenrollResult:
+        """Deactivate many (user id, course id) enrollments; report each pair.
+
+        The default calls ``unenroll`` once per course: an ``LMSError`` fails that course's pairs
+        (the others go on). Implementations that can tell pairs apart override it.
+        """
+        from enterprise.exceptions import LMSError
+
+        by_course: dict[str, set[int]] = {}
+        for user_id, course_id in pairs:
+            by_course.setdefault(course_id, set()).add(user_id)
+        result = UnenrollResult()
+        for course_id, user_ids in sorted(by_course.items()):
+            try:
+                self.unenroll(user_ids=user_ids, course_id=course_id)
+            except LMSError as exc:
+                result.failed.update({(uid, course_id): exc for uid in user_ids})
+            else:
+                result.unenrolled.update((uid, course_id) for uid in user_ids)
+        return result
 
     @abc.abstractmethod
     def list_enrollments(self, *, user_id: int) -> list[LMSEnrollment]:

@@ -14,8 +14,22 @@ class EnrollmentSource(models.TextChoices):
     PENDING = "pending", _("Pending enrollment materialised at registration")
 
 
+class EnterpriseCourseEnrollmentQuerySet(models.QuerySet):
+    def enrolled(self):
+        """Enrollments in force (not unenrolled)."""
+        return self.filter(unenrolled_at__isnull=True)
+
+    def unenrolled(self):
+        return self.filter(unenrolled_at__isnull=False)
+
+
 class EnterpriseCourseEnrollment(TimeStampedModel):
-    """A linked learner's enrollment in a course, made through this app."""
+    """A linked learner's enrollment in a course, made through this app.
+
+    Unenrolling is soft: the row stays with ``unenrolled_at`` set, so channels can tell the remote
+    system (LearningStudio drops the learner once) and the history is kept. One row per (learner,
+    course): enrolling again revives it (``unenrolled_at`` back to null).
+    """
 
     learner = models.ForeignKey(EnterpriseCustomerUser, on_delete=models.CASCADE, related_name="enrollments")
     course_id = models.CharField(max_length=255)
@@ -24,6 +38,14 @@ class EnterpriseCourseEnrollment(TimeStampedModel):
     program_id = models.CharField(
         max_length=255, blank=True, help_text=_("The program this enrollment was made for, if any.")
     )
+    unenrolled_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        verbose_name=_("unenrolled at"),
+        help_text=_("Set when the learner was unenrolled; empty while the enrollment is in force."),
+    )
+
+    objects = EnterpriseCourseEnrollmentQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("enterprise course enrollment")
@@ -32,7 +54,12 @@ class EnterpriseCourseEnrollment(TimeStampedModel):
         indexes = [models.Index(fields=["course_id"], name="ece_course_id")]
 
     def __str__(self):
-        return f"{self.learner_id} in {self.course_id} ({self.mode})"
+        state = ", unenrolled" if self.unenrolled_at else ""
+        return f"{self.learner_id} in {self.course_id} ({self.mode}{state})"
+
+    @property
+    def enrolled(self) -> bool:
+        return self.unenrolled_at is None
 
 
 class PendingEnrollment(TimeStampedModel):

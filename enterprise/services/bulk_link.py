@@ -46,6 +46,7 @@ class RowStatus(enum.StrEnum):
     ALREADY_LINKED = "already_linked"
     ALREADY_PENDING = "already_pending"
     CONFLICT = "conflict"
+    NOT_A_LEARNER = "not_a_learner"
     AMBIGUOUS = "ambiguous"
     DUPLICATE = "duplicate"
     HEADER = "header"
@@ -62,6 +63,7 @@ _LABELS = {
     RowStatus.ALREADY_LINKED: ("already linked", "already linked"),
     RowStatus.ALREADY_PENDING: ("already pending", "already pending"),
     RowStatus.CONFLICT: ("conflict with another customer", "conflict with another customer"),
+    RowStatus.NOT_A_LEARNER: ("not a learner of this customer", "not a learner of this customer"),
     RowStatus.AMBIGUOUS: ("ambiguous: several users", "ambiguous: several users"),
     RowStatus.DUPLICATE: ("duplicate in the file", "duplicate in the file"),
     RowStatus.HEADER: ("header", "header"),
@@ -70,7 +72,7 @@ _LABELS = {
 #: Statuses whose learner belongs to the customer after the submission (enrolled, notified).
 MEMBER_STATUSES = frozenset({RowStatus.LINKED, RowStatus.PENDING, RowStatus.ALREADY_LINKED, RowStatus.ALREADY_PENDING})
 #: Statuses the operator must look at: nothing was done for these rows.
-PROBLEM_STATUSES = frozenset({RowStatus.CONFLICT, RowStatus.AMBIGUOUS, RowStatus.INVALID})
+PROBLEM_STATUSES = frozenset({RowStatus.CONFLICT, RowStatus.NOT_A_LEARNER, RowStatus.AMBIGUOUS, RowStatus.INVALID})
 
 
 @dataclass(slots=True)

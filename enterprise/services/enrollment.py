@@ -6,7 +6,8 @@ its modes; for a program, a mode every course of the program offers. Errors list
 
 ``enroll_chunk`` enrolls one chunk of learners with bulk queries: linked learners through the
 enrollment backend plus their enterprise enrollments, pending learners get pending enrollments
-(materialised when they register). Re-enrolling in the same mode changes nothing.
+(materialised when they register). Re-enrolling in the same mode changes nothing; enrolling
+a learner who was unenrolled revives their enrollment row (``unenroll.py`` unenrolls).
 """
 
 from __future__ import annotations
@@ -68,6 +69,38 @@ _LABELS = {
     EnrollmentStatus.ALREADY_PENDING: ("already enrolled at registration", "already enrolled at registration"),
     EnrollmentStatus.FAILED: ("enrollment failed", "enrollment failed"),
 }
+
+
+class UnenrollmentStatus(enum.StrEnum):
+    """What an unenrollment did (or would do) for one learner (``unenrollment.py``)."""
+
+    UNENROLLED = "unenrolled"
+    ALREADY_UNENROLLED = "already_unenrolled"
+    NOT_ENROLLED = "not_enrolled"
+    PENDING_REMOVED = "pending_enrollment_removed"
+    FAILED = "unenrollment_failed"
+
+    def label(self, *, dry_run: bool) -> str:
+        preview, done = _UNENROLL_LABELS[self]
+        return preview if dry_run else done
+
+
+_UNENROLL_LABELS = {
+    UnenrollmentStatus.UNENROLLED: ("will unenroll", "unenrolled"),
+    UnenrollmentStatus.ALREADY_UNENROLLED: ("already unenrolled", "already unenrolled"),
+    UnenrollmentStatus.NOT_ENROLLED: ("not enrolled", "not enrolled"),
+    UnenrollmentStatus.PENDING_REMOVED: ("will remove the pending enrollment", "pending enrollment removed"),
+    UnenrollmentStatus.FAILED: ("unenrollment failed", "unenrollment failed"),
+}
+
+
+def outcome_label(value: str, *, dry_run: bool) -> str:
+    """The label of a row's enrollment outcome, an ``EnrollmentStatus`` or an ``UnenrollmentStatus``."""
+    if not value:
+        return ""
+    if value in EnrollmentStatus._value2member_map_:
+        return EnrollmentStatus(value).label(dry_run=dry_run)
+    return UnenrollmentStatus(value).label(dry_run=dry_run)
 
 
 def _modes_text(modes: Iterable[str]) -> str:
@@ -149,17 +182,33 @@ def enroll_chunk(
     return newly
 
 
+def _revivable(model) -> bool:
+    """Enterprise enrollments are unenrolled softly; enrolling again revives the row."""
+    return model is EnterpriseCourseEnrollment
+
+
 def _existing(model, owner_field: str, owner_ids, course_ids) -> dict:
-    """(owner id, course id) → (pk, mode) of the enrollment rows that already exist."""
+    """(owner id, course id) → (pk, mode, unenrolled) of the enrollment rows that already exist."""
     rows = model.objects.filter(**{f"{owner_field}__in": owner_ids, "course_id__in": course_ids})
+    if not _revivable(model):
+        return {
+            (owner, cid): (pk, mode, False)
+            for pk, owner, cid, mode in rows.values_list("pk", owner_field, "course_id", "mode")
+        }
     return {
-        (owner, cid): (pk, mode) for pk, owner, cid, mode in rows.values_list("pk", owner_field, "course_id", "mode")
+        (owner, cid): (pk, mode, unenrolled_at is not None)
+        for pk, owner, cid, mode, unenrolled_at in rows.values_list(
+            "pk", owner_field, "course_id", "mode", "unenrolled_at"
+        )
     }
 
 
 def _plan(model, owner_field: str, owner_id, course_ids, existing, target, source, to_create, to_update):
-    """Queue the rows to create and the modes to change for one owner; return (new, changed) counts."""
-    new = changed = 0
+    """Queue the rows to create and the rows to change (mode, revival) for one owner.
+
+    Return (new, changed, revived) counts; a revived row (it was unenrolled) counts as new too.
+    """
+    new = changed = revived = 0
     for course_id in course_ids:
         hit = existing.get((owner_id, course_id))
         if hit is None:
@@ -173,16 +222,23 @@ def _plan(model, owner_field: str, owner_id, course_ids, existing, target, sourc
                     program_id=target.program_id,
                 )
             )
+        elif hit[2]:
+            new += 1
+            revived += 1
+            to_update.append(hit[0])
         elif hit[1] != target.mode:
             changed += 1
             to_update.append(hit[0])
-    return new, changed
+    return new, changed, revived
 
 
 def _apply(model, to_create, to_update, mode: str) -> None:
     model.objects.bulk_create(to_create, ignore_conflicts=True)
     if to_update:
-        model.objects.filter(pk__in=to_update).update(mode=mode, modified=timezone.now())
+        values = {"mode": mode, "modified": timezone.now()}
+        if _revivable(model):
+            values["unenrolled_at"] = None
+        model.objects.filter(pk__in=to_update).update(**values)
 
 
 def _enroll_linked(target, links: ChunkLinks, dry_run, backend, source) -> list[RowResult]:
@@ -206,13 +262,17 @@ def _enroll_linked(target, links: ChunkLinks, dry_run, backend, source) -> list[
             if (ref.user_id, course_id) in failed
         ]
         course_ids = [cid for cid in target.course_ids if (ref.user_id, cid) not in failed]
-        new, changed = _plan(model, owner, ref.learner_id, course_ids, existing, target, source, to_create, to_update)
+        new, changed, revived = _plan(
+            model, owner, ref.learner_id, course_ids, existing, target, source, to_create, to_update
+        )
         row = ref.row
         if errors:
             row.enrollment, row.enrollment_message = EnrollmentStatus.FAILED, " ".join(errors)
         elif new or changed:
             row.enrollment = EnrollmentStatus.ENROLLED
-            if changed:
+            if revived:
+                row.enrollment_message = "Enrolled again (was unenrolled)."
+            elif changed:
                 row.enrollment_message = f"Mode changed to {target.mode}."
         else:
             row.enrollment = EnrollmentStatus.ALREADY_ENROLLED
@@ -229,7 +289,7 @@ def _enroll_pending(target, links: ChunkLinks, source) -> list[RowResult]:
     existing = _existing(model, owner, [ref.pending_id for ref in links.pending], target.course_ids)
     to_create, to_update, newly = [], [], []
     for ref in links.pending:
-        new, changed = _plan(
+        new, changed, _revived = _plan(
             model, owner, ref.pending_id, target.course_ids, existing, target, source, to_create, to_update
         )
         row = ref.row

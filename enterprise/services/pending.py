@@ -108,7 +108,10 @@ def convert_pending_learner(*, user) -> PendingConversion:
                     for e in enrollments
                     if (user.pk, e.course_id) not in outcome.failed
                 ],
-                ignore_conflicts=True,
+                # an enrollment of this learner that was unenrolled is revived, in the pending mode
+                update_conflicts=True,
+                unique_fields=["learner", "course_id"],
+                update_fields=["mode", "unenrolled_at", "modified"],
             )
             pending.delete()
     except EnterpriseError as exc:

@@ -8,7 +8,7 @@ import tempfile
 
 from django.core.files import File
 
-from enterprise.services.enrollment import EnrollmentStatus
+from enterprise.services.enrollment import outcome_label
 from enterprise.services.manage_learners import SubmissionResult
 
 HEADER = ("line", "value", "email", "status", "message", "enrollment", "enrollment_message", "notified")
@@ -43,7 +43,7 @@ def write_report(result: SubmissionResult, out) -> None:
 
 
 def _enrollment_label(row, previewing: bool) -> str:
-    return EnrollmentStatus(row.enrollment).label(dry_run=previewing) if row.enrollment else ""
+    return outcome_label(row.enrollment, dry_run=previewing)
 
 
 def report_file(result: SubmissionResult) -> File:

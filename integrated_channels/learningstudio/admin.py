@@ -17,11 +17,19 @@ class LearningStudioConfigurationAdmin(ChannelConfigurationAdmin):
         ),
         (
             _("Roles"),
-            {"fields": ("student_role_id", "professor_role_id", "teaching_assistant_role_id", "dropped_role_id")},
+            {
+                "fields": (
+                    "role_attribute",
+                    "student_role_id",
+                    "professor_role_id",
+                    "teaching_assistant_role_id",
+                    "dropped_role_id",
+                )
+            },
         ),
         (
             _("What is sent"),
-            {"fields": ("auto_generated_passwords", "datasource", "memberships_per_request")},
+            {"fields": ("person_properties", "auto_generated_passwords", "datasource", "memberships_per_request")},
         ),
         (_("History"), {"fields": ("created", "modified"), "classes": ("collapse",)}),
     )
@@ -29,6 +37,11 @@ class LearningStudioConfigurationAdmin(ChannelConfigurationAdmin):
 
 @admin.register(LearningStudioJob)
 class LearningStudioJobAdmin(admin.ModelAdmin):
+    """The job ids LearningStudio answered for ProcessRequest batches (decision 0103: not polled)."""
+
     list_display = ("job_id", "configuration", "run", "memberships", "created")
+    list_filter = ("configuration",)
+    search_fields = ("=job_id",)
+    date_hierarchy = "created"
     raw_id_fields = ("run", "configuration")
     readonly_fields = ("job_id", "configuration", "run", "memberships", "created")

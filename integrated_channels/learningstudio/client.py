@@ -38,6 +38,7 @@ from integrated_channels.integrated_channel.exceptions import (
 from integrated_channels.integrated_channel.transports.base import ChannelClient, Outcome
 from integrated_channels.learningstudio import ims
 from integrated_channels.learningstudio.exceptions import (
+    InvalidPersonData,
     ResultFailed,
     SoapAuthenticationFailed,
     SoapClientFault,
@@ -95,12 +96,20 @@ class LearningStudioClient(ChannelClient):
     # Sending
 
     def send_learner_data(self, records):
+        """Records with bad attributes fail here, unsent; the others go in one call or in batches."""
+        outcomes = [self._invalid(record) for record in records if record.payload.get("errors")]
+        records = [record for record in records if not record.payload.get("errors")]
         if len(records) == 1:
-            return [self._send_single(records[0])]
-        outcomes = []
+            return [*outcomes, self._send_single(records[0])]
         for chunk in ims.split(records, self.configuration.memberships_per_request):
             outcomes += self._send_batch(chunk)
         return outcomes
+
+    @staticmethod
+    def _invalid(record) -> Outcome:
+        message = f"Not sent: {record.username or record.user_id}: " + " ".join(record.payload["errors"])
+        error = InvalidPersonData(message[:SUMMARY_LIMIT], response_summary="not sent")
+        return Outcome(record, error=error, response_summary=error.message)
 
     def _send_single(self, record) -> Outcome:
         try:
@@ -260,9 +269,21 @@ class LearningStudioClient(ChannelClient):
         enterprise = body.find(f"{{{SERVICE_NS}}}ProcessSingleRequestResponse/{ims.q('ProcessSingleRequestResult')}")
         if enterprise is None:
             raise MalformedResponse("ProcessSingleRequest answered no enterprise.")
-        person = enterprise.find(f"{ims.q('person')}/{ims.q('extension')}")
-        membership = enterprise.find("/".join(ims.q(name) for name in ("membership", "member", "role", "extension")))
+        person = self._result_extension(enterprise.findall(f"{ims.q('person')}/{ims.q('extension')}"))
+        membership = self._result_extension(
+            enterprise.findall("/".join(ims.q(name) for name in ("membership", "member", "role", "extension")))
+        )
         return self.result(person), self.result(membership)
+
+    @staticmethod
+    def _result_extension(extensions):
+        """The extension holding the Result: the person's own (personproperty) extension may be echoed too."""
+        for extension in extensions:
+            if any(isinstance(child.tag, str) and etree.QName(child).localname == "Result" for child in extension):
+                return extension
+            if not any(isinstance(child.tag, str) for child in extension) and "".join(extension.itertext()).strip():
+                return extension
+        return None
 
     def result(self, extension) -> tuple[str, str, str] | None:
         if extension is None:

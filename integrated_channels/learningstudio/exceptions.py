@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from integrated_channels.integrated_channel.exceptions import (
     AuthenticationFailed,
+    TransmissionError,
     RemoteAPIError,
     RemoteRejected,
     RemoteServerError,
@@ -48,3 +49,10 @@ class ResultFailed(RemoteRejected):
     def __init__(self, message: str | None = None, *, result_code: str = "", **kwargs):
         self.result_code = result_code
         super().__init__(message, **kwargs)
+
+
+class InvalidPersonData(TransmissionError, ValueError):
+    """A learner attribute holds a value LearningStudio would refuse: nothing is sent for the record."""
+
+    code = "invalid_learner_data"
+    default_message = "A learner attribute holds a value LearningStudio would refuse."

@@ -1,15 +1,21 @@
 """What LearningStudio receives: a person and a course membership per enterprise enrollment.
 
-Every enrollment of the customer's linked, active learners is sent (enrollment, not completion,
-is what LearningStudio needs). An enrollment that was sent and whose learner is no longer linked
-or active is sent once more with the campus's "Dropped User" role. Payloads are hashed like every
-channel's: nothing unchanged is sent twice.
+Every enrollment in force of the customer's linked, active learners is sent (enrollment, not
+completion, is what LearningStudio needs) with the learner's role (``persons.role_of``). The
+person carries the learner's well-known attributes and the configured person properties
+(``persons.person_data``); a learner whose attributes LearningStudio would refuse gets a failed
+record naming the bad value, and nothing is sent for them.
+
+An enrollment that was sent and is now unenrolled, or whose learner is no longer linked or active,
+is sent once more with the campus's "Dropped User" role (decision 0042). Payloads are hashed like
+every channel's: nothing unchanged is sent twice.
 """
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
+from django.db.models import Q
 
+from enterprise.models import EnterpriseCustomerUser
 from integrated_channels.integrated_channel.exporters.learner_data import LearnerCompletion, LearnerDataExporter
 from integrated_channels.integrated_channel.exporters.records import (
     PreviousAttempt,
@@ -19,6 +25,7 @@ from integrated_channels.integrated_channel.exporters.records import (
     payload_hash,
 )
 from integrated_channels.integrated_channel.models import LearnerDataTransmissionAudit
+from integrated_channels.learningstudio.persons import person_data
 
 
 def person_id(user_id: int) -> str:
@@ -31,37 +38,46 @@ class LearningStudioLearnerDataExporter(LearnerDataExporter):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.names: dict[int, tuple[str, str]] = {}
+        self.learners: dict[int, tuple[str, str, dict]] = {}
 
     def select(self) -> Selection:
-        users = get_user_model().objects.filter(
-            enterprise_links__customer_id=self.customer.pk, enterprise_links__linked=True
+        rows = EnterpriseCustomerUser.objects.filter(customer_id=self.customer.pk, linked=True).values_list(
+            "user_id", "user__first_name", "user__last_name", "attributes"
         )
-        self.names = {pk: (first, last) for pk, first, last in users.values_list("pk", "first_name", "last_name")}
+        self.learners = {user_id: (first, last, attributes) for user_id, first, last, attributes in rows}
         selection = super().select()
         self.select_drops(selection)
         return selection
 
     def learner_payload(self, item: LearnerCompletion) -> dict:
-        given, family = self.names.get(item.user_id, ("", ""))
-        return {
-            "person": {
-                "id": person_id(item.user_id),
-                "userid": item.username,
-                "given": given,
-                "family": family,
-                "email": item.email,
-            },
-            "course": item.course_id,
-            "role": self.configuration.student_role_id,
-        }
+        given, family, attributes = self.learners.get(item.user_id, ("", "", {}))
+        config = self.configuration
+        data = person_data(
+            user_id=item.user_id,
+            username=item.username,
+            email=item.email,
+            first_name=given,
+            last_name=family,
+            attributes=attributes,
+            properties=config.property_names,
+            role_attribute=config.role_attribute,
+        )
+        payload = {"person": data.person, "course": item.course_id, "role": config.role_id(data.role)}
+        if data.errors:  # the client reports these and sends nothing for this record
+            payload["errors"] = data.errors
+        return payload
 
     def select_drops(self, selection: Selection) -> None:
-        """Sent enrollments of learners no longer linked or active: one membership with the dropped role each."""
+        """Sent enrollments now unenrolled, or of learners no longer linked or active: one membership with
+        the dropped role each (once: the payload of the drop is then the last one sent)."""
         dropped_role = self.configuration.dropped_role_id
         rows = (
             LearnerDataTransmissionAudit.objects.filter(configuration_id=self.configuration.pk)
-            .exclude(enrollment__learner__linked=True, enrollment__learner__active=True)
+            .filter(
+                Q(enrollment__unenrolled_at__isnull=False)
+                | Q(enrollment__learner__linked=False)
+                | Q(enrollment__learner__active=False)
+            )
             .values_list(
                 "enrollment_id",
                 "enrollment__learner_id",
@@ -80,7 +96,8 @@ class LearningStudioLearnerDataExporter(LearnerDataExporter):
             if not isinstance(sent, dict) or "person" not in sent:
                 selection.skip(SkipReason.UNCHANGED)
                 continue
-            payload = {**sent, "role": dropped_role}
+            # the person of a record refused for a bad attribute holds only the valid values: droppable
+            payload = {key: value for key, value in sent.items() if key != "errors"} | {"role": dropped_role}
             new_digest = payload_hash(payload)
             before = PreviousAttempt(digest, status, attempts)
             if before.accepted and digest == new_digest:

@@ -48,7 +48,10 @@ def properties_element(*, datasource: str, when: datetime.datetime, lang: str = 
 
 
 def person_element(person: Mapping, *, source: str, password: str | None = None):
-    """``person``: sourcedid, userid (with ``password`` when sent), name/n (family, given, middle name), email."""
+    """``person`` in the service's order: sourcedid, userid (with ``password`` when sent), name/n
+    (family, given, middle name), demographics (gender, bday, disability), email, tel, adr (street
+    lines, locality, region, pcode), extension/personproperty. Optional parts only when present
+    (``persons.person_data`` checked their values)."""
     element = etree.Element(q("person"), nsmap=NSMAP)
     _sourcedid(element, source, person["id"])
     userid = _sub(element, "userid", person["userid"])
@@ -59,7 +62,28 @@ def person_element(person: Mapping, *, source: str, password: str | None = None)
     _sub(n, "given", person.get("given") or person["userid"])
     if person.get("middle"):  # a sibling of given, as the service's schema orders ``n``
         _sub(n, "partname", person["middle"], partnametype="Middlename")
+    demographics = person.get("demographics")
+    if demographics:
+        parent = _sub(element, "demographics")
+        for name in ("gender", "bday", "disability"):
+            if demographics.get(name):
+                _sub(parent, name, demographics[name])
     _sub(element, "email", person.get("email", ""))
+    if person.get("tel"):
+        _sub(element, "tel", person["tel"], teltype="Voice")
+    adr = person.get("adr")
+    if adr:
+        parent = _sub(element, "adr")
+        for line in adr.get("street", ()):
+            _sub(parent, "street", line)
+        for name in ("locality", "region", "pcode"):
+            if adr.get(name):
+                _sub(parent, name, adr[name])
+    properties = person.get("properties")
+    if properties:
+        extension = _sub(element, "extension")
+        for name, value in properties:
+            _sub(extension, "personproperty", value, propertytype=name)
     return element
 
 

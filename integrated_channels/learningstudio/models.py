@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -40,6 +41,23 @@ class LearningStudioConfiguration(ChannelConfiguration):
         verbose_name=_("dropped user role id"),
         help_text=_("The campus's 'Dropped User' role: a membership with it drops the learner from the course."),
     )
+    role_attribute = models.CharField(
+        max_length=100,
+        blank=True,
+        default="learningstudio_role",
+        help_text=_(
+            "The learner attribute that gives a learner's role in their courses: student (also when absent), "
+            "professor or teaching_assistant. Empty: every learner is a student."
+        ),
+    )
+    person_properties = models.TextField(
+        blank=True,
+        help_text=_(
+            "Other learner attributes sent as extension/personproperty (propertytype = the attribute name), one "
+            "per line or comma-separated. Gender, birth date, disability, phone and address attributes are always "
+            "sent in their own elements."
+        ),
+    )
     auto_generated_passwords = models.BooleanField(
         default=True,
         help_text=_(
@@ -62,6 +80,32 @@ class LearningStudioConfiguration(ChannelConfiguration):
     class Meta:
         verbose_name = _("Pearson LearningStudio enterprise customer configuration")
         verbose_name_plural = _("Pearson LearningStudio enterprise customer configurations")
+
+    def clean(self):
+        super().clean()
+        from integrated_channels.learningstudio.persons import NOT_XML, WELL_KNOWN, parse_names
+
+        names = parse_names(self.person_properties)
+        mapped = [name for name in names if name in WELL_KNOWN or name == self.role_attribute]
+        if mapped:
+            raise ValidationError(
+                {"person_properties": _("Already sent in their own elements: %(names)s.") % {"names": ", ".join(mapped)}}
+            )
+        if any(NOT_XML.search(name) for name in names):
+            raise ValidationError({"person_properties": _("An attribute name holds a control character.")})
+
+    @property
+    def property_names(self) -> list[str]:
+        from integrated_channels.learningstudio.persons import parse_names
+
+        return parse_names(self.person_properties)
+
+    def role_id(self, role: str) -> int:
+        """The campus's role id of a role name of ``persons.ROLES``."""
+        return {
+            "professor": self.professor_role_id,
+            "teaching_assistant": self.teaching_assistant_role_id,
+        }.get(role, self.student_role_id)
 
     def secrets(self) -> list[str]:
         return [self.sis_password]

@@ -10,8 +10,10 @@ membership/member/role/extension (none on a membership whose role the learner al
   Base64(SHA1(nonce + created + password)), a Created no older than ``max_age`` seconds (nor in the
   future), a nonce never seen before; otherwise a ``wsse:FailedAuthentication`` fault;
 - the ``enterprise`` document: IMS namespace, properties then persons then groups then
-  memberships, the required elements of each, memberships naming a group and persons of the
-  document, integer role ids, one of each for ProcessSingleRequest; and, when the reference WSDL is
+  memberships, the required elements of each, the order of a person's elements and of its
+  demographics and adr, gender male/female, bday YYYY-MM-DD, known teltypes, personproperty
+  elements with a propertytype, memberships naming a group and persons of the document, integer
+  role ids, one of each for ProcessSingleRequest; and, when the reference WSDL is
   present, the document against the schema in it. Violations are ``soap:Client`` faults.
 
 Requests are parsed with a hardened lxml parser (no DTD, no entities, no network). Tests can
@@ -91,6 +93,67 @@ def text(element, path: str) -> str:
     return (found.text or "").strip() if found is not None else ""
 
 
+PERSON_ORDER = [
+    "comments", "sourcedid", "userid", "name", "demographics", "email", "url", "tel", "adr", "photo",
+    "systemrole", "institutionrole", "datasource", "extension",
+]  # fmt: skip
+DEMOGRAPHICS_ORDER = ["gender", "bday", "disability"]
+ADR_ORDER = ["pobox", "extadd", "street", "locality", "region", "pcode", "country"]
+TEL_TYPES = ("1", "2", "3", "4", "Voice", "Fax", "Mobile", "Pager")
+
+
+def check_order(element, order: list[str], what: str) -> list[str]:
+    """The local names of ``element``'s children, refused unless known and in ``order``."""
+    names = [etree.QName(child).localname for child in element if isinstance(child.tag, str)]
+    unknown = [name for name in names if name not in order]
+    if unknown:
+        raise Fault("soap:Client", f"{what}: unexpected element {unknown[0]}.")
+    ranks = [order.index(name) for name in names]
+    if ranks != sorted(ranks):
+        raise Fault("soap:Client", f"{what}: elements out of order: {' '.join(names)}.")
+    return names
+
+
+def check_person_details(person, record: dict) -> None:
+    """demographics, tel, adr and extension/personproperty: order and formats, as the service reads them."""
+    who = f"person {record['id']!r}"
+    check_order(person, PERSON_ORDER, who)
+    demographics = person.find(q("demographics"))
+    if demographics is not None:
+        names = check_order(demographics, DEMOGRAPHICS_ORDER, f"{who} demographics")
+        if names.count("gender") > 1 or names.count("bday") > 1:
+            raise Fault("soap:Client", f"{who}: one gender and one bday at most.")
+        gender, bday = text(demographics, "gender"), text(demographics, "bday")
+        if demographics.find(q("gender")) is not None and gender not in ("male", "female"):
+            raise Fault("soap:Client", f"{who}: gender {gender!r} is not male or female.")
+        if demographics.find(q("bday")) is not None:
+            try:
+                if len(bday) != 10:
+                    raise ValueError
+                datetime.date.fromisoformat(bday)
+            except ValueError:
+                raise Fault("soap:Client", f"{who}: bday {bday!r} is not YYYY-MM-DD.") from None
+        record["demographics"] = {name: text(demographics, name) for name in names}
+    for tel in person.findall(q("tel")):
+        if tel.get("teltype", "1") not in TEL_TYPES:
+            raise Fault("soap:Client", f"{who}: teltype {tel.get('teltype')!r} is not a telephone type.")
+        record.setdefault("tel", []).append((tel.get("teltype"), (tel.text or "").strip()))
+    adr = person.find(q("adr"))
+    if adr is not None:
+        names = check_order(adr, ADR_ORDER, f"{who} adr")
+        if any(names.count(name) > 1 for name in ADR_ORDER if name != "street"):
+            raise Fault("soap:Client", f"{who}: adr repeats an element other than street.")
+        record["adr"] = [(etree.QName(child).localname, (child.text or "").strip()) for child in adr]
+    extension = person.find(q("extension"))
+    if extension is not None:
+        for child in extension:
+            if not isinstance(child.tag, str):
+                continue
+            if etree.QName(child).localname != "personproperty" or not child.get("propertytype"):
+                raise Fault("soap:Client", f"{who}: extension holds personproperty elements with a propertytype.")
+            record.setdefault("properties", []).append((child.get("propertytype"), (child.text or "").strip()))
+
+
 def require(element, paths: list[str], what: str) -> None:
     for path in paths:
         if element.find("/".join(q(part) for part in path.split("/"))) is None:
@@ -163,6 +226,10 @@ class FakeLearningStudio:
 
     def memberships(self) -> list[tuple[str, str, str]]:
         return [membership for received in self.requests for membership in received.memberships]
+
+    def persons_received(self) -> list[dict]:
+        """Every person of every request, as read (id, userid, demographics, tel, adr, properties …)."""
+        return [person for received in self.requests for person in received.persons]
 
     # HTTP
 
@@ -303,13 +370,14 @@ class FakeLearningStudio:
                 "person",
             )
             persons[text(person, "sourcedid/id")] = person
-            received.persons.append(
-                {
-                    "id": text(person, "sourcedid/id"),
-                    "userid": text(person, "userid"),
-                    "password": person.find(q("userid")).get("password"),
-                }
-            )
+            record = {
+                "id": text(person, "sourcedid/id"),
+                "userid": text(person, "userid"),
+                "password": person.find(q("userid")).get("password"),
+                "middle": text(person, "name/n/partname"),
+            }
+            check_person_details(person, record)
+            received.persons.append(record)
         groups = set()
         for group in enterprise.findall(q("group")):
             require(group, ["sourcedid/source", "sourcedid/id", "grouptype/typevalue"], "group")

@@ -124,6 +124,26 @@ class LocalEnrollments(interfaces.EnrollmentBackend):
             course__course_id=course_id, user_id__in=set(user_ids), is_active=True
         ).update(is_active=False, modified=timezone.now())
 
+    def unenroll_many(self, pairs: Iterable[interfaces.UserCourse]) -> interfaces.UnenrollResult:
+        """One query for the active enrollments of all pairs, one update."""
+        wanted = set(pairs)
+        result = interfaces.UnenrollResult()
+        if not wanted:
+            return result
+        active = {
+            (uid, cid): pk
+            for pk, uid, cid in models.LmsEnrollment.objects.filter(
+                user_id__in={uid for uid, _ in wanted},
+                course__course_id__in={cid for _, cid in wanted},
+                is_active=True,
+            ).values_list("pk", "user_id", "course__course_id")
+        }
+        found = {pair: pk for pair, pk in active.items() if pair in wanted}
+        models.LmsEnrollment.objects.filter(pk__in=found.values()).update(is_active=False, modified=timezone.now())
+        result.unenrolled = set(found)
+        result.not_enrolled = wanted - result.unenrolled
+        return result
+
     def list_enrollments(self, *, user_id: int) -> list[interfaces.LMSEnrollment]:
         rows = (
             models.LmsEnrollment.objects.filter(user_id=user_id, is_active=True)

@@ -170,6 +170,33 @@ class OpenEdXEnrollments(_OpenEdXBackend, interfaces.EnrollmentBackend):
             count += 1
         return count
 
+    def unenroll_many(self, pairs: Iterable[interfaces.UserCourse]) -> interfaces.UnenrollResult:
+        """One listing per user, a POST ``is_active=false`` per active pair; a refusal fails that pair."""
+        wanted = set(pairs)
+        result = interfaces.UnenrollResult()
+        usernames = usernames_by_id(uid for uid, _ in wanted)
+        current: dict[int, dict[str, interfaces.LMSEnrollment]] = {}
+        for uid, cid in sorted(wanted):
+            username = usernames.get(uid)
+            if username is None:
+                result.failed[(uid, cid)] = UserNotFound(f"No user with id {uid}.", user_id=uid)
+                continue
+            if uid not in current:
+                current[uid] = self._user_enrollments(username, uid)
+            existing = current[uid].get(cid)
+            if existing is None or not existing.is_active:
+                result.not_enrolled.add((uid, cid))
+                continue
+            try:
+                self._post(username, cid, existing.mode, active=False)
+            except (OpenEdXAuthError, OpenEdXUnavailable):
+                raise  # nothing in this batch can work: the caller's transaction must not go on
+            except OpenEdXHTTPError as exc:
+                result.failed[(uid, cid)] = exc
+                continue
+            result.unenrolled.add((uid, cid))
+        return result
+
     def list_enrollments(self, *, user_id: int) -> list[interfaces.LMSEnrollment]:
         username = usernames_by_id([user_id]).get(user_id)
         if username is None:

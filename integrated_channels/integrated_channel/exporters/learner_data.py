@@ -99,9 +99,11 @@ class LearnerDataExporter(abc.ABC):
             "learner__user__email",
             "course_id",
         ]
-        queryset = EnterpriseCourseEnrollment.objects.filter(
-            learner__customer_id=self.customer.pk, learner__linked=True, learner__active=True
-        ).order_by("pk")
+        queryset = (
+            EnterpriseCourseEnrollment.objects.enrolled()  # unenrolled enrollments are never sent as such
+            .filter(learner__customer_id=self.customer.pk, learner__linked=True, learner__active=True)
+            .order_by("pk")
+        )
         if self.needs_enrollment_dates:
             fields.append("created")
         return queryset.values_list(*fields)
