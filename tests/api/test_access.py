@@ -2,6 +2,7 @@
 
 import pytest
 
+from enterprise.models import EnterpriseCourseEnrollment
 from tests.api.conftest import errors_of
 from tests.factories import CourseFactory, EnrollmentFactory, PendingLearnerFactory
 
@@ -15,6 +16,7 @@ CUSTOMER_SCOPED = [
     ("post", "customers/{c}/learners/link/"),
     ("post", "customers/{c}/learners/unlink/"),
     ("post", "customers/{c}/learners/enroll/"),
+    ("post", "customers/{c}/learners/unenroll/"),
 ]
 EVERY = [
     *CUSTOMER_SCOPED,
@@ -34,7 +36,7 @@ def objects(customer, learner):
     PendingLearnerFactory(customer=customer, user_email="bob@example.com")
     enrollment = EnrollmentFactory(learner=learner)
     course = CourseFactory(course_id="course-v1:Org+A+1")
-    return {"c": customer.uuid, "e": enrollment.pk, "course": course.course_id}
+    return {"c": customer.uuid, "e": enrollment.pk, "course": course.course_id, "enrollment_course": enrollment.course_id}
 
 
 def _url(template, objects):
@@ -52,13 +54,20 @@ def test_anonymous_gets_401(api_anon, objects, method, template):
 
 @pytest.mark.parametrize(("method", "template"), CUSTOMER_SCOPED)
 def test_other_customers_admin_gets_404_and_changes_nothing(api_other, objects, customer, method, template):
-    payload = {"emails": ["alice@example.com"], "name": "Hacked", "slug": "hacked", "dry_run": False}
+    payload = {
+        "emails": ["alice@example.com"],
+        "name": "Hacked",
+        "slug": "hacked",
+        "dry_run": False,
+        "course_id": objects["enrollment_course"],
+    }
     response = getattr(api_other, method)(_url(template, objects), payload, format="json")
     assert response.status_code == 404
     assert errors_of(response)[0]["code"] == "not_found"
     customer.refresh_from_db()
     assert customer.name == "Acme"
     assert customer.learners.filter(linked=True).count() == 1
+    assert not EnterpriseCourseEnrollment.objects.unenrolled().exists()
     assert "alice" not in response.content.decode()
 
 

@@ -162,3 +162,102 @@ def test_bulk_unlink(api_admin, customer, learner):
     assert not customer.pending_learners.exists()
     learner.refresh_from_db()
     assert learner.unlinked_at is not None
+
+
+def _enrolled(customer, username, course_id, mode="audit"):
+    """A linked learner enrolled in ``course_id`` here and in the local LMS."""
+    from enterprise.lms import get_enrollment_backend
+
+    learner = LearnerFactory(customer=customer, user=UserFactory(username=username, email=f"{username}@example.com"))
+    get_enrollment_backend().enroll(user_ids=[learner.user_id], course_id=course_id, mode=mode)
+    return EnterpriseCourseEnrollment.objects.create(learner=learner, course_id=course_id, mode=mode)
+
+
+def test_bulk_unenroll_dry_run_then_apply_with_per_row_results(api_admin, customer, other_customer):
+    from enterprise.lms.local.models import LmsEnrollment
+    from tests.factories import PendingEnrollmentFactory
+
+    course = CourseFactory(course_id="course-v1:Org+U+1")
+    enrolled = _enrolled(customer, "ulla", course.course_id)
+    stranger = _enrolled(other_customer, "olga", course.course_id)
+    pending = PendingLearnerFactory(customer=customer, user_email="paul@example.com")
+    PendingEnrollmentFactory(pending_learner=pending, course_id=course.course_id)
+    LearnerFactory(customer=customer, user=UserFactory(username="nora", email="nora@example.com"))
+    payload = {
+        "emails": ["ulla@example.com", "paul@example.com", "nora@example.com", "olga@example.com", "nobody@x.org"],
+        "course_id": course.course_id,
+    }
+
+    body = api_admin.post(url(customer, "unenroll/"), {**payload, "dry_run": True}, format="json").json()
+
+    assert (body["dry_run"], body["applied"]) == (True, False)
+    assert [(row["row"], row["status"], row["enrollment"]) for row in body["rows"]] == [
+        (1, "already_linked", "unenrolled"),
+        (2, "already_pending", "pending_enrollment_removed"),
+        (3, "already_linked", "not_enrolled"),
+        (4, "not_a_learner", ""),  # another customer's learner is never touched
+        (5, "not_a_learner", ""),
+    ]
+    enrolled.refresh_from_db()
+    assert enrolled.unenrolled_at is None and pending.pending_enrollments.exists()
+
+    body = api_admin.post(url(customer, "unenroll/"), payload, format="json").json()
+
+    assert body["applied"] and body["enrollment_counts"] == {
+        "unenrolled": 1,
+        "not_enrolled": 1,
+        "pending_enrollment_removed": 1,
+    }
+    enrolled.refresh_from_db()
+    stranger.refresh_from_db()
+    assert enrolled.unenrolled_at is not None and stranger.unenrolled_at is None
+    assert not pending.pending_enrollments.exists()
+    lms = {row.user_id: row.is_active for row in LmsEnrollment.objects.all()}
+    assert lms == {enrolled.learner.user_id: False, stranger.learner.user_id: True}
+
+    body = api_admin.post(url(customer, "unenroll/"), payload, format="json").json()
+    assert body["rows"][0]["enrollment"] == "already_unenrolled"
+
+
+def test_bulk_unenroll_needs_one_target_and_refuses_invalid_rows(api_admin, customer):
+    response = api_admin.post(url(customer, "unenroll/"), {"emails": ["a@example.com"]}, format="json")
+    assert errors_of(response)[0]["field"] == "course_id"
+    both = {"emails": ["a@example.com"], "course_id": "c", "program_id": "p"}
+    assert errors_of(api_admin.post(url(customer, "unenroll/"), both, format="json"))[0]["field"] == "course_id"
+    bad = {"emails": ["a@example.com", "not-an-address"], "course_id": "c"}
+    errors = errors_of(api_admin.post(url(customer, "unenroll/"), bad, format="json"))
+    assert [(e["code"], e["row"]) for e in errors] == [("invalid_email", 2)]
+    unknown_program = {"emails": ["a@example.com"], "program_id": "no-such-program"}
+    assert errors_of(api_admin.post(url(customer, "unenroll/"), unknown_program, format="json"))[0]["code"] == (
+        "program_not_found"
+    )
+
+
+def test_bulk_unenroll_csv_upload(api_admin, customer):
+    course = CourseFactory(course_id="course-v1:Org+U+2")
+    enrollment = _enrolled(customer, "carl", course.course_id)
+    upload = SimpleUploadedFile("learners.csv", b"email\ncarl@example.com\n", content_type="text/csv")
+    response = api_admin.post(url(customer, "unenroll/"), {"file": upload, "course_id": course.course_id})
+    assert response.status_code == 200, response.json()
+    assert [(row["row"], row["enrollment"]) for row in response.json()["rows"]] == [(2, "unenrolled")]
+    enrollment.refresh_from_db()
+    assert not enrollment.enrolled
+
+
+def test_bulk_unenroll_query_count_does_not_grow_with_rows(api_admin, customer, django_assert_max_num_queries):
+    course = CourseFactory(course_id="course-v1:Org+U+3")
+    for n in (3, 30):
+        emails = []
+        for i in range(n):
+            _enrolled(customer, f"q{n}x{i}", course.course_id)
+            emails.append(f"q{n}x{i}@example.com")
+        with django_assert_max_num_queries(20):
+            body = api_admin.post(url(customer, "unenroll/"), {"emails": emails, "course_id": course.course_id}).json()
+        assert body["enrollment_counts"] == {"unenrolled": n}
+
+
+def test_enrollments_list_shows_the_unenrolled_state(api_admin, customer):
+    enrollment = _enrolled(customer, "dora", CourseFactory(course_id="course-v1:Org+U+4").course_id)
+    api_admin.post(url(customer, "unenroll/"), {"emails": ["dora@example.com"], "course_id": enrollment.course_id})
+    row = api_admin.get(f"/enterprise/api/v1/enrollments/{enrollment.pk}/").json()
+    assert row["unenrolled_at"] is not None

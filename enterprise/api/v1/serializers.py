@@ -84,6 +84,19 @@ class BulkEnrollSerializer(BulkLinkSerializer):
         return attrs
 
 
+class BulkUnenrollSerializer(_EmailsOrFile):
+    course_id = serializers.CharField(max_length=255, required=False, default="", allow_blank=True)
+    program_id = serializers.CharField(max_length=255, required=False, default="", allow_blank=True)
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        if bool(attrs.get("course_id")) == bool(attrs.get("program_id")):
+            raise serializers.ValidationError(
+                {"course_id": "Give a course_id or a program_id (one of them)."}, code="required"
+            )
+        return attrs
+
+
 class BulkUnlinkSerializer(serializers.Serializer):
     emails = serializers.ListField(child=serializers.CharField(max_length=320, allow_blank=True), allow_empty=False)
     dry_run = serializers.BooleanField(default=False)
@@ -133,7 +146,7 @@ class EnrollmentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = EnterpriseCourseEnrollment
-        fields = ["id", "customer", "user_id", "course_id", "mode", "program_id", "source", "created"]
+        fields = ["id", "customer", "user_id", "course_id", "mode", "program_id", "source", "created", "unenrolled_at"]
         read_only_fields = fields
 
 

@@ -35,6 +35,7 @@ from enterprise.services.all_learners import learners_page
 from enterprise.services.bulk_link import RowStatus
 from enterprise.services.bulk_unlink import unlink_learners
 from enterprise.services.manage_learners import link_learners_from_csv
+from enterprise.services.unenrollment import unenroll_learners_from_csv
 
 
 class CustomerViewSet(
@@ -152,7 +153,7 @@ class LearnerListView(CustomerScopedMixin, GenericAPIView):
 
 
 class LearnerViewSet(CustomerScopedMixin, viewsets.GenericViewSet):
-    """The bulk flows on a customer's learners: link, enroll, unlink (per-row results)."""
+    """The bulk flows on a customer's learners: link, enroll, unenroll, unlink (per-row results)."""
 
     serializer_class = s.BulkResultSerializer
     throttle_scope = "enterprise_bulk"
@@ -191,6 +192,31 @@ class LearnerViewSet(CustomerScopedMixin, viewsets.GenericViewSet):
     def enroll(self, request, customer_uuid):
         """Link and enroll learners in a course or a program, with per-row results."""
         return self._submit(s.BulkEnrollSerializer, request)
+
+    @extend_schema(
+        request={"application/json": s.BulkUnenrollSerializer, "multipart/form-data": s.BulkUnenrollSerializer},
+        responses=s.BulkResultSerializer,
+    )
+    @action(detail=False, methods=["post"], url_path="unenroll")
+    def unenroll(self, request, customer_uuid):
+        """Unenroll learners from a course or every course of a program, with per-row results.
+
+        Rows name the learner (``status``: ``already_linked``, ``already_pending``, ``not_a_learner`` …) and
+        what happened to the enrollment (``enrollment``: ``unenrolled``, ``already_unenrolled``,
+        ``not_enrolled``, ``pending_enrollment_removed``, ``unenrollment_failed``).
+        """
+        serializer = s.BulkUnenrollSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        upload = data.get("file")
+        result = unenroll_learners_from_csv(
+            customer=self.get_customer(),
+            file=upload if upload is not None else _csv_of(data["emails"]),
+            dry_run=data["dry_run"],
+            course_id=data["course_id"],
+            program_id=data["program_id"],
+        )
+        return _bulk_response(result, offset=0 if upload is not None else 1)
 
     @extend_schema(request=s.BulkUnlinkSerializer, responses=s.UnlinkResultSerializer)
     @action(detail=False, methods=["post"], url_path="unlink")
