@@ -54,8 +54,7 @@ class EnterpriseCourseEnrollmentAdmin(LargeTableAdminMixin, admin.ModelAdmin):
             return
         self.message_user(
             request,
-            ngettext("Unenrolled %(count)d enrollment.", "Unenrolled %(count)d enrollments.", count)
-            % {"count": count},
+            ngettext("Unenrolled %(count)d enrollment.", "Unenrolled %(count)d enrollments.", count) % {"count": count},
             messages.SUCCESS,
         )
 

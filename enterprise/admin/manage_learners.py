@@ -21,11 +21,12 @@ from enterprise.exceptions import EnterpriseError, UploadExpired
 from enterprise.lms import get_catalog
 from enterprise.services import upload_store
 from enterprise.services.bulk_link import PROBLEM_STATUSES, RowStatus
-from enterprise.services.enrollment import EnrollmentStatus
+from enterprise.services.enrollment import UnenrollmentStatus, outcome_label
 from enterprise.services.learner_lists import linked_learners_page, pending_learners_page
 from enterprise.services.linking import delete_pending_learners, unlink_users
 from enterprise.services.manage_learners import SubmissionResult, link_learner, link_learners_from_csv
 from enterprise.services.reports import report_file
+from enterprise.services.unenrollment import unenroll_learner, unenroll_learners_from_csv, unenroll_users
 
 LIST_PARAMS = ("linked_q", "linked_after", "linked_before", "pending_q", "pending_after", "pending_before")
 
@@ -70,6 +71,8 @@ class ManageLearners:
             handler = {
                 "link": self._link,
                 "confirm": self._confirm,
+                "unenroll": self._unenroll,
+                "unenroll_selected": self._unenroll_selected,
                 "unlink": self._unlink,
                 "delete_pending": self._delete_pending,
             }.get(action)
@@ -135,10 +138,21 @@ class ManageLearners:
             messages.error(request, _("The confirmation was incomplete: upload the file again."))
             return HttpResponseRedirect(self._page_url(customer))
         token = form.cleaned_data["token"]
+        unenroll = form.cleaned_data.get("operation") == ConfirmUploadForm.UNENROLL
         try:
             size = upload_store.file_size(token, customer=customer)
             with upload_store.open_file(token, customer=customer) as file:
-                result = link_learners_from_csv(customer=customer, file=file, size=size, **form.enrollment_kwargs())
+                if unenroll:
+                    kwargs = form.enrollment_kwargs()
+                    result = unenroll_learners_from_csv(
+                        customer=customer,
+                        file=file,
+                        size=size,
+                        course_id=kwargs["course_id"],
+                        program_id=kwargs["program_id"],
+                    )
+                else:
+                    result = link_learners_from_csv(customer=customer, file=file, size=size, **form.enrollment_kwargs())
         except UploadExpired as exc:
             messages.error(request, exc.message)
             return HttpResponseRedirect(self._page_url(customer))
@@ -150,8 +164,69 @@ class ManageLearners:
             messages.success(request, _("Done: %(summary)s.") % {"summary": result.summary()})
             return self._render(request, customer, LinkLearnersForm(), result=result)
         messages.error(request, result.refused)
-        confirm = ConfirmUploadForm(initial={"token": token, **_initial(form)})
+        confirm = ConfirmUploadForm(
+            initial={"token": token, "operation": form.cleaned_data.get("operation"), **_initial(form)}
+        )
         return self._render(request, customer, LinkLearnersForm(), result=result, confirm=confirm)
+
+    def _unenroll(self, request, customer):
+        """The learners of a submission (one learner, or a CSV file previewed first) leave a course or program."""
+        form = LinkLearnersForm(request.POST, request.FILES)
+        if not form.is_valid():
+            return self._render(request, customer, form)
+        upload = form.cleaned_data.get("bulk_upload_csv")
+        target = {k: form.cleaned_data.get(k, "") for k in ("course_id", "program_id")}
+        token = ""
+        try:
+            if upload is None:
+                result = unenroll_learner(
+                    customer=customer, identifier=form.cleaned_data["email_or_username"], **target
+                )
+            else:
+                token = upload_store.save_file(upload, customer=customer, suffix=".csv")
+                with upload_store.open_file(token, customer=customer) as file:
+                    result = unenroll_learners_from_csv(
+                        customer=customer, file=file, size=upload.size, dry_run=True, **target
+                    )
+        except EnterpriseError as exc:
+            if token:
+                upload_store.delete_file(token, customer=customer)
+            form.add_service_error(exc)
+            return self._render(request, customer, form)
+        if upload is None:
+            row = result.rows[0]
+            if row.status in PROBLEM_STATUSES:
+                form.add_error("email_or_username", row.message or row.status.label(dry_run=False))
+                return self._render(request, customer, form)
+            self._unenroll_message(request, result)
+            return HttpResponseRedirect(self._page_url(customer))
+        confirm = ConfirmUploadForm(initial={"token": token, "operation": ConfirmUploadForm.UNENROLL, **_initial(form)})
+        return self._render(request, customer, LinkLearnersForm(), result=result, confirm=confirm)
+
+    def _unenroll_selected(self, request, customer):
+        user_ids = [int(v) for v in request.POST.getlist("user_id") if v.isdigit()]
+        try:
+            result = unenroll_users(
+                customer=customer,
+                user_ids=user_ids,
+                course_id=request.POST.get("course_id", ""),
+                program_id=request.POST.get("program_id", ""),
+            )
+        except EnterpriseError as exc:
+            messages.error(request, exc.message)
+        else:
+            self._unenroll_message(request, result)
+        return HttpResponseRedirect(self._page_url(customer, request))
+
+    @staticmethod
+    def _unenroll_message(request, result: SubmissionResult) -> None:
+        text = _("%(target)s: %(summary)s.") % {"target": str(result.unenroll_target), "summary": result.summary()}
+        failed = [row for row in result.rows if row.enrollment == UnenrollmentStatus.FAILED]
+        if failed:
+            details = "; ".join(f"{row.value}: {row.enrollment_message}" for row in failed[:5])
+            messages.warning(request, f"{text} {details}")
+        else:
+            messages.success(request, text)
 
     def _unlink(self, request, customer):
         user_ids = [int(v) for v in request.POST.getlist("user_id") if v.isdigit()]
@@ -262,7 +337,7 @@ def _result_context(result: SubmissionResult) -> dict[str, object]:
                 "status": row.status.value if row.status else "",
                 "label": row.status.label(dry_run=previewing) if row.status else "",
                 "message": row.message,
-                "enrollment": EnrollmentStatus(row.enrollment).label(dry_run=previewing) if row.enrollment else "",
+                "enrollment": outcome_label(row.enrollment, dry_run=previewing),
                 "enrollment_message": row.enrollment_message,
                 "notified": row.notified,
             }

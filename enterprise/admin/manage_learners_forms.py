@@ -130,7 +130,12 @@ class LinkLearnersForm(EnrollmentFieldsMixin):
 class ConfirmUploadForm(EnrollmentFieldsMixin):
     """The hidden fields that carry a previewed upload to its confirmation."""
 
+    LINK, UNENROLL = "link", "unenroll"
+
     token = forms.CharField(widget=forms.HiddenInput)
+    operation = forms.ChoiceField(
+        choices=[(LINK, LINK), (UNENROLL, UNENROLL)], initial=LINK, required=False, widget=forms.HiddenInput
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -50,6 +50,8 @@ class SubmissionResult:
     rows: list[RowResult]
     dry_run: bool
     target: EnrollmentTarget | None = None
+    #: An unenrollment's course or program (``unenrollment.UnenrollTarget``); None for a link submission.
+    unenroll_target: object = None
     notify: bool = False
     applied: bool = False
     refused: str = ""
@@ -67,10 +69,16 @@ class SubmissionResult:
         return sum(self.counts.get(status, 0) for status in PROBLEM_STATUSES)
 
     def summary(self) -> str:
+        # an unenrollment links nobody: its rows' learner statuses only say who was found
+        hidden = (
+            {RowStatus.HEADER, RowStatus.ALREADY_LINKED, RowStatus.ALREADY_PENDING}
+            if self.unenroll_target
+            else {RowStatus.HEADER}
+        )
         parts = [
             f"{count:,} {status.label(dry_run=self.previewing)}"
             for status, count in self.counts.items()
-            if count and status != RowStatus.HEADER
+            if count and status not in hidden
         ]
         parts += [
             f"{count:,} {status.label(dry_run=self.previewing)}"

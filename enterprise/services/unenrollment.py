@@ -53,7 +53,9 @@ class UnenrollTarget:
     course_ids: tuple[str, ...]
 
     def __str__(self):
-        return f"{self.kind} {self.title!r} ({self.target_id})"
+        if self.kind == COURSE:
+            return f"course {self.target_id}"
+        return f"program {self.title!r} ({self.target_id})"
 
 
 def resolve_unenroll_target(*, course_id: str = "", program_id: str = "") -> UnenrollTarget:
@@ -177,7 +179,7 @@ def _members(customer: EnterpriseCustomer, rows: list[RowResult]) -> ChunkLinks:
 
 
 def _run(customer, rows: list[RowResult], links_of, *, target: UnenrollTarget, dry_run: bool) -> SubmissionResult:
-    result = SubmissionResult(customer=customer, rows=rows, dry_run=dry_run)
+    result = SubmissionResult(customer=customer, rows=rows, dry_run=dry_run, unenroll_target=target)
     backend = None if dry_run else get_enrollment_backend()
     with transaction.atomic():
         links = links_of()

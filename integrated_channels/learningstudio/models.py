@@ -89,7 +89,10 @@ class LearningStudioConfiguration(ChannelConfiguration):
         mapped = [name for name in names if name in WELL_KNOWN or name == self.role_attribute]
         if mapped:
             raise ValidationError(
-                {"person_properties": _("Already sent in their own elements: %(names)s.") % {"names": ", ".join(mapped)}}
+                {
+                    "person_properties": _("Already sent in their own elements: %(names)s.")
+                    % {"names": ", ".join(mapped)}
+                }
             )
         if any(NOT_XML.search(name) for name in names):
             raise ValidationError({"person_properties": _("An attribute name holds a control character.")})

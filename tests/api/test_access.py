@@ -36,7 +36,12 @@ def objects(customer, learner):
     PendingLearnerFactory(customer=customer, user_email="bob@example.com")
     enrollment = EnrollmentFactory(learner=learner)
     course = CourseFactory(course_id="course-v1:Org+A+1")
-    return {"c": customer.uuid, "e": enrollment.pk, "course": course.course_id, "enrollment_course": enrollment.course_id}
+    return {
+        "c": customer.uuid,
+        "e": enrollment.pk,
+        "course": course.course_id,
+        "enrollment_course": enrollment.course_id,
+    }
 
 
 def _url(template, objects):

@@ -44,9 +44,8 @@ class ContentMetadataExporter(abc.ABC):
 
     def course_ids(self) -> set[str]:
         return set(
-            EnterpriseCourseEnrollment.objects.enrolled().filter(
-                learner__customer_id=self.customer.pk, learner__linked=True
-            )
+            EnterpriseCourseEnrollment.objects.enrolled()
+            .filter(learner__customer_id=self.customer.pk, learner__linked=True)
             .values_list("course_id", flat=True)
             .distinct()
         )

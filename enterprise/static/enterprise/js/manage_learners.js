@@ -112,7 +112,7 @@
         });
       });
     });
-    document.querySelectorAll(".learner-list input[data-confirm]").forEach(function (button) {
+    document.querySelectorAll(".learner-list [data-confirm]").forEach(function (button) {
       button.addEventListener("click", function (event) {
         const checked = button.form.querySelectorAll("tbody input[type=checkbox]:checked").length;
         if (!checked) {
