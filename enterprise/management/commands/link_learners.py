@@ -18,7 +18,7 @@ from enterprise.exceptions import EnterpriseError
 from enterprise.models import EnterpriseCustomer
 from enterprise.models.enrollment import EnrollmentSource
 from enterprise.services.bulk_link import PROBLEM_STATUSES
-from enterprise.services.enrollment import EnrollmentStatus
+from enterprise.services.enrollment import outcome_label
 from enterprise.services.manage_learners import link_learners_from_csv
 
 
@@ -100,7 +100,7 @@ class Command(BaseCommand):
             if row.message:
                 parts.append(f"- {row.message}")
             if row.enrollment:
-                enrollment = EnrollmentStatus(row.enrollment).label(dry_run=previewing)
+                enrollment = outcome_label(row.enrollment, dry_run=previewing)
                 parts.append(f"[{enrollment}{': ' + row.enrollment_message if row.enrollment_message else ''}]")
             style = self.style.ERROR if row.status in PROBLEM_STATUSES else (lambda text: text)
             self.stdout.write(style("  ".join(parts)))
@@ -112,6 +112,8 @@ class Command(BaseCommand):
         self.stdout.write(self.style.MIGRATE_HEADING(heading))
         if result.target is not None:
             self.stdout.write(f"  Enrollment: {result.target}")
+        if result.unenroll_target is not None:
+            self.stdout.write(f"  Unenrollment from: {result.unenroll_target}")
         lines = [(status.label(dry_run=previewing), count) for status, count in result.counts.items()]
         lines += [(status.label(dry_run=previewing), count) for status, count in result.enrollment_counts.items()]
         if result.notify:
