@@ -80,7 +80,13 @@ def reference_schema() -> etree.XMLSchema | None:
     wsdl = etree.parse(str(REFERENCE_WSDL), hardened_parser())
     for schema in wsdl.iter("{http://www.w3.org/2001/XMLSchema}schema"):
         if schema.get("targetNamespace") == IMS_NS:
-            return etree.XMLSchema(etree.fromstring(etree.tostring(schema)))
+            schema = etree.fromstring(etree.tostring(schema))
+            # ``extension`` is an ``xsd:any`` of the .NET service (an XmlElement[] it reads as it
+            # comes): its documented content, ``personproperty``, is declared nowhere, so a strict
+            # wildcard would refuse it. Lax is what the service does: declared elements are checked.
+            for wildcard in schema.iter("{http://www.w3.org/2001/XMLSchema}any"):
+                wildcard.set("processContents", "lax")
+            return etree.XMLSchema(schema)
     return None
 
 

@@ -254,3 +254,103 @@ def test_the_fake_validates_the_document_against_the_reference_schema(client, fa
     outcome = client.send_learner_data([record("7")])[0]
     assert isinstance(outcome.error, SoapClientFault)
     assert outcome.error.fault_string.startswith("Schema:")
+
+
+def detailed(person: str, **details) -> Record:
+    item = record(person)
+    item.payload["person"].update(details)
+    return item
+
+
+DETAILS = {
+    "demographics": {"gender": "female", "bday": "1980-02-29", "disability": "low vision"},
+    "tel": "303-555-1234",
+    "adr": {"street": ["10 Hereville Lane", "Apt 2"], "locality": "Denver", "region": "CO", "pcode": "80000"},
+    "properties": [["assistiveTechnology", "towel"]],
+}
+
+
+@pytest.mark.parametrize("count", [1, 3], ids=["single", "batch"])
+def test_person_details_are_accepted_and_read_by_the_fake(client, fake_ls, count):
+    outcomes = client.send_learner_data([detailed(str(i), **DETAILS) for i in range(count)])
+
+    assert all(outcome.ok for outcome in outcomes), [o.error for o in outcomes]
+    person = fake_ls.persons_received()[0]
+    assert person["demographics"] == {"gender": "female", "bday": "1980-02-29", "disability": "low vision"}
+    assert person["tel"] == [("Voice", "303-555-1234")]
+    assert person["adr"] == [
+        ("street", "10 Hereville Lane"),
+        ("street", "Apt 2"),
+        ("locality", "Denver"),
+        ("region", "CO"),
+        ("pcode", "80000"),
+    ]
+    assert person["properties"] == [("assistiveTechnology", "towel")]
+    if count == 1:  # the person's own extension is echoed next to the Result: the Result is still read
+        assert "User created" in outcomes[0].response_summary
+
+
+@pytest.mark.parametrize(
+    ("details", "fault"),
+    [
+        ({"demographics": {"gender": "Male"}}, "gender 'Male' is not male or female"),
+        ({"demographics": {"bday": "12/10/1979"}}, "bday '12/10/1979' is not YYYY-MM-DD"),
+        ({"demographics": {"bday": "1979-02-30"}}, "bday '1979-02-30' is not YYYY-MM-DD"),
+    ],
+)
+def test_the_fake_refuses_bad_demographics(client, fake_ls, details, fault):
+    outcome = client.send_learner_data([detailed("7", **details)])[0]
+    assert isinstance(outcome.error, SoapClientFault) and fault in outcome.error.fault_string
+
+
+def test_the_fake_refuses_person_elements_out_of_order(client, fake_ls, monkeypatch):
+    from lxml import etree
+
+    from integrated_channels.learningstudio import ims
+
+    original = ims.person_element
+
+    def tel_before_email(person, **options):
+        element = original(person, **options)
+        tel = element.find(ims.q("tel"))
+        element.remove(tel)
+        element.find(ims.q("email")).addprevious(tel)
+        return element
+
+    monkeypatch.setattr(ims, "person_element", tel_before_email)
+    outcome = client.send_learner_data([detailed("7", tel="555")])[0]
+    assert isinstance(outcome.error, SoapClientFault)
+    assert "elements out of order: sourcedid userid name tel email" in outcome.error.fault_string
+
+    def locality_before_street(person, **options):
+        element = original(person, **options)
+        adr = element.find(ims.q("adr"))
+        adr.insert(0, adr.find(ims.q("locality")))
+        return element
+
+    monkeypatch.setattr(ims, "person_element", locality_before_street)
+    outcome = client.send_learner_data([detailed("7", adr={"street": ["1 Main St"], "locality": "Denver"})])[0]
+    assert "adr: elements out of order: locality street" in outcome.error.fault_string
+
+    def property_without_type(person, **options):
+        element = original(person, **options)
+        etree.strip_attributes(element.find(f"{ims.q('extension')}/{ims.q('personproperty')}"), "propertytype")
+        return element
+
+    monkeypatch.setattr(ims, "person_element", property_without_type)
+    outcome = client.send_learner_data([detailed("7", properties=[["x", "1"]])])[0]
+    assert "personproperty elements with a propertytype" in outcome.error.fault_string
+
+
+def test_records_with_bad_attributes_fail_unsent_and_the_others_go(client, fake_ls):
+    from integrated_channels.learningstudio.exceptions import InvalidPersonData
+
+    bad = record("8")
+    bad.payload["errors"] = ["gender: 'm' is not male or female."]
+    outcomes = client.send_learner_data([bad, record("9")])
+
+    assert isinstance(outcomes[0].error, InvalidPersonData) and not outcomes[0].error.transient
+    assert outcomes[0].error.message == "Not sent: user8: gender: 'm' is not male or female."
+    assert outcomes[1].ok
+    assert fake_ls.operations() == ["ProcessSingleRequest"]  # only the good one, as a single request
+    assert [p["id"] for p in fake_ls.persons_received()] == ["9"]

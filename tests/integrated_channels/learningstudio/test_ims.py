@@ -85,3 +85,55 @@ def test_split_cuts_batches_at_the_membership_limit():
     chunks = list(ims.split([payload(str(i), "c1") for i in range(7)], 3))
     assert [len(chunk) for chunk in chunks] == [3, 3, 1]
     assert list(ims.split([], 3)) == []
+
+
+def test_person_details_in_the_service_order():
+    item = payload("7", "c1")
+    item["person"].update(
+        middle="Philip",
+        demographics={"gender": "male", "bday": "1979-10-12", "disability": "none"},
+        tel="303-555-1234",
+        adr={"street": ["10 Hereville Lane", "Apt 2"], "locality": "Denver", "region": "CO", "pcode": "80000"},
+        properties=[["assistiveTechnology", "towel"], ["department", "Sales"]],
+    )
+    person = build([item]).find(ims.q("person"))
+
+    assert names(person) == ["sourcedid", "userid", "name", "demographics", "email", "tel", "adr", "extension"]
+    assert names(person.find(ims.q("demographics"))) == ["gender", "bday", "disability"]
+    assert person.find(ims.q("tel")).get("teltype") == "Voice" and person.findtext(ims.q("tel")) == "303-555-1234"
+    adr = person.find(ims.q("adr"))
+    assert [(etree.QName(c).localname, c.text) for c in adr] == [
+        ("street", "10 Hereville Lane"),
+        ("street", "Apt 2"),
+        ("locality", "Denver"),
+        ("region", "CO"),
+        ("pcode", "80000"),
+    ]
+    properties = person.find(ims.q("extension"))
+    assert [(p.get("propertytype"), p.text) for p in properties] == [
+        ("assistiveTechnology", "towel"),
+        ("department", "Sales"),
+    ]
+
+
+def test_partial_details_write_only_what_is_there():
+    item = payload("7", "c1")
+    item["person"].update(demographics={"bday": "1979-10-12"}, adr={"pcode": "80000"})
+    person = build([item]).find(ims.q("person"))
+    assert names(person) == ["sourcedid", "userid", "name", "demographics", "email", "adr"]
+    assert names(person.find(ims.q("demographics"))) == ["bday"]
+    assert names(person.find(ims.q("adr"))) == ["pcode"]
+
+
+def test_streamed_batch_with_details_equals_the_whole_tree():
+    items = []
+    for i in range(50):
+        item = payload(str(i), f"c{i % 3}")
+        item["person"].update(demographics={"gender": "female"}, tel=f"555-{i:04d}", properties=[["n", str(i)]])
+        items.append(item)
+    out = io.BytesIO()
+    ims.write_enterprise(out, items, source="strata", datasource="OurSIS", when=WHEN)
+    root = etree.fromstring(out.getvalue())
+    assert len(root.findall(ims.q("person"))) == 50
+    assert [p.findtext(ims.q("tel")) for p in root.findall(ims.q("person"))][:2] == ["555-0000", "555-0001"]
+    assert etree.tostring(root) == etree.tostring(build(items))
