@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from integrated_channels.integrated_channel.exceptions import (
     AuthenticationFailed,
-    TransmissionError,
     RemoteAPIError,
     RemoteRejected,
     RemoteServerError,
+    TransmissionError,
 )
 
 

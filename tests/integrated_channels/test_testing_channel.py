@@ -38,3 +38,17 @@ def test_the_api_key_is_a_secret(staff_client):
     assert config.secrets() == ["test-channel-key-123"]
     page = staff_client.get(f"/admin/channel_testing/testchannelconfiguration/{config.pk}/change/")
     assert "test-channel-key-123" not in page.content.decode()
+
+
+def test_unenrolled_enrollments_are_not_sent():
+    from enterprise.services.unenrollment import unenroll_enrollments
+
+    StaffFactory(username="staff")
+    config = TestChannelConfigurationFactory(customer__enable_data_sharing_consent=False)
+    kept, gone = completed_enrollment(config.customer), completed_enrollment(config.customer)
+    unenroll_enrollments(enrollment_ids=[gone.pk])
+
+    call_command("transmit_learner_data", api_user="staff", channel=["TEST"], stdout=io.StringIO())
+
+    sent = [payload["course"] for call in testing.outbox for payload in call.payloads]
+    assert sent == [kept.course_id]

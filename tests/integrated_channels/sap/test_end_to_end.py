@@ -280,3 +280,19 @@ def test_many_consecutive_transient_failures_stop_the_run(staff, sap_config, fak
     run = last_run()
     assert (run.status, run.failed, run.not_attempted, run.error_code) == ("failed", 2, 3, "too_many_failures")
     assert fake_sap.calls("events") == 2
+
+
+def test_unenrolled_enrollments_are_not_sent(staff, sap_config, fake_sap):
+    from enterprise.services.unenrollment import unenroll_enrollments
+
+    course = CourseFactory()
+    kept = completed_enrollment(sap_config.customer, course=course, remote_id="sap-kept")
+    gone = completed_enrollment(sap_config.customer, course=course, remote_id="sap-gone")
+    unenroll_enrollments(enrollment_ids=[gone.pk])
+
+    transmit()
+
+    assert [e["userID"] for e in fake_sap.events("ACME")] == ["sap-kept"]
+    assert audit(kept).status == "sent"
+    assert not LearnerDataTransmissionAudit.objects.filter(enrollment=gone).exists()
+    assert last_run().selected == 1
