@@ -49,6 +49,11 @@ def person(index: int) -> dict:
         "given": "Given",
         "family": f"Family{index}",
         "email": f"learner{index}@example.com",
+        # the optional person details of learner attributes (decision 0101), as a full person carries them
+        "demographics": {"gender": "female" if index % 2 else "male", "bday": "1990-01-01"},
+        "tel": f"303-555-{index % 10000:04d}",
+        "adr": {"street": [f"{index} Main Street"], "locality": "Denver", "region": "CO", "pcode": "80000"},
+        "properties": [["department", "Sales"]],
     }
 
 
