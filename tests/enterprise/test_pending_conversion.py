@@ -119,3 +119,23 @@ class BrokenEnrollments:
 
         list(requests)
         raise LMSUnavailable("LMS down")
+
+
+def test_a_pending_enrollment_revives_an_unenrolled_enrollment_of_the_same_learner():
+    from django.utils import timezone
+
+    course = CourseFactory(modes=["audit", "verified"])
+    user = UserFactory(email="old@example.com")
+    learner = LearnerFactory(user=user, linked=False, unlinked_at=timezone.now())
+    old = EnterpriseCourseEnrollment.objects.create(
+        learner=learner, course_id=course.course_id, mode="audit", unenrolled_at=timezone.now()
+    )
+    pending = PendingLearnerFactory(customer=learner.customer, user_email="new@example.com")
+    PendingEnrollmentFactory(pending_learner=pending, course_id=course.course_id, mode="verified")
+
+    user.email = "new@example.com"
+    user.save(update_fields=["email"])
+
+    old.refresh_from_db()
+    assert (old.unenrolled_at, old.mode) == (None, "verified")
+    assert EnterpriseCourseEnrollment.objects.filter(learner=learner).count() == 1
