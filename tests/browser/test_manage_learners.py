@@ -159,3 +159,35 @@ def test_template_preview_buttons_render_the_unsaved_form(live_server, open_brow
 
     template.refresh_from_db()
     assert template.subject_line == "You are enrolled in {course_name}"  # previews save nothing
+
+
+def test_unenroll_selected_learners_with_a_confirmation(live_server, open_browser, data, artifacts_dir):
+    from enterprise.lms import get_enrollment_backend
+    from enterprise.models import EnterpriseCourseEnrollment
+
+    customer, course = data
+    learners = [LearnerFactory(customer=customer, user__username=name) for name in ("carl", "dana")]
+    get_enrollment_backend().enroll(user_ids=[lr.user_id for lr in learners], course_id=course.course_id, mode="audit")
+    for learner in learners:
+        EnterpriseCourseEnrollment.objects.create(learner=learner, course_id=course.course_id, mode="audit")
+    with open_browser() as page:
+        page.goto(live_server.url + reverse("admin:login"))
+        page.fill("#id_username", "operator")
+        page.fill("#id_password", "password")
+        page.click("input[type=submit]")
+        page.goto(live_server.url + reverse("admin:enterprise_enterprisecustomer_manage_learners", args=[customer.pk]))
+        dialogs = []
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.accept()))
+        page.click("#linked-learners button.unenroll")  # nothing selected: refused in the page
+        assert dialogs == ["Select at least one learner first."]
+        page.check(f"#linked-learners input[name=user_id][value='{learners[0].user_id}']")
+        page.fill("#linked-learners input[name=course_id]", course.course_id)
+        page.screenshot(path=str(artifacts_dir / "manage-learners-unenroll.png"), full_page=True)
+        page.click("#linked-learners button.unenroll")
+        page.wait_for_selector(".messagelist")
+        assert "1 unenrolled" in page.locator(".messagelist").inner_text()
+        assert "Unenroll the selected learners" in dialogs[-1]
+
+    states = dict(EnterpriseCourseEnrollment.objects.values_list("learner__user__username", "unenrolled_at"))
+    assert states["carl"] is not None and states["dana"] is None
+    assert not LmsEnrollment.objects.get(user__username="carl").is_active
