@@ -175,3 +175,27 @@ def test_list_enrollments_returns_active_ones_sorted(backend, fake_openedx, alic
         LMSEnrollment(alice.pk, OTHER, "audit"),
     ]
     assert backend.list_enrollments(user_id=987654) == []
+
+
+def test_unenroll_many_reports_each_pair(backend, fake_openedx, alice, bob):
+    fake_openedx.enroll("alice", COURSE, "verified")
+    fake_openedx.enroll("alice", OTHER, "audit")
+    fake_openedx.enroll("bob", COURSE, "audit", active=False)
+    fake_openedx.fail("lms", ENROLLMENT, 400, method="POST", times=1)  # the first POST is refused
+
+    result = backend.unenroll_many([(alice.pk, COURSE), (alice.pk, OTHER), (bob.pk, COURSE), (987654, COURSE)])
+
+    assert set(result.failed) == {(alice.pk, COURSE), (987654, COURSE)}  # pairs are tried in order
+    assert isinstance(result.failed[(987654, COURSE)], UserNotFound)
+    assert result.unenrolled == {(alice.pk, OTHER)}
+    assert result.not_enrolled == {(bob.pk, COURSE)}
+    assert fake_openedx.enrollments[("alice", OTHER)]["is_active"] is False
+    assert fake_openedx.enrollments[("alice", COURSE)]["is_active"] is True
+
+
+def test_unenroll_many_stops_when_the_lms_is_unavailable(backend, fake_openedx, alice):
+    fake_openedx.enroll("alice", COURSE, "verified")
+    fake_openedx.fail("lms", ENROLLMENT, 503, method="POST", times=10)
+    backend.client = OpenEdXClient(sleep=lambda s: None)
+    with pytest.raises(OpenEdXUnavailable):
+        backend.unenroll_many([(alice.pk, COURSE)])
