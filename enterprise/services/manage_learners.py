@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -41,6 +42,9 @@ from enterprise.services.enrollment import EnrollmentStatus, EnrollmentTarget, e
 from enterprise.services.linking import LinkStatus, link_user
 from enterprise.services.notifications import queue_notifications, require_template
 
+if TYPE_CHECKING:
+    from enterprise.services.unenrollment import UnenrollTarget
+
 
 @dataclass
 class SubmissionResult:
@@ -51,7 +55,7 @@ class SubmissionResult:
     dry_run: bool
     target: EnrollmentTarget | None = None
     #: An unenrollment's course or program (``unenrollment.UnenrollTarget``); None for a link submission.
-    unenroll_target: object = None
+    unenroll_target: UnenrollTarget | None = None
     notify: bool = False
     applied: bool = False
     refused: str = ""

@@ -216,3 +216,13 @@ def test_a_dropped_learner_whose_attributes_turned_bad_is_still_dropped(ls_confi
 
     assert fake_ls.memberships()[-1][2] == "5"
     assert audit(enrollment).status == "sent" and "errors" not in audit(enrollment).payload
+
+
+def test_an_enrollment_unenrolled_before_it_was_ever_sent_sends_nothing(ls_config, fake_ls):
+    enrollment = completed_enrollment(ls_config.customer)
+    unenroll_enrollments(enrollment_ids=[enrollment.pk])
+
+    transmit()
+
+    assert fake_ls.requests == []
+    assert last_run().selected == 0
