@@ -140,3 +140,15 @@ def upload(config, path: str, content: bytes) -> None:
         await sftp.rename(partial, path)
 
     _run(config, work)
+
+
+def read_file(config, path: str) -> bytes | None:
+    """The content of the file at ``path``; None when there is no such file."""
+
+    async def work(sftp: asyncssh.SFTPClient):
+        if not await sftp.isfile(path):
+            return None
+        async with sftp.open(path, "rb") as remote:
+            return await remote.read()
+
+    return _run(config, work)
