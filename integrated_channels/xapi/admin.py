@@ -87,7 +87,21 @@ class XAPIImportForm(forms.ModelForm):
 
     class Meta:
         model = XAPIImportConfiguration
-        fields = "__all__"
+        fields = (
+            "customer",
+            "name",
+            "active",
+            "source_file",
+            "activity_iri_base",
+            "host",
+            "port",
+            "username",
+            "password",
+            "private_key",
+            "host_key_fingerprint",
+            "schedule_start",
+            "schedule_every_days",
+        )
 
     def clean_sample_file(self):
         sample = self.cleaned_data.get("sample_file")

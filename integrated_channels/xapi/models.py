@@ -74,7 +74,8 @@ class XAPIImportConfiguration(ChannelConfiguration, SFTPConnection):
     source_file = models.CharField(
         max_length=1024,
         help_text=_(
-            "Path of the CSV on the server (relative to the login folder, or absolute), e.g. import/xapi/statements.csv."
+            "Path of the CSV on the server (relative to the login folder, or absolute), "
+            "e.g. import/xapi/statements.csv."
         ),
     )
     activity_iri_base = models.CharField(

@@ -20,6 +20,19 @@ import requests
 ROOT = Path(__file__).resolve().parents[2]
 VERSION_HEADER = {"X-Experience-API-Version": "1.0.3"}
 
+# `ralph runserver` is uvicorn with a file-watching reloader; this serves the same app without it.
+# ralph's file-system backend writes its statements file in "create" mode, so every POST after
+# the first fails (HTTP 500, "already exists"); its "append" mode, which the same backend class
+# offers, keeps one file that each POST extends. Nothing else of ralph is changed.
+SERVE = """
+import sys
+import uvicorn
+from ralph.backends.data.base import BaseOperationType
+from ralph.backends.lrs.fs import FSLRSBackend
+FSLRSBackend.default_operation_type = BaseOperationType.APPEND
+uvicorn.run("ralph.api:app", host="127.0.0.1", port=int(sys.argv[1]), log_level="info")
+"""
+
 
 def ralph_python() -> str | None:
     """The interpreter that has ralph installed, or None."""
@@ -75,10 +88,9 @@ class RalphLRS:
             capture_output=True,
             timeout=60,
         )
-        # `ralph runserver` is uvicorn with a file-watching reloader; the same app without it.
-        self.log = open(self.root / "ralph.log", "wb")  # noqa: SIM115 (closed in __exit__)
+        self.log = open(self.root / "ralph.log", "wb")
         self.process = subprocess.Popen(
-            [self.python, "-m", "uvicorn", "ralph.api:app", "--host", "127.0.0.1", "--port", str(self.port)],
+            [self.python, "-c", SERVE, str(self.port)],
             env=env,
             cwd=self.root,
             stdout=self.log,

@@ -14,8 +14,8 @@ changes nothing. The file is deleted from the server only once the import has co
 from __future__ import annotations
 
 import csv
-import io
 import datetime
+import io
 import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
