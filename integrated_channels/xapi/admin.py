@@ -7,7 +7,8 @@ import io
 
 from django import forms
 from django.contrib import admin, messages
-from django.utils.html import format_html_join
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from integrated_channels.integrated_channel.admin import ChannelConfigurationAdmin
@@ -21,6 +22,8 @@ from integrated_channels.xapi.models import (
     XAPIImportMapping,
 )
 from integrated_channels.xapi.services.statement_import import import_statements
+
+RECENT_RUNS = 10
 
 
 @admin.register(XAPIConfiguration)
@@ -172,27 +175,43 @@ class XAPIImportConfigurationAdmin(ChannelConfigurationAdmin):
 
     @admin.display(description=_("runs"))
     def execution_status(self, obj):
+        """The last runs, newest first, each with a bar of its imported (green) and failed (red) rows."""
         if obj is None or obj.pk is None:
             return "-"
-        recent = list(Run.objects.filter(configuration_id=obj.pk).order_by("-started_at", "-id")[:10])
+        recent = list(Run.objects.filter(configuration_id=obj.pk).order_by("-started_at", "-id")[:RECENT_RUNS])
         if not recent:
             return _("No run yet.")
-        return format_html_join(
+        scale = max(max(run.selected for run in recent), 1)
+        body = format_html_join(
             "",
-            "<div>#{} {} {} ({}): {} imported, {} skipped, {} failed {}</div>",
+            '<tr><td><a href="{}">#{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} / {} / {}</td>'
+            '<td><span class="xapi-ok" style="display:inline-block;height:8px;width:{}px;background:#3a3"></span>'
+            '<span class="xapi-failed" style="display:inline-block;height:8px;width:{}px;background:#c33"></span></td>'
+            '<td><a href="{}">CSV</a></td><td>{}</td></tr>',
             (
                 (
+                    reverse("admin:integrated_channel_run_change", args=[run.pk]),
                     run.pk,
                     run.started_at.strftime("%Y-%m-%d %H:%M"),
+                    str(run.duration).split(".")[0] if run.duration else "…",
                     run.get_trigger_display(),
                     run.get_status_display(),
                     run.sent,
                     run.skipped,
                     run.failed,
+                    int(120 * run.sent / scale),
+                    int(120 * run.failed / scale),
+                    reverse("admin:integrated_channel_run_error_report", args=[run.pk]),
                     run.error_message,
                 )
                 for run in recent
             ),
+        )
+        return format_html(
+            "<table><thead><tr><th>run</th><th>started</th><th>duration</th><th>trigger</th><th>status</th>"
+            "<th>imported / skipped / failed</th><th>imported and failed rows</th><th>error report</th>"
+            "<th>message</th></tr></thead><tbody>{}</tbody></table>",
+            body,
         )
 
     @admin.action(description=_("Import statements now"), permissions=["change"])

@@ -78,5 +78,7 @@ class XAPILearnerDataExporter(LearnerDataExporter):
             scaled = score(item)
             if scaled is not None:
                 result["score"] = {"scaled": float(round(scaled, 4))}
-            statements.append(self._statement(item, verbs.COMPLETED, completion.completed_at or self.now, result))
+            # a completion date is stable from run to run (never "now" while another date is known)
+            when = completion.completed_at or item.enrolled_at or self.now
+            statements.append(self._statement(item, verbs.COMPLETED, when, result))
         return statements

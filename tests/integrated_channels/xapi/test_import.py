@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 
 from enterprise.lms.local.models import Certificate, Grade
 from integrated_channels.integrated_channel.models import Run, RunError
@@ -278,3 +279,26 @@ def test_the_command_imports_and_exits_non_zero_on_failure(sftp_server, data):
     config.save()
     with pytest.raises(CommandError):
         call_command("xapi_import", stdout=io.StringIO())
+
+
+def test_import_now_from_the_admin_and_the_runs_on_the_page(sftp_server, data, admin_client):
+    config, _alice, _bob, course = data
+    drop(
+        sftp_server,
+        HEADER
+        + f"alice@example.com,{verbs.PASSED},{course.course_id},0.9,true,2026-11-01\n"
+        + f"nobody@example.com,{verbs.PASSED},{course.course_id},0.9,true,2026-11-01\n",
+    )
+    url = "/admin/xapi/xapiimportconfiguration/"
+
+    response = admin_client.post(url, {"action": "import_now", "_selected_action": [config.pk]}, follow=True)
+
+    text = response.content.decode()
+    assert "completed with errors: 1 imported, 0 skipped, 1 failed" in text
+    run = Run.objects.get(configuration_id=config.pk)
+    assert run.trigger == Run.Trigger.ADMIN and run.kind == Run.Kind.STATEMENT_IMPORT
+    page = admin_client.get(f"{url}{config.pk}/change/").content.decode()
+    report_url = reverse("admin:integrated_channel_run_error_report", args=[run.pk])
+    assert report_url in page and 'class="xapi-failed"' in page
+    report = admin_client.get(report_url)
+    assert b"nobody@example.com" in b"".join(report.streaming_content if report.streaming else [report.content])

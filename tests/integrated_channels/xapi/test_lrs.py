@@ -232,3 +232,39 @@ def test_transmit_learner_data_command_includes_the_xapi_channel(lrs):
 
     assert len(lrs.statements()) == 2
     assert ConsentFactory  # the consent gate is covered by the first test
+
+
+def test_a_400_for_a_batch_is_resent_one_enrollment_per_call(lrs):
+    config = lrs_config(lrs, enrollments_per_call=10)
+    good = completed_enrollment(config.customer, consent=None)
+    bad = completed_enrollment(config.customer, consent=None)
+    bad_mbox = f"mailto:{bad.learner.user.email.lower()}"
+    calls = []
+
+    class RefusesOneLearner(requests.Session):
+        """Answers 400 as an LRS does for a statement it will not take, else passes on to ralph."""
+
+        def request(self, method, url, **kwargs):
+            calls.append(len(kwargs["json"]))
+            if any(statement["actor"]["mbox"] == bad_mbox for statement in kwargs["json"]):
+                return _answer(400, b'{"detail": "statement refused by policy"}')(method, url)
+            return super().request(method, url, **kwargs)
+
+    result = run(config, client=XAPIClient(config, session=RefusesOneLearner()))
+
+    assert (result.sent, result.failed) == (1, 1) and calls == [4, 2, 2]
+    line = RunError.objects.get(run_id=result.run_id, outcome="failed")
+    assert line.enrollment_id == bad.pk and line.status_code == 400 and line.code == "rejected"
+    assert "statement refused by policy" in line.message
+    assert {s["actor"]["mbox"] for s in lrs.statements()} == {f"mailto:{good.learner.user.email.lower()}"}
+
+
+def test_selection_queries_are_bounded(lrs, django_assert_max_num_queries):
+    config = lrs_config(lrs, customer__enable_data_sharing_consent=True)
+    for _ in range(30):
+        completed_enrollment(config.customer)
+
+    with django_assert_max_num_queries(30):
+        result = run(config)
+
+    assert result.sent == 30
