@@ -142,6 +142,10 @@ class XAPIImportConfigurationAdmin(ChannelConfigurationAdmin):
         (_("History"), {"fields": ("created", "modified"), "classes": ("collapse",)}),
     )
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # An import sends nothing: the base class's warning about customers without consent does not apply.
+        return admin.ModelAdmin.change_view(self, request, object_id, form_url, extra_context)
+
     def get_formset_kwargs(self, request, obj, inline, prefix):
         kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
         if isinstance(inline, MappingInline) and obj.pk is None and request.method == "GET":

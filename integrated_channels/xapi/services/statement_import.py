@@ -224,7 +224,12 @@ def _fail(run: Run, result: ImportResult, *, code: str, message: str) -> None:
 
 
 def _import(configuration, content: bytes, mappings, conditions, result: ImportResult) -> None:
-    _header, rows = parse_rows(content, source=result.path, mappings=mappings)
+    header, rows = parse_rows(content, source=result.path, mappings=mappings)
+    unknown = [
+        f"{condition.name!r} ({condition.column!r})" for condition in conditions if condition.column not in header
+    ]
+    if unknown:
+        raise ImportRefused(f"{result.path}: the filter(s) {', '.join(unknown)} name no column of the file.")
     result.rows = len(rows)
     seen: set[str] = set()
     recognised: list[Statement] = []

@@ -302,3 +302,14 @@ def test_import_now_from_the_admin_and_the_runs_on_the_page(sftp_server, data, a
     assert report_url in page and 'class="xapi-failed"' in page
     report = admin_client.get(report_url)
     assert b"nobody@example.com" in b"".join(report.streaming_content if report.streaming else [report.content])
+
+
+def test_a_filter_on_a_column_the_file_lacks_fails_the_run(sftp_server, data):
+    config, _alice, _bob, course = data
+    XAPIImportFilter.objects.create(configuration=config, name="dept", field="Department", value="Sales")
+    drop(sftp_server, HEADER + f"alice@example.com,{verbs.PASSED},{course.course_id},0.9,true,2026-11-01\n")
+
+    run = import_statements(configuration=config).run
+
+    assert run.status == Run.Status.FAILED and "'dept' ('Department') name no column" in run.error_message
+    assert sftp_server.path("import/xapi.csv").exists()
