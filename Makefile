@@ -19,6 +19,9 @@ PIP := $(VENV_PY) -m pip
 PACKAGE_FILES := setup.py requirements/base.in requirements/base.txt
 STANDALONE_STAMP := $(VENV)/.installed-standalone
 TEST_STAMP := $(VENV)/.installed-test
+# The real LRS of the xAPI tests (ralph-malph) lives in its own virtualenv: its pins differ from ours.
+LRS_VENV := $(VENV)/ralph
+LRS_STAMP := $(LRS_VENV)/.installed-lrs
 
 .DEFAULT_GOAL := help
 .PHONY: help demo test lint clean FORCE
@@ -62,12 +65,18 @@ $(TEST_STAMP): requirements/test.txt requirements/standalone.txt $(PACKAGE_FILES
 	$(PIP) install $(PIP_FLAGS) -r requirements/test.txt -e .
 	@touch $@ $(STANDALONE_STAMP)
 
+$(LRS_STAMP): requirements/lrs.txt $(VENV_CFG)
+	rm -rf $(LRS_VENV)
+	$(PYTHON) -m venv $(LRS_VENV)
+	$(LRS_VENV)/bin/python -m pip install $(PIP_FLAGS) -r requirements/lrs.txt
+	@touch $@
+
 demo: $(STANDALONE_STAMP)
 	$(VENV_PY) manage.py migrate --noinput
 	$(VENV_PY) manage.py seed_demo
 	$(VENV_PY) manage.py runserver $(DEMO_ADDRESS)
 
-test: $(TEST_STAMP)
+test: $(TEST_STAMP) $(LRS_STAMP)
 	$(VENV_PY) -m pytest -n auto $(PYTEST_ARGS)
 
 lint: $(TEST_STAMP)

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "integrated_channels.sap_success_factors",
     "integrated_channels.learningstudio",
     "integrated_channels.sftp",
+    "integrated_channels.xapi",
     "integrated_channels.testing",  # the test channel: records what it would send (demo, tests)
 ]
 

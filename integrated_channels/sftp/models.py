@@ -9,9 +9,10 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from enterprise.fields import EncryptedTextField
-from integrated_channels.integrated_channel.models import ChannelConfiguration
-from integrated_channels.sftp import hostkeys, mapping
+from integrated_channels.integrated_channel.models import ChannelConfiguration, SFTPConnection
+from integrated_channels.integrated_channel.models.sftp_connection import load_private_key
+from integrated_channels.integrated_channel.transports import hostkeys
+from integrated_channels.sftp import mapping
 
 USER_IMPORT_DIR = "import/user/internal"
 EXPORT_DIR = "export"
@@ -21,27 +22,11 @@ def default_mapping() -> dict:
     return {"email": "email"}
 
 
-class SFTPConfiguration(ChannelConfiguration):
+class SFTPConfiguration(ChannelConfiguration, SFTPConnection):
     """The seed's FTP / Box / Custom FTP connection, as one SFTP connector (decision 0060)."""
 
     CHANNEL_CODE = "SFTP"
 
-    host = models.CharField(max_length=255, help_text=_("Host name or address of the SFTP server."))
-    port = models.PositiveIntegerField(default=22, validators=[MinValueValidator(1), MaxValueValidator(65535)])
-    username = models.CharField(max_length=255)
-    password = EncryptedTextField(blank=True, verbose_name=_("password"))
-    private_key = EncryptedTextField(
-        blank=True,
-        verbose_name=_("SSH private key"),
-        help_text=_("OpenSSH or PEM private key (unencrypted). Used instead of the password when set."),
-    )
-    host_key_fingerprint = models.CharField(
-        max_length=64,
-        help_text=_(
-            "SHA256 fingerprint of the server's host key, as `ssh-keygen -lf` prints it "
-            "(SHA256:…). Any other key is refused."
-        ),
-    )
     base_path = models.CharField(
         max_length=1024,
         default=".",
@@ -137,19 +122,6 @@ class SFTPConfiguration(ChannelConfiguration):
 
     def remote_path(self, *parts: str) -> str:
         return posixpath.normpath(posixpath.join(self.base_path or ".", *parts))
-
-
-def load_private_key(text: str):
-    """The key object of an OpenSSH or PEM private key; ``ValueError`` with a readable message otherwise."""
-    from cryptography.hazmat.primitives import serialization
-
-    data = text.strip().encode() + b"\n"
-    try:
-        if b"OPENSSH PRIVATE KEY" in data:
-            return serialization.load_ssh_private_key(data, password=None)
-        return serialization.load_pem_private_key(data, password=None)
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"Not a readable unencrypted private key: {exc}") from exc
 
 
 class PendingLearnerAttributes(models.Model):

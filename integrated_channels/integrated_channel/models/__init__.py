@@ -7,6 +7,7 @@ from integrated_channels.integrated_channel.models.audit import (
 )
 from integrated_channels.integrated_channel.models.configuration import ChannelConfiguration
 from integrated_channels.integrated_channel.models.run import Run, RunError
+from integrated_channels.integrated_channel.models.sftp_connection import SFTPConnection
 from integrated_channels.integrated_channel.models.token import AccessToken
 
 __all__ = [
@@ -16,5 +17,6 @@ __all__ = [
     "LearnerDataTransmissionAudit",
     "Run",
     "RunError",
+    "SFTPConnection",
     "TransmissionStatus",
 ]

@@ -26,6 +26,7 @@ class Run(models.Model):
         CONTENT_METADATA = "content_metadata", _("Content metadata")
         USER_IMPORT = "user_import", _("User import")  # connectors (SFTP, decision 0063)
         FILE_EXPORT = "file_export", _("File export")  # connectors (SFTP, decision 0064)
+        STATEMENT_IMPORT = "statement_import", _("xAPI statement import")  # decision 0071
 
     class Trigger(models.TextChoices):
         COMMAND = "command", _("Management command")

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from integrated_channels.integrated_channel.models import Run, RunError
 from integrated_channels.integrated_channel.services import runs
-from integrated_channels.sftp import client
+from integrated_channels.integrated_channel.transports import sftp as client
 from integrated_channels.sftp.exporters import TRANSCRIPT_COLUMNS, TranscriptExporter
 from integrated_channels.sftp.models import EXPORT_DIR, SFTPConfiguration
 

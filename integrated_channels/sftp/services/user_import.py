@@ -24,7 +24,8 @@ from enterprise.models import EnterpriseCustomerUser
 from enterprise.services.bulk_link import MEMBER_STATUSES, ChunkLinks, RowResult, RowStatus, email_error, link_rows
 from integrated_channels.integrated_channel.models import Run, RunError
 from integrated_channels.integrated_channel.services import runs
-from integrated_channels.sftp import client, mapping
+from integrated_channels.integrated_channel.transports import sftp as client
+from integrated_channels.sftp import mapping
 from integrated_channels.sftp.models import USER_IMPORT_DIR, PendingLearnerAttributes, SFTPConfiguration
 
 logger = logging.getLogger(__name__)

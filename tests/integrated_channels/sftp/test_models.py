@@ -10,7 +10,8 @@ from integrated_channels.integrated_channel.checks import check_registered_chann
 from integrated_channels.integrated_channel.models import Run
 from integrated_channels.integrated_channel.registry import registry
 from integrated_channels.integrated_channel.services import dispatch
-from integrated_channels.sftp import hostkeys, mapping
+from integrated_channels.integrated_channel.transports import hostkeys
+from integrated_channels.sftp import mapping
 from integrated_channels.sftp.models import SFTPConfiguration
 from tests.integrated_channels.sftp.factories import FINGERPRINT, SFTPConfigurationFactory
 

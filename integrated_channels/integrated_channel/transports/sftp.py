@@ -1,4 +1,8 @@
-"""The SFTP client (asyncssh), wrapped in plain synchronous calls for the services.
+"""The SFTP transport (asyncssh), wrapped in plain synchronous calls for the services.
+
+Shared by every channel that reads or writes files on a customer's SFTP server (the SFTP
+connector, the xAPI statement import); ``config`` is any object with the fields of
+``models.SFTPConnection`` (host, port, username, password, private_key, host_key_fingerprint).
 
 Every call opens its own connection, verifies the server's host key against the stored
 fingerprint (no known_hosts file, no trust on first use: any other key is refused) and
@@ -17,7 +21,7 @@ from typing import TypeVar
 
 import asyncssh
 
-from integrated_channels.sftp import hostkeys
+from integrated_channels.integrated_channel.transports import hostkeys
 
 T = TypeVar("T")
 CONNECT_TIMEOUT = 15
@@ -136,3 +140,15 @@ def upload(config, path: str, content: bytes) -> None:
         await sftp.rename(partial, path)
 
     _run(config, work)
+
+
+def read_file(config, path: str) -> bytes | None:
+    """The content of the file at ``path``; None when there is no such file."""
+
+    async def work(sftp: asyncssh.SFTPClient):
+        if not await sftp.isfile(path):
+            return None
+        async with sftp.open(path, "rb") as remote:
+            return await remote.read()
+
+    return _run(config, work)

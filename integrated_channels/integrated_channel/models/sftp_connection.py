@@ -1,0 +1,70 @@
+"""The fields of a connection to a customer's SFTP server, shared by the channels that use one.
+
+An abstract model: each channel's configuration inherits the fields (server, login, password
+and/or SSH key encrypted at rest, the pinned host-key fingerprint) and ``connection_errors``
+validates them the same way everywhere (decision 0061). ``transports.sftp`` reads them.
+"""
+
+from __future__ import annotations
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from enterprise.fields import EncryptedTextField
+from integrated_channels.integrated_channel.transports import hostkeys
+
+
+class SFTPConnection(models.Model):
+    host = models.CharField(max_length=255, help_text=_("Host name or address of the SFTP server."))
+    port = models.PositiveIntegerField(default=22, validators=[MinValueValidator(1), MaxValueValidator(65535)])
+    username = models.CharField(max_length=255)
+    password = EncryptedTextField(blank=True, verbose_name=_("password"))
+    private_key = EncryptedTextField(
+        blank=True,
+        verbose_name=_("SSH private key"),
+        help_text=_("OpenSSH or PEM private key (unencrypted). Used instead of the password when set."),
+    )
+    host_key_fingerprint = models.CharField(
+        max_length=64,
+        help_text=_(
+            "SHA256 fingerprint of the server's host key, as `ssh-keygen -lf` prints it "
+            "(SHA256:…). Any other key is refused."
+        ),
+    )
+
+    class Meta:
+        abstract = True
+
+    def connection_errors(self) -> dict[str, str]:
+        """``{field: message}`` of what is wrong with the connection fields (normalises the fingerprint)."""
+        errors = {}
+        if not self.password and not self.private_key:
+            errors["password"] = _("Give a password or an SSH private key.")
+        if self.private_key:
+            try:
+                load_private_key(self.private_key)
+            except ValueError as exc:
+                errors["private_key"] = str(exc)
+        self.host_key_fingerprint = hostkeys.normalise(self.host_key_fingerprint)
+        if not hostkeys.FINGERPRINT_RE.match(self.host_key_fingerprint):
+            errors["host_key_fingerprint"] = _(
+                "Expected a SHA256 fingerprint: SHA256: followed by 43 base64 characters."
+            )
+        return errors
+
+    def connection_secrets(self) -> list[str]:
+        return [secret for secret in (self.password, self.private_key) if secret]
+
+
+def load_private_key(text: str):
+    """The key object of an OpenSSH or PEM private key; ``ValueError`` with a readable message otherwise."""
+    from cryptography.hazmat.primitives import serialization
+
+    data = text.strip().encode() + b"\n"
+    try:
+        if b"OPENSSH PRIVATE KEY" in data:
+            return serialization.load_ssh_private_key(data, password=None)
+        return serialization.load_pem_private_key(data, password=None)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"Not a readable unencrypted private key: {exc}") from exc

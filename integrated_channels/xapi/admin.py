@@ -1,0 +1,239 @@
+"""Admin of the xAPI LRS channel and of the statement imports (mapping page: JSON paths ← CSV columns)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from django import forms
+from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from integrated_channels.integrated_channel.admin import ChannelConfigurationAdmin
+from integrated_channels.integrated_channel.exceptions import RunLocked
+from integrated_channels.integrated_channel.models import Run
+from integrated_channels.xapi import paths
+from integrated_channels.xapi.models import (
+    XAPIConfiguration,
+    XAPIImportConfiguration,
+    XAPIImportFilter,
+    XAPIImportMapping,
+)
+from integrated_channels.xapi.services.statement_import import import_statements
+
+RECENT_RUNS = 10
+
+
+@admin.register(XAPIConfiguration)
+class XAPIConfigurationAdmin(ChannelConfigurationAdmin):
+    list_display = ("customer", "active", "endpoint", "last_run", "modified")
+    actions = ["send_learner_data_now"]
+    fieldsets = (
+        (None, {"fields": ("customer", "active")}),
+        (_("Learning Record Store"), {"fields": ("endpoint", "key", "secret", "version")}),
+        (_("What is sent"), {"fields": ("activity_iri_base", "enrollments_per_call")}),
+        (_("History"), {"fields": ("created", "modified"), "classes": ("collapse",)}),
+    )
+
+
+class MappingForm(forms.ModelForm):
+    class Meta:
+        model = XAPIImportMapping
+        fields = ("path", "column", "value_type")
+        widgets = {"path": forms.TextInput(attrs={"list": "xapi-known-paths", "size": 32})}
+
+    def __init__(self, *args, columns=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        if columns:
+            current = self.initial.get("column") or getattr(self.instance, "column", "")
+            choices = [("", "---------")] + [(name, name) for name in columns]
+            if current and current not in columns:
+                choices.append((current, f"{current} (not in the sample)"))
+            self.fields["column"] = forms.ChoiceField(choices=choices, label=_("CSV column"))
+
+
+class MappingInline(admin.TabularInline):
+    model = XAPIImportMapping
+    form = MappingForm
+    extra = 1
+    verbose_name_plural = _("Mapping: xAPI JSON path (left) ← CSV column (right)")
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        columns = tuple(obj.sample_columns) if obj is not None and obj.sample_columns else ()
+        formset.form = type("SampleMappingForm", (MappingForm,), {})
+        formset.form.__init__ = _with_columns(MappingForm.__init__, columns)
+        if obj is None:
+            formset.extra = len(paths.MANDATORY)
+        return formset
+
+
+def _with_columns(init, columns):
+    def __init__(self, *args, **kwargs):
+        init(self, *args, columns=columns, **kwargs)
+
+    return __init__
+
+
+class FilterInline(admin.TabularInline):
+    model = XAPIImportFilter
+    extra = 0
+
+
+class XAPIImportForm(forms.ModelForm):
+    sample_file = forms.FileField(
+        required=False,
+        help_text=_("A sample of the CSV (with its header): its columns become the choices of the mapping."),
+    )
+
+    class Meta:
+        model = XAPIImportConfiguration
+        fields = (
+            "customer",
+            "name",
+            "active",
+            "source_file",
+            "activity_iri_base",
+            "host",
+            "port",
+            "username",
+            "password",
+            "private_key",
+            "host_key_fingerprint",
+            "schedule_start",
+            "schedule_every_days",
+        )
+
+    def clean_sample_file(self):
+        sample = self.cleaned_data.get("sample_file")
+        self.sample_columns = None
+        if not sample:
+            return sample
+        try:
+            first = sample.read(64 * 1024).decode("utf-8-sig").splitlines()[:1]
+        except UnicodeDecodeError:
+            raise forms.ValidationError(_("The sample is not UTF-8 text.")) from None
+        header = next(csv.reader(io.StringIO(first[0] if first else "")), [])
+        columns = [name.strip() for name in header if name.strip()]
+        if not columns:
+            raise forms.ValidationError(_("The sample has no header line."))
+        self.sample_columns = columns
+        return sample
+
+
+@admin.register(XAPIImportConfiguration)
+class XAPIImportConfigurationAdmin(ChannelConfigurationAdmin):
+    form = XAPIImportForm
+    inlines = [MappingInline, FilterInline]
+    actions = ["import_now"]
+    list_display = ("name", "customer", "active", "source_file", "host", "modified")
+    readonly_fields = ("expected_paths", "sample_columns", "execution_status", "created", "modified")
+    fieldsets = (
+        (None, {"fields": ("customer", "name", "active", "source_file", "activity_iri_base")}),
+        (
+            _("SFTP server"),
+            {"fields": ("host", "port", "username", "password", "private_key", "host_key_fingerprint")},
+        ),
+        (_("Mapping"), {"fields": ("expected_paths", "sample_file", "sample_columns")}),
+        (_("Schedule"), {"fields": ("schedule_start", "schedule_every_days")}),
+        (_("Execution status"), {"fields": ("execution_status",)}),
+        (_("History"), {"fields": ("created", "modified"), "classes": ("collapse",)}),
+    )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # An import sends nothing: the base class's warning about customers without consent does not apply.
+        return admin.ModelAdmin.change_view(self, request, object_id, form_url, extra_context)
+
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        if isinstance(inline, MappingInline) and obj.pk is None and request.method == "GET":
+            kwargs["initial"] = [{"path": path, "value_type": paths.STRING} for path in paths.MANDATORY]
+        return kwargs
+
+    def save_model(self, request, obj, form, change):
+        if getattr(form, "sample_columns", None):
+            obj.sample_columns = form.sample_columns
+            messages.info(
+                request,
+                _("Columns of the sample file: %(columns)s. Choose them in the mapping below.")
+                % {"columns": ", ".join(form.sample_columns)},
+            )
+        super().save_model(request, obj, form, change)
+
+    @admin.display(description=_("expected JSON paths"))
+    def expected_paths(self, obj):
+        return format_html_join(
+            "",
+            "<div><code>{}</code> ({}){}</div>",
+            (
+                (path, value_type, " — mandatory" if path in paths.MANDATORY else "")
+                for path, value_type in paths.KNOWN.items()
+            ),
+        ) + format_html_join(
+            "",
+            '<datalist id="xapi-known-paths">{}</datalist>',
+            [(format_html_join("", '<option value="{}">', ((p,) for p in paths.KNOWN)),)],
+        )
+
+    @admin.display(description=_("runs"))
+    def execution_status(self, obj):
+        """The last runs, newest first, each with a bar of its imported (green) and failed (red) rows."""
+        if obj is None or obj.pk is None:
+            return "-"
+        recent = list(Run.objects.filter(configuration_id=obj.pk).order_by("-started_at", "-id")[:RECENT_RUNS])
+        if not recent:
+            return _("No run yet.")
+        scale = max(max(run.selected for run in recent), 1)
+        body = format_html_join(
+            "",
+            '<tr><td><a href="{}">#{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} / {} / {}</td>'
+            '<td><span class="xapi-ok" style="display:inline-block;height:8px;width:{}px;background:#3a3"></span>'
+            '<span class="xapi-failed" style="display:inline-block;height:8px;width:{}px;background:#c33"></span></td>'
+            '<td><a href="{}">CSV</a></td><td>{}</td></tr>',
+            (
+                (
+                    reverse("admin:integrated_channel_run_change", args=[run.pk]),
+                    run.pk,
+                    run.started_at.strftime("%Y-%m-%d %H:%M"),
+                    str(run.duration).split(".")[0] if run.duration else "…",
+                    run.get_trigger_display(),
+                    run.get_status_display(),
+                    run.sent,
+                    run.skipped,
+                    run.failed,
+                    int(120 * run.sent / scale),
+                    int(120 * run.failed / scale),
+                    reverse("admin:integrated_channel_run_error_report", args=[run.pk]),
+                    run.error_message,
+                )
+                for run in recent
+            ),
+        )
+        return format_html(
+            "<table><thead><tr><th>run</th><th>started</th><th>duration</th><th>trigger</th><th>status</th>"
+            "<th>imported / skipped / failed</th><th>imported and failed rows</th><th>error report</th>"
+            "<th>message</th></tr></thead><tbody>{}</tbody></table>",
+            body,
+        )
+
+    @admin.action(description=_("Import statements now"), permissions=["change"])
+    def import_now(self, request, queryset):
+        for configuration in queryset.select_related("customer"):
+            try:
+                result = import_statements(
+                    configuration=configuration, trigger=Run.Trigger.ADMIN, api_user=request.user
+                )
+            except RunLocked as exc:
+                messages.warning(request, f"{configuration}: not started: {exc}")
+                continue
+            run = result.run
+            level = messages.ERROR if run.status == Run.Status.FAILED else messages.SUCCESS
+            text = (
+                f"{configuration}: run #{run.pk} {run.get_status_display().lower()}: {run.sent} imported, "
+                f"{run.skipped} skipped, {run.failed} failed"
+            )
+            if run.error_message:
+                text += f" ({run.error_message})"
+            messages.add_message(request, level, text)
