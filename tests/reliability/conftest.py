@@ -53,7 +53,6 @@ class World:
             self.learner.user.username,
             self.learner.user.email,
             self.pending.user_email,
-            self.enrollment.course_id,
         ]
 
 
@@ -79,7 +78,7 @@ def world(db) -> World:
     other_admin = UserFactory(username="globex-admin")
     EnterpriseCustomerAdmin.objects.create(customer=other, user=other_admin)
     IdentityProviderFactory(customer=customer, provider_id=f"idp-{MARK}")
-    course = CourseFactory(course_id=f"course-v1:{MARK}+C1+2027")
+    course = CourseFactory(course_id="course-v1:Org+Reliability+2027")  # the catalog is shared
     learner = LearnerFactory(customer=customer, user=UserFactory(username=f"alice-{MARK}"))
     LearnerFactory(customer=other, user=UserFactory(username="bob-globex"))
     pending = PendingLearnerFactory(customer=customer, user_email=f"carol-{MARK}@example.com")
