@@ -30,7 +30,7 @@ def _value_for(field: models.Field, n: int, secrets: dict):
     if isinstance(field, models.EmailField):
         return f"built{n}@example.com"
     if isinstance(field, models.URLField):
-        return f"https://built{n}.example.com/"
+        return f"http://127.0.0.1:9/built{n}/"  # a closed port: calls fail at once, offline
     if isinstance(field, models.SlugField):
         return f"built-{n}"
     if isinstance(field, models.GenericIPAddressField):
@@ -78,7 +78,9 @@ def _build(model, secrets: dict, given: dict, *, fill_optional: bool):
         if isinstance(field, models.ForeignKey | models.OneToOneField):
             if field.null:
                 continue
-            values[field.name] = build(field.related_model, secrets=secrets)
+            existing = field.related_model._base_manager.order_by("pk").first()
+            reuse = existing is not None and not field.one_to_one
+            values[field.name] = existing if reuse else build(field.related_model, secrets=secrets)
             continue
         from enterprise.fields import EncryptedTextField
 

@@ -15,6 +15,7 @@ from enterprise.models import EnterpriseCustomerAdmin
 from integrated_channels.integrated_channel.models import ChannelConfiguration, Run, RunError
 from integrated_channels.integrated_channel.registry import registry
 from tests.factories import (
+    CertificateFactory,
     ConsentFactory,
     CourseFactory,
     CustomerFactory,
@@ -26,6 +27,7 @@ from tests.factories import (
     PendingLearnerFactory,
     UserFactory,
 )
+from tests.integrated_channels.factories import RemoteIdentityFactory
 from tests.reliability.builders import build
 
 # Every string unique to customer A: none may reach a client that must not see A.
@@ -53,6 +55,7 @@ class World:
             self.learner.user.username,
             self.learner.user.email,
             self.pending.user_email,
+            f"remote-{MARK}",
         ]
 
 
@@ -77,14 +80,16 @@ def world(db) -> World:
     other = CustomerFactory(name="Globex", slug="globex")
     other_admin = UserFactory(username="globex-admin")
     EnterpriseCustomerAdmin.objects.create(customer=other, user=other_admin)
-    IdentityProviderFactory(customer=customer, provider_id=f"idp-{MARK}")
+    idp = IdentityProviderFactory(customer=customer, provider_id=f"idp-{MARK}")
     course = CourseFactory(course_id="course-v1:Org+Reliability+2027")  # the catalog is shared
     learner = LearnerFactory(customer=customer, user=UserFactory(username=f"alice-{MARK}"))
     LearnerFactory(customer=other, user=UserFactory(username="bob-globex"))
+    RemoteIdentityFactory(identity_provider=idp, user=learner.user, remote_id=f"remote-{MARK}")
     pending = PendingLearnerFactory(customer=customer, user_email=f"carol-{MARK}@example.com")
     PendingEnrollmentFactory(pending_learner=pending, course_id=course.course_id)
     enrollment = EnrollmentFactory(learner=learner, course_id=course.course_id)
     ConsentFactory(customer=customer, user=learner.user, course_id=course.course_id)
+    CertificateFactory(user=learner.user, course=course, grade="0.9", issued_at=timezone.now())
     EmailTemplateFactory(customer=customer, subject_line=f"Welcome {MARK} {{course_name}}")
     configurations = {channel.code: _configuration(channel.code, customer, secrets) for channel in registry.all()}
     runs = []
