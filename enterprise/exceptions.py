@@ -105,6 +105,10 @@ class UploadRefused(EnterpriseError, ValueError):
     default_message = "The file was refused."
 
 
+class UploadTooLarge(UploadRefused):
+    """An upload larger than ``UPLOAD_MAX_BYTES``, stopped before it was read (``enterprise.uploads``)."""
+
+
 class UploadExpired(EnterpriseError, LookupError):
     """A stored upload or report is gone or its token is too old or forged: upload the file again."""
 
