@@ -32,6 +32,10 @@ UPLOAD_MAX_BYTES
 MANAGE_LEARNERS_MAX_ROWS
     Most non-blank rows one CSV upload may hold (a header counts); reading stops and the file is
     refused at the first row beyond. Default: 100,000.
+MANAGE_LEARNERS_DEADLOCK_RETRIES
+    Times a submission (CSV upload, API bulk link or enroll, single link) that deadlocked with a
+    concurrent one on the same learners is tried again from the start, after a short random
+    pause; then it is refused with a clear "busy" error (API: 503) and nothing applied. Default: 5.
 MANAGE_LEARNERS_CHUNK_SIZE
     Rows linked per round of set-based queries (existing links, pending rows, inserts).
     Default: 5,000.
@@ -67,6 +71,7 @@ DEFAULTS = {
     "MANAGE_LEARNERS_MAX_UPLOAD_BYTES": 10 * 1024 * 1024,
     "UPLOAD_MAX_BYTES": 10 * 1024 * 1024,
     "MANAGE_LEARNERS_MAX_ROWS": 100_000,
+    "MANAGE_LEARNERS_DEADLOCK_RETRIES": 5,
     "MANAGE_LEARNERS_CHUNK_SIZE": 5_000,
     "MANAGE_LEARNERS_PREVIEW_ROWS": 500,
     "MANAGE_LEARNERS_UPLOAD_MAX_AGE": 3600,
