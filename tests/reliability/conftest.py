@@ -4,6 +4,7 @@ and one row of every model the admin registers."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 import pytest
@@ -29,6 +30,17 @@ from tests.factories import (
 )
 from tests.integrated_channels.factories import RemoteIdentityFactory
 from tests.reliability.builders import build
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``slow`` run only with RELIABILITY_SLOW=1 (.ci/run's reliability step)."""
+    if os.environ.get("RELIABILITY_SLOW") == "1":
+        return
+    skip = pytest.mark.skip(reason="slow reliability test: set RELIABILITY_SLOW=1 (run by .ci/run)")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
 
 # Every string unique to customer A: none may reach a client that must not see A.
 MARK = "zq7acme"
