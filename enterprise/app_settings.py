@@ -24,9 +24,18 @@ ADMIN_ESTIMATED_COUNT_THRESHOLD
 MANAGE_LEARNERS_MAX_UPLOAD_BYTES
     Largest CSV file the Manage Learners page and ``manage.py link_learners`` accept, in bytes;
     a larger file is refused before it is read. Default: 10 MiB (about 300,000 addresses).
+UPLOAD_MAX_BYTES
+    Largest file one request may upload, in bytes, when ``enterprise.uploads.UploadLimitHandler``
+    is first in ``FILE_UPLOAD_HANDLERS`` (the standalone host installs it): a larger upload is
+    stopped as soon as its Content-Length or its bytes pass the limit, before it is stored, and
+    the page or the API (413) says so. ``None``: no limit. Default: 10 MiB.
 MANAGE_LEARNERS_MAX_ROWS
     Most non-blank rows one CSV upload may hold (a header counts); reading stops and the file is
     refused at the first row beyond. Default: 100,000.
+MANAGE_LEARNERS_DEADLOCK_RETRIES
+    Times a submission (CSV upload, API bulk link or enroll, single link) that deadlocked with a
+    concurrent one on the same learners is tried again from the start, after a short random
+    pause; then it is refused with a clear "busy" error (API: 503) and nothing applied. Default: 5.
 MANAGE_LEARNERS_CHUNK_SIZE
     Rows linked per round of set-based queries (existing links, pending rows, inserts).
     Default: 5,000.
@@ -60,7 +69,9 @@ DEFAULTS = {
     "ENCRYPTION_KEYS": [],
     "ADMIN_ESTIMATED_COUNT_THRESHOLD": 100_000,
     "MANAGE_LEARNERS_MAX_UPLOAD_BYTES": 10 * 1024 * 1024,
+    "UPLOAD_MAX_BYTES": 10 * 1024 * 1024,
     "MANAGE_LEARNERS_MAX_ROWS": 100_000,
+    "MANAGE_LEARNERS_DEADLOCK_RETRIES": 5,
     "MANAGE_LEARNERS_CHUNK_SIZE": 5_000,
     "MANAGE_LEARNERS_PREVIEW_ROWS": 500,
     "MANAGE_LEARNERS_UPLOAD_MAX_AGE": 3600,

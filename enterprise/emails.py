@@ -11,11 +11,19 @@ def normalize_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
+MAX_LENGTH = 254  # the address columns' length (RFC 5321's limit on a forward path's mailbox)
+
+
 def clean_email(email: str) -> str:
-    """Normalise and validate an e-mail address, raising ``InvalidEmail`` with the reason."""
+    """Normalise and validate an e-mail address, raising ``InvalidEmail`` with the reason.
+
+    The same rules as the bulk paths (``enterprise.services.bulk_link.email_error``), the length
+    limit of the address columns included."""
     normalized = normalize_email(email)
     if not normalized:
         raise InvalidEmail("The e-mail address is empty.", email=email)
+    if len(normalized) > MAX_LENGTH:
+        raise InvalidEmail(f"{email!r} is longer than {MAX_LENGTH} characters.", email=email)
     try:
         validate_email(normalized)
     except ValidationError as exc:

@@ -112,6 +112,20 @@ class UploadRefused(EnterpriseError, ValueError):
     default_message = "The file was refused."
 
 
+class UploadTooLarge(UploadRefused):
+    """An upload larger than ``UPLOAD_MAX_BYTES``, stopped before it was read (``enterprise.uploads``)."""
+
+
+class SubmissionBusy(EnterpriseError):
+    """Concurrent submissions on the same learners kept deadlocking this one: nothing was applied."""
+
+    code = "busy"
+    default_message = (
+        "Other submissions were changing the same learners at the same time: nothing was applied. "
+        "Submit again in a moment."
+    )
+
+
 class UploadExpired(EnterpriseError, LookupError):
     """A stored upload or report is gone or its token is too old or forged: upload the file again."""
 

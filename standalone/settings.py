@@ -104,6 +104,12 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
 MEDIA_ROOT = BASE_DIR / "var" / "media"
 LOGIN_URL = "admin:login"
+# Stop an oversized upload before Django stores it (ENTERPRISE["UPLOAD_MAX_BYTES"], default 10 MiB).
+FILE_UPLOAD_HANDLERS = [
+    "enterprise.uploads.UploadLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")

@@ -27,6 +27,7 @@ from enterprise.services.linking import delete_pending_learners, unlink_users
 from enterprise.services.manage_learners import SubmissionResult, link_learner, link_learners_from_csv
 from enterprise.services.reports import report_file
 from enterprise.services.unenrollment import unenroll_learner, unenroll_learners_from_csv, unenroll_users
+from enterprise.uploads import refused_upload
 
 LIST_PARAMS = ("linked_q", "linked_after", "linked_before", "pending_q", "pending_after", "pending_before")
 
@@ -83,6 +84,10 @@ class ManageLearners:
 
     def _link(self, request, customer):
         form = LinkLearnersForm(request.POST, request.FILES)
+        if (refusal := refused_upload(request)) is not None:  # stopped before it was read
+            form.is_valid()
+            form.add_error("bulk_upload_csv", refusal.message)
+            return self._render(request, customer, form)
         if not form.is_valid():
             return self._render(request, customer, form)
         upload = form.cleaned_data.get("bulk_upload_csv")

@@ -14,17 +14,20 @@ reported; the other rows are applied (docs/decisions/0010-bulk-link-refusal-poli
 
 from __future__ import annotations
 
+import logging
+import random
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import OperationalError, connection, transaction
 
 from enterprise.app_settings import enterprise_settings
 from enterprise.emails import normalize_email
-from enterprise.exceptions import LinkConflict, UploadRefused, UserNotFound
+from enterprise.exceptions import LinkConflict, SubmissionBusy, UploadRefused, UserNotFound
 from enterprise.lms import get_enrollment_backend
 from enterprise.models import EnterpriseCustomer
 from enterprise.models.enrollment import EnrollmentSource
@@ -44,6 +47,10 @@ from enterprise.services.notifications import queue_notifications, require_templ
 
 if TYPE_CHECKING:
     from enterprise.services.unenrollment import UnenrollTarget
+logger = logging.getLogger(__name__)
+
+#: deadlock_detected, serialization_failure: PostgreSQL rolled the transaction back; it may be retried.
+DEADLOCK_SQLSTATES = frozenset({"40P01", "40001"})
 
 
 @dataclass
@@ -187,6 +194,33 @@ def link_learner(
 
 
 def _run(customer, rows, link, *, target, notify, dry_run, source) -> SubmissionResult:
+    """Apply ``link`` in one transaction; a deadlock or serialization failure with a concurrent
+    submission rolls it back, and it is tried again from the same rows (decision 0121) up to
+    ``MANAGE_LEARNERS_DEADLOCK_RETRIES`` times, then ``SubmissionBusy``."""
+    pristine = [(row.email, row.status, row.message, row.user_id) for row in rows]
+    retries = enterprise_settings.MANAGE_LEARNERS_DEADLOCK_RETRIES
+    for attempt in range(retries + 1):
+        try:
+            return _run_once(customer, rows, link, target=target, notify=notify, dry_run=dry_run, source=source)
+        except OperationalError as exc:
+            if not _lost_to_a_concurrent_transaction(exc):
+                raise
+            if attempt == retries or connection.in_atomic_block:  # no retry inside the caller's transaction
+                raise SubmissionBusy(attempts=attempt + 1) from exc
+            logger.info("Submission for customer %s deadlocked (attempt %d); trying again", customer.pk, attempt + 1)
+        for row, (email, status, message, user_id) in zip(rows, pristine, strict=True):
+            row.email, row.status, row.message, row.user_id = email, status, message, user_id
+            row.enrollment, row.enrollment_message, row.notified = "", "", False
+        time.sleep(random.uniform(0.05, 0.2) * (attempt + 1))  # noqa: S311 - jitter, not cryptography
+    raise AssertionError("unreachable")
+
+
+def _lost_to_a_concurrent_transaction(exc: OperationalError) -> bool:
+    cause = exc.__cause__
+    return (getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)) in DEADLOCK_SQLSTATES
+
+
+def _run_once(customer, rows, link, *, target, notify, dry_run, source) -> SubmissionResult:
     result = SubmissionResult(customer=customer, rows=rows, dry_run=dry_run, target=target, notify=notify)
     backend = get_enrollment_backend() if target is not None and not dry_run else None
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from integrated_channels.integrated_channel.admin import ChannelConfigurationAdmin
 from integrated_channels.integrated_channel.exceptions import RunLocked
 from integrated_channels.integrated_channel.models import Run
-from integrated_channels.sftp import mapping
+from integrated_channels.sftp import admin_schedules, mapping  # noqa: F401 (registers the guarded periodic-task admin)
 from integrated_channels.sftp.models import SFTPConfiguration
 from integrated_channels.sftp.services import ondemand
 

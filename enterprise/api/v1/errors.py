@@ -51,10 +51,12 @@ def _flatten(detail, field: str | None = None, row: int | None = None) -> list[d
 
 
 def _status_of(exc: enterprise_errors.EnterpriseError) -> int:
-    if isinstance(exc, enterprise_errors.LMSUnavailable):
+    if isinstance(exc, (enterprise_errors.LMSUnavailable, enterprise_errors.SubmissionBusy)):
         return status.HTTP_503_SERVICE_UNAVAILABLE
     if isinstance(exc, (enterprise_errors.LinkConflict, enterprise_errors.PendingEmailConflict)):
         return status.HTTP_409_CONFLICT
+    if isinstance(exc, enterprise_errors.UploadTooLarge):
+        return status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     return status.HTTP_400_BAD_REQUEST
 
 

@@ -31,6 +31,17 @@ ERROR_STATUSES = {
     "503": "The host LMS is unavailable.",
 }
 
+UPLOAD_TOO_LARGE = "The upload is larger than ENTERPRISE['UPLOAD_MAX_BYTES']; it was not read."
+
+
+def _takes_a_file(operation, schemas) -> bool:
+    """True when the operation's multipart body has a binary field (a file upload)."""
+    multipart = operation.get("requestBody", {}).get("content", {}).get("multipart/form-data", {})
+    schema = multipart.get("schema", {})
+    if "$ref" in schema:
+        schema = schemas.get(schema["$ref"].rsplit("/", 1)[-1], {})
+    return any(field.get("format") == "binary" for field in schema.get("properties", {}).values())
+
 
 def add_error_responses(result, generator, request, public):
     """drf-spectacular postprocessing hook: document the error body on every operation."""
@@ -42,4 +53,7 @@ def add_error_responses(result, generator, request, public):
             for code, description in ERROR_STATUSES.items():
                 body = {"description": description, "content": {"application/json": {"schema": ref}}}
                 responses.setdefault(code, body)
+            if _takes_a_file(operation, result["components"]["schemas"]):
+                body = {"description": UPLOAD_TOO_LARGE, "content": {"application/json": {"schema": ref}}}
+                responses.setdefault("413", body)
     return result

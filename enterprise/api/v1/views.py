@@ -36,6 +36,7 @@ from enterprise.services.bulk_link import RowStatus
 from enterprise.services.bulk_unlink import unlink_learners
 from enterprise.services.manage_learners import link_learners_from_csv
 from enterprise.services.unenrollment import unenroll_learners_from_csv
+from enterprise.uploads import refused_upload
 
 
 class CustomerViewSet(
@@ -159,7 +160,10 @@ class LearnerViewSet(CustomerScopedMixin, viewsets.GenericViewSet):
     throttle_scope = "enterprise_bulk"
 
     def _submit(self, serializer_class, request, **target):
-        serializer = serializer_class(data=request.data)
+        payload = request.data  # parsing stops an oversized upload (enterprise.uploads)
+        if (refusal := refused_upload(request)) is not None:
+            raise refusal
+        serializer = serializer_class(data=payload)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         upload = data.get("file")

@@ -107,6 +107,25 @@ class Run(models.Model):
         return self.status == self.Status.FAILED
 
 
+NUL = "\x00"
+_TEXT_FIELDS = ("username", "email", "remote_id", "course_id", "code", "message")
+
+
+def _without_nul(error: RunError) -> RunError:
+    """Show a NUL character of a remote message or an imported cell as ``\\x00``: PostgreSQL text
+    cannot hold one, and the error line must be stored whatever the remote sent."""
+    for name in _TEXT_FIELDS:
+        value = getattr(error, name)
+        if isinstance(value, str) and NUL in value:
+            setattr(error, name, value.replace(NUL, "\\x00"))
+    return error
+
+
+class RunErrorQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        return super().bulk_create([_without_nul(obj) for obj in objs], *args, **kwargs)
+
+
 class RunError(models.Model):
     """One line of a run's error report: a record that failed, was not attempted, or the run itself.
 
@@ -134,6 +153,8 @@ class RunError(models.Model):
     learner_unlinked = models.BooleanField(default=False)
     created = models.DateTimeField(auto_now_add=True)
 
+    objects = RunErrorQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("run error")
         verbose_name_plural = _("run errors")
@@ -141,3 +162,7 @@ class RunError(models.Model):
 
     def __str__(self):
         return f"run {self.run_id}: {self.outcome} {self.username} {self.course_id}"
+
+    def save(self, *args, **kwargs):
+        _without_nul(self)
+        super().save(*args, **kwargs)
