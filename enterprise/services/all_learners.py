@@ -1,19 +1,25 @@
 """Linked and pending learners of a customer in one list, newest first, for the REST API.
 
-Each page reads one page of each kind through ``learner_lists`` (keyset pagination) and merges
-them; the cursor carries one position per kind, so the cost of a page does not grow with how far
-the client has paged. Searches mean what they mean in the admin lists.
+Each page reads one keyset page of each kind (the searches and indexes of ``learner_lists``) and
+merges them; the cursor carries one position per kind, so the cost of a page does not grow with
+how far the client has paged. Rows are read as tuples of the shown columns (no model instances),
+and the totals are counted on the first page only: a later page costs two index range scans
+(decisions 0053 and 0111).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import datetime
 from dataclasses import dataclass
+from typing import NamedTuple
+
+from django.contrib.auth import get_user_model
+from django.db.models import BooleanField, CharField, IntegerField, Value
 
 from enterprise.exceptions import EnterpriseError
-from enterprise.models import EnterpriseCustomer
-from enterprise.services.learner_lists import cursor_of, linked_learners_page, pending_learners_page
+from enterprise.services.learner_lists import linked_learners, older_than, pending_learners
 
 LINKED, PENDING = "linked", "pending"
 DEFAULT_SIZE, MAX_SIZE = 50, 500
@@ -24,21 +30,20 @@ class InvalidCursor(EnterpriseError, ValueError):
     default_message = "This cursor is not valid: start again from the first page."
 
 
-@dataclass(frozen=True)
-class LearnerEntry:
+class LearnerEntry(NamedTuple):
     id: int
-    status: str
-    email: str
+    created: datetime.datetime
+    active: bool
     user_id: int | None
     username: str | None
-    active: bool
-    created: object
+    email: str
+    status: str
 
 
 @dataclass(frozen=True)
 class AllLearnersPage:
     items: list[LearnerEntry]
-    total: int
+    total: int | None  # counted on the first page only (no cursor); None on the others
     next_cursor: str
 
 
@@ -58,45 +63,70 @@ def _encode(positions: dict[str, str]) -> str:
     return base64.urlsafe_b64encode(f"{positions[LINKED]}|{positions[PENDING]}".encode()).decode("ascii")
 
 
-def _entry(kind: str, obj) -> LearnerEntry:
+def _position(entry: LearnerEntry) -> str:
+    """The same position as ``learner_lists.cursor_of`` gives the row's model instance."""
+    return f"{entry.created.isoformat()}_{entry.id}"
+
+
+def _columns(kind: str):
+    """The columns of a ``LearnerEntry`` (minus its status) as values of one kind of row."""
     if kind == LINKED:
-        user = obj.user
-        return LearnerEntry(
-            obj.pk,
-            LINKED,
-            getattr(user, user.get_email_field_name(), ""),
-            user.pk,
-            user.get_username(),
-            obj.active,
-            obj.created,
+        user_model = get_user_model()
+        return (
+            "pk",
+            "created",
+            "active",
+            "user_id",
+            f"user__{user_model.USERNAME_FIELD}",
+            f"user__{user_model.get_email_field_name()}",
         )
-    return LearnerEntry(obj.pk, PENDING, obj.user_email, None, None, True, obj.created)
+    return (
+        "pk",
+        "created",
+        Value(True, output_field=BooleanField()),
+        Value(None, output_field=IntegerField()),
+        Value(None, output_field=CharField()),
+        "user_email",
+    )
+
+
+def _rows(kind: str, queryset, *, after: str, size: int) -> list[LearnerEntry]:
+    """At most ``size`` rows of one kind after the position ``after``, newest first."""
+    rows = older_than(queryset, after).order_by("-created", "-pk").values_list(*_columns(kind))[:size]
+    return [LearnerEntry(*row, kind) for row in rows]
 
 
 def learners_page(
-    *, customer: EnterpriseCustomer, status: str = "", search: str = "", cursor: str = "", size: int | None = None
+    *,
+    customer,
+    status: str = "",
+    search: str = "",
+    cursor: str = "",
+    size: int | None = None,
+    count: bool | None = None,
 ) -> AllLearnersPage:
-    """One page of the customer's learners; ``status`` limits it to linked or pending ones."""
+    """One page of the customer's learners (``customer``: an instance or its pk).
+
+    ``status`` limits it to linked or pending ones; ``count`` (default: only on the first page,
+    i.e. without ``cursor``) adds the number of learners matching the status and search.
+    """
     size = max(1, min(size or DEFAULT_SIZE, MAX_SIZE))
     positions = _decode(cursor)
-    readers = {LINKED: linked_learners_page, PENDING: pending_learners_page}
-    kinds = [status] if status in readers else [LINKED, PENDING]
-    fetched, more, total = {}, {}, 0
-    for kind in kinds:
-        page = readers[kind](customer=customer, search=search, after=positions[kind], size=size)
-        fetched[kind] = page.items
-        more[kind] = bool(page.next_cursor)
-        total += page.total
+    kinds = [status] if status in (LINKED, PENDING) else [LINKED, PENDING]
+    readers = {LINKED: linked_learners, PENDING: pending_learners}
+    matching = {kind: readers[kind](customer=customer, search=search) for kind in kinds}
+    total = sum(matching[kind].count() for kind in kinds) if (not cursor if count is None else count) else None
+    fetched = {kind: _rows(kind, matching[kind], after=positions[kind], size=size + 1) for kind in kinds}
     merged = sorted(
-        ((kind, obj) for kind in kinds for obj in fetched[kind]),
-        key=lambda pair: (pair[1].created, pair[0] == LINKED, pair[1].pk),
+        (entry for kind in kinds for entry in fetched[kind]),
+        key=lambda entry: (entry.created, entry.status == LINKED, entry.id),
         reverse=True,
     )[:size]
     has_next = False
     for kind in kinds:
-        shown = [obj for k, obj in merged if k == kind]
+        shown = [entry for entry in merged if entry.status == kind]
         if shown:
-            positions[kind] = cursor_of(shown[-1])
-        if len(shown) < len(fetched[kind]) or more[kind]:
+            positions[kind] = _position(shown[-1])
+        if len(shown) < len(fetched[kind]):
             has_next = True
-    return AllLearnersPage([_entry(kind, obj) for kind, obj in merged], total, _encode(positions) if has_next else "")
+    return AllLearnersPage(merged, total, _encode(positions) if has_next else "")
