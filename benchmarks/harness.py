@@ -42,7 +42,9 @@ def setup_django(settings_module: str = "standalone.settings", *, keepdb: bool =
 
     settings.DEBUG = False
     settings.LOGGING_CONFIG = None
-    old = setup_databases(verbosity=0, interactive=False, keepdb=keepdb)
+    # No serialized copy of the contents (for TransactionTestCase rollbacks): benchmarks do not
+    # need it, and with keepdb it would read the whole kept database first.
+    old = setup_databases(verbosity=0, interactive=False, keepdb=keepdb, serialized_aliases=set())
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA journal_mode=WAL")
