@@ -158,6 +158,31 @@ def _run_locust(args, env: dict, think: tuple[float, float] | None) -> dict[str,
     return _percentiles(out / "run_stats.csv")
 
 
+def _cpu_seconds(server_pid: int, database: str) -> float:
+    """CPU time used so far by the gunicorn master and workers and by the PostgreSQL backends
+    serving ``database``: what the requests cost the machine, whatever else it is running."""
+    import psutil
+    from django.db import connection
+
+    processes = [psutil.Process(server_pid)]
+    processes += processes[0].children(recursive=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [database])
+        for (pid,) in cursor.fetchall():
+            try:
+                processes.append(psutil.Process(pid))
+            except psutil.NoSuchProcess:
+                continue
+    total = 0.0
+    for process in processes:
+        try:
+            times = process.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
 def _wait_until_up(port: int) -> None:
     """Until the server answers at all: an unknown API path is a cheap 404 (not the schema, whose
     first generation is slow and not thread-safe in drf-spectacular, issue #1122)."""
@@ -185,6 +210,7 @@ def _warm_up(port: int, customer: str, token: str, workers: int) -> None:
 
 def _report(label: str, think, stats: dict) -> None:
     print(f"-- {label} ({'no think time' if think is None else f'think time {think[0]}-{think[1]} s'})")
+    print(f"server CPU (gunicorn + PostgreSQL backends): {stats['Aggregated']['cpu_ms']:.1f} ms per request")
     for name in ("list", "search", "bulk_link", "Aggregated"):
         s = stats.get(name)
         if s:
@@ -201,6 +227,7 @@ def _pairs(prefix: str, stats: dict) -> dict[str, object]:
         f"{prefix}p95_ms": f"{max(stats[name]['p95'] for name in ('list', 'search') if name in stats):.0f}",
         f"{prefix}rps": f"{total['rps']:.1f}",
         f"{prefix}errors": total["failures"],
+        f"{prefix}server_cpu_ms_per_request": f"{total['cpu_ms']:.1f}",
     }
     for name in ("list", "search", "bulk_link"):
         if name in stats:
@@ -233,6 +260,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--threads", type=int, default=8, help="threads per worker (gthread)")
     parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class (gthread, sync)")
     parser.add_argument("--port", type=int, default=8766)
+    parser.add_argument(
+        "--server-root",
+        type=Path,
+        default=ROOT,
+        help="serve the code of another checkout (e.g. `git archive` of an older commit) for a before/after",
+    )
     parser.add_argument("--bulk-weight", type=int, default=1, help="weight of bulk links (list and search: 5 each)")
     parser.add_argument(
         "--keep-db",
@@ -278,17 +311,22 @@ def main(argv: list[str]) -> int:
             "BENCH_API_BULK_WEIGHT": str(args.bulk_weight),
         }
         connection.close()
-        command = [str(BIN / "gunicorn"), "standalone.wsgi", "-w", str(args.workers), "-k", args.worker_class]
+        command = [str(BIN / "gunicorn"), "-c", str(ROOT / "standalone" / "gunicorn.conf.py"), "standalone.wsgi"]
+        command += ["-w", str(args.workers), "-k", args.worker_class]
         if args.worker_class == "gthread":
             command += ["--threads", str(args.threads)]
         server = subprocess.Popen(  # noqa: S603 - our own executables
-            [*command, "-b", f"127.0.0.1:{args.port}", "--log-level", "warning"], cwd=ROOT, env=env
+            [*command, "-b", f"127.0.0.1:{args.port}", "--log-level", "warning"], cwd=args.server_root, env=env
         )
         try:
             _wait_until_up(args.port)
             _warm_up(args.port, customer, token, args.workers)
             for prefix, think in _profiles(args):
-                results.append((prefix, think, _run_locust(args, env, think)))
+                cpu = _cpu_seconds(server.pid, db["NAME"])
+                stats = _run_locust(args, env, think)
+                cpu = _cpu_seconds(server.pid, db["NAME"]) - cpu
+                stats["Aggregated"]["cpu_ms"] = 1000 * cpu / max(stats["Aggregated"]["requests"], 1)
+                results.append((prefix, think, stats))
         finally:
             server.terminate()
             server.wait(timeout=30)

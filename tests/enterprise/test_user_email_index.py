@@ -5,6 +5,7 @@ check tells an integrator whose user table lacks it.
 """
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core import checks
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -38,11 +39,10 @@ def test_bulk_lookup_by_email_reads_the_index_not_the_table():
     assert INDEX in plan, plan
 
 
+@pytest.mark.postgresql
 @pytest.mark.django_db
 def test_email_search_of_linked_learners_reads_the_index():
-    if connection.vendor != "postgresql":
-        pytest.skip("iexact is UPPER(email) = UPPER(%s) on PostgreSQL only")
-    from django.contrib.auth import get_user_model
+    """Django's ``iexact`` is ``UPPER(email) = UPPER(%s)`` on PostgreSQL: the same index."""
 
     queryset = get_user_model().objects.filter(email__iexact="Someone@Example.com").values("pk")
     with connection.cursor() as cursor:
