@@ -303,7 +303,7 @@ def main(argv: list[str]) -> int:
             "DJANGO_DEBUG": "0",
             "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
             "DATABASE_CONN_MAX_AGE": "600",
-            "LOG_LEVEL": "WARNING",
+            "LOG_LEVEL": "ERROR",  # not the 4xx warnings of django.request; 5xx are errors
             "BENCH_API_CUSTOMER": customer,
             "BENCH_API_TOKEN": token,
             "BENCH_API_LEARNERS": str(args.learners),
