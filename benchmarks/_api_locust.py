@@ -4,17 +4,25 @@ import itertools
 import os
 import random
 
-from locust import FastHttpUser, constant, task
+from locust import FastHttpUser, between, constant, task
 
 CUSTOMER = os.environ["BENCH_API_CUSTOMER"]
 TOKEN = os.environ["BENCH_API_TOKEN"]
 LEARNERS = int(os.environ["BENCH_API_LEARNERS"])
 CUSTOMERS = int(os.environ["BENCH_API_CUSTOMERS"])
+THINK = os.environ.get("BENCH_API_THINK", "")  # "LOW-HIGH" seconds between requests, "" for none
 _counter = itertools.count()
 
 
+def _wait_time():
+    if not THINK:
+        return constant(0)
+    low, high = (float(x) for x in THINK.split("-"))
+    return between(low, high)
+
+
 class ApiUser(FastHttpUser):
-    wait_time = constant(0)
+    wait_time = _wait_time()
 
     def on_start(self):
         self.headers = {"Authorization": f"Token {TOKEN}"}

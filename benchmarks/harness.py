@@ -22,8 +22,12 @@ import time
 from dataclasses import dataclass, field
 
 
-def setup_django(settings_module: str = "standalone.settings"):
-    """Configure Django and create a fresh database; return a function that drops it."""
+def setup_django(settings_module: str = "standalone.settings", *, keepdb: bool = False):
+    """Configure Django and create a fresh database; return a function that drops it.
+
+    ``keepdb``: reuse ``test_<name>`` when it exists (migrated up to date) and keep it afterwards,
+    for benchmarks whose data takes long to build (the benchmark checks what is already there).
+    """
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", settings_module)
     tmp = None
     if not os.environ.get("DATABASE_URL"):
@@ -38,14 +42,16 @@ def setup_django(settings_module: str = "standalone.settings"):
 
     settings.DEBUG = False
     settings.LOGGING_CONFIG = None
-    old = setup_databases(verbosity=0, interactive=False)
+    # No serialized copy of the contents (for TransactionTestCase rollbacks): benchmarks do not
+    # need it, and with keepdb it would read the whole kept database first.
+    old = setup_databases(verbosity=0, interactive=False, keepdb=keepdb, serialized_aliases=set())
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
 
     def teardown():
-        teardown_databases(old, verbosity=0)
+        teardown_databases(old, verbosity=0, keepdb=keepdb)
 
     return teardown
 

@@ -1,8 +1,10 @@
 """System checks: configuration mistakes are reported by ``manage.py check``, not at run time."""
 
 from django.apps import apps
-from django.core.checks import Error, register
+from django.contrib.auth import get_user_model
+from django.core.checks import Error, Tags, Warning, register
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connections, router
 
 from enterprise.app_settings import enterprise_settings
 
@@ -29,3 +31,36 @@ def check_lms_backends(app_configs, **kwargs):
                 )
             )
     return errors
+
+
+def _has_email_index(connection, table: str, column: str) -> bool:
+    """Whether PostgreSQL has an index on ``UPPER(column)`` of ``table`` (what ``iexact`` compares)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE tablename = %s", [table])
+        definitions = [row[0].lower().replace('"', "") for row in cursor.fetchall()]
+    wanted = (f"upper(({column})::text)", f"upper({column})")
+    return any(form in definition for definition in definitions for form in wanted)
+
+
+@register(Tags.database)
+def check_user_email_index(app_configs, databases=None, **kwargs):
+    """Bulk links and e-mail searches look users up by ``UPPER(email)``: without an index, each
+    submission scans the host's user table (~250 ms at a million users). ``manage.py check
+    --database default`` (and ``migrate``) warn when it is missing on PostgreSQL (decision 0110).
+    """
+    user_model = get_user_model()
+    alias = router.db_for_read(user_model)
+    if not databases or alias not in databases or connections[alias].vendor != "postgresql":
+        return []
+    table = user_model._meta.db_table
+    column = user_model._meta.get_field(user_model.get_email_field_name()).column
+    if _has_email_index(connections[alias], table, column):
+        return []
+    return [
+        Warning(
+            f"The user table {table!r} has no index on UPPER({column}): every bulk link and e-mail "
+            "search of learners reads the whole table.",
+            hint=f"CREATE INDEX CONCURRENTLY {table}_{column}_upper ON {table} (UPPER({column}));",
+            id="enterprise.W001",
+        )
+    ]

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "integrated_channels.sftp",
     "integrated_channels.xapi",
     "integrated_channels.testing",  # the test channel: records what it would send (demo, tests)
+    "standalone.hostdb",  # an index for e-mail look-ups on the user table (decision 0110)
 ]
 
 MIDDLEWARE = [
@@ -78,7 +79,10 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'standalone.sqlite3'}",
+        # Persistent connections (seconds; e.g. 600 behind gunicorn), checked before reuse so a
+        # server restart costs one failed check, not an error (decision 0111).
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
+        conn_health_checks=env_bool("DATABASE_CONN_HEALTH_CHECKS", True),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -135,6 +139,11 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
     "EXCEPTION_HANDLER": "enterprise.api.v1.errors.exception_handler",
+    # JSON only in production; the browsable HTML renderer when DEBUG (or API_BROWSABLE=1).
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        *(["rest_framework.renderers.BrowsableAPIRenderer"] if env_bool("API_BROWSABLE", DEBUG) else []),
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.ScopedRateThrottle"],
     # One rate per scope; the API views name their scope (enterprise, bulk). None = unlimited.

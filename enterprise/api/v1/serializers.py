@@ -43,7 +43,11 @@ class LearnerSerializer(serializers.Serializer):
 
 
 class LearnerPageSerializer(serializers.Serializer):
-    count = serializers.IntegerField()
+    count = serializers.IntegerField(
+        allow_null=True,
+        help_text="How many learners match `status` and `search`, on the first page only (no `cursor`); "
+        "null on the following pages, which keeps every page as cheap as the first.",
+    )
     next = serializers.URLField(allow_null=True)
     results = LearnerSerializer(many=True)
 
