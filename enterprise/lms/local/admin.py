@@ -11,12 +11,17 @@ class CourseModeInline(admin.TabularInline):
     extra = 0
 
 
+class CourseSkillInline(admin.TabularInline):
+    model = models.CourseSkill
+    extra = 0
+
+
 @admin.register(models.Course)
 class CourseAdmin(admin.ModelAdmin):
     list_display = ("course_id", "title", "pacing", "start", "end")
     list_filter = ("pacing",)
     search_fields = ("course_id", "title")
-    inlines = [CourseModeInline]
+    inlines = [CourseModeInline, CourseSkillInline]
 
 
 class ProgramCourseInline(admin.TabularInline):

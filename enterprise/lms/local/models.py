@@ -5,6 +5,7 @@ import uuid
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from enterprise.lms.interfaces import INSTRUCTOR_PACED, SELF_PACED
@@ -56,6 +57,25 @@ class CourseMode(models.Model):
 
     def __str__(self):
         return f"{self.course.course_id} [{self.mode}]"
+
+
+class CourseSkill(models.Model):
+    """A skill the course teaches (name, optional level); completing the course achieves it."""
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="skills")
+    name = models.CharField(max_length=255)
+    level = models.CharField(max_length=64, blank=True, help_text=_("Optional, e.g. Beginner or Advanced."))
+
+    class Meta:
+        ordering = ["course", "name"]
+        constraints = [
+            models.UniqueConstraint("course", Lower("name"), name="local_course_skill_unique"),
+            models.CheckConstraint(condition=~models.Q(name=""), name="local_course_skill_named"),
+        ]
+
+    def __str__(self):
+        level = f" ({self.level})" if self.level else ""
+        return f"{self.name}{level}"
 
 
 class Program(models.Model):
