@@ -25,7 +25,8 @@ class Run(models.Model):
         LEARNER_DATA = "learner_data", _("Learner data")
         CONTENT_METADATA = "content_metadata", _("Content metadata")
         USER_IMPORT = "user_import", _("User import")  # connectors (SFTP, decision 0063)
-        FILE_EXPORT = "file_export", _("File export")  # connectors (SFTP, decision 0064)
+        FILE_EXPORT = "file_export", _("Transcript export")  # connectors (SFTP, decision 0064)
+        SKILLS_EXPORT = "skills_export", _("Skills export")  # connectors (SFTP, decision 0080)
 
     class Trigger(models.TextChoices):
         COMMAND = "command", _("Management command")
