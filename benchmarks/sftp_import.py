@@ -210,7 +210,7 @@ def main(argv: list[str]) -> int:
             result = measured.result
             run = result.run
             if (run.status, result.imported, len(result.errors), result.deleted) != ("completed", rows, 0, True):
-                raise SystemExit(f"unexpected result: run {run.status}, {result.imported} imported, {result.errors[:3]}")
+                raise SystemExit(f"unexpected result: {run.status}, {result.imported} imported, {result.errors[:3]}")
             linked = configuration.customer.learners.filter(linked=True).count()
             reset(configuration.customer)
             write_files(server, rows, args.files)

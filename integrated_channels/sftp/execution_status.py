@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from django.db.models import F, OuterRef, Subquery
 from django.urls import reverse
-from django.utils.translation import gettext as _
 
 from integrated_channels.integrated_channel.models import Run
 
@@ -45,10 +44,6 @@ class ChartBar:
     label: str
 
 
-def status_label(run: Run) -> str:
-    return _("In progress") if run.status == Run.Status.RUNNING else run.get_status_display()
-
-
 def rows_for(configuration_id: int, *, can_rerun: bool) -> list[RunRow]:
     recent = list(Run.objects.filter(configuration_id=configuration_id).order_by("-started_at", "-id")[:RECENT_RUNS])
     newest = _newest_of_their_kind([run.pk for run in recent])
@@ -61,7 +56,7 @@ def rows_for(configuration_id: int, *, can_rerun: bool) -> list[RunRow]:
                 run=run,
                 started=run.started_at.strftime("%Y-%m-%d %H:%M"),
                 duration=str(run.duration).split(".")[0] if run.duration else "…",
-                status=status_label(run),
+                status=run.get_status_display(),
                 change_url=reverse("admin:integrated_channel_run_change", args=[run.pk]),
                 report_url=reverse("admin:integrated_channel_run_error_report", args=[run.pk]) if finished else "",
                 rerun_url=(

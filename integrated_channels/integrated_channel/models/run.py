@@ -35,7 +35,7 @@ class Run(models.Model):
         API = "api", _("On demand (API)")
 
     class Status(models.TextChoices):
-        RUNNING = "running", _("Running")
+        RUNNING = "running", _("In progress")
         COMPLETED = "completed", _("Completed")
         COMPLETED_WITH_ERRORS = "completed_with_errors", _("Completed with errors")
         FAILED = "failed", _("Failed")
