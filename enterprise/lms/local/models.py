@@ -3,6 +3,7 @@
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
@@ -76,6 +77,14 @@ class CourseSkill(models.Model):
     def __str__(self):
         level = f" ({self.level})" if self.level else ""
         return f"{self.name}{level}"
+
+    def clean(self):
+        self.name = (self.name or "").strip()
+        self.level = (self.level or "").strip()
+        if self.course_id and self.name:
+            taken = CourseSkill.objects.filter(course_id=self.course_id, name__iexact=self.name).exclude(pk=self.pk)
+            if taken.exists():
+                raise ValidationError({"name": _("This course already has the skill %(name)s.") % {"name": self.name}})
 
 
 class Program(models.Model):
