@@ -5,6 +5,7 @@ and in SQL; for 50,000 learners that was most of an import. ``merge_by_pk`` send
 attributes as one JSON object parameter ``{pk: {attribute: value}}`` and lets the database merge
 them into the stored ones (``||`` on PostgreSQL's jsonb, ``json_patch`` on SQLite), so imported
 keys are written and the others — "do not import" attributes kept by hand — are left intact.
+``upsert_pending`` does the same for pending learners' stored attributes, inserting the new ones.
 Imported values are strings (never null, which ``json_patch`` would read as "remove"). Other
 databases get ``bulk_update``.
 """
@@ -15,6 +16,7 @@ import json
 
 from django.db import connections, router
 from django.db.models import F
+from django.utils import timezone
 
 from enterprise.models import EnterpriseCustomerUser
 from enterprise.services.bulk_sql import AnyOf
@@ -54,26 +56,58 @@ def merge_by_pk(model, *, field: str, values: dict[int, dict[str, str]]) -> None
             cursor.execute(sql, [json.dumps(chunk)])
 
 
+def upsert_pending(customer, values: dict[str, dict[str, str]]) -> None:
+    """Store the attributes of pending learners by e-mail: new rows inserted, existing ones merged,
+    in one ``INSERT … SELECT … ON CONFLICT DO UPDATE`` per 5,000 e-mails."""
+    if not values:
+        return
+    model = PendingLearnerAttributes
+    connection = connections[router.db_for_write(model)]
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    customer_column, email, attributes, modified = (
+        quote(model._meta.get_field(name).column) for name in ("customer", "email", "attributes", "modified")
+    )
+    if connection.vendor == "postgresql":
+        merged, each, where = f"{table}.{attributes} || EXCLUDED.{attributes}", "jsonb_each(%s::jsonb)", ""
+    elif connection.vendor == "sqlite":
+        # ``WHERE true`` tells SQLite's parser the ON CONFLICT clause belongs to the INSERT.
+        merged, each, where = f"json_patch({table}.{attributes}, excluded.{attributes})", "json_each(%s)", "WHERE true"
+    else:
+        _upsert_pending_with_orm(customer, values)
+        return
+    sql = (
+        f"INSERT INTO {table} ({customer_column}, {email}, {attributes}, {modified}) "  # noqa: S608
+        f"SELECT %s, j.key, j.value, %s FROM {each} AS j {where} "
+        f"ON CONFLICT ({customer_column}, {email}) DO UPDATE SET {attributes} = {merged}, "
+        f"{modified} = excluded.{modified}"
+    )
+    customer_id = model._meta.get_field("customer").get_db_prep_value(customer.pk, connection)
+    now = model._meta.get_field("modified").get_db_prep_value(timezone.now(), connection)
+    keys = list(values)
+    with connection.cursor() as cursor:
+        for start in range(0, len(keys), BATCH):
+            chunk = {key: values[key] for key in keys[start : start + BATCH]}
+            cursor.execute(sql, [customer_id, now, json.dumps(chunk)])
+
+
+def _upsert_pending_with_orm(customer, values: dict[str, dict[str, str]]) -> None:
+    existing = {
+        row.email: row
+        for row in PendingLearnerAttributes.objects.filter(customer=customer).filter(AnyOf(F("email"), list(values)))
+    }
+    for email, attributes in values.items():
+        row = existing.get(email)
+        if row is None:
+            existing[email] = PendingLearnerAttributes(customer=customer, email=email, attributes=attributes)
+        else:
+            row.attributes = {**row.attributes, **attributes}
+    rows = list(existing.values())
+    PendingLearnerAttributes.objects.bulk_create([row for row in rows if row.pk is None], batch_size=1000)
+    PendingLearnerAttributes.objects.bulk_update([row for row in rows if row.pk], ["attributes"], batch_size=1000)
+
+
 def write_attributes(customer, linked: dict[int, dict], pending: dict[str, dict]) -> None:
     """Merge the attributes of linked learners (by learner id) and keep those of pending ones (by e-mail)."""
     merge_by_pk(EnterpriseCustomerUser, field="attributes", values=linked)
-    if not pending:
-        return
-    existing = dict(
-        PendingLearnerAttributes.objects.filter(customer=customer)
-        .filter(AnyOf(F("email"), list(pending)))
-        .values_list("email", "pk")
-    )
-    merge_by_pk(
-        PendingLearnerAttributes,
-        field="attributes",
-        values={pk: pending[email] for email, pk in existing.items()},
-    )
-    PendingLearnerAttributes.objects.bulk_create(
-        [
-            PendingLearnerAttributes(customer=customer, email=email, attributes=attributes)
-            for email, attributes in pending.items()
-            if email not in existing
-        ],
-        batch_size=1000,
-    )
+    upsert_pending(customer, pending)
