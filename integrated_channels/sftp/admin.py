@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
@@ -77,6 +78,27 @@ class SFTPConfigurationForm(forms.ModelForm):
         return cleaned
 
 
+class RunNowForm(forms.Form):
+    """On-demand execution from the connection's page: an operation and, for exports, a start date."""
+
+    operation = forms.ChoiceField(
+        choices=[
+            (ondemand.IMPORT, _("Import users")),
+            (ondemand.EXPORT, _("Export learner transcripts")),
+            (ondemand.SKILLS, _("Export skill achievements")),
+        ]
+    )
+    start_date = forms.DateField(
+        required=False, help_text=_("Exports: from this day until today (default: 30 days ago).")
+    )
+
+    def clean_start_date(self):
+        value = self.cleaned_data.get("start_date")
+        if value and value > timezone.localdate():
+            raise forms.ValidationError(_("The start date cannot be in the future."))
+        return value
+
+
 @admin.register(SFTPConfiguration)
 class SFTPConfigurationAdmin(ChannelConfigurationAdmin):
     form = SFTPConfigurationForm
@@ -121,10 +143,18 @@ class SFTPConfigurationAdmin(ChannelConfigurationAdmin):
         if configuration is not None:
             can_rerun = self.has_change_permission(request, configuration)
             extra.update(execution_status.context(configuration, can_rerun=can_rerun))
+            if can_rerun:
+                extra["sftp_run_now_form"] = RunNowForm()
+                extra["sftp_run_now_url"] = reverse("admin:sftp_sftpconfiguration_run_now", args=[configuration.pk])
         return super().change_view(request, object_id, form_url, extra_context=extra)
 
     def get_urls(self):
         return [
+            path(
+                "<path:object_id>/run-now/",
+                self.admin_site.admin_view(self.run_now_view),
+                name="sftp_sftpconfiguration_run_now",
+            ),
             path(
                 "<path:object_id>/runs/<int:run_id>/rerun/",
                 self.admin_site.admin_view(self.rerun_view),
@@ -132,6 +162,34 @@ class SFTPConfigurationAdmin(ChannelConfigurationAdmin):
             ),
             *super().get_urls(),
         ]
+
+    def run_now_view(self, request, object_id):
+        """POST only (CSRF-checked): run one operation of this connection now, exports from the start date given."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        configuration = self.get_object(request, unquote(object_id))
+        if configuration is None:
+            raise Http404
+        if not self.has_change_permission(request, configuration):
+            raise PermissionDenied
+        form = RunNowForm(request.POST)
+        if not form.is_valid():
+            problems = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items())
+            messages.error(request, _("Not run: %(problems)s") % {"problems": problems})
+        else:
+            try:
+                run = ondemand.run_now(
+                    configuration=configuration,
+                    operation=form.cleaned_data["operation"],
+                    start_date=form.cleaned_data["start_date"],
+                    trigger=Run.Trigger.ADMIN,
+                    api_user=request.user,
+                )
+            except RunLocked as exc:
+                messages.warning(request, _("Not started: %(reason)s") % {"reason": exc})
+            else:
+                self._report(request, configuration, run)
+        return HttpResponseRedirect(reverse("admin:sftp_sftpconfiguration_change", args=[configuration.pk]))
 
     def rerun_view(self, request, object_id, run_id: int):
         """POST only (CSRF-checked by ``admin_view``): re-run the connection's latest run of that operation."""

@@ -1,5 +1,6 @@
-"""The connection page's execution status: re-run button (latest run of each operation only), chart, labels."""
+"""The connection page: on-demand execution, re-run button (latest run of each operation only), chart, labels."""
 
+import datetime
 import re
 
 import pytest
@@ -10,7 +11,8 @@ from django.utils import timezone
 
 from integrated_channels.integrated_channel.models import Run
 from integrated_channels.sftp.services import ondemand
-from tests.factories import StaffFactory
+from tests.factories import CourseFactory, StaffFactory
+from tests.integrated_channels.factories import completed_enrollment
 from tests.integrated_channels.sftp.factories import connection_to
 
 pytestmark = pytest.mark.django_db
@@ -153,3 +155,53 @@ def test_the_chart_draws_records_and_failures_oldest_first_and_links_all_runs(sf
     assert f'href="{all_runs}"' in body
     listing = admin_client.get(all_runs).content.decode()
     assert f">{first.pk}<" in listing and f">{second.pk}<" in listing
+
+
+def run_now_url(config):
+    return reverse("admin:sftp_sftpconfiguration_run_now", args=[config.pk])
+
+
+def test_on_demand_execution_exports_from_the_start_date_given(sftp_server):
+    config = connection_to(sftp_server)
+    completed_enrollment(config.customer, course=CourseFactory(skills=["Python"]))
+    client = staff_client("view_sftpconfiguration", "change_sftpconfiguration")
+    page = client.get(change_url(config)).content.decode()
+    assert f'action="{run_now_url(config)}"' in page
+    token = CSRF_INPUT.search(page[page.index('class="sftp-run-now"') :]).group(1)
+    start = timezone.localdate() - datetime.timedelta(days=4)
+
+    response = client.post(
+        run_now_url(config),
+        {"csrfmiddlewaretoken": token, "operation": "skills", "start_date": start.isoformat()},
+        follow=True,
+    )
+
+    run = Run.objects.get(configuration=config)
+    assert (run.kind, run.trigger, timezone.localdate(run.start_date), run.sent) == (
+        Run.Kind.SKILLS_EXPORT,
+        Run.Trigger.ADMIN,
+        start,
+        1,
+    )
+    assert f"run #{run.pk} completed: 1 done, 0 failed" in response.content.decode()
+    assert sftp_server.path(
+        f"export/skill_achievements_{start:%Y-%m-%d}_to_{timezone.localdate():%Y-%m-%d}.csv"
+    ).exists()
+
+
+def test_on_demand_execution_refuses_bad_input_and_needs_the_change_permission(sftp_server, admin_client):
+    config = connection_to(sftp_server)
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+
+    future = admin_client.post(run_now_url(config), {"operation": "export", "start_date": tomorrow}, follow=True)
+    unknown = admin_client.post(run_now_url(config), {"operation": "delete-everything"}, follow=True)
+
+    assert "Not run: start_date: The start date cannot be in the future." in future.content.decode()
+    assert "Not run: operation: Select a valid choice." in unknown.content.decode()
+    assert admin_client.get(run_now_url(config)).status_code == 405
+    viewer = staff_client("view_sftpconfiguration")
+    page = viewer.get(change_url(config)).content.decode()
+    assert "sftp-run-now" not in page
+    token = CSRF_INPUT.search(page).group(1)
+    assert viewer.post(run_now_url(config), {"csrfmiddlewaretoken": token, "operation": "import"}).status_code == 403
+    assert not Run.objects.exists()
