@@ -121,6 +121,15 @@ class CourseFactory(factory.django.DjangoModelFactory):
         for mode in extracted if extracted is not None else ("audit", "verified"):
             lms.CourseMode.objects.get_or_create(course=self, mode=mode)
 
+    @factory.post_generation
+    def skills(self, create, extracted, **kwargs):
+        """``skills=[("Python", "Beginner"), "SQL"]``: names, or (name, level) pairs."""
+        if not create or not extracted:
+            return
+        for skill in extracted:
+            name, level = (skill, "") if isinstance(skill, str) else skill
+            lms.CourseSkill.objects.get_or_create(course=self, name=name, defaults={"level": level})
+
 
 class ProgramFactory(factory.django.DjangoModelFactory):
     class Meta:

@@ -21,6 +21,14 @@ SELF_PACED = "self"
 
 
 @dataclass(frozen=True)
+class Skill:
+    """A skill a course teaches; a learner achieves it when the course is complete (DESIGN §4)."""
+
+    name: str
+    level: str = ""  # e.g. "Beginner"; empty when the catalog gives none
+
+
+@dataclass(frozen=True)
 class Course:
     course_id: str
     title: str
@@ -29,6 +37,7 @@ class Course:
     end: datetime.datetime | None = None
     modes: tuple[str, ...] = ()
     description: str = ""
+    skills: tuple[Skill, ...] = ()
 
     @property
     def self_paced(self) -> bool:

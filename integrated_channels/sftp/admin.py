@@ -3,19 +3,23 @@ import io
 
 from django import forms
 from django.contrib import admin, messages
-from django.urls import reverse
-from django.utils.html import format_html, format_html_join
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from integrated_channels.integrated_channel.admin import ChannelConfigurationAdmin
 from integrated_channels.integrated_channel.exceptions import RunLocked
 from integrated_channels.integrated_channel.models import Run
-from integrated_channels.sftp import admin_schedules, mapping  # noqa: F401 (registers the guarded periodic-task admin)
+from integrated_channels.sftp import admin_schedules, execution_status, mapping  # noqa: F401 (admin_schedules registers the guarded periodic-task admin)
 from integrated_channels.sftp.models import SFTPConfiguration
 from integrated_channels.sftp.services import ondemand
 
 SAMPLE_ROWS = 1000
-RECENT_RUNS = 10
 
 
 class SFTPConfigurationForm(forms.ModelForm):
@@ -47,6 +51,7 @@ class SFTPConfigurationForm(forms.ModelForm):
             "schedule_every_days",
             "scheduled_import",
             "scheduled_export",
+            "scheduled_skills_export",
             "zip_exports",
         )
 
@@ -73,11 +78,32 @@ class SFTPConfigurationForm(forms.ModelForm):
         return cleaned
 
 
+class RunNowForm(forms.Form):
+    """On-demand execution from the connection's page: an operation and, for exports, a start date."""
+
+    operation = forms.ChoiceField(
+        choices=[
+            (ondemand.IMPORT, _("Import users")),
+            (ondemand.EXPORT, _("Export learner transcripts")),
+            (ondemand.SKILLS, _("Export skill achievements")),
+        ]
+    )
+    start_date = forms.DateField(
+        required=False, help_text=_("Exports: from this day until today (default: 30 days ago).")
+    )
+
+    def clean_start_date(self):
+        value = self.cleaned_data.get("start_date")
+        if value and value > timezone.localdate():
+            raise forms.ValidationError(_("The start date cannot be in the future."))
+        return value
+
+
 @admin.register(SFTPConfiguration)
 class SFTPConfigurationAdmin(ChannelConfigurationAdmin):
     form = SFTPConfigurationForm
     # SFTP takes no part in learner-data / content transmits (decision 0060): its own actions only.
-    actions = ["import_users_now", "export_transcripts_now"]
+    actions = ["import_users_now", "export_transcripts_now", "export_skills_now"]
     list_display = ("customer", "host", "username", "active", "modified")
     fields = (
         "customer",
@@ -97,12 +123,12 @@ class SFTPConfigurationAdmin(ChannelConfigurationAdmin):
         "schedule_every_days",
         "scheduled_import",
         "scheduled_export",
+        "scheduled_skills_export",
         "zip_exports",
-        "execution_status",
         "created",
         "modified",
     )
-    readonly_fields = ("expected_attributes", "execution_status", "created", "modified")
+    readonly_fields = ("expected_attributes", "created", "modified")
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -110,50 +136,78 @@ class SFTPConfigurationAdmin(ChannelConfigurationAdmin):
         if columns:
             messages.info(request, _("Columns of the sample file: %(columns)s.") % {"columns": ", ".join(columns)})
 
-    @admin.display(description=_("execution status"))
-    def execution_status(self, obj):
-        """The last runs, newest first, each with a bar of its records (green) and failures (red)."""
-        if obj is None or obj.pk is None:
-            return "-"
-        recent = list(Run.objects.filter(configuration_id=obj.pk).order_by("-started_at", "-id")[:RECENT_RUNS])
-        if not recent:
-            return _("No run yet.")
-        scale = max(max(run.selected for run in recent), 1)
-        rows = []
-        for run in recent:
-            report = reverse("admin:integrated_channel_run_error_report", args=[run.pk])
-            rows.append(
-                (
-                    reverse("admin:integrated_channel_run_change", args=[run.pk]),
-                    run.pk,
-                    run.started_at.strftime("%Y-%m-%d %H:%M"),
-                    str(run.duration).split(".")[0] if run.duration else "…",
-                    run.get_kind_display(),
-                    run.get_trigger_display(),
-                    run.get_status_display(),
-                    run.sent,
-                    run.failed,
-                    run.skipped,
-                    int(120 * run.sent / scale),
-                    int(120 * run.failed / scale),
-                    report,
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The change page, followed by the connection's execution status (runs, chart, re-run buttons)."""
+        extra = dict(extra_context or {})
+        configuration = self.get_object(request, unquote(object_id))
+        if configuration is not None:
+            can_rerun = self.has_change_permission(request, configuration)
+            extra.update(execution_status.context(configuration, can_rerun=can_rerun))
+            if can_rerun:
+                extra["sftp_run_now_form"] = RunNowForm()
+                extra["sftp_run_now_url"] = reverse("admin:sftp_sftpconfiguration_run_now", args=[configuration.pk])
+        return super().change_view(request, object_id, form_url, extra_context=extra)
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/run-now/",
+                self.admin_site.admin_view(self.run_now_view),
+                name="sftp_sftpconfiguration_run_now",
+            ),
+            path(
+                "<path:object_id>/runs/<int:run_id>/rerun/",
+                self.admin_site.admin_view(self.rerun_view),
+                name="sftp_sftpconfiguration_rerun",
+            ),
+            *super().get_urls(),
+        ]
+
+    def run_now_view(self, request, object_id):
+        """POST only (CSRF-checked): run one operation of this connection now, exports from the start date given."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        configuration = self.get_object(request, unquote(object_id))
+        if configuration is None:
+            raise Http404
+        if not self.has_change_permission(request, configuration):
+            raise PermissionDenied
+        form = RunNowForm(request.POST)
+        if not form.is_valid():
+            problems = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items())
+            messages.error(request, _("Not run: %(problems)s") % {"problems": problems})
+        else:
+            try:
+                run = ondemand.run_now(
+                    configuration=configuration,
+                    operation=form.cleaned_data["operation"],
+                    start_date=form.cleaned_data["start_date"],
+                    trigger=Run.Trigger.ADMIN,
+                    api_user=request.user,
                 )
-            )
-        body = format_html_join(
-            "",
-            '<tr><td><a href="{}">#{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>'
-            "<td>{} / {} / {}</td>"
-            '<td><span class="sftp-ok" style="display:inline-block;height:8px;width:{}px;background:#3a3"></span>'
-            '<span class="sftp-failed" style="display:inline-block;height:8px;width:{}px;background:#c33"></span></td>'
-            '<td><a href="{}">CSV</a></td></tr>',
-            rows,
-        )
-        return format_html(
-            "<table><thead><tr><th>run</th><th>started</th><th>duration</th><th>operation</th><th>trigger</th>"
-            "<th>status</th><th>done / failed / skipped</th><th>records and failures</th><th>error report</th>"
-            "</tr></thead><tbody>{}</tbody></table>",
-            body,
-        )
+            except RunLocked as exc:
+                messages.warning(request, _("Not started: %(reason)s") % {"reason": exc})
+            else:
+                self._report(request, configuration, run)
+        return HttpResponseRedirect(reverse("admin:sftp_sftpconfiguration_change", args=[configuration.pk]))
+
+    def rerun_view(self, request, object_id, run_id: int):
+        """POST only (CSRF-checked by ``admin_view``): re-run the connection's latest run of that operation."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        configuration = self.get_object(request, unquote(object_id))
+        if configuration is None:
+            raise Http404
+        if not self.has_change_permission(request, configuration):
+            raise PermissionDenied
+        run = get_object_or_404(Run, pk=run_id, configuration_id=configuration.pk)
+        try:
+            new = ondemand.rerun(run=run, trigger=Run.Trigger.ADMIN, api_user=request.user)
+        except (ondemand.RerunRefused, RunLocked) as exc:
+            messages.error(request, _("Not re-run: %(reason)s") % {"reason": exc})
+        else:
+            self._report(request, configuration, new, prefix=f"run #{run.pk} re-run as ")
+        return HttpResponseRedirect(reverse("admin:sftp_sftpconfiguration_change", args=[configuration.pk]))
 
     @admin.display(description=_("expected attributes"))
     def expected_attributes(self, obj):
@@ -172,12 +226,15 @@ class SFTPConfigurationAdmin(ChannelConfigurationAdmin):
             except RunLocked as exc:
                 messages.warning(request, f"{configuration.customer}: not started: {exc}")
                 continue
-            level = messages.ERROR if run.status == Run.Status.FAILED else messages.SUCCESS
-            status = run.get_status_display().lower()
-            text = f"{configuration.customer}: run #{run.pk} {status}: {run.sent} done, {run.failed} failed"
-            if run.error_message:
-                text += f" ({run.error_message})"
-            messages.add_message(request, level, text)
+            self._report(request, configuration, run)
+
+    def _report(self, request, configuration, run, prefix=""):
+        level = messages.ERROR if run.status == Run.Status.FAILED else messages.SUCCESS
+        status = run.get_status_display().lower()
+        text = f"{configuration.customer}: {prefix}run #{run.pk} {status}: {run.sent} done, {run.failed} failed"
+        if run.error_message:
+            text += f" ({run.error_message})"
+        messages.add_message(request, level, text)
 
     @admin.action(description=_("Import users now (SFTP)"), permissions=["change"])
     def import_users_now(self, request, queryset):
@@ -186,3 +243,7 @@ class SFTPConfigurationAdmin(ChannelConfigurationAdmin):
     @admin.action(description=_("Export transcripts of the last 30 days now (SFTP)"), permissions=["change"])
     def export_transcripts_now(self, request, queryset):
         self._run(request, queryset, ondemand.EXPORT)
+
+    @admin.action(description=_("Export skill achievements of the last 30 days now (SFTP)"), permissions=["change"])
+    def export_skills_now(self, request, queryset):
+        self._run(request, queryset, ondemand.SKILLS)

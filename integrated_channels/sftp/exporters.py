@@ -42,3 +42,32 @@ class TranscriptExporter(LearnerDataExporter):
             "grade": completion.grade,
             "completed_at": completion.completed_at.isoformat() if completion.completed_at else "",
         }
+
+
+SKILL_COLUMNS = ("email", "username", "name", "skill", "level", "course_id", "course_title", "achieved_at")
+
+
+class SkillAchievementExporter(LearnerDataExporter):
+    """The completed enrollments whose course teaches skills (decision 0080).
+
+    Every completion counts (no date filter here, no audit): a skill's achievement date is the
+    first completion of a course teaching it, which may lie before the exported range.
+    """
+
+    @property
+    def needs_enrollment_dates(self) -> bool:
+        return False
+
+    def previous_attempts(self):
+        return {}
+
+    def learner_payload(self, item: LearnerCompletion):
+        return {
+            "user_id": item.user_id,
+            "email": item.email,
+            "username": item.username,
+            "course_id": item.course_id,
+            "course_title": item.course.title,
+            "achieved_at": item.completion.completed_at.isoformat() if item.completion.completed_at else "",
+            "skills": [(skill.name, skill.level) for skill in item.course.skills],
+        }

@@ -55,6 +55,11 @@ class SFTPConfiguration(ChannelConfiguration, SFTPConnection):
     scheduled_export = models.BooleanField(
         default=False, help_text=_("The schedule exports the transcripts of the days since the previous run.")
     )
+    scheduled_skills_export = models.BooleanField(
+        default=False,
+        verbose_name=_("scheduled skills export"),
+        help_text=_("The schedule exports the skill achievements of the days since the previous run."),
+    )
     import_under_managers = models.TextField(
         blank=True,
         help_text=_(
@@ -93,8 +98,10 @@ class SFTPConfiguration(ChannelConfiguration, SFTPConnection):
                 errors["import_under_managers"] = _("Not e-mail addresses: %(values)s.") % {"values": ", ".join(bad)}
         if bool(self.schedule_start) != bool(self.schedule_every_days):
             errors["schedule_every_days"] = _("Give both the start and the interval, or neither.")
-        elif self.schedule_start and not (self.scheduled_import or self.scheduled_export):
-            errors["scheduled_import"] = _("A schedule must import, export or both.")
+        elif self.schedule_start and not any(
+            (self.scheduled_import, self.scheduled_export, self.scheduled_skills_export)
+        ):
+            errors["scheduled_import"] = _("A schedule must import users, export transcripts or export skills.")
         if self.active and isinstance(self.attribute_mapping, dict):
             missing = mapping.missing_mandatory(self.attribute_mapping)
             if missing:

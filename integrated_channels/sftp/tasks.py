@@ -27,9 +27,11 @@ def run_scheduled(configuration_id: int) -> list[int]:
     operations = []
     if configuration.scheduled_import:
         operations.append((ondemand.IMPORT, None))
+    since = timezone.localdate() - datetime.timedelta(days=configuration.schedule_every_days)
     if configuration.scheduled_export:
-        today = timezone.localdate()
-        operations.append((ondemand.EXPORT, today - datetime.timedelta(days=configuration.schedule_every_days)))
+        operations.append((ondemand.EXPORT, since))
+    if configuration.scheduled_skills_export:
+        operations.append((ondemand.SKILLS, since))
     started = []
     for operation, start_date in operations:
         try:

@@ -54,6 +54,7 @@ def test_running_twice_leaves_the_same_row_counts_and_the_admin_can_log_in(clien
     assert first["enterprise.EnterpriseCustomerUser"] == 50
     assert first["enterprise.PendingEnterpriseCustomerUser"] == 10
     assert first["lms_local.Course"] == 10
+    assert first["lms_local.CourseSkill"] == 17
     assert first["lms_local.Program"] == 2
     assert first[get_user_model()._meta.label] == 51  # the learners and the admin
 

@@ -142,10 +142,13 @@ class FakeOpenEdX:
         end: datetime.datetime | None = None,
         modes=("audit", "verified"),
         status: str = "published",
+        skill_names=None,
     ) -> dict:
+        """Add a run (and its course, keyed ``Org+Number``); ``skill_names`` set the course's skills."""
         course_key = key.split(":", 1)[-1].rsplit("+", 1)[0]
         run = {
             "key": key,
+            "course": course_key,
             "uuid": str(_uuid_for(key)),
             "title": title,
             "short_description": f"About {title}",
@@ -164,9 +167,12 @@ class FakeOpenEdX:
         with self.lock:
             self.course_runs[key] = run
             course = self.courses.setdefault(
-                course_key, {"key": course_key, "uuid": str(_uuid_for(course_key)), "title": title, "runs": []}
+                course_key,
+                {"key": course_key, "uuid": str(_uuid_for(course_key)), "title": title, "runs": [], "skills": []},
             )
             course["runs"].append(key)
+            if skill_names is not None:
+                course["skills"] = list(skill_names)
         return run
 
     def add_program(self, program_uuid: str, title: str, course_keys) -> None:
@@ -418,10 +424,15 @@ class _Handler(BaseHTTPRequestHandler):
             "uuid": course["uuid"],
             "title": course["title"],
             "course_runs": [self.state.course_runs[key] for key in course["runs"]],
+            # course-discovery's CourseSerializer: the names of the course's (whitelisted) skills
+            "skill_names": list(course["skills"]),
         }
 
     def courses_list(self, user, query, body):
         courses = [self._course_payload(c) for _k, c in sorted(self.state.courses.items())]
+        if query.get("keys"):
+            keys = set(query["keys"].split(","))
+            courses = [c for c in courses if c["key"] in keys]
         if query.get("q"):
             needle = query["q"].lower()
             courses = [

@@ -1,6 +1,9 @@
 """Admin of the embedded LMS tables (catalog, enrollments, certificates, grades)."""
 
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
+from django.utils.translation import gettext_lazy as _
 
 from enterprise.admin.paginator import LargeTableAdminMixin
 from enterprise.lms.local import models
@@ -11,12 +14,32 @@ class CourseModeInline(admin.TabularInline):
     extra = 0
 
 
+class CourseSkillFormSet(BaseInlineFormSet):
+    def clean(self):
+        """A skill named twice in one submission (in any case) is refused, like one already stored."""
+        super().clean()
+        seen = set()
+        for form in self.forms:
+            name = (form.cleaned_data.get("name") or "").strip().casefold() if form.cleaned_data else ""
+            if not name or form.cleaned_data.get("DELETE"):
+                continue
+            if name in seen:
+                raise ValidationError(_("The skill %(name)s is listed twice.") % {"name": form.cleaned_data["name"]})
+            seen.add(name)
+
+
+class CourseSkillInline(admin.TabularInline):
+    model = models.CourseSkill
+    formset = CourseSkillFormSet
+    extra = 0
+
+
 @admin.register(models.Course)
 class CourseAdmin(admin.ModelAdmin):
     list_display = ("course_id", "title", "pacing", "start", "end")
     list_filter = ("pacing",)
     search_fields = ("course_id", "title")
-    inlines = [CourseModeInline]
+    inlines = [CourseModeInline, CourseSkillInline]
 
 
 class ProgramCourseInline(admin.TabularInline):

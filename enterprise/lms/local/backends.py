@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import CharField, Q, Value
 from django.utils import timezone
 
 from enterprise.exceptions import CourseNotFound, InvalidCourseMode, ProgramNotFound
@@ -15,7 +15,7 @@ from enterprise.lms import interfaces
 from enterprise.lms.local import models
 
 
-def _to_course(course: models.Course, modes: Iterable[str]) -> interfaces.Course:
+def _to_course(course: models.Course, modes: Iterable[str], skills: Iterable[interfaces.Skill]) -> interfaces.Course:
     return interfaces.Course(
         course_id=course.course_id,
         title=course.title,
@@ -24,15 +24,39 @@ def _to_course(course: models.Course, modes: Iterable[str]) -> interfaces.Course
         end=course.end,
         modes=tuple(sorted(modes)),
         description=course.description,
+        skills=tuple(sorted(skills, key=lambda skill: (skill.name.casefold(), skill.level))),
     )
+
+
+def _modes_and_skills(rows: list[models.Course]):
+    """``(course pk, kind, name, level)`` of the courses' modes and skills, in one query (a UNION)."""
+    text = CharField()
+    modes = (
+        models.CourseMode.objects.filter(course__in=rows)
+        .order_by()
+        .annotate(kind=Value("mode", output_field=text), no_level=Value("", output_field=text))
+        .values_list("course_id", "kind", "mode", "no_level")
+    )
+    skills = (
+        models.CourseSkill.objects.filter(course__in=rows)
+        .order_by()
+        .annotate(kind=Value("skill", output_field=text))
+        .values_list("course_id", "kind", "name", "level")
+    )
+    return modes.union(skills, all=True)
 
 
 def _courses_by_id(course_ids: Iterable[str]) -> dict[str, interfaces.Course]:
     rows = list(models.Course.objects.filter(course_id__in=set(course_ids)))
-    modes = defaultdict(list)
-    for course_pk, mode in models.CourseMode.objects.filter(course__in=rows).values_list("course_id", "mode"):
-        modes[course_pk].append(mode)
-    return {row.course_id: _to_course(row, modes[row.pk]) for row in rows}
+    if not rows:
+        return {}
+    modes, skills = defaultdict(list), defaultdict(list)
+    for course_pk, kind, name, level in _modes_and_skills(rows):
+        if kind == "mode":
+            modes[course_pk].append(name)
+        else:
+            skills[course_pk].append(interfaces.Skill(name=name, level=level))
+    return {row.course_id: _to_course(row, modes[row.pk], skills[row.pk]) for row in rows}
 
 
 class LocalCatalog(interfaces.CatalogBackend):

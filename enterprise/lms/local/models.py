@@ -3,8 +3,10 @@
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from enterprise.lms.interfaces import INSTRUCTOR_PACED, SELF_PACED
@@ -56,6 +58,33 @@ class CourseMode(models.Model):
 
     def __str__(self):
         return f"{self.course.course_id} [{self.mode}]"
+
+
+class CourseSkill(models.Model):
+    """A skill the course teaches (name, optional level); completing the course achieves it."""
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="skills")
+    name = models.CharField(max_length=255)
+    level = models.CharField(max_length=64, blank=True, help_text=_("Optional, e.g. Beginner or Advanced."))
+
+    class Meta:
+        ordering = ["course", "name"]
+        constraints = [
+            models.UniqueConstraint("course", Lower("name"), name="local_course_skill_unique"),
+            models.CheckConstraint(condition=~models.Q(name=""), name="local_course_skill_named"),
+        ]
+
+    def __str__(self):
+        level = f" ({self.level})" if self.level else ""
+        return f"{self.name}{level}"
+
+    def clean(self):
+        self.name = (self.name or "").strip()
+        self.level = (self.level or "").strip()
+        if self.course_id and self.name:
+            taken = CourseSkill.objects.filter(course_id=self.course_id, name__iexact=self.name).exclude(pk=self.pk)
+            if taken.exists():
+                raise ValidationError({"name": _("This course already has the skill %(name)s.") % {"name": self.name}})
 
 
 class Program(models.Model):

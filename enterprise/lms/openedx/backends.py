@@ -28,7 +28,12 @@ from enterprise.lms.openedx.exceptions import (
     OpenEdXUnavailable,
 )
 
-KEYS_PER_CALL = 50  # course run keys per discovery call, to keep URLs short
+KEYS_PER_CALL = 50  # course (run) keys per discovery call, to keep URLs short
+
+
+def _chunks(keys: list[str]):
+    for start in range(0, len(keys), KEYS_PER_CALL):
+        yield keys[start : start + KEYS_PER_CALL]
 
 
 def _course_path(course_id: str) -> str:
@@ -63,14 +68,27 @@ class OpenEdXCatalog(_OpenEdXBackend, interfaces.CatalogBackend):
         return course
 
     def get_courses(self, course_ids: Iterable[str]) -> dict[str, interfaces.Course]:
+        """The runs, then the skills of their courses (``skill_names`` of ``/courses/``), by chunks of keys."""
         wanted = sorted(set(course_ids))
-        found: dict[str, interfaces.Course] = {}
-        for start in range(0, len(wanted), KEYS_PER_CALL):
-            chunk = wanted[start : start + KEYS_PER_CALL]
+        runs: dict[str, dict] = {}
+        for chunk in _chunks(wanted):
             for run in self.client.paginate(self.client.discovery("course_runs/"), params={"keys": ",".join(chunk)}):
                 if run.get("key") in chunk:
-                    found[run["key"]] = mapping.course_from_run(run)
-        return found
+                    runs[run["key"]] = run
+        course_keys = sorted({mapping.course_key_of_run(run) for run in runs.values()})
+        skills = self._skills(course_keys)
+        return {
+            key: mapping.course_from_run(run, skills=skills.get(mapping.course_key_of_run(run), ()))
+            for key, run in runs.items()
+        }
+
+    def _skills(self, course_keys: list[str]) -> dict[str, tuple[interfaces.Skill, ...]]:
+        skills: dict[str, tuple[interfaces.Skill, ...]] = {}
+        for chunk in _chunks(course_keys):
+            for course in self.client.paginate(self.client.discovery("courses/"), params={"keys": ",".join(chunk)}):
+                if course.get("key") in chunk:
+                    skills[course["key"]] = mapping.skills_from_course(course)
+        return skills
 
     def get_program(self, program_id: str) -> interfaces.Program:
         try:
@@ -87,9 +105,10 @@ class OpenEdXCatalog(_OpenEdXBackend, interfaces.CatalogBackend):
         courses: list[interfaces.Course] = []
         params = {"q": query, "page_size": min(limit, self.client.page_size)}
         for course in self.client.paginate(self.client.discovery("courses/"), params=params):
+            skills = mapping.skills_from_course(course)
             for run in course.get("course_runs") or ():
                 if run.get("key"):
-                    courses.append(mapping.course_from_run(run))
+                    courses.append(mapping.course_from_run(run, skills=skills))
             if len(courses) >= limit:
                 break
         return sorted(courses[:limit], key=lambda c: c.course_id)

@@ -23,8 +23,9 @@ def parse_date(value) -> datetime.datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.UTC)
 
 
-def course_from_run(run: dict) -> interfaces.Course:
-    """A discovery course run (``/api/v1/course_runs/`` item, or one nested in a course or program)."""
+def course_from_run(run: dict, *, skills: tuple[interfaces.Skill, ...] = ()) -> interfaces.Course:
+    """A discovery course run (``/api/v1/course_runs/`` item, or one nested in a course or program);
+    ``skills`` are its course's (runs carry none)."""
     modes = {seat.get("type") for seat in run.get("seats") or () if seat.get("type")}
     return interfaces.Course(
         course_id=run["key"],
@@ -34,7 +35,24 @@ def course_from_run(run: dict) -> interfaces.Course:
         end=parse_date(run.get("end")),
         modes=tuple(sorted(modes)),
         description=run.get("short_description") or "",
+        skills=skills,
     )
+
+
+def course_key_of_run(run: dict) -> str:
+    """The course (``Org+Number``) of a run: its ``course`` field, else read from ``course-v1:Org+Number+Run``."""
+    return run.get("course") or run["key"].split(":", 1)[-1].rsplit("+", 1)[0]
+
+
+def skills_from_course(course: dict) -> tuple[interfaces.Skill, ...]:
+    """The course's ``skill_names`` (course-discovery gives names only, no level), sorted; a name
+    repeated in another case counts once (its first spelling)."""
+    names: dict[str, str] = {}
+    for name in course.get("skill_names") or ():
+        text = str(name or "").strip()
+        if text:
+            names.setdefault(text.casefold(), text)
+    return tuple(interfaces.Skill(name=names[key]) for key in sorted(names))
 
 
 def current_run_key(course: dict, *, now: datetime.datetime) -> str | None:

@@ -84,6 +84,20 @@ COURSES = (
 )
 COURSES_BY_KEY = {course.key: course for course in COURSES}
 
+#: The skills each demo course teaches: (name, level); completing the course achieves them.
+COURSE_SKILLS: dict[str, tuple[tuple[str, str], ...]] = {
+    "PY101": (("Python", "Beginner"), ("Problem solving", "")),
+    "SQL150": (("SQL", "Intermediate"), ("Data analysis", "Beginner")),
+    "DS201": (("Data analysis", "Intermediate"), ("Statistics", "Beginner"), ("Python", "Intermediate")),
+    "ML301": (("Machine learning", "Advanced"), ("Python", "Advanced")),
+    "SEC101": (("Information security", "Beginner"),),
+    "COMM120": (("Business writing", ""),),
+    "LEAD201": (("Remote leadership", "Intermediate"), ("Communication", "")),
+    "AGILE130": (("Agile project management", "Beginner"), ("Scrum", "")),
+    "FIN210": (("Financial literacy", "Beginner"),),
+    "CLOUD110": (("Cloud computing", "Beginner"),),
+}
+
 PROGRAMS = (
     DemoProgram("data-science", "Data Science Professional Certificate", ("PY101", "SQL150", "DS201", "ML301")),
     DemoProgram("leadership", "Leadership Essentials", ("COMM120", "LEAD201", "AGILE130", "FIN210")),

@@ -19,7 +19,14 @@ from django.utils import timezone
 
 from consent.models import DataSharingConsent, DataSharingConsentHistory
 from enterprise.lms.local import models as lms
-from enterprise.management.demo.data import COURSES, CUSTOMER_EMAIL_TEMPLATES, CUSTOMERS, EMAIL_TEMPLATES, PROGRAMS
+from enterprise.management.demo.data import (
+    COURSE_SKILLS,
+    COURSES,
+    CUSTOMER_EMAIL_TEMPLATES,
+    CUSTOMERS,
+    EMAIL_TEMPLATES,
+    PROGRAMS,
+)
 from enterprise.management.demo.plans import LearnerPlan, plan_learner, plan_pending
 from enterprise.models import (
     EnrollmentNotificationEmailTemplate,
@@ -47,6 +54,7 @@ COUNTED = (
     ("Pending enrollments", PendingEnrollment),
     ("Courses", lms.Course),
     ("Course modes", lms.CourseMode),
+    ("Course skills", lms.CourseSkill),
     ("Programs", lms.Program),
     ("LMS enrollments", lms.LmsEnrollment),
     ("Certificates", lms.Certificate),
@@ -90,7 +98,7 @@ def _seed_customers() -> dict[str, EnterpriseCustomer]:
 
 
 def _seed_catalog(today: datetime.datetime) -> dict[str, lms.Course]:
-    """The ten courses (dates moved relative to today on every run), their modes and two programs."""
+    """The ten courses (dates moved relative to today on every run), their modes, skills and two programs."""
     courses = {}
     for demo in COURSES:
         courses[demo.key], _created = lms.Course.objects.update_or_create(
@@ -108,6 +116,14 @@ def _seed_catalog(today: datetime.datetime) -> dict[str, lms.Course]:
             lms.CourseMode(course=courses[demo.key], mode=mode, name=mode.replace("-", " ").title())
             for demo in COURSES
             for mode in demo.modes
+        ],
+        ignore_conflicts=True,
+    )
+    lms.CourseSkill.objects.bulk_create(
+        [
+            lms.CourseSkill(course=courses[key], name=name, level=level)
+            for key, skills in COURSE_SKILLS.items()
+            for name, level in skills
         ],
         ignore_conflicts=True,
     )

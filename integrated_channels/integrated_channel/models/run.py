@@ -25,8 +25,9 @@ class Run(models.Model):
         LEARNER_DATA = "learner_data", _("Learner data")
         CONTENT_METADATA = "content_metadata", _("Content metadata")
         USER_IMPORT = "user_import", _("User import")  # connectors (SFTP, decision 0063)
-        FILE_EXPORT = "file_export", _("File export")  # connectors (SFTP, decision 0064)
+        FILE_EXPORT = "file_export", _("Transcript export")  # connectors (SFTP, decision 0064)
         STATEMENT_IMPORT = "statement_import", _("xAPI statement import")  # decision 0071
+        SKILLS_EXPORT = "skills_export", _("Skills export")  # connectors (SFTP, decision 0080)
 
     class Trigger(models.TextChoices):
         COMMAND = "command", _("Management command")
@@ -35,7 +36,7 @@ class Run(models.Model):
         API = "api", _("On demand (API)")
 
     class Status(models.TextChoices):
-        RUNNING = "running", _("Running")
+        RUNNING = "running", _("In progress")
         COMPLETED = "completed", _("Completed")
         COMPLETED_WITH_ERRORS = "completed_with_errors", _("Completed with errors")
         FAILED = "failed", _("Failed")

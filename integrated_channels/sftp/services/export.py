@@ -60,6 +60,16 @@ def transcript_name(date_from: datetime.date, date_to: datetime.date) -> str:
     return f"learner_transcript_{date_from:%Y-%m-%d}_to_{date_to:%Y-%m-%d}.csv"
 
 
+def day_bounds(date_from: datetime.date, date_to: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
+    """``[start, end)`` of the days ``date_from`` to ``date_to`` (current time zone); ``ValueError`` if reversed."""
+    if date_to < date_from:
+        raise ValueError(f"The end date {date_to} is before the start date {date_from}.")
+    zone = timezone.get_current_timezone()
+    start = datetime.datetime.combine(date_from, datetime.time.min, tzinfo=zone)
+    end = datetime.datetime.combine(date_to + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone)
+    return start, end
+
+
 def export_transcripts(
     *,
     configuration: SFTPConfiguration,
@@ -68,11 +78,7 @@ def export_transcripts(
     trigger: str = Run.Trigger.COMMAND,
     api_user=None,
 ) -> ExportResult:
-    if date_to < date_from:
-        raise ValueError(f"The end date {date_to} is before the start date {date_from}.")
-    zone = timezone.get_current_timezone()
-    start = datetime.datetime.combine(date_from, datetime.time.min, tzinfo=zone)
-    end = datetime.datetime.combine(date_to + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone)
+    start, end = day_bounds(date_from, date_to)
     run = runs.start_run(
         configuration=configuration, kind=Run.Kind.FILE_EXPORT, trigger=trigger, api_user=api_user, start_date=start
     )

@@ -14,11 +14,14 @@ from django.utils import timezone
 from integrated_channels.integrated_channel.models import Run
 from integrated_channels.sftp.models import SFTPConfiguration
 from integrated_channels.sftp.services.export import export_transcripts
+from integrated_channels.sftp.services.skills_export import export_skill_achievements
 from integrated_channels.sftp.services.user_import import import_users
 
 IMPORT = "import"
-EXPORT = "export"
-OPERATIONS = {IMPORT: Run.Kind.USER_IMPORT, EXPORT: Run.Kind.FILE_EXPORT}
+EXPORT = "export"  # learner transcripts
+SKILLS = "skills"  # skill achievements
+OPERATIONS = {IMPORT: Run.Kind.USER_IMPORT, EXPORT: Run.Kind.FILE_EXPORT, SKILLS: Run.Kind.SKILLS_EXPORT}
+EXPORTS = {EXPORT: export_transcripts, SKILLS: export_skill_achievements}
 
 
 class RerunRefused(Exception):
@@ -34,14 +37,14 @@ def run_now(
     trigger: str = Run.Trigger.COMMAND,
     api_user=None,
 ) -> Run:
-    """Run ``operation`` now; the export covers ``start_date`` (default: 30 days ago) to ``end_date`` (today)."""
+    """Run ``operation`` now; an export covers ``start_date`` (default: 30 days ago) to ``end_date`` (today)."""
     if operation == IMPORT:
         return import_users(configuration=configuration, trigger=trigger, api_user=api_user).run
-    if operation == EXPORT:
+    if operation in EXPORTS:
         today = timezone.localdate()
         date_to = end_date or today
         date_from = start_date or (date_to - datetime.timedelta(days=30))
-        return export_transcripts(
+        return EXPORTS[operation](
             configuration=configuration, date_from=date_from, date_to=date_to, trigger=trigger, api_user=api_user
         ).run
     raise ValueError(f"Unknown operation {operation!r}: expected one of {', '.join(OPERATIONS)}.")
@@ -55,14 +58,14 @@ def rerun(*, run: Run, trigger: str = Run.Trigger.ADMIN, api_user=None) -> Run:
     operation = {kind: name for name, kind in OPERATIONS.items()}.get(run.kind)
     if operation is None or run.channel != SFTPConfiguration.CHANNEL_CODE:
         raise RerunRefused(f"Run #{run.pk} is not an SFTP import or export.")
+    if run.status == Run.Status.RUNNING:
+        raise RerunRefused(f"Run #{run.pk} is still in progress.")
     latest = latest_run(run.configuration_id, run.kind)
     if latest is None or latest.pk != run.pk:
         raise RerunRefused(f"Only the latest run can be re-run: run #{latest.pk} is newer than run #{run.pk}.")
-    if run.status == Run.Status.RUNNING:
-        raise RerunRefused(f"Run #{run.pk} is still in progress.")
     configuration = SFTPConfiguration.objects.select_related("customer").get(pk=run.configuration_id)
     start = timezone.localdate(run.start_date) if run.start_date else None
-    end = timezone.localdate(run.started_at) if operation == EXPORT else None
+    end = timezone.localdate(run.started_at) if operation in EXPORTS else None
     return run_now(
         configuration=configuration,
         operation=operation,

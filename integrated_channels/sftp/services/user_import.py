@@ -20,13 +20,13 @@ from django.db import transaction
 
 from enterprise.app_settings import enterprise_settings
 from enterprise.emails import normalize_email
-from enterprise.models import EnterpriseCustomerUser
 from enterprise.services.bulk_link import MEMBER_STATUSES, ChunkLinks, RowResult, RowStatus, email_error, link_rows
 from integrated_channels.integrated_channel.models import Run, RunError
 from integrated_channels.integrated_channel.services import runs
 from integrated_channels.integrated_channel.transports import sftp as client
 from integrated_channels.sftp import mapping
-from integrated_channels.sftp.models import USER_IMPORT_DIR, PendingLearnerAttributes, SFTPConfiguration
+from integrated_channels.sftp.models import USER_IMPORT_DIR, SFTPConfiguration
+from integrated_channels.sftp.services.attributes import write_attributes
 
 logger = logging.getLogger(__name__)
 
@@ -227,32 +227,9 @@ def _link(configuration: SFTPConfiguration, rows: list[SourceRow]) -> list[tuple
         chunk_size=enterprise_settings.MANAGE_LEARNERS_CHUNK_SIZE,
         on_chunk=on_chunk,
     )
-    _write_attributes(customer, linked, pending)
+    write_attributes(customer, linked, pending)
     return [
         (result.email, f"{rows[result.line].where}: {result.email}: {result.message or result.status}")
         for result in results
         if result.status not in MEMBER_STATUSES and result.status != RowStatus.HEADER
     ]
-
-
-def _write_attributes(customer, linked: dict[int, dict], pending: dict[str, dict]) -> None:
-    learners = list(EnterpriseCustomerUser.objects.filter(pk__in=list(linked)).only("pk", "attributes"))
-    for learner in learners:
-        learner.attributes = {**(learner.attributes or {}), **linked[learner.pk]}
-    EnterpriseCustomerUser.objects.bulk_update(learners, ["attributes"], batch_size=1000)
-    existing = {
-        stored.email: stored
-        for stored in PendingLearnerAttributes.objects.filter(customer=customer, email__in=list(pending))
-    }
-    for email, attributes in pending.items():
-        stored = existing.get(email)
-        if stored is None:
-            existing[email] = PendingLearnerAttributes(customer=customer, email=email, attributes=attributes)
-        else:
-            stored.attributes = {**stored.attributes, **attributes}
-    PendingLearnerAttributes.objects.bulk_create(
-        [stored for stored in existing.values() if stored.pk is None], batch_size=1000
-    )
-    PendingLearnerAttributes.objects.bulk_update(
-        [stored for stored in existing.values() if stored.pk is not None], ["attributes"], batch_size=1000
-    )

@@ -8,12 +8,13 @@ from unittest import mock
 import pytest
 from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from enterprise import lms
 from enterprise.checks import check_lms_backends
 from enterprise.exceptions import CourseNotFound, InvalidCourseMode, ProgramNotFound
-from enterprise.lms.interfaces import CatalogBackend, EnrollmentRequest
+from enterprise.lms.interfaces import CatalogBackend, EnrollmentRequest, Skill
 from enterprise.lms.local import models as local
 from enterprise.lms.local.backends import LocalCatalog, LocalCompletions, LocalEnrollments
 from tests.factories import (
@@ -60,6 +61,24 @@ def test_get_course_does_not_mix_modes_of_other_courses():
     assert LocalCatalog().get_course(row.course_id).modes == ("audit",)
 
 
+def test_get_course_carries_its_skills_sorted_by_name_and_no_other_course_s():
+    row = CourseFactory(skills=[("sql", "Intermediate"), "Python"])
+    CourseFactory(skills=["Statistics"])
+
+    course = LocalCatalog().get_course(row.course_id)
+
+    assert course.skills == (Skill("Python"), Skill("sql", "Intermediate"))
+    assert course.modes == ("audit", "verified")
+
+
+def test_a_course_cannot_carry_a_skill_twice_whatever_the_case():
+    row = CourseFactory(skills=["Python"])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        local.CourseSkill.objects.create(course=row, name="PYTHON")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        local.CourseSkill.objects.create(course=row, name="")
+
+
 def test_get_course_raises_course_not_found_for_an_unknown_id():
     with pytest.raises(CourseNotFound) as excinfo:
         LocalCatalog().get_course(UNKNOWN_COURSE)
@@ -69,7 +88,7 @@ def test_get_course_raises_course_not_found_for_an_unknown_id():
 
 
 def test_get_courses_returns_known_courses_keyed_by_id_in_two_queries(django_assert_max_num_queries):
-    rows = CourseFactory.create_batch(10)
+    rows = CourseFactory.create_batch(10, skills=["Python", ("SQL", "Advanced")])
     wanted = [r.course_id for r in rows[:7]] + [UNKNOWN_COURSE]
 
     with django_assert_max_num_queries(2):
@@ -77,6 +96,7 @@ def test_get_courses_returns_known_courses_keyed_by_id_in_two_queries(django_ass
 
     assert set(courses) == {r.course_id for r in rows[:7]}
     assert all(c.modes == ("audit", "verified") for c in courses.values())
+    assert all(c.skills == (Skill("Python"), Skill("SQL", "Advanced")) for c in courses.values())
 
 
 def test_get_courses_of_nothing_is_empty():

@@ -9,6 +9,7 @@ from django_celery_beat.models import IntervalSchedule, PeriodicTask
 from integrated_channels.integrated_channel.models import Run
 from integrated_channels.sftp.schedules import TASK, task_name
 from integrated_channels.sftp.tasks import run_scheduled
+from tests.factories import CourseFactory
 from tests.integrated_channels.factories import completed_enrollment
 from tests.integrated_channels.sftp.factories import SFTPConfigurationFactory, connection_to
 
@@ -50,16 +51,21 @@ def test_schedule_needs_start_and_interval_and_an_operation():
     config = SFTPConfigurationFactory.build(
         schedule_start=timezone.now(), schedule_every_days=1, scheduled_import=False, scheduled_export=False
     )
-    with pytest.raises(ValidationError, match="import, export or both"):
+    with pytest.raises(ValidationError, match="import users, export transcripts or export skills"):
         config.full_clean(exclude=["customer"])
 
 
 def test_the_scheduled_task_imports_and_exports_with_the_schedule_trigger(sftp_server):
     config = connection_to(
-        sftp_server, schedule_start=timezone.now(), schedule_every_days=7, scheduled_import=True, scheduled_export=True
+        sftp_server,
+        schedule_start=timezone.now(),
+        schedule_every_days=7,
+        scheduled_import=True,
+        scheduled_export=True,
+        scheduled_skills_export=True,
     )
     sftp_server.write(f"{DIR}/a.csv", "Email,Manager,Department\nx@example.com,,A\n")
-    completed_enrollment(config.customer)
+    completed_enrollment(config.customer, course=CourseFactory(skills=["Python"]))
 
     run_ids = run_scheduled(config.pk)
 
@@ -67,10 +73,24 @@ def test_the_scheduled_task_imports_and_exports_with_the_schedule_trigger(sftp_s
     assert [(run.kind, run.trigger, run.status) for run in runs] == [
         (Run.Kind.USER_IMPORT, Run.Trigger.SCHEDULE, Run.Status.COMPLETED),
         (Run.Kind.FILE_EXPORT, Run.Trigger.SCHEDULE, Run.Status.COMPLETED),
+        (Run.Kind.SKILLS_EXPORT, Run.Trigger.SCHEDULE, Run.Status.COMPLETED),
     ]
     today = timezone.localdate()
     week_ago = today - datetime.timedelta(days=7)
     assert sftp_server.path(f"export/learner_transcript_{week_ago:%Y-%m-%d}_to_{today:%Y-%m-%d}.csv").exists()
+    skills = sftp_server.path(f"export/skill_achievements_{week_ago:%Y-%m-%d}_to_{today:%Y-%m-%d}.csv").read_text()
+    assert "Python" in skills and runs[2].sent == 1
+
+
+def test_a_schedule_may_only_export_skills(db):
+    config = SFTPConfigurationFactory.build(
+        schedule_start=timezone.now(),
+        schedule_every_days=1,
+        scheduled_import=False,
+        scheduled_export=False,
+        scheduled_skills_export=True,
+    )
+    config.full_clean(exclude=["customer"])
 
 
 def test_the_task_does_nothing_for_inactive_or_unscheduled_connections(sftp_server):

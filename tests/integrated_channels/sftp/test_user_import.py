@@ -1,4 +1,6 @@
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from enterprise.models import EnterpriseCustomerUser, PendingEnterpriseCustomerUser
 from integrated_channels.integrated_channel.models import Run
@@ -245,3 +247,48 @@ def test_error_report_lines_carry_the_row_email(sftp_server):
     sftp_server.write(f"{DIR}/a.csv", "Email,Manager,Department\ngood@example.com,Bob Smith,A\n")
     result = import_users(configuration=connection_to(sftp_server))
     assert list(result.run.errors.values_list("email", "outcome")) == [("good@example.com", "failed")]
+
+
+def test_a_second_import_merges_into_the_stored_attributes_of_linked_and_pending_learners(sftp_server):
+    user = UserFactory(email="ann@example.com")
+    config = connection_to(sftp_server)
+    sftp_server.write(
+        f"{DIR}/a.csv", "Email,Manager,Department\nann@example.com,a@example.com,Sales\nnew@example.com,,Ops\n"
+    )
+    import_users(configuration=config)
+    learner = EnterpriseCustomerUser.objects.get(customer=config.customer, user=user)
+    learner.attributes = {**learner.attributes, "location": "Kept by hand"}
+    learner.save()
+    stored = PendingLearnerAttributes.objects.get(customer=config.customer, email="new@example.com")
+    stored.attributes = {**stored.attributes, "location": "Kept too"}
+    stored.save()
+
+    sftp_server.write(
+        f"{DIR}/b.csv", "Email,Manager,Department\nann@example.com,b@example.com,=HR\nnew@example.com,,IT\n"
+    )
+    result = import_users(configuration=config)
+
+    assert result.run.status == "completed" and result.imported == 2
+    learner.refresh_from_db()
+    assert learner.attributes == {"manager": "b@example.com", "department": "=HR", "location": "Kept by hand"}
+    stored.refresh_from_db()
+    assert stored.attributes == {"manager": "", "department": "IT", "location": "Kept too"}
+    assert PendingLearnerAttributes.objects.filter(customer=config.customer).count() == 1
+
+
+def test_the_query_count_of_an_import_does_not_grow_with_the_rows(sftp_server):
+    def queries_for(rows):
+        config = connection_to(sftp_server)
+        lines = ["Email,Manager,Department"]
+        for i in range(rows):
+            if i % 2:
+                UserFactory(email=f"user{rows}.{i}@example.com")
+            lines.append(f"user{rows}.{i}@example.com,boss@example.com,D{i}")
+        sftp_server.write(f"{DIR}/a.csv", "\n".join(lines) + "\n")
+        with CaptureQueriesContext(connection) as captured:
+            result = import_users(configuration=config)
+        assert (result.run.status, result.imported) == ("completed", rows)
+        return len(captured)
+
+    small, large = queries_for(4), queries_for(60)
+    assert small == large <= 16

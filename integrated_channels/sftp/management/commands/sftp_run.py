@@ -1,4 +1,5 @@
-"""Run an SFTP import or export now: ``manage.py sftp_run import|export [--customer UUID] [--start-date D]``."""
+"""Run an SFTP operation now: ``manage.py sftp_run import|export|skills [--customer UUID] [--start-date D]``,
+or re-run the latest run: ``manage.py sftp_run rerun --run ID``."""
 
 import datetime
 
@@ -11,7 +12,10 @@ from integrated_channels.sftp.services import ondemand
 
 
 class Command(BaseCommand):
-    help = "Import users from, or export transcripts to, the SFTP connections of active customers now."
+    help = (
+        "Import users from (import), or export learner transcripts (export) or skill achievements (skills) to, "
+        "the SFTP connections of active customers now; or re-run a connection's latest run (rerun --run ID)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("operation", choices=[*sorted(ondemand.OPERATIONS), "rerun"])

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from enterprise import lms
 from enterprise.exceptions import CourseNotFound, ProgramNotFound
-from enterprise.lms.interfaces import INSTRUCTOR_PACED, SELF_PACED
+from enterprise.lms.interfaces import INSTRUCTOR_PACED, SELF_PACED, Skill
 from enterprise.lms.openedx.backends import OpenEdXCatalog
 
 DAY = datetime.timedelta(days=1)
@@ -101,13 +101,14 @@ def test_get_program_raises_program_not_found(catalog, fake_openedx):
 
 
 def test_search_courses_flattens_the_runs_of_matching_courses(catalog, fake_openedx):
-    fake_openedx.add_course_run("course-v1:Acme+Python+2026", title="Python")
+    fake_openedx.add_course_run("course-v1:Acme+Python+2026", title="Python", skill_names=["Python"])
     fake_openedx.add_course_run("course-v1:Acme+Python+2027", title="Python")
     fake_openedx.add_course_run("course-v1:Acme+Rust+2027", title="Rust")
 
     found = catalog.search_courses("python")
 
     assert [c.course_id for c in found] == ["course-v1:Acme+Python+2026", "course-v1:Acme+Python+2027"]
+    assert [c.skills for c in found] == [(Skill("Python"),)] * 2
     assert fake_openedx.calls("discovery", "/api/v1/courses/")[0].query["q"] == "python"
     assert len(catalog.search_courses("", limit=2)) == 2
 
@@ -120,3 +121,21 @@ def test_the_backend_is_chosen_by_the_enterprise_setting(settings, openedx_conf,
 
     assert catalog.get_course("course-v1:Acme+Ops+2027").title == "Ops"
     assert fake_openedx.calls("discovery")[0].username == "staff"
+
+
+def test_courses_carry_the_skill_names_of_their_discovery_course(catalog, fake_openedx):
+    fake_openedx.add_course_run("course-v1:Acme+Data101+2027", skill_names=["SQL", "Python", "python "])
+    fake_openedx.add_course_run("course-v1:Acme+Data101+2028")
+    fake_openedx.add_course_run("course-v1:Acme+Ops+2027")
+
+    courses = catalog.get_courses(
+        ["course-v1:Acme+Data101+2027", "course-v1:Acme+Data101+2028", "course-v1:Acme+Ops+2027"]
+    )
+
+    # Skills belong to the course (Org+Number), so both runs of Data101 carry them; names only.
+    expected = (Skill("Python"), Skill("SQL"))
+    assert courses["course-v1:Acme+Data101+2027"].skills == expected
+    assert courses["course-v1:Acme+Data101+2028"].skills == expected
+    assert courses["course-v1:Acme+Ops+2027"].skills == ()
+    (call,) = fake_openedx.calls("discovery", "/api/v1/courses/")
+    assert call.query["keys"] == "Acme+Data101,Acme+Ops"

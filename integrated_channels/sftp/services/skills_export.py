@@ -1,0 +1,161 @@
+"""SFTP export of skill achievements for a date range (DESIGN §8, decision 0080).
+
+A learner achieves the skills of a course when the completion rules say the course is complete;
+the achievement of a skill (name, level) is dated by the first completion of a course teaching
+it. ``<base>/export/skill_achievements_<from>_to_<to>.csv`` (or ``.zip`` holding it) has one row
+per learner and skill achieved in the range: e-mail, username, name, skill, level, the course that
+achieved it and when. Cells are escaped against formula injection like the transcript's.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from dataclasses import dataclass
+
+from django.db.models.fields.json import KT
+
+from enterprise.models import EnterpriseCustomerUser
+from integrated_channels.integrated_channel.models import Run, RunError
+from integrated_channels.integrated_channel.services import runs
+from integrated_channels.integrated_channel.transports import sftp as client
+from integrated_channels.sftp.exporters import SKILL_COLUMNS, SkillAchievementExporter
+from integrated_channels.sftp.models import EXPORT_DIR, SFTPConfiguration
+from integrated_channels.sftp.services.export import ExportResult, day_bounds, to_csv, zipped
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Achievement:
+    user_id: int
+    email: str
+    username: str
+    skill: str
+    level: str
+    course_id: str
+    course_title: str
+    achieved_at: datetime.datetime
+
+
+def skills_name(date_from: datetime.date, date_to: datetime.date) -> str:
+    return f"skill_achievements_{date_from:%Y-%m-%d}_to_{date_to:%Y-%m-%d}.csv"
+
+
+def first_achievements(payloads) -> tuple[list[Achievement], int]:
+    """One achievement per (learner, skill, level): the earliest completion teaching it (ties: course id).
+
+    Also returns how many completed enrollments taught no skill. Skill names compare case-insensitively.
+    """
+    first: dict[tuple[int, str, str], Achievement] = {}
+    without_skills = 0
+    for payload in payloads:
+        if not payload["skills"] or not payload["achieved_at"]:
+            without_skills += 1
+            continue
+        moment = datetime.datetime.fromisoformat(payload["achieved_at"])
+        for name, level in payload["skills"]:
+            key = (payload["user_id"], name.casefold(), level.casefold())
+            candidate = Achievement(
+                user_id=payload["user_id"],
+                email=payload["email"],
+                username=payload["username"],
+                skill=name,
+                level=level,
+                course_id=payload["course_id"],
+                course_title=payload["course_title"],
+                achieved_at=moment,
+            )
+            known = first.get(key)
+            if known is None or (moment, payload["course_id"]) < (known.achieved_at, known.course_id):
+                first[key] = candidate
+    return list(first.values()), without_skills
+
+
+def learner_names(customer_id) -> dict[int, str]:
+    """Full names of the customer's linked learners by user id, in one query: the user's name, else the
+    first and last names an import stored in the learner's attributes."""
+    rows = EnterpriseCustomerUser.objects.filter(customer_id=customer_id, linked=True, active=True).values_list(
+        "user_id",
+        "user__first_name",
+        "user__last_name",
+        KT("attributes__first_name"),
+        KT("attributes__last_name"),
+    )
+    names = {}
+    for user_id, first, last, attribute_first, attribute_last in rows:
+        name = " ".join(part for part in (first, last) if part)
+        names[user_id] = name or " ".join(part for part in (attribute_first, attribute_last) if part)
+    return names
+
+
+def export_skill_achievements(
+    *,
+    configuration: SFTPConfiguration,
+    date_from: datetime.date,
+    date_to: datetime.date,
+    trigger: str = Run.Trigger.COMMAND,
+    api_user=None,
+) -> ExportResult:
+    start, end = day_bounds(date_from, date_to)
+    run = runs.start_run(
+        configuration=configuration, kind=Run.Kind.SKILLS_EXPORT, trigger=trigger, api_user=api_user, start_date=start
+    )
+    result = ExportResult(run=run)
+    try:
+        selection = SkillAchievementExporter(configuration=configuration, api_user=api_user).select()
+        completed = [record.payload for record in selection.records if record.completed]
+        achievements, without_skills = first_achievements(completed)
+        in_range = sorted(
+            (a for a in achievements if start <= a.achieved_at < end),
+            key=lambda a: (a.achieved_at, a.email, a.skill.casefold(), a.level),
+        )
+        names = learner_names(configuration.customer_id) if in_range else {}
+        rows = [
+            {
+                "email": a.email,
+                "username": a.username,
+                "name": names.get(a.user_id, ""),
+                "skill": a.skill,
+                "level": a.level,
+                "course_id": a.course_id,
+                "course_title": a.course_title,
+                "achieved_at": a.achieved_at.isoformat(),
+            }
+            for a in in_range
+        ]
+        skip_reasons = dict(selection.skipped)
+        in_progress = len(selection.records) - len(completed)
+        for reason, count in (
+            ("not_complete", in_progress),
+            ("course_without_skills", without_skills),
+            ("achieved_outside_the_range", len(achievements) - len(in_range)),
+        ):
+            if count:
+                skip_reasons[reason] = skip_reasons.get(reason, 0) + count
+        name = skills_name(date_from, date_to)
+        content = to_csv(SKILL_COLUMNS, rows)
+        remote_name = name
+        if configuration.zip_exports:
+            content, remote_name = zipped(name, content), name[: -len(".csv")] + ".zip"
+        result.path = configuration.remote_path(EXPORT_DIR, remote_name)
+        client.upload(configuration, result.path, content)
+        result.rows = len(rows)
+    except client.SFTPError as exc:
+        RunError.objects.create(run=run, outcome=RunError.Outcome.RUN, code=exc.code, message=str(exc))
+        runs.finish_run(run, status=Run.Status.FAILED, error_code=exc.code, error_message=str(exc))
+        return result
+    except Exception as exc:
+        logger.exception("SFTP skills export of configuration %s failed", configuration.pk)
+        runs.finish_run(run, status=Run.Status.FAILED, error_code="internal_error", error_message=str(exc))
+        raise
+    skipped = sum(skip_reasons.values())
+    runs.finish_run(
+        run,
+        status=Run.Status.COMPLETED,
+        selected=result.rows + skipped,
+        sent=result.rows,
+        skipped=skipped,
+        skip_reasons=skip_reasons,
+    )
+    return result
