@@ -165,13 +165,13 @@ class SFTPConfigurationAdmin(ChannelConfigurationAdmin):
 
     def run_now_view(self, request, object_id):
         """POST only (CSRF-checked): run one operation of this connection now, exports from the start date given."""
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
         configuration = self.get_object(request, unquote(object_id))
         if configuration is None:
             raise Http404
         if not self.has_change_permission(request, configuration):
             raise PermissionDenied
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
         form = RunNowForm(request.POST)
         if not form.is_valid():
             problems = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items())
@@ -193,13 +193,13 @@ class SFTPConfigurationAdmin(ChannelConfigurationAdmin):
 
     def rerun_view(self, request, object_id, run_id: int):
         """POST only (CSRF-checked by ``admin_view``): re-run the connection's latest run of that operation."""
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
         configuration = self.get_object(request, unquote(object_id))
         if configuration is None:
             raise Http404
         if not self.has_change_permission(request, configuration):
             raise PermissionDenied
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
         run = get_object_or_404(Run, pk=run_id, configuration_id=configuration.pk)
         try:
             new = ondemand.rerun(run=run, trigger=Run.Trigger.ADMIN, api_user=request.user)
