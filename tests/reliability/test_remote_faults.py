@@ -27,15 +27,15 @@ from tests.integrated_channels.factories import completed_enrollment
 
 pytestmark = pytest.mark.django_db
 
-READ_TIMEOUT = 0.4
+READ_TIMEOUT = 0.4  # in the read-timeout cases only: a real LRS on a loaded machine may take longer
 SETTINGS = {
     "USE_CELERY": False,
     "MAX_RETRIES": 2,  # three calls in all
     "BACKOFF_SECONDS": 0.01,
     "MAX_RETRY_WAIT": 400,  # SAP's 300 s default for a 429 is honoured (recorded, not slept)
     "CONNECT_TIMEOUT": 0.3,
-    "READ_TIMEOUT": READ_TIMEOUT,
-    "SFTP_CONNECT_TIMEOUT": 0.5,
+    "READ_TIMEOUT": 20,
+    "SFTP_CONNECT_TIMEOUT": 20,  # 0.5 s in the timeout cases only
 }
 
 
@@ -322,8 +322,10 @@ def _report(run_id) -> list[dict]:
 
 
 @pytest.mark.parametrize(("channel", "case"), MATRIX, indirect=["channel"])
-def test_remote_fault(channel, case, waits):
+def test_remote_fault(channel, case, waits, settings):
     expected = _expect(case, channel.code)
+    if case.name == "read timeout":
+        settings.INTEGRATED_CHANNELS = {**SETTINGS, "READ_TIMEOUT": READ_TIMEOUT}
     enrollment = channel.learner()
     with Blackhole() as blackhole:
         _script(case.name, channel, blackhole)
@@ -374,6 +376,7 @@ def test_remote_fault(channel, case, waits):
 
     if expected.outcome != "sent":  # nothing is lost: the fault gone, the next run delivers it once
         channel.proxy.clear()
+        settings.INTEGRATED_CHANNELS = dict(SETTINGS)
         if case.name == "digest rejected":
             from tests.integrated_channels.learningstudio.conftest import SIS_PASSWORD
 
@@ -406,7 +409,7 @@ IMPORT_DIR = "import/user/internal"
 
 @pytest.mark.parametrize("direction", ["import", "export"])
 @pytest.mark.parametrize("fault", SFTP_FAULTS)
-def test_sftp_fault(tmp_path, fault, direction):
+def test_sftp_fault(tmp_path, fault, direction, settings):
     import datetime
 
     from django.utils import timezone
@@ -431,6 +434,8 @@ def test_sftp_fault(tmp_path, fault, direction):
             config.port = blackhole.port
         else:
             config.port = silent.port
+        if fault in ("connect timeout", "silent server"):
+            settings.INTEGRATED_CHANNELS = {**SETTINGS, "SFTP_CONNECT_TIMEOUT": 0.5}
         config.save()
 
         def run_once():
@@ -454,6 +459,7 @@ def test_sftp_fault(tmp_path, fault, direction):
         assert not list(server.path(".").rglob("learner_transcript*"))
 
         # The fault gone, the next run does the work.
+        settings.INTEGRATED_CHANNELS = dict(SETTINGS)
         config.password, config.port, server.drop_on_read = server.password, server.port, ""
         config.save()
         again = run_once()
