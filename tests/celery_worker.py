@@ -30,17 +30,29 @@ def database_url() -> str:
 
 
 @contextlib.contextmanager
-def celery_worker(log_dir: Path, *, queue_prefix: str, pool_args: tuple[str, ...] = ("--pool", "solo")):
-    """Start ``celery -A standalone worker`` on a queue of its own; yield (queue, log path)."""
+def celery_worker(
+    log_dir: Path,
+    *,
+    queue_prefix: str,
+    pool_args: tuple[str, ...] = ("--pool", "solo"),
+    env: dict | None = None,
+    processes: list | None = None,
+):
+    """Start ``celery -A standalone worker`` on a queue of its own; yield (queue, log path).
+
+    ``env`` adds to the worker's environment (e.g. another settings module); the worker's
+    ``Popen`` is appended to ``processes`` when given (a test that kills it)."""
     if connection.vendor != "postgresql":
         pytest.skip("the worker process needs a database it can share: run this test on PostgreSQL")
     queue = f"{queue_prefix}-{uuid.uuid4().hex[:10]}"
     log = log_dir / "worker.log"
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "DATABASE_URL": database_url()}
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "DATABASE_URL": database_url(), **(env or {})}
     command = [sys.executable, "-m", "celery", "-A", "standalone", "worker", "-Q", queue, *pool_args]
     command += ["--loglevel", "INFO", "--without-gossip", "--without-mingle", "--hostname", f"{queue}@%h"]
     with log.open("w") as output:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
+    if processes is not None:
+        processes.append(process)
     try:
         yield queue, log
     finally:

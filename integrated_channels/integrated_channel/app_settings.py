@@ -19,6 +19,9 @@ MAX_CONSECUTIVE_FAILURES
     A run stops (status "failed", the remaining records reported "not attempted") after this many
     records in a row failed with transient errors: the remote system is down, going on would only
     hammer it.
+SFTP_CONNECT_TIMEOUT
+    Seconds an SFTP connection (TCP connect, SSH handshake and authentication) may take before
+    the run fails with a transfer error.
 TOKEN_EXPIRY_MARGIN
     Seconds before its expiry at which a cached access token is replaced by a new one.
 RUN_LOCK_EXPIRY
@@ -54,6 +57,7 @@ DEFAULTS = {
     "BACKOFF_SECONDS": 1.0,
     "MAX_RETRY_WAIT": 300.0,
     "MAX_CONSECUTIVE_FAILURES": 5,
+    "SFTP_CONNECT_TIMEOUT": 15.0,
     "TOKEN_EXPIRY_MARGIN": 60.0,
     "RUN_LOCK_EXPIRY": 900.0,
     "HEARTBEAT_INTERVAL": 30.0,

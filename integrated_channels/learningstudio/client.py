@@ -31,11 +31,14 @@ from integrated_channels.integrated_channel.app_settings import channel_settings
 from integrated_channels.integrated_channel.exceptions import (
     ChannelConfigurationError,
     MalformedResponse,
+    RateLimited,
     RemoteConnectionError,
+    RemoteServerError,
     RemoteTimeout,
     TransmissionError,
 )
 from integrated_channels.integrated_channel.transports.base import ChannelClient, Outcome
+from integrated_channels.integrated_channel.transports.http import parse_retry_after
 from integrated_channels.learningstudio import ims
 from integrated_channels.learningstudio.exceptions import (
     InvalidPersonData,
@@ -52,6 +55,7 @@ SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 SINGLE, BATCH = "ProcessSingleRequest", "ProcessRequest"
 MARKER = "\u2063enterprise\u2063"
 SUMMARY_LIMIT = 500
+DEFAULT_RETRY_AFTER = 60.0  # wait before retrying a 429 that carries no Retry-After (as HttpTransport)
 
 
 def hardened_settings() -> zeep.Settings:
@@ -190,9 +194,11 @@ class LearningStudioClient(ChannelClient):
     def call(self, operation: str, records):
         """POST one operation with the document of ``records``; the parsed SOAP Body, or a typed error.
 
-        A transient failure (timeout, refused connection, ``soap:Server`` fault) is tried again up to
-        ``MAX_RETRIES`` times, waiting ``BACKOFF_SECONDS`` doubling; each try is a new envelope (a new
-        nonce and Created: the service refuses a replayed one).
+        A transient failure (timeout, refused or broken connection, 429, 5xx, ``soap:Server``
+        fault) is tried again up to ``MAX_RETRIES`` times, waiting what a ``Retry-After`` asks
+        (else ``DEFAULT_RETRY_AFTER`` for a 429, else ``BACKOFF_SECONDS`` doubling); a wait longer
+        than ``MAX_RETRY_WAIT`` is not waited for. Each try is a new envelope (a new nonce and
+        Created: the service refuses a replayed one).
         """
         retries = max(int(channel_settings.MAX_RETRIES), 0)
         backoff = float(channel_settings.BACKOFF_SECONDS)
@@ -202,7 +208,12 @@ class LearningStudioClient(ChannelClient):
             except TransmissionError as exc:
                 if not exc.transient or isinstance(exc, SoapAuthenticationFailed) or attempt == retries:
                     raise
-                self.wait(backoff * 2**attempt)
+                delay = getattr(exc, "retry_after", None)
+                if delay is None:
+                    delay = DEFAULT_RETRY_AFTER if isinstance(exc, RateLimited) else backoff * 2**attempt
+                if delay > float(channel_settings.MAX_RETRY_WAIT):
+                    raise
+                self.wait(delay)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def redact(self, text: str) -> str:
@@ -210,6 +221,10 @@ class LearningStudioClient(ChannelClient):
             if secret:
                 text = text.replace(secret, "[redacted]")
         return text
+
+    def excerpt(self, response, length: int = 200) -> str:
+        body = " ".join(response.text.split())
+        return self.redact(body[:length] + ("…" if len(body) > length else "")) or "(empty body)"
 
     def post(self, message: bytes, action: str):
         """POST one request; the parsed SOAP Body, or a typed error."""
@@ -219,29 +234,52 @@ class LearningStudioClient(ChannelClient):
         try:
             response = self.transport.post(url, message, headers)
         except requests.Timeout as exc:
-            raise RemoteTimeout(url=url) from exc
+            raise RemoteTimeout(self.redact(f"{self.name} did not answer in time: {exc}"), url=url) from exc
         except requests.ConnectionError as exc:
-            raise RemoteConnectionError(url=url) from exc
+            raise RemoteConnectionError(self.redact(f"{self.name} could not be reached: {exc}"), url=url) from exc
+        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
+            raise RemoteConnectionError(
+                self.redact(f"{self.name} broke the connection while answering: {exc}"), url=url
+            ) from exc
+        status = response.status_code
         summary = self.redact(response.text)[:SUMMARY_LIMIT]
+        http = {"status_code": status, "url": url, "response_summary": summary, "response": response}
+        if status == 429:  # a gateway's answer, not the service's: no SOAP in it
+            raise RateLimited(
+                f"{self.name} answered HTTP 429: {self.excerpt(response)}",
+                retry_after=parse_retry_after(response.headers.get("Retry-After")),
+                remote_message=self.excerpt(response),
+                **http,
+            )
         try:
             document = parse_xml(response.content, self.transport, settings=self.settings)
         except (DTDForbidden, EntitiesForbidden) as exc:
             raise MalformedResponse(
                 f"Refused a hostile answer ({type(exc).__name__})",
-                status_code=response.status_code,
+                status_code=status,
                 url=url,
             ) from exc
         except Exception as exc:
-            raise MalformedResponse(status_code=response.status_code, response_summary=summary, url=url) from exc
+            raise self._not_soap(response, http) from exc
         body = document.find(f"{{{SOAP_ENV}}}Body")
         if body is None:
-            raise MalformedResponse("The answer has no SOAP Body.", status_code=response.status_code, url=url)
+            raise self._not_soap(response, http)
         fault = body.find(f"{{{SOAP_ENV}}}Fault")
         if fault is not None:
-            raise self.fault(fault, self.redact, status_code=response.status_code, url=url, response_summary=summary)
-        if response.status_code >= 400:
-            raise SoapServerFault(f"HTTP {response.status_code} without a fault", status_code=response.status_code)
+            raise self.fault(fault, self.redact, status_code=status, url=url, response_summary=summary)
+        if status >= 400:
+            raise SoapServerFault(f"HTTP {status} without a fault", status_code=status)
         return body
+
+    def _not_soap(self, response, http: dict) -> TransmissionError:
+        """An answer that is no SOAP envelope: a server error page (5xx, tried again) or malformed."""
+        status, excerpt = response.status_code, self.excerpt(response)
+        if status >= 500:
+            error = RemoteServerError(f"{self.name} answered HTTP {status}: {excerpt}", remote_message=excerpt, **http)
+            error.retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            return error
+        http.pop("response")
+        return MalformedResponse(f"{self.name} answered HTTP {status} without a SOAP envelope: {excerpt}", **http)
 
     @staticmethod
     def fault(fault, redact, **kwargs) -> SoapFault:

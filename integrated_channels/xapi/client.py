@@ -66,7 +66,8 @@ class XAPIClient(HttpTransport):
 
     def _malformed(self, response):
         return MalformedResponse(
-            f"{self.name} answered the statements with JSON that is not a list of statement ids.",
+            f"{self.name} answered the statements with JSON that is not a list of statement ids: "
+            f"{self.excerpt(response)}",
             status_code=response.status_code,
             response_summary=self.summarize(response),
             url=response.url,

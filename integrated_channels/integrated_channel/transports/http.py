@@ -111,6 +111,11 @@ class HttpTransport(ChannelClient):
                 text = text.replace(secret, REDACTED)
         return text
 
+    def excerpt(self, response: requests.Response, length: int = 200) -> str:
+        """The start of an answer's body, on one line and redacted (what the remote system said)."""
+        body = " ".join(response.text.split())
+        return self.redact(body[:length] + ("…" if len(body) > length else "")) or "(empty body)"
+
     def summarize(self, response: requests.Response) -> str:
         body = " ".join(response.text.split())[:SUMMARY_LENGTH]
         return self.redact(f"HTTP {response.status_code} {response.reason or ''}: {body}".strip())
@@ -168,6 +173,12 @@ class HttpTransport(ChannelClient):
                 )
             except requests.ConnectionError as exc:
                 error = RemoteConnectionError(self.redact(f"{self.name} could not be reached: {exc}"), url=url)
+            except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
+                # The connection broke (reset, closed) while the answer was being read: the remote
+                # system may or may not have processed the call; trying again is what can help.
+                error = RemoteConnectionError(
+                    self.redact(f"{self.name} broke the connection while answering: {exc}"), url=url
+                )
             else:
                 if response.status_code < 300:
                     return response
@@ -195,7 +206,7 @@ class HttpTransport(ChannelClient):
             return response.json()
         except ValueError as exc:
             raise MalformedResponse(
-                f"{self.name} answered {what} with a body that is not valid JSON.",
+                f"{self.name} answered {what} with a body that is not valid JSON: {self.excerpt(response)}",
                 status_code=response.status_code,
                 response_summary=self.summarize(response),
                 url=response.url,

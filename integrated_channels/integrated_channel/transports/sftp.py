@@ -21,10 +21,10 @@ from typing import TypeVar
 
 import asyncssh
 
+from integrated_channels.integrated_channel.app_settings import channel_settings
 from integrated_channels.integrated_channel.transports import hostkeys
 
 T = TypeVar("T")
-CONNECT_TIMEOUT = 15
 
 
 class SFTPError(Exception):
@@ -70,7 +70,7 @@ async def _session(config, work: Callable[[asyncssh.SFTPClient], Awaitable[T]]) 
         "client_keys": None,
         "agent_path": None,
         "preferred_auth": ("publickey", "password", "keyboard-interactive"),
-        "connect_timeout": CONNECT_TIMEOUT,
+        "connect_timeout": float(channel_settings.SFTP_CONNECT_TIMEOUT),
     }
     if config.private_key:
         options["client_keys"] = [asyncssh.import_private_key(config.private_key)]
@@ -91,7 +91,12 @@ async def _session(config, work: Callable[[asyncssh.SFTPClient], Awaitable[T]]) 
         raise AuthenticationFailed(f"Authentication of {_where(config)} by {method} was refused.") from None
     except asyncssh.SFTPError as exc:
         raise TransferFailed(f"SFTP error on {_where(config)}: {exc.reason}") from None
-    except (TimeoutError, asyncssh.Error, OSError, EOFError) as exc:
+    except TimeoutError:
+        raise TransferFailed(
+            f"Connection to {_where(config)} timed out after {options['connect_timeout']:g} s "
+            "(no connection, SSH handshake or login in that time)."
+        ) from None
+    except (asyncssh.Error, OSError, EOFError) as exc:
         reason = getattr(exc, "reason", "") or str(exc) or type(exc).__name__
         raise TransferFailed(f"Connection to {_where(config)} failed: {reason}") from None
 
