@@ -29,6 +29,7 @@ class Course:
     end: datetime.datetime | None = None
     modes: tuple[str, ...] = ()
     description: str = ""
+    effort_hours: Decimal | None = None  # estimated total hours of learning, when the catalog knows
 
     @property
     def self_paced(self) -> bool:
@@ -110,6 +111,11 @@ class CatalogBackend(abc.ABC):
     def search_courses(self, query: str, *, limit: int = 20) -> list[Course]:
         """Courses whose id or title contains ``query``."""
 
+    def courses_changed_since(self, *, since: datetime.datetime, now: datetime.datetime) -> set[str] | None:
+        """Optional change tracking: the ids of the courses that changed since ``since`` or whose end
+        falls between ``since`` and ``now`` (a superset is fine), or None when this backend cannot say."""
+        return None
+
 
 class EnrollmentBackend(abc.ABC):
     def __init__(self, **kwargs):
@@ -146,6 +152,12 @@ class CompletionBackend(abc.ABC):
     @abc.abstractmethod
     def get_grades(self, keys: Iterable[UserCourse]) -> dict[UserCourse, Grade]:
         """Grades for the (user id, course id) pairs that have one."""
+
+    def changed_since(self, *, since: datetime.datetime, now: datetime.datetime) -> set[UserCourse] | None:
+        """Optional change tracking: the (user id, course id) pairs whose completion may differ from what it
+        was at ``since`` — a certificate or grade written since, a pass dated between ``since`` and ``now``,
+        an LMS enrollment changed — (a superset is fine), or None when this backend cannot say."""
+        return None
 
     def get_certificate(self, user_id: int, course_id: str) -> Certificate | None:
         return self.get_certificates([(user_id, course_id)]).get((user_id, course_id))

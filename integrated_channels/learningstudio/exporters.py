@@ -28,17 +28,18 @@ def person_id(user_id: int) -> str:
 
 class LearningStudioLearnerDataExporter(LearnerDataExporter):
     sends_every_enrollment = True
+    incremental_selection = False  # persons carry names and e-mail addresses, which have no modification time
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.names: dict[int, tuple[str, str]] = {}
 
-    def select(self) -> Selection:
+    def select(self, *, since=None) -> Selection:
         users = get_user_model().objects.filter(
             enterprise_links__customer_id=self.customer.pk, enterprise_links__linked=True
         )
         self.names = {pk: (first, last) for pk, first, last in users.values_list("pk", "first_name", "last_name")}
-        selection = super().select()
+        selection = super().select(since=since)
         self.select_drops(selection)
         return selection
 

@@ -25,8 +25,10 @@ def sap_grade(item: LearnerCompletion) -> str:
 class SAPLearnerDataExporter(LearnerDataExporter):
     needs_remote_id = True
 
-    def remote_ids(self) -> dict[int, str]:
+    def remote_ids(self, user_ids=None) -> dict[int, str]:
         identities = LearnerRemoteIdentity.objects.filter(identity_provider__customer_id=self.customer.pk)
+        if user_ids is not None:
+            identities = identities.filter(user_id__in=user_ids)
         if self.configuration.identity_provider_id:
             identities = identities.filter(identity_provider_id=self.configuration.identity_provider_id)
         # With several identity providers, the one with the smallest provider id wins (stable).

@@ -24,6 +24,7 @@ def _to_course(course: models.Course, modes: Iterable[str]) -> interfaces.Course
         end=course.end,
         modes=tuple(sorted(modes)),
         description=course.description,
+        effort_hours=course.effort_hours,
     )
 
 
@@ -63,6 +64,13 @@ class LocalCatalog(interfaces.CatalogBackend):
         )[:limit]
         found = _courses_by_id(list(ids))
         return [found[key] for key in sorted(found)]
+
+    def courses_changed_since(self, *, since, now) -> set[str]:
+        return set(
+            models.Course.objects.filter(Q(modified__gte=since) | Q(end__gte=since, end__lte=now)).values_list(
+                "course_id", flat=True
+            )
+        )
 
 
 class LocalEnrollments(interfaces.EnrollmentBackend):
@@ -164,3 +172,13 @@ class LocalCompletions(interfaces.CompletionBackend):
             ("percent", "passed_at"),
             lambda uid, cid, percent, passed_at: interfaces.Grade(uid, cid, percent=percent, passed_at=passed_at),
         )
+
+    def changed_since(self, *, since, now) -> set[interfaces.UserCourse]:
+        """Certificates and grades written since ``since``, passes dated in the window, LMS enrollments changed."""
+        fields = ("user_id", "course__course_id")
+        certificates = models.Certificate.objects.filter(modified__gte=since).values_list(*fields)
+        grades = models.Grade.objects.filter(
+            Q(modified__gte=since) | Q(passed_at__gte=since, passed_at__lte=now)
+        ).values_list(*fields)
+        enrollments = models.LmsEnrollment.objects.filter(modified__gte=since).values_list(*fields)
+        return set(certificates.union(grades, enrollments))  # one query

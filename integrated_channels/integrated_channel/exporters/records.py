@@ -88,6 +88,11 @@ class Selection:
     considered: int = 0
     records: list[Record] = field(default_factory=list)
     skipped: Counter = field(default_factory=Counter)
+    #: Learner data: only enrollments whose inputs changed since this moment were considered (None: all were).
+    since: datetime.datetime | None = None
+    #: Learner data: why the exporter considered every enrollment although asked for changes only.
+    full_reason: str = ""
 
     def skip(self, reason: str, count: int = 1) -> None:
-        self.skipped[reason] += count
+        if count:
+            self.skipped[reason] += count
