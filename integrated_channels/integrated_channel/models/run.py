@@ -109,7 +109,7 @@ class Run(models.Model):
             models.Index(fields=["customer", "-started_at"], name="run_customer_started"),
             models.Index(fields=["status", "-started_at"], name="run_status_started"),
             models.Index(
-                fields=["configuration", "kind", "-watermark"],
+                fields=["configuration", "kind", "-started_at"],
                 condition=Q(watermark__isnull=False),
                 name="run_watermark",
             ),

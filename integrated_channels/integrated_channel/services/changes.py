@@ -86,7 +86,7 @@ def plan_selection(
         return full_selection(FullReason.DISABLED)
     successful = Run.objects.filter(
         configuration_id=configuration.pk, kind=Run.Kind.LEARNER_DATA, watermark__isnull=False
-    ).order_by("-watermark")
+    ).order_by("-started_at", "-id")  # the latest successful run (runs of a configuration never overlap)
     since = successful.values_list("watermark", flat=True).first()
     if since is None:
         return full_selection(FullReason.FIRST_RUN)
