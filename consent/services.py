@@ -35,5 +35,6 @@ def granted_consents(*, customer, user_ids=None) -> set[tuple[int, str]]:
 
 
 def consents_changed_since(*, customer, since):
-    """The users (a ``user_id`` values queryset, for a subquery) whose consent to ``customer`` changed since ``since``."""
+    """The users (a ``user_id`` values queryset, for a subquery) whose consent to ``customer`` changed
+    since ``since``."""
     return DataSharingConsent.objects.filter(customer=customer, modified__gte=since).values("user_id")

@@ -95,7 +95,6 @@ def test_a_regraded_certificate_is_reconsidered_and_sent_when_its_payload_change
 
 
 def test_a_course_end_passing_completes_self_paced_enrollments(sap_config, first, run, fake_sap):
-    first_run, _ = first
     course = CourseFactory(pacing="self", end=timezone.now() + datetime.timedelta(days=1))
     enrollment = completed_enrollment(sap_config.customer, course=course, remote_id="sap-self", complete=False)
     second = run()
@@ -174,7 +173,6 @@ def test_a_failed_record_is_retried_by_the_next_incremental_run(sap_config, run,
 
 
 def test_a_changed_configuration_selects_everything_again(sap_config, first, run, fake_sap):
-    _first_run, enrollments = first
     fake_sap.tenants["ACME"].provider_id = "ACME-LMS"  # the tenant renamed our provider id
     sap_config.provider_id = "ACME-LMS"
     sap_config.save()
@@ -293,7 +291,6 @@ def test_the_margin_covers_a_change_stamped_before_the_watermark(settings, first
 
 def test_a_grade_passed_after_the_watermark_completes_a_self_paced_course(sap_config, first, run, fake_sap):
     """A pass dated in the future (recorded ahead of time) completes the course once its date is reached."""
-    first_run, _ = first
     course = CourseFactory(pacing="self", end=None)
     enrollment = completed_enrollment(sap_config.customer, course=course, remote_id="sap-pass", complete=False)
     second = run()

@@ -7,7 +7,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.lookups import In
 from django.utils import timezone
 
 from enterprise.exceptions import CourseNotFound, InvalidCourseMode, ProgramNotFound
@@ -141,37 +142,42 @@ class LocalEnrollments(interfaces.EnrollmentBackend):
         return [interfaces.LMSEnrollment(user_id=user_id, course_id=cid, mode=mode) for cid, mode in rows]
 
 
-def _rows_for_pairs(model, keys, fields: tuple[str, ...], build) -> dict:
+class _PreparedIn(In):
+    """``IN`` over values already of the column's type (ints, strings): Django's per-value preparation of
+    ``user_id__in`` (related-field normalisation) cost a sixth of a channel run's selection at 100,000
+    enrollments."""
+
+    prepare_rhs = False
+
+
+def _rows_for_pairs(model, keys, fields: tuple[str, ...], make) -> dict:
     """Rows of ``model`` for the (user id, course id) pairs, in one query.
 
     The query selects users x courses (two IN lists, index friendly) and the pairs that were not
-    asked for are dropped here. ``build(user_id, course_id, *fields)`` makes each value.
+    asked for are dropped here. ``make`` builds each value from its row
+    ``(user_id, course_id, *fields)`` (a named tuple's ``_make``: no per-row Python call).
     """
-    wanted = set(keys)
+    wanted = keys if isinstance(keys, set | frozenset) else set(keys)
     if not wanted:
         return {}
     rows = model.objects.filter(
-        user_id__in={k[0] for k in wanted}, course__course_id__in={k[1] for k in wanted}
+        _PreparedIn(F("user_id"), sorted({int(k[0]) for k in wanted})),
+        _PreparedIn(F("course__course_id"), sorted({str(k[1]) for k in wanted})),
     ).values_list("user_id", "course__course_id", *fields)
-    return {(row[0], row[1]): build(*row) for row in rows if (row[0], row[1]) in wanted}
+    found = {}
+    for row in rows:
+        key = (row[0], row[1])
+        if key in wanted:
+            found[key] = make(row)
+    return found
 
 
 class LocalCompletions(interfaces.CompletionBackend):
     def get_certificates(self, keys):
-        return _rows_for_pairs(
-            models.Certificate,
-            keys,
-            ("grade", "issued_at"),
-            lambda uid, cid, grade, issued: interfaces.Certificate(uid, cid, grade=grade, issued_at=issued),
-        )
+        return _rows_for_pairs(models.Certificate, keys, ("grade", "issued_at"), interfaces.Certificate._make)
 
     def get_grades(self, keys):
-        return _rows_for_pairs(
-            models.Grade,
-            keys,
-            ("percent", "passed_at"),
-            lambda uid, cid, percent, passed_at: interfaces.Grade(uid, cid, percent=percent, passed_at=passed_at),
-        )
+        return _rows_for_pairs(models.Grade, keys, ("percent", "passed_at"), interfaces.Grade._make)
 
     def changed_since(self, *, since, now) -> set[interfaces.UserCourse]:
         """Certificates and grades written since ``since``, passes dated in the window, LMS enrollments changed."""

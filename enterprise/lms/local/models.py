@@ -117,7 +117,7 @@ class Certificate(models.Model):
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="certificates")
     grade = models.CharField(max_length=32, help_text=_("As issued, e.g. 0.92 or Pass."))
     issued_at = models.DateTimeField()
-    modified = models.DateTimeField(auto_now=True, help_text=_("Last change (issued, regraded): channels resend from it."))
+    modified = models.DateTimeField(auto_now=True, help_text=_("Last change (issued, regraded)."))
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "course"], name="local_certificate_unique")]

@@ -34,7 +34,23 @@ def course_from_run(run: dict) -> interfaces.Course:
         end=parse_date(run.get("end")),
         modes=tuple(sorted(modes)),
         description=run.get("short_description") or "",
+        effort_hours=effort_hours(run),
     )
+
+
+def effort_hours(run: dict) -> Decimal | None:
+    """Total estimated hours of a course run: weeks to complete x the upper weekly effort (discovery's
+    ``weeks_to_complete`` and ``max_effort``, hours per week; ``min_effort`` when there is no maximum).
+    None when discovery does not say."""
+    weekly = run.get("max_effort") or run.get("min_effort")
+    weeks = run.get("weeks_to_complete")
+    try:
+        if weekly and weeks:
+            hours = Decimal(str(weekly)) * Decimal(str(weeks))
+            return hours.quantize(Decimal("0.01")) if hours >= 0 else None
+    except InvalidOperation:
+        return None
+    return None
 
 
 def current_run_key(course: dict, *, now: datetime.datetime) -> str | None:

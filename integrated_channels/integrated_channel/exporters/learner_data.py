@@ -219,6 +219,8 @@ class LearnerDataExporter(abc.ABC):
         previous = self.previous_attempts([row[0] for row in rows]) if few else self.previous_attempts()
         courses = self.catalog.get_courses({row[5] for row in rows})
         batch_size = max(int(channel_settings.COMPLETION_BATCH_SIZE), 1)
+        if len(rows) > batch_size:  # a learner's enrollments in one batch: each user id is asked for once
+            rows.sort(key=lambda row: (row[2], row[0]))
         for chunk in _chunks(rows, batch_size):
             known = [row for row in chunk if row[5] in courses]
             selection.skip(SkipReason.COURSE_NOT_FOUND, len(chunk) - len(known))

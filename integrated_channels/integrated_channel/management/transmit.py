@@ -192,9 +192,10 @@ class TransmitCommand(BaseCommand):
                 self.stdout.write(f"{result.customer_name} / {result.channel}: {result.error}")
         totals = {name: sum(getattr(r, name) for r in results) for name in ("sent", "failed", "selected")}
         incremental = sum(1 for r in results if r.changes_since)
+        note = f" ({incremental} considered only what changed since their last successful run)" if incremental else ""
         self.stdout.write(
             f"{len(results)} run(s): {totals['selected']} selected, {totals['sent']} sent, {totals['failed']} failed"
-            + (f" ({incremental} considered only what changed since their last successful run)." if incremental else ".")
+            f"{note}."
         )
 
     @staticmethod

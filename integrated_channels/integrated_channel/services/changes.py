@@ -68,9 +68,7 @@ def plan_selection(
     # The run formats payloads with ``configuration`` as loaded (maybe long before, by the dispatcher):
     # if it changed since, the run records no watermark and the next one selects everything afresh.
     fresh = (
-        ChannelConfiguration.objects.filter(pk=configuration.pk)
-        .values_list("modified", "customer__modified")
-        .first()
+        ChannelConfiguration.objects.filter(pk=configuration.pk).values_list("modified", "customer__modified").first()
     )
     if fresh != (configuration.modified, configuration.customer.modified):
         watermark = None

@@ -8,6 +8,7 @@ from unittest import mock
 import pytest
 from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from enterprise import lms
@@ -51,6 +52,17 @@ def test_get_course_returns_the_course_with_sorted_modes():
     assert (course.start, course.end) == (start, end)
     assert course.modes == ("audit", "honor", "verified")
     assert course.description == "Intro"
+    assert course.effort_hours is None
+
+
+def test_get_course_carries_the_effort_hours():
+    row = CourseFactory(effort_hours=Decimal("12.50"))
+    assert LocalCatalog().get_course(row.course_id).effort_hours == Decimal("12.50")
+
+
+def test_negative_effort_is_refused_by_the_database():
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CourseFactory(effort_hours=Decimal("-1"))
 
 
 def test_get_course_does_not_mix_modes_of_other_courses():
