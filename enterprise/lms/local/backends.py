@@ -7,8 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import F, Q
-from django.db.models.lookups import In
+from django.db.models import F, Lookup, Q
 from django.utils import timezone
 
 from enterprise.exceptions import CourseNotFound, InvalidCourseMode, ProgramNotFound
@@ -142,12 +141,21 @@ class LocalEnrollments(interfaces.EnrollmentBackend):
         return [interfaces.LMSEnrollment(user_id=user_id, course_id=cid, mode=mode) for cid, mode in rows]
 
 
-class _PreparedIn(In):
-    """``IN`` over values already of the column's type (ints, strings): Django's per-value preparation of
-    ``user_id__in`` (related-field normalisation) cost a sixth of a channel run's selection at 100,000
-    enrollments."""
+class _OneOf(Lookup):
+    """``column IN (values)`` for values already of the column's type (ints, strings), without Django's
+    per-value preparation (related-field normalisation of ``user_id__in`` cost a sixth of a channel run's
+    selection at 100,000 enrollments). On PostgreSQL the values travel as one array parameter
+    (``= ANY(%s)``): a query of a few thousand placeholders costs more to build and parse than its rows."""
 
+    lookup_name = "one_of"
     prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        values = list(self.rhs)
+        if connection.vendor == "postgresql":
+            return f"{lhs} = ANY(%s)", [*lhs_params, values]
+        return f"{lhs} IN ({', '.join(['%s'] * len(values))})", [*lhs_params, *values]
 
 
 def _rows_for_pairs(model, keys, fields: tuple[str, ...], make) -> dict:
@@ -161,8 +169,8 @@ def _rows_for_pairs(model, keys, fields: tuple[str, ...], make) -> dict:
     if not wanted:
         return {}
     rows = model.objects.filter(
-        _PreparedIn(F("user_id"), sorted({int(k[0]) for k in wanted})),
-        _PreparedIn(F("course__course_id"), sorted({str(k[1]) for k in wanted})),
+        _OneOf(F("user_id"), sorted({int(k[0]) for k in wanted})),
+        _OneOf(F("course__course_id"), sorted({str(k[1]) for k in wanted})),
     ).values_list("user_id", "course__course_id", *fields)
     found = {}
     for row in rows:
