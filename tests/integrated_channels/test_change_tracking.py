@@ -349,3 +349,28 @@ def test_certificates_grades_and_courses_changed_since(django_assert_num_queries
         ending.course_id
     }
     assert LocalCatalog().courses_changed_since(since=later, now=later) == set()
+
+
+def test_the_run_page_shows_how_the_run_selected(first, run, admin_client):
+    first_run, _ = first
+    second = run()
+
+    page = admin_client.get(f"/admin/integrated_channel/run/{first_run.pk}/change/").content.decode()
+    assert FullReason.FIRST_RUN in page
+    page = admin_client.get(f"/admin/integrated_channel/run/{second.pk}/change/").content.decode()
+    assert "Changes since" in page and "Watermark" in page
+
+
+def test_a_certificate_reissued_through_the_completions_service_is_sent(first, run, fake_sap):
+    from enterprise.services.completions import record_certificate
+
+    first_run, enrollments = first
+    certificate = lms.Certificate.objects.select_related("course").get(user=enrollments[1].learner.user)
+    issued = timezone.now() - datetime.timedelta(hours=1)
+    record_certificate(user_id=certificate.user_id, course=certificate.course, grade="0.99", issued_at=issued)
+
+    second = run()
+
+    assert incremental(second, first_run)
+    assert (second.selected, second.sent) == (1, 1)
+    assert fake_sap.events()[-1]["completedTimestamp"] == int(issued.timestamp() * 1000)
