@@ -69,17 +69,25 @@ def completions_for(
     courses still running (so ``percent`` is filled only where the rule read the grade).
     """
     now = now or timezone.now()
-    # What each course's rule reads: "certificate", "grade" or nothing (self-paced, still running).
-    reads = {
-        course_id: "grade" if course.end is None or course.end <= now else ""
+    # What each course's rule reads: a certificate (instructor-paced), a grade (self-paced, ended or
+    # without end) or nothing (self-paced, still running). One pass over the keys.
+    reads_certificate = {course_id for course_id, course in courses.items() if not course.self_paced}
+    reads_grade = {
+        course_id
         for course_id, course in courses.items()
-        if course.self_paced
+        if course.self_paced and (course.end is None or course.end <= now)
     }
-    reads.update((course_id, "certificate") for course_id, course in courses.items() if not course.self_paced)
-    keys = [key for key in keys if key[1] in reads]
-    certificate_keys = {key for key in keys if reads[key[1]] == "certificate"}
-    grade_keys = {key for key in keys if reads[key[1]] == "grade"}
+    known, certificate_keys, grade_keys = [], set(), set()
+    for key in keys:
+        course_id = key[1]
+        if course_id in reads_certificate:
+            certificate_keys.add(key)
+        elif course_id in reads_grade:
+            grade_keys.add(key)
+        elif course_id not in courses:
+            continue
+        known.append(key)
     certificates = backend.get_certificates(certificate_keys) if certificate_keys else {}
     grades = backend.get_grades(grade_keys) if grade_keys else {}
     certificate, grade = certificates.get, grades.get
-    return {key: determine_completion(courses[key[1]], certificate(key), grade(key), now=now) for key in keys}
+    return {key: determine_completion(courses[key[1]], certificate(key), grade(key), now=now) for key in known}

@@ -225,7 +225,7 @@ class LearnerDataExporter(abc.ABC):
             known = [row for row in chunk if row[5] in courses]
             selection.skip(SkipReason.COURSE_NOT_FOUND, len(chunk) - len(known))
             completions = completions_for(
-                {(row[2], row[5]) for row in known}, courses=courses, backend=self.completions, now=self.now
+                [(row[2], row[5]) for row in known], courses=courses, backend=self.completions, now=self.now
             )
             self._consider(selection, known, completions, courses, remote_ids, previous)
         return selection
