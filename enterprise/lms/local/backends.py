@@ -157,7 +157,10 @@ class _OneOf(Lookup):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         values = list(self.rhs)
         if connection.vendor == "postgresql":
-            return f"{lhs} = ANY(%s)", [*lhs_params, values]
+            # Typed as the column: an array of another type (the driver guesses smallint[] for small ids)
+            # makes each comparison a cast, and the planner then filters row by row instead of hashing.
+            array_type = self.lhs.output_field.cast_db_type(connection)
+            return f"{lhs} = ANY(%s::{array_type}[])", [*lhs_params, values]
         return f"{lhs} IN ({', '.join(['%s'] * len(values))})", [*lhs_params, *values]
 
 
