@@ -374,3 +374,17 @@ def test_a_certificate_reissued_through_the_completions_service_is_sent(first, r
     assert incremental(second, first_run)
     assert (second.selected, second.sent) == (1, 1)
     assert fake_sap.events()[-1]["completedTimestamp"] == int(issued.timestamp() * 1000)
+
+
+def test_the_command_takes_full_and_says_how_many_runs_were_incremental(first, fake_sap):
+    import io
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("transmit_learner_data", api_user=StaffFactory(username="ops").username, stdout=out)
+    assert "1 considered only what changed since their last successful run" in out.getvalue()
+
+    call_command("transmit_learner_data", "--full", api_user="ops", stdout=io.StringIO())
+    latest = Run.objects.order_by("-id").first()
+    assert (latest.full_selection_reason, latest.selected) == (FullReason.REQUESTED, 3)
