@@ -388,3 +388,46 @@ def test_the_command_takes_full_and_says_how_many_runs_were_incremental(first, f
     call_command("transmit_learner_data", "--full", api_user="ops", stdout=io.StringIO())
     latest = Run.objects.order_by("-id").first()
     assert (latest.full_selection_reason, latest.selected) == (FullReason.REQUESTED, 3)
+
+
+def test_many_candidates_read_the_whole_configuration_the_same_way(monkeypatch, sap_config, first, run, fake_sap):
+    from integrated_channels.integrated_channel.exporters import learner_data
+
+    monkeypatch.setattr(learner_data, "IN_LIST_LIMIT", 0)  # every candidate set counts as "many"
+    first_run, _ = first
+    completed_enrollment(sap_config.customer, remote_id="sap-many", consent=True)
+
+    second = run()
+
+    assert incremental(second, first_run)
+    assert (second.selected, second.sent) == (1, 1)
+    assert fake_sap.events()[-1]["userID"] == "sap-many"
+
+
+def test_too_many_changed_learners_mean_a_full_selection(monkeypatch, first, run):
+    from integrated_channels.integrated_channel.exporters import learner_data
+
+    _first_run, enrollments = first
+    monkeypatch.setattr(learner_data, "MAX_CHANGED_LEARNERS", 0)
+    lms.Certificate.objects.filter(user=enrollments[0].learner.user).update(modified=timezone.now())
+
+    second = run()
+
+    assert (second.changes_since, second.full_selection_reason, second.selected) == (
+        None,
+        FullReason.TOO_MANY_CHANGES,
+        3,
+    )
+
+
+def test_a_channel_whose_payload_reads_user_names_always_selects_in_full():
+    from tests.integrated_channels.factories import TestChannelConfigurationFactory
+
+    config = TestChannelConfigurationFactory(customer__enable_data_sharing_consent=False)
+    completed_enrollment(config.customer)
+    transmit_learner_data(configuration=config)
+    result = transmit_learner_data(configuration=config)  # the user's e-mail address may have changed
+
+    second = Run.objects.get(pk=result.run_id)
+    assert (second.changes_since, second.full_selection_reason, second.selected) == (None, FullReason.CHANNEL, 1)
+    assert second.watermark is not None

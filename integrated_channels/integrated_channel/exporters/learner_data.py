@@ -33,6 +33,7 @@ from enterprise.lms.interfaces import Course
 from enterprise.models import EnterpriseCourseEnrollment, LearnerRemoteIdentity
 from integrated_channels.integrated_channel.app_settings import channel_settings
 from integrated_channels.integrated_channel.exporters.records import (
+    FullReason,
     PreviousAttempt,
     Record,
     Selection,
@@ -45,10 +46,6 @@ from integrated_channels.integrated_channel.models import LearnerDataTransmissio
 #: the lookups read the whole configuration's rows, and past the second limit the selection is full.
 IN_LIST_LIMIT = 10_000
 MAX_CHANGED_LEARNERS = 20_000
-
-FULL_CHANNEL = "channel_cannot_track"  # services.changes.FullReason values, set by the exporter
-FULL_BACKEND = "backend_cannot_track"
-FULL_TOO_MANY = "too_many_changes"
 
 
 @dataclass(slots=True)
@@ -165,16 +162,16 @@ class LearnerDataExporter(abc.ABC):
     def _changes(self, since: datetime.datetime) -> tuple[_Changes | None, str]:
         """What the backends say changed since ``since``; None and why when the selection must be full."""
         if not self.incremental_selection:
-            return None, FULL_CHANNEL
+            return None, FullReason.CHANNEL
         course_ids = self.catalog.courses_changed_since(since=since, now=self.now)
         if course_ids is None:
-            return None, FULL_BACKEND
+            return None, FullReason.BACKEND
         pairs = self.completions.changed_since(since=since, now=self.now)
         if pairs is None:
-            return None, FULL_BACKEND
+            return None, FullReason.BACKEND
         user_ids = frozenset(user_id for user_id, _course_id in pairs)
         if len(user_ids) > MAX_CHANGED_LEARNERS:
-            return None, FULL_TOO_MANY
+            return None, FullReason.TOO_MANY_CHANGES
         return _Changes(user_ids=user_ids, course_ids=frozenset(course_ids)), ""
 
     def previous_attempts(self, enrollment_ids=None) -> dict[int, tuple[str, str, int]]:

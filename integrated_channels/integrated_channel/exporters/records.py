@@ -96,6 +96,20 @@ class SkipReason:
     DRY_RUN = "dry_run"
 
 
+class FullReason:
+    """Why a selection considered every enrollment (``Run.full_selection_reason``)."""
+
+    DISABLED = "change_tracking_off"
+    FIRST_RUN = "no_successful_run"
+    REQUESTED = "requested"
+    START_DATE = "start_date"
+    CONFIGURATION_CHANGED = "configuration_changed"
+    PERIODIC = "periodic"
+    CHANNEL = "channel_cannot_track"
+    BACKEND = "backend_cannot_track"
+    TOO_MANY_CHANGES = "too_many_changes"
+
+
 @dataclass
 class Selection:
     """What an exporter found: the records to send and the ones skipped (counted by reason)."""

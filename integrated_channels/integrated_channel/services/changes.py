@@ -27,21 +27,10 @@ import datetime
 from dataclasses import dataclass
 
 from integrated_channels.integrated_channel.app_settings import channel_settings
+from integrated_channels.integrated_channel.exporters.records import FullReason
 from integrated_channels.integrated_channel.models import ChannelConfiguration, Run
 
-
-class FullReason:
-    """Why a selection considered every enrollment (``Run.full_selection_reason``)."""
-
-    DISABLED = "change_tracking_off"
-    FIRST_RUN = "no_successful_run"
-    REQUESTED = "requested"
-    START_DATE = "start_date"
-    CONFIGURATION_CHANGED = "configuration_changed"
-    PERIODIC = "periodic"
-    CHANNEL = "channel_cannot_track"
-    BACKEND = "backend_cannot_track"
-    TOO_MANY_CHANGES = "too_many_changes"
+__all__ = ["FullReason", "SelectionPlan", "plan_selection"]
 
 
 @dataclass(frozen=True)
