@@ -26,6 +26,8 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
+from django.db.models import OuterRef, Subquery
+
 from integrated_channels.integrated_channel.app_settings import channel_settings
 from integrated_channels.integrated_channel.exporters.records import FullReason
 from integrated_channels.integrated_channel.models import ChannelConfiguration, Run
@@ -51,14 +53,26 @@ def plan_selection(
     start_date: datetime.datetime | None = None,
     dry_run: bool = False,
 ) -> SelectionPlan:
-    """How the learner-data run of ``configuration`` starting at ``now`` selects; at most three queries."""
+    """How the learner-data run of ``configuration`` starting at ``now`` selects, in one query."""
     margin = datetime.timedelta(seconds=float(channel_settings.CHANGE_TRACKING_MARGIN))
     watermark = None if dry_run or start_date is not None else now - margin
+    # One query: the configuration's and customer's modification times as stored now, the watermark of
+    # the latest successful run (runs of a configuration never overlap) and that of the latest full one.
+    successful = Run.objects.filter(
+        configuration_id=OuterRef("pk"), kind=Run.Kind.LEARNER_DATA, watermark__isnull=False
+    ).order_by("-started_at", "-id")
+    row = (
+        ChannelConfiguration.objects.filter(pk=configuration.pk)
+        .annotate(
+            last=Subquery(successful.values("watermark")[:1]),
+            last_full=Subquery(successful.filter(changes_since__isnull=True).values("watermark")[:1]),
+        )
+        .values_list("modified", "customer__modified", "last", "last_full")
+        .first()
+    )
+    fresh, since, last_full = (row[:2], row[2], row[3]) if row else (None, None, None)
     # The run formats payloads with ``configuration`` as loaded (maybe long before, by the dispatcher):
     # if it changed since, the run records no watermark and the next one selects everything afresh.
-    fresh = (
-        ChannelConfiguration.objects.filter(pk=configuration.pk).values_list("modified", "customer__modified").first()
-    )
     if fresh != (configuration.modified, configuration.customer.modified):
         watermark = None
 
@@ -71,17 +85,11 @@ def plan_selection(
         return full_selection(FullReason.REQUESTED)
     if not channel_settings.CHANGE_TRACKING:
         return full_selection(FullReason.DISABLED)
-    successful = Run.objects.filter(
-        configuration_id=configuration.pk, kind=Run.Kind.LEARNER_DATA, watermark__isnull=False
-    ).order_by("-started_at", "-id")  # the latest successful run (runs of a configuration never overlap)
-    since = successful.values_list("watermark", flat=True).first()
     if since is None:
         return full_selection(FullReason.FIRST_RUN)
     if fresh is None or max(fresh) >= since:
         return full_selection(FullReason.CONFIGURATION_CHANGED)
     interval = float(channel_settings.FULL_SELECTION_INTERVAL)
-    if interval > 0:
-        last_full = successful.filter(changes_since__isnull=True).values_list("watermark", flat=True).first()
-        if last_full is None or last_full < now - datetime.timedelta(seconds=interval):
-            return full_selection(FullReason.PERIODIC)
+    if interval > 0 and (last_full is None or last_full < now - datetime.timedelta(seconds=interval)):
+        return full_selection(FullReason.PERIODIC)
     return SelectionPlan(since=since, reason="", watermark=watermark)
