@@ -25,6 +25,16 @@ def consent_granted(*, customer, user_id: int, course_id: str) -> bool:
     ).exists()
 
 
-def granted_consents(*, customer) -> set[tuple[int, str]]:
-    """Every (user id, course id) pair for which a learner granted ``customer`` consent, in one query."""
-    return set(DataSharingConsent.objects.filter(customer=customer, granted=True).values_list("user_id", "course_id"))
+def granted_consents(*, customer, user_ids=None) -> set[tuple[int, str]]:
+    """Every (user id, course id) pair for which a learner granted ``customer`` consent, in one query
+    (only the pairs of ``user_ids`` when given)."""
+    consents = DataSharingConsent.objects.filter(customer=customer, granted=True)
+    if user_ids is not None:
+        consents = consents.filter(user_id__in=user_ids)
+    return set(consents.values_list("user_id", "course_id"))
+
+
+def consents_changed_since(*, customer, since):
+    """The users (a ``user_id`` values queryset, for a subquery) whose consent to ``customer`` changed
+    since ``since``."""
+    return DataSharingConsent.objects.filter(customer=customer, modified__gte=since).values("user_id")

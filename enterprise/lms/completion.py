@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
-from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.utils import timezone
 
@@ -23,8 +23,7 @@ FAIL = "Fail"
 IN_PROGRESS = "In Progress"
 
 
-@dataclass(frozen=True)
-class Completion:
+class Completion(NamedTuple):  # a named tuple: one is made per enrollment of a run (cheap, immutable)
     complete: bool
     grade: str
     completed_at: datetime.datetime | None = None
@@ -70,14 +69,25 @@ def completions_for(
     courses still running (so ``percent`` is filled only where the rule read the grade).
     """
     now = now or timezone.now()
-    keys = [key for key in keys if key[1] in courses]
-    certificate_keys, grade_keys = [], []
+    # What each course's rule reads: a certificate (instructor-paced), a grade (self-paced, ended or
+    # without end) or nothing (self-paced, still running). One pass over the keys.
+    reads_certificate = {course_id for course_id, course in courses.items() if not course.self_paced}
+    reads_grade = {
+        course_id
+        for course_id, course in courses.items()
+        if course.self_paced and (course.end is None or course.end <= now)
+    }
+    known, certificate_keys, grade_keys = [], set(), set()
     for key in keys:
-        course = courses[key[1]]
-        if not course.self_paced:
-            certificate_keys.append(key)
-        elif course.end is None or course.end <= now:
-            grade_keys.append(key)
+        course_id = key[1]
+        if course_id in reads_certificate:
+            certificate_keys.add(key)
+        elif course_id in reads_grade:
+            grade_keys.add(key)
+        elif course_id not in courses:
+            continue
+        known.append(key)
     certificates = backend.get_certificates(certificate_keys) if certificate_keys else {}
     grades = backend.get_grades(grade_keys) if grade_keys else {}
-    return {key: determine_completion(courses[key[1]], certificates.get(key), grades.get(key), now=now) for key in keys}
+    certificate, grade = certificates.get, grades.get
+    return {key: determine_completion(courses[key[1]], certificate(key), grade(key), now=now) for key in known}

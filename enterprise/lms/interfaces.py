@@ -13,6 +13,7 @@ import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
 UserCourse = tuple[int, str]
 
@@ -38,6 +39,7 @@ class Course:
     modes: tuple[str, ...] = ()
     description: str = ""
     skills: tuple[Skill, ...] = ()
+    effort_hours: Decimal | None = None  # estimated total hours of learning, when the catalog knows
 
     @property
     def self_paced(self) -> bool:
@@ -92,16 +94,16 @@ class UnenrollResult:
     failed: dict[UserCourse, Exception] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class Certificate:
+# Certificates and grades are named tuples, not dataclasses: backends build one per enrollment, by the
+# hundred thousand in a channel run, and a tuple costs a third of a frozen dataclass to make.
+class Certificate(NamedTuple):
     user_id: int
     course_id: str
     grade: str  # as issued, e.g. "0.92" or "Pass"
     issued_at: datetime.datetime
 
 
-@dataclass(frozen=True)
-class Grade:
+class Grade(NamedTuple):
     user_id: int
     course_id: str
     percent: Decimal  # 0..1
@@ -131,6 +133,11 @@ class CatalogBackend(abc.ABC):
     @abc.abstractmethod
     def search_courses(self, query: str, *, limit: int = 20) -> list[Course]:
         """Courses whose id or title contains ``query``."""
+
+    def courses_changed_since(self, *, since: datetime.datetime, now: datetime.datetime) -> set[str] | None:
+        """Optional change tracking: the ids of the courses that changed since ``since`` or whose end
+        falls between ``since`` and ``now`` (a superset is fine), or None when this backend cannot say."""
+        return None
 
 
 class EnrollmentBackend(abc.ABC):
@@ -189,6 +196,12 @@ class CompletionBackend(abc.ABC):
     @abc.abstractmethod
     def get_grades(self, keys: Iterable[UserCourse]) -> dict[UserCourse, Grade]:
         """Grades for the (user id, course id) pairs that have one."""
+
+    def changed_since(self, *, since: datetime.datetime, now: datetime.datetime) -> set[UserCourse] | None:
+        """Optional change tracking: the (user id, course id) pairs whose completion may differ from what it
+        was at ``since`` — a certificate or grade written since, a pass dated between ``since`` and ``now``,
+        an LMS enrollment changed — (a superset is fine), or None when this backend cannot say."""
+        return None
 
     def get_certificate(self, user_id: int, course_id: str) -> Certificate | None:
         return self.get_certificates([(user_id, course_id)]).get((user_id, course_id))

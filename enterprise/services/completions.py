@@ -29,7 +29,8 @@ def _upsert(model, *, user_id: int, course: Course, values: dict) -> bool:
         with transaction.atomic():
             _obj, created = model.objects.update_or_create(user_id=user_id, course=course, defaults=values)
     except IntegrityError:  # a concurrent post created it first: update that one
-        model.objects.filter(user_id=user_id, course=course).update(**values)
+        # (``modified`` by hand: ``update()`` skips ``auto_now``, and channels resend from it, decision 0091)
+        model.objects.filter(user_id=user_id, course=course).update(**values, modified=timezone.now())
         created = False
     return created
 

@@ -35,6 +35,18 @@ AUDIT_FLUSH_RECORDS, AUDIT_FLUSH_SECONDS
     killed in between loses at most that much audit: those records are sent again by the next run.
 COMPLETION_BATCH_SIZE
     Enrollments whose completion is asked from the completion backend in one call.
+CHANGE_TRACKING
+    ``True`` (default): a learner-data run considers only the enrollments whose inputs changed since
+    the last successful run of its configuration, plus the records whose last attempt failed
+    (decision 0090); it falls back to every enrollment whenever it cannot tell what changed.
+    ``False``: every run considers every enrollment.
+CHANGE_TRACKING_MARGIN
+    Seconds taken off the moment a run's selection starts to make the watermark it records: the
+    next run reconsiders changes from that much earlier. It covers clock differences between the
+    servers that write timestamps and transactions that commit up to that long after they set them.
+FULL_SELECTION_INTERVAL
+    Seconds after which a run considers every enrollment again even if nothing says it must (it
+    catches what timestamps cannot show: deleted certificates or grades, renamed users); 0: never.
 LMS_ROOT_URL
     Root URL of the learning platform, used to build the launch URL of exported courses.
 COURSE_URL_PATH
@@ -64,6 +76,9 @@ DEFAULTS = {
     "AUDIT_FLUSH_RECORDS": 500,
     "AUDIT_FLUSH_SECONDS": 2.0,
     "COMPLETION_BATCH_SIZE": 5000,
+    "CHANGE_TRACKING": True,
+    "CHANGE_TRACKING_MARGIN": 300.0,
+    "FULL_SELECTION_INTERVAL": 24 * 3600.0,
     "LMS_ROOT_URL": "http://localhost:8000",
     "COURSE_URL_PATH": "/courses/{course_id}/about",
     "USE_CELERY": None,

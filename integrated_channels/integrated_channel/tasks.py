@@ -24,6 +24,7 @@ def transmit_configuration(
     dry_run: bool = False,
     start_date: str | None = None,
     trigger: str = Run.Trigger.COMMAND,
+    full: bool = False,
 ) -> dict:
     """Run one configuration; the result as a dict (``RunResult.as_dict()``)."""
     configuration = ChannelConfiguration.objects.select_related("customer").get(pk=configuration_id)
@@ -34,6 +35,7 @@ def transmit_configuration(
         api_user=api_user,
         dry_run=dry_run,
         start_date=datetime.datetime.fromisoformat(start_date) if start_date else None,
+        full=full,
         trigger=trigger,
     )
     return result.as_dict()

@@ -35,17 +35,18 @@ def person_id(user_id: int) -> str:
 
 class LearningStudioLearnerDataExporter(LearnerDataExporter):
     sends_every_enrollment = True
+    incremental_selection = False  # persons carry names and e-mail addresses, which have no modification time
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.learners: dict[int, tuple[str, str, dict]] = {}
 
-    def select(self) -> Selection:
+    def select(self, *, since=None) -> Selection:
         rows = EnterpriseCustomerUser.objects.filter(customer_id=self.customer.pk, linked=True).values_list(
             "user_id", "user__first_name", "user__last_name", "attributes"
         )
         self.learners = {user_id: (first, last, attributes) for user_id, first, last, attributes in rows}
-        selection = super().select()
+        selection = super().select(since=since)
         self.select_drops(selection)
         return selection
 

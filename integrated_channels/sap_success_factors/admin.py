@@ -24,6 +24,7 @@ class SAPSuccessFactorsConfigurationAdmin(ChannelConfigurationAdmin):
                     "completion_mode",
                     "events_per_call",
                     "send_in_progress",
+                    "credit_hours",
                     "calls_per_minute",
                     "locale",
                 )

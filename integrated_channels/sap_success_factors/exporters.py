@@ -22,11 +22,18 @@ def sap_grade(item: LearnerCompletion) -> str:
     return completion.grade if completion.grade in (PASS, FAIL) else PASS
 
 
+def course_hours(course) -> float:
+    """The course's estimated effort in hours, for totalHours (0 when the catalog does not know it)."""
+    return float(course.effort_hours) if course.effort_hours is not None else 0.0
+
+
 class SAPLearnerDataExporter(LearnerDataExporter):
     needs_remote_id = True
 
-    def remote_ids(self) -> dict[int, str]:
+    def remote_ids(self, user_ids=None) -> dict[int, str]:
         identities = LearnerRemoteIdentity.objects.filter(identity_provider__customer_id=self.customer.pk)
+        if user_ids is not None:
+            identities = identities.filter(user_id__in=user_ids)
         if self.configuration.identity_provider_id:
             identities = identities.filter(identity_provider_id=self.configuration.identity_provider_id)
         # With several identity providers, the one with the smallest provider id wins (stable).
@@ -37,19 +44,22 @@ class SAPLearnerDataExporter(LearnerDataExporter):
         return sap_grade(item)
 
     def learner_payload(self, item: LearnerCompletion) -> dict:
-        completed = item.completion.complete
+        completion = item.completion
+        completed = completion.complete
         # a completion's own date; for a record in progress, the enrollment's
-        when = (item.completion.completed_at if completed else None) or item.enrolled_at or self.now
+        when = (completion.completed_at if completed else None) or item.enrolled_at or self.now
+        hours = course_hours(item.course)
+        configuration = self.configuration
         return {
             "userID": item.remote_id,
             "courseID": item.course_id,
-            "providerID": self.configuration.provider_id,
+            "providerID": configuration.provider_id,
             # admin mode takes a JSON boolean, user mode the string "true" / "false"
-            "courseCompleted": ("true" if completed else "false") if self.configuration.user_mode else completed,
+            "courseCompleted": ("true" if completed else "false") if configuration.user_mode else completed,
             "completedTimestamp": epoch_millis(when),
             "grade": sap_grade(item),
-            "totalHours": 0.0,
-            "creditHours": 0.0,
+            "totalHours": hours,
+            "creditHours": hours if configuration.credit_hours == configuration.CreditHours.EFFORT else 0.0,
         }
 
 

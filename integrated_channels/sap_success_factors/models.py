@@ -21,6 +21,10 @@ class SAPSuccessFactorsConfiguration(ChannelConfiguration):
         ADMIN = "admin", _("Admin")
         USER = "user", _("User")
 
+    class CreditHours(models.TextChoices):
+        EFFORT = "effort", _("The course's effort hours, as totalHours (default)")
+        NONE = "none", _("None: 0 (the tenant awards credits its own way)")
+
     class CompletionMode(models.TextChoices):
         ADMIN = "admin", _("Admin: the configuration's own token posts learning events (default)")
         USER = "user", _("User: each learner's own token posts their learning event (self-submission tenants)")
@@ -65,6 +69,16 @@ class SAPSuccessFactorsConfiguration(ChannelConfiguration):
         ),
     )
     locale = models.CharField(max_length=32, default="English", help_text=_("Locale of exported course titles."))
+    credit_hours = models.CharField(
+        max_length=8,
+        choices=CreditHours.choices,
+        default=CreditHours.EFFORT,
+        verbose_name=_("credit hours sent"),
+        help_text=_(
+            "What completions report as creditHours. totalHours is always the course's estimated effort in hours "
+            "(0 when the catalog does not know it)."
+        ),
+    )
 
     class Meta:
         verbose_name = _("SAP SuccessFactors enterprise customer configuration")

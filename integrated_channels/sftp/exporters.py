@@ -27,7 +27,7 @@ class TranscriptExporter(LearnerDataExporter):
     def needs_enrollment_dates(self) -> bool:
         return True
 
-    def previous_attempts(self):
+    def previous_attempts(self, enrollment_ids=None):
         return {}
 
     def learner_payload(self, item: LearnerCompletion):

@@ -7,6 +7,7 @@ from integrated_channels.integrated_channel.exporters.records import epoch_milli
 
 class TestLearnerDataExporter(LearnerDataExporter):
     __test__ = False  # not a pytest test class
+    incremental_selection = False  # the payload carries the user name and e-mail, which have no modification time
 
     def learner_payload(self, item):
         completion = item.completion

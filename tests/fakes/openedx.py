@@ -143,6 +143,8 @@ class FakeOpenEdX:
         modes=("audit", "verified"),
         status: str = "published",
         skill_names=None,
+        weeks_to_complete: int | None = None,
+        max_effort: int | None = None,
     ) -> dict:
         """Add a run (and its course, keyed ``Org+Number``); ``skill_names`` set the course's skills."""
         course_key = key.split(":", 1)[-1].rsplit("+", 1)[0]
@@ -159,6 +161,9 @@ class FakeOpenEdX:
             "pacing_type": pacing,
             "type": "verified" if "verified" in modes else "audit",
             "status": status,
+            "weeks_to_complete": weeks_to_complete,  # discovery: effort in hours per week, for that many weeks
+            "min_effort": max_effort and max(max_effort // 2, 1),
+            "max_effort": max_effort,
             "seats": [
                 {"type": mode, "price": "0.00" if mode == "audit" else "49.00", "currency": "USD", "sku": None}
                 for mode in modes

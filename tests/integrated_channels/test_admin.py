@@ -68,6 +68,7 @@ def sap_form(config, **changes):
         "events_per_call": 1,
         "calls_per_minute": 100,
         "locale": "English",
+        "credit_hours": "effort",
     }
     data.update(changes)
     return data

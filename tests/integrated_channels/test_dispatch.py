@@ -58,6 +58,13 @@ def test_fan_out_queues_one_task_per_customer_and_channel_and_waits(settings):
     assert "Dispatched 2 run(s) to Celery workers" in out.getvalue()
     assert "2 run(s): 2 selected, 2 sent, 0 failed." in out.getvalue()
     assert Run.objects.filter(status="completed").count() == 2
+    assert {q["kwargs"]["full"] for q in queued} == {False}
+
+    queued.clear()
+    with mock.patch.object(tasks.transmit_configuration, "apply_async", side_effect=spy):
+        call_command("transmit_learner_data", "--full", api_user="staff", stdout=io.StringIO())
+    assert {q["kwargs"]["full"] for q in queued} == {True}  # --full reaches the workers
+    assert set(Run.objects.order_by("-id").values_list("full_selection_reason", flat=True)[:2]) == {"requested"}
 
 
 def test_a_task_without_result_counts_as_a_failed_run(settings):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.db import transaction
-from django.db.models import CharField, Q, Value
+from django.db.models import CharField, F, Lookup, Q, TextField, Value
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from enterprise.exceptions import CourseNotFound, InvalidCourseMode, ProgramNotFound
@@ -25,6 +28,7 @@ def _to_course(course: models.Course, modes: Iterable[str], skills: Iterable[int
         modes=tuple(sorted(modes)),
         description=course.description,
         skills=tuple(sorted(skills, key=lambda skill: (skill.name.casefold(), skill.level))),
+        effort_hours=course.effort_hours,
     )
 
 
@@ -87,6 +91,13 @@ class LocalCatalog(interfaces.CatalogBackend):
         )[:limit]
         found = _courses_by_id(list(ids))
         return [found[key] for key in sorted(found)]
+
+    def courses_changed_since(self, *, since, now) -> set[str]:
+        return set(
+            models.Course.objects.filter(Q(modified__gte=since) | Q(end__gte=since, end__lte=now)).values_list(
+                "course_id", flat=True
+            )
+        )
 
 
 class LocalEnrollments(interfaces.EnrollmentBackend):
@@ -177,34 +188,75 @@ class LocalEnrollments(interfaces.EnrollmentBackend):
         return [interfaces.LMSEnrollment(user_id=user_id, course_id=cid, mode=mode) for cid, mode in rows]
 
 
-def _rows_for_pairs(model, keys, fields: tuple[str, ...], build) -> dict:
-    """Rows of ``model`` for the (user id, course id) pairs, in one query.
+class _OneOf(Lookup):
+    """``column IN (values)`` for values already of the column's type (ints, strings), without Django's
+    per-value preparation (related-field normalisation of ``user_id__in`` cost a sixth of a channel run's
+    selection at 100,000 enrollments). On PostgreSQL the values travel as one array parameter
+    (``= ANY(%s)``): a query of a few thousand placeholders costs more to build and parse than its rows."""
 
-    The query selects users x courses (two IN lists, index friendly) and the pairs that were not
-    asked for are dropped here. ``build(user_id, course_id, *fields)`` makes each value.
+    lookup_name = "one_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        values = list(self.rhs)
+        if connection.vendor == "postgresql":
+            # Typed as the column: an array of another type (the driver guesses smallint[] for small ids)
+            # makes each comparison a cast, and the planner then filters row by row instead of hashing.
+            array_type = self.lhs.output_field.cast_db_type(connection)
+            return f"{lhs} = ANY(%s::{array_type}[])", [*lhs_params, values]
+        return f"{lhs} IN ({', '.join(['%s'] * len(values))})", [*lhs_params, *values]
+
+
+def _utc(text: str | datetime.datetime | None) -> datetime.datetime | None:
+    """A timestamp read as text (see ``_rows_for_pairs``): ISO 8601, UTC when it names no offset."""
+    if not isinstance(text, str):
+        return text  # read as a timestamp (USE_TZ off), or NULL
+    value = datetime.datetime.fromisoformat(text)
+    return value if value.tzinfo is not None else value.replace(tzinfo=datetime.UTC)
+
+
+def _rows_for_pairs(model, keys, *fields) -> list[tuple]:
+    """Rows ``(user_id, course_id, *fields)`` of ``model`` for the (user id, course id) pairs, in one query.
+
+    The query selects users x courses (two lists of ids, index friendly) and the pairs that were not
+    asked for are dropped here. A field given as ``("name", _utc)`` is a timestamp: it is read as text
+    and parsed by ``datetime.fromisoformat`` (C code), because the database drivers' timestamp loaders
+    are Python code that cost a tenth of a channel run's selection at 100,000 enrollments.
     """
-    wanted = set(keys)
+    wanted = keys if isinstance(keys, set | frozenset) else set(keys)
     if not wanted:
-        return {}
+        return []
+    as_text = settings.USE_TZ  # stored in UTC: the text is UTC (SQLite: no offset; PostgreSQL's session is UTC)
+    columns = [
+        (Cast(f[0], output_field=TextField()) if as_text else f[0]) if isinstance(f, tuple) else f for f in fields
+    ]
     rows = model.objects.filter(
-        user_id__in={k[0] for k in wanted}, course__course_id__in={k[1] for k in wanted}
-    ).values_list("user_id", "course__course_id", *fields)
-    return {(row[0], row[1]): build(*row) for row in rows if (row[0], row[1]) in wanted}
+        _OneOf(F("user_id"), sorted({int(k[0]) for k in wanted})),
+        _OneOf(F("course__course_id"), sorted({str(k[1]) for k in wanted})),
+    ).values_list("user_id", "course__course_id", *columns)
+    return [row for row in rows if row[:2] in wanted]
 
 
 class LocalCompletions(interfaces.CompletionBackend):
     def get_certificates(self, keys):
-        return _rows_for_pairs(
-            models.Certificate,
-            keys,
-            ("grade", "issued_at"),
-            lambda uid, cid, grade, issued: interfaces.Certificate(uid, cid, grade=grade, issued_at=issued),
-        )
+        return {
+            (uid, cid): interfaces.Certificate(uid, cid, grade, _utc(issued))
+            for uid, cid, grade, issued in _rows_for_pairs(models.Certificate, keys, "grade", ("issued_at", _utc))
+        }
 
     def get_grades(self, keys):
-        return _rows_for_pairs(
-            models.Grade,
-            keys,
-            ("percent", "passed_at"),
-            lambda uid, cid, percent, passed_at: interfaces.Grade(uid, cid, percent=percent, passed_at=passed_at),
-        )
+        return {
+            (uid, cid): interfaces.Grade(uid, cid, percent, _utc(passed))
+            for uid, cid, percent, passed in _rows_for_pairs(models.Grade, keys, "percent", ("passed_at", _utc))
+        }
+
+    def changed_since(self, *, since, now) -> set[interfaces.UserCourse]:
+        """Certificates and grades written since ``since``, passes dated in the window, LMS enrollments changed."""
+        fields = ("user_id", "course__course_id")
+        certificates = models.Certificate.objects.filter(modified__gte=since).values_list(*fields)
+        grades = models.Grade.objects.filter(
+            Q(modified__gte=since) | Q(passed_at__gte=since, passed_at__lte=now)
+        ).values_list(*fields)
+        enrollments = models.LmsEnrollment.objects.filter(modified__gte=since).values_list(*fields)
+        return set(certificates.union(grades, enrollments))  # one query

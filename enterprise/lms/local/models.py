@@ -28,6 +28,14 @@ class Course(models.Model):
     pacing = models.CharField(max_length=16, choices=Pacing.choices, default=Pacing.INSTRUCTOR)
     start = models.DateTimeField(null=True, blank=True)
     end = models.DateTimeField(null=True, blank=True)
+    effort_hours = models.DecimalField(
+        max_digits=7,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text=_("Estimated total hours of learning; empty when unknown."),
+    )
     created = models.DateTimeField(auto_now_add=True)
     modified = models.DateTimeField(auto_now=True)
 
@@ -39,7 +47,11 @@ class Course(models.Model):
                 | models.Q(end__isnull=True)
                 | models.Q(end__gte=models.F("start")),
                 name="local_course_end_after_start",
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(effort_hours__isnull=True) | models.Q(effort_hours__gte=0),
+                name="local_course_effort_not_negative",
+            ),
         ]
 
     def __str__(self):
@@ -123,6 +135,7 @@ class LmsEnrollment(models.Model):
     class Meta:
         verbose_name = _("LMS enrollment")
         constraints = [models.UniqueConstraint(fields=["user", "course"], name="local_enrollment_unique")]
+        indexes = [models.Index(fields=["modified"], name="local_enrollment_modified")]
 
     def __str__(self):
         return f"{self.user_id} in {self.course_id} ({self.mode})"
@@ -133,9 +146,11 @@ class Certificate(models.Model):
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="certificates")
     grade = models.CharField(max_length=32, help_text=_("As issued, e.g. 0.92 or Pass."))
     issued_at = models.DateTimeField()
+    modified = models.DateTimeField(auto_now=True, help_text=_("Last change (issued, regraded)."))
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "course"], name="local_certificate_unique")]
+        indexes = [models.Index(fields=["modified"], name="local_certificate_modified")]
 
     def __str__(self):
         return f"certificate {self.user_id} {self.course_id}"
@@ -156,6 +171,10 @@ class Grade(models.Model):
             models.CheckConstraint(
                 condition=models.Q(percent__gte=0, percent__lte=1), name="local_grade_percent_range"
             ),
+        ]
+        indexes = [
+            models.Index(fields=["modified"], name="local_grade_modified"),
+            models.Index(fields=["passed_at"], name="local_grade_passed_at"),
         ]
 
     def __str__(self):

@@ -36,6 +36,7 @@ def course_from_run(run: dict, *, skills: tuple[interfaces.Skill, ...] = ()) -> 
         modes=tuple(sorted(modes)),
         description=run.get("short_description") or "",
         skills=skills,
+        effort_hours=effort_hours(run),
     )
 
 
@@ -53,6 +54,21 @@ def skills_from_course(course: dict) -> tuple[interfaces.Skill, ...]:
         if text:
             names.setdefault(text.casefold(), text)
     return tuple(interfaces.Skill(name=names[key]) for key in sorted(names))
+
+
+def effort_hours(run: dict) -> Decimal | None:
+    """Total estimated hours of a course run: weeks to complete x the upper weekly effort (discovery's
+    ``weeks_to_complete`` and ``max_effort``, hours per week; ``min_effort`` when there is no maximum).
+    None when discovery does not say."""
+    weekly = run.get("max_effort") or run.get("min_effort")
+    weeks = run.get("weeks_to_complete")
+    try:
+        if weekly and weeks:
+            hours = Decimal(str(weekly)) * Decimal(str(weeks))
+            return hours.quantize(Decimal("0.01")) if hours >= 0 else None
+    except InvalidOperation:
+        return None
+    return None
 
 
 def current_run_key(course: dict, *, now: datetime.datetime) -> str | None:

@@ -63,6 +63,7 @@ class RunAdmin(ReadOnlyAdmin):
     fieldsets = (
         (None, {"fields": ("customer", "configuration", "channel", "kind", "trigger", "dry_run", "api_user")}),
         (_("Timing"), {"fields": ("status", "started_at", "heartbeat_at", "finished_at", "duration", "start_date")}),
+        (_("Selection"), {"fields": ("changes_since", "full_selection_reason", "watermark")}),
         (
             _("Counts"),
             {

@@ -119,6 +119,11 @@ class TransmitCommand(BaseCommand):
                 metavar="YYYY-MM-DD",
                 help="Only records completed on or after this date.",
             )
+            parser.add_argument(
+                "--full",
+                action="store_true",
+                help="Consider every enrollment, not only those whose data changed since the last successful run.",
+            )
         parser.add_argument("--no-progress", action="store_true", help="No progress bar, even on a terminal.")
 
     def handle(self, *args, **options):
@@ -140,6 +145,7 @@ class TransmitCommand(BaseCommand):
             channel_codes=options["channels"],
             dry_run=options["dry_run"],
             start_date=options.get("start_date"),
+            full=options.get("full", False),
             trigger=Run.Trigger.COMMAND,
             progress_factory=(lambda: TqdmProgress(sys.stderr)) if show_progress else None,
             on_dispatched=lambda count: self.stdout.write(f"Dispatched {count} run(s) to Celery workers; waiting."),
@@ -185,8 +191,11 @@ class TransmitCommand(BaseCommand):
             if result.error:
                 self.stdout.write(f"{result.customer_name} / {result.channel}: {result.error}")
         totals = {name: sum(getattr(r, name) for r in results) for name in ("sent", "failed", "selected")}
+        incremental = sum(1 for r in results if r.changes_since)
+        note = f" ({incremental} considered only what changed since their last successful run)" if incremental else ""
         self.stdout.write(
-            f"{len(results)} run(s): {totals['selected']} selected, {totals['sent']} sent, {totals['failed']} failed."
+            f"{len(results)} run(s): {totals['selected']} selected, {totals['sent']} sent, {totals['failed']} failed"
+            f"{note}."
         )
 
     @staticmethod

@@ -68,6 +68,24 @@ class Run(models.Model):
     learners_unlinked = models.PositiveIntegerField(default=0)
     error_code = models.CharField(max_length=64, blank=True)
     error_message = models.TextField(blank=True, help_text=_("Why the run failed, when it did."))
+    # Change tracking of learner data (decision 0090)
+    changes_since = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=_(
+            "Incremental selection: only enrollments whose inputs changed since this moment (and failed records) "
+            "were considered. Empty: every enrollment was (a full selection)."
+        ),
+    )
+    full_selection_reason = models.CharField(max_length=64, blank=True, help_text=_("Why the selection was full."))
+    watermark = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=_(
+            "Set when the run succeeded: every change before this moment is reflected in the audit, so the next "
+            "run may consider only what changed since."
+        ),
+    )
 
     class Meta:
         verbose_name = _("channel run")
@@ -92,6 +110,11 @@ class Run(models.Model):
         indexes = [
             models.Index(fields=["customer", "-started_at"], name="run_customer_started"),
             models.Index(fields=["status", "-started_at"], name="run_status_started"),
+            models.Index(
+                fields=["configuration", "kind", "-started_at"],
+                condition=Q(watermark__isnull=False),
+                name="run_watermark",
+            ),
         ]
 
     def __str__(self):

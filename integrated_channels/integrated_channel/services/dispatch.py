@@ -65,6 +65,7 @@ def use_celery() -> bool:
 def run_one(*, kind: str, **kwargs) -> RunResult:
     if kind == Run.Kind.CONTENT_METADATA:
         kwargs.pop("start_date", None)
+        kwargs.pop("full", None)
         return transmission.transmit_content_metadata(**kwargs)
     return transmission.transmit_learner_data(**kwargs)
 
@@ -78,6 +79,7 @@ def transmit(
     configuration_ids: Iterable[int] | None = None,
     dry_run: bool = False,
     start_date: datetime.datetime | None = None,
+    full: bool = False,
     trigger: str = Run.Trigger.COMMAND,
     progress_factory: Callable[[], Progress] | None = None,
     on_result: Callable[[RunResult], None] | None = None,
@@ -92,7 +94,14 @@ def transmit(
     configurations = plan(
         kind=kind, customer_uuids=customer_uuids, channel_codes=channel_codes, configuration_ids=configuration_ids
     )
-    common = {"kind": kind, "api_user": api_user, "dry_run": dry_run, "start_date": start_date, "trigger": trigger}
+    common = {
+        "kind": kind,
+        "api_user": api_user,
+        "dry_run": dry_run,
+        "start_date": start_date,
+        "full": full,
+        "trigger": trigger,
+    }
     if configurations and use_celery():
         return _fan_out(configurations, on_result=on_result, on_dispatched=on_dispatched, wait=wait, **common)
     results = []
@@ -105,7 +114,7 @@ def transmit(
     return results
 
 
-def _fan_out(configurations, *, kind, api_user, dry_run, start_date, trigger, on_result, on_dispatched, wait):
+def _fan_out(configurations, *, kind, api_user, dry_run, start_date, full, trigger, on_result, on_dispatched, wait):
     from integrated_channels.integrated_channel.tasks import transmit_configuration
 
     options = {"queue": channel_settings.CELERY_QUEUE} if channel_settings.CELERY_QUEUE else {}
@@ -117,6 +126,7 @@ def _fan_out(configurations, *, kind, api_user, dry_run, start_date, trigger, on
             api_user_id=getattr(api_user, "pk", None),
             dry_run=dry_run,
             start_date=start_date.isoformat() if start_date else None,
+            full=full,
             trigger=trigger,
         )
         pending.append((configuration, signature.apply_async(**options)))

@@ -29,6 +29,8 @@ class RunResult:
     seconds: float = 0.0
     error: str = ""
     skip_reasons: dict[str, int] = field(default_factory=dict)
+    changes_since: str | None = None  # ISO date: only what changed since was considered (None: everything)
+    full_selection_reason: str = ""
 
     @property
     def run_failed(self) -> bool:

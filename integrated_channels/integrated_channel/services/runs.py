@@ -93,15 +93,16 @@ def heartbeat(run: Run, **counts) -> None:
         raise RunLockLost(f"Run #{run.pk} is no longer running: another process declared it abandoned.")
 
 
-def finish_run(run: Run, *, status: str, error_code: str = "", error_message: str = "", **counts) -> bool:
-    """Record the run's end; False when it had lost its lock (the row is left as the new holder set it)."""
+def finish_run(run: Run, *, status: str, error_code: str = "", error_message: str = "", **fields) -> bool:
+    """Record the run's end (status, counts, and any other field given, e.g. its ``watermark``); False when
+    it had lost its lock (the row is left as the new holder set it, with no watermark)."""
     now = timezone.now()
     updated = Run.objects.filter(pk=run.pk, status=Run.Status.RUNNING).update(
-        status=status, finished_at=now, heartbeat_at=now, error_code=error_code, error_message=error_message, **counts
+        status=status, finished_at=now, heartbeat_at=now, error_code=error_code, error_message=error_message, **fields
     )
     if updated:
         run.status, run.finished_at, run.error_code, run.error_message = status, now, error_code, error_message
-        for name, value in counts.items():
+        for name, value in fields.items():
             setattr(run, name, value)
     else:
         logger.error("Run #%s finished after losing its lock; its end was not recorded.", run.pk)

@@ -36,7 +36,7 @@ from integrated_channels.integrated_channel.models import (
     RunError,
     TransmissionStatus,
 )
-from integrated_channels.integrated_channel.services import runs
+from integrated_channels.integrated_channel.services import changes, runs
 from integrated_channels.integrated_channel.services.results import LOCKED, Progress, RunResult
 from integrated_channels.integrated_channel.transports.base import Outcome
 
@@ -64,10 +64,15 @@ def transmit_learner_data(
     trigger: str = Run.Trigger.COMMAND,
     dry_run: bool = False,
     start_date=None,
+    full: bool = False,
     progress: Progress | None = None,
     client=None,
 ) -> RunResult:
-    """Send the new or changed learner data of one configuration; one ``Run`` records it."""
+    """Send the new or changed learner data of one configuration; one ``Run`` records it.
+
+    Only the enrollments whose inputs changed since the last successful run are considered, unless
+    ``full`` or one of the reasons of ``services.changes`` says every enrollment (decision 0090).
+    """
     return _transmit(
         kind=Run.Kind.LEARNER_DATA,
         configuration=configuration,
@@ -75,6 +80,7 @@ def transmit_learner_data(
         trigger=trigger,
         dry_run=dry_run,
         start_date=start_date,
+        full=full,
         progress=progress,
         client=client,
     )
@@ -97,12 +103,13 @@ def transmit_content_metadata(
         trigger=trigger,
         dry_run=dry_run,
         start_date=None,
+        full=True,
         progress=progress,
         client=client,
     )
 
 
-def _transmit(*, kind, configuration, api_user, trigger, dry_run, start_date, progress, client) -> RunResult:
+def _transmit(*, kind, configuration, api_user, trigger, dry_run, start_date, full, progress, client) -> RunResult:
     configuration = configuration.specific()
     clock = time.monotonic()
     base = {
@@ -126,7 +133,7 @@ def _transmit(*, kind, configuration, api_user, trigger, dry_run, start_date, pr
         logger.info("%s %s for %s not started: %s", configuration.channel, kind, configuration.customer, exc)
         return RunResult(**base, status=LOCKED, run_id=getattr(exc.holder, "pk", None), error=str(exc), seconds=0.0)
     job = _Transmission(run=run, configuration=configuration, kind=kind, progress=progress or Progress(), client=client)
-    job.execute(api_user=api_user, dry_run=dry_run, start_date=start_date)
+    job.execute(api_user=api_user, dry_run=dry_run, start_date=start_date, full=full)
     result = RunResult(
         **base,
         status=job.status,
@@ -134,6 +141,8 @@ def _transmit(*, kind, configuration, api_user, trigger, dry_run, start_date, pr
         seconds=round(time.monotonic() - clock, 3),
         error=job.error_message,
         skip_reasons=dict(job.skip_reasons),
+        changes_since=job.changes_since.isoformat() if job.changes_since else None,
+        full_selection_reason=job.full_reason,
         **job.counts,
     )
     logger.info(
@@ -177,12 +186,15 @@ class _Transmission:
         self.status = Run.Status.RUNNING
         self.error_code = ""
         self.error_message = ""
+        self.selection_plan: changes.SelectionPlan | None = None
+        self.changes_since = None  # the incremental selection's start (None: full)
+        self.full_reason = ""
 
     # The run
 
-    def execute(self, *, api_user, dry_run: bool, start_date) -> None:
+    def execute(self, *, api_user, dry_run: bool, start_date, full: bool = False) -> None:
         try:
-            self._execute(api_user=api_user, dry_run=dry_run, start_date=start_date)
+            self._execute(api_user=api_user, dry_run=dry_run, start_date=start_date, full=full)
         except RunLockLost as exc:
             self.status, self.error_message = Run.Status.FAILED, str(exc)
             logger.error("%s", exc)
@@ -197,16 +209,23 @@ class _Transmission:
             self.progress.finish()
         if self.status == Run.Status.RUNNING:
             self.status = Run.Status.COMPLETED_WITH_ERRORS if self.counts["failed"] else Run.Status.COMPLETED
+        # The watermark only of a run that went through: failed records are reconsidered through the audit,
+        # while a run that stopped leaves records not attempted, so the next one starts from the last watermark.
+        succeeded = self.status in (Run.Status.COMPLETED, Run.Status.COMPLETED_WITH_ERRORS)
+        plan = self.selection_plan
         runs.finish_run(
             self.run,
             status=self.status,
             error_code=self.error_code,
             error_message=self.error_message,
             skip_reasons=dict(self.skip_reasons),
+            changes_since=self.changes_since,
+            full_selection_reason=self.full_reason,
+            watermark=plan.watermark if plan is not None and succeeded else None,
             **self.counts,
         )
 
-    def _execute(self, *, api_user, dry_run: bool, start_date) -> None:
+    def _execute(self, *, api_user, dry_run: bool, start_date, full: bool = False) -> None:
         exporter_class = (
             self.channel.get_learner_exporter_class()
             if self.learner_data
@@ -215,7 +234,16 @@ class _Transmission:
         if exporter_class is None:
             raise ChannelConfigurationError(f"{self.channel.name} exports no content metadata.")
         exporter = exporter_class(configuration=self.configuration, api_user=api_user, start_date=start_date)
-        selection = exporter.select()
+        if self.learner_data:
+            self.selection_plan = changes.plan_selection(
+                configuration=self.configuration, now=exporter.now, full=full, start_date=start_date, dry_run=dry_run
+            )
+            self.full_reason = self.selection_plan.reason
+            selection = exporter.select(since=self.selection_plan.since)
+            self.changes_since = selection.since
+            self.full_reason = self.full_reason or selection.full_reason
+        else:
+            selection = exporter.select()
         self.counts["selected"] = selection.considered
         self._skip(selection.skipped)
         self.remaining = list(selection.records)

@@ -52,6 +52,17 @@ def test_get_course_returns_the_course_with_sorted_modes():
     assert (course.start, course.end) == (start, end)
     assert course.modes == ("audit", "honor", "verified")
     assert course.description == "Intro"
+    assert course.effort_hours is None
+
+
+def test_get_course_carries_the_effort_hours():
+    row = CourseFactory(effort_hours=Decimal("12.50"))
+    assert LocalCatalog().get_course(row.course_id).effort_hours == Decimal("12.50")
+
+
+def test_negative_effort_is_refused_by_the_database():
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CourseFactory(effort_hours=Decimal("-1"))
 
 
 def test_get_course_does_not_mix_modes_of_other_courses():
@@ -570,3 +581,23 @@ def test_check_reports_e001_for_a_bad_dotted_path(settings):
 
     assert [e.id for e in errors] == ["enterprise.E001"]
     assert "COMPLETION_BACKEND" in errors[0].msg
+
+
+@pytest.mark.parametrize("use_tz", [True, False])
+def test_certificate_and_grade_dates_read_back_exactly(settings, use_tz):
+    settings.USE_TZ = use_tz
+    moment = datetime.datetime(2027, 3, 4, 5, 6, 7, 890123, tzinfo=datetime.UTC)
+    if not use_tz:
+        moment = moment.replace(tzinfo=None)
+    certificate = CertificateFactory(issued_at=moment)
+    grade = GradeFactory(passed_at=moment)
+    failing = GradeFactory(passed_at=None)
+
+    found = LocalCompletions().get_certificates({(certificate.user_id, certificate.course.course_id)})
+    grades = LocalCompletions().get_grades(
+        {(grade.user_id, grade.course.course_id), (failing.user_id, failing.course.course_id)}
+    )
+
+    assert found[(certificate.user_id, certificate.course.course_id)].issued_at == moment
+    assert grades[(grade.user_id, grade.course.course_id)].passed_at == moment
+    assert grades[(failing.user_id, failing.course.course_id)].passed_at is None

@@ -296,3 +296,26 @@ def test_unenrolled_enrollments_are_not_sent(staff, sap_config, fake_sap):
     assert audit(kept).status == "sent"
     assert not LearnerDataTransmissionAudit.objects.filter(enrollment=gone).exists()
     assert last_run().selected == 1
+
+
+def test_total_and_credit_hours_come_from_the_course_effort(staff, sap_config, fake_sap):
+    long_course = CourseFactory(effort_hours="12.50")
+    unknown = CourseFactory(effort_hours=None)
+    completed_enrollment(sap_config.customer, course=long_course, remote_id="sap-long")
+    completed_enrollment(sap_config.customer, course=unknown, remote_id="sap-unknown")
+
+    transmit()
+
+    hours = {e["userID"]: (e["totalHours"], e["creditHours"]) for e in fake_sap.events()}
+    assert hours == {"sap-long": (12.5, 12.5), "sap-unknown": (0.0, 0.0)}
+
+
+def test_credit_hours_can_be_none_per_configuration(staff, sap_config, fake_sap):
+    sap_config.credit_hours = sap_config.CreditHours.NONE
+    sap_config.save()
+    completed_enrollment(sap_config.customer, course=CourseFactory(effort_hours=8), remote_id="sap-1")
+
+    transmit()
+
+    (event,) = fake_sap.events()
+    assert (event["totalHours"], event["creditHours"]) == (8.0, 0.0)

@@ -2,6 +2,7 @@
 
 import datetime
 import uuid
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -52,6 +53,16 @@ def test_instructor_paced_runs_and_open_ended_runs(catalog, fake_openedx):
     course = catalog.get_course("course-v1:Acme+Ops+2027")
 
     assert (course.pacing, course.end) == (INSTRUCTOR_PACED, None)
+
+
+def test_effort_hours_are_weeks_times_the_weekly_effort(catalog, fake_openedx):
+    fake_openedx.add_course_run("course-v1:Acme+Long+2027", weeks_to_complete=6, max_effort=5)
+    fake_openedx.add_course_run("course-v1:Acme+Unknown+2027")
+
+    courses = catalog.get_courses(["course-v1:Acme+Long+2027", "course-v1:Acme+Unknown+2027"])
+
+    assert courses["course-v1:Acme+Long+2027"].effort_hours == Decimal("30.00")
+    assert courses["course-v1:Acme+Unknown+2027"].effort_hours is None
 
 
 def test_get_course_raises_course_not_found(catalog, fake_openedx):
