@@ -36,17 +36,27 @@ def run_now(
     end_date: datetime.date | None = None,
     trigger: str = Run.Trigger.COMMAND,
     api_user=None,
+    run: Run | None = None,
+    progress=None,
 ) -> Run:
-    """Run ``operation`` now; an export covers ``start_date`` (default: 30 days ago) to ``end_date`` (today)."""
+    """Run ``operation`` now; an export covers ``start_date`` (default: 30 days ago) to ``end_date`` (today).
+
+    ``run``: a run already started for it (a queued run, see ``queue``); ``progress``: a terminal bar.
+    """
+    common = {
+        "configuration": configuration,
+        "trigger": trigger,
+        "api_user": api_user,
+        "run": run,
+        "progress": progress,
+    }
     if operation == IMPORT:
-        return import_users(configuration=configuration, trigger=trigger, api_user=api_user).run
+        return import_users(**common).run
     if operation in EXPORTS:
         today = timezone.localdate()
         date_to = end_date or today
         date_from = start_date or (date_to - datetime.timedelta(days=30))
-        return EXPORTS[operation](
-            configuration=configuration, date_from=date_from, date_to=date_to, trigger=trigger, api_user=api_user
-        ).run
+        return EXPORTS[operation](date_from=date_from, date_to=date_to, **common).run
     raise ValueError(f"Unknown operation {operation!r}: expected one of {', '.join(OPERATIONS)}.")
 
 
@@ -54,7 +64,7 @@ def latest_run(configuration_id: int, kind: str) -> Run | None:
     return Run.objects.filter(configuration_id=configuration_id, kind=kind).order_by("-started_at", "-id").first()
 
 
-def rerun(*, run: Run, trigger: str = Run.Trigger.ADMIN, api_user=None) -> Run:
+def rerun(*, run: Run, trigger: str = Run.Trigger.ADMIN, api_user=None, progress=None) -> Run:
     operation = {kind: name for name, kind in OPERATIONS.items()}.get(run.kind)
     if operation is None or run.channel != SFTPConfiguration.CHANNEL_CODE:
         raise RerunRefused(f"Run #{run.pk} is not an SFTP import or export.")
@@ -73,4 +83,5 @@ def rerun(*, run: Run, trigger: str = Run.Trigger.ADMIN, api_user=None) -> Run:
         end_date=end,
         trigger=trigger,
         api_user=api_user,
+        progress=progress,
     )
