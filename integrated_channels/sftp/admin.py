@@ -9,10 +9,11 @@ from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from integrated_channels.integrated_channel.admin import ChannelConfigurationAdmin
+from integrated_channels.integrated_channel.admin.runs import queued_message
 from integrated_channels.integrated_channel.exceptions import RunLocked
 from integrated_channels.integrated_channel.models import Run
 from integrated_channels.sftp import admin_schedules, execution_status, mapping  # noqa: F401 (admin_schedules registers the guarded periodic-task admin)
@@ -20,16 +21,6 @@ from integrated_channels.sftp.models import SFTPConfiguration
 from integrated_channels.sftp.services import ondemand
 
 SAMPLE_ROWS = 1000
-
-
-def queued_message(prefix: str, run: Run) -> str:
-    """The admin's message for a run queued on Celery, with a link to the run's page (its live counts)."""
-    return format_html(
-        '{}run <a href="{}">#{}</a> queued: a Celery worker runs it; its page shows its counts as it goes.',
-        prefix,
-        reverse("admin:integrated_channel_run_change", args=[run.pk]),
-        run.pk,
-    )
 
 
 class SFTPConfigurationForm(forms.ModelForm):
