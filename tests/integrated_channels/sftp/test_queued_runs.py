@@ -118,7 +118,11 @@ def test_a_run_abandoned_while_queued_is_not_done_by_the_worker(
 
 
 def test_without_a_broker_the_admin_runs_in_the_request(sftp_server, settings):
-    settings.INTEGRATED_CHANNELS = {**settings.INTEGRATED_CHANNELS, "USE_CELERY": None}  # no broker in the tests
+    from unittest import mock
+
+    settings.INTEGRATED_CHANNELS = {**settings.INTEGRATED_CHANNELS, "USE_CELERY": None}  # decided by the broker
     config = connection_to(sftp_server)
-    run, queued = ondemand.queue(configuration=config, operation=ondemand.IMPORT)
+    conf = mock.Mock(broker_url="", task_always_eager=True)  # no CELERY_BROKER_URL: the standalone settings
+    with mock.patch("celery.current_app", mock.Mock(conf=conf)):
+        run, queued = ondemand.queue(configuration=config, operation=ondemand.IMPORT)
     assert not queued and run.status == Run.Status.COMPLETED
