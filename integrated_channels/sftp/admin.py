@@ -13,6 +13,7 @@ from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from integrated_channels.integrated_channel.admin import ChannelConfigurationAdmin
+from integrated_channels.integrated_channel.admin.runs import queued_message
 from integrated_channels.integrated_channel.exceptions import RunLocked
 from integrated_channels.integrated_channel.models import Run
 from integrated_channels.sftp import admin_schedules, execution_status, mapping  # noqa: F401 (admin_schedules registers the guarded periodic-task admin)
@@ -178,7 +179,7 @@ class SFTPConfigurationAdmin(ChannelConfigurationAdmin):
             messages.error(request, _("Not run: %(problems)s") % {"problems": problems})
         else:
             try:
-                run = ondemand.run_now(
+                run, queued = ondemand.queue(
                     configuration=configuration,
                     operation=form.cleaned_data["operation"],
                     start_date=form.cleaned_data["start_date"],
@@ -188,7 +189,7 @@ class SFTPConfigurationAdmin(ChannelConfigurationAdmin):
             except RunLocked as exc:
                 messages.warning(request, _("Not started: %(reason)s") % {"reason": exc})
             else:
-                self._report(request, configuration, run)
+                self._report(request, configuration, run, queued=queued)
         return HttpResponseRedirect(reverse("admin:sftp_sftpconfiguration_change", args=[configuration.pk]))
 
     def rerun_view(self, request, object_id, run_id: int):
@@ -202,11 +203,11 @@ class SFTPConfigurationAdmin(ChannelConfigurationAdmin):
             return HttpResponseNotAllowed(["POST"])
         run = get_object_or_404(Run, pk=run_id, configuration_id=configuration.pk)
         try:
-            new = ondemand.rerun(run=run, trigger=Run.Trigger.ADMIN, api_user=request.user)
+            new, queued = ondemand.queue_rerun(run=run, trigger=Run.Trigger.ADMIN, api_user=request.user)
         except (ondemand.RerunRefused, RunLocked) as exc:
             messages.error(request, _("Not re-run: %(reason)s") % {"reason": exc})
         else:
-            self._report(request, configuration, new, prefix=f"run #{run.pk} re-run as ")
+            self._report(request, configuration, new, prefix=f"run #{run.pk} re-run as ", queued=queued)
         return HttpResponseRedirect(reverse("admin:sftp_sftpconfiguration_change", args=[configuration.pk]))
 
     @admin.display(description=_("expected attributes"))
@@ -220,15 +221,18 @@ class SFTPConfigurationAdmin(ChannelConfigurationAdmin):
     def _run(self, request, queryset, operation):
         for configuration in queryset.select_related("customer"):
             try:
-                run = ondemand.run_now(
+                run, queued = ondemand.queue(
                     configuration=configuration, operation=operation, trigger=Run.Trigger.ADMIN, api_user=request.user
                 )
             except RunLocked as exc:
                 messages.warning(request, f"{configuration.customer}: not started: {exc}")
                 continue
-            self._report(request, configuration, run)
+            self._report(request, configuration, run, queued=queued)
 
-    def _report(self, request, configuration, run, prefix=""):
+    def _report(self, request, configuration, run, prefix="", queued=False):
+        if queued:
+            messages.success(request, queued_message(f"{configuration.customer}: {prefix}", run))
+            return
         level = messages.ERROR if run.status == Run.Status.FAILED else messages.SUCCESS
         status = run.get_status_display().lower()
         text = f"{configuration.customer}: {prefix}run #{run.pk} {status}: {run.sent} done, {run.failed} failed"

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import contextvars
 import csv
 import io
 
 from django import forms
 from django.contrib import admin, messages
-from django.urls import reverse
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from integrated_channels.integrated_channel.admin import ChannelConfigurationAdmin
+from integrated_channels.integrated_channel.admin.runs import queued_message
 from integrated_channels.integrated_channel.exceptions import RunLocked
 from integrated_channels.integrated_channel.models import Run
 from integrated_channels.xapi import paths
@@ -21,9 +27,11 @@ from integrated_channels.xapi.models import (
     XAPIImportFilter,
     XAPIImportMapping,
 )
-from integrated_channels.xapi.services.statement_import import import_statements
+from integrated_channels.xapi.services import ondemand
 
 RECENT_RUNS = 10
+# Whether the user of the change page being drawn may re-run (the ModelAdmin is shared by all requests).
+CAN_RERUN: contextvars.ContextVar[bool] = contextvars.ContextVar("xapi_can_rerun", default=False)
 
 
 @admin.register(XAPIConfiguration)
@@ -144,7 +152,56 @@ class XAPIImportConfigurationAdmin(ChannelConfigurationAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         # An import sends nothing: the base class's warning about customers without consent does not apply.
-        return admin.ModelAdmin.change_view(self, request, object_id, form_url, extra_context)
+        configuration = self.get_object(request, unquote(object_id))
+        token = CAN_RERUN.set(configuration is not None and self.has_change_permission(request, configuration))
+        try:
+            response = admin.ModelAdmin.change_view(self, request, object_id, form_url, extra_context)
+            if hasattr(response, "render"):
+                response.render()  # the run list is drawn now, while the permission is known
+            return response
+        finally:
+            CAN_RERUN.reset(token)
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/runs/<int:run_id>/rerun/",
+                self.admin_site.admin_view(self.rerun_view),
+                name="xapi_xapiimportconfiguration_rerun",
+            ),
+            *super().get_urls(),
+        ]
+
+    def rerun_view(self, request, object_id, run_id: int):
+        """POST only (CSRF-checked by ``admin_view``): re-run the import's latest run (decision 0142)."""
+        configuration = self.get_object(request, unquote(object_id))
+        if configuration is None:
+            raise Http404
+        if not self.has_change_permission(request, configuration):
+            raise PermissionDenied
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        run = get_object_or_404(Run, pk=run_id, configuration_id=configuration.pk)
+        try:
+            new, queued = ondemand.queue_rerun(run=run, trigger=Run.Trigger.ADMIN, api_user=request.user)
+        except (ondemand.RerunRefused, RunLocked) as exc:
+            messages.error(request, _("Not re-run: %(reason)s") % {"reason": exc})
+        else:
+            self._report(request, configuration, new, prefix=f"run #{run.pk} re-run as ", queued=queued)
+        return HttpResponseRedirect(reverse("admin:xapi_xapiimportconfiguration_change", args=[configuration.pk]))
+
+    def _report(self, request, configuration, run, *, prefix="", queued=False):
+        if queued:
+            messages.success(request, queued_message(f"{configuration}: {prefix}", run))
+            return
+        level = messages.ERROR if run.status == Run.Status.FAILED else messages.SUCCESS
+        text = (
+            f"{configuration}: {prefix}run #{run.pk} {run.get_status_display().lower()}: {run.sent} imported, "
+            f"{run.skipped} skipped, {run.failed} failed"
+        )
+        if run.error_message:
+            text += f" ({run.error_message})"
+        messages.add_message(request, level, text)
 
     def get_formset_kwargs(self, request, obj, inline, prefix):
         kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
@@ -185,13 +242,23 @@ class XAPIImportConfigurationAdmin(ChannelConfigurationAdmin):
         recent = list(Run.objects.filter(configuration_id=obj.pk).order_by("-started_at", "-id")[:RECENT_RUNS])
         if not recent:
             return _("No run yet.")
+        latest = recent[0]
+        # Only the latest run, once finished, can be re-run. The button submits the change form (and
+        # its CSRF token) to the re-run URL: a form cannot sit inside the change form.
+        rerun = ""
+        if CAN_RERUN.get() and latest.status != Run.Status.RUNNING:
+            rerun = format_html(
+                '<button type="submit" class="xapi-rerun" formaction="{}" formmethod="post" formnovalidate>{}</button>',
+                reverse("admin:xapi_xapiimportconfiguration_rerun", args=[obj.pk, latest.pk]),
+                _("Re-run"),
+            )
         scale = max(max(run.selected for run in recent), 1)
         body = format_html_join(
             "",
             '<tr><td><a href="{}">#{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} / {} / {}</td>'
             '<td><span class="xapi-ok" style="display:inline-block;height:8px;width:{}px;background:#3a3"></span>'
             '<span class="xapi-failed" style="display:inline-block;height:8px;width:{}px;background:#c33"></span></td>'
-            '<td><a href="{}">CSV</a></td><td>{}</td></tr>',
+            '<td><a href="{}">CSV</a></td><td>{}</td><td>{}</td></tr>',
             (
                 (
                     reverse("admin:integrated_channel_run_change", args=[run.pk]),
@@ -207,6 +274,7 @@ class XAPIImportConfigurationAdmin(ChannelConfigurationAdmin):
                     int(120 * run.failed / scale),
                     reverse("admin:integrated_channel_run_error_report", args=[run.pk]),
                     run.error_message,
+                    rerun if run is latest else "",
                 )
                 for run in recent
             ),
@@ -214,7 +282,7 @@ class XAPIImportConfigurationAdmin(ChannelConfigurationAdmin):
         return format_html(
             "<table><thead><tr><th>run</th><th>started</th><th>duration</th><th>trigger</th><th>status</th>"
             "<th>imported / skipped / failed</th><th>imported and failed rows</th><th>error report</th>"
-            "<th>message</th></tr></thead><tbody>{}</tbody></table>",
+            "<th>message</th><th></th></tr></thead><tbody>{}</tbody></table>",
             body,
         )
 
@@ -222,18 +290,10 @@ class XAPIImportConfigurationAdmin(ChannelConfigurationAdmin):
     def import_now(self, request, queryset):
         for configuration in queryset.select_related("customer"):
             try:
-                result = import_statements(
+                run, queued = ondemand.queue(
                     configuration=configuration, trigger=Run.Trigger.ADMIN, api_user=request.user
                 )
             except RunLocked as exc:
                 messages.warning(request, f"{configuration}: not started: {exc}")
                 continue
-            run = result.run
-            level = messages.ERROR if run.status == Run.Status.FAILED else messages.SUCCESS
-            text = (
-                f"{configuration}: run #{run.pk} {run.get_status_display().lower()}: {run.sent} imported, "
-                f"{run.skipped} skipped, {run.failed} failed"
-            )
-            if run.error_message:
-                text += f" ({run.error_message})"
-            messages.add_message(request, level, text)
+            self._report(request, configuration, run, queued=queued)

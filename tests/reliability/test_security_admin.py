@@ -69,7 +69,7 @@ def test_site_urls_need_staff(world):
     assert autocomplete.status_code == 403
 
 
-POST_ONLY = {"sftp_sftpconfiguration_run_now", "sftp_sftpconfiguration_rerun"}
+POST_ONLY = {"sftp_sftpconfiguration_run_now", "sftp_sftpconfiguration_rerun", "xapi_xapiimportconfiguration_rerun"}
 
 CHANGING_VIEWS = ("_changelist", "_delete", "_change", "_add", "_manage_learners", "_password_change")
 

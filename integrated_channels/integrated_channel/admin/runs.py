@@ -145,3 +145,13 @@ class RunAdmin(ReadOnlyAdmin):
         response = StreamingHttpResponse(error_report.stream_csv(run), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{error_report.filename(run)}"'
         return response
+
+
+def queued_message(prefix: str, run: Run) -> str:
+    """The admin's message for a run queued on Celery, with a link to the run's page (its live counts)."""
+    return format_html(
+        '{}run <a href="{}">#{}</a> queued: a Celery worker runs it; its page shows its counts as it goes.',
+        prefix,
+        reverse("admin:integrated_channel_run_change", args=[run.pk]),
+        run.pk,
+    )

@@ -8,16 +8,18 @@ configuration from running twice at once whatever the number of workers (decisio
 from __future__ import annotations
 
 import datetime
+import logging
 import time
 from collections.abc import Callable, Iterable
 
 from django.contrib.auth import get_user_model
+from django.db import transaction
 
 from integrated_channels.integrated_channel.app_settings import channel_settings
 from integrated_channels.integrated_channel.exceptions import ChannelConfigurationError
-from integrated_channels.integrated_channel.models import ChannelConfiguration, Run
+from integrated_channels.integrated_channel.models import ChannelConfiguration, Run, RunError
 from integrated_channels.integrated_channel.registry import registry
-from integrated_channels.integrated_channel.services import transmission
+from integrated_channels.integrated_channel.services import runs, transmission
 from integrated_channels.integrated_channel.services.results import Progress, RunResult
 
 
@@ -60,6 +62,29 @@ def use_celery() -> bool:
 
     conf = current_app.conf
     return bool(conf.broker_url) and not conf.task_always_eager
+
+
+logger = logging.getLogger(__name__)
+
+
+def queue_started_run(*, run: Run, task, kwargs: dict) -> None:
+    """Send ``task`` (a Celery task working on the already-started ``run``) once the transaction commits.
+
+    The run was started by the caller, so it holds the run lock from now on: a second request
+    is refused while it waits in the queue or runs. A broker that refuses the task fails the run.
+    """
+    options = {"queue": channel_settings.CELERY_QUEUE} if channel_settings.CELERY_QUEUE else {}
+
+    def send() -> None:
+        try:
+            task.apply_async(kwargs=kwargs, **options)
+        except Exception as exc:  # the broker is down or refuses it
+            logger.exception("Run #%s could not be queued", run.pk)
+            message = f"The run could not be queued on Celery: {type(exc).__name__}: {exc}"
+            RunError.objects.create(run=run, outcome=RunError.Outcome.RUN, code="not_queued", message=message)
+            runs.finish_run(run, status=Run.Status.FAILED, error_code="not_queued", error_message=message)
+
+    transaction.on_commit(send)
 
 
 def run_one(*, kind: str, **kwargs) -> RunResult:

@@ -77,17 +77,25 @@ def export_transcripts(
     date_to: datetime.date,
     trigger: str = Run.Trigger.COMMAND,
     api_user=None,
+    run: Run | None = None,
+    progress=None,
 ) -> ExportResult:
+    """Export the range; ``run``: one already started (a queued run), else one is. The run's counts are
+    written once the records are selected (the upload is one transfer) (``runs.LiveCounts``)."""
     start, end = day_bounds(date_from, date_to)
-    run = runs.start_run(
-        configuration=configuration, kind=Run.Kind.FILE_EXPORT, trigger=trigger, api_user=api_user, start_date=start
-    )
+    if run is None:
+        run = runs.start_run(
+            configuration=configuration, kind=Run.Kind.FILE_EXPORT, trigger=trigger, api_user=api_user, start_date=start
+        )
     result = ExportResult(run=run)
+    live = runs.LiveCounts(run, progress=progress)
     try:
         selection = TranscriptExporter(configuration=configuration, api_user=api_user, start_date=start).select()
         rows = [record.payload for record in selection.records if _moment(record.payload) < end]
         out_of_range = len(selection.records) - len(rows)
         skipped = sum(selection.skipped.values()) + out_of_range
+        live.start(total=len(rows), description=f"{configuration.customer} transcripts")
+        live.update(selected=len(rows) + skipped, skipped=skipped, processed=0)
         name = transcript_name(date_from, date_to)
         content = to_csv(TRANSCRIPT_COLUMNS, rows)
         if configuration.zip_exports:
@@ -97,14 +105,20 @@ def export_transcripts(
         result.path = configuration.remote_path(EXPORT_DIR, remote_name)
         client.upload(configuration, result.path, content)
         result.rows = len(rows)
+        live.update(processed=result.rows)  # the bar; finish_run writes the counts
     except client.SFTPError as exc:
+        live.close()
         RunError.objects.create(run=run, outcome=RunError.Outcome.RUN, code=exc.code, message=str(exc))
-        runs.finish_run(run, status=Run.Status.FAILED, error_code=exc.code, error_message=str(exc))
+        runs.finish_run(run, status=Run.Status.FAILED, error_code=exc.code, error_message=str(exc), **_unsent(run))
         return result
     except Exception as exc:
+        live.close()
         logger.exception("SFTP export of configuration %s failed", configuration.pk)
-        runs.finish_run(run, status=Run.Status.FAILED, error_code="internal_error", error_message=str(exc))
+        runs.finish_run(
+            run, status=Run.Status.FAILED, error_code="internal_error", error_message=str(exc), **_unsent(run)
+        )
         raise
+    live.close()
     runs.finish_run(
         run,
         status=Run.Status.COMPLETED,
@@ -118,3 +132,14 @@ def export_transcripts(
 
 def _moment(row) -> datetime.datetime:
     return datetime.datetime.fromisoformat(row["completed_at"] or row["enrolled_at"])
+
+
+def _unsent(run: Run) -> dict:
+    """The counts of a failed export: what its live counts selected, none of it sent."""
+    return {
+        "selected": run.selected,
+        "skipped": run.skipped,
+        "not_attempted": run.selected - run.skipped,
+        "sent": 0,
+        "failed": 0,
+    }

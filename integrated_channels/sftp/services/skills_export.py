@@ -21,7 +21,7 @@ from integrated_channels.integrated_channel.services import runs
 from integrated_channels.integrated_channel.transports import sftp as client
 from integrated_channels.sftp.exporters import SKILL_COLUMNS, SkillAchievementExporter
 from integrated_channels.sftp.models import EXPORT_DIR, SFTPConfiguration
-from integrated_channels.sftp.services.export import ExportResult, day_bounds, to_csv, zipped
+from integrated_channels.sftp.services.export import ExportResult, _unsent, day_bounds, to_csv, zipped
 
 logger = logging.getLogger(__name__)
 
@@ -96,12 +96,22 @@ def export_skill_achievements(
     date_to: datetime.date,
     trigger: str = Run.Trigger.COMMAND,
     api_user=None,
+    run: Run | None = None,
+    progress=None,
 ) -> ExportResult:
+    """Export the range; ``run``: one already started (a queued run), else one is. The run's counts are
+    written once the records are selected (the upload is one transfer) (``runs.LiveCounts``)."""
     start, end = day_bounds(date_from, date_to)
-    run = runs.start_run(
-        configuration=configuration, kind=Run.Kind.SKILLS_EXPORT, trigger=trigger, api_user=api_user, start_date=start
-    )
+    if run is None:
+        run = runs.start_run(
+            configuration=configuration,
+            kind=Run.Kind.SKILLS_EXPORT,
+            trigger=trigger,
+            api_user=api_user,
+            start_date=start,
+        )
     result = ExportResult(run=run)
+    live = runs.LiveCounts(run, progress=progress)
     try:
         selection = SkillAchievementExporter(configuration=configuration, api_user=api_user).select()
         completed = [record.payload for record in selection.records if record.completed]
@@ -133,6 +143,9 @@ def export_skill_achievements(
         ):
             if count:
                 skip_reasons[reason] = skip_reasons.get(reason, 0) + count
+        skipped = sum(skip_reasons.values())
+        live.start(total=len(rows), description=f"{configuration.customer} skills")
+        live.update(selected=len(rows) + skipped, skipped=skipped, processed=0)
         name = skills_name(date_from, date_to)
         content = to_csv(SKILL_COLUMNS, rows)
         remote_name = name
@@ -141,15 +154,20 @@ def export_skill_achievements(
         result.path = configuration.remote_path(EXPORT_DIR, remote_name)
         client.upload(configuration, result.path, content)
         result.rows = len(rows)
+        live.update(processed=result.rows)  # the bar; finish_run writes the counts
     except client.SFTPError as exc:
+        live.close()
         RunError.objects.create(run=run, outcome=RunError.Outcome.RUN, code=exc.code, message=str(exc))
-        runs.finish_run(run, status=Run.Status.FAILED, error_code=exc.code, error_message=str(exc))
+        runs.finish_run(run, status=Run.Status.FAILED, error_code=exc.code, error_message=str(exc), **_unsent(run))
         return result
     except Exception as exc:
+        live.close()
         logger.exception("SFTP skills export of configuration %s failed", configuration.pk)
-        runs.finish_run(run, status=Run.Status.FAILED, error_code="internal_error", error_message=str(exc))
+        runs.finish_run(
+            run, status=Run.Status.FAILED, error_code="internal_error", error_message=str(exc), **_unsent(run)
+        )
         raise
-    skipped = sum(skip_reasons.values())
+    live.close()
     runs.finish_run(
         run,
         status=Run.Status.COMPLETED,

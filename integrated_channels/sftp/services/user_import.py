@@ -139,10 +139,22 @@ def under_managers(rows: list[SourceRow], managers: set[str]) -> list[SourceRow]
 
 
 def import_users(
-    *, configuration: SFTPConfiguration, trigger: str = Run.Trigger.COMMAND, api_user=None
+    *,
+    configuration: SFTPConfiguration,
+    trigger: str = Run.Trigger.COMMAND,
+    api_user=None,
+    run: Run | None = None,
+    progress=None,
 ) -> ImportResult:
-    run = runs.start_run(configuration=configuration, kind=Run.Kind.USER_IMPORT, trigger=trigger, api_user=api_user)
+    """Import the users of the connection's files; ``run``: one already started (a queued run), else one is.
+
+    The run's counts are written after each chunk of rows (``runs.LiveCounts``); ``progress``
+    (a ``Progress``) shows a bar of the rows linked.
+    """
+    if run is None:
+        run = runs.start_run(configuration=configuration, kind=Run.Kind.USER_IMPORT, trigger=trigger, api_user=api_user)
     result = ImportResult(run=run)
+    live = runs.LiveCounts(run, progress=progress)
     try:
         problems = configuration.run_errors()
         if problems:
@@ -160,8 +172,11 @@ def import_users(
             result.filtered_out = len(accepted) - len(kept)
             accepted = kept
         result.rows = len(accepted) + len(rejected)
+        selected = result.rows + result.filtered_out
+        live.start(total=len(accepted), description=f"{configuration.customer} import")
+        live.update(selected=selected, skipped=result.filtered_out, failed=len(rejected), processed=0)
         with transaction.atomic():
-            link_errors = _link(configuration, accepted)
+            link_errors = _link(configuration, accepted, live=live, rejected=len(rejected))
             failures = [(row.email, message) for row, message in rejected] + link_errors
             errors = [message for _email, message in failures]
             RunError.objects.bulk_create(
@@ -173,12 +188,15 @@ def import_users(
         result.errors = errors
         result.imported = result.rows - len(errors)
     except (client.SFTPError, ImportRefused) as exc:
+        live.close()
         _fail(run, result, code=exc.code, message=str(exc))
         return result
     except Exception as exc:
+        live.close()
         logger.exception("SFTP import of configuration %s failed", configuration.pk)
         _fail(run, result, code="internal_error", message=f"{type(exc).__name__}: {exc}")
         raise
+    live.close()
     # Committed: only now are the processed files removed.
     error_code = error_message = ""
     if result.files:
@@ -205,11 +223,19 @@ def import_users(
 def _fail(run: Run, result: ImportResult, *, code: str, message: str) -> None:
     RunError.objects.create(run=run, outcome=RunError.Outcome.RUN, code=code, message=message)
     result.errors = [message]
-    runs.finish_run(run, status=Run.Status.FAILED, error_code=code, error_message=message, selected=0)
+    # Nothing was imported (the transaction rolled back): the live counts written so far are reset.
+    runs.finish_run(
+        run, status=Run.Status.FAILED, error_code=code, error_message=message, selected=0, sent=0, skipped=0, failed=0
+    )
 
 
-def _link(configuration: SFTPConfiguration, rows: list[SourceRow]) -> list[tuple[str, str]]:
-    """Link (or add as pending) every row; write their attributes; the errors, naming file and row."""
+def _link(
+    configuration: SFTPConfiguration, rows: list[SourceRow], *, live: runs.LiveCounts, rejected: int
+) -> list[tuple[str, str]]:
+    """Link (or add as pending) every row; write their attributes; the errors, naming file and row.
+
+    After each chunk the run's counts so far are written (``live``): rows linked, rows failed.
+    """
     customer = configuration.customer
     results = [RowResult(line=index, value=row.email, email=row.email) for index, row in enumerate(rows)]
     linked: dict[int, dict] = {}
@@ -221,11 +247,23 @@ def _link(configuration: SFTPConfiguration, rows: list[SourceRow]) -> list[tuple
         for ref in links.pending:
             pending[ref.row.email] = rows[ref.row.line].attributes
 
+    counted = {"done": 0, "failed": 0}
+
+    def on_progress(count: int, _total: int) -> None:
+        start = counted["done"]
+        counted["done"] += count
+        counted["failed"] += sum(
+            1 for result in results[start : counted["done"]] if result.status not in MEMBER_STATUSES
+        )
+        done = counted["done"]
+        live.update(sent=done - counted["failed"], failed=rejected + counted["failed"], processed=done)
+
     link_rows(
         customer=customer,
         rows=results,
         chunk_size=enterprise_settings.MANAGE_LEARNERS_CHUNK_SIZE,
         on_chunk=on_chunk,
+        progress=on_progress,
     )
     write_attributes(customer, linked, pending)
     return [

@@ -36,6 +36,8 @@ from integrated_channels.xapi.models import XAPIImportConfiguration
 
 logger = logging.getLogger(__name__)
 
+CHUNK_SIZE = 1000  # rows between two writes of the run's live counts; completions recorded per chunk
+
 
 class ImportRefused(Exception):
     """The file cannot be imported at all (a mapped column missing, not UTF-8, the mapping incomplete)."""
@@ -167,12 +169,24 @@ def report_of(item: Statement) -> tuple[bool, Decimal | None, object, str]:
 
 
 def import_statements(
-    *, configuration: XAPIImportConfiguration, trigger: str = Run.Trigger.COMMAND, api_user=None
+    *,
+    configuration: XAPIImportConfiguration,
+    trigger: str = Run.Trigger.COMMAND,
+    api_user=None,
+    run: Run | None = None,
+    progress=None,
 ) -> ImportResult:
-    run = runs.start_run(
-        configuration=configuration, kind=Run.Kind.STATEMENT_IMPORT, trigger=trigger, api_user=api_user
-    )
+    """Import the configuration's file; ``run``: one already started (a queued run), else one is.
+
+    The run's counts are written after each chunk of rows (``runs.LiveCounts``, decision 0140);
+    ``progress`` (a ``Progress``) shows a bar of the rows done.
+    """
+    if run is None:
+        run = runs.start_run(
+            configuration=configuration, kind=Run.Kind.STATEMENT_IMPORT, trigger=trigger, api_user=api_user
+        )
     result = ImportResult(run=run, path=configuration.remote_path())
+    live = runs.LiveCounts(run, progress=progress)
     try:
         mappings = list(configuration.mappings.all())
         problems = configuration.run_errors(mappings)
@@ -183,14 +197,17 @@ def import_statements(
         if content is not None:
             result.found = True
             with transaction.atomic():
-                _import(configuration, content, mappings, conditions, result)
+                _import(configuration, content, mappings, conditions, result, live)
     except (sftp.SFTPError, ImportRefused) as exc:
+        live.close()
         _fail(run, result, code=exc.code, message=str(exc))
         return result
     except Exception as exc:
+        live.close()
         logger.exception("xAPI import %s failed", configuration.pk)
         _fail(run, result, code="internal_error", message=f"{type(exc).__name__}: {exc}")
         raise
+    live.close()
     # Committed: only now is the file removed.
     error_code = error_message = ""
     if result.found:
@@ -220,10 +237,20 @@ def import_statements(
 def _fail(run: Run, result: ImportResult, *, code: str, message: str) -> None:
     RunError.objects.create(run=run, outcome=RunError.Outcome.RUN, code=code, message=message)
     result.errors = [RowError(0, message)]
-    runs.finish_run(run, status=Run.Status.FAILED, error_code=code, error_message=message, selected=0)
+    # Nothing was imported (the transaction rolled back): the live counts written so far are reset.
+    runs.finish_run(
+        run, status=Run.Status.FAILED, error_code=code, error_message=message, selected=0, sent=0, skipped=0, failed=0
+    )
 
 
-def _import(configuration, content: bytes, mappings, conditions, result: ImportResult) -> None:
+def _report(live: runs.LiveCounts, result: ImportResult) -> None:
+    """Write the counts so far: every row is, in the end, imported, skipped or failed."""
+    skipped = sum(result.skipped.values())
+    failed = len(result.errors)
+    live.update(sent=result.imported, skipped=skipped, failed=failed, processed=result.imported + skipped + failed)
+
+
+def _import(configuration, content: bytes, mappings, conditions, result: ImportResult, live) -> None:
     header, rows = parse_rows(content, source=result.path, mappings=mappings)
     unknown = [
         f"{condition.name!r} ({condition.column!r})" for condition in conditions if condition.column not in header
@@ -231,9 +258,13 @@ def _import(configuration, content: bytes, mappings, conditions, result: ImportR
     if unknown:
         raise ImportRefused(f"{result.path}: the filter(s) {', '.join(unknown)} name no column of the file.")
     result.rows = len(rows)
+    live.start(total=len(rows), description=f"{configuration} import")
+    live.update(selected=len(rows), processed=0)
     seen: set[str] = set()
     recognised: list[Statement] = []
-    for line, row in rows:
+    for index, (line, row) in enumerate(rows, start=1):
+        if index % CHUNK_SIZE == 0:
+            _report(live, result)
         try:
             kept = all(condition.matches(row) for condition in conditions)
         except paths.ValueRefused as exc:
@@ -257,7 +288,8 @@ def _import(configuration, content: bytes, mappings, conditions, result: ImportR
             recognised.append(item)
         else:
             result.skip(Skip.VERB_NOT_RECOGNISED)
-    _record(configuration, recognised, result)
+    _report(live, result)
+    _record(configuration, recognised, result, live)
     RunError.objects.bulk_create(
         [
             RunError(
@@ -274,7 +306,7 @@ def _import(configuration, content: bytes, mappings, conditions, result: ImportR
     )
 
 
-def _record(configuration, statements: list[Statement], result: ImportResult) -> None:
+def _record(configuration, statements: list[Statement], result: ImportResult, live) -> None:
     emails = {item.email for item in statements}
     learners = dict(
         EnterpriseCustomerUser.objects.annotate(email_lower=Lower("user__email"))
@@ -305,33 +337,39 @@ def _record(configuration, statements: list[Statement], result: ImportResult) ->
         if previous is not None:
             result.skip(Skip.SUPERSEDED)
         latest[key] = item
-    reports = []
-    for (user_id, course_id), item in latest.items():
-        passed, percent, completed_at, grade = report_of(item)
-        reports.append(
-            CompletionReport(
-                user_id=user_id,
-                course_id=course_id,
-                passed=passed,
-                percent=percent,
-                completed_at=completed_at,
-                certificate_grade=grade,
-            )
-        )
-    recorded = record_completions(reports=reports, now=timezone.now())
-    for (_user_id, course_id), item in latest.items():
-        if course_id in recorded.unknown_courses:
-            column = item.columns[paths.OBJECT_ID]
-            result.errors.append(
-                RowError(
-                    item.line,
-                    f"line {item.line}, column {column!r} (object.id): unknown course {course_id!r}",
-                    email=item.email,
+    _report(live, result)
+    now = timezone.now()
+    items = list(latest.items())
+    for start in range(0, len(items), CHUNK_SIZE):
+        chunk = items[start : start + CHUNK_SIZE]
+        reports = []
+        for (user_id, course_id), item in chunk:
+            passed, percent, completed_at, grade = report_of(item)
+            reports.append(
+                CompletionReport(
+                    user_id=user_id,
                     course_id=course_id,
+                    passed=passed,
+                    percent=percent,
+                    completed_at=completed_at,
+                    certificate_grade=grade,
                 )
             )
-    result.imported = recorded.created + recorded.updated
-    result.skip(Skip.UNCHANGED, recorded.unchanged)
+        recorded = record_completions(reports=reports, now=now)
+        for (_user_id, course_id), item in chunk:
+            if course_id in recorded.unknown_courses:
+                column = item.columns[paths.OBJECT_ID]
+                result.errors.append(
+                    RowError(
+                        item.line,
+                        f"line {item.line}, column {column!r} (object.id): unknown course {course_id!r}",
+                        email=item.email,
+                        course_id=course_id,
+                    )
+                )
+        result.imported += recorded.created + recorded.updated
+        result.skip(Skip.UNCHANGED, recorded.unchanged)
+        _report(live, result)
     result.errors.sort(key=lambda error: error.line)
 
 

@@ -129,7 +129,7 @@ def test_the_query_count_does_not_grow_with_the_learners(sftp_server):
     small, small_rows = queries_for(3)
     large, large_rows = queries_for(27)
     assert (small_rows, large_rows) == (6, 60)
-    assert small == large <= 10
+    assert small == large <= 11  # one of them writes the live counts once the records are selected
 
 
 def test_exports_can_be_zipped(sftp_server):

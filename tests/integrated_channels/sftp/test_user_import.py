@@ -291,4 +291,4 @@ def test_the_query_count_of_an_import_does_not_grow_with_the_rows(sftp_server):
         return len(captured)
 
     small, large = queries_for(4), queries_for(60)
-    assert small == large <= 16
+    assert small == large <= 17  # incl. the live counts: before linking and after each chunk (one here)
