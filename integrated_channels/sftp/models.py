@@ -10,8 +10,6 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from integrated_channels.integrated_channel.models import ChannelConfiguration, SFTPConnection
-from integrated_channels.integrated_channel.models.sftp_connection import load_private_key
-from integrated_channels.integrated_channel.transports import hostkeys
 from integrated_channels.sftp import mapping
 
 USER_IMPORT_DIR = "import/user/internal"
@@ -77,19 +75,7 @@ class SFTPConfiguration(ChannelConfiguration, SFTPConnection):
 
     def clean(self):
         super().clean()
-        errors = {}
-        if not self.password and not self.private_key:
-            errors["password"] = _("Give a password or an SSH private key.")
-        if self.private_key:
-            try:
-                load_private_key(self.private_key)
-            except ValueError as exc:
-                errors["private_key"] = str(exc)
-        self.host_key_fingerprint = hostkeys.normalise(self.host_key_fingerprint)
-        if not hostkeys.FINGERPRINT_RE.match(self.host_key_fingerprint):
-            errors["host_key_fingerprint"] = _(
-                "Expected a SHA256 fingerprint: SHA256: followed by 43 base64 characters."
-            )
+        errors = self.connection_errors()
         if self.manager_filter() and isinstance(self.attribute_mapping, dict):
             if not (self.attribute_mapping or {}).get("manager"):
                 errors["import_under_managers"] = _("Map the manager attribute to filter by manager.")

@@ -8,12 +8,11 @@ deleted with the schedule or the connection. Celery beat (``DatabaseScheduler``)
 
 from __future__ import annotations
 
-import json
-
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
-from django_celery_beat.models import IntervalSchedule, PeriodicTask
+from django_celery_beat.models import PeriodicTask
 
+from integrated_channels.integrated_channel.schedules import drop_periodic_task, sync_periodic_task
 from integrated_channels.sftp.models import SFTPConfiguration
 
 TASK = "integrated_channels.sftp.tasks.run_scheduled"
@@ -24,26 +23,12 @@ def task_name(configuration_id) -> str:
 
 
 def sync(configuration: SFTPConfiguration) -> PeriodicTask | None:
-    name = task_name(configuration.pk)
-    if not configuration.scheduled:
-        PeriodicTask.objects.filter(name=name).delete()
-        return None
-    interval, _created = IntervalSchedule.objects.get_or_create(
-        every=configuration.schedule_every_days, period=IntervalSchedule.DAYS
+    return sync_periodic_task(
+        configuration=configuration,
+        name=task_name(configuration.pk),
+        task=TASK,
+        description=f"SFTP connection of {configuration.customer}",
     )
-    task, _created = PeriodicTask.objects.update_or_create(
-        name=name,
-        defaults={
-            "task": TASK,
-            "interval": interval,
-            "crontab": None,
-            "start_time": configuration.schedule_start,
-            "kwargs": json.dumps({"configuration_id": configuration.pk}),
-            "enabled": configuration.active,
-            "description": f"SFTP connection of {configuration.customer}",
-        },
-    )
-    return task
 
 
 @receiver(post_save, sender=SFTPConfiguration, dispatch_uid="sftp.sync_schedule")
@@ -54,4 +39,4 @@ def _saved(sender, instance, raw=False, **kwargs):
 
 @receiver(post_delete, sender=SFTPConfiguration, dispatch_uid="sftp.drop_schedule")
 def _deleted(sender, instance, **kwargs):
-    PeriodicTask.objects.filter(name=task_name(instance.pk)).delete()
+    drop_periodic_task(name=task_name(instance.pk))

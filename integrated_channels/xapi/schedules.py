@@ -7,12 +7,11 @@ deleted with its schedule or the import.
 
 from __future__ import annotations
 
-import json
-
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
-from django_celery_beat.models import IntervalSchedule, PeriodicTask
+from django_celery_beat.models import PeriodicTask
 
+from integrated_channels.integrated_channel.schedules import drop_periodic_task, sync_periodic_task
 from integrated_channels.xapi.models import XAPIImportConfiguration
 
 TASK = "integrated_channels.xapi.tasks.import_scheduled"
@@ -23,26 +22,12 @@ def task_name(configuration_id) -> str:
 
 
 def sync(configuration: XAPIImportConfiguration) -> PeriodicTask | None:
-    name = task_name(configuration.pk)
-    if not configuration.scheduled:
-        PeriodicTask.objects.filter(name=name).delete()
-        return None
-    interval, _created = IntervalSchedule.objects.get_or_create(
-        every=configuration.schedule_every_days, period=IntervalSchedule.DAYS
+    return sync_periodic_task(
+        configuration=configuration,
+        name=task_name(configuration.pk),
+        task=TASK,
+        description=f"xAPI statement import {configuration.name} of {configuration.customer}",
     )
-    task, _created = PeriodicTask.objects.update_or_create(
-        name=name,
-        defaults={
-            "task": TASK,
-            "interval": interval,
-            "crontab": None,
-            "start_time": configuration.schedule_start,
-            "kwargs": json.dumps({"configuration_id": configuration.pk}),
-            "enabled": configuration.active,
-            "description": f"xAPI statement import {configuration.name} of {configuration.customer}",
-        },
-    )
-    return task
 
 
 @receiver(post_save, sender=XAPIImportConfiguration, dispatch_uid="xapi.sync_schedule")
@@ -53,4 +38,4 @@ def _saved(sender, instance, raw=False, **kwargs):
 
 @receiver(post_delete, sender=XAPIImportConfiguration, dispatch_uid="xapi.drop_schedule")
 def _deleted(sender, instance, **kwargs):
-    PeriodicTask.objects.filter(name=task_name(instance.pk)).delete()
+    drop_periodic_task(name=task_name(instance.pk))
