@@ -100,11 +100,12 @@ class LearningStudioClient(ChannelClient):
     # Sending
 
     def send_learner_data(self, records):
-        """Records with bad attributes fail here, unsent; the others go in one call or in batches."""
+        """Records with bad attributes fail here, unsent; the others go one ``ProcessSingleRequest`` each
+        (up to ``batch_threshold`` records) or in ``ProcessRequest`` batches."""
         outcomes = [self._invalid(record) for record in records if record.payload.get("errors")]
         records = [record for record in records if not record.payload.get("errors")]
-        if len(records) == 1:
-            return [*outcomes, self._send_single(records[0])]
+        if records and len(records) <= self.configuration.batch_threshold:
+            return [*outcomes, *(self._send_single(record) for record in records)]
         for chunk in ims.split(records, self.configuration.memberships_per_request):
             outcomes += self._send_batch(chunk)
         return outcomes

@@ -73,6 +73,27 @@ def test_one_enrollment_goes_through_process_single_request(ls_config, fake_ls):
     assert row.remote_response == "person: Success 0 User created; membership: Success 0 Course enrollment successful"
 
 
+def test_up_to_the_batch_threshold_each_record_is_a_single_request(ls_config, fake_ls):
+    ls_config.batch_threshold = 3
+    ls_config.save()
+    course = CourseFactory()
+    enrollments = [completed_enrollment(ls_config.customer, course=course) for _ in range(3)]
+
+    transmit()
+
+    assert fake_ls.operations() == ["ProcessSingleRequest"] * 3
+    assert all(audit(e).status == "sent" and "queued" not in audit(e).remote_response for e in enrollments)
+    assert not LearningStudioJob.objects.exists()
+
+    completed_enrollment(ls_config.customer, course=CourseFactory())
+    for enrollment in enrollments:
+        unlink_users(customer=ls_config.customer, user_ids=[enrollment.learner.user_id])
+
+    transmit()  # four records (three drops, one new enrollment): above the threshold, one batch
+
+    assert fake_ls.operations()[3:] == ["ProcessRequest"]
+
+
 def test_an_unlinked_learner_is_dropped_once(ls_config, fake_ls):
     course = CourseFactory()
     kept = completed_enrollment(ls_config.customer, course=course)
