@@ -100,8 +100,9 @@ class RunNowForm(forms.Form):
 
 
 @admin.register(SFTPConfiguration)
-class SFTPConfigurationAdmin(ChannelConfigurationAdmin):
+class SFTPConfigurationAdmin(runs_admin.RerunAdminMixin, ChannelConfigurationAdmin):
     form = SFTPConfigurationForm
+    rerun_services = ondemand
     # SFTP takes no part in learner-data / content transmits (decision 0060): its own actions only.
     actions = ["import_users_now", "export_transcripts_now", "export_skills_now"]
     list_display = ("customer", "host", "username", "active", "modified")
@@ -155,11 +156,6 @@ class SFTPConfigurationAdmin(ChannelConfigurationAdmin):
                 self.admin_site.admin_view(self.run_now_view),
                 name="sftp_sftpconfiguration_run_now",
             ),
-            path(
-                "<path:object_id>/runs/<int:run_id>/rerun/",
-                self.admin_site.admin_view(self.rerun_view),
-                name="sftp_sftpconfiguration_rerun",
-            ),
             *super().get_urls(),
         ]
 
@@ -186,19 +182,6 @@ class SFTPConfigurationAdmin(ChannelConfigurationAdmin):
             else:
                 self._report(request, configuration, run, queued=queued)
         return HttpResponseRedirect(reverse("admin:sftp_sftpconfiguration_change", args=[configuration.pk]))
-
-    def rerun_view(self, request, object_id, run_id: int):
-        """POST only (CSRF-checked by ``admin_view``): re-run the connection's latest run of that operation."""
-        return runs_admin.rerun_view(
-            self,
-            request,
-            object_id,
-            run_id,
-            queue_rerun=ondemand.queue_rerun,
-            refused=ondemand.RerunRefused,
-            report=self._report,
-            change_url_name="admin:sftp_sftpconfiguration_change",
-        )
 
     @admin.display(description=_("expected attributes"))
     def expected_attributes(self, obj):

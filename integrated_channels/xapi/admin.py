@@ -9,7 +9,7 @@ import io
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
@@ -130,8 +130,9 @@ class XAPIImportForm(forms.ModelForm):
 
 
 @admin.register(XAPIImportConfiguration)
-class XAPIImportConfigurationAdmin(ChannelConfigurationAdmin):
+class XAPIImportConfigurationAdmin(runs_admin.RerunAdminMixin, ChannelConfigurationAdmin):
     form = XAPIImportForm
+    rerun_services = ondemand
     inlines = [MappingInline, FilterInline]
     actions = ["import_now"]
     list_display = ("name", "customer", "active", "source_file", "host", "modified")
@@ -159,29 +160,6 @@ class XAPIImportConfigurationAdmin(ChannelConfigurationAdmin):
             return response
         finally:
             CAN_RERUN.reset(token)
-
-    def get_urls(self):
-        return [
-            path(
-                "<path:object_id>/runs/<int:run_id>/rerun/",
-                self.admin_site.admin_view(self.rerun_view),
-                name="xapi_xapiimportconfiguration_rerun",
-            ),
-            *super().get_urls(),
-        ]
-
-    def rerun_view(self, request, object_id, run_id: int):
-        """POST only (CSRF-checked by ``admin_view``): re-run the import's latest run (decision 0142)."""
-        return runs_admin.rerun_view(
-            self,
-            request,
-            object_id,
-            run_id,
-            queue_rerun=ondemand.queue_rerun,
-            refused=ondemand.RerunRefused,
-            report=self._report,
-            change_url_name="admin:xapi_xapiimportconfiguration_change",
-        )
 
     def _report(self, request, configuration, run, *, prefix="", queued=False):
         if queued:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import ModuleType
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
@@ -200,3 +201,38 @@ def rerun_view(
     else:
         report(request, configuration, new, prefix=f"run #{run.pk} re-run as ", queued=queued)
     return HttpResponseRedirect(reverse(change_url_name, args=[configuration.pk]))
+
+
+class RerunAdminMixin:
+    """A configuration admin's re-run: POST ``<object>/runs/<run_id>/rerun/`` (URL ``<app>_<model>_rerun``).
+
+    ``rerun_services``: the channel's on-demand services module (``queue_rerun``, ``RerunRefused``); the admin's
+    ``_report(request, configuration, run, prefix=, queued=)`` tells the result.
+    """
+
+    rerun_services: ModuleType
+
+    def get_urls(self):
+        opts = self.model._meta
+        return [
+            path(
+                "<path:object_id>/runs/<int:run_id>/rerun/",
+                self.admin_site.admin_view(self.rerun_view),
+                name=f"{opts.app_label}_{opts.model_name}_rerun",
+            ),
+            *super().get_urls(),
+        ]
+
+    def rerun_view(self, request, object_id, run_id: int):
+        """POST only (CSRF-checked by ``admin_view``): re-run the configuration's latest run (of that operation)."""
+        opts = self.model._meta
+        return rerun_view(
+            self,
+            request,
+            object_id,
+            run_id,
+            queue_rerun=self.rerun_services.queue_rerun,
+            refused=self.rerun_services.RerunRefused,
+            report=self._report,
+            change_url_name=f"admin:{opts.app_label}_{opts.model_name}_change",
+        )
