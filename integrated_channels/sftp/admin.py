@@ -4,15 +4,14 @@ import io
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from integrated_channels.integrated_channel.admin import ChannelConfigurationAdmin
+from integrated_channels.integrated_channel.admin import runs as runs_admin
 from integrated_channels.integrated_channel.admin.runs import queued_message
 from integrated_channels.integrated_channel.exceptions import RunLocked
 from integrated_channels.integrated_channel.models import Run
@@ -101,8 +100,9 @@ class RunNowForm(forms.Form):
 
 
 @admin.register(SFTPConfiguration)
-class SFTPConfigurationAdmin(ChannelConfigurationAdmin):
+class SFTPConfigurationAdmin(runs_admin.RerunAdminMixin, ChannelConfigurationAdmin):
     form = SFTPConfigurationForm
+    rerun_services = ondemand
     # SFTP takes no part in learner-data / content transmits (decision 0060): its own actions only.
     actions = ["import_users_now", "export_transcripts_now", "export_skills_now"]
     list_display = ("customer", "host", "username", "active", "modified")
@@ -156,21 +156,12 @@ class SFTPConfigurationAdmin(ChannelConfigurationAdmin):
                 self.admin_site.admin_view(self.run_now_view),
                 name="sftp_sftpconfiguration_run_now",
             ),
-            path(
-                "<path:object_id>/runs/<int:run_id>/rerun/",
-                self.admin_site.admin_view(self.rerun_view),
-                name="sftp_sftpconfiguration_rerun",
-            ),
             *super().get_urls(),
         ]
 
     def run_now_view(self, request, object_id):
         """POST only (CSRF-checked): run one operation of this connection now, exports from the start date given."""
-        configuration = self.get_object(request, unquote(object_id))
-        if configuration is None:
-            raise Http404
-        if not self.has_change_permission(request, configuration):
-            raise PermissionDenied
+        configuration = runs_admin.changeable_object(self, request, object_id)
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         form = RunNowForm(request.POST)
@@ -190,24 +181,6 @@ class SFTPConfigurationAdmin(ChannelConfigurationAdmin):
                 messages.warning(request, _("Not started: %(reason)s") % {"reason": exc})
             else:
                 self._report(request, configuration, run, queued=queued)
-        return HttpResponseRedirect(reverse("admin:sftp_sftpconfiguration_change", args=[configuration.pk]))
-
-    def rerun_view(self, request, object_id, run_id: int):
-        """POST only (CSRF-checked by ``admin_view``): re-run the connection's latest run of that operation."""
-        configuration = self.get_object(request, unquote(object_id))
-        if configuration is None:
-            raise Http404
-        if not self.has_change_permission(request, configuration):
-            raise PermissionDenied
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        run = get_object_or_404(Run, pk=run_id, configuration_id=configuration.pk)
-        try:
-            new, queued = ondemand.queue_rerun(run=run, trigger=Run.Trigger.ADMIN, api_user=request.user)
-        except (ondemand.RerunRefused, RunLocked) as exc:
-            messages.error(request, _("Not re-run: %(reason)s") % {"reason": exc})
-        else:
-            self._report(request, configuration, new, prefix=f"run #{run.pk} re-run as ", queued=queued)
         return HttpResponseRedirect(reverse("admin:sftp_sftpconfiguration_change", args=[configuration.pk]))
 
     @admin.display(description=_("expected attributes"))

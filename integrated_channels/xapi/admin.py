@@ -9,14 +9,12 @@ import io
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from integrated_channels.integrated_channel.admin import ChannelConfigurationAdmin
+from integrated_channels.integrated_channel.admin import runs as runs_admin
 from integrated_channels.integrated_channel.admin.runs import queued_message
 from integrated_channels.integrated_channel.exceptions import RunLocked
 from integrated_channels.integrated_channel.models import Run
@@ -132,8 +130,9 @@ class XAPIImportForm(forms.ModelForm):
 
 
 @admin.register(XAPIImportConfiguration)
-class XAPIImportConfigurationAdmin(ChannelConfigurationAdmin):
+class XAPIImportConfigurationAdmin(runs_admin.RerunAdminMixin, ChannelConfigurationAdmin):
     form = XAPIImportForm
+    rerun_services = ondemand
     inlines = [MappingInline, FilterInline]
     actions = ["import_now"]
     list_display = ("name", "customer", "active", "source_file", "host", "modified")
@@ -161,34 +160,6 @@ class XAPIImportConfigurationAdmin(ChannelConfigurationAdmin):
             return response
         finally:
             CAN_RERUN.reset(token)
-
-    def get_urls(self):
-        return [
-            path(
-                "<path:object_id>/runs/<int:run_id>/rerun/",
-                self.admin_site.admin_view(self.rerun_view),
-                name="xapi_xapiimportconfiguration_rerun",
-            ),
-            *super().get_urls(),
-        ]
-
-    def rerun_view(self, request, object_id, run_id: int):
-        """POST only (CSRF-checked by ``admin_view``): re-run the import's latest run (decision 0142)."""
-        configuration = self.get_object(request, unquote(object_id))
-        if configuration is None:
-            raise Http404
-        if not self.has_change_permission(request, configuration):
-            raise PermissionDenied
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        run = get_object_or_404(Run, pk=run_id, configuration_id=configuration.pk)
-        try:
-            new, queued = ondemand.queue_rerun(run=run, trigger=Run.Trigger.ADMIN, api_user=request.user)
-        except (ondemand.RerunRefused, RunLocked) as exc:
-            messages.error(request, _("Not re-run: %(reason)s") % {"reason": exc})
-        else:
-            self._report(request, configuration, new, prefix=f"run #{run.pk} re-run as ", queued=queued)
-        return HttpResponseRedirect(reverse("admin:xapi_xapiimportconfiguration_change", args=[configuration.pk]))
 
     def _report(self, request, configuration, run, *, prefix="", queued=False):
         if queued:

@@ -132,6 +132,21 @@ def remove_files(config, paths: list[str]) -> None:
     _run(config, work)
 
 
+def remove_processed(config, paths: list[str], *, failure: str) -> tuple[bool, str, str]:
+    """Remove the files of an import once it is committed: ``(deleted, error_code, error_message)``.
+
+    No paths: nothing to do. A failure to delete is no failure of the import: it comes back as
+    ``"not_deleted"`` with ``failure`` and the reason, for the run's error.
+    """
+    if not paths:
+        return False, "", ""
+    try:
+        remove_files(config, paths)
+    except SFTPError as exc:
+        return False, "not_deleted", f"{failure}: {exc}"
+    return True, "", ""
+
+
 def upload(config, path: str, content: bytes) -> None:
     """Write ``content`` to ``path`` (its folder created when missing), through a temporary name."""
 

@@ -13,6 +13,7 @@ import datetime
 import io
 import logging
 import zipfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from django.utils import timezone
@@ -56,6 +57,17 @@ class ExportResult:
     rows: int = 0
 
 
+@dataclass
+class ExportFile:
+    """What an export writes: the CSV's name and columns, its rows, and what was left out and why."""
+
+    name: str
+    columns: Sequence[str]
+    rows: list[dict]
+    skipped: int
+    skip_reasons: dict[str, int]
+
+
 def transcript_name(date_from: datetime.date, date_to: datetime.date) -> str:
     return f"learner_transcript_{date_from:%Y-%m-%d}_to_{date_to:%Y-%m-%d}.csv"
 
@@ -87,24 +99,54 @@ def export_transcripts(
         run = runs.start_run(
             configuration=configuration, kind=Run.Kind.FILE_EXPORT, trigger=trigger, api_user=api_user, start_date=start
         )
-    result = ExportResult(run=run)
-    live = runs.LiveCounts(run, progress=progress)
-    try:
+
+    def select() -> ExportFile:
         selection = TranscriptExporter(configuration=configuration, api_user=api_user, start_date=start).select()
         rows = [record.payload for record in selection.records if _moment(record.payload) < end]
         out_of_range = len(selection.records) - len(rows)
-        skipped = sum(selection.skipped.values()) + out_of_range
-        live.start(total=len(rows), description=f"{configuration.customer} transcripts")
-        live.update(selected=len(rows) + skipped, skipped=skipped, processed=0)
-        name = transcript_name(date_from, date_to)
-        content = to_csv(TRANSCRIPT_COLUMNS, rows)
+        return ExportFile(
+            name=transcript_name(date_from, date_to),
+            columns=TRANSCRIPT_COLUMNS,
+            rows=rows,
+            skipped=sum(selection.skipped.values()) + out_of_range,
+            skip_reasons={**dict(selection.skipped), **({"after_end_date": out_of_range} if out_of_range else {})},
+        )
+
+    return upload_export(
+        configuration=configuration, run=run, progress=progress, select=select, label="transcripts", what="SFTP export"
+    )
+
+
+def upload_export(
+    *,
+    configuration: SFTPConfiguration,
+    run: Run,
+    progress,
+    select: Callable[[], ExportFile],
+    label: str,
+    what: str,
+    log: logging.Logger = logger,
+) -> ExportResult:
+    """Write the CSV ``select()`` gives (zipped when the connection says so), upload it, finish the run.
+
+    The run's counts are written once the records are selected (``runs.LiveCounts``; ``label`` names the
+    progress bar). An SFTP failure (or a failure to select) fails the run, nothing counted as sent;
+    an SFTP failure is recorded as the run's error, anything else logged (``what`` names the export) and raised.
+    """
+    result = ExportResult(run=run)
+    live = runs.LiveCounts(run, progress=progress)
+    try:
+        export = select()
+        live.start(total=len(export.rows), description=f"{configuration.customer} {label}")
+        live.update(selected=len(export.rows) + export.skipped, skipped=export.skipped, processed=0)
+        content = to_csv(export.columns, export.rows)
         if configuration.zip_exports:
-            content, remote_name = zipped(name, content), name[: -len(".csv")] + ".zip"
+            content, remote_name = zipped(export.name, content), export.name[: -len(".csv")] + ".zip"
         else:
-            remote_name = name
+            remote_name = export.name
         result.path = configuration.remote_path(EXPORT_DIR, remote_name)
         client.upload(configuration, result.path, content)
-        result.rows = len(rows)
+        result.rows = len(export.rows)
         live.update(processed=result.rows)  # the bar; finish_run writes the counts
     except client.SFTPError as exc:
         live.close()
@@ -113,7 +155,7 @@ def export_transcripts(
         return result
     except Exception as exc:
         live.close()
-        logger.exception("SFTP export of configuration %s failed", configuration.pk)
+        log.exception("%s of configuration %s failed", what, configuration.pk)
         runs.finish_run(
             run, status=Run.Status.FAILED, error_code="internal_error", error_message=str(exc), **_unsent(run)
         )
@@ -122,10 +164,10 @@ def export_transcripts(
     runs.finish_run(
         run,
         status=Run.Status.COMPLETED,
-        selected=result.rows + skipped,
+        selected=result.rows + export.skipped,
         sent=result.rows,
-        skipped=skipped,
-        skip_reasons={**dict(selection.skipped), **({"after_end_date": out_of_range} if out_of_range else {})},
+        skipped=export.skipped,
+        skip_reasons=export.skip_reasons,
     )
     return result
 

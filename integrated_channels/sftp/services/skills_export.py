@@ -16,12 +16,11 @@ from dataclasses import dataclass
 from django.db.models.fields.json import KT
 
 from enterprise.models import EnterpriseCustomerUser
-from integrated_channels.integrated_channel.models import Run, RunError
+from integrated_channels.integrated_channel.models import Run
 from integrated_channels.integrated_channel.services import runs
-from integrated_channels.integrated_channel.transports import sftp as client
 from integrated_channels.sftp.exporters import SKILL_COLUMNS, SkillAchievementExporter
-from integrated_channels.sftp.models import EXPORT_DIR, SFTPConfiguration
-from integrated_channels.sftp.services.export import ExportResult, _unsent, day_bounds, to_csv, zipped
+from integrated_channels.sftp.models import SFTPConfiguration
+from integrated_channels.sftp.services.export import ExportFile, ExportResult, day_bounds, upload_export
 
 logger = logging.getLogger(__name__)
 
@@ -110,9 +109,8 @@ def export_skill_achievements(
             api_user=api_user,
             start_date=start,
         )
-    result = ExportResult(run=run)
-    live = runs.LiveCounts(run, progress=progress)
-    try:
+
+    def select() -> ExportFile:
         selection = SkillAchievementExporter(configuration=configuration, api_user=api_user).select()
         completed = [record.payload for record in selection.records if record.completed]
         achievements, without_skills = first_achievements(completed)
@@ -143,37 +141,20 @@ def export_skill_achievements(
         ):
             if count:
                 skip_reasons[reason] = skip_reasons.get(reason, 0) + count
-        skipped = sum(skip_reasons.values())
-        live.start(total=len(rows), description=f"{configuration.customer} skills")
-        live.update(selected=len(rows) + skipped, skipped=skipped, processed=0)
-        name = skills_name(date_from, date_to)
-        content = to_csv(SKILL_COLUMNS, rows)
-        remote_name = name
-        if configuration.zip_exports:
-            content, remote_name = zipped(name, content), name[: -len(".csv")] + ".zip"
-        result.path = configuration.remote_path(EXPORT_DIR, remote_name)
-        client.upload(configuration, result.path, content)
-        result.rows = len(rows)
-        live.update(processed=result.rows)  # the bar; finish_run writes the counts
-    except client.SFTPError as exc:
-        live.close()
-        RunError.objects.create(run=run, outcome=RunError.Outcome.RUN, code=exc.code, message=str(exc))
-        runs.finish_run(run, status=Run.Status.FAILED, error_code=exc.code, error_message=str(exc), **_unsent(run))
-        return result
-    except Exception as exc:
-        live.close()
-        logger.exception("SFTP skills export of configuration %s failed", configuration.pk)
-        runs.finish_run(
-            run, status=Run.Status.FAILED, error_code="internal_error", error_message=str(exc), **_unsent(run)
+        return ExportFile(
+            name=skills_name(date_from, date_to),
+            columns=SKILL_COLUMNS,
+            rows=rows,
+            skipped=sum(skip_reasons.values()),
+            skip_reasons=skip_reasons,
         )
-        raise
-    live.close()
-    runs.finish_run(
-        run,
-        status=Run.Status.COMPLETED,
-        selected=result.rows + skipped,
-        sent=result.rows,
-        skipped=skipped,
-        skip_reasons=skip_reasons,
+
+    return upload_export(
+        configuration=configuration,
+        run=run,
+        progress=progress,
+        select=select,
+        label="skills",
+        what="SFTP skills export",
+        log=logger,
     )
-    return result

@@ -198,13 +198,9 @@ def import_users(
         raise
     live.close()
     # Committed: only now are the processed files removed.
-    error_code = error_message = ""
-    if result.files:
-        try:
-            client.remove_files(configuration, result.files)
-            result.deleted = True
-        except client.SFTPError as exc:
-            error_code, error_message = "not_deleted", f"Imported, but the files were not deleted: {exc}"
+    result.deleted, error_code, error_message = client.remove_processed(
+        configuration, result.files, failure="Imported, but the files were not deleted"
+    )
     status = Run.Status.COMPLETED if not result.errors and not error_code else Run.Status.COMPLETED_WITH_ERRORS
     runs.finish_run(
         run,

@@ -211,11 +211,9 @@ def import_statements(
     # Committed: only now is the file removed.
     error_code = error_message = ""
     if result.found:
-        try:
-            sftp.remove_files(configuration, [result.path])
-            result.deleted = True
-        except sftp.SFTPError as exc:
-            error_code, error_message = "not_deleted", f"Imported, but the file was not deleted: {exc}"
+        result.deleted, error_code, error_message = sftp.remove_processed(
+            configuration, [result.path], failure="Imported, but the file was not deleted"
+        )
     else:
         error_message = f"No file {result.path} on the server: nothing to import."
     skipped = sum(result.skipped.values())
