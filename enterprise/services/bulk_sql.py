@@ -86,6 +86,9 @@ def insert_varying(model, *, field: str, values: list, constants: dict[str, obje
     """
     if not values:
         return {}
+    # One order for every submission: concurrent inserts then take the unique-index locks in the same
+    # order and wait for each other instead of deadlocking (tests/reliability/test_concurrency.py).
+    values = sorted(values)
     alias = router.db_for_write(model)
     connection = connections[alias]
     column_field = model._meta.get_field(field)
