@@ -22,6 +22,11 @@ MAX_CONSECUTIVE_FAILURES
 SFTP_CONNECT_TIMEOUT
     Seconds an SFTP connection (TCP connect, SSH handshake and authentication) may take before
     the run fails with a transfer error.
+SFTP_MAX_FILE_BYTES
+    Largest remote file an SFTP import reads (the SFTP connector's user files, the xAPI statement
+    file), in bytes; default 100 MiB. Each file's size is checked from its stat before it is
+    downloaded: a larger one fails the run with an error naming the file and the limit, and
+    nothing is imported or deleted.
 TOKEN_EXPIRY_MARGIN
     Seconds before its expiry at which a cached access token is replaced by a new one.
 RUN_LOCK_EXPIRY
@@ -70,6 +75,7 @@ DEFAULTS = {
     "MAX_RETRY_WAIT": 300.0,
     "MAX_CONSECUTIVE_FAILURES": 5,
     "SFTP_CONNECT_TIMEOUT": 15.0,
+    "SFTP_MAX_FILE_BYTES": 100 * 1024 * 1024,
     "TOKEN_EXPIRY_MARGIN": 60.0,
     "RUN_LOCK_EXPIRY": 900.0,
     "HEARTBEAT_INTERVAL": 30.0,

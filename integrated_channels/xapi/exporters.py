@@ -47,6 +47,7 @@ def score(item: LearnerCompletion) -> Decimal | None:
 
 class XAPILearnerDataExporter(LearnerDataExporter):
     sends_every_enrollment = True  # every enrollment gets its "registered" statement
+    needs_email = True  # the actor is a mailto: IRI; an LRS refuses a statement without one
 
     @property
     def needs_enrollment_dates(self) -> bool:

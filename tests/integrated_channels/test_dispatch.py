@@ -17,6 +17,19 @@ from tests.integrated_channels.factories import TestChannelConfigurationFactory,
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture
+def eager_celery():
+    """Tasks run in-process whatever the environment: with CELERY_BROKER_URL set, the test settings
+    send them to the broker, and no worker runs here (the test would wait for ever)."""
+    from celery import current_app
+
+    eager = {"task_always_eager": True, "task_eager_propagates": True}
+    before = {key: current_app.conf.get(key) for key in eager}
+    current_app.conf.update(eager)
+    yield
+    current_app.conf.update(before)
+
+
 @pytest.mark.parametrize(
     ("broker", "eager", "expected"),
     [("redis://127.0.0.1:6379/5", False, True), ("redis://127.0.0.1:6379/5", True, False), ("", False, False)],
@@ -35,8 +48,8 @@ def test_the_setting_forces_either_way(settings):
     assert dispatch.use_celery() is False
 
 
-def test_fan_out_queues_one_task_per_customer_and_channel_and_waits(settings):
-    """With Celery forced on (tasks still eager in the test settings), the command goes through the tasks."""
+def test_fan_out_queues_one_task_per_customer_and_channel_and_waits(settings, eager_celery):
+    """With Celery forced on (tasks run eagerly), the command goes through the tasks."""
     settings.INTEGRATED_CHANNELS = {**settings.INTEGRATED_CHANNELS, "USE_CELERY": True, "CELERY_QUEUE": "channels"}
     StaffFactory(username="staff")
     configs = [TestChannelConfigurationFactory() for _ in range(2)]
@@ -79,7 +92,7 @@ def test_a_task_without_result_counts_as_a_failed_run(settings):
     assert result.configuration_id == config.pk
 
 
-def test_transmit_all_queues_one_scheduled_run_per_active_configuration():
+def test_transmit_all_queues_one_scheduled_run_per_active_configuration(eager_celery):
     active = TestChannelConfigurationFactory()
     TestChannelConfigurationFactory(active=False)
     completed_enrollment(active.customer)

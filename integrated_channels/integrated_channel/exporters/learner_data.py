@@ -81,6 +81,8 @@ class LearnerDataExporter(abc.ABC):
 
     #: Learners without a remote id (e.g. their SAP user id) are skipped and reported.
     needs_remote_id = False
+    #: Learners without an e-mail address are skipped and reported (channels that identify learners by it).
+    needs_email = False
     #: Channels that send enrollments rather than completions (e.g. LearningStudio) send every one.
     sends_every_enrollment = False
     #: Whether ``select(since=…)`` may consider only what changed. Channels whose payload reads data
@@ -211,6 +213,10 @@ class LearnerDataExporter(abc.ABC):
             remote_ids = self.remote_ids(user_ids) if few else self.remote_ids()
             kept = [row for row in rows if row[2] in remote_ids]
             selection.skip(SkipReason.NO_REMOTE_ID, len(rows) - len(kept))
+            rows = kept
+        if self.needs_email and rows:
+            kept = [row for row in rows if row[4] and row[4].strip()]
+            selection.skip(SkipReason.NO_EMAIL, len(rows) - len(kept))
             rows = kept
         if not rows:
             return selection

@@ -91,6 +91,7 @@ class SkipReason:
     NOT_COMPLETE = "not_complete"
     NO_CONSENT = "no_consent"
     NO_REMOTE_ID = "no_remote_id"
+    NO_EMAIL = "no_email"
     COURSE_NOT_FOUND = "course_not_found"
     BEFORE_START_DATE = "before_start_date"
     DRY_RUN = "dry_run"

@@ -43,6 +43,10 @@ class TransferFailed(SFTPError):
     code = "transfer_failed"
 
 
+class FileTooLarge(SFTPError):
+    code = "file_too_large"
+
+
 class _VerifyingClient(asyncssh.SSHClient):
     def __init__(self, expected: str, host: str):
         self.expected = expected
@@ -105,21 +109,50 @@ def _run(config, work):
     return asyncio.run(_session(config, work))
 
 
+def _max_file_bytes() -> int:
+    return int(channel_settings.SFTP_MAX_FILE_BYTES)
+
+
+def _too_large(config, path: str, size: int, limit: int) -> FileTooLarge:
+    return FileTooLarge(
+        f"{path} on {_where(config)} is {size} bytes, over the limit of {limit} bytes per file "
+        "(setting SFTP_MAX_FILE_BYTES): nothing was imported or deleted."
+    )
+
+
+async def _check_size(sftp: asyncssh.SFTPClient, config, path: str, limit: int) -> None:
+    """Refuse ``path`` from its stat, before a byte of it is downloaded."""
+    size = (await sftp.stat(path)).size
+    if size is not None and size > limit:
+        raise _too_large(config, path, size, limit)
+
+
+async def _read_limited(sftp: asyncssh.SFTPClient, config, path: str, limit: int) -> bytes:
+    """The content of ``path``, refused if it grew past ``limit`` since its stat (never more is read)."""
+    async with sftp.open(path, "rb") as remote:
+        content = await remote.read(limit + 1)
+    if len(content) > limit:
+        raise _too_large(config, path, len(content), limit)
+    return content
+
+
 def read_csv_files(config, directory: str) -> dict[str, bytes]:
-    """``{remote path: content}`` of every ``*.csv`` of ``directory`` (sorted by name); {} if it does not exist."""
+    """``{remote path: content}`` of every ``*.csv`` of ``directory`` (sorted by name); {} if it does not exist.
+
+    ``FileTooLarge`` when any of them is over ``SFTP_MAX_FILE_BYTES``: every size is checked
+    from the files' stat before the first one is downloaded.
+    """
+    limit = _max_file_bytes()
 
     async def work(sftp: asyncssh.SFTPClient):
         if not await sftp.isdir(directory):
             return {}
         names = sorted(name for name in await sftp.listdir(directory) if fnmatch.fnmatch(name.lower(), "*.csv"))
-        found = {}
-        for name in names:
-            path = posixpath.join(directory, name)
-            if not await sftp.isfile(path):
-                continue
-            async with sftp.open(path, "rb") as remote:
-                found[path] = await remote.read()
-        return found
+        paths = [posixpath.join(directory, name) for name in names]
+        paths = [path for path in paths if await sftp.isfile(path)]
+        for path in paths:
+            await _check_size(sftp, config, path, limit)
+        return {path: await _read_limited(sftp, config, path, limit) for path in paths}
 
     return _run(config, work)
 
@@ -163,12 +196,16 @@ def upload(config, path: str, content: bytes) -> None:
 
 
 def read_file(config, path: str) -> bytes | None:
-    """The content of the file at ``path``; None when there is no such file."""
+    """The content of the file at ``path``; None when there is no such file.
+
+    ``FileTooLarge`` when it is over ``SFTP_MAX_FILE_BYTES`` (checked from its stat, before downloading).
+    """
+    limit = _max_file_bytes()
 
     async def work(sftp: asyncssh.SFTPClient):
         if not await sftp.isfile(path):
             return None
-        async with sftp.open(path, "rb") as remote:
-            return await remote.read()
+        await _check_size(sftp, config, path, limit)
+        return await _read_limited(sftp, config, path, limit)
 
     return _run(config, work)

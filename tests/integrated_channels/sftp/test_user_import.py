@@ -292,3 +292,26 @@ def test_the_query_count_of_an_import_does_not_grow_with_the_rows(sftp_server):
 
     small, large = queries_for(4), queries_for(60)
     assert small == large <= 17  # incl. the live counts: before linking and after each chunk (one here)
+
+
+def test_a_file_over_the_size_limit_fails_the_run_before_any_file_is_downloaded(sftp_server, settings):
+    settings.INTEGRATED_CHANNELS = {**settings.INTEGRATED_CHANNELS, "SFTP_MAX_FILE_BYTES": 60}
+    sftp_server.write(f"{DIR}/a.csv", "Email,Manager,Department\nx@example.com,,A\n")  # 42 bytes
+    sftp_server.write(
+        f"{DIR}/b.csv", "Email,Manager,Department\n" + "".join(f"{c}@example.com,,B\n" for c in "yzw")
+    )  # 76 bytes
+    sftp_server.drop_on_read = ".csv"  # opening any file would drop the connection (transfer_failed)
+    config = connection_to(sftp_server)
+
+    result = import_users(configuration=config)
+
+    run = result.run
+    assert (run.status, run.error_code, run.selected, run.sent) == ("failed", "file_too_large", 0, 0)
+    assert f"{DIR}/b.csv" in run.error_message and "76 bytes" in run.error_message
+    assert "limit of 60 bytes" in run.error_message and "SFTP_MAX_FILE_BYTES" in run.error_message
+    assert not PendingEnterpriseCustomerUser.objects.exists()
+    assert remaining(sftp_server) == ["a.csv", "b.csv"]
+
+    sftp_server.drop_on_read = ""
+    settings.INTEGRATED_CHANNELS = {**settings.INTEGRATED_CHANNELS, "SFTP_MAX_FILE_BYTES": 76}
+    assert import_users(configuration=config).run.status == "completed"  # at the limit: read

@@ -248,6 +248,25 @@ def test_a_dropped_connection_deletes_nothing_and_the_rerun_completes(sftp_serve
     assert not sftp_server.path("import/xapi.csv").exists()
 
 
+def test_a_file_over_the_size_limit_fails_the_run_before_it_is_downloaded(sftp_server, data, settings):
+    config, _alice, _bob, course = data
+    row = f"alice@example.com,{verbs.PASSED},{course.course_id},0.9,true,2026-11-01\n"
+    drop(sftp_server, HEADER + row)
+    size = len((HEADER + row).encode())
+    settings.INTEGRATED_CHANNELS = {**settings.INTEGRATED_CHANNELS, "SFTP_MAX_FILE_BYTES": size - 1}
+    sftp_server.drop_on_read = "xapi.csv"  # opening the file would drop the connection (transfer_failed)
+
+    run = import_statements(configuration=config).run
+
+    assert (run.status, run.error_code, run.selected) == (Run.Status.FAILED, "file_too_large", 0)
+    assert "import/xapi.csv" in run.error_message and f"limit of {size - 1} bytes" in run.error_message
+    assert sftp_server.path("import/xapi.csv").exists() and not Grade.objects.exists()
+    sftp_server.drop_on_read = ""
+    settings.INTEGRATED_CHANNELS = {**settings.INTEGRATED_CHANNELS, "SFTP_MAX_FILE_BYTES": size}
+    again = import_statements(configuration=config).run
+    assert again.status == Run.Status.COMPLETED and again.sent == 1
+
+
 def test_the_file_is_deleted_only_after_the_import_committed(sftp_server, data, monkeypatch):
     config, _alice, _bob, course = data
     drop(sftp_server, HEADER + f"alice@example.com,{verbs.PASSED},{course.course_id},0.9,true,2026-11-01\n")
