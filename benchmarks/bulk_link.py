@@ -95,18 +95,10 @@ def reset(customer) -> None:
     ``QuerySet.delete()`` would load all 100,000 rows as model instances to cascade (nothing
     depends on them here), and that memory would count in the benchmark's peak.
     """
-    from django.db import connection
-
+    from benchmarks.harness import delete_customer_rows
     from enterprise.models import EnterpriseCustomerUser, PendingEnterpriseCustomerUser
 
-    with connection.cursor() as cursor:
-        for model in (EnterpriseCustomerUser, PendingEnterpriseCustomerUser):
-            table = connection.ops.quote_name(model._meta.db_table)
-            column = connection.ops.quote_name(model._meta.get_field("customer").column)
-            cursor.execute(
-                f"DELETE FROM {table} WHERE {column} = %s",  # noqa: S608 (quoted identifiers)
-                [model._meta.get_field("customer").get_db_prep_value(customer.pk, connection)],
-            )
+    delete_customer_rows(customer, (EnterpriseCustomerUser, PendingEnterpriseCustomerUser))
 
 
 def main(argv: list[str]) -> int:

@@ -74,6 +74,20 @@ def count_queries():
         yield counter
 
 
+def delete_customer_rows(customer, models) -> None:
+    """Remove every row of ``models`` that belongs to ``customer``, one plain DELETE per table."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        for model in models:
+            table = connection.ops.quote_name(model._meta.db_table)
+            field = model._meta.get_field("customer")
+            cursor.execute(
+                f"DELETE FROM {table} WHERE {connection.ops.quote_name(field.column)} = %s",  # noqa: S608 (quoted identifiers)
+                [field.get_db_prep_value(customer.pk, connection)],
+            )
+
+
 def peak_rss_mb() -> float:
     """Peak resident memory of this process so far, in MB (Linux reports KB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

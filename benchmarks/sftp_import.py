@@ -163,19 +163,11 @@ def per_row_baseline(*, configuration, limit: int) -> dict[str, float]:
 
 def reset(customer) -> None:
     """Remove the learners, pending learners and stored attributes of the measured run with plain DELETEs."""
-    from django.db import connection
-
+    from benchmarks.harness import delete_customer_rows
     from enterprise.models import EnterpriseCustomerUser, PendingEnterpriseCustomerUser
     from integrated_channels.sftp.models import PendingLearnerAttributes
 
-    with connection.cursor() as cursor:
-        for model in (EnterpriseCustomerUser, PendingEnterpriseCustomerUser, PendingLearnerAttributes):
-            table = connection.ops.quote_name(model._meta.db_table)
-            column = connection.ops.quote_name(model._meta.get_field("customer").column)
-            cursor.execute(
-                f"DELETE FROM {table} WHERE {column} = %s",  # noqa: S608 (quoted identifiers)
-                [model._meta.get_field("customer").get_db_prep_value(customer.pk, connection)],
-            )
+    delete_customer_rows(customer, (EnterpriseCustomerUser, PendingEnterpriseCustomerUser, PendingLearnerAttributes))
 
 
 def main(argv: list[str]) -> int:
