@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from consent.exceptions import NotALearner
 from consent.models import DataSharingConsent
+from enterprise.models import EnterpriseCustomer
 
 
 @transaction.atomic
@@ -17,6 +19,27 @@ def record_consent(*, customer, user, course_id: str, granted: bool | None) -> D
         consent.granted = granted
         consent.save()
     return consent
+
+
+def learner_customer(*, user, customer_id) -> EnterpriseCustomer:
+    """The customer ``customer_id`` when ``user`` is one of its linked learners, else ``NotALearner``.
+
+    An unknown customer and one the user is not linked to are refused alike: neither is disclosed.
+    """
+    customer = EnterpriseCustomer.objects.filter(
+        pk=customer_id, learners__user_id=user.pk, learners__linked=True
+    ).first()
+    if customer is None:
+        raise NotALearner(customer_id=customer_id, user_id=user.pk)
+    return customer
+
+
+@transaction.atomic
+def record_learner_consent(*, user, customer_id, course_id: str, granted: bool | None) -> DataSharingConsent:
+    """The signed-in learner's own answer, for a customer they are linked to (``NotALearner`` otherwise,
+    nothing recorded). The consent page and the API's grant and revoke use it (decision 0052)."""
+    customer = learner_customer(user=user, customer_id=customer_id)
+    return record_consent(customer=customer, user=user, course_id=course_id, granted=granted)
 
 
 def consent_granted(*, customer, user_id: int, course_id: str) -> bool:

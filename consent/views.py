@@ -3,25 +3,26 @@
 ``GET /consent/?enterprise_customer_uuid=…&course_id=…&next=…&failure_url=…`` shows the page;
 the form posts back to the same address. ``next`` (after granting) and ``failure_url`` (after
 declining) are followed only when they point at this host or an allowed one
-(``CONSENT["REDIRECT_ALLOWED_HOSTS"]``).
+(``CONSENT["REDIRECT_ALLOWED_HOSTS"]``). Only a linked learner of the customer answers (decision
+0052): anyone else, and an unknown customer, get the same refusal page (404), and nothing is recorded.
 """
 
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from consent.app_settings import consent_settings
+from consent.exceptions import NotALearner
 from consent.forms import ConsentForm
 from consent.models import DataSharingConsent
 from consent.policy import policy_for
-from consent.services import record_consent
+from consent.services import learner_customer, record_learner_consent
 from enterprise.exceptions import CourseNotFound
 from enterprise.lms import get_catalog
-from enterprise.models import EnterpriseCustomer
 
 
 def safe_redirect_url(request, url: str | None) -> str:
@@ -40,7 +41,12 @@ def consent_page(request):
     form.is_valid()  # ``answer`` is absent on GET; the identifying fields are checked below
     if "enterprise_customer_uuid" in form.errors or "course_id" in form.errors:
         raise Http404("Missing or invalid enterprise_customer_uuid or course_id.")
-    customer = get_object_or_404(EnterpriseCustomer, pk=form.cleaned_data["enterprise_customer_uuid"], active=True)
+    try:
+        customer = learner_customer(user=request.user, customer_id=form.cleaned_data["enterprise_customer_uuid"])
+    except NotALearner as exc:
+        return _refused(request, exc)
+    if not customer.active:
+        raise Http404("This customer is not active.")
     course_id = form.cleaned_data["course_id"]
     try:
         course = get_catalog().get_course(course_id)
@@ -57,7 +63,10 @@ def consent_page(request):
     }
     if request.method == "POST" and policy.asks_learners and "answer" in form.cleaned_data:
         granted = form.cleaned_data["answer"] == ConsentForm.GRANT
-        record_consent(customer=customer, user=request.user, course_id=course_id, granted=granted)
+        try:
+            record_learner_consent(user=request.user, customer_id=customer.pk, course_id=course_id, granted=granted)
+        except NotALearner as exc:  # unlinked since the page was shown
+            return _refused(request, exc)
         target = context["next_url"] if granted else context["failure_url"]
         if target:
             return HttpResponseRedirect(target)
@@ -69,3 +78,8 @@ def consent_page(request):
     )
     status = 400 if request.method == "POST" and policy.asks_learners else 200
     return render(request, "consent/consent_page.html", {**context, "current": current}, status=status)
+
+
+def _refused(request, exc: NotALearner):
+    """The page for a user who is not a learner of the customer (without its name: not theirs to know)."""
+    return render(request, "consent/consent_refused.html", {"code": exc.code}, status=404)

@@ -177,6 +177,27 @@ def email_error(email: str) -> str:
     return ""
 
 
+#: What a customer's administrator is told of an address of another customer's learner (decision 0050).
+OTHER_CUSTOMER_MESSAGE = "Belongs to another customer."
+#: ... and of an address several users share (their usernames are not this customer's to know).
+SHARED_ADDRESS_MESSAGE = "Several users share this address: ask staff to link the right one."
+
+
+def conceal_other_customers(rows: Iterable[RowResult]) -> None:
+    """Take out of ``rows`` what they say of other customers and of users who are not this customer's.
+
+    A conflict keeps its status with ``OTHER_CUSTOMER_MESSAGE``, no customer name and no user id; an
+    ambiguous address loses the usernames that share it. For a customer's administrators (the API),
+    who must not learn another customer's name, learners or user ids from an e-mail address; staff
+    keep the detail.
+    """
+    for row in rows:
+        if row.status == RowStatus.CONFLICT:
+            row.message, row.user_id = OTHER_CUSTOMER_MESSAGE, None
+        elif row.status == RowStatus.AMBIGUOUS:
+            row.message, row.user_id = SHARED_ADDRESS_MESSAGE, None
+
+
 class _CustomerNames:
     """Names of the other customers met in conflicts, fetched once each."""
 

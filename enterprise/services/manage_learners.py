@@ -38,6 +38,7 @@ from enterprise.services.bulk_link import (
     RowResult,
     RowStatus,
     classify_rows,
+    conceal_other_customers,
     link_rows,
 )
 from enterprise.services.csv_rows import CsvRow, check_upload_size, iter_csv_rows
@@ -121,11 +122,14 @@ def link_learners_from_csv(
     source: str = EnrollmentSource.MANUAL,
     size: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    disclose_other_customers: bool = True,
 ) -> SubmissionResult:
     """Link (and enroll, notify) the addresses of a CSV upload, or preview it with ``dry_run``.
 
     ``file`` is a binary file object or a Django ``File``; ``size`` (else ``file.size``) is checked
-    against ``MANAGE_LEARNERS_MAX_UPLOAD_BYTES`` before anything is read. Raises ``UploadRefused``
+    against ``MANAGE_LEARNERS_MAX_UPLOAD_BYTES`` before anything is read. With
+    ``disclose_other_customers=False`` (a customer's administrator asking) the rows do not name the
+    other customer of a conflict, nor its user id (``bulk_link.conceal_other_customers``). Raises ``UploadRefused``
     for an oversized, non-UTF-8 or empty file, and the errors of ``resolve_target`` /
     ``require_template`` for a bad course, program, mode or missing template.
     """
@@ -141,7 +145,10 @@ def link_learners_from_csv(
     def link(on_chunk):
         link_rows(customer=customer, rows=rows, chunk_size=chunk_size, on_chunk=on_chunk, progress=progress)
 
-    return _run(customer, rows, link, target=target, notify=notify, dry_run=dry_run, source=source)
+    result = _run(customer, rows, link, target=target, notify=notify, dry_run=dry_run, source=source)
+    if not disclose_other_customers:
+        conceal_other_customers(result.rows)
+    return result
 
 
 def link_learner(

@@ -29,13 +29,39 @@ def test_admin_sees_and_changes_only_their_customer(api_admin, customer, other_c
     assert api_admin.patch(f"{BASE}/{other_customer.uuid}/", {"name": "X"}, format="json").status_code == 404
 
 
-def test_validation_errors_have_field_and_code(api_admin, customer, other_customer):
-    response = api_admin.patch(f"{BASE}/{customer.uuid}/", {"slug": "globex", "country": "ZZ"}, format="json")
+def test_validation_errors_have_field_and_code(api_staff, customer, other_customer):
+    response = api_staff.patch(f"{BASE}/{customer.uuid}/", {"slug": "globex", "country": "ZZ"}, format="json")
     assert response.status_code == 400
     errors = {entry["field"]: entry for entry in errors_of(response)}
     assert errors["slug"]["code"] == "unique"
     assert errors["country"]["code"] == "invalid_choice"
     assert errors["slug"]["row"] is None
+
+
+@pytest.mark.parametrize("slug", ["globex", "no-such-slug-yet"])
+def test_a_customer_admin_cannot_probe_other_customers_slugs(api_admin, customer, other_customer, slug):
+    """A taken slug and a free one are refused alike: the answer does not confirm another customer's slug."""
+    response = api_admin.patch(f"{BASE}/{customer.uuid}/", {"slug": slug}, format="json")
+
+    assert response.status_code == 400
+    assert errors_of(response) == [
+        {
+            "field": "slug",
+            "row": None,
+            "code": "staff_only",
+            "message": "Only staff may change a customer's slug: ask them.",
+        }
+    ]
+    customer.refresh_from_db()
+    assert customer.slug == "acme"
+
+
+def test_a_customer_admin_may_send_back_the_slug_unchanged(api_admin, customer):
+    body = api_admin.get(f"{BASE}/{customer.uuid}/").json()
+    response = api_admin.put(f"{BASE}/{customer.uuid}/", {**body, "name": "Acme Corp"}, format="json")
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["slug"] == "acme"
 
 
 def test_learner_sees_no_customer(api_learner):

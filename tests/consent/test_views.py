@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from consent.models import DataSharingConsent
-from tests.factories import ConsentFactory, CourseFactory, CustomerFactory, UserFactory
+from tests.factories import ConsentFactory, CourseFactory, CustomerFactory, LearnerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -20,9 +20,18 @@ def learner(client):
     return user
 
 
+def linked_customer(learner, **fields):
+    """A customer ``learner`` is a linked learner of: only they answer its consent (decision 0052)."""
+    customer = CustomerFactory(**fields)
+    LearnerFactory(customer=customer, user=learner)
+    return customer
+
+
 @pytest.fixture
-def customer():
-    return CustomerFactory(name="Acme", enable_data_sharing_consent=True, enforce_data_sharing_consent="at_enrollment")
+def customer(learner):
+    return linked_customer(
+        learner, name="Acme", enable_data_sharing_consent=True, enforce_data_sharing_consent="at_enrollment"
+    )
 
 
 @pytest.fixture
@@ -43,6 +52,7 @@ def test_the_url_is_mounted():
 
 
 def test_login_is_required(client, customer, course):
+    client.logout()  # the customer's learner fixture signs in
     response = client.get(URL, params(customer, course))
 
     assert response.status_code == 302 and "login" in response["Location"]
@@ -67,6 +77,8 @@ def test_missing_or_invalid_parameters_are_404(client, learner, query):
 
 def test_unknown_customer_or_course_is_404(client, learner, customer, course):
     assert client.get(URL, params(CustomerFactory(active=False), course)).status_code == 404
+    customer.__class__.objects.filter(pk=customer.pk).update(active=False)
+    assert client.get(URL, params(customer, course)).status_code == 404
     assert client.get(URL, {**params(customer, course), "course_id": "course-v1:No+Such+Course"}).status_code == 404
 
 
@@ -126,7 +138,7 @@ def test_a_post_without_a_valid_answer_is_refused(client, learner, customer, cou
 
 
 def test_customers_without_consent_record_nothing(client, learner, course):
-    customer = CustomerFactory(enable_data_sharing_consent=False)
+    customer = linked_customer(learner, enable_data_sharing_consent=False)
 
     page = client.get(URL, params(customer, course))
     client.post(URL, params(customer, course, answer="grant"))
@@ -136,7 +148,9 @@ def test_customers_without_consent_record_nothing(client, learner, course):
 
 
 def test_externally_managed_consent_is_not_asked_here(client, learner, course):
-    customer = CustomerFactory(enable_data_sharing_consent=True, enforce_data_sharing_consent="externally_managed")
+    customer = linked_customer(
+        learner, enable_data_sharing_consent=True, enforce_data_sharing_consent="externally_managed"
+    )
 
     page = client.get(URL, params(customer, course))
     client.post(URL, params(customer, course, answer="grant"))
@@ -152,3 +166,30 @@ def test_the_form_is_protected_against_csrf(learner, customer, course):
     strict.force_login(learner)
 
     assert strict.post(URL, params(customer, course, answer="grant")).status_code == 403
+
+
+def test_a_user_not_linked_to_the_customer_is_refused_and_nothing_is_recorded(client, learner, course):
+    """Decision 0052: only the customer's own learners answer; the page names neither it nor its learners."""
+    stranger = CustomerFactory(name="Globex", enable_data_sharing_consent=True)
+    LearnerFactory(customer=stranger)  # someone else's customer, with its own learners
+    elsewhere = linked_customer(learner, name="Acme", enable_data_sharing_consent=True)
+
+    page = client.get(URL, params(stranger, course))
+    post = client.post(URL, params(stranger, course, answer="grant", next="/done/"))
+
+    for response in (page, post):
+        html = response.content.decode()
+        assert response.status_code == 404
+        assert "not a learner of this organisation" in html
+        assert "Globex" not in html and 'value="grant"' not in html
+    assert not DataSharingConsent.objects.filter(customer=stranger).exists()
+    assert consent_of(elsewhere, learner, course) is None
+
+
+def test_an_unlinked_learner_is_refused_like_a_stranger(client, learner, customer, course):
+    customer.learners.filter(user=learner).update(linked=False)
+
+    response = client.post(URL, params(customer, course, answer="grant"))
+
+    assert response.status_code == 404 and "not a learner of this organisation" in response.content.decode()
+    assert consent_of(customer, learner, course) is None

@@ -85,6 +85,56 @@ def test_an_address_several_users_share_is_ambiguous_and_never_guessed():
     assert not EnterpriseCustomerUser.objects.exists() and not PendingEnterpriseCustomerUser.objects.exists()
 
 
+def test_for_a_customer_admin_conflicts_and_shared_addresses_name_nobody():
+    """``disclose_other_customers=False`` (the API for a customer's administrator, decision 0050)."""
+    other = CustomerFactory(name="Globex")
+    ann = LearnerFactory(customer=other, user__email="ann@example.com")
+    PendingLearnerFactory(customer=other, user_email="bob@example.com")
+    UserFactory(username="twin1", email="twin@example.com")
+    UserFactory(username="twin2", email="TWIN@example.com")
+    customer = CustomerFactory()
+
+    result = link(
+        customer,
+        "ann@example.com",
+        "bob@example.com",
+        "twin@example.com",
+        "new@example.com",
+        disclose_other_customers=False,
+    )
+
+    assert statuses(result) == [
+        (1, RowStatus.CONFLICT),
+        (2, RowStatus.CONFLICT),
+        (3, RowStatus.AMBIGUOUS),
+        (4, RowStatus.PENDING),
+    ]
+    assert [(row.message, row.user_id) for row in result.rows[:3]] == [
+        ("Belongs to another customer.", None),
+        ("Belongs to another customer.", None),
+        ("Several users share this address: ask staff to link the right one.", None),
+    ]
+    assert ann.user_id not in [row.user_id for row in result.rows]
+    assert result.applied and PendingEnterpriseCustomerUser.objects.filter(customer=customer).count() == 1
+
+
+def test_a_lost_race_names_nobody_to_a_customer_admin_either():
+    customer, other = CustomerFactory(), CustomerFactory(name="Globex")
+    racer = UserFactory(username="racer", email="racer@example.com")
+    original = bulk_link._plan_emails
+
+    def plan_then_a_concurrent_link(cust, rows, plan):
+        original(cust, rows, plan)
+        if not EnterpriseCustomerUser.objects.filter(user=racer).exists():
+            EnterpriseCustomerUser.objects.create(customer=other, user=racer)
+
+    with mock.patch.object(bulk_link, "_plan_emails", plan_then_a_concurrent_link):
+        result = link(customer, "racer@example.com", disclose_other_customers=False)
+    assert [(row.status, row.message, row.user_id) for row in result.rows] == [
+        (RowStatus.CONFLICT, "Belongs to another customer.", None)
+    ]
+
+
 def test_duplicates_in_the_file_are_reported_once_linked():
     customer = CustomerFactory()
     result = link(customer, "new@example.com", "NEW@example.com")

@@ -1,8 +1,9 @@
 """Read, grant and revoke data-sharing consent for (user, customer, course).
 
-Everyone reads what their role allows (staff all, a customer's administrators that customer's,
-a learner their own). Granting and revoking is the learner's own answer, for a customer they are
-linked to; staff may record it on a learner's behalf (docs/decisions/0052).
+Everyone reads what their role allows (staff with the view permission all, a customer's
+administrators that customer's, a learner their own). Granting and revoking is the learner's own
+answer, for a customer they are linked to; staff with the add and change permissions of consents
+may record it on a learner's behalf (docs/decisions/0052, 0155).
 """
 
 from __future__ import annotations
@@ -15,15 +16,15 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from consent.api.v1.serializers import ConsentAnswerSerializer, ConsentSerializer
+from consent.exceptions import NotALearner
 from consent.models import DataSharingConsent
-from consent.services import record_consent
+from consent.services import record_consent, record_learner_consent
 from enterprise.api.v1.pagination import NewestFirstPagination
-from enterprise.api.v1.permissions import administered_customer_ids, is_staff
+from enterprise.api.v1.permissions import ModelPermissions, administered_customer_ids, is_staff
 from enterprise.models import EnterpriseCustomer
 
 
@@ -38,7 +39,12 @@ from enterprise.models import EnterpriseCustomer
 )
 class ConsentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = ConsentSerializer
-    permission_classes = [IsAuthenticated]
+    permission_classes = [ModelPermissions]
+    permission_model = DataSharingConsent
+    # a grant or revoke creates the consent or changes it (the admin's add and change pages)
+    action_permissions = dict.fromkeys(
+        ("grant", "revoke"), ("consent.add_datasharingconsent", "consent.change_datasharingconsent")
+    )
     pagination_class = NewestFirstPagination
     throttle_scope = "enterprise"
 
@@ -68,15 +74,20 @@ class ConsentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         user = request.user
-        if "user_id" in data and data["user_id"] != user.pk:
-            if not is_staff(user):
+        if is_staff(user):  # with the permissions of ``action_permissions``: for anyone, any customer
+            if "user_id" in data:
+                user = get_object_or_404(get_user_model()._default_manager, pk=data["user_id"])
+            customer = get_object_or_404(EnterpriseCustomer, pk=data["customer"])
+            consent = record_consent(customer=customer, user=user, course_id=data["course_id"], granted=granted)
+        else:
+            if "user_id" in data and data["user_id"] != user.pk:
                 raise PermissionDenied("Only staff may record another user's consent.")
-            user = get_object_or_404(get_user_model()._default_manager, pk=data["user_id"])
-        customers = EnterpriseCustomer.objects.all()
-        if not is_staff(request.user):
-            customers = customers.filter(learners__user_id=user.pk, learners__linked=True)
-        customer = get_object_or_404(customers, pk=data["customer"])
-        consent = record_consent(customer=customer, user=user, course_id=data["course_id"], granted=granted)
+            try:
+                consent = record_learner_consent(
+                    user=user, customer_id=data["customer"], course_id=data["course_id"], granted=granted
+                )
+            except NotALearner as exc:
+                raise NotFound() from exc
         return Response(ConsentSerializer(consent).data, status=status.HTTP_200_OK)
 
     @extend_schema(request=ConsentAnswerSerializer, responses=ConsentSerializer)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django_countries.serializer_fields import CountryField
 from rest_framework import serializers
+from rest_framework.validators import UniqueValidator
 
 from enterprise.app_settings import enterprise_settings
 from enterprise.lms.local import models as lms
@@ -28,6 +29,24 @@ class CustomerSerializer(serializers.ModelSerializer):
             "modified",
         ]
         read_only_fields = ["uuid", "created", "modified"]
+
+    def _by_staff(self) -> bool:
+        request = self.context.get("request")
+        return request is None or request.user.is_staff
+
+    def get_fields(self):
+        fields = super().get_fields()
+        if not self._by_staff():
+            # A customer's administrator does not change the slug (``validate_slug``): the uniqueness
+            # check would confirm the slugs of other customers (decision 0156).
+            slug = fields["slug"]
+            slug.validators = [v for v in slug.validators if not isinstance(v, UniqueValidator)]
+        return fields
+
+    def validate_slug(self, value):
+        if not self._by_staff() and (self.instance is None or value != self.instance.slug):
+            raise serializers.ValidationError("Only staff may change a customer's slug: ask them.", code="staff_only")
+        return value
 
 
 class LearnerSerializer(serializers.Serializer):

@@ -23,13 +23,14 @@ from enterprise.api.v1 import serializers as s
 from enterprise.api.v1.errors import error
 from enterprise.api.v1.pagination import CatalogPagination, NewestFirstPagination, ProgramPagination
 from enterprise.api.v1.permissions import (
-    IsStaff,
+    ModelPermissions,
+    StaffModelPermissions,
     administered_customer_ids,
     customers_visible_to,
     is_staff,
 )
 from enterprise.lms.local import models as lms
-from enterprise.models import EnterpriseCourseEnrollment
+from enterprise.models import EnterpriseCourseEnrollment, EnterpriseCustomer
 from enterprise.models.enrollment import EnrollmentSource
 from enterprise.services import completions
 from enterprise.services.all_learners import learners_page
@@ -46,7 +47,8 @@ class CustomerViewSet(
     """Enterprise customers: staff see all, a customer's administrators only theirs."""
 
     serializer_class = s.CustomerSerializer
-    permission_classes = [IsAuthenticated]
+    permission_classes = [ModelPermissions]
+    permission_model = EnterpriseCustomer
     pagination_class = NewestFirstPagination
     lookup_field = "uuid"
     throttle_scope = "enterprise"
@@ -56,9 +58,12 @@ class CustomerViewSet(
 
 
 class CustomerScopedMixin:
-    """Views under ``customers/<uuid>/``: the customer must be visible to the user, else 404."""
+    """Views under ``customers/<uuid>/``: the customer must be visible to the user, else 404.
 
-    permission_classes = [IsAuthenticated]
+    Staff need the permissions of ``action_permissions`` (checked before the customer is looked up).
+    """
+
+    permission_classes = [ModelPermissions]
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
@@ -125,6 +130,11 @@ class LearnerListView(CustomerScopedMixin, GenericAPIView):
 
     serializer_class = s.LearnerPageSerializer
     throttle_scope = "enterprise"
+    # the admin's lists of linked and of pending learners
+    action_permissions = {
+        "GET": ["enterprise.view_enterprisecustomeruser", "enterprise.view_pendingenterprisecustomeruser"],
+        "HEAD": ["enterprise.view_enterprisecustomeruser", "enterprise.view_pendingenterprisecustomeruser"],
+    }
 
     @extend_schema(
         parameters=[
@@ -181,6 +191,10 @@ class LearnerViewSet(CustomerScopedMixin, viewsets.GenericViewSet):
 
     serializer_class = s.BulkResultSerializer
     throttle_scope = "enterprise_bulk"
+    # the admin's Manage Learners page needs the change permission of the customer
+    action_permissions = dict.fromkeys(
+        ("link", "enroll", "unenroll", "unlink"), ("enterprise.change_enterprisecustomer",)
+    )
 
     def _submit(self, serializer_class, request, **target):
         payload = request.data  # parsing stops an oversized upload (enterprise.uploads)
@@ -199,6 +213,7 @@ class LearnerViewSet(CustomerScopedMixin, viewsets.GenericViewSet):
             mode=data.get("mode", ""),
             notify=data.get("notify", False),
             source=EnrollmentSource.API,
+            disclose_other_customers=is_staff(request.user),
         )
         return _bulk_response(result, offset=0 if upload is not None else 1)
 
@@ -303,7 +318,8 @@ class EnrollmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     """Enterprise enrollments: staff see all, administrators their customers', a learner their own."""
 
     serializer_class = s.EnrollmentSerializer
-    permission_classes = [IsAuthenticated]
+    permission_classes = [ModelPermissions]
+    permission_model = EnterpriseCourseEnrollment
     pagination_class = NewestFirstPagination
     throttle_scope = "enterprise"
 
@@ -352,7 +368,9 @@ class ProgramViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class _CompletionView(GenericAPIView):
-    permission_classes = [IsStaff]
+    """Staff only, with the add and change permissions of the model (a post creates or updates)."""
+
+    permission_classes = [StaffModelPermissions]
     throttle_scope = "enterprise"
 
     def post(self, request):
@@ -375,6 +393,7 @@ class CertificateView(_CompletionView):
 
     serializer_class = s.CertificateInputSerializer
     record = staticmethod(completions.record_certificate)
+    action_permissions = {"POST": ["lms_local.add_certificate", "lms_local.change_certificate"]}
 
 
 @extend_schema_view(post=extend_schema(responses=_completion_responses))
@@ -383,6 +402,7 @@ class GradeView(_CompletionView):
 
     serializer_class = s.GradeInputSerializer
     record = staticmethod(completions.record_grade)
+    action_permissions = {"POST": ["lms_local.add_grade", "lms_local.change_grade"]}
 
 
 class ApiNotFound(APIView):
