@@ -1,7 +1,8 @@
 """Views of the channel API: a customer's configurations, their runs, error reports, run now.
 
 Scoping is the enterprise API's: staff see every customer, a customer's administrators only
-theirs (another customer's objects are not found).
+theirs (another customer's objects are not found). Staff act through each channel's configuration
+permissions (``permissions``) and the run model's view permission.
 """
 
 from __future__ import annotations
@@ -14,13 +15,17 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from enterprise.api.v1.errors import error
 from enterprise.api.v1.pagination import NewestFirstPagination
-from enterprise.api.v1.permissions import customers_visible_to
+from enterprise.api.v1.permissions import ModelPermissions, customers_visible_to, is_staff
 from integrated_channels.integrated_channel.api.v1 import serializers as s
+from integrated_channels.integrated_channel.api.v1.permissions import (
+    ConfigurationPermissions,
+    channels_allowed,
+    check_channel_permission,
+)
 from integrated_channels.integrated_channel.models import ChannelConfiguration, Run
 from integrated_channels.integrated_channel.services import dispatch, error_report
 from integrated_channels.integrated_channel.services.results import LOCKED
@@ -54,7 +59,7 @@ class ConfigurationViewSet(
 ):
     """Channel configurations with each channel's own fields; secrets are write-only."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [ConfigurationPermissions]
     pagination_class = NewestFirstPagination
     serializer_class = s.ConfigurationSerializer
     throttle_scope = "enterprise"
@@ -63,6 +68,8 @@ class ConfigurationViewSet(
         configurations = ChannelConfiguration.objects.filter(
             customer_id__in=customers_visible_to(self.request.user).values("pk")
         )
+        if is_staff(self.request.user):  # the channels whose admin pages they may open
+            configurations = configurations.filter(channel__in=channels_allowed(self.request.user, "view"))
         configurations = _filter_customer(configurations, self.request.query_params)
         if self.request.query_params.get("channel"):
             configurations = configurations.filter(channel=self.request.query_params["channel"].upper())
@@ -99,6 +106,7 @@ class ConfigurationViewSet(
             raise ValidationError({"non_field_errors": "Expected an object."}, code="invalid")
         chooser = s.NewConfigurationSerializer(data={"channel": request.data.get("channel")})
         chooser.is_valid(raise_exception=True)
+        check_channel_permission(request.user, chooser.validated_data["channel"], "add")
         serializer = s.serializer_for(chooser.validated_data["channel"])(
             data=request.data, context=self.get_serializer_context()
         )
@@ -152,7 +160,8 @@ class ConfigurationViewSet(
 class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Runs with their counts, newest first, and each run's error report as CSV."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [ModelPermissions]
+    permission_model = Run
     pagination_class = RunsPagination
     serializer_class = s.RunSerializer
     throttle_scope = "enterprise"
