@@ -269,3 +269,19 @@ def test_staff_record_consent_only_with_the_consent_permissions(world):
         assert response.status_code == code
     consent.refresh_from_db()
     assert consent.granted is False
+
+
+@pytest.mark.parametrize("role", ["staff without permissions", "staff with view", "customer admin", "learner"])
+def test_no_method_of_any_endpoint_answers_a_server_error(world, role):
+    """Methods the schema does not list (OPTIONS, HEAD, DELETE …) go through the same permission check."""
+    client = client_for(ROLES[role](world))
+    before = database_state()
+    errors = []
+    for _method, url, _body in OPERATIONS.values():
+        for method in ("options", "head", "get", "post", "put", "patch", "delete"):
+            response = getattr(client, method)(_fill(url, world), {}, format="json")
+            if response.status_code >= 500:
+                errors.append((method, url, response.status_code))
+    assert errors == []
+    if role.startswith("staff"):  # they write nothing (a customer's administrator may write to its own)
+        assert database_state() == before

@@ -79,6 +79,8 @@ class ModelPermissions(DjangoModelPermissions):
         for key in (getattr(view, "action", None), request.method):
             if key in mapped:
                 return list(mapped[key])
+        if self.perms_map.get(request.method) == []:  # OPTIONS: the view's description, no data
+            return []
         model = getattr(view, "permission_model", None) or self._queryset(view).model
         return self.get_required_permissions(request.method, model)
 

@@ -30,7 +30,7 @@ from enterprise.api.v1.permissions import (
     is_staff,
 )
 from enterprise.lms.local import models as lms
-from enterprise.models import EnterpriseCourseEnrollment, EnterpriseCustomer
+from enterprise.models import EnterpriseCourseEnrollment, EnterpriseCustomer, EnterpriseCustomerUser
 from enterprise.models.enrollment import EnrollmentSource
 from enterprise.services import completions
 from enterprise.services.all_learners import learners_page
@@ -130,6 +130,7 @@ class LearnerListView(CustomerScopedMixin, GenericAPIView):
 
     serializer_class = s.LearnerPageSerializer
     throttle_scope = "enterprise"
+    permission_model = EnterpriseCustomerUser
     # the admin's lists of linked and of pending learners
     action_permissions = {
         "GET": ["enterprise.view_enterprisecustomeruser", "enterprise.view_pendingenterprisecustomeruser"],
@@ -191,6 +192,7 @@ class LearnerViewSet(CustomerScopedMixin, viewsets.GenericViewSet):
 
     serializer_class = s.BulkResultSerializer
     throttle_scope = "enterprise_bulk"
+    permission_model = EnterpriseCustomer  # any other method: 403 without the customer's permission, else 405
     # the admin's Manage Learners page needs the change permission of the customer
     action_permissions = dict.fromkeys(
         ("link", "enroll", "unenroll", "unlink"), ("enterprise.change_enterprisecustomer",)
@@ -393,6 +395,7 @@ class CertificateView(_CompletionView):
 
     serializer_class = s.CertificateInputSerializer
     record = staticmethod(completions.record_certificate)
+    permission_model = lms.Certificate
     action_permissions = {"POST": ["lms_local.add_certificate", "lms_local.change_certificate"]}
 
 
@@ -402,6 +405,7 @@ class GradeView(_CompletionView):
 
     serializer_class = s.GradeInputSerializer
     record = staticmethod(completions.record_grade)
+    permission_model = lms.Grade
     action_permissions = {"POST": ["lms_local.add_grade", "lms_local.change_grade"]}
 
 
