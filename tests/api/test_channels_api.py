@@ -163,3 +163,43 @@ def test_other_customer_and_learner_get_404(api_other, api_learner, config, run,
 def test_anonymous_gets_401(api_anon, config, run, method, template):
     response = getattr(api_anon, method)(f"{BASE}/" + template.format(c=config.pk, r=run.pk), {}, format="json")
     assert response.status_code == 401
+
+
+def test_an_identity_provider_of_another_customer_is_not_found(api_admin, customer, other_customer):
+    """A SAP configuration names an identity provider: another customer's answers like a missing one
+    (not "belongs to another customer", which would confirm it), and is never attached (decision 0156)."""
+    from integrated_channels.sap_success_factors.models import SAPSuccessFactorsConfiguration
+    from tests.factories import IdentityProviderFactory
+    from tests.integrated_channels.factories import SAPConfigurationFactory
+
+    config = SAPConfigurationFactory(customer=customer)
+    foreign = IdentityProviderFactory(customer=other_customer)
+    own = IdentityProviderFactory(customer=customer)
+    url = f"{BASE}/configurations/{config.pk}/"
+
+    answers = [api_admin.patch(url, {"identity_provider": pk}, format="json") for pk in (foreign.pk, foreign.pk + 1000)]
+
+    assert [response.status_code for response in answers] == [400, 400]
+    first, missing = (errors_of(response) for response in answers)
+    assert first == [{**missing[0], "message": missing[0]["message"].replace(str(foreign.pk + 1000), str(foreign.pk))}]
+    assert SAPSuccessFactorsConfiguration.objects.get(pk=config.pk).identity_provider_id is None
+    assert api_admin.patch(url, {"identity_provider": own.pk}, format="json").status_code == 200
+
+
+def test_an_identity_provider_of_another_administered_customer_is_refused(api_admin, customer, customer_admin):
+    """The model's rule (one customer's configuration, that customer's identity provider) holds in the API."""
+    from enterprise.models import EnterpriseCustomerAdmin
+    from tests.factories import CustomerFactory, IdentityProviderFactory
+    from tests.integrated_channels.factories import SAPConfigurationFactory
+
+    second = CustomerFactory()
+    EnterpriseCustomerAdmin.objects.create(customer=second, user=customer_admin)
+    config = SAPConfigurationFactory(customer=customer)
+    response = api_admin.patch(
+        f"{BASE}/configurations/{config.pk}/",
+        {"identity_provider": IdentityProviderFactory(customer=second).pk},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert errors_of(response)[0]["field"] == "identity_provider"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from functools import cache
 
+from django.db import models
 from rest_framework import serializers
 
 from enterprise.fields import EncryptedTextField
@@ -41,6 +42,29 @@ class ConfigurationSerializer(serializers.ModelSerializer):
         fields = [*_COMMON, "secrets_set"]
         read_only_fields = ["id", "channel", "created", "modified"]
 
+    def get_fields(self):
+        """Objects a configuration points at (a SAP identity provider …) are chosen among the caller's
+        customers': another customer's answers like a missing one (decision 0156)."""
+        fields = super().get_fields()
+        customers = self.context.get("customers")
+        for field in fields.values():
+            relation = getattr(field, "child_relation", field)
+            queryset = getattr(relation, "queryset", None)
+            if customers is not None and queryset is not None and _of_a_customer(queryset.model):
+                relation.queryset = queryset.filter(customer__in=customers)
+        return fields
+
+    def validate(self, attrs):
+        """An object the configuration points at belongs to the configuration's own customer."""
+        attrs = super().validate(attrs)
+        customer_id = attrs.get("customer_id", getattr(self.instance, "customer_id", None))
+        for name, value in attrs.items():
+            if isinstance(value, models.Model) and _of_a_customer(type(value)) and value.customer_id != customer_id:
+                raise serializers.ValidationError(
+                    {name: "Not an object of the configuration's customer."}, code="other_customer"
+                )
+        return attrs
+
     def get_secrets_set(self, obj) -> list[str]:
         return [name for name in secret_fields(type(obj)) if getattr(obj, name, "")]
 
@@ -51,6 +75,10 @@ class ConfigurationSerializer(serializers.ModelSerializer):
         if self.instance is not None and value != self.instance.customer_id:
             raise serializers.ValidationError("A configuration cannot move to another customer.", code="read_only")
         return value
+
+
+def _of_a_customer(model) -> bool:
+    return any(field.name == "customer" and field.many_to_one for field in model._meta.concrete_fields)
 
 
 @cache
