@@ -214,3 +214,21 @@ def test_the_consent_page_refuses_a_customer_the_user_is_not_linked_to(world):
     )
     assert api.status_code == 404
     assert database_state() == before
+
+
+def test_a_configuration_cannot_point_at_another_customers_identity_provider(world):
+    """Another customer's administrator names customer A's identity provider in their own SAP
+    configuration: refused like a missing id, nothing attached."""
+    from enterprise.models import EnterpriseCustomerIdentityProvider
+    from tests.integrated_channels.factories import SAPConfigurationFactory
+
+    own = SAPConfigurationFactory(customer=world.other_customer)
+    idp = EnterpriseCustomerIdentityProvider.objects.filter(customer=world.customer).first()
+    other = _client(world.other_admin)
+    before = database_state()
+    response = other.patch(
+        f"/integrated_channels/api/v1/configurations/{own.pk}/", {"identity_provider": idp.pk}, format="json"
+    )
+    assert response.status_code == 400
+    assert not [marker for marker in world.markers() if marker in response.content.decode()]
+    assert database_state() == before
