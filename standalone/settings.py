@@ -7,6 +7,7 @@ without it), DATABASE_URL (e.g. postgres://user@127.0.0.1:5432/db), CELERY_BROKE
 (redis://127.0.0.1:6379/0 or amqp://guest:guest@127.0.0.1:5672//), EMAIL_BACKEND / EMAIL_HOST.
 """
 
+import datetime
 import os
 import secrets
 from pathlib import Path
@@ -83,6 +84,8 @@ INSTALLED_APPS = [
     "integrated_channels.xapi",
     "integrated_channels.testing",  # the test channel: records what it would send (demo, tests)
     "standalone.hostdb",  # an index for e-mail look-ups on the user table (decision 0110)
+    "axes",  # login throttling: failed logins per account and per address, audited (decision 0163)
+    "standalone.throttle",  # its client address, lockout page and admin
 ]
 
 MIDDLEWARE = [
@@ -93,7 +96,31 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # turns a locked-out login into the 429 page
 ]
+
+# Login throttling (django-axes, decision 0163): after LOGIN_FAILURE_LIMIT failed logins for one
+# account, or from one client address, further logins of that account / from that address are
+# refused (429, even with the right password) until LOGIN_COOLOFF_MINUTES have passed without a
+# new failure. Every failure is recorded (admin: Axes > Access failures / Access attempts).
+# Behind a reverse proxy, set LOGIN_CLIENT_IP_HEADER (e.g. X-Forwarded-For) and the number of
+# proxies that append to it, LOGIN_TRUSTED_PROXY_COUNT.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out login before any password check
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = env_bool("LOGIN_THROTTLE_ENABLED", True)
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=float(os.environ.get("LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each counted on its own: per account, per address
+AXES_RESET_ON_SUCCESS = True  # a successful login clears the failures of that account and address
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # one row per failure: who, from where, when
+AXES_VERBOSE = False  # no start-up banner in every manage.py command's output
+AXES_CLIENT_IP_CALLABLE = "standalone.throttle.lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "standalone.throttle.lockout.lockout_response"
+AXES_ENABLE_ADMIN = False  # standalone.throttle registers the audit pages
+LOGIN_CLIENT_IP_HEADER = os.environ.get("LOGIN_CLIENT_IP_HEADER", "")
+LOGIN_TRUSTED_PROXY_COUNT = int(os.environ.get("LOGIN_TRUSTED_PROXY_COUNT", "1"))
 
 ROOT_URLCONF = "standalone.urls"
 WSGI_APPLICATION = "standalone.wsgi.application"

@@ -13,3 +13,7 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 LOGGING = {"version": 1, "disable_existing_loggers": False}
 
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]  # noqa: F405
+
+# Login throttling off: many tests log in with wrong passwords on purpose. The throttling tests
+# (tests/reliability/test_security_login.py) turn it on.
+AXES_ENABLED = False
