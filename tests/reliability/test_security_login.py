@@ -174,6 +174,6 @@ def test_staff_who_may_delete_clean_up_expired_attempts_and_unlock(root):
     client.force_login(root)
     url = reverse("admin:axes_accessattempt_changelist")
     ids = [str(pk) for pk in AccessAttempt.objects.values_list("pk", flat=True)]
-    response = client.post(url, {"action": "cleanup_expired_attempts", "_selected_action": ids})
+    response = client.post(url, {"action": "cleanup_expired_attempts", "index": 0, "_selected_action": ids})
     assert response.status_code == 302  # once a 500: axes's action read attributes only a login request has
     assert not AccessAttempt.objects.exists()
