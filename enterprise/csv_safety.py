@@ -52,8 +52,8 @@ def _reason(exc: csv.Error) -> str:
 def csv_records(lines: Iterable[str], *, source: str = "", first_line: int = 1) -> Iterator[tuple[int, list[str]]]:
     """Yield ``(line, cells)`` for each record of ``lines`` (text lines, e.g. ``io.StringIO(text,
     newline="")``); ``line`` is the physical line where the record starts (a quoted field may span
-    several), counted from ``first_line``. Blank lines are yielded with no cells. Raises ``CsvLineError`` naming
-    ``source`` (when given) and the line of the first record that cannot be read.
+    several), counted from ``first_line``. Blank lines are yielded with no cells. Raises
+    ``CsvLineError`` naming ``source`` (when given) and the line of the first unreadable record.
     """
     reader = csv.reader(lines)
     read = first_line - 1  # physical lines consumed so far
