@@ -53,7 +53,7 @@ if SECRET_KEY is None and DEBUG:
     SECRET_KEY = development_secret_key(
         Path(os.environ.get("DJANGO_DEVELOPMENT_SECRET_KEY_FILE", BASE_DIR / "var" / "development-secret-key"))
     )
-if not DEBUG and (_why := insecure_reason(SECRET_KEY)):
+if not DEBUG and (_why := "it is not set" if SECRET_KEY is None else insecure_reason(SECRET_KEY)):
     raise ImproperlyConfigured(
         f"DJANGO_SECRET_KEY must be set to a long random value when DJANGO_DEBUG is off: {_why}. "
         "Generate one with: python -c 'import secrets; print(secrets.token_urlsafe(50))'"

@@ -45,6 +45,7 @@ def test_production_refuses_to_start_without_a_real_key(monkeypatch, name):
     with pytest.raises(ImproperlyConfigured) as refused:
         load_standalone_settings(monkeypatch, DJANGO_DEBUG="0", DJANGO_SECRET_KEY=KNOWN_KEYS[name])
     assert "DJANGO_SECRET_KEY must be set" in str(refused.value)
+    assert ("it is not set" in str(refused.value)) == (KNOWN_KEYS[name] is None)
     assert "DJANGO_DEBUG is off" in str(refused.value)
 
 
