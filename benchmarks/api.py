@@ -279,6 +279,7 @@ def main(argv: list[str]) -> int:
     from benchmarks.harness import setup_django
 
     teardown = setup_django(keepdb=args.keep_db)
+    from django.conf import settings
     from django.db import connection
 
     results = []
@@ -298,6 +299,8 @@ def main(argv: list[str]) -> int:
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "standalone.settings",
             "DJANGO_DEBUG": "0",
+            # Production settings refuse to start without a key (decision 0162): the seeding process's.
+            "DJANGO_SECRET_KEY": settings.SECRET_KEY,
             "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
             "DATABASE_CONN_MAX_AGE": "600",
             "LOG_LEVEL": "ERROR",  # not the 4xx warnings of django.request; 5xx are errors

@@ -17,7 +17,8 @@ ENROLLMENT_MODES
 ENCRYPTION_KEYS
     Fernet keys (newest first) that encrypt secrets at rest. The first encrypts, all decrypt;
     ``manage.py rotate_encryption_keys`` re-encrypts with the first. Empty: one key derived
-    from SECRET_KEY (fine for the demo; set your own keys in production).
+    from SECRET_KEY (``manage.py check`` reports an error, enterprise.E003, when that SECRET_KEY
+    is empty or a known default; decision 0162).
 ADMIN_ESTIMATED_COUNT_THRESHOLD
     Admin change lists of tables with more rows than this (by the database's own estimate)
     show an estimated total instead of running ``COUNT(*)`` when no filter is applied.

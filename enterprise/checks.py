@@ -1,12 +1,14 @@
 """System checks: configuration mistakes are reported by ``manage.py check``, not at run time."""
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.checks import Error, Tags, Warning, register
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, router
 
 from enterprise.app_settings import enterprise_settings
+from enterprise.secret_key import insecure_reason
 
 BACKENDS = ("CATALOG_BACKEND", "ENROLLMENT_BACKEND", "COMPLETION_BACKEND")
 
@@ -31,6 +33,34 @@ def check_lms_backends(app_configs, **kwargs):
                 )
             )
     return errors
+
+
+@register()
+def check_encryption_key(app_configs, **kwargs):
+    """Secrets at rest are encrypted with a key derived from SECRET_KEY when ENCRYPTION_KEYS is
+    empty: a known SECRET_KEY decrypts them from a copy of the database (decision 0162). An error,
+    reported by every ``manage.py check`` (and so by ``migrate`` and ``runserver``), not only
+    ``--deploy``.
+    """
+    if enterprise_settings.ENCRYPTION_KEYS:
+        return []
+    try:
+        secret_key = settings.SECRET_KEY
+    except ImproperlyConfigured:  # Django refuses to read an empty SECRET_KEY
+        secret_key = ""
+    reason = insecure_reason(secret_key)
+    if reason is None:
+        return []
+    return [
+        Error(
+            f"Stored secrets are encrypted with a key derived from SECRET_KEY, and SECRET_KEY is not "
+            f"secret: {reason}. Anyone with the database can decrypt every channel password.",
+            hint="Set SECRET_KEY (the standalone host: DJANGO_SECRET_KEY) to a long random value, or "
+            "ENTERPRISE['ENCRYPTION_KEYS'] to your own Fernet keys; then re-encrypt the stored secrets with "
+            "OLD_SECRET_KEY=<the former key> manage.py rotate_encryption_keys --old-secret-key-env OLD_SECRET_KEY.",
+            id="enterprise.E003",
+        )
+    ]
 
 
 def _has_email_index(connection, table: str, column: str) -> bool:

@@ -4,14 +4,16 @@ Keys come from ``settings.ENTERPRISE["ENCRYPTION_KEYS"]``: a list of Fernet keys
 base64 of 32 bytes, ``Fernet.generate_key()``), newest first. The first key encrypts; every key
 decrypts, so a new key can be put in front and ``manage.py rotate_encryption_keys`` re-encrypts
 the stored values with it before the old key is dropped. With no keys configured, one key is
-derived from ``SECRET_KEY`` (HKDF-SHA256) so the standalone host works out of the box;
-production deployments set their own keys.
+derived from ``SECRET_KEY`` (HKDF-SHA256) so the standalone host works out of the box; the
+system check ``enterprise.E003`` refuses a known ``SECRET_KEY`` then (decision 0162).
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
+from collections.abc import Iterator
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
@@ -31,14 +33,31 @@ class DecryptionError(EnterpriseError):
     default_message = "A stored secret cannot be decrypted with the configured ENCRYPTION_KEYS."
 
 
-def _derived_key() -> bytes:
+def derived_key(secret_key: str) -> bytes:
+    """The Fernet key derived from ``secret_key`` (what encrypts when ENCRYPTION_KEYS is empty)."""
     hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"enterprise-field-encryption")
-    return base64.urlsafe_b64encode(hkdf.derive(settings.SECRET_KEY.encode()))
+    return base64.urlsafe_b64encode(hkdf.derive(secret_key.encode()))
+
+
+_old_keys: list[bytes] = []  # decryption-only keys, while ``also_decrypting_with`` is active
+
+
+@contextlib.contextmanager
+def also_decrypting_with(keys: list[bytes]) -> Iterator[None]:
+    """Decrypt with ``keys`` too (after the configured ones; never to encrypt) inside the block:
+    ``rotate_encryption_keys --old-secret-key-env`` re-encrypts values of a former SECRET_KEY."""
+    _old_keys[:] = keys
+    _fernet.cache_clear()
+    try:
+        yield
+    finally:
+        _old_keys.clear()
+        _fernet.cache_clear()
 
 
 @functools.cache
 def _fernet() -> MultiFernet:
-    keys = enterprise_settings.ENCRYPTION_KEYS or [_derived_key()]
+    keys = [*(enterprise_settings.ENCRYPTION_KEYS or [derived_key(settings.SECRET_KEY)]), *_old_keys]
     try:
         return MultiFernet([Fernet(key) for key in keys])
     except (ValueError, TypeError) as exc:

@@ -1,15 +1,21 @@
 """Settings of the standalone host.
 
 Embedded defaults: SQLite next to manage.py, Celery tasks run in-process, the local LMS backend,
-e-mail printed on the console. Production-like: set DATABASE_URL (e.g.
-postgres://user@127.0.0.1:5432/db), CELERY_BROKER_URL (redis://127.0.0.1:6379/0 or
-amqp://guest:guest@127.0.0.1:5672//), EMAIL_URL-style SMTP settings and a real SECRET_KEY.
+e-mail printed on the console, DEBUG on with a random key kept in var/development-secret-key.
+Production-like: DJANGO_DEBUG=0 and DJANGO_SECRET_KEY (required then: the host refuses to start
+without it), DATABASE_URL (e.g. postgres://user@127.0.0.1:5432/db), CELERY_BROKER_URL
+(redis://127.0.0.1:6379/0 or amqp://guest:guest@127.0.0.1:5672//), EMAIL_BACKEND / EMAIL_HOST.
 """
 
+import datetime
 import os
+import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from enterprise.secret_key import insecure_reason
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -18,8 +24,40 @@ def env_bool(name: str, default: bool) -> bool:
     return os.environ.get(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
 
 
+def development_secret_key(path: Path) -> str:
+    """The key of this checkout's development server: read from ``path``, created random when
+    missing (atomically, so processes starting together agree). Never a published default."""
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    draft = path.with_name(f".{path.name}.{os.getpid()}")
+    draft.write_text(secrets.token_urlsafe(50))
+    draft.chmod(0o600)
+    try:
+        os.link(draft, path)  # fails if another process created it first: theirs is kept
+    except FileExistsError:
+        pass
+    finally:
+        draft.unlink()
+    return path.read_text().strip()
+
+
 DEBUG = env_bool("DJANGO_DEBUG", True)
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "standalone-insecure-development-key-change-me")
+# Production (DEBUG off) refuses to start without a real key: secrets at rest are encrypted with a
+# key derived from it unless ENTERPRISE["ENCRYPTION_KEYS"] is set (decision 0162). With DEBUG on
+# (`make demo`) and no key, the checkout's own random key in var/ is used.
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY")
+if SECRET_KEY is None and DEBUG:
+    SECRET_KEY = development_secret_key(
+        Path(os.environ.get("DJANGO_DEVELOPMENT_SECRET_KEY_FILE", BASE_DIR / "var" / "development-secret-key"))
+    )
+if not DEBUG and (_why := "it is not set" if SECRET_KEY is None else insecure_reason(SECRET_KEY)):
+    raise ImproperlyConfigured(
+        f"DJANGO_SECRET_KEY must be set to a long random value when DJANGO_DEBUG is off: {_why}. "
+        "Generate one with: python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+    )
 ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
 
 INSTALLED_APPS = [
@@ -46,6 +84,8 @@ INSTALLED_APPS = [
     "integrated_channels.xapi",
     "integrated_channels.testing",  # the test channel: records what it would send (demo, tests)
     "standalone.hostdb",  # an index for e-mail look-ups on the user table (decision 0110)
+    "axes",  # login throttling: failed logins per account and per address, audited (decision 0163)
+    "standalone.throttle",  # its client address, lockout page and admin
 ]
 
 MIDDLEWARE = [
@@ -56,7 +96,31 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # turns a locked-out login into the 429 page
 ]
+
+# Login throttling (django-axes, decision 0163): after LOGIN_FAILURE_LIMIT failed logins for one
+# account, or from one client address, further logins of that account / from that address are
+# refused (429, even with the right password) until LOGIN_COOLOFF_MINUTES have passed without a
+# new failure. Every failure is recorded (admin: Axes > Access failures / Access attempts).
+# Behind a reverse proxy, set LOGIN_CLIENT_IP_HEADER (e.g. X-Forwarded-For) and the number of
+# proxies that append to it, LOGIN_TRUSTED_PROXY_COUNT.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out login before any password check
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = env_bool("LOGIN_THROTTLE_ENABLED", True)
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=float(os.environ.get("LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each counted on its own: per account, per address
+AXES_RESET_ON_SUCCESS = True  # a successful login clears the failures of that account and address
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # one row per failure: who, from where, when
+AXES_VERBOSE = False  # no start-up banner in every manage.py command's output
+AXES_CLIENT_IP_CALLABLE = "standalone.throttle.lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "standalone.throttle.lockout.lockout_response"
+AXES_ENABLE_ADMIN = False  # standalone.throttle registers the audit pages
+LOGIN_CLIENT_IP_HEADER = os.environ.get("LOGIN_CLIENT_IP_HEADER", "")
+LOGIN_TRUSTED_PROXY_COUNT = int(os.environ.get("LOGIN_TRUSTED_PROXY_COUNT", "1"))
 
 ROOT_URLCONF = "standalone.urls"
 WSGI_APPLICATION = "standalone.wsgi.application"

@@ -9,11 +9,11 @@ refused without being held in memory.
 from __future__ import annotations
 
 import codecs
-import csv
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from enterprise.app_settings import enterprise_settings
+from enterprise.csv_safety import CsvLineError, csv_records
 from enterprise.exceptions import UploadRefused
 
 READ_SIZE = 64 * 1024
@@ -72,17 +72,22 @@ def _read_chunks(stream) -> Iterator[bytes]:
         yield chunk
 
 
-def _cells(text: str) -> tuple[str, ...]:
+def _cells(text: str, number: int) -> tuple[str, ...]:
     if _SPECIAL.isdisjoint(text):
         return (text.strip(),)
-    return tuple(cell.strip() for cell in next(csv.reader([text])))
+    try:
+        _line, cells = next(csv_records([text], first_line=number), (number, []))
+    except CsvLineError as exc:  # a field over the size limit, broken quoting: refused naming the line
+        raise UploadRefused(f"{exc.message} Fix the line and upload the file again.", line=number) from None
+    return tuple(cell.strip() for cell in cells)
 
 
 def iter_csv_rows(stream, *, max_rows: int | None = None) -> Iterator[CsvRow]:
     """Yield the non-blank rows of a binary CSV stream (a file opened in binary or a Django File).
 
-    Raises ``UploadRefused`` for text that is not UTF-8 (naming the line) and as soon as the
-    row beyond ``MANAGE_LEARNERS_MAX_ROWS`` is met.
+    Raises ``UploadRefused`` for text that is not UTF-8 or not readable as CSV (a field over the
+    CSV field size limit, broken quoting), naming the line, and as soon as the row beyond
+    ``MANAGE_LEARNERS_MAX_ROWS`` is met.
     """
     limit = enterprise_settings.MANAGE_LEARNERS_MAX_ROWS if max_rows is None else max_rows
     count = 0
@@ -98,7 +103,7 @@ def iter_csv_rows(stream, *, max_rows: int | None = None) -> Iterator[CsvRow]:
             ) from exc
         if not text.strip():
             continue
-        cells = _cells(text)
+        cells = _cells(text, number)
         if not any(cells):
             continue  # a row of empty cells (",,") is a blank line
         count += 1

@@ -1,4 +1,5 @@
-"""The per-row report of a Manage Learners submission as CSV, safe to open in a spreadsheet."""
+"""The per-row report of a Manage Learners submission as CSV, safe to open in a spreadsheet
+(cells that would start a formula are escaped, ``enterprise.csv_safety.escape_cell``)."""
 
 from __future__ import annotations
 
@@ -8,18 +9,11 @@ import tempfile
 
 from django.core.files import File
 
+from enterprise.csv_safety import escape_cell
 from enterprise.services.enrollment import outcome_label
 from enterprise.services.manage_learners import SubmissionResult
 
 HEADER = ("line", "value", "email", "status", "message", "enrollment", "enrollment_message", "notified")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
-
-
-def csv_cell(value) -> str:
-    """A cell a spreadsheet shows as text: a leading ``=``, ``+``, ``-``, ``@``, tab or line break
-    would start a formula (CSV injection), so such a value gets a leading apostrophe."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def write_report(result: SubmissionResult, out) -> None:
@@ -31,12 +25,12 @@ def write_report(result: SubmissionResult, out) -> None:
         writer.writerow(
             [
                 row.line,
-                csv_cell(row.value),
-                csv_cell(row.email),
+                escape_cell(row.value),
+                escape_cell(row.email),
                 row.status.label(dry_run=previewing) if row.status else "",
-                csv_cell(row.message),
+                escape_cell(row.message),
                 _enrollment_label(row, previewing),
-                csv_cell(row.enrollment_message),
+                escape_cell(row.enrollment_message),
                 "yes" if row.notified else "",
             ]
         )

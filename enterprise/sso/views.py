@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
-from django.contrib.auth import login
+from django.contrib.auth import load_backend, login
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -62,6 +62,15 @@ def login_start(request, provider_id: str):
     return HttpResponseRedirect(start.redirect_url)
 
 
+def _session_backend() -> str:
+    """The first authentication backend that can load the user back from the session: not a guard
+    placed first that only refuses logins, such as django-axes's (decision 0163)."""
+    for path in settings.AUTHENTICATION_BACKENDS:
+        if hasattr(load_backend(path), "get_user"):
+            return path
+    return settings.AUTHENTICATION_BACKENDS[0]
+
+
 @csrf_exempt  # the IdP posts cross-site; the signed, single-use assertion is the proof
 @require_POST
 def assertion_consumer(request, provider_id: str):
@@ -70,6 +79,5 @@ def assertion_consumer(request, provider_id: str):
         result = services.finish_login(config=config, request=request)
     except EnterpriseError as exc:
         return _error_page(request, exc, provider_id=provider_id)
-    backend = settings.AUTHENTICATION_BACKENDS[0]
-    login(request, result.user, backend=backend)
+    login(request, result.user, backend=_session_backend())
     return HttpResponseRedirect(safe_redirect_url(request, result.relay_state))

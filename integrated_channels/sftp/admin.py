@@ -1,4 +1,3 @@
-import csv
 import io
 
 from django import forms
@@ -10,6 +9,7 @@ from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from enterprise.csv_safety import CsvLineError, header_and_rows
 from integrated_channels.integrated_channel.admin import ChannelConfigurationAdmin
 from integrated_channels.integrated_channel.admin import runs as runs_admin
 from integrated_channels.integrated_channel.admin.runs import queued_message
@@ -67,10 +67,12 @@ class SFTPConfigurationForm(forms.ModelForm):
         except UnicodeDecodeError:
             self.add_error("sample_file", _("The sample is not UTF-8 text."))
             return cleaned
-        reader = csv.DictReader(io.StringIO(text, newline=""))
-        self.sample_columns = [name.strip() for name in reader.fieldnames or []]
-        reader.fieldnames = self.sample_columns
-        rows = [row for _index, row in zip(range(SAMPLE_ROWS), reader, strict=False)]
+        try:
+            self.sample_columns, records = header_and_rows(io.StringIO(text, newline=""), source=sample.name)
+            rows = [row for _index, (_line, row) in zip(range(SAMPLE_ROWS), records, strict=False)]
+        except CsvLineError as exc:
+            self.add_error("sample_file", exc.message)
+            return cleaned
         problems = mapping.check_columns(value, self.sample_columns, source=sample.name)
         problems += mapping.check_email_columns(value, rows, source=sample.name)
         for problem in problems:

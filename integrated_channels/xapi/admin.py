@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import contextvars
-import csv
-import io
 
 from django import forms
 from django.contrib import admin, messages
@@ -13,6 +11,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from enterprise.csv_safety import CsvLineError, header_and_rows
 from integrated_channels.integrated_channel.admin import ChannelConfigurationAdmin
 from integrated_channels.integrated_channel.admin import runs as runs_admin
 from integrated_channels.integrated_channel.admin.runs import queued_message
@@ -121,8 +120,11 @@ class XAPIImportForm(forms.ModelForm):
             first = sample.read(64 * 1024).decode("utf-8-sig").splitlines()[:1]
         except UnicodeDecodeError:
             raise forms.ValidationError(_("The sample is not UTF-8 text.")) from None
-        header = next(csv.reader(io.StringIO(first[0] if first else "")), [])
-        columns = [name.strip() for name in header if name.strip()]
+        try:
+            header, _rows = header_and_rows(first, source=sample.name)
+        except CsvLineError as exc:
+            raise forms.ValidationError(exc.message) from None
+        columns = [name for name in header if name]
         if not columns:
             raise forms.ValidationError(_("The sample has no header line."))
         self.sample_columns = columns

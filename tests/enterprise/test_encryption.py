@@ -1,10 +1,12 @@
 """Secrets are encrypted at rest, rotate to a new key, and are never shown back in a form."""
 
+import io
+
 import pytest
 from cryptography.fernet import Fernet
 from django import forms
 from django.core.exceptions import ImproperlyConfigured
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 
 from enterprise.encryption import DecryptionError
@@ -47,6 +49,24 @@ def test_rotation_re_encrypts_with_the_new_key(settings):
     assert stored(holder) != before
     settings.ENTERPRISE = {"ENCRYPTION_KEYS": [new]}  # the old key is gone: still readable
     assert SecretHolder.objects.get(pk=holder.pk).secret == "rotate-me"
+
+
+def test_rotation_away_from_a_former_secret_key(settings, monkeypatch):
+    """A host that ran on a published SECRET_KEY sets a real one and keeps its stored secrets."""
+    settings.ENTERPRISE = {}
+    settings.SECRET_KEY = "standalone-insecure-development-key-change-me"
+    holder = SecretHolder.objects.create(name="a", secret="keep-me")
+    settings.SECRET_KEY = "a-new-real-secret-key-8f1e3d5c7b9a1f3e5d7c9b1a3f5e7d9c1b3a5f7e9d"
+    with pytest.raises(DecryptionError):
+        SecretHolder.objects.get(pk=holder.pk)
+    with pytest.raises(CommandError, match="OLD_KEY is not set"):
+        call_command("rotate_encryption_keys", "--old-secret-key-env", "OLD_KEY")
+    monkeypatch.setenv("OLD_KEY", "standalone-insecure-development-key-change-me")
+    out = io.StringIO()
+    call_command("rotate_encryption_keys", "--old-secret-key-env", "OLD_KEY", stdout=out)
+    assert "value(s) re-encrypted" in out.getvalue()
+    assert SecretHolder.objects.get(pk=holder.pk).secret == "keep-me"  # read with the new key alone
+    assert "keep-me" not in stored(holder)
 
 
 def test_a_wrong_key_is_a_typed_error_not_garbage(settings):

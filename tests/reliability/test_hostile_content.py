@@ -29,12 +29,25 @@ from tests.reliability.builders import build
 pytestmark = pytest.mark.django_db
 ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
 
-FORMULAS = ["=1+1", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1", '=HYPERLINK("http://evil.example.net","x")']
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULAS = [
+    "=1+1",
+    "+1",
+    "-1",
+    "@SUM(A1)",
+    "\t=1",
+    "\r=1",
+    "\n=1",
+    '=HYPERLINK("http://evil.example.net","x")',
+    "\uff1d1+1",  # full-width = + - @, which some spreadsheets read as the ASCII ones (decision 0161)
+    "\uff0b1",
+    "\uff0d1",
+    "\uff20SUM(A1)",
+]
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
 def _cells(text: str) -> list[str]:
-    return [cell for row in csv.reader(io.StringIO(text)) for cell in row]
+    return [cell for row in csv.reader(io.StringIO(text, newline="")) for cell in row]
 
 
 def _no_formula(text: str) -> list[str]:

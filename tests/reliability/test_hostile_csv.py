@@ -1,7 +1,8 @@
 """Hostile CSV input on every path that reads one (Manage Learners upload, the API's bulk link
-with a CSV file or JSON e-mails, the link_learners command, the SFTP user import): invalid UTF-8,
-a NUL byte, formula cells; each refused or reported with a clear message naming the line, and
-nothing partially applied."""
+with a CSV file or JSON e-mails, the link_learners command, the SFTP user import and sample file,
+the xAPI import and sample file): invalid UTF-8, a NUL byte, a field over the CSV field size
+limit, formula cells; each refused or reported with a clear message naming the line, and nothing
+partially applied."""
 
 from __future__ import annotations
 
@@ -18,16 +19,21 @@ from enterprise.models import EnterpriseCustomerUser, PendingEnterpriseCustomerU
 from integrated_channels.integrated_channel.models import Run
 from integrated_channels.sftp.services import user_import
 from tests.factories import CustomerFactory, StaffFactory, UserFactory
-from tests.integrated_channels.sftp.factories import SFTPConfigurationFactory
+from tests.integrated_channels.sftp.factories import FINGERPRINT, SFTPConfigurationFactory
 from tests.reliability.walk import database_state
 
 pytestmark = pytest.mark.django_db
 
 GOOD = b"email\nada@example.com\nbob@example.com\n"
+# Python's csv refuses a field over csv.field_size_limit() (131,072 characters): once a bare
+# ``_csv.Error`` and an HTTP 500 or an internal_error run (issue 21, item 7).
+LONG_FIELD = b"x" * (130 * 1024)
 HOSTILE = {
     "invalid utf-8": GOOD + b"caf\xe9@example.com\n",
     "nul byte": GOOD + b"nul\x00byte@example.com\n",
     "nul byte alone": GOOD + b"\x00\n",
+    "field over the size limit": GOOD + b"eve@example.com," + LONG_FIELD + b"\n",
+    "quoted field over the size limit": GOOD + b'"' + LONG_FIELD + b'@example.com",x\n',
 }
 
 
@@ -144,3 +150,69 @@ def test_an_error_line_with_a_nul_character_is_stored(customer):
     RunError.objects.bulk_create([RunError(run=run, outcome="failed", username="x\x00y", message="\x00")])
     stored = sorted(RunError.objects.filter(run=run).values_list("message", "email", "username"))
     assert stored == [("\\x00", "", "x\\x00y"), ("remote said \\x00 then", "a\\x00@example.com", "")]
+
+
+# -- a field over the CSV field size limit on the connectors' readers ----------------------------
+
+LONG = LONG_FIELD.decode()
+
+
+def test_sftp_user_import_fails_the_file_naming_the_line_of_a_long_field(customer, monkeypatch):
+    config = SFTPConfigurationFactory(customer=customer, attribute_mapping={"email": "Email", "manager": "Manager"})
+    content = f"Email,Manager\nada@example.com,boss@example.com\nbob@example.com,{LONG}\n".encode()
+    monkeypatch.setattr(user_import.client, "read_csv_files", lambda configuration, directory: {"in/a.csv": content})
+    monkeypatch.setattr(user_import.client, "remove_files", lambda configuration, files: None)
+    before = database_state()
+    run = Run.objects.get(pk=user_import.import_users(configuration=config).run.pk)
+    assert run.status == Run.Status.FAILED
+    assert run.error_code != "internal_error"
+    messages = " ".join(run.errors.values_list("message", flat=True)) + run.error_message
+    assert "in/a.csv, line 3" in messages and "131,072 characters" in messages, messages
+    assert _learners(customer) == ([], [])
+    assert database_state().keys() == before.keys()
+
+
+@pytest.mark.parametrize("where", ["header", "row"])
+def test_xapi_import_fails_the_file_naming_the_line_of_a_long_field(customer, monkeypatch, where):
+    from types import SimpleNamespace
+
+    from integrated_channels.xapi.services import statement_import
+    from tests.integrated_channels.xapi.factories import import_from
+
+    server = SimpleNamespace(
+        host="sftp.example.com", port=22, username="acme", password="pw-123", fingerprint=FINGERPRINT
+    )
+    config = import_from(server, customer=customer)
+    header = "Learner,Verb,Activity" + (f",{LONG}" if where == "header" else "")
+    row = "ada@example.com,http://adlnet.gov/expapi/verbs/completed,course-v1:A+B+C" + (
+        f",{LONG}" if where == "row" else ""
+    )
+    content = f"{header}\n{row}\n".encode()
+    monkeypatch.setattr(statement_import.sftp, "read_file", lambda configuration, path: content)
+    run = Run.objects.get(pk=statement_import.import_statements(configuration=config).run.pk)
+    assert run.status == Run.Status.FAILED
+    assert run.error_code != "internal_error"
+    line = 1 if where == "header" else 2
+    assert f"line {line}: a field is longer than 131,072 characters" in run.error_message, run.error_message
+
+
+def test_sftp_sample_file_with_a_long_field_is_a_form_error(customer):
+    client = Client()
+    client.force_login(StaffFactory(username="root"))
+    sample = f"Email,Manager\nada@example.com,{LONG}\n".encode()
+    data = {
+        "customer": str(customer.pk),
+        "active": "on",
+        "host": "sftp.example.com",
+        "port": "22",
+        "username": "acme",
+        "password": "pw-123",
+        "host_key_fingerprint": FINGERPRINT,
+        "base_path": ".",
+        "attribute_mapping": '{"email": "Email", "manager": "Manager"}',
+        "schedule_every_days": "",
+        "sample_file": SimpleUploadedFile("sample.csv", sample, content_type="text/csv"),
+    }
+    response = client.post("/admin/sftp/sftpconfiguration/add/", data)
+    assert response.status_code == 200
+    assert "sample.csv, line 2: a field is longer than 131,072 characters" in response.content.decode()

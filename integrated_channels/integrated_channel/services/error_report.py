@@ -1,9 +1,9 @@
 """A run's error report as CSV: one line per record that failed, was not attempted or was skipped
 for a reason an operator can act on, plus one line for the run itself when it failed.
 
-Cells a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, a tab or a
-carriage return) are prefixed with a quote, so a remote message cannot inject a formula
-(CSV injection). Messages hold no secrets: transports redact them before they are stored.
+Cells a spreadsheet would run as a formula are prefixed with a quote
+(``enterprise.csv_safety.escape_cell``), so a remote message cannot inject a formula (CSV
+injection). Messages hold no secrets: transports redact them before they are stored.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 
+from enterprise.csv_safety import escape_cell
 from integrated_channels.integrated_channel.models import Run, RunError
 
 HEADER = [
@@ -27,14 +28,6 @@ HEADER = [
     "learner unlinked",
     "at",
 ]
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def escape_cell(value) -> str:
-    text = "" if value is None else str(value)
-    if text.startswith(FORMULA_PREFIXES):
-        return "'" + text
-    return text
 
 
 def report_rows(run: Run) -> Iterator[list[str]]:

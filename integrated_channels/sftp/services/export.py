@@ -2,8 +2,9 @@
 
 Writes ``<base>/export/learner_transcript_<from>_to_<to>.csv`` (or ``.zip`` holding that CSV when
 the connection zips exports). A record belongs to the range by its completion date, or its
-enrollment date when not complete. Every cell that begins with = + - @, a tab or a carriage return
-is prefixed with a quote so that spreadsheets never read it as a formula (decision 0065).
+enrollment date when not complete. Every cell that would start a formula is prefixed with a quote
+so that spreadsheets never read it as one (``enterprise.csv_safety.escape_cell``, decisions 0065
+and 0161).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from enterprise.csv_safety import escape_cell
 from integrated_channels.integrated_channel.models import Run, RunError
 from integrated_channels.integrated_channel.services import runs
 from integrated_channels.integrated_channel.transports import sftp as client
@@ -25,13 +27,6 @@ from integrated_channels.sftp.exporters import TRANSCRIPT_COLUMNS, TranscriptExp
 from integrated_channels.sftp.models import EXPORT_DIR, SFTPConfiguration
 
 logger = logging.getLogger(__name__)
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def escape_cell(value) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def to_csv(columns, rows) -> bytes:

@@ -11,7 +11,6 @@ failure at any point before leaves every file in place for the rerun.
 
 from __future__ import annotations
 
-import csv
 import io
 import logging
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from enterprise.app_settings import enterprise_settings
+from enterprise.csv_safety import CsvLineError, header_and_rows
 from enterprise.emails import normalize_email
 from enterprise.services.bulk_link import MEMBER_STATUSES, ChunkLinks, RowResult, RowStatus, email_error, link_rows
 from integrated_channels.integrated_channel.models import Run, RunError
@@ -66,22 +66,18 @@ def parse_file(path: str, content: bytes, attribute_mapping: dict) -> list[Sourc
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ImportRefused(f"{path}: not UTF-8 text (byte {exc.start}).") from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [name.strip() for name in reader.fieldnames or []]
-    missing = mapping.check_columns(attribute_mapping, header, source=path)
-    if missing:
-        raise ImportRefused(" ".join(missing))
-    reader.fieldnames = header
-    columns = mapping.imported(attribute_mapping)
-    rows = []
     try:
-        for record in reader:
-            if not any((value or "").strip() for value in record.values() if isinstance(value, str)):
-                continue
-            values = {attribute: (record.get(column) or "").strip() for attribute, column in columns.items()}
-            rows.append(SourceRow(path, reader.line_num, values.pop("email"), values))
-    except csv.Error as exc:
-        raise ImportRefused(f"{path}, row {reader.line_num}: malformed CSV ({exc}).") from None
+        header, records = header_and_rows(io.StringIO(text, newline=""), source=path)
+        missing = mapping.check_columns(attribute_mapping, header, source=path)
+        if missing:
+            raise ImportRefused(" ".join(missing))
+        columns = mapping.imported(attribute_mapping)
+        rows = []
+        for line, record in records:
+            values = {attribute: record.get(column, "").strip() for attribute, column in columns.items()}
+            rows.append(SourceRow(path, line, values.pop("email"), values))
+    except CsvLineError as exc:
+        raise ImportRefused(exc.message) from None
     return rows
 
 

@@ -13,7 +13,6 @@ changes nothing. The file is deleted from the server only once the import has co
 
 from __future__ import annotations
 
-import csv
 import datetime
 import io
 import logging
@@ -25,6 +24,7 @@ from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from enterprise.csv_safety import CsvLineError, header_and_rows
 from enterprise.models import EnterpriseCustomerUser
 from enterprise.services.completions import CompletionReport, record_completions
 from integrated_channels.integrated_channel.exporters.records import payload_hash
@@ -94,22 +94,14 @@ def parse_rows(content: bytes, *, source: str, mappings) -> tuple[list[str], lis
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ImportRefused(f"{source}: not UTF-8 text (byte {exc.start}).") from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [name.strip() for name in reader.fieldnames or []]
-    missing = [f"{mapping.column!r} (mapped to {mapping.path})" for mapping in mappings if mapping.column not in header]
-    if missing:
-        raise ImportRefused(f"{source}: missing column(s) {', '.join(missing)}.")
-    reader.fieldnames = header
-    rows = []
     try:
-        for record in reader:
-            if not any((value or "").strip() for value in record.values() if isinstance(value, str)):
-                continue
-            rows.append(
-                (reader.line_num, {key: value if isinstance(value, str) else "" for key, value in record.items()})
-            )
-    except csv.Error as exc:
-        raise ImportRefused(f"{source}, line {reader.line_num}: malformed CSV ({exc}).") from None
+        header, records = header_and_rows(io.StringIO(text, newline=""), source=source)
+        missing = [f"{m.column!r} (mapped to {m.path})" for m in mappings if m.column not in header]
+        if missing:
+            raise ImportRefused(f"{source}: missing column(s) {', '.join(missing)}.")
+        rows = list(records)
+    except CsvLineError as exc:
+        raise ImportRefused(exc.message) from None
     return header, rows
 
 

@@ -6,7 +6,7 @@ import zipfile
 import pytest
 from django.utils import timezone
 
-from integrated_channels.sftp.services.export import escape_cell, export_transcripts, to_csv
+from integrated_channels.sftp.services.export import export_transcripts, to_csv
 from tests.factories import CourseFactory
 from tests.fakes.sftp import fingerprint, generate_key
 from tests.integrated_channels.factories import completed_enrollment
@@ -24,6 +24,8 @@ pytestmark = pytest.mark.django_db
         ("@SUM(A1)", "'@SUM(A1)"),
         ("\tcmd", "'\tcmd"),
         ("\rcmd", "'\rcmd"),
+        ("\ncmd", "'\ncmd"),
+        ("\uff1dcmd", "'\uff1dcmd"),
         ("plain", "plain"),
         ("a=b", "a=b"),
         (None, ""),
@@ -31,7 +33,8 @@ pytestmark = pytest.mark.django_db
     ],
 )
 def test_formula_cells_are_escaped(value, escaped):
-    assert escape_cell(value) == escaped
+    content = to_csv(("a",), [{"a": value}]).decode()
+    assert list(csv.reader(io.StringIO(content, newline=""))) == [["a"], [escaped]]
 
 
 def test_escaped_cells_survive_a_csv_round_trip():
