@@ -37,7 +37,7 @@ from integrated_channels.integrated_channel.exceptions import (
     RemoteTimeout,
     TransmissionError,
 )
-from integrated_channels.integrated_channel.transports.base import ChannelClient, Outcome
+from integrated_channels.integrated_channel.transports.base import ChannelClient, Outcome, failed
 from integrated_channels.integrated_channel.transports.http import parse_retry_after
 from integrated_channels.learningstudio import ims
 from integrated_channels.learningstudio.exceptions import (
@@ -123,11 +123,11 @@ class LearningStudioClient(ChannelClient):
         except SoapAuthenticationFailed:
             raise
         except TransmissionError as exc:
-            return self._failed([record], exc)[0]
+            return failed([record], exc)[0]
         if person is not None and person[0] != "Success":
-            return self._failed([record], self._result_error("person", person))[0]
+            return failed([record], self._result_error("person", person))[0]
         if membership is not None and membership[0] != "Success":
-            return self._failed([record], self._result_error("membership", membership))[0]
+            return failed([record], self._result_error("membership", membership))[0]
         parts = [f"person: {person[0]} {person[1]} {person[2]}".strip()] if person else []
         parts.append(
             f"membership: {membership[0]} {membership[1]} {membership[2]}" if membership else "already enrolled"
@@ -141,7 +141,7 @@ class LearningStudioClient(ChannelClient):
         except SoapAuthenticationFailed:
             raise
         except TransmissionError as exc:
-            return self._failed(records, exc)
+            return failed(records, exc)
         self.job_ids.append(job_id)
         self.record_job(job_id, len(records))
         return [Outcome(record, status_code=200, response_summary=f"queued as job {job_id}") for record in records]
@@ -355,10 +355,3 @@ class LearningStudioClient(ChannelClient):
             response_summary=f"{what}: {kind} {code} {message}",
             status_code=200,
         )
-
-    @staticmethod
-    def _failed(records, error: TransmissionError) -> list[Outcome]:
-        return [
-            Outcome(record, error=error, status_code=error.status_code, response_summary=error.response_summary)
-            for record in records
-        ]
