@@ -143,3 +143,33 @@ class RemoteServerError(RemoteAPIError):
 
     code = "server_error"
     transient = True
+
+
+class SoapFault(RemoteAPIError):
+    """A SOAP service answered a fault. ``fault_code`` / ``fault_string`` are the service's own."""
+
+    code = "soap_fault"
+
+    def __init__(self, message: str | None = None, *, fault_code: str = "", fault_string: str = "", **kwargs):
+        self.fault_code = fault_code
+        self.fault_string = fault_string
+        kwargs.setdefault("remote_message", fault_string)
+        super().__init__(message or f"SOAP fault {fault_code}: {fault_string}", **kwargs)
+
+
+class SoapAuthenticationFailed(SoapFault, AuthenticationFailed):
+    """A WS-Security fault (failed authentication, invalid security header, expired message): the run stops."""
+
+    code = "authentication_failed"
+
+
+class SoapClientFault(SoapFault, RemoteRejected):
+    """A soap:Client fault: the request is refused as it is."""
+
+    code = "soap_client_fault"
+
+
+class SoapServerFault(SoapFault, RemoteServerError):
+    """A soap:Server fault: the service failed; trying again later may help."""
+
+    code = "soap_server_fault"
