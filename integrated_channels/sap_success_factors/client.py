@@ -26,6 +26,7 @@ from integrated_channels.integrated_channel.transports.oauth2 import (
     OAuth2ClientCredentialsTransport,
     TokenRequest,
     TokenRequestFailed,
+    owner_of,
 )
 
 TOKEN_PATH = "learning/oauth-api/rest/v1/token"  # noqa: S105 (a path, not a secret)
@@ -60,9 +61,11 @@ class SAPSuccessFactorsClient(OAuth2ClientCredentialsTransport):
         config = self.configuration
         return TokenRequest(
             url=self.url(TOKEN_PATH),
-            auth=(config.client_id, config.client_secret),
-            json={
-                "grant_type": "client_credentials",
+            client_id=config.client_id,
+            client_secret=config.client_secret,
+            credentials="basic",
+            body="json",
+            params={
                 "scope": {
                     "userId": subject or config.sap_user_id,
                     "companyId": config.company_id,
@@ -70,6 +73,8 @@ class SAPSuccessFactorsClient(OAuth2ClientCredentialsTransport):
                     "resourceType": "learning_public_api",
                 },
             },
+            owner=owner_of(config),
+            subject=subject,
         )
 
     def rejection(self, message: str, **kwargs):

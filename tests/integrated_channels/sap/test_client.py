@@ -10,9 +10,9 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
-from enterprise.models import EnterpriseCustomerUser
+from enterprise.models import AccessToken, EnterpriseCustomerUser
 from integrated_channels.integrated_channel.exporters.records import Record
-from integrated_channels.integrated_channel.models import AccessToken, Run
+from integrated_channels.integrated_channel.models import Run
 from integrated_channels.sap_success_factors.client import SAPSuccessFactorsClient
 from tests.factories import CourseFactory, StaffFactory
 from tests.integrated_channels.factories import SECRET, completed_enrollment
@@ -55,9 +55,9 @@ def test_the_token_is_kept_encrypted_between_runs_and_not_fetched_again(sap_conf
     transmit()
 
     assert fake_sap.calls("token") == 1 and len(fake_sap.events()) == 2
-    stored = AccessToken.objects.get(configuration_id=sap_config.pk, subject="")
+    stored = AccessToken.objects.get(owner=f"channel:{sap_config.pk}", subject="")
     with connection.cursor() as cursor:
-        cursor.execute("SELECT token FROM integrated_channel_accesstoken WHERE id = %s", [stored.pk])
+        cursor.execute("SELECT token FROM enterprise_accesstoken WHERE id = %s", [stored.pk])
         raw = cursor.fetchone()[0]
     assert raw.startswith("fernet:") and stored.token not in raw
 
