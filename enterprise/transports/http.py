@@ -3,7 +3,7 @@
 One ``requests.Session`` per client, a (connect, read) timeout on every call (there is no call
 without one), the remote account's rate limit before every try, and the one retry policy
 (``retry.RetryPolicy``) around each call. A subclass says only how a failed try becomes one of
-its typed errors: ``error_for(response)`` for an error status, ``transport_error(kind, exc,
+its typed errors: ``error_for(response)`` for an error status, ``transport_error(kind, exc, method,
 url)`` for a timeout or a broken connection. Those errors carry ``transient`` (may a retry help),
 ``retry_after`` and ``status_code``, which is all the policy reads.
 """
@@ -57,7 +57,7 @@ class HttpClient:
         """The typed error of an answer with an error status."""
         raise NotImplementedError
 
-    def transport_error(self, kind: str, exc: requests.RequestException, url: str) -> Exception:
+    def transport_error(self, kind: str, exc: requests.RequestException, method: str, url: str) -> Exception:
         """The typed error of a call that got no (complete) answer: ``TIMEOUT``, ``CONNECTION`` or ``BROKEN``."""
         raise NotImplementedError
 
@@ -79,13 +79,13 @@ class HttpClient:
         try:
             response = self.session.request(method, url, timeout=self.timeout, **kwargs)
         except requests.Timeout as exc:
-            raise self.transport_error(TIMEOUT, exc, url) from exc
+            raise self.transport_error(TIMEOUT, exc, method, url) from exc
         except requests.ConnectionError as exc:
-            raise self.transport_error(CONNECTION, exc, url) from exc
+            raise self.transport_error(CONNECTION, exc, method, url) from exc
         except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
             # The connection broke while the answer was read: the remote may or may not have
             # processed the call; trying again is what can help.
-            raise self.transport_error(BROKEN, exc, url) from exc
+            raise self.transport_error(BROKEN, exc, method, url) from exc
         if self.succeeded(response):
             return response
         raise self.error_for(response)

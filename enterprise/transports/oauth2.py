@@ -14,8 +14,8 @@ its own). The store does the rest:
 - a token issued for other credentials (a changed secret, scope, endpoint) is never used;
 - concurrent clients needing the same token fetch it once: a lock per token in the process, and
   the token's row locked (``SELECT … FOR UPDATE``) across processes on PostgreSQL;
-- ``authorized(…)`` replaces a token refused with 401 once, unless another client already did,
-  and repeats the call; a second 401 is the caller's error.
+- ``with_token_renewal(…)`` replaces a token refused with 401 once, unless another client
+  already did, and repeats the call; a second 401 is the caller's error.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
@@ -141,8 +141,10 @@ class TokenStore:
     lifetime). ``now`` can be replaced (tests).
     """
 
-    def __init__(self, *, margin: float = 60.0, now: Callable[[], datetime.datetime] = timezone.now):
-        self.margin = float(margin)
+    def __init__(
+        self, *, margin: float | Callable[[], float] = 60.0, now: Callable[[], datetime.datetime] = timezone.now
+    ):
+        self.margin = margin  # a number, or a callable read at each fetch (settings may change)
         self.now = now
         self._memory: dict[str, Token] = {}
         self._preloaded: set[str] = set()
@@ -181,13 +183,13 @@ class TokenStore:
         token = self._usable(self._memory.get(key), digest, refused)
         if token is not None:
             return token
-        with _lock(key):
-            with transaction.atomic():
-                token = self._usable(self._stored(key), digest, refused)
-                if token is None:
-                    token = self._fetch(request, fetch)
-            self._memory[key] = token
-            return token
+        with _lock(key), transaction.atomic():
+            stored = self._stored(key)
+            token = self._usable(stored, digest, refused)
+            if token is None:
+                token = self._fetch(request, fetch, stored=stored is not None)
+        self._memory[key] = token
+        return token
 
     def _usable(self, token: Token | None, digest: str, refused: Token | None) -> Token | None:
         if token is None or token.digest != digest or not token.fresh(self.now()):
@@ -207,30 +209,35 @@ class TokenStore:
         )
         return Token(*row) if row else None
 
-    def _fetch(self, request: TokenRequest, fetch: Callable[[TokenRequest], IssuedToken]) -> Token:
+    def _fetch(self, request: TokenRequest, fetch: Callable[[TokenRequest], IssuedToken], *, stored: bool) -> Token:
         from enterprise.models import AccessToken
 
         started = self.now()
         self.fetches += 1
         issued = fetch(request)
-        margin = min(self.margin, issued.expires_in / 10)
+        margin = min(float(self.margin() if callable(self.margin) else self.margin), issued.expires_in / 10)
         token = Token(
             issued.value,
             issued.token_type,
             started + datetime.timedelta(seconds=issued.expires_in - margin),
             request.digest,
         )
-        AccessToken.objects.update_or_create(
-            key=request.key,
-            defaults={
-                "owner": request.owner,
-                "subject": request.subject,
-                "token": token.value,
-                "token_type": token.token_type,
-                "expires_at": token.usable_until,
-                "credentials_digest": token.digest,
-            },
-        )
+        fields = {
+            "owner": request.owner,
+            "subject": request.subject,
+            "token": token.value,
+            "token_type": token.token_type,
+            "expires_at": token.usable_until,
+            "credentials_digest": token.digest,
+        }
+        if stored:  # the row is locked: one UPDATE
+            AccessToken.objects.filter(key=request.key).update(**fields)
+        else:
+            try:
+                with transaction.atomic():
+                    AccessToken.objects.create(key=request.key, **fields)
+            except IntegrityError:  # another process stored one meanwhile: ours is as good
+                AccessToken.objects.filter(key=request.key).update(**fields)
         logger.info(
             "New access token from %s for %s (usable %.0f s)",
             request.url,
@@ -239,18 +246,18 @@ class TokenStore:
         )
         return token
 
-    def authorized(
-        self,
-        request: TokenRequest,
-        fetch: Callable[[TokenRequest], IssuedToken],
-        call: Callable[[Token], T],
-    ) -> T:
-        """``call(token)``; when it raises an error with ``status_code`` 401, once more with a new token."""
-        token = self.get(request, fetch)
-        try:
-            return call(token)
-        except Exception as exc:
-            if getattr(exc, "status_code", None) != 401:
-                raise
-            logger.info("%s refused the access token (401): replacing it once", request.url)
-        return call(self.get(request, fetch, refused=token))
+
+def with_token_renewal(token: Callable[..., Token], call: Callable[[Token], T]) -> T:
+    """``call(token())``; when it raises an error whose ``status_code`` is 401, once more with a new token.
+
+    ``token(refused=…)`` must give a token other than the refused one (``TokenStore.get`` does,
+    unless another client already replaced it). A second 401 is the caller's error.
+    """
+    current = token()
+    try:
+        return call(current)
+    except Exception as exc:
+        if getattr(exc, "status_code", None) != 401:
+            raise
+        logger.info("The remote refused the access token (401): replacing it once")
+    return call(token(refused=current))

@@ -56,7 +56,7 @@ class RetryPolicy:
     max_retries: int = 3
     backoff: float = 1.0
     max_wait: float = 300.0
-    default_retry_after: float = 60.0
+    default_retry_after: float | None = 60.0  # None: a 429 without Retry-After waits the backoff
     jitter: float = 0.1
 
     def delay(self, error: BaseException | None, retry: int) -> float:
@@ -64,7 +64,7 @@ class RetryPolicy:
         retry_after = getattr(error, "retry_after", None)
         if retry_after is not None:
             return float(retry_after)
-        if getattr(error, "status_code", None) == 429:
+        if getattr(error, "status_code", None) == 429 and self.default_retry_after is not None:
             return float(self.default_retry_after)
         backoff = float(self.backoff) * (2**retry)
         return backoff * (1 + random.random() * self.jitter)  # noqa: S311 (jitter, not cryptography)

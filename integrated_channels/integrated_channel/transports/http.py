@@ -166,7 +166,7 @@ class HttpTransport(ChannelClient, HttpClient):
             return RemoteServerError(message, retry_after=retry_after, **kwargs)
         return self.rejection(message, **kwargs)
 
-    def transport_error(self, kind: str, exc: requests.RequestException, url: str) -> TransmissionError:
+    def transport_error(self, kind: str, exc: requests.RequestException, method: str, url: str) -> TransmissionError:
         if kind == TIMEOUT:
             return RemoteTimeout(
                 self.redact(

@@ -14,7 +14,14 @@ import abc
 import logging
 
 from enterprise.models import AccessToken
-from enterprise.transports.oauth2 import IssuedToken, Token, TokenRequest, TokenStore, read_token_answer
+from enterprise.transports.oauth2 import (
+    IssuedToken,
+    Token,
+    TokenRequest,
+    TokenStore,
+    read_token_answer,
+    with_token_renewal,
+)
 from integrated_channels.integrated_channel.app_settings import channel_settings
 from integrated_channels.integrated_channel.exceptions import TransmissionError
 from integrated_channels.integrated_channel.transports.http import HttpTransport
@@ -47,7 +54,7 @@ def forget_tokens(configuration) -> None:
 class OAuth2ClientCredentialsTransport(HttpTransport):
     def __init__(self, configuration, **kwargs):
         super().__init__(configuration, **kwargs)
-        self.tokens = TokenStore(margin=float(channel_settings.TOKEN_EXPIRY_MARGIN))
+        self.tokens = TokenStore(margin=lambda: float(channel_settings.TOKEN_EXPIRY_MARGIN))
 
     @property
     def token_calls(self) -> int:
@@ -97,10 +104,8 @@ class OAuth2ClientCredentialsTransport(HttpTransport):
     def authorized_request(self, method: str, url: str, *, subject: str = "", headers=None, **kwargs):
         """A call with the subject's bearer token; on 401 the token is replaced once and the call repeated."""
         headers = dict(headers or {})
-        self.tokens.preload(owner_of(self.configuration))
 
         def call(token: Token):
-            self.add_secret(token.value)
             return self.request(method, url, headers={**headers, "Authorization": f"Bearer {token.value}"}, **kwargs)
 
-        return self.tokens.authorized(self._request_for(subject), self.fetch_token, call)
+        return with_token_renewal(lambda refused=None: self.token(subject, refused=refused), call)
