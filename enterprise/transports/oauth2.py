@@ -13,7 +13,9 @@ its own). The store does the rest:
   the other clients and the other workers use it too: about one token call per token lifetime;
 - a token issued for other credentials (a changed secret, scope, endpoint) is never used;
 - concurrent clients needing the same token fetch it once: a lock per token in the process, and
-  the token's row locked (``SELECT … FOR UPDATE``) across processes on PostgreSQL;
+  across processes the token's row, locked (``SELECT … FOR UPDATE``) or, before the first
+  token, claimed by inserting it (the unique key makes the others wait for that transaction) —
+  on databases with row locks (PostgreSQL); SQLite serialises its writers anyway;
 - ``with_token_renewal(…)`` replaces a token refused with 401 once, unless another client
   already did, and repeats the call; a second 401 is the caller's error.
 """
@@ -29,7 +31,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
@@ -185,9 +187,11 @@ class TokenStore:
             return token
         with _lock(key), transaction.atomic():
             stored = self._stored(key)
+            if stored is None and connection.features.has_select_for_update:
+                stored = self._claim(request)
             token = self._usable(stored, digest, refused)
             if token is None:
-                token = self._fetch(request, fetch, stored=stored is not None)
+                token = self._fetch(request, fetch)
         self._memory[key] = token
         return token
 
@@ -209,7 +213,27 @@ class TokenStore:
         )
         return Token(*row) if row else None
 
-    def _fetch(self, request: TokenRequest, fetch: Callable[[TokenRequest], IssuedToken], *, stored: bool) -> Token:
+    def _claim(self, request: TokenRequest) -> Token | None:
+        """Insert the token's row, empty, before fetching it: another process that needs the same
+        token waits on the row's unique key until this transaction ends, then finds the token.
+        None once claimed; the other process's token when it claimed the row first."""
+        from enterprise.models import AccessToken
+
+        try:
+            with transaction.atomic():
+                AccessToken.objects.create(
+                    key=request.key,
+                    owner=request.owner,
+                    subject=request.subject,
+                    token="",
+                    credentials_digest="",
+                    expires_at=datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC),
+                )
+        except IntegrityError:
+            return self._stored(request.key)
+        return None
+
+    def _fetch(self, request: TokenRequest, fetch: Callable[[TokenRequest], IssuedToken]) -> Token:
         from enterprise.models import AccessToken
 
         started = self.now()
@@ -230,13 +254,11 @@ class TokenStore:
             "expires_at": token.usable_until,
             "credentials_digest": token.digest,
         }
-        if stored:  # the row is locked: one UPDATE
-            AccessToken.objects.filter(key=request.key).update(**fields)
-        else:
+        if not AccessToken.objects.filter(key=request.key).update(**fields):  # the row locked or claimed, else none
             try:
                 with transaction.atomic():
                     AccessToken.objects.create(key=request.key, **fields)
-            except IntegrityError:  # another process stored one meanwhile: ours is as good
+            except IntegrityError:  # stored by another process meanwhile: ours is as good
                 AccessToken.objects.filter(key=request.key).update(**fields)
         logger.info(
             "New access token from %s for %s (usable %.0f s)",
