@@ -194,6 +194,31 @@ def test_user_mode_refusal_of_one_learner_does_not_stop_the_others(sap_config, f
     assert refused == (["token"] if at_token else ["user_event"])
 
 
+def test_configurations_of_one_tenant_share_its_rate_limit(sap_config, fake_sap):
+    from tests.integrated_channels.factories import SAPConfigurationFactory
+
+    other = SAPConfigurationFactory(
+        base_url=sap_config.base_url, company_id="ACME", client_id="acme-client", client_secret=SECRET
+    )
+    for config in (sap_config, other):
+        config.calls_per_minute = 2
+        config.save()
+    now, waited = [1000.0], []
+
+    def sleep(seconds):
+        waited.append(seconds)
+        now[0] += seconds
+
+    first = SAPSuccessFactorsClient(sap_config, clock=lambda: now[0], sleep=sleep)
+    second = SAPSuccessFactorsClient(other, clock=lambda: now[0], sleep=sleep)
+    record = Record(course_id="c", payload=completed_payload("sap-1"), payload_hash="1", remote_id="sap-1")
+
+    assert first.send_learner_data([record])[0].ok  # token + event: the tenant's 2 calls of the minute
+    assert waited == []
+    assert second.send_learner_data([record])[0].ok  # another configuration, the same tenant: it waits
+    assert waited == [60.0]
+
+
 def test_the_rate_limit_spaces_calls_to_the_tenant(sap_config, fake_sap):
     sap_config.calls_per_minute = 2
     sap_config.save()
