@@ -22,7 +22,7 @@ from django.utils import timezone
 from lxml import etree
 
 from integrated_channels.integrated_channel.exceptions import MalformedResponse, TransmissionError
-from integrated_channels.integrated_channel.transports.base import Outcome, failed
+from integrated_channels.integrated_channel.transports.base import Outcome, failed, succeeded
 from integrated_channels.integrated_channel.transports.soap import SoapTransport, WSSecurity
 from integrated_channels.learningstudio import ims
 from integrated_channels.learningstudio.exceptions import InvalidPersonData, ResultFailed, SoapAuthenticationFailed
@@ -103,7 +103,7 @@ class LearningStudioClient(SoapTransport):
             return failed(records, exc)
         self.job_ids.append(job_id)
         self.record_job(job_id, len(records))
-        return [Outcome(record, status_code=200, response_summary=f"queued as job {job_id}") for record in records]
+        return succeeded(records, status_code=200, summary=f"queued as job {job_id}")
 
     def record_job(self, job_id: str, memberships: int) -> None:
         from integrated_channels.learningstudio.models import LearningStudioJob

@@ -26,7 +26,6 @@ from typing import IO
 
 import requests
 import zeep
-from django.utils import timezone
 from lxml import etree
 from zeep.exceptions import DTDForbidden, EntitiesForbidden
 from zeep.loader import parse_xml
@@ -99,7 +98,7 @@ class WSSecurity:
         *,
         digest: bool = True,
         timestamp_lifetime: float = 300,
-        now: Callable[[], datetime.datetime] = timezone.now,
+        now: Callable[[], datetime.datetime] = lambda: datetime.datetime.now(datetime.UTC),
         nonce: Callable[[], bytes] = lambda: os.urandom(16),
     ):
         if timestamp_lifetime <= 0:
