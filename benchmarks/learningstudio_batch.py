@@ -157,11 +157,11 @@ def send(persons: int, courses: int, per_request: int) -> tuple[float, int, int]
             for first in range(0, persons, persons_per_request):
                 last = min(first + persons_per_request, persons)
                 parts = document_parts(first, last, courses)
-                message = client.message(
+                body = client.call(
                     BATCH,
                     lambda out, parts=parts: ims.write_document(out, **parts, **client.document_options(WHEN)),
                 )
-                job_id = client.job_id(client.post(*message))
+                job_id = client.job_id(body)
                 client.job_ids.append(job_id)
                 client.record_job(job_id, (last - first) * courses)
         seconds = time.perf_counter() - start

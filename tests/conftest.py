@@ -13,6 +13,16 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Each test starts with no remote account's calls counted (the windows are per process)."""
+    from enterprise.transports.rate_limit import forget_limiters
+
+    forget_limiters()
+    yield
+    forget_limiters()
+
+
 @pytest.fixture
 def staff_user(db):
     from tests.factories import StaffFactory

@@ -7,8 +7,10 @@ from enterprise.models.enrollment import EnterpriseCourseEnrollment, PendingEnro
 from enterprise.models.identity import LearnerRemoteIdentity
 from enterprise.models.learner import EnterpriseCustomerUser, PendingEnterpriseCustomerUser
 from enterprise.models.notification import EnrollmentNotification
+from enterprise.models.token import AccessToken
 
 __all__ = [
+    "AccessToken",
     "EnrollmentNotification",
     "EnrollmentNotificationEmailTemplate",
     "EnterpriseCourseEnrollment",

@@ -1,10 +1,12 @@
 """Typed errors of the channel framework and its channels.
 
 Everything raised on purpose derives from ``ChannelError`` (itself an ``EnterpriseError``).
-``transient`` says whether trying again later can help. Errors about a remote call carry what an
-operator needs to act — the HTTP status, the remote system's own message, a short summary of
-its answer, the URL — and also inherit the matching builtin or ``requests`` exception, so callers
-may catch either (``except requests.HTTPError`` works on a ``RemoteAPIError``).
+``transient`` says whether trying again later can help: it is what the one retry policy
+(``enterprise.transports.retry``) reads, with ``retry_after`` (the seconds a remote asked for).
+Errors about a remote call carry what an operator needs to act — the HTTP status, the remote
+system's own message, a short summary of its answer, the URL — and also inherit the matching
+builtin or ``requests`` exception, so callers may catch either (``except requests.HTTPError``
+works on a ``RemoteAPIError``).
 
 Messages never hold a secret: transports redact their credentials and tokens from every text
 taken from a remote answer before it reaches an exception (see ``transports.http``).
@@ -69,9 +71,11 @@ class TransmissionError(ChannelError):
         remote_message: str = "",
         response_summary: str = "",
         url: str = "",
+        retry_after: float | None = None,
         **context,
     ):
         self.status_code = status_code
+        self.retry_after = retry_after  # seconds the remote asked to wait (Retry-After), when it did
         self.remote_message = remote_message
         self.response_summary = response_summary
         self.url = url
@@ -133,13 +137,39 @@ class RateLimited(RemoteAPIError):
     code = "rate_limited"
     transient = True
 
-    def __init__(self, message: str | None = None, *, retry_after: float | None = None, **kwargs):
-        self.retry_after = retry_after
-        super().__init__(message, **kwargs)
-
 
 class RemoteServerError(RemoteAPIError):
     """5xx still answered after the retries."""
 
     code = "server_error"
     transient = True
+
+
+class SoapFault(RemoteAPIError):
+    """A SOAP service answered a fault. ``fault_code`` / ``fault_string`` are the service's own."""
+
+    code = "soap_fault"
+
+    def __init__(self, message: str | None = None, *, fault_code: str = "", fault_string: str = "", **kwargs):
+        self.fault_code = fault_code
+        self.fault_string = fault_string
+        kwargs.setdefault("remote_message", fault_string)
+        super().__init__(message or f"SOAP fault {fault_code}: {fault_string}", **kwargs)
+
+
+class SoapAuthenticationFailed(SoapFault, AuthenticationFailed):
+    """A WS-Security fault (failed authentication, invalid security header, expired message): the run stops."""
+
+    code = "authentication_failed"
+
+
+class SoapClientFault(SoapFault, RemoteRejected):
+    """A soap:Client fault: the request is refused as it is."""
+
+    code = "soap_client_fault"
+
+
+class SoapServerFault(SoapFault, RemoteServerError):
+    """A soap:Server fault: the service failed; trying again later may help."""
+
+    code = "soap_server_fault"

@@ -13,7 +13,16 @@ class LearningStudioConfigurationAdmin(ChannelConfigurationAdmin):
         (None, {"fields": ("customer", "active")}),
         (
             _("LearningStudio campus"),
-            {"fields": ("endpoint_url", "wsdl_location", "sis_username", "sis_password", "client_string")},
+            {
+                "fields": (
+                    "endpoint_url",
+                    "wsdl_location",
+                    "sis_username",
+                    "sis_password",
+                    "timestamp_lifetime",
+                    "client_string",
+                )
+            },
         ),
         (
             _("Roles"),

@@ -1,9 +1,10 @@
-"""LearningStudio client: zeep (WSDL, WS-Security UsernameToken PasswordDigest) and the IMS document.
+"""LearningStudio client: mapping code on the framework's SOAP transport (``transports.soap``).
 
-zeep reads the WSDL (the operation, its SOAPAction and address) and builds the envelope with its
-WS-Security header; the ``enterprise`` element, built by ``ims``, is written into the operation
-element as typed XML in the IMS namespace (streamed, not as a zeep object tree). Answers are
-parsed with zeep's hardened settings (no DTD, no entities, no huge trees).
+The transport (zeep, the WSDL, the WS-Security header the campus expects — ``mustUnderstand="1"``,
+a ``wsu:Timestamp`` and a UsernameToken with PasswordDigest —, the shared HTTP session, timeouts,
+retries and hardened parsing) sends the ``enterprise`` document that ``ims`` streams into the
+operation element as typed XML in the IMS namespace. This module only decides what to send and
+reads the answers:
 
 - One record: ``ProcessSingleRequest``; the ``Result`` (type, Code, Message) under
   person/extension and membership/member/role/extension decides that learner's outcome. A
@@ -15,87 +16,45 @@ parsed with zeep's hardened settings (no DTD, no entities, no huge trees).
 from __future__ import annotations
 
 import datetime
-import io
 import secrets
 
-import requests
-import zeep
 from django.utils import timezone
 from lxml import etree
-from zeep.exceptions import DTDForbidden, EntitiesForbidden
-from zeep.loader import parse_xml
-from zeep.transports import Transport
-from zeep.wsse.username import UsernameToken
 
-from integrated_channels.integrated_channel.app_settings import channel_settings
-from integrated_channels.integrated_channel.exceptions import (
-    ChannelConfigurationError,
-    MalformedResponse,
-    RateLimited,
-    RemoteConnectionError,
-    RemoteServerError,
-    RemoteTimeout,
-    TransmissionError,
-)
-from integrated_channels.integrated_channel.transports.base import ChannelClient, Outcome
-from integrated_channels.integrated_channel.transports.http import parse_retry_after
+from integrated_channels.integrated_channel.exceptions import MalformedResponse, TransmissionError
+from integrated_channels.integrated_channel.transports.base import Outcome, failed, succeeded
+from integrated_channels.integrated_channel.transports.soap import SoapTransport, WSSecurity
 from integrated_channels.learningstudio import ims
-from integrated_channels.learningstudio.exceptions import (
-    InvalidPersonData,
-    ResultFailed,
-    SoapAuthenticationFailed,
-    SoapClientFault,
-    SoapFault,
-    SoapServerFault,
-)
+from integrated_channels.learningstudio.exceptions import InvalidPersonData, ResultFailed, SoapAuthenticationFailed
 
 SERVICE_NS = "http://CampusApi.eCollege.com/UserManagement/V1_6"
 BINDING = f"{{{SERVICE_NS}}}UserManagementSoap"
-SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 SINGLE, BATCH = "ProcessSingleRequest", "ProcessRequest"
-MARKER = "\u2063enterprise\u2063"
 SUMMARY_LIMIT = 500
-DEFAULT_RETRY_AFTER = 60.0  # wait before retrying a 429 that carries no Retry-After (as HttpTransport)
 
 
-def hardened_settings() -> zeep.Settings:
-    return zeep.Settings(strict=False, forbid_dtd=True, forbid_entities=True, forbid_external=True, xml_huge_tree=False)
-
-
-class LearningStudioClient(ChannelClient):
+class LearningStudioClient(SoapTransport):
     name = "Pearson LearningStudio"
+    binding = BINDING
 
     def __init__(self, configuration, **kwargs):
         super().__init__(configuration, **kwargs)
-        self.settings = hardened_settings()
-        self.session = requests.Session()
-        timeout = (float(channel_settings.CONNECT_TIMEOUT), float(channel_settings.READ_TIMEOUT))
-        self.transport = Transport(session=self.session, timeout=timeout[0], operation_timeout=timeout)
         self.job_ids: list[str] = []
-        self._zeep = None
 
-    @property
-    def zeep(self) -> zeep.Client:
-        if self._zeep is None:
-            config = self.configuration
-            try:
-                self._zeep = zeep.Client(
-                    config.wsdl,
-                    transport=self.transport,
-                    settings=self.settings,
-                    wsse=UsernameToken(config.sis_username, config.sis_password, use_digest=True),
-                )
-            except Exception as exc:  # a missing file, an unreachable URL, not a WSDL: nothing can be sent
-                raise ChannelConfigurationError(
-                    f"The WSDL {config.wsdl} could not be loaded: {type(exc).__name__}: {exc}"
-                ) from exc
-        return self._zeep
+    def wsdl_location(self) -> str:
+        return self.configuration.wsdl
+
+    def endpoint(self) -> str:
+        return self.configuration.endpoint_url
+
+    def security(self) -> WSSecurity:
+        config = self.configuration
+        return WSSecurity(
+            config.sis_username, config.sis_password, digest=True, timestamp_lifetime=config.timestamp_lifetime
+        )
 
     def learner_batch_size(self) -> int:
         return self.configuration.memberships_per_request
-
-    def close(self) -> None:
-        self.session.close()
 
     # Sending
 
@@ -118,16 +77,16 @@ class LearningStudioClient(ChannelClient):
 
     def _send_single(self, record) -> Outcome:
         try:
-            body = self.call(SINGLE, [record])
+            body = self.send(SINGLE, [record])
             person, membership = self.single_results(body)
         except SoapAuthenticationFailed:
             raise
         except TransmissionError as exc:
-            return self._failed([record], exc)[0]
+            return failed([record], exc)[0]
         if person is not None and person[0] != "Success":
-            return self._failed([record], self._result_error("person", person))[0]
+            return failed([record], self._result_error("person", person))[0]
         if membership is not None and membership[0] != "Success":
-            return self._failed([record], self._result_error("membership", membership))[0]
+            return failed([record], self._result_error("membership", membership))[0]
         parts = [f"person: {person[0]} {person[1]} {person[2]}".strip()] if person else []
         parts.append(
             f"membership: {membership[0]} {membership[1]} {membership[2]}" if membership else "already enrolled"
@@ -136,15 +95,15 @@ class LearningStudioClient(ChannelClient):
 
     def _send_batch(self, records) -> list[Outcome]:
         try:
-            body = self.call(BATCH, records)
+            body = self.send(BATCH, records)
             job_id = self.job_id(body)
         except SoapAuthenticationFailed:
             raise
         except TransmissionError as exc:
-            return self._failed(records, exc)
+            return failed(records, exc)
         self.job_ids.append(job_id)
         self.record_job(job_id, len(records))
-        return [Outcome(record, status_code=200, response_summary=f"queued as job {job_id}") for record in records]
+        return succeeded(records, status_code=200, summary=f"queued as job {job_id}")
 
     def record_job(self, job_id: str, memberships: int) -> None:
         from integrated_channels.learningstudio.models import LearningStudioJob
@@ -157,33 +116,16 @@ class LearningStudioClient(ChannelClient):
 
     # The SOAP call
 
-    def envelope(self, operation: str, records, *, when: datetime.datetime | None = None) -> tuple[bytes, str]:
-        """The request of ``records`` (zeep's envelope around our enterprise) and its SOAPAction."""
+    def send(self, operation: str, records, *, when: datetime.datetime | None = None):
+        """Call ``operation`` with the document of ``records``; the parsed SOAP Body, or a typed error."""
         passwords = {} if self.configuration.auto_generated_passwords else self.passwords(records)
         payloads = [record.payload for record in records]
-        return self.message(
-            operation,
-            lambda out: ims.write_enterprise(out, payloads, **self.document_options(when), passwords=passwords),
-        )
+        options = self.document_options(when)
+        return self.call(operation, lambda out: ims.write_enterprise(out, payloads, **options, passwords=passwords))
 
     def document_options(self, when: datetime.datetime | None = None) -> dict:
         config = self.configuration
         return {"source": config.client_string, "datasource": config.datasource, "when": when or timezone.now()}
-
-    def message(self, operation: str, write) -> tuple[bytes, str]:
-        """zeep builds the envelope (WS-Security header included); ``write(out)`` streams the enterprise into it."""
-        client = self.zeep
-        service = client.create_service(BINDING, self.configuration.endpoint_url)
-        envelope = client.create_message(service, operation)
-        operation_element = envelope.find(f"{{{SOAP_ENV}}}Body/{{{SERVICE_NS}}}{operation}")
-        operation_element.text = MARKER
-        head, tail = etree.tostring(envelope, encoding="unicode").split(MARKER)
-        out = io.BytesIO()
-        out.write(head.encode())
-        write(out)
-        out.write(tail.encode())
-        action = client.wsdl.bindings[BINDING]._operations[operation].soapaction
-        return out.getvalue(), action
 
     @staticmethod
     def passwords(records) -> dict[str, str]:
@@ -191,109 +133,6 @@ class LearningStudioClient(ChannelClient):
         return {
             record.payload["person"]["id"]: secrets.token_urlsafe(12) for record in records if record.previous is None
         }
-
-    def call(self, operation: str, records):
-        """POST one operation with the document of ``records``; the parsed SOAP Body, or a typed error.
-
-        A transient failure (timeout, refused or broken connection, 429, 5xx, ``soap:Server``
-        fault) is tried again up to ``MAX_RETRIES`` times, waiting what a ``Retry-After`` asks
-        (else ``DEFAULT_RETRY_AFTER`` for a 429, else ``BACKOFF_SECONDS`` doubling); a wait longer
-        than ``MAX_RETRY_WAIT`` is not waited for. Each try is a new envelope (a new nonce and
-        Created: the service refuses a replayed one).
-        """
-        retries = max(int(channel_settings.MAX_RETRIES), 0)
-        backoff = float(channel_settings.BACKOFF_SECONDS)
-        for attempt in range(retries + 1):
-            try:
-                return self.post(*self.envelope(operation, records))
-            except TransmissionError as exc:
-                if not exc.transient or isinstance(exc, SoapAuthenticationFailed) or attempt == retries:
-                    raise
-                delay = getattr(exc, "retry_after", None)
-                if delay is None:
-                    delay = DEFAULT_RETRY_AFTER if isinstance(exc, RateLimited) else backoff * 2**attempt
-                if delay > float(channel_settings.MAX_RETRY_WAIT):
-                    raise
-                self.wait(delay)
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def redact(self, text: str) -> str:
-        for secret in self.configuration.secrets():
-            if secret:
-                text = text.replace(secret, "[redacted]")
-        return text
-
-    def excerpt(self, response, length: int = 200) -> str:
-        body = " ".join(response.text.split())
-        return self.redact(body[:length] + ("…" if len(body) > length else "")) or "(empty body)"
-
-    def post(self, message: bytes, action: str):
-        """POST one request; the parsed SOAP Body, or a typed error."""
-        headers = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"{action}"'}
-        url = self.configuration.endpoint_url
-        self.calls += 1
-        try:
-            response = self.transport.post(url, message, headers)
-        except requests.Timeout as exc:
-            raise RemoteTimeout(self.redact(f"{self.name} did not answer in time: {exc}"), url=url) from exc
-        except requests.ConnectionError as exc:
-            raise RemoteConnectionError(self.redact(f"{self.name} could not be reached: {exc}"), url=url) from exc
-        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
-            raise RemoteConnectionError(
-                self.redact(f"{self.name} broke the connection while answering: {exc}"), url=url
-            ) from exc
-        status = response.status_code
-        summary = self.redact(response.text)[:SUMMARY_LIMIT]
-        http = {"status_code": status, "url": url, "response_summary": summary, "response": response}
-        if status == 429:  # a gateway's answer, not the service's: no SOAP in it
-            raise RateLimited(
-                f"{self.name} answered HTTP 429: {self.excerpt(response)}",
-                retry_after=parse_retry_after(response.headers.get("Retry-After")),
-                remote_message=self.excerpt(response),
-                **http,
-            )
-        try:
-            document = parse_xml(response.content, self.transport, settings=self.settings)
-        except (DTDForbidden, EntitiesForbidden) as exc:
-            raise MalformedResponse(
-                f"Refused a hostile answer ({type(exc).__name__})",
-                status_code=status,
-                url=url,
-            ) from exc
-        except Exception as exc:
-            raise self._not_soap(response, http) from exc
-        body = document.find(f"{{{SOAP_ENV}}}Body")
-        if body is None:
-            raise self._not_soap(response, http)
-        fault = body.find(f"{{{SOAP_ENV}}}Fault")
-        if fault is not None:
-            raise self.fault(fault, self.redact, status_code=status, url=url, response_summary=summary)
-        if status >= 400:
-            raise SoapServerFault(f"HTTP {status} without a fault", status_code=status)
-        return body
-
-    def _not_soap(self, response, http: dict) -> TransmissionError:
-        """An answer that is no SOAP envelope: a server error page (5xx, tried again) or malformed."""
-        status, excerpt = response.status_code, self.excerpt(response)
-        if status >= 500:
-            error = RemoteServerError(f"{self.name} answered HTTP {status}: {excerpt}", remote_message=excerpt, **http)
-            error.retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            return error
-        http.pop("response")
-        return MalformedResponse(f"{self.name} answered HTTP {status} without a SOAP envelope: {excerpt}", **http)
-
-    @staticmethod
-    def fault(fault, redact, **kwargs) -> SoapFault:
-        code = (fault.findtext("faultcode") or "").strip()
-        text = redact((fault.findtext("faultstring") or "").strip())
-        local = code.rpartition(":")[2]
-        if local == "FailedAuthentication" or "authentication" in text.lower():
-            error = SoapAuthenticationFailed
-        elif local == "Server":
-            error = SoapServerFault
-        else:
-            error = SoapClientFault
-        return error(fault_code=code, fault_string=text, **kwargs)
 
     # Answers
 
@@ -334,9 +173,9 @@ class LearningStudioClient(ChannelClient):
                 return None
             text = text.removeprefix("<![CDATA[").removesuffix("]]>").strip()
             try:
-                element = parse_xml(text.encode(), self.transport, settings=self.settings)
-            except (DTDForbidden, EntitiesForbidden) as exc:
-                raise MalformedResponse(f"Refused a hostile Result ({type(exc).__name__})") from exc
+                element = self.parse(text.encode())
+            except MalformedResponse as exc:
+                raise MalformedResponse(exc.message.replace("hostile answer", "hostile Result")) from exc
             except Exception as exc:
                 raise MalformedResponse("An extension holds no readable Result.") from exc
         return (
@@ -355,10 +194,3 @@ class LearningStudioClient(ChannelClient):
             response_summary=f"{what}: {kind} {code} {message}",
             status_code=200,
         )
-
-    @staticmethod
-    def _failed(records, error: TransmissionError) -> list[Outcome]:
-        return [
-            Outcome(record, error=error, status_code=error.status_code, response_summary=error.response_summary)
-            for record in records
-        ]

@@ -1,44 +1,24 @@
-"""Typed errors of the LearningStudio channel, on top of the framework's."""
+"""Typed errors of the LearningStudio channel, on top of the framework's (SOAP faults: ``transports.soap``)."""
 
 from __future__ import annotations
 
 from integrated_channels.integrated_channel.exceptions import (
-    AuthenticationFailed,
-    RemoteAPIError,
     RemoteRejected,
-    RemoteServerError,
+    SoapAuthenticationFailed,
+    SoapClientFault,
+    SoapFault,
+    SoapServerFault,
     TransmissionError,
 )
 
-
-class SoapFault(RemoteAPIError):
-    """The service answered a SOAP fault. ``fault_code`` / ``fault_string`` are the service's own."""
-
-    code = "soap_fault"
-
-    def __init__(self, message: str | None = None, *, fault_code: str = "", fault_string: str = "", **kwargs):
-        self.fault_code = fault_code
-        self.fault_string = fault_string
-        kwargs.setdefault("remote_message", fault_string)
-        super().__init__(message or f"SOAP fault {fault_code}: {fault_string}", **kwargs)
-
-
-class SoapAuthenticationFailed(SoapFault, AuthenticationFailed):
-    """wsse:FailedAuthentication (wrong SIS username/password, stale or replayed token): the run stops."""
-
-    code = "authentication_failed"
-
-
-class SoapClientFault(SoapFault, RemoteRejected):
-    """A soap:Client fault: the request is refused as it is."""
-
-    code = "soap_client_fault"
-
-
-class SoapServerFault(SoapFault, RemoteServerError):
-    """A soap:Server fault: the service failed; trying again later may help."""
-
-    code = "soap_server_fault"
+__all__ = [
+    "InvalidPersonData",
+    "ResultFailed",
+    "SoapAuthenticationFailed",
+    "SoapClientFault",
+    "SoapFault",
+    "SoapServerFault",
+]
 
 
 class ResultFailed(RemoteRejected):

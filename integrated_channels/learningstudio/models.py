@@ -29,6 +29,15 @@ class LearningStudioConfiguration(ChannelConfiguration):
     )
     sis_username = models.CharField(max_length=255, verbose_name=_("SIS username"))
     sis_password = EncryptedTextField(verbose_name=_("SIS password"))
+    timestamp_lifetime = models.PositiveIntegerField(
+        default=300,
+        validators=[MinValueValidator(1)],
+        verbose_name=_("timestamp lifetime (seconds)"),
+        help_text=_(
+            "How long each request's WS-Security Timestamp stays valid (its Expires is this many seconds after its "
+            "Created). The campus refuses a request whose Timestamp has expired."
+        ),
+    )
     client_string = models.CharField(
         max_length=255,
         help_text=_("The campus's client string: the source of every person, course and membership sourcedid."),

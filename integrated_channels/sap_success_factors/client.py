@@ -21,11 +21,12 @@ from integrated_channels.integrated_channel.exceptions import (
     RemoteRejected,
     TransmissionError,
 )
-from integrated_channels.integrated_channel.transports.base import Outcome
+from integrated_channels.integrated_channel.transports.base import Outcome, failed, succeeded
 from integrated_channels.integrated_channel.transports.oauth2 import (
     OAuth2ClientCredentialsTransport,
     TokenRequest,
     TokenRequestFailed,
+    owner_of,
 )
 
 TOKEN_PATH = "learning/oauth-api/rest/v1/token"  # noqa: S105 (a path, not a secret)
@@ -46,6 +47,10 @@ class SAPSuccessFactorsClient(OAuth2ClientCredentialsTransport):
     def calls_per_minute(self) -> int:
         return self.configuration.calls_per_minute
 
+    def remote_account(self) -> tuple[str, str]:
+        """SAP counts calls per tenant: every configuration of one (host, company) shares the limit."""
+        return self.host_of(self.configuration.base_url), self.configuration.company_id
+
     def learner_batch_size(self) -> int:
         return 1 if self.configuration.user_mode else self.configuration.events_per_call
 
@@ -56,9 +61,11 @@ class SAPSuccessFactorsClient(OAuth2ClientCredentialsTransport):
         config = self.configuration
         return TokenRequest(
             url=self.url(TOKEN_PATH),
-            auth=(config.client_id, config.client_secret),
-            json={
-                "grant_type": "client_credentials",
+            client_id=config.client_id,
+            client_secret=config.client_secret,
+            credentials="basic",
+            body="json",
+            params={
                 "scope": {
                     "userId": subject or config.sap_user_id,
                     "companyId": config.company_id,
@@ -66,6 +73,8 @@ class SAPSuccessFactorsClient(OAuth2ClientCredentialsTransport):
                     "resourceType": "learning_public_api",
                 },
             },
+            owner=owner_of(config),
+            subject=subject,
         )
 
     def rejection(self, message: str, **kwargs):
@@ -92,9 +101,9 @@ class SAPSuccessFactorsClient(OAuth2ClientCredentialsTransport):
         except RemoteRejected as exc:
             if len(records) > 1:  # find out which events SAP refuses: one call each
                 return [outcome for record in records for outcome in self._post_events([record])]
-            return self._failed(records, exc)
+            return failed(records, exc)
         except TransmissionError as exc:
-            return self._failed(records, exc)
+            return failed(records, exc)
         return self._succeeded(records, response)
 
     def _post_as_learner(self, record) -> Outcome:
@@ -125,9 +134,9 @@ class SAPSuccessFactorsClient(OAuth2ClientCredentialsTransport):
         except RemoteRejected as exc:
             if len(records) > 1:
                 return [outcome for record in records for outcome in self.send_content_metadata([record])]
-            return self._failed(records, exc)
+            return failed(records, exc)
         except TransmissionError as exc:
-            return self._failed(records, exc)
+            return failed(records, exc)
         return self._succeeded(records, response)
 
     # Answers
@@ -138,12 +147,4 @@ class SAPSuccessFactorsClient(OAuth2ClientCredentialsTransport):
             self.parse_json(response, what=what)
 
     def _succeeded(self, records, response) -> list[Outcome]:
-        summary = self.summarize(response)
-        return [Outcome(record, status_code=response.status_code, response_summary=summary) for record in records]
-
-    @staticmethod
-    def _failed(records, error: TransmissionError) -> list[Outcome]:
-        return [
-            Outcome(record, error=error, status_code=error.status_code, response_summary=error.response_summary)
-            for record in records
-        ]
+        return succeeded(records, status_code=response.status_code, summary=self.summarize(response))

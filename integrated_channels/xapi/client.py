@@ -15,7 +15,7 @@ from integrated_channels.integrated_channel.exceptions import (
     RemoteRejected,
     TransmissionError,
 )
-from integrated_channels.integrated_channel.transports.base import Outcome
+from integrated_channels.integrated_channel.transports.base import Outcome, failed
 from integrated_channels.integrated_channel.transports.http import SUMMARY_LENGTH, HttpTransport
 
 
@@ -52,15 +52,15 @@ class XAPIClient(HttpTransport):
             if response.status_code == 200:
                 body = self.parse_json(response, what="the statements")
                 if not isinstance(body, list):
-                    return self._failed(records, self._malformed(response))
+                    return failed(records, self._malformed(response))
         except AuthenticationFailed:
             raise  # key or secret refused: nothing can be sent with this configuration
         except RemoteRejected as exc:
             if len(records) > 1:
                 return [outcome for record in records for outcome in self.send_learner_data([record])]
-            return self._failed(records, exc)
+            return failed(records, exc)
         except TransmissionError as exc:
-            return self._failed(records, exc)
+            return failed(records, exc)
         summary = self.summarize(response)
         return [Outcome(record, status_code=response.status_code, response_summary=summary) for record in records]
 
@@ -72,10 +72,3 @@ class XAPIClient(HttpTransport):
             response_summary=self.summarize(response),
             url=response.url,
         )
-
-    @staticmethod
-    def _failed(records, error: TransmissionError) -> list[Outcome]:
-        return [
-            Outcome(record, error=error, status_code=error.status_code, response_summary=error.response_summary)
-            for record in records
-        ]

@@ -6,9 +6,12 @@ membership/member/role/extension (none on a membership whose role the learner al
 ``ProcessRequest`` queues the batch and answers a job id. Before that it checks:
 
 - the SOAPAction header against the operation in the Body;
-- the WS-Security UsernameToken: the username, the PasswordDigest recomputed as
-  Base64(SHA1(nonce + created + password)), a Created no older than ``max_age`` seconds (nor in the
-  future), a nonce never seen before; otherwise a ``wsse:FailedAuthentication`` fault;
+- the WS-Security header as the campus's sample shows it: ``wsse:Security`` with
+  ``soap:mustUnderstand="1"`` and a ``wsu:Timestamp`` whose Created is not in the future and whose
+  Expires has not passed (else ``wsse:InvalidSecurity`` / ``wsse:MessageExpired`` faults); the
+  UsernameToken: the username, the PasswordDigest recomputed as Base64(SHA1(nonce + created +
+  password)), a Created no older than ``max_age`` seconds (nor in the future), a nonce never seen
+  before; otherwise a ``wsse:FailedAuthentication`` fault;
 - the ``enterprise`` document: IMS namespace, properties then persons then groups then
   memberships, the required elements of each, the order of a person's elements and of its
   demographics and adr, gender male/female, bday YYYY-MM-DD, known teltypes, personproperty
@@ -327,6 +330,7 @@ class FakeLearningStudio:
 
         if security is None:
             refuse("no wsse:Security header")
+        self._check_security_header(security)
         token = security.find(f"{{{WSSE_NS}}}UsernameToken")
         if token is None:
             refuse("no UsernameToken")
@@ -352,6 +356,29 @@ class FakeLearningStudio:
             refuse("wrong username or password")
         self.nonces.add(nonce)
         return username
+
+    @staticmethod
+    def _check_security_header(security) -> None:
+        """mustUnderstand="1" on the Security header and a valid, unexpired wsu:Timestamp beside the token."""
+        if security.get(f"{{{SOAP_NS}}}mustUnderstand") not in ("1", "true"):
+            raise Fault("wsse:InvalidSecurity", 'The Security header must carry soap:mustUnderstand="1".')
+        timestamp = security.find(f"{{{WSU_NS}}}Timestamp")
+        if timestamp is None:
+            raise Fault("wsse:InvalidSecurity", "The Security header holds no wsu:Timestamp.")
+        try:
+            created = datetime.datetime.fromisoformat(timestamp.findtext(f"{{{WSU_NS}}}Created").replace("Z", "+00:00"))
+            expires = datetime.datetime.fromisoformat(timestamp.findtext(f"{{{WSU_NS}}}Expires").replace("Z", "+00:00"))
+        except (AttributeError, ValueError):
+            raise Fault("wsse:InvalidSecurity", "The wsu:Timestamp needs a readable Created and Expires.") from None
+        if created.tzinfo is None or expires.tzinfo is None:
+            raise Fault("wsse:InvalidSecurity", "The wsu:Timestamp's Created and Expires must be in UTC.")
+        now = datetime.datetime.now(datetime.UTC)
+        if expires <= created:
+            raise Fault("wsse:InvalidSecurity", "The wsu:Timestamp expires before it is created.")
+        if (created - now).total_seconds() > 60:
+            raise Fault("wsse:InvalidSecurity", "The wsu:Timestamp is created in the future.")
+        if expires <= now:
+            raise Fault("wsse:MessageExpired", "The message has expired (wsu:Timestamp Expires has passed).")
 
     def _check(self, enterprise, received: Received, *, single: bool) -> None:
         names = []

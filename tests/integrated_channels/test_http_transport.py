@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import email.utils
 from unittest import mock
 
 import pytest
@@ -22,6 +23,7 @@ from integrated_channels.integrated_channel.exceptions import (
 )
 from integrated_channels.integrated_channel.transports.http import HttpTransport, parse_retry_after
 from integrated_channels.integrated_channel.transports.rate_limit import RateLimiter
+from integrated_channels.sap_success_factors.client import SAPSuccessFactorsClient
 from tests.integrated_channels.factories import SAPConfigurationFactory
 
 
@@ -125,3 +127,91 @@ def test_a_redirect_is_not_followed_but_reported(fake_sap):
         transport.request("POST", fake_sap.base_url + "anything", json={})
 
     assert fake_sap.calls() == 1
+
+
+# The one retry policy under every HTTP channel
+
+
+def token_call(transport, config):
+    """A call the fake SAP answers 200 when nothing is scripted: the token request of ``config``."""
+    client = SAPSuccessFactorsClient(config)
+    kwargs = client.token_request("").as_requests_kwargs()
+    return transport.request("POST", client.url("learning/oauth-api/rest/v1/token"), **kwargs)
+
+
+@pytest.mark.django_db
+def test_a_429_with_an_http_date_waits_until_then(sap_config, fake_sap, waits):
+    transport = Plain(sap_config)
+    when = email.utils.format_datetime(timezone.now() + datetime.timedelta(seconds=30), usegmt=True)
+    fake_sap.fail("any", 429, headers={"Retry-After": when})
+
+    token_call(transport, sap_config)
+
+    assert len(waits) == 1 and 28 <= waits[0] <= 30
+    assert fake_sap.calls() == 2
+
+
+@pytest.mark.django_db
+def test_a_429_without_retry_after_waits_the_channels_default(sap_config, fake_sap, waits, settings):
+    settings.INTEGRATED_CHANNELS = {**settings.INTEGRATED_CHANNELS, "MAX_RETRY_WAIT": 600}
+    fake_sap.fail("any", 429)
+
+    token_call(Plain(sap_config), sap_config)
+
+    assert waits == [60.0]  # HttpTransport.default_retry_after (SAP's client says 300: test_end_to_end)
+
+
+@pytest.mark.django_db
+def test_a_503_with_retry_after_is_honoured(sap_config, fake_sap, waits):
+    fake_sap.fail("any", 503, headers={"Retry-After": "4"})
+
+    token_call(Plain(sap_config), sap_config)
+
+    assert waits == [4.0]
+
+
+@pytest.mark.django_db
+def test_persistent_5xx_gives_up_with_a_typed_error_carrying_the_answer(fake_sap, waits):
+    fake_sap.fail("any", 500, times=5, body='{"message": "database down"}')
+    transport = Plain(SAPConfigurationFactory())
+
+    with pytest.raises(RemoteServerError) as info:
+        transport.request("POST", fake_sap.base_url + "anything", json={})
+
+    error = info.value
+    assert (error.status_code, error.remote_message, error.transient) == (500, "database down", True)
+    assert isinstance(error, requests.HTTPError) and error.response.status_code == 500
+    assert transport.calls == 3 and len(waits) == 2  # MAX_RETRIES = 2 in the tests
+
+
+@pytest.mark.django_db
+def test_a_read_timeout_is_retried_then_a_transient_timeout_error(fake_sap, waits, settings):
+    settings.INTEGRATED_CHANNELS = {**settings.INTEGRATED_CHANNELS, "READ_TIMEOUT": 0.2}
+    fake_sap.delay("any", 1.0, times=3)
+    transport = Plain(SAPConfigurationFactory())
+
+    with pytest.raises(RemoteTimeout, match="did not answer in time") as info:
+        transport.request("POST", fake_sap.base_url + "anything", json={})
+
+    assert isinstance(info.value, TimeoutError) and info.value.transient
+    assert transport.calls == 3 and len(waits) == 2
+
+
+@pytest.mark.django_db
+def test_a_read_timeout_once_is_retried_and_succeeds(sap_config, fake_sap, waits, settings):
+    settings.INTEGRATED_CHANNELS = {**settings.INTEGRATED_CHANNELS, "READ_TIMEOUT": 0.2}
+    fake_sap.delay("any", 1.0, times=1)
+    transport = Plain(sap_config)
+
+    assert token_call(transport, sap_config).status_code == 200
+    assert transport.calls == 2 and len(waits) == 1
+
+
+def test_a_call_without_timeouts_is_refused():
+    from enterprise.transports.http import HttpClient
+    from enterprise.transports.retry import RetryPolicy
+
+    with pytest.raises(ValueError, match="timeout"):
+        HttpClient(timeout=(5, 0), policy=RetryPolicy())
+    with pytest.raises(ValueError, match="timeout"):
+        HttpClient(timeout=(None, 30), policy=RetryPolicy())

@@ -11,8 +11,8 @@ from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from enterprise.models import AccessToken
 from integrated_channels.integrated_channel.models import (
-    AccessToken,
     ChannelConfiguration,
     ContentTransmissionAudit,
     LearnerDataTransmissionAudit,
@@ -90,7 +90,7 @@ def test_key_rotation_re_encrypts_channel_secrets_and_tokens(settings):
     settings.ENTERPRISE = {"ENCRYPTION_KEYS": [old]}
     config = SAPConfigurationFactory()
     token = AccessToken.objects.create(
-        configuration=config, subject="", credentials_digest="x", token="tok-abc", expires_at=timezone.now()
+        key="k", owner=f"channel:{config.pk}", credentials_digest="x", token="tok-abc", expires_at=timezone.now()
     )
     settings.ENTERPRISE = {"ENCRYPTION_KEYS": [new, old]}
 
@@ -155,11 +155,20 @@ def test_one_content_audit_row_per_configuration_and_course():
         ContentTransmissionAudit.objects.create(configuration=config, course_id="c1", **fields)
 
 
-def test_one_token_per_configuration_and_subject():
-    config = SAPConfigurationFactory()
-    fields = {"credentials_digest": "d", "token": "t", "expires_at": timezone.now()}
-    AccessToken.objects.create(configuration=config, subject="", **fields)
-    AccessToken.objects.create(configuration=config, subject="sap-1", **fields)
+def test_one_token_per_key_and_a_deleted_configuration_takes_its_tokens_along():
+    from integrated_channels.integrated_channel.transports.oauth2 import TokenRequest, owner_of
 
+    config, other = SAPConfigurationFactory(), SAPConfigurationFactory()
+    fields = {"credentials_digest": "d", "token": "t", "expires_at": timezone.now()}
+
+    def request(configuration, subject):
+        return TokenRequest("https://x/token", "id", "secret", owner=owner_of(configuration), subject=subject)
+
+    for configuration, subject in ((config, ""), (config, "sap-1"), (other, "")):
+        AccessToken.objects.create(key=request(configuration, subject).key, owner=owner_of(configuration), **fields)
     with pytest.raises(IntegrityError), transaction.atomic():
-        AccessToken.objects.create(configuration=config, subject="", **fields)
+        AccessToken.objects.create(key=request(config, "").key, **fields)
+
+    SAPSuccessFactorsConfiguration.objects.filter(pk=config.pk).delete()
+
+    assert list(AccessToken.objects.values_list("owner", flat=True)) == [owner_of(other)]

@@ -9,8 +9,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from enterprise.models import AccessToken
 from integrated_channels.integrated_channel.models import (
-    AccessToken,
     LearnerDataTransmissionAudit,
     Run,
     RunError,

@@ -26,13 +26,14 @@ MAX_RETRIES
     How many times a call is tried again after a timeout, a connection error, 429 or 5xx
     (default 3).
 BACKOFF_SECONDS
-    First pause between tries; it doubles on each retry (default 1).
+    First pause between tries; it doubles on each retry, with up to 10 % of jitter (default 1).
 MAX_RETRY_WAIT
     Longest pause, in seconds, the client accepts between tries, also when the server asks for
     more with ``Retry-After`` (default 60). A server that asks for longer gets a transient error
     carrying its ``Retry-After`` instead, so a scheduler can come back later.
 TOKEN_EXPIRY_MARGIN
-    A token is renewed this many seconds before it expires (default 60).
+    A token is renewed this many seconds before it expires, at most a tenth of its lifetime
+    (default 60). Tokens are kept in the ``AccessToken`` table, shared by every worker.
 PAGE_SIZE
     ``page_size`` asked of paginated endpoints (default 100).
 GRADES_COURSE_LISTING_THRESHOLD

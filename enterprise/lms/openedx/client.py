@@ -1,16 +1,18 @@
-"""The one HTTP client of the Open edX backends: session, OAuth2 token, timeouts, retries, errors, pages.
+"""The one HTTP client of the Open edX backends: mapping code on the project's shared transport.
 
-Every call has a (connect, read) timeout. Timeouts, refused connections, 429 and 5xx answers are
-tried again ``MAX_RETRIES`` times with exponential backoff; a ``Retry-After`` header is honoured
-when it asks for no more than ``MAX_RETRY_WAIT`` seconds, and a longer wait ends the call with a
-transient error carrying it. A 401 renews the token once. Paginated answers (``results`` with a
-``next`` link, page-number or cursor style) are followed, but never to another host: the token
-goes only where the settings point.
+``enterprise.transports`` gives the session, the (connect, read) timeout of every call, the one
+retry policy (timeouts, refused connections, 429 and 5xx answers tried again ``MAX_RETRIES``
+times with exponential backoff; a ``Retry-After`` honoured when it asks for no more than
+``MAX_RETRY_WAIT`` seconds, a longer wait ending the call with a transient error carrying it) and
+the one OAuth 2 token store (tokens encrypted in the ``AccessToken`` table, shared by every
+client and worker, refreshed before expiry and once on 401). This module maps Open edX: the
+token request (client credentials in the form, ``token_type=jwt``), its errors and its pages.
+Paginated answers (``results`` with a ``next`` link, page-number or cursor style) are followed,
+but never to another host: the token goes only where the settings point.
 """
 
 from __future__ import annotations
 
-import email.utils
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -18,10 +20,9 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
-from django.utils import timezone
 
 from enterprise.lms.openedx.app_settings import openedx_settings
-from enterprise.lms.openedx.auth import AccessToken, TokenCache, jwt_claims, token_cache
+from enterprise.lms.openedx.auth import jwt_claims, token_store
 from enterprise.lms.openedx.exceptions import (
     OpenEdXAuthError,
     OpenEdXConfigurationError,
@@ -31,6 +32,11 @@ from enterprise.lms.openedx.exceptions import (
     OpenEdXTimeout,
     OpenEdXUnavailable,
 )
+from enterprise.transports.http import TIMEOUT, HttpClient
+from enterprise.transports.oauth2 import IssuedToken, Token, TokenRequest, TokenStore, with_token_renewal
+from enterprise.transports.retry import RetryPolicy, parse_retry_after
+
+__all__ = ["OpenEdXClient", "parse_retry_after"]
 
 logger = logging.getLogger(__name__)
 
@@ -38,28 +44,12 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 USER_AGENT = "enterprise-learners/openedx-client"
 
 
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds asked for by a ``Retry-After`` header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        return None
-    return max(0.0, (when - timezone.now()).total_seconds())
-
-
 def _origin(url: str) -> tuple[str, str]:
     parts = urlsplit(url)
     return parts.scheme, parts.netloc
 
 
-class OpenEdXClient:
+class OpenEdXClient(HttpClient):
     """Authenticated JSON calls to the LMS and course-discovery of one Open edX deployment.
 
     ``api_user`` (a username or a user) names whose identity the calls use: the user of the
@@ -68,13 +58,16 @@ class OpenEdXClient:
     ``session`` and ``sleep`` can be replaced (tests, connection pools).
     """
 
+    name = "Open edX"
+    follow_redirects = True
+
     def __init__(
         self,
         *,
         api_user=None,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
-        tokens: TokenCache = token_cache,
+        tokens: TokenStore = token_store,
     ):
         conf = openedx_settings
         if hasattr(api_user, "get_username"):  # callers may hand over the user itself
@@ -99,16 +92,20 @@ class OpenEdXClient:
             self._client_id, self._client_secret = conf.CLIENT_ID, conf.CLIENT_SECRET
         if not (self._client_id and self._client_secret):
             raise OpenEdXConfigurationError("The Open edX OAuth2 client id and secret are not set.")
-        self.timeout = (float(conf.CONNECT_TIMEOUT), float(conf.READ_TIMEOUT))
-        self.max_retries = int(conf.MAX_RETRIES)
-        self.backoff = float(conf.BACKOFF_SECONDS)
-        self.max_retry_wait = float(conf.MAX_RETRY_WAIT)
-        self.expiry_margin = float(conf.TOKEN_EXPIRY_MARGIN)
+        super().__init__(
+            timeout=(float(conf.CONNECT_TIMEOUT), float(conf.READ_TIMEOUT)),
+            policy=RetryPolicy(
+                max_retries=int(conf.MAX_RETRIES),
+                backoff=float(conf.BACKOFF_SECONDS),
+                max_wait=float(conf.MAX_RETRY_WAIT),
+                default_retry_after=None,  # a 429 without Retry-After waits the backoff
+            ),
+            session=session,
+            sleep=sleep,
+        )
         self.page_size = int(conf.PAGE_SIZE)
-        self.session = session or requests.Session()
         self.session.headers.setdefault("User-Agent", USER_AGENT)
         self.session.headers["Accept"] = "application/json"
-        self._sleep = sleep
         self._tokens = tokens
 
     def __repr__(self):  # never the secret
@@ -127,22 +124,22 @@ class OpenEdXClient:
     # The token
 
     @property
-    def _token_key(self) -> tuple[str, str]:
-        return (self.token_url, self._client_id)
+    def token_request(self) -> TokenRequest:
+        return TokenRequest(
+            url=self.token_url,
+            client_id=self._client_id,
+            client_secret=self._client_secret,
+            credentials="body",
+            body="form",
+            params={"token_type": "jwt"},
+        )
 
-    def token(self) -> AccessToken:
-        cached = self._tokens.get(self._token_key)
-        if cached is not None:
-            return cached
-        data = {
-            "grant_type": "client_credentials",
-            "client_id": self._client_id,
-            "client_secret": self._client_secret,
-            "token_type": "jwt",
-        }
-        started = time.monotonic()
+    def token(self, *, refused: Token | None = None) -> Token:
+        return self._tokens.get(self.token_request, self._fetch_token, refused=refused)
+
+    def _fetch_token(self, request: TokenRequest) -> IssuedToken:
         try:
-            response = self._send("POST", self.token_url, data=data, authenticate=False)
+            response = self.request("POST", request.url, **request.as_requests_kwargs())
         except OpenEdXHTTPError as exc:
             if isinstance(exc, OpenEdXUnavailable):
                 raise
@@ -158,7 +155,6 @@ class OpenEdXClient:
         if not value:
             raise OpenEdXResponseError("The token answer has no access_token.", method="POST", url=self.token_url)
         scheme = "JWT" if str(payload.get("token_type", "jwt")).lower() == "jwt" else "Bearer"
-        expires_in = float(payload.get("expires_in") or 0)
         username = jwt_claims(value).get("preferred_username") if scheme == "JWT" else None
         if self.api_user and username and username != self.api_user:
             raise OpenEdXConfigurationError(
@@ -166,21 +162,17 @@ class OpenEdXClient:
                 f"{username!r}: set its user in the LMS's Django OAuth Toolkit admin.",
                 api_user=self.api_user,
             )
-        token = AccessToken(value, scheme, started + max(0.0, expires_in - self.expiry_margin), username)
-        self._tokens.put(self._token_key, token)
+        expires_in = float(payload.get("expires_in") or 0)
         logger.debug("New Open edX token for client %s (expires in %ss)", self._client_id, expires_in)
-        return token
+        return IssuedToken(value, expires_in, scheme)
 
     # Calls
 
-    def request(self, method: str, url: str, **kwargs) -> requests.Response:
-        return self._send(method, url, **kwargs)
-
     def get_json(self, url: str, *, params: dict | None = None) -> Any:
-        return _json(self._send("GET", url, params=params), "GET", url)
+        return _json(self.authorized_request("GET", url, params=params), "GET", url)
 
     def post_json(self, url: str, payload: Any) -> Any:
-        return _json(self._send("POST", url, json=payload), "POST", url)
+        return _json(self.authorized_request("POST", url, json=payload), "POST", url)
 
     def paginate(self, url: str, *, params: dict | None = None) -> Iterator[dict]:
         """Every item of a paginated listing (``{"results": [...], "next": url}``), page by page.
@@ -209,59 +201,30 @@ class OpenEdXClient:
             seen.add(next_url)
             url, params = next_url, None  # the next link carries the query
 
-    def _send(self, method: str, url: str, *, authenticate: bool = True, **kwargs) -> requests.Response:
-        renewed = False
-        attempt = 0
-        while True:
-            headers = {}
-            token = None
-            if authenticate:
-                token = self.token()
-                headers["Authorization"] = token.header
-            context = {"method": method, "url": url}
-            try:
-                response = self.session.request(method, url, headers=headers, timeout=self.timeout, **kwargs)
-            except requests.Timeout as exc:
-                error = OpenEdXTimeout(f"{method} {url} timed out after {self.timeout} s.", **context)
-                error.__cause__ = exc
-                wait = None
-            except requests.ConnectionError as exc:
-                error = OpenEdXUnavailable(f"{method} {url}: connection failed ({exc.__class__.__name__}).", **context)
-                error.__cause__ = exc
-                wait = None
-            else:
-                status = response.status_code
-                logger.debug("%s %s -> %s (try %s)", method, url, status, attempt + 1)
-                if status < 400:
-                    return response
-                context.update(status_code=status, response=response)
-                if status == 401 and authenticate and not renewed:
-                    self._tokens.discard(self._token_key, token)
-                    renewed = True
-                    continue
-                if status in RETRY_STATUSES:
-                    wait = parse_retry_after(response.headers.get("Retry-After"))
-                    error = OpenEdXUnavailable(
-                        f"{method} {url} answered {status}: {_error_text(response)}", retry_after=wait, **context
-                    )
-                else:
-                    raise _client_error(status, response, context)
-            if attempt >= self.max_retries:
-                raise error
-            wait = self.backoff * (2**attempt) if wait is None else wait
-            if wait > self.max_retry_wait:
-                raise error
-            attempt += 1
-            logger.info(
-                "%s %s failed (%s); try %s of %s in %.1f s",
-                method,
-                url,
-                error.code,
-                attempt + 1,
-                self.max_retries + 1,
-                wait,
+    def authorized_request(self, method: str, url: str, **kwargs) -> requests.Response:
+        def call(token: Token) -> requests.Response:
+            headers = {"Authorization": f"{token.token_type} {token.value}"}
+            return self.request(method, url, headers=headers, **kwargs)
+
+        return with_token_renewal(self.token, call)
+
+    def error_for(self, response: requests.Response) -> OpenEdXHTTPError:
+        status = response.status_code
+        context = {"method": response.request.method, "url": response.url, "status_code": status, "response": response}
+        if status in RETRY_STATUSES:
+            return OpenEdXUnavailable(
+                f"{context['method']} {response.url} answered {status}: {_error_text(response)}",
+                retry_after=parse_retry_after(response.headers.get("Retry-After")),
+                **context,
             )
-            self._sleep(wait)
+        return _client_error(status, response, context)
+
+    def transport_error(self, kind: str, exc: requests.RequestException, method: str, url: str) -> OpenEdXUnavailable:
+        if kind == TIMEOUT:
+            return OpenEdXTimeout(f"{method} {url} timed out after {self.timeout} s.", method=method, url=url)
+        return OpenEdXUnavailable(
+            f"{method} {url}: connection failed ({exc.__class__.__name__}).", method=method, url=url
+        )
 
 
 def _client_error(status: int, response: requests.Response, context: dict) -> OpenEdXHTTPError:

@@ -8,10 +8,8 @@ from integrated_channels.integrated_channel.models.audit import (
 from integrated_channels.integrated_channel.models.configuration import ChannelConfiguration
 from integrated_channels.integrated_channel.models.run import Run, RunError
 from integrated_channels.integrated_channel.models.sftp_connection import SFTPConnection
-from integrated_channels.integrated_channel.models.token import AccessToken
 
 __all__ = [
-    "AccessToken",
     "ChannelConfiguration",
     "ContentTransmissionAudit",
     "LearnerDataTransmissionAudit",

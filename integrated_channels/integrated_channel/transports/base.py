@@ -30,6 +30,19 @@ class Outcome:
         return self.error is None
 
 
+def failed(records: list[Record], error: TransmissionError) -> list[Outcome]:
+    """The same failed outcome for every record of a call that failed as a whole."""
+    return [
+        Outcome(record, error=error, status_code=error.status_code, response_summary=error.response_summary)
+        for record in records
+    ]
+
+
+def succeeded(records: list[Record], *, status_code: int | None, summary: str) -> list[Outcome]:
+    """The same successful outcome for every record of a call the remote accepted as a whole."""
+    return [Outcome(record, status_code=status_code, response_summary=summary) for record in records]
+
+
 class ChannelClient(abc.ABC):
     """Sends records to one configuration's remote system.
 

@@ -1,26 +1,27 @@
-"""The HTTP transport every HTTP channel shares.
+"""The HTTP transport every HTTP channel and connector shares.
 
-One ``requests.Session`` per client (connections are kept alive), an explicit (connect, read)
-timeout on every call, the configuration's rate limit, retries with exponential backoff on 429,
-500, 502, 503, 504, timeouts and refused connections — honouring ``Retry-After`` (seconds or an
-HTTP date) and the channel's default wait for a 429 without one — and typed errors carrying the
-HTTP status, the remote system's own message and a summary of its answer. Every text taken from
-an answer is redacted: the configuration's secrets and the tokens in use never reach an error,
-a log line, an audit row or an error report.
+It is ``enterprise.transports.http.HttpClient`` (one session per client, an explicit (connect,
+read) timeout on every call, the remote account's rate limit, the one retry policy: 429, 500,
+502, 503, 504, timeouts and broken connections tried again honouring ``Retry-After`` — seconds or
+an HTTP date — and the channel's default wait for a 429 without one) bound to a channel
+configuration, with the channel framework's typed errors: each carries the HTTP status, the
+remote system's own message and a summary of its answer. Every text taken from an answer is
+redacted: the configuration's secrets and the tokens in use never reach an error, a log line, an
+audit row or an error report.
 """
 
 from __future__ import annotations
 
-import datetime
-import email.utils
 import json
 import logging
-import random
+from urllib.parse import urlsplit
 
 import requests
-from django.utils import timezone
 
 from enterprise import __version__
+from enterprise.transports.http import BROKEN, TIMEOUT, HttpClient
+from enterprise.transports.rate_limit import RateLimiter, limiter_for
+from enterprise.transports.retry import RetryPolicy, parse_retry_after
 from integrated_channels.integrated_channel.app_settings import channel_settings
 from integrated_channels.integrated_channel.exceptions import (
     AuthenticationFailed,
@@ -34,7 +35,8 @@ from integrated_channels.integrated_channel.exceptions import (
     TransmissionError,
 )
 from integrated_channels.integrated_channel.transports.base import ChannelClient
-from integrated_channels.integrated_channel.transports.rate_limit import RateLimiter
+
+__all__ = ["HttpTransport", "channel_retry_policy", "parse_retry_after"]
 
 logger = logging.getLogger(__name__)
 
@@ -43,42 +45,64 @@ REDACTED = "[redacted]"
 SUMMARY_LENGTH = 500
 
 
-def parse_retry_after(value: str | None, *, now: datetime.datetime | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delay-seconds or HTTP-date); None when absent or invalid."""
-    if value is None:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when is None:
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=datetime.UTC)
-    return max((when - (now or timezone.now())).total_seconds(), 0.0)
+def channel_retry_policy(default_retry_after: float = 60.0) -> RetryPolicy:
+    """The retry policy of the channel framework's settings (MAX_RETRIES, BACKOFF_SECONDS, MAX_RETRY_WAIT)."""
+    return RetryPolicy(
+        max_retries=int(channel_settings.MAX_RETRIES),
+        backoff=float(channel_settings.BACKOFF_SECONDS),
+        max_wait=float(channel_settings.MAX_RETRY_WAIT),
+        default_retry_after=float(default_retry_after),
+    )
 
 
-class HttpTransport(ChannelClient):
+def channel_timeout() -> tuple[float, float]:
+    return (float(channel_settings.CONNECT_TIMEOUT), float(channel_settings.READ_TIMEOUT))
+
+
+class HttpTransport(ChannelClient, HttpClient):
     #: Wait before retrying a 429 that carries no Retry-After (channels override: SAP says 300 s).
     default_retry_after = 60.0
-    retry_statuses = frozenset({429, 500, 502, 503, 504})
+    accept = "application/json"
 
     def __init__(self, configuration, *, session: requests.Session | None = None, **kwargs):
-        super().__init__(configuration, **kwargs)
-        self.session = session or requests.Session()
-        self.session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
-        self.timeout = (float(channel_settings.CONNECT_TIMEOUT), float(channel_settings.READ_TIMEOUT))
-        self.limiter = RateLimiter(self.calls_per_minute(), clock=self.clock, wait=self.wait)
+        ChannelClient.__init__(self, configuration, **kwargs)
+        HttpClient.__init__(
+            self,
+            timeout=channel_timeout(),
+            policy=channel_retry_policy(self.default_retry_after),
+            session=session,
+            clock=self.clock,
+        )
+        self.session.headers.update({"User-Agent": USER_AGENT, "Accept": self.accept})
+        self.limiter = self._limiter()
         self._secrets: set[str] = {s for s in configuration.secrets() if s}
 
     # Hooks
 
     def calls_per_minute(self) -> int:
-        """The configuration's rate limit (0: none)."""
+        """The remote account's rate limit (0: none)."""
         return 0
+
+    def remote_account(self) -> tuple[str, str] | None:
+        """(host, account) whose calls the remote system counts together, when the channel knows it.
+
+        Clients of the same remote account share one rate limit in the process (decision 0182);
+        None: this client counts its own calls.
+        """
+        return None
+
+    def _limiter(self) -> RateLimiter | None:
+        limit = self.calls_per_minute()
+        if not limit:
+            return None
+        account = self.remote_account()
+        if account is None:
+            return RateLimiter(limit, clock=self.clock, wait=self.wait)
+        return limiter_for(*account, limit, clock=self.clock, wait=self.wait)
+
+    @staticmethod
+    def host_of(url: str) -> str:
+        return urlsplit(url).netloc
 
     def remote_message(self, response: requests.Response) -> str:
         """The remote system's own explanation in an error answer (channels know their format)."""
@@ -135,70 +159,27 @@ class HttpTransport(ChannelClient):
         message = f"{self.name} answered HTTP {status}" + (f": {remote_message}" if remote_message else ".")
         if status in (401, 403):
             return AuthenticationFailed(message, **kwargs)
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
         if status == 429:
-            return RateLimited(message, retry_after=parse_retry_after(response.headers.get("Retry-After")), **kwargs)
+            return RateLimited(message, retry_after=retry_after, **kwargs)
         if status >= 500:
-            return RemoteServerError(message, **kwargs)
+            return RemoteServerError(message, retry_after=retry_after, **kwargs)
         return self.rejection(message, **kwargs)
 
-    def retry_delay(self, attempt: int, response: requests.Response | None) -> float:
-        if response is not None:
-            retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            if retry_after is not None:
-                return retry_after
-            if response.status_code == 429:
-                return float(self.default_retry_after)
-        backoff = float(channel_settings.BACKOFF_SECONDS) * (2**attempt)
-        return backoff * (1 + random.random() / 10)  # noqa: S311 (jitter, not cryptography)
-
-    def request(self, method: str, url: str, **kwargs) -> requests.Response:
-        """One call with rate limit, timeouts and retries; a 2xx answer or a typed error."""
-        attempt = 0
-        max_retries = int(channel_settings.MAX_RETRIES)
-        max_wait = float(channel_settings.MAX_RETRY_WAIT)
-        while True:
-            self.limiter.acquire()
-            self.calls += 1
-            response = None
-            try:
-                # A redirected POST would silently become a GET: a redirect is an error here.
-                response = self.session.request(method, url, timeout=self.timeout, allow_redirects=False, **kwargs)
-            except requests.Timeout as exc:
-                error: TransmissionError = RemoteTimeout(
-                    self.redact(
-                        f"{self.name} did not answer in time (connect {self.timeout[0]:g} s, "
-                        f"read {self.timeout[1]:g} s): {exc}"
-                    ),
-                    url=url,
-                )
-            except requests.ConnectionError as exc:
-                error = RemoteConnectionError(self.redact(f"{self.name} could not be reached: {exc}"), url=url)
-            except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
-                # The connection broke (reset, closed) while the answer was being read: the remote
-                # system may or may not have processed the call; trying again is what can help.
-                error = RemoteConnectionError(
-                    self.redact(f"{self.name} broke the connection while answering: {exc}"), url=url
-                )
-            else:
-                if response.status_code < 300:
-                    return response
-                error = self.error_for(response)
-            if not error.transient or attempt >= max_retries:
-                raise error
-            delay = self.retry_delay(attempt, response)
-            if delay > max_wait:
-                logger.warning(
-                    "%s asked to wait %.0f s before retrying, more than MAX_RETRY_WAIT (%.0f s): giving up this call",
-                    self.name,
-                    delay,
-                    max_wait,
-                )
-                raise error
-            logger.info(
-                "%s: %s; retrying in %.1f s (retry %d of %d)", self.name, error, delay, attempt + 1, max_retries
+    def transport_error(self, kind: str, exc: requests.RequestException, method: str, url: str) -> TransmissionError:
+        if kind == TIMEOUT:
+            return RemoteTimeout(
+                self.redact(
+                    f"{self.name} did not answer in time (connect {self.timeout[0]:g} s, "
+                    f"read {self.timeout[1]:g} s): {exc}"
+                ),
+                url=url,
             )
-            self.wait(delay)
-            attempt += 1
+        if kind == BROKEN:
+            return RemoteConnectionError(
+                self.redact(f"{self.name} broke the connection while answering: {exc}"), url=url
+            )
+        return RemoteConnectionError(self.redact(f"{self.name} could not be reached: {exc}"), url=url)
 
     def parse_json(self, response: requests.Response, *, what: str):
         """The JSON body of a successful answer, or ``MalformedResponse``."""
@@ -213,4 +194,4 @@ class HttpTransport(ChannelClient):
             ) from exc
 
     def close(self) -> None:
-        self.session.close()
+        HttpClient.close(self)

@@ -1,25 +1,32 @@
-"""OAuth 2 client-credentials tokens: fetched once, kept until shortly before expiry, refreshed once on 401.
+"""OAuth 2 client credentials for HTTP channels and connectors, on the one token store.
 
-Tokens are kept in memory for the client's life and in the ``AccessToken`` table (encrypted) for
-the next runs and the other workers, so a configuration fetches about one token per token
-lifetime whatever the number of runs (decision 0023). A token is never fetched per record.
+A channel says what its token request looks like (``token_request(subject)``: a
+``enterprise.transports.oauth2.TokenRequest`` — Basic auth or body credentials, form or JSON,
+scope and other parameters); the store (``enterprise.transports.oauth2.TokenStore``) keeps the
+tokens encrypted in the ``AccessToken`` table, owned by the configuration (``channel:<pk>``),
+refreshes them before expiry and once on 401 (decisions 0023, 0183). A token is never fetched
+per record; a configuration fetches about one per token lifetime whatever the number of runs.
 """
 
 from __future__ import annotations
 
 import abc
-import datetime
-import hashlib
-import json
 import logging
-from dataclasses import dataclass, field
 
-from django.utils import timezone
-
+from enterprise.models import AccessToken
+from enterprise.transports.oauth2 import (
+    IssuedToken,
+    Token,
+    TokenRequest,
+    TokenStore,
+    read_token_answer,
+    with_token_renewal,
+)
 from integrated_channels.integrated_channel.app_settings import channel_settings
-from integrated_channels.integrated_channel.exceptions import AuthenticationFailed, TransmissionError
-from integrated_channels.integrated_channel.models import AccessToken
+from integrated_channels.integrated_channel.exceptions import TransmissionError
 from integrated_channels.integrated_channel.transports.http import HttpTransport
+
+__all__ = ["OAuth2ClientCredentialsTransport", "TokenRequest", "TokenRequestFailed", "forget_tokens", "owner_of"]
 
 logger = logging.getLogger(__name__)
 
@@ -34,86 +41,42 @@ class TokenRequestFailed(TransmissionError):
         super().__init__(message, **kwargs)
 
 
-@dataclass(frozen=True)
-class TokenRequest:
-    url: str
-    auth: tuple[str, str] | None = None
-    json: dict | None = None
-    data: dict | None = None
-    headers: dict = field(default_factory=dict)
-
-    def digest(self) -> str:
-        """A hash of everything the token depends on (a changed secret or scope never reuses a token)."""
-        material = json.dumps([self.url, self.auth, self.json, self.data], sort_keys=True, default=str)
-        return hashlib.sha256(material.encode()).hexdigest()
+def owner_of(configuration) -> str:
+    """The owner of a configuration's tokens in the ``AccessToken`` table."""
+    return f"channel:{configuration.pk}"
 
 
-@dataclass
-class CachedToken:
-    value: str
-    usable_until: datetime.datetime
-    digest: str
+def forget_tokens(configuration) -> None:
+    """Delete the stored tokens of a configuration (it is being deleted)."""
+    AccessToken.objects.filter(owner=owner_of(configuration)).delete()
 
 
 class OAuth2ClientCredentialsTransport(HttpTransport):
     def __init__(self, configuration, **kwargs):
         super().__init__(configuration, **kwargs)
-        self._tokens: dict[str, CachedToken] = {}
-        self._stored_loaded = False
-        self.token_calls = 0
+        self.tokens = TokenStore(margin=lambda: float(channel_settings.TOKEN_EXPIRY_MARGIN))
+
+    @property
+    def token_calls(self) -> int:
+        return self.tokens.fetches
 
     @abc.abstractmethod
     def token_request(self, subject: str) -> TokenRequest:
-        """The request that obtains a token for ``subject`` ("" for the configuration's own identity)."""
+        """The request that obtains a token for ``subject`` ("" for the configuration's own identity).
 
-    def parse_token(self, response) -> tuple[str, float]:
-        body = self.parse_json(response, what="the token request")
-        token = body.get("access_token") if isinstance(body, dict) else None
-        expires_in = body.get("expires_in") if isinstance(body, dict) else None
-        if not isinstance(token, str) or not token or isinstance(expires_in, bool):
-            raise TokenRequestFailed(
-                f"{self.name}'s token answer has no access_token.", response_summary=self.summarize(response)
-            )
-        try:
-            seconds = float(expires_in)
-        except (TypeError, ValueError):
-            seconds = -1
-        if seconds <= 0:
-            raise TokenRequestFailed(
-                f"{self.name}'s token answer has no valid expires_in.", response_summary=self.summarize(response)
-            )
-        return token, seconds
+        Set ``owner=owner_of(self.configuration)`` and ``subject=subject`` on it.
+        """
 
-    def _load_stored(self) -> None:
-        """Every stored, unexpired token of this configuration, in one query (per-learner tokens included)."""
-        self._stored_loaded = True
-        for subject, value, until, digest in AccessToken.objects.filter(
-            configuration_id=self.configuration.pk, expires_at__gt=timezone.now()
-        ).values_list("subject", "token", "expires_at", "credentials_digest"):
-            self._tokens.setdefault(subject, CachedToken(value, until, digest))
-            self.add_secret(value)
-
-    def token(self, subject: str = "", *, refresh: bool = False) -> str:
+    def _request_for(self, subject: str) -> TokenRequest:
         request = self.token_request(subject)
-        digest = request.digest()
-        if not refresh:
-            if not self._stored_loaded:
-                self._load_stored()
-            cached = self._tokens.get(subject)
-            if cached is not None and cached.digest == digest and cached.usable_until > timezone.now():
-                return cached.value
-        return self._fetch(subject, request, digest)
+        self.add_secret(request.client_secret)
+        return request
 
-    def _fetch(self, subject: str, request: TokenRequest, digest: str) -> str:
-        now = timezone.now()
-        self.token_calls += 1
+    def fetch_token(self, request: TokenRequest) -> IssuedToken:
+        """POST the token request through the HTTP transport; the issued token or ``TokenRequestFailed``."""
         try:
-            response = self.request(
-                "POST", request.url, auth=request.auth, json=request.json, data=request.data, headers=request.headers
-            )
-            value, expires_in = self.parse_token(response)
-        except TokenRequestFailed:
-            raise
+            response = self.request("POST", request.url, **request.as_requests_kwargs())
+            body = self.parse_json(response, what="the token request")
         except TransmissionError as exc:
             raise TokenRequestFailed(
                 f"{self.name} token request failed: {exc.message}",
@@ -123,32 +86,26 @@ class OAuth2ClientCredentialsTransport(HttpTransport):
                 response_summary=exc.response_summary,
                 url=request.url,
             ) from exc
-        self.add_secret(value)
-        margin = min(float(channel_settings.TOKEN_EXPIRY_MARGIN), expires_in / 10)
-        usable_until = now + datetime.timedelta(seconds=expires_in - margin)
-        self._tokens[subject] = CachedToken(value, usable_until, digest)
-        AccessToken.objects.update_or_create(
-            configuration_id=self.configuration.pk,
-            subject=subject,
-            defaults={"token": value, "expires_at": usable_until, "credentials_digest": digest},
-        )
-        logger.info(
-            "%s: new access token for configuration %s (usable %.0f s)",
-            self.name,
-            self.configuration.pk,
-            expires_in - margin,
-        )
-        return value
+        try:
+            issued = read_token_answer(body)
+        except ValueError as exc:
+            raise TokenRequestFailed(
+                f"{self.name}: {exc}.", status_code=response.status_code, response_summary=self.summarize(response)
+            ) from exc
+        self.add_secret(issued.value)
+        return issued
+
+    def token(self, subject: str = "", *, refused: Token | None = None) -> Token:
+        self.tokens.preload(owner_of(self.configuration))
+        token = self.tokens.get(self._request_for(subject), self.fetch_token, refused=refused)
+        self.add_secret(token.value)
+        return token
 
     def authorized_request(self, method: str, url: str, *, subject: str = "", headers=None, **kwargs):
         """A call with the subject's bearer token; on 401 the token is replaced once and the call repeated."""
         headers = dict(headers or {})
-        token = self.token(subject)
-        try:
-            return self.request(method, url, headers={**headers, "Authorization": f"Bearer {token}"}, **kwargs)
-        except AuthenticationFailed as exc:
-            if exc.status_code != 401:
-                raise
-            logger.info("%s answered 401: replacing the access token once", self.name)
-        token = self.token(subject, refresh=True)
-        return self.request(method, url, headers={**headers, "Authorization": f"Bearer {token}"}, **kwargs)
+
+        def call(token: Token):
+            return self.request(method, url, headers={**headers, "Authorization": f"Bearer {token.value}"}, **kwargs)
+
+        return with_token_renewal(lambda refused=None: self.token(subject, refused=refused), call)

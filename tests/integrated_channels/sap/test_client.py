@@ -10,9 +10,9 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
-from enterprise.models import EnterpriseCustomerUser
+from enterprise.models import AccessToken, EnterpriseCustomerUser
 from integrated_channels.integrated_channel.exporters.records import Record
-from integrated_channels.integrated_channel.models import AccessToken, Run
+from integrated_channels.integrated_channel.models import Run
 from integrated_channels.sap_success_factors.client import SAPSuccessFactorsClient
 from tests.factories import CourseFactory, StaffFactory
 from tests.integrated_channels.factories import SECRET, completed_enrollment
@@ -55,9 +55,9 @@ def test_the_token_is_kept_encrypted_between_runs_and_not_fetched_again(sap_conf
     transmit()
 
     assert fake_sap.calls("token") == 1 and len(fake_sap.events()) == 2
-    stored = AccessToken.objects.get(configuration_id=sap_config.pk, subject="")
+    stored = AccessToken.objects.get(owner=f"channel:{sap_config.pk}", subject="")
     with connection.cursor() as cursor:
-        cursor.execute("SELECT token FROM integrated_channel_accesstoken WHERE id = %s", [stored.pk])
+        cursor.execute("SELECT token FROM enterprise_accesstoken WHERE id = %s", [stored.pk])
         raw = cursor.fetchone()[0]
     assert raw.startswith("fernet:") and stored.token not in raw
 
@@ -192,6 +192,31 @@ def test_user_mode_refusal_of_one_learner_does_not_stop_the_others(sap_config, f
     assert (run.sent, run.failed, run.learners_unlinked) == (1, 1, 1)
     refused = [r.kind for r in fake_sap.requests if r.status == 400]
     assert refused == (["token"] if at_token else ["user_event"])
+
+
+def test_configurations_of_one_tenant_share_its_rate_limit(sap_config, fake_sap):
+    from tests.integrated_channels.factories import SAPConfigurationFactory
+
+    other = SAPConfigurationFactory(
+        base_url=sap_config.base_url, company_id="ACME", client_id="acme-client", client_secret=SECRET
+    )
+    for config in (sap_config, other):
+        config.calls_per_minute = 2
+        config.save()
+    now, waited = [1000.0], []
+
+    def sleep(seconds):
+        waited.append(seconds)
+        now[0] += seconds
+
+    first = SAPSuccessFactorsClient(sap_config, clock=lambda: now[0], sleep=sleep)
+    second = SAPSuccessFactorsClient(other, clock=lambda: now[0], sleep=sleep)
+    record = Record(course_id="c", payload=completed_payload("sap-1"), payload_hash="1", remote_id="sap-1")
+
+    assert first.send_learner_data([record])[0].ok  # token + event: the tenant's 2 calls of the minute
+    assert waited == []
+    assert second.send_learner_data([record])[0].ok  # another configuration, the same tenant: it waits
+    assert waited == [60.0]
 
 
 def test_the_rate_limit_spaces_calls_to_the_tenant(sap_config, fake_sap):

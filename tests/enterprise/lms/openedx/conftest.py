@@ -2,7 +2,7 @@
 
 import pytest
 
-from enterprise.lms.openedx.auth import token_cache
+from enterprise.lms.openedx.auth import token_store
 from enterprise.lms.openedx.client import OpenEdXClient
 from tests.fakes.openedx import FakeOpenEdX
 
@@ -23,7 +23,7 @@ def fake_openedx():
 @pytest.fixture
 def openedx_conf(settings, fake_openedx):
     """The ENTERPRISE_OPENEDX dict pointing at the fake, with short timeouts and no backoff pauses."""
-    token_cache.clear()
+    token_store.clear()
     settings.ENTERPRISE_OPENEDX = {
         "LMS_URL": fake_openedx.lms_url,
         "DISCOVERY_API_URL": fake_openedx.discovery_api_url,
@@ -42,7 +42,7 @@ def openedx_conf(settings, fake_openedx):
         "PAGE_SIZE": 100,
     }
     yield settings.ENTERPRISE_OPENEDX
-    token_cache.clear()
+    token_store.clear()
 
 
 @pytest.fixture

@@ -14,6 +14,8 @@ from enterprise.lms.openedx.backends import OpenEdXCatalog
 
 DAY = datetime.timedelta(days=1)
 
+pytestmark = pytest.mark.django_db  # tokens are kept in the AccessToken table
+
 
 @pytest.fixture
 def catalog(openedx_conf):
