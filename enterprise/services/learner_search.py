@@ -1,0 +1,97 @@
+"""Finding learners by part of what an operator remembers: an e-mail or its domain, a name, a username.
+
+The admin's learner lists (Manage Learners, linked learners, enrollments) search by substring:
+"acme.example.com" finds every address of that domain, "Schmidt" a last name, "learner.0000" a
+username, "Ann Lee" a first and a last name (every word must match one of the four columns).
+The users are found first, on the user table alone, then the customer's links are filtered by
+them:
+
+- on PostgreSQL, ``UPPER(column) LIKE UPPER('%term%')`` (Django's ``icontains``) is answered by
+  the ``pg_trgm`` GIN indexes of the user table (``standalone.hostdb`` creates them; the check
+  ``enterprise.W002`` prints the statements for other hosts) and of pending learners' addresses
+  (an ``enterprise`` migration): a rare term costs a few index pages;
+- on SQLite (the embedded default, no trigram index), the same ``LIKE`` reads the user table once;
+- a common term ("example.com" on a million learners) matches more users than
+  ``SEARCH_USER_LIMIT``: then the links are filtered through a sub-query, which the database walks
+  newest first along the customer's index and stops after one page; its count is bounded
+  (``count_matches``) so the page never counts a million joined rows.
+
+Terms of one or two characters cannot use a trigram index: they match the beginning of a
+username, as before (the username's own index answers). A digit-only term also matches the user id.
+Decision 0201.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import Q, QuerySet
+
+#: More matching users than this: filter through a sub-query instead of a list of ids.
+SEARCH_USER_LIMIT = 2_000
+#: Counts of a search that matched many users stop here (the page says "more than …").
+COUNT_LIMIT = 10_000
+#: Shorter words match a username prefix only (no trigram of one or two characters).
+MIN_SUBSTRING = 3
+
+
+@dataclass(frozen=True)
+class UserMatch:
+    """The users a term matches: their ids when few (``ids``), else a sub-query (``ids`` is None)."""
+
+    query: QuerySet
+    ids: list[int] | None
+
+    def filter_links(self, queryset: QuerySet, field: str = "user_id") -> QuerySet:
+        """``queryset`` narrowed to rows whose ``field`` is one of the matching users."""
+        if self.ids is not None:
+            return queryset.filter(**{f"{field}__in": self.ids})
+        return queryset.filter(**{f"{field}__in": self.query})
+
+
+def _user_condition(term: str) -> Q:
+    user_model = get_user_model()
+    email = user_model.get_email_field_name()
+    username = user_model.USERNAME_FIELD
+    names = [name for name in ("first_name", "last_name") if _has_field(user_model, name)]
+    condition = Q()
+    for word in term.split():
+        if len(word) < MIN_SUBSTRING:
+            word_q = Q(**{f"{username}__startswith": word})
+        else:
+            word_q = Q(**{f"{email}__icontains": word}) | Q(**{f"{username}__icontains": word})
+            for name in names:
+                word_q |= Q(**{f"{name}__icontains": word})
+        condition &= word_q
+    if term.isdigit():
+        condition |= Q(pk=int(term))
+    return condition
+
+
+def _has_field(model, name: str) -> bool:
+    try:
+        model._meta.get_field(name)
+    except FieldDoesNotExist:  # a custom user model without names
+        return False
+    return True
+
+
+def matching_users(term: str, *, limit: int = SEARCH_USER_LIMIT) -> UserMatch | None:
+    """The users ``term`` matches (None for an empty term: no filter)."""
+    term = " ".join((term or "").split())
+    if not term:
+        return None
+    user_model = get_user_model()
+    query = user_model._default_manager.filter(_user_condition(term)).values("pk")
+    ids = list(query.values_list("pk", flat=True)[: limit + 1])
+    if len(ids) <= limit:
+        return UserMatch(query=query, ids=ids)
+    return UserMatch(query=query, ids=None)
+
+
+def count_matches(queryset: QuerySet, *, limit: int = COUNT_LIMIT) -> tuple[int, bool]:
+    """(count, exact): ``queryset``'s rows, counted up to ``limit`` + 1 only."""
+    count = queryset.order_by()[: limit + 1].count()
+    return (count, True) if count <= limit else (limit, False)
