@@ -23,7 +23,8 @@ from django.db.models.functions import Lower
 from enterprise.app_settings import enterprise_settings
 from enterprise.emails import normalize_email
 from enterprise.models import EnterpriseCustomer, EnterpriseCustomerUser, PendingEnterpriseCustomerUser
-from enterprise.services.learner_search import COUNT_LIMIT, count_matches, matching_users
+from enterprise.services import learner_search
+from enterprise.services.learner_search import count_matches, matching_users
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ def _page(
     if exact_count:
         total, total_exact = queryset.count(), True
     else:
-        total, total_exact = count_matches(queryset, limit=COUNT_LIMIT)
+        total, total_exact = count_matches(queryset, limit=learner_search.COUNT_LIMIT)
     older, newer = _parse(after), _parse(before)
     if last and total_exact:  # the oldest rows: the remainder after the full pages
         remainder = total % size or size

@@ -78,11 +78,12 @@ def _has_field(model, name: str) -> bool:
     return True
 
 
-def matching_users(term: str, *, limit: int = SEARCH_USER_LIMIT) -> UserMatch | None:
+def matching_users(term: str, *, limit: int | None = None) -> UserMatch | None:
     """The users ``term`` matches (None for an empty term: no filter)."""
     term = " ".join((term or "").split())
     if not term:
         return None
+    limit = SEARCH_USER_LIMIT if limit is None else limit
     user_model = get_user_model()
     query = user_model._default_manager.filter(_user_condition(term)).values("pk")
     ids = list(query.values_list("pk", flat=True)[: limit + 1])
@@ -91,7 +92,8 @@ def matching_users(term: str, *, limit: int = SEARCH_USER_LIMIT) -> UserMatch | 
     return UserMatch(query=query, ids=None)
 
 
-def count_matches(queryset: QuerySet, *, limit: int = COUNT_LIMIT) -> tuple[int, bool]:
+def count_matches(queryset: QuerySet, *, limit: int | None = None) -> tuple[int, bool]:
     """(count, exact): ``queryset``'s rows, counted up to ``limit`` + 1 only."""
+    limit = COUNT_LIMIT if limit is None else limit
     count = queryset.order_by()[: limit + 1].count()
     return (count, True) if count <= limit else (limit, False)
