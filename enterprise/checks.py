@@ -34,10 +34,14 @@ def check_lms_backends(app_configs, **kwargs):
 
 
 def _has_email_index(connection, table: str, column: str) -> bool:
-    """Whether PostgreSQL has an index on ``UPPER(column)`` of ``table`` (what ``iexact`` compares)."""
+    """Whether PostgreSQL has a b-tree index on ``UPPER(column)`` of ``table`` (what ``iexact`` compares).
+
+    A trigram (GIN) index of the same expression serves substring searches, not equality look-ups.
+    """
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexdef FROM pg_indexes WHERE tablename = %s", [table])
         definitions = [row[0].lower().replace('"', "") for row in cursor.fetchall()]
+    definitions = [definition for definition in definitions if " using btree " in definition]
     wanted = (f"upper(({column})::text)", f"upper({column})")
     return any(form in definition for definition in definitions for form in wanted)
 

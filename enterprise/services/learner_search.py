@@ -17,7 +17,7 @@ them:
   (``count_matches``) so the page never counts a million joined rows.
 
 Terms of one or two characters cannot use a trigram index: they match the beginning of a
-username, as before (the username's own index answers). A digit-only term also matches the user id.
+username, as before (the username's own index answers). A term of digits only is a user id.
 Decision 0201.
 """
 
@@ -56,6 +56,8 @@ def _user_condition(term: str) -> Q:
     email = user_model.get_email_field_name()
     username = user_model.USERNAME_FIELD
     names = [name for name in ("first_name", "last_name") if _has_field(user_model, name)]
+    if term.isdigit():
+        return Q(pk=int(term))
     condition = Q()
     for word in term.split():
         if len(word) < MIN_SUBSTRING:
@@ -65,8 +67,6 @@ def _user_condition(term: str) -> Q:
             for name in names:
                 word_q |= Q(**{f"{name}__icontains": word})
         condition &= word_q
-    if term.isdigit():
-        condition |= Q(pk=int(term))
     return condition
 
 

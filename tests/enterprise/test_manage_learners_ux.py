@@ -282,3 +282,42 @@ def test_learner_lists_use_the_admins_date_format(staff_client, customer):
     assert date_format(timezone.localtime(learner.created), "DATETIME_FORMAT") in html
     short = date_format(timezone.localtime(learner.created), "SHORT_DATETIME_FORMAT")
     assert short not in html
+
+
+# -- 4. the indexes behind the searches (PostgreSQL) ----------------------------------------------------
+
+
+@pytest.mark.postgresql
+def test_a_substring_search_reads_the_trigram_indexes(customer):
+    from django.contrib.auth import get_user_model
+
+    from enterprise.models import PendingEnterpriseCustomerUser
+    from enterprise.services.learner_search import _user_condition
+
+    UserFactory.create_batch(3)
+    users = get_user_model().objects.filter(_user_condition("acme.example Schmidt")).values("pk")
+    pending = PendingEnterpriseCustomerUser.objects.filter(user_email__icontains="acme.example")
+    plans = []
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        for queryset in (users, pending):
+            sql, params = queryset.query.sql_with_params()
+            cursor.execute("EXPLAIN " + sql, params)
+            plans.append(" ".join(row[0] for row in cursor.fetchall()))
+    for name in ("email", "username", "first_name", "last_name"):
+        assert f"hostdb_user_{name}_trgm" in plans[0], plans[0]
+    assert "pending_ecu_email_trgm" in plans[1], plans[1]
+
+
+@pytest.mark.django_db
+def test_the_trigram_check_warns_with_the_statements_when_an_index_is_missing():
+    from enterprise.checks import check_user_trigram_indexes
+
+    assert check_user_trigram_indexes(None, databases=["default"]) == []
+    if connection.vendor != "postgresql":
+        return  # nothing to index on SQLite
+    with connection.cursor() as cursor:
+        cursor.execute("DROP INDEX hostdb_user_last_name_trgm")  # rolled back with the test
+    (warning,) = check_user_trigram_indexes(None, databases=["default"])
+    assert warning.id == "enterprise.W002" and "last_name" in warning.msg
+    assert "CREATE EXTENSION IF NOT EXISTS pg_trgm" in warning.hint and "gin_trgm_ops" in warning.hint
