@@ -39,11 +39,13 @@ LIST_PARAMS = (
     "linked_before",
     "linked_last",
     "linked_until",
+    "linked_page",
     "pending_q",
     "pending_after",
     "pending_before",
     "pending_last",
     "pending_until",
+    "pending_page",
 )
 #: Suggestions of the course and program pickers: at most this many, for at least MIN_QUERY characters.
 PICKER_LIMIT, PICKER_MIN_QUERY = 15, 2
@@ -375,14 +377,19 @@ def _position(params, prefix: str) -> dict[str, object]:
         "before": params.get(f"{prefix}_before", ""),
         "last": params.get(f"{prefix}_last") == "1",
     }
+    page = params.get(f"{prefix}_page", "")
+    number = int(page) if page.isdigit() and 0 < int(page) < 10**9 else None
     until = params.get(f"{prefix}_until", "")
     if until and not any(position.values()):
         try:
             day = datetime.date.fromisoformat(until)
         except ValueError:
-            return position
+            return position  # not a date: no jump
         midnight = timezone.make_aware(datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time()))
         position["after"] = f"{midnight.isoformat()}_0"  # older than the next midnight: that day and before
+        return position  # a jump counts its page's number
+    if number is not None and (position["after"] or position["before"]):
+        position["number"] = number  # known from the link followed: no second count
     return position
 
 
@@ -439,11 +446,18 @@ def _pager_urls(base: str, params, prefix: str, page) -> dict[str, str]:
         return f"{base}?{query}#{prefix}-learners" if query else f"{base}#{prefix}-learners"
 
     urls = {}
+    numbered = page.number is not None and page.total_exact
     if page.previous_cursor:
         urls["newest"] = url({})
-        urls["newer"] = url({f"{prefix}_before": page.previous_cursor})
+        newer = {f"{prefix}_before": page.previous_cursor}
+        if numbered and page.number > 1:
+            newer[f"{prefix}_page"] = str(page.number - 1)
+        urls["newer"] = url(newer)
     if page.next_cursor:
-        urls["older"] = url({f"{prefix}_after": page.next_cursor})
+        older = {f"{prefix}_after": page.next_cursor}
+        if numbered:
+            older[f"{prefix}_page"] = str(page.number + 1)
+        urls["older"] = url(older)
         if page.pages is not None:
             urls["oldest"] = url({f"{prefix}_last": "1"})
     return urls

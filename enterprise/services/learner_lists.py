@@ -68,7 +68,9 @@ def _parse(cursor: str) -> tuple[datetime.datetime, int] | None:
 
 
 def _newer_than(queryset: QuerySet, obj) -> QuerySet:
-    return queryset.filter(Q(created__gt=obj.created) | Q(created=obj.created, pk__gt=obj.pk))
+    return queryset.filter(created__gte=obj.created).filter(
+        Q(created__gt=obj.created) | Q(created=obj.created, pk__gt=obj.pk)
+    )
 
 
 def _page(
@@ -80,7 +82,10 @@ def _page(
     size: int | None,
     last: bool = False,
     exact_count: bool = True,
+    number: int | None = None,
 ) -> LearnerPage:
+    """One page; ``number`` is the page's number when the caller knows it (a link from the page
+    before or after), else it is counted (a jump): one count of the whole list either way."""
     size = size or enterprise_settings.MANAGE_LEARNERS_PAGE_SIZE
     if exact_count:
         total, total_exact = queryset.count(), True
@@ -102,9 +107,9 @@ def _page(
     if newer is not None:
         created, pk = newer
         rows = list(
-            queryset.filter(Q(created__gt=created) | Q(created=created, pk__gt=pk)).order_by("created", "pk")[
-                : size + 1
-            ]
+            queryset.filter(created__gte=created)  # the range the index reads; the OR below decides ties
+            .filter(Q(created__gt=created) | Q(created=created, pk__gt=pk))
+            .order_by("created", "pk")[: size + 1]
         )
         more_newer = len(rows) > size
         items = rows[:size][::-1]
@@ -115,7 +120,7 @@ def _page(
             next_cursor=cursor_of(items[-1]) if items else "",
             previous_cursor=cursor_of(items[0]) if items and more_newer else "",
             total_exact=total_exact,
-            number=_number(queryset, items, size, total_exact),
+            number=number or _number(queryset, items, size, total_exact),
             size=size,
         )
     queryset_after = older_than(queryset, after)
@@ -128,7 +133,7 @@ def _page(
         next_cursor=cursor_of(items[-1]) if len(rows) > size else "",
         previous_cursor=cursor_of(items[0]) if items and older is not None else "",
         total_exact=total_exact,
-        number=1 if older is None else _number(queryset, items, size, total_exact),
+        number=1 if older is None else (number or _number(queryset, items, size, total_exact)),
         size=size,
     )
 
@@ -182,7 +187,9 @@ def older_than(queryset: QuerySet, cursor: str) -> QuerySet:
     if position is None:
         return queryset
     created, pk = position
-    return queryset.filter(Q(created__lt=created) | Q(created=created, pk__lt=pk))
+    # ``created <= …`` is the range an index on ``created`` reads; the OR alone would make the
+    # database filter every newer row on the way (a page in the middle of a million: 400 ms).
+    return queryset.filter(created__lte=created).filter(Q(created__lt=created) | Q(created=created, pk__lt=pk))
 
 
 def linked_learners_page(
@@ -192,6 +199,7 @@ def linked_learners_page(
     after: str = "",
     before: str = "",
     last: bool = False,
+    number: int | None = None,
     size: int | None = None,
 ) -> LearnerPage:
     """Linked learners of ``customer`` whose e-mail, username or name contains ``search`` (decision 0201)."""
@@ -207,6 +215,7 @@ def linked_learners_page(
         last=last,
         size=size,
         exact_count=match is None or match.ids is not None,
+        number=number,
     )
 
 
@@ -217,6 +226,7 @@ def pending_learners_page(
     after: str = "",
     before: str = "",
     last: bool = False,
+    number: int | None = None,
     size: int | None = None,
 ) -> LearnerPage:
     """Pending learners of ``customer`` whose e-mail contains ``search`` (the domain, a name)."""
@@ -224,4 +234,6 @@ def pending_learners_page(
     term = normalize_email(search)
     if term:
         queryset = queryset.filter(user_email__icontains=term)
-    return _page(queryset, search=term, after=after, before=before, last=last, size=size, exact_count=not term)
+    return _page(
+        queryset, search=term, after=after, before=before, last=last, size=size, exact_count=not term, number=number
+    )

@@ -221,6 +221,11 @@ def test_pages_have_numbers_a_last_page_and_a_date_jump(staff_client, customer, 
 
     html = staff_client.get(page_url(customer)).content.decode()
     assert "Page 1 of 3 (learners 1\u20132)" in html and "linked_last=1" in html
+    assert "linked_page=2" in html  # the next page knows its number: no second count there
+    numbered = linked_learners_page(customer=customer, after=first.next_cursor, number=2)
+    with CaptureQueriesContext(connection) as queries:
+        linked_learners_page(customer=customer, after=first.next_cursor, number=2)
+    assert numbered.number == 2 and len(queries) == 2  # the count and the page
     day = timezone.localdate(now - datetime.timedelta(days=3))
     jumped = staff_client.get(page_url(customer, linked_until=day.isoformat())).content.decode()
     assert "Page 2 of 3 (learners 3\u20134)" in jumped
