@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from enterprise.admin.paginator import LargeTableAdminMixin
+from enterprise.admin.paginator import LIST_CSS, LargeTableAdminMixin
 from enterprise.exceptions import EnterpriseError
 from enterprise.models import EnterpriseCourseEnrollment, PendingEnrollment
 from enterprise.services.learner_search import matching_users
@@ -60,6 +60,10 @@ class EnterpriseCourseEnrollmentAdmin(LargeTableAdminMixin, admin.ModelAdmin):
     raw_id_fields = ("learner",)
     readonly_fields = ("created", "modified", "unenrolled_at")
     ordering = ("-id",)
+
+    class Media:
+        css = {"all": (LIST_CSS,)}
+
     actions = ["unenroll"]
 
     def has_delete_permission(self, request, obj=None):
@@ -99,6 +103,9 @@ class PendingEnrollmentAdmin(LargeTableAdminMixin, admin.ModelAdmin):
     raw_id_fields = ("pending_learner",)
     readonly_fields = ("created", "modified")
     ordering = ("-id",)
+
+    class Media:
+        css = {"all": (LIST_CSS,)}
 
     def get_search_results(self, request, queryset, search_term):
         return _learner_or_course(queryset, search_term, email_field="pending_learner__user_email"), False

@@ -7,7 +7,7 @@ trigram indexes on PostgreSQL (``learner_search``, decision 0201); a number is a
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from enterprise.admin.paginator import LargeTableAdminMixin
+from enterprise.admin.paginator import LIST_CSS, LargeTableAdminMixin
 from enterprise.emails import normalize_email
 from enterprise.models import EnterpriseCourseEnrollment, EnterpriseCustomerUser, PendingEnterpriseCustomerUser
 from enterprise.services.learner_search import matching_users
@@ -33,6 +33,10 @@ class EnterpriseCustomerUserAdmin(LargeTableAdminMixin, admin.ModelAdmin):
     search_fields = ("user__username",)  # replaced by get_search_results; keeps the search box
     search_help_text = _("Part of an e-mail address (or its domain), a name or a username; or a user id.")
     ordering = ("-id",)
+
+    class Media:
+        css = {"all": (LIST_CSS,)}
+
     inlines = [EnterpriseCourseEnrollmentInline]
 
     @admin.display(description=_("username"), ordering="user__username")
@@ -58,6 +62,9 @@ class PendingEnterpriseCustomerUserAdmin(LargeTableAdminMixin, admin.ModelAdmin)
     search_fields = ("user_email",)  # replaced by get_search_results; keeps the search box
     search_help_text = _("Part of an e-mail address, or its domain.")
     ordering = ("-id",)
+
+    class Media:
+        css = {"all": (LIST_CSS,)}
 
     def get_search_results(self, request, queryset, search_term):
         term = normalize_email(search_term)

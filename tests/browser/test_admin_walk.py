@@ -43,7 +43,12 @@ PROBLEMS_JS = """
   // Change-list tables scroll inside their box: columns cut off all the same.
   document.querySelectorAll('#content-main .results, #content-main .module').forEach((box) => {
     if (box.scrollWidth > box.clientWidth + 1) {
-      problems.push(`${box.id || box.className} scrolls sideways: ${box.scrollWidth}px in ${box.clientWidth}px`);
+      const right = box.getBoundingClientRect().right;
+      const wide = Array.from(box.querySelectorAll('*'))
+        .filter((el) => el.getBoundingClientRect().right > right + 1)
+        .slice(0, 3).map((el) => el.tagName + '.' + el.className + '#' + el.id);
+      const name = box.id || box.className;
+      problems.push(`${name} scrolls sideways: ${box.scrollWidth}px in ${box.clientWidth}px (${wide})`);
     }
   });
   if (document.documentElement.scrollWidth > window.innerWidth + 1) {
