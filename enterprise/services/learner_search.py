@@ -31,7 +31,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Q, QuerySet
 
 #: More matching users than this: filter through a sub-query instead of a list of ids.
-SEARCH_USER_LIMIT = 500
+SEARCH_USER_LIMIT = 5_000
 #: Counts of a search that matched many users stop here (the page says "more than …").
 COUNT_LIMIT = 500
 #: Shorter words match a username prefix only (no trigram of one or two characters).
