@@ -183,11 +183,17 @@ def test_walk_the_admin_at_1366_pixels(live_server, open_browser, world, artifac
         page.goto(manage)
         page.set_input_files(
             "#id_bulk_upload_csv",
-            files=[{"name": "team.csv", "mimeType": "text/csv", "buffer": b"Email\nann@example.com\nbad-address\n"}],
+            files=[{"name": "team.csv", "mimeType": "text/csv", "buffer": b"Email\nann@example.com\nbob@example.com\n"}],
         )
         page.click("#link-submit")
         page.wait_for_selector("#submission-result")
         walk.check("manage-learners-preview")
+        confirm = page.locator("#confirm-form input[type=submit]").bounding_box()
+        cancel = page.locator("#confirm-form a.cancel-link").bounding_box()
+        assert abs(confirm["y"] - cancel["y"]) <= 2 and abs(confirm["height"] - cancel["height"]) <= 2
+        assert 0 < cancel["x"] - (confirm["x"] + confirm["width"]) <= 24  # beside it, not across the page
+        link, unenroll = (page.locator(f"#{name}-submit").bounding_box() for name in ("link", "unenroll"))
+        assert link["y"] == unenroll["y"] and link["height"] == unenroll["height"] >= 32
 
         # Lists: search by a domain and a name, page numbers, the last page.
         page.goto(manage + "?linked_q=Schmidt#linked-learners")
