@@ -183,7 +183,9 @@ def test_walk_the_admin_at_1366_pixels(live_server, open_browser, world, artifac
         page.goto(manage)
         page.set_input_files(
             "#id_bulk_upload_csv",
-            files=[{"name": "team.csv", "mimeType": "text/csv", "buffer": b"Email\nann@example.com\nbob@example.com\n"}],
+            files=[
+                {"name": "team.csv", "mimeType": "text/csv", "buffer": b"Email\nann@example.com\nbob@example.com\n"}
+            ],
         )
         page.click("#link-submit")
         page.wait_for_selector("#submission-result")
