@@ -153,6 +153,11 @@
       if (!value) {
         return;
       }
+      if (value.length < 2 && !looksLikeId("course", value)) {
+        request++;
+        say("Type at least two letters of the course's title or id.");
+        return;
+      }
       if (ids.indexOf(value) >= 0 || looksLikeId("course", value)) {
         sync(false);
       } else if (ids.length) {
