@@ -1,7 +1,8 @@
 """A trigram index on pending learners' addresses: search by part of an e-mail or its domain (decision 0201).
 
 PostgreSQL only (``pg_trgm``, a GIN index on ``UPPER(user_email::text)``, what ``icontains``
-compares); skipped with a message when the extension cannot be created. Other databases: nothing.
+compares), built ``CONCURRENTLY`` so a large table stays writable; skipped with a message when
+the extension cannot be created. Other databases: nothing.
 """
 
 from django.db import DatabaseError, migrations, transaction
@@ -20,16 +21,18 @@ def create_index(apps, schema_editor):
         print(f"\n  pg_trgm is not available ({exc}); pending learner searches will scan their table.")
         return
     schema_editor.execute(
-        f"CREATE INDEX IF NOT EXISTS {INDEX} ON {TABLE} USING gin (UPPER(user_email::text) gin_trgm_ops)"
+        f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {INDEX} ON {TABLE} USING gin (UPPER(user_email::text) gin_trgm_ops)"
     )
 
 
 def drop_index(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(f"DROP INDEX IF EXISTS {INDEX}")
+        schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {INDEX}")
 
 
 class Migration(migrations.Migration):
+    atomic = False  # CREATE INDEX CONCURRENTLY cannot run in a transaction
+
     dependencies = [("enterprise", "0005_enrollment_unenrolled_at")]
 
     operations = [migrations.RunPython(create_index, drop_index, elidable=False)]
