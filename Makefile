@@ -1,6 +1,7 @@
 # Everyday commands; `make help` lists them. Needs only Python 3.11+ with its venv module and make.
 #
 #   make demo                  demo data in SQLite + the admin at http://127.0.0.1:8000/admin/
+#   make demo DEMO_ADDRESS=127.0.0.1:8080   the same on another port (or address:port)
 #   make test                  the whole test suite, in parallel
 #   make test PYTEST_ARGS='-k seed -x'
 #   make test PYTHON=python3.12
@@ -12,6 +13,10 @@ PYTHON ?= python3
 VENV ?= .venv
 PYTEST_ARGS ?=
 DEMO_ADDRESS ?= 127.0.0.1:8000
+# A port alone (DEMO_ADDRESS=8080) means 127.0.0.1:8080, as for runserver. SITE_URL is the address
+# the demo prints and puts in e-mail links (ENTERPRISE["SITE_URL"]).
+DEMO_HOSTPORT := $(if $(findstring :,$(DEMO_ADDRESS)),$(DEMO_ADDRESS),127.0.0.1:$(DEMO_ADDRESS))
+SITE_URL ?= http://$(DEMO_HOSTPORT)
 PIP_FLAGS ?= --disable-pip-version-check --no-input
 
 VENV_PY := $(VENV)/bin/python
@@ -28,7 +33,8 @@ LRS_STAMP := $(LRS_VENV)/.installed-lrs
 
 help:
 	@echo "make demo    create .venv, migrate the SQLite demo database, load demo data, serve the admin"
-	@echo "             at http://$(DEMO_ADDRESS)/admin/ (user 'admin', password printed before the server starts)"
+	@echo "             at $(SITE_URL)/admin/ (user 'admin', password printed before the server starts);"
+	@echo "             another port: make demo DEMO_ADDRESS=127.0.0.1:8080"
 	@echo "make test    run the whole test suite in parallel (extra pytest arguments: PYTEST_ARGS='...')"
 	@echo "make lint    ruff check + ruff format --check"
 	@echo "make clean   remove .venv, the demo database, build files and caches"
@@ -73,8 +79,8 @@ $(LRS_STAMP): requirements/lrs.txt $(VENV_CFG)
 
 demo: $(STANDALONE_STAMP)
 	$(VENV_PY) manage.py migrate --noinput
-	$(VENV_PY) manage.py seed_demo
-	$(VENV_PY) manage.py runserver $(DEMO_ADDRESS)
+	SITE_URL=$(SITE_URL) $(VENV_PY) manage.py seed_demo
+	SITE_URL=$(SITE_URL) $(VENV_PY) manage.py runserver $(DEMO_HOSTPORT)
 
 test: $(TEST_STAMP) $(LRS_STAMP)
 	$(VENV_PY) -m pytest -n auto $(PYTEST_ARGS)

@@ -48,12 +48,19 @@ MANAGE_LEARNERS_UPLOAD_MAX_AGE
     reports are refused and deleted. Default: 3600.
 MANAGE_LEARNERS_PAGE_SIZE
     Learners per page in the linked and pending lists of the Manage Learners page. Default: 25.
+SITE_URL
+    The address learners and staff reach the site at (``scheme://host[:port]``, no path): links
+    in e-mails that are given as paths (the enrollment URLs below) are made absolute with it, and
+    ``manage.py seed_demo`` prints the admin's address from it. The standalone host reads it from
+    the ``SITE_URL`` environment variable (``make demo`` sets it from ``DEMO_ADDRESS``).
+    Default: ``http://127.0.0.1:8000``.
 COURSE_ENROLLMENT_URL
-    The ``{enrollment_url}`` of course notification e-mails; ``{course_id}`` is replaced.
-    Default: ``http://localhost:8000/courses/{course_id}/about``.
+    The ``{enrollment_url}`` of course notification e-mails; ``{course_id}`` is replaced. A path
+    is joined to ``SITE_URL``; a full URL (another host, e.g. the LMS) is used as it is.
+    Default: ``/courses/{course_id}/about``.
 PROGRAM_ENROLLMENT_URL
-    The ``{enrollment_url}`` of program notification e-mails; ``{program_id}`` is replaced.
-    Default: ``http://localhost:8000/dashboard/programs/{program_id}/``.
+    The ``{enrollment_url}`` of program notification e-mails; ``{program_id}`` is replaced; a path
+    is joined to ``SITE_URL``. Default: ``/dashboard/programs/{program_id}/``.
 NOTIFICATION_BATCH_SIZE
     Enrollment notification e-mails sent per Celery task (one SMTP connection each). Default: 500.
 NOTIFICATION_QUEUE
@@ -77,8 +84,9 @@ DEFAULTS = {
     "MANAGE_LEARNERS_PREVIEW_ROWS": 500,
     "MANAGE_LEARNERS_UPLOAD_MAX_AGE": 3600,
     "MANAGE_LEARNERS_PAGE_SIZE": 25,
-    "COURSE_ENROLLMENT_URL": "http://localhost:8000/courses/{course_id}/about",
-    "PROGRAM_ENROLLMENT_URL": "http://localhost:8000/dashboard/programs/{program_id}/",
+    "SITE_URL": "http://127.0.0.1:8000",
+    "COURSE_ENROLLMENT_URL": "/courses/{course_id}/about",
+    "PROGRAM_ENROLLMENT_URL": "/dashboard/programs/{program_id}/",
     "NOTIFICATION_BATCH_SIZE": 500,
     "NOTIFICATION_QUEUE": "",
 }

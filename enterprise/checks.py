@@ -64,10 +64,14 @@ def check_encryption_key(app_configs, **kwargs):
 
 
 def _has_email_index(connection, table: str, column: str) -> bool:
-    """Whether PostgreSQL has an index on ``UPPER(column)`` of ``table`` (what ``iexact`` compares)."""
+    """Whether PostgreSQL has a b-tree index on ``UPPER(column)`` of ``table`` (what ``iexact`` compares).
+
+    A trigram (GIN) index of the same expression serves substring searches, not equality look-ups.
+    """
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexdef FROM pg_indexes WHERE tablename = %s", [table])
         definitions = [row[0].lower().replace('"', "") for row in cursor.fetchall()]
+    definitions = [definition for definition in definitions if " using btree " in definition]
     wanted = (f"upper(({column})::text)", f"upper({column})")
     return any(form in definition for definition in definitions for form in wanted)
 
@@ -92,5 +96,47 @@ def check_user_email_index(app_configs, databases=None, **kwargs):
             "search of learners reads the whole table.",
             hint=f"CREATE INDEX CONCURRENTLY {table}_{column}_upper ON {table} (UPPER({column}));",
             id="enterprise.W001",
+        )
+    ]
+
+
+def _has_trigram_index(connection, table: str, column: str) -> bool:
+    """Whether PostgreSQL has a ``gin_trgm_ops`` index on ``UPPER(column)`` of ``table``."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE tablename = %s", [table])
+        definitions = [row[0].lower().replace('"', "") for row in cursor.fetchall()]
+    forms = (f"upper(({column})::text) gin_trgm_ops", f"upper({column}) gin_trgm_ops")
+    return any(form in definition for definition in definitions for form in forms)
+
+
+@register(Tags.database)
+def check_user_trigram_indexes(app_configs, databases=None, **kwargs):
+    """The admin's learner searches match part of the e-mail, username and names (``icontains``):
+    on PostgreSQL, without ``pg_trgm`` indexes on those columns each search scans the host's user
+    table. Warn with the statements (decision 0201); the standalone host creates them itself.
+    """
+    user_model = get_user_model()
+    alias = router.db_for_read(user_model)
+    if not databases or alias not in databases or connections[alias].vendor != "postgresql":
+        return []
+    table = user_model._meta.db_table
+    columns = [
+        field.column
+        for field in user_model._meta.concrete_fields
+        if field.name in ("email", "username", "first_name", "last_name")
+    ]
+    missing = [column for column in columns if not _has_trigram_index(connections[alias], table, column)]
+    if not missing:
+        return []
+    statements = " ".join(
+        f"CREATE INDEX CONCURRENTLY {table}_{column}_trgm ON {table} USING gin (UPPER({column}::text) gin_trgm_ops);"
+        for column in missing
+    )
+    return [
+        Warning(
+            f"The user table {table!r} has no trigram index on {', '.join(missing)}: every search of learners by "
+            "part of an e-mail, a name or a username reads the whole table.",
+            hint=f"CREATE EXTENSION IF NOT EXISTS pg_trgm; {statements}",
+            id="enterprise.W002",
         )
     ]

@@ -17,10 +17,17 @@ from django.utils.html import escape
 from enterprise.exceptions import TemplateRenderError
 
 COMMON_PLACEHOLDERS = {
-    "user_name": "The learner's full name, or username when the name is empty.",
-    "first_name": "The learner's first name.",
+    "user_name": (
+        "The learner's full name, or username when the name is empty; for a pending learner, a name read from "
+        "an address such as ann.lee@…, else 'learner'."
+    ),
+    "first_name": "The learner's first name (empty when unknown).",
     "enterprise_name": "The customer's name.",
-    "start_date": "The start date of the course or program, e.g. 'March 3, 2027'.",
+    "start_date": "The start date of the course or program, e.g. 'March 3, 2027' (past or future).",
+    "start_sentence": (
+        "'It starts on March 3, 2027.', or for a course under way 'It started on November 2, 2025: you can "
+        "begin now.' (empty without a start date)."
+    ),
     "enrollment_url": "The link where the learner can start.",
 }
 PLACEHOLDERS = {

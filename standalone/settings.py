@@ -70,7 +70,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
-    "drf_spectacular_sidecar",  # ReDoc served from our static files: /api/docs/ works offline
+    "drf_spectacular_sidecar",  # Swagger UI served from our static files: /api/docs/ works offline
     "django_countries",
     "django_celery_beat",  # connector schedules (SFTP) as periodic tasks in the database
     "enterprise",
@@ -221,19 +221,29 @@ REST_FRAMEWORK = {
 # docs/api/openapi.yaml, regenerated with `manage.py spectacular --file docs/api/openapi.yaml`).
 SPECTACULAR_SETTINGS = {
     "TITLE": "Enterprise learner management API",
-    "DESCRIPTION": "Customers, learners, enrollments, consent, completions and channel runs (DESIGN §9).",
+    "DESCRIPTION": (
+        "Customers, learners, enrollments, data-sharing consent, completions and channel runs. "
+        "Authenticate with a token (`Authorization: Token <key>`), the admin's session, or a JWT of the host LMS."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/(enterprise|consent|integrated_channels)/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
-    "REDOC_DIST": "SIDECAR",
+    # Swagger UI's files from drf-spectacular-sidecar, no online validator: nothing from another host.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "/favicon.ico",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "enterprise.api.v1.schema.add_error_responses",
     ],
 }
 
-ENTERPRISE = {}
+ENTERPRISE = {
+    # The site's own address: links in e-mails and the admin URL printed by seed_demo (make demo
+    # sets it from DEMO_ADDRESS).
+    "SITE_URL": os.environ.get("SITE_URL", "http://127.0.0.1:8000"),
+}
 
 # The REST API (enterprise.api.app_settings): JWTs signed by the host LMS, off unless enabled.
 ENTERPRISE_API = {

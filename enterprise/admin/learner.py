@@ -1,16 +1,16 @@
 """Linked and pending learners: lists that stay fast at a million rows.
 
-Searches are exact or prefix matches so that they use indexes: an e-mail address is matched
-exactly (case-insensitively), anything else as a username prefix or a user id.
+Searches find part of an e-mail (or its domain), a name or a username through the user table's
+trigram indexes on PostgreSQL (``learner_search``, decision 0201); a number is also a user id.
 """
 
 from django.contrib import admin
-from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
-from enterprise.admin.paginator import LargeTableAdminMixin
+from enterprise.admin.paginator import LIST_CSS, LargeTableAdminMixin
 from enterprise.emails import normalize_email
 from enterprise.models import EnterpriseCourseEnrollment, EnterpriseCustomerUser, PendingEnterpriseCustomerUser
+from enterprise.services.learner_search import matching_users
 
 
 class EnterpriseCourseEnrollmentInline(admin.TabularInline):
@@ -31,8 +31,12 @@ class EnterpriseCustomerUserAdmin(LargeTableAdminMixin, admin.ModelAdmin):
     autocomplete_fields = ("customer",)
     readonly_fields = ("unlinked_at", "created", "modified")
     search_fields = ("user__username",)  # replaced by get_search_results; keeps the search box
-    search_help_text = _("An exact e-mail address, a username prefix or a user id.")
+    search_help_text = _("Part of an e-mail address (or its domain), a name or a username; or a user id.")
     ordering = ("-id",)
+
+    class Media:
+        css = {"all": (LIST_CSS,)}
+
     inlines = [EnterpriseCourseEnrollmentInline]
 
     @admin.display(description=_("username"), ordering="user__username")
@@ -44,14 +48,8 @@ class EnterpriseCustomerUserAdmin(LargeTableAdminMixin, admin.ModelAdmin):
         return obj.user.email
 
     def get_search_results(self, request, queryset, search_term):
-        term = search_term.strip()
-        if not term:
-            return queryset, False
-        if "@" in term:
-            return queryset.filter(user__email__iexact=term), False
-        if term.isdigit():
-            return queryset.filter(user_id=int(term)), False
-        return queryset.filter(user__username__startswith=term), False
+        match = matching_users(search_term)
+        return (queryset if match is None else match.filter_links(queryset)), False
 
 
 @admin.register(PendingEnterpriseCustomerUser)
@@ -62,13 +60,14 @@ class PendingEnterpriseCustomerUserAdmin(LargeTableAdminMixin, admin.ModelAdmin)
     autocomplete_fields = ("customer",)
     readonly_fields = ("created", "modified")
     search_fields = ("user_email",)  # replaced by get_search_results; keeps the search box
-    search_help_text = _("An e-mail address or its beginning.")
+    search_help_text = _("Part of an e-mail address, or its domain.")
     ordering = ("-id",)
+
+    class Media:
+        css = {"all": (LIST_CSS,)}
 
     def get_search_results(self, request, queryset, search_term):
         term = normalize_email(search_term)
         if not term:
             return queryset, False
-        if "@" in term:
-            return queryset.alias(email_ci=Lower("user_email")).filter(email_ci=term), False
-        return queryset.filter(user_email__startswith=term), False
+        return queryset.filter(user_email__icontains=term), False

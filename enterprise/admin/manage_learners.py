@@ -7,11 +7,15 @@ only when the operator confirms the preview (the django-import-export flow).
 
 from __future__ import annotations
 
+import datetime
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -29,7 +33,22 @@ from enterprise.services.reports import report_file
 from enterprise.services.unenrollment import unenroll_learner, unenroll_learners_from_csv, unenroll_users
 from enterprise.uploads import refused_upload
 
-LIST_PARAMS = ("linked_q", "linked_after", "linked_before", "pending_q", "pending_after", "pending_before")
+LIST_PARAMS = (
+    "linked_q",
+    "linked_after",
+    "linked_before",
+    "linked_last",
+    "linked_until",
+    "linked_page",
+    "pending_q",
+    "pending_after",
+    "pending_before",
+    "pending_last",
+    "pending_until",
+    "pending_page",
+)
+#: Suggestions of the course and program pickers: at most this many, for at least MIN_QUERY characters.
+PICKER_LIMIT, PICKER_MIN_QUERY = 15, 2
 
 
 class ManageLearners:
@@ -48,6 +67,7 @@ class ManageLearners:
                 "<path:object_id>/manage_learners/report/", wrap(self.report), name=f"{prefix}_manage_learners_report"
             ),
             path("manage_learners/course_modes/", wrap(self.course_modes), name=f"{prefix}_course_modes"),
+            path("manage_learners/catalog_search/", wrap(self.catalog_search), name=f"{prefix}_catalog_search"),
         ]
 
     def _customer(self, request, object_id):
@@ -257,23 +277,17 @@ class ManageLearners:
             report_token = upload_store.save_file(report_file(result), customer=customer, suffix=".report.csv")
         params = request.GET
         linked = linked_learners_page(
-            customer=customer,
-            search=params.get("linked_q", ""),
-            after=params.get("linked_after", ""),
-            before=params.get("linked_before", ""),
+            customer=customer, search=params.get("linked_q", ""), **_position(params, "linked")
         )
         pending = pending_learners_page(
-            customer=customer,
-            search=params.get("pending_q", ""),
-            after=params.get("pending_after", ""),
-            before=params.get("pending_before", ""),
+            customer=customer, search=params.get("pending_q", ""), **_position(params, "pending")
         )
         context = {
             **self.model_admin.admin_site.each_context(request),
             "opts": self.opts,
             "original": customer,
             "customer": customer,
-            "title": _("Manage learners: %(name)s") % {"name": customer.name},
+            "title": _("Manage Learners: %(name)s") % {"name": customer.name},
             "form": form,
             "result": result,
             **(_result_context(result) if result is not None else {}),
@@ -288,6 +302,10 @@ class ManageLearners:
             "pending_urls": _pager_urls(self._page_url(customer), params, "pending", pending),
             "current_url": self._page_url(customer, request),
             "media": self.model_admin.media + form.media,
+            "catalog_search_url": reverse(
+                f"admin:{self.opts.app_label}_{self.opts.model_name}_catalog_search",
+            ),
+            "unchosen_file": _unchosen_file(request, form),
         }
         return TemplateResponse(request, "enterprise/admin/manage_learners.html", context)
 
@@ -314,6 +332,71 @@ class ManageLearners:
         except EnterpriseError as exc:
             return JsonResponse({"error": exc.message}, status=404 if exc.code == "course_not_found" else 502)
         return JsonResponse({"course_id": course.course_id, "title": course.title, "modes": list(course.modes)})
+
+    def catalog_search(self, request):
+        """Suggestions of the Course ID / Program ID pickers: catalog entries whose title or id contains ``q``."""
+        if not self.model_admin.has_view_or_change_permission(request):
+            raise PermissionDenied
+        query, kind = request.GET.get("q", "").strip(), request.GET.get("kind", "course")
+        if kind not in ("course", "program"):
+            return JsonResponse({"error": _("kind is course or program.")}, status=400)
+        if len(query) < PICKER_MIN_QUERY:
+            return JsonResponse({"results": []})
+        catalog = get_catalog()
+        try:
+            if kind == "course":
+                results = [
+                    {"id": c.course_id, "title": c.title, "detail": _course_detail(c)}
+                    for c in catalog.search_courses(query, limit=PICKER_LIMIT)
+                ]
+            else:
+                results = [
+                    {
+                        "id": p.program_id,
+                        "title": p.title,
+                        "detail": ngettext("%(count)d course", "%(count)d courses", len(p.course_ids))
+                        % {"count": len(p.course_ids)},
+                    }
+                    for p in catalog.search_programs(query, limit=PICKER_LIMIT)
+                ]
+        except EnterpriseError as exc:  # the remote catalog is down: the raw id still works
+            return JsonResponse({"error": exc.message, "results": []}, status=502)
+        return JsonResponse({"results": results})
+
+
+def _course_detail(course) -> str:
+    """ "Dec. 7, 2026 · audit, verified": the start (in the admin's date format) and the modes."""
+    parts = [date_format(timezone.localtime(course.start), "DATE_FORMAT")] if course.start else []
+    return " · ".join([*parts, ", ".join(course.modes)] if course.modes else parts)
+
+
+def _position(params, prefix: str) -> dict[str, object]:
+    """Where a list is: a cursor, the last page, or a jump to the rows created on or before a date."""
+    position = {
+        "after": params.get(f"{prefix}_after", ""),
+        "before": params.get(f"{prefix}_before", ""),
+        "last": params.get(f"{prefix}_last") == "1",
+    }
+    page = params.get(f"{prefix}_page", "")
+    number = int(page) if page.isdigit() and 0 < int(page) < 10**9 else None
+    until = params.get(f"{prefix}_until", "")
+    if until and not any(position.values()):
+        try:
+            day = datetime.date.fromisoformat(until)
+        except ValueError:
+            return position  # not a date: no jump
+        midnight = timezone.make_aware(datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time()))
+        position["after"] = f"{midnight.isoformat()}_0"  # older than the next midnight: that day and before
+        return position  # a jump counts its page's number
+    if number is not None and (position["after"] or position["before"]):
+        position["number"] = number  # known from the link followed: no second count
+    return position
+
+
+def _unchosen_file(request, form) -> str:
+    """The name of a CSV file the operator chose before an error: browsers never keep a chosen file."""
+    upload = request.FILES.get("bulk_upload_csv") if request.method == "POST" and form.is_bound else None
+    return upload.name if upload is not None and form.errors else ""
 
 
 def _initial(form) -> dict[str, object]:
@@ -353,14 +436,28 @@ def _result_context(result: SubmissionResult) -> dict[str, object]:
 
 
 def _pager_urls(base: str, params, prefix: str, page) -> dict[str, str]:
-    """Links to the newer and older pages of one list, keeping the other list's position."""
+    """Links to the first, newer, older and last pages of one list, keeping the other list's position."""
     keep = {k: params[k] for k in LIST_PARAMS if params.get(k) and not k.startswith(prefix)}
     if page.search:
         keep[f"{prefix}_q"] = page.search
+
+    def url(extra: dict[str, str]) -> str:
+        query = urlencode({**keep, **extra})
+        return f"{base}?{query}#{prefix}-learners" if query else f"{base}#{prefix}-learners"
+
     urls = {}
+    numbered = page.number is not None and page.total_exact
     if page.previous_cursor:
-        urls["newer"] = f"{base}?{urlencode({**keep, f'{prefix}_before': page.previous_cursor})}#{prefix}-learners"
-        urls["newest"] = f"{base}?{urlencode(keep)}#{prefix}-learners" if keep else f"{base}#{prefix}-learners"
+        urls["newest"] = url({})
+        newer = {f"{prefix}_before": page.previous_cursor}
+        if numbered and page.number > 1:
+            newer[f"{prefix}_page"] = str(page.number - 1)
+        urls["newer"] = url(newer)
     if page.next_cursor:
-        urls["older"] = f"{base}?{urlencode({**keep, f'{prefix}_after': page.next_cursor})}#{prefix}-learners"
+        older = {f"{prefix}_after": page.next_cursor}
+        if numbered:
+            older[f"{prefix}_page"] = str(page.number + 1)
+        urls["older"] = url(older)
+        if page.pages is not None:
+            urls["oldest"] = url({f"{prefix}_last": "1"})
     return urls

@@ -20,18 +20,31 @@ from enterprise.services.csv_rows import check_upload_size
 from enterprise.services.enrollment import all_modes
 
 
+def _picker_attrs(kind: str) -> dict[str, str]:
+    """A text input that suggests catalog entries (``<datalist id="KIND-choices">`` filled by the page's script)."""
+    return {"class": "vTextField wide-id", "list": f"{kind}-choices", "data-picker": kind, "autocomplete": "off"}
+
+
 class EnrollmentFieldsMixin(forms.Form):
     course_id = forms.CharField(
         label=_("Course ID"),
         required=False,
         max_length=255,
-        help_text=_("Enroll the learners of this submission in this course (e.g. course-v1:Org+CS101+2027)."),
+        widget=forms.TextInput(attrs=_picker_attrs("course")),
+        help_text=_(
+            "Type part of the course's title or id and pick it from the list, or paste its id "
+            "(e.g. course-v1:Org+CS101+2027)."
+        ),
     )
     program_id = forms.CharField(
         label=_("Program ID"),
         required=False,
         max_length=255,
-        help_text=_("Or in every course of this program. Fill in one of Course ID and Program ID."),
+        widget=forms.TextInput(attrs=_picker_attrs("program")),
+        help_text=_(
+            "Or a program: type part of its title or UUID and pick it, to enroll in every course of it. "
+            "Fill in one of Course ID and Program ID."
+        ),
     )
     course_mode = forms.CharField(
         label=_("Course Enrollment Mode"),
@@ -95,6 +108,7 @@ class LinkLearnersForm(EnrollmentFieldsMixin):
         label=_("Email or username"),
         required=False,
         max_length=254,
+        widget=forms.TextInput(attrs={"class": "vTextField wide-id"}),
         help_text=_("One learner. An e-mail address without an account becomes a pending learner."),
     )
     bulk_upload_csv = forms.FileField(

@@ -8,6 +8,9 @@ from django.utils.functional import cached_property
 
 from enterprise.app_settings import enterprise_settings
 
+#: Long addresses and course keys wrap in their cells (the learner and enrollment change lists).
+LIST_CSS = "enterprise/css/admin_lists.css"
+
 
 def estimated_row_count(model, using: str = "default") -> int | None:
     """The planner's estimate of a table's rows on PostgreSQL (``pg_class.reltuples``), else ``None``."""

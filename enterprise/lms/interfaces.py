@@ -134,6 +134,14 @@ class CatalogBackend(abc.ABC):
     def search_courses(self, query: str, *, limit: int = 20) -> list[Course]:
         """Courses whose id or title contains ``query``."""
 
+    def search_programs(self, query: str, *, limit: int = 20) -> list[Program]:
+        """Programs whose id or title contains ``query``, for the Manage Learners picker.
+
+        A backend whose service cannot list programs keeps this answer, no suggestion: operators
+        then type the program's UUID, which ``get_program`` checks as before.
+        """
+        return []
+
     def courses_changed_since(self, *, since: datetime.datetime, now: datetime.datetime) -> set[str] | None:
         """Optional change tracking: the ids of the courses that changed since ``since`` or whose end
         falls between ``since`` and ``now`` (a superset is fine), or None when this backend cannot say."""

@@ -7,16 +7,10 @@ from django.utils.translation import gettext_lazy as _
 from enterprise.exceptions import TemplateRenderError
 from enterprise.models.base import TimeStampedModel
 from enterprise.models.customer import EnterpriseCustomer
-from enterprise.templating import PLACEHOLDERS, render_template, validate_template
+from enterprise.templating import render_template, validate_template
 
-
-def _help(template_type=None):
-    names = (
-        sorted({n for t in PLACEHOLDERS.values() for n in t}) if template_type is None else PLACEHOLDERS[template_type]
-    )
-    return _("Placeholders: %(names)s. Write {{ and }} for literal braces.") % {
-        "names": ", ".join("{" + n + "}" for n in names)
-    }
+# The admin replaces it with the placeholders of the template's type (enterprise/admin/email_template.py).
+PLACEHOLDER_HELP = _("Text with the {placeholders} of the template's type. Write {{ and }} for literal braces.")
 
 
 class EnrollmentNotificationEmailTemplate(TimeStampedModel):
@@ -35,9 +29,9 @@ class EnrollmentNotificationEmailTemplate(TimeStampedModel):
         help_text=_("Leave empty for the default template used by customers without their own."),
     )
     template_type = models.CharField(max_length=16, choices=TemplateType.choices)
-    subject_line = models.CharField(max_length=255, help_text=_help())
-    plaintext_template = models.TextField(help_text=_help())
-    html_template = models.TextField(blank=True, help_text=_help())
+    subject_line = models.CharField(max_length=255, help_text=PLACEHOLDER_HELP)
+    plaintext_template = models.TextField(help_text=PLACEHOLDER_HELP)
+    html_template = models.TextField(blank=True, help_text=PLACEHOLDER_HELP)
 
     class Meta:
         verbose_name = _("enrollment notification email template")

@@ -4,7 +4,11 @@ Pages are keyset-paginated, newest first, on ``(created, id)``: the next page is
 the last row shown", so page 20,000 costs what page 1 costs, through the
 ``(customer, linked, -created)`` and ``(customer, -created)`` indexes. An offset would make the
 database walk (and, for linked learners, join to the user table) every row it skips.
-Searches are exact or prefix matches, as in the admin lists (docs/decisions/0004).
+The pages of the Manage Learners lists (``*_learners_page``) search by substring: part of an
+e-mail or its domain, a name, a username (``learner_search``, decision 0201); the REST API's
+``linked_learners`` / ``pending_learners`` keep their exact or prefix matches (decision 0004).
+Each page knows its number (the rows newer than its first row, counted along the same index)
+and the last page can be read directly, oldest rows first.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from django.db.models.functions import Lower
 from enterprise.app_settings import enterprise_settings
 from enterprise.emails import normalize_email
 from enterprise.models import EnterpriseCustomer, EnterpriseCustomerUser, PendingEnterpriseCustomerUser
+from enterprise.services import learner_search
+from enterprise.services.learner_search import count_matches, matching_users
 
 
 @dataclass(frozen=True)
@@ -28,6 +34,25 @@ class LearnerPage:
     search: str
     next_cursor: str = ""  # older rows exist: pass as ``after``
     previous_cursor: str = ""  # newer rows exist: pass as ``before``
+    total_exact: bool = True  # False: more than ``total`` rows match (a common search term)
+    number: int | None = None  # this page's number, 1 = newest (None when the count is not exact)
+    size: int = 0
+
+    @property
+    def pages(self) -> int | None:
+        if not self.total_exact or not self.size:
+            return None
+        return max(1, -(-self.total // self.size))
+
+    @property
+    def first_position(self) -> int | None:
+        """1-based position of the first row shown, in the whole list."""
+        return (self.number - 1) * self.size + 1 if self.number and self.items else None
+
+    @property
+    def last_position(self) -> int | None:
+        first = self.first_position
+        return first + len(self.items) - 1 if first is not None else None
 
 
 def cursor_of(obj) -> str:
@@ -42,16 +67,49 @@ def _parse(cursor: str) -> tuple[datetime.datetime, int] | None:
         return None
 
 
-def _page(queryset: QuerySet, *, search: str, after: str, before: str, size: int | None) -> LearnerPage:
+def _newer_than(queryset: QuerySet, obj) -> QuerySet:
+    return queryset.filter(created__gte=obj.created).filter(
+        Q(created__gt=obj.created) | Q(created=obj.created, pk__gt=obj.pk)
+    )
+
+
+def _page(
+    queryset: QuerySet,
+    *,
+    search: str,
+    after: str,
+    before: str,
+    size: int | None,
+    last: bool = False,
+    exact_count: bool = True,
+    number: int | None = None,
+) -> LearnerPage:
+    """One page; ``number`` is the page's number when the caller knows it (a link from the page
+    before or after), else it is counted (a jump): one count of the whole list either way."""
     size = size or enterprise_settings.MANAGE_LEARNERS_PAGE_SIZE
-    total = queryset.count()
+    if exact_count:
+        total, total_exact = queryset.count(), True
+    else:
+        total, total_exact = count_matches(queryset, limit=learner_search.COUNT_LIMIT)
     older, newer = _parse(after), _parse(before)
+    if last and total_exact:  # the oldest rows: the remainder after the full pages
+        remainder = total % size or size
+        items = list(queryset.order_by("created", "pk")[:remainder])[::-1]
+        return LearnerPage(
+            items,
+            total,
+            search,
+            previous_cursor=cursor_of(items[0]) if items and total > len(items) else "",
+            total_exact=True,
+            number=max(1, -(-total // size)),
+            size=size,
+        )
     if newer is not None:
         created, pk = newer
         rows = list(
-            queryset.filter(Q(created__gt=created) | Q(created=created, pk__gt=pk)).order_by("created", "pk")[
-                : size + 1
-            ]
+            queryset.filter(created__gte=created)  # the range the index reads; the OR below decides ties
+            .filter(Q(created__gt=created) | Q(created=created, pk__gt=pk))
+            .order_by("created", "pk")[: size + 1]
         )
         more_newer = len(rows) > size
         items = rows[:size][::-1]
@@ -61,9 +119,12 @@ def _page(queryset: QuerySet, *, search: str, after: str, before: str, size: int
             search,
             next_cursor=cursor_of(items[-1]) if items else "",
             previous_cursor=cursor_of(items[0]) if items and more_newer else "",
+            total_exact=total_exact,
+            number=number or _number(queryset, items, size, total_exact),
+            size=size,
         )
-    queryset = older_than(queryset, after)
-    rows = list(queryset.order_by("-created", "-pk")[: size + 1])
+    queryset_after = older_than(queryset, after)
+    rows = list(queryset_after.order_by("-created", "-pk")[: size + 1])
     items = rows[:size]
     return LearnerPage(
         items,
@@ -71,7 +132,17 @@ def _page(queryset: QuerySet, *, search: str, after: str, before: str, size: int
         search,
         next_cursor=cursor_of(items[-1]) if len(rows) > size else "",
         previous_cursor=cursor_of(items[0]) if items and older is not None else "",
+        total_exact=total_exact,
+        number=1 if older is None else (number or _number(queryset, items, size, total_exact)),
+        size=size,
     )
+
+
+def _number(queryset: QuerySet, items: list, size: int, total_exact: bool) -> int | None:
+    """The page number of a page starting at ``items[0]``: the rows newer than it, by the same index."""
+    if not items or not total_exact:
+        return None
+    return _newer_than(queryset, items[0]).count() // size + 1
 
 
 def linked_learners(*, customer, search: str = "") -> QuerySet:
@@ -116,20 +187,53 @@ def older_than(queryset: QuerySet, cursor: str) -> QuerySet:
     if position is None:
         return queryset
     created, pk = position
-    return queryset.filter(Q(created__lt=created) | Q(created=created, pk__lt=pk))
+    # ``created <= …`` is the range an index on ``created`` reads; the OR alone would make the
+    # database filter every newer row on the way (a page in the middle of a million: 400 ms).
+    return queryset.filter(created__lte=created).filter(Q(created__lt=created) | Q(created=created, pk__lt=pk))
 
 
 def linked_learners_page(
-    *, customer: EnterpriseCustomer, search: str = "", after: str = "", before: str = "", size: int | None = None
+    *,
+    customer: EnterpriseCustomer,
+    search: str = "",
+    after: str = "",
+    before: str = "",
+    last: bool = False,
+    number: int | None = None,
+    size: int | None = None,
 ) -> LearnerPage:
-    """Linked learners of ``customer``; ``search`` is an exact e-mail, a user id or a username prefix."""
-    queryset = linked_learners(customer=customer, search=search).select_related("user")
-    return _page(queryset, search=(search or "").strip(), after=after, before=before, size=size)
+    """Linked learners of ``customer`` whose e-mail, username or name contains ``search`` (decision 0201)."""
+    queryset = EnterpriseCustomerUser.objects.filter(customer=customer, linked=True)
+    match = matching_users(search)
+    if match is not None:
+        queryset = match.filter_links(queryset)
+    return _page(
+        queryset.select_related("user"),
+        search=" ".join((search or "").split()),
+        after=after,
+        before=before,
+        last=last,
+        size=size,
+        exact_count=match is None or match.ids is not None,
+        number=number,
+    )
 
 
 def pending_learners_page(
-    *, customer: EnterpriseCustomer, search: str = "", after: str = "", before: str = "", size: int | None = None
+    *,
+    customer: EnterpriseCustomer,
+    search: str = "",
+    after: str = "",
+    before: str = "",
+    last: bool = False,
+    number: int | None = None,
+    size: int | None = None,
 ) -> LearnerPage:
-    """Pending learners of ``customer``; ``search`` is an exact e-mail or its beginning."""
-    queryset = pending_learners(customer=customer, search=search)
-    return _page(queryset, search=normalize_email(search), after=after, before=before, size=size)
+    """Pending learners of ``customer`` whose e-mail contains ``search`` (the domain, a name)."""
+    queryset = PendingEnterpriseCustomerUser.objects.filter(customer=customer)
+    term = normalize_email(search)
+    if term:
+        queryset = queryset.filter(user_email__icontains=term)
+    return _page(
+        queryset, search=term, after=after, before=before, last=last, size=size, exact_count=not term, number=number
+    )

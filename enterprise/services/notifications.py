@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import re
 import uuid
 from dataclasses import dataclass
 from functools import partial
@@ -34,6 +35,7 @@ SAMPLE_CONTEXT = {
     "user_name": "Ada Lovelace",
     "first_name": "Ada",
     "start_date": "March 3, 2027",
+    "start_sentence": "It starts on March 3, 2027.",
     "course_name": "Analytical Engines: An Introduction",
     "course_id": "course-v1:Example+AE101+2027",
     "program_name": "Computing Pioneers",
@@ -113,23 +115,60 @@ class SendResult:
 
 
 def enrollment_url(template_type: str, target_id: str) -> str:
+    """The link of an e-mail: a configured path is joined to ``SITE_URL``, a full URL kept as it is."""
     if template_type == "program":
-        return enterprise_settings.PROGRAM_ENROLLMENT_URL.format(program_id=target_id)
-    return enterprise_settings.COURSE_ENROLLMENT_URL.format(course_id=target_id)
+        url = enterprise_settings.PROGRAM_ENROLLMENT_URL.format(program_id=target_id)
+    else:
+        url = enterprise_settings.COURSE_ENROLLMENT_URL.format(course_id=target_id)
+    if url.startswith("/") and not url.startswith("//"):
+        url = enterprise_settings.SITE_URL.rstrip("/") + url
+    return url
 
 
 def format_start(start: datetime.datetime | None) -> str:
     return dateformat.format(timezone.localtime(start), "F j, Y") if start else ""
 
 
+def start_sentence(start: datetime.datetime | None, *, now: datetime.datetime | None = None) -> str:
+    """``It starts on March 3, 2027.``, or for a course already under way ``It started on …``."""
+    if start is None:
+        return ""
+    if start <= (now or timezone.now()):
+        return f"It started on {format_start(start)}: you can begin now."
+    return f"It starts on {format_start(start)}."
+
+
+_NAME_PART = re.compile(r"^[^\W\d_]{2,}$")
+
+
+def names_from_address(email: str) -> tuple[str, str]:
+    """(full name, first name) read from an address such as ``ann.lee@…`` or ``ann_lee@…``.
+
+    A pending learner has no account, hence no name: a local part made of words ("ann.lee",
+    "jean-luc.picard") gives one; anything else ("jsmith42", "learner.0001") gives ("learner", "")
+    rather than greeting a person by their e-mail address.
+    """
+    local = email.partition("@")[0]
+    parts = [part for part in re.split(r"[._]+", local) if part]
+    if 2 <= len(parts) <= 4 and all(_NAME_PART.match(p.replace("-", "")) for p in parts):
+        words = ["-".join(piece.capitalize() for piece in part.split("-")) for part in parts]
+        return " ".join(words), words[0]
+    return "learner", ""
+
+
 def notification_context(notification: EnrollmentNotification) -> dict[str, object]:
     user = notification.user
-    full_name = user.get_full_name() if user is not None and hasattr(user, "get_full_name") else ""
+    if user is None:  # a pending learner: only the address is known
+        user_name, first_name = names_from_address(notification.email)
+    else:
+        full_name = user.get_full_name() if hasattr(user, "get_full_name") else ""
+        user_name, first_name = full_name or user.get_username(), getattr(user, "first_name", "")
     context = {
-        "user_name": full_name or (user.get_username() if user is not None else notification.email),
-        "first_name": getattr(user, "first_name", "") if user is not None else "",
+        "user_name": user_name,
+        "first_name": first_name,
         "enterprise_name": notification.customer.name,
         "start_date": format_start(notification.target_start),
+        "start_sentence": start_sentence(notification.target_start),
         "enrollment_url": enrollment_url(notification.template_type, notification.target_id),
     }
     key = "program" if notification.template_type == "program" else "course"

@@ -45,13 +45,36 @@ def test_docs_page(client, db):
 
 
 def test_docs_page_references_no_external_host(client, db):
-    """ReDoc and everything else the page loads come from this host (drf-spectacular-sidecar)."""
+    """Swagger UI and everything else the page loads come from this host (drf-spectacular-sidecar)."""
     html = client.get("/api/docs/").content.decode()
-    references = re.findall(r"""(?:src|href|spec-url)\s*=\s*["']([^"']+)["']""", html, flags=re.I)
+    references = re.findall(r"""(?:src|href)\s*=\s*["']([^"']+)["']""", html, flags=re.I)
     assert references, html
     for reference in references:
         assert not urlsplit(reference).netloc and not reference.startswith("//"), reference
     assert not re.search(r"https?://|//[a-z0-9.-]+\.[a-z]{2,}/", html, flags=re.I), html
-    script = next(ref for ref in references if ref.endswith("redoc.standalone.js"))
-    assert script.startswith(settings.STATIC_URL if settings.STATIC_URL.startswith("/") else "/" + settings.STATIC_URL)
-    assert finders.find("drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js"), "the asset is not served"
+    static = settings.STATIC_URL if settings.STATIC_URL.startswith("/") else "/" + settings.STATIC_URL
+    for asset in ("swagger-ui-bundle.js", "swagger-ui-standalone-preset.js", "swagger-ui.css"):
+        reference = next(ref for ref in references if ref.endswith(asset))
+        assert reference.startswith(static), reference
+        assert finders.find(f"drf_spectacular_sidecar/swagger-ui-dist/{asset}"), f"{asset} is not served"
+
+
+def test_docs_page_uses_no_online_validator(client, db):
+    """Swagger UI would send the schema to validator.swagger.io and show its badge: turned off."""
+    response = client.get("/api/docs/")
+    script_urls = re.findall(r"""<script src=["']([^"']+\?script[^"']*)["']""", response.content.decode())
+    script = client.get(script_urls[0]).content.decode() if script_urls else response.content.decode()
+    assert '"validatorUrl": null' in script
+
+
+def test_schema_text_has_no_internal_references(client, db):
+    text = client.get("/api/schema/").content.decode()
+    assert "DESIGN" not in text and "§" not in text
+    assert "DESIGN" not in CHECKED_IN.read_text()
+
+
+def test_favicon_answers(client, db):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/x-icon"
+    assert response.content[:4] == b"\x00\x00\x01\x00"  # an ICO file

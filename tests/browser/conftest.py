@@ -51,7 +51,7 @@ def artifacts_dir() -> Path:
 
 @pytest.fixture
 def open_browser():
-    """``with open_browser() as page:`` a fresh chromium page.
+    """``with open_browser() as page:`` a fresh chromium page (``open_browser(viewport={...})``: another size).
 
     Playwright runs an event loop in this thread while the browser is open, so Django refuses
     ORM calls there (and they would use a connection of their own): query the database before
@@ -62,13 +62,13 @@ def open_browser():
         pytest.fail(f"REQUIRE_BROWSER=1 but {reason}")
 
     @contextlib.contextmanager
-    def opened():
+    def opened(viewport: dict | None = None):
         from playwright.sync_api import sync_playwright
 
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
             try:
-                page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+                page = browser.new_context(viewport=viewport or {"width": 1280, "height": 900}).new_page()
                 page.set_default_timeout(15_000)
                 yield page
             finally:

@@ -67,7 +67,7 @@ def _operate(page, login_url, customer_url, course_id, artifacts_dir):
 
     # The button in the top-right corner of the customer's page.
     page.click("text=Manage Learners")
-    page.wait_for_selector("h1:has-text('Manage learners: Acme Corporation')")
+    page.wait_for_selector("h1:has-text('Manage Learners: Acme Corporation')")
 
     # Program ID blocks Course ID and offers all modes; Course ID blocks Program ID and offers the course's.
     course_input, program_input, mode_select = (
@@ -130,7 +130,7 @@ def _operate(page, login_url, customer_url, course_id, artifacts_dir):
     assert page.locator("#linked-learners tbody td:nth-child(2)").all_inner_texts() == ["ann"]
 
 
-def test_template_preview_buttons_render_the_unsaved_form(live_server, open_browser, artifacts_dir):
+def test_template_preview_button_renders_the_unsaved_form(live_server, open_browser, artifacts_dir):
     StaffFactory(username="operator")
     template = EmailTemplateFactory(customer__name="Acme Corporation")
     login_url = live_server.url + reverse("admin:login")
@@ -152,10 +152,7 @@ def test_template_preview_buttons_render_the_unsaved_form(live_server, open_brow
         html_body = preview.frame_locator("#preview-html").locator("body").inner_text()
         assert "Analytical Engines: An Introduction" in html_body
         preview.screenshot(path=str(artifacts_dir / "email-template-preview.png"), full_page=True)
-        with page.expect_popup() as popup:
-            page.click("button:has-text('Preview (program)')")
-        popup.value.wait_for_selector("#preview-error")
-        assert "Unknown placeholder {course_name}" in popup.value.locator("#preview-error").inner_text()
+        assert page.locator("button:has-text('Preview (program)')").count() == 0  # a course template
 
     template.refresh_from_db()
     assert template.subject_line == "You are enrolled in {course_name}"  # previews save nothing

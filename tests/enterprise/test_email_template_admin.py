@@ -24,15 +24,31 @@ def form_data(template, **changes):
     return {**data, **changes}
 
 
-def test_edit_page_has_both_preview_buttons_posting_the_form(staff_client):
-    template = EmailTemplateFactory()
+@pytest.mark.parametrize(
+    ("kind", "label", "other"), [("course", "Preview (course)", "program"), ("program", "Preview (program)", "course")]
+)
+def test_edit_page_has_the_preview_button_of_its_own_type_posting_the_form(staff_client, kind, label, other):
+    template = EmailTemplateFactory(
+        template_type=kind, subject_line=f"{{{kind}_name}}", plaintext_template=f"{{{kind}_id}}", html_template=""
+    )
     html = staff_client.get(
         reverse("admin:enterprise_enrollmentnotificationemailtemplate_change", args=[template.pk])
     ).content.decode()
-    for kind, label in (("course", "Preview (course)"), ("program", "Preview (program)")):
-        assert f'formaction="{preview_url(template, kind)}"' in html
-        assert label in html
+    assert f'formaction="{preview_url(template, kind)}"' in html and label in html
+    assert preview_url(template, other) not in html and f"Preview ({other})" not in html
     assert 'form="enrollmentnotificationemailtemplate_form"' in html and 'formtarget="_blank"' in html
+
+
+def test_help_texts_list_only_the_placeholders_of_the_template_type(staff_client):
+    course = EmailTemplateFactory(template_type="course")
+    html = staff_client.get(
+        reverse("admin:enterprise_enrollmentnotificationemailtemplate_change", args=[course.pk])
+    ).content.decode()
+    assert "{course_name}" in html and "{start_sentence}" in html and "{enrollment_url}" in html
+    assert "{program_name}" not in html and "{program_id}" not in html
+    assert 'data-type="course"' in html and 'data-type="program"' not in html
+    add = staff_client.get(reverse("admin:enterprise_enrollmentnotificationemailtemplate_add")).content.decode()
+    assert "Course templates:" in add and "Program templates:" in add  # no type chosen yet: both, each named
 
 
 def test_preview_renders_the_unsaved_form_with_sample_data(staff_client):

@@ -36,7 +36,9 @@ def test_bulk_lookup_by_email_reads_the_index_not_the_table():
         else:
             pytest.skip("the index is made for PostgreSQL and SQLite")
         plan = " ".join(str(cell) for row in cursor.fetchall() for cell in row)
-    assert INDEX in plan, plan
+    # On a 3-row table PostgreSQL may take the trigram index of the same expression (decision 0201),
+    # which answers equality too; either way no table scan.
+    assert INDEX in plan or "hostdb_user_email_trgm" in plan, plan
 
 
 @pytest.mark.postgresql

@@ -92,6 +92,21 @@ class LocalCatalog(interfaces.CatalogBackend):
         found = _courses_by_id(list(ids))
         return [found[key] for key in sorted(found)]
 
+    def search_programs(self, query: str, *, limit: int = 20) -> list[interfaces.Program]:
+        condition = Q(title__icontains=query) | Q(program_id__icontains=query)
+        programs = list(models.Program.objects.filter(condition).order_by("title", "id")[:limit])
+        courses = defaultdict(list)
+        for program_pk, course_id in (
+            models.ProgramCourse.objects.filter(program__in=programs)
+            .order_by("position", "id")
+            .values_list("program_id", "course__course_id")
+        ):
+            courses[program_pk].append(course_id)
+        return [
+            interfaces.Program(program_id=str(p.program_id), title=p.title, course_ids=tuple(courses[p.pk]))
+            for p in programs
+        ]
+
     def courses_changed_since(self, *, since, now) -> set[str]:
         return set(
             models.Course.objects.filter(Q(modified__gte=since) | Q(end__gte=since, end__lte=now)).values_list(

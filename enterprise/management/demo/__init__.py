@@ -7,6 +7,6 @@
   seed again, or again with a larger ``learners``, adds only what is missing.
 """
 
-from enterprise.management.demo.seed import ADMIN_URL, SeedResult, seed_demo
+from enterprise.management.demo.seed import SeedResult, admin_url, seed_demo
 
-__all__ = ["ADMIN_URL", "SeedResult", "seed_demo"]
+__all__ = ["SeedResult", "admin_url", "seed_demo"]

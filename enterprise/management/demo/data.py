@@ -107,23 +107,23 @@ EMAIL_TEMPLATES = {
     "course": {
         "subject_line": "{enterprise_name} enrolled you in {course_name}",
         "plaintext_template": (
-            "Hello {user_name},\n\n{enterprise_name} has enrolled you in {course_name} ({course_id}), "
-            "starting {start_date}.\n\nStart learning: {enrollment_url}\n"
+            "Hello {user_name},\n\n{enterprise_name} has enrolled you in {course_name} ({course_id}). "
+            "{start_sentence}\n\nStart learning: {enrollment_url}\n"
         ),
         "html_template": (
             "<p>Hello {user_name},</p>\n<p>{enterprise_name} has enrolled you in "
-            '<a href="{enrollment_url}">{course_name}</a>, starting {start_date}.</p>\n'
+            '<a href="{enrollment_url}">{course_name}</a>. {start_sentence}</p>\n'
         ),
     },
     "program": {
         "subject_line": "{enterprise_name} enrolled you in the {program_name} program",
         "plaintext_template": (
-            "Hello {user_name},\n\n{enterprise_name} has enrolled you in the program {program_name}, "
-            "starting {start_date}.\n\nSee its courses: {enrollment_url}\n"
+            "Hello {user_name},\n\n{enterprise_name} has enrolled you in the program {program_name}. "
+            "{start_sentence}\n\nSee its courses: {enrollment_url}\n"
         ),
         "html_template": (
             "<p>Hello {user_name},</p>\n<p>{enterprise_name} has enrolled you in the program "
-            '<a href="{enrollment_url}">{program_name}</a>, starting {start_date}.</p>\n'
+            '<a href="{enrollment_url}">{program_name}</a>. {start_sentence}</p>\n'
         ),
     },
 }

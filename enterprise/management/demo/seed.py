@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import models, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from consent.models import DataSharingConsent, DataSharingConsentHistory
+from enterprise.app_settings import enterprise_settings
 from enterprise.lms.local import models as lms
 from enterprise.management.demo.data import (
     COURSE_SKILLS,
@@ -41,7 +43,6 @@ from enterprise.models.enrollment import EnrollmentSource
 
 BATCH_SIZE = 500  # learners per batch; keeps every IN (...) list under SQLite's 999 parameters
 ADMIN_USERNAME = "admin"
-ADMIN_URL = "http://127.0.0.1:8000/admin/"
 
 # What the summary counts, in the order it is printed (None: the user model).
 COUNTED = (
@@ -71,6 +72,11 @@ class SeedResult:
     admin_url: str
     counts: dict[str, int]  # rows of each COUNTED table after seeding
     added: dict[str, int]  # rows this run added to it
+
+
+def admin_url() -> str:
+    """The admin's address on this site (``ENTERPRISE["SITE_URL"]``; ``make demo`` sets it from DEMO_ADDRESS)."""
+    return enterprise_settings.SITE_URL.rstrip("/") + reverse("admin:index")
 
 
 def _batches(count: int) -> Iterable[range]:
@@ -323,7 +329,7 @@ def seed_demo(
     return SeedResult(
         admin_username=username,
         admin_password=admin_password,
-        admin_url=ADMIN_URL,
+        admin_url=admin_url(),
         counts=after,
         added={label: after[label] - before[label] for label in after},
     )
