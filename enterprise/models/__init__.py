@@ -6,6 +6,7 @@ from enterprise.models.email_template import EnrollmentNotificationEmailTemplate
 from enterprise.models.enrollment import EnterpriseCourseEnrollment, PendingEnrollment
 from enterprise.models.identity import LearnerRemoteIdentity
 from enterprise.models.learner import EnterpriseCustomerUser, PendingEnterpriseCustomerUser
+from enterprise.models.learner_field import LearnerField
 from enterprise.models.notification import EnrollmentNotification
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "EnterpriseCustomerAdmin",
     "EnterpriseCustomerIdentityProvider",
     "EnterpriseCustomerUser",
+    "LearnerField",
     "LearnerRemoteIdentity",
     "PendingEnrollment",
     "PendingEnterpriseCustomerUser",

@@ -6,6 +6,7 @@ from integrated_channels.integrated_channel.models.audit import (
     TransmissionStatus,
 )
 from integrated_channels.integrated_channel.models.configuration import ChannelConfiguration
+from integrated_channels.integrated_channel.models.imported_person import ImportedPerson
 from integrated_channels.integrated_channel.models.run import Run, RunError
 from integrated_channels.integrated_channel.models.sftp_connection import SFTPConnection
 from integrated_channels.integrated_channel.models.token import AccessToken
@@ -14,6 +15,7 @@ __all__ = [
     "AccessToken",
     "ChannelConfiguration",
     "ContentTransmissionAudit",
+    "ImportedPerson",
     "LearnerDataTransmissionAudit",
     "Run",
     "RunError",
