@@ -138,7 +138,8 @@ def run_user_import(
         kept = hierarchy.under(managers) if managers else None
         spool.seek(0)
         if live is not None:
-            live.start(total=counts.rows, description=f"{customer} import")
+            # The bar counts the rows to link: those refused or filtered out while reading are done.
+            live.start(total=counts.rows - counts.failed - counts.filtered_out, description=f"{customer} import")
         _link(configuration, run, _records(spool), kept, duplicates, errors, counts, live, chunk_size, unlink_leavers)
         errors.flush()
         counts.cleared = mappings.cleared(mapping, fields)
@@ -207,6 +208,7 @@ def _link(configuration, run, records, kept, duplicates, errors: _Errors, counts
     customer = configuration.customer
     places: dict[str, list[str]] = {email: [] for email in duplicates}
     current: dict[str, list[dict]] = {"attributes": []}  # the attributes of the chunk being linked, by row.line
+    linked_rows = [0]
 
     def chunks() -> Iterator[list[RowResult]]:
         chunk: list[RowResult] = []
@@ -243,10 +245,14 @@ def _link(configuration, run, records, kept, duplicates, errors: _Errors, counts
         if unlink_leavers:
             leavers.mark(configuration, run.pk, members)
         errors.flush()
+        linked_rows[0] += len(chunk)
         if live is not None:
-            done = counts.imported + counts.failed + counts.skipped
             live.update(
-                selected=counts.rows, sent=counts.imported, failed=counts.failed, skipped=counts.skipped, processed=done
+                selected=counts.rows,
+                sent=counts.imported,
+                failed=counts.failed,
+                skipped=counts.skipped,
+                processed=linked_rows[0],
             )
 
     link_stream(customer=customer, chunks=chunks(), on_chunk=on_chunk)

@@ -69,10 +69,9 @@ class CsvFilesSource:
     def _open(self, name: str):
         content = self.files[name]
         stream = io.BytesIO(content) if isinstance(content, bytes) else content
-        if hasattr(stream, "seek"):
+        if stream.seekable():
             stream.seek(0)
-        text = codecs.getreader("utf-8-sig")(stream, errors="strict")
-        return csv.reader(_lines(text, name))
+        return csv.reader(_lines(stream, name))
 
     def columns(self) -> list[str]:
         """The header of the first file (every file must hold the mapped columns)."""
@@ -97,19 +96,17 @@ class CsvFilesSource:
                 ) from None
 
 
-def _lines(text, name: str) -> Iterator[str]:
-    number = 0
-    while True:
+def _lines(stream, name: str) -> Iterator[str]:
+    """The decoded lines of a binary stream, one at a time (a line is decoded when it is read)."""
+    for number, raw in enumerate(stream, start=1):
+        if number == 1 and raw.startswith(codecs.BOM_UTF8):
+            raw = raw[len(codecs.BOM_UTF8) :]
         try:
-            line = text.readline()
+            yield raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise ImportRefused(
-                f"{name}: not UTF-8 text (line {number + 1}, byte {exc.start}).", code="invalid_files"
+                f"{name}: not UTF-8 text (line {number}, byte {exc.start + 1}).", code="invalid_files"
             ) from None
-        if not line:
-            return
-        number += 1
-        yield line
 
 
 def flatten(item: Mapping, prefix: str = "") -> dict[str, str]:

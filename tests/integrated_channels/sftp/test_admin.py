@@ -1,5 +1,3 @@
-import json
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -12,7 +10,12 @@ pytestmark = pytest.mark.django_db
 URL = "/admin/sftp/sftpconfiguration/add/"
 
 
-def form_data(customer, sample=None, **overrides):
+def mapped(value: dict) -> dict:
+    """The mapping screen's drop-downs as posted: one select per learner field ("-": do not import)."""
+    return {f"attribute_mapping__{key}": "-" if column is None else column for key, column in value.items()}
+
+
+def form_data(customer, sample=None, mapping=None, **overrides):
     data = {
         "customer": str(customer.pk),
         "active": "on",
@@ -23,13 +26,13 @@ def form_data(customer, sample=None, **overrides):
         "private_key": "",
         "host_key_fingerprint": FINGERPRINT,
         "base_path": ".",
-        "attribute_mapping": json.dumps({"email": "Email", "manager": "Boss"}),
         "import_under_managers": "",
         "schedule_start_0": "",
         "schedule_start_1": "",
         "schedule_every_days": "",
         "scheduled_import": "on",
     }
+    data.update(mapped({"email": "Email", "manager": "Boss"} if mapping is None else mapping))
     data.update(overrides)
     if sample is not None:
         data["sample_file"] = SimpleUploadedFile("sample.csv", sample.encode(), content_type="text/csv")
@@ -62,7 +65,7 @@ def test_a_sample_without_the_mapped_columns_or_with_a_non_email_manager_is_refu
 
 def test_an_active_connection_without_mandatory_mapping_is_refused(admin_client):
     customer = CustomerFactory()
-    response = admin_client.post(URL, form_data(customer, attribute_mapping=json.dumps({"manager": "Boss"})))
+    response = admin_client.post(URL, form_data(customer, mapping={"manager": "Boss"}))
     assert "Map the mandatory attributes before activating: email." in response.content.decode()
     assert not SFTPConfiguration.objects.exists()
 
