@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 
+from enterprise.emails import normalize_email
 from enterprise.learner_fields import Field
+from enterprise.services.bulk_link import email_error
 
 
 def validate_shape(mapping) -> None:
@@ -96,16 +97,9 @@ def check_columns(mapping: Mapping | None, columns: Iterable[str], *, source: st
 def email_value_error(key: str, column: str, value: str) -> str:
     """Why ``value`` of an e-mail field is refused, or ``""`` (empty values are allowed)."""
     value = (value or "").strip()
-    if not value:
+    if not value or not email_error(normalize_email(value)):
         return ""
-    try:
-        validate_email(value)
-    except ValidationError:
-        return (
-            f"column {column!r}: {value!r} is not an e-mail address "
-            f"(attribute {key!r} must map to a column of e-mails)."
-        )
-    return ""
+    return f"column {column!r}: {value!r} is not an e-mail address (attribute {key!r} must map to a column of e-mails)."
 
 
 def check_email_columns(

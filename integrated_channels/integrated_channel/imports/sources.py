@@ -23,6 +23,8 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import queue
+import threading
 from collections.abc import Iterable, Iterator, Mapping
 from typing import IO, Protocol
 from urllib.parse import urljoin
@@ -109,18 +111,63 @@ def _lines(stream, name: str) -> Iterator[str]:
             ) from None
 
 
+_DONE = object()
+
+
+def _ahead(pages: Iterator) -> Iterator:
+    """``pages``, fetched one page ahead in a worker thread: the next page travels while this one is read.
+
+    At most two pages are held (the one being read, the one fetched); an error of the fetch is
+    raised here, in the reading thread, at the point where its page would have come.
+    """
+    slot: queue.Queue = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def fetch() -> None:
+        try:
+            for page in pages:
+                while not stop.is_set():
+                    try:
+                        slot.put((page, None), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            slot.put((_DONE, None))
+        except BaseException as exc:
+            slot.put((_DONE, exc))
+
+    worker = threading.Thread(target=fetch, name="source-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            page, error = slot.get()
+            if page is _DONE:
+                if error is not None:
+                    raise error
+                return
+            yield page
+    finally:
+        stop.set()
+        worker.join(timeout=5)
+
+
 def flatten(item: Mapping, prefix: str = "") -> dict[str, str]:
     """``{"a": {"b": 1}, "c": None}`` → ``{"a.b": "1", "c": ""}``: dotted columns, text values."""
     flat: dict[str, str] = {}
     for key, value in item.items():
-        column = f"{prefix}{key}"
-        if isinstance(value, Mapping):
+        column = f"{prefix}{key}" if prefix else key
+        kind = type(value)  # exact types first: JSON gives str, int, float, bool, None, dict, list
+        if kind is str:
+            flat[column] = value.strip()
+        elif kind is dict or isinstance(value, Mapping):
             flat.update(flatten(value, f"{column}."))
         elif value is None:
             flat[column] = ""
-        elif isinstance(value, bool):
+        elif kind is bool:
             flat[column] = "true" if value else "false"
-        elif isinstance(value, list):
+        elif kind is list:
             flat[column] = ",".join(str(part) for part in value)
         else:
             flat[column] = str(value).strip()
@@ -210,7 +257,7 @@ class PagedJsonSource:
         return []
 
     def rows(self) -> Iterator[Row]:
-        for where, items in self._pages():
+        for where, items in _ahead(self._pages()):
             for index, item in enumerate(items, start=1):
                 if not isinstance(item, Mapping):
                     raise ImportRefused(f"{where}, item {index}: not an object.", code="malformed_response")

@@ -87,7 +87,8 @@ def test_a_paged_json_api_is_read_page_by_page(style):
             )
         rows = source.rows()
         first = next(rows)
-        assert len(server.paths) == 1  # the next pages are fetched only when needed
+        first_paths = list(server.paths)
+        assert len(first_paths) <= 2  # the next pages are fetched when needed (one page ahead at most)
         rest = list(rows)
     assert first == {"id": "0", "mail": "p0@example.com", "manager.email": "boss@example.com", "active": "true"}
     assert first.where == "page 1, item 1" and rest[-1].where in {"page 3, item 5"}
