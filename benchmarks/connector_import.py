@@ -213,8 +213,8 @@ def main(argv: list[str]) -> int:
                 customer=customer,
                 host="127.0.0.1",
                 username="bench",
-                password="-",
-                attribute_mapping=MAPPING,  # noqa: S106 (never used: no SFTP)
+                password="-",  # noqa: S106 (never used: no SFTP transfer in this benchmark)
+                attribute_mapping=MAPPING,
             )
 
         configuration = connection_of("Benchmark Corp")
