@@ -11,7 +11,7 @@ from tests.integrated_channels.sftp.factories import SFTPConfigurationFactory
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SAMPLE = (
-    "\ufeffWork Email,Boss,\"Dept, full name\",Cost center\r\n"
+    '\ufeffWork Email,Boss,"Dept, full name",Cost center\r\n'
     "ann@example.com,boss@example.com,Sales,CC-1\r\n"
     "bob@example.com,,Ops,CC-2\r\n"
 ).encode()
@@ -39,9 +39,7 @@ def test_map_attributes_from_a_sample_file_and_save(live_server, open_browser, t
         assert email.locator("option").all_inner_texts() == ["— choose a column —", "email"]
 
         page.set_input_files("#id_sample_file", str(sample))
-        page.wait_for_function(
-            "document.querySelectorAll('#id_attribute_mapping__email option').length === 5"
-        )
+        page.wait_for_function("document.querySelectorAll('#id_attribute_mapping__email option').length === 5")
         assert email.locator("option").all_inner_texts() == [
             "— choose a column —",
             "Work Email",

@@ -5,9 +5,9 @@
 1. **Read** (the remote is read once): each row is mapped (learner field ← column), its e-mail
    normalised and checked, its other e-mail fields (manager) checked, the column conditions
    applied; the (person, manager) pairs go to the manager ``Hierarchy``; the kept rows — e-mail and
-   mapped attributes only — are spooled to a temporary file (``marshal`` records), and the
-   e-mails seen are remembered to find people who appear twice (an error for every row of
-   theirs, as the seed's FTP connector requires).
+   mapped attributes only — are spooled to a temporary file (``marshal`` records), and each
+   person's 64-bit key is appended to an array, sorted afterwards to find the people who appear
+   twice (an error for every row of theirs, as the seed's FTP connector requires).
 2. **Link**: the spool is read back in chunks of ``MANAGE_LEARNERS_CHUNK_SIZE``; people not under
    the managers are skipped; each chunk goes through the set-based bulk link
    (``bulk_link.link_stream``: existing users become linked learners, unknown e-mails pending
@@ -18,14 +18,17 @@
 
 Everything happens in one transaction: a source that turns out unreadable half-way (a file
 missing a mapped column, a page that is not JSON) fails the run and leaves nothing imported. The
-queries are a fixed handful per chunk, never per row; the memory is one chunk, the e-mails seen
-and the hierarchy's pairs (strings only), whatever the number of rows.
+queries are a fixed handful per chunk, never per row; the memory is one page, one chunk, and
+8 to 16 bytes a person for the keys and the hierarchy's pairs (decision 0191), whatever the
+number of rows.
 """
 
 from __future__ import annotations
 
+import itertools
 import marshal
 import tempfile
+from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -39,7 +42,7 @@ from integrated_channels.integrated_channel.imports import leavers
 from integrated_channels.integrated_channel.imports import mapping as mappings
 from integrated_channels.integrated_channel.imports.attributes import clear_keys, write_attributes
 from integrated_channels.integrated_channel.imports.errors import ImportRefused
-from integrated_channels.integrated_channel.imports.filters import Condition, Hierarchy, all_hold
+from integrated_channels.integrated_channel.imports.filters import Condition, Hierarchy, all_hold, key_of
 from integrated_channels.integrated_channel.imports.sources import Source
 from integrated_channels.integrated_channel.models import Run, RunError
 
@@ -159,8 +162,7 @@ def _read(source, mapping, fields, conditions, spool, errors: _Errors, counts: I
     attributes = [(key, column) for key, column in columns.items() if key != "email"]
     manager_column = columns.get("manager")
     hierarchy = Hierarchy()
-    seen: set[str] = set()
-    duplicates: set[str] = set()
+    keys = array("q")  # every spooled person's key, to find the repeated ones (8 bytes a row)
     dump = marshal.dump
     for row in source.rows():
         counts.rows += 1
@@ -186,12 +188,16 @@ def _read(source, mapping, fields, conditions, spool, errors: _Errors, counts: I
         if conditions and not all_hold(conditions, row):
             counts.filtered_out += 1
             continue
-        if email in seen:
-            duplicates.add(email)
-        else:
-            seen.add(email)
+        keys.append(key_of(email))
         dump((row.where, email, {key: row.get(column) or "" for key, column in attributes}), spool)
-    return hierarchy, duplicates
+    return hierarchy, _repeated(keys)
+
+
+def _repeated(keys: array) -> set[int]:
+    """The keys present more than once (sorted once: no set of every key is held)."""
+    ordered = sorted(keys)
+    del keys[:]
+    return {key for previous, key in itertools.pairwise(ordered) if key == previous}
 
 
 def _records(spool) -> Iterator[tuple[str, str, dict]]:
@@ -206,18 +212,27 @@ def _records(spool) -> Iterator[tuple[str, str, dict]]:
 def _link(configuration, run, records, kept, duplicates, errors: _Errors, counts, live, chunk_size, unlink_leavers):
     """Second pass: chunks of the spool through the bulk link, attributes, marks, errors, live counts."""
     customer = configuration.customer
-    places: dict[str, list[str]] = {email: [] for email in duplicates}
+    held: dict[str, list[tuple[str, dict]]] = {}  # the rows of possibly repeated people, by e-mail
     current: dict[str, list[dict]] = {"attributes": []}  # the attributes of the chunk being linked, by row.line
     linked_rows = [0]
+
+    def rows_to_link() -> Iterator[tuple[str, str, dict, int]]:
+        for where, email, attributes in records:
+            key = key_of(email)
+            if key in duplicates:
+                held.setdefault(email, []).append((where, attributes))
+            else:
+                yield where, email, attributes, key
+        for email, entries in list(held.items()):
+            if len(entries) == 1:  # a key two people share, not a person found twice: linked after all
+                del held[email]
+                yield entries[0][0], email, entries[0][1], key_of(email)
 
     def chunks() -> Iterator[list[RowResult]]:
         chunk: list[RowResult] = []
         attributes_of: list[dict] = []
-        for where, email, attributes in records:
-            if email in places:
-                places[email].append(where)
-                continue
-            if kept is not None and email not in kept:
+        for where, email, attributes, key in rows_to_link():
+            if kept is not None and key not in kept:
                 counts.not_under_managers += 1
                 continue
             chunk.append(RowResult(line=len(chunk), value=where, email=email))
@@ -256,7 +271,8 @@ def _link(configuration, run, records, kept, duplicates, errors: _Errors, counts
             )
 
     link_stream(customer=customer, chunks=chunks(), on_chunk=on_chunk)
-    for email, wheres in places.items():
+    for email, entries in held.items():
+        wheres = [where for where, _attributes in entries]
         listed = "; ".join(wheres)
         for where in wheres:
             errors.add(email, f"{where}: user {email} appears several times ({listed}); not imported.")

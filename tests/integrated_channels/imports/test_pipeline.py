@@ -178,3 +178,28 @@ def factory_email():
     import factory
 
     return factory.Sequence(lambda n: f"P{n * 2}@Example.com")
+
+
+def test_two_people_sharing_a_key_are_not_taken_for_one_person_found_twice(monkeypatch):
+    """Keys are 64-bit hashes (decision 0191): a shared key is checked against the e-mails themselves."""
+    from integrated_channels.integrated_channel.imports import filters, pipeline
+
+    monkeypatch.setattr(
+        pipeline, "key_of", lambda email: 7 if email in {"a@example.com", "b@example.com"} else hash(email)
+    )
+    monkeypatch.setattr(filters, "key_of", pipeline.key_of)
+    config = SFTPConfigurationFactory()
+    counts, run = run_import(
+        config, csv_source("a@example.com,,A,", "b@example.com,,A,", "c@example.com,,A,", "C@example.com,,A,")
+    )
+    assert (counts.imported, counts.failed) == (2, 2)
+    assert pending_emails(config.customer) == ["a@example.com", "b@example.com"]
+
+
+def test_the_hierarchy_keeps_managers_only_when_someone_reached_manages_them():
+    from integrated_channels.integrated_channel.imports.filters import Hierarchy, key_of
+
+    hierarchy = Hierarchy()
+    for person, manager in [("b", "a"), ("c", "b"), ("a", "c"), ("x", "y"), ("d", "z")]:
+        hierarchy.add(f"{person}@e.com", f"{manager}@e.com")
+    assert hierarchy.under(["a@e.com", "z@e.com"]) == {key_of(f"{p}@e.com") for p in "abcd"}
