@@ -37,11 +37,12 @@ from integrated_channels.integrated_channel.transports.http import HttpTransport
 class Row(dict):
     """One source row: column → text, and where it comes from."""
 
-    __slots__ = ("where",)
+    __slots__ = ("line", "where")
 
-    def __init__(self, values, where: str):
+    def __init__(self, values, where: str, line: int = 0):
         super().__init__(values)
         self.where = where
+        self.line = line  # the physical line of a file's row (0 for other sources)
 
 
 class Source(Protocol):
@@ -91,7 +92,9 @@ class CsvFilesSource:
                     if not any(cell.strip() for cell in cells):
                         continue
                     values = {column: cell.strip() for column, cell in zip(header, cells, strict=False)}
-                    yield Row(values, f"{name}, row {reader.line_num}")
+                    if len(cells) < len(header):  # a short row: its missing cells are empty
+                        values.update(dict.fromkeys(header[len(cells) :], ""))
+                    yield Row(values, f"{name}, row {reader.line_num}", reader.line_num)
             except csv.Error as exc:
                 raise ImportRefused(
                     f"{name}, row {reader.line_num}: malformed CSV ({exc}).", code="invalid_files"

@@ -41,12 +41,16 @@ def test_csv_files_are_read_row_by_row_with_their_place():
     source = CsvFilesSource(
         {
             "a.csv": "\ufeffEmail , Dept\r\n a@example.com ,Sales\r\n,\r\n".encode(),
-            "b.csv": b"Dept,Email\nOps,b@example.com\n",
+            "b.csv": b"Dept,Email\nOps,b@example.com\n\nShort\n",
         }
     )
     rows = list(source.rows())
-    assert rows == [{"Email": "a@example.com", "Dept": "Sales"}, {"Dept": "Ops", "Email": "b@example.com"}]
-    assert [row.where for row in rows] == ["a.csv, row 2", "b.csv, row 2"]
+    assert rows == [
+        {"Email": "a@example.com", "Dept": "Sales"},
+        {"Dept": "Ops", "Email": "b@example.com"},
+        {"Dept": "Short", "Email": ""},
+    ]
+    assert [(row.where, row.line) for row in rows] == [("a.csv, row 2", 2), ("b.csv, row 2", 2), ("b.csv, row 4", 4)]
     assert source.columns() == ["Email", "Dept"]
 
 
