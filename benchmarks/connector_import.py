@@ -11,8 +11,9 @@ linked learners; the others become pending learners.
 
 The per-row baseline does the same job the straightforward way: it fetches the pages, keeps the
 people, then per person checks the status, walks up the manager chain, looks the user up with
-``iexact``, links it (``link_user``) or adds a pending learner, and saves the attributes. It runs on
-``--baseline-rows`` people (a second customer and source) and is scaled to ``--rows``.
+``iexact``, links it (``link_user``) or adds a pending learner, and saves the attributes. It runs,
+once the measured run's rows are removed, on the first ``--baseline-rows`` people (a source of
+that size) and is scaled to ``--rows``.
 
 ``peak_rss_mb=`` is the process peak, read right after the measured import, before the baseline
 (set-up is smaller); ``import_rss_growth_mb=`` how much the import itself added to the peak.
@@ -110,6 +111,15 @@ def run_pipeline(configuration, url: str, page_size: int):
     runs.finish_run(run, status=Run.Status.COMPLETED, selected=counts.rows, sent=counts.imported)
     transport.close()
     return counts, source.pages
+
+
+def reset(customer) -> None:
+    """Remove the measured run's learners, pending learners and their attributes (plain DELETEs)."""
+    from benchmarks.harness import delete_customer_rows
+    from enterprise.models import EnterpriseCustomerUser, PendingEnterpriseCustomerUser
+    from integrated_channels.sftp.models import PendingLearnerAttributes
+
+    delete_customer_rows(customer, (EnterpriseCustomerUser, PendingEnterpriseCustomerUser, PendingLearnerAttributes))
 
 
 def per_row_baseline(customer, url: str) -> dict[str, int]:
@@ -234,9 +244,9 @@ def main(argv: list[str]) -> int:
         if (counts.imported, counts.filtered_out, counts.failed) != (imported, inactive, 0):
             raise SystemExit(f"unexpected result: {counts}")
 
-        other = connection_of("Baseline Corp")
+        reset(customer)  # the baseline's people are the first of the same source: not conflicts with these
         with ServerProcess(baseline_rows, page_size) as url:
-            baseline = measure(per_row_baseline, other.customer, url)
+            baseline = measure(per_row_baseline, customer, url)
         if baseline_rows < rows:
             baseline = Measurement(
                 seconds=baseline.seconds * rows / baseline_rows,
