@@ -189,7 +189,7 @@ def test_two_people_sharing_a_key_are_not_taken_for_one_person_found_twice(monke
     )
     monkeypatch.setattr(filters, "key_of", pipeline.key_of)
     config = SFTPConfigurationFactory()
-    counts, run = run_import(
+    counts, _run = run_import(
         config, csv_source("a@example.com,,A,", "b@example.com,,A,", "c@example.com,,A,", "C@example.com,,A,")
     )
     assert (counts.imported, counts.failed) == (2, 2)
