@@ -99,16 +99,28 @@ def run_pipeline(configuration, url: str, page_size: int):
     run = runs.start_run(configuration=configuration, kind=Run.Kind.USER_IMPORT, trigger=Run.Trigger.COMMAND)
     transport = ReadingTransport(configuration)
     source = PagedJsonSource(transport, f"{url}/people", page_param="page", page_size=page_size)
-    counts = run_user_import(
-        configuration,
-        source,
+    live = runs.LiveCounts(run)
+    try:
+        counts = run_user_import(
+            configuration,
+            source,
+            run,
+            mapping=MAPPING,
+            conditions=parse_conditions(CONDITIONS),
+            managers=[ROOT],
+            live=live,
+        )
+    finally:
+        live.close()  # its side connection, else the test database cannot be dropped
+    runs.finish_run(
         run,
-        mapping=MAPPING,
-        conditions=parse_conditions(CONDITIONS),
-        managers=[ROOT],
-        live=runs.LiveCounts(run),
+        status=Run.Status.COMPLETED_WITH_ERRORS if counts.failed else Run.Status.COMPLETED,
+        selected=counts.rows,
+        sent=counts.imported,
+        failed=counts.failed,
+        skipped=counts.skipped,
+        skip_reasons=counts.skip_reasons(),
     )
-    runs.finish_run(run, status=Run.Status.COMPLETED, selected=counts.rows, sent=counts.imported)
     transport.close()
     return counts, source.pages
 
