@@ -96,7 +96,7 @@ def run_pipeline(configuration, url: str, page_size: int):
     from integrated_channels.integrated_channel.models import Run
     from integrated_channels.integrated_channel.services import runs
 
-    run = runs.start_run(configuration=configuration, kind=Run.Kind.USER_IMPORT, trigger=Run.Trigger.COMMAND)
+    run = runs.start_run(configuration=configuration, kind="user_import", trigger=Run.Trigger.COMMAND)
     transport = ReadingTransport(configuration)
     source = PagedJsonSource(transport, f"{url}/people", page_param="page", page_size=page_size)
     live = runs.LiveCounts(run)
