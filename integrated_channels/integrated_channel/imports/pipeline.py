@@ -95,10 +95,14 @@ class _Errors:
             self.buffer = []
 
 
-def required_columns(mapping: dict, fields: Sequence[Field]) -> dict[str, str]:
-    """``{column: field key}`` of the mapped columns, to refuse a source lacking one."""
+def required_columns(mapping: dict, fields: Sequence[Field], conditions: Sequence[Condition] = ()) -> dict[str, str]:
+    """``{column: why}`` of the mapped columns and those the conditions read, to refuse a source lacking one."""
     known = {f.key for f in fields}
-    return {column: key for key, column in mappings.imported(mapping).items() if key in known}
+    required = {column: f"used by the filter {condition}" for condition in conditions for column in [condition.column]}
+    required.update(
+        {column: f"mapped to {key!r}" for key, column in mappings.imported(mapping).items() if key in known}
+    )
+    return required
 
 
 def run_user_import(
@@ -130,7 +134,7 @@ def run_user_import(
     managers = {normalize_email(manager) for manager in managers if manager.strip()}
     if managers and not mappings.imported(mapping).get("manager"):
         raise ImportRefused("Map the manager attribute to filter by manager.", code="mapping_incomplete")
-    source.required = required_columns(mapping, fields)
+    source.required = required_columns(mapping, fields, conditions)
     chunk_size = chunk_size or enterprise_settings.MANAGE_LEARNERS_CHUNK_SIZE
     counts = ImportCounts()
     with transaction.atomic(), tempfile.TemporaryFile(prefix="import-") as spool:

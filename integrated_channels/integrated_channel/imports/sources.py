@@ -4,8 +4,8 @@ A source offers ``columns()`` (for the mapping screen and Test connection) and `
 iterator of rows — dicts of column → text — read as they are needed: a file is decoded line by
 line, a paged API fetched page by page, so a source of a million people never sits in memory.
 Each row is a ``Row`` (a dict) that also knows ``where`` it comes from (file and line, page and
-item) for the error report. ``required`` (column → learner field, set by the pipeline before
-reading) lets a source refuse at once a file or page that lacks a mapped column.
+item) for the error report. ``required`` (column → why: "mapped to 'manager'", set by the
+pipeline before reading) lets a source refuse at once a file that lacks a column it needs.
 
 - ``CsvFilesSource``: one or more CSV files with a header (UTF-8, with or without a byte-order
   mark), as the SFTP import reads them: blank rows skipped, cells stripped.
@@ -55,9 +55,7 @@ class Source(Protocol):
 
 def _missing(required: Mapping[str, str], present: Iterable[str], *, where: str) -> None:
     present = set(present)
-    absent = [
-        f"column {column!r} (mapped to {key!r}) is missing" for column, key in required.items() if column not in present
-    ]
+    absent = [f"column {column!r} ({why}) is missing" for column, why in required.items() if column not in present]
     if absent:
         raise ImportRefused(f"{where}: {'; '.join(absent)}.", code="invalid_files")
 

@@ -203,3 +203,13 @@ def test_the_hierarchy_keeps_managers_only_when_someone_reached_manages_them():
     for person, manager in [("b", "a"), ("c", "b"), ("a", "c"), ("x", "y"), ("d", "z")]:
         hierarchy.add(f"{person}@e.com", f"{manager}@e.com")
     assert hierarchy.under(["a@e.com", "z@e.com"]) == {key_of(f"{p}@e.com") for p in "abcd"}
+
+
+def test_a_file_without_a_column_a_condition_reads_is_refused():
+    config = SFTPConfigurationFactory()
+    conditions = parse_conditions([{"column": "Country", "op": "eq", "value": "FR"}])
+    with pytest.raises(
+        ImportRefused, match=r"people.csv: column 'Country' \(used by the filter Country = fr\) is missing"
+    ):
+        run_import(config, csv_source("a@example.com,,A,"), conditions=conditions)
+    assert pending_emails(config.customer) == []

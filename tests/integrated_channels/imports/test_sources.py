@@ -63,7 +63,7 @@ def test_a_csv_stream_is_not_read_whole():
 
 def test_csv_refusals_name_the_file_and_line():
     with pytest.raises(ImportRefused, match=r"b.csv: column 'Manager' \(mapped to 'manager'\) is missing"):
-        list(CsvFilesSource({"b.csv": b"Email\nx@example.com\n"}, required={"Manager": "manager"}).rows())
+        list(CsvFilesSource({"b.csv": b"Email\nx@example.com\n"}, required={"Manager": "mapped to 'manager'"}).rows())
     with pytest.raises(ImportRefused, match=r"c.csv: not UTF-8 text \(line 3"):
         list(CsvFilesSource({"c.csv": b"Email\nx@example.com\n\xff\xfe@example.com\n"}).rows())
 
