@@ -175,6 +175,32 @@ def flatten(item: Mapping, prefix: str = "") -> dict[str, str]:
     return flat
 
 
+def _picker(columns: Iterable[str]):
+    """A function reading only ``columns`` (dotted paths) of an item, as ``flatten`` would write them."""
+    paths = [(column, column.split(".")) for column in columns]
+
+    def pick(item: Mapping) -> dict[str, str]:
+        row = {}
+        for column, parts in paths:
+            value = item
+            for part in parts:
+                value = value.get(part) if type(value) is dict or isinstance(value, Mapping) else None
+            kind = type(value)
+            if kind is str:
+                row[column] = value.strip()
+            elif value is None or kind is dict:
+                row[column] = ""
+            elif kind is bool:
+                row[column] = "true" if value else "false"
+            elif kind is list:
+                row[column] = ",".join(str(part) for part in value)
+            else:
+                row[column] = str(value).strip()
+        return row
+
+    return pick
+
+
 def _at(document, path: str):
     for part in filter(None, path.split(".")):
         document = document.get(part) if isinstance(document, Mapping) else None
@@ -258,12 +284,16 @@ class PagedJsonSource:
         return []
 
     def rows(self) -> Iterator[Row]:
+        """The items as rows: every column, or only the ``required`` ones when the pipeline has set them.
+
+        An API leaves out the keys of empty values: a required column absent from an item is empty.
+        """
+        read = _picker(self.required) if self.required else flatten
         for where, items in _ahead(self._pages()):
             for index, item in enumerate(items, start=1):
                 if not isinstance(item, Mapping):
                     raise ImportRefused(f"{where}, item {index}: not an object.", code="malformed_response")
-                # An API leaves out the keys of empty values: a mapped column absent from an item is empty.
-                yield Row(flatten(item), f"{where}, item {index}")
+                yield Row(read(item), f"{where}, item {index}")
 
 
 class ReadingTransport(HttpTransport):

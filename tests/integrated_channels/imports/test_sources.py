@@ -123,3 +123,18 @@ def test_paged_json_errors_are_typed_and_retried_by_the_transport(settings):
             "manager.email",
             "active",
         ]
+
+
+@pytest.mark.django_db
+def test_with_required_columns_a_json_source_reads_only_them_as_flatten_would():
+    with PagedJsonServer(person, 3, page_size=10) as server:
+        source = PagedJsonSource(
+            ReadingTransport(SFTPConfigurationFactory()), f"{server.url}/people", page_param="page"
+        )
+        everything = list(source.rows())
+        source.required = {"mail": "mapped to 'email'", "manager.email": "mapped to 'manager'", "absent.x": "filter"}
+        picked = list(source.rows())
+    assert picked[2] == {"mail": "p2@example.com", "manager.email": "boss@example.com", "absent.x": ""}
+    assert [{k: row[k] for k in ("mail", "manager.email")} for row in everything] == [
+        {k: row[k] for k in ("mail", "manager.email")} for row in picked
+    ]
