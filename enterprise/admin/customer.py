@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from enterprise.admin.manage_learners import ManageLearners
-from enterprise.models import EnterpriseCustomer, EnterpriseCustomerIdentityProvider
+from enterprise.models import EnterpriseCustomer, EnterpriseCustomerIdentityProvider, LearnerField
 from enterprise.models import EnterpriseCustomerAdmin as CustomerAdministrator
 
 
@@ -22,6 +22,20 @@ class CustomerAdministratorInline(admin.TabularInline):
     verbose_name_plural = _("API administrators (see and change only this customer through the REST API)")
 
 
+class LearnerFieldInline(admin.TabularInline):
+    """The customer's own learner fields ("active fields"), beside the built-in ones: mapped by
+    connector imports, read by filters and exports, shown in the API's learner attributes."""
+
+    model = LearnerField
+    extra = 0
+    fields = ("key", "label", "kind")
+    verbose_name = _("learner field")
+    verbose_name_plural = _(
+        "Learner fields (besides the built-in e-mail, names, employee id, manager, department, job title, "
+        "location, country, hire date; imported: filled by imports, cleared by 'do not import'; manual: kept)"
+    )
+
+
 @admin.register(EnterpriseCustomer)
 class EnterpriseCustomerAdmin(admin.ModelAdmin):
     list_display = ("name", "slug", "active", "country", "enable_data_sharing_consent", "created")
@@ -29,7 +43,7 @@ class EnterpriseCustomerAdmin(admin.ModelAdmin):
     search_fields = ("name", "slug", "=uuid", "identity_providers__provider_id")
     prepopulated_fields = {"slug": ("name",)}
     readonly_fields = ("uuid", "created", "modified")
-    inlines = [IdentityProviderInline, CustomerAdministratorInline]
+    inlines = [IdentityProviderInline, CustomerAdministratorInline, LearnerFieldInline]
     change_form_template = "admin/enterprise/enterprisecustomer/change_form.html"  # the Manage Learners button
     fieldsets = (
         (None, {"fields": ("uuid", "name", "slug", "active", "country")}),

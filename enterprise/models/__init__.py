@@ -6,6 +6,7 @@ from enterprise.models.email_template import EnrollmentNotificationEmailTemplate
 from enterprise.models.enrollment import EnterpriseCourseEnrollment, PendingEnrollment
 from enterprise.models.identity import LearnerRemoteIdentity
 from enterprise.models.learner import EnterpriseCustomerUser, PendingEnterpriseCustomerUser
+from enterprise.models.learner_field import LearnerField
 from enterprise.models.notification import EnrollmentNotification
 from enterprise.models.token import AccessToken
 
@@ -18,6 +19,7 @@ __all__ = [
     "EnterpriseCustomerAdmin",
     "EnterpriseCustomerIdentityProvider",
     "EnterpriseCustomerUser",
+    "LearnerField",
     "LearnerRemoteIdentity",
     "PendingEnrollment",
     "PendingEnterpriseCustomerUser",

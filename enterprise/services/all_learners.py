@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.db import connections
-from django.db.models import BooleanField, CharField, IntegerField, Subquery, Value
+from django.db.models import BooleanField, CharField, IntegerField, JSONField, Subquery, Value
 
 from enterprise.exceptions import EnterpriseError
 from enterprise.services.learner_lists import linked_learners, older_than, pending_learners
@@ -40,6 +40,7 @@ class LearnerEntry(NamedTuple):
     username: str | None
     email: str
     status: str
+    attributes: dict | None  # the learner fields' values (built-in and custom); None for pending learners
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,7 @@ def _columns(kind: str) -> list:
             f"user__{user_model.USERNAME_FIELD}",
             f"user__{user_model.get_email_field_name()}",
             Value(LINKED, output_field=CharField()),
+            "attributes",
         ]
     return [
         "pk",
@@ -102,6 +104,7 @@ def _columns(kind: str) -> list:
         Value(None, output_field=CharField()),
         "user_email",
         Value(PENDING, output_field=CharField()),
+        Value(None, output_field=JSONField()),
     ]
 
 
@@ -147,10 +150,10 @@ def learners_page(
     fetched: dict[str, list[LearnerEntry]] = {kind: [] for kind in kinds}
     totals = dict.fromkeys(kinds, 0)  # a kind with no row on the first page has none at all
     for row in _read(pages):
-        entry = LearnerEntry(*row[:7])
+        entry = LearnerEntry(*row[:8])
         fetched[entry.status].append(entry)
         if count:
-            totals[entry.status] = row[7]
+            totals[entry.status] = row[8]
     total = sum(totals.values()) if count else None
     merged = sorted(
         (entry for kind in kinds for entry in fetched[kind]),

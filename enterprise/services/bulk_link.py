@@ -1,11 +1,13 @@
 """Linking many e-mail addresses to a customer with set-based queries.
 
 ``classify_rows`` normalises and validates every row in Python (invalid, duplicate, header).
-``link_rows`` then resolves the remaining addresses: one pass over the user table for all of
-them (``user_lookup``), and per chunk of ``MANAGE_LEARNERS_CHUNK_SIZE`` addresses one query for
-the existing links of the matched users, one for the pending rows of the others, and bulk
-writes. The database constraints stay the final guard: if a concurrent transaction wins a race
-inside a chunk, that chunk's savepoint is rolled back and its rows are redone one by one through
+``link_rows`` then resolves the remaining addresses chunk by chunk (``link_stream``, which
+connector imports feed straight from their source): per chunk of ``MANAGE_LEARNERS_CHUNK_SIZE``
+addresses one look-up of their users (``user_lookup``, by the host's index on the e-mail), one
+query for the existing links of the matched users, one for the pending rows of the others, and
+bulk writes. Nothing outside the current chunk is held, so memory is bounded by the chunk.
+The database constraints stay the final guard: if a concurrent transaction wins a race inside a
+chunk, that chunk's savepoint is rolled back and its rows are redone one by one through
 the single-row services, which report the conflict.
 
 The cost is O(rows / chunk) queries, never O(rows).
@@ -17,7 +19,7 @@ import enum
 import logging
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -230,17 +232,46 @@ def link_rows(
     todo = [row for row in rows if row.status is None]
     if progress and len(rows) > len(todo):
         progress(len(rows) - len(todo), len(rows))
-    matches = users_by_email([row.email for row in todo], chunk_size=chunk_size)
-    shared = {user_id for found in matches.values() if isinstance(found, tuple) for user_id in found}
-    names_of_shared = usernames(shared) if shared else {}
-    names = _CustomerNames()
-    for start in range(0, len(todo), chunk_size):
-        chunk = todo[start : start + chunk_size]
-        links = _link_chunk(customer=customer, chunk=chunk, matches=matches, names=names, usernames=names_of_shared)
+
+    def chunks() -> Iterator[list[RowResult]]:
+        for start in range(0, len(todo), chunk_size):
+            yield todo[start : start + chunk_size]
+
+    def after(chunk: list[RowResult], links: ChunkLinks) -> None:
         if on_chunk is not None:
             on_chunk(links)
         if progress:
             progress(len(chunk), len(rows))
+
+    link_stream(customer=customer, chunks=chunks(), on_chunk=after)
+
+
+def link_stream(
+    *,
+    customer: EnterpriseCustomer,
+    chunks: Iterable[list[RowResult]],
+    on_chunk: Callable[[list[RowResult], ChunkLinks], None] | None = None,
+) -> None:
+    """Resolve and apply chunks of unresolved rows one after the other (caller's transaction).
+
+    Only one chunk is held at a time: each is looked up (its users, their links, the pending
+    learners of its other addresses) and written with a fixed number of queries, then handed to
+    ``on_chunk(chunk, links)`` and dropped, so memory does not grow with the number of rows.
+    The addresses of a chunk must be distinct; across chunks, a repeated address is found
+    already linked or pending (by this very stream).
+    """
+    names = _CustomerNames()
+    for chunk in chunks:
+        todo = [row for row in chunk if row.status is None]
+        if todo:
+            matches = users_by_email([row.email for row in todo], chunk_size=len(todo))
+            shared = {user_id for found in matches.values() if isinstance(found, tuple) for user_id in found}
+            names_of_shared = usernames(shared) if shared else {}
+            links = _link_chunk(customer=customer, chunk=todo, matches=matches, names=names, usernames=names_of_shared)
+        else:
+            links = ChunkLinks()
+        if on_chunk is not None:
+            on_chunk(chunk, links)
 
 
 @dataclass

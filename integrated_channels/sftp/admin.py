@@ -6,14 +6,15 @@ from django.contrib.admin.utils import unquote
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from enterprise.csv_safety import CsvLineError, header_and_rows
+from enterprise.learner_fields import BUILT_IN
 from integrated_channels.integrated_channel.admin import ChannelConfigurationAdmin
 from integrated_channels.integrated_channel.admin import runs as runs_admin
 from integrated_channels.integrated_channel.admin.runs import queued_message
 from integrated_channels.integrated_channel.exceptions import RunLocked
+from integrated_channels.integrated_channel.imports.forms import MappingField, sample_columns
 from integrated_channels.integrated_channel.models import Run
 from integrated_channels.sftp import admin_schedules, execution_status, mapping  # noqa: F401 (admin_schedules registers the guarded periodic-task admin)
 from integrated_channels.sftp.models import SFTPConfiguration
@@ -23,13 +24,17 @@ SAMPLE_ROWS = 1000
 
 
 class SFTPConfigurationForm(forms.ModelForm):
-    """The connection form, with an optional sample file checked against the mapping (decision 0069)."""
+    """The connection form: the mapping screen (drop-downs) and an optional sample file (decision 0069)."""
 
+    attribute_mapping = MappingField(
+        label=_("Map attributes"),
+        help_text=_("Every learner field of the customer: a column of the files, or do not import from source."),
+    )
     sample_file = forms.FileField(
         required=False,
         help_text=_(
-            "Optional: a sample of the import files (CSV with a header). Its columns are listed and the "
-            "mapping is checked against it: mapped columns present, e-mail attributes holding e-mails."
+            "A sample of the import files (CSV with a header): its columns fill the drop-downs, and the "
+            "mapping is checked against it (mapped columns present, e-mail fields holding e-mails)."
         ),
     )
 
@@ -47,6 +52,8 @@ class SFTPConfigurationForm(forms.ModelForm):
             "base_path",
             "attribute_mapping",
             "import_under_managers",
+            "import_conditions",
+            "unlink_leavers",
             "schedule_start",
             "schedule_every_days",
             "scheduled_import",
@@ -55,29 +62,49 @@ class SFTPConfigurationForm(forms.ModelForm):
             "zip_exports",
         )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.learner_fields = self.instance.learner_fields() if self.instance.pk else BUILT_IN
+        field = self.fields.get("attribute_mapping")
+        if field is not None:
+            mapped = mapping.imported(self.instance.attribute_mapping).values() if self.instance.pk else ()
+            field.configure(self.learner_fields, [*(self.instance.source_columns or []), *mapped])
+
     def clean(self):
         cleaned = super().clean()
         sample = cleaned.get("sample_file")
         value = cleaned.get("attribute_mapping")
         self.sample_columns: list[str] = []
-        if not sample or not isinstance(value, dict):
+        if sample:
+            try:
+                self.sample_columns = sample_columns(sample)
+            except forms.ValidationError as exc:
+                self.add_error("sample_file", exc)
+                return cleaned
+        if not isinstance(value, dict):
             return cleaned
-        try:
-            text = sample.read().decode("utf-8-sig")
-        except UnicodeDecodeError:
-            self.add_error("sample_file", _("The sample is not UTF-8 text."))
-            return cleaned
-        try:
-            self.sample_columns, records = header_and_rows(io.StringIO(text, newline=""), source=sample.name)
-            rows = [row for _index, (_line, row) in zip(range(SAMPLE_ROWS), records, strict=False)]
-        except CsvLineError as exc:
-            self.add_error("sample_file", exc.message)
-            return cleaned
-        problems = mapping.check_columns(value, self.sample_columns, source=sample.name)
-        problems += mapping.check_email_columns(value, rows, source=sample.name)
-        for problem in problems:
-            self.add_error("attribute_mapping", problem)
+        offered = self.fields["attribute_mapping"].offered(self.sample_columns)
+        unknown = [column for column in mapping.imported(value).values() if offered and column not in offered]
+        if unknown and not sample:
+            self.add_error("attribute_mapping", _("Not a column of the source: %(c)s.") % {"c": ", ".join(unknown)})
+        if sample and self.sample_columns:
+            text = sample.read().decode("utf-8-sig", errors="replace")
+            try:
+                _header, records = header_and_rows(io.StringIO(text, newline=""), source=sample.name)
+                rows = [row for _index, (_line, row) in zip(range(SAMPLE_ROWS), records, strict=False)]
+            except CsvLineError as exc:
+                self.add_error("sample_file", exc.message)
+                return cleaned
+            problems = mapping.check_columns(value, self.sample_columns, source=sample.name)
+            problems += mapping.check_email_columns(value, rows, source=sample.name, fields=self.learner_fields)
+            for problem in problems:
+                self.add_error("attribute_mapping", problem)
         return cleaned
+
+    def save(self, commit=True):
+        if getattr(self, "sample_columns", None):
+            self.instance.source_columns = self.sample_columns
+        return super().save(commit=commit)
 
 
 class RunNowForm(forms.Form):
@@ -118,10 +145,11 @@ class SFTPConfigurationAdmin(runs_admin.RerunAdminMixin, ChannelConfigurationAdm
         "private_key",
         "host_key_fingerprint",
         "base_path",
-        "expected_attributes",
         "attribute_mapping",
         "sample_file",
         "import_under_managers",
+        "import_conditions",
+        "unlink_leavers",
         "schedule_start",
         "schedule_every_days",
         "scheduled_import",
@@ -131,7 +159,7 @@ class SFTPConfigurationAdmin(runs_admin.RerunAdminMixin, ChannelConfigurationAdm
         "created",
         "modified",
     )
-    readonly_fields = ("expected_attributes", "created", "modified")
+    readonly_fields = ("created", "modified")
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -184,14 +212,6 @@ class SFTPConfigurationAdmin(runs_admin.RerunAdminMixin, ChannelConfigurationAdm
             else:
                 self._report(request, configuration, run, queued=queued)
         return HttpResponseRedirect(reverse("admin:sftp_sftpconfiguration_change", args=[configuration.pk]))
-
-    @admin.display(description=_("expected attributes"))
-    def expected_attributes(self, obj):
-        return format_html_join(
-            ", ",
-            "{}{}",
-            ((attribute.name, " (mandatory)" if attribute.mandatory else "") for attribute in mapping.ATTRIBUTES),
-        )
 
     def _run(self, request, queryset, operation):
         for configuration in queryset.select_related("customer"):

@@ -9,8 +9,10 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from enterprise.learner_fields import fields_of
+from integrated_channels.integrated_channel.imports import mapping
+from integrated_channels.integrated_channel.imports.filters import parse_conditions
 from integrated_channels.integrated_channel.models import ChannelConfiguration, SFTPConnection
-from integrated_channels.sftp import mapping
 
 USER_IMPORT_DIR = "import/user/internal"
 EXPORT_DIR = "export"
@@ -33,10 +35,31 @@ class SFTPConfiguration(ChannelConfiguration, SFTPConnection):
     attribute_mapping = models.JSONField(
         default=default_mapping,
         blank=True,
-        validators=[mapping.validate_mapping],
+        validators=[mapping.validate_shape],
         help_text=_(
             'Learner attribute → source column, e.g. {"email": "Email", "manager": "Manager email", '
             '"department": null}. null means "do not import from source": the stored value is left intact.'
+        ),
+    )
+    source_columns = models.JSONField(
+        default=list,
+        blank=True,
+        editable=False,
+        help_text=_("The columns of the last sample file (or Test connection): the mapping screen's drop-downs."),
+    )
+    import_conditions = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=_(
+            'Filter: import only the rows where every condition holds, e.g. [{"column": "Status", "op": "eq", '
+            '"value": "Active"}]; op is eq, ne, in (value a list) or contains; case-insensitive.'
+        ),
+    )
+    unlink_leavers = models.BooleanField(
+        default=False,
+        help_text=_(
+            "Unlink the learners this connection imported who are no longer in the files (pending ones are "
+            "removed). Counted from the first import with this option on."
         ),
     )
     zip_exports = models.BooleanField(default=False, help_text=_("Upload exports as .zip archives."))
@@ -88,8 +111,18 @@ class SFTPConfiguration(ChannelConfiguration, SFTPConnection):
             (self.scheduled_import, self.scheduled_export, self.scheduled_skills_export)
         ):
             errors["scheduled_import"] = _("A schedule must import users, export transcripts or export skills.")
+        fields = self.learner_fields()
+        if isinstance(self.attribute_mapping, dict) and "attribute_mapping" not in errors:
+            try:
+                mapping.validate(self.attribute_mapping, fields)
+            except ValidationError as exc:
+                errors["attribute_mapping"] = exc.messages
+        try:
+            parse_conditions(self.import_conditions)
+        except ValidationError as exc:
+            errors["import_conditions"] = exc.messages
         if self.active and isinstance(self.attribute_mapping, dict):
-            missing = mapping.missing_mandatory(self.attribute_mapping)
+            missing = mapping.missing(self.attribute_mapping, fields)
             if missing:
                 errors["active"] = _("Map the mandatory attributes before activating: %(names)s.") % {
                     "names": ", ".join(missing)
@@ -100,9 +133,13 @@ class SFTPConfiguration(ChannelConfiguration, SFTPConnection):
     def secrets(self) -> list[str]:
         return [secret for secret in (self.password, self.private_key) if secret]
 
+    def learner_fields(self):
+        """The customer's learner fields (built-in ones only before a customer is chosen)."""
+        return fields_of(self.customer if self.customer_id else None)
+
     def run_errors(self) -> list[str]:
         """Why this connection cannot run now ([] when it can)."""
-        missing = mapping.missing_mandatory(self.attribute_mapping)
+        missing = mapping.missing(self.attribute_mapping, self.learner_fields())
         return [f"Mandatory attributes not mapped: {', '.join(missing)}."] if missing else []
 
     @property

@@ -84,6 +84,8 @@ def test_searches(api_admin, customer, learners, django_assert_num_queries):
 
 def test_rows_render_as_the_serializer_would(api_admin, customer):
     learner = LearnerFactory(customer=customer, user=UserFactory(username="zed", email="zed@example.com"))
+    learner.attributes = {"department": "Sales", "cost_center": "CC-1"}  # built-in and custom learner fields
+    learner.save()
     row = api_admin.get(url(customer)).json()["results"][0]
     assert row == {
         "id": learner.pk,
@@ -93,6 +95,7 @@ def test_rows_render_as_the_serializer_would(api_admin, customer):
         "username": "zed",
         "active": True,
         "created": DateTimeField().to_representation(learner.created),
+        "attributes": {"department": "Sales", "cost_center": "CC-1"},
     }
     assert row["created"].endswith("Z")
 

@@ -59,6 +59,12 @@ class LearnerSerializer(serializers.Serializer):
     username = serializers.CharField(allow_null=True)
     active = serializers.BooleanField()
     created = serializers.DateTimeField()
+    attributes = serializers.DictField(
+        child=serializers.CharField(),
+        allow_null=True,
+        help_text="The values of the learner fields, built-in (first_name, manager, …) and the customer's own, "
+        "by key (as connector imports fill them). Null for pending learners.",
+    )
 
 
 class LearnerPageSerializer(serializers.Serializer):

@@ -175,6 +175,7 @@ class LearnerListView(CustomerScopedMixin, GenericAPIView):
                 "username": entry.username,
                 "active": entry.active,
                 "created": _iso(entry.created),
+                "attributes": entry.attributes,
             }
             for entry in page.items
         ]

@@ -6,12 +6,14 @@ from integrated_channels.integrated_channel.models.audit import (
     TransmissionStatus,
 )
 from integrated_channels.integrated_channel.models.configuration import ChannelConfiguration
+from integrated_channels.integrated_channel.models.imported_person import ImportedPerson
 from integrated_channels.integrated_channel.models.run import Run, RunError
 from integrated_channels.integrated_channel.models.sftp_connection import SFTPConnection
 
 __all__ = [
     "ChannelConfiguration",
     "ContentTransmissionAudit",
+    "ImportedPerson",
     "LearnerDataTransmissionAudit",
     "Run",
     "RunError",

@@ -23,7 +23,12 @@ from enterprise.csv_safety import escape_cell
 from integrated_channels.integrated_channel.models import Run, RunError
 from integrated_channels.integrated_channel.services import runs
 from integrated_channels.integrated_channel.transports import sftp as client
-from integrated_channels.sftp.exporters import TRANSCRIPT_COLUMNS, TranscriptExporter
+from integrated_channels.sftp.exporters import (
+    TRANSCRIPT_COLUMNS,
+    TranscriptExporter,
+    learner_field_columns,
+    with_learner_fields,
+)
 from integrated_channels.sftp.models import EXPORT_DIR, SFTPConfiguration
 
 logger = logging.getLogger(__name__)
@@ -99,9 +104,11 @@ def export_transcripts(
         selection = TranscriptExporter(configuration=configuration, api_user=api_user, start_date=start).select()
         rows = [record.payload for record in selection.records if _moment(record.payload) < end]
         out_of_range = len(selection.records) - len(rows)
+        fields = learner_field_columns(configuration.customer)
+        with_learner_fields(rows, fields)
         return ExportFile(
             name=transcript_name(date_from, date_to),
-            columns=TRANSCRIPT_COLUMNS,
+            columns=(*TRANSCRIPT_COLUMNS, *fields),
             rows=rows,
             skipped=sum(selection.skipped.values()) + out_of_range,
             skip_reasons={**dict(selection.skipped), **({"after_end_date": out_of_range} if out_of_range else {})},

@@ -1,6 +1,7 @@
 """Import of xAPI statements from a CSV on the customer's SFTP server (DESIGN §8, decision 0071).
 
-The file named by the import is read; every row is filtered, turned into a statement through
+The file named by the import is read (the import pipeline's CSV source: UTF-8 checked line by
+line, blank rows skipped, cells stripped); every row is filtered, turned into a statement through
 the mapping (typed values; actor.mbox a mailto: e-mail, verb.id and object.id IRIs) and checked;
 statements with a recognised verb (``verbs.RECOGNISED``) become completions in the local LMS
 through ``enterprise.services.completions.record_completions``, for the customer's linked
@@ -14,7 +15,6 @@ changes nothing. The file is deleted from the server only once the import has co
 from __future__ import annotations
 
 import datetime
-import io
 import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -24,10 +24,11 @@ from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from enterprise.csv_safety import CsvLineError, header_and_rows
 from enterprise.models import EnterpriseCustomerUser
 from enterprise.services.completions import CompletionReport, record_completions
 from integrated_channels.integrated_channel.exporters.records import payload_hash
+from integrated_channels.integrated_channel.imports.errors import ImportRefused as SourceRefused
+from integrated_channels.integrated_channel.imports.sources import CsvFilesSource
 from integrated_channels.integrated_channel.models import Run, RunError
 from integrated_channels.integrated_channel.services import runs
 from integrated_channels.integrated_channel.transports import sftp
@@ -39,7 +40,7 @@ logger = logging.getLogger(__name__)
 CHUNK_SIZE = 1000  # rows between two writes of the run's live counts; completions recorded per chunk
 
 
-class ImportRefused(Exception):
+class ImportRefused(SourceRefused):
     """The file cannot be imported at all (a mapped column missing, not UTF-8, the mapping incomplete)."""
 
     code = "invalid_file"
@@ -89,20 +90,16 @@ class ImportResult:
 
 
 def parse_rows(content: bytes, *, source: str, mappings) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
-    """The header and the (line, row) pairs of the file; ``ImportRefused`` when it is not UTF-8 CSV with the columns."""
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ImportRefused(f"{source}: not UTF-8 text (byte {exc.start}).") from None
-    try:
-        header, records = header_and_rows(io.StringIO(text, newline=""), source=source)
-        missing = [f"{m.column!r} (mapped to {m.path})" for m in mappings if m.column not in header]
-        if missing:
-            raise ImportRefused(f"{source}: missing column(s) {', '.join(missing)}.")
-        rows = list(records)
-    except CsvLineError as exc:
-        raise ImportRefused(exc.message) from None
-    return header, rows
+    """The header and the (line, row) pairs of the file, read by the import pipeline's CSV source.
+
+    ``ImportRefused`` when the file is not UTF-8 CSV or lacks a mapped column.
+    """
+    csv_source = CsvFilesSource({source: content})
+    header = csv_source.columns()
+    missing = [f"{mapping.column!r} (mapped to {mapping.path})" for mapping in mappings if mapping.column not in header]
+    if missing:
+        raise ImportRefused(f"{source}: missing column(s) {', '.join(missing)}.")
+    return header, [(row.line, dict(row)) for row in csv_source.rows()]
 
 
 def build_statement(line: int, row: dict[str, str], *, mappings, iri_base: str) -> Statement:
@@ -190,7 +187,7 @@ def import_statements(
             result.found = True
             with transaction.atomic():
                 _import(configuration, content, mappings, conditions, result, live)
-    except (sftp.SFTPError, ImportRefused) as exc:
+    except (sftp.SFTPError, SourceRefused) as exc:  # SourceRefused: this module's and the CSV source's
         live.close()
         _fail(run, result, code=exc.code, message=str(exc))
         return result

@@ -1,5 +1,3 @@
-import json
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -12,7 +10,12 @@ pytestmark = pytest.mark.django_db
 URL = "/admin/sftp/sftpconfiguration/add/"
 
 
-def form_data(customer, sample=None, **overrides):
+def mapped(value: dict) -> dict:
+    """The mapping screen's drop-downs as posted: one select per learner field ("-": do not import)."""
+    return {f"attribute_mapping__{key}": "-" if column is None else column for key, column in value.items()}
+
+
+def form_data(customer, sample=None, mapping=None, **overrides):
     data = {
         "customer": str(customer.pk),
         "active": "on",
@@ -23,13 +26,13 @@ def form_data(customer, sample=None, **overrides):
         "private_key": "",
         "host_key_fingerprint": FINGERPRINT,
         "base_path": ".",
-        "attribute_mapping": json.dumps({"email": "Email", "manager": "Boss"}),
         "import_under_managers": "",
         "schedule_start_0": "",
         "schedule_start_1": "",
         "schedule_every_days": "",
         "scheduled_import": "on",
     }
+    data.update(mapped({"email": "Email", "manager": "Boss"} if mapping is None else mapping))
     data.update(overrides)
     if sample is not None:
         data["sample_file"] = SimpleUploadedFile("sample.csv", sample.encode(), content_type="text/csv")
@@ -62,7 +65,7 @@ def test_a_sample_without_the_mapped_columns_or_with_a_non_email_manager_is_refu
 
 def test_an_active_connection_without_mandatory_mapping_is_refused(admin_client):
     customer = CustomerFactory()
-    response = admin_client.post(URL, form_data(customer, attribute_mapping=json.dumps({"manager": "Boss"})))
+    response = admin_client.post(URL, form_data(customer, mapping={"manager": "Boss"}))
     assert "Map the mandatory attributes before activating: email." in response.content.decode()
     assert not SFTPConfiguration.objects.exists()
 
@@ -99,3 +102,49 @@ def test_the_error_report_csv_of_an_import_names_file_row_and_column(admin_clien
     assert response.status_code == 200
     content = b"".join(response.streaming_content) if response.streaming else response.content
     assert "import/user/internal/a.csv, row 2, column 'Email'" in content.decode()
+
+
+def change_data(config, **mapping):
+    data = form_data(config.customer, mapping=mapping)
+    data["password"] = ""  # write-only: blank keeps the stored one
+    return data
+
+
+def test_the_mapping_screen_lists_the_customers_fields_and_stores_do_not_import_as_null(admin_client):
+    from enterprise.models import LearnerField
+    from tests.integrated_channels.sftp.factories import SFTPConfigurationFactory
+
+    config = SFTPConfigurationFactory(attribute_mapping={"email": "Email"}, source_columns=["Email", "Boss", "CC"])
+    LearnerField.objects.create(customer=config.customer, key="cost_center", label="Cost center", kind="imported")
+    url = f"/admin/sftp/sftpconfiguration/{config.pk}/change/"
+
+    body = admin_client.get(url).content.decode()
+    assert 'name="attribute_mapping__cost_center"' in body and "(imported field)" in body
+    assert '<option value="CC">CC</option>' in body  # the stored columns fill the drop-downs
+
+    # A custom field left undecided blocks an active connection (the seed: every field is mandatory).
+    response = admin_client.post(url, change_data(config, email="Email", manager="Boss"))
+    assert "Map the mandatory attributes before activating: cost_center." in response.content.decode()
+
+    response = admin_client.post(url, change_data(config, email="Email", manager="Boss", cost_center=None))
+    assert response.status_code == 302
+    config.refresh_from_db()
+    assert config.attribute_mapping == {"email": "Email", "manager": "Boss", "cost_center": None}
+
+    # Only the source's columns can be chosen; e-mail can never be "do not import".
+    response = admin_client.post(url, change_data(config, email="Mail", cost_center="CC"))
+    assert "Not a column of the source: Mail." in response.content.decode()
+    response = admin_client.post(url, change_data(config, email=None, cost_center="CC"))
+    assert "Attribute &#x27;email&#x27; is mandatory: map it to a column." in response.content.decode()
+
+
+def test_learner_fields_are_managed_on_the_customer_and_cannot_reuse_a_built_in_key(admin_client):
+    from django.core.exceptions import ValidationError
+
+    from enterprise.models import LearnerField
+
+    customer = CustomerFactory()
+    body = admin_client.get(f"/admin/enterprise/enterprisecustomer/{customer.pk}/change/").content.decode()
+    assert "learner_fields-TOTAL_FORMS" in body
+    with pytest.raises(ValidationError, match="manager is a built-in learner field"):
+        LearnerField(customer=customer, key="manager", label="Boss").full_clean()

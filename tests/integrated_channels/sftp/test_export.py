@@ -109,3 +109,34 @@ def test_the_range_must_be_ordered(sftp_server):
     today = timezone.localdate()
     with pytest.raises(ValueError, match="before the start date"):
         export_transcripts(configuration=config, date_from=today, date_to=today - datetime.timedelta(days=1))
+
+
+def test_transcripts_carry_the_customers_learner_fields_after_their_own_columns(sftp_server):
+    from enterprise.models import LearnerField
+    from integrated_channels.sftp.exporters import TRANSCRIPT_COLUMNS
+
+    config = connection_to(sftp_server, customer__enable_data_sharing_consent=True)
+    LearnerField.objects.create(customer=config.customer, key="cost_center", label="Cost center")
+    done = completed_enrollment(config.customer)
+    done.learner.attributes = {"department": "Sales", "cost_center": "CC-7", "unknown": "not exported"}
+    done.learner.save()
+    date_from, date_to = dates()
+
+    result = export_transcripts(configuration=config, date_from=date_from, date_to=date_to)
+
+    reader = csv.DictReader(io.StringIO(sftp_server.path(result.path).read_text()))
+    assert tuple(reader.fieldnames[: len(TRANSCRIPT_COLUMNS)]) == TRANSCRIPT_COLUMNS
+    assert reader.fieldnames[len(TRANSCRIPT_COLUMNS) :] == [
+        "first_name",
+        "last_name",
+        "employee_id",
+        "manager",
+        "department",
+        "job_title",
+        "location",
+        "country",
+        "hire_date",
+        "cost_center",
+    ]
+    row = next(reader)
+    assert (row["department"], row["cost_center"], row["manager"]) == ("Sales", "CC-7", "")

@@ -76,12 +76,12 @@ def test_the_counts_are_visible_to_other_sessions_while_the_import_transaction_i
 def test_a_failed_import_does_not_keep_the_counts_of_its_rolled_back_chunks(sftp_server, settings, monkeypatch):
     settings.ENTERPRISE = {"MANAGE_LEARNERS_CHUNK_SIZE": 2}
     write_rows(sftp_server)
-    from integrated_channels.sftp.services import user_import
+    from integrated_channels.integrated_channel.imports import pipeline
 
     def broken(*args, **kwargs):
-        raise user_import.ImportRefused("the attributes could not be written")
+        raise pipeline.ImportRefused("the cleared attributes could not be written")
 
-    monkeypatch.setattr(user_import, "write_attributes", broken)
+    monkeypatch.setattr(pipeline, "clear_keys", broken)  # the last step, after every chunk
     observer = Observer(running_counts)
 
     result = import_users(configuration=connection_to(sftp_server), progress=observer)

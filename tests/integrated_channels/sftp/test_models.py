@@ -156,7 +156,7 @@ def test_admin_change_page_never_shows_secrets(admin_client):
     assert response.status_code == 200
     body = response.content.decode()
     assert "s3cret-sftp-password" not in body
-    assert "email (mandatory)" in body
+    assert "<code>email</code> (mandatory)" in body and 'name="attribute_mapping__manager"' in body
 
 
 def test_manager_filter_needs_the_manager_attribute_and_emails():

@@ -7,7 +7,8 @@ them into the stored ones (``||`` on PostgreSQL's jsonb, ``json_patch`` on SQLit
 keys are written and the others — "do not import" attributes kept by hand — are left intact.
 ``upsert_pending`` does the same for pending learners' stored attributes, inserting the new ones.
 Imported values are strings (never null, which ``json_patch`` would read as "remove"). Other
-databases get ``bulk_update``.
+databases get ``bulk_update``. ``clear_keys`` removes the imported custom fields a mapping says not
+to import any more (the seed: such a field "will be deleted from the system").
 """
 
 from __future__ import annotations
@@ -111,3 +112,35 @@ def write_attributes(customer, linked: dict[int, dict], pending: dict[str, dict]
     """Merge the attributes of linked learners (by learner id) and keep those of pending ones (by e-mail)."""
     merge_by_pk(EnterpriseCustomerUser, field="attributes", values=linked)
     upsert_pending(customer, pending)
+
+
+def clear_keys(customer, keys: list[str]) -> None:
+    """Remove ``keys`` from the attributes of every learner of ``customer`` and of its pending ones.
+
+    One statement per table (``-`` on PostgreSQL's jsonb, ``json_remove`` on SQLite).
+    """
+    if not keys:
+        return
+    for model, field in ((EnterpriseCustomerUser, "attributes"), (PendingLearnerAttributes, "attributes")):
+        connection = connections[router.db_for_write(model)]
+        quote = connection.ops.quote_name
+        table, column = quote(model._meta.db_table), quote(model._meta.get_field(field).column)
+        customer_column = quote(model._meta.get_field("customer").column)
+        customer_id = model._meta.get_field("customer").get_db_prep_value(customer.pk, connection)
+        if connection.vendor == "postgresql":
+            sql = (
+                f"UPDATE {table} SET {column} = {column} - %s::text[] "  # noqa: S608
+                f"WHERE {customer_column} = %s AND {column} ?| %s::text[]"
+            )
+            params = [list(keys), customer_id, list(keys)]
+        elif connection.vendor == "sqlite":
+            paths = ", ".join(["%s"] * len(keys))
+            sql = f"UPDATE {table} SET {column} = json_remove({column}, {paths}) WHERE {customer_column} = %s"  # noqa: S608
+            params = [*(f'$."{key}"' for key in keys), customer_id]
+        else:
+            for row in model.objects.filter(customer=customer):
+                setattr(row, field, {k: v for k, v in (getattr(row, field) or {}).items() if k not in keys})
+                row.save(update_fields=[field])
+            continue
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
