@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import datetime
 import io
+import logging
 import secrets
+from pathlib import Path
 
 import requests
 import zeep
@@ -24,9 +26,10 @@ from django.utils import timezone
 from lxml import etree
 from zeep.exceptions import DTDForbidden, EntitiesForbidden
 from zeep.loader import parse_xml
-from zeep.transports import Transport
 from zeep.wsse.username import UsernameToken
 
+from enterprise import redaction
+from integrated_channels.integrated_channel.addresses import AddressRefused
 from integrated_channels.integrated_channel.app_settings import channel_settings
 from integrated_channels.integrated_channel.exceptions import (
     ChannelConfigurationError,
@@ -38,6 +41,7 @@ from integrated_channels.integrated_channel.exceptions import (
     TransmissionError,
 )
 from integrated_channels.integrated_channel.transports.base import ChannelClient, Outcome
+from integrated_channels.integrated_channel.transports.guard import GuardedZeepTransport
 from integrated_channels.integrated_channel.transports.http import parse_retry_after
 from integrated_channels.learningstudio import ims
 from integrated_channels.learningstudio.exceptions import (
@@ -57,6 +61,11 @@ MARKER = "\u2063enterprise\u2063"
 SUMMARY_LIMIT = 500
 DEFAULT_RETRY_AFTER = 60.0  # wait before retrying a 429 that carries no Retry-After (as HttpTransport)
 
+#: Where the WSDL this channel ships lives: the only local files the client reads.
+WSDL_DIR = Path(__file__).resolve().parent / "wsdl"
+
+logger = logging.getLogger(__name__)
+
 
 def hardened_settings() -> zeep.Settings:
     return zeep.Settings(strict=False, forbid_dtd=True, forbid_entities=True, forbid_external=True, xml_huge_tree=False)
@@ -70,7 +79,11 @@ class LearningStudioClient(ChannelClient):
         self.settings = hardened_settings()
         self.session = requests.Session()
         timeout = (float(channel_settings.CONNECT_TIMEOUT), float(channel_settings.READ_TIMEOUT))
-        self.transport = Transport(session=self.session, timeout=timeout[0], operation_timeout=timeout)
+        # Only allowed addresses, and no local file but the shipped WSDL (decision 0151).
+        self.transport = GuardedZeepTransport(
+            session=self.session, timeout=timeout[0], operation_timeout=timeout, local_roots=(WSDL_DIR,)
+        )
+        self.redactor = redaction.for_configuration(configuration)
         self.job_ids: list[str] = []
         self._zeep = None
 
@@ -85,9 +98,18 @@ class LearningStudioClient(ChannelClient):
                     settings=self.settings,
                     wsse=UsernameToken(config.sis_username, config.sis_password, use_digest=True),
                 )
-            except Exception as exc:  # a missing file, an unreachable URL, not a WSDL: nothing can be sent
+            except AddressRefused:
+                raise
+            except Exception as exc:  # an unreachable URL, not a WSDL: nothing can be sent
+                # The detail (which may name a local path or an internal host) only in the server log.
+                logger.warning(
+                    "Configuration %s: the WSDL %s could not be loaded: %s",
+                    config.pk,
+                    config.wsdl,
+                    self.redact(f"{type(exc).__name__}: {exc}"),
+                )
                 raise ChannelConfigurationError(
-                    f"The WSDL {config.wsdl} could not be loaded: {type(exc).__name__}: {exc}"
+                    "The WSDL could not be loaded (could not connect, or not a WSDL): check the WSDL location."
                 ) from exc
         return self._zeep
 
@@ -218,14 +240,10 @@ class LearningStudioClient(ChannelClient):
         raise AssertionError("unreachable")  # pragma: no cover
 
     def redact(self, text: str) -> str:
-        for secret in self.configuration.secrets():
-            if secret:
-                text = text.replace(secret, "[redacted]")
-        return text
+        return self.redactor(text)
 
     def excerpt(self, response, length: int = 200) -> str:
-        body = " ".join(response.text.split())
-        return self.redact(body[:length] + ("…" if len(body) > length else "")) or "(empty body)"
+        return redaction.excerpt(response.text, self.redactor, length)
 
     def post(self, message: bytes, action: str):
         """POST one request; the parsed SOAP Body, or a typed error."""

@@ -20,7 +20,7 @@ import random
 import requests
 from django.utils import timezone
 
-from enterprise import __version__
+from enterprise import __version__, redaction
 from integrated_channels.integrated_channel.app_settings import channel_settings
 from integrated_channels.integrated_channel.exceptions import (
     AuthenticationFailed,
@@ -33,13 +33,14 @@ from integrated_channels.integrated_channel.exceptions import (
     RemoteTimeout,
     TransmissionError,
 )
+from integrated_channels.integrated_channel.transports import guard
 from integrated_channels.integrated_channel.transports.base import ChannelClient
 from integrated_channels.integrated_channel.transports.rate_limit import RateLimiter
 
 logger = logging.getLogger(__name__)
 
 USER_AGENT = f"enterprise-learners/{__version__} (integrated channels)"
-REDACTED = "[redacted]"
+REDACTED = redaction.REDACTED
 SUMMARY_LENGTH = 500
 
 
@@ -68,11 +69,11 @@ class HttpTransport(ChannelClient):
 
     def __init__(self, configuration, *, session: requests.Session | None = None, **kwargs):
         super().__init__(configuration, **kwargs)
-        self.session = session or requests.Session()
+        self.session = session or guard.guarded_session()  # only allowed addresses (decision 0151)
         self.session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
         self.timeout = (float(channel_settings.CONNECT_TIMEOUT), float(channel_settings.READ_TIMEOUT))
         self.limiter = RateLimiter(self.calls_per_minute(), clock=self.clock, wait=self.wait)
-        self._secrets: set[str] = {s for s in configuration.secrets() if s}
+        self.redactor = redaction.for_configuration(configuration)
 
     # Hooks
 
@@ -102,22 +103,17 @@ class HttpTransport(ChannelClient):
     # Redaction
 
     def add_secret(self, value: str) -> None:
-        if value:
-            self._secrets.add(value)
+        self.redactor.add(value)
 
     def redact(self, text: str) -> str:
-        for secret in sorted(self._secrets, key=len, reverse=True):
-            if len(secret) >= 4:
-                text = text.replace(secret, REDACTED)
-        return text
+        return self.redactor(text)
 
     def excerpt(self, response: requests.Response, length: int = 200) -> str:
         """The start of an answer's body, on one line and redacted (what the remote system said)."""
-        body = " ".join(response.text.split())
-        return self.redact(body[:length] + ("…" if len(body) > length else "")) or "(empty body)"
+        return redaction.excerpt(response.text, self.redactor, length)
 
     def summarize(self, response: requests.Response) -> str:
-        body = " ".join(response.text.split())[:SUMMARY_LENGTH]
+        body = " ".join(self.redact(response.text).split())[:SUMMARY_LENGTH]
         return self.redact(f"HTTP {response.status_code} {response.reason or ''}: {body}".strip())
 
     # Calls
