@@ -15,7 +15,7 @@ on the way out:
 - JSON-escaped (``\\uXXXX`` and ``\\/`` forms too), Python ``repr``-escaped, XML/HTML-escaped.
 
 Whatever the secrets, a credential in an ``Authorization``-style form (``Basic …``,
-``Bearer …``) is replaced too: no remote message has a reason to carry one.
+``Bearer …``, ``JWT …``) is replaced too: no remote message has a reason to carry one.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from collections.abc import Iterable
 REDACTED = "[redacted]"
 #: Shorter values are not redacted (they would blank out ordinary words); no stored secret is that short.
 MIN_SECRET_LENGTH = 4
-_CREDENTIAL = re.compile(r"\b(Basic|Bearer|Digest|Negotiate|Token)(\s+)[A-Za-z0-9+/=._~%-]{6,}", re.IGNORECASE)
+_CREDENTIAL = re.compile(r"\b(Basic|Bearer|Digest|Negotiate|Token|JWT)(\s+)[A-Za-z0-9+/=._~%-]{6,}", re.IGNORECASE)
 _PERCENT = re.compile(r"%[0-9A-F]{2}")
 
 

@@ -20,6 +20,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 from django.utils import timezone
 
+from enterprise import redaction
 from enterprise.lms.openedx.app_settings import openedx_settings
 from enterprise.lms.openedx.auth import AccessToken, TokenCache, jwt_claims, token_cache
 from enterprise.lms.openedx.exceptions import (
@@ -99,6 +100,8 @@ class OpenEdXClient:
             self._client_id, self._client_secret = conf.CLIENT_ID, conf.CLIENT_SECRET
         if not (self._client_id and self._client_secret):
             raise OpenEdXConfigurationError("The Open edX OAuth2 client id and secret are not set.")
+        # The secret and the tokens in use never reach an error or a log line (decision 0150).
+        self.redactor = redaction.Redactor([self._client_secret], users=[self._client_id])
         self.timeout = (float(conf.CONNECT_TIMEOUT), float(conf.READ_TIMEOUT))
         self.max_retries = int(conf.MAX_RETRIES)
         self.backoff = float(conf.BACKOFF_SECONDS)
@@ -147,7 +150,7 @@ class OpenEdXClient:
             if isinstance(exc, OpenEdXUnavailable):
                 raise
             raise OpenEdXAuthError(
-                f"The LMS refused the OAuth2 client {self._client_id!r}: {_error_text(exc.response)}",
+                f"The LMS refused the OAuth2 client {self._client_id!r}: {_error_text(exc.response, self.redactor)}",
                 method="POST",
                 url=self.token_url,
                 status_code=exc.status_code,
@@ -166,6 +169,7 @@ class OpenEdXClient:
                 f"{username!r}: set its user in the LMS's Django OAuth Toolkit admin.",
                 api_user=self.api_user,
             )
+        self.redactor.add(value)
         token = AccessToken(value, scheme, started + max(0.0, expires_in - self.expiry_margin), username)
         self._tokens.put(self._token_key, token)
         logger.debug("New Open edX token for client %s (expires in %ss)", self._client_id, expires_in)
@@ -217,6 +221,7 @@ class OpenEdXClient:
             token = None
             if authenticate:
                 token = self.token()
+                self.redactor.add(token.value)
                 headers["Authorization"] = token.header
             context = {"method": method, "url": url}
             try:
@@ -242,10 +247,12 @@ class OpenEdXClient:
                 if status in RETRY_STATUSES:
                     wait = parse_retry_after(response.headers.get("Retry-After"))
                     error = OpenEdXUnavailable(
-                        f"{method} {url} answered {status}: {_error_text(response)}", retry_after=wait, **context
+                        f"{method} {url} answered {status}: {_error_text(response, self.redactor)}",
+                        retry_after=wait,
+                        **context,
                     )
                 else:
-                    raise _client_error(status, response, context)
+                    raise _client_error(status, response, context, self.redactor)
             if attempt >= self.max_retries:
                 raise error
             wait = self.backoff * (2**attempt) if wait is None else wait
@@ -264,8 +271,10 @@ class OpenEdXClient:
             self._sleep(wait)
 
 
-def _client_error(status: int, response: requests.Response, context: dict) -> OpenEdXHTTPError:
-    text = f"{context['method']} {context['url']} answered {status}: {_error_text(response)}"
+def _client_error(
+    status: int, response: requests.Response, context: dict, redactor: redaction.Redactor
+) -> OpenEdXHTTPError:
+    text = f"{context['method']} {context['url']} answered {status}: {_error_text(response, redactor)}"
     if status in (401, 403):
         return OpenEdXAuthError(text, **context)
     if status == 404:
@@ -273,19 +282,20 @@ def _client_error(status: int, response: requests.Response, context: dict) -> Op
     return OpenEdXHTTPError(text, **context)
 
 
-def _error_text(response: requests.Response | None) -> str:
-    """The service's own words: ``message``/``developer_message``/``error_description``, else the body's start."""
+def _error_text(response: requests.Response | None, redactor: redaction.Redactor) -> str:
+    """The service's own words: ``message``/``developer_message``/``error_description``, else the body's
+    start; redacted (an echo of the request holds the client secret or the token)."""
     if response is None:
         return ""
     try:
         body = response.json()
     except ValueError:
-        return response.text[:200]
+        return redactor(response.text)[:200]
     if isinstance(body, dict):
         for key in ("developer_message", "message", "error_description", "error", "detail", "error_code"):
             if body.get(key):
-                return str(body[key])
-    return response.text[:200]
+                return redactor(str(body[key]))
+    return redactor(response.text)[:200]
 
 
 def _json(response: requests.Response, method: str, url: str) -> Any:
