@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from integrated_channels.integrated_channel.admin import ChannelConfigurationAdmin
 from integrated_channels.integrated_channel.admin import runs as runs_admin
+from integrated_channels.integrated_channel.admin.configuration import ChannelConfigurationForm
 from integrated_channels.integrated_channel.admin.runs import queued_message
 from integrated_channels.integrated_channel.exceptions import RunLocked
 from integrated_channels.integrated_channel.models import Run
@@ -22,7 +23,7 @@ from integrated_channels.sftp.services import ondemand
 SAMPLE_ROWS = 1000
 
 
-class SFTPConfigurationForm(forms.ModelForm):
+class SFTPConfigurationForm(ChannelConfigurationForm):
     """The connection form, with an optional sample file checked against the mapping (decision 0069)."""
 
     sample_file = forms.FileField(

@@ -7,7 +7,8 @@ from functools import cache
 
 from rest_framework import serializers
 
-from enterprise.fields import EncryptedTextField
+from enterprise.fields import encrypted_field_names
+from integrated_channels.integrated_channel import addresses
 from integrated_channels.integrated_channel.models import ChannelConfiguration, Run
 from integrated_channels.integrated_channel.registry import registry
 
@@ -15,7 +16,7 @@ _COMMON = ["id", "channel", "customer", "active", "send_in_progress", "created",
 
 
 def secret_fields(model) -> list[str]:
-    return [field.name for field in model._meta.concrete_fields if isinstance(field, EncryptedTextField)]
+    return encrypted_field_names(model)
 
 
 def _own_fields(model) -> list[str]:
@@ -43,6 +44,27 @@ class ConfigurationSerializer(serializers.ModelSerializer):
 
     def get_secrets_set(self, obj) -> list[str]:
         return [name for name in secret_fields(type(obj)) if getattr(obj, name, "")]
+
+    def validate(self, attrs):
+        """The remote addresses given must be allowed (decision 0151); when the host the credentials go to
+        changes, every stored secret must be given again (decision 0152)."""
+        attrs = super().validate(attrs)
+        model = self.Meta.model
+        if model is ChannelConfiguration:
+            return attrs
+        if self.instance is None:
+            errors = addresses.configuration_errors(model(), attrs)
+        else:
+            errors = {
+                name: message
+                for name, message in addresses.configuration_errors(self.instance, attrs).items()
+                if name in attrs
+            }
+            entered = {name for name in secret_fields(model) if attrs.get(name)}
+            errors.update(addresses.reentry_errors(self.instance, attrs, entered, secret_fields(model)))
+        if errors:
+            raise serializers.ValidationError(errors, code="invalid")
+        return attrs
 
     def validate_customer(self, value):
         allowed = self.context["customers"]
