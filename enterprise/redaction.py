@@ -7,7 +7,7 @@ secrets, the access tokens of the moment) and replaces each of them in every enc
 on the way out:
 
 - as typed;
-- Base64 (standard and URL-safe, with or without padding) of the secret alone and of
+- Base64 (standard and URL-safe, with or without padding, of UTF-8 and Latin-1) of the secret alone and of
   ``user:secret`` for every user it goes with (HTTP Basic auth: an LRS key and secret, an OAuth
   client id and secret, an SFTP or SIS user name and password), and of ``secret:other`` when two
   secrets go together;
@@ -34,11 +34,17 @@ _CREDENTIAL = re.compile(r"\b(Basic|Bearer|Digest|Negotiate|Token|JWT)(\s+)[A-Za
 _PERCENT = re.compile(r"%[0-9A-F]{2}")
 
 
-def _base64_forms(raw: bytes) -> set[str]:
+def _base64_forms(text: str) -> set[str]:
+    """Base64 of ``text`` in UTF-8 and, when it can be, in Latin-1 (``requests`` encodes Basic auth so)."""
     forms = set()
-    for encoded in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
-        text = encoded.decode("ascii")
-        forms.update((text, text.rstrip("=")))
+    for encoding in ("utf-8", "latin-1"):
+        try:
+            raw = text.encode(encoding)
+        except UnicodeEncodeError:
+            continue
+        for encoded in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
+            value = encoded.decode("ascii")
+            forms.update((value, value.rstrip("=")))
     return forms
 
 
@@ -88,11 +94,11 @@ class Redactor:
             forms: set[str] = set()
             for secret in self._secrets:
                 forms |= _text_forms(secret)
-                forms |= _base64_forms(secret.encode())
+                forms |= _base64_forms(secret)
                 for user in self._users | self._secrets:
                     if user != secret:
-                        forms |= _base64_forms(f"{user}:{secret}".encode())
-                        forms |= _base64_forms(f"{secret}:{user}".encode())
+                        forms |= _base64_forms(f"{user}:{secret}")
+                        forms |= _base64_forms(f"{secret}:{user}")
             self._forms = sorted((form for form in forms if len(form) >= MIN_SECRET_LENGTH), key=len, reverse=True)
         return self._forms
 
