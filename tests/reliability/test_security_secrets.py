@@ -264,3 +264,81 @@ def test_a_client_that_forgets_to_redact_is_caught_where_run_errors_and_audits_a
     texts = _stored_texts(Run.objects.get(pk=result.run_id), caplog)
     assert "[redacted]" in texts["error lines"]
     assert [where for where, text in texts.items() if secret in text or "YXBpLWtleS05YzFlL3greQ" in text] == []
+
+
+# A changed host never receives the stored secrets (issue 21, decision 0152)
+
+
+def _customer_admin_api(customer):
+    from enterprise.models import EnterpriseCustomerAdmin
+    from tests.api.conftest import client_for
+    from tests.factories import UserFactory
+
+    user = UserFactory()
+    EnterpriseCustomerAdmin.objects.create(customer=customer, user=user)
+    return client_for(user)
+
+
+def test_the_api_asks_the_secrets_again_when_the_lrs_host_changes():
+    config = XAPIConfigurationFactory(endpoint="https://lrs.example.com/xAPI/statements", key=KEY, secret=TRICKY)
+    api = _customer_admin_api(config.customer)
+    url = f"/integrated_channels/api/v1/configurations/{config.pk}/"
+
+    moved = api.patch(url, {"endpoint": "https://attacker.example.net/xAPI/statements"}, format="json")
+    assert moved.status_code == 400
+    errors = {entry["field"]: entry["message"] for entry in moved.json()["errors"]}
+    assert set(errors) == {"key", "secret"} and "enter this secret again" in errors["secret"]
+    config.refresh_from_db()
+    assert config.endpoint == "https://lrs.example.com/xAPI/statements"
+
+    half = api.patch(url, {"endpoint": "https://attacker.example.net/x", "secret": "new-secret"}, format="json")
+    assert half.status_code == 400 and {entry["field"] for entry in half.json()["errors"]} == {"key"}
+    other_port = api.patch(url, {"endpoint": "https://lrs.example.com:8443/xAPI/statements"}, format="json")
+    assert other_port.status_code == 400  # another port is another server
+
+    same_host = api.patch(url, {"endpoint": "https://LRS.example.com/other/statements"}, format="json")
+    assert same_host.status_code == 200  # same host and port: the secrets stay
+    body = {"endpoint": "https://lrs2.example.com/xAPI/statements", "key": "new-key", "secret": "new-secret"}
+    assert api.patch(url, body, format="json").status_code == 200
+    config.refresh_from_db()
+    assert (config.endpoint, config.key, config.secret) == (body["endpoint"], "new-key", "new-secret")
+
+
+def test_the_api_asks_the_sftp_password_again_when_the_server_changes(tmp_path):
+    from tests.fakes.sftp import FakeSFTPServer
+    from tests.integrated_channels.xapi.factories import import_from
+
+    config = import_from(FakeSFTPServer(tmp_path), host="sftp.example.com", port=22)
+    api = _customer_admin_api(config.customer)
+    url = f"/integrated_channels/api/v1/configurations/{config.pk}/"
+    for change in ({"host": "sftp.attacker.example.net"}, {"port": 2222}):
+        answer = api.patch(url, change, format="json")
+        assert answer.status_code == 400 and {entry["field"] for entry in answer.json()["errors"]} == {"password"}
+    assert api.patch(url, {"host": "sftp2.example.com", "password": "typed-again"}, format="json").status_code == 200
+
+
+def test_the_admin_form_asks_the_secret_again_when_the_sap_host_changes(rf):
+    from django.forms.models import model_to_dict
+
+    from integrated_channels.sap_success_factors.models import SAPSuccessFactorsConfiguration
+
+    config = SAPConfigurationFactory(base_url="https://acme.sapsf.example.com/", client_secret=TRICKY)
+    model_admin = admin.site._registry[SAPSuccessFactorsConfiguration]
+    request = rf.get("/")
+    request.user = StaffFactory(is_superuser=True)
+    form_class = model_admin.get_form(request, config)
+    data = {key: value for key, value in model_to_dict(config).items() if value is not None}
+    data.update(client_secret="", base_url="https://attacker.example.net/")
+    form = form_class(data=data, instance=config)
+    assert not form.is_valid()
+    assert "enter this secret again" in " ".join(form.errors["client_secret"])
+    config.refresh_from_db()
+    assert config.base_url == "https://acme.sapsf.example.com/" and config.client_secret == TRICKY
+
+    stored = SAPSuccessFactorsConfiguration.objects.get
+    data.update(client_secret="typed-again")
+    form = form_class(data=data, instance=stored(pk=config.pk))
+    assert form.is_valid(), form.errors
+    data.update(client_secret="", base_url="https://acme.sapsf.example.com/api/")
+    form = form_class(data=data, instance=stored(pk=config.pk))
+    assert form.is_valid(), form.errors  # same host: a blank secret keeps the stored one
