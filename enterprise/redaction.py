@@ -15,7 +15,8 @@ on the way out:
 - JSON-escaped (``\\uXXXX`` and ``\\/`` forms too), Python ``repr``-escaped, XML/HTML-escaped.
 
 Whatever the secrets, a credential in an ``Authorization``-style form (``Basic …``,
-``Bearer …``, ``JWT …``) is replaced too: no remote message has a reason to carry one.
+``Bearer …``, ``JWT …``) and the password of a URL (``redis://:password@host``) are replaced
+too: no message has a reason to carry one.
 """
 
 from __future__ import annotations
@@ -30,7 +31,14 @@ from collections.abc import Iterable
 REDACTED = "[redacted]"
 #: Shorter values are not redacted (they would blank out ordinary words); no stored secret is that short.
 MIN_SECRET_LENGTH = 4
-_CREDENTIAL = re.compile(r"\b(Basic|Bearer|Digest|Negotiate|Token|JWT)(\s+)[A-Za-z0-9+/=._~%-]{6,}", re.IGNORECASE)
+# A scheme name then a value that looks like a credential: 6+ characters of the token alphabet with a digit,
+# a + / = or an upper-case letter after the first (so prose such as "token request failed" or "Basic
+# Authentication" is kept).
+_CREDENTIAL = re.compile(
+    r"\b((?i:Basic|Bearer|Digest|Negotiate|Token|JWT))(\s+)"
+    r"(?=[0-9+/=]|[A-Za-z._~%-][a-z._~%-]*[0-9+/=A-Z])[A-Za-z0-9+/=._~%-]{6,}"
+)
+_URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^/\s:@]*:)[^@\s/]+@", re.IGNORECASE)
 _PERCENT = re.compile(r"%[0-9A-F]{2}")
 
 
@@ -109,6 +117,7 @@ class Redactor:
         for form in self.forms():
             if form in text:
                 text = text.replace(form, REDACTED)
+        text = _URL_PASSWORD.sub(lambda match: f"{match.group(1)}{REDACTED}@", text)
         return _CREDENTIAL.sub(lambda match: f"{match.group(1)}{match.group(2)}{REDACTED}", text)
 
     redact = __call__

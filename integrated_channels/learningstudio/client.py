@@ -245,6 +245,9 @@ class LearningStudioClient(ChannelClient):
     def excerpt(self, response, length: int = 200) -> str:
         return redaction.excerpt(response.text, self.redactor, length)
 
+    def log_failure(self, url: str, exc: Exception) -> None:
+        logger.info("%s: %s %s failed: %s", self.name, url, type(exc).__name__, self.redact(str(exc)))
+
     def post(self, message: bytes, action: str):
         """POST one request; the parsed SOAP Body, or a typed error."""
         headers = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"{action}"'}
@@ -252,11 +255,15 @@ class LearningStudioClient(ChannelClient):
         self.calls += 1
         try:
             response = self.transport.post(url, message, headers)
+        # The network library's words (addresses, ports, errno) only in the server log (decision 0151).
         except requests.Timeout as exc:
-            raise RemoteTimeout(self.redact(f"{self.name} did not answer in time: {exc}"), url=url) from exc
+            self.log_failure(url, exc)
+            raise RemoteTimeout(f"{self.name} did not answer in time.", url=url) from exc
         except requests.ConnectionError as exc:
-            raise RemoteConnectionError(self.redact(f"{self.name} could not be reached: {exc}"), url=url) from exc
+            self.log_failure(url, exc)
+            raise RemoteConnectionError(f"{self.name} could not be reached (could not connect).", url=url) from exc
         except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
+            self.log_failure(url, exc)
             raise RemoteConnectionError(
                 self.redact(f"{self.name} broke the connection while answering: {exc}"), url=url
             ) from exc

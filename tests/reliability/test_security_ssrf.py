@@ -266,3 +266,15 @@ def test_the_shipped_wsdl_still_loads_under_the_strict_default():
     config = LearningStudioConfigurationFactory(wsdl_location="")
     client = LearningStudioClient(config)
     assert client.zeep.wsdl.bindings  # read from the package, no network
+
+
+def test_a_failed_connection_says_no_more_than_could_not_connect(settings, caplog):
+    """Even to an address the operator allowed, a run's error gives no errno, address or port state."""
+    settings.INTEGRATED_CHANNELS_ADDRESSES = {"ALLOW_HTTP": True, "ALLOWED_ADDRESSES": ["127.0.0.1"]}
+    caplog.set_level(logging.INFO)
+    config = XAPIConfigurationFactory(endpoint="http://127.0.0.1:9/xAPI/statements")  # nothing listens there
+    completed_enrollment(config.customer)
+    result = transmit_learner_data(configuration=config)
+    line = Run.objects.get(pk=result.run_id).errors.get()
+    assert line.message == "xAPI LRS could not be reached (could not connect)."
+    assert "Connection refused" in caplog.text  # the detail, for the operators

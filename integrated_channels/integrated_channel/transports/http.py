@@ -159,19 +159,21 @@ class HttpTransport(ChannelClient):
             try:
                 # A redirected POST would silently become a GET: a redirect is an error here.
                 response = self.session.request(method, url, timeout=self.timeout, allow_redirects=False, **kwargs)
+            # What the network library says (addresses, ports, errno) goes to the server log only: a run's
+            # error, which the customer's administrators read, says no more than what failed (decision 0151).
             except requests.Timeout as exc:
+                self.log_failure(url, exc)
                 error: TransmissionError = RemoteTimeout(
-                    self.redact(
-                        f"{self.name} did not answer in time (connect {self.timeout[0]:g} s, "
-                        f"read {self.timeout[1]:g} s): {exc}"
-                    ),
+                    f"{self.name} did not answer in time (connect {self.timeout[0]:g} s, read {self.timeout[1]:g} s).",
                     url=url,
                 )
             except requests.ConnectionError as exc:
-                error = RemoteConnectionError(self.redact(f"{self.name} could not be reached: {exc}"), url=url)
+                self.log_failure(url, exc)
+                error = RemoteConnectionError(f"{self.name} could not be reached (could not connect).", url=url)
             except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
                 # The connection broke (reset, closed) while the answer was being read: the remote
                 # system may or may not have processed the call; trying again is what can help.
+                self.log_failure(url, exc)
                 error = RemoteConnectionError(
                     self.redact(f"{self.name} broke the connection while answering: {exc}"), url=url
                 )
@@ -195,6 +197,9 @@ class HttpTransport(ChannelClient):
             )
             self.wait(delay)
             attempt += 1
+
+    def log_failure(self, url: str, exc: Exception) -> None:
+        logger.info("%s: %s %s failed: %s", self.name, self.redact(url), type(exc).__name__, self.redact(str(exc)))
 
     def parse_json(self, response: requests.Response, *, what: str):
         """The JSON body of a successful answer, or ``MalformedResponse``."""

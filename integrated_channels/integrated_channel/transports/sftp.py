@@ -77,6 +77,10 @@ def _where(config) -> str:
     return f"{config.username}@{config.host}:{config.port}"
 
 
+def _redactor(config) -> redaction.Redactor:
+    return redaction.Redactor([config.password, config.private_key], users=[config.username])
+
+
 async def _checked_address(config) -> str:
     """The address to connect to: the first the host resolves to, when all of them are allowed."""
     loop = asyncio.get_running_loop()
@@ -93,7 +97,7 @@ async def _checked_address(config) -> str:
 
 
 async def _session(config, work: Callable[[asyncssh.SFTPClient], Awaitable[T]]) -> T:
-    redact = redaction.Redactor([config.password, config.private_key], users=[config.username])
+    redact = _redactor(config)
     try:
         return await _connected(config, work)
     except SFTPError as exc:
@@ -135,9 +139,14 @@ async def _connected(config, work: Callable[[asyncssh.SFTPClient], Awaitable[T]]
             f"Connection to {_where(config)} timed out after {options['connect_timeout']:g} s "
             "(no connection, SSH handshake or login in that time)."
         ) from None
-    except (asyncssh.Error, OSError, EOFError) as exc:
+    except (asyncssh.Error, EOFError) as exc:  # the SSH session failed: what the server or the protocol said
         reason = getattr(exc, "reason", "") or str(exc) or type(exc).__name__
         raise TransferFailed(f"Connection to {_where(config)} failed: {reason}") from None
+    except OSError as exc:
+        # No connection: the library's words (resolved address, errno) only in the server log (decision 0151).
+        reason = _redactor(config)(str(exc) or type(exc).__name__)
+        logger.info("SFTP connection to %s failed: %s: %s", _where(config), type(exc).__name__, reason)
+        raise TransferFailed(f"Connection to {_where(config)} failed (could not connect).") from None
 
 
 def _run(config, work):
