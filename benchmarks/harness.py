@@ -29,6 +29,9 @@ def setup_django(settings_module: str = "standalone.settings", *, keepdb: bool =
     for benchmarks whose data takes long to build (the benchmark checks what is already there).
     """
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", settings_module)
+    # The fakes the benchmarks run against listen on 127.0.0.1 over http (decision 0151).
+    os.environ.setdefault("CHANNELS_ALLOW_HTTP", "1")
+    os.environ.setdefault("CHANNELS_ALLOWED_ADDRESSES", "127.0.0.1,::1,localhost")
     tmp = None
     if not os.environ.get("DATABASE_URL"):
         tmp = tempfile.mkdtemp(prefix="bench-")

@@ -57,3 +57,8 @@ def encrypted_fields():
         for field in model._meta.concrete_fields
         if isinstance(field, EncryptedTextField)
     ]
+
+
+def encrypted_field_names(model) -> list[str]:
+    """The names of ``model``'s ``EncryptedTextField`` fields (its secrets), in declaration order."""
+    return [field.name for field in model._meta.concrete_fields if isinstance(field, EncryptedTextField)]

@@ -245,6 +245,16 @@ ENTERPRISE = {
     "SITE_URL": os.environ.get("SITE_URL", "http://127.0.0.1:8000"),
 }
 
+# Where channel configurations may point (integrated_channels.integrated_channel.app_settings,
+# decision 0151): https only and public addresses only, unless the operator allows http (test
+# servers) or names the internal hosts / networks a configuration may reach.
+INTEGRATED_CHANNELS_ADDRESSES = {
+    "ALLOW_HTTP": env_bool("CHANNELS_ALLOW_HTTP", False),
+    "ALLOWED_ADDRESSES": [
+        entry.strip() for entry in os.environ.get("CHANNELS_ALLOWED_ADDRESSES", "").split(",") if entry.strip()
+    ],
+}
+
 # The REST API (enterprise.api.app_settings): JWTs signed by the host LMS, off unless enabled.
 ENTERPRISE_API = {
     "JWT_ENABLED": env_bool("API_JWT_ENABLED", False),

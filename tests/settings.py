@@ -17,3 +17,7 @@ INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]  # noqa: F405
 # Login throttling off: many tests log in with wrong passwords on purpose. The throttling tests
 # (tests/reliability/test_security_login.py) turn it on.
 AXES_ENABLED = False
+
+# The fake remote systems of tests/fakes listen on 127.0.0.1 over http: allowed here explicitly
+# (the default allows neither). Tests of the address guard override this setting.
+INTEGRATED_CHANNELS_ADDRESSES = {"ALLOW_HTTP": True, "ALLOWED_ADDRESSES": ["127.0.0.1", "::1", "localhost"]}

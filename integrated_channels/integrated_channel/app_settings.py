@@ -63,9 +63,28 @@ CELERY_QUEUE
     Queue the fan-out tasks are sent to (``None``: Celery's default queue).
 TASK_RESULT_TIMEOUT
     Seconds ``transmit_*`` commands wait for the fan-out tasks to finish.
+
+The addresses channels connect to have their own settings, ``settings.INTEGRATED_CHANNELS_ADDRESSES``
+(a dict; decision 0151), so an operator's allowance is not lost when the dict above is replaced:
+
+ALLOW_HTTP
+    ``False`` (default): every remote URL a configuration holds (endpoints, WSDL locations) must
+    be ``https://``. ``True`` also accepts ``http://`` — for test servers only: secrets then
+    travel in clear.
+ALLOWED_ADDRESSES
+    Host names (``"lrs.intranet.example"``) and IP networks or addresses (``"10.20.0.0/16"``,
+    ``"127.0.0.1"``) a configuration may point at although they are loopback, link-local,
+    private or otherwise not public. Empty (default): only public addresses. A name is compared
+    with the host of the URL as typed; a network with every address the host resolves to, both
+    when the configuration is saved and when each connection is made.
 """
 
 from enterprise.conf import AppSettings
+
+ADDRESS_DEFAULTS = {
+    "ALLOW_HTTP": False,
+    "ALLOWED_ADDRESSES": [],
+}
 
 DEFAULTS = {
     "CONNECT_TIMEOUT": 5.0,
@@ -93,3 +112,4 @@ DEFAULTS = {
 }
 
 channel_settings = AppSettings("INTEGRATED_CHANNELS", DEFAULTS)
+address_settings = AppSettings("INTEGRATED_CHANNELS_ADDRESSES", ADDRESS_DEFAULTS)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime
 import secrets
+from pathlib import Path
 
 from django.utils import timezone
 from lxml import etree
@@ -32,6 +33,9 @@ BINDING = f"{{{SERVICE_NS}}}UserManagementSoap"
 SINGLE, BATCH = "ProcessSingleRequest", "ProcessRequest"
 SUMMARY_LIMIT = 500
 
+#: Where the WSDL this channel ships lives: the only local files the client reads (decision 0151).
+WSDL_DIR = Path(__file__).resolve().parent / "wsdl"
+
 
 class LearningStudioClient(SoapTransport):
     name = "Pearson LearningStudio"
@@ -43,6 +47,9 @@ class LearningStudioClient(SoapTransport):
 
     def wsdl_location(self) -> str:
         return self.configuration.wsdl
+
+    def wsdl_roots(self) -> tuple[Path, ...]:
+        return (WSDL_DIR,)
 
     def endpoint(self) -> str:
         return self.configuration.endpoint_url

@@ -17,6 +17,9 @@ DEFAULT_ENDPOINT = "https://campusapi.ecollege.com/UserManagement/v1_6/UserManag
 
 class LearningStudioConfiguration(ChannelConfiguration):
     CHANNEL_CODE = "LEARNINGSTUDIO"
+    REMOTE_URL_FIELDS = ("endpoint_url", "wsdl_location")
+    CREDENTIALS_SENT_TO = ("endpoint_url",)
+    SECRET_USER_FIELDS = ("sis_username",)
 
     endpoint_url = models.URLField(
         default=DEFAULT_ENDPOINT, verbose_name=_("endpoint URL"), help_text=_("The Users & Enrollments service URL.")

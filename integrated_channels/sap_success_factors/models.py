@@ -16,6 +16,8 @@ class SAPSuccessFactorsConfiguration(ChannelConfiguration):
     """The seed's "SAP SuccessFactors Enterprise Customer Configuration"."""
 
     CHANNEL_CODE = "SAP"
+    REMOTE_URL_FIELDS = CREDENTIALS_SENT_TO = ("base_url",)
+    SECRET_USER_FIELDS = ("client_id", "sap_user_id")
 
     class UserType(models.TextChoices):
         ADMIN = "admin", _("Admin")

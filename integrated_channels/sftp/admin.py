@@ -12,6 +12,7 @@ from enterprise.csv_safety import CsvLineError, header_and_rows
 from enterprise.learner_fields import BUILT_IN
 from integrated_channels.integrated_channel.admin import ChannelConfigurationAdmin
 from integrated_channels.integrated_channel.admin import runs as runs_admin
+from integrated_channels.integrated_channel.admin.configuration import ChannelConfigurationForm
 from integrated_channels.integrated_channel.admin.runs import queued_message
 from integrated_channels.integrated_channel.exceptions import RunLocked
 from integrated_channels.integrated_channel.imports.forms import MappingField, sample_columns
@@ -23,8 +24,9 @@ from integrated_channels.sftp.services import ondemand
 SAMPLE_ROWS = 1000
 
 
-class SFTPConfigurationForm(forms.ModelForm):
-    """The connection form: the mapping screen (drop-downs) and an optional sample file (decision 0069)."""
+class SFTPConfigurationForm(ChannelConfigurationForm):
+    """The connection form: the mapping screen (drop-downs) and an optional sample file (decision 0069); a
+    changed server asks the secrets again (decision 0152)."""
 
     attribute_mapping = MappingField(
         label=_("Map attributes"),

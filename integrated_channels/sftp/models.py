@@ -26,6 +26,9 @@ class SFTPConfiguration(ChannelConfiguration, SFTPConnection):
     """The seed's FTP / Box / Custom FTP connection, as one SFTP connector (decision 0060)."""
 
     CHANNEL_CODE = "SFTP"
+    REMOTE_HOST_FIELDS = ("host",)
+    CREDENTIALS_SENT_TO = ("host", "port")
+    SECRET_USER_FIELDS = ("username",)
 
     base_path = models.CharField(
         max_length=1024,

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from enterprise.csv_safety import CsvLineError, header_and_rows
 from integrated_channels.integrated_channel.admin import ChannelConfigurationAdmin
 from integrated_channels.integrated_channel.admin import runs as runs_admin
+from integrated_channels.integrated_channel.admin.configuration import ChannelConfigurationForm
 from integrated_channels.integrated_channel.admin.runs import queued_message
 from integrated_channels.integrated_channel.exceptions import RunLocked
 from integrated_channels.integrated_channel.models import Run
@@ -87,7 +88,7 @@ class FilterInline(admin.TabularInline):
     extra = 0
 
 
-class XAPIImportForm(forms.ModelForm):
+class XAPIImportForm(ChannelConfigurationForm):
     sample_file = forms.FileField(
         required=False,
         help_text=_("A sample of the CSV (with its header): its columns become the choices of the mapping."),

@@ -20,6 +20,7 @@ class XAPIConfiguration(ChannelConfiguration):
     """A customer's Learning Record Store: registered and completed statements are POSTed to it."""
 
     CHANNEL_CODE = "XAPI"
+    REMOTE_URL_FIELDS = CREDENTIALS_SENT_TO = ("endpoint",)
 
     class Version(models.TextChoices):
         V1_0_3 = "1.0.3", "1.0.3"
@@ -69,6 +70,9 @@ class XAPIImportConfiguration(ChannelConfiguration, SFTPConnection):
     """The seed's "Import xAPI": a CSV of statements dropped on the customer's SFTP server (decision 0071)."""
 
     CHANNEL_CODE = "XAPI_IMPORT"
+    REMOTE_HOST_FIELDS = ("host",)
+    CREDENTIALS_SENT_TO = ("host", "port")
+    SECRET_USER_FIELDS = ("username",)
 
     name = models.CharField(max_length=255, help_text=_("A name for this import, e.g. the system the file comes from."))
     source_file = models.CharField(

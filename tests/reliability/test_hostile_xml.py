@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from integrated_channels.integrated_channel.models import Run
 from tests.factories import IdentityProviderFactory, StaffFactory
+from tests.fakes.echo import EchoServer
 from tests.fakes.learningstudio import FakeLearningStudio
 from tests.integrated_channels.factories import completed_enrollment
 from tests.integrated_channels.learningstudio.conftest import SIS_PASSWORD, LearningStudioConfigurationFactory
@@ -62,20 +63,22 @@ def test_a_hostile_soap_answer_fails_the_records_of_the_call_and_resolves_nothin
     assert CANARY not in repr(database_state())
 
 
-def test_an_operators_wsdl_with_an_external_entity_is_not_resolved(canary, tmp_path, settings):
+def test_an_operators_wsdl_with_an_external_entity_is_not_resolved(canary, settings):
+    """A WSDL location is a URL (never a file, decision 0151): a hostile WSDL served over http."""
     settings.INTEGRATED_CHANNELS = FAST
     StaffFactory(username="staff")
-    wsdl = tmp_path / "hostile.wsdl"
-    wsdl.write_bytes(
+    wsdl = (
         f'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file://{canary}">]>'
         '<definitions xmlns="http://schemas.xmlsoap.org/wsdl/" name="&x;"/>'.encode()
     )
-    config = LearningStudioConfigurationFactory(wsdl_location=str(wsdl))
-    completed_enrollment(config.customer)
-    with pytest.raises(CommandError):
-        call_command("transmit_learner_data", api_user="staff", channel=["LEARNINGSTUDIO"], stdout=io.StringIO())
+    with EchoServer(files={"/hostile.wsdl": wsdl}) as server:
+        config = LearningStudioConfigurationFactory(wsdl_location=f"{server.url}/hostile.wsdl")
+        completed_enrollment(config.customer)
+        with pytest.raises(CommandError):
+            call_command("transmit_learner_data", api_user="staff", channel=["LEARNINGSTUDIO"], stdout=io.StringIO())
+        assert server.requests == [("GET", "/hostile.wsdl")]  # read, not refused as an address
     run = Run.objects.get()
-    assert run.status == "failed"
+    assert (run.status, run.error_code) == ("failed", "configuration_error")
     assert CANARY not in repr(database_state())
 
 

@@ -21,6 +21,7 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
+from enterprise import redaction
 from enterprise.lms.openedx.app_settings import openedx_settings
 from enterprise.lms.openedx.auth import jwt_claims, token_store
 from enterprise.lms.openedx.exceptions import (
@@ -92,6 +93,8 @@ class OpenEdXClient(HttpClient):
             self._client_id, self._client_secret = conf.CLIENT_ID, conf.CLIENT_SECRET
         if not (self._client_id and self._client_secret):
             raise OpenEdXConfigurationError("The Open edX OAuth2 client id and secret are not set.")
+        # The secret and the tokens in use never reach an error or a log line (decision 0150).
+        self.redactor = redaction.Redactor([self._client_secret], users=[self._client_id])
         super().__init__(
             timeout=(float(conf.CONNECT_TIMEOUT), float(conf.READ_TIMEOUT)),
             policy=RetryPolicy(
@@ -144,7 +147,7 @@ class OpenEdXClient(HttpClient):
             if isinstance(exc, OpenEdXUnavailable):
                 raise
             raise OpenEdXAuthError(
-                f"The LMS refused the OAuth2 client {self._client_id!r}: {_error_text(exc.response)}",
+                f"The LMS refused the OAuth2 client {self._client_id!r}: {_error_text(exc.response, self.redactor)}",
                 method="POST",
                 url=self.token_url,
                 status_code=exc.status_code,
@@ -162,6 +165,7 @@ class OpenEdXClient(HttpClient):
                 f"{username!r}: set its user in the LMS's Django OAuth Toolkit admin.",
                 api_user=self.api_user,
             )
+        self.redactor.add(value)
         expires_in = float(payload.get("expires_in") or 0)
         logger.debug("New Open edX token for client %s (expires in %ss)", self._client_id, expires_in)
         return IssuedToken(value, expires_in, scheme)
@@ -203,6 +207,7 @@ class OpenEdXClient(HttpClient):
 
     def authorized_request(self, method: str, url: str, **kwargs) -> requests.Response:
         def call(token: Token) -> requests.Response:
+            self.redactor.add(token.value)  # a token from the store (another worker's) is redacted too
             headers = {"Authorization": f"{token.token_type} {token.value}"}
             return self.request(method, url, headers=headers, **kwargs)
 
@@ -213,11 +218,11 @@ class OpenEdXClient(HttpClient):
         context = {"method": response.request.method, "url": response.url, "status_code": status, "response": response}
         if status in RETRY_STATUSES:
             return OpenEdXUnavailable(
-                f"{context['method']} {response.url} answered {status}: {_error_text(response)}",
+                f"{context['method']} {response.url} answered {status}: {_error_text(response, self.redactor)}",
                 retry_after=parse_retry_after(response.headers.get("Retry-After")),
                 **context,
             )
-        return _client_error(status, response, context)
+        return _client_error(status, response, context, self.redactor)
 
     def transport_error(self, kind: str, exc: requests.RequestException, method: str, url: str) -> OpenEdXUnavailable:
         if kind == TIMEOUT:
@@ -227,8 +232,10 @@ class OpenEdXClient(HttpClient):
         )
 
 
-def _client_error(status: int, response: requests.Response, context: dict) -> OpenEdXHTTPError:
-    text = f"{context['method']} {context['url']} answered {status}: {_error_text(response)}"
+def _client_error(
+    status: int, response: requests.Response, context: dict, redactor: redaction.Redactor
+) -> OpenEdXHTTPError:
+    text = f"{context['method']} {context['url']} answered {status}: {_error_text(response, redactor)}"
     if status in (401, 403):
         return OpenEdXAuthError(text, **context)
     if status == 404:
@@ -236,19 +243,20 @@ def _client_error(status: int, response: requests.Response, context: dict) -> Op
     return OpenEdXHTTPError(text, **context)
 
 
-def _error_text(response: requests.Response | None) -> str:
-    """The service's own words: ``message``/``developer_message``/``error_description``, else the body's start."""
+def _error_text(response: requests.Response | None, redactor: redaction.Redactor) -> str:
+    """The service's own words: ``message``/``developer_message``/``error_description``, else the body's
+    start; redacted (an echo of the request holds the client secret or the token)."""
     if response is None:
         return ""
     try:
         body = response.json()
     except ValueError:
-        return response.text[:200]
+        return redactor(response.text)[:200]
     if isinstance(body, dict):
         for key in ("developer_message", "message", "error_description", "error", "detail", "error_code"):
             if body.get(key):
-                return str(body[key])
-    return response.text[:200]
+                return redactor(str(body[key]))
+    return redactor(response.text)[:200]
 
 
 def _json(response: requests.Response, method: str, url: str) -> Any:

@@ -11,7 +11,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from enterprise.fields import EncryptedTextField
+from enterprise.fields import EncryptedTextField, encrypted_field_names
+from integrated_channels.integrated_channel import addresses
 from integrated_channels.integrated_channel.models import Run
 from integrated_channels.integrated_channel.services import dispatch
 from integrated_channels.integrated_channel.services.results import LOCKED
@@ -24,6 +25,22 @@ def secret_widget() -> forms.PasswordInput:
     )
 
 
+class ChannelConfigurationForm(forms.ModelForm):
+    """The change form of a configuration: when the host its credentials go to changes, every stored
+    secret must be typed again (a blank secret keeps the stored one otherwise; decision 0152)."""
+
+    def clean(self):
+        cleaned = super().clean()
+        stored = self.instance if self.instance.pk else None
+        model = type(self.instance)
+        values = {name: cleaned[name] for name in model.CREDENTIALS_SENT_TO if name in cleaned}
+        entered = {name for name in encrypted_field_names(model) if cleaned.get(name)}
+        for name, message in addresses.reentry_errors(stored, values, entered, encrypted_field_names(model)).items():
+            if name in self.fields:
+                self.add_error(name, message)
+        return cleaned
+
+
 class ChannelConfigurationAdmin(admin.ModelAdmin):
     """Base admin of channel configurations. Secret fields (``EncryptedTextField``) are write-only:
     their widget never renders the stored value and a blank input keeps it.
@@ -32,6 +49,7 @@ class ChannelConfigurationAdmin(admin.ModelAdmin):
     override keeps secrets write-only whatever the field's own ``formfield`` does (decision 0027).
     """
 
+    form = ChannelConfigurationForm
     formfield_overrides = {
         EncryptedTextField: {"widget": secret_widget()},
         models.URLField: {"assume_scheme": "https"},

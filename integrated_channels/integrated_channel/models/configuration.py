@@ -8,6 +8,7 @@ configuration per channel per customer.
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -38,6 +39,16 @@ class ChannelConfiguration(models.Model):
 
     #: Set by each channel's subclass: the code it registered under.
     CHANNEL_CODE = ""
+    #: Fields holding a URL the customer's administrators set and this platform connects to: each must be
+    #: https (http only when allowed) and not name a local or private address (``addresses``, decision 0151).
+    REMOTE_URL_FIELDS: tuple[str, ...] = ()
+    #: Fields holding a host name this platform connects to (an SFTP server): not local or private either.
+    REMOTE_HOST_FIELDS: tuple[str, ...] = ()
+    #: The fields whose host receives the stored secrets: when it changes, the secrets must be entered again
+    #: (a changed host never receives the secrets typed for another one, decision 0152).
+    CREDENTIALS_SENT_TO: tuple[str, ...] = ()
+    #: Fields naming the user a secret goes with (HTTP Basic ``user:secret``, a login): for redaction.
+    SECRET_USER_FIELDS: tuple[str, ...] = ()
 
     channel = models.CharField(max_length=32, editable=False, db_index=True)
     customer = models.ForeignKey(
@@ -110,3 +121,15 @@ class ChannelConfiguration(models.Model):
     def secrets(self) -> list[str]:
         """The stored secrets of this configuration, for redaction in messages. Channels extend it."""
         return []
+
+    def secret_users(self) -> list[str]:
+        """The user names the secrets go with (Base64 of ``user:secret`` is redacted too)."""
+        return [value for name in self.SECRET_USER_FIELDS if (value := getattr(self, name, ""))]
+
+    def clean(self):
+        super().clean()
+        from integrated_channels.integrated_channel import addresses
+
+        errors = addresses.configuration_errors(self)
+        if errors:
+            raise ValidationError(errors)

@@ -16,8 +16,10 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from enterprise import redaction
 from enterprise.models import EnterpriseCourseEnrollment, EnterpriseCustomer
 from integrated_channels.integrated_channel.models.configuration import ChannelConfiguration
+from integrated_channels.integrated_channel.registry import registry
 
 
 class Run(models.Model):
@@ -131,13 +133,35 @@ class Run(models.Model):
         return self.status == self.Status.FAILED
 
 
+def redactor_of(run: Run) -> redaction.Redactor:
+    """The redactor of ``run``'s configuration (its secrets, and the tokens its client added).
+
+    ``start_run`` and the transmission attach it to the run; a run loaded from the database gets
+    it here, in one query. Every message stored on a run or its error lines goes through it: the
+    last line of defence behind the transports' own redaction (decision 0150).
+    """
+    redactor = getattr(run, "_redactor", None)
+    if redactor is None:
+        try:
+            model = registry.get(run.channel).get_configuration_model()
+            configuration = model.objects.filter(pk=run.configuration_id).first()
+        except LookupError:
+            configuration = None
+        redactor = redaction.for_configuration(configuration) if configuration is not None else redaction.Redactor()
+        run._redactor = redactor
+    return redactor
+
+
 NUL = "\x00"
 _TEXT_FIELDS = ("username", "email", "remote_id", "course_id", "code", "message")
 
 
 def _without_nul(error: RunError) -> RunError:
     """Show a NUL character of a remote message or an imported cell as ``\\x00``: PostgreSQL text
-    cannot hold one, and the error line must be stored whatever the remote sent."""
+    cannot hold one, and the error line must be stored whatever the remote sent. The message is
+    redacted with the run's secrets."""
+    if error.message and error.run_id is not None:
+        error.message = redactor_of(error.run)(error.message)
     for name in _TEXT_FIELDS:
         value = getattr(error, name)
         if isinstance(value, str) and NUL in value:

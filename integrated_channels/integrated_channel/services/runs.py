@@ -17,9 +17,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from enterprise import redaction
 from integrated_channels.integrated_channel.app_settings import channel_settings
 from integrated_channels.integrated_channel.exceptions import RunLocked, RunLockLost
-from integrated_channels.integrated_channel.models import Run
+from integrated_channels.integrated_channel.models import ChannelConfiguration, Run
+from integrated_channels.integrated_channel.models.run import redactor_of
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +42,7 @@ def start_run(
         now = timezone.now()
         try:
             with transaction.atomic():
-                return Run.objects.create(
+                run = Run.objects.create(
                     configuration_id=configuration.pk,
                     customer_id=configuration.customer_id,
                     channel=configuration.channel,
@@ -52,6 +54,9 @@ def start_run(
                     started_at=now,
                     heartbeat_at=now,
                 )
+            if type(configuration) is not ChannelConfiguration:  # a channel's own model: its secrets
+                run._redactor = redaction.for_configuration(configuration)
+            return run
         except IntegrityError:
             holder = Run.objects.filter(configuration_id=configuration.pk, kind=kind, status=Run.Status.RUNNING).first()
             if holder is None:
@@ -97,6 +102,7 @@ def finish_run(run: Run, *, status: str, error_code: str = "", error_message: st
     """Record the run's end (status, counts, and any other field given, e.g. its ``watermark``); False when
     it had lost its lock (the row is left as the new holder set it, with no watermark)."""
     now = timezone.now()
+    error_message = redactor_of(run)(error_message)
     updated = Run.objects.filter(pk=run.pk, status=Run.Status.RUNNING).update(
         status=status, finished_at=now, heartbeat_at=now, error_code=error_code, error_message=error_message, **fields
     )

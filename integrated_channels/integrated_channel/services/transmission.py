@@ -18,6 +18,7 @@ from collections import Counter
 from django.db import transaction
 from django.utils import timezone
 
+from enterprise import redaction
 from enterprise.services.linking import unlink_users
 from integrated_channels.integrated_channel.app_settings import channel_settings
 from integrated_channels.integrated_channel.exceptions import (
@@ -36,6 +37,7 @@ from integrated_channels.integrated_channel.models import (
     RunError,
     TransmissionStatus,
 )
+from integrated_channels.integrated_channel.models.run import redactor_of
 from integrated_channels.integrated_channel.services import changes, runs
 from integrated_channels.integrated_channel.services.results import LOCKED, Progress, RunResult
 from integrated_channels.integrated_channel.transports.base import Outcome
@@ -259,6 +261,8 @@ class _Transmission:
         )
         client = self.client or self.channel.get_client_class()(self.configuration, on_wait=self._on_wait)
         client.run = self.run
+        if isinstance(getattr(client, "redactor", None), redaction.Redactor):
+            self.run._redactor = client.redactor  # the tokens the client obtains are redacted from the run too
         try:
             self._send_all(client)
         finally:
@@ -320,6 +324,7 @@ class _Transmission:
     def _stop(self, code: str, message: str, exc: Exception) -> None:
         """The run cannot go on: the records not sent yet are reported, and the run failed."""
         self._flush_before_stopping()
+        message = redactor_of(self.run)(message)
         self.status, self.error_code, self.error_message = Run.Status.FAILED, code, message
         logger.error("Run #%s of %s failed: %s", self.run.pk, self.configuration, message)
         lines = [
@@ -379,6 +384,7 @@ class _Transmission:
         """Write the audit, error lines and unlinks of these outcomes in one transaction; counts change
         only once they are saved."""
         now = timezone.now()
+        redact = redactor_of(self.run)  # behind the transports' own redaction (decision 0150)
         audits, lines, inactive = [], [], []
         sent = failed = 0
         for outcome in outcomes:
@@ -398,20 +404,21 @@ class _Transmission:
                     error_code="",
                     last_error="",
                     remote_status=outcome.status_code,
-                    remote_response=outcome.response_summary,
+                    remote_response=redact(outcome.response_summary),
                 )
             else:
                 failed += 1
                 unlink = self.learner_data and isinstance(error, InactiveLearner) and record.user_id is not None
                 if unlink:
                     inactive.append(record)
+                message = redact(error.message)
                 fields.update(
                     status=TransmissionStatus.FAILED,
                     sent_at=None,
                     error_code=error.code,
-                    last_error=error.message,
+                    last_error=message,
                     remote_status=error.status_code,
-                    remote_response=error.response_summary,
+                    remote_response=redact(error.response_summary),
                 )
                 lines.append(
                     self._line(
@@ -419,12 +426,12 @@ class _Transmission:
                         RunError.Outcome.FAILED,
                         code=error.code,
                         status_code=error.status_code,
-                        message=error.message,
+                        message=message,
                         transient=error.transient,
                         learner_unlinked=unlink,
                     )
                 )
-                logger.warning("%s: %s failed: %s", self.channel.code, record.label(), error.message)
+                logger.warning("%s: %s failed: %s", self.channel.code, record.label(), message)
             audits.append(self._audit(record, fields))
         with transaction.atomic():
             self._save_audits(audits)

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from enterprise import __version__
+from enterprise import __version__, redaction
 from enterprise.transports.http import BROKEN, TIMEOUT, HttpClient
 from enterprise.transports.rate_limit import RateLimiter, limiter_for
 from enterprise.transports.retry import RetryPolicy, parse_retry_after
@@ -34,6 +34,7 @@ from integrated_channels.integrated_channel.exceptions import (
     RemoteTimeout,
     TransmissionError,
 )
+from integrated_channels.integrated_channel.transports import guard
 from integrated_channels.integrated_channel.transports.base import ChannelClient
 
 __all__ = ["HttpTransport", "channel_retry_policy", "parse_retry_after"]
@@ -41,7 +42,7 @@ __all__ = ["HttpTransport", "channel_retry_policy", "parse_retry_after"]
 logger = logging.getLogger(__name__)
 
 USER_AGENT = f"enterprise-learners/{__version__} (integrated channels)"
-REDACTED = "[redacted]"
+REDACTED = redaction.REDACTED
 SUMMARY_LENGTH = 500
 
 
@@ -70,12 +71,12 @@ class HttpTransport(ChannelClient, HttpClient):
             self,
             timeout=channel_timeout(),
             policy=channel_retry_policy(self.default_retry_after),
-            session=session,
+            session=session or guard.guarded_session(),  # only allowed addresses (decision 0151)
             clock=self.clock,
         )
         self.session.headers.update({"User-Agent": USER_AGENT, "Accept": self.accept})
         self.limiter = self._limiter()
-        self._secrets: set[str] = {s for s in configuration.secrets() if s}
+        self.redactor = redaction.for_configuration(configuration)
 
     # Hooks
 
@@ -126,22 +127,17 @@ class HttpTransport(ChannelClient, HttpClient):
     # Redaction
 
     def add_secret(self, value: str) -> None:
-        if value:
-            self._secrets.add(value)
+        self.redactor.add(value)
 
     def redact(self, text: str) -> str:
-        for secret in sorted(self._secrets, key=len, reverse=True):
-            if len(secret) >= 4:
-                text = text.replace(secret, REDACTED)
-        return text
+        return self.redactor(text)
 
     def excerpt(self, response: requests.Response, length: int = 200) -> str:
         """The start of an answer's body, on one line and redacted (what the remote system said)."""
-        body = " ".join(response.text.split())
-        return self.redact(body[:length] + ("…" if len(body) > length else "")) or "(empty body)"
+        return redaction.excerpt(response.text, self.redactor, length)
 
     def summarize(self, response: requests.Response) -> str:
-        body = " ".join(response.text.split())[:SUMMARY_LENGTH]
+        body = " ".join(self.redact(response.text).split())[:SUMMARY_LENGTH]
         return self.redact(f"HTTP {response.status_code} {response.reason or ''}: {body}".strip())
 
     # Calls
@@ -167,19 +163,23 @@ class HttpTransport(ChannelClient, HttpClient):
         return self.rejection(message, **kwargs)
 
     def transport_error(self, kind: str, exc: requests.RequestException, method: str, url: str) -> TransmissionError:
+        # What the network library says (addresses, ports, errno) goes to the server log only: a run's
+        # error, which the customer's administrators read, says no more than what failed (decision 0151).
+        self.log_failure(url, exc)
         if kind == TIMEOUT:
             return RemoteTimeout(
-                self.redact(
-                    f"{self.name} did not answer in time (connect {self.timeout[0]:g} s, "
-                    f"read {self.timeout[1]:g} s): {exc}"
-                ),
+                f"{self.name} did not answer in time (connect {self.timeout[0]:g} s, read {self.timeout[1]:g} s).",
                 url=url,
             )
         if kind == BROKEN:
+            # The connection broke (reset, closed) while the answer was being read.
             return RemoteConnectionError(
                 self.redact(f"{self.name} broke the connection while answering: {exc}"), url=url
             )
-        return RemoteConnectionError(self.redact(f"{self.name} could not be reached: {exc}"), url=url)
+        return RemoteConnectionError(f"{self.name} could not be reached (could not connect).", url=url)
+
+    def log_failure(self, url: str, exc: Exception) -> None:
+        logger.info("%s: %s %s failed: %s", self.name, self.redact(url), type(exc).__name__, self.redact(str(exc)))
 
     def parse_json(self, response: requests.Response, *, what: str):
         """The JSON body of a successful answer, or ``MalformedResponse``."""

@@ -4,27 +4,34 @@ Shared by every channel that reads or writes files on a customer's SFTP server (
 connector, the xAPI statement import); ``config`` is any object with the fields of
 ``models.SFTPConnection`` (host, port, username, password, private_key, host_key_fingerprint).
 
-Every call opens its own connection, verifies the server's host key against the stored
-fingerprint (no known_hosts file, no trust on first use: any other key is refused) and
-authenticates with the private key when one is stored, otherwise with the password
-(decision 0061). Errors come out as ``SFTPError`` subclasses with a readable message naming
-the server; secrets never appear in them.
+Every call opens its own connection to an allowed address only (the host is resolved and
+checked, ``addresses``, and the connection made to the address checked: decision 0151),
+verifies the server's host key against the stored fingerprint (no known_hosts file, no trust
+on first use: any other key is refused) and authenticates with the private key when one is
+stored, otherwise with the password (decision 0061). Errors come out as ``SFTPError``
+subclasses with a readable message naming the server; secrets never appear in them (what the
+server or the network library says is redacted, ``enterprise.redaction``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import fnmatch
+import logging
 import posixpath
+import socket
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import asyncssh
 
+from enterprise import redaction
+from integrated_channels.integrated_channel import addresses
 from integrated_channels.integrated_channel.app_settings import channel_settings
 from integrated_channels.integrated_channel.transports import hostkeys
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 
 class SFTPError(Exception):
@@ -47,6 +54,10 @@ class FileTooLarge(SFTPError):
     code = "file_too_large"
 
 
+class AddressNotAllowed(SFTPError):
+    code = "address_refused"
+
+
 class _VerifyingClient(asyncssh.SSHClient):
     def __init__(self, expected: str, host: str):
         self.expected = expected
@@ -66,7 +77,34 @@ def _where(config) -> str:
     return f"{config.username}@{config.host}:{config.port}"
 
 
+def _redactor(config) -> redaction.Redactor:
+    return redaction.Redactor([config.password, config.private_key], users=[config.username])
+
+
+async def _checked_address(config) -> str:
+    """The address to connect to: the first the host resolves to, when all of them are allowed."""
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await loop.run_in_executor(None, addresses.resolve, config.host, config.port)
+    except addresses.AddressRefused:
+        raise AddressNotAllowed(
+            f"Connection to {_where(config)} refused: the address is not allowed (only servers reachable on the "
+            "internet)."
+        ) from None
+    except (socket.gaierror, UnicodeError):
+        raise TransferFailed(f"Connection to {_where(config)} failed: the host name does not resolve.") from None
+    return infos[0][4][0]
+
+
 async def _session(config, work: Callable[[asyncssh.SFTPClient], Awaitable[T]]) -> T:
+    redact = _redactor(config)
+    try:
+        return await _connected(config, work)
+    except SFTPError as exc:
+        raise type(exc)(redact(str(exc))) from None
+
+
+async def _connected(config, work: Callable[[asyncssh.SFTPClient], Awaitable[T]]) -> T:
     verifier = _VerifyingClient(config.host_key_fingerprint, config.host)
     options = {
         "username": config.username,
@@ -83,8 +121,9 @@ async def _session(config, work: Callable[[asyncssh.SFTPClient], Awaitable[T]]) 
         options["password"] = config.password
         options["preferred_auth"] = ("password", "keyboard-interactive")
     try:
+        address = await _checked_address(config)
         async with (
-            asyncssh.connect(config.host, config.port, client_factory=lambda: verifier, **options) as connection,
+            asyncssh.connect(address, config.port, client_factory=lambda: verifier, **options) as connection,
             connection.start_sftp_client() as sftp,
         ):
             return await work(sftp)
@@ -100,9 +139,14 @@ async def _session(config, work: Callable[[asyncssh.SFTPClient], Awaitable[T]]) 
             f"Connection to {_where(config)} timed out after {options['connect_timeout']:g} s "
             "(no connection, SSH handshake or login in that time)."
         ) from None
-    except (asyncssh.Error, OSError, EOFError) as exc:
+    except (asyncssh.Error, EOFError) as exc:  # the SSH session failed: what the server or the protocol said
         reason = getattr(exc, "reason", "") or str(exc) or type(exc).__name__
         raise TransferFailed(f"Connection to {_where(config)} failed: {reason}") from None
+    except OSError as exc:
+        # No connection: the library's words (resolved address, errno) only in the server log (decision 0151).
+        reason = _redactor(config)(str(exc) or type(exc).__name__)
+        logger.info("SFTP connection to %s failed: %s: %s", _where(config), type(exc).__name__, reason)
+        raise TransferFailed(f"Connection to {_where(config)} failed (could not connect).") from None
 
 
 def _run(config, work):

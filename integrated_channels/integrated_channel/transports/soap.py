@@ -11,6 +11,11 @@ envelope (new nonce, Created and Timestamp: services refuse a replayed one).
 
 Answers and WSDLs are parsed with zeep's hardened settings: no DTD, no entity expansion, no
 network access, no huge trees; a hostile answer is a ``MalformedResponse`` (decision 0045).
+
+The WSDL, the schemas it imports and every call go only to allowed addresses, through the
+guarded session (``guard.GuardedZeepTransport``), and no local file is read but those under the
+channel's ``wsdl_roots()`` (the WSDL it ships), never a path a configuration names (decision
+0151). Faults and answers are redacted with the client's redactor, which the run shares (0150).
 """
 
 from __future__ import annotations
@@ -18,10 +23,12 @@ from __future__ import annotations
 import base64
 import datetime
 import hashlib
+import logging
 import os
 import tempfile
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import IO
 
 import requests
@@ -29,7 +36,6 @@ import zeep
 from lxml import etree
 from zeep.exceptions import DTDForbidden, EntitiesForbidden
 from zeep.loader import parse_xml
-from zeep.transports import Transport
 
 from integrated_channels.integrated_channel.exceptions import (
     ChannelConfigurationError,
@@ -41,7 +47,10 @@ from integrated_channels.integrated_channel.exceptions import (
     SoapServerFault,
     TransmissionError,
 )
+from integrated_channels.integrated_channel.transports.guard import GuardedZeepTransport
 from integrated_channels.integrated_channel.transports.http import HttpTransport, parse_retry_after
+
+logger = logging.getLogger(__name__)
 
 WSSE_NS = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 WSU_NS = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
@@ -162,13 +171,23 @@ class SoapTransport(HttpTransport):
     def __init__(self, configuration, **kwargs):
         super().__init__(configuration, **kwargs)
         self.settings = hardened_settings()
-        self.zeep_transport = Transport(session=self.session, timeout=self.timeout[0], operation_timeout=self.timeout)
+        # Only allowed addresses, and no local file but the channel's own WSDL (decision 0151).
+        self.zeep_transport = GuardedZeepTransport(
+            session=self.session,
+            timeout=self.timeout[0],
+            operation_timeout=self.timeout,
+            local_roots=self.wsdl_roots(),
+        )
         self._zeep = None
 
     # Hooks
 
     def wsdl_location(self) -> str:
         raise NotImplementedError
+
+    def wsdl_roots(self) -> tuple[Path, ...]:
+        """The folders of the WSDL files the channel ships: the only local files read (none by default)."""
+        return ()
 
     def endpoint(self) -> str:
         raise NotImplementedError
@@ -187,11 +206,18 @@ class SoapTransport(HttpTransport):
                 self._zeep = zeep.Client(
                     location, transport=self.zeep_transport, settings=self.settings, wsse=self.security()
                 )
-            except ChannelConfigurationError:
+            except ChannelConfigurationError:  # an address or a file that is not allowed (AddressRefused)
                 raise
-            except Exception as exc:  # a missing file, an unreachable URL, not a WSDL: nothing can be sent
+            except Exception as exc:  # an unreachable URL, not a WSDL: nothing can be sent
+                # The detail (which may name a local path or an internal host) only in the server log.
+                logger.warning(
+                    "Configuration %s: the WSDL %s could not be loaded: %s",
+                    self.configuration.pk,
+                    self.redact(str(location)),
+                    self.redact(f"{type(exc).__name__}: {exc}"),
+                )
                 raise ChannelConfigurationError(
-                    self.redact(f"The WSDL {location} could not be loaded: {type(exc).__name__}: {exc}")
+                    "The WSDL could not be loaded (could not connect, or not a WSDL): check the WSDL location."
                 ) from exc
         return self._zeep
 

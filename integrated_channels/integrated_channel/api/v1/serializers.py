@@ -8,7 +8,8 @@ from functools import cache
 from django.db import models
 from rest_framework import serializers
 
-from enterprise.fields import EncryptedTextField
+from enterprise.fields import encrypted_field_names
+from integrated_channels.integrated_channel import addresses
 from integrated_channels.integrated_channel.models import ChannelConfiguration, Run
 from integrated_channels.integrated_channel.registry import registry
 
@@ -16,7 +17,7 @@ _COMMON = ["id", "channel", "customer", "active", "send_in_progress", "created",
 
 
 def secret_fields(model) -> list[str]:
-    return [field.name for field in model._meta.concrete_fields if isinstance(field, EncryptedTextField)]
+    return encrypted_field_names(model)
 
 
 def _own_fields(model) -> list[str]:
@@ -55,18 +56,41 @@ class ConfigurationSerializer(serializers.ModelSerializer):
         return fields
 
     def validate(self, attrs):
-        """An object the configuration points at belongs to the configuration's own customer."""
+        """An object the configuration points at belongs to the configuration's own customer (decision 0156);
+        the remote addresses given must be allowed (decision 0151); when the host the credentials go to
+        changes, every stored secret must be given again (decision 0152)."""
         attrs = super().validate(attrs)
+        self._validate_own_customer(attrs)
+        self._validate_addresses(attrs)
+        return attrs
+
+    def _validate_own_customer(self, attrs) -> None:
         customer_id = attrs.get("customer_id", getattr(self.instance, "customer_id", None))
         for name, value in attrs.items():
             if isinstance(value, models.Model) and _of_a_customer(type(value)) and value.customer_id != customer_id:
                 raise serializers.ValidationError(
                     {name: "Not an object of the configuration's customer."}, code="other_customer"
                 )
-        return attrs
 
     def get_secrets_set(self, obj) -> list[str]:
         return [name for name in secret_fields(type(obj)) if getattr(obj, name, "")]
+
+    def _validate_addresses(self, attrs) -> None:
+        model = self.Meta.model
+        if model is ChannelConfiguration:
+            return
+        if self.instance is None:
+            errors = addresses.configuration_errors(model(), attrs)
+        else:
+            errors = {
+                name: message
+                for name, message in addresses.configuration_errors(self.instance, attrs).items()
+                if name in attrs
+            }
+            entered = {name for name in secret_fields(model) if attrs.get(name)}
+            errors.update(addresses.reentry_errors(self.instance, attrs, entered, secret_fields(model)))
+        if errors:
+            raise serializers.ValidationError(errors, code="invalid")
 
     def validate_customer(self, value):
         allowed = self.context["customers"]
