@@ -16,7 +16,7 @@ from integrated_channels.integrated_channel.exceptions import (
     TransmissionError,
 )
 from integrated_channels.integrated_channel.transports.base import Outcome, failed
-from integrated_channels.integrated_channel.transports.http import SUMMARY_LENGTH, HttpTransport
+from integrated_channels.integrated_channel.transports.http import HttpTransport
 
 
 class XAPIClient(HttpTransport):
@@ -30,12 +30,12 @@ class XAPIClient(HttpTransport):
         try:
             body = response.json()
         except ValueError:
-            return response.text.strip()[:SUMMARY_LENGTH]
+            return response.text.strip()
         if isinstance(body, dict):
             for key in ("detail", "message", "error", "errors"):
                 if body.get(key):
                     value = body[key]
-                    return (value if isinstance(value, str) else str(value))[:SUMMARY_LENGTH]
+                    return value if isinstance(value, str) else str(value)
         return super().remote_message(response)
 
     def send_learner_data(self, records) -> list[Outcome]:

@@ -342,3 +342,19 @@ def test_the_admin_form_asks_the_secret_again_when_the_sap_host_changes(rf):
     data.update(client_secret="", base_url="https://acme.sapsf.example.com/api/")
     form = form_class(data=data, instance=stored(pk=config.pk))
     assert form.is_valid(), form.errors  # same host: a blank secret keeps the stored one
+
+
+@pytest.mark.parametrize("body", ["text", "json"])
+def test_a_secret_straddling_the_summary_cut_leaves_no_fragment(body):
+    """The remote's message is redacted first and cut after: a cut never keeps half a secret."""
+    import requests
+
+    from integrated_channels.xapi.client import XAPIClient
+
+    config = XAPIConfigurationFactory(key=KEY, secret="straddling-secret-value-42")
+    message = "x" * 490 + "straddling-secret-value-42 and more"
+    response = requests.Response()
+    response.status_code = 400
+    response._content = (json.dumps({"message": message}) if body == "json" else message).encode()
+    error = XAPIClient(config).error_for(response)
+    assert "straddling" not in error.remote_message and "[redacted]" in error.remote_message

@@ -110,7 +110,7 @@ class HttpTransport(ChannelClient, HttpClient):
         try:
             body = response.json()
         except ValueError:
-            return response.text.strip()[:SUMMARY_LENGTH]
+            return response.text.strip()
         if isinstance(body, dict):
             error = body.get("error")
             if isinstance(error, dict) and error.get("message"):
@@ -118,7 +118,7 @@ class HttpTransport(ChannelClient, HttpClient):
             for key in ("error_description", "message", "errorMessage", "error"):
                 if body.get(key):
                     return str(body[key])
-        return json.dumps(body)[:SUMMARY_LENGTH]
+        return json.dumps(body)
 
     def rejection(self, message: str, **kwargs) -> RemoteAPIError:
         """The error for a 3xx or 4xx answer other than 401/403/429 (channels recognise special cases)."""
@@ -144,7 +144,7 @@ class HttpTransport(ChannelClient, HttpClient):
 
     def error_for(self, response: requests.Response) -> RemoteAPIError:
         status = response.status_code
-        remote_message = self.redact(self.remote_message(response))
+        remote_message = self.redact(self.remote_message(response))[:SUMMARY_LENGTH]  # cut once redacted
         kwargs = {
             "status_code": status,
             "remote_message": remote_message,
