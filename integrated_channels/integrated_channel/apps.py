@@ -8,4 +8,4 @@ class IntegratedChannelConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from integrated_channels.integrated_channel import checks  # noqa: F401  (registers the checks)
+        from integrated_channels.integrated_channel import checks, schedules  # noqa: F401  (checks, schedule signals)

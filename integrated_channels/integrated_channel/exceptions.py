@@ -143,3 +143,15 @@ class RemoteServerError(RemoteAPIError):
 
     code = "server_error"
     transient = True
+
+
+class RerunRefused(ChannelError):
+    """A run that may not be re-run: not the latest of its connection and operation, or still in progress."""
+
+    code = "rerun_refused"
+
+
+class OperationRefused(ChannelError, ValueError):
+    """An operation a connection does not offer, or cannot run as asked (e.g. an unschedulable one)."""
+
+    code = "operation_refused"

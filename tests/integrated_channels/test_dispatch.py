@@ -86,7 +86,7 @@ def test_a_task_without_result_counts_as_a_failed_run(settings):
     broken = mock.Mock(id="task-1")
     broken.get.side_effect = TimeoutError("no answer")
     with mock.patch.object(tasks.transmit_configuration, "apply_async", return_value=broken):
-        (result,) = dispatch.transmit(kind=Run.Kind.LEARNER_DATA)
+        (result,) = dispatch.transmit(kind="learner_data")
 
     assert result.run_failed and "Task task-1 gave no result" in result.error
     assert result.configuration_id == config.pk

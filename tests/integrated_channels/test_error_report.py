@@ -33,7 +33,7 @@ def test_cells_that_would_be_formulas_are_escaped(value, expected):
 @pytest.mark.django_db
 def test_report_rows_escape_what_the_remote_system_said():
     config = TestChannelConfigurationFactory()
-    run = runs.start_run(configuration=config, kind=Run.Kind.LEARNER_DATA, trigger=Run.Trigger.COMMAND)
+    run = runs.start_run(configuration=config, kind="learner_data", trigger=Run.Trigger.COMMAND)
     RunError.objects.create(
         run=run,
         outcome="failed",

@@ -34,6 +34,30 @@ class ChannelFilter(admin.SimpleListFilter):
         return queryset.filter(channel=self.value()) if self.value() else queryset
 
 
+class KindFilter(admin.SimpleListFilter):
+    title = _("operation")
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        return registry.kind_choices()
+
+    def queryset(self, request, queryset):
+        return queryset.filter(kind=self.value()) if self.value() else queryset
+
+
+class ConnectionDeletedFilter(admin.SimpleListFilter):
+    title = _("connection")
+    parameter_name = "connection_deleted"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("deleted")), ("no", _("existing"))]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(configuration__isnull=self.value() == "yes")
+        return queryset
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
@@ -48,7 +72,8 @@ class RunAdmin(ReadOnlyAdmin):
         "id",
         "customer",
         "channel",
-        "kind",
+        "connection",
+        "operation",
         "trigger",
         "status",
         "started_at",
@@ -61,13 +86,27 @@ class RunAdmin(ReadOnlyAdmin):
         "error_report",
     )
     list_display_links = ("id",)
-    list_filter = ("status", ChannelFilter, "kind", "trigger", "dry_run")
+    list_filter = ("status", ChannelFilter, KindFilter, ConnectionDeletedFilter, "trigger", "dry_run")
     list_select_related = ("customer",)
-    search_fields = ("=id", "customer__name")
+    search_fields = ("=id", "customer__name", "connection_name")
     date_hierarchy = "started_at"
     show_full_result_count = False
     fieldsets = (
-        (None, {"fields": ("customer", "configuration", "channel", "kind", "trigger", "dry_run", "api_user")}),
+        (
+            None,
+            {
+                "fields": (
+                    "customer",
+                    "configuration",
+                    "channel",
+                    "connection_name",
+                    "operation",
+                    "trigger",
+                    "dry_run",
+                    "api_user",
+                )
+            },
+        ),
         (_("Timing"), {"fields": ("status", "started_at", "heartbeat_at", "finished_at", "duration", "start_date")}),
         (_("Selection"), {"fields": ("changes_since", "full_selection_reason", "watermark")}),
         (
@@ -87,7 +126,23 @@ class RunAdmin(ReadOnlyAdmin):
         ),
         (_("Errors"), {"fields": ("error_code", "error_message", "error_report", "first_errors")}),
     )
-    readonly_fields = ("duration", "error_report", "first_errors")
+    readonly_fields = ("connection", "operation", "duration", "error_report", "first_errors")
+
+    def lookup_allowed(self, lookup, value, request=None):
+        # The operation pages link to their runs by (customer, channel, connection name, kind).
+        return lookup in ("customer", "channel", "connection_name", "kind") or super().lookup_allowed(
+            lookup, value, request
+        )
+
+    @admin.display(description=_("connection"), ordering="connection_name")
+    def connection(self, obj):
+        if obj.configuration_id is None:
+            return format_html("{} <small>({})</small>", obj.connection_name, _("deleted"))
+        return obj.connection_name
+
+    @admin.display(description=_("operation"), ordering="kind")
+    def operation(self, obj):
+        return obj.kind_label
 
     @admin.display(description=_("duration"))
     def duration(self, obj):
@@ -133,7 +188,10 @@ class RunAdmin(ReadOnlyAdmin):
         )
 
     def get_urls(self):
+        from integrated_channels.integrated_channel.admin.connectors import ConnectorPages
+
         return [
+            *ConnectorPages(self).urls(),
             path(
                 "<int:run_id>/error-report.csv",
                 self.admin_site.admin_view(self.error_report_view),

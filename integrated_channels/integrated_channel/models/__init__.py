@@ -7,6 +7,7 @@ from integrated_channels.integrated_channel.models.audit import (
 )
 from integrated_channels.integrated_channel.models.configuration import ChannelConfiguration
 from integrated_channels.integrated_channel.models.run import Run, RunError
+from integrated_channels.integrated_channel.models.schedule import OperationSchedule
 from integrated_channels.integrated_channel.models.sftp_connection import SFTPConnection
 from integrated_channels.integrated_channel.models.token import AccessToken
 
@@ -15,6 +16,7 @@ __all__ = [
     "ChannelConfiguration",
     "ContentTransmissionAudit",
     "LearnerDataTransmissionAudit",
+    "OperationSchedule",
     "Run",
     "RunError",
     "SFTPConnection",
