@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from types import ModuleType
-
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect, StreamingHttpResponse
-from django.shortcuts import get_object_or_404
+from django.http import Http404, StreamingHttpResponse
 from django.template.defaultfilters import truncatechars
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from integrated_channels.integrated_channel.exceptions import RunLocked
 from integrated_channels.integrated_channel.models import Run, RunError
 from integrated_channels.integrated_channel.registry import registry
 from integrated_channels.integrated_channel.services import error_report
@@ -229,68 +224,3 @@ def changeable_object(model_admin: admin.ModelAdmin, request, object_id: str):
     if not model_admin.has_change_permission(request, obj):
         raise PermissionDenied
     return obj
-
-
-def rerun_view(
-    model_admin: admin.ModelAdmin,
-    request,
-    object_id: str,
-    run_id: int,
-    *,
-    queue_rerun: Callable[..., tuple[Run, bool]],
-    refused: type[Exception],
-    report: Callable[..., None],
-    change_url_name: str,
-) -> HttpResponse:
-    """A channel admin's re-run view: POST only (CSRF-checked by ``admin_view``), re-run a run of that configuration.
-
-    ``queue_rerun(run=, trigger=, api_user=)`` is the channel's on-demand re-run, raising ``refused`` (or
-    ``RunLocked``) to say why not; ``report(request, configuration, run, prefix=, queued=)`` tells the result;
-    the answer redirects to the configuration's change page (``change_url_name``).
-    """
-    configuration = changeable_object(model_admin, request, object_id)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    run = get_object_or_404(Run, pk=run_id, configuration_id=configuration.pk)
-    try:
-        new, queued = queue_rerun(run=run, trigger=Run.Trigger.ADMIN, api_user=request.user)
-    except (refused, RunLocked) as exc:
-        messages.error(request, _("Not re-run: %(reason)s") % {"reason": exc})
-    else:
-        report(request, configuration, new, prefix=f"run #{run.pk} re-run as ", queued=queued)
-    return HttpResponseRedirect(reverse(change_url_name, args=[configuration.pk]))
-
-
-class RerunAdminMixin:
-    """A configuration admin's re-run: POST ``<object>/runs/<run_id>/rerun/`` (URL ``<app>_<model>_rerun``).
-
-    ``rerun_services``: the channel's on-demand services module (``queue_rerun``, ``RerunRefused``); the admin's
-    ``_report(request, configuration, run, prefix=, queued=)`` tells the result.
-    """
-
-    rerun_services: ModuleType
-
-    def get_urls(self):
-        opts = self.model._meta
-        return [
-            path(
-                "<path:object_id>/runs/<int:run_id>/rerun/",
-                self.admin_site.admin_view(self.rerun_view),
-                name=f"{opts.app_label}_{opts.model_name}_rerun",
-            ),
-            *super().get_urls(),
-        ]
-
-    def rerun_view(self, request, object_id, run_id: int):
-        """POST only (CSRF-checked by ``admin_view``): re-run the configuration's latest run (of that operation)."""
-        opts = self.model._meta
-        return rerun_view(
-            self,
-            request,
-            object_id,
-            run_id,
-            queue_rerun=self.rerun_services.queue_rerun,
-            refused=self.rerun_services.RerunRefused,
-            report=self._report,
-            change_url_name=f"admin:{opts.app_label}_{opts.model_name}_change",
-        )

@@ -96,9 +96,15 @@ def check_rerun(run: Run) -> ChannelConfiguration:
     """The connection ``run`` belongs to, or ``RerunRefused`` saying why it cannot be re-run."""
     if run.status == Run.Status.RUNNING:
         raise RerunRefused(f"Run #{run.pk} is still in progress.")
-    if run.configuration_id is None:
-        raise RerunRefused(f"Run #{run.pk} belongs to a deleted connection.")
-    configuration = ChannelConfiguration.objects.select_related("customer").get(pk=run.configuration_id)
+    connections = ChannelConfiguration.objects.select_related("customer")
+    if run.configuration_id is not None:
+        configuration = connections.get(pk=run.configuration_id)
+    else:  # its connection was deleted; one created again under the same name takes its history over
+        configuration = connections.filter(
+            customer_id=run.customer_id, channel=run.channel, name=run.connection_name
+        ).first()
+        if configuration is None:
+            raise RerunRefused(f"Run #{run.pk} belongs to a deleted connection.")
     operation_of(configuration, run.kind)
     latest = latest_run(configuration, run.kind)
     if latest is None or latest.pk != run.pk:
