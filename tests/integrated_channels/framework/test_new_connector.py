@@ -100,3 +100,37 @@ def test_its_tile_is_on_the_connectors_page(echo, admin_client):
     add = reverse("admin:testconnector_echoconnection_add")
     assert f'href="{add}?customer={echo.customer_id}"' in tile
     assert reverse("admin:integrated_channel_operation", args=[echo.pk, "echo_import"]) in tile
+
+
+def test_an_operation_can_be_on_demand_only(echo, admin_client, monkeypatch):
+    """``schedulable=False``: no schedule form, and the schedule service refuses it."""
+    import dataclasses
+
+    from integrated_channels.integrated_channel.exceptions import OperationRefused
+
+    channel = registry.get("ECHO")
+    on_demand = tuple(
+        dataclasses.replace(operation, schedulable=False) if operation.code == "echo_import" else operation
+        for operation in channel.operations
+    )
+    monkeypatch.setitem(registry._channels, "ECHO", dataclasses.replace(channel, operations=on_demand))
+
+    page = admin_client.get(reverse("admin:integrated_channel_operation", args=[echo.pk, "echo_import"]))
+
+    assert "This operation runs on demand only." in page.content.decode()
+    assert 'class="operation-schedule"' not in page.content.decode()
+    with pytest.raises(OperationRefused, match="runs on demand only"):
+        save_schedule(echo, "echo_import", enabled=True, start=timezone.now(), every=1, unit="days")
+
+
+def test_a_dry_run_tells_nobody(echo, django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    from integrated_channels.integrated_channel.services import runs
+
+    echo.notify_when, echo.notify_emails = "always", "ops@example.com"
+    echo.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        run = runs.start_run(configuration=echo, kind="echo_import", trigger="command", dry_run=True)
+        runs.finish_run(run, status=Run.Status.COMPLETED)
+    assert mail.outbox == []
