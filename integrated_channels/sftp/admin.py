@@ -76,7 +76,7 @@ class SFTPConfigurationAdmin(ChannelConfigurationAdmin):
     form = SFTPConfigurationForm
     # SFTP takes no part in learner-data / content transmits (decision 0060): its own actions only.
     actions = ["import_users_now", "export_transcripts_now", "export_skills_now"]
-    list_display = ("customer", "name", "host", "username", "active", "modified")
+    list_display = ("customer", "name", "host", "username", "active", "last_run", "modified")
     fields = (
         "customer",
         "active",

@@ -26,7 +26,7 @@ from integrated_channels.xapi.services import ondemand
 
 @admin.register(XAPIConfiguration)
 class XAPIConfigurationAdmin(ChannelConfigurationAdmin):
-    list_display = ("customer", "active", "endpoint", "last_run", "modified")
+    list_display = ("customer", "name", "active", "endpoint", "last_run", "modified")
     actions = ["send_learner_data_now"]
     fieldsets = (
         (None, {"fields": ("customer", "active")}),
@@ -127,7 +127,7 @@ class XAPIImportConfigurationAdmin(ChannelConfigurationAdmin):
     form = XAPIImportForm
     inlines = [MappingInline, FilterInline]
     actions = ["import_now"]
-    list_display = ("name", "customer", "active", "source_file", "host", "modified")
+    list_display = ("name", "customer", "active", "source_file", "host", "last_run", "modified")
     readonly_fields = ("expected_paths", "sample_columns", "created", "modified")
     fieldsets = (
         (None, {"fields": ("customer", "name", "active", "source_file", "activity_iri_base")}),

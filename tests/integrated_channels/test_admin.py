@@ -120,7 +120,7 @@ def test_configuration_list_shows_the_last_run(staff_client, failed_run, django_
     with django_assert_max_num_queries(10):
         page = staff_client.get(url("channel_testing_testchannelconfiguration_changelist"))
 
-    assert f"#{failed_run.pk} Completed with errors" in page.content.decode()
+    assert f"#{failed_run.pk} Learner data: Completed with errors" in page.content.decode()
 
 
 def test_send_learner_data_now_action_runs_in_process(staff_client):

@@ -17,7 +17,7 @@ from django.utils.translation import ngettext
 from enterprise.fields import EncryptedTextField
 from integrated_channels.integrated_channel.admin.runs import changeable_object
 from integrated_channels.integrated_channel.models import Run
-from integrated_channels.integrated_channel.registry import CONTENT_METADATA, LEARNER_DATA
+from integrated_channels.integrated_channel.registry import CONTENT_METADATA, LEARNER_DATA, registry
 from integrated_channels.integrated_channel.services import connections, dispatch, execution_status
 from integrated_channels.integrated_channel.services.results import LOCKED
 
@@ -70,21 +70,26 @@ class ChannelConfigurationAdmin(admin.ModelAdmin):
         return fieldsets
 
     def get_queryset(self, request):
-        latest = Run.objects.filter(configuration_id=OuterRef("pk"), kind=LEARNER_DATA).order_by("-started_at", "-id")
+        latest = Run.objects.filter(configuration_id=OuterRef("pk")).order_by("-started_at", "-id")
         return (
             super()
             .get_queryset(request)
             .annotate(
-                last_run_id=Subquery(latest.values("pk")[:1]), last_run_status=Subquery(latest.values("status")[:1])
+                last_run_id=Subquery(latest.values("pk")[:1]),
+                last_run_status=Subquery(latest.values("status")[:1]),
+                last_run_kind=Subquery(latest.values("kind")[:1]),
             )
         )
 
-    @admin.display(description=_("last learner-data run"))
+    @admin.display(description=_("last run"))
     def last_run(self, obj):
+        """The connection's newest run, whatever its operation."""
         if not getattr(obj, "last_run_id", None):
             return "-"
         url = reverse("admin:integrated_channel_run_change", args=[obj.last_run_id])
-        return format_html('<a href="{}">#{} {}</a>', url, obj.last_run_id, Run.Status(obj.last_run_status).label)
+        label = registry.kind_label(obj.last_run_kind, obj.channel)
+        status = Run.Status(obj.last_run_status).label
+        return format_html('<a href="{}">#{} {}: {}</a>', url, obj.last_run_id, label, status)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         obj = self.get_object(request, unquote(object_id))

@@ -161,3 +161,10 @@ def test_a_disabled_connection_does_not_run_on_demand(admin_client, echo):
     body = admin_client.post(url, {"action": "run"}, follow=True).content.decode()
     assert "Not run: the connection or its customer is disabled." in body
     assert not Run.objects.exists()
+
+
+def test_the_connection_list_shows_each_connection_with_its_newest_run(admin_client, echo, remote):
+    operations.run_now(echo, "echo_import")
+    export = operations.run_now(echo, "echo_export")
+    page = admin_client.get(reverse("admin:testconnector_echoconnection_changelist")).content.decode()
+    assert f"#{export.pk} Export echoes: Completed</a>" in page and ">main<" in page
