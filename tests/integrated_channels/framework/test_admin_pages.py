@@ -168,3 +168,13 @@ def test_the_connection_list_shows_each_connection_with_its_newest_run(admin_cli
     export = operations.run_now(echo, "echo_export")
     page = admin_client.get(reverse("admin:testconnector_echoconnection_changelist")).content.decode()
     assert f"#{export.pk} Export echoes: Completed</a>" in page and ">main<" in page
+
+
+def test_a_viewer_sees_the_schedule_and_the_runs_but_no_form(echo):
+    save_schedule(echo, "echo_import", enabled=False, start=timezone.now(), every=6, unit="hours")
+    operations.run_now(echo, "echo_import")
+    viewer = staff_client("view_echoconnection")
+    page = viewer.get(reverse("admin:integrated_channel_operation", args=[echo.pk, "echo_import"])).content.decode()
+    assert "Schedule: every 6 hours from" in page and "(disabled)" in page
+    assert 'class="operation-schedule"' not in page and 'class="operation-run-now"' not in page
+    assert page.count('class="run-row"') == 1 and 'value="Re-run"' not in page
