@@ -63,6 +63,9 @@ CELERY_QUEUE
     Queue the fan-out tasks are sent to (``None``: Celery's default queue).
 TASK_RESULT_TIMEOUT
     Seconds ``transmit_*`` commands wait for the fan-out tasks to finish.
+ADMIN_ROOT_URL
+    Scheme and host of the admin, used to build the links (run page, error report) of the e-mails
+    a connection's contacts receive when a run ends.
 """
 
 from enterprise.conf import AppSettings
@@ -90,6 +93,7 @@ DEFAULTS = {
     "USE_CELERY": None,
     "CELERY_QUEUE": None,
     "TASK_RESULT_TIMEOUT": 6 * 3600.0,
+    "ADMIN_ROOT_URL": "http://localhost:8000",
 }
 
 channel_settings = AppSettings("INTEGRATED_CHANNELS", DEFAULTS)

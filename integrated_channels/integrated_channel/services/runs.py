@@ -20,6 +20,7 @@ from django.utils import timezone
 from integrated_channels.integrated_channel.app_settings import channel_settings
 from integrated_channels.integrated_channel.exceptions import RunLocked, RunLockLost
 from integrated_channels.integrated_channel.models import Run
+from integrated_channels.integrated_channel.services import run_notifications
 
 logger = logging.getLogger(__name__)
 
@@ -40,10 +41,11 @@ def start_run(
         now = timezone.now()
         try:
             with transaction.atomic():
-                return Run.objects.create(
+                run = Run.objects.create(
                     configuration_id=configuration.pk,
                     customer_id=configuration.customer_id,
                     channel=configuration.channel,
+                    connection_name=configuration.name,
                     kind=kind,
                     trigger=trigger,
                     api_user=api_user,
@@ -52,6 +54,9 @@ def start_run(
                     started_at=now,
                     heartbeat_at=now,
                 )
+            # Who is told when it ends, known now: finishing it costs no query more (decision 0174).
+            run.notify = run_notifications.Notify.of(configuration)
+            return run
         except IntegrityError:
             holder = Run.objects.filter(configuration_id=configuration.pk, kind=kind, status=Run.Status.RUNNING).first()
             if holder is None:
@@ -83,6 +88,7 @@ def abandon(run: Run, *, now: datetime.datetime) -> bool:
     )
     if taken:
         logger.warning("Run #%s of configuration %s was abandoned; taking over.", run.pk, run.configuration_id)
+        run_notifications.run_ended(run.pk, configuration_id=run.configuration_id, status=Run.Status.FAILED)
     return bool(taken)
 
 
@@ -104,6 +110,10 @@ def finish_run(run: Run, *, status: str, error_code: str = "", error_message: st
         run.status, run.finished_at, run.error_code, run.error_message = status, now, error_code, error_message
         for name, value in fields.items():
             setattr(run, name, value)
+        if not run.dry_run:
+            run_notifications.run_ended(
+                run.pk, configuration_id=run.configuration_id, status=status, notify=getattr(run, "notify", None)
+            )
     else:
         logger.error("Run #%s finished after losing its lock; its end was not recorded.", run.pk)
     return bool(updated)
