@@ -95,8 +95,9 @@ def run_pipeline(configuration, url: str, page_size: int):
     from integrated_channels.integrated_channel.imports.sources import PagedJsonSource, ReadingTransport
     from integrated_channels.integrated_channel.models import Run
     from integrated_channels.integrated_channel.services import runs
+    from integrated_channels.sftp.operations import USER_IMPORT
 
-    run = runs.start_run(configuration=configuration, kind="user_import", trigger=Run.Trigger.COMMAND)
+    run = runs.start_run(configuration=configuration, kind=USER_IMPORT, trigger=Run.Trigger.COMMAND)
     transport = ReadingTransport(configuration)
     source = PagedJsonSource(transport, f"{url}/people", page_param="page", page_size=page_size)
     live = runs.LiveCounts(run)

@@ -41,6 +41,7 @@ import time
 from decimal import Decimal
 
 from benchmarks.harness import Measurement, Report, measure, report, setup_django
+from integrated_channels.integrated_channel.registry import LEARNER_DATA
 
 CUSTOMERS = 10
 COURSES = 20
@@ -326,10 +327,9 @@ def select_per_row(limit: int | None = None) -> int:
 
 
 def transmit_all(staff):
-    from integrated_channels.integrated_channel.models import Run
     from integrated_channels.integrated_channel.services.dispatch import transmit
 
-    return transmit(kind=Run.Kind.LEARNER_DATA, api_user=staff)
+    return transmit(kind=LEARNER_DATA, api_user=staff)
 
 
 def regrade(share: float) -> int:

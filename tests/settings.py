@@ -12,7 +12,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 LOGGING = {"version": 1, "disable_existing_loggers": False}
 
-INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]  # noqa: F405
+# tests.testconnector: a connector that exists only here, to show a new one needs no framework edit.
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp", "tests.testconnector"]  # noqa: F405
 
 # Login throttling off: many tests log in with wrong passwords on purpose. The throttling tests
 # (tests/reliability/test_security_login.py) turn it on.

@@ -77,6 +77,9 @@ ALLOWED_ADDRESSES
     private or otherwise not public. Empty (default): only public addresses. A name is compared
     with the host of the URL as typed; a network with every address the host resolves to, both
     when the configuration is saved and when each connection is made.
+ADMIN_ROOT_URL
+    Scheme and host of the admin, used to build the links (run page, error report) of the e-mails
+    a connection's contacts receive when a run ends.
 """
 
 from enterprise.conf import AppSettings
@@ -109,6 +112,7 @@ DEFAULTS = {
     "USE_CELERY": None,
     "CELERY_QUEUE": None,
     "TASK_RESULT_TIMEOUT": 6 * 3600.0,
+    "ADMIN_ROOT_URL": "http://localhost:8000",
 }
 
 channel_settings = AppSettings("INTEGRATED_CHANNELS", DEFAULTS)

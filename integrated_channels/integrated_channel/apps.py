@@ -10,7 +10,7 @@ class IntegratedChannelConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_delete
 
-        from integrated_channels.integrated_channel import checks  # noqa: F401  (registers the checks)
+        from integrated_channels.integrated_channel import checks, schedules  # noqa: F401  (checks, schedule signals)
         from integrated_channels.integrated_channel.models import ChannelConfiguration
 
         # Sent for the parent row of every channel's configuration (multi-table inheritance).

@@ -173,3 +173,15 @@ class SoapServerFault(SoapFault, RemoteServerError):
     """A soap:Server fault: the service failed; trying again later may help."""
 
     code = "soap_server_fault"
+
+
+class RerunRefused(ChannelError):
+    """A run that may not be re-run: not the latest of its connection and operation, or still in progress."""
+
+    code = "rerun_refused"
+
+
+class OperationRefused(ChannelError, ValueError):
+    """An operation a connection does not offer, or cannot run as asked (e.g. an unschedulable one)."""
+
+    code = "operation_refused"

@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 
 from integrated_channels.integrated_channel.app_settings import channel_settings
 from integrated_channels.integrated_channel.models import ChannelConfiguration, Run
+from integrated_channels.integrated_channel.registry import LEARNER_DATA
 from integrated_channels.integrated_channel.services import dispatch
 
 logger = logging.getLogger(__name__)
@@ -19,7 +20,7 @@ logger = logging.getLogger(__name__)
 def transmit_configuration(
     *,
     configuration_id: int,
-    kind: str = Run.Kind.LEARNER_DATA,
+    kind: str = LEARNER_DATA,
     api_user_id: int | None = None,
     dry_run: bool = False,
     start_date: str | None = None,
@@ -42,7 +43,7 @@ def transmit_configuration(
 
 
 @shared_task(name="integrated_channels.transmit_all")
-def transmit_all(*, kind: str = Run.Kind.LEARNER_DATA, api_username: str | None = None) -> int:
+def transmit_all(*, kind: str = LEARNER_DATA, api_username: str | None = None) -> int:
     """For Celery beat: queue one run per active configuration (trigger "schedule"); return how many."""
     api_user = dispatch.resolve_api_user(api_username) if api_username else None
     configurations = dispatch.plan(kind=kind)
@@ -59,3 +60,29 @@ def transmit_all(*, kind: str = Run.Kind.LEARNER_DATA, api_username: str | None 
         )
     logger.info("Queued %d %s runs", len(configurations), kind)
     return len(configurations)
+
+
+@shared_task(name="integrated_channels.notify_run_end")
+def notify_run_end(*, run_id: int) -> int:
+    """E-mail a connection's contacts that its run ended; how many addresses were sent to."""
+    from integrated_channels.integrated_channel.services.run_notifications import send_run_notification
+
+    return send_run_notification(run_id=run_id)
+
+
+@shared_task(name="integrated_channels.run_queued_operation")
+def run_queued_operation(*, run_id: int) -> int | None:
+    """Do the work of an operation run the admin (or the API) started and queued; None when no longer running."""
+    from integrated_channels.integrated_channel.services import operations
+
+    run = operations.run_queued(run_id)
+    return run.pk if run is not None else None
+
+
+@shared_task(name="integrated_channels.run_scheduled_operation")
+def run_scheduled_operation(*, configuration_id: int, operation: str) -> int | None:
+    """One scheduled run of a connection's operation (Celery beat); the id of its run, None when not started."""
+    from integrated_channels.integrated_channel.services import operations
+
+    run = operations.run_scheduled(configuration_id, operation)
+    return run.pk if run is not None else None

@@ -7,7 +7,7 @@ from integrated_channels.learningstudio.models import LearningStudioConfiguratio
 
 @admin.register(LearningStudioConfiguration)
 class LearningStudioConfigurationAdmin(ChannelConfigurationAdmin):
-    list_display = ("customer", "active", "endpoint_url", "client_string", "last_run", "modified")
+    list_display = ("customer", "name", "active", "endpoint_url", "client_string", "last_run", "modified")
     list_filter = ("active",)
     fieldsets = (
         (None, {"fields": ("customer", "active")}),

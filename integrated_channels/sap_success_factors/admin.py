@@ -7,7 +7,7 @@ from integrated_channels.sap_success_factors.models import SAPSuccessFactorsConf
 
 @admin.register(SAPSuccessFactorsConfiguration)
 class SAPSuccessFactorsConfigurationAdmin(ChannelConfigurationAdmin):
-    list_display = ("customer", "active", "base_url", "company_id", "completion_mode", "last_run", "modified")
+    list_display = ("customer", "name", "active", "base_url", "company_id", "completion_mode", "last_run", "modified")
     list_filter = ("active", "completion_mode")
     raw_id_fields = ("identity_provider",)
     fieldsets = (

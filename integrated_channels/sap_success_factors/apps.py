@@ -19,5 +19,16 @@ class SAPSuccessFactorsConfig(AppConfig):
                 client="integrated_channels.sap_success_factors.client.SAPSuccessFactorsClient",
                 learner_exporter="integrated_channels.sap_success_factors.exporters.SAPLearnerDataExporter",
                 content_exporter="integrated_channels.sap_success_factors.exporters.SAPContentMetadataExporter",
+                connector=True,
+                description=(
+                    "Sends completions (learning events) and the course catalogue to SAP SuccessFactors Learning."
+                ),
+                getting_started=(
+                    "Prepare in SuccessFactors: an OAuth client (client id and secret) for the Learning public API, "
+                    "the company id, the SAP user the API acts as, and the provider id courses are published under. "
+                    "Test connection asks SuccessFactors for a token with them.\n\n"
+                    "Learners are matched by the SAML remote id of the customer's identity provider."
+                ),
+                test_connection="integrated_channels.sap_success_factors.connection_test.test_connection",
             )
         )

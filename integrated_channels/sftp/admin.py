@@ -2,22 +2,17 @@ import io
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
-from django.http import HttpResponseNotAllowed, HttpResponseRedirect
-from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from enterprise.csv_safety import CsvLineError, header_and_rows
 from enterprise.learner_fields import BUILT_IN
 from integrated_channels.integrated_channel.admin import ChannelConfigurationAdmin
-from integrated_channels.integrated_channel.admin import runs as runs_admin
 from integrated_channels.integrated_channel.admin.configuration import ChannelConfigurationForm
 from integrated_channels.integrated_channel.admin.runs import queued_message
 from integrated_channels.integrated_channel.exceptions import RunLocked
 from integrated_channels.integrated_channel.imports.forms import MappingField, sample_columns
 from integrated_channels.integrated_channel.models import Run
-from integrated_channels.sftp import admin_schedules, execution_status, mapping  # noqa: F401 (admin_schedules registers the guarded periodic-task admin)
+from integrated_channels.sftp import mapping
 from integrated_channels.sftp.models import SFTPConfiguration
 from integrated_channels.sftp.services import ondemand
 
@@ -56,11 +51,6 @@ class SFTPConfigurationForm(ChannelConfigurationForm):
             "import_under_managers",
             "import_conditions",
             "unlink_leavers",
-            "schedule_start",
-            "schedule_every_days",
-            "scheduled_import",
-            "scheduled_export",
-            "scheduled_skills_export",
             "zip_exports",
         )
 
@@ -109,34 +99,15 @@ class SFTPConfigurationForm(ChannelConfigurationForm):
         return super().save(commit=commit)
 
 
-class RunNowForm(forms.Form):
-    """On-demand execution from the connection's page: an operation and, for exports, a start date."""
-
-    operation = forms.ChoiceField(
-        choices=[
-            (ondemand.IMPORT, _("Import users")),
-            (ondemand.EXPORT, _("Export learner transcripts")),
-            (ondemand.SKILLS, _("Export skill achievements")),
-        ]
-    )
-    start_date = forms.DateField(
-        required=False, help_text=_("Exports: from this day until today (default: 30 days ago).")
-    )
-
-    def clean_start_date(self):
-        value = self.cleaned_data.get("start_date")
-        if value and value > timezone.localdate():
-            raise forms.ValidationError(_("The start date cannot be in the future."))
-        return value
-
-
 @admin.register(SFTPConfiguration)
-class SFTPConfigurationAdmin(runs_admin.RerunAdminMixin, ChannelConfigurationAdmin):
+class SFTPConfigurationAdmin(ChannelConfigurationAdmin):
+    """The connection form; its operations' schedules, on-demand runs and execution status are the
+    framework's operation pages (linked from the change page and the customer's Connectors page)."""
+
     form = SFTPConfigurationForm
-    rerun_services = ondemand
     # SFTP takes no part in learner-data / content transmits (decision 0060): its own actions only.
     actions = ["import_users_now", "export_transcripts_now", "export_skills_now"]
-    list_display = ("customer", "host", "username", "active", "modified")
+    list_display = ("customer", "name", "host", "username", "active", "last_run", "modified")
     fields = (
         "customer",
         "active",
@@ -152,11 +123,6 @@ class SFTPConfigurationAdmin(runs_admin.RerunAdminMixin, ChannelConfigurationAdm
         "import_under_managers",
         "import_conditions",
         "unlink_leavers",
-        "schedule_start",
-        "schedule_every_days",
-        "scheduled_import",
-        "scheduled_export",
-        "scheduled_skills_export",
         "zip_exports",
         "created",
         "modified",
@@ -169,52 +135,6 @@ class SFTPConfigurationAdmin(runs_admin.RerunAdminMixin, ChannelConfigurationAdm
         if columns:
             messages.info(request, _("Columns of the sample file: %(columns)s.") % {"columns": ", ".join(columns)})
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        """The change page, followed by the connection's execution status (runs, chart, re-run buttons)."""
-        extra = dict(extra_context or {})
-        configuration = self.get_object(request, unquote(object_id))
-        if configuration is not None:
-            can_rerun = self.has_change_permission(request, configuration)
-            extra.update(execution_status.context(configuration, can_rerun=can_rerun))
-            if can_rerun:
-                extra["sftp_run_now_form"] = RunNowForm()
-                extra["sftp_run_now_url"] = reverse("admin:sftp_sftpconfiguration_run_now", args=[configuration.pk])
-        return super().change_view(request, object_id, form_url, extra_context=extra)
-
-    def get_urls(self):
-        return [
-            path(
-                "<path:object_id>/run-now/",
-                self.admin_site.admin_view(self.run_now_view),
-                name="sftp_sftpconfiguration_run_now",
-            ),
-            *super().get_urls(),
-        ]
-
-    def run_now_view(self, request, object_id):
-        """POST only (CSRF-checked): run one operation of this connection now, exports from the start date given."""
-        configuration = runs_admin.changeable_object(self, request, object_id)
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        form = RunNowForm(request.POST)
-        if not form.is_valid():
-            problems = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items())
-            messages.error(request, _("Not run: %(problems)s") % {"problems": problems})
-        else:
-            try:
-                run, queued = ondemand.queue(
-                    configuration=configuration,
-                    operation=form.cleaned_data["operation"],
-                    start_date=form.cleaned_data["start_date"],
-                    trigger=Run.Trigger.ADMIN,
-                    api_user=request.user,
-                )
-            except RunLocked as exc:
-                messages.warning(request, _("Not started: %(reason)s") % {"reason": exc})
-            else:
-                self._report(request, configuration, run, queued=queued)
-        return HttpResponseRedirect(reverse("admin:sftp_sftpconfiguration_change", args=[configuration.pk]))
-
     def _run(self, request, queryset, operation):
         for configuration in queryset.select_related("customer"):
             try:
@@ -222,17 +142,17 @@ class SFTPConfigurationAdmin(runs_admin.RerunAdminMixin, ChannelConfigurationAdm
                     configuration=configuration, operation=operation, trigger=Run.Trigger.ADMIN, api_user=request.user
                 )
             except RunLocked as exc:
-                messages.warning(request, f"{configuration.customer}: not started: {exc}")
+                messages.warning(request, f"{configuration}: not started: {exc}")
                 continue
             self._report(request, configuration, run, queued=queued)
 
-    def _report(self, request, configuration, run, prefix="", queued=False):
+    def _report(self, request, configuration, run, queued=False):
         if queued:
-            messages.success(request, queued_message(f"{configuration.customer}: {prefix}", run))
+            messages.success(request, queued_message(f"{configuration}: ", run))
             return
         level = messages.ERROR if run.status == Run.Status.FAILED else messages.SUCCESS
         status = run.get_status_display().lower()
-        text = f"{configuration.customer}: {prefix}run #{run.pk} {status}: {run.sent} done, {run.failed} failed"
+        text = f"{configuration}: run #{run.pk} {status}: {run.sent} done, {run.failed} failed"
         if run.error_message:
             text += f" ({run.error_message})"
         messages.add_message(request, level, text)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import posixpath
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -66,24 +65,6 @@ class SFTPConfiguration(ChannelConfiguration, SFTPConnection):
         ),
     )
     zip_exports = models.BooleanField(default=False, help_text=_("Upload exports as .zip archives."))
-    schedule_start = models.DateTimeField(
-        null=True, blank=True, help_text=_("Schedule: first run (date and time). Empty: no schedule.")
-    )
-    schedule_every_days = models.PositiveSmallIntegerField(
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(1), MaxValueValidator(365)],
-        help_text=_("Schedule: repeat every N days."),
-    )
-    scheduled_import = models.BooleanField(default=True, help_text=_("The schedule imports users."))
-    scheduled_export = models.BooleanField(
-        default=False, help_text=_("The schedule exports the transcripts of the days since the previous run.")
-    )
-    scheduled_skills_export = models.BooleanField(
-        default=False,
-        verbose_name=_("scheduled skills export"),
-        help_text=_("The schedule exports the skill achievements of the days since the previous run."),
-    )
     import_under_managers = models.TextField(
         blank=True,
         help_text=_(
@@ -108,12 +89,6 @@ class SFTPConfiguration(ChannelConfiguration, SFTPConnection):
             bad = [email for email in self.manager_filter() if "@" not in email]
             if bad:
                 errors["import_under_managers"] = _("Not e-mail addresses: %(values)s.") % {"values": ", ".join(bad)}
-        if bool(self.schedule_start) != bool(self.schedule_every_days):
-            errors["schedule_every_days"] = _("Give both the start and the interval, or neither.")
-        elif self.schedule_start and not any(
-            (self.scheduled_import, self.scheduled_export, self.scheduled_skills_export)
-        ):
-            errors["scheduled_import"] = _("A schedule must import users, export transcripts or export skills.")
         fields = self.learner_fields()
         if isinstance(self.attribute_mapping, dict) and "attribute_mapping" not in errors:
             try:
@@ -144,10 +119,6 @@ class SFTPConfiguration(ChannelConfiguration, SFTPConnection):
         """Why this connection cannot run now ([] when it can)."""
         missing = mapping.missing(self.attribute_mapping, self.learner_fields())
         return [f"Mandatory attributes not mapped: {', '.join(missing)}."] if missing else []
-
-    @property
-    def scheduled(self) -> bool:
-        return bool(self.schedule_start and self.schedule_every_days)
 
     def manager_filter(self) -> set[str]:
         """The normalised e-mails of the managers whose people are imported (empty: no filter)."""

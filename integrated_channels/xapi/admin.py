@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import contextvars
-
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
-from django.urls import reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from enterprise.csv_safety import CsvLineError, header_and_rows
 from integrated_channels.integrated_channel.admin import ChannelConfigurationAdmin
-from integrated_channels.integrated_channel.admin import runs as runs_admin
 from integrated_channels.integrated_channel.admin.configuration import ChannelConfigurationForm
 from integrated_channels.integrated_channel.admin.runs import queued_message
 from integrated_channels.integrated_channel.exceptions import RunLocked
@@ -27,14 +22,10 @@ from integrated_channels.xapi.models import (
 )
 from integrated_channels.xapi.services import ondemand
 
-RECENT_RUNS = 10
-# Whether the user of the change page being drawn may re-run (the ModelAdmin is shared by all requests).
-CAN_RERUN: contextvars.ContextVar[bool] = contextvars.ContextVar("xapi_can_rerun", default=False)
-
 
 @admin.register(XAPIConfiguration)
 class XAPIConfigurationAdmin(ChannelConfigurationAdmin):
-    list_display = ("customer", "active", "endpoint", "last_run", "modified")
+    list_display = ("customer", "name", "active", "endpoint", "last_run", "modified")
     actions = ["send_learner_data_now"]
     fieldsets = (
         (None, {"fields": ("customer", "active")}),
@@ -108,8 +99,6 @@ class XAPIImportForm(ChannelConfigurationForm):
             "password",
             "private_key",
             "host_key_fingerprint",
-            "schedule_start",
-            "schedule_every_days",
         )
 
     def clean_sample_file(self):
@@ -133,13 +122,15 @@ class XAPIImportForm(ChannelConfigurationForm):
 
 
 @admin.register(XAPIImportConfiguration)
-class XAPIImportConfigurationAdmin(runs_admin.RerunAdminMixin, ChannelConfigurationAdmin):
+class XAPIImportConfigurationAdmin(ChannelConfigurationAdmin):
+    """The import's form and mapping; its schedule, on-demand runs and execution status are the
+    framework's operation page (linked from the change page and the customer's Connectors page)."""
+
     form = XAPIImportForm
-    rerun_services = ondemand
     inlines = [MappingInline, FilterInline]
     actions = ["import_now"]
-    list_display = ("name", "customer", "active", "source_file", "host", "modified")
-    readonly_fields = ("expected_paths", "sample_columns", "execution_status", "created", "modified")
+    list_display = ("name", "customer", "active", "source_file", "host", "last_run", "modified")
+    readonly_fields = ("expected_paths", "sample_columns", "created", "modified")
     fieldsets = (
         (None, {"fields": ("customer", "name", "active", "source_file", "activity_iri_base")}),
         (
@@ -147,22 +138,8 @@ class XAPIImportConfigurationAdmin(runs_admin.RerunAdminMixin, ChannelConfigurat
             {"fields": ("host", "port", "username", "password", "private_key", "host_key_fingerprint")},
         ),
         (_("Mapping"), {"fields": ("expected_paths", "sample_file", "sample_columns")}),
-        (_("Schedule"), {"fields": ("schedule_start", "schedule_every_days")}),
-        (_("Execution status"), {"fields": ("execution_status",)}),
         (_("History"), {"fields": ("created", "modified"), "classes": ("collapse",)}),
     )
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        # An import sends nothing: the base class's warning about customers without consent does not apply.
-        configuration = self.get_object(request, unquote(object_id))
-        token = CAN_RERUN.set(configuration is not None and self.has_change_permission(request, configuration))
-        try:
-            response = admin.ModelAdmin.change_view(self, request, object_id, form_url, extra_context)
-            if hasattr(response, "render"):
-                response.render()  # the run list is drawn now, while the permission is known
-            return response
-        finally:
-            CAN_RERUN.reset(token)
 
     def _report(self, request, configuration, run, *, prefix="", queued=False):
         if queued:
@@ -206,58 +183,6 @@ class XAPIImportConfigurationAdmin(runs_admin.RerunAdminMixin, ChannelConfigurat
             "",
             '<datalist id="xapi-known-paths">{}</datalist>',
             [(format_html_join("", '<option value="{}">', ((p,) for p in paths.KNOWN)),)],
-        )
-
-    @admin.display(description=_("runs"))
-    def execution_status(self, obj):
-        """The last runs, newest first, each with a bar of its imported (green) and failed (red) rows."""
-        if obj is None or obj.pk is None:
-            return "-"
-        recent = list(Run.objects.filter(configuration_id=obj.pk).order_by("-started_at", "-id")[:RECENT_RUNS])
-        if not recent:
-            return _("No run yet.")
-        latest = recent[0]
-        # Only the latest run, once finished, can be re-run. The button submits the change form (and
-        # its CSRF token) to the re-run URL: a form cannot sit inside the change form.
-        rerun = ""
-        if CAN_RERUN.get() and latest.status != Run.Status.RUNNING:
-            rerun = format_html(
-                '<button type="submit" class="xapi-rerun" formaction="{}" formmethod="post" formnovalidate>{}</button>',
-                reverse("admin:xapi_xapiimportconfiguration_rerun", args=[obj.pk, latest.pk]),
-                _("Re-run"),
-            )
-        scale = max(max(run.selected for run in recent), 1)
-        body = format_html_join(
-            "",
-            '<tr><td><a href="{}">#{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} / {} / {}</td>'
-            '<td><span class="xapi-ok" style="display:inline-block;height:8px;width:{}px;background:#3a3"></span>'
-            '<span class="xapi-failed" style="display:inline-block;height:8px;width:{}px;background:#c33"></span></td>'
-            '<td><a href="{}">CSV</a></td><td>{}</td><td>{}</td></tr>',
-            (
-                (
-                    reverse("admin:integrated_channel_run_change", args=[run.pk]),
-                    run.pk,
-                    run.started_at.strftime("%Y-%m-%d %H:%M"),
-                    str(run.duration).split(".")[0] if run.duration else "…",
-                    run.get_trigger_display(),
-                    run.get_status_display(),
-                    run.sent,
-                    run.skipped,
-                    run.failed,
-                    int(120 * run.sent / scale),
-                    int(120 * run.failed / scale),
-                    reverse("admin:integrated_channel_run_error_report", args=[run.pk]),
-                    run.error_message,
-                    rerun if run is latest else "",
-                )
-                for run in recent
-            ),
-        )
-        return format_html(
-            "<table><thead><tr><th>run</th><th>started</th><th>duration</th><th>trigger</th><th>status</th>"
-            "<th>imported / skipped / failed</th><th>imported and failed rows</th><th>error report</th>"
-            "<th>message</th><th></th></tr></thead><tbody>{}</tbody></table>",
-            body,
         )
 
     @admin.action(description=_("Import statements now"), permissions=["change"])

@@ -74,7 +74,6 @@ class XAPIImportConfiguration(ChannelConfiguration, SFTPConnection):
     CREDENTIALS_SENT_TO = ("host", "port")
     SECRET_USER_FIELDS = ("username",)
 
-    name = models.CharField(max_length=255, help_text=_("A name for this import, e.g. the system the file comes from."))
     source_file = models.CharField(
         max_length=1024,
         help_text=_(
@@ -94,15 +93,6 @@ class XAPIImportConfiguration(ChannelConfiguration, SFTPConnection):
     sample_columns = models.JSONField(
         default=list, blank=True, editable=False, help_text=_("Columns of the last sample file uploaded.")
     )
-    schedule_start = models.DateTimeField(
-        null=True, blank=True, help_text=_("Schedule: first import (date and time). Empty: no schedule.")
-    )
-    schedule_every_days = models.PositiveSmallIntegerField(
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(1), MaxValueValidator(365)],
-        help_text=_("Schedule: repeat every N days."),
-    )
 
     class Meta:
         verbose_name = _("xAPI statement import")
@@ -111,14 +101,9 @@ class XAPIImportConfiguration(ChannelConfiguration, SFTPConnection):
             models.CheckConstraint(condition=models.Q(port__gte=1, port__lte=65535), name="xapi_import_port_range"),
         ]
 
-    def __str__(self):
-        return f"{self.customer} - {self.name}" if self.customer_id else self.name
-
     def clean(self):
         super().clean()
         errors = self.connection_errors()
-        if bool(self.schedule_start) != bool(self.schedule_every_days):
-            errors["schedule_every_days"] = _("Give both the start and the interval, or neither.")
         if not posixpath.basename((self.source_file or "").strip()):
             errors["source_file"] = _("Give the path of a file.")
         if errors:
@@ -126,10 +111,6 @@ class XAPIImportConfiguration(ChannelConfiguration, SFTPConnection):
 
     def secrets(self) -> list[str]:
         return self.connection_secrets()
-
-    @property
-    def scheduled(self) -> bool:
-        return bool(self.schedule_start and self.schedule_every_days)
 
     def remote_path(self) -> str:
         return posixpath.normpath(self.source_file.strip())

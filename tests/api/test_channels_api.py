@@ -74,8 +74,12 @@ def test_create_configuration(api_admin, customer, other_customer):
     response = api_admin.post(f"{BASE}/configurations/", payload, format="json")
     assert response.status_code == 201, response.json()
     assert TestChannelConfiguration.objects.get(customer=customer).api_key == "x"
+    assert response.json()["name"] == "default"
     again = api_admin.post(f"{BASE}/configurations/", payload, format="json")
-    assert errors_of(again)[0]["code"] == "unique"
+    assert (again.status_code, errors_of(again)[0]["code"], errors_of(again)[0]["field"]) == (400, "unique", "name")
+    second = api_admin.post(f"{BASE}/configurations/", {**payload, "name": "second account"}, format="json")
+    assert second.status_code == 201 and second.json()["name"] == "second account"
+    assert TestChannelConfiguration.objects.filter(customer=customer).count() == 2
     foreign = api_admin.post(
         f"{BASE}/configurations/", {**payload, "customer": str(other_customer.uuid)}, format="json"
     )

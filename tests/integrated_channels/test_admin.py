@@ -56,7 +56,9 @@ def test_sap_configuration_page_never_shows_the_secret(staff_client):
 def sap_form(config, **changes):
     data = {
         "customer": config.customer_id,
+        "name": config.name,
         "active": "on",
+        "notify_when": "never",
         "base_url": config.base_url,
         "company_id": config.company_id,
         "client_id": config.client_id,
@@ -87,16 +89,18 @@ def test_a_blank_secret_keeps_the_stored_one_and_a_new_one_replaces_it(staff_cli
     assert config.client_secret == "another-secret"
 
 
-def test_a_second_configuration_of_the_same_channel_is_refused_in_the_form(staff_client):
+def test_a_second_connection_of_the_same_name_is_refused_in_the_form_another_name_is_not(staff_client):
     config = SAPConfigurationFactory()
+    add = url("sap_success_factors_sapsuccessfactorsconfiguration_add")
 
-    page = staff_client.post(
-        url("sap_success_factors_sapsuccessfactorsconfiguration_add"), sap_form(config, client_secret="x")
-    )
+    page = staff_client.post(add, sap_form(config, client_secret="x"))
 
     assert page.status_code == 200
-    assert "already has a configuration for this channel" in page.content.decode()
+    assert "already has a connection of this connector with this name" in page.content.decode()
     assert SAPSuccessFactorsConfiguration.objects.count() == 1
+
+    assert staff_client.post(add, sap_form(config, client_secret="x", name="EMEA tenant")).status_code == 302
+    assert sorted(SAPSuccessFactorsConfiguration.objects.values_list("name", flat=True)) == ["EMEA tenant", "default"]
 
 
 def test_the_configuration_warns_when_the_customer_does_not_ask_for_consent(staff_client):
@@ -116,7 +120,7 @@ def test_configuration_list_shows_the_last_run(staff_client, failed_run, django_
     with django_assert_max_num_queries(10):
         page = staff_client.get(url("channel_testing_testchannelconfiguration_changelist"))
 
-    assert f"#{failed_run.pk} Completed with errors" in page.content.decode()
+    assert f"#{failed_run.pk} Learner data: Completed with errors" in page.content.decode()
 
 
 def test_send_learner_data_now_action_runs_in_process(staff_client):

@@ -145,7 +145,7 @@ def test_a_failed_run_exits_with_status_1(config, monkeypatch):
 
 
 def test_a_locked_configuration_is_skipped_without_failing(config):
-    runs.start_run(configuration=config, kind=Run.Kind.LEARNER_DATA, trigger=Run.Trigger.COMMAND)
+    runs.start_run(configuration=config, kind="learner_data", trigger=Run.Trigger.COMMAND)
 
     output = run_command("--api_user", "staff")
 

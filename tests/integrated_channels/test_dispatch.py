@@ -86,7 +86,7 @@ def test_a_task_without_result_counts_as_a_failed_run(settings):
     broken = mock.Mock(id="task-1")
     broken.get.side_effect = TimeoutError("no answer")
     with mock.patch.object(tasks.transmit_configuration, "apply_async", return_value=broken):
-        (result,) = dispatch.transmit(kind=Run.Kind.LEARNER_DATA)
+        (result,) = dispatch.transmit(kind="learner_data")
 
     assert result.run_failed and "Task task-1 gave no result" in result.error
     assert result.configuration_id == config.pk
@@ -100,3 +100,24 @@ def test_transmit_all_queues_one_scheduled_run_per_active_configuration(eager_ce
     assert tasks.transmit_all.delay().get() == 1
 
     assert Run.objects.get().trigger == "schedule"
+
+
+def test_every_connection_of_a_channel_of_one_customer_runs_in_process_and_fanned_out(settings, eager_celery):
+    """Several connections of one channel per customer: the command and the fan-out run each (decision 0171)."""
+    StaffFactory(username="staff")
+    first = TestChannelConfigurationFactory()
+    second = TestChannelConfigurationFactory(customer=first.customer, name="second account")
+    completed_enrollment(first.customer)
+
+    for use_celery in (False, True):
+        settings.INTEGRATED_CHANNELS = {**settings.INTEGRATED_CHANNELS, "USE_CELERY": use_celery}
+        call_command("transmit_learner_data", api_user="staff", channel=["TEST"], full=True, stdout=io.StringIO())
+
+    runs = Run.objects.order_by("pk")
+    assert [(run.configuration_id, run.connection_name) for run in runs] == [
+        (first.pk, "default"),
+        (second.pk, "second account"),
+        (first.pk, "default"),
+        (second.pk, "second account"),
+    ]
+    assert all(run.sent == 1 for run in runs[:2])  # each connection sends the learner's record once

@@ -17,7 +17,7 @@ from tests.integrated_channels.factories import TestChannelConfigurationFactory
 def test_every_formula_start_is_escaped_in_the_report(value):
     """The one escape (enterprise.csv_safety, tested there in full) is the one this report uses."""
     config = TestChannelConfigurationFactory()
-    run = runs.start_run(configuration=config, kind=Run.Kind.LEARNER_DATA, trigger=Run.Trigger.COMMAND)
+    run = runs.start_run(configuration=config, kind="learner_data", trigger=Run.Trigger.COMMAND)
     RunError.objects.create(run=run, outcome="failed", username=value, message=value, transient=False)
     rows = list(csv.reader(io.StringIO("".join(error_report.stream_csv(run)).lstrip("\ufeff"), newline="")))
     assert (rows[1][2], rows[1][8]) == ("'" + value, "'" + value)
@@ -26,7 +26,7 @@ def test_every_formula_start_is_escaped_in_the_report(value):
 @pytest.mark.django_db
 def test_report_rows_escape_what_the_remote_system_said():
     config = TestChannelConfigurationFactory()
-    run = runs.start_run(configuration=config, kind=Run.Kind.LEARNER_DATA, trigger=Run.Trigger.COMMAND)
+    run = runs.start_run(configuration=config, kind="learner_data", trigger=Run.Trigger.COMMAND)
     RunError.objects.create(
         run=run,
         outcome="failed",

@@ -35,11 +35,23 @@ def stored_secret(config) -> str:
         return cursor.fetchone()[0]
 
 
-def test_one_configuration_per_channel_per_customer():
+def test_one_connection_per_channel_customer_and_name():
     config = SAPConfigurationFactory()
 
     with pytest.raises(IntegrityError), transaction.atomic():
         SAPConfigurationFactory(customer=config.customer)
+
+
+def test_a_customer_may_have_several_named_connections_of_one_channel():
+    config = SAPConfigurationFactory()
+    SAPConfigurationFactory(customer=config.customer, name="second tenant")
+
+    assert sorted(
+        SAPSuccessFactorsConfiguration.objects.filter(customer=config.customer).values_list("name", flat=True)
+    ) == [
+        "default",
+        "second tenant",
+    ]
 
 
 def test_a_customer_may_have_one_configuration_of_each_channel():
@@ -53,8 +65,10 @@ def test_the_duplicate_is_a_validation_error_in_forms():
     config = SAPConfigurationFactory()
     duplicate = SAPSuccessFactorsConfiguration(customer=config.customer)
 
-    with pytest.raises(ValidationError, match="already has a configuration for this channel"):
+    with pytest.raises(ValidationError, match="already has a connection of this connector with this name"):
         duplicate.validate_constraints()
+
+    SAPSuccessFactorsConfiguration(customer=config.customer, name="other").validate_constraints()
 
 
 def test_configurations_know_their_channel_and_resolve_to_their_own_model():

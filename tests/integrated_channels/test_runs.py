@@ -21,7 +21,7 @@ from tests.integrated_channels.factories import TestChannelConfigurationFactory,
 pytestmark = pytest.mark.django_db
 
 
-def start(config, kind=Run.Kind.LEARNER_DATA):
+def start(config, kind="learner_data"):
     return runs.start_run(configuration=config, kind=kind, trigger=Run.Trigger.COMMAND)
 
 
@@ -53,7 +53,7 @@ def test_learner_data_and_content_runs_lock_separately():
     config = TestChannelConfigurationFactory()
     start(config)
 
-    assert start(config, Run.Kind.CONTENT_METADATA).status == "running"
+    assert start(config, "content_metadata").status == "running"
 
 
 def test_another_configuration_is_not_locked():

@@ -111,6 +111,7 @@ def world(db) -> World:
             configuration=configuration,
             customer=customer,
             channel=configuration.channel,
+            kind=registry.get(configuration.channel).all_operations()[0].code,  # an operation it offers
             status=Run.Status.COMPLETED_WITH_ERRORS,
             started_at=now,
             heartbeat_at=now,

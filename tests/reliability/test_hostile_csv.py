@@ -210,7 +210,6 @@ def test_sftp_sample_file_with_a_long_field_is_a_form_error(customer):
         "host_key_fingerprint": FINGERPRINT,
         "base_path": ".",
         "attribute_mapping": '{"email": "Email", "manager": "Manager"}',
-        "schedule_every_days": "",
         "sample_file": SimpleUploadedFile("sample.csv", sample, content_type="text/csv"),
     }
     response = client.post("/admin/sftp/sftpconfiguration/add/", data)

@@ -42,7 +42,16 @@ def admin_urls(world) -> list[AdminURL]:
         for pattern in model_admin.get_urls():
             if pattern.name is None:  # the "<object_id>/" → change page redirect: reached via the change URL
                 continue
-            values = {"object_id": obj.pk, "id": obj.pk, "run_id": obj.pk, "template_type": "course"}
+            values = {
+                "object_id": obj.pk,
+                "id": obj.pk,
+                "run_id": obj.pk,
+                "template_type": "course",
+                # the connector pages hang off the run admin: its run's customer, connection and operation
+                "customer_id": getattr(obj, "customer_id", None),
+                "configuration_id": getattr(obj, "configuration_id", None),
+                "code": getattr(obj, "kind", None),
+            }
             kwargs = {name: values[name] for name in _params(pattern)}
             url = reverse(f"admin:{pattern.name}", kwargs=kwargs)
             if pattern.name in ADMIN_QUERY:
@@ -67,6 +76,9 @@ def _posts(name: str, model_admin, obj, world) -> list[dict]:
             {"action": "delete_pending", "pending_id": str(world.pending.pk)},
             {"action": "link", "email_or_username": "intruder@example.com"},
         ]
+    if name.endswith("_operation"):
+        schedule = {"action": "schedule", "enabled": "on", "start": "2027-01-01T08:00", "every": "1", "unit": "days"}
+        return [{"action": "run"}, schedule]
     if name.endswith("_password_change"):
         return [{"password1": "Changed-by-intruder-1", "password2": "Changed-by-intruder-1"}]
     if name.endswith(("_change", "_add")):

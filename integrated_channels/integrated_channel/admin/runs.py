@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from types import ModuleType
-
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect, StreamingHttpResponse
-from django.shortcuts import get_object_or_404
+from django.http import Http404, StreamingHttpResponse
 from django.template.defaultfilters import truncatechars
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from integrated_channels.integrated_channel.exceptions import RunLocked
 from integrated_channels.integrated_channel.models import Run, RunError
 from integrated_channels.integrated_channel.registry import registry
 from integrated_channels.integrated_channel.services import error_report
@@ -34,6 +29,30 @@ class ChannelFilter(admin.SimpleListFilter):
         return queryset.filter(channel=self.value()) if self.value() else queryset
 
 
+class KindFilter(admin.SimpleListFilter):
+    title = _("operation")
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        return registry.kind_choices()
+
+    def queryset(self, request, queryset):
+        return queryset.filter(kind=self.value()) if self.value() else queryset
+
+
+class ConnectionDeletedFilter(admin.SimpleListFilter):
+    title = _("connection")
+    parameter_name = "connection_deleted"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("deleted")), ("no", _("existing"))]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(configuration__isnull=self.value() == "yes")
+        return queryset
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
@@ -48,7 +67,8 @@ class RunAdmin(ReadOnlyAdmin):
         "id",
         "customer",
         "channel",
-        "kind",
+        "connection",
+        "operation",
         "trigger",
         "status",
         "started_at",
@@ -61,13 +81,27 @@ class RunAdmin(ReadOnlyAdmin):
         "error_report",
     )
     list_display_links = ("id",)
-    list_filter = ("status", ChannelFilter, "kind", "trigger", "dry_run")
+    list_filter = ("status", ChannelFilter, KindFilter, ConnectionDeletedFilter, "trigger", "dry_run")
     list_select_related = ("customer",)
-    search_fields = ("=id", "customer__name")
+    search_fields = ("=id", "customer__name", "connection_name")
     date_hierarchy = "started_at"
     show_full_result_count = False
     fieldsets = (
-        (None, {"fields": ("customer", "configuration", "channel", "kind", "trigger", "dry_run", "api_user")}),
+        (
+            None,
+            {
+                "fields": (
+                    "customer",
+                    "configuration",
+                    "channel",
+                    "connection_name",
+                    "operation",
+                    "trigger",
+                    "dry_run",
+                    "api_user",
+                )
+            },
+        ),
         (_("Timing"), {"fields": ("status", "started_at", "heartbeat_at", "finished_at", "duration", "start_date")}),
         (_("Selection"), {"fields": ("changes_since", "full_selection_reason", "watermark")}),
         (
@@ -87,7 +121,23 @@ class RunAdmin(ReadOnlyAdmin):
         ),
         (_("Errors"), {"fields": ("error_code", "error_message", "error_report", "first_errors")}),
     )
-    readonly_fields = ("duration", "error_report", "first_errors")
+    readonly_fields = ("connection", "operation", "duration", "error_report", "first_errors")
+
+    def lookup_allowed(self, lookup, value, request=None):
+        # The operation pages link to their runs by (customer, channel, connection name, kind).
+        return lookup in ("customer", "channel", "connection_name", "kind") or super().lookup_allowed(
+            lookup, value, request
+        )
+
+    @admin.display(description=_("connection"), ordering="connection_name")
+    def connection(self, obj):
+        if obj.configuration_id is None:
+            return format_html("{} <small>({})</small>", obj.connection_name, _("deleted"))
+        return obj.connection_name
+
+    @admin.display(description=_("operation"), ordering="kind")
+    def operation(self, obj):
+        return obj.kind_label
 
     @admin.display(description=_("duration"))
     def duration(self, obj):
@@ -133,7 +183,10 @@ class RunAdmin(ReadOnlyAdmin):
         )
 
     def get_urls(self):
+        from integrated_channels.integrated_channel.admin.connectors import ConnectorPages
+
         return [
+            *ConnectorPages(self).urls(),
             path(
                 "<int:run_id>/error-report.csv",
                 self.admin_site.admin_view(self.error_report_view),
@@ -171,68 +224,3 @@ def changeable_object(model_admin: admin.ModelAdmin, request, object_id: str):
     if not model_admin.has_change_permission(request, obj):
         raise PermissionDenied
     return obj
-
-
-def rerun_view(
-    model_admin: admin.ModelAdmin,
-    request,
-    object_id: str,
-    run_id: int,
-    *,
-    queue_rerun: Callable[..., tuple[Run, bool]],
-    refused: type[Exception],
-    report: Callable[..., None],
-    change_url_name: str,
-) -> HttpResponse:
-    """A channel admin's re-run view: POST only (CSRF-checked by ``admin_view``), re-run a run of that configuration.
-
-    ``queue_rerun(run=, trigger=, api_user=)`` is the channel's on-demand re-run, raising ``refused`` (or
-    ``RunLocked``) to say why not; ``report(request, configuration, run, prefix=, queued=)`` tells the result;
-    the answer redirects to the configuration's change page (``change_url_name``).
-    """
-    configuration = changeable_object(model_admin, request, object_id)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    run = get_object_or_404(Run, pk=run_id, configuration_id=configuration.pk)
-    try:
-        new, queued = queue_rerun(run=run, trigger=Run.Trigger.ADMIN, api_user=request.user)
-    except (refused, RunLocked) as exc:
-        messages.error(request, _("Not re-run: %(reason)s") % {"reason": exc})
-    else:
-        report(request, configuration, new, prefix=f"run #{run.pk} re-run as ", queued=queued)
-    return HttpResponseRedirect(reverse(change_url_name, args=[configuration.pk]))
-
-
-class RerunAdminMixin:
-    """A configuration admin's re-run: POST ``<object>/runs/<run_id>/rerun/`` (URL ``<app>_<model>_rerun``).
-
-    ``rerun_services``: the channel's on-demand services module (``queue_rerun``, ``RerunRefused``); the admin's
-    ``_report(request, configuration, run, prefix=, queued=)`` tells the result.
-    """
-
-    rerun_services: ModuleType
-
-    def get_urls(self):
-        opts = self.model._meta
-        return [
-            path(
-                "<path:object_id>/runs/<int:run_id>/rerun/",
-                self.admin_site.admin_view(self.rerun_view),
-                name=f"{opts.app_label}_{opts.model_name}_rerun",
-            ),
-            *super().get_urls(),
-        ]
-
-    def rerun_view(self, request, object_id, run_id: int):
-        """POST only (CSRF-checked by ``admin_view``): re-run the configuration's latest run (of that operation)."""
-        opts = self.model._meta
-        return rerun_view(
-            self,
-            request,
-            object_id,
-            run_id,
-            queue_rerun=self.rerun_services.queue_rerun,
-            refused=self.rerun_services.RerunRefused,
-            report=self._report,
-            change_url_name=f"admin:{opts.app_label}_{opts.model_name}_change",
-        )

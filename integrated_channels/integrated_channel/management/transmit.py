@@ -17,7 +17,7 @@ from django.utils import timezone
 from enterprise.models import EnterpriseCustomer
 from integrated_channels.integrated_channel.exceptions import ChannelConfigurationError
 from integrated_channels.integrated_channel.models import Run
-from integrated_channels.integrated_channel.registry import registry
+from integrated_channels.integrated_channel.registry import LEARNER_DATA, registry
 from integrated_channels.integrated_channel.services import dispatch
 from integrated_channels.integrated_channel.services.results import LOCKED, Progress, RunResult
 
@@ -73,7 +73,7 @@ class TqdmProgress(Progress):
 
 
 class TransmitCommand(BaseCommand):
-    kind = Run.Kind.LEARNER_DATA
+    kind = LEARNER_DATA
     accepts_start_date = False
 
     def add_arguments(self, parser):

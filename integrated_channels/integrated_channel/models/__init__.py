@@ -8,6 +8,7 @@ from integrated_channels.integrated_channel.models.audit import (
 from integrated_channels.integrated_channel.models.configuration import ChannelConfiguration
 from integrated_channels.integrated_channel.models.imported_person import ImportedPerson
 from integrated_channels.integrated_channel.models.run import Run, RunError
+from integrated_channels.integrated_channel.models.schedule import OperationSchedule
 from integrated_channels.integrated_channel.models.sftp_connection import SFTPConnection
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "ContentTransmissionAudit",
     "ImportedPerson",
     "LearnerDataTransmissionAudit",
+    "OperationSchedule",
     "Run",
     "RunError",
     "SFTPConnection",

@@ -1,14 +1,17 @@
-"""What every channel configuration shares: the customer, the channel, the active flag.
+"""What every channel configuration (a *connection*) shares: the customer, the channel, its name,
+the enable switch, who is told when a run ends.
 
 Each channel adds its own fields (endpoints, credentials) in a child model of
 ``ChannelConfiguration`` (multi-table inheritance, decision 0020): the shared row gives runs,
-audit rows and tokens a real foreign key whatever the channel, and the database holds one
-configuration per channel per customer.
+audit rows, tokens and schedules a real foreign key whatever the channel. A customer may have any
+number of connections of one channel, told apart by their name: the database holds one per
+(customer, channel, name) (decision 0171).
 """
 
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -34,8 +37,24 @@ class ChannelConfigurationQuerySet(models.QuerySet):
         return [found[pk] for pk, _code in rows if pk in found]
 
 
+def split_emails(text: str) -> list[str]:
+    """The addresses of a notification list: one per line or separated by commas or semicolons."""
+    return [part.strip() for part in (text or "").replace(";", ",").replace("\n", ",").split(",") if part.strip()]
+
+
+def validate_email_list(text: str) -> None:
+    bad = []
+    for address in split_emails(text):
+        try:
+            validate_email(address)
+        except ValidationError:
+            bad.append(address)
+    if bad:
+        raise ValidationError(_("Not e-mail addresses: %(values)s.") % {"values": ", ".join(bad)}, code="invalid")
+
+
 class ChannelConfiguration(models.Model):
-    """A customer's configuration of one channel. Subclassed by every channel (never used alone)."""
+    """A customer's connection of one channel. Subclassed by every channel (never used alone)."""
 
     #: Set by each channel's subclass: the code it registered under.
     CHANNEL_CODE = ""
@@ -49,6 +68,13 @@ class ChannelConfiguration(models.Model):
     CREDENTIALS_SENT_TO: tuple[str, ...] = ()
     #: Fields naming the user a secret goes with (HTTP Basic ``user:secret``, a login): for redaction.
     SECRET_USER_FIELDS: tuple[str, ...] = ()
+    DEFAULT_NAME = "default"
+
+    class NotifyWhen(models.TextChoices):
+        NEVER = "never", _("Never")
+        FAILURES = "failures", _("When a run fails")
+        ERRORS = "errors", _("When a run fails or ends with errors")
+        ALWAYS = "always", _("When any run ends")
 
     channel = models.CharField(max_length=32, editable=False, db_index=True)
     customer = models.ForeignKey(
@@ -57,9 +83,32 @@ class ChannelConfiguration(models.Model):
         related_name="channel_configurations",
         verbose_name=_("enterprise customer"),
     )
+    name = models.CharField(
+        max_length=100,
+        default=DEFAULT_NAME,
+        verbose_name=_("connection name"),
+        help_text=_(
+            "Tells this connection from the customer's other connections of the same connector. The run history "
+            "is kept under it: a connection deleted and created again with the same name shows its runs again."
+        ),
+    )
     active = models.BooleanField(
         default=False,
-        help_text=_("Only active configurations (of active customers) send data. Turn on once the fields are right."),
+        verbose_name=_("enabled"),
+        help_text=_("Only enabled connections (of active customers) run. Turn on once the fields are right."),
+    )
+    notify_emails = models.TextField(
+        blank=True,
+        validators=[validate_email_list],
+        verbose_name=_("notify e-mails"),
+        help_text=_("Contact addresses told when a run ends (one per line, or separated by commas)."),
+    )
+    notify_when = models.CharField(
+        max_length=16,
+        choices=NotifyWhen.choices,
+        default=NotifyWhen.NEVER,
+        verbose_name=_("notify when"),
+        help_text=_("Which run endings are e-mailed to the contact addresses."),
     )
     send_in_progress = models.BooleanField(
         default=False,
@@ -76,16 +125,18 @@ class ChannelConfiguration(models.Model):
     class Meta:
         verbose_name = _("channel configuration")
         verbose_name_plural = _("channel configurations")
-        ordering = ["customer__name", "channel"]
+        ordering = ["customer__name", "channel", "name"]
         constraints = [
             models.UniqueConstraint(
-                fields=["customer", "channel"],
-                name="channel_config_one_per_customer",
-                violation_error_message=_("This customer already has a configuration for this channel."),
+                fields=["customer", "channel", "name"],
+                name="channel_config_unique_name",
+                violation_error_message=_("This customer already has a connection of this connector with this name."),
             )
         ]
 
     def __str__(self):
+        if self.name and self.name != self.DEFAULT_NAME:
+            return f"{self.customer} - {self.channel_name} ({self.name})"
         return f"{self.customer} - {self.channel_name}"
 
     def save(self, *args, **kwargs):
@@ -101,7 +152,7 @@ class ChannelConfiguration(models.Model):
             return self.channel
 
     def validate_constraints(self, exclude=None):
-        # The form never shows ``channel``: set it before the unique (customer, channel) check runs.
+        # The form never shows ``channel``: set it before the unique (customer, channel, name) check runs.
         if not self.channel:
             self.channel = self.CHANNEL_CODE
         if exclude and "channel" in exclude:
@@ -118,6 +169,9 @@ class ChannelConfiguration(models.Model):
             return self
         return model.objects.select_related("customer").get(pk=self.pk)
 
+    def notify_addresses(self) -> list[str]:
+        return split_emails(self.notify_emails)
+
     def secrets(self) -> list[str]:
         """The stored secrets of this configuration, for redaction in messages. Channels extend it."""
         return []
@@ -131,5 +185,8 @@ class ChannelConfiguration(models.Model):
         from integrated_channels.integrated_channel import addresses
 
         errors = addresses.configuration_errors(self)
+        self.name = (self.name or "").strip()
+        if not self.name:
+            errors["name"] = _("Give the connection a name.")
         if errors:
             raise ValidationError(errors)

@@ -1,4 +1,10 @@
-"""Runs: one row per execution of a channel for one configuration, with its counts and errors.
+"""Runs: one row per execution of an operation of one connection, with its counts and errors.
+
+A run's ``kind`` is the code of the operation it ran, declared by its channel in the registry (no
+list of kinds here: a new connector adds its own). Runs outlive their connection (decision 0172):
+``configuration`` becomes empty when the connection is deleted, and ``customer``, ``channel`` and
+``connection_name`` (copied when the run starts) keep telling whose run it was; a connection
+created again with the same (customer, channel, name) shows those runs again.
 
 At most one run per (configuration, kind) is ``running`` — a partial unique index, so two
 processes cannot both start one. A running run renews ``heartbeat_at`` while it works; one whose
@@ -19,18 +25,19 @@ from django.utils.translation import gettext_lazy as _
 from enterprise import redaction
 from enterprise.models import EnterpriseCourseEnrollment, EnterpriseCustomer
 from integrated_channels.integrated_channel.models.configuration import ChannelConfiguration
-from integrated_channels.integrated_channel.registry import registry
+from integrated_channels.integrated_channel.registry import LEARNER_DATA, registry
+
+
+class RunQuerySet(models.QuerySet):
+    def of_connection(self, configuration) -> RunQuerySet:
+        """The runs of ``configuration``'s (customer, channel, name): its own, and those of a deleted
+        connection of the same name."""
+        return self.filter(
+            customer_id=configuration.customer_id, channel=configuration.channel, connection_name=configuration.name
+        )
 
 
 class Run(models.Model):
-    class Kind(models.TextChoices):
-        LEARNER_DATA = "learner_data", _("Learner data")
-        CONTENT_METADATA = "content_metadata", _("Content metadata")
-        USER_IMPORT = "user_import", _("User import")  # connectors (SFTP, decision 0063)
-        FILE_EXPORT = "file_export", _("Transcript export")  # connectors (SFTP, decision 0064)
-        STATEMENT_IMPORT = "statement_import", _("xAPI statement import")  # decision 0071
-        SKILLS_EXPORT = "skills_export", _("Skills export")  # connectors (SFTP, decision 0080)
-
     class Trigger(models.TextChoices):
         COMMAND = "command", _("Management command")
         SCHEDULE = "schedule", _("Schedule")
@@ -43,10 +50,22 @@ class Run(models.Model):
         COMPLETED_WITH_ERRORS = "completed_with_errors", _("Completed with errors")
         FAILED = "failed", _("Failed")
 
-    configuration = models.ForeignKey(ChannelConfiguration, on_delete=models.CASCADE, related_name="runs")
+    configuration = models.ForeignKey(
+        ChannelConfiguration,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="runs",
+        help_text=_("Empty once the connection was deleted (its runs are kept)."),
+    )
     customer = models.ForeignKey(EnterpriseCustomer, on_delete=models.CASCADE, related_name="channel_runs")
     channel = models.CharField(max_length=32)
-    kind = models.CharField(max_length=32, choices=Kind.choices, default=Kind.LEARNER_DATA)
+    connection_name = models.CharField(
+        max_length=100, default=ChannelConfiguration.DEFAULT_NAME, help_text=_("The connection's name when it ran.")
+    )
+    kind = models.CharField(
+        max_length=32, default=LEARNER_DATA, verbose_name=_("operation"), help_text=_("The operation's code.")
+    )
     trigger = models.CharField(max_length=16, choices=Trigger.choices, default=Trigger.COMMAND)
     status = models.CharField(max_length=32, choices=Status.choices, default=Status.RUNNING)
     dry_run = models.BooleanField(default=False, help_text=_("Selected and formatted, nothing sent."))
@@ -89,6 +108,8 @@ class Run(models.Model):
         ),
     )
 
+    objects = RunQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("channel run")
         verbose_name_plural = _("channel runs")
@@ -111,6 +132,9 @@ class Run(models.Model):
         ]
         indexes = [
             models.Index(fields=["customer", "-started_at"], name="run_customer_started"),
+            models.Index(
+                fields=["customer", "channel", "connection_name", "kind", "-started_at"], name="run_connection_kind"
+            ),
             models.Index(fields=["status", "-started_at"], name="run_status_started"),
             models.Index(
                 fields=["configuration", "kind", "-started_at"],
@@ -121,6 +145,24 @@ class Run(models.Model):
 
     def __str__(self):
         return f"{self.channel} run #{self.pk} ({self.get_status_display()})"
+
+    @property
+    def kind_label(self) -> str:
+        """The operation's name, from the registry (its code when no installed channel declares it)."""
+        return registry.kind_label(self.kind, self.channel)
+
+    def get_kind_display(self) -> str:
+        return self.kind_label
+
+    def channel_name(self) -> str:
+        try:
+            return registry.get(self.channel).name
+        except LookupError:
+            return self.channel
+
+    @property
+    def connection_deleted(self) -> bool:
+        return self.configuration_id is None
 
     @property
     def duration(self) -> datetime.timedelta | None:

@@ -31,6 +31,7 @@ from django.db.models import OuterRef, Subquery
 from integrated_channels.integrated_channel.app_settings import channel_settings
 from integrated_channels.integrated_channel.exporters.records import FullReason
 from integrated_channels.integrated_channel.models import ChannelConfiguration, Run
+from integrated_channels.integrated_channel.registry import LEARNER_DATA
 
 __all__ = ["FullReason", "SelectionPlan", "plan_selection"]
 
@@ -59,7 +60,7 @@ def plan_selection(
     # One query: the configuration's and customer's modification times as stored now, the watermark of
     # the latest successful run (runs of a configuration never overlap) and that of the latest full one.
     successful = Run.objects.filter(
-        configuration_id=OuterRef("pk"), kind=Run.Kind.LEARNER_DATA, watermark__isnull=False
+        configuration_id=OuterRef("pk"), kind=LEARNER_DATA, watermark__isnull=False
     ).order_by("-started_at", "-id")
     row = (
         ChannelConfiguration.objects.filter(pk=configuration.pk)

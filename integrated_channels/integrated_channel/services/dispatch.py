@@ -18,7 +18,7 @@ from django.db import transaction
 from integrated_channels.integrated_channel.app_settings import channel_settings
 from integrated_channels.integrated_channel.exceptions import ChannelConfigurationError
 from integrated_channels.integrated_channel.models import ChannelConfiguration, Run, RunError
-from integrated_channels.integrated_channel.registry import registry
+from integrated_channels.integrated_channel.registry import CONTENT_METADATA, registry
 from integrated_channels.integrated_channel.services import runs, transmission
 from integrated_channels.integrated_channel.services.results import Progress, RunResult
 
@@ -47,7 +47,7 @@ def plan(
     if configuration_ids is not None:
         queryset = queryset.filter(pk__in=list(configuration_ids))
     codes = [code.upper() for code in channel_codes or []] or registry.codes()
-    if kind == Run.Kind.CONTENT_METADATA:
+    if kind == CONTENT_METADATA:
         codes = [code for code in codes if registry.get(code).exports_content]
     else:
         codes = [code for code in codes if registry.get(code).exports_learner_data]
@@ -88,7 +88,7 @@ def queue_started_run(*, run: Run, task, kwargs: dict) -> None:
 
 
 def run_one(*, kind: str, **kwargs) -> RunResult:
-    if kind == Run.Kind.CONTENT_METADATA:
+    if kind == CONTENT_METADATA:
         kwargs.pop("start_date", None)
         kwargs.pop("full", None)
         return transmission.transmit_content_metadata(**kwargs)

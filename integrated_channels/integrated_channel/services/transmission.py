@@ -38,6 +38,7 @@ from integrated_channels.integrated_channel.models import (
     TransmissionStatus,
 )
 from integrated_channels.integrated_channel.models.run import redactor_of
+from integrated_channels.integrated_channel.registry import CONTENT_METADATA, LEARNER_DATA
 from integrated_channels.integrated_channel.services import changes, runs
 from integrated_channels.integrated_channel.services.results import LOCKED, Progress, RunResult
 from integrated_channels.integrated_channel.transports.base import Outcome
@@ -69,14 +70,16 @@ def transmit_learner_data(
     full: bool = False,
     progress: Progress | None = None,
     client=None,
+    run: Run | None = None,
 ) -> RunResult:
-    """Send the new or changed learner data of one configuration; one ``Run`` records it.
+    """Send the new or changed learner data of one configuration; one ``Run`` records it (``run``: one
+    already started for it, e.g. queued by the admin).
 
     Only the enrollments whose inputs changed since the last successful run are considered, unless
     ``full`` or one of the reasons of ``services.changes`` says every enrollment (decision 0090).
     """
     return _transmit(
-        kind=Run.Kind.LEARNER_DATA,
+        kind=LEARNER_DATA,
         configuration=configuration,
         api_user=api_user,
         trigger=trigger,
@@ -85,6 +88,7 @@ def transmit_learner_data(
         full=full,
         progress=progress,
         client=client,
+        run=run,
     )
 
 
@@ -96,10 +100,11 @@ def transmit_content_metadata(
     dry_run: bool = False,
     progress: Progress | None = None,
     client=None,
+    run: Run | None = None,
 ) -> RunResult:
     """Send the new or changed course metadata of one configuration (channels that export courses)."""
     return _transmit(
-        kind=Run.Kind.CONTENT_METADATA,
+        kind=CONTENT_METADATA,
         configuration=configuration,
         api_user=api_user,
         trigger=trigger,
@@ -108,10 +113,13 @@ def transmit_content_metadata(
         full=True,
         progress=progress,
         client=client,
+        run=run,
     )
 
 
-def _transmit(*, kind, configuration, api_user, trigger, dry_run, start_date, full, progress, client) -> RunResult:
+def _transmit(
+    *, kind, configuration, api_user, trigger, dry_run, start_date, full, progress, client, run=None
+) -> RunResult:
     configuration = configuration.specific()
     clock = time.monotonic()
     base = {
@@ -123,7 +131,7 @@ def _transmit(*, kind, configuration, api_user, trigger, dry_run, start_date, fu
         "dry_run": dry_run,
     }
     try:
-        run = runs.start_run(
+        run = run or runs.start_run(
             configuration=configuration,
             kind=kind,
             trigger=trigger,
@@ -174,7 +182,7 @@ class _Transmission:
         self.kind = kind
         self.progress = progress
         self.client = client
-        self.learner_data = kind == Run.Kind.LEARNER_DATA
+        self.learner_data = kind == LEARNER_DATA
         self.counts = Counter(
             dict.fromkeys(("selected", "sent", "skipped", "failed", "not_attempted", "remote_calls"), 0)
         )

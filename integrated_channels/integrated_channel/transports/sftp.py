@@ -21,6 +21,7 @@ import logging
 import posixpath
 import socket
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import TypeVar
 
 import asyncssh
@@ -251,5 +252,38 @@ def read_file(config, path: str) -> bytes | None:
             return None
         await _check_size(sftp, config, path, limit)
         return await _read_limited(sftp, config, path, limit)
+
+    return _run(config, work)
+
+
+@dataclass(frozen=True)
+class DirectoryPeek:
+    """What ``peek_directory`` saw: whether the folder exists, its CSV files (newest first), the first
+    line of the newest one."""
+
+    exists: bool
+    csv_files: list[str]
+    newest: str = ""
+    header: str = ""
+
+
+def peek_directory(config, directory: str, *, head_bytes: int = 64 * 1024) -> DirectoryPeek:
+    """Log in, list ``directory`` and read the header line of its newest ``*.csv`` (one connection, read-only)."""
+
+    async def work(sftp: asyncssh.SFTPClient) -> DirectoryPeek:
+        if not await sftp.isdir(directory):
+            return DirectoryPeek(exists=False, csv_files=[])
+        found = []
+        for entry in await sftp.readdir(directory):
+            if fnmatch.fnmatch(entry.filename.lower(), "*.csv") and entry.attrs.type == asyncssh.FILEXFER_TYPE_REGULAR:
+                found.append((entry.attrs.mtime or 0, entry.filename))
+        found.sort(reverse=True)
+        names = [name for _mtime, name in found]
+        if not names:
+            return DirectoryPeek(exists=True, csv_files=[])
+        async with sftp.open(posixpath.join(directory, names[0]), "rb") as remote:
+            head = await remote.read(head_bytes)
+        first = head.decode("utf-8-sig", errors="replace").splitlines()[:1]
+        return DirectoryPeek(exists=True, csv_files=names, newest=names[0], header=first[0] if first else "")
 
     return _run(config, work)

@@ -30,6 +30,7 @@ from integrated_channels.sftp.exporters import (
     with_learner_fields,
 )
 from integrated_channels.sftp.models import EXPORT_DIR, SFTPConfiguration
+from integrated_channels.sftp.operations import FILE_EXPORT
 
 logger = logging.getLogger(__name__)
 
@@ -97,7 +98,7 @@ def export_transcripts(
     start, end = day_bounds(date_from, date_to)
     if run is None:
         run = runs.start_run(
-            configuration=configuration, kind=Run.Kind.FILE_EXPORT, trigger=trigger, api_user=api_user, start_date=start
+            configuration=configuration, kind=FILE_EXPORT, trigger=trigger, api_user=api_user, start_date=start
         )
 
     def select() -> ExportFile:

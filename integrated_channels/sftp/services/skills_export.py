@@ -20,6 +20,7 @@ from integrated_channels.integrated_channel.models import Run
 from integrated_channels.integrated_channel.services import runs
 from integrated_channels.sftp.exporters import SKILL_COLUMNS, SkillAchievementExporter
 from integrated_channels.sftp.models import SFTPConfiguration
+from integrated_channels.sftp.operations import SKILLS_EXPORT
 from integrated_channels.sftp.services.export import ExportFile, ExportResult, day_bounds, upload_export
 
 logger = logging.getLogger(__name__)
@@ -104,7 +105,7 @@ def export_skill_achievements(
     if run is None:
         run = runs.start_run(
             configuration=configuration,
-            kind=Run.Kind.SKILLS_EXPORT,
+            kind=SKILLS_EXPORT,
             trigger=trigger,
             api_user=api_user,
             start_date=start,

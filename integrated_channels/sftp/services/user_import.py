@@ -24,6 +24,7 @@ from integrated_channels.integrated_channel.models import Run, RunError
 from integrated_channels.integrated_channel.services import runs
 from integrated_channels.integrated_channel.transports import sftp as client
 from integrated_channels.sftp.models import USER_IMPORT_DIR, SFTPConfiguration
+from integrated_channels.sftp.operations import USER_IMPORT
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ def import_users(
     (a ``Progress``) shows a bar of the rows done.
     """
     if run is None:
-        run = runs.start_run(configuration=configuration, kind=Run.Kind.USER_IMPORT, trigger=trigger, api_user=api_user)
+        run = runs.start_run(configuration=configuration, kind=USER_IMPORT, trigger=trigger, api_user=api_user)
     result = ImportResult(run=run)
     live = runs.LiveCounts(run, progress=progress)
     try:

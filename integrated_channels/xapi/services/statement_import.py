@@ -34,6 +34,7 @@ from integrated_channels.integrated_channel.services import runs
 from integrated_channels.integrated_channel.transports import sftp
 from integrated_channels.xapi import filters, paths, verbs
 from integrated_channels.xapi.models import XAPIImportConfiguration
+from integrated_channels.xapi.operations import STATEMENT_IMPORT
 
 logger = logging.getLogger(__name__)
 
@@ -171,9 +172,7 @@ def import_statements(
     ``progress`` (a ``Progress``) shows a bar of the rows done.
     """
     if run is None:
-        run = runs.start_run(
-            configuration=configuration, kind=Run.Kind.STATEMENT_IMPORT, trigger=trigger, api_user=api_user
-        )
+        run = runs.start_run(configuration=configuration, kind=STATEMENT_IMPORT, trigger=trigger, api_user=api_user)
     result = ImportResult(run=run, path=configuration.remote_path())
     live = runs.LiveCounts(run, progress=progress)
     try:

@@ -10,6 +10,7 @@ from integrated_channels.integrated_channel.imports.sources import CsvFilesSourc
 from integrated_channels.integrated_channel.models import ImportedPerson, Run
 from integrated_channels.integrated_channel.services import runs
 from integrated_channels.sftp.models import PendingLearnerAttributes
+from integrated_channels.sftp.operations import USER_IMPORT
 from tests.factories import LearnerFactory, UserFactory
 from tests.integrated_channels.sftp.factories import SFTPConfigurationFactory
 
@@ -23,7 +24,7 @@ def csv_source(*lines: str) -> CsvFilesSource:
 
 
 def run_import(config, source, **kwargs):
-    run = runs.start_run(configuration=config, kind="user_import", trigger=Run.Trigger.COMMAND)
+    run = runs.start_run(configuration=config, kind=USER_IMPORT, trigger=Run.Trigger.COMMAND)
     try:
         counts = run_user_import(config, source, run, **{"mapping": MAPPING, **kwargs})
     finally:
@@ -166,7 +167,7 @@ def test_queries_grow_with_chunks_not_rows(settings, rows, django_assert_max_num
     config = SFTPConfigurationFactory()
     UserFactory.create_batch(rows // 2, email=factory_email())
     source = csv_source(*(f"p{i}@example.com,boss@example.com,D,A" for i in range(rows)))
-    run = runs.start_run(configuration=config, kind="user_import", trigger=Run.Trigger.COMMAND)
+    run = runs.start_run(configuration=config, kind=USER_IMPORT, trigger=Run.Trigger.COMMAND)
     live = runs.LiveCounts(run)
     chunks = -(-rows // 100)
     with django_assert_max_num_queries(4 + 12 * chunks):

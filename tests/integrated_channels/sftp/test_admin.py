@@ -27,10 +27,9 @@ def form_data(customer, sample=None, mapping=None, **overrides):
         "host_key_fingerprint": FINGERPRINT,
         "base_path": ".",
         "import_under_managers": "",
-        "schedule_start_0": "",
-        "schedule_start_1": "",
-        "schedule_every_days": "",
-        "scheduled_import": "on",
+        "name": "default",
+        "notify_emails": "",
+        "notify_when": "never",
     }
     data.update(mapped({"email": "Email", "manager": "Boss"} if mapping is None else mapping))
     data.update(overrides)
@@ -70,7 +69,9 @@ def test_an_active_connection_without_mandatory_mapping_is_refused(admin_client)
     assert not SFTPConfiguration.objects.exists()
 
 
-def test_change_page_lists_recent_runs_newest_first_with_a_bar_chart(admin_client, sftp_server):
+def test_change_page_links_each_operation_whose_page_lists_runs_newest_first_with_bars(admin_client, sftp_server):
+    from django.urls import reverse
+
     from integrated_channels.sftp.services import ondemand
     from tests.integrated_channels.sftp.factories import connection_to
 
@@ -79,11 +80,18 @@ def test_change_page_lists_recent_runs_newest_first_with_a_bar_chart(admin_clien
     first = ondemand.run_now(configuration=config, operation=ondemand.IMPORT)
     second = ondemand.run_now(configuration=config, operation=ondemand.IMPORT)
 
-    body = admin_client.get(f"/admin/sftp/sftpconfiguration/{config.pk}/change/").content.decode()
+    change = admin_client.get(f"/admin/sftp/sftpconfiguration/{config.pk}/change/").content.decode()
+    pages = [
+        reverse("admin:integrated_channel_operation", args=[config.pk, code])
+        for code in ("user_import", "file_export", "skills_export")
+    ]
+    assert all(f'href="{page}"' in change for page in pages)
+    assert f"#{second.pk} Completed" in change  # the last run of the import
+    body = admin_client.get(pages[0]).content.decode()
 
     assert body.index(f">#{second.pk}<") < body.index(f">#{first.pk}<")
-    assert "Completed with errors" in body and "1 / 1 / 0" in body
-    assert 'class="sftp-ok" style="display:inline-block;height:8px;width:60px' in body
+    assert "Completed with errors" in body and "2 / 1 / 0 / 1" in body
+    assert 'class="run-ok" style="display:inline-block;height:8px;width:60px' in body
     assert f"/admin/integrated_channel/run/{first.pk}/" in body and ">CSV</a>" in body
 
 

@@ -60,7 +60,7 @@ def test_xapi_import_shows_a_bar_and_a_summary(sftp_server, capsys):
     output = run_command(f"--import={config.pk}", name="xapi_import", stdout=TTY())
 
     bar = capsys.readouterr().err
-    assert "LMS statements import:" in bar and "0/1 [" in bar
+    assert "(LMS statements) import:" in bar and "0/1 [" in bar
     summary = "1 import(s), 0 failed or not started: 0 statements imported, 0 skipped, 1 failed."
     assert output.splitlines()[-1] == summary  # the verb is not an IRI: a row error, not a failed run
 

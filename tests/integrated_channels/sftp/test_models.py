@@ -7,7 +7,6 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 
 from integrated_channels.integrated_channel.checks import check_registered_channels
-from integrated_channels.integrated_channel.models import Run
 from integrated_channels.integrated_channel.registry import registry
 from integrated_channels.integrated_channel.services import dispatch
 from integrated_channels.integrated_channel.transports import hostkeys
@@ -37,9 +36,9 @@ def test_registered_without_transmit_parts_and_checks_stay_clean():
 def test_transmit_plans_skip_sftp_connections():
     config = SFTPConfigurationFactory()
     assert config.channel == "SFTP"
-    assert config not in dispatch.plan(kind=Run.Kind.LEARNER_DATA)
-    assert config not in dispatch.plan(kind=Run.Kind.LEARNER_DATA, channel_codes=["SFTP"])
-    assert config not in dispatch.plan(kind=Run.Kind.CONTENT_METADATA)
+    assert config not in dispatch.plan(kind="learner_data")
+    assert config not in dispatch.plan(kind="learner_data", channel_codes=["SFTP"])
+    assert config not in dispatch.plan(kind="content_metadata")
 
 
 def test_password_and_private_key_are_stored_encrypted():

@@ -34,7 +34,7 @@ def test_command_exports_from_the_start_date_to_today(sftp_server, capsys):
 
     name = f"export/learner_transcript_{start:%Y-%m-%d}_to_{timezone.localdate():%Y-%m-%d}.csv"
     assert sftp_server.path(name).exists()
-    run = Run.objects.get(kind=Run.Kind.FILE_EXPORT)
+    run = Run.objects.get(kind="file_export")
     assert timezone.localdate(run.start_date) == start
 
 
@@ -77,7 +77,7 @@ def test_rerun_of_an_export_covers_the_same_range(sftp_server):
 
     again = ondemand.rerun(run=first)
 
-    assert again.kind == Run.Kind.FILE_EXPORT and timezone.localdate(again.start_date) == start
+    assert again.kind == "file_export" and timezone.localdate(again.start_date) == start
 
 
 def test_non_sftp_runs_cannot_be_rerun_here(sftp_server):
@@ -86,7 +86,7 @@ def test_non_sftp_runs_cannot_be_rerun_here(sftp_server):
         configuration=config,
         customer=config.customer,
         channel="SFTP",
-        kind=Run.Kind.LEARNER_DATA,
+        kind="learner_data",
         started_at=timezone.now(),
         heartbeat_at=timezone.now(),
         status=Run.Status.COMPLETED,
@@ -109,6 +109,6 @@ def test_admin_actions_run_on_demand_and_runs_are_listed_newest_first(sftp_serve
     assert response.status_code == 200
 
     runs = list(Run.objects.filter(configuration=config))
-    assert [run.kind for run in runs] == [Run.Kind.FILE_EXPORT, Run.Kind.USER_IMPORT]  # newest first
+    assert [run.kind for run in runs] == ["file_export", "user_import"]  # newest first
     assert all(run.trigger == Run.Trigger.ADMIN for run in runs)
     assert admin_client.get("/admin/integrated_channel/run/?kind=user_import").status_code == 200

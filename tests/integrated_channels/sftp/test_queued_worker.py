@@ -25,9 +25,9 @@ def test_a_worker_does_the_import_the_admin_queued(tmp_path, sftp_server, settin
         sftp_server.write("import/user/internal/a.csv", "Email,Manager,Department\nq@example.com,,A\n")
         client = staff_client("view_sftpconfiguration", "change_sftpconfiguration")
         page = client.get(change_url(config)).content.decode()
-        token = CSRF_INPUT.search(page[page.index('class="sftp-run-now"') :]).group(1)
+        token = CSRF_INPUT.search(page[page.index('class="operation-run-now"') :]).group(1)
 
-        response = client.post(run_now_url(config), {"csrfmiddlewaretoken": token, "operation": "import"}, follow=True)
+        response = client.post(run_now_url(config), {"csrfmiddlewaretoken": token, "action": "run"}, follow=True)
 
         run = Run.objects.get(configuration_id=config.pk)
         assert f"#{run.pk}</a> queued" in response.content.decode()
@@ -37,4 +37,4 @@ def test_a_worker_does_the_import_the_admin_queued(tmp_path, sftp_server, settin
         run.refresh_from_db()
         assert (run.status, run.sent) == (Run.Status.COMPLETED, 1), log.read_text()
         assert PendingEnterpriseCustomerUser.objects.filter(user_email="q@example.com").exists()
-        assert "integrated_channels.sftp.tasks.run_queued" in log.read_text()
+        assert "integrated_channels.run_queued_operation" in log.read_text()

@@ -1,4 +1,5 @@
-"""The connection page: on-demand execution, re-run button (latest run of each operation only), chart, labels."""
+"""The operation pages of an SFTP connection (the framework's, decision 0175): on-demand execution, re-run
+button (latest run of the operation only), chart, labels."""
 
 import datetime
 import re
@@ -21,12 +22,13 @@ DIR = "import/user/internal"
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
-def change_url(config):
-    return reverse("admin:sftp_sftpconfiguration_change", args=[config.pk])
+def change_url(config, code="user_import"):
+    """The page of one operation of the connection (schedule, run now, execution status)."""
+    return reverse("admin:integrated_channel_operation", args=[config.pk, code])
 
 
 def rerun_url(config, run):
-    return reverse("admin:sftp_sftpconfiguration_rerun", args=[config.pk, run.pk])
+    return reverse("admin:integrated_channel_operation_rerun", args=[config.pk, run.kind, run.pk])
 
 
 def staff_client(*codenames):
@@ -55,18 +57,19 @@ def test_the_button_is_on_the_latest_run_of_each_operation_only(two_imports):
     client = staff_client("view_sftpconfiguration", "change_sftpconfiguration")
 
     body = client.get(change_url(config)).content.decode()
+    exports = client.get(change_url(config, "file_export")).content.decode()
 
     assert f'action="{rerun_url(config, newer)}"' in body
-    assert f'action="{rerun_url(config, export)}"' in body
     assert f'action="{rerun_url(config, older)}"' not in body
-    assert body.count('value="Re-run"') == 2
+    assert body.count('value="Re-run"') == 1 and f">#{export.pk}<" not in body
+    assert f'action="{rerun_url(config, export)}"' in exports and exports.count('value="Re-run"') == 1
 
 
 def test_posting_the_button_with_its_csrf_token_reruns_the_latest_run(two_imports):
     config, _older, newer = two_imports
     client = staff_client("view_sftpconfiguration", "change_sftpconfiguration")
     page = client.get(change_url(config)).content.decode()
-    token = CSRF_INPUT.search(page[page.index('class="sftp-rerun"') :]).group(1)
+    token = CSRF_INPUT.search(page[page.index('class="run-rerun"') :]).group(1)
 
     response = client.post(rerun_url(config, newer), {"csrfmiddlewaretoken": token}, follow=True)
 
@@ -74,7 +77,7 @@ def test_posting_the_button_with_its_csrf_token_reruns_the_latest_run(two_import
     rerun = Run.objects.order_by("-id").first()
     assert rerun.pk != newer.pk
     assert (rerun.kind, rerun.trigger, rerun.status, rerun.sent) == (
-        Run.Kind.USER_IMPORT,
+        "user_import",
         Run.Trigger.ADMIN,
         Run.Status.COMPLETED,
         1,
@@ -126,7 +129,7 @@ def test_a_run_in_progress_shows_in_progress_without_button_nor_report(sftp_serv
         configuration=config,
         customer=config.customer,
         channel="SFTP",
-        kind=Run.Kind.USER_IMPORT,
+        kind="user_import",
         started_at=now,
         heartbeat_at=now,
     )
@@ -147,38 +150,40 @@ def test_the_chart_draws_records_and_failures_oldest_first_and_links_all_runs(sf
 
     body = admin_client.get(change_url(config)).content.decode()
 
-    bars = re.findall(r"<title>#(\d+) User import: (\d+) done, (\d+) failed</title>", body)
-    assert bars == [(str(first.pk), "1", "1"), (str(second.pk), "2", "0")]
-    assert 'class="sftp-chart-done" x="28" y="0" width="12" height="80"' in body  # the largest bar is full height
-    assert 'class="sftp-chart-failed" x="12" y="40" width="12" height="40"' in body
-    all_runs = reverse("admin:integrated_channel_run_changelist") + f"?configuration={config.pk}"
+    bars = re.findall(r"<title>#(\d+) [-0-9: ]+ [A-Za-z ]+: (\d+) done, (\d+) skipped, (\d+) failed</title>", body)
+    assert bars == [(str(first.pk), "1", "0", "1"), (str(second.pk), "2", "0", "0")]
+    assert 'class="chart-done" x="30" y="0" width="8" height="100"' in body  # the largest bar is full height
+    assert 'class="chart-failed" x="16" y="50" width="8" height="50"' in body
+    all_runs = reverse("admin:integrated_channel_run_changelist") + (
+        f"?customer={config.customer_id}&amp;channel=SFTP&amp;connection_name=default&amp;kind=user_import"
+    )
     assert f'href="{all_runs}"' in body
-    listing = admin_client.get(all_runs).content.decode()
+    listing = admin_client.get(all_runs.replace("&amp;", "&")).content.decode()
     assert f">{first.pk}<" in listing and f">{second.pk}<" in listing
 
 
-def run_now_url(config):
-    return reverse("admin:sftp_sftpconfiguration_run_now", args=[config.pk])
+def run_now_url(config, code="user_import"):
+    return change_url(config, code)  # the operation's page takes the on-demand form (action=run)
 
 
 def test_on_demand_execution_exports_from_the_start_date_given(sftp_server):
     config = connection_to(sftp_server)
     completed_enrollment(config.customer, course=CourseFactory(skills=["Python"]))
     client = staff_client("view_sftpconfiguration", "change_sftpconfiguration")
-    page = client.get(change_url(config)).content.decode()
-    assert f'action="{run_now_url(config)}"' in page
-    token = CSRF_INPUT.search(page[page.index('class="sftp-run-now"') :]).group(1)
+    page = client.get(change_url(config, "skills_export")).content.decode()
+    assert 'name="start_date"' in page
+    token = CSRF_INPUT.search(page[page.index('class="operation-run-now"') :]).group(1)
     start = timezone.localdate() - datetime.timedelta(days=4)
 
     response = client.post(
-        run_now_url(config),
-        {"csrfmiddlewaretoken": token, "operation": "skills", "start_date": start.isoformat()},
+        run_now_url(config, "skills_export"),
+        {"csrfmiddlewaretoken": token, "action": "run", "start_date": start.isoformat()},
         follow=True,
     )
 
     run = Run.objects.get(configuration=config)
     assert (run.kind, run.trigger, timezone.localdate(run.start_date), run.sent) == (
-        Run.Kind.SKILLS_EXPORT,
+        "skills_export",
         Run.Trigger.ADMIN,
         start,
         1,
@@ -193,15 +198,16 @@ def test_on_demand_execution_refuses_bad_input_and_needs_the_change_permission(s
     config = connection_to(sftp_server)
     tomorrow = timezone.localdate() + datetime.timedelta(days=1)
 
-    future = admin_client.post(run_now_url(config), {"operation": "export", "start_date": tomorrow}, follow=True)
-    unknown = admin_client.post(run_now_url(config), {"operation": "delete-everything"}, follow=True)
+    future = admin_client.post(run_now_url(config, "file_export"), {"action": "run", "start_date": tomorrow})
+    unknown = admin_client.post(reverse("admin:integrated_channel_operation", args=[config.pk, "delete-everything"]))
 
-    assert "Not run: start_date: The start date cannot be in the future." in future.content.decode()
-    assert "Not run: operation: Select a valid choice." in unknown.content.decode()
-    assert admin_client.get(run_now_url(config)).status_code == 405
+    assert future.status_code == 200 and "The start date cannot be in the future." in future.content.decode()
+    assert unknown.status_code == 404
+    assert admin_client.post(run_now_url(config), {"action": "delete"}).status_code == 405
     viewer = staff_client("view_sftpconfiguration")
     page = viewer.get(change_url(config)).content.decode()
-    assert "sftp-run-now" not in page
-    token = CSRF_INPUT.search(page).group(1)
-    assert viewer.post(run_now_url(config), {"csrfmiddlewaretoken": token, "operation": "import"}).status_code == 403
+    assert "operation-run-now" not in page and "operation-schedule" not in page
+    token = CSRF_INPUT.search(viewer.get(reverse("admin:index")).content.decode() + page)
+    data = {"csrfmiddlewaretoken": token.group(1) if token else "", "action": "run"}
+    assert viewer.post(run_now_url(config), data).status_code == 403
     assert not Run.objects.exists()

@@ -11,9 +11,10 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from integrated_channels.integrated_channel.registry import registry
+from integrated_channels.integrated_channel.schedules import save_schedule, task_name
+from integrated_channels.integrated_channel.tasks import run_scheduled_operation
 from integrated_channels.xapi import paths
 from integrated_channels.xapi.models import XAPIConfiguration, XAPIImportConfiguration, XAPIImportMapping
-from integrated_channels.xapi.tasks import import_scheduled
 from tests.factories import CustomerFactory
 from tests.integrated_channels.xapi.factories import XAPIConfigurationFactory
 
@@ -88,11 +89,12 @@ def test_schedule_is_a_periodic_task_and_runs_the_import(monkeypatch):
         password="p",
         host_key_fingerprint="SHA256:" + "A" * 43,
         source_file="x.csv",
-        schedule_start=timezone.now() + datetime.timedelta(hours=1),
-        schedule_every_days=3,
     )
-    task = PeriodicTask.objects.get(name=f"xapi-import-{config.pk}")
-    assert task.interval.every == 3 and json.loads(task.kwargs) == {"configuration_id": config.pk}
+    start = timezone.now() + datetime.timedelta(hours=1)
+    save_schedule(config, "statement_import", enabled=True, start=start, every=3, unit="days")
+    task = PeriodicTask.objects.get(name=task_name(config.pk, "statement_import"))
+    assert task.interval.every == 3
+    assert json.loads(task.kwargs) == {"configuration_id": config.pk, "operation": "statement_import"}
     from integrated_channels.xapi.services import statement_import
 
     seen = []
@@ -101,8 +103,9 @@ def test_schedule_is_a_periodic_task_and_runs_the_import(monkeypatch):
         "import_statements",
         lambda **kwargs: seen.append(kwargs) or type("R", (), {"run": type("X", (), {"pk": 9})})(),
     )
-    assert import_scheduled(config.pk) == 9 and seen[0]["trigger"] == "schedule"
-    config.schedule_start = None
-    config.schedule_every_days = None
-    config.save()
-    assert not PeriodicTask.objects.filter(name=f"xapi-import-{config.pk}").exists()
+    assert run_scheduled_operation(configuration_id=config.pk, operation="statement_import") == 9
+    assert seen[0]["trigger"] == "schedule"
+    save_schedule(config, "statement_import", enabled=False, start=start, every=3, unit="days")
+    task.refresh_from_db()
+    assert not task.enabled
+    assert run_scheduled_operation(configuration_id=config.pk, operation="statement_import") is None

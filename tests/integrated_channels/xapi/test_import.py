@@ -315,10 +315,11 @@ def test_import_now_from_the_admin_and_the_runs_on_the_page(sftp_server, data, a
     text = response.content.decode()
     assert "completed with errors: 1 imported, 0 skipped, 1 failed" in text
     run = Run.objects.get(configuration_id=config.pk)
-    assert run.trigger == Run.Trigger.ADMIN and run.kind == Run.Kind.STATEMENT_IMPORT
-    page = admin_client.get(f"{url}{config.pk}/change/").content.decode()
+    assert run.trigger == Run.Trigger.ADMIN and run.kind == "statement_import"
+    page = admin_client.get(reverse("admin:integrated_channel_operation", args=[config.pk, "statement_import"]))
+    page = page.content.decode()
     report_url = reverse("admin:integrated_channel_run_error_report", args=[run.pk])
-    assert report_url in page and 'class="xapi-failed"' in page
+    assert report_url in page and 'class="run-failed"' in page
     report = admin_client.get(report_url)
     assert b"nobody@example.com" in b"".join(report.streaming_content if report.streaming else [report.content])
 

@@ -6,9 +6,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from integrated_channels.integrated_channel import tasks
 from integrated_channels.integrated_channel.exceptions import RunLocked
 from integrated_channels.integrated_channel.models import Run
-from integrated_channels.xapi import tasks
 from integrated_channels.xapi.services import ondemand
 from integrated_channels.xapi.services.statement_import import import_statements
 from tests.factories import StaffFactory
@@ -21,11 +21,12 @@ ROWS = "Learner,Verb,Activity\nnobody@example.com,http://x.example/v,c\n"
 
 
 def change_url(config):
-    return reverse("admin:xapi_xapiimportconfiguration_change", args=[config.pk])
+    """The page of the import's operation (schedule, run now, execution status)."""
+    return reverse("admin:integrated_channel_operation", args=[config.pk, "statement_import"])
 
 
 def rerun_url(config, run):
-    return reverse("admin:xapi_xapiimportconfiguration_rerun", args=[config.pk, run.pk])
+    return reverse("admin:integrated_channel_operation_rerun", args=[config.pk, "statement_import", run.pk])
 
 
 def staff_client(*codenames):
@@ -68,8 +69,8 @@ def test_the_button_is_on_the_latest_run_only_and_posting_it_reruns(two_runs):
     config, older, newer = two_runs
     client = staff_client("view_xapiimportconfiguration", "change_xapiimportconfiguration")
     page = client.get(change_url(config)).content.decode()
-    assert f'formaction="{rerun_url(config, newer)}"' in page
-    assert rerun_url(config, older) not in page and page.count('class="xapi-rerun"') == 1
+    assert f'action="{rerun_url(config, newer)}"' in page
+    assert rerun_url(config, older) not in page and page.count('class="run-rerun"') == 1
     token = CSRF_INPUT.search(page).group(1)
 
     response = client.post(rerun_url(config, newer), {"csrfmiddlewaretoken": token}, follow=True)
@@ -96,7 +97,7 @@ def test_the_rerun_needs_the_change_permission_before_anything_post_and_csrf(two
     url = rerun_url(config, newer)
     viewer = staff_client("view_xapiimportconfiguration")
     page = viewer.get(change_url(config)).content.decode()
-    assert "xapi-rerun" not in page  # no button without the change permission
+    assert "run-rerun" not in page  # no button without the change permission
     assert viewer.get(url).status_code == 403  # the permission is checked before the method
     token = CSRF_INPUT.search(page).group(1)
     assert viewer.post(url, {"csrfmiddlewaretoken": token}).status_code == 403
@@ -110,7 +111,7 @@ def test_a_run_of_another_import_is_not_found(two_runs, sftp_server, admin_clien
     config, _older, newer = two_runs
     other = import_from(sftp_server)
     assert admin_client.post(rerun_url(other, newer)).status_code == 404
-    missing = reverse("admin:xapi_xapiimportconfiguration_rerun", args=[config.pk, 999999])
+    missing = reverse("admin:integrated_channel_operation_rerun", args=[config.pk, "statement_import", 999999])
     assert admin_client.post(missing).status_code == 404
 
 
@@ -119,7 +120,7 @@ def test_admin_imports_are_queued_on_celery_with_a_broker(
 ):
     settings.INTEGRATED_CHANNELS = {**settings.INTEGRATED_CHANNELS, "USE_CELERY": True}
     sent = []
-    monkeypatch.setattr(tasks.import_queued, "apply_async", lambda kwargs, **options: sent.append(kwargs))
+    monkeypatch.setattr(tasks.run_queued_operation, "apply_async", lambda kwargs, **options: sent.append(kwargs))
     config = import_from(sftp_server)
     sftp_server.write("import/xapi.csv", ROWS)
     changelist = reverse("admin:xapi_xapiimportconfiguration_changelist")
@@ -136,9 +137,9 @@ def test_admin_imports_are_queued_on_celery_with_a_broker(
     with pytest.raises(RunLocked):
         ondemand.queue(configuration=config)
     page = admin_client.get(change_url(config)).content.decode()
-    assert "xapi-rerun" not in page  # in progress: no button
+    assert "run-rerun" not in page  # in progress: no button
 
-    assert tasks.import_queued(**sent[0]) == run.pk
+    assert tasks.run_queued_operation(**sent[0]) == run.pk
 
     run.refresh_from_db()
     assert (run.status, run.selected, run.failed) == (Run.Status.COMPLETED_WITH_ERRORS, 1, 1)

@@ -11,9 +11,20 @@ from rest_framework import serializers
 from enterprise.fields import encrypted_field_names
 from integrated_channels.integrated_channel import addresses
 from integrated_channels.integrated_channel.models import ChannelConfiguration, Run
-from integrated_channels.integrated_channel.registry import registry
+from integrated_channels.integrated_channel.registry import CONTENT_METADATA, LEARNER_DATA, registry
 
-_COMMON = ["id", "channel", "customer", "active", "send_in_progress", "created", "modified"]
+_COMMON = [
+    "id",
+    "channel",
+    "customer",
+    "name",
+    "active",
+    "send_in_progress",
+    "notify_emails",
+    "notify_when",
+    "created",
+    "modified",
+]
 
 
 def secret_fields(model) -> list[str]:
@@ -143,6 +154,7 @@ class RunSerializer(serializers.ModelSerializer):
             "configuration",
             "customer",
             "channel",
+            "connection_name",
             "kind",
             "trigger",
             "status",
@@ -171,7 +183,9 @@ class RunSerializer(serializers.ModelSerializer):
 
 
 class RunNowSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=Run.Kind.choices, default=Run.Kind.LEARNER_DATA)
+    kind = serializers.ChoiceField(
+        choices=[(LEARNER_DATA, "Learner data"), (CONTENT_METADATA, "Content metadata")], default=LEARNER_DATA
+    )
     dry_run = serializers.BooleanField(default=False)
     start_date = serializers.DateTimeField(
         required=False, allow_null=True, default=None, help_text="Only records completed on or after this date."

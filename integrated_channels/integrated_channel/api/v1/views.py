@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.db import IntegrityError, transaction
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -101,7 +102,7 @@ class ConfigurationViewSet(
         return self.get_paginated_response(data)
 
     def create(self, request, *args, **kwargs):
-        """Create a configuration of the channel named by ``channel`` (one per customer and channel)."""
+        """Create a configuration of the channel named by ``channel`` (one per customer, channel and name)."""
         if not isinstance(request.data, dict):
             raise ValidationError({"non_field_errors": "Expected an object."}, code="invalid")
         chooser = s.NewConfigurationSerializer(data={"channel": request.data.get("channel")})
@@ -111,14 +112,14 @@ class ConfigurationViewSet(
             data=request.data, context=self.get_serializer_context()
         )
         serializer.is_valid(raise_exception=True)
-        customer = serializer.validated_data["customer_id"]
-        if ChannelConfiguration.objects.filter(
-            customer_id=customer, channel=chooser.validated_data["channel"]
-        ).exists():
+        try:
+            with transaction.atomic():
+                serializer.save()
+        except IntegrityError:
+            # The database's unique (customer, channel, name): also when two requests create it at once.
             raise ValidationError(
-                {"channel": "This customer already has a configuration for this channel."}, code="unique"
-            )
-        serializer.save()
+                {"name": "This customer already has a connection of this channel with this name."}, code="unique"
+            ) from None
         return Response(serializer.data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.RunNowSerializer, responses={202: s.RunNowResultSerializer})

@@ -1,7 +1,7 @@
 """``manage.py transmit_content_metadata --api_user USER [--enterprise-customer UUID] [--channel CODE] [--dry-run]``."""
 
 from integrated_channels.integrated_channel.management.transmit import TransmitCommand
-from integrated_channels.integrated_channel.models import Run
+from integrated_channels.integrated_channel.registry import CONTENT_METADATA
 
 
 class Command(TransmitCommand):
@@ -10,4 +10,4 @@ class Command(TransmitCommand):
         "customers' active channels that export courses. Exit status: 0 all runs completed, 1 a run "
         "failed, 2 usage error, 3 some records failed."
     )
-    kind = Run.Kind.CONTENT_METADATA
+    kind = CONTENT_METADATA

@@ -1,7 +1,7 @@
 """``manage.py transmit_learner_data --api_user USER [--enterprise-customer UUID] [--channel CODE] [--dry-run]``."""
 
 from integrated_channels.integrated_channel.management.transmit import TransmitCommand
-from integrated_channels.integrated_channel.models import Run
+from integrated_channels.integrated_channel.registry import LEARNER_DATA
 
 
 class Command(TransmitCommand):
@@ -10,5 +10,5 @@ class Command(TransmitCommand):
         "channels (one run per configuration). Exit status: 0 all runs completed, 1 a run failed, "
         "2 usage error, 3 some records failed."
     )
-    kind = Run.Kind.LEARNER_DATA
+    kind = LEARNER_DATA
     accepts_start_date = True

@@ -1,4 +1,4 @@
-"""django-celery-beat's periodic-task admin (the SFTP schedules live there), with its actions
+"""django-celery-beat's periodic-task admin (the operation schedules live there), with its actions
 behind the change permission.
 
 django-celery-beat declares "enable", "disable", "toggle" and "run selected tasks" without

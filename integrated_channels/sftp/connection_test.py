@@ -1,0 +1,47 @@
+"""Test connection of an SFTP connection: log in (host key pinned), list the import folder, read the
+header of the newest user file — its columns are what the mapping can choose from: they are kept on
+the connection (``source_columns``) and fill the mapping screen's drop-downs, as a sample file's do."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from integrated_channels.integrated_channel.services.connections import ConnectionTest
+from integrated_channels.integrated_channel.transports import sftp as client
+from integrated_channels.sftp.models import USER_IMPORT_DIR, SFTPConfiguration
+
+
+def columns_of(header: str) -> list[str]:
+    return [name.strip() for name in next(csv.reader(io.StringIO(header)), []) if name.strip()]
+
+
+def test_connection(configuration) -> ConnectionTest:
+    directory = configuration.remote_path(USER_IMPORT_DIR)
+    where = f"{configuration.username}@{configuration.host}:{configuration.port}"
+    try:
+        peek = client.peek_directory(configuration, directory)
+    except client.SFTPError as exc:
+        return ConnectionTest(ok=False, message=f"Failed: {exc}")
+    if not peek.exists:
+        return ConnectionTest(
+            ok=True,
+            message=f"Logged in to {where}; the import folder {directory} does not exist yet (no file to import).",
+        )
+    if not peek.newest:
+        return ConnectionTest(ok=True, message=f"Logged in to {where}; {directory} holds no CSV file yet.")
+    columns = columns_of(peek.header)
+    if columns:
+        SFTPConfiguration.objects.filter(pk=configuration.pk).update(source_columns=columns)
+        configuration.source_columns = columns
+    return ConnectionTest(
+        ok=True,
+        message=(
+            f"Logged in to {where}; {directory} holds {len(peek.csv_files)} CSV file(s), the newest {peek.newest}."
+        ),
+        found=columns,
+        found_label="columns of the newest file",
+    )
+
+
+test_connection.__test__ = False  # not a pytest test
