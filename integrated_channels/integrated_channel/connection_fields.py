@@ -2,10 +2,10 @@
 
 One description per configuration model, built from the registry (adding a connector needs no
 edit here): the settings (the model's editable fields beyond the ones every connection shares),
-the credentials (its encrypted fields: write-only), and the rows kept in child models (e.g. the
-xAPI import's mappings and filters: models of the connector's app with a foreign key to the
-connection). ``manage.py connections apply|export``, the REST API and docs/connectors/ all use
-these names.
+the credentials (its encrypted fields: write-only), and the rows kept in child models that the
+admin edits with the connection (its inlines, e.g. the xAPI import's mappings and filters; a
+child model of run state, such as LearningStudio's jobs, is not one). ``manage.py connections
+apply|export``, the REST API and docs/connectors/ all use these names.
 """
 
 from __future__ import annotations
@@ -69,11 +69,19 @@ def _editable_own(model) -> list[models.Field]:
     ]
 
 
+def _inline_models(model) -> set:
+    from django.contrib import admin
+
+    model_admin = admin.site._registry.get(model)
+    return {inline.model for inline in getattr(model_admin, "inlines", ())}
+
+
 def _rows(model) -> list[RowsField]:
     found = []
+    inline_models = _inline_models(model)
     for relation in model._meta.related_objects:
         child = relation.related_model
-        if not relation.one_to_many or child._meta.app_label != model._meta.app_label:
+        if not relation.one_to_many or child not in inline_models:
             continue
         if relation.on_delete is not models.CASCADE:
             continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -207,3 +208,27 @@ def test_file_that_is_not_a_connections_file(tmp_path):
         run("apply", str(path))
     with pytest.raises(CommandError, match="Cannot read"):
         run("apply", str(tmp_path / "missing.json"))
+
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "connectors"
+
+
+def test_checked_in_connector_docs_are_current():
+    from integrated_channels.integrated_channel.connector_docs import render_all
+
+    pages = render_all()
+    assert {"index.md", "sftp.md", "xapi-import.md", "learningstudio.md", "sap.md"} <= set(pages)
+    for name, text in pages.items():
+        assert (DOCS / name).read_text(encoding="utf-8") == text, f"run `manage.py connections docs` ({name})"
+    assert "echo" not in " ".join(pages)  # the tests' own connector is not documented as shipped
+
+
+@pytest.mark.parametrize("page", ["sftp.md", "xapi-import.md", "learningstudio.md", "sap.md", "xapi.md", "test.md"])
+def test_the_example_of_each_connector_page_applies(tmp_path, page):
+    CustomerFactory(slug="acme")
+    text = (DOCS / page).read_text(encoding="utf-8")
+    example = text.split("```json\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "example.json"
+    path.write_text(example, encoding="utf-8")
+    assert "1 created" in run("apply", str(path))
+    assert "1 unchanged" in run("apply", str(path))

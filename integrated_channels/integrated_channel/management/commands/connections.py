@@ -1,5 +1,5 @@
-"""``manage.py connections apply FILE.json [--dry-run]`` and ``manage.py connections export [--customer X]
-[--connector C] [--output FILE]``: connections as code (docs/connectors/)."""
+"""``manage.py connections apply FILE.json [--dry-run]``, ``manage.py connections export [--customer X]
+[--connector C] [--output FILE]``: connections as code; ``manage.py connections docs`` writes docs/connectors/."""
 
 from __future__ import annotations
 
@@ -28,10 +28,14 @@ class Command(BaseCommand):
         export.add_argument("--customer", help="A customer's uuid or slug.")
         export.add_argument("--connector", choices=registry.codes(), type=str.upper, help="A connector's code.")
         export.add_argument("--output", "-o", help="Write to this file instead of standard output.")
+        docs = actions.add_parser("docs", help="Write docs/connectors/ (a page per connector) from the models.")
+        docs.add_argument("--output", "-o", default="docs/connectors", help="The folder (default docs/connectors).")
 
     def handle(self, *args, **options):
         if options["action"] == "apply":
             self.apply(options["file"], dry_run=options["dry_run"])
+        elif options["action"] == "docs":
+            self.docs(options["output"])
         else:
             self.export(customer=options["customer"], connector=options["connector"], output=options["output"])
 
@@ -53,6 +57,17 @@ class Command(BaseCommand):
             f"{count} {prefix if action != 'unchanged' else ''}{action}" for action, count in counts.items()
         )
         self.stdout.write(("Dry run (nothing saved): " if dry_run else "") + summary + ".")
+
+    def docs(self, folder: str) -> None:
+        from pathlib import Path
+
+        from integrated_channels.integrated_channel.connector_docs import render_all
+
+        target = Path(folder)
+        target.mkdir(parents=True, exist_ok=True)
+        for name, text in render_all().items():
+            (target / name).write_text(text, encoding="utf-8")
+            self.stdout.write(f"wrote {target / name}")
 
     def export(self, *, customer: str | None, connector: str | None, output: str | None) -> None:
         customers = None
