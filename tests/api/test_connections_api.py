@@ -54,15 +54,19 @@ def test_deleting_keeps_the_runs(api_admin, echo):
     assert (run["configuration"], run["connection_name"], run["sent"]) == (None, "main", 1)
 
 
-def test_operations_list_their_schedule_and_latest_run(api_admin, echo):
+def test_operations_list_their_schedule_and_latest_run(api_admin, echo, django_assert_max_num_queries):
     OperationSchedule.objects.create(
         configuration=echo, operation="echo_import", enabled=True, start="2026-01-01T00:00Z", every=2, unit="hours"
     )
     api_admin.post(f"{BASE}/{echo.pk}/operations/echo_export/run/", {}, format="json")
-    body = api_admin.get(f"{BASE}/{echo.pk}/operations/").json()
+    for _ in range(3):
+        api_admin.post(f"{BASE}/{echo.pk}/operations/echo_import/run/", {}, format="json")
+    with django_assert_max_num_queries(8):  # one query per operation for its latest run, however many runs
+        body = api_admin.get(f"{BASE}/{echo.pk}/operations/").json()
     by_code = {operation["code"]: operation for operation in body}
     assert set(by_code) == {"echo_import", "echo_export"}
-    assert by_code["echo_import"]["schedule"]["every"] == 2 and by_code["echo_import"]["latest_run"] is None
+    assert by_code["echo_import"]["schedule"]["every"] == 2
+    assert by_code["echo_import"]["latest_run"]["id"] == Run.objects.filter(kind="echo_import").latest("id").pk
     assert by_code["echo_export"]["schedule"] is None and by_code["echo_export"]["latest_run"]["status"] == "completed"
     assert by_code["echo_export"]["uses_start_date"] is True
 

@@ -232,3 +232,16 @@ def test_the_example_of_each_connector_page_applies(tmp_path, page):
     path.write_text(example, encoding="utf-8")
     assert "1 created" in run("apply", str(path))
     assert "1 unchanged" in run("apply", str(path))
+
+
+def test_export_queries_do_not_grow_with_the_connections(django_assert_max_num_queries):
+    from integrated_channels.integrated_channel.services import connection_files
+
+    for _ in range(5):
+        connection = SFTPConfigurationFactory()
+        OperationSchedule.objects.create(
+            configuration=connection, operation="user_import", start="2026-01-01T00:00Z", every=1, unit="days"
+        )
+    with django_assert_max_num_queries(4):  # the rows, their SFTP models (with customers), the schedules
+        data = connection_files.export()
+    assert len(data["connections"]) == 5 and all(c["schedules"] for c in data["connections"])

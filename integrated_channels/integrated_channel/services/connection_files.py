@@ -84,8 +84,13 @@ class ApplyResult:
 # Export
 
 
-def describe(configuration: ChannelConfiguration, *, credentials: bool = False) -> dict[str, Any]:
-    """One connection as the file writes it (no credentials unless asked, for comparisons only)."""
+def describe(
+    configuration: ChannelConfiguration, *, credentials: bool = False, schedules_of: list | None = None
+) -> dict[str, Any]:
+    """One connection as the file writes it (no credentials unless asked, for comparisons only).
+
+    ``schedules_of``: its schedules when the caller fetched them already (``export``: one query for all).
+    """
     configuration = configuration.specific()
     fields = fields_of(configuration.channel)
     data: dict[str, Any] = {
@@ -110,6 +115,8 @@ def describe(configuration: ChannelConfiguration, *, credentials: bool = False) 
             ]
             for rows in fields.rows
         }
+    if schedules_of is None:
+        schedules_of = list(OperationSchedule.objects.filter(configuration_id=configuration.pk).order_by("operation"))
     data["schedules"] = {
         schedule.operation: {
             "enabled": schedule.enabled,
@@ -117,7 +124,7 @@ def describe(configuration: ChannelConfiguration, *, credentials: bool = False) 
             "every": schedule.every,
             "unit": schedule.unit,
         }
-        for schedule in OperationSchedule.objects.filter(configuration_id=configuration.pk).order_by("operation")
+        for schedule in schedules_of
     }
     return data
 
@@ -129,7 +136,11 @@ def export(*, customers=None, connector: str | None = None) -> dict[str, Any]:
         connections = connections.filter(customer__in=customers)
     if connector:
         connections = connections.filter(channel=connector.upper())
-    return {"connections": [describe(configuration) for configuration in connections.specific()]}
+    found = connections.specific()
+    by_connection: dict[int, list] = {configuration.pk: [] for configuration in found}
+    for schedule in OperationSchedule.objects.filter(configuration_id__in=by_connection).order_by("operation"):
+        by_connection[schedule.configuration_id].append(schedule)
+    return {"connections": [describe(c, schedules_of=by_connection[c.pk]) for c in found]}
 
 
 def dumps(data: dict[str, Any]) -> str:

@@ -53,9 +53,8 @@ class ConnectionViewSet(mixins.DestroyModelMixin, ConfigurationViewSet):
         """The operations of this connection with their schedules and latest runs."""
         configuration = self.get_object()
         by_code = {s.operation: s for s in OperationSchedule.objects.filter(configuration_id=configuration.pk)}
-        latest = {}
-        for run in Run.objects.of_connection(configuration).order_by("kind", "-started_at", "-id"):
-            latest.setdefault(run.kind, run)
+        operations_of = configuration.get_channel().all_operations()
+        latest = {operation.code: operations.latest_run(configuration, operation.code) for operation in operations_of}
         data = [
             {
                 "code": operation.code,
@@ -66,7 +65,7 @@ class ConnectionViewSet(mixins.DestroyModelMixin, ConfigurationViewSet):
                 "schedule": _schedule(by_code.get(operation.code)),
                 "latest_run": latest.get(operation.code),
             }
-            for operation in configuration.get_channel().all_operations()
+            for operation in operations_of
         ]
         return Response(cs.OperationSerializer(data, many=True).data)
 
