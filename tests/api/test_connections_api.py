@@ -179,3 +179,17 @@ def test_staff_see_every_customer(api_staff, echo, foreign_echo):
 def test_anonymous_and_learners_are_refused(api_anon, api_learner, echo):
     assert api_anon.get(f"{BASE}/").status_code == 401
     assert api_learner.get(f"{BASE}/{echo.pk}/").status_code == 404
+
+
+def test_run_now_is_queued_on_celery_when_a_broker_is_configured(api_admin, echo, settings, monkeypatch):
+    from integrated_channels.integrated_channel.services import dispatch
+
+    settings.INTEGRATED_CHANNELS = {"USE_CELERY": True}
+    sent = []
+    monkeypatch.setattr(dispatch, "queue_started_run", lambda *, run, task, kwargs: sent.append((task.name, kwargs)))
+    response = api_admin.post(f"{BASE}/{echo.pk}/operations/echo_import/run/", {}, format="json")
+    assert response.status_code == 202
+    body = response.json()
+    assert (body["queued"], body["status"]) == (True, "running")
+    assert sent == [("integrated_channels.run_queued_operation", {"run_id": body["run_id"]})]
+    assert REMOTE["exported"] == [] and Run.objects.get(pk=body["run_id"]).status == "running"
