@@ -168,7 +168,7 @@ may ask for them again, e.g. when the host changes) |
 
 `apply` is idempotent and all or nothing: each connection is validated as the admin validates it, and when one is
 refused nothing is saved and every error is printed with the connection (`customer / CONNECTOR / name`) and the field
-(`settings.port`, `credentials.password`, `schedules.user_import.start`, …). `--dry-run` prints what would be created or
+(`settings.port`, `credentials.password`, `schedules.<operation>.start`, …). `--dry-run` prints what would be created or
 updated (and which fields) and saves nothing.
 
 Each connector's third-party libraries are an extra of the package: `pip install 'enterprise-learners[sftp]'`,
