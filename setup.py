@@ -3,6 +3,11 @@
 ``pip install .`` gives the ``enterprise``, ``consent`` and ``integrated_channels`` packages,
 ready to be added to any Django project's ``INSTALLED_APPS``. The ``standalone`` host project,
 the tests and the benchmarks are not part of the distribution.
+
+Each connector's third-party libraries are an extra (``pip install 'enterprise-learners[sftp]'``,
+``[learningstudio]``, ``[xapi]``, or ``[all]``); the core installs without them, and
+``manage.py check`` names the missing extra of an installed connector app (the ``extra`` of its
+registry entry must be a key of ``EXTRAS``).
 """
 
 import re
@@ -24,6 +29,14 @@ def read_requirements(name):
     return [line.split("#", 1)[0].strip() for line in lines if line.split("#", 1)[0].strip()]
 
 
+# The connectors' libraries, one extra per connector app (requirements/standalone.txt pins them for the host).
+EXTRAS = {
+    "sftp": ["asyncssh>=2.14"],
+    "xapi": ["asyncssh>=2.14"],  # the xAPI statement import reads its file over SFTP
+    "learningstudio": ["zeep>=4.2", "lxml>=5.2"],
+}
+EXTRAS["all"] = sorted({requirement for requirements in EXTRAS.values() for requirement in requirements})
+
 setup(
     name="enterprise-learners",
     version=read_version(),
@@ -35,6 +48,7 @@ setup(
     include_package_data=True,
     python_requires=">=3.11",
     install_requires=read_requirements("base.in"),
+    extras_require=EXTRAS,
     classifiers=[
         "Framework :: Django",
         "Framework :: Django :: 5.2",

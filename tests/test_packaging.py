@@ -6,6 +6,7 @@ from them.
 """
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -52,6 +53,11 @@ def wheel_names(tmp_path_factory) -> list[str]:
         return archive.namelist()
 
 
+def read_requirement_lines(name: str) -> list[str]:
+    lines = (ROOT / "requirements" / name).read_text(encoding="utf-8").splitlines()
+    return [line.split("#", 1)[0].strip() for line in lines if line.split("#", 1)[0].strip()]
+
+
 def source_files(pattern: str) -> list[str]:
     return sorted(
         path.relative_to(ROOT).as_posix()
@@ -86,3 +92,110 @@ def test_wheel_ships_no_host_tests_or_benchmarks(wheel_names):
     assert not shipped, f"not for the wheel: {shipped}"
     top_level = {name.split("/", 1)[0] for name in wheel_names if "/" in name and ".dist-info/" not in name}
     assert top_level == set(APPS)
+
+
+# Optional dependencies: one extra per connector app
+
+
+def setup_arguments() -> dict:
+    """The arguments setup.py passes to setuptools (setup.py run with ``setup`` captured)."""
+    import runpy
+
+    import setuptools
+
+    captured = {}
+    original = setuptools.setup
+    setuptools.setup = lambda **kwargs: captured.update(kwargs)
+    try:
+        runpy.run_path(str(ROOT / "setup.py"), run_name="not_main")
+    finally:
+        setuptools.setup = original
+    return captured
+
+
+def requirement_name(requirement: str) -> str:
+    return re.split(r"[<>=!~;\[ ]", requirement, maxsplit=1)[0].lower()
+
+
+def test_core_requirements_leave_the_connector_libraries_to_extras():
+    core = {requirement_name(line) for line in read_requirement_lines("base.in")}
+    pinned = {requirement_name(line) for line in read_requirement_lines("base.txt")}
+    for library in ("asyncssh", "zeep"):
+        assert library not in core and library not in pinned
+    host = {requirement_name(line) for line in read_requirement_lines("standalone.txt") if not line.startswith("-r")}
+    assert {"asyncssh", "zeep"} <= host  # make demo / make test run every connector
+
+
+@pytest.mark.django_db
+def test_every_registered_extra_is_an_extra_of_setup_py_bringing_its_modules():
+    from importlib.metadata import packages_distributions
+
+    from integrated_channels.integrated_channel.extras import DISTRIBUTION
+    from integrated_channels.integrated_channel.registry import registry
+
+    arguments = setup_arguments()
+    assert arguments["name"] == DISTRIBUTION
+    extras = arguments["extras_require"]
+    distributions = packages_distributions()
+    declared = [channel for channel in registry.all() if channel.extra]
+    assert {"sftp", "learningstudio", "xapi"} <= {channel.extra for channel in declared}
+    for channel in declared:
+        assert channel.extra in extras, channel.code
+        names = {requirement_name(requirement) for requirement in extras[channel.extra]}
+        for module in channel.extra_modules:
+            assert {name.lower() for name in distributions[module]} & names, (channel.code, module)
+            assert names <= {requirement_name(r) for r in extras["all"]}
+
+
+def test_check_names_the_missing_extra_of_each_installed_connector_app(monkeypatch):
+    import sys
+
+    from django.core.checks import run_checks
+
+    monkeypatch.setitem(sys.modules, "asyncssh", None)  # import asyncssh now raises ImportError
+    errors = [error for error in run_checks() if error.id.startswith("integrated_channels.")]
+    messages = sorted(error.msg for error in errors if error.id == "integrated_channels.E003")
+    assert messages == [
+        "integrated_channels.sftp is installed but asyncssh is missing: pip install 'enterprise-learners[sftp]'",
+        "integrated_channels.xapi is installed but asyncssh is missing: pip install 'enterprise-learners[xapi]'",
+    ]
+    assert [error.id for error in errors] == ["integrated_channels.E003"] * 2  # no ImportError besides
+
+
+def test_check_is_quiet_when_the_extras_are_installed():
+    from django.core.checks import run_checks
+
+    assert [error for error in run_checks() if error.id.startswith("integrated_channels.")] == []
+
+
+def test_the_apps_load_and_serve_without_any_connector_library():
+    """A fresh process with asyncssh and zeep unimportable: settings, URLs, admin and check all load."""
+    script = (
+        "import sys\n"
+        "sys.modules['asyncssh'] = None\n"
+        "sys.modules['zeep'] = None\n"
+        "import django\n"
+        "django.setup()\n"
+        "import standalone.urls\n"
+        "from django.core.checks import run_checks\n"
+        "print(sorted(e.id for e in run_checks() if e.id.startswith('integrated_channels.')))\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "standalone.settings", "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == str(["integrated_channels.E003"] * 3)
+
+
+def test_the_sftp_transport_says_which_extra_to_install(monkeypatch):
+    import sys
+
+    from integrated_channels.integrated_channel.extras import MissingExtra
+    from integrated_channels.integrated_channel.transports import sftp
+
+    monkeypatch.setitem(sys.modules, "asyncssh", None)
+    sftp._verifying_client_class.cache_clear()
+    with pytest.raises(MissingExtra, match=r"pip install 'enterprise-learners\[sftp\]'"):
+        sftp._asyncssh()
+    sftp._verifying_client_class.cache_clear()

@@ -1,8 +1,15 @@
-"""System checks: a channel registered with a part that cannot be loaded is reported by ``manage.py check``."""
+"""System checks: a channel registered with a part that cannot be loaded is reported by ``manage.py check``,
+and so is an installed connector app whose optional library (its extra) is missing."""
 
 from django.core.checks import Error, register
 
+from integrated_channels.integrated_channel import extras
 from integrated_channels.integrated_channel.registry import registry
+
+
+@register()
+def check_extras(app_configs, **kwargs):
+    return [Error(str(missing), id="integrated_channels.E003") for missing in extras.missing_extras()]
 
 
 @register()
@@ -10,7 +17,10 @@ def check_registered_channels(app_configs, **kwargs):
     from integrated_channels.integrated_channel.models import ChannelConfiguration
 
     errors = []
+    without_extra = extras.channels_missing_extras(extras.missing_extras())  # told by check_extras
     for channel in registry.all():
+        if channel.code in without_extra:
+            continue
         try:
             model = channel.get_configuration_model()
             if not issubclass(model, ChannelConfiguration) or channel.code != model.CHANNEL_CODE:

@@ -91,6 +91,10 @@ class Channel:
     description: str = ""  # one or two sentences: what it does
     getting_started: str = ""  # what the remote side must prepare (plain text, paragraphs split by blank lines)
     test_connection: str = ""  # dotted path of ``test(configuration) -> ConnectionTest``; "" when none
+    # The package extra bringing its third-party libraries (``pip install 'enterprise-learners[sftp]'``) and
+    # the modules it brings (imported lazily; ``manage.py check`` names the extra when one is missing).
+    extra: str = ""
+    extra_modules: tuple[str, ...] = ()
 
     def __post_init__(self):
         codes = [operation.code for operation in self.all_operations()]

@@ -26,5 +26,7 @@ class LearningStudioConfig(AppConfig):
                     "service description and makes one authenticated call."
                 ),
                 test_connection="integrated_channels.learningstudio.connection_test.test_connection",
+                extra="learningstudio",
+                extra_modules=("zeep",),
             )
         )

@@ -55,5 +55,7 @@ class SFTPConfig(AppConfig):
                 ),
                 getting_started=GETTING_STARTED,
                 test_connection="integrated_channels.sftp.connection_test.test_connection",
+                extra="sftp",
+                extra_modules=("asyncssh",),
             )
         )

@@ -60,5 +60,7 @@ class XAPIConfig(AppConfig):
                 description="Imports xAPI statements (completions, scores) from a CSV file on an SFTP server.",
                 getting_started=IMPORT_GETTING_STARTED,
                 test_connection="integrated_channels.xapi.connection_test.test_import",
+                extra="xapi",  # the statement import reads its file over SFTP
+                extra_modules=("asyncssh",),
             )
         )

@@ -32,6 +32,8 @@ def _values(world) -> dict:
         ("catalog", "program_id"): ProgramFactory().program_id,
         ("consents", "id"): DataSharingConsent.objects.get(customer=world.customer).pk,
         ("configurations", "id"): config.pk,
+        ("connections", "id"): config.pk,
+        ("connections", "code"): config.get_channel().all_operations()[0].code,
         ("runs", "id"): world.runs[0].pk,
     }
 

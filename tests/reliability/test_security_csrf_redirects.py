@@ -100,6 +100,8 @@ def test_every_api_write_under_session_authentication_needs_the_csrf_token(world
         ("customers", "uuid"): world.customer.uuid,
         ("customers", "customer_uuid"): world.customer.uuid,
         ("configurations", "id"): next(iter(world.configurations.values())).pk,
+        ("connections", "id"): next(iter(world.configurations.values())).pk,
+        ("connections", "code"): next(iter(world.configurations.values())).get_channel().all_operations()[0].code,
         ("consents", "id"): 1,
     }
     before = database_state()

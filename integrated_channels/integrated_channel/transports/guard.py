@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import logging
 import socket
-from pathlib import Path
 
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import NameResolutionError
-from zeep.transports import Transport as ZeepTransport
 
 from integrated_channels.integrated_channel import addresses
 
@@ -85,23 +83,3 @@ def guard(session: requests.Session) -> requests.Session:
 
 def guarded_session() -> requests.Session:
     return guard(requests.Session())
-
-
-class GuardedZeepTransport(ZeepTransport):
-    """zeep's transport on a guarded session: the WSDL, the schemas it imports and every call go only to
-    allowed URLs; local files only from ``local_roots`` (the WSDL a channel ships), never a path a
-    configuration names."""
-
-    def __init__(self, *args, local_roots: tuple[Path, ...] = (), session: requests.Session | None = None, **kwargs):
-        super().__init__(*args, session=guard(session or requests.Session()), **kwargs)
-        self.local_roots = tuple(Path(root).resolve() for root in local_roots)
-
-    def load(self, url):
-        if url and "://" not in str(url):
-            path = Path(str(url)).resolve()
-            if any(path.is_relative_to(root) for root in self.local_roots):
-                return super().load(str(path))
-        elif addresses.scheme_allowed(url):
-            return super().load(url)
-        logger.warning("Refused to load %r: only the shipped WSDL or an allowed URL is read", url)
-        raise addresses.AddressRefused()

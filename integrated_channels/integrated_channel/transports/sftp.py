@@ -11,6 +11,9 @@ on first use: any other key is refused) and authenticates with the private key w
 stored, otherwise with the password (decision 0061). Errors come out as ``SFTPError``
 subclasses with a readable message naming the server; secrets never appear in them (what the
 server or the network library says is redacted, ``enterprise.redaction``).
+
+asyncssh is an optional dependency (the ``sftp`` / ``xapi`` extras): it is imported on the first
+connection, so the apps load without it and ``manage.py check`` names the extra to install.
 """
 
 from __future__ import annotations
@@ -22,17 +25,24 @@ import posixpath
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TypeVar
-
-import asyncssh
+from functools import cache
+from typing import TYPE_CHECKING, TypeVar
 
 from enterprise import redaction
 from integrated_channels.integrated_channel import addresses
 from integrated_channels.integrated_channel.app_settings import channel_settings
+from integrated_channels.integrated_channel.extras import require
 from integrated_channels.integrated_channel.transports import hostkeys
+
+if TYPE_CHECKING:
+    import asyncssh
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
+
+
+def _asyncssh():
+    return require("asyncssh", extra="sftp", app="The SFTP transport")
 
 
 class SFTPError(Exception):
@@ -59,19 +69,23 @@ class AddressNotAllowed(SFTPError):
     code = "address_refused"
 
 
-class _VerifyingClient(asyncssh.SSHClient):
-    def __init__(self, expected: str, host: str):
-        self.expected = expected
-        self.host = host
-        self.refusal: str = ""
+@cache
+def _verifying_client_class():
+    class VerifyingClient(_asyncssh().SSHClient):
+        def __init__(self, expected: str, host: str):
+            self.expected = expected
+            self.host = host
+            self.refusal: str = ""
 
-    def validate_host_public_key(self, host, addr, port, key) -> bool:
-        try:
-            hostkeys.verify(expected=self.expected, public_key_blob=key.public_data, host=f"{self.host}:{port}")
-        except hostkeys.HostKeyMismatch as exc:
-            self.refusal = str(exc)
-            return False
-        return True
+        def validate_host_public_key(self, host, addr, port, key) -> bool:
+            try:
+                hostkeys.verify(expected=self.expected, public_key_blob=key.public_data, host=f"{self.host}:{port}")
+            except hostkeys.HostKeyMismatch as exc:
+                self.refusal = str(exc)
+                return False
+            return True
+
+    return VerifyingClient
 
 
 def _where(config) -> str:
@@ -106,7 +120,8 @@ async def _session(config, work: Callable[[asyncssh.SFTPClient], Awaitable[T]]) 
 
 
 async def _connected(config, work: Callable[[asyncssh.SFTPClient], Awaitable[T]]) -> T:
-    verifier = _VerifyingClient(config.host_key_fingerprint, config.host)
+    asyncssh = _asyncssh()
+    verifier = _verifying_client_class()(config.host_key_fingerprint, config.host)
     options = {
         "username": config.username,
         "known_hosts": ((), (), ()),  # nothing trusted up front: every key goes through the verifier
@@ -274,8 +289,9 @@ def peek_directory(config, directory: str, *, head_bytes: int = 64 * 1024) -> Di
         if not await sftp.isdir(directory):
             return DirectoryPeek(exists=False, csv_files=[])
         found = []
+        regular = _asyncssh().FILEXFER_TYPE_REGULAR
         for entry in await sftp.readdir(directory):
-            if fnmatch.fnmatch(entry.filename.lower(), "*.csv") and entry.attrs.type == asyncssh.FILEXFER_TYPE_REGULAR:
+            if fnmatch.fnmatch(entry.filename.lower(), "*.csv") and entry.attrs.type == regular:
                 found.append((entry.attrs.mtime or 0, entry.filename))
         found.sort(reverse=True)
         names = [name for _mtime, name in found]

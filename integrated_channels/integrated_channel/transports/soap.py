@@ -13,7 +13,7 @@ Answers and WSDLs are parsed with zeep's hardened settings: no DTD, no entity ex
 network access, no huge trees; a hostile answer is a ``MalformedResponse`` (decision 0045).
 
 The WSDL, the schemas it imports and every call go only to allowed addresses, through the
-guarded session (``guard.GuardedZeepTransport``), and no local file is read but those under the
+guarded session (``GuardedZeepTransport`` below), and no local file is read but those under the
 channel's ``wsdl_roots()`` (the WSDL it ships), never a path a configuration names (decision
 0151). Faults and answers are redacted with the client's redactor, which the run shares (0150).
 """
@@ -36,7 +36,9 @@ import zeep
 from lxml import etree
 from zeep.exceptions import DTDForbidden, EntitiesForbidden
 from zeep.loader import parse_xml
+from zeep.transports import Transport as ZeepTransport
 
+from integrated_channels.integrated_channel import addresses
 from integrated_channels.integrated_channel.exceptions import (
     ChannelConfigurationError,
     MalformedResponse,
@@ -47,10 +49,31 @@ from integrated_channels.integrated_channel.exceptions import (
     SoapServerFault,
     TransmissionError,
 )
-from integrated_channels.integrated_channel.transports.guard import GuardedZeepTransport
+from integrated_channels.integrated_channel.transports.guard import guard
 from integrated_channels.integrated_channel.transports.http import HttpTransport, parse_retry_after
 
 logger = logging.getLogger(__name__)
+
+
+class GuardedZeepTransport(ZeepTransport):
+    """zeep's transport on a guarded session: the WSDL, the schemas it imports and every call go only to
+    allowed URLs; local files only from ``local_roots`` (the WSDL a channel ships), never a path a
+    configuration names."""
+
+    def __init__(self, *args, local_roots: tuple[Path, ...] = (), session: requests.Session | None = None, **kwargs):
+        super().__init__(*args, session=guard(session or requests.Session()), **kwargs)
+        self.local_roots = tuple(Path(root).resolve() for root in local_roots)
+
+    def load(self, url):
+        if url and "://" not in str(url):
+            path = Path(str(url)).resolve()
+            if any(path.is_relative_to(root) for root in self.local_roots):
+                return super().load(str(path))
+        elif addresses.scheme_allowed(url):
+            return super().load(url)
+        logger.warning("Refused to load %r: only the shipped WSDL or an allowed URL is read", url)
+        raise addresses.AddressRefused()
+
 
 WSSE_NS = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 WSU_NS = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"

@@ -144,7 +144,9 @@ class NewConfigurationSerializer(serializers.Serializer):
 
 class RunSerializer(serializers.ModelSerializer):
     customer = serializers.UUIDField(source="customer_id", read_only=True)
-    configuration = serializers.IntegerField(source="configuration_id", read_only=True)
+    configuration = serializers.IntegerField(
+        source="configuration_id", read_only=True, allow_null=True, help_text="null once the connection was deleted."
+    )
     error_report = serializers.SerializerMethodField()
 
     class Meta:

@@ -154,6 +154,12 @@ class ConfigurationViewSet(
         parameters=[
             OpenApiParameter("customer", OpenApiTypes.UUID),
             OpenApiParameter("configuration", int),
+            OpenApiParameter(
+                "connection",
+                int,
+                description="A connection's id: its runs, and those of a deleted connection of the same name.",
+            ),
+            OpenApiParameter("operation", str, description="An operation's code (the run's kind)."),
             OpenApiParameter("status", str, enum=Run.Status.values),
         ]
     )
@@ -175,6 +181,15 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
             if not params["configuration"].isdigit():
                 raise ValidationError({"configuration": "Not a configuration id."}, code="invalid")
             runs = runs.filter(configuration_id=int(params["configuration"]))
+        if params.get("connection"):
+            if not params["connection"].isdigit():
+                raise ValidationError({"connection": "Not a connection id."}, code="invalid")
+            connection = ChannelConfiguration.objects.filter(
+                pk=int(params["connection"]), customer_id__in=customers_visible_to(self.request.user).values("pk")
+            ).first()
+            runs = runs.of_connection(connection) if connection is not None else runs.none()
+        if params.get("operation"):
+            runs = runs.filter(kind=params["operation"])
         if params.get("status"):
             if params["status"] not in Run.Status.values:
                 raise ValidationError({"status": "Not a run status."}, code="invalid_choice")
