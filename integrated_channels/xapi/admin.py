@@ -8,9 +8,8 @@ from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from enterprise.csv_safety import CsvLineError, header_and_rows
-from integrated_channels.integrated_channel.admin import ChannelConfigurationAdmin
+from integrated_channels.integrated_channel.admin import ChannelConfigurationAdmin, connectors
 from integrated_channels.integrated_channel.admin.configuration import ChannelConfigurationForm
-from integrated_channels.integrated_channel.admin.runs import queued_message
 from integrated_channels.integrated_channel.exceptions import RunLocked
 from integrated_channels.integrated_channel.models import Run
 from integrated_channels.xapi import paths
@@ -141,19 +140,6 @@ class XAPIImportConfigurationAdmin(ChannelConfigurationAdmin):
         (_("History"), {"fields": ("created", "modified"), "classes": ("collapse",)}),
     )
 
-    def _report(self, request, configuration, run, *, prefix="", queued=False):
-        if queued:
-            messages.success(request, queued_message(f"{configuration}: {prefix}", run))
-            return
-        level = messages.ERROR if run.status == Run.Status.FAILED else messages.SUCCESS
-        text = (
-            f"{configuration}: {prefix}run #{run.pk} {run.get_status_display().lower()}: {run.sent} imported, "
-            f"{run.skipped} skipped, {run.failed} failed"
-        )
-        if run.error_message:
-            text += f" ({run.error_message})"
-        messages.add_message(request, level, text)
-
     def get_formset_kwargs(self, request, obj, inline, prefix):
         kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
         if isinstance(inline, MappingInline) and obj.pk is None and request.method == "GET":
@@ -195,4 +181,4 @@ class XAPIImportConfigurationAdmin(ChannelConfigurationAdmin):
             except RunLocked as exc:
                 messages.warning(request, f"{configuration}: not started: {exc}")
                 continue
-            self._report(request, configuration, run, queued=queued)
+            connectors.report(request, configuration, run, queued=queued, done="imported")

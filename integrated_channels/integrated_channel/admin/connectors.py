@@ -282,14 +282,14 @@ class ConnectorPages:
         return HttpResponseRedirect(execution_status.operation_url(configuration.pk, code))
 
 
-def report(request, configuration, run: Run, *, prefix: str = "", queued: bool = False) -> None:
-    """Tell the admin how an on-demand run went (or that it was queued)."""
+def report(request, configuration, run: Run, *, prefix: str = "", queued: bool = False, done: str = "done") -> None:
+    """Tell the admin how an on-demand run went (or that it was queued); ``done`` names what was sent."""
     if queued:
         messages.success(request, queued_message(f"{configuration}: {prefix}", run))
         return
     level = messages.ERROR if run.status == Run.Status.FAILED else messages.SUCCESS
     text = (
-        f"{configuration}: {prefix}run #{run.pk} {run.get_status_display().lower()}: {run.sent} done, "
+        f"{configuration}: {prefix}run #{run.pk} {run.get_status_display().lower()}: {run.sent} {done}, "
         f"{run.failed} failed, {run.skipped} skipped"
     )
     if run.error_message:

@@ -313,7 +313,7 @@ def test_import_now_from_the_admin_and_the_runs_on_the_page(sftp_server, data, a
     response = admin_client.post(url, {"action": "import_now", "_selected_action": [config.pk]}, follow=True)
 
     text = response.content.decode()
-    assert "completed with errors: 1 imported, 0 skipped, 1 failed" in text
+    assert "completed with errors: 1 imported, 1 failed, 0 skipped" in text
     run = Run.objects.get(configuration_id=config.pk)
     assert run.trigger == Run.Trigger.ADMIN and run.kind == "statement_import"
     page = admin_client.get(reverse("admin:integrated_channel_operation", args=[config.pk, "statement_import"]))
