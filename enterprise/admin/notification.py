@@ -26,6 +26,9 @@ class EnrollmentNotificationAdmin(LargeTableAdminMixin, admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # the record of what was e-mailed is history: never deleted from the admin
+
     def has_send_permission(self, request):
         """Sending again needs the change permission, although the records themselves are read-only."""
         opts = self.opts

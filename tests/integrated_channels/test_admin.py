@@ -219,3 +219,32 @@ def test_non_staff_cannot_see_runs(client):
     CustomerFactory()
 
     assert client.get(url("integrated_channel_run_changelist")).status_code == 302
+
+
+def test_history_cannot_be_deleted_from_the_admin(staff_client, failed_run):
+    from enterprise.models import EnrollmentNotification
+
+    transmit_content_metadata(configuration=failed_run.configuration.specific())
+    notification = EnrollmentNotification.objects.create(
+        customer=failed_run.customer, email="ann@example.com", template_type="course", target_id="course-v1:X+Y+Z"
+    )
+    histories = [
+        ("integrated_channel_run", failed_run.pk),
+        ("integrated_channel_learnerdatatransmissionaudit", LearnerDataTransmissionAudit.objects.first().pk),
+        ("integrated_channel_contenttransmissionaudit", ContentTransmissionAudit.objects.first().pk),
+        ("enterprise_enrollmentnotification", notification.pk),
+    ]
+    for name, pk in histories:
+        assert staff_client.get(url(f"{name}_delete", pk)).status_code == 403, name
+        assert staff_client.post(url(f"{name}_delete", pk), {"post": "yes"}).status_code == 403, name
+        listing = staff_client.get(url(f"{name}_changelist")).content.decode()
+        assert 'value="delete_selected"' not in listing, name
+        refused = staff_client.post(
+            url(f"{name}_changelist"), {"action": "delete_selected", "_selected_action": [pk], "post": "yes"}
+        )
+        assert refused.status_code in (200, 302), name
+        detail = staff_client.get(url(f"{name}_change", pk)).content.decode()
+        assert 'class="deletelink"' not in detail and 'name="_save"' not in detail, name
+    assert Run.objects.filter(pk=failed_run.pk).exists()
+    assert LearnerDataTransmissionAudit.objects.exists() and ContentTransmissionAudit.objects.exists()
+    assert EnrollmentNotification.objects.filter(pk=notification.pk).exists()

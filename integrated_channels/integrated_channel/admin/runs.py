@@ -54,10 +54,15 @@ class ConnectionDeletedFilter(admin.SimpleListFilter):
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
+    """History: viewable, never added, changed or deleted from the admin (deleting is a retention job)."""
+
     def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
 
 
