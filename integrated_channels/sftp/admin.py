@@ -8,10 +8,11 @@ from enterprise.csv_safety import CsvLineError, header_and_rows
 from enterprise.learner_fields import BUILT_IN
 from integrated_channels.integrated_channel.admin import ChannelConfigurationAdmin
 from integrated_channels.integrated_channel.admin.configuration import ChannelConfigurationForm
-from integrated_channels.integrated_channel.admin.runs import queued_message
+from integrated_channels.integrated_channel.admin.runs import outcome_level, queued_message
 from integrated_channels.integrated_channel.exceptions import RunLocked
 from integrated_channels.integrated_channel.imports.forms import MappingField, sample_columns
 from integrated_channels.integrated_channel.models import Run
+from integrated_channels.integrated_channel.services import run_wording
 from integrated_channels.sftp import mapping
 from integrated_channels.sftp.models import SFTPConfiguration
 from integrated_channels.sftp.services import ondemand
@@ -150,12 +151,8 @@ class SFTPConfigurationAdmin(ChannelConfigurationAdmin):
         if queued:
             messages.success(request, queued_message(f"{configuration}: ", run))
             return
-        level = messages.ERROR if run.status == Run.Status.FAILED else messages.SUCCESS
-        status = run.get_status_display().lower()
-        text = f"{configuration}: run #{run.pk} {status}: {run.sent} done, {run.failed} failed"
-        if run.error_message:
-            text += f" ({run.error_message})"
-        messages.add_message(request, level, text)
+        text = f"{configuration}: {run_wording.outcome(run, done='done')}"
+        messages.add_message(request, outcome_level(run.status), text)
 
     @admin.action(description=_("Import users now (SFTP)"), permissions=["change"])
     def import_users_now(self, request, queryset):

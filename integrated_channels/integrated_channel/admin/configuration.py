@@ -16,10 +16,10 @@ from django.utils.translation import ngettext
 
 from enterprise.fields import EncryptedTextField, encrypted_field_names
 from integrated_channels.integrated_channel import addresses
-from integrated_channels.integrated_channel.admin.runs import changeable_object
+from integrated_channels.integrated_channel.admin.runs import changeable_object, outcome_level
 from integrated_channels.integrated_channel.models import Run
 from integrated_channels.integrated_channel.registry import CONTENT_METADATA, LEARNER_DATA, registry
-from integrated_channels.integrated_channel.services import connections, dispatch, execution_status
+from integrated_channels.integrated_channel.services import connections, dispatch, execution_status, run_wording
 from integrated_channels.integrated_channel.services.results import LOCKED
 
 COMMON_FIELDS = ("name",)
@@ -179,14 +179,15 @@ class ChannelConfigurationAdmin(admin.ModelAdmin):
             if result.status == LOCKED:
                 level, text = messages.WARNING, _("not started: another run is in progress")
             else:
-                level = messages.ERROR if result.run_failed else messages.SUCCESS
-                text = _("run #%(id)s %(status)s: %(sent)d sent, %(failed)d failed, %(skipped)d skipped") % {
-                    "id": result.run_id,
-                    "status": Run.Status(result.status).label.lower(),
-                    "sent": result.sent,
-                    "failed": result.failed,
-                    "skipped": result.skipped,
-                }
+                level = outcome_level(result.status)
+                text = run_wording.outcome_of(
+                    run_id=result.run_id,
+                    status=result.status,
+                    sent=result.sent,
+                    failed=result.failed,
+                    skipped=result.skipped,
+                    not_attempted=result.not_attempted,
+                )
             messages.add_message(request, level, f"{result.customer_name} / {result.channel}: {text}")
 
     @admin.action(description=_("Send learner data now"), permissions=["change"])

@@ -26,11 +26,11 @@ from django.utils.translation import gettext_lazy as _
 
 from enterprise.models import EnterpriseCustomer
 from integrated_channels.integrated_channel import schedules
-from integrated_channels.integrated_channel.admin.runs import queued_message
+from integrated_channels.integrated_channel.admin.runs import outcome_level, queued_message
 from integrated_channels.integrated_channel.exceptions import OperationRefused, RerunRefused, RunLocked
 from integrated_channels.integrated_channel.models import ChannelConfiguration, OperationSchedule, Run
 from integrated_channels.integrated_channel.registry import Channel, registry
-from integrated_channels.integrated_channel.services import execution_status, operations
+from integrated_channels.integrated_channel.services import execution_status, operations, run_wording
 
 
 class ScheduleForm(forms.Form):
@@ -287,14 +287,8 @@ def report(request, configuration, run: Run, *, prefix: str = "", queued: bool =
     if queued:
         messages.success(request, queued_message(f"{configuration}: {prefix}", run))
         return
-    level = messages.ERROR if run.status == Run.Status.FAILED else messages.SUCCESS
-    text = (
-        f"{configuration}: {prefix}run #{run.pk} {run.get_status_display().lower()}: {run.sent} {done}, "
-        f"{run.failed} failed, {run.skipped} skipped"
-    )
-    if run.error_message:
-        text += f" ({run.error_message})"
-    messages.add_message(request, level, text)
+    text = f"{configuration}: {prefix}{run_wording.outcome(run, done=done)}"
+    messages.add_message(request, outcome_level(run.status), text)
 
 
 def _messages(exc) -> list[str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, StreamingHttpResponse
@@ -209,6 +209,15 @@ class RunAdmin(ReadOnlyAdmin):
         response = StreamingHttpResponse(error_report.stream_csv(run), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{error_report.filename(run)}"'
         return response
+
+
+def outcome_level(status: str) -> int:
+    """The message level announcing a run's outcome: red failed, amber completed with errors, green otherwise."""
+    if status == Run.Status.FAILED:
+        return messages.ERROR
+    if status == Run.Status.COMPLETED_WITH_ERRORS:
+        return messages.WARNING
+    return messages.SUCCESS
 
 
 def queued_message(prefix: str, run: Run) -> str:

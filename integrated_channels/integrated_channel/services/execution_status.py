@@ -5,7 +5,8 @@ A connection's runs are those of its (customer, channel, name) — a connection 
 deletion shows the runs of the deleted one. Each run row gives its start, duration, trigger, status,
 counts and error report; the newest, once finished, can be re-run (decision 0066). The chart draws,
 oldest to newest, the records done, skipped and failed of each run as bars in an inline SVG (no
-chart library, nothing loaded from elsewhere; decision 0069).
+chart library, nothing loaded from elsewhere; decision 0069); a failed run is marked by a pale red
+column, visible when it counted no record.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class ChartBar:
     x: int
     bars: tuple[tuple[str, int, int, int, str], ...]  # (class, x, y, height, colour) of done, skipped, failed
     label: str
+    failed_run: bool = False  # drawn as a full-height pale red column behind the bars, even with 0 records
 
 
 @dataclass(frozen=True)
@@ -110,7 +112,8 @@ def run_rows(configuration, code: str, *, can_rerun: bool, limit: int = RECENT_R
 
 
 def chart(rows: list[RunRow]) -> list[ChartBar]:
-    """Three bars per run, oldest on the left: records done (green), skipped (grey) and failed (red)."""
+    """Three bars per run, oldest on the left: records done (green), skipped (grey) and failed (red); a
+    failed run stands on a pale red column with a red top line, so that it shows with no record at all."""
     runs = [row.run for row in reversed(rows)]
     scale = max([max(run.sent, run.skipped, run.failed) for run in runs] + [1])
     bars = []
@@ -126,6 +129,7 @@ def chart(rows: list[RunRow]) -> list[ChartBar]:
             ChartBar(
                 x=index * CHART_COLUMN,
                 bars=tuple(parts),
+                failed_run=run.status == Run.Status.FAILED,
                 label=(
                     f"#{run.pk} {run.started_at:%Y-%m-%d %H:%M} {run.get_status_display()}: {run.sent} done, "
                     f"{run.skipped} skipped, {run.failed} failed"
@@ -145,6 +149,7 @@ def page_context(configuration, operation: Operation, *, can_rerun: bool) -> dic
         "chart_width": max(len(bars), 1) * CHART_COLUMN,
         "chart_height": CHART_HEIGHT,
         "chart_bar": CHART_BAR,
+        "chart_run_width": CHART_BAR * 3,
         "all_runs_url": runs_url
         + "?"
         + urlencode(
