@@ -107,6 +107,43 @@ def world(settings, tmp_path):
     return customer, onboarding, program, course_template, program_template
 
 
+def _run_with_errors(customer):
+    from integrated_channels.integrated_channel.models import Run, RunError
+    from tests.integrated_channels.factories import TestChannelConfigurationFactory
+
+    config = TestChannelConfigurationFactory(customer=customer, name="Acme learning platform, production")
+    started = timezone.now() - datetime.timedelta(hours=1)
+    run = Run.objects.create(
+        configuration=config,
+        customer=customer,
+        channel=config.channel,
+        connection_name=config.name,
+        kind="learner_data",
+        status=Run.Status.COMPLETED_WITH_ERRORS,
+        started_at=started,
+        heartbeat_at=started,
+        finished_at=started + datetime.timedelta(minutes=3),
+        selected=1200,
+        sent=1000,
+        skipped=190,
+        failed=10,
+        skip_reasons={"unchanged": 150, "no_consent": 40},
+        full_selection_reason="no_successful_run",
+    )
+    RunError.objects.bulk_create(
+        RunError(
+            run=run,
+            outcome=RunError.Outcome.FAILED,
+            username=f"learner.{i:04d}",
+            course_id="course-v1:AcmeUniversityX+Onboarding-Essentials-For-New-Hires+2027_Spring",
+            status_code=400,
+            message="The remote system refused the completion: the learner is not registered in the course. " * 3,
+        )
+        for i in range(10)
+    )
+    return run
+
+
 class Walk:
     """Records what the browser saw on every page: console errors, requests to other hosts."""
 
@@ -140,6 +177,7 @@ def test_walk_the_admin_at_1366_pixels(live_server, open_browser, world, artifac
     customer, onboarding, program, course_template, program_template = world
     url = live_server.url
     manage = url + reverse("admin:enterprise_enterprisecustomer_manage_learners", args=[customer.pk])
+    run = _run_with_errors(customer)  # before the browser: its event loop forbids the ORM
     with open_browser(viewport=VIEWPORT) as page:
         walk = Walk(page, url, artifacts_dir)
         page.goto(url + reverse("admin:login"))
@@ -221,6 +259,13 @@ def test_walk_the_admin_at_1366_pixels(live_server, open_browser, world, artifac
             )
             buttons = page.locator(".object-tools button.preview-button").all_inner_texts()
             assert [b.lower() for b in buttons] == [f"preview ({template.template_type})"], buttons
+
+        # Channel runs: the list fits (combined columns), a run's page words its reasons, its errors a table.
+        walk.visit("channel-runs", url + reverse("admin:integrated_channel_run_changelist"))
+        walk.visit("channel-run", url + reverse("admin:integrated_channel_run_change", args=[run.pk]))
+        assert "Already sent and unchanged since." in page.content()
+        message = page.locator("table.run-first-errors td.run-error-message").first.bounding_box()
+        assert message["width"] >= 250  # legible: not squeezed into a sliver
 
         walk.visit("api-docs", url + "/api/docs/")
         page.wait_for_selector(".swagger-ui .info .title")

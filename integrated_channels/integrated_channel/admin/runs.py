@@ -12,8 +12,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from integrated_channels.integrated_channel.models import Run, RunError
-from integrated_channels.integrated_channel.registry import registry
-from integrated_channels.integrated_channel.services import error_report
+from integrated_channels.integrated_channel.registry import ChannelNotRegistered, registry
+from integrated_channels.integrated_channel.services import error_report, run_wording
 
 ERRORS_SHOWN = 50
 
@@ -68,23 +68,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Run)
 class RunAdmin(ReadOnlyAdmin):
-    list_display = (
-        "id",
-        "customer",
-        "channel",
-        "connection",
-        "operation",
-        "trigger",
-        "status",
-        "started_at",
-        "duration",
-        "selected",
-        "sent",
-        "skipped",
-        "failed",
-        "not_attempted",
-        "error_report",
-    )
+    # Six columns, so that the list fits 1366 px: the where, the what and the counts are combined.
+    list_display = ("id", "where", "operation", "outcome", "started_at", "records", "errors")
     list_display_links = ("id",)
     list_filter = ("status", ChannelFilter, KindFilter, ConnectionDeletedFilter, "trigger", "dry_run")
     list_select_related = ("customer",)
@@ -108,7 +93,7 @@ class RunAdmin(ReadOnlyAdmin):
             },
         ),
         (_("Timing"), {"fields": ("status", "started_at", "heartbeat_at", "finished_at", "duration", "start_date")}),
-        (_("Selection"), {"fields": ("changes_since", "full_selection_reason", "watermark")}),
+        (_("Selection"), {"fields": ("selection", "watermark")}),
         (
             _("Counts"),
             {
@@ -116,7 +101,7 @@ class RunAdmin(ReadOnlyAdmin):
                     "selected",
                     "sent",
                     "skipped",
-                    "skip_reasons",
+                    "skipped_because",
                     "failed",
                     "not_attempted",
                     "remote_calls",
@@ -126,7 +111,15 @@ class RunAdmin(ReadOnlyAdmin):
         ),
         (_("Errors"), {"fields": ("error_code", "error_message", "error_report", "first_errors")}),
     )
-    readonly_fields = ("connection", "operation", "duration", "error_report", "first_errors")
+    readonly_fields = (
+        "connection",
+        "operation",
+        "duration",
+        "selection",
+        "skipped_because",
+        "error_report",
+        "first_errors",
+    )
 
     def lookup_allowed(self, lookup, value, request=None):
         # The operation pages link to their runs by (customer, channel, connection name, kind).
@@ -139,6 +132,49 @@ class RunAdmin(ReadOnlyAdmin):
         if obj.configuration_id is None:
             return format_html("{} <small>({})</small>", obj.connection_name, _("deleted"))
         return obj.connection_name
+
+    @admin.display(description=_("customer / connection"), ordering="customer__name")
+    def where(self, obj):
+        try:
+            channel = registry.get(obj.channel).name
+        except ChannelNotRegistered:
+            channel = obj.channel  # an uninstalled connector's runs stay listed
+        return format_html("{}<br><small>{} — {}</small>", obj.customer.name, channel, self.connection(obj))
+
+    @admin.display(description=_("status"), ordering="status")
+    def outcome(self, obj):
+        return format_html(
+            '<span class="run-status run-{}">{}</span><br><small>{}{}</small>',
+            obj.status,
+            obj.get_status_display(),
+            obj.get_trigger_display(),
+            _(", dry run") if obj.dry_run else "",
+        )
+
+    @admin.display(description=_("records"))
+    def records(self, obj):
+        details = [_("%(count)d skipped") % {"count": obj.skipped}, _("%(count)d failed") % {"count": obj.failed}]
+        if obj.not_attempted:
+            details.append(_("%(count)d not attempted") % {"count": obj.not_attempted})
+        return format_html(
+            "{}<br><small>{}</small>",
+            _("%(sent)d of %(selected)d sent") % {"sent": obj.sent, "selected": obj.selected},
+            ", ".join(str(detail) for detail in details),
+        )
+
+    @admin.display(description=_("how the records were selected"))
+    def selection(self, obj):
+        return run_wording.selection(obj) or "-"
+
+    @admin.display(description=_("skipped because"))
+    def skipped_because(self, obj):
+        lines = run_wording.skip_lines(obj.skip_reasons)
+        if not lines:
+            return "-"
+        return format_html(
+            '<ul class="run-skip-reasons">{}</ul>',
+            format_html_join("", "<li>{}: {}</li>", ((count, sentence) for sentence, count in lines)),
+        )
 
     @admin.display(description=_("operation"), ordering="kind")
     def operation(self, obj):
@@ -155,6 +191,10 @@ class RunAdmin(ReadOnlyAdmin):
         url = reverse("admin:integrated_channel_run_error_report", args=[obj.pk])
         return format_html('<a href="{}">{}</a>', url, _("CSV"))
 
+    @admin.display(description=_("errors"))
+    def errors(self, obj):
+        return self.error_report(obj)  # the list's narrow column
+
     @admin.display(description=_("first errors"))
     def first_errors(self, obj):
         errors = list(RunError.objects.filter(run=obj).order_by("id")[:ERRORS_SHOWN])
@@ -162,7 +202,9 @@ class RunAdmin(ReadOnlyAdmin):
             return "-"
         rows = format_html_join(
             "",
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            '<tr><td class="run-error-short">{}</td><td class="run-error-short">{}</td>'
+            '<td class="run-error-short">{}</td><td>{}</td><td class="run-error-short">{}</td>'
+            '<td class="run-error-message">{}</td></tr>',
             (
                 (
                     e.get_outcome_display(),
@@ -176,7 +218,8 @@ class RunAdmin(ReadOnlyAdmin):
             ),
         )
         return format_html(
-            "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead>"
+            '<table class="run-first-errors"><thead><tr>'
+            "<th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead>"
             "<tbody>{}</tbody></table>",
             _("outcome"),
             _("learner"),

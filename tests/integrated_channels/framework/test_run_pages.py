@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from integrated_channels.integrated_channel.admin.connectors import report
 from integrated_channels.integrated_channel.models import Run
+from integrated_channels.integrated_channel.services import run_wording
 
 pytestmark = pytest.mark.django_db
 
@@ -118,3 +119,47 @@ def test_a_failed_run_without_records_is_visible_in_the_chart(admin_client, echo
     assert html.count('class="chart-run-failed"') == 1
     column = html[html.index(f"#{failed.pk} ") :]
     assert column.index('class="chart-run-failed"') < column.index("</g>")
+
+
+def test_the_run_page_words_skip_and_selection_reasons_as_sentences(admin_client, echo):
+    run = make_run(
+        echo,
+        status=Run.Status.COMPLETED,
+        selected=340,
+        sent=2,
+        skipped=338,
+        skip_reasons={"unchanged": 300, "no_consent": 38, "a_new_reason": 0},
+        full_selection_reason="no_successful_run",
+    )
+
+    html = admin_client.get(reverse("admin:integrated_channel_run_change", args=[run.pk])).content.decode()
+
+    assert "<li>300: Already sent and unchanged since.</li>" in html
+    assert "<li>38: The learner has not given data-sharing consent.</li>" in html
+    assert "No earlier run of this operation succeeded, so every enrollment was considered" in html
+    assert "no_successful_run" not in html and "no_consent" not in html and "{&quot;" not in html
+
+
+def test_every_reason_a_run_records_has_a_sentence():
+    from integrated_channels.integrated_channel.exporters.records import FullReason, SkipReason
+
+    for holder, words in ((SkipReason, run_wording.SKIP_REASONS), (FullReason, run_wording.FULL_REASONS)):
+        codes = {value for name, value in vars(holder).items() if name.isupper()}
+        assert codes <= set(words), holder
+    assert run_wording.skip_reason("some_new_reason") == "Some new reason."
+
+
+def test_the_run_list_combines_its_columns_and_the_first_errors_are_a_table(admin_client, echo):
+    run = make_run(echo, status=Run.Status.COMPLETED_WITH_ERRORS, selected=5, sent=3, skipped=1, failed=1)
+    from integrated_channels.integrated_channel.models import RunError
+
+    RunError.objects.create(run=run, outcome=RunError.Outcome.FAILED, username="ann", message="refused " * 40)
+
+    listing = admin_client.get(reverse("admin:integrated_channel_run_changelist")).content.decode()
+    start = listing.index('<table id="result_list">')
+    head = listing[start : listing.index("</thead>", start)]
+    # id, customer / connection, operation, status, started, records, error report (no checkbox: no action)
+    assert head.count('<th scope="col"') == 7
+    assert "3 of 5 sent<br><small>1 skipped, 1 failed</small>" in listing
+    detail = admin_client.get(reverse("admin:integrated_channel_run_change", args=[run.pk])).content.decode()
+    assert '<table class="run-first-errors">' in detail and 'class="run-error-message">refused' in detail
