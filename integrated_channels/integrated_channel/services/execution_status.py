@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from django.db.models import Max
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import urlencode
 
 from integrated_channels.integrated_channel.models import OperationSchedule, Run
@@ -53,6 +55,11 @@ class OperationSummary:
     url: str
     schedule: OperationSchedule | None
     last_run: Run | None
+
+
+def admin_datetime(moment) -> str:
+    """A moment as the rest of the admin shows it: local time, the locale's ``DATETIME_FORMAT``."""
+    return date_format(timezone.localtime(moment), "DATETIME_FORMAT")
 
 
 def operation_url(configuration_id: int, code: str) -> str:
@@ -95,7 +102,7 @@ def run_rows(configuration, code: str, *, can_rerun: bool, limit: int = RECENT_R
         rows.append(
             RunRow(
                 run=run,
-                started=run.started_at.strftime("%Y-%m-%d %H:%M"),
+                started=admin_datetime(run.started_at),
                 duration=str(run.duration).split(".")[0] if run.duration else "…",
                 change_url=reverse("admin:integrated_channel_run_change", args=[run.pk]),
                 report_url=reverse("admin:integrated_channel_run_error_report", args=[run.pk]) if finished else "",
@@ -131,7 +138,7 @@ def chart(rows: list[RunRow]) -> list[ChartBar]:
                 bars=tuple(parts),
                 failed_run=run.status == Run.Status.FAILED,
                 label=(
-                    f"#{run.pk} {run.started_at:%Y-%m-%d %H:%M} {run.get_status_display()}: {run.sent} done, "
+                    f"#{run.pk} {admin_datetime(run.started_at)} {run.get_status_display()}: {run.sent} done, "
                     f"{run.skipped} skipped, {run.failed} failed"
                 ),
             )

@@ -7,12 +7,11 @@ a reason is never hidden, only less well worded until it is added here.
 
 from __future__ import annotations
 
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from integrated_channels.integrated_channel.exporters.records import FullReason, SkipReason
 from integrated_channels.integrated_channel.models import Run
+from integrated_channels.integrated_channel.services.execution_status import admin_datetime
 
 SKIP_REASONS = {
     SkipReason.UNCHANGED: _("Already sent and unchanged since."),
@@ -68,7 +67,7 @@ def selection(run: Run) -> str:
     if run.full_selection_reason:
         return full_selection_reason(run.full_selection_reason)
     if run.changes_since:
-        return str(_("Only what changed since %(moment)s.")) % {"moment": _local(run.changes_since)}
+        return str(_("Only what changed since %(moment)s.")) % {"moment": admin_datetime(run.changes_since)}
     return ""
 
 
@@ -118,7 +117,3 @@ def outcome_of(
     if error:
         text += f" ({error})"
     return text
-
-
-def _local(moment) -> str:
-    return date_format(timezone.localtime(moment), "DATETIME_FORMAT")

@@ -14,6 +14,7 @@ from django.utils import timezone
 from integrated_channels.integrated_channel.models import Run
 from integrated_channels.integrated_channel.schedules import save_schedule
 from integrated_channels.integrated_channel.services import operations
+from integrated_channels.integrated_channel.services.execution_status import admin_datetime
 from tests.factories import CustomerFactory, StaffFactory
 from tests.testconnector.models import EchoConnection
 
@@ -63,7 +64,7 @@ def test_a_tile_per_installed_connector_with_its_three_entry_points(admin_client
     assert reverse("admin:testconnector_echoconnection_change", args=[echo.pk]) in echo_tile
     assert '<span class="run-status run-completed">Completed</span>' in echo_tile
     assert echo_tile.count("<tr>") == 3  # the header and one row per operation (the export never ran: "-")
-    assert f"{run.started_at:%Y-%m-%d}" in echo_tile
+    assert admin_datetime(run.started_at) in echo_tile  # the admin's date format (issue 23 item 12)
 
 
 def test_connect_opens_the_form_of_that_connector_with_the_customer_chosen(admin_client, echo):

@@ -163,3 +163,21 @@ def test_the_run_list_combines_its_columns_and_the_first_errors_are_a_table(admi
     assert "3 of 5 sent<br><small>1 skipped, 1 failed</small>" in listing
     detail = admin_client.get(reverse("admin:integrated_channel_run_change", args=[run.pk])).content.decode()
     assert '<table class="run-first-errors">' in detail and 'class="run-error-message">refused' in detail
+
+
+def test_the_operation_page_prints_dates_as_the_rest_of_the_admin(admin_client, echo, settings):
+    from integrated_channels.integrated_channel.schedules import save_schedule
+
+    settings.TIME_ZONE = "UTC"
+    run = make_run(echo, status=Run.Status.COMPLETED, selected=1, sent=1)
+    save_schedule(echo, "echo_export", enabled=False, start=STARTED, every=1, unit="days")
+
+    html = admin_client.get(
+        reverse("admin:integrated_channel_operation", args=[echo.pk, "echo_export"])
+    ).content.decode()
+
+    assert "2026-12-07 00:14" not in html
+    assert "<td>Dec. 7, 2026, 12:14 a.m.</td>" in html  # the run's start, as Django's admin prints dates
+    assert f"#{run.pk} Dec. 7, 2026, 12:14 a.m. Completed" in html  # the chart's label
+    connection = admin_client.get(reverse("admin:testconnector_echoconnection_change", args=[echo.pk]))
+    assert "from Dec. 7, 2026, 12:14 a.m." in connection.content.decode()  # the schedule of the operation
