@@ -356,9 +356,10 @@ def test_the_run_page_shows_how_the_run_selected(first, run, admin_client):
     second = run()
 
     page = admin_client.get(f"/admin/integrated_channel/run/{first_run.pk}/change/").content.decode()
-    assert FullReason.FIRST_RUN in page
+    assert "No earlier run of this operation succeeded, so every enrollment was considered" in page
+    assert FullReason.FIRST_RUN not in page  # a sentence, not the code (issue 23 item 8)
     page = admin_client.get(f"/admin/integrated_channel/run/{second.pk}/change/").content.decode()
-    assert "Changes since" in page and "Watermark" in page
+    assert "Only what changed since" in page and "Watermark" in page
 
 
 def test_a_certificate_reissued_through_the_completions_service_is_sent(first, run, fake_sap):
