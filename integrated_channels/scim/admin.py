@@ -24,9 +24,7 @@ class ScimTokenAdmin(admin.ModelAdmin):
     @admin.action(description=_("Revoke the selected SCIM tokens"))
     def revoke_tokens(self, request, queryset):
         count = revoke(tokens=queryset)
-        self.message_user(
-            request, ngettext("%d token revoked.", "%d tokens revoked.", count) % count, messages.SUCCESS
-        )
+        self.message_user(request, ngettext("%d token revoked.", "%d tokens revoked.", count) % count, messages.SUCCESS)
 
 
 @admin.register(ScimUser)

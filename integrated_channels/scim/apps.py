@@ -8,3 +8,10 @@ class ScimConfig(AppConfig):
     label = "scim"
     verbose_name = "SCIM provisioning"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from django.core import checks
+
+        from integrated_channels.scim.checks import check_scim2_models
+
+        checks.register(check_scim2_models)

@@ -80,7 +80,7 @@ def _node(node, *, prefix: str) -> Q:
 
 
 def _name(attr_path) -> str:
-    if attr_path.uri and attr_path.uri.lower() != USER_SCHEMA:
+    if attr_path.uri and attr_path.uri.lower() != USER_SCHEMA.lower():
         raise InvalidFilter(f"Filtering on {attr_path} is not supported.")
     name = attr_path.attr + (f".{attr_path.sub_attr}" if attr_path.sub_attr else "")
     return name.lower()

@@ -162,5 +162,3 @@ def resource_types(base_url: str) -> list[dict]:
     data = user_type.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE)
     data["meta"] = {"resourceType": "ResourceType", "location": f"{base_url}/ResourceTypes/{data['id']}"}
     return [data]
-
-

@@ -81,8 +81,9 @@ def _search(request: HttpRequest, parameters: dict):
 def users_view(request: HttpRequest):
     if request.method == "GET":
         return _search(request, request.GET)
-    user = users.create_user(customer=request.scim_token.customer, payload=_body(request), users_url=_users_url(request))
-    return representation.user_response(user, _users_url(request), status=201)
+    users_url = _users_url(request)
+    user = users.create_user(customer=request.scim_token.customer, payload=_body(request), users_url=users_url)
+    return representation.user_response(user, users_url, status=201)
 
 
 @scim_endpoint("GET", "PUT", "PATCH", "DELETE")

@@ -1,4 +1,4 @@
-"""The SCIM User operations: create, read, list, replace, patch, delete (RFC 7644 §3.3–3.6).
+"""The SCIM User operations: create, read, list, replace, patch, delete (RFC 7644 §3.3 to 3.6).
 
 Payloads are read and validated by scim2-models (``resources.UserResource`` under
 ``resources.POLICY``); what this module adds is the customer's side. A user's e-mail (its primary
@@ -184,7 +184,9 @@ def _save(user: ScimUser, *, create: bool) -> None:
         with transaction.atomic():
             user.save(force_insert=create)
     except IntegrityError as exc:
-        raise Conflict(f"Another user of this customer has the userName {user.user_name!r} or the e-mail {user.email!r}.") from exc
+        raise Conflict(
+            f"Another user of this customer has the userName {user.user_name!r} or the e-mail {user.email!r}."
+        ) from exc
 
 
 def _write(customer: EnterpriseCustomer, user: ScimUser, data: dict, *, create: bool) -> ScimUser:
@@ -265,8 +267,5 @@ def list_users(
     if filter:
         users = users.filter(filters.to_q(filter))
     page = list(users.order_by("created", "pk")[start_index - 1 : start_index - 1 + count]) if count else []
-    if start_index == 1 and len(page) < count:
-        total = len(page)
-    else:
-        total = users.count()
+    total = len(page) if start_index == 1 and len(page) < count else users.count()
     return Page(total, start_index, page)

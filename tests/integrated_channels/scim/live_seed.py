@@ -14,7 +14,9 @@ def main() -> None:
     from enterprise.models import EnterpriseCustomer
     from integrated_channels.scim.services.tokens import create_token
 
-    customer, _created = EnterpriseCustomer.objects.get_or_create(slug="scim-compliance", defaults={"name": "SCIM compliance"})
+    customer, _created = EnterpriseCustomer.objects.get_or_create(
+        slug="scim-compliance", defaults={"name": "SCIM compliance"}
+    )
     print(create_token(customer=customer, name="scim2-tester").secret)
 
 
