@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from functools import wraps
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
@@ -50,6 +51,8 @@ def _users_url(request: HttpRequest) -> str:
 def _body(request: HttpRequest):
     try:
         return json.loads(request.body or b"null")
+    except RequestDataTooBig:
+        raise ScimError("The body is larger than the host accepts (DATA_UPLOAD_MAX_MEMORY_SIZE).", status=413) from None
     except (UnicodeDecodeError, ValueError) as exc:
         raise InvalidSyntax(f"The body is not JSON: {exc}") from exc
 

@@ -189,3 +189,18 @@ def test_create_costs_a_fixed_number_of_queries(scim, django_assert_num_queries)
     # (2 of the 11, absent in production).
     with django_assert_num_queries(11):
         scim.create("q", "q@example.com")
+
+
+def test_put_ignores_an_id_in_the_body(scim):
+    created = scim.create("ann", "ann@example.com")
+    body = user_body("ann", "ann@example.com", id="00000000-0000-0000-0000-000000000001", title="CTO")
+    response = scim.put(f"Users/{created['id']}", body)
+    assert response.status_code == 200, response.json()
+    assert response.json()["id"] == created["id"]
+    assert response.json()["title"] == "CTO"
+
+
+def test_a_body_too_large_is_a_scim_413(scim, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
+    response = scim.post("Users", user_body("ann", "ann@example.com", displayName="x" * 200))
+    assert_error(response, 413)
