@@ -306,6 +306,8 @@ def _link_chunk(*, customer, chunk: list[RowResult], matches, names: _CustomerNa
     for row, customer_id, what in plan.conflicts:
         row.status = RowStatus.CONFLICT
         row.message = f"{what} enterprise customer {names[customer_id]!r}."
+    if not (plan.create or plan.relink or plan.pend):
+        return plan.links  # nothing to write (everyone already linked or pending): no savepoint
     try:
         with transaction.atomic():
             _write(customer, plan)

@@ -34,7 +34,7 @@ status=0
 SCIM_CLI_HEADERS="Authorization: Bearer $TOKEN" "$BIN/scim2" --url "http://127.0.0.1:$PORT/scim/v2" test \
     >"$WORK/report.txt" 2>&1 || status=$?
 cat "$WORK/report.txt"
-if grep -q -E "^\s*(🔴|ERROR)" "$WORK/report.txt"; then
+if grep -q -E "^(ERROR|CRITICAL|SKIPPED) " "$WORK/report.txt"; then
     status=1
 fi
 if [ "$status" != 0 ]; then

@@ -187,3 +187,14 @@ def test_invalid_operations_answer_scim_errors_and_change_nothing(scim, entra_us
 def test_a_patch_without_operations_is_refused(scim, entra_user):
     response = scim.send("patch", f"Users/{entra_user['id']}", {"schemas": ["urn:nope"]})
     assert response.status_code == 400
+
+
+def test_patch_and_get_cost_a_fixed_number_of_queries(scim, entra_user, django_assert_num_queries):
+    path = f"Users/{entra_user['id']}"
+    with django_assert_num_queries(2):  # the token and the user
+        scim.get(path)
+    # The token, the user locked, its update, the learner fields, bulk_link's look-ups (the account,
+    # its link: nothing to write) and the attributes' merge; the test's transaction adds a savepoint
+    # and its release.
+    with django_assert_num_queries(9):
+        scim.patch(path, {"op": "replace", "path": "title", "value": "Lead"})
