@@ -207,7 +207,33 @@ def _write(customer: EnterpriseCustomer, user: ScimUser, data: dict, *, create: 
         unlink_learners(customer=customer, emails=[old_email])
     if user.active and user.email:
         _provision(customer, user.email, learner_attributes(customer, data))
+    if old_email and old_email != user.email:
+        _follow_manager_email(customer, user)
     return user
+
+
+def _follow_manager_email(customer: EnterpriseCustomer, manager: ScimUser) -> None:
+    """The learners whose manager is ``manager`` get its new e-mail (one link of their chunk, one merge)."""
+    reports = list(
+        ScimUser.objects.filter(
+            customer=customer, active=True, **{f"resource__{ENTERPRISE_SCHEMA}__manager__value": str(manager.pk)}
+        )
+        .exclude(email="")
+        .values_list("email", flat=True)
+    )
+    if not reports:
+        return
+    rows = [RowResult(line=index, value="SCIM", email=email) for index, email in enumerate(reports)]
+
+    def on_chunk(chunk, links) -> None:
+        attributes = {"manager": manager.email}
+        write_attributes(
+            customer,
+            {ref.learner_id: attributes for ref in links.linked},
+            {ref.row.email: attributes for ref in links.pending},
+        )
+
+    link_stream(customer=customer, chunks=[rows], on_chunk=on_chunk)
 
 
 def create_user(*, customer: EnterpriseCustomer, payload, users_url: str) -> ScimUser:

@@ -204,3 +204,17 @@ def test_a_body_too_large_is_a_scim_413(scim, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
     response = scim.post("Users", user_body("ann", "ann@example.com", displayName="x" * 200))
     assert_error(response, 413)
+
+
+def test_a_managers_new_email_reaches_the_learners_they_manage(scim):
+    UserFactory(email="ann@example.com")
+    boss = scim.create("boss", "boss@example.com")
+    body = user_body("ann", "ann@example.com")
+    body[ENTERPRISE] = {"manager": {"value": boss["id"]}}
+    scim.post("Users", body)
+    pending = user_body("pen", "pen@example.com")
+    pending[ENTERPRISE] = {"manager": boss["id"]}
+    scim.post("Users", pending)
+    scim.patch(f"Users/{boss['id']}", {"op": "replace", "path": "emails", "value": [{"value": "chief@example.com"}]})
+    assert learner_of(scim.customer, "ann@example.com").attributes["manager"] == "chief@example.com"
+    assert PendingLearnerAttributes.objects.get(email="pen@example.com").attributes["manager"] == "chief@example.com"
