@@ -8,6 +8,7 @@ Errors of every kind answer in SCIM's error schema (``representation.error_respo
 from __future__ import annotations
 
 import json
+import logging
 from functools import wraps
 
 from django.core.exceptions import RequestDataTooBig
@@ -18,6 +19,8 @@ from django.views.decorators.csrf import csrf_exempt
 from integrated_channels.scim import representation
 from integrated_channels.scim.exceptions import InvalidSyntax, InvalidValue, NotFound, NotImplementedHere, ScimError
 from integrated_channels.scim.services import tokens, users
+
+logger = logging.getLogger(__name__)
 
 
 def scim_endpoint(*methods: str):
@@ -34,6 +37,10 @@ def scim_endpoint(*methods: str):
                 return view(request, *args, **kwargs)
             except ScimError as error:
                 return representation.error_response(error)
+            except Exception:
+                # Identity providers read SCIM errors only; the traceback goes to the log (and its handlers).
+                logger.exception("SCIM %s %s failed", request.method, request.path)
+                return representation.error_response(ScimError("Internal error; see the server's log.", status=500))
 
         return wrapper
 

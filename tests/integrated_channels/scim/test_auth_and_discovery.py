@@ -93,3 +93,15 @@ def test_a_body_that_is_not_json_is_invalid_syntax(scim):
     response = scim.client.post("/scim/v2/Users", b"{not json", content_type="application/scim+json", **scim._headers())
     assert_error(response, 400, "invalidSyntax")
     assert_error(scim.post("Users", ["a list"]), 400, "invalidSyntax")
+
+
+def test_an_unexpected_failure_is_a_scim_500_and_logged(scim, monkeypatch, caplog):
+    from integrated_channels.scim.services import users
+
+    def broken(**kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(users, "list_users", broken)
+    body = assert_error(scim.get("Users"), 500)
+    assert "boom" not in body["detail"]
+    assert "SCIM GET /scim/v2/Users failed" in caplog.text
