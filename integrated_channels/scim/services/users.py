@@ -140,8 +140,24 @@ def _manager_email(customer: EnterpriseCustomer, manager: dict | None) -> str:
     return ScimUser.objects.filter(customer=customer, pk=key).values_list("email", flat=True).first() or ""
 
 
-def learner_attributes(customer: EnterpriseCustomer, data: dict) -> dict[str, str]:
-    """The learner fields a SCIM user fills (docs/scim.md lists them); absent values are "" (cleared)."""
+def _custom_sources(data: dict | None) -> set[str]:
+    """The custom learner fields ``data`` has a value for."""
+    if not data:
+        return set()
+    extension = data.get(ENTERPRISE_SCHEMA) or {}
+    return {
+        key
+        for key, (schema, attribute) in CUSTOM_FIELD_SOURCES.items()
+        if (extension if schema else data).get(attribute) is not None
+    }
+
+
+def learner_attributes(customer: EnterpriseCustomer, data: dict, previous: dict | None = None) -> dict[str, str]:
+    """The learner fields a SCIM user fills (docs/scim.md lists them); absent values are "" (cleared).
+
+    The customer's own fields are read (one query) only when ``data`` or the ``previous`` resource
+    has a value for one of them: a user without any fills and clears none.
+    """
     name = data.get("name") or {}
     extension = data.get(ENTERPRISE_SCHEMA) or {}
     addresses = [item for item in data.get("addresses") or [] if isinstance(item, dict)]
@@ -156,9 +172,10 @@ def learner_attributes(customer: EnterpriseCustomer, data: dict) -> dict[str, st
         "location": address.get("locality"),
         "country": address.get("country"),
     }
-    custom = {field.key for field in fields_of(customer) if not field.built_in}
+    sources = _custom_sources(data) | _custom_sources(previous)
+    custom = {field.key for field in fields_of(customer) if not field.built_in} if sources else set()
     for key, (schema, attribute) in CUSTOM_FIELD_SOURCES.items():
-        if key in custom:
+        if key in custom and key in sources:
             values[key] = (extension if schema else data).get(attribute)
     return {key: "" if value is None else str(value) for key, value in values.items()}
 
@@ -196,6 +213,7 @@ def _one_transaction():
 
 def _write(customer: EnterpriseCustomer, user: ScimUser, data: dict, *, create: bool) -> ScimUser:
     old_email, old_active = (None, False) if create else (user.email, user.active)
+    previous = None if create else user.resource
     for attribute, value in _columns(data).items():
         setattr(user, attribute, value)
     user.resource = data
@@ -206,7 +224,7 @@ def _write(customer: EnterpriseCustomer, user: ScimUser, data: dict, *, create: 
     if old_active and old_email and (not user.active or old_email != user.email):
         unlink_learners(customer=customer, emails=[old_email])
     if user.active and user.email:
-        _provision(customer, user.email, learner_attributes(customer, data))
+        _provision(customer, user.email, learner_attributes(customer, data, previous))
     if old_email and old_email != user.email:
         _follow_manager_email(customer, user)
     return user

@@ -193,8 +193,7 @@ def test_patch_and_get_cost_a_fixed_number_of_queries(scim, entra_user, django_a
     path = f"Users/{entra_user['id']}"
     with django_assert_num_queries(2):  # the token and the user
         scim.get(path)
-    # The token, the user locked, its update, the learner fields, bulk_link's look-ups (the account,
-    # its link: nothing to write) and the attributes' merge; the test's transaction adds a savepoint
-    # and its release.
-    with django_assert_num_queries(9):
+    # The token, the user locked, its update, bulk_link's look-ups (the account, its link: nothing to
+    # write) and the attributes' merge; the test's transaction adds a savepoint and its release.
+    with django_assert_num_queries(8):
         scim.patch(path, {"op": "replace", "path": "title", "value": "Lead"})

@@ -184,10 +184,10 @@ def test_attributes_and_excluded_attributes(scim, parameters):
 def test_create_costs_a_fixed_number_of_queries(scim, django_assert_num_queries):
     UserFactory(email="q@example.com")
     scim.create("warm", "warm@example.com")  # the token's last_used is written once
-    # The token, the user's insert, the learner fields, then bulk_link's look-ups and insert (its own
-    # savepoint) and the attributes' merge; the test's transaction turns the request's into a savepoint
-    # (2 of the 11, absent in production).
-    with django_assert_num_queries(11):
+    # The token, the user's insert, then bulk_link's look-ups and insert (its own savepoint) and the
+    # attributes' merge; the test's transaction turns the request's into a savepoint (2 of the 10,
+    # absent in production). No custom learner field is read: the user sends none of their sources.
+    with django_assert_num_queries(10):
         scim.create("q", "q@example.com")
 
 
@@ -218,3 +218,14 @@ def test_a_managers_new_email_reaches_the_learners_they_manage(scim):
     scim.patch(f"Users/{boss['id']}", {"op": "replace", "path": "emails", "value": [{"value": "chief@example.com"}]})
     assert learner_of(scim.customer, "ann@example.com").attributes["manager"] == "chief@example.com"
     assert PendingLearnerAttributes.objects.get(email="pen@example.com").attributes["manager"] == "chief@example.com"
+
+
+def test_a_custom_field_is_cleared_when_the_identity_provider_stops_sending_it(scim):
+    LearnerField.objects.create(customer=scim.customer, key="division", label="Division")
+    UserFactory(email="dv@example.com")
+    body = user_body("dv", "dv@example.com")
+    body[ENTERPRISE] = {"division": "North"}
+    created = scim.post("Users", body).json()
+    assert learner_of(scim.customer, "dv@example.com").attributes["division"] == "North"
+    scim.put(f"Users/{created['id']}", user_body("dv", "dv@example.com"))
+    assert learner_of(scim.customer, "dv@example.com").attributes["division"] == ""
