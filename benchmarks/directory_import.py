@@ -1,0 +1,158 @@
+"""Directory imports end to end: ``python -m benchmarks directory_import --source graph --rows 100000``.
+
+Serves ``--rows`` people from the strict fake of a directory on 127.0.0.1 (tests/fakes/, in a
+thread of this process: its JSON or XML encoding shares this process's CPU, so the figures are
+pessimistic) and runs the connector's real import operation — token, paging, mapping, bulk link,
+attributes, run bookkeeping — on a fresh database; then, for sources that read changes, a second
+run with nothing changed. Half of the people are existing users (linked), half pending.
+
+Reported: the seconds and queries of each run, the remote calls it made and the minimum the
+source allows (ceil(rows / page size) pages; one call for a no-change delta run).
+
+``SOURCES`` maps a ``--source`` name to a ``Source`` entry: how to serve people, make a
+connection, run one import and count its page calls. Another directory (SCIM) adds its entry.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Source:
+    """One directory: ``serve(rows)`` a context manager giving its fake filled with ``rows`` people;
+    ``connect(customer, fake)`` a connection; ``run(connection)`` one import run; ``page_calls(fake)`` the
+    page calls so far; ``page_size``; ``delta``: whether a no-change run is measured."""
+
+    serve: Callable
+    connect: Callable
+    run: Callable
+    page_calls: Callable
+    page_size: int
+    delta: bool = False
+
+
+# Microsoft Graph (Entra ID)
+
+
+@contextlib.contextmanager
+def _graph_serve(rows: int):
+    from tests.fakes.graph import FakeGraph
+
+    with FakeGraph(delta_page=999) as fake:
+        fake.add_users(rows)
+        yield fake
+
+
+def _graph_connect(customer, fake):
+    from integrated_channels.entra_id.models import EntraIDConfiguration
+
+    return EntraIDConfiguration.objects.create(
+        customer=customer,
+        active=True,
+        tenant_id=fake.tenant_id,
+        client_id=fake.client_id,
+        client_secret=fake.client_secret,
+        login_url=fake.base_url,
+        graph_url=fake.base_url,
+        attribute_mapping={"email": "mail", "department": "department", "first_name": "displayName"},
+    )
+
+
+def _graph_run(configuration):
+    from integrated_channels.entra_id.operations import import_users
+    from integrated_channels.integrated_channel.models import Run
+
+    return import_users(configuration, trigger=Run.Trigger.COMMAND)
+
+
+def _graph_pages(fake) -> int:
+    return len(fake.calls("/v1.0/users"))
+
+
+SOURCES: dict[str, Source] = {
+    "graph": Source(_graph_serve, _graph_connect, _graph_run, _graph_pages, page_size=999, delta=True),
+}
+
+
+def build_users(rows: int) -> int:
+    """Existing accounts for every other person (``user{n}@example.com``, n even)."""
+    from django.contrib.auth import get_user_model
+
+    model = get_user_model()
+    batch = [model(username=f"user{n}", email=f"user{n}@example.com") for n in range(0, rows, 2)]
+    model.objects.bulk_create(batch, batch_size=5000)
+    return len(batch)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks directory_import", description=__doc__)
+    parser.add_argument("--source", choices=sorted(SOURCES), default="graph")
+    parser.add_argument("--rows", type=int, default=100_000, help="people in the directory (100000)")
+    args = parser.parse_args(argv)
+    source = SOURCES[args.source]
+
+    from benchmarks.harness import measure, peak_rss_mb, setup_django
+
+    logging.disable(logging.INFO)
+    teardown = setup_django()
+    try:
+        from django.db import connection
+
+        from enterprise.models import EnterpriseCustomer, EnterpriseCustomerUser, PendingEnterpriseCustomerUser
+
+        users = build_users(args.rows)
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+        customer = EnterpriseCustomer.objects.create(name="Directory Corp", slug="directory-corp")
+        with source.serve(args.rows) as fake:
+            configuration = source.connect(customer, fake)
+            load_before = os.getloadavg()[0]
+            cpu = time.process_time()
+            full = measure(source.run, configuration)
+            cpu = time.process_time() - cpu
+            full_pages = source.page_calls(fake)
+            run = full.result
+            run.refresh_from_db()
+            if run.status != "completed" or run.sent != args.rows:
+                raise SystemExit(f"unexpected result: {run.status} {run.sent} {run.error_message}")
+            lines = {
+                "name": "directory_import",
+                "source": args.source,
+                "rows": args.rows,
+                "users": users,
+                "database": connection.vendor,
+                "seconds": f"{full.seconds:.3f}",
+                "queries": full.queries,
+                "rows_per_second": round(args.rows / full.seconds),
+                "page_calls": full_pages,
+                "minimum_page_calls": math.ceil(args.rows / source.page_size),
+                "remote_calls": run.remote_calls,
+                "linked": EnterpriseCustomerUser.objects.filter(customer=customer).count(),
+                "pending": PendingEnterpriseCustomerUser.objects.filter(customer=customer).count(),
+                "cpu_seconds": f"{cpu:.3f}",
+                "load_before": f"{load_before:.2f}",
+                "peak_rss_mb": f"{peak_rss_mb():.1f}",
+            }
+            if source.delta:
+                quiet = measure(source.run, configuration)
+                quiet.result.refresh_from_db()
+                lines.update(
+                    delta_seconds=f"{quiet.seconds:.3f}",
+                    delta_queries=quiet.queries,
+                    delta_page_calls=source.page_calls(fake) - full_pages,  # none: the delta call only
+                    delta_remote_calls=quiet.result.remote_calls,
+                )
+        for key, value in lines.items():
+            print(f"{key}={value}")
+    finally:
+        teardown()
+    return 0
