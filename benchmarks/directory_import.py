@@ -77,8 +77,46 @@ def _graph_pages(fake) -> int:
     return len(fake.calls("/v1.0/users"))
 
 
+# Workday (Get_Workers over SOAP)
+
+
+@contextlib.contextmanager
+def _workday_serve(rows: int):
+    from tests.fakes.workday import FakeWorkday
+
+    with FakeWorkday() as fake:
+        fake.add_many(rows)
+        yield fake
+
+
+def _workday_connect(customer, fake):
+    from integrated_channels.workday.models import WorkdayConfiguration
+
+    return WorkdayConfiguration.objects.create(
+        customer=customer,
+        active=True,
+        host_url=fake.base_url,
+        tenant=fake.tenant,
+        username=fake.username,
+        password=fake.password,
+        attribute_mapping={
+            "email": "Primary Work Email",
+            "department": "wd:Organization_Subtype_Reference_Department",
+            "employee_id": "wd:Worker_Reference.Employee_ID",
+        },
+    )
+
+
+def _workday_run(configuration):
+    from integrated_channels.integrated_channel.models import Run
+    from integrated_channels.workday.operations import import_workers
+
+    return import_workers(configuration, trigger=Run.Trigger.COMMAND)
+
+
 SOURCES: dict[str, Source] = {
     "graph": Source(_graph_serve, _graph_connect, _graph_run, _graph_pages, page_size=999, delta=True),
+    "workday": Source(_workday_serve, _workday_connect, _workday_run, lambda fake: len(fake.requests), page_size=999),
 }
 
 

@@ -44,6 +44,7 @@ class Imported:
     unlinked: int = 0  # unlinked because the directory says so (deleted, disabled), besides leavers
     extra_skips: dict[str, int] = field(default_factory=dict)  # reason → people left out by the connector
     remote_calls: int = 0
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (e-mail, message) of people the connector refused
 
 
 def pipeline_import(configuration, source, run: Run, live, *, unlink_leavers: bool | None = None) -> ImportCounts:
@@ -83,6 +84,16 @@ def run_import(
         raise
     live.close()
     counts = done.counts
+    if done.errors:
+        RunError.objects.bulk_create(
+            [
+                RunError(run=run, outcome=RunError.Outcome.FAILED, email=email[:254], message=message)
+                for email, message in done.errors
+            ],
+            batch_size=1000,
+        )
+        counts.failed += len(done.errors)
+        counts.rows += len(done.errors)
     reasons = {**counts.skip_reasons(), **{k: v for k, v in done.extra_skips.items() if v}}
     runs.finish_run(
         run,
