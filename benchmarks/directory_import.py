@@ -114,8 +114,43 @@ def _workday_run(configuration):
     return import_workers(configuration, trigger=Run.Trigger.COMMAND)
 
 
+# Salesforce (SOQL, nextRecordsUrl)
+
+
+@contextlib.contextmanager
+def _salesforce_serve(rows: int):
+    from tests.fakes.salesforce import FakeSalesforce
+
+    with FakeSalesforce() as fake:
+        fake.add_users(rows)
+        yield fake
+
+
+def _salesforce_connect(customer, fake):
+    from integrated_channels.salesforce.models import SalesforceConfiguration
+
+    return SalesforceConfiguration.objects.create(
+        customer=customer,
+        active=True,
+        my_domain_url=fake.base_url,
+        client_id=fake.client_id,
+        client_secret=fake.client_secret,
+        attribute_mapping={"email": "Email", "department": "Department", "first_name": "FirstName"},
+    )
+
+
+def _salesforce_run(configuration):
+    from integrated_channels.integrated_channel.models import Run
+    from integrated_channels.salesforce.operations import import_users
+
+    return import_users(configuration, trigger=Run.Trigger.COMMAND)
+
+
 SOURCES: dict[str, Source] = {
     "graph": Source(_graph_serve, _graph_connect, _graph_run, _graph_pages, page_size=999, delta=True),
+    "salesforce": Source(
+        _salesforce_serve, _salesforce_connect, _salesforce_run, lambda fake: len(fake.calls("query")), page_size=2000
+    ),
     "workday": Source(_workday_serve, _workday_connect, _workday_run, lambda fake: len(fake.requests), page_size=999),
 }
 

@@ -19,7 +19,7 @@ from enterprise.emails import normalize_email
 from integrated_channels.entra_id.attributes import ATTRIBUTES, MANAGER_PROPERTIES, selected
 from integrated_channels.entra_id.client import PAGE_SIZE, GraphClient
 from integrated_channels.integrated_channel.imports.errors import ImportRefused
-from integrated_channels.integrated_channel.imports.sources import Row, _ahead, _picker
+from integrated_channels.integrated_channel.imports.sources import Row, _picker
 
 IDS_PER_FILTER = 15
 
@@ -77,8 +77,7 @@ class GraphUsersSource:
 
     def rows(self) -> Iterator[Row]:
         pick = _picker(self.required)
-        self.client.token()  # fetched here, not in the page-reading thread
-        for where, items in _ahead(self._pages()):
+        for where, items in self._pages():  # not in a prefetch thread: a 401 renews the token in the database
             pairs = []
             for index, item in enumerate(items, start=1):
                 if not isinstance(item, dict):

@@ -266,3 +266,14 @@ def test_a_learner_linked_by_other_means_keeps_its_link_when_a_disabled_account_
     other.refresh_from_db()
     assert other.linked
     assert run.skip_reasons == {"account_disabled": 1}
+
+
+def test_a_token_refused_mid_import_is_replaced_once(graph):
+    graph.add_users(1200)
+    config = connection(graph)
+    assert run_import(config).status == Run.Status.COMPLETED
+    graph.expire_tokens()
+    graph.update_user(next(iter(graph.users)), department="Changed")
+    run = run_import(config)
+    assert run.status == Run.Status.COMPLETED, run.error_message
+    assert graph.token_calls == 2
