@@ -28,11 +28,22 @@ class WorkdayConfig(AppConfig):
                 name="Workday",
                 app_label=self.label,
                 configuration_model="workday.WorkdayConfiguration",
-                operations=(Operation("user_import", "Import workers", f"{runners}.import_workers", "import"),),
+                operations=(
+                    Operation("user_import", "Import workers", f"{runners}.import_workers", "import"),
+                    Operation(
+                        "skills_export",
+                        "Export user skills",
+                        f"{runners}.export_skills",
+                        "export",
+                        uses_start_date=True,
+                        schedule_covers_interval=True,
+                    ),
+                ),
                 connector=True,
                 description=(
                     "Imports workers from a Workday tenant (Human_Resources Get_Workers over SOAP): mapped "
-                    "attributes, management chain, active and contingent worker filters."
+                    "attributes, management chain, active and contingent worker filters; exports the learners' "
+                    "skills to their workers (Talent Manage_Skills)."
                 ),
                 getting_started=GETTING_STARTED,
                 test_connection=f"{runners}.test_connection",

@@ -76,3 +76,24 @@ class WorkdayClient(SoapTransport):
         data = response.find(f"{Q}Response_Data")
         workers = data.findall(f"{Q}Worker") if data is not None else []
         return workers, total_pages, total
+
+
+class WorkdayTalentClient(WorkdayClient):
+    """The Talent service of the same tenant: Manage_Skills (a worker's skill items, by name)."""
+
+    binding = f"{{{WD}}}TalentBinding"
+
+    def wsdl_location(self) -> str:
+        return str(WSDL_DIR / "Talent.wsdl")
+
+    def endpoint(self) -> str:
+        return self.configuration.endpoint("Talent")
+
+    def manage_skills(self, wid: str, names: list[str]) -> None:
+        """Add ``names`` as skill items of the worker ``wid`` (Workday finds or creates each by its name)."""
+        skills = "".join(f"<wd:Skill><wd:Skill_Name>{escape(name)}</wd:Skill_Name></wd:Skill>" for name in names)
+        document = (
+            f'<wd:Manage_Skills_Data xmlns:wd="{WD}"><wd:Worker_Reference><wd:ID wd:type="WID">{escape(wid)}'
+            f"</wd:ID></wd:Worker_Reference>{skills}</wd:Manage_Skills_Data>"
+        ).encode()
+        self.call("Manage_Skills", lambda out: out.write(document))

@@ -64,8 +64,8 @@ class WorkdayConfiguration(DirectoryImportSettings, ChannelConfiguration):
     def isu(self) -> str:
         return self.username if "@" in self.username else f"{self.username}@{self.tenant}"
 
-    def endpoint(self) -> str:
-        return f"{self.host_url.rstrip('/')}/ccx/service/{self.tenant}/Human_Resources/{API_VERSION}"
+    def endpoint(self, service: str = "Human_Resources") -> str:
+        return f"{self.host_url.rstrip('/')}/ccx/service/{self.tenant}/{service}/{API_VERSION}"
 
 
 class WorkdayWorker(models.Model):

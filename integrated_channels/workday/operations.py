@@ -56,6 +56,12 @@ def import_workers(configuration: WorkdayConfiguration, *, trigger, start_date=N
         client.close()
 
 
+def export_skills(configuration: WorkdayConfiguration, *, trigger, start_date=None, api_user=None, run=None):
+    from integrated_channels.workday.skills_export import export_skills
+
+    return export_skills(configuration, trigger=trigger, start_date=start_date, api_user=api_user, run=run)
+
+
 def test_connection(configuration: WorkdayConfiguration) -> ConnectionTest:
     """One Get_Workers call of one worker: the ISU can log in and read workers."""
     client = WorkdayClient(configuration)

@@ -36,7 +36,8 @@ SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 WSSE_NS = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 WSU_NS = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
 TEXT_TYPE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordText"
-WSDL = Path(__file__).resolve().parents[2] / "integrated_channels" / "workday" / "wsdl" / "Human_Resources.wsdl"
+WSDL_DIR = Path(__file__).resolve().parents[2] / "integrated_channels" / "workday" / "wsdl"
+WSDL = WSDL_DIR / "Human_Resources.wsdl"
 XSD_NS = "http://www.w3.org/2001/XMLSchema"
 
 
@@ -44,9 +45,9 @@ def hardened_parser() -> etree.XMLParser:
     return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
 
-def request_schema() -> etree.XMLSchema:
-    """The schema embedded in the shipped WSDL."""
-    wsdl = etree.parse(str(WSDL), hardened_parser())
+def request_schema(wsdl_path: Path = WSDL) -> etree.XMLSchema:
+    """The schema embedded in a shipped WSDL."""
+    wsdl = etree.parse(str(wsdl_path), hardened_parser())
     schema = wsdl.find(f".//{{{XSD_NS}}}schema")
     return etree.XMLSchema(etree.fromstring(etree.tostring(schema)))
 
@@ -87,6 +88,8 @@ class FakeWorkday:
 
     def __post_init__(self):
         self.schema = request_schema()
+        self.talent_schema = request_schema(WSDL_DIR / "Talent.wsdl")
+        self.skills: dict[str, set[str]] = {}  # WID → the skill items Manage_Skills added
         self.faults: list[dict] = []
         self.lock = threading.Lock()
         self.server: ThreadingHTTPServer | None = None
@@ -94,6 +97,10 @@ class FakeWorkday:
     @property
     def path(self) -> str:
         return f"/ccx/service/{self.tenant}/Human_Resources/v40.1"
+
+    @property
+    def talent_path(self) -> str:
+        return f"/ccx/service/{self.tenant}/Talent/v40.1"
 
     @property
     def base_url(self) -> str:
@@ -150,7 +157,7 @@ class FakeWorkday:
         length = int(handler.headers.get("Content-Length") or 0)
         raw = handler.rfile.read(length)
         try:
-            if handler.path != self.path:
+            if handler.path not in (self.path, self.talent_path):
                 return self._send(handler, 404, b"<html><body>Not found</body></html>", "text/html")
             if not (handler.headers.get("Content-Type") or "").startswith("text/xml"):
                 raise Fault("SOAP-ENV:Client", "Content-Type must be text/xml for SOAP 1.1.")
@@ -160,7 +167,7 @@ class FakeWorkday:
                 fault = self._scripted()
             if fault:
                 raise Fault("SOAP-ENV:Server.processingError", "Processing error occurred.", "Processing_Fault")
-            answer = self._answer(raw)
+            answer = self._answer(raw, talent=handler.path == self.talent_path)
             self._send(handler, 200, answer)
         except Fault as exc:
             detail = (
@@ -195,7 +202,7 @@ class FakeWorkday:
         handler.end_headers()
         handler.wfile.write(body)
 
-    def _answer(self, raw: bytes) -> bytes:
+    def _answer(self, raw: bytes, *, talent: bool = False) -> bytes:
         try:
             envelope = etree.fromstring(raw, hardened_parser())
         except etree.XMLSyntaxError as exc:
@@ -204,6 +211,8 @@ class FakeWorkday:
             raise Fault("SOAP-ENV:VersionMismatch", "A SOAP 1.1 envelope is expected.")
         self._authenticate(envelope.find(f"{{{SOAP_NS}}}Header"))
         body = envelope.find(f"{{{SOAP_NS}}}Body")
+        if talent:
+            return self._manage_skills(body)
         if body is None or len(body) != 1 or body[0].tag != f"{{{WD}}}Get_Workers_Request":
             raise Fault(
                 "SOAP-ENV:Client.validationError", "The Body must hold one Get_Workers_Request.", "Validation_Fault"
@@ -217,6 +226,40 @@ class FakeWorkday:
                 "Validation_Fault",
             )
         return self._workers(request)
+
+    def _manage_skills(self, body) -> bytes:
+        q = f"{{{WD}}}"
+        if body is None or len(body) != 1 or body[0].tag != f"{q}Manage_Skills_Request":
+            raise Fault(
+                "SOAP-ENV:Client.validationError", "The Body must hold one Manage_Skills_Request.", "Validation_Fault"
+            )
+        request = body[0]
+        if not self.talent_schema.validate(request):
+            error = self.talent_schema.error_log.last_error
+            raise Fault(
+                "SOAP-ENV:Client.validationError",
+                f"Validation error occurred. {error.message if error else ''}",
+                "Validation_Fault",
+            )
+        data = request.find(f"{q}Manage_Skills_Data")
+        if data is None:
+            raise Fault("SOAP-ENV:Client.validationError", "Manage_Skills_Data is required.", "Validation_Fault")
+        ids = [i.text for i in data.find(f"{q}Worker_Reference").findall(f"{q}ID") if i.get(f"{q}type") == "WID"]
+        known = {w.wid for w in self.workers}
+        if not ids or ids[0] not in known:
+            value = ids[0] if ids else ""
+            raise Fault(
+                "SOAP-ENV:Client.validationError",
+                f"Invalid ID value.  '{value}' is not a valid ID value for type = 'WID'",
+                "Validation_Fault",
+            )
+        names = {s.findtext(f"{q}Skill_Name") for s in data.findall(f"{q}Skill") if s.findtext(f"{q}Skill_Name")}
+        with self.lock:
+            self.skills.setdefault(ids[0], set()).update(names)
+        return (
+            f'<env:Envelope xmlns:env="{SOAP_NS}"><env:Body><wd:Manage_Skills_Response xmlns:wd="{WD}" '
+            'wd:version="v40.1"/></env:Body></env:Envelope>'
+        ).encode()
 
     def _authenticate(self, header) -> None:
         def refuse():

@@ -209,3 +209,55 @@ def test_the_seed_list_is_offered_and_a_missing_path_is_empty():
     for path in attributes.ATTRIBUTES:
         if path not in ("wd:Personal_Data.wd:Gender_Reference.wd:ID.1.$", "wd:Worker_Reference.WID"):
             assert attributes.read(worker, data, path) == "", path
+
+
+def test_skills_export_sends_each_workers_skill_items_by_name(workday):
+    import datetime
+
+    from django.utils import timezone
+
+    from integrated_channels.workday.operations import export_skills
+    from tests.factories import CertificateFactory, CourseFactory, EnrollmentFactory, LearnerFactory
+
+    ann = workday.add(email="ann@example.com")
+    workday.add(email="bob@example.com")
+    UserFactory(email="ann@example.com")
+    config = connection(workday, customer=CustomerFactory(enable_data_sharing_consent=False))
+    assert run_import(config).status == Run.Status.COMPLETED
+    course = CourseFactory(skills=[("Python", "Advanced"), "SQL"])
+    learners = [
+        EnterpriseCustomerUser.objects.get(customer=config.customer, user__email="ann@example.com"),
+        LearnerFactory(customer=config.customer, user=UserFactory(email="stranger@example.com")),
+    ]
+    for learner in learners:
+        EnrollmentFactory(learner=learner, course_id=course.course_id)
+        CertificateFactory(user=learner.user, course=course, grade="0.9", issued_at=timezone.now())
+
+    run = export_skills(config, trigger=Run.Trigger.COMMAND, start_date=timezone.now() - datetime.timedelta(days=2))
+    run.refresh_from_db()
+
+    assert run.status == Run.Status.COMPLETED, run.error_message
+    assert (run.selected, run.sent, run.skipped) == (2, 1, 1)
+    assert run.skip_reasons == {"not_a_workday_worker": 1}
+    assert workday.skills == {ann.wid: {"Python (Advanced)", "SQL"}}
+
+
+def test_a_worker_workday_refuses_is_one_failed_record(workday):
+    from django.utils import timezone
+
+    from integrated_channels.workday.operations import export_skills
+    from tests.factories import CertificateFactory, CourseFactory, EnrollmentFactory
+
+    workday.add(email="ann@example.com")
+    UserFactory(email="ann@example.com")
+    config = connection(workday, customer=CustomerFactory(enable_data_sharing_consent=False))
+    run_import(config)
+    workday.workers.clear()  # Workday no longer knows the worker's WID
+    course = CourseFactory(skills=["SQL"])
+    learner = EnterpriseCustomerUser.objects.get(customer=config.customer, user__email="ann@example.com")
+    EnrollmentFactory(learner=learner, course_id=course.course_id)
+    CertificateFactory(user=learner.user, course=course, grade="0.9", issued_at=timezone.now())
+    run = export_skills(config, trigger=Run.Trigger.COMMAND)
+    run.refresh_from_db()
+    assert run.status == Run.Status.COMPLETED_WITH_ERRORS
+    assert "is not a valid ID value" in RunError.objects.get(run=run).message
