@@ -50,3 +50,23 @@ def test_a_workday_mapping_must_name_a_listed_path():
         attribute_mapping={"email": "wd:Nope"},
     )
     assert "Not an attribute of this directory: wd:Nope." in config.import_errors()["attribute_mapping"][0]
+
+
+def test_the_framework_runs_a_directory_import_on_demand():
+    from integrated_channels.integrated_channel.services import operations
+    from integrated_channels.miniorange.models import MiniOrangeConfiguration
+    from tests.fakes.miniorange import FakeMiniOrange
+
+    with FakeMiniOrange() as account:
+        account.add(email="a@example.com")
+        config = MiniOrangeConfiguration.objects.create(
+            customer=CustomerFactory(),
+            active=True,
+            base_url=account.base_url,
+            customer_key=account.customer_key,
+            api_key=account.api_key,
+            attribute_mapping={"email": "email"},
+        )
+        run = operations.run_now(config, "user_import")
+    run.refresh_from_db()
+    assert (run.kind, run.status, run.sent) == ("user_import", "completed", 1)
