@@ -45,6 +45,13 @@ class SalesforceConfiguration(DirectoryImportSettings, ChannelConfiguration):
     )
     contacts_values = models.TextField(blank=True, help_text=_("Contacts only: the values, one per line."))
     active_users_only = models.BooleanField(default=True, help_text=_("Users only: import active users only."))
+    bulk_threshold = models.PositiveIntegerField(
+        default=200_000,
+        help_text=_(
+            "Above this many records, read them with a Bulk API 2.0 query job (CSV results of up to 50,000 "
+            "records a call) instead of the REST query (2,000 a call). 0: always the REST query."
+        ),
+    )
 
     class Meta:
         verbose_name = _("Salesforce connection")

@@ -17,6 +17,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 import secrets
@@ -80,6 +82,7 @@ class FakeSalesforce:
         self.lock = threading.Lock()
         self.server: ThreadingHTTPServer | None = None
         self.counter = 0
+        self.jobs: dict[str, dict] = {}
 
     def add(self, sobject: str, **values) -> str:
         unknown = set(values) - FIELDS[sobject]
@@ -147,6 +150,20 @@ class FakeSalesforce:
             if split.path == "/services/oauth2/token" and method == "POST":
                 self._record("token", split.path, params, handler.headers)
                 status, answer = self._token(body, handler.headers)
+            elif "/jobs/query" in split.path and split.path.startswith("/services/data/"):
+                self._record("job", split.path, params, handler.headers)
+                self._fault()
+                self._authorize(handler.headers)
+                status, answer, extra = self._job(method, split.path, params, body, handler.headers)
+                if isinstance(answer, bytes):
+                    handler.send_response(status)
+                    handler.send_header("Content-Type", "text/csv")
+                    handler.send_header("Content-Length", str(len(answer)))
+                    for name, value in extra.items():
+                        handler.send_header(name, value)
+                    handler.end_headers()
+                    handler.wfile.write(answer)
+                    return
             elif split.path.startswith("/services/data/") and method == "GET":
                 self._record("query", split.path, params, handler.headers)
                 self._fault()
@@ -298,6 +315,43 @@ class FakeSalesforce:
         limit = int(match.group("limit")) if match.group("limit") else None
         return sobject, fields, conditions, limit
 
+    def _job(self, method: str, path: str, params: dict, body: bytes, headers):
+        """Bulk API 2.0 query jobs: create (POST), state (GET …/{id}: InProgress once, then JobComplete),
+        CSV results (GET …/{id}/results?maxRecords=&locator=, ``Sforce-Locator`` "null" on the last)."""
+        base = f"/services/data/{self.version}/jobs/query"
+        if path == base and method == "POST":
+            if not (headers.get("Content-Type") or "").startswith("application/json"):
+                raise SoqlError(400, "INVALIDJOB", "Content-Type must be application/json")
+            job = json.loads(body or b"{}")
+            if job.get("operation") not in ("query", "queryAll") or not isinstance(job.get("query"), str):
+                raise SoqlError(400, "INVALIDJOB", "operation query or queryAll and a query are required")
+            sobject, fields, conditions, limit = self._parse(job["query"].strip())
+            if fields is None:
+                raise SoqlError(400, "INVALIDJOB", "COUNT() is not supported by Bulk API query jobs")
+            rows = [r for r in self.records[sobject].values() if all(c(r) for c in conditions)][:limit]
+            job_id = f"750{secrets.token_hex(6)}"
+            self.jobs[job_id] = {"fields": fields, "rows": [self._shape(sobject, r, fields) for r in rows], "polls": 0}
+            return 200, {"id": job_id, "operation": job["operation"], "state": "UploadComplete"}, {}
+        parts = path[len(base) + 1 :].split("/") if path.startswith(base + "/") else []
+        job = self.jobs.get(parts[0]) if parts else None
+        if job is None or method != "GET":
+            raise SoqlError(404, "NOT_FOUND", "The requested resource does not exist")
+        if len(parts) == 1:
+            job["polls"] += 1
+            return 200, {"id": parts[0], "state": "JobComplete" if job["polls"] > 1 else "InProgress"}, {}
+        if parts[1:] != ["results"] or job["polls"] < 2:
+            raise SoqlError(400, "INVALIDJOB", "results are available once the job is JobComplete")
+        size = int(params.get("maxRecords") or 10000)
+        offset = int(params.get("locator") or 0)
+        chunk = job["rows"][offset : offset + size]
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(job["fields"])
+        for record in chunk:
+            writer.writerow([_flat(record, name) for name in job["fields"]])
+        locator = str(offset + size) if offset + size < len(job["rows"]) else "null"
+        return 200, out.getvalue().encode(), {"Sforce-Locator": locator, "Sforce-NumberOfRecords": str(len(chunk))}
+
     def _shape(self, sobject: str, row: dict, fields: list[str]) -> dict:
         record = {
             "attributes": {"type": sobject, "url": f"/services/data/{self.version}/sobjects/{sobject}/{row['Id']}"}
@@ -316,3 +370,12 @@ class FakeSalesforce:
             else:
                 record[name] = row.get(name)
         return record
+
+
+def _flat(record: dict, name: str) -> str:
+    value = record
+    for part in name.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    if value is None:
+        return ""
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)

@@ -44,6 +44,11 @@ def run_import(config) -> Run:
     return run
 
 
+def pages(org) -> list[dict]:
+    """The query calls that read records (not the COUNT() that chooses between REST and Bulk)."""
+    return [c for c in org.calls("query") if not c["params"].get("q", "").startswith("SELECT COUNT()")]
+
+
 def pending(customer) -> dict[str, dict]:
     emails = PendingEnterpriseCustomerUser.objects.filter(customer=customer).values_list("user_email", flat=True)
     attrs = dict(PendingLearnerAttributes.objects.filter(customer=customer).values_list("email", "attributes"))
@@ -62,7 +67,7 @@ def test_users_are_read_with_one_soql_query_paged_by_next_records_url(org):
 
     assert run.status == Run.Status.COMPLETED, run.error_message
     assert run.sent == 2102
-    queries = org.calls("query")
+    queries = pages(org)
     assert len(queries) == 2  # 2,000 a page
     assert queries[0]["params"]["q"] == (
         "SELECT Department, Email, FirstName, Id, Manager.Email FROM User WHERE IsActive = true"
@@ -93,9 +98,7 @@ def test_contacts_by_a_field_and_its_values(org):
     )
     run = run_import(config)
     assert run.status == Run.Status.COMPLETED, run.error_message
-    assert org.calls("query")[0]["params"]["q"].endswith(
-        "FROM Contact WHERE LeadSource IN ('Partner O\\'Neil', 'Event')"
-    )
+    assert pages(org)[0]["params"]["q"].endswith("FROM Contact WHERE LeadSource IN ('Partner O\\'Neil', 'Event')")
     assert set(pending(config.customer)) == {"a@example.com", "c@example.com"}
 
     everyone = connection(
@@ -134,7 +137,7 @@ def test_the_request_limit_fails_the_run_without_retrying(org):
 def test_a_page_failing_mid_import_applies_nothing(org):
     org.add_users(2500)
     config = connection(org)
-    org.fail(times=10, after=1)
+    org.fail(times=10, after=2)  # the count, the first page, then the second fails
     failed = run_import(config)
     assert failed.status == Run.Status.FAILED
     assert PendingEnterpriseCustomerUser.objects.count() == 0
@@ -182,3 +185,21 @@ def test_the_fake_refuses_malformed_soql(org):
     assert query("SELECT Email FROM Lead").json()[0]["errorCode"] == "INVALID_TYPE"
     assert query("SELECT Email FROM User", **{"Sforce-Query-Options": "batchSize=5000"}).status_code == 400
     assert requests.get(f"{org.base_url}/services/data/v62.0/query", params={"q": "x"}, timeout=5).status_code == 401
+
+
+def test_above_the_threshold_a_bulk_query_job_reads_the_records(org):
+    boss = org.add("User", Email="boss@example.com")
+    org.add("User", Email="ann@example.com", ManagerId=boss, FirstName="Ann")
+    org.add_users(5)
+    config = connection(org, bulk_threshold=3)
+    run = run_import(config)
+    assert run.status == Run.Status.COMPLETED, run.error_message
+    assert run.sent == 7
+    jobs = org.calls("job")
+    assert [c["path"].rsplit("/", 1)[-1] for c in jobs][-1] == "results"
+    assert pending(config.customer)["ann@example.com"] == {
+        "manager": "boss@example.com",
+        "department": "",
+        "first_name": "Ann",
+    }
+    assert pages(org) == []  # no REST page: the count, then the job
