@@ -261,3 +261,21 @@ def test_a_worker_workday_refuses_is_one_failed_record(workday):
     run.refresh_from_db()
     assert run.status == Run.Status.COMPLETED_WITH_ERRORS
     assert "is not a valid ID value" in RunError.objects.get(run=run).message
+
+
+def test_a_workday_uuid_cannot_be_cleared_nor_edited_by_an_operator(workday, admin_client):
+    from django.db import IntegrityError, transaction
+    from django.urls import reverse
+
+    workday.add(email="ann@example.com")
+    config = connection(workday)
+    run_import(config)
+    worker = WorkdayWorker.objects.get(configuration=config)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        WorkdayWorker.objects.filter(pk=worker.pk).update(worker_uuid="")
+    change = reverse("admin:workday_workdayworker_change", args=[worker.pk])
+    response = admin_client.post(change, {"worker_uuid": "", "email": "x@example.com"})
+    assert response.status_code == 403
+    worker.refresh_from_db()
+    assert worker.worker_uuid and worker.email == "ann@example.com"
+    assert admin_client.get(reverse("admin:workday_workdayworker_delete", args=[worker.pk])).status_code == 403
