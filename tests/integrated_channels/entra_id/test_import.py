@@ -277,3 +277,23 @@ def test_a_token_refused_mid_import_is_replaced_once(graph):
     run = run_import(config)
     assert run.status == Run.Status.COMPLETED, run.error_message
     assert graph.token_calls == 2
+
+
+def test_the_queries_do_not_grow_with_the_people(graph):
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    def queries_for(count, domain):
+        fake_ids = graph.add_users(count, domain=domain, start=len(graph.users))
+        config = connection(graph, use_delta=False)
+        with CaptureQueriesContext(db) as captured:
+            run = run_import(config)
+        assert run.sent == len(graph.users), run.error_message
+        for object_id in fake_ids:
+            graph.delete_user(object_id)
+        return len(captured)
+
+    small = queries_for(10, "small.example.com")
+    large = queries_for(1500, "large.example.com")  # two pages
+    # 1,500 people: the bulk inserts' second batch of 1,000 and a second page of object ids; nothing per person.
+    assert large <= small + 5
