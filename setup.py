@@ -35,6 +35,7 @@ EXTRAS = {
     "xapi": ["asyncssh>=2.14"],  # the xAPI statement import reads its file over SFTP
     "learningstudio": ["zeep>=4.2", "lxml>=5.2"],
     "scim": ["scim2-models>=0.12.3,<0.13"],  # the SCIM 2.0 endpoint's payloads, PATCH and filters
+    "workday": ["zeep>=4.2", "lxml>=5.2"],  # Get_Workers over SOAP
 }
 EXTRAS["all"] = sorted({requirement for requirements in EXTRAS.values() for requirement in requirements})
 

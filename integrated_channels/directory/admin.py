@@ -1,0 +1,32 @@
+"""The admin of directory connections: the mapping screen offers the connector's attribute list."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from enterprise.learner_fields import BUILT_IN
+from integrated_channels.integrated_channel.admin.configuration import ChannelConfigurationForm
+from integrated_channels.integrated_channel.imports import mapping
+from integrated_channels.integrated_channel.imports.forms import MappingField
+
+IMPORT_FIELDS = ("attribute_mapping", "import_under_managers", "import_conditions", "unlink_leavers")
+
+
+class DirectoryConfigurationForm(ChannelConfigurationForm):
+    """Drop-downs of the directory's attributes (the model's ``ATTRIBUTES``) for each learner field."""
+
+    attribute_mapping = MappingField(
+        label=_("Map attributes"),
+        help_text=_("Every learner field of the customer: an attribute of the directory, or do not import."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        instance = self.instance
+        fields = instance.learner_fields() if instance.customer_id else BUILT_IN
+        field = self.fields.get("attribute_mapping")
+        if field is not None:
+            mapped = mapping.imported(instance.attribute_mapping).values() if instance.pk else ()
+            field.configure(
+                fields, [*type(instance).ATTRIBUTES, *(c for c in mapped if c not in type(instance).ATTRIBUTES)]
+            )

@@ -1,0 +1,87 @@
+"""The Workday connector's operations: import workers (and Test connection)."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from integrated_channels.directory.importing import Imported, pipeline_import, run_import
+from integrated_channels.integrated_channel.imports import mapping as mappings
+from integrated_channels.integrated_channel.services.connections import ConnectionTest
+from integrated_channels.workday.attributes import ATTRIBUTES
+from integrated_channels.workday.client import WorkdayClient
+from integrated_channels.workday.models import WorkdayConfiguration, WorkdayWorker
+from integrated_channels.workday.source import WorkdayWorkersSource
+
+USER_IMPORT = "user_import"
+SKILLS_EXPORT = "skills_export"
+
+
+def _remember(configuration):
+    def remember(batch):
+        WorkdayWorker.objects.bulk_create(
+            [
+                WorkdayWorker(
+                    customer_id=configuration.customer_id,
+                    configuration=configuration,
+                    worker_uuid=wid,
+                    email=email,
+                    name=name[:255],
+                )
+                for wid, email, name in batch
+            ],
+            update_conflicts=True,
+            unique_fields=["customer", "worker_uuid"],
+            update_fields=["email", "name", "modified"],
+        )
+
+    return remember
+
+
+def import_workers(configuration: WorkdayConfiguration, *, trigger, start_date=None, api_user=None, run=None):
+    client = WorkdayClient(configuration)
+
+    def body(run, live) -> Imported:
+        email_column = mappings.imported(configuration.attribute_mapping)["email"]
+        source = WorkdayWorkersSource(
+            client, configuration, email_column=email_column, remember=_remember(configuration)
+        )
+        done = Imported(counts=pipeline_import(configuration, source, run, live))
+        done.errors = source.clashes
+        done.remote_calls = client.calls
+        return done
+
+    try:
+        return run_import(configuration, kind=USER_IMPORT, trigger=trigger, body=body, api_user=api_user, run=run)
+    finally:
+        client.close()
+
+
+def export_skills(configuration: WorkdayConfiguration, *, trigger, start_date=None, api_user=None, run=None):
+    from integrated_channels.workday.skills_export import export_skills
+
+    return export_skills(configuration, trigger=trigger, start_date=start_date, api_user=api_user, run=run)
+
+
+def test_connection(configuration: WorkdayConfiguration) -> ConnectionTest:
+    """One Get_Workers call of one worker: the ISU can log in and read workers."""
+    client = WorkdayClient(configuration)
+    try:
+        _workers, _pages, total = client.get_workers(
+            page=1,
+            as_of=timezone.now(),
+            groups=["Include_Reference"],
+            exclude_inactive=configuration.active_only,
+            exclude_contingent=configuration.exclude_contingent_workers,
+            count=1,
+        )
+    finally:
+        client.close()
+    return ConnectionTest(
+        ok=True,
+        message=f"Logged in to {configuration.tenant} as {configuration.isu()}; {total} workers to import.",
+        found=list(ATTRIBUTES),
+        found_label="attributes",
+    )
+
+
+test_connection.__test__ = False  # not a pytest test

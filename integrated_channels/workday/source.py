@@ -1,0 +1,131 @@
+"""Workday's workers as a source of the import pipeline.
+
+Pages of Get_Workers (Count 999, ``As_Of_Entry_DateTime`` fixed at the first page so every page
+reads the same moment) until ``Total_Pages``; Request_Criteria carry the connection's filters
+(active only, Exclude Contingent Workers); Response_Group asks only the groups the mapping reads.
+Each worker's mapped columns are read (``attributes.read``: a missing path is empty) and spooled
+with its UUID (WID), name and its manager's WID; once every page is read, the managers' WIDs
+become their e-mails (the mapped e-mail of that worker) and the rows go to the pipeline. A worker
+whose UUID, e-mail or name another Workday connection of the customer already imported is left
+out and reported (``clashes``), as the seed asks, not a failed run.
+"""
+
+from __future__ import annotations
+
+import datetime
+import marshal
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+
+from django.utils import timezone
+
+from enterprise.emails import normalize_email
+from integrated_channels.integrated_channel.imports.sources import Row
+from integrated_channels.workday.attributes import ATTRIBUTES, MANAGER, Q, read, response_group
+from integrated_channels.workday.client import WorkdayClient
+from integrated_channels.workday.models import WorkdayWorker
+
+
+class WorkdayWorkersSource:
+    def __init__(
+        self,
+        client: WorkdayClient,
+        configuration,
+        *,
+        email_column: str,
+        remember: Callable[[list[tuple[str, str, str]]], None] | None = None,
+        now: Callable[[], datetime.datetime] = timezone.now,
+    ):
+        self.client = client
+        self.configuration = configuration
+        self.email_column = email_column
+        self.remember = remember
+        self.now = now
+        self.required: Mapping[str, str] = {}
+        self.pages = 0
+        self.clashes: list[tuple[str, str]] = []  # (e-mail, message) of workers left out
+
+    def columns(self) -> list[str]:
+        return list(ATTRIBUTES)
+
+    def _others(self):
+        """UUIDs, e-mails and names the customer's other Workday connections imported: value → connection."""
+        rows = (
+            WorkdayWorker.objects.filter(customer_id=self.configuration.customer_id)
+            .exclude(configuration_id=self.configuration.pk)
+            .values_list("worker_uuid", "email", "name", "configuration__name")
+        )
+        uuids, emails, names = {}, {}, {}
+        for uuid, email, name, connection in rows.iterator(chunk_size=5000):
+            uuids[uuid] = connection
+            emails[email] = (uuid, connection)
+            if name:
+                names[name.casefold()] = (uuid, connection)
+        return uuids, emails, names
+
+    def rows(self) -> Iterator[Row]:
+        columns = list(self.required)
+        groups = response_group(columns)
+        as_of = self.now()
+        managers: dict[str, str] = {}  # WID → e-mail
+        with tempfile.TemporaryFile(prefix="workday-") as spool:
+            page, total_pages = 1, 1
+            while page <= total_pages:
+                workers, total_pages, _total = self.client.get_workers(
+                    page=page,
+                    as_of=as_of,
+                    groups=groups,
+                    exclude_inactive=self.configuration.active_only,
+                    exclude_contingent=self.configuration.exclude_contingent_workers,
+                )
+                self.pages += 1
+                for index, worker in enumerate(workers, start=1):
+                    data = worker.find(f"{Q}Worker_Data")
+                    values = {column: read(worker, data, column) for column in columns}
+                    wid = read(worker, data, "wd:Worker_Reference.WID")
+                    name = (worker.findtext(f"{Q}Worker_Descriptor") or "").strip() or read(
+                        worker,
+                        data,
+                        "wd:Personal_Data.wd:Name_Data.wd:Legal_Name_Data.wd:Name_Detail_Data.@wd:Formatted_Name",
+                    )
+                    email = normalize_email(values.get(self.email_column) or "")
+                    if wid and email:
+                        managers[wid] = email
+                    marshal.dump((f"page {page}, worker {name or wid or index}", wid, name, values), spool)
+                page += 1
+            spool.seek(0)
+            yield from self._second_pass(spool, managers)
+
+    def _second_pass(self, spool, managers: dict[str, str]) -> Iterator[Row]:
+        uuids, emails, names = self._others()
+        batch: list[tuple[str, str, str]] = []
+        while True:
+            try:
+                where, wid, name, values = marshal.load(spool)  # noqa: S302 (our own spool, written above)
+            except EOFError:
+                break
+            if MANAGER in values:
+                values[MANAGER] = managers.get(values[MANAGER], "")
+            email = normalize_email(values.get(self.email_column) or "")
+            clash = self._clash(wid, email, name, uuids, emails, names)
+            if clash:
+                self.clashes.append((email or wid, f"{where}: {clash}; not imported."))
+                continue
+            if wid and email:
+                batch.append((wid, email, name))
+                if len(batch) >= 5000 and self.remember is not None:
+                    self.remember(batch)
+                    batch = []
+            yield Row(values, where)
+        if batch and self.remember is not None:
+            self.remember(batch)
+
+    @staticmethod
+    def _clash(wid, email, name, uuids, emails, names) -> str:
+        if wid in uuids:
+            return f"its Workday UUID {wid} was imported by the connection {uuids[wid]!r}"
+        if email in emails and emails[email][0] != wid:
+            return f"its e-mail {email} belongs to another worker of the connection {emails[email][1]!r}"
+        if name and name.casefold() in names and names[name.casefold()][0] != wid:
+            return f"its name {name!r} belongs to another worker of the connection {names[name.casefold()][1]!r}"
+        return ""
