@@ -19,7 +19,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from enterprise.transports.oauth2 import IssuedToken, read_token_answer
 from integrated_channels.integrated_channel.exceptions import (
@@ -39,6 +39,7 @@ from integrated_channels.integrated_channel.transports.oauth2 import (
 )
 
 TOKEN_PATH = "/login/oauth2/token"  # noqa: S105 (a path)
+AUTHORIZE_PATH = "/login/oauth2/auth"
 PER_PAGE = 100
 MAX_PAGES = 50
 RATE_LIMIT_MARKER = "rate limit exceeded"
@@ -132,6 +133,19 @@ class CanvasClient(OAuth2ClientCredentialsTransport):
             if exc.status_code in (400, 401) and "invalid_grant" in f"{exc.remote_message} {exc.response_summary}":
                 raise TokenRequestFailed(REAUTHORIZE, status_code=exc.status_code) from exc
             raise
+
+    @staticmethod
+    def authorization_url(configuration, *, redirect_uri: str, state: str) -> str:
+        """Canvas's consent page for this connection's developer key."""
+        query = urlencode(
+            {
+                "client_id": configuration.client_id,
+                "response_type": "code",
+                "redirect_uri": redirect_uri,
+                "state": state,
+            }
+        )
+        return f"{configuration.base_url.rstrip('/')}{AUTHORIZE_PATH}?{query}"
 
     def exchange_code(self, code: str, *, redirect_uri: str) -> str:
         """The refresh token Canvas gives for an authorization code (the callback's)."""

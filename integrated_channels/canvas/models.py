@@ -5,11 +5,12 @@ from django.utils.translation import gettext_lazy as _
 
 from enterprise.fields import EncryptedTextField
 from integrated_channels.integrated_channel.models import ChannelConfiguration
+from integrated_channels.integrated_channel.models.authorization import AuthorizedConnection
 
 FINAL_GRADE_ASSIGNMENT = "(edX integration) Final Grade"
 
 
-class CanvasConfiguration(ChannelConfiguration):
+class CanvasConfiguration(AuthorizedConnection, ChannelConfiguration):
     """The seed's Canvas configuration (edx-enterprise ``CANVAS``)."""
 
     CHANNEL_CODE = "CANVAS"
@@ -26,13 +27,6 @@ class CanvasConfiguration(ChannelConfiguration):
     )
     client_id = models.CharField(max_length=255, verbose_name=_("developer key client id"))
     client_secret = EncryptedTextField(verbose_name=_("developer key secret"))
-    refresh_token = EncryptedTextField(
-        blank=True,
-        editable=False,
-        help_text=_("Granted by a Canvas administrator through Authorize in Canvas; never shown."),
-    )
-    authorized_at = models.DateTimeField(null=True, blank=True, editable=False)
-    authorized_by = models.CharField(max_length=255, blank=True, editable=False)
     assignment_name = models.CharField(
         max_length=255,
         default=FINAL_GRADE_ASSIGNMENT,
@@ -43,23 +37,6 @@ class CanvasConfiguration(ChannelConfiguration):
     class Meta:
         verbose_name = _("Canvas configuration")
         verbose_name_plural = _("Canvas configurations")
-
-    @classmethod
-    def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)
-        instance._authorized_for = tuple(getattr(instance, name, None) for name in cls.AUTHORIZATION_FIELDS)
-        return instance
-
-    def save(self, *args, **kwargs):
-        loaded = getattr(self, "_authorized_for", None)
-        if loaded is not None and loaded != tuple(getattr(self, name) for name in self.AUTHORIZATION_FIELDS):
-            self.refresh_token, self.authorized_at, self.authorized_by = "", None, ""
-        super().save(*args, **kwargs)
-        self._authorized_for = tuple(getattr(self, name) for name in self.AUTHORIZATION_FIELDS)
-
-    @property
-    def authorized(self) -> bool:
-        return bool(self.refresh_token)
 
     def secrets(self) -> list[str]:
         return [value for value in (self.client_secret, self.refresh_token) if value]

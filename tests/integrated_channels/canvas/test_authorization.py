@@ -9,7 +9,7 @@ import requests
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from integrated_channels.canvas import authorization
+from integrated_channels.integrated_channel.services import authorization
 from tests.integrated_channels.factories import SECRET
 
 pytestmark = pytest.mark.django_db
