@@ -1,10 +1,11 @@
-"""The admin pages of the Degreed, Moodle and Canvas connections render, and never show their secrets."""
+"""The admin pages of the Degreed, Moodle, Canvas and Blackboard connections render, and never show their secrets."""
 
 from __future__ import annotations
 
 import pytest
 from django.urls import reverse
 
+from tests.integrated_channels.blackboard.conftest import BlackboardConfigurationFactory
 from tests.integrated_channels.canvas.conftest import CanvasConfigurationFactory
 from tests.integrated_channels.degreed.conftest import DegreedConfigurationFactory
 from tests.integrated_channels.factories import SECRET
@@ -19,6 +20,7 @@ pytestmark = pytest.mark.django_db
         (DegreedConfigurationFactory, {}, [SECRET]),
         (MoodleConfigurationFactory, {"token": "moodle-token-SECRET"}, ["ws-pass-SECRET", "moodle-token-SECRET"]),
         (CanvasConfigurationFactory, {"refresh_token": "refresh-SECRET"}, [SECRET, "refresh-SECRET"]),
+        (BlackboardConfigurationFactory, {"refresh_token": "refresh-SECRET"}, [SECRET, "refresh-SECRET"]),
     ],
 )
 def test_add_and_change_pages_render_without_secrets(admin_client, factory, extra, secrets):
