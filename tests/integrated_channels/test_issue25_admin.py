@@ -1,4 +1,4 @@
-"""The admin pages of the Degreed, Moodle, Canvas and Blackboard connections render, and never show their secrets."""
+"""The admin pages of the issue 25 connections (Degreed to Cornerstone) render, and never show their secrets."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from tests.integrated_channels.blackboard.conftest import BlackboardConfigurationFactory
 from tests.integrated_channels.canvas.conftest import CanvasConfigurationFactory
+from tests.integrated_channels.cornerstone.conftest import CATALOG_PASSWORD, CornerstoneConfigurationFactory
 from tests.integrated_channels.degreed.conftest import DegreedConfigurationFactory
 from tests.integrated_channels.factories import SECRET
 from tests.integrated_channels.moodle.conftest import MoodleConfigurationFactory
@@ -21,6 +22,7 @@ pytestmark = pytest.mark.django_db
         (MoodleConfigurationFactory, {"token": "moodle-token-SECRET"}, ["ws-pass-SECRET", "moodle-token-SECRET"]),
         (CanvasConfigurationFactory, {"refresh_token": "refresh-SECRET"}, [SECRET, "refresh-SECRET"]),
         (BlackboardConfigurationFactory, {"refresh_token": "refresh-SECRET"}, [SECRET, "refresh-SECRET"]),
+        (CornerstoneConfigurationFactory, {}, [SECRET, CATALOG_PASSWORD]),
     ],
 )
 def test_add_and_change_pages_render_without_secrets(admin_client, factory, extra, secrets):
