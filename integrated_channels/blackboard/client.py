@@ -57,6 +57,7 @@ class BlackboardClient(OAuth2ClientCredentialsTransport):
 
     def __init__(self, configuration, **kwargs):
         super().__init__(configuration, **kwargs)
+        self._courses: dict[str, str | None] = {}
         self._members: dict[str, dict[str, str]] = {}
         self._columns: dict[str, str] = {}
 
@@ -197,8 +198,10 @@ class BlackboardClient(OAuth2ClientCredentialsTransport):
     # Lookups (cached for the run)
 
     def course_id(self, course: str) -> str | None:
-        known = RemoteCourse.objects.ids_for(self.configuration, [course]).get(course)
-        return known or self._find_course(course)
+        if course not in self._courses:
+            known = RemoteCourse.objects.ids_for(self.configuration, [course]).get(course)
+            self._courses[course] = known or self._find_course(course)
+        return self._courses[course]
 
     def _find_course(self, course: str) -> str | None:
         try:
@@ -304,6 +307,7 @@ class BlackboardClient(OAuth2ClientCredentialsTransport):
         if not remote_id:
             raise MalformedResponse("Blackboard answered the created course without its id.")
         RemoteCourse.objects.remember(self.configuration, record.course_id, str(remote_id))
+        self._courses[record.course_id] = str(remote_id)
         return str(remote_id), response
 
     def _put_link(self, course_id: str, content: dict) -> None:

@@ -8,8 +8,9 @@
   decision 0280), PUT ``/api/v1/courses/{id}``; a withdrawn course is concluded
   (DELETE ``?event=conclude``: its grades stay). A course not known here is looked up in the
   account by its course code (``search_term``), following the ``Link: rel="next"`` pages.
-- Grades: the learner's Canvas id by e-mail (``/api/v1/accounts/{account}/users?search_term=``,
-  paginated), the course's final-grade assignment (found by ``integration_id`` in
+- Grades: the learner's Canvas id by e-mail among the course's students
+  (``/api/v1/courses/{id}/users?enrollment_type[]=student&include[]=email``, paginated, once per
+  course per run), the course's final-grade assignment (found by ``integration_id`` in
   ``/api/v1/courses/{id}/assignments``, paginated, or created once: no submission, 100 points,
   published), then PUT ``…/assignments/{a}/submissions/{user}`` with ``posted_grade``: one call per
   completion.
@@ -61,7 +62,7 @@ class CanvasClient(OAuth2ClientCredentialsTransport):
 
     def __init__(self, configuration, **kwargs):
         super().__init__(configuration, **kwargs)
-        self._users: dict[str, str | None] = {}
+        self._students: dict[str, dict[str, str]] = {}
         self._courses: dict[str, str | None] = {}
         self._assignments: dict[str, str] = {}
 
@@ -196,16 +197,18 @@ class CanvasClient(OAuth2ClientCredentialsTransport):
 
     # Lookups (cached for the run)
 
-    def user_id(self, email: str) -> str | None:
-        if email not in self._users:
-            account = self.configuration.account_id
-            found = None
-            for user in self._pages(f"/api/v1/accounts/{account}/users", {"search_term": email}):
-                if email in {str(user.get(key) or "").lower() for key in ("email", "login_id")}:
-                    found = str(user["id"])
-                    break
-            self._users[email] = found
-        return self._users[email]
+    def students(self, course_id: str) -> dict[str, str]:
+        """The course's students: e-mail (or login) → Canvas user id, one paged listing per course per run."""
+        if course_id not in self._students:
+            found: dict[str, str] = {}
+            params = {"enrollment_type[]": "student", "include[]": "email"}
+            for user in self._pages(f"/api/v1/courses/{course_id}/users", params):
+                for key in ("email", "login_id"):
+                    value = str(user.get(key) or "").lower()
+                    if value:
+                        found.setdefault(value, str(user["id"]))
+            self._students[course_id] = found
+        return self._students[course_id]
 
     def course_id(self, course: str) -> str | None:
         if course not in self._courses:
@@ -261,9 +264,11 @@ class CanvasClient(OAuth2ClientCredentialsTransport):
             course_id = self.course_id(payload["course"])
             if course_id is None:
                 raise RemoteRejected(f"Canvas has no course {payload['course']}: export the course metadata first.")
-            user_id = self.user_id(payload["email"])
+            user_id = self.students(course_id).get(payload["email"])
             if user_id is None:
-                raise RemoteRejected("Canvas has no user with this e-mail address in the account.")
+                raise RemoteRejected(
+                    "No student of the Canvas course has this e-mail address: enroll the learner there."
+                )
             assignment = self.assignment_id(payload["course"], course_id)
             path = f"/api/v1/courses/{course_id}/assignments/{assignment}/submissions/{quote(user_id)}"
             try:

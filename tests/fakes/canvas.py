@@ -71,6 +71,7 @@ class FakeCanvas(VendorFake):
         ("POST", r"/api/v1/accounts/(?P<account>\d+)/courses", "_create_course", "create_course"),
         ("PUT", r"/api/v1/courses/(?P<course>\d+)", "_update_course", "update_course"),
         ("DELETE", r"/api/v1/courses/(?P<course>\d+)", "_delete_course", "delete_course"),
+        ("GET", r"/api/v1/courses/(?P<course>\d+)/users", "_course_users", "course_users"),
         ("GET", r"/api/v1/courses/(?P<course>\d+)/assignments", "_assignments", "assignments"),
         ("POST", r"/api/v1/courses/(?P<course>\d+)/assignments", "_create_assignment", "create_assignment"),
         (
@@ -250,6 +251,21 @@ class FakeCanvas(VendorFake):
             for uid, email in sorted(account.users.items())
             if term in email
         ]
+        return self._page(request, rows)
+
+    def _course_users(self, request):
+        course = self._course(request)
+        types = request.query.get("enrollment_type[]", [])
+        if types and set(types) - {"student", "teacher", "ta", "observer", "designer"}:
+            raise bad("unknown enrollment_type", "enrollment_type")
+        with_email = "email" in request.query.get("include[]", [])
+        rows = []
+        for user_id, email in sorted(self.account.users.items()):
+            if (course["id"], user_id) in self.account.enrollments:
+                row = {"id": user_id, "name": email, "login_id": email}
+                if with_email:
+                    row["email"] = email
+                rows.append(row)
         return self._page(request, rows)
 
     def _courses(self, request):

@@ -57,23 +57,23 @@ def test_grades_go_to_an_assignment_created_once(canvas_config, fake_canvas):
     assert {fake_canvas.account.grades[(canvas_course, assignment["id"], u)] for u in users} == {"91%"}
     assert fake_canvas.calls("create_assignment") == 1
     assert fake_canvas.calls("grade") == 2  # one call per completion
+    assert fake_canvas.calls("course_users") == 1  # the course's students, once for the run
     assert fake_canvas.calls("token") == 1
     assert all(audit(e).status == "sent" and audit(e).grade == "91%" for e in enrollments)
 
 
-def test_user_search_follows_link_header_pages(canvas_config, fake_canvas):
+def test_course_students_are_read_following_link_header_pages(canvas_config, fake_canvas):
     course = CourseFactory()
     canvas_course = fake_canvas.add_course(course.course_id, integration_id=course.course_id)
     enrollment = completed_enrollment(canvas_config.customer, course=course)
-    email = enrollment.learner.user.email
-    for index in range(150):  # 150 users whose address contains the learner's: the match is on page 2
-        fake_canvas.add_user(f"a{index:03}{email}")
+    for index in range(150):  # 150 students listed before the learner: the match is on page 2
+        fake_canvas.enroll(canvas_course, fake_canvas.add_user(f"a{index:03}@example.com"))
     user = canvas_learner(fake_canvas, enrollment, canvas_course)
 
     transmit()
 
     assert audit(enrollment).status == "sent"
-    assert fake_canvas.calls("users") == 2
+    assert fake_canvas.calls("course_users") == 2
     assert any(key[2] == user for key in fake_canvas.account.grades)
 
 
@@ -90,8 +90,8 @@ def test_learners_canvas_cannot_grade_fail_alone(canvas_config, fake_canvas):
         transmit()
 
     assert (audit(graded).status, audit(not_enrolled).status, audit(stranger).status) == ("sent", "failed", "failed")
-    assert "not enrolled in the Canvas course" in audit(not_enrolled).last_error
-    assert "no user with this e-mail" in audit(stranger).last_error
+    assert "No student of the Canvas course" in audit(not_enrolled).last_error
+    assert "No student of the Canvas course" in audit(stranger).last_error
 
 
 def test_403_rate_limit_exceeded_is_waited_for_not_taken_for_refused_credentials(canvas_config, fake_canvas, waits):

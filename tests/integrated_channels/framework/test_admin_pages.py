@@ -48,19 +48,24 @@ def test_a_tile_per_installed_connector_with_its_three_entry_points(admin_client
 
     page = admin_client.get(connectors_url(customer)).content.decode()
 
-    tiles = re.findall(r'<section class="connector-tile" id="connector-([a-z_]+)">\s*<h2>([^<]+)</h2>', page)
+    tiles = re.findall(r'<section class="connector-tile" id="connector-([a-z0-9_]+)">\s*<h2>([^<]+)</h2>', page)
     assert tiles == [
+        ("blackboard", "Blackboard"),
+        ("canvas", "Canvas"),
+        ("csod", "Cornerstone"),
+        ("degreed2", "Degreed"),
         ("echo", "Echo"),
+        ("moodle", "Moodle"),
         ("learningstudio", "Pearson LearningStudio"),
         ("sap", "SAP SuccessFactors"),
         ("sftp", "SFTP"),
         ("xapi", "xAPI LRS"),
         ("xapi_import", "xAPI statement import"),
     ]  # the test channel is no connector
-    assert page.count('<details class="getting-started"><summary>Getting started</summary>') == 6
+    assert page.count('<details class="getting-started"><summary>Getting started</summary>') == 11
     sftp_add = reverse("admin:sftp_sftpconfiguration_add")
     assert f'href="{sftp_add}?customer={customer.pk}"' in page
-    echo_tile = page[page.index('id="connector-echo"') : page.index('id="connector-learningstudio"')]
+    echo_tile = page[page.index('id="connector-echo"') : page.index('id="connector-moodle"')]
     assert reverse("admin:testconnector_echoconnection_change", args=[echo.pk]) in echo_tile
     assert '<span class="run-status run-completed">Completed</span>' in echo_tile
     assert echo_tile.count("<tr>") == 3  # the header and one row per operation (the export never ran: "-")
