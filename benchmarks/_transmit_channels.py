@@ -241,7 +241,9 @@ def run(code: str, *, enrollments: int, baseline_sample: int) -> int:
         build_seconds = time.perf_counter() - started
         made = data["enrollments"]
 
+        cpu = time.process_time()
         selection = measure(select_all, code)
+        cpu = time.process_time() - cpu
         sample = min(baseline_sample or made, made)
         baseline = measure(select_per_row, code, sample)
         baseline = Measurement(baseline.seconds * made / sample, round(baseline.queries * made / sample), None)
@@ -269,6 +271,7 @@ def run(code: str, *, enrollments: int, baseline_sample: int) -> int:
             extra={
                 "channel": code,
                 "records_selected": selection.result,
+                "cpu_seconds": f"{cpu:.3f}",
                 "end_to_end_seconds": f"{end_to_end.seconds:.3f}",
                 "completions_sent": sent,
                 "http_calls": calls,
@@ -281,6 +284,7 @@ def run(code: str, *, enrollments: int, baseline_sample: int) -> int:
                 ("channel", code),
                 ("data built in", f"{build_seconds:.1f} s"),
                 ("records to send", f"{selection.result} of {made} enrollments"),
+                ("selection CPU", f"{cpu:.3f} s of this process (the figure above is wall-clock)"),
                 ("baseline", f"per-row form of the same mapping on {sample} enrollments, scaled"),
                 ("end to end", f"{end_to_end.seconds:.3f} s, {end_to_end.queries} queries"),
                 ("HTTP calls", f"{calls} for {sent} completions ({tokens} token calls): {per_completion:.4f} each"),

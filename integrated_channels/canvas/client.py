@@ -273,6 +273,12 @@ class CanvasClient(OAuth2ClientCredentialsTransport):
             path = f"/api/v1/courses/{course_id}/assignments/{assignment}/submissions/{quote(user_id)}"
             try:
                 response = self._api("PUT", path, json={"submission": {"posted_grade": payload["posted_grade"]}})
+                graded = self.parse_json(response, what="the graded submission")
+                if not isinstance(graded, dict) or "grade" not in graded:
+                    raise MalformedResponse(
+                        "Canvas answered the grade without the graded submission.",
+                        response_summary=self.summarize(response),
+                    )
             except RemoteRejected as exc:
                 if exc.status_code == 404:
                     raise RemoteRejected(

@@ -99,6 +99,11 @@ class DegreedClient(OAuth2ClientCredentialsTransport):
             return _failed(record, exc)
         except TransmissionError as exc:
             return _failed(record, exc)
+        if response.content.strip():  # Degreed answers the created completion: a JSON:API document
+            try:
+                self.parse_json(response, what="the completion")
+            except TransmissionError as exc:
+                return _failed(record, exc)
         return Outcome(record, status_code=response.status_code, response_summary=self.summarize(response))
 
     # Courses
