@@ -12,6 +12,7 @@ portal): that record fails, saying the learner must launch the course from Corne
 
 from __future__ import annotations
 
+from enterprise import redaction
 from integrated_channels.cornerstone.models import CornerstoneLearnerSession
 from integrated_channels.integrated_channel.exceptions import AuthenticationFailed, RemoteRejected, TransmissionError
 from integrated_channels.integrated_channel.transports.base import Outcome, failed, succeeded
@@ -54,8 +55,11 @@ class CornerstoneClient(HttpTransport):
 
     def _post(self, path: str, token: str, records) -> list[Outcome]:
         config = self.configuration
-        self.add_secret(token)
-        self.add_secret(config.client_secret)
+        # A redactor for this call: the connection's secrets and this learner's session token. Adding every
+        # learner's token to one redactor would rebuild its forms at a cost growing with the square of the
+        # tokens at each call (``Redactor.forms``); no text of this call can hold another learner's token.
+        self.redactor = redaction.for_configuration(config)
+        self.redactor.add(token)
         url = config.base_url.rstrip("/") + path.rstrip("/") + config.completion_path
         try:
             response = self.request(
