@@ -353,9 +353,26 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--regrade", type=float, default=0.01, help="share of certificates regraded before the third run (0.01: 1 %%)"
     )
+    parser.add_argument(
+        "--channel",
+        default="SAP",
+        type=str.upper,
+        choices=["SAP", "DEGREED2", "MOODLE", "CANVAS", "BLACKBOARD", "CSOD"],
+        help="the channel measured (default SAP; the others: benchmarks/_transmit_channels.py)",
+    )
     args = parser.parse_args(argv)
 
     teardown = setup_django()
+    if args.channel != "SAP":
+        from django.conf import settings
+
+        from benchmarks._transmit_channels import run
+
+        settings.INTEGRATED_CHANNELS = {"USE_CELERY": False}
+        logging.getLogger("integrated_channels").setLevel(logging.WARNING)
+        code = run(args.channel, enrollments=args.enrollments, baseline_sample=args.baseline_sample)
+        teardown()
+        return code
     from django.conf import settings
 
     from tests.fakes.sap import FakeSAPSuccessFactors

@@ -87,6 +87,11 @@ INSTALLED_APPS = [
     "integrated_channels.workday",
     "integrated_channels.salesforce",
     "integrated_channels.miniorange",
+    "integrated_channels.degreed",
+    "integrated_channels.moodle",
+    "integrated_channels.canvas",
+    "integrated_channels.blackboard",
+    "integrated_channels.cornerstone",
     "integrated_channels.testing",  # the test channel: records what it would send (demo, tests)
     "standalone.hostdb",  # an index for e-mail look-ups on the user table (decision 0110)
     "axes",  # login throttling: failed logins per account and per address, audited (decision 0163)

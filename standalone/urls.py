@@ -26,6 +26,7 @@ urlpatterns = [
     path("enterprise/api/v1/", include("enterprise.api.v1.urls")),
     path("integrated_channels/api/v1/", include("integrated_channels.integrated_channel.api.v1.urls")),
     path("scim/v2/", include("integrated_channels.scim.urls")),
+    path("cornerstone/", include("integrated_channels.cornerstone.urls")),  # the course list Cornerstone polls
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Swagger UI from drf-spectacular-sidecar's static files: nothing is loaded from another host
     # (ReDoc's bundle fetches its vendor's logo from a CDN; decision 0200).

@@ -135,7 +135,7 @@ class FaultProxy:
             def do_POST(self):
                 proxy._handle(self)
 
-            do_GET = do_PUT = do_DELETE = do_POST
+            do_GET = do_PUT = do_PATCH = do_DELETE = do_POST
 
         class Server(ThreadingHTTPServer):
             daemon_threads = True

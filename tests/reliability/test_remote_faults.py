@@ -162,6 +162,114 @@ class XAPI(Channel):
         return len(statements) // per_record
 
 
+class Degreed(Channel):
+    code = "DEGREED2"
+    data_path = "completions"
+
+    def __init__(self, proxy, fake):
+        super().__init__(proxy)
+        from tests.integrated_channels.degreed.conftest import DegreedConfigurationFactory
+
+        self.fake = fake
+        fake.setup("acme", "degreed-secret-value")
+        self.config = DegreedConfigurationFactory(
+            base_url=proxy.base_url, client_id="acme", client_secret="degreed-secret-value"
+        )
+
+    def error_body(self, message):
+        return f'{{"errors": [{{"status": "500", "title": "Error", "detail": "{message}"}}]}}', "application/json"
+
+    def learner(self):
+        enrollment = completed_enrollment(self.config.customer)
+        self.fake.organisation.users.add(enrollment.learner.user.email.lower())
+        return enrollment
+
+    def point_at(self, base_url):
+        self.config.base_url = base_url
+        self.config.save()
+
+    def delivered(self, enrollment):
+        email = enrollment.learner.user.email.lower()
+        return sum(1 for c in self.fake.organisation.completions if c["user-id"] == email)
+
+
+def keep_authorized(config, base_url: str) -> None:
+    """Point an authorized connection elsewhere without losing its grant (a changed host forgets it)."""
+    config.refresh_from_db()
+    token = config.refresh_token
+    config.base_url = base_url
+    config.save()
+    config.refresh_token = token
+    config.save()
+
+
+class Canvas(Channel):
+    code = "CANVAS"
+    data_path = "submissions"
+
+    def __init__(self, proxy, fake):
+        super().__init__(proxy)
+        from tests.integrated_channels.canvas.conftest import CanvasConfigurationFactory
+
+        self.fake = fake
+        fake.setup(7, "10000000000001", "canvas-secret-value")
+        self.config = CanvasConfigurationFactory(
+            base_url=proxy.base_url, client_secret="canvas-secret-value", refresh_token=fake.issue_refresh_token()
+        )
+
+    def error_body(self, message):
+        return f'{{"errors": [{{"message": "{message}"}}]}}', "application/json"
+
+    def learner(self):
+        enrollment = completed_enrollment(self.config.customer)
+        course = self.fake.add_course(enrollment.course_id, integration_id=enrollment.course_id)
+        self.fake.enroll(course, self.fake.add_user(enrollment.learner.user.email))
+        return enrollment
+
+    def point_at(self, base_url):
+        keep_authorized(self.config, base_url)
+
+    def delivered(self, enrollment):
+        return len(self.fake.account.grades)
+
+
+class Blackboard(Channel):
+    code = "BLACKBOARD"
+    data_path = "columns/_"  # the grade of a learner in a column (not the columns' list)
+
+    def __init__(self, proxy, fake):
+        super().__init__(proxy)
+        from tests.integrated_channels.blackboard.conftest import BlackboardConfigurationFactory
+
+        self.fake = fake
+        fake.setup("bb-app-key", "bb-secret-value")
+        self.config = BlackboardConfigurationFactory(
+            base_url=proxy.base_url, client_secret="bb-secret-value", refresh_token=fake.issue_refresh_token()
+        )
+
+    def error_body(self, message):
+        return f'{{"status": 500, "message": "{message}"}}', "application/json"
+
+    def learner(self):
+        enrollment = completed_enrollment(self.config.customer)
+        course = self.fake.add_course(enrollment.course_id)
+        self.fake.add_member(course, enrollment.learner.user.email)
+        return enrollment
+
+    def point_at(self, base_url):
+        keep_authorized(self.config, base_url)
+
+    def delivered(self, enrollment):
+        return len(self.fake.server_state.grades)
+
+
+ISSUE_25 = {
+    "DEGREED2": ("tests.fakes.degreed", "FakeDegreed", Degreed),
+    "CANVAS": ("tests.fakes.canvas", "FakeCanvas", Canvas),
+    "BLACKBOARD": ("tests.fakes.blackboard", "FakeBlackboard", Blackboard),
+}
+
+
 @pytest.fixture(scope="module")
 def ralph(tmp_path_factory):
     from tests.fakes.lrs import RalphLRS, ralph_python
@@ -186,6 +294,13 @@ def channel(request, db, ralph):
             fake = stack.enter_context(FakeSAPSuccessFactors())
             proxy = stack.enter_context(FaultProxy(fake.base_url))
             yield SAP(proxy, fake)
+        elif code in ISSUE_25:
+            import importlib
+
+            module, name, wrapper = ISSUE_25[code]
+            fake = stack.enter_context(getattr(importlib.import_module(module), name)())
+            proxy = stack.enter_context(FaultProxy(fake.base_url))
+            yield wrapper(proxy, fake)
         elif code == "LEARNINGSTUDIO":
             from tests.fakes.learningstudio import FakeLearningStudio
             from tests.integrated_channels.learningstudio.conftest import SIS_PASSWORD
@@ -216,7 +331,7 @@ class Case:
     message: str = ""  # the remote system's message, expected in last error and the report
     transient: bool = True
     waits: object = None  # a list of expected waits, or a function of the channel giving it
-    channels: tuple = ("SAP", "LEARNINGSTUDIO", "XAPI")
+    channels: tuple = ("SAP", "LEARNINGSTUDIO", "XAPI", "DEGREED2", "CANVAS", "BLACKBOARD")
     overrides: dict = field(default_factory=dict)  # per channel: field -> value
 
 
@@ -275,13 +390,16 @@ CASES = [
         calls=0,
         code="timeout",
         message="did not answer in time",
-        # SAP's first call is its token request: without a token nothing can be sent.
-        overrides={"SAP": {"outcome": "run_failed", "code": "token_request_failed"}},
+        # The OAuth channels' first call is their token request: without a token nothing can be sent.
+        overrides={
+            code: {"outcome": "run_failed", "code": "token_request_failed"}
+            for code in ("SAP", "DEGREED2", "CANVAS", "BLACKBOARD")
+        },
     ),
     Case("read timeout", "failed", calls=3, code="timeout", message="did not answer in time"),
     Case("connection reset", "failed", calls=3, code="connection_error", message="reset"),
     Case("malformed body", "failed", calls=1, code="malformed_response", message="this is not", transient=False),
-    Case("expired token", "sent", calls=2, channels=("SAP",)),
+    Case("expired token", "sent", calls=2, channels=("SAP", "DEGREED2")),
     Case(
         "SOAP client fault",
         "failed",
@@ -306,7 +424,7 @@ CASES = [
 MATRIX = [
     pytest.param(code, case, id=f"{code}-{case.name.replace(' ', '-')}")
     for case in CASES
-    for code in ("SAP", "LEARNINGSTUDIO", "XAPI")
+    for code in ("SAP", "LEARNINGSTUDIO", "XAPI", "DEGREED2", "CANVAS", "BLACKBOARD")
     if code in case.channels
 ]
 
@@ -343,7 +461,7 @@ def test_remote_fault(channel, case, waits, settings):
         assert (audit.status, audit.attempts, audit.error_code, audit.last_error) == ("sent", 1, "", "")
         assert report == []
         assert channel.delivered(enrollment) == 1
-        if channel.code == "SAP" and case.name == "expired token":
+        if channel.code in ("SAP", "DEGREED2") and case.name == "expired token":
             assert channel.fake.calls("token") == 2  # the token refused once, replaced once
     elif expected.outcome == "failed":
         assert (run.status, run.selected, run.sent, run.failed, run.not_attempted) == (

@@ -7,6 +7,7 @@ from integrated_channels.integrated_channel.models.audit import (
 )
 from integrated_channels.integrated_channel.models.configuration import ChannelConfiguration
 from integrated_channels.integrated_channel.models.imported_person import ImportedPerson
+from integrated_channels.integrated_channel.models.remote_course import RemoteCourse
 from integrated_channels.integrated_channel.models.run import Run, RunError
 from integrated_channels.integrated_channel.models.schedule import OperationSchedule
 from integrated_channels.integrated_channel.models.sftp_connection import SFTPConnection
@@ -17,6 +18,7 @@ __all__ = [
     "ImportedPerson",
     "LearnerDataTransmissionAudit",
     "OperationSchedule",
+    "RemoteCourse",
     "Run",
     "RunError",
     "SFTPConnection",

@@ -1,0 +1,328 @@
+"""Canvas client: OAuth 2 refresh token and the Canvas REST API (v1).
+
+- Token: POST ``/login/oauth2/token`` (form: grant_type=refresh_token, client_id, client_secret,
+  refresh_token) for an access token (an hour), kept in the shared token store. A refresh token
+  Canvas no longer accepts (``invalid_grant``) stops the run asking an administrator to authorize
+  the connection again.
+- Courses: POST ``/api/v1/accounts/{account}/courses`` (``{"course": {...}}``; the answered id kept,
+  decision 0280), PUT ``/api/v1/courses/{id}``; a withdrawn course is concluded
+  (DELETE ``?event=conclude``: its grades stay). A course not known here is looked up in the
+  account by its course code (``search_term``), following the ``Link: rel="next"`` pages.
+- Grades: the learner's Canvas id by e-mail among the course's students
+  (``/api/v1/courses/{id}/users?enrollment_type[]=student&include[]=email``, paginated, once per
+  course per run), the course's final-grade assignment (found by ``integration_id`` in
+  ``/api/v1/courses/{id}/assignments``, paginated, or created once: no submission, 100 points,
+  published), then PUT ``…/assignments/{a}/submissions/{user}`` with ``posted_grade``: one call per
+  completion.
+- Canvas answers a throttled call with 403 "Rate Limit Exceeded" (not 429): it is retried, never
+  taken for refused credentials.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote, urlencode
+
+from enterprise.transports.oauth2 import IssuedToken, read_token_answer
+from integrated_channels.integrated_channel.exceptions import (
+    AuthenticationFailed,
+    MalformedResponse,
+    RateLimited,
+    RemoteRejected,
+    TransmissionError,
+)
+from integrated_channels.integrated_channel.models import RemoteCourse
+from integrated_channels.integrated_channel.transports.base import Outcome, failed
+from integrated_channels.integrated_channel.transports.oauth2 import (
+    OAuth2ClientCredentialsTransport,
+    TokenRequest,
+    TokenRequestFailed,
+    owner_of,
+)
+
+TOKEN_PATH = "/login/oauth2/token"  # noqa: S105 (a path)
+AUTHORIZE_PATH = "/login/oauth2/auth"
+PER_PAGE = 100
+MAX_PAGES = 50
+RATE_LIMIT_MARKER = "rate limit exceeded"
+RATE_LIMIT_WAIT = 5.0  # Canvas sends no Retry-After; its bucket refills within seconds
+REAUTHORIZE = (
+    "Canvas no longer accepts this connection's refresh token: an administrator must authorize the connection "
+    "again (Authorize in Canvas on the connection's page)."
+)
+
+
+def next_link(response) -> str | None:
+    """The ``rel="next"`` URL of a Link header (Canvas's pagination)."""
+    link = response.links.get("next") if response is not None else None
+    return link.get("url") if link else None
+
+
+class CanvasClient(OAuth2ClientCredentialsTransport):
+    name = "Canvas"
+
+    def __init__(self, configuration, **kwargs):
+        super().__init__(configuration, **kwargs)
+        self._students: dict[str, dict[str, str]] = {}
+        self._courses: dict[str, str | None] = {}
+        self._assignments: dict[str, str] = {}
+
+    def url(self, path: str) -> str:
+        return self.configuration.base_url.rstrip("/") + path
+
+    def calls_per_minute(self) -> int:
+        return self.configuration.calls_per_minute
+
+    def remote_account(self) -> tuple[str, str]:
+        return self.host_of(self.configuration.base_url), str(self.configuration.account_id)
+
+    # Errors
+
+    def remote_message(self, response) -> str:
+        try:
+            body = response.json()
+        except ValueError:
+            return response.text.strip()
+        errors = body.get("errors") if isinstance(body, dict) else None
+        if isinstance(errors, list):
+            return "; ".join(str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in errors)
+        if isinstance(errors, dict):
+            return "; ".join(
+                f"{field}: {item.get('message', item) if isinstance(item, dict) else item}"
+                for field, items in errors.items()
+                for item in (items if isinstance(items, list) else [items])
+            )
+        return super().remote_message(response)
+
+    def error_for(self, response):
+        if response.status_code == 403 and RATE_LIMIT_MARKER in response.text.lower():
+            return RateLimited(
+                "Canvas throttled the calls (403 Rate Limit Exceeded).",
+                status_code=403,
+                retry_after=RATE_LIMIT_WAIT,
+                remote_message="Rate Limit Exceeded",
+                response_summary=self.summarize(response),
+                url=response.url,
+                response=response,
+            )
+        return super().error_for(response)
+
+    # Tokens
+
+    def token_request(self, subject: str) -> TokenRequest:
+        config = self.configuration
+        return TokenRequest(
+            url=self.url(TOKEN_PATH),
+            client_id=config.client_id,
+            client_secret=config.client_secret,
+            grant_type="refresh_token",
+            credentials="body",
+            body="form",
+            params={"refresh_token": config.refresh_token},
+            owner=owner_of(config),
+            subject=subject,
+        )
+
+    def fetch_token(self, request: TokenRequest) -> IssuedToken:
+        if not self.configuration.refresh_token:
+            raise TokenRequestFailed(
+                "This Canvas connection is not authorized yet: an administrator must authorize it "
+                "(Authorize in Canvas on the connection's page)."
+            )
+        try:
+            return super().fetch_token(request)
+        except TokenRequestFailed as exc:
+            if exc.status_code in (400, 401) and "invalid_grant" in f"{exc.remote_message} {exc.response_summary}":
+                raise TokenRequestFailed(REAUTHORIZE, status_code=exc.status_code) from exc
+            raise
+
+    @staticmethod
+    def authorization_url(configuration, *, redirect_uri: str, state: str) -> str:
+        """Canvas's consent page for this connection's developer key."""
+        query = urlencode(
+            {
+                "client_id": configuration.client_id,
+                "response_type": "code",
+                "redirect_uri": redirect_uri,
+                "state": state,
+            }
+        )
+        return f"{configuration.base_url.rstrip('/')}{AUTHORIZE_PATH}?{query}"
+
+    def exchange_code(self, code: str, *, redirect_uri: str) -> str:
+        """The refresh token Canvas gives for an authorization code (the callback's)."""
+        config = self.configuration
+        self.add_secret(config.client_secret)
+        self.add_secret(code)
+        response = self.request(
+            "POST",
+            self.url(TOKEN_PATH),
+            data={
+                "grant_type": "authorization_code",
+                "client_id": config.client_id,
+                "client_secret": config.client_secret,
+                "redirect_uri": redirect_uri,
+                "code": code,
+            },
+        )
+        body = self.parse_json(response, what="the authorization code")
+        read_token_answer(body)  # a usable answer
+        refresh_token = body.get("refresh_token")
+        if not isinstance(refresh_token, str) or not refresh_token:
+            raise MalformedResponse("Canvas answered the authorization code without a refresh token.")
+        self.add_secret(refresh_token)
+        return refresh_token
+
+    # Calls
+
+    def _api(self, method: str, path_or_url: str, **kwargs):
+        url = path_or_url if path_or_url.startswith("http") else self.url(path_or_url)
+        return self.authorized_request(method, url, **kwargs)
+
+    def _pages(self, path: str, params: dict):
+        """Every item of a paginated list, following ``Link: rel="next"``."""
+        response = self._api("GET", path, params={**params, "per_page": PER_PAGE})
+        for _page in range(MAX_PAGES):
+            items = self.parse_json(response, what="a list")
+            if not isinstance(items, list):
+                raise MalformedResponse(
+                    f"Canvas answered {path} without a list.", response_summary=self.summarize(response)
+                )
+            yield from items
+            following = next_link(response)
+            if not following:
+                return
+            if self.host_of(following) != self.host_of(self.configuration.base_url):
+                raise MalformedResponse("Canvas's next page is on another host.")
+            response = self._api("GET", following)
+
+    # Lookups (cached for the run)
+
+    def students(self, course_id: str) -> dict[str, str]:
+        """The course's students: e-mail (or login) → Canvas user id, one paged listing per course per run."""
+        if course_id not in self._students:
+            found: dict[str, str] = {}
+            params = {"enrollment_type[]": "student", "include[]": "email"}
+            for user in self._pages(f"/api/v1/courses/{course_id}/users", params):
+                for key in ("email", "login_id"):
+                    value = str(user.get(key) or "").lower()
+                    if value:
+                        found.setdefault(value, str(user["id"]))
+            self._students[course_id] = found
+        return self._students[course_id]
+
+    def course_id(self, course: str) -> str | None:
+        if course not in self._courses:
+            known = RemoteCourse.objects.ids_for(self.configuration, [course]).get(course)
+            self._courses[course] = known or self._find_course(course)
+        return self._courses[course]
+
+    def _find_course(self, course: str) -> str | None:
+        account = self.configuration.account_id
+        for row in self._pages(f"/api/v1/accounts/{account}/courses", {"search_term": course}):
+            if row.get("integration_id") == course or row.get("course_code") == course:
+                RemoteCourse.objects.remember(self.configuration, course, str(row["id"]))
+                return str(row["id"])
+        return None
+
+    def assignment_id(self, course: str, course_id: str) -> str:
+        if course_id not in self._assignments:
+            found = next(
+                (
+                    str(row["id"])
+                    for row in self._pages(f"/api/v1/courses/{course_id}/assignments", {})
+                    if row.get("integration_id") == course
+                ),
+                None,
+            )
+            if found is None:
+                document = {
+                    "assignment": {
+                        "name": self.configuration.assignment_name,
+                        "submission_types": ["none"],
+                        "integration_id": course,
+                        "points_possible": 100,
+                        "grading_type": "percent",
+                        "published": True,
+                    }
+                }
+                response = self._api("POST", f"/api/v1/courses/{course_id}/assignments", json=document)
+                body = self.parse_json(response, what="the created assignment")
+                found = str(body["id"]) if isinstance(body, dict) and body.get("id") else None
+                if found is None:
+                    raise MalformedResponse("Canvas answered the created assignment without its id.")
+            self._assignments[course_id] = found
+        return self._assignments[course_id]
+
+    # Learner data
+
+    def send_learner_data(self, records):
+        return [self._send_grade(record) for record in records]
+
+    def _send_grade(self, record) -> Outcome:
+        payload = record.payload
+        try:
+            course_id = self.course_id(payload["course"])
+            if course_id is None:
+                raise RemoteRejected(f"Canvas has no course {payload['course']}: export the course metadata first.")
+            user_id = self.students(course_id).get(payload["email"])
+            if user_id is None:
+                raise RemoteRejected(
+                    "No student of the Canvas course has this e-mail address: enroll the learner there."
+                )
+            assignment = self.assignment_id(payload["course"], course_id)
+            path = f"/api/v1/courses/{course_id}/assignments/{assignment}/submissions/{quote(user_id)}"
+            try:
+                response = self._api("PUT", path, json={"submission": {"posted_grade": payload["posted_grade"]}})
+                graded = self.parse_json(response, what="the graded submission")
+                if not isinstance(graded, dict) or "grade" not in graded:
+                    raise MalformedResponse(
+                        "Canvas answered the grade without the graded submission.",
+                        response_summary=self.summarize(response),
+                    )
+            except RemoteRejected as exc:
+                if exc.status_code == 404:
+                    raise RemoteRejected(
+                        "Canvas refused the grade: the learner is not enrolled in the Canvas course.",
+                        status_code=404,
+                        response_summary=exc.response_summary,
+                    ) from exc
+                raise
+        except (TokenRequestFailed, AuthenticationFailed):
+            raise
+        except TransmissionError as exc:
+            return Outcome(record, error=exc, status_code=exc.status_code, response_summary=exc.response_summary)
+        return Outcome(record, status_code=response.status_code, response_summary=self.summarize(response))
+
+    # Courses
+
+    def send_content_metadata(self, records):
+        known = RemoteCourse.objects.ids_for(self.configuration, [record.course_id for record in records])
+        self._courses.update(known)
+        return [self._send_course(record) for record in records]
+
+    def _send_course(self, record) -> Outcome:
+        try:
+            remote_id = self.course_id(record.course_id)
+            if record.payload["withdrawn"]:
+                if remote_id is None:
+                    return Outcome(record, response_summary="not in Canvas")
+                response = self._api("DELETE", f"/api/v1/courses/{remote_id}", params={"event": "conclude"})
+            elif remote_id is None:
+                account = self.configuration.account_id
+                response = self._api(
+                    "POST",
+                    f"/api/v1/accounts/{account}/courses",
+                    json={"course": record.payload["course"], "offer": True},
+                )
+                body = self.parse_json(response, what="the created course")
+                if not isinstance(body, dict) or not body.get("id"):
+                    raise MalformedResponse("Canvas answered the created course without its id.")
+                RemoteCourse.objects.remember(self.configuration, record.course_id, str(body["id"]))
+                self._courses[record.course_id] = str(body["id"])
+            else:
+                response = self._api("PUT", f"/api/v1/courses/{remote_id}", json={"course": record.payload["course"]})
+        except (TokenRequestFailed, AuthenticationFailed):
+            raise
+        except TransmissionError as exc:
+            return failed([record], exc)[0]
+        return Outcome(record, status_code=response.status_code, response_summary=self.summarize(response))

@@ -1,0 +1,224 @@
+"""The plumbing the fakes of Degreed, Moodle and Canvas share: a threaded HTTP server on 127.0.0.1
+with routes, scripted failures, and a count of what was received.
+
+A fake subclasses ``VendorFake``, declares ``routes`` (method, regular expression of the path, the
+method name that handles it, a kind used to count and script) and raises ``Refused`` for anything
+the vendor refuses. Tests script failures per kind (``fail``), read ``calls(kind)`` and
+``requests``.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+
+class Refused(Exception):
+    """An error answer: status, a body (JSON-serialisable or text) and headers."""
+
+    def __init__(self, status: int, body, headers: dict | None = None):
+        self.status, self.body, self.headers = status, body, dict(headers or {})
+        super().__init__(f"{status}: {body}")
+
+
+@dataclass
+class Reply:
+    status: int
+    body: object = None
+    headers: dict = field(default_factory=dict)
+    raw: bytes | None = None
+    content_type: str = "application/json"
+
+
+@dataclass
+class Received:
+    kind: str
+    method: str
+    path: str
+    query: dict
+    status: int
+    body: object
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict  # name -> list of values
+    headers: object
+    raw: bytes
+    match: re.Match
+
+    def json(self):
+        try:
+            return json.loads(self.raw or b"null")
+        except ValueError as exc:
+            raise Refused(400, {"error": "invalid JSON body"}) from exc
+
+    def form(self) -> dict[str, list[str]]:
+        return parse_qs(self.raw.decode(), keep_blank_values=True)
+
+    @property
+    def content_type(self) -> str:
+        return (self.headers.get("Content-Type") or "").split(";")[0].strip()
+
+    def bearer(self) -> str:
+        header = self.headers.get("Authorization") or ""
+        return header[7:] if header.startswith("Bearer ") else ""
+
+
+class VendorFake:
+    name = "fake"
+    routes: tuple[tuple[str, str, str, str], ...] = ()  # (method, path regex, handler name, kind)
+
+    def __init__(self):
+        self.lock = threading.RLock()
+        self.scripted: list[tuple[str, Reply]] = []
+        self.counts: collections.Counter = collections.Counter()
+        self.requests: list[Received] = []
+        self.keep_history = True
+        self._routes = [
+            (method, re.compile(f"^{pattern}$"), handler, kind) for method, pattern, handler, kind in self.routes
+        ]
+        self.server = self._make_server()
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"fake-{self.name}", daemon=True
+        )
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    # Scripting and reading
+
+    def fail(self, kind: str = "any", status: int = 503, *, times: int = 1, headers=None, body=None, raw=None):
+        """The next ``times`` requests of ``kind`` are answered ``status`` instead of being handled."""
+        reply = Reply(status, body if body is not None else {"error": "scripted"}, dict(headers or {}), raw)
+        with self.lock:
+            self.scripted += [(kind, reply) for _ in range(times)]
+
+    def calls(self, kind: str | None = None) -> int:
+        with self.lock:
+            return sum(self.counts.values()) if kind is None else self.counts[kind]
+
+    def received(self, kind: str) -> list[Received]:
+        with self.lock:
+            return [request for request in self.requests if request.kind == kind]
+
+    # Serving
+
+    def _make_server(self) -> ThreadingHTTPServer:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
+
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                fake._handle(self, "GET")
+
+            def do_POST(self):
+                fake._handle(self, "POST")
+
+            def do_PUT(self):
+                fake._handle(self, "PUT")
+
+            def do_PATCH(self):
+                fake._handle(self, "PATCH")
+
+            def do_DELETE(self):
+                fake._handle(self, "DELETE")
+
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True
+
+            def handle_error(self, request, client_address):
+                pass
+
+        return Server(("127.0.0.1", 0), Handler)
+
+    def _take(self, kind: str) -> Reply | None:
+        with self.lock:
+            for index, (scripted_kind, _reply) in enumerate(self.scripted):
+                if scripted_kind in (kind, "any"):
+                    return self.scripted.pop(index)[1]
+        return None
+
+    def _handle(self, handler, method: str) -> None:
+        parts = urlsplit(handler.path)
+        length = int(handler.headers.get("Content-Length") or 0)
+        raw = handler.rfile.read(length) if length else b""
+        query = parse_qs(parts.query, keep_blank_values=True)
+        kind, function, match = "unknown", None, None
+        for route_method, pattern, name, route_kind in self._routes:
+            found = pattern.match(parts.path)
+            if found and route_method == method:
+                kind, function, match = route_kind, getattr(self, name), found
+                break
+            if found:
+                kind = "method_not_allowed"
+        reply = self._take(kind) if function is not None else None
+        body_seen = raw.decode(errors="replace")
+        if reply is None:
+            try:
+                if function is None:
+                    raise Refused(405 if kind == "method_not_allowed" else 404, self.not_found(parts.path))
+                request = Request(method, parts.path, query, handler.headers, raw, match)
+                with contextlib.suppress(ValueError):
+                    body_seen = json.loads(raw) if raw and request.content_type.endswith("json") else body_seen
+                reply = function(request)
+                if not isinstance(reply, Reply):
+                    reply = Reply(200, reply)
+            except Refused as refused:
+                reply = Reply(refused.status, refused.body, refused.headers)
+        with self.lock:
+            self.counts[kind] += 1
+            if self.keep_history:
+                self.requests.append(Received(kind, method, parts.path, query, reply.status, body_seen))
+        self._reply(handler, reply)
+
+    def not_found(self, path: str):
+        return {"error": f"No resource at {path}"}
+
+    @staticmethod
+    def _reply(handler, reply: Reply) -> None:
+        if reply.raw is not None:
+            data = reply.raw
+        elif reply.body is None:
+            data = b""
+        elif isinstance(reply.body, str | bytes):
+            data = reply.body.encode() if isinstance(reply.body, str) else reply.body
+        else:
+            data = json.dumps(reply.body).encode()
+        handler.send_response(reply.status)
+        if data:
+            handler.send_header("Content-Type", reply.content_type)
+        handler.send_header("Content-Length", str(len(data)))
+        for name, value in reply.headers.items():
+            handler.send_header(name, value)
+        handler.end_headers()
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            handler.wfile.write(data)
