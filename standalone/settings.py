@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "django_celery_beat",  # connector schedules (SFTP) as periodic tasks in the database
     "enterprise",
     "enterprise.lms.local",
+    "enterprise.lms.content",  # provider courses, catalogs, provider progress (decision 0240)
     "enterprise.sso",
     "consent",
     "integrated_channels.integrated_channel",
