@@ -24,9 +24,12 @@ from django.db.models import F
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from enterprise.lms import get_enrollment_backend
 from enterprise.lms.content.models import Catalog, CatalogCourse, CourseTag, ProviderCourse, ProviderProgress
+from enterprise.lms.interfaces import EnrollmentRequest
 from enterprise.lms.local.models import Course, CourseMode, course_id_validator
-from enterprise.models import EnterpriseCustomerUser
+from enterprise.models import EnterpriseCourseEnrollment, EnterpriseCustomerUser
+from enterprise.models.enrollment import EnrollmentSource
 from enterprise.services.bulk_sql import AnyOf
 from enterprise.services.completions import CompletionReport, record_completions
 
@@ -89,6 +92,7 @@ class CourseImport:
     updated: int = 0
     unchanged: int = 0
     retired: int = 0
+    superseded: int = 0  # a course listed twice: the last listing counts
     errors: list[RecordError] = field(default_factory=list)
 
     @property
@@ -101,6 +105,8 @@ class ProgressImport:
     changed: int = 0
     unchanged: int = 0
     completions_written: int = 0
+    superseded: int = 0  # an older record of the same learner and course
+    enrolled: int = 0  # enrollments made for progress in a course the learner was not enrolled in
     errors: list[RecordError] = field(default_factory=list)
 
 
@@ -176,12 +182,19 @@ def import_courses(
             custom.setdefault(tag.strip().casefold(), tag.strip()[:100])
     for chunk in _chunks(records, CHUNK_SIZE):
         _import_course_chunk(provider, customer_id, chunk, catalogs, sorted(custom.values()), now, result)
-    if retire_missing and catalogs:
-        in_catalogs = CatalogCourse.objects.filter(catalog__in=catalogs).values("course_id")
-        result.retired += ProviderCourse.objects.filter(
-            provider=provider, retired=False, last_seen__lt=now, course_id__in=in_catalogs
-        ).update(retired=True, retired_at=now)
+    if retire_missing:
+        result.retired += retire_unseen(provider=provider, catalogs=catalogs, since=now)
     return result
+
+
+def retire_unseen(*, provider: str, catalogs: Sequence[Catalog], since: datetime.datetime) -> int:
+    """Mark retired the provider's courses in ``catalogs`` that no import listed since ``since``; how many."""
+    if not catalogs:
+        return 0
+    in_catalogs = CatalogCourse.objects.filter(catalog__in=catalogs).values("course_id")
+    return ProviderCourse.objects.filter(
+        provider=provider, retired=False, last_seen__lt=since, course_id__in=in_catalogs
+    ).update(retired=True, retired_at=since)
 
 
 def _import_course_chunk(provider, customer_id, chunk, catalogs, custom, now, result: CourseImport) -> None:
@@ -191,6 +204,7 @@ def _import_course_chunk(provider, customer_id, chunk, catalogs, custom, now, re
         if problem:
             result.errors.append(RecordError(record.source, problem, provider_id=record.provider_id))
         else:
+            result.superseded += record.provider_id in latest
             latest[record.provider_id] = record  # the last listing of a course wins
     if not latest:
         return
@@ -356,12 +370,14 @@ def _moment(record: ProgressRecord):
 def _import_progress_chunk(provider, customer_id, chunk, now, result: ProgressImport) -> None:
     emails = {record.email.strip().lower() for record in chunk if "\n" not in record.email}
     ids = {record.provider_id for record in chunk}
-    learners = dict(
-        EnterpriseCustomerUser.objects.annotate(email_lower=Lower("user__email"))
+    links = {
+        email: (user_id, learner_pk)
+        for email, user_id, learner_pk in EnterpriseCustomerUser.objects.annotate(email_lower=Lower("user__email"))
         .filter(customer_id=customer_id, linked=True)
         .filter(AnyOf(Lower("user__email"), sorted(emails)))
-        .values_list("email_lower", "user_id")
-    )
+        .values_list("email_lower", "user_id", "pk")
+    }
+    learners = {email: user_id for email, (user_id, _pk) in links.items()}
     courses = {
         provider_id: (pk, course_id)
         for provider_id, pk, course_id in ProviderCourse.objects.filter(provider=provider)
@@ -397,6 +413,8 @@ def _import_progress_chunk(provider, customer_id, chunk, now, result: ProgressIm
             )
         else:
             key = (user_id, course[0])
+            if key in latest:
+                result.superseded += 1
             if key not in latest or _moment(latest[key]) <= _moment(record):
                 latest[key] = record
     if not latest:
@@ -451,3 +469,35 @@ def _import_progress_chunk(provider, customer_id, chunk, now, result: ProgressIm
         ]
         recorded = record_completions(reports=reports, now=now)
         result.completions_written += recorded.created + recorded.updated
+        learner_pks = dict(links.values())
+        result.enrolled += _enroll_missing(
+            {(learner_pks[report.user_id], report.user_id, report.course_id) for report in reports}
+        )
+
+
+def _enroll_missing(pairs: set[tuple[int, int, str]]) -> int:
+    """Enroll the learners in the provider courses they have progress in and were not enrolled in (source
+    "import"), in this app and in the LMS, so the channels, which send enrollments, send their completions."""
+    existing = set(
+        EnterpriseCourseEnrollment.objects.filter(
+            AnyOf(F("learner_id"), sorted({pair[0] for pair in pairs})),
+            AnyOf(F("course_id"), sorted({pair[2] for pair in pairs})),
+        ).values_list("learner_id", "course_id")
+    )
+    missing = sorted(pair for pair in pairs if (pair[0], pair[2]) not in existing)
+    if not missing:
+        return 0
+    EnterpriseCourseEnrollment.objects.bulk_create(
+        [
+            EnterpriseCourseEnrollment(
+                learner_id=learner_pk, course_id=course_id, mode=PROVIDER_MODE, source=EnrollmentSource.IMPORT
+            )
+            for learner_pk, _user_id, course_id in missing
+        ],
+        ignore_conflicts=True,
+        batch_size=1000,
+    )
+    get_enrollment_backend().enroll_many(
+        EnrollmentRequest(user_id, course_id, PROVIDER_MODE) for _learner_pk, user_id, course_id in missing
+    )
+    return len(missing)

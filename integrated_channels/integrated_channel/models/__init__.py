@@ -6,6 +6,7 @@ from integrated_channels.integrated_channel.models.audit import (
     TransmissionStatus,
 )
 from integrated_channels.integrated_channel.models.configuration import ChannelConfiguration
+from integrated_channels.integrated_channel.models.content_connection import ContentConnection
 from integrated_channels.integrated_channel.models.imported_person import ImportedPerson
 from integrated_channels.integrated_channel.models.run import Run, RunError
 from integrated_channels.integrated_channel.models.schedule import OperationSchedule
@@ -13,6 +14,7 @@ from integrated_channels.integrated_channel.models.sftp_connection import SFTPCo
 
 __all__ = [
     "ChannelConfiguration",
+    "ContentConnection",
     "ContentTransmissionAudit",
     "ImportedPerson",
     "LearnerDataTransmissionAudit",
