@@ -52,13 +52,15 @@ def test_a_tile_per_installed_connector_with_its_three_entry_points(admin_client
     assert tiles == [
         ("echo", "Echo"),
         ("hmm", "Harvard ManageMentor"),
+        ("linkedin_learning", "LinkedIn Learning"),
+        ("lynda", "Lynda (LinkedIn Learning)"),
         ("learningstudio", "Pearson LearningStudio"),
         ("sap", "SAP SuccessFactors"),
         ("sftp", "SFTP"),
         ("xapi", "xAPI LRS"),
         ("xapi_import", "xAPI statement import"),
     ]  # the test channel is no connector
-    assert page.count('<details class="getting-started"><summary>Getting started</summary>') == 7
+    assert page.count('<details class="getting-started"><summary>Getting started</summary>') == 9
     sftp_add = reverse("admin:sftp_sftpconfiguration_add")
     assert f'href="{sftp_add}?customer={customer.pk}"' in page
     echo_tile = page[page.index('id="connector-echo"') : page.index('id="connector-learningstudio"')]
