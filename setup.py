@@ -35,6 +35,7 @@ EXTRAS = {
     "xapi": ["asyncssh>=2.14"],  # the xAPI statement import reads its file over SFTP
     "learningstudio": ["zeep>=4.2", "lxml>=5.2"],
     "harvard_managementor": ["asyncssh>=2.14"],  # its files arrive on the customer's SFTP drop
+    "getabstract": ["asyncssh>=2.14", "openpyxl>=3.1"],  # xlsx feeds on the customer's SFTP drop
 }
 EXTRAS["all"] = sorted({requirement for requirements in EXTRAS.values() for requirement in requirements})
 

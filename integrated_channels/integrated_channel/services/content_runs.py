@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 
 COURSES = "courses"
 PROGRESS = "progress"
+BOTH = "both"  # courses and the progress in them (getAbstract: the summaries a feed names, then its usage)
 
 
 @dataclass
@@ -81,7 +82,11 @@ def execute(
     start_date: datetime.datetime | None = None,
     retire_missing: bool = False,
 ) -> Run:
-    """Run ``kind`` of ``configuration``: import ``what`` (``COURSES`` or ``PROGRESS``) from ``batches``."""
+    """Run ``kind`` of ``configuration``: import ``what`` (``COURSES``, ``PROGRESS`` or ``BOTH``) from ``batches``.
+
+    Each batch's courses are imported before its progress. Only runs that import courses hide the
+    catalogs when the connection disables learner access (a progress import changes no course).
+    """
     if run is None:
         run = runs.start_run(
             configuration=configuration, kind=kind, trigger=trigger, api_user=api_user, start_date=start_date
@@ -90,13 +95,13 @@ def execute(
     now = timezone.now()
     catalogs: list[Catalog] = []
     try:
-        if what == COURSES:
+        if what in (COURSES, BOTH):
             catalogs = content.catalogs_named(
                 customer_id=configuration.customer_id, names=configuration.catalog_names()
             )
-        with learner_access(configuration, catalogs if what == COURSES else []):
+        with learner_access(configuration, catalogs):
             for batch in batches:
-                _import_batch(configuration, what, provider, batch, catalogs, now, outcome)
+                _import_batch(configuration, provider, batch, catalogs, now, outcome)
                 counts = _counts(outcome)
                 del counts["skip_reasons"]
                 runs.heartbeat(run, **counts)
@@ -146,13 +151,13 @@ def _counts(outcome: Outcome) -> dict:
     }
 
 
-def _import_batch(configuration, what, provider, batch: Batch, catalogs, now, outcome: Outcome) -> None:
+def _import_batch(configuration, provider, batch: Batch, catalogs, now, outcome: Outcome) -> None:
     outcome.remote_calls += batch.remote_calls
     if batch.error:
         outcome.failed_batches.append(batch)
         return
     customer_id = configuration.customer_id
-    if what == COURSES:
+    if batch.courses:
         result = content.import_courses(
             provider=provider,
             customer_id=customer_id,
@@ -165,7 +170,7 @@ def _import_batch(configuration, what, provider, batch: Batch, catalogs, now, ou
         outcome.unchanged += result.unchanged
         outcome.superseded += result.superseded
         outcome.record_errors.extend(result.errors)
-    else:
+    if batch.progress:
         result = content.import_progress(provider=provider, customer_id=customer_id, records=batch.progress, now=now)
         outcome.imported += result.changed
         outcome.unchanged += result.unchanged
