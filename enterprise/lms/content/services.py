@@ -20,7 +20,7 @@ from itertools import islice
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -108,6 +108,20 @@ class ProgressImport:
     superseded: int = 0  # an older record of the same learner and course
     enrolled: int = 0  # enrollments made for progress in a course the learner was not enrolled in
     errors: list[RecordError] = field(default_factory=list)
+
+
+def tags_of(*, customer_id: int, course_ids: Iterable[str]) -> dict[str, list[str]]:
+    """``{course id: tags}`` as ``customer_id`` sees them: the provider's tags and the customer's custom tags
+    (the catalog interface, shared by every customer, gives the provider's only)."""
+    found: dict[str, list[str]] = {}
+    rows = (
+        CourseTag.objects.filter(Q(customer__isnull=True) | Q(customer_id=customer_id))
+        .filter(AnyOf(F("course__course_id"), sorted(set(course_ids))))
+        .values_list("course__course_id", "name")
+    )
+    for course_id, name in rows:
+        found.setdefault(course_id, []).append(name)
+    return {course_id: sorted(set(names), key=str.casefold) for course_id, names in found.items()}
 
 
 def course_id_of(provider: str, provider_id: str) -> str:

@@ -75,8 +75,9 @@ def _modes_and_skills(rows: list[models.Course]):
         return modes.union(skills, all=True)
     from enterprise.lms.content.models import CourseTag
 
+    # The provider's own tags only: a customer's custom tags are that customer's (``content.services.tags_of``)
     tags = (
-        CourseTag.objects.filter(course__in=rows)
+        CourseTag.objects.filter(course__in=rows, customer__isnull=True)
         .order_by()
         .annotate(kind=Value("tag", output_field=text), no_level=Value("", output_field=text))
         .values_list("course_id", "kind", "name", "no_level")

@@ -10,6 +10,7 @@ from django.core.management import call_command
 
 from enterprise.lms import get_catalog
 from enterprise.lms.content.models import Catalog, CatalogCourse, ProviderCourse, ProviderProgress
+from enterprise.lms.content.services import tags_of
 from enterprise.lms.local.models import Certificate
 from enterprise.models import EnterpriseCourseEnrollment
 from integrated_channels import testing
@@ -44,7 +45,10 @@ def test_courses_from_the_metadata_file_into_the_catalogs_with_tags(sftp_server,
         "en",
         "https://hmm.example.com/coaching",
     )
-    assert course.tags == ("Harvard", "Leadership", "People")
+    assert course.tags == ("Leadership", "People")
+    assert tags_of(customer_id=connection.customer_id, course_ids=[course.course_id]) == {
+        course.course_id: ["Harvard", "Leadership", "People"]  # the connection's custom tag, for its customer
+    }
     assert str(get_catalog().get_course("hmm:hmm-budgeting").effort_hours) == "0.76"
     catalogs = Catalog.objects.filter(customer=connection.customer).order_by("name")
     assert [(c.name, c.entries.count()) for c in catalogs] == [("Leadership", 2), ("Management", 2)]

@@ -63,7 +63,13 @@ def test_provider_courses_are_catalog_courses_with_their_provider_fields(custome
         "Lynda",
     )
     assert course.launch_url == "https://www.linkedin.com/learning/course-1"
-    assert course.tags == ("Data", "Onboarding", "Python")
+    assert course.tags == ("Data", "Python")  # the provider's: custom tags are the customer's own
+    assert services.tags_of(customer_id=customer.pk, course_ids=[course.course_id]) == {
+        course.course_id: ["Data", "Onboarding", "Python"]
+    }
+    assert services.tags_of(customer_id=CustomerFactory().pk, course_ids=[course.course_id]) == {
+        course.course_id: ["Data", "Python"]
+    }
     assert not course.retired
     assert {c.course_id for c in get_catalog().search_courses("Course")} == {
         "linkedin:urn:li:lyndaCourse:1",
