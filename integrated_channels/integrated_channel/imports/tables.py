@@ -108,20 +108,23 @@ def _text(value) -> str:
     return str(value).strip()
 
 
-def date_of(text: str, *, where: str, formats: Sequence[str] = ("%Y-%m-%d",)) -> datetime.datetime | None:
-    """An aware datetime (UTC when the text names no offset) from ISO 8601 or one of ``formats``; None if empty."""
+def date_of(text: str, *, where: str, formats: Sequence[str] = ()) -> datetime.datetime | None:
+    """An aware datetime (UTC when the text names no offset) from ISO 8601 (yyyy-MM-dd, with or without a
+    time) or one of ``formats`` (``strptime`` patterns); None if empty."""
     if not text:
         return None
-    for pattern in formats:
+    try:
+        value = datetime.datetime.fromisoformat(text)  # C code: most feeds' dates are ISO
+    except ValueError:
+        value = None
+    for pattern in formats if value is None else ():
         try:
             value = datetime.datetime.strptime(text, pattern)
         except ValueError:
             continue
-        return value.replace(tzinfo=datetime.UTC)
-    try:
-        value = datetime.datetime.fromisoformat(text)
-    except ValueError:
-        raise CellRefused(f"{where}: {text!r} is not a date (expected yyyy-MM-dd or ISO 8601)") from None
+        break
+    if value is None:
+        raise CellRefused(f"{where}: {text!r} is not a date (expected yyyy-MM-dd or ISO 8601)")
     return value if value.tzinfo else value.replace(tzinfo=datetime.UTC)
 
 
