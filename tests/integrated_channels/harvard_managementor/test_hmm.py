@@ -178,3 +178,23 @@ def test_connection_test_lists_the_files(sftp_server, connection):
     result = operations.test_connection(connection)
     assert result.ok
     assert result.found == ["hmm12_metadata.csv", "client_hmm12_20261130.csv"]
+
+
+def test_on_demand_from_a_start_date_and_rerun_of_the_latest_come_from_the_framework(sftp_server, connection, courses):
+    from integrated_channels.integrated_channel.services import operations as framework
+
+    sftp_server.write(
+        "hmm/client_hmm12_20261130.csv", "email,course_id,percent_complete\nl0@example.com,hmm-coaching,50\n"
+    )
+    sftp_server.write(
+        "hmm/client_hmm12_20261202.csv", "email,course_id,percent_complete\nl1@example.com,hmm-coaching,60\n"
+    )
+    start = datetime.datetime(2026, 12, 1, tzinfo=datetime.UTC)
+
+    run, queued = framework.queue(connection, "progress_import", start_date=start)
+
+    run.refresh_from_db()
+    assert (queued, run.kind, run.trigger, run.start_date, run.sent) == (False, "progress_import", "admin", start, 1)
+    again = framework.rerun(run=framework.latest_run(connection, "progress_import"))
+    assert (again.start_date, again.sent, again.skipped) == (start, 0, 1)
+    assert ProviderProgress.objects.count() == 1
