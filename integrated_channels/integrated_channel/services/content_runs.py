@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
+from enterprise.lms.content import progress as content_progress
 from enterprise.lms.content import services as content
 from enterprise.lms.content.models import Catalog
 from integrated_channels.integrated_channel.exceptions import ChannelError
@@ -171,7 +172,9 @@ def _import_batch(configuration, provider, batch: Batch, catalogs, now, outcome:
         outcome.superseded += result.superseded
         outcome.record_errors.extend(result.errors)
     if batch.progress:
-        result = content.import_progress(provider=provider, customer_id=customer_id, records=batch.progress, now=now)
+        result = content_progress.import_progress(
+            provider=provider, customer_id=customer_id, records=batch.progress, now=now
+        )
         outcome.imported += result.changed
         outcome.unchanged += result.unchanged
         outcome.superseded += result.superseded

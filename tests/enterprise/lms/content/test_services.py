@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 
 from enterprise.lms import get_catalog, get_completion_backend
 from enterprise.lms.completion import completions_for
+from enterprise.lms.content import progress as content_progress
 from enterprise.lms.content import services
 from enterprise.lms.content.models import Catalog, CatalogCourse, CourseTag, ProviderCourse, ProviderProgress
 from enterprise.lms.content.services import CourseRecord, ProgressRecord
@@ -196,7 +197,7 @@ def imported(customer):
 
 def test_progress_becomes_completions_the_channels_read(customer, imported):
     done = NOW - datetime.timedelta(days=2)
-    result = services.import_progress(
+    result = content_progress.import_progress(
         provider="linkedin",
         customer_id=customer.pk,
         records=[
@@ -239,10 +240,10 @@ def test_progress_rerun_writes_nothing(customer, imported, django_assert_max_num
         ProgressRecord(f"learner{n % 3}@example.com", f"urn:li:lyndaCourse:{1 + n % 2}", percent=Decimal("0.5"))
         for n in range(6)
     ]
-    services.import_progress(provider="linkedin", customer_id=customer.pk, records=rows, now=NOW)
+    content_progress.import_progress(provider="linkedin", customer_id=customer.pk, records=rows, now=NOW)
     grades = dict(Grade.objects.values_list("pk", "modified"))
     with django_assert_max_num_queries(5):
-        result = services.import_progress(provider="linkedin", customer_id=customer.pk, records=rows, now=NOW)
+        result = content_progress.import_progress(provider="linkedin", customer_id=customer.pk, records=rows, now=NOW)
     assert (result.changed, result.unchanged) == (0, 6)
     assert dict(Grade.objects.values_list("pk", "modified")) == grades
 
@@ -259,5 +260,5 @@ def test_progress_import_query_count_does_not_grow_with_rows(customer, django_as
     ]
     # 600 rows, 600 enrollments made; SQLite splits the INSERTs at its parameter limit
     with django_assert_max_num_queries(45):
-        result = services.import_progress(provider="hmm", customer_id=customer.pk, records=rows, now=NOW)
+        result = content_progress.import_progress(provider="hmm", customer_id=customer.pk, records=rows, now=NOW)
     assert result.changed == 600 and Certificate.objects.count() == 600
