@@ -35,8 +35,9 @@ class GetAbstractClient(OAuth2ClientCredentialsTransport):
             response = self.authorized_request(
                 "GET", url, params={"ids": ",".join(chunk), "language": self.configuration.language}
             )
-            items = self.parse_json(response, what="the summaries").get("items")
-            if not isinstance(items, list):
+            body = self.parse_json(response, what="the summaries")
+            items = body.get("items") if isinstance(body, dict) else None
+            if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
                 raise MalformedResponse(f"{self.name}: the summaries answer has no items list.")
             yield from items
 

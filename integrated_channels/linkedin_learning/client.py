@@ -12,7 +12,7 @@ import datetime
 from collections.abc import Iterator
 
 from enterprise.transports.oauth2 import TokenRequest
-from integrated_channels.integrated_channel.exceptions import ChannelConfigurationError
+from integrated_channels.integrated_channel.exceptions import ChannelConfigurationError, MalformedResponse
 from integrated_channels.integrated_channel.transports.oauth2 import OAuth2ClientCredentialsTransport, owner_of
 
 PAGE_SIZE = 100
@@ -39,11 +39,9 @@ class LinkedInLearningClient(OAuth2ClientCredentialsTransport):
             url = self.configuration.api_url.rstrip("/") + path
             response = self.authorized_request("GET", url, params={**params, "start": start, "count": PAGE_SIZE})
             body = self.parse_json(response, what=f"the page at {start} of {path}")
-            elements = body.get("elements")
-            if not isinstance(elements, list):
-                from integrated_channels.integrated_channel.exceptions import MalformedResponse
-
-                raise MalformedResponse(f"{self.name}: the answer of {path} has no elements list.")
+            elements = body.get("elements") if isinstance(body, dict) else None
+            if not isinstance(elements, list) or not all(isinstance(element, dict) for element in elements):
+                raise MalformedResponse(f"{self.name}: the answer of {path} has no list of objects in elements.")
             yield elements
             links = (body.get("paging") or {}).get("links") or []
             if not elements or not any(link.get("rel") == "next" for link in links):

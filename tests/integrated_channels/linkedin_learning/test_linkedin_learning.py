@@ -140,3 +140,12 @@ def test_activity_reports_become_progress_and_completions(remote):
     assert ProviderProgress.objects.get(user=learners[1].user).time_spent_seconds is None  # not reported
     assert Certificate.objects.filter(user=learners[0].user, course__course_id="linkedin:urn:li:lyndaCourse:1").exists()
     assert not Certificate.objects.filter(user=learners[1].user).exists()
+
+
+def test_a_malformed_answer_fails_the_run_with_a_typed_error(remote, monkeypatch):
+    connection = connect(remote, libraries="")
+    real = remote._assets
+    monkeypatch.setattr(remote, "_assets", lambda query: {**real(query), "elements": ["not an object"]})
+    run = operations.import_courses(connection, trigger=Run.Trigger.ADMIN)
+    assert (run.status, run.error_code) == (Run.Status.FAILED, "malformed_response")
+    assert "no list of objects in elements" in run.error_message
