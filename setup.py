@@ -36,6 +36,8 @@ EXTRAS = {
     "learningstudio": ["zeep>=4.2", "lxml>=5.2"],
     "scim": ["scim2-models>=0.12.3,<0.13"],  # the SCIM 2.0 endpoint's payloads, PATCH and filters
     "workday": ["zeep>=4.2", "lxml>=5.2"],  # Get_Workers over SOAP
+    "harvard_managementor": ["asyncssh>=2.14"],  # its files arrive on the customer's SFTP drop
+    "getabstract": ["asyncssh>=2.14", "openpyxl>=3.1"],  # xlsx feeds on the customer's SFTP drop
 }
 EXTRAS["all"] = sorted({requirement for requirements in EXTRAS.values() for requirement in requirements})
 

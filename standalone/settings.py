@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "django_celery_beat",  # connector schedules (SFTP) as periodic tasks in the database
     "enterprise",
     "enterprise.lms.local",
+    "enterprise.lms.content",  # provider courses, catalogs, provider progress (decision 0240)
     "enterprise.sso",
     "consent",
     "integrated_channels.integrated_channel",
@@ -92,6 +93,9 @@ INSTALLED_APPS = [
     "integrated_channels.canvas",
     "integrated_channels.blackboard",
     "integrated_channels.cornerstone",
+    "integrated_channels.harvard_managementor",
+    "integrated_channels.linkedin_learning",
+    "integrated_channels.getabstract",
     "integrated_channels.testing",  # the test channel: records what it would send (demo, tests)
     "standalone.hostdb",  # an index for e-mail look-ups on the user table (decision 0110)
     "axes",  # login throttling: failed logins per account and per address, audited (decision 0163)

@@ -40,6 +40,14 @@ class Course:
     description: str = ""
     skills: tuple[Skill, ...] = ()
     effort_hours: Decimal | None = None  # estimated total hours of learning, when the catalog knows
+    # A course from a content provider (DESIGN §4, decision 0240): empty / False for the LMS's own courses.
+    provider: str = ""  # e.g. "linkedin"
+    provider_id: str = ""  # the provider's unique id of the course
+    launch_url: str = ""
+    language: str = ""
+    library: str = ""
+    tags: tuple[str, ...] = ()
+    retired: bool = False  # the provider no longer offers it: kept for its history, not offered
 
     @property
     def self_paced(self) -> bool:

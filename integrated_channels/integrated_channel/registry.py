@@ -173,7 +173,9 @@ class ChannelRegistry:
 
     def connectors(self) -> list[Channel]:
         """The channels shown on the Connectors page, by name."""
-        return sorted((channel for channel in self._channels.values() if channel.connector), key=lambda c: c.name)
+        return sorted(
+            (channel for channel in self._channels.values() if channel.connector), key=lambda c: c.name.casefold()
+        )  # getAbstract among the Gs
 
     def as_choices(self) -> list[tuple[str, str]]:
         return [(channel.code, channel.name) for channel in self.all()]

@@ -6,6 +6,7 @@ from enterprise.lms.local.models import Certificate, Grade
 from tests.api.conftest import client_for, errors_of
 from tests.factories import (
     CourseFactory,
+    CustomerFactory,
     EnrollmentFactory,
     LearnerFactory,
     ProgramFactory,
@@ -60,7 +61,7 @@ def test_catalog_courses_and_programs(api_learner, django_assert_max_num_queries
     courses = [CourseFactory(course_id=f"course-v1:Org+K{i}+1") for i in range(6)]
     ProgramFactory(title="Data", courses=courses[:3])
     ProgramFactory(title="Ops", courses=courses[3:])
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(5):  # + the provider tags, one query a page
         body = api_learner.get(f"{BASE}/catalog/courses/").json()
     assert [c["course_id"] for c in body["results"]] == [c.course_id for c in courses]
     assert {m["mode"] for m in body["results"][0]["modes"]} == {"audit", "verified"}
@@ -95,3 +96,43 @@ def test_grades_are_idempotent_and_validated(db):
     assert response.status_code == 400
     codes = {e["field"]: e["code"] for e in errors_of(response)}
     assert codes == {"user_id": "user_not_found", "course_id": "course_not_found", "percent": "max_value"}
+
+
+def test_provider_courses_in_the_catalog_api(api_learner):
+    import datetime
+
+    from enterprise.lms.content import services as content
+
+    customer = CustomerFactory()
+    content.import_courses(
+        provider="linkedin",
+        customer_id=customer.pk,
+        records=[
+            content.CourseRecord(
+                "urn:li:lyndaCourse:5",
+                "Excel",
+                language="en",
+                library="Business",
+                launch_url="https://www.linkedin.com/learning/excel",
+                tags=("Office",),
+            )
+        ],
+        custom_tags=["Acme only"],
+        now=datetime.datetime(2026, 12, 1, tzinfo=datetime.UTC),
+    )
+    CourseFactory(course_id="course-v1:Org+Own+1")
+    body = api_learner.get(f"{BASE}/catalog/courses/").json()["results"]
+    by_id = {row["course_id"]: row for row in body}
+    provider = by_id["linkedin:urn:li:lyndaCourse:5"]
+    assert provider["provider"] == {
+        "provider": "linkedin",
+        "provider_id": "urn:li:lyndaCourse:5",
+        "language": "en",
+        "library": "Business",
+        "duration_seconds": None,
+        "launch_url": "https://www.linkedin.com/learning/excel",
+        "last_seen": "2026-12-01T00:00:00Z",
+        "retired": False,
+    }
+    assert provider["tags"] == ["Office"]  # another customer's custom tag is not shown
+    assert by_id["course-v1:Org+Own+1"]["provider"] is None and by_id["course-v1:Org+Own+1"]["tags"] == []

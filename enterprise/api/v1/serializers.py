@@ -185,12 +185,32 @@ class CourseModeSerializer(serializers.ModelSerializer):
         fields = ["mode", "name", "price"]
 
 
+class ProviderCourseSerializer(serializers.Serializer):
+    """What a course from a content provider adds (decision 0240); null for the LMS's own courses."""
+
+    provider = serializers.CharField(read_only=True)
+    provider_id = serializers.CharField(read_only=True)
+    language = serializers.CharField(read_only=True)
+    library = serializers.CharField(read_only=True)
+    duration_seconds = serializers.IntegerField(read_only=True, allow_null=True)
+    launch_url = serializers.CharField(read_only=True)
+    last_seen = serializers.DateTimeField(read_only=True)
+    retired = serializers.BooleanField(read_only=True)
+
+
 class CourseSerializer(serializers.ModelSerializer):
     modes = CourseModeSerializer(many=True, read_only=True)
+    provider = ProviderCourseSerializer(source="provider_course", read_only=True, allow_null=True)
+    tags = serializers.SerializerMethodField(help_text="The provider's tags (custom tags are the customer's own).")
 
     class Meta:
         model = lms.Course
-        fields = ["course_id", "title", "description", "pacing", "start", "end", "modes"]
+        fields = ["course_id", "title", "description", "pacing", "start", "end", "modes", "provider", "tags"]
+
+    def get_tags(self, course) -> list[str]:
+        if not hasattr(course, "tags"):  # enterprise.lms.content not installed: no provider courses
+            return []
+        return sorted((tag.name for tag in course.tags.all() if tag.customer_id is None), key=str.casefold)
 
 
 class ProgramSerializer(serializers.ModelSerializer):

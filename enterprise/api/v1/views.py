@@ -6,6 +6,7 @@ import csv
 import io
 import uuid
 
+from django.apps import apps
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -355,6 +356,12 @@ class CourseViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_value_regex = r"[^/]+"
     queryset = lms.Course.objects.prefetch_related("modes")
     throttle_scope = "enterprise"
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if apps.is_installed("enterprise.lms.content"):  # provider courses (decision 0240)
+            queryset = queryset.select_related("provider_course").prefetch_related("tags")
+        return queryset
 
 
 class ProgramViewSet(viewsets.ReadOnlyModelViewSet):

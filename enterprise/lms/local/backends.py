@@ -7,6 +7,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 
+from django.apps import apps
 from django.conf import settings
 from django.db import transaction
 from django.db.models import CharField, F, Lookup, Q, TextField, Value
@@ -18,7 +19,29 @@ from enterprise.lms import interfaces
 from enterprise.lms.local import models
 
 
-def _to_course(course: models.Course, modes: Iterable[str], skills: Iterable[interfaces.Skill]) -> interfaces.Course:
+def _content_installed() -> bool:
+    """Provider courses (``enterprise.lms.content``, decision 0240) live beside these tables when installed."""
+    return apps.is_installed("enterprise.lms.content")
+
+
+def _provider_fields(course: models.Course, tags: Iterable[str]) -> dict:
+    provider = getattr(course, "provider_course", None) if _content_installed() else None
+    if provider is None:
+        return {}
+    return {
+        "provider": provider.provider,
+        "provider_id": provider.provider_id,
+        "launch_url": provider.launch_url,
+        "language": provider.language,
+        "library": provider.library,
+        "tags": tuple(sorted(set(tags), key=str.casefold)),
+        "retired": provider.retired,
+    }
+
+
+def _to_course(
+    course: models.Course, modes: Iterable[str], skills: Iterable[interfaces.Skill], tags: Iterable[str] = ()
+) -> interfaces.Course:
     return interfaces.Course(
         course_id=course.course_id,
         title=course.title,
@@ -29,11 +52,12 @@ def _to_course(course: models.Course, modes: Iterable[str], skills: Iterable[int
         description=course.description,
         skills=tuple(sorted(skills, key=lambda skill: (skill.name.casefold(), skill.level))),
         effort_hours=course.effort_hours,
+        **_provider_fields(course, tags),
     )
 
 
 def _modes_and_skills(rows: list[models.Course]):
-    """``(course pk, kind, name, level)`` of the courses' modes and skills, in one query (a UNION)."""
+    """``(course pk, kind, name, level)`` of the courses' modes, skills and tags, in one query (a UNION)."""
     text = CharField()
     modes = (
         models.CourseMode.objects.filter(course__in=rows)
@@ -47,20 +71,34 @@ def _modes_and_skills(rows: list[models.Course]):
         .annotate(kind=Value("skill", output_field=text))
         .values_list("course_id", "kind", "name", "level")
     )
-    return modes.union(skills, all=True)
+    if not _content_installed():
+        return modes.union(skills, all=True)
+    from enterprise.lms.content.models import CourseTag
+
+    # The provider's own tags only: a customer's custom tags are that customer's (``content.services.tags_of``)
+    tags = (
+        CourseTag.objects.filter(course__in=rows, customer__isnull=True)
+        .order_by()
+        .annotate(kind=Value("tag", output_field=text), no_level=Value("", output_field=text))
+        .values_list("course_id", "kind", "name", "no_level")
+    )
+    return modes.union(skills, tags, all=True)
 
 
 def _courses_by_id(course_ids: Iterable[str]) -> dict[str, interfaces.Course]:
-    rows = list(models.Course.objects.filter(course_id__in=set(course_ids)))
+    rows = models.Course.objects.filter(course_id__in=set(course_ids))
+    rows = list(rows.select_related("provider_course") if _content_installed() else rows)
     if not rows:
         return {}
-    modes, skills = defaultdict(list), defaultdict(list)
+    modes, skills, tags = defaultdict(list), defaultdict(list), defaultdict(list)
     for course_pk, kind, name, level in _modes_and_skills(rows):
         if kind == "mode":
             modes[course_pk].append(name)
+        elif kind == "tag":
+            tags[course_pk].append(name)
         else:
             skills[course_pk].append(interfaces.Skill(name=name, level=level))
-    return {row.course_id: _to_course(row, modes[row.pk], skills[row.pk]) for row in rows}
+    return {row.course_id: _to_course(row, modes[row.pk], skills[row.pk], tags[row.pk]) for row in rows}
 
 
 class LocalCatalog(interfaces.CatalogBackend):
@@ -86,9 +124,11 @@ class LocalCatalog(interfaces.CatalogBackend):
         return interfaces.Program(program_id=str(program.program_id), title=program.title, course_ids=tuple(course_ids))
 
     def search_courses(self, query: str, *, limit: int = 20) -> list[interfaces.Course]:
-        ids = models.Course.objects.filter(Q(course_id__icontains=query) | Q(title__icontains=query)).values_list(
-            "course_id", flat=True
-        )[:limit]
+        """Courses offered now: a provider's retired courses and those of a hidden catalog are left out."""
+        found = models.Course.objects.filter(Q(course_id__icontains=query) | Q(title__icontains=query))
+        if _content_installed():
+            found = found.exclude(provider_course__retired=True).exclude(catalog_entries__catalog__hidden=True)
+        ids = found.values_list("course_id", flat=True)[:limit]
         found = _courses_by_id(list(ids))
         return [found[key] for key in sorted(found)]
 

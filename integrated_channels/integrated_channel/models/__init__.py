@@ -6,6 +6,7 @@ from integrated_channels.integrated_channel.models.audit import (
     TransmissionStatus,
 )
 from integrated_channels.integrated_channel.models.configuration import ChannelConfiguration
+from integrated_channels.integrated_channel.models.content_connection import ContentConnection
 from integrated_channels.integrated_channel.models.imported_person import ImportedPerson
 from integrated_channels.integrated_channel.models.remote_course import RemoteCourse
 from integrated_channels.integrated_channel.models.run import Run, RunError
@@ -14,6 +15,7 @@ from integrated_channels.integrated_channel.models.sftp_connection import SFTPCo
 
 __all__ = [
     "ChannelConfiguration",
+    "ContentConnection",
     "ContentTransmissionAudit",
     "ImportedPerson",
     "LearnerDataTransmissionAudit",

@@ -22,6 +22,7 @@ import asyncio
 import fnmatch
 import logging
 import posixpath
+import re
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -301,5 +302,27 @@ def peek_directory(config, directory: str, *, head_bytes: int = 64 * 1024) -> Di
             head = await remote.read(head_bytes)
         first = head.decode("utf-8-sig", errors="replace").splitlines()[:1]
         return DirectoryPeek(exists=True, csv_files=names, newest=names[0], header=first[0] if first else "")
+
+    return _run(config, work)
+
+
+def read_matching_files(config, directory: str, *, pattern: str) -> dict[str, bytes]:
+    """``{remote path: content}`` of the files of ``directory`` whose name matches ``pattern`` (a regular
+    expression matched whole, case-insensitively), sorted by name; {} when the folder does not exist.
+
+    ``FileTooLarge`` as ``read_csv_files``: every size is checked before the first download.
+    """
+    limit = _max_file_bytes()
+    wanted = re.compile(pattern, re.IGNORECASE)
+
+    async def work(sftp: asyncssh.SFTPClient):
+        if not await sftp.isdir(directory):
+            return {}
+        names = sorted(name for name in await sftp.listdir(directory) if wanted.fullmatch(name))
+        paths = [posixpath.join(directory, name) for name in names]
+        paths = [path for path in paths if await sftp.isfile(path)]
+        for path in paths:
+            await _check_size(sftp, config, path, limit)
+        return {path: await _read_limited(sftp, config, path, limit) for path in paths}
 
     return _run(config, work)

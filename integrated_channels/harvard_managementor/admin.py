@@ -1,0 +1,25 @@
+from django.contrib import admin
+
+from integrated_channels.harvard_managementor.models import HarvardManageMentorConnection
+from integrated_channels.integrated_channel.admin import ChannelConfigurationAdmin
+
+
+@admin.register(HarvardManageMentorConnection)
+class HarvardManageMentorConnectionAdmin(ChannelConfigurationAdmin):
+    fields = (
+        "customer",
+        "name",
+        "active",
+        "host",
+        "port",
+        "username",
+        "password",
+        "private_key",
+        "host_key_fingerprint",
+        "directory",
+        "catalogs",
+        "custom_tags",
+        "learner_access",
+        "notify_emails",
+        "notify_when",
+    )

@@ -1,0 +1,264 @@
+"""Provider courses in the catalog and provider progress as completions (issue 18 items 1 and 2)."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from enterprise.lms import get_catalog, get_completion_backend
+from enterprise.lms.completion import completions_for
+from enterprise.lms.content import progress as content_progress
+from enterprise.lms.content import services
+from enterprise.lms.content.models import Catalog, CatalogCourse, CourseTag, ProviderCourse, ProviderProgress
+from enterprise.lms.content.services import CourseRecord, ProgressRecord
+from enterprise.lms.local.models import Certificate, Course, Grade
+from tests.factories import CourseFactory, CustomerFactory, LearnerFactory
+
+pytestmark = pytest.mark.django_db
+NOW = datetime.datetime(2026, 12, 1, 12, tzinfo=datetime.UTC)
+
+
+def record(n: int, **fields) -> CourseRecord:
+    values = {
+        "provider_id": f"urn:li:lyndaCourse:{n}",
+        "title": f"Course {n}",
+        "description": f"About {n}",
+        "language": "en",
+        "library": "Lynda",
+        "duration_seconds": 5400,
+        "launch_url": f"https://www.linkedin.com/learning/course-{n}",
+        "tags": ("Python", "python", "Data"),
+        "source": f"page 1, item {n}",
+    }
+    return CourseRecord(**(values | fields))
+
+
+@pytest.fixture
+def customer():
+    return CustomerFactory(name="Acme")
+
+
+def test_provider_courses_are_catalog_courses_with_their_provider_fields(customer):
+    catalogs = services.catalogs_named(customer_id=customer.pk, names=["Tech", "tech", " Data "])
+    assert [catalog.name for catalog in catalogs] == ["Data", "Tech"]
+    result = services.import_courses(
+        provider="linkedin",
+        customer_id=customer.pk,
+        records=[record(1), record(2)],
+        catalogs=catalogs,
+        custom_tags=["Onboarding", " "],
+        now=NOW,
+    )
+    assert (result.created, result.updated, result.unchanged, result.errors) == (2, 0, 0, [])
+    course = get_catalog().get_course("linkedin:urn:li:lyndaCourse:1")
+    assert course.title == "Course 1"
+    assert course.self_paced and course.modes == ("audit",)
+    assert course.effort_hours == Decimal("1.50")
+    assert (course.provider, course.provider_id, course.language, course.library) == (
+        "linkedin",
+        "urn:li:lyndaCourse:1",
+        "en",
+        "Lynda",
+    )
+    assert course.launch_url == "https://www.linkedin.com/learning/course-1"
+    assert course.tags == ("Data", "Python")  # the provider's: custom tags are the customer's own
+    assert services.tags_of(customer_id=customer.pk, course_ids=[course.course_id]) == {
+        course.course_id: ["Data", "Onboarding", "Python"]
+    }
+    assert services.tags_of(customer_id=CustomerFactory().pk, course_ids=[course.course_id]) == {
+        course.course_id: ["Data", "Python"]
+    }
+    assert not course.retired
+    assert {c.course_id for c in get_catalog().search_courses("Course")} == {
+        "linkedin:urn:li:lyndaCourse:1",
+        "linkedin:urn:li:lyndaCourse:2",
+    }
+    assert CatalogCourse.objects.count() == 4
+    # The LMS's own courses are unchanged by it
+    CourseFactory(course_id="course-v1:Org+X+1", title="Own course")
+    own = get_catalog().get_course("course-v1:Org+X+1")
+    assert own.provider == "" and own.tags == ()
+
+
+def test_reimport_changes_only_what_changed_and_never_deletes(customer):
+    catalog = services.catalogs_named(customer_id=customer.pk, names=["Tech"])
+    services.import_courses(
+        provider="linkedin", customer_id=customer.pk, records=[record(1), record(2)], catalogs=catalog, now=NOW
+    )
+    modified = Course.objects.get(course_id="linkedin:urn:li:lyndaCourse:2").modified
+    later = NOW + datetime.timedelta(days=1)
+    result = services.import_courses(
+        provider="linkedin",
+        customer_id=customer.pk,
+        records=[record(1, title="Course one", tags=("AI",)), record(2), record(3, retired=True)],
+        catalogs=catalog,
+        now=later,
+    )
+    assert (result.created, result.updated, result.unchanged) == (1, 1, 1)
+    assert get_catalog().get_course("linkedin:urn:li:lyndaCourse:1").tags == ("AI",)
+    assert Course.objects.get(course_id="linkedin:urn:li:lyndaCourse:2").modified == modified
+    assert ProviderCourse.objects.get(provider_id="urn:li:lyndaCourse:2").last_seen == later
+    retired = get_catalog().get_course("linkedin:urn:li:lyndaCourse:3")
+    assert retired.retired
+    assert "linkedin:urn:li:lyndaCourse:3" not in {c.course_id for c in get_catalog().search_courses("Course")}
+    # A full listing without course 2 retires it, keeps the row
+    result = services.import_courses(
+        provider="linkedin",
+        customer_id=customer.pk,
+        records=[record(1, title="Course one", tags=("AI",))],
+        catalogs=catalog,
+        retire_missing=True,
+        now=later + datetime.timedelta(days=1),
+    )
+    assert result.retired == 1
+    assert ProviderCourse.objects.get(provider_id="urn:li:lyndaCourse:2").retired
+    assert Course.objects.filter(course_id="linkedin:urn:li:lyndaCourse:2").exists()
+
+
+def test_bad_records_fail_alone_with_their_source(customer):
+    result = services.import_courses(
+        provider="hmm",
+        customer_id=customer.pk,
+        records=[
+            record(1, provider_id="ok-1"),
+            record(2, provider_id="bad id/with slash"),
+            record(3, provider_id="ok-3", title=" "),
+            record(4, provider_id="ok-4", launch_url="javascript:alert(1)"),
+        ],
+        now=NOW,
+    )
+    assert result.created == 1
+    assert [(error.source, error.message) for error in result.errors] == [
+        ("page 1, item 2", "the provider id 'bad id/with slash' holds characters a course id cannot"),
+        ("page 1, item 3", "no title"),
+        ("page 1, item 4", "the launch URL 'javascript:alert(1)' is not an http(s) URL"),
+    ]
+
+
+def test_course_import_query_count_does_not_grow_with_rows(customer, django_assert_max_num_queries):
+    catalogs = services.catalogs_named(customer_id=customer.pk, names=["A", "B"])
+    # A bounded number of statements per chunk (SQLite splits an INSERT at its parameter limit): 300 rows, ≤ 24
+    with django_assert_max_num_queries(24):
+        services.import_courses(
+            provider="linkedin",
+            customer_id=customer.pk,
+            records=[record(n) for n in range(300)],
+            catalogs=catalogs,
+            custom_tags=["x"],
+            now=NOW,
+        )
+    assert ProviderCourse.objects.count() == 300
+    assert CourseTag.objects.filter(customer=customer).count() == 300
+    with django_assert_max_num_queries(8):  # no-change rerun: read, touch last_seen, catalog and tag inserts
+        result = services.import_courses(
+            provider="linkedin",
+            customer_id=customer.pk,
+            records=[record(n) for n in range(300)],
+            catalogs=catalogs,
+            custom_tags=["x"],
+            now=NOW,
+        )
+    assert result.unchanged == 300
+
+
+def test_database_refuses_a_provider_course_twice(customer):
+    services.import_courses(provider="linkedin", customer_id=customer.pk, records=[record(1)], now=NOW)
+    other = CourseFactory(course_id="other-course")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ProviderCourse.objects.create(
+            course=other, provider="linkedin", provider_id="urn:li:lyndaCourse:1", first_seen=NOW, last_seen=NOW
+        )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Catalog.objects.create(customer=customer, name="X")
+        Catalog.objects.create(customer=customer, name="x")
+
+
+def test_hidden_catalog_hides_its_courses_from_the_pickers(customer):
+    catalog = services.catalogs_named(customer_id=customer.pk, names=["Tech"])
+    services.import_courses(
+        provider="linkedin", customer_id=customer.pk, records=[record(1)], catalogs=catalog, now=NOW
+    )
+    Catalog.objects.update(hidden=True)
+    assert get_catalog().search_courses("Course") == []
+    assert get_catalog().get_course("linkedin:urn:li:lyndaCourse:1").title == "Course 1"
+
+
+# Progress -------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def imported(customer):
+    services.import_courses(provider="linkedin", customer_id=customer.pk, records=[record(1), record(2)], now=NOW)
+    return [LearnerFactory(customer=customer, user__email=f"Learner{n}@Example.com") for n in range(3)]
+
+
+def test_progress_becomes_completions_the_channels_read(customer, imported):
+    done = NOW - datetime.timedelta(days=2)
+    result = content_progress.import_progress(
+        provider="linkedin",
+        customer_id=customer.pk,
+        records=[
+            ProgressRecord("learner0@example.com", "urn:li:lyndaCourse:1", done, done, 3600, Decimal(1), done, "l2"),
+            ProgressRecord(
+                "LEARNER1@example.com", "urn:li:lyndaCourse:1", done, done, None, Decimal("0.4"), None, "l3"
+            ),
+            ProgressRecord("nobody@example.com", "urn:li:lyndaCourse:1", source="l4"),
+            ProgressRecord("learner2@example.com", "urn:li:lyndaCourse:99", source="l5"),
+            ProgressRecord("learner2@example.com", "urn:li:lyndaCourse:2", percent=Decimal("1.5"), source="l6"),
+        ],
+        now=NOW,
+    )
+    assert (result.changed, result.unchanged, result.completions_written) == (2, 0, 2)
+    assert [(error.source, error.message) for error in result.errors] == [
+        ("l4", "nobody@example.com is not a linked learner"),
+        ("l5", "unknown linkedin course 'urn:li:lyndaCourse:99'"),
+        ("l6", "percent 1.5 is not between 0 and 100"),
+    ]
+    first, second = imported[0].user_id, imported[1].user_id
+    progress = ProviderProgress.objects.get(user_id=first)
+    assert (progress.time_spent_seconds, progress.completed_at) == (3600, done)
+    assert ProviderProgress.objects.get(user_id=second).time_spent_seconds is None
+    course_id = "linkedin:urn:li:lyndaCourse:1"
+    completions = completions_for(
+        [(first, course_id), (second, course_id)],
+        courses=get_catalog().get_courses([course_id]),
+        backend=get_completion_backend(),
+        now=NOW,
+    )
+    assert completions[(first, course_id)].complete
+    assert completions[(first, course_id)].completed_at == done
+    assert not completions[(second, course_id)].complete
+    assert completions[(second, course_id)].grade == "In Progress"
+    assert Certificate.objects.count() == 1 and Grade.objects.count() == 2
+
+
+def test_progress_rerun_writes_nothing(customer, imported, django_assert_max_num_queries):
+    rows = [
+        ProgressRecord(f"learner{n % 3}@example.com", f"urn:li:lyndaCourse:{1 + n % 2}", percent=Decimal("0.5"))
+        for n in range(6)
+    ]
+    content_progress.import_progress(provider="linkedin", customer_id=customer.pk, records=rows, now=NOW)
+    grades = dict(Grade.objects.values_list("pk", "modified"))
+    with django_assert_max_num_queries(5):
+        result = content_progress.import_progress(provider="linkedin", customer_id=customer.pk, records=rows, now=NOW)
+    assert (result.changed, result.unchanged) == (0, 6)
+    assert dict(Grade.objects.values_list("pk", "modified")) == grades
+
+
+def test_progress_import_query_count_does_not_grow_with_rows(customer, django_assert_max_num_queries):
+    services.import_courses(
+        provider="hmm", customer_id=customer.pk, records=[record(n, provider_id=f"c{n}") for n in range(20)], now=NOW
+    )
+    learners = LearnerFactory.create_batch(30, customer=customer)
+    rows = [
+        ProgressRecord(learner.user.email, f"c{n}", percent=Decimal(1), completed_at=NOW)
+        for learner in learners
+        for n in range(20)
+    ]
+    # 600 rows, 600 enrollments made; SQLite splits the INSERTs at its parameter limit
+    with django_assert_max_num_queries(45):
+        result = content_progress.import_progress(provider="hmm", customer_id=customer.pk, records=rows, now=NOW)
+    assert result.changed == 600 and Certificate.objects.count() == 600

@@ -1,0 +1,141 @@
+"""A fake getAbstract API on 127.0.0.1, strict about what it receives.
+
+The connector uses two calls: the OAuth 2 client-credentials token (``POST /api/oauth/token``,
+client id and secret as HTTP Basic auth, form body ``grant_type=client_credentials``) and the
+metadata of summaries by id (``GET /api/library/v2/summaries?ids=1,2,3&language=en``, at most 100
+ids, answered ``{"items": [...]}``; unknown ids are left out). It refuses a wrong client, a missing
+or unknown bearer token (401), more than 100 ids, an id that is not a number, an unknown parameter
+(400). ``fail`` makes it answer a status once (429 with Retry-After, 500, 401); ``requests`` holds
+every call.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+TOKEN_PATH = "/api/oauth/token"
+SUMMARIES_PATH = "/api/library/v2/summaries"
+MAX_IDS = 100
+
+
+class Refused(Exception):
+    def __init__(self, status: int, message: str, headers: dict | None = None):
+        self.status, self.message, self.headers = status, message, headers or {}
+        super().__init__(message)
+
+
+@dataclass
+class Summary:
+    id: int
+    title: str
+    language: str = "en"
+    minutes: int | None = 10
+    tags: tuple[str, ...] = ("Leadership",)
+    active: bool = True
+
+    def json(self) -> dict:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "abstract": f"The gist of {self.title}.",
+            "language": self.language,
+            "readingTimeMinutes": self.minutes,
+            "url": f"https://www.getabstract.com/{self.language}/summary/{self.id}",
+            "tags": list(self.tags),
+            "active": self.active,
+        }
+
+
+@dataclass
+class FakeGetAbstract:
+    client_id: str = "ga-client"
+    client_secret: str = "ga-secret-789"
+    summaries: dict[int, Summary] = field(default_factory=dict)
+    requests: list[tuple[str, str, dict]] = field(default_factory=list)
+    fail: list[tuple[str, int, dict]] = field(default_factory=list)
+    tokens: set[str] = field(default_factory=set)
+
+    def __post_init__(self):
+        self._lock = threading.Lock()
+        self._server = None
+
+    def __enter__(self) -> FakeGetAbstract:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                fake._answer(self, "POST")
+
+            def do_GET(self):
+                fake._answer(self, "GET")
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self._server.shutdown()
+        self._server.server_close()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def calls(self, path: str) -> list[dict]:
+        return [query for _method, called, query in self.requests if called == path]
+
+    def _answer(self, handler, method: str) -> None:
+        parts = urlsplit(handler.path)
+        query = {key: values[-1] for key, values in parse_qs(parts.query, keep_blank_values=True).items()}
+        body = handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
+        with self._lock:
+            self.requests.append((method, parts.path, query))
+            try:
+                for index, (path, status, headers) in enumerate(self.fail):
+                    if path == parts.path:
+                        del self.fail[index]
+                        raise Refused(status, "Injected failure", headers)
+                answer, status, headers = self._route(handler, method, parts.path, query, body), 200, {}
+            except Refused as exc:
+                answer, status, headers = {"error": exc.message}, exc.status, exc.headers
+        data = json.dumps(answer).encode()
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(data)))
+        for name, value in headers.items():
+            handler.send_header(name, value)
+        handler.end_headers()
+        handler.wfile.write(data)
+
+    def _route(self, handler, method, path, query, body) -> dict:
+        if (method, path) == ("POST", TOKEN_PATH):
+            expected = base64.b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode()
+            if handler.headers.get("Authorization") != f"Basic {expected}":
+                raise Refused(401, "invalid_client")
+            if parse_qs(body.decode()) != {"grant_type": ["client_credentials"]}:
+                raise Refused(400, "unsupported_grant_type")
+            token = secrets.token_urlsafe(24)
+            self.tokens.add(token)
+            return {"access_token": token, "token_type": "bearer", "expires_in": 3600}
+        if (method, path) != ("GET", SUMMARIES_PATH):
+            raise Refused(404, f"No resource {method} {path}")
+        value = handler.headers.get("Authorization", "")
+        if not value.startswith("Bearer ") or value[len("Bearer ") :] not in self.tokens:
+            raise Refused(401, "invalid_token")
+        if set(query) - {"ids", "language"}:
+            raise Refused(400, f"Unknown parameter(s): {sorted(set(query) - {'ids', 'language'})}")
+        ids = [part for part in query.get("ids", "").split(",") if part]
+        if not ids or len(ids) > MAX_IDS:
+            raise Refused(400, f"Give 1 to {MAX_IDS} ids")
+        if not all(part.isdigit() for part in ids):
+            raise Refused(400, "ids are numbers")
+        return {"items": [self.summaries[int(part)].json() for part in ids if int(part) in self.summaries]}
