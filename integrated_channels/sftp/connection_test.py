@@ -8,7 +8,7 @@ import csv
 import io
 
 from integrated_channels.integrated_channel.services.connections import ConnectionTest
-from integrated_channels.integrated_channel.transports import sftp as client
+from integrated_channels.integrated_channel.transports import drop as client
 from integrated_channels.sftp.models import USER_IMPORT_DIR, SFTPConfiguration
 
 
@@ -21,7 +21,7 @@ def test_connection(configuration) -> ConnectionTest:
     where = f"{configuration.username}@{configuration.host}:{configuration.port}"
     try:
         peek = client.peek_directory(configuration, directory)
-    except client.SFTPError as exc:
+    except client.DropError as exc:
         return ConnectionTest(ok=False, message=f"Failed: {exc}")
     if not peek.exists:
         return ConnectionTest(

@@ -92,12 +92,14 @@ class XAPIImportForm(ChannelConfigurationForm):
             "active",
             "source_file",
             "activity_iri_base",
+            "protocol",
             "host",
             "port",
             "username",
             "password",
             "private_key",
             "host_key_fingerprint",
+            "tls_certificate_fingerprint",
         )
 
     def clean_sample_file(self):
@@ -134,7 +136,18 @@ class XAPIImportConfigurationAdmin(ChannelConfigurationAdmin):
         (None, {"fields": ("customer", "name", "active", "source_file", "activity_iri_base")}),
         (
             _("SFTP server"),
-            {"fields": ("host", "port", "username", "password", "private_key", "host_key_fingerprint")},
+            {
+                "fields": (
+                    "protocol",
+                    "host",
+                    "port",
+                    "username",
+                    "password",
+                    "private_key",
+                    "host_key_fingerprint",
+                    "tls_certificate_fingerprint",
+                )
+            },
         ),
         (_("Mapping"), {"fields": ("expected_paths", "sample_file", "sample_columns")}),
         (_("History"), {"fields": ("created", "modified"), "classes": ("collapse",)}),

@@ -16,8 +16,26 @@ from integrated_channels.integrated_channel.transports import hostkeys
 
 
 class SFTPConnection(models.Model):
-    host = models.CharField(max_length=255, help_text=_("Host name or address of the SFTP server."))
-    port = models.PositiveIntegerField(default=22, validators=[MinValueValidator(1), MaxValueValidator(65535)])
+    class Protocol(models.TextChoices):
+        SFTP = "sftp", _("SFTP (SSH)")
+        FTPS = "ftps", _("FTPS (FTP with explicit TLS)")
+        FTP = "ftp", _("FTP (not encrypted)")
+
+    protocol = models.CharField(
+        max_length=8,
+        choices=Protocol.choices,
+        default=Protocol.SFTP,
+        help_text=_(
+            "How the drop is reached. SFTP: host key pinned. FTPS: AUTH TLS, certificate verified (or pinned). "
+            "FTP sends the password and the files unencrypted: use it only where nothing else is offered."
+        ),
+    )
+    host = models.CharField(max_length=255, help_text=_("Host name or address of the server."))
+    port = models.PositiveIntegerField(
+        default=22,
+        validators=[MinValueValidator(1), MaxValueValidator(65535)],
+        help_text=_("22 for SFTP, 21 for FTP and FTPS as a rule."),
+    )
     username = models.CharField(max_length=255)
     password = EncryptedTextField(blank=True, verbose_name=_("password"))
     private_key = EncryptedTextField(
@@ -27,9 +45,20 @@ class SFTPConnection(models.Model):
     )
     host_key_fingerprint = models.CharField(
         max_length=64,
+        blank=True,
         help_text=_(
-            "SHA256 fingerprint of the server's host key, as `ssh-keygen -lf` prints it "
+            "SFTP: SHA256 fingerprint of the server's host key, as `ssh-keygen -lf` prints it "
             "(SHA256:…). Any other key is refused."
+        ),
+    )
+    tls_certificate_fingerprint = models.CharField(
+        max_length=100,
+        blank=True,
+        verbose_name=_("pinned TLS certificate"),
+        help_text=_(
+            "FTPS, optional: the SHA-256 fingerprint of the server's certificate, as `openssl x509 -noout "
+            "-fingerprint -sha256` prints it. Set: only that certificate is accepted (a self-signed one too). "
+            "Empty: the certificate must be issued by a trusted authority for the host name."
         ),
     )
 
@@ -39,6 +68,8 @@ class SFTPConnection(models.Model):
     def connection_errors(self) -> dict[str, str]:
         """``{field: message}`` of what is wrong with the connection fields (normalises the fingerprint)."""
         errors = {}
+        if self.protocol in (self.Protocol.FTP, self.Protocol.FTPS):
+            return self._ftp_errors()
         if not self.password and not self.private_key:
             errors["password"] = _("Give a password or an SSH private key.")
         if self.private_key:
@@ -51,6 +82,22 @@ class SFTPConnection(models.Model):
             errors["host_key_fingerprint"] = _(
                 "Expected a SHA256 fingerprint: SHA256: followed by 43 base64 characters."
             )
+        return errors
+
+    def _ftp_errors(self) -> dict[str, str]:
+        from integrated_channels.integrated_channel.transports import ftp
+
+        errors = {}
+        if not self.password:
+            errors["password"] = _("Give the password: FTP and FTPS log in with one.")
+        if self.private_key:
+            errors["private_key"] = _("An SSH key is for SFTP only: clear it, or choose SFTP.")
+        self.tls_certificate_fingerprint = ftp.normalise_fingerprint(self.tls_certificate_fingerprint)
+        if self.tls_certificate_fingerprint:
+            if self.protocol != self.Protocol.FTPS:
+                errors["tls_certificate_fingerprint"] = _("A certificate is pinned for FTPS only.")
+            elif not ftp.is_fingerprint(self.tls_certificate_fingerprint):
+                errors["tls_certificate_fingerprint"] = _("Expected a SHA-256 fingerprint: 64 hexadecimal digits.")
         return errors
 
     def connection_secrets(self) -> list[str]:

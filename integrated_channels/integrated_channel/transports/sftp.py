@@ -33,6 +33,14 @@ from integrated_channels.integrated_channel import addresses
 from integrated_channels.integrated_channel.app_settings import channel_settings
 from integrated_channels.integrated_channel.extras import require
 from integrated_channels.integrated_channel.transports import hostkeys
+from integrated_channels.integrated_channel.transports.drop_errors import (
+    AddressNotAllowed,
+    AuthenticationFailed,
+    DropError,
+    FileTooLarge,
+    HostKeyRefused,
+    TransferFailed,
+)
 
 if TYPE_CHECKING:
     import asyncssh
@@ -45,28 +53,8 @@ def _asyncssh():
     return require("asyncssh", extra="sftp", app="The SFTP transport")
 
 
-class SFTPError(Exception):
-    code = "sftp_error"
-
-
-class HostKeyRefused(SFTPError):
-    code = "host_key_refused"
-
-
-class AuthenticationFailed(SFTPError):
-    code = "auth_failed"
-
-
-class TransferFailed(SFTPError):
-    code = "transfer_failed"
-
-
-class FileTooLarge(SFTPError):
-    code = "file_too_large"
-
-
-class AddressNotAllowed(SFTPError):
-    code = "address_refused"
+# The errors are the drops' (one hierarchy for SFTP, FTP and FTPS); ``SFTPError`` is their base.
+SFTPError = DropError
 
 
 @cache
@@ -301,5 +289,39 @@ def peek_directory(config, directory: str, *, head_bytes: int = 64 * 1024) -> Di
             head = await remote.read(head_bytes)
         first = head.decode("utf-8-sig", errors="replace").splitlines()[:1]
         return DirectoryPeek(exists=True, csv_files=names, newest=names[0], header=first[0] if first else "")
+
+    return _run(config, work)
+
+
+def make_folders(config, directories: list[str]) -> list[str]:
+    """Create the folders missing among ``directories`` (parents too); the ones created."""
+
+    async def work(sftp: asyncssh.SFTPClient) -> list[str]:
+        created = []
+        for directory in directories:
+            parts = [part for part in directory.split("/") if part not in ("", ".")]
+            current = "/" if directory.startswith("/") else ""
+            for part in parts:
+                current = posixpath.join(current, part) if current else part
+                if not await sftp.isdir(current):
+                    await sftp.mkdir(current)
+                    created.append(current)
+        return created
+
+    return _run(config, work)
+
+
+def list_files(config, directory: str) -> list[tuple[str, float | None]]:
+    """``[(path, modified as a UNIX time or None)]`` of the regular files of ``directory`` ([] when missing)."""
+
+    async def work(sftp: asyncssh.SFTPClient):
+        if not await sftp.isdir(directory):
+            return []
+        regular = _asyncssh().FILEXFER_TYPE_REGULAR
+        return sorted(
+            (posixpath.join(directory, entry.filename), entry.attrs.mtime)
+            for entry in await sftp.readdir(directory)
+            if entry.attrs.type == regular
+        )
 
     return _run(config, work)

@@ -22,7 +22,7 @@ from django.utils import timezone
 from enterprise.csv_safety import escape_cell
 from integrated_channels.integrated_channel.models import Run, RunError
 from integrated_channels.integrated_channel.services import runs
-from integrated_channels.integrated_channel.transports import sftp as client
+from integrated_channels.integrated_channel.transports import drop as client
 from integrated_channels.sftp.exporters import (
     TRANSCRIPT_COLUMNS,
     TranscriptExporter,
@@ -151,7 +151,7 @@ def upload_export(
         client.upload(configuration, result.path, content)
         result.rows = len(export.rows)
         live.update(processed=result.rows)  # the bar; finish_run writes the counts
-    except client.SFTPError as exc:
+    except client.DropError as exc:
         live.close()
         RunError.objects.create(run=run, outcome=RunError.Outcome.RUN, code=exc.code, message=str(exc))
         runs.finish_run(run, status=Run.Status.FAILED, error_code=exc.code, error_message=str(exc), **_unsent(run))

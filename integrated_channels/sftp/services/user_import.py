@@ -22,7 +22,7 @@ from integrated_channels.integrated_channel.imports.pipeline import ImportCounts
 from integrated_channels.integrated_channel.imports.sources import CsvFilesSource
 from integrated_channels.integrated_channel.models import Run, RunError
 from integrated_channels.integrated_channel.services import runs
-from integrated_channels.integrated_channel.transports import sftp as client
+from integrated_channels.integrated_channel.transports import drop as client
 from integrated_channels.sftp.models import USER_IMPORT_DIR, SFTPConfiguration
 from integrated_channels.sftp.operations import USER_IMPORT
 
@@ -74,7 +74,7 @@ def import_users(
             unlink_leavers=configuration.unlink_leavers,
             live=live,
         )
-    except (client.SFTPError, ImportRefused) as exc:
+    except (client.DropError, ImportRefused) as exc:
         live.close()
         _fail(run, result, code=exc.code, message=str(exc))
         return result

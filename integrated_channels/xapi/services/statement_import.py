@@ -31,7 +31,7 @@ from integrated_channels.integrated_channel.imports.errors import ImportRefused 
 from integrated_channels.integrated_channel.imports.sources import CsvFilesSource
 from integrated_channels.integrated_channel.models import Run, RunError
 from integrated_channels.integrated_channel.services import runs
-from integrated_channels.integrated_channel.transports import sftp
+from integrated_channels.integrated_channel.transports import drop
 from integrated_channels.xapi import filters, paths, verbs
 from integrated_channels.xapi.models import XAPIImportConfiguration
 from integrated_channels.xapi.operations import STATEMENT_IMPORT
@@ -181,12 +181,12 @@ def import_statements(
         if problems:
             raise ImportRefused(" ".join(problems))
         conditions = filters.conditions(configuration.filters.all(), mappings)
-        content = sftp.read_file(configuration, result.path)
+        content = drop.read_file(configuration, result.path)
         if content is not None:
             result.found = True
             with transaction.atomic():
                 _import(configuration, content, mappings, conditions, result, live)
-    except (sftp.SFTPError, SourceRefused) as exc:  # SourceRefused: this module's and the CSV source's
+    except (drop.DropError, SourceRefused) as exc:  # SourceRefused: this module's and the CSV source's
         live.close()
         _fail(run, result, code=exc.code, message=str(exc))
         return result
@@ -199,7 +199,7 @@ def import_statements(
     # Committed: only now is the file removed.
     error_code = error_message = ""
     if result.found:
-        result.deleted, error_code, error_message = sftp.remove_processed(
+        result.deleted, error_code, error_message = drop.remove_processed(
             configuration, [result.path], failure="Imported, but the file was not deleted"
         )
     else:

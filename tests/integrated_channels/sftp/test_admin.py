@@ -19,6 +19,7 @@ def form_data(customer, sample=None, mapping=None, **overrides):
     data = {
         "customer": str(customer.pk),
         "active": "on",
+        "protocol": "sftp",
         "host": "sftp.example.com",
         "port": "22",
         "username": "acme",
