@@ -49,6 +49,14 @@ class SFTPConfig(AppConfig):
                         uses_start_date=True,
                         schedule_covers_interval=True,
                     ),
+                    Operation(
+                        operations.XAPI_EXPORT,
+                        "Export xAPI activity",
+                        f"{runners}.export_xapi",
+                        "export",
+                        uses_start_date=True,
+                        schedule_covers_interval=True,
+                    ),
                 ),
                 connector=True,
                 description=(

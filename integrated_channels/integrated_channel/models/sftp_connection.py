@@ -20,6 +20,7 @@ class SFTPConnection(models.Model):
         SFTP = "sftp", _("SFTP (SSH)")
         FTPS = "ftps", _("FTPS (FTP with explicit TLS)")
         FTP = "ftp", _("FTP (not encrypted)")
+        BOX = "box", _("Box (box.com account)")
 
     protocol = models.CharField(
         max_length=8,
@@ -30,18 +31,56 @@ class SFTPConnection(models.Model):
             "FTP sends the password and the files unencrypted: use it only where nothing else is offered."
         ),
     )
-    host = models.CharField(max_length=255, help_text=_("Host name or address of the server."))
+    host = models.CharField(
+        max_length=255, blank=True, help_text=_("Host name or address of the server (not for Box).")
+    )
     port = models.PositiveIntegerField(
         default=22,
         validators=[MinValueValidator(1), MaxValueValidator(65535)],
         help_text=_("22 for SFTP, 21 for FTP and FTPS as a rule."),
     )
-    username = models.CharField(max_length=255)
+    username = models.CharField(max_length=255, blank=True, help_text=_("The login (not for Box)."))
     password = EncryptedTextField(blank=True, verbose_name=_("password"))
     private_key = EncryptedTextField(
         blank=True,
         verbose_name=_("SSH private key"),
         help_text=_("OpenSSH or PEM private key (unencrypted). Used instead of the password when set."),
+    )
+    box_auth = models.CharField(
+        max_length=8,
+        choices=[("ccg", _("Client credentials grant")), ("jwt", _("JWT (server authentication)"))],
+        default="ccg",
+        verbose_name=_("Box authentication"),
+        help_text=_("Box: how the app authenticates, as its Box Developer Console configuration says."),
+    )
+    box_client_id = models.CharField(max_length=255, blank=True, verbose_name=_("Box client id"))
+    box_client_secret = EncryptedTextField(blank=True, verbose_name=_("Box client secret"))
+    box_subject_type = models.CharField(
+        max_length=10,
+        choices=[("enterprise", _("enterprise (the app's service account)")), ("user", _("user"))],
+        default="enterprise",
+        verbose_name=_("Box subject type"),
+    )
+    box_subject_id = models.CharField(
+        max_length=64, blank=True, verbose_name=_("Box subject id"), help_text=_("The enterprise id or the user id.")
+    )
+    box_folder_id = models.CharField(
+        max_length=32,
+        blank=True,
+        verbose_name=_("Box folder id"),
+        help_text=_("Box: the id of the folder holding import/ and export/ (its URL ends with it); 0 is All Files."),
+    )
+    box_public_key_id = models.CharField(max_length=64, blank=True, verbose_name=_("Box JWT public key id"))
+    box_jwt_private_key = EncryptedTextField(
+        blank=True,
+        verbose_name=_("Box JWT private key"),
+        help_text=_("Box JWT: the app's RSA private key (PEM, unencrypted), whose public key is registered with Box."),
+    )
+    public_key = models.TextField(
+        blank=True,
+        editable=False,
+        verbose_name=_("SSH public key"),
+        help_text=_("The public half of a key generated here (Generate SSH key): install it on the server."),
     )
     host_key_fingerprint = models.CharField(
         max_length=64,
@@ -68,8 +107,13 @@ class SFTPConnection(models.Model):
     def connection_errors(self) -> dict[str, str]:
         """``{field: message}`` of what is wrong with the connection fields (normalises the fingerprint)."""
         errors = {}
+        if self.protocol == self.Protocol.BOX:
+            return self._box_errors()
+        for name in ("host", "username"):
+            if not getattr(self, name):
+                errors[name] = _("This field is required.")
         if self.protocol in (self.Protocol.FTP, self.Protocol.FTPS):
-            return self._ftp_errors()
+            return {**errors, **self._ftp_errors()}
         if not self.password and not self.private_key:
             errors["password"] = _("Give a password or an SSH private key.")
         if self.private_key:
@@ -100,8 +144,32 @@ class SFTPConnection(models.Model):
                 errors["tls_certificate_fingerprint"] = _("Expected a SHA-256 fingerprint: 64 hexadecimal digits.")
         return errors
 
+    def _box_errors(self) -> dict[str, str]:
+        errors = {}
+        required = ["box_client_id", "box_client_secret", "box_subject_id", "box_folder_id"]
+        if self.box_auth == "jwt":
+            required += ["box_public_key_id", "box_jwt_private_key"]
+        for name in required:
+            if not (getattr(self, name) or "").strip():
+                errors[name] = _("Required for a Box connection.")
+        if self.box_folder_id and not self.box_folder_id.strip().isdigit():
+            errors["box_folder_id"] = _("A Box folder id is a number (the end of the folder's URL).")
+        if self.box_auth == "jwt" and self.box_jwt_private_key:
+            try:
+                load_private_key(self.box_jwt_private_key)
+            except ValueError as exc:
+                errors["box_jwt_private_key"] = str(exc)
+        if self.password or self.private_key:
+            errors["password"] = _("Box connections use the Box app's credentials, not a password or SSH key.")
+        self.host = self.host or "api.box.com"
+        return errors
+
     def connection_secrets(self) -> list[str]:
-        return [secret for secret in (self.password, self.private_key) if secret]
+        return [
+            secret
+            for secret in (self.password, self.private_key, self.box_client_secret, self.box_jwt_private_key)
+            if secret
+        ]
 
 
 def load_private_key(text: str):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from integrated_channels.integrated_channel.transports import ftp, sftp
+from integrated_channels.integrated_channel.transports import box, ftp, sftp
 from integrated_channels.integrated_channel.transports.drop_errors import (  # noqa: F401 - the drops' errors
     AddressNotAllowed,
     AuthenticationFailed,
@@ -27,6 +27,7 @@ __all__ = [
     "DirectoryPeek",
     "DropError",
     "list_files",
+    "list_folders",
     "make_folders",
     "peek_directory",
     "read_csv_files",
@@ -36,7 +37,7 @@ __all__ = [
     "upload",
 ]
 
-PROTOCOLS = {"sftp": sftp, "ftp": ftp, "ftps": ftp}
+PROTOCOLS = {"sftp": sftp, "ftp": ftp, "ftps": ftp, "box": box}
 
 
 def transport(config) -> ModuleType:
@@ -78,6 +79,11 @@ def make_folders(config, directories: list[str]) -> list[str]:
 def list_files(config, directory: str) -> list[tuple[str, float | None]]:
     """``[(path, modified as a UNIX time or None)]`` of the files of ``directory`` ([] when it does not exist)."""
     return transport(config).list_files(config, directory)
+
+
+def list_folders(config, directory: str) -> list[str]:
+    """The paths of the folders in ``directory`` ([] when it does not exist)."""
+    return transport(config).list_folders(config, directory)
 
 
 def peek_directory(config, directory: str, *, head_bytes: int = 64 * 1024) -> DirectoryPeek:

@@ -432,6 +432,16 @@ def list_files(config, directory: str) -> list[tuple[str, float | None]]:
     return _session(config, work)
 
 
+def list_folders(config, directory: str) -> list[str]:
+    """The paths of the folders in ``directory`` ([] when it does not exist)."""
+
+    def work(ftp: ftplib.FTP) -> list[str]:
+        entries = _entries(ftp, directory) or {}
+        return sorted(posixpath.join(directory, name) for name, facts in entries.items() if facts.get("type") == "dir")
+
+    return _session(config, work)
+
+
 def peek_directory(config, directory: str, *, head_bytes: int = 64 * 1024) -> DirectoryPeek:
     def work(ftp: ftplib.FTP) -> DirectoryPeek:
         entries = _entries(ftp, directory)

@@ -325,3 +325,19 @@ def list_files(config, directory: str) -> list[tuple[str, float | None]]:
         )
 
     return _run(config, work)
+
+
+def list_folders(config, directory: str) -> list[str]:
+    """The paths of the folders in ``directory`` ([] when it does not exist)."""
+
+    async def work(sftp: asyncssh.SFTPClient):
+        if not await sftp.isdir(directory):
+            return []
+        folder = _asyncssh().FILEXFER_TYPE_DIRECTORY
+        return sorted(
+            posixpath.join(directory, entry.filename)
+            for entry in await sftp.readdir(directory)
+            if entry.attrs.type == folder and entry.filename not in (".", "..")
+        )
+
+    return _run(config, work)

@@ -20,3 +20,12 @@ def ftps_server(tmp_path, settings):
 def drop_server(request):
     """An FTP server, then an FTPS server (trusted through the test CA): the tests every FTP drop passes."""
     return request.getfixturevalue(f"{request.param}_server")
+
+
+@pytest.fixture
+def box(settings):
+    from tests.fakes.box import FakeBox
+
+    with FakeBox() as fake:
+        settings.INTEGRATED_CHANNELS = {**settings.INTEGRATED_CHANNELS, **fake.settings(), "BACKOFF_SECONDS": 0.01}
+        yield fake
