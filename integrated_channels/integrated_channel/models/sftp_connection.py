@@ -16,6 +16,9 @@ from integrated_channels.integrated_channel.transports import hostkeys
 
 
 class SFTPConnection(models.Model):
+    #: Blank for Box, required by ``connection_errors`` for a server: the documented example gives them.
+    EXAMPLE_FIELDS = ("host", "username")
+
     class Protocol(models.TextChoices):
         SFTP = "sftp", _("SFTP (SSH)")
         FTPS = "ftps", _("FTPS (FTP with explicit TLS)")
