@@ -253,12 +253,17 @@ class BoxClient(HttpClient):
             raise
         return response.json()["id"]
 
-    def download(self, item: dict, path: str, limit: int) -> bytes:
-        response = self.call("GET", f"{self.api}/files/{item['id']}/content", stream=True)
+    def download(self, item: dict, path: str, limit: int, *, head: int = 0) -> bytes:
+        """The file's content (``head``: its first bytes only, the rest not read)."""
+        headers = {"Range": f"bytes=0-{head - 1}"} if head else {}
+        response = self.call("GET", f"{self.api}/files/{item['id']}/content", stream=True, headers=headers)
         chunks, total = [], 0
         try:
             for chunk in response.iter_content(64 * 1024):
                 total += len(chunk)
+                if head and total >= head:
+                    chunks.append(chunk)
+                    break
                 if total > limit:
                     raise _too_large(self.config, path, total, limit)
                 chunks.append(chunk)
@@ -484,7 +489,7 @@ def peek_directory(config, directory: str, *, head_bytes: int = 64 * 1024) -> Di
         if not csvs:
             return DirectoryPeek(exists=True, csv_files=[])
         newest = csvs[0]
-        head = box.download(newest, posixpath.join(directory, newest["name"]), max(_max_file_bytes(), head_bytes))
+        head = box.download(newest, posixpath.join(directory, newest["name"]), _max_file_bytes(), head=head_bytes)
         first = head[:head_bytes].decode("utf-8-sig", errors="replace").splitlines()[:1]
         return DirectoryPeek(
             exists=True,

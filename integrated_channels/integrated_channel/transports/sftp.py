@@ -177,8 +177,11 @@ async def _check_size(sftp: asyncssh.SFTPClient, config, path: str, limit: int) 
 
 async def _read_limited(sftp: asyncssh.SFTPClient, config, path: str, limit: int) -> bytes:
     """The content of ``path``, refused if it grew past ``limit`` since its stat (never more is read)."""
-    async with sftp.open(path, "rb") as remote:
-        content = await remote.read(limit + 1)
+    try:
+        async with sftp.open(path, "rb") as remote:
+            content = await remote.read(limit + 1)
+    except _asyncssh().SFTPError as exc:  # refused, vanished since the listing: the file named
+        raise TransferFailed(f"Could not read {path} on {_where(config)}: {exc.reason}. Nothing was deleted.") from None
     if len(content) > limit:
         raise _too_large(config, path, len(content), limit)
     return content

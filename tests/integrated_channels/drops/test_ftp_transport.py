@@ -229,3 +229,20 @@ def test_ftp_connections_are_validated(ftps_server, values, field):
 
     assert field in caught.value.message_dict
     assert "host_key_fingerprint" not in caught.value.message_dict  # no SSH host key for FTP
+
+
+def test_an_sftp_file_without_read_permission_fails_the_run_naming_it(tmp_path):
+    from tests.fakes.sftp import FakeSFTPServer
+    from tests.integrated_channels.sftp.factories import connection_to
+
+    with FakeSFTPServer(tmp_path / "root") as server:
+        server.write(f"{DIR}/a.csv", PEOPLE)
+        server.write(f"{DIR}/b.csv", PEOPLE)
+        server.deny_read = "b.csv"
+        config = connection_to(server)
+
+        result = import_users(configuration=config)
+
+        assert (result.run.status, result.run.error_code) == ("failed", "transfer_failed")
+        assert f"Could not read {DIR}/b.csv" in result.run.error_message
+        assert sorted(path.name for path in server.path(DIR).iterdir()) == ["a.csv", "b.csv"]
