@@ -117,8 +117,9 @@ class SFTPConnection(models.Model):
                 errors[name] = _("This field is required.")
         if self.protocol in (self.Protocol.FTP, self.Protocol.FTPS):
             return {**errors, **self._ftp_errors()}
-        if not self.password and not self.private_key:
-            errors["password"] = _("Give a password or an SSH private key.")
+        if not self.password and not self.private_key and getattr(self, "active", True):
+            # An inactive connection may wait for its key: Generate SSH key on its page (decision 0233).
+            errors["password"] = _("Give a password or an SSH private key (or save inactive and generate a key).")
         if self.private_key:
             try:
                 load_private_key(self.private_key)

@@ -108,6 +108,10 @@ async def _session(config, work: Callable[[asyncssh.SFTPClient], Awaitable[T]]) 
 
 
 async def _connected(config, work: Callable[[asyncssh.SFTPClient], Awaitable[T]]) -> T:
+    if not config.password and not config.private_key:
+        raise AuthenticationFailed(
+            f"No password and no SSH key for {_where(config)}: generate an SSH key (or give a password)."
+        )
     asyncssh = _asyncssh()
     verifier = _verifying_client_class()(config.host_key_fingerprint, config.host)
     options = {

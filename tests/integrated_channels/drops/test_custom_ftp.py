@@ -3,6 +3,7 @@ the layout's folders created on Test connection, the export-folder link on the c
 
 import asyncssh
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.urls import reverse
 
@@ -118,3 +119,16 @@ def test_the_export_folder_link(values, url, admin_client):
     assert keys.export_folder_url(config) == url
     page = admin_client.get(reverse("admin:sftp_sftpconfiguration_change", args=[config.pk])).content.decode()
     assert f'href="{url}" class="export-folder-link"' in page
+
+
+def test_an_inactive_connection_may_wait_for_its_generated_key(sftp_server):
+    config = connection_to(sftp_server, password="", active=False)
+    config.full_clean()  # saved without a password, to generate its key on its page
+
+    result = check(config)
+
+    assert not result.ok and "generate an SSH key" in result.message
+    config.active = True
+    with pytest.raises(ValidationError) as caught:
+        config.full_clean()
+    assert "password" in caught.value.message_dict
