@@ -120,7 +120,7 @@ class SFTPConfigurationAdmin(ChannelConfigurationAdmin):
     form = SFTPConfigurationForm
     change_form_template = "admin/sftp/sftpconfiguration/change_form.html"
     # SFTP takes no part in learner-data / content transmits (decision 0060): its own actions only.
-    actions = ["import_users_now", "export_transcripts_now", "export_skills_now"]
+    actions = ["import_users_now", "export_transcripts_now", "export_skills_now", "export_xapi_now"]
     list_display = ("customer", "name", "host", "username", "active", "last_run", "modified")
     fields = (
         "customer",
@@ -245,3 +245,7 @@ class SFTPConfigurationAdmin(ChannelConfigurationAdmin):
     @admin.action(description=_("Export skill achievements of the last 30 days now (SFTP)"), permissions=["change"])
     def export_skills_now(self, request, queryset):
         self._run(request, queryset, ondemand.SKILLS)
+
+    @admin.action(description=_("Export xAPI activity of the last 30 days now"), permissions=["change"])
+    def export_xapi_now(self, request, queryset):
+        self._run(request, queryset, ondemand.XAPI)

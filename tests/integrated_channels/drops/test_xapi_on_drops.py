@@ -69,3 +69,23 @@ def test_statements_of_the_range_are_exported(drop_server, zipped):
     assert (row["verb"], row["verb_display"], row["object_name"]) == (verbs.COMPLETED, "completed", "'=Course")
     assert (row["result_completion"], row["result_success"], row["result_score_scaled"]) == ("true", "true", "0.8")
     assert row["source"] == "imported" and json.loads(row["statement"])["id"] == kept["id"]
+
+
+def test_the_xapi_export_runs_by_its_short_name_and_from_the_admin_action(ftp_server, admin_client):
+    from django.urls import reverse
+
+    from integrated_channels.integrated_channel.models import Run
+    from integrated_channels.sftp.services import ondemand
+
+    config = ftp_connection_to(ftp_server)
+    statements.store(config.customer_id, [statement(timezone.now())], source="sent")
+
+    run = ondemand.run_now(configuration=config, operation=ondemand.XAPI)
+    assert (run.kind, run.status, run.sent) == ("xapi_export", "completed", 1)
+
+    response = admin_client.post(
+        reverse("admin:sftp_sftpconfiguration_changelist"),
+        {"action": "export_xapi_now", "_selected_action": [config.pk]},
+    )
+    assert response.status_code == 302
+    assert Run.objects.filter(configuration_id=config.pk, kind="xapi_export", status="completed").count() == 2
