@@ -246,3 +246,13 @@ def test_an_sftp_file_without_read_permission_fails_the_run_naming_it(tmp_path):
         assert (result.run.status, result.run.error_code) == ("failed", "transfer_failed")
         assert f"Could not read {DIR}/b.csv" in result.run.error_message
         assert sorted(path.name for path in server.path(DIR).iterdir()) == ["a.csv", "b.csv"]
+
+
+def test_a_server_at_an_address_not_allowed_is_never_contacted(ftp_server):
+    config = ftp_connection_to(ftp_server)
+    config.host = "10.1.2.3"  # private: not in the tests' ALLOWED_ADDRESSES
+
+    result = import_users(configuration=config)
+
+    assert (result.run.status, result.run.error_code) == ("failed", "address_refused")
+    assert ftp_server.commands == []
