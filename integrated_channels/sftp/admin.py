@@ -2,7 +2,7 @@ import io
 
 from django import forms
 from django.contrib import admin, messages
-from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -204,8 +204,7 @@ class SFTPConfigurationAdmin(ChannelConfigurationAdmin):
         """The public key as a file to download (the private key never leaves the database)."""
         configuration = changeable_object(self, request, object_id)
         if not configuration.public_key:
-            messages.error(request, _("No key was generated for this connection."))
-            return HttpResponseRedirect(reverse("admin:sftp_sftpconfiguration_change", args=[configuration.pk]))
+            raise Http404("No key was generated for this connection.")
         response = HttpResponse(configuration.public_key + "\n", content_type="text/plain; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{keys.public_key_filename(configuration)}"'
         return response
