@@ -112,7 +112,7 @@ def per_row_baseline(*, configuration, limit: int) -> dict[str, float]:
     from enterprise.models import PendingEnterpriseCustomerUser
     from enterprise.services.linking import link_user
     from enterprise.services.pending import pending_learners_for_email
-    from integrated_channels.integrated_channel.transports import sftp as client
+    from integrated_channels.integrated_channel.transports import drop as client
     from integrated_channels.sftp.models import PendingLearnerAttributes
 
     customer = configuration.customer

@@ -6,7 +6,7 @@ from enterprise.lms.content.models import ProviderCourse
 from integrated_channels.integrated_channel.exceptions import ChannelError
 from integrated_channels.integrated_channel.services import content_runs
 from integrated_channels.integrated_channel.services.connections import ConnectionTest
-from integrated_channels.integrated_channel.transports import sftp
+from integrated_channels.integrated_channel.transports import drop
 
 USAGE_IMPORT = "usage_import"
 
@@ -18,7 +18,7 @@ def import_usage(configuration, *, trigger, start_date=None, api_user=None, run=
     from integrated_channels.getabstract.client import GetAbstractClient
 
     def batches():
-        files = sftp.read_matching_files(configuration, configuration.remote_directory(), pattern=feeds.FEED.pattern)
+        files = drop.read_matching_files(configuration, configuration.remote_directory(), pattern=feeds.FEED.pattern)
         dated = sorted((feeds.feed_moment(path), path) for path in files if feeds.feed_moment(path) is not None)
         with GetAbstractClient(configuration) as client:
             for moment, path in dated:
@@ -63,8 +63,8 @@ def test_connection(configuration) -> ConnectionTest:
         return ConnectionTest(ok=False, message=f"Failed: the API refused: {exc}")
     directory = configuration.remote_directory()
     try:
-        peek = sftp.peek_directory(configuration, directory)
-    except sftp.SFTPError as exc:
+        peek = drop.peek_directory(configuration, directory)
+    except drop.DropError as exc:
         return ConnectionTest(ok=False, message=f"Failed: the API answered, the file drop did not: {exc}")
     if not peek.exists:
         return ConnectionTest(ok=False, message=f"The API answered; the folder {directory} does not exist.")

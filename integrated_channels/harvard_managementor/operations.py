@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from integrated_channels.integrated_channel.services import content_runs
 from integrated_channels.integrated_channel.services.connections import ConnectionTest
-from integrated_channels.integrated_channel.transports import sftp
+from integrated_channels.integrated_channel.transports import drop
 
 COURSE_IMPORT = "course_import"
 PROGRESS_IMPORT = "progress_import"
@@ -19,7 +19,7 @@ def import_courses(configuration, *, trigger, start_date=None, api_user=None, ru
 
     def batches():
         path = posixpath.join(configuration.remote_directory(), feeds.METADATA_FILE)
-        files = sftp.read_matching_files(
+        files = drop.read_matching_files(
             configuration, configuration.remote_directory(), pattern=feeds.METADATA_FILE.replace(".", r"\.")
         )
         if path not in files:
@@ -45,7 +45,7 @@ def import_progress(configuration, *, trigger, start_date=None, api_user=None, r
     from integrated_channels.harvard_managementor import feeds
 
     def batches():
-        files = sftp.read_matching_files(
+        files = drop.read_matching_files(
             configuration, configuration.remote_directory(), pattern=feeds.USER_FEED.pattern
         )
         since = timezone.localdate(start_date) if start_date else None
@@ -72,8 +72,8 @@ def test_connection(configuration) -> ConnectionTest:
 
     directory = configuration.remote_directory()
     try:
-        peek = sftp.peek_directory(configuration, directory)
-    except sftp.SFTPError as exc:
+        peek = drop.peek_directory(configuration, directory)
+    except drop.DropError as exc:
         return ConnectionTest(ok=False, message=f"Failed: {exc}")
     if not peek.exists:
         return ConnectionTest(ok=False, message=f"Logged in; the folder {directory} does not exist.")

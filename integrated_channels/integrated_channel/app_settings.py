@@ -26,7 +26,12 @@ SFTP_MAX_FILE_BYTES
     Largest remote file an SFTP import reads (the SFTP connector's user files, the xAPI statement
     file), in bytes; default 100 MiB. Each file's size is checked from its stat before it is
     downloaded: a larger one fails the run with an error naming the file and the limit, and
-    nothing is imported or deleted.
+    nothing is imported or deleted. The FTP and FTPS drops apply the same limit (from SIZE / MLSD).
+BOX_API_URL, BOX_UPLOAD_URL, BOX_TOKEN_URL
+    Box's API, upload and token endpoints (Box drops); changed by the tests only, for the fake Box.
+FTPS_CA_FILE
+    A PEM file of the certificate authorities an FTPS server's certificate must chain to when the
+    connection pins no certificate; empty (the default): the system's trusted authorities.
 TOKEN_EXPIRY_MARGIN
     Seconds before its expiry at which a cached access token is replaced by a new one.
 RUN_LOCK_EXPIRY
@@ -98,6 +103,10 @@ DEFAULTS = {
     "MAX_CONSECUTIVE_FAILURES": 5,
     "SFTP_CONNECT_TIMEOUT": 15.0,
     "SFTP_MAX_FILE_BYTES": 100 * 1024 * 1024,
+    "FTPS_CA_FILE": "",
+    "BOX_API_URL": "https://api.box.com/2.0",
+    "BOX_UPLOAD_URL": "https://upload.box.com/api/2.0",
+    "BOX_TOKEN_URL": "https://api.box.com/oauth2/token",
     "TOKEN_EXPIRY_MARGIN": 60.0,
     "RUN_LOCK_EXPIRY": 900.0,
     "HEARTBEAT_INTERVAL": 30.0,

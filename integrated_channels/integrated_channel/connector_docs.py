@@ -51,7 +51,9 @@ def _example_value(field: models.Field):
         return {}
     if "fingerprint" in field.name:
         return "SHA256:" + "A" * 43
-    return "" if field.blank else f"<{field.name}>"
+    # ``EXAMPLE_FIELDS``: blank in the model but required by its ``clean`` in the usual case (a drop's host).
+    shown = field.name in getattr(field.model, "EXAMPLE_FIELDS", ())
+    return "" if field.blank and not shown else f"<{field.name}>"
 
 
 def _example_credentials(fields: ConnectionFields) -> list[models.Field]:

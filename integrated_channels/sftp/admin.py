@@ -2,18 +2,20 @@ import io
 
 from django import forms
 from django.contrib import admin, messages
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from enterprise.csv_safety import CsvLineError, header_and_rows
 from enterprise.learner_fields import BUILT_IN
 from integrated_channels.integrated_channel.admin import ChannelConfigurationAdmin
 from integrated_channels.integrated_channel.admin.configuration import ChannelConfigurationForm
-from integrated_channels.integrated_channel.admin.runs import outcome_level, queued_message
+from integrated_channels.integrated_channel.admin.runs import changeable_object, outcome_level, queued_message
 from integrated_channels.integrated_channel.exceptions import RunLocked
 from integrated_channels.integrated_channel.imports.forms import MappingField, sample_columns
 from integrated_channels.integrated_channel.models import Run
 from integrated_channels.integrated_channel.services import run_wording
-from integrated_channels.sftp import mapping
+from integrated_channels.sftp import keys, mapping
 from integrated_channels.sftp.models import SFTPConfiguration
 from integrated_channels.sftp.services import ondemand
 
@@ -41,12 +43,22 @@ class SFTPConfigurationForm(ChannelConfigurationForm):
         fields = (
             "customer",
             "active",
+            "protocol",
             "host",
             "port",
             "username",
             "password",
             "private_key",
             "host_key_fingerprint",
+            "tls_certificate_fingerprint",
+            "box_auth",
+            "box_client_id",
+            "box_client_secret",
+            "box_subject_type",
+            "box_subject_id",
+            "box_folder_id",
+            "box_public_key_id",
+            "box_jwt_private_key",
             "base_path",
             "attribute_mapping",
             "import_under_managers",
@@ -106,18 +118,29 @@ class SFTPConfigurationAdmin(ChannelConfigurationAdmin):
     framework's operation pages (linked from the change page and the customer's Connectors page)."""
 
     form = SFTPConfigurationForm
+    change_form_template = "admin/sftp/sftpconfiguration/change_form.html"
     # SFTP takes no part in learner-data / content transmits (decision 0060): its own actions only.
-    actions = ["import_users_now", "export_transcripts_now", "export_skills_now"]
+    actions = ["import_users_now", "export_transcripts_now", "export_skills_now", "export_xapi_now"]
     list_display = ("customer", "name", "host", "username", "active", "last_run", "modified")
     fields = (
         "customer",
         "active",
+        "protocol",
         "host",
         "port",
         "username",
         "password",
         "private_key",
         "host_key_fingerprint",
+        "tls_certificate_fingerprint",
+        "box_auth",
+        "box_client_id",
+        "box_client_secret",
+        "box_subject_type",
+        "box_subject_id",
+        "box_folder_id",
+        "box_public_key_id",
+        "box_jwt_private_key",
         "base_path",
         "attribute_mapping",
         "sample_file",
@@ -129,6 +152,62 @@ class SFTPConfigurationAdmin(ChannelConfigurationAdmin):
         "modified",
     )
     readonly_fields = ("created", "modified")
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra = dict(extra_context or {})
+        obj = self.get_object(request, object_id)
+        if obj is not None:
+            drop = {"export_url": keys.export_folder_url(obj)}
+            if self.has_change_permission(request, obj) and obj.protocol == SFTPConfiguration.Protocol.SFTP:
+                drop["generate_url"] = reverse("admin:sftp_sftpconfiguration_generate_ssh_key", args=[obj.pk])
+            if obj.public_key:
+                drop["public_key"] = obj.public_key
+                drop["public_key_url"] = reverse("admin:sftp_sftpconfiguration_public_key", args=[obj.pk])
+            extra["drop"] = drop
+        return super().change_view(request, object_id, form_url, extra)
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/generate-ssh-key/",
+                self.admin_site.admin_view(self.generate_ssh_key_view),
+                name="sftp_sftpconfiguration_generate_ssh_key",
+            ),
+            path(
+                "<path:object_id>/public-key/",
+                self.admin_site.admin_view(self.public_key_view),
+                name="sftp_sftpconfiguration_public_key",
+            ),
+            *super().get_urls(),
+        ]
+
+    def generate_ssh_key_view(self, request, object_id):
+        """POST only (CSRF-checked): a new Ed25519 key pair for an SFTP connection (decision 0233)."""
+        configuration = changeable_object(self, request, object_id)
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if configuration.protocol != SFTPConfiguration.Protocol.SFTP:
+            messages.error(request, _("An SSH key is for SFTP connections only."))
+        else:
+            keys.generate_ssh_key(configuration)
+            messages.success(
+                request,
+                _(
+                    "A new SSH key was generated: download the public key and add it to the server's "
+                    "authorized_keys for %(user)s, then run Test connection."
+                )
+                % {"user": configuration.username},
+            )
+        return HttpResponseRedirect(reverse("admin:sftp_sftpconfiguration_change", args=[configuration.pk]))
+
+    def public_key_view(self, request, object_id):
+        """The public key as a file to download (the private key never leaves the database)."""
+        configuration = changeable_object(self, request, object_id)
+        if not configuration.public_key:
+            raise Http404("No key was generated for this connection.")
+        response = HttpResponse(configuration.public_key + "\n", content_type="text/plain; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{keys.public_key_filename(configuration)}"'
+        return response
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -165,3 +244,7 @@ class SFTPConfigurationAdmin(ChannelConfigurationAdmin):
     @admin.action(description=_("Export skill achievements of the last 30 days now (SFTP)"), permissions=["change"])
     def export_skills_now(self, request, queryset):
         self._run(request, queryset, ondemand.SKILLS)
+
+    @admin.action(description=_("Export xAPI activity of the last 30 days now"), permissions=["change"])
+    def export_xapi_now(self, request, queryset):
+        self._run(request, queryset, ondemand.XAPI)

@@ -2,12 +2,14 @@ from django.apps import AppConfig
 
 GETTING_STARTED = """\
 The customer's system places CSV files of people (with a header line) in import/user/internal/ under \
-the connection's folder on an SFTP server; the import takes every file there, merges them, and deletes \
-them once imported. Exports are written to export/.
+the connection's folder on an SFTP, FTPS or FTP server; the import takes every file there, merges \
+them, and deletes them once imported. Exports are written to export/.
 
-Prepare: the server's host name and port, a login with a password or an SSH key, and the SHA256 \
-fingerprint of the server's host key (ssh-keygen -lf). Then map the learner attributes to the files' \
-columns (a sample file fills the choices) and run Test connection."""
+Prepare: the protocol, the server's host name and port, a login with a password (or, for SFTP, an \
+SSH key) and, for SFTP, the SHA256 fingerprint of the server's host key (ssh-keygen -lf); for FTPS, \
+optionally the SHA-256 fingerprint of its certificate to pin (openssl x509 -noout -fingerprint \
+-sha256). Then map the learner attributes to the files' columns (a sample file fills the choices) \
+and run Test connection."""
 
 
 class SFTPConfig(AppConfig):
@@ -47,10 +49,18 @@ class SFTPConfig(AppConfig):
                         uses_start_date=True,
                         schedule_covers_interval=True,
                     ),
+                    Operation(
+                        operations.XAPI_EXPORT,
+                        "Export xAPI activity",
+                        f"{runners}.export_xapi",
+                        "export",
+                        uses_start_date=True,
+                        schedule_covers_interval=True,
+                    ),
                 ),
                 connector=True,
                 description=(
-                    "Imports users from CSV files a system drops on an SFTP server, and exports learner "
+                    "Imports users from CSV files a system drops on an SFTP, FTPS or FTP server, and exports learner "
                     "transcripts and skill achievements there as CSV (the seed's FTP, Custom FTP and Box)."
                 ),
                 getting_started=GETTING_STARTED,

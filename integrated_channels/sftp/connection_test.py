@@ -8,7 +8,8 @@ import csv
 import io
 
 from integrated_channels.integrated_channel.services.connections import ConnectionTest
-from integrated_channels.integrated_channel.transports import sftp as client
+from integrated_channels.integrated_channel.transports import drop as client
+from integrated_channels.sftp import layout
 from integrated_channels.sftp.models import USER_IMPORT_DIR, SFTPConfiguration
 
 
@@ -17,16 +18,26 @@ def columns_of(header: str) -> list[str]:
 
 
 def test_connection(configuration) -> ConnectionTest:
+    """Log in, create the layout's import and export folders when missing (the seed's Custom FTP), and read
+    the header of the newest user file."""
     directory = configuration.remote_path(USER_IMPORT_DIR)
     where = f"{configuration.username}@{configuration.host}:{configuration.port}"
     try:
+        created = client.make_folders(configuration, [configuration.remote_path(name) for name in layout.FOLDERS])
         peek = client.peek_directory(configuration, directory)
-    except client.SFTPError as exc:
+    except client.DropError as exc:
         return ConnectionTest(ok=False, message=f"Failed: {exc}")
+    made = f" Created the folder(s) {', '.join(created)}." if created else ""
+    result = _found(configuration, peek, directory, where)
+    result.message += made
+    return result
+
+
+def _found(configuration, peek, directory: str, where: str) -> ConnectionTest:
     if not peek.exists:
         return ConnectionTest(
             ok=True,
-            message=f"Logged in to {where}; the import folder {directory} does not exist yet (no file to import).",
+            message=f"Logged in to {where}; the import folder {directory} does not exist (no file to import).",
         )
     if not peek.newest:
         return ConnectionTest(ok=True, message=f"Logged in to {where}; {directory} holds no CSV file yet.")

@@ -18,13 +18,19 @@ from integrated_channels.integrated_channel.exporters.learner_data import Learne
 TRANSCRIPT_COLUMNS = (
     "email",
     "username",
+    "type",
     "course_id",
     "course_title",
     "enrolled_at",
     "status",
     "grade",
     "completed_at",
+    "embedded_path",
+    "embedded_path_id",
+    "embedded_course_id",
 )
+COURSE = "Course"
+LEARNING_PATH = "Learning Path (Higher Level)"
 
 
 class TranscriptExporter(LearnerDataExporter):
@@ -41,8 +47,10 @@ class TranscriptExporter(LearnerDataExporter):
         completion = item.completion
         return {
             "learner_id": item.learner_id,  # not a column: finds the learner's fields (``with_learner_fields``)
+            "enrollment_id": item.enrollment_id,  # not a column: finds the enrollment's path (``with_learning_paths``)
             "email": item.email,
             "username": item.username,
+            "type": COURSE,
             "course_id": item.course_id,
             "course_title": item.course.title,
             "enrolled_at": item.enrolled_at.isoformat() if item.enrolled_at else "",
@@ -71,6 +79,66 @@ def with_learner_fields(rows: list[dict], columns: tuple[str, ...]) -> None:
         values = attributes.get(row["learner_id"]) or {}
         for column in columns:
             row[column] = values.get(column, "")
+
+
+def with_learning_paths(rows: list[dict]) -> list[dict]:
+    """Fill the learning-path columns (program = learning path, issue 15 item 7) and add the paths' rows.
+
+    A course enrolled for a program carries the program as its embedded path (name, id) and its own id
+    as the embedded course id; each learner's program gets one row of type "Learning Path (Higher
+    Level)": completed when every course of it in the export is, enrolled at the first enrollment,
+    completed at the last completion. One query per 5,000 enrollments; one catalog read per program.
+    """
+    from enterprise.exceptions import LMSError
+    from enterprise.lms import get_catalog
+    from enterprise.models import EnterpriseCourseEnrollment
+
+    ids = sorted({row["enrollment_id"] for row in rows})
+    programs: dict[int, str] = {}
+    for start in range(0, len(ids), 5000):
+        programs.update(
+            EnterpriseCourseEnrollment.objects.filter(AnyOf(F("pk"), ids[start : start + 5000]))
+            .exclude(program_id="")
+            .values_list("pk", "program_id")
+        )
+    titles: dict[str, str] = {}
+    catalog = get_catalog() if programs else None
+    for program_id in sorted(set(programs.values())):
+        try:
+            titles[program_id] = catalog.get_program(program_id).title
+        except LMSError:
+            titles[program_id] = ""  # gone from the catalog: the id is still said
+    paths: dict[tuple[int, str], list[dict]] = {}
+    for row in rows:
+        program_id = programs.get(row["enrollment_id"], "")
+        row["embedded_path"] = titles.get(program_id, "") if program_id else ""
+        row["embedded_path_id"] = program_id
+        row["embedded_course_id"] = row["course_id"] if program_id else ""
+        if program_id:
+            paths.setdefault((row["learner_id"], program_id), []).append(row)
+    added = []
+    for (learner_id, program_id), courses in paths.items():
+        complete = all(course["status"] == "completed" for course in courses)
+        first = courses[0]
+        added.append(
+            {
+                "learner_id": learner_id,
+                "enrollment_id": None,
+                "email": first["email"],
+                "username": first["username"],
+                "type": LEARNING_PATH,
+                "course_id": "",
+                "course_title": titles.get(program_id, ""),
+                "enrolled_at": min((course["enrolled_at"] for course in courses if course["enrolled_at"]), default=""),
+                "status": "completed" if complete else "in progress",
+                "grade": "",
+                "completed_at": max(course["completed_at"] for course in courses) if complete else "",
+                "embedded_path": titles.get(program_id, ""),
+                "embedded_path_id": program_id,
+                "embedded_course_id": "",
+            }
+        )
+    return rows + added
 
 
 SKILL_COLUMNS = ("email", "username", "name", "skill", "level", "course_id", "course_title", "achieved_at")

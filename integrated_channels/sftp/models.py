@@ -12,9 +12,7 @@ from enterprise.learner_fields import fields_of
 from integrated_channels.integrated_channel.imports import mapping
 from integrated_channels.integrated_channel.imports.filters import parse_conditions
 from integrated_channels.integrated_channel.models import ChannelConfiguration, SFTPConnection
-
-USER_IMPORT_DIR = "import/user/internal"
-EXPORT_DIR = "export"
+from integrated_channels.sftp.layout import EXPORT_DIR, USER_IMPORT_DIR  # noqa: F401 - the folder layout
 
 
 def default_mapping() -> dict:
@@ -109,7 +107,7 @@ class SFTPConfiguration(ChannelConfiguration, SFTPConnection):
             raise ValidationError(errors)
 
     def secrets(self) -> list[str]:
-        return [secret for secret in (self.password, self.private_key) if secret]
+        return self.connection_secrets()
 
     def learner_fields(self):
         """The customer's learner fields (built-in ones only before a customer is chosen)."""

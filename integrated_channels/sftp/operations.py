@@ -10,6 +10,7 @@ from django.utils import timezone
 USER_IMPORT = "user_import"  # decision 0063
 FILE_EXPORT = "file_export"  # learner transcripts, decision 0064
 SKILLS_EXPORT = "skills_export"  # skill achievements, decision 0080
+XAPI_EXPORT = "xapi_export"  # the xAPI statements the platform holds, decision 0232
 EXPORT_DAYS = 30  # an export without a start date covers the last 30 days
 
 
@@ -45,5 +46,14 @@ def export_skills(configuration, *, trigger, start_date=None, api_user=None, run
 
     date_from, date_to = export_range(_day(start_date))
     return export_skill_achievements(
+        configuration=configuration, date_from=date_from, date_to=date_to, trigger=trigger, api_user=api_user, run=run
+    ).run
+
+
+def export_xapi(configuration, *, trigger, start_date=None, api_user=None, run=None):
+    from integrated_channels.sftp.services.xapi_export import export_xapi_activity
+
+    date_from, date_to = export_range(_day(start_date))
+    return export_xapi_activity(
         configuration=configuration, date_from=date_from, date_to=date_to, trigger=trigger, api_user=api_user, run=run
     ).run

@@ -18,6 +18,7 @@ from integrated_channels.xapi.models import (
     XAPIImportConfiguration,
     XAPIImportFilter,
     XAPIImportMapping,
+    XAPIStatement,
 )
 from integrated_channels.xapi.services import ondemand
 
@@ -92,12 +93,22 @@ class XAPIImportForm(ChannelConfigurationForm):
             "active",
             "source_file",
             "activity_iri_base",
+            "protocol",
             "host",
             "port",
             "username",
             "password",
             "private_key",
             "host_key_fingerprint",
+            "tls_certificate_fingerprint",
+            "box_auth",
+            "box_client_id",
+            "box_client_secret",
+            "box_subject_type",
+            "box_subject_id",
+            "box_folder_id",
+            "box_public_key_id",
+            "box_jwt_private_key",
         )
 
     def clean_sample_file(self):
@@ -134,7 +145,26 @@ class XAPIImportConfigurationAdmin(ChannelConfigurationAdmin):
         (None, {"fields": ("customer", "name", "active", "source_file", "activity_iri_base")}),
         (
             _("SFTP server"),
-            {"fields": ("host", "port", "username", "password", "private_key", "host_key_fingerprint")},
+            {
+                "fields": (
+                    "protocol",
+                    "host",
+                    "port",
+                    "username",
+                    "password",
+                    "private_key",
+                    "host_key_fingerprint",
+                    "tls_certificate_fingerprint",
+                    "box_auth",
+                    "box_client_id",
+                    "box_client_secret",
+                    "box_subject_type",
+                    "box_subject_id",
+                    "box_folder_id",
+                    "box_public_key_id",
+                    "box_jwt_private_key",
+                )
+            },
         ),
         (_("Mapping"), {"fields": ("expected_paths", "sample_file", "sample_columns")}),
         (_("History"), {"fields": ("created", "modified"), "classes": ("collapse",)}),
@@ -182,3 +212,24 @@ class XAPIImportConfigurationAdmin(ChannelConfigurationAdmin):
                 messages.warning(request, f"{configuration}: not started: {exc}")
                 continue
             connectors.report(request, configuration, run, queued=queued, done="imported")
+
+
+@admin.register(XAPIStatement)
+class XAPIStatementAdmin(admin.ModelAdmin):
+    """The statement store, read-only: statements are history (imported or sent), never edited here."""
+
+    list_display = ("statement_id", "customer", "timestamp", "actor", "verb", "object_id", "source")
+    list_filter = ("source",)
+    list_select_related = ("customer",)
+    search_fields = ("=statement_id", "actor", "object_id")
+    date_hierarchy = "timestamp"
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -17,6 +17,8 @@ from integrated_channels.integrated_channel.exceptions import (
 )
 from integrated_channels.integrated_channel.transports.base import Outcome, failed
 from integrated_channels.integrated_channel.transports.http import HttpTransport
+from integrated_channels.xapi import statements as statement_store
+from integrated_channels.xapi.models import XAPIStatement
 
 
 class XAPIClient(HttpTransport):
@@ -61,6 +63,8 @@ class XAPIClient(HttpTransport):
             return failed(records, exc)
         except TransmissionError as exc:
             return failed(records, exc)
+        # Accepted by the LRS: kept in the statement store too (decision 0232).
+        statement_store.store(config.customer_id, statements, source=XAPIStatement.Source.SENT, run=self.run)
         summary = self.summarize(response)
         return [Outcome(record, status_code=response.status_code, response_summary=summary) for record in records]
 

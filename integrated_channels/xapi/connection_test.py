@@ -7,7 +7,7 @@ import posixpath
 
 from integrated_channels.integrated_channel.exceptions import TransmissionError
 from integrated_channels.integrated_channel.services.connections import ConnectionTest
-from integrated_channels.integrated_channel.transports import sftp
+from integrated_channels.integrated_channel.transports import drop
 from integrated_channels.sftp.connection_test import columns_of
 from integrated_channels.xapi.client import XAPIClient
 
@@ -52,9 +52,9 @@ def test_import(configuration) -> ConnectionTest:
     path = configuration.remote_path()
     where = f"{configuration.username}@{configuration.host}:{configuration.port}"
     try:
-        peek = sftp.peek_directory(configuration, posixpath.dirname(path) or ".")
-        content = sftp.read_file(configuration, path) if peek.exists else None
-    except sftp.SFTPError as exc:
+        peek = drop.peek_directory(configuration, posixpath.dirname(path) or ".")
+        content = drop.read_file(configuration, path) if peek.exists else None
+    except drop.DropError as exc:
         return ConnectionTest(ok=False, message=f"Failed: {exc}")
     if content is None:
         return ConnectionTest(ok=True, message=f"Logged in to {where}; there is no file {path} yet.")

@@ -188,3 +188,42 @@ class XAPIImportFilter(models.Model):
                 paths.parse_date(self.value.strip())
             except paths.ValueRefused as exc:
                 raise ValidationError({"value": str(exc)}) from None
+
+
+class XAPIStatement(models.Model):
+    """One xAPI statement the platform holds for a customer: imported from a drop, or sent to an LRS.
+
+    The statement store every reader shares (the drops' xAPI activity export, reports): deduplicated
+    by statement id per customer (the first one kept, as an LRS keeps the first statement of an id);
+    ``raw`` is the statement as imported or sent, the other fields its indexed parts (decision 0232).
+    """
+
+    class Source(models.TextChoices):
+        IMPORTED = "imported", _("imported")
+        SENT = "sent", _("sent to an LRS")
+
+    customer = models.ForeignKey("enterprise.EnterpriseCustomer", on_delete=models.CASCADE, related_name="+")
+    statement_id = models.UUIDField(verbose_name=_("statement id"))
+    actor = models.CharField(max_length=320, help_text=_("The actor's mbox (mailto:…), account or name."))
+    verb = models.CharField(max_length=1024)
+    object_id = models.CharField(max_length=2048, verbose_name=_("object id"))
+    result = models.JSONField(null=True, blank=True)
+    context = models.JSONField(null=True, blank=True)
+    timestamp = models.DateTimeField(help_text=_("The statement's timestamp (when it was stored, if it had none)."))
+    stored = models.DateTimeField(auto_now_add=True)
+    raw = models.JSONField(help_text=_("The whole statement."))
+    source = models.CharField(max_length=8, choices=Source.choices)
+    run = models.ForeignKey(
+        "integrated_channel.Run", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("xAPI statement")
+        verbose_name_plural = _("xAPI statements")
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "statement_id"], name="xapi_statement_unique_id"),
+        ]
+        indexes = [models.Index(fields=["customer", "timestamp"], name="xapi_statement_time")]
+
+    def __str__(self):
+        return f"{self.statement_id} {self.verb}"

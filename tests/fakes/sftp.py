@@ -3,7 +3,8 @@
 It runs its own event loop in a thread. Its host key is generated per instance; clients log in
 with ``username`` and ``password`` or with the private key of ``client_key``. ``drop_on_read``
 makes the server abort the connection at the first read of a file whose name contains it (a
-server that drops mid-transfer); ``deny_remove`` refuses deletions.
+server that drops mid-transfer); ``deny_read`` refuses to open such a file (no read permission);
+``deny_remove`` refuses deletions.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class FakeSFTPServer:
         self.port = 0
         self.drop_on_read: str = ""
         self.deny_remove = False
+        self.deny_read: str = ""
         self.logins: list[str] = []
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
@@ -116,6 +118,8 @@ class FakeSFTPServer:
                 self._connection = chan.get_connection()
 
             def open(self, path, pflags, attrs):
+                if fake.deny_read and fake.deny_read.encode() in path:
+                    raise asyncssh.SFTPPermissionDenied("permission denied")
                 if fake.drop_on_read and fake.drop_on_read.encode() in path:
                     self._connection.abort()
                     raise asyncssh.SFTPFailure("connection dropped")

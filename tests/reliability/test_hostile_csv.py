@@ -188,7 +188,7 @@ def test_xapi_import_fails_the_file_naming_the_line_of_a_long_field(customer, mo
         f",{LONG}" if where == "row" else ""
     )
     content = f"{header}\n{row}\n".encode()
-    monkeypatch.setattr(statement_import.sftp, "read_file", lambda configuration, path: content)
+    monkeypatch.setattr(statement_import.drop, "read_file", lambda configuration, path: content)
     run = Run.objects.get(pk=statement_import.import_statements(configuration=config).run.pk)
     assert run.status == Run.Status.FAILED
     assert run.error_code != "internal_error"

@@ -26,7 +26,7 @@ from enterprise.lms.content.models import Catalog
 from integrated_channels.integrated_channel.exceptions import ChannelError
 from integrated_channels.integrated_channel.models import Run, RunError
 from integrated_channels.integrated_channel.services import runs
-from integrated_channels.integrated_channel.transports import sftp
+from integrated_channels.integrated_channel.transports import drop
 
 logger = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ def execute(
                 runs.heartbeat(run, **counts)
             if what == COURSES and retire_missing and not outcome.failed_batches:
                 outcome.retired = content.retire_unseen(provider=provider, catalogs=catalogs, since=now)
-    except (ChannelError, sftp.SFTPError) as exc:
+    except (ChannelError, drop.DropError) as exc:
         _write_errors(run, outcome)
         message = str(exc)
         RunError.objects.create(

@@ -34,6 +34,14 @@ from integrated_channels.integrated_channel import addresses
 from integrated_channels.integrated_channel.app_settings import channel_settings
 from integrated_channels.integrated_channel.extras import require
 from integrated_channels.integrated_channel.transports import hostkeys
+from integrated_channels.integrated_channel.transports.drop_errors import (
+    AddressNotAllowed,
+    AuthenticationFailed,
+    DropError,
+    FileTooLarge,
+    HostKeyRefused,
+    TransferFailed,
+)
 
 if TYPE_CHECKING:
     import asyncssh
@@ -46,28 +54,8 @@ def _asyncssh():
     return require("asyncssh", extra="sftp", app="The SFTP transport")
 
 
-class SFTPError(Exception):
-    code = "sftp_error"
-
-
-class HostKeyRefused(SFTPError):
-    code = "host_key_refused"
-
-
-class AuthenticationFailed(SFTPError):
-    code = "auth_failed"
-
-
-class TransferFailed(SFTPError):
-    code = "transfer_failed"
-
-
-class FileTooLarge(SFTPError):
-    code = "file_too_large"
-
-
-class AddressNotAllowed(SFTPError):
-    code = "address_refused"
+# The errors are the drops' (one hierarchy for SFTP, FTP and FTPS); ``SFTPError`` is their base.
+SFTPError = DropError
 
 
 @cache
@@ -121,6 +109,10 @@ async def _session(config, work: Callable[[asyncssh.SFTPClient], Awaitable[T]]) 
 
 
 async def _connected(config, work: Callable[[asyncssh.SFTPClient], Awaitable[T]]) -> T:
+    if not config.password and not config.private_key:
+        raise AuthenticationFailed(
+            f"No password and no SSH key for {_where(config)}: generate an SSH key (or give a password)."
+        )
     asyncssh = _asyncssh()
     verifier = _verifying_client_class()(config.host_key_fingerprint, config.host)
     options = {
@@ -190,8 +182,11 @@ async def _check_size(sftp: asyncssh.SFTPClient, config, path: str, limit: int) 
 
 async def _read_limited(sftp: asyncssh.SFTPClient, config, path: str, limit: int) -> bytes:
     """The content of ``path``, refused if it grew past ``limit`` since its stat (never more is read)."""
-    async with sftp.open(path, "rb") as remote:
-        content = await remote.read(limit + 1)
+    try:
+        async with sftp.open(path, "rb") as remote:
+            content = await remote.read(limit + 1)
+    except _asyncssh().SFTPError as exc:  # refused, vanished since the listing: the file named
+        raise TransferFailed(f"Could not read {path} on {_where(config)}: {exc.reason}. Nothing was deleted.") from None
     if len(content) > limit:
         raise _too_large(config, path, len(content), limit)
     return content
@@ -324,5 +319,55 @@ def read_matching_files(config, directory: str, *, pattern: str) -> dict[str, by
         for path in paths:
             await _check_size(sftp, config, path, limit)
         return {path: await _read_limited(sftp, config, path, limit) for path in paths}
+
+    return _run(config, work)
+
+
+def make_folders(config, directories: list[str]) -> list[str]:
+    """Create the folders missing among ``directories`` (parents too); the ones created."""
+
+    async def work(sftp: asyncssh.SFTPClient) -> list[str]:
+        created = []
+        for directory in directories:
+            parts = [part for part in directory.split("/") if part not in ("", ".")]
+            current = "/" if directory.startswith("/") else ""
+            for part in parts:
+                current = posixpath.join(current, part) if current else part
+                if not await sftp.isdir(current):
+                    await sftp.mkdir(current)
+                    created.append(current)
+        return created
+
+    return _run(config, work)
+
+
+def list_files(config, directory: str) -> list[tuple[str, float | None]]:
+    """``[(path, modified as a UNIX time or None)]`` of the regular files of ``directory`` ([] when missing)."""
+
+    async def work(sftp: asyncssh.SFTPClient):
+        if not await sftp.isdir(directory):
+            return []
+        regular = _asyncssh().FILEXFER_TYPE_REGULAR
+        return sorted(
+            (posixpath.join(directory, entry.filename), entry.attrs.mtime)
+            for entry in await sftp.readdir(directory)
+            if entry.attrs.type == regular
+        )
+
+    return _run(config, work)
+
+
+def list_folders(config, directory: str) -> list[str]:
+    """The paths of the folders in ``directory`` ([] when it does not exist)."""
+
+    async def work(sftp: asyncssh.SFTPClient):
+        if not await sftp.isdir(directory):
+            return []
+        folder = _asyncssh().FILEXFER_TYPE_DIRECTORY
+        return sorted(
+            posixpath.join(directory, entry.filename)
+            for entry in await sftp.readdir(directory)
+            if entry.attrs.type == folder and entry.filename not in (".", "..")
+        )
 
     return _run(config, work)

@@ -22,12 +22,13 @@ from django.utils import timezone
 from enterprise.csv_safety import escape_cell
 from integrated_channels.integrated_channel.models import Run, RunError
 from integrated_channels.integrated_channel.services import runs
-from integrated_channels.integrated_channel.transports import sftp as client
+from integrated_channels.integrated_channel.transports import drop as client
 from integrated_channels.sftp.exporters import (
     TRANSCRIPT_COLUMNS,
     TranscriptExporter,
     learner_field_columns,
     with_learner_fields,
+    with_learning_paths,
 )
 from integrated_channels.sftp.models import EXPORT_DIR, SFTPConfiguration
 from integrated_channels.sftp.operations import FILE_EXPORT
@@ -106,6 +107,7 @@ def export_transcripts(
         rows = [record.payload for record in selection.records if _moment(record.payload) < end]
         out_of_range = len(selection.records) - len(rows)
         fields = learner_field_columns(configuration.customer)
+        rows = with_learning_paths(rows)
         with_learner_fields(rows, fields)
         return ExportFile(
             name=transcript_name(date_from, date_to),
@@ -151,7 +153,7 @@ def upload_export(
         client.upload(configuration, result.path, content)
         result.rows = len(export.rows)
         live.update(processed=result.rows)  # the bar; finish_run writes the counts
-    except client.SFTPError as exc:
+    except client.DropError as exc:
         live.close()
         RunError.objects.create(run=run, outcome=RunError.Outcome.RUN, code=exc.code, message=str(exc))
         runs.finish_run(run, status=Run.Status.FAILED, error_code=exc.code, error_message=str(exc), **_unsent(run))

@@ -17,18 +17,31 @@ from integrated_channels.integrated_channel.exceptions import RerunRefused
 from integrated_channels.integrated_channel.models import Run
 from integrated_channels.integrated_channel.services import operations
 from integrated_channels.sftp.models import SFTPConfiguration
-from integrated_channels.sftp.operations import FILE_EXPORT, SKILLS_EXPORT, USER_IMPORT, export_range
+from integrated_channels.sftp.operations import FILE_EXPORT, SKILLS_EXPORT, USER_IMPORT, XAPI_EXPORT, export_range
 from integrated_channels.sftp.services.export import export_transcripts
 from integrated_channels.sftp.services.skills_export import export_skill_achievements
 from integrated_channels.sftp.services.user_import import import_users
+from integrated_channels.sftp.services.xapi_export import export_xapi_activity
 
 IMPORT = "import"
 EXPORT = "export"  # learner transcripts
 SKILLS = "skills"  # skill achievements
-OPERATIONS = {IMPORT: USER_IMPORT, EXPORT: FILE_EXPORT, SKILLS: SKILLS_EXPORT}
-EXPORTS = {EXPORT: export_transcripts, SKILLS: export_skill_achievements}
+XAPI = "xapi"  # xAPI activity
+OPERATIONS = {IMPORT: USER_IMPORT, EXPORT: FILE_EXPORT, SKILLS: SKILLS_EXPORT, XAPI: XAPI_EXPORT}
+EXPORTS = {EXPORT: export_transcripts, SKILLS: export_skill_achievements, XAPI: export_xapi_activity}
 
-__all__ = ["EXPORT", "IMPORT", "OPERATIONS", "SKILLS", "RerunRefused", "queue", "queue_rerun", "rerun", "run_now"]
+__all__ = [
+    "EXPORT",
+    "IMPORT",
+    "OPERATIONS",
+    "SKILLS",
+    "XAPI",
+    "RerunRefused",
+    "queue",
+    "queue_rerun",
+    "rerun",
+    "run_now",
+]
 
 
 def _code(operation: str) -> str:

@@ -22,9 +22,11 @@ from integrated_channels.integrated_channel.imports.pipeline import ImportCounts
 from integrated_channels.integrated_channel.imports.sources import CsvFilesSource
 from integrated_channels.integrated_channel.models import Run, RunError
 from integrated_channels.integrated_channel.services import runs
-from integrated_channels.integrated_channel.transports import sftp as client
+from integrated_channels.integrated_channel.transports import drop as client
+from integrated_channels.sftp import layout
 from integrated_channels.sftp.models import USER_IMPORT_DIR, SFTPConfiguration
 from integrated_channels.sftp.operations import USER_IMPORT
+from integrated_channels.sftp.services.export import to_csv
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +41,7 @@ class ImportResult:
     deleted: bool = False
     filtered_out: int = 0
     counts: ImportCounts | None = None
+    report_path: str = ""
 
 
 def import_users(
@@ -74,9 +77,11 @@ def import_users(
             unlink_leavers=configuration.unlink_leavers,
             live=live,
         )
-    except (client.SFTPError, ImportRefused) as exc:
+    except (client.DropError, ImportRefused) as exc:
         live.close()
         _fail(run, result, code=exc.code, message=str(exc))
+        if not isinstance(exc, client.DropError):  # the drop answers: the report tells why nothing was imported
+            write_report(configuration, run, counts=None)
         return result
     except Exception as exc:
         live.close()
@@ -93,6 +98,14 @@ def import_users(
     result.deleted, error_code, error_message = client.remove_processed(
         configuration, result.files, failure="Imported, but the files were not deleted"
     )
+    report_error = write_report(configuration, run, counts=counts, files=result.files)
+    if report_error and not error_code:
+        error_code, error_message = "report_not_written", report_error
+    result.report_path = "" if report_error else _report_path(configuration, run)
+    try:
+        layout.sweep_content(configuration)
+    except client.DropError as exc:  # housekeeping: never a failure of the import
+        logger.warning("Content CSVs of configuration %s not swept: %s", configuration.pk, exc)
     status = Run.Status.COMPLETED if not counts.failed and not error_code else Run.Status.COMPLETED_WITH_ERRORS
     runs.finish_run(
         run,
@@ -106,6 +119,46 @@ def import_users(
         skip_reasons=counts.skip_reasons(),
     )
     return result
+
+
+REPORT_COLUMNS = ("run", "outcome", "rows", "email", "message")
+
+
+def _report_path(configuration, run: Run) -> str:
+    return configuration.remote_path(layout.USER_REPORT_DIR, layout.user_report_name(run, run.started_at))
+
+
+def report_content(run: Run, counts: ImportCounts | None, files: list[str] = ()) -> bytes:
+    """The user-import report: what was imported, left out and refused (one line per refused row, why)."""
+    rows = []
+    if counts is None:
+        rows.append({"run": run.pk, "outcome": "failed", "rows": 0, "message": run.error_message})
+    else:
+        rows.append({"run": run.pk, "outcome": "imported", "rows": counts.imported, "message": ", ".join(files)})
+        for reason, count in counts.skip_reasons().items():
+            rows.append({"run": run.pk, "outcome": "left out", "rows": count, "message": reason.replace("_", " ")})
+        if counts.unlinked or counts.pending_removed:
+            rows.append(
+                {"run": run.pk, "outcome": "leavers unlinked", "rows": counts.unlinked + counts.pending_removed}
+            )
+        rows.append({"run": run.pk, "outcome": "refused", "rows": counts.failed, "message": "see the lines below"})
+        for email, message in (
+            RunError.objects.filter(run=run, outcome=RunError.Outcome.FAILED)
+            .order_by("id")
+            .values_list("email", "message")
+            .iterator(chunk_size=2000)
+        ):
+            rows.append({"run": run.pk, "outcome": "refused", "rows": 1, "email": email, "message": message})
+    return to_csv(REPORT_COLUMNS, rows)
+
+
+def write_report(configuration, run: Run, *, counts: ImportCounts | None, files: list[str] = ()) -> str:
+    """Write the report beside the exports (``export/user/internal/``); the reason when it could not be."""
+    try:
+        client.upload(configuration, _report_path(configuration, run), report_content(run, counts, files))
+    except client.DropError as exc:
+        return f"Imported, but the import report was not written: {exc}"
+    return ""
 
 
 def _fail(run: Run, result: ImportResult, *, code: str, message: str) -> None:

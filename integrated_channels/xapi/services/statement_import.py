@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 from urllib.parse import unquote
@@ -26,14 +27,13 @@ from django.utils import timezone
 
 from enterprise.models import EnterpriseCustomerUser
 from enterprise.services.completions import CompletionReport, record_completions
-from integrated_channels.integrated_channel.exporters.records import payload_hash
 from integrated_channels.integrated_channel.imports.errors import ImportRefused as SourceRefused
 from integrated_channels.integrated_channel.imports.sources import CsvFilesSource
 from integrated_channels.integrated_channel.models import Run, RunError
 from integrated_channels.integrated_channel.services import runs
-from integrated_channels.integrated_channel.transports import sftp
-from integrated_channels.xapi import filters, paths, verbs
-from integrated_channels.xapi.models import XAPIImportConfiguration
+from integrated_channels.integrated_channel.transports import drop
+from integrated_channels.xapi import filters, paths, statements, verbs
+from integrated_channels.xapi.models import XAPIImportConfiguration, XAPIStatement
 from integrated_channels.xapi.operations import STATEMENT_IMPORT
 
 logger = logging.getLogger(__name__)
@@ -121,6 +121,8 @@ def build_statement(line: int, row: dict[str, str], *, mappings, iri_base: str) 
                 value = "mailto:" + paths.mbox_email(value)
             elif mapping.path in (paths.VERB_ID, paths.OBJECT_ID) and not paths.is_iri(value):
                 raise paths.ValueRefused(f"{value!r} is not an IRI")
+            elif mapping.path == "id" and not _is_uuid(value):
+                raise paths.ValueRefused(f"{raw!r} is not a UUID (a statement id is one)")
             elif mapping.path == "result.score.scaled" and not -1 <= value <= 1:
                 raise paths.ValueRefused(f"{raw!r} is not a scaled score between -1 and 1")
             paths.set_path(statement, mapping.path, paths.jsonable(value))
@@ -141,6 +143,14 @@ def build_statement(line: int, row: dict[str, str], *, mappings, iri_base: str) 
         course_id=course_id,
         columns=columns,
     )
+
+
+def _is_uuid(value) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
 
 
 def report_of(item: Statement) -> tuple[bool, Decimal | None, object, str]:
@@ -181,12 +191,12 @@ def import_statements(
         if problems:
             raise ImportRefused(" ".join(problems))
         conditions = filters.conditions(configuration.filters.all(), mappings)
-        content = sftp.read_file(configuration, result.path)
+        content = drop.read_file(configuration, result.path)
         if content is not None:
             result.found = True
             with transaction.atomic():
                 _import(configuration, content, mappings, conditions, result, live)
-    except (sftp.SFTPError, SourceRefused) as exc:  # SourceRefused: this module's and the CSV source's
+    except (drop.DropError, SourceRefused) as exc:  # SourceRefused: this module's and the CSV source's
         live.close()
         _fail(run, result, code=exc.code, message=str(exc))
         return result
@@ -199,7 +209,7 @@ def import_statements(
     # Committed: only now is the file removed.
     error_code = error_message = ""
     if result.found:
-        result.deleted, error_code, error_message = sftp.remove_processed(
+        result.deleted, error_code, error_message = drop.remove_processed(
             configuration, [result.path], failure="Imported, but the file was not deleted"
         )
     else:
@@ -246,7 +256,7 @@ def _import(configuration, content: bytes, mappings, conditions, result: ImportR
     result.rows = len(rows)
     live.start(total=len(rows), description=f"{configuration} import")
     live.update(selected=len(rows), processed=0)
-    seen: set[str] = set()
+    seen: set[uuid.UUID] = set()
     recognised: list[Statement] = []
     for index, (line, row) in enumerate(rows, start=1):
         if index % CHUNK_SIZE == 0:
@@ -264,7 +274,7 @@ def _import(configuration, content: bytes, mappings, conditions, result: ImportR
         except paths.ValueRefused as exc:
             result.errors.append(RowError(line, str(exc)))
             continue
-        identity = item.statement.get("id") or payload_hash(item.statement)
+        identity = statements.identity(item.statement)
         if identity in seen:
             result.skip(Skip.DUPLICATE)
             continue
@@ -275,6 +285,13 @@ def _import(configuration, content: bytes, mappings, conditions, result: ImportR
         else:
             result.skip(Skip.VERB_NOT_RECOGNISED)
     _report(live, result)
+    # Every statement is kept, recognised verb or not (decision 0232); the same id again adds nothing.
+    statements.store(
+        configuration.customer_id,
+        (item.statement for item in result.statements),
+        source=XAPIStatement.Source.IMPORTED,
+        run=result.run,
+    )
     _record(configuration, recognised, result, live)
     RunError.objects.bulk_create(
         [

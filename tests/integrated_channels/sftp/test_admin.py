@@ -19,6 +19,9 @@ def form_data(customer, sample=None, mapping=None, **overrides):
     data = {
         "customer": str(customer.pk),
         "active": "on",
+        "protocol": "sftp",
+        "box_auth": "ccg",
+        "box_subject_type": "enterprise",
         "host": "sftp.example.com",
         "port": "22",
         "username": "acme",

@@ -32,7 +32,10 @@ def test_it_lists_the_columns_of_the_newest_user_file(sftp_server):
 
 def test_an_empty_or_missing_folder_is_a_successful_login(sftp_server):
     config = connection_to(sftp_server)
-    assert check(config).ok and "does not exist yet" in check(config).message
+    first = check(config)
+    assert first.ok and "holds no CSV file yet" in first.message
+    assert "Created the folder(s) import, import/user, import/user/internal" in first.message  # the layout's
+    assert "Created" not in check(config).message
     sftp_server.write(f"{DIR}/readme.txt", "no CSV")
     result = check(config)
     assert result.ok and "holds no CSV file yet" in result.message and result.found == []

@@ -1,0 +1,348 @@
+"""A fake Box API on 127.0.0.1 that checks requests as strictly as Box's API reference describes them.
+
+- ``POST /oauth2/token``: form-encoded; ``client_credentials`` with ``client_id``, ``client_secret``,
+  ``box_subject_type`` (enterprise / user) and ``box_subject_id``; or the JWT bearer grant whose
+  RS256 assertion is verified with the app's public key (``kid``, ``iss``, ``sub``, ``box_sub_type``,
+  ``aud``, ``jti`` of 16-128 characters, ``exp`` at most 60 s ahead). Anything else: 400 as Box answers.
+- Every API call needs ``Authorization: Bearer <a token issued here>`` (401 otherwise).
+- ``GET /2.0/folders/{id}/items``: ``limit`` at most 1000, marker pagination (``usemarker``); 404 for an
+  unknown folder id.
+- ``POST /2.0/folders`` (JSON name + parent.id) and ``POST /upload/files/content`` (multipart: the
+  ``attributes`` part first, then ``file``): a name already used in the parent is 409 with
+  ``context_info.conflicts`` naming the item, as Box does; bad names are 400.
+- ``POST /upload/files/{id}/content``: a new version. ``GET /2.0/files/{id}/content``: 302 to ``/dl/{id}``.
+  ``DELETE /2.0/files/{id}``: 204.
+- ``throttle`` answers that many of the next API calls 429 with ``Retry-After: 1``.
+
+The tree is kept in memory: ``folders`` {id: (name, parent id)}, ``files`` {id: (name, parent id, bytes)};
+the root is folder ``ROOT``. ``calls`` records (method, path) of every request.
+"""
+
+from __future__ import annotations
+
+import datetime
+import email.parser
+import email.policy
+import itertools
+import json
+import secrets
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+ROOT = "1000"
+
+
+class FakeBox:
+    def __init__(self, *, client_id="box-client-id", client_secret="box-client-secret", enterprise_id="777"):  # noqa: S107
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.enterprise_id = enterprise_id
+        self.jwt_public_key = None  # an RSA public key object: JWT accepted for ``jwt_key_id``
+        self.jwt_key_id = "key-1"
+        self.tokens: set[str] = set()
+        self.token_calls = 0
+        self.throttle = 0
+        self.deny_download = ""
+        self.calls: list[tuple[str, str]] = []
+        self.uploads: list[dict] = []
+        self._ids = itertools.count(5000)
+        self.folders: dict[str, tuple[str, str | None]] = {ROOT: ("Drop", None)}
+        self.files: dict[str, tuple[str, str, bytes]] = {}
+        self.modified: dict[str, str] = {}
+        self._lock = threading.Lock()
+        self._server = None
+
+    # The tree
+
+    def new_id(self) -> str:
+        return str(next(self._ids))
+
+    def folder_at(self, path: str, *, create: bool = False) -> str | None:
+        current = ROOT
+        for part in [part for part in path.split("/") if part]:
+            found = next((i for i, (n, p) in self.folders.items() if p == current and n == part), None)
+            if found is None:
+                if not create:
+                    return None
+                found = self.new_id()
+                self.folders[found] = (part, current)
+            current = found
+        return current
+
+    def write(self, path: str, content: bytes | str, *, modified: datetime.datetime | None = None) -> str:
+        directory, _, name = path.rpartition("/")
+        parent = self.folder_at(directory, create=True)
+        data = content.encode() if isinstance(content, str) else content
+        existing = self._file_in(parent, name)
+        file_id = existing or self.new_id()
+        self.files[file_id] = (name, parent, data)
+        self.modified[file_id] = (modified or datetime.datetime.now(datetime.UTC)).isoformat(timespec="seconds")
+        return file_id
+
+    def read(self, path: str) -> bytes | None:
+        directory, _, name = path.rpartition("/")
+        parent = self.folder_at(directory)
+        file_id = self._file_in(parent, name) if parent else None
+        return self.files[file_id][2] if file_id else None
+
+    def names(self, path: str) -> list[str]:
+        parent = self.folder_at(path)
+        if parent is None:
+            return []
+        return sorted(
+            [n for n, p, _d in self.files.values() if p == parent]
+            + [n for n, p in self.folders.values() if p == parent]
+        )
+
+    def _file_in(self, parent: str | None, name: str) -> str | None:
+        return next((i for i, (n, p, _d) in self.files.items() if p == parent and n == name), None)
+
+    def _conflict(self, parent: str, name: str) -> dict | None:
+        file_id = self._file_in(parent, name)
+        if file_id:
+            return {"type": "file", "id": file_id, "name": name}
+        folder = next((i for i, (n, p) in self.folders.items() if p == parent and n == name), None)
+        return {"type": "folder", "id": folder, "name": name} if folder else None
+
+    # Server
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def settings(self) -> dict:
+        return {
+            "BOX_API_URL": f"{self.url}/2.0",
+            "BOX_UPLOAD_URL": f"{self.url}/upload",
+            "BOX_TOKEN_URL": f"{self.url}/oauth2/token",
+        }
+
+    def __enter__(self) -> FakeBox:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                fake._handle(self, "GET")
+
+            def do_POST(self):
+                fake._handle(self, "POST")
+
+            def do_DELETE(self):
+                fake._handle(self, "DELETE")
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self._server.shutdown()
+        self._server.server_close()
+
+    # Requests
+
+    def _handle(self, handler: BaseHTTPRequestHandler, method: str) -> None:
+        parts = urlsplit(handler.path)
+        length = int(handler.headers.get("Content-Length") or 0)
+        body = handler.rfile.read(length) if length else b""
+        self.calls.append((method, parts.path))
+        with self._lock:
+            status, headers, payload = self._route(handler, method, parts.path, parse_qs(parts.query), body)
+        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode() if payload is not None else b""
+        handler.send_response(status)
+        for key, value in headers.items():
+            handler.send_header(key, value)
+        if payload is not None and not isinstance(payload, bytes):
+            handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)
+
+    @staticmethod
+    def _error(status: int, code: str, message: str, **extra):
+        return status, {}, {"type": "error", "status": status, "code": code, "message": message, **extra}
+
+    def _route(self, handler, method: str, path: str, query: dict, body: bytes):
+        if path == "/oauth2/token" and method == "POST":
+            return self._token(handler, body)
+        if path.startswith("/dl/") and method == "GET":
+            file_id = path.rsplit("/", 1)[1]
+            if file_id not in self.files:
+                return self._error(404, "not_found", "Not found")
+            return 200, {"Content-Type": "application/octet-stream"}, self.files[file_id][2]
+        auth = handler.headers.get("Authorization", "")
+        if not auth.startswith("Bearer ") or auth[len("Bearer ") :] not in self.tokens:
+            return 401, {"WWW-Authenticate": 'Bearer realm="Service", error="invalid_token"'}, None
+        if self.throttle:
+            self.throttle -= 1
+            return 429, {"Retry-After": "1"}, {"type": "error", "status": 429, "code": "rate_limit_exceeded"}
+        segments = path.strip("/").split("/")
+        if segments[:2] == ["2.0", "folders"] and len(segments) == 4 and segments[3] == "items" and method == "GET":
+            return self._items(segments[2], query)
+        if segments == ["2.0", "folders"] and method == "POST":
+            return self._create_folder(handler, body)
+        if segments[:3] == ["upload", "files", "content"] and method == "POST":
+            return self._upload(handler, body, None)
+        if segments[:2] == ["upload", "files"] and len(segments) == 4 and segments[3] == "content" and method == "POST":
+            return self._upload(handler, body, segments[2])
+        if segments[:2] == ["2.0", "files"] and len(segments) == 4 and segments[3] == "content" and method == "GET":
+            file_id = segments[2]
+            if file_id not in self.files:
+                return self._error(404, "not_found", "Not found")
+            if self.deny_download and self.deny_download in self.files[file_id][0]:
+                return self._error(403, "access_denied_insufficient_permissions", "Access denied")
+            return 302, {"Location": f"{self.url}/dl/{file_id}"}, None
+        if segments[:2] == ["2.0", "files"] and len(segments) == 3 and method == "DELETE":
+            if self.files.pop(segments[2], None) is None:
+                return self._error(404, "not_found", "Not found")
+            return 204, {}, None
+        return self._error(404, "not_found", f"No route {method} {path}")
+
+    def _token(self, handler, body: bytes):
+        self.token_calls += 1
+        if handler.headers.get("Content-Type", "").split(";")[0] != "application/x-www-form-urlencoded":
+            return (
+                400,
+                {},
+                {"error": "invalid_request", "error_description": "Invalid grant_type parameter or parameter missing"},
+            )
+        form = {key: values[0] for key, values in parse_qs(body.decode()).items()}
+        if form.get("client_id") != self.client_id or form.get("client_secret") != self.client_secret:
+            return 400, {}, {"error": "invalid_client", "error_description": "The client credentials are invalid"}
+        if form.get("grant_type") == "client_credentials":
+            if form.get("box_subject_type") not in ("enterprise", "user") or not form.get("box_subject_id"):
+                return 400, {}, {"error": "invalid_request", "error_description": "box_subject_type/id missing"}
+            if form["box_subject_type"] == "enterprise" and form["box_subject_id"] != self.enterprise_id:
+                return 400, {}, {"error": "invalid_grant", "error_description": "Grant credentials are invalid"}
+        elif form.get("grant_type") == "urn:ietf:params:oauth:grant-type:jwt-bearer":
+            problem = self._jwt_problem(form.get("assertion", ""))
+            if problem:
+                return 400, {}, {"error": "invalid_grant", "error_description": problem}
+        else:
+            return 400, {}, {"error": "unsupported_grant_type", "error_description": "Grant type is not supported"}
+        token = secrets.token_urlsafe(24)
+        self.tokens.add(token)
+        return 200, {}, {"access_token": token, "expires_in": 3600, "token_type": "bearer", "restricted_to": []}
+
+    def _jwt_problem(self, assertion: str) -> str:
+        import jwt
+
+        if self.jwt_public_key is None:
+            return "JWT is not enabled for this app"
+        try:
+            header = jwt.get_unverified_header(assertion)
+            if header.get("kid") != self.jwt_key_id or header.get("alg") not in ("RS256", "RS384", "RS512"):
+                return "Please check the 'kid' and 'alg' of the JWT header"
+            claims = jwt.decode(
+                assertion,
+                self.jwt_public_key,
+                algorithms=["RS256", "RS384", "RS512"],
+                audience=self.settings()["BOX_TOKEN_URL"],
+                options={"require": ["iss", "sub", "aud", "jti", "exp"]},
+            )
+        except jwt.PyJWTError as exc:
+            return f"Invalid JWT: {exc}"
+        if claims["iss"] != self.client_id or claims.get("box_sub_type") not in ("enterprise", "user"):
+            return "Please check the 'iss' and 'box_sub_type' claims"
+        if claims["box_sub_type"] == "enterprise" and claims["sub"] != self.enterprise_id:
+            return "Please check the 'sub' claim"
+        if not 16 <= len(claims["jti"]) <= 128 or claims["exp"] > time.time() + 60:
+            return "Please check the 'jti' and 'exp' claims"
+        return ""
+
+    def _items(self, folder_id: str, query: dict):
+        if folder_id not in self.folders:
+            return self._error(404, "not_found", "Not Found")
+        limit = int(query.get("limit", ["100"])[0])
+        if limit > 1000:
+            return self._error(400, "bad_request", "limit must be at most 1000")
+        fields = set(query.get("fields", ["id,type,name"])[0].split(","))
+        items = [
+            {"type": "folder", "id": i, "name": n} for i, (n, p) in sorted(self.folders.items()) if p == folder_id
+        ] + [
+            {"type": "file", "id": i, "name": n, "size": len(d), "modified_at": self.modified.get(i)}
+            for i, (n, p, d) in sorted(self.files.items())
+            if p == folder_id
+        ]
+        items = [{key: value for key, value in item.items() if key in fields | {"type", "id"}} for item in items]
+        start = (
+            int(query.get("marker", ["0"])[0] or 0) if query.get("usemarker") else int(query.get("offset", ["0"])[0])
+        )
+        page = items[start : start + limit]
+        if query.get("usemarker"):
+            following = start + limit
+            return (
+                200,
+                {},
+                {"entries": page, "limit": limit, "next_marker": str(following) if following < len(items) else ""},
+            )
+        return 200, {}, {"entries": page, "limit": limit, "offset": start, "total_count": len(items)}
+
+    @staticmethod
+    def _bad_name(name) -> bool:
+        return not isinstance(name, str) or not name or name in (".", "..") or "/" in name or len(name) > 255
+
+    def _create_folder(self, handler, body: bytes):
+        try:
+            data = json.loads(body)
+            name, parent = data["name"], str(data["parent"]["id"])
+        except (ValueError, KeyError, TypeError):
+            return self._error(400, "bad_request", "name and parent.id are required")
+        if self._bad_name(name):
+            return self._error(400, "item_name_invalid", "Item name invalid")
+        if parent not in self.folders:
+            return self._error(404, "not_found", "Parent folder not found")
+        conflict = self._conflict(parent, name)
+        if conflict:
+            return self._error(
+                409,
+                "item_name_in_use",
+                "Item with the same name already exists",
+                context_info={"conflicts": [conflict]},
+            )
+        folder_id = self.new_id()
+        self.folders[folder_id] = (name, parent)
+        return 201, {}, {"type": "folder", "id": folder_id, "name": name}
+
+    def _upload(self, handler, body: bytes, file_id: str | None):
+        content_type = handler.headers.get("Content-Type", "")
+        if not content_type.startswith("multipart/form-data"):
+            return self._error(400, "bad_request", "multipart/form-data expected")
+        message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+            b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body
+        )
+        parts = [(part.get_param("name", header="content-disposition"), part) for part in message.iter_parts()]
+        if [name for name, _part in parts] != ["attributes", "file"]:
+            return self._error(400, "bad_request", "The attributes part must come before the file part")
+        try:
+            attributes = json.loads(parts[0][1].get_content())
+        except ValueError:
+            return self._error(400, "bad_request", "attributes is not JSON")
+        content = parts[1][1].get_payload(decode=True) or b""
+        name = attributes.get("name")
+        self.uploads.append({"attributes": attributes, "size": len(content), "version_of": file_id})
+        if file_id is not None:
+            if file_id not in self.files:
+                return self._error(404, "not_found", "Not found")
+            old_name, parent, _data = self.files[file_id]
+            self.files[file_id] = (name or old_name, parent, content)
+            self.modified[file_id] = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+            return 201, {}, {"total_count": 1, "entries": [{"type": "file", "id": file_id}]}
+        parent = str((attributes.get("parent") or {}).get("id", ""))
+        if self._bad_name(name):
+            return self._error(400, "item_name_invalid", "Item name invalid")
+        if parent not in self.folders:
+            return self._error(404, "not_found", "Parent folder not found")
+        conflict = self._conflict(parent, name)
+        if conflict:
+            return self._error(
+                409, "item_name_in_use", "Item with the same name already exists", context_info={"conflicts": conflict}
+            )
+        new_id = self.new_id()
+        self.files[new_id] = (name, parent, content)
+        self.modified[new_id] = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+        return 201, {}, {"total_count": 1, "entries": [{"type": "file", "id": new_id, "name": name}]}
