@@ -70,8 +70,8 @@ def read_matching_files(config, directory: str, *, pattern: str) -> dict[str, by
     expression matched whole, case-insensitively), sorted by name; {} when the folder does not exist.
 
     A file over ``SFTP_MAX_FILE_BYTES`` is refused from its remote size before it is downloaded
-    (``FileTooLarge``; on SFTP every size is checked before the first download); content providers' feeds (getAbstract's xlsx, Harvard ManageMentor's CSVs) are
-    read this way on any drop.
+    (``FileTooLarge``; on SFTP every size is checked before the first download). Content providers'
+    feeds (getAbstract's xlsx, Harvard ManageMentor's CSVs) are read this way on any drop.
     """
     wanted = re.compile(pattern, re.IGNORECASE)
     chosen = transport(config)
