@@ -6,7 +6,7 @@ import csv
 import io
 import uuid
 
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -36,6 +36,7 @@ from enterprise.services import completions
 from enterprise.services.all_learners import learners_page
 from enterprise.services.bulk_link import RowStatus
 from enterprise.services.bulk_unlink import unlink_learners
+from enterprise.services.feedback import record_course_feedback
 from enterprise.services.manage_learners import link_learners_from_csv
 from enterprise.services.unenrollment import unenroll_learners_from_csv
 from enterprise.uploads import refused_upload
@@ -368,6 +369,48 @@ class ProgramViewSet(viewsets.ReadOnlyModelViewSet):
         Prefetch("program_courses", queryset=lms.ProgramCourse.objects.select_related("course"))
     )
     throttle_scope = "enterprise"
+
+
+@extend_schema_view(
+    post=extend_schema(
+        request=s.CourseFeedbackInputSerializer,
+        responses={200: s.CourseFeedbackResultSerializer, 201: s.CourseFeedbackResultSerializer},
+    ),
+    get=extend_schema(parameters=[OpenApiParameter("course_id", str)]),
+)
+class CourseFeedbackView(CustomerScopedMixin, mixins.ListModelMixin, GenericAPIView):
+    """The course feedback (star rating 1 to 5, optional comment) of a customer's learners.
+
+    Posting again for the same learner and course replaces it (one per learner per course). The
+    learner must be linked to the customer and enrolled in the course. The list reads the local
+    LMS's table (where a host LMS keeps feedback itself, it lists what was recorded here).
+    """
+
+    serializer_class = s.CourseFeedbackSerializer
+    permission_model = lms.CourseFeedback
+    action_permissions = {"POST": ["lms_local.add_coursefeedback", "lms_local.change_coursefeedback"]}
+    pagination_class = NewestFirstPagination
+    throttle_scope = "enterprise"
+
+    def get_queryset(self):
+        customer = self.get_customer()
+        enrolled = EnterpriseCourseEnrollment.objects.filter(
+            learner__customer=customer, learner__user_id=OuterRef("user_id"), course_id=OuterRef("course__course_id")
+        )
+        rows = lms.CourseFeedback.objects.select_related("course").filter(Exists(enrolled))
+        if self.request.query_params.get("course_id"):
+            rows = rows.filter(course__course_id=self.request.query_params["course_id"])
+        return rows
+
+    def get(self, request, customer_uuid):
+        return self.list(request)
+
+    def post(self, request, customer_uuid):
+        serializer = s.CourseFeedbackInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        outcome = record_course_feedback(self.get_customer(), **serializer.validated_data)
+        body = s.CourseFeedbackResultSerializer(outcome).data
+        return Response(body, status=status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK)
 
 
 class _CompletionView(GenericAPIView):
