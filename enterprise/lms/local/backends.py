@@ -267,14 +267,16 @@ class LocalCompletions(interfaces.CompletionBackend):
         }
 
     def changed_since(self, *, since, now) -> set[interfaces.UserCourse]:
-        """Certificates and grades written since ``since``, passes dated in the window, LMS enrollments changed."""
+        """Certificates, grades and course feedback written since ``since``, passes dated in the window, LMS
+        enrollments changed."""
         fields = ("user_id", "course__course_id")
         certificates = models.Certificate.objects.filter(modified__gte=since).values_list(*fields)
         grades = models.Grade.objects.filter(
             Q(modified__gte=since) | Q(passed_at__gte=since, passed_at__lte=now)
         ).values_list(*fields)
         enrollments = models.LmsEnrollment.objects.filter(modified__gte=since).values_list(*fields)
-        return set(certificates.union(grades, enrollments))  # one query
+        feedback = models.CourseFeedback.objects.filter(modified__gte=since).values_list(*fields)
+        return set(certificates.union(grades, enrollments, feedback))  # one query
 
     def record_feedback(self, *, user_id: int, course_id: str, rating: int, comment: str = "") -> bool:
         """Create or replace the (user, course) feedback; a concurrent first post updates the winner's row."""

@@ -1,0 +1,268 @@
+"""The reports the Power BI connector pushes: one table each, its columns, and its rows of a window.
+
+Every report selects set-based (a bounded number of queries whatever the number of learners) the
+rows of a window ``(since, until]`` of one customer, ordered by a key, so a run resumed after an
+interruption skips exactly the rows Power BI already has (``PushState.resume_after``). The tables
+are logs: each run appends the rows whose inputs changed in its window, stamped ``RecordedAt``;
+the latest row per ``EnrollmentId`` is an enrollment's current state (docs/connectors/powerbi-tables.md).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Q
+
+from enterprise.lms import get_catalog, get_completion_backend
+from enterprise.lms.completion import completions_for
+from enterprise.models import EnterpriseCourseEnrollment
+from enterprise.services.feedback import feedback_by_course
+from integrated_channels.powerbi.models import TranscriptStatus
+
+TRANSCRIPTS, SKILLS, UNIFIED, TRAINING = "transcripts_export", "skills_export", "unified_export", "training_export"
+STRING, INT64, DOUBLE, DATETIME, BOOL = "String", "Int64", "Double", "DateTime", "Boolean"
+
+
+@dataclass(frozen=True)
+class Table:
+    operation: str
+    name: str  # the Power BI table's name
+    columns: tuple[tuple[str, str, str], ...]  # (name, Power BI data type, description)
+
+    def schema(self) -> dict:
+        return {"name": self.name, "columns": [{"name": n, "dataType": t} for n, t, _d in self.columns]}
+
+
+_LEARNER = (
+    ("EnrollmentId", INT64, "This app's enrollment id: the latest row per id is the enrollment's state."),
+    ("Email", STRING, "The learner's e-mail address."),
+    ("Username", STRING, "The learner's username."),
+    ("CourseId", STRING, "The course id."),
+    ("CourseTitle", STRING, "The course title."),
+    ("Status", STRING, "completed, in progress, not started or unenrolled."),
+    ("Grade", STRING, "The grade by the completion rules (e.g. 0.92, Pass, In Progress)."),
+    ("Percent", DOUBLE, "The grade in percent (0 to 100), when the LMS has one."),
+    ("EnrolledAt", DATETIME, "When the learner was enrolled."),
+    ("CompletedAt", DATETIME, "When the course was completed, if it was."),
+    ("UnenrolledAt", DATETIME, "When the learner was unenrolled, if they were."),
+)
+_RECORDED = (("RecordedAt", DATETIME, "The end of the run's window: when this row's state was read."),)
+
+TABLES = {
+    TRANSCRIPTS: Table(TRANSCRIPTS, "Learner transcripts", (*_LEARNER, *_RECORDED)),
+    SKILLS: Table(
+        SKILLS,
+        "User skills",
+        (
+            ("EnrollmentId", INT64, "The completed enrollment that achieved the skill."),
+            ("Email", STRING, "The learner's e-mail address."),
+            ("Username", STRING, "The learner's username."),
+            ("Skill", STRING, "The skill's name."),
+            ("Level", STRING, "The skill's level, when the catalog gives one."),
+            ("CourseId", STRING, "The course that teaches it."),
+            ("CourseTitle", STRING, "The course title."),
+            ("AchievedAt", DATETIME, "When the course was completed."),
+            *_RECORDED,
+        ),
+    ),
+    UNIFIED: Table(
+        UNIFIED,
+        "Unified report",
+        (
+            *_LEARNER,
+            ("Attributes", STRING, "The learner's attributes (learner fields) as JSON."),
+            ("Rating", INT64, "The learner's star rating of the course (1 to 5), if given."),
+            ("Comment", STRING, "The learner's comment on the course, if given."),
+            *_RECORDED,
+        ),
+    ),
+    TRAINING: Table(
+        TRAINING,
+        "Training report",
+        (
+            ("CourseId", STRING, "The course id."),
+            ("CourseTitle", STRING, "The course title."),
+            ("Enrollments", INT64, "The customer's learners enrolled (unenrolled ones not counted)."),
+            ("Completions", INT64, "Of them, those who completed the course."),
+            ("FeedbackCount", INT64, "Of them, those who rated the course."),
+            ("AverageRating", DOUBLE, "Their average star rating (1 to 5); empty when nobody rated."),
+            ("RecordedAt", DATETIME, "When the figures were read: each run appends a snapshot."),
+        ),
+    ),
+}
+
+
+def _iso(value: datetime.datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _status(unenrolled_at, completion, started: bool) -> str:
+    """Unenrolled, completed, in progress (a grade above 0 recorded) or not started."""
+    if unenrolled_at is not None:
+        return TranscriptStatus.UNENROLLED
+    if completion.complete:
+        return TranscriptStatus.COMPLETED
+    if completion.percent or started:
+        return TranscriptStatus.IN_PROGRESS
+    return TranscriptStatus.NOT_STARTED
+
+
+@dataclass
+class Selection:
+    """The rows of one window, in key order, and how many enrollments were left out and why."""
+
+    rows: list[tuple[str, dict]]  # (key, row)
+    skip_reasons: dict[str, int]
+
+
+def _candidates(customer, since, until):
+    """The customer's linked learners' enrollments whose inputs changed in the window (all when ``since`` is None)."""
+    enrollments = EnterpriseCourseEnrollment.objects.filter(
+        learner__customer_id=customer.pk, learner__linked=True, created__lte=until
+    )
+    if since is not None:
+        changed = get_completion_backend().changed_since(since=since, now=until)
+        condition = Q(modified__gt=since) | Q(learner__modified__gt=since)
+        if changed is None:  # the host LMS cannot say what changed: every enrollment is a candidate
+            condition = Q()
+        elif changed:
+            condition |= Q(learner__user_id__in=sorted({user_id for user_id, _course in changed}))
+        enrollments = enrollments.filter(condition)
+    return enrollments.order_by("pk").values_list(
+        "pk",
+        "learner__user_id",
+        "learner__user__email",
+        "learner__user__username",
+        "course_id",
+        "created",
+        "unenrolled_at",
+        "learner__attributes",
+    )
+
+
+def _learner_rows(customer, since, until, status_filter: str, *, feedback: bool) -> Selection:
+    rows = list(_candidates(customer, since, until))
+    courses = get_catalog().get_courses({row[4] for row in rows})
+    backend = get_completion_backend()
+    keys = [(row[1], row[4]) for row in rows if row[4] in courses]
+    completions = completions_for(keys, courses=courses, backend=backend, now=until)
+    # Not complete: a grade above 0 (whatever the course's rule reads) says the learner started.
+    open_keys = [key for key in keys if not completions[key].complete]
+    started = {key for key, grade in backend.get_grades(open_keys).items() if grade.percent} if open_keys else set()
+    ratings = backend.get_feedback(keys) if feedback else {}
+    out, skipped = [], {}
+    for pk, user_id, email, username, course_id, created, unenrolled_at, attributes in rows:
+        course = courses.get(course_id)
+        if course is None:
+            skipped["course_not_found"] = skipped.get("course_not_found", 0) + 1
+            continue
+        completion = completions[(user_id, course_id)]
+        status = _status(unenrolled_at, completion, (user_id, course_id) in started)
+        if status_filter not in (TranscriptStatus.ALL, status):
+            skipped["status_filtered_out"] = skipped.get("status_filtered_out", 0) + 1
+            continue
+        row = {
+            "EnrollmentId": pk,
+            "Email": email,
+            "Username": username,
+            "CourseId": course_id,
+            "CourseTitle": course.title,
+            "Status": str(status),
+            "Grade": completion.grade,
+            "Percent": float(completion.percent * 100) if completion.percent is not None else None,
+            "EnrolledAt": _iso(created),
+            "CompletedAt": _iso(completion.completed_at),
+            "UnenrolledAt": _iso(unenrolled_at),
+        }
+        if feedback:
+            given = ratings.get((user_id, course_id))
+            row["Attributes"] = json.dumps(attributes or {}, sort_keys=True, ensure_ascii=False)
+            row["Rating"] = given.rating if given else None
+            row["Comment"] = given.comment if given else None
+        row["RecordedAt"] = until.isoformat()
+        out.append((f"{pk:012d}", row))
+    return Selection(out, skipped)
+
+
+def transcripts(connection, since, until) -> Selection:
+    return _learner_rows(connection.customer, since, until, connection.transcript_status, feedback=False)
+
+
+def unified(connection, since, until) -> Selection:
+    return _learner_rows(connection.customer, since, until, TranscriptStatus.ALL, feedback=True)
+
+
+def skills(connection, since, until) -> Selection:
+    learners = _learner_rows(connection.customer, since, until, TranscriptStatus.COMPLETED, feedback=False)
+    courses = get_catalog().get_courses({row["CourseId"] for _key, row in learners.rows})
+    out = []
+    for key, row in learners.rows:
+        for index, skill in enumerate(courses[row["CourseId"]].skills):
+            out.append(
+                (
+                    f"{key}:{index:04d}",
+                    {
+                        "EnrollmentId": row["EnrollmentId"],
+                        "Email": row["Email"],
+                        "Username": row["Username"],
+                        "Skill": skill.name,
+                        "Level": skill.level,
+                        "CourseId": row["CourseId"],
+                        "CourseTitle": row["CourseTitle"],
+                        "AchievedAt": row["CompletedAt"],
+                        "RecordedAt": row["RecordedAt"],
+                    },
+                )
+            )
+    skip = dict(learners.skip_reasons)
+    skip.pop("status_filtered_out", None)  # not completed: no skill achieved, nothing left out
+    return Selection(out, skip)
+
+
+def training(connection, since, until) -> Selection:
+    """A snapshot per course of the customer's enrollments in force (every run: the window is ignored)."""
+    rows = list(
+        EnterpriseCourseEnrollment.objects.enrolled()
+        .filter(learner__customer_id=connection.customer_id, learner__linked=True)
+        .values_list("learner__user_id", "course_id")
+    )
+    courses = get_catalog().get_courses({course_id for _user, course_id in rows})
+    completions = completions_for(rows, courses=courses, backend=get_completion_backend(), now=until)
+    summaries = feedback_by_course(rows)
+    figures: dict[str, list[int]] = {}
+    for user_id, course_id in rows:
+        if course_id in courses:
+            counts = figures.setdefault(course_id, [0, 0])
+            counts[0] += 1
+            counts[1] += completions[(user_id, course_id)].complete
+    out = []
+    for course_id in sorted(figures):
+        summary = summaries.get(course_id)
+        average: Decimal | None = summary.average if summary else None
+        out.append(
+            (
+                course_id,
+                {
+                    "CourseId": course_id,
+                    "CourseTitle": courses[course_id].title,
+                    "Enrollments": figures[course_id][0],
+                    "Completions": figures[course_id][1],
+                    "FeedbackCount": summary.count if summary else 0,
+                    "AverageRating": float(average) if average is not None else None,
+                    "RecordedAt": until.isoformat(),
+                },
+            )
+        )
+    unknown = sum(1 for _user, course_id in rows if course_id not in courses)
+    return Selection(out, {"course_not_found": unknown} if unknown else {})
+
+
+SELECTORS = {TRANSCRIPTS: transcripts, SKILLS: skills, UNIFIED: unified, TRAINING: training}
+
+
+def after(selection: Selection, key: str) -> Iterator[tuple[str, dict]]:
+    return (item for item in selection.rows if not key or item[0] > key)
