@@ -266,3 +266,13 @@ SELECTORS = {TRANSCRIPTS: transcripts, SKILLS: skills, UNIFIED: unified, TRAININ
 
 def after(selection: Selection, key: str) -> Iterator[tuple[str, dict]]:
     return (item for item in selection.rows if not key or item[0] > key)
+
+
+def tables_markdown() -> str:
+    """The tables and columns section of docs/connectors/powerbi-tables.md (a test keeps the page current)."""
+    lines = []
+    for table in TABLES.values():
+        lines += [f"### {table.name} (operation `{table.operation}`)", "", "| Column | Type | Meaning |", "|---|---|---|"]
+        lines += [f"| `{name}` | {kind} | {meaning} |" for name, kind, meaning in table.columns]
+        lines.append("")
+    return "\n".join(lines)

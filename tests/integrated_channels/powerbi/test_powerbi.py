@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -253,3 +254,8 @@ def test_the_fake_refuses_what_power_bi_refuses(connection, fake):
         )
     with pytest.raises(RemoteRejected, match="is a required property"):
         client._json("POST", f"{client.base}/datasets", json={"name": "x"}, what="x")
+
+
+def test_the_tables_page_lists_every_column():
+    page = (Path(__file__).resolve().parents[3] / "docs" / "connectors" / "powerbi-tables.md").read_text()
+    assert reports.tables_markdown() in page, "regenerate the tables section from reports.tables_markdown()"
