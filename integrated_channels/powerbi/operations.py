@@ -44,49 +44,49 @@ def export_report(connection, operation: str, *, trigger, start_date=None, api_u
     else:
         since, until = (start_date or state.pushed_until), timezone.now()
     client = client or _client(connection)
-    sent = skipped = rows = 0
-    skip_reasons: dict[str, int] = {}
+    sent = 0
+    truncated: list[push.Truncation] = []
+    selection = reports.SELECTORS[operation](connection, since, until)
+    pending = reports.after(selection, resume)  # a resumed window: what the last run did not push
+    PushState.objects.filter(pk=state.pk).update(window_start=since, window_end=until, resume_after=resume)
+    batches = push.batches(pending, size=push.ROWS_PER_POST)
     try:
-        selection = reports.SELECTORS[operation](connection, since, until)
-        skip_reasons = selection.skip_reasons
-        skipped = sum(skip_reasons.values())
-        pending = list(reports.after(selection, resume))  # a resumed window: what the last run did not push
-        rows = len(pending)
-        PushState.objects.filter(pk=state.pk).update(window_start=since, window_end=until, resume_after=resume)
-        truncated: list[push.Truncation] = []
-        if pending:
+        batch = next(batches, None)
+        if batch is not None:
             dataset_id = client.ensure_dataset(connection.dataset_name, dataset_tables())
             throttle = push.throttle_for(dataset_id, clock=client.clock)
-            for batch in push.batches(pending, size=push.ROWS_PER_POST):
-                large = state.rows_in_table >= push.LARGE_TABLE_ROWS
-                throttle.acquire(len(batch.rows), large_table=large, wait=client.wait)
-                client.post_rows(dataset_id, table.name, batch.rows)
-                sent += len(batch.rows)
-                state.rows_in_table += len(batch.rows)
-                truncated += batch.truncated
-                PushState.objects.filter(pk=state.pk).update(
-                    resume_after=batch.keys[-1], rows_in_table=state.rows_in_table
-                )
-                runs.heartbeat(run, selected=rows + skipped, sent=sent, remote_calls=client.calls)
+        while batch is not None:
+            large = state.rows_in_table >= push.LARGE_TABLE_ROWS
+            throttle.acquire(len(batch.rows), large_table=large, wait=client.wait)
+            client.post_rows(dataset_id, table.name, batch.rows)
+            sent += len(batch.rows)
+            state.rows_in_table += len(batch.rows)
+            truncated += batch.truncated
+            PushState.objects.filter(pk=state.pk).update(resume_after=batch.keys[-1], rows_in_table=state.rows_in_table)
+            runs.heartbeat(run, selected=sent, sent=sent, remote_calls=client.calls)
+            batch = next(batches, None)
     except ChannelError as exc:
         logger.info("Power BI run #%s stopped: %s", run.pk, exc)
+        unsent = (len(batch.rows) if batch is not None else 0) + sum(len(rest.rows) for rest in batches)
         message = f"{exc.message} {sent:,} rows of this window were pushed; the next run resumes after them."
         RunError.objects.create(
             run=run, outcome=RunError.Outcome.RUN, code=exc.code, message=message, transient=exc.transient
         )
+        skipped = sum(selection.skip_reasons.values())
         runs.finish_run(
             run,
             status=Run.Status.FAILED,
             error_code=exc.code,
             error_message=message,
-            selected=rows + skipped,
+            selected=sent + unsent + skipped,
             sent=sent,
             skipped=skipped,
-            skip_reasons=skip_reasons,
-            not_attempted=rows - sent,
+            skip_reasons=selection.skip_reasons,
+            not_attempted=unsent,
             remote_calls=client.calls,
         )
         return run
+    skipped = sum(selection.skip_reasons.values())
     PushState.objects.filter(pk=state.pk).update(
         pushed_until=until, window_start=None, window_end=None, resume_after=""
     )
@@ -105,10 +105,10 @@ def export_report(connection, operation: str, *, trigger, start_date=None, api_u
     runs.finish_run(
         run,
         status=Run.Status.COMPLETED_WITH_ERRORS if truncated else Run.Status.COMPLETED,
-        selected=rows + skipped,
-        sent=rows,
+        selected=sent + skipped,
+        sent=sent,
         skipped=skipped,
-        skip_reasons=skip_reasons,
+        skip_reasons=selection.skip_reasons,
         remote_calls=client.calls,
         watermark=until,
     )

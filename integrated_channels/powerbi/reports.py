@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import datetime
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Q
@@ -111,12 +111,16 @@ def _status(unenrolled_at, completion, started: bool) -> str:
     return TranscriptStatus.NOT_STARTED
 
 
+CHUNK = 10_000  # enrollments read and completed per step: memory stays flat whatever the number of rows
+
+
 @dataclass
 class Selection:
-    """The rows of one window, in key order, and how many enrollments were left out and why."""
+    """The rows of one window, in key order, as an iterator (read once), and the enrollments left out
+    and why (``skip_reasons`` is complete once ``rows`` is exhausted)."""
 
-    rows: list[tuple[str, dict]]  # (key, row)
-    skip_reasons: dict[str, int]
+    rows: Iterable[tuple[str, dict]]  # (key, row)
+    skip_reasons: dict[str, int] = field(default_factory=dict)
 
 
 def _candidates(customer, since, until):
@@ -132,60 +136,83 @@ def _candidates(customer, since, until):
         elif changed:
             condition |= Q(learner__user_id__in=sorted({user_id for user_id, _course in changed}))
         enrollments = enrollments.filter(condition)
-    return enrollments.order_by("pk").values_list(
-        "pk",
-        "learner__user_id",
-        "learner__user__email",
-        "learner__user__username",
-        "course_id",
-        "created",
-        "unenrolled_at",
-        "learner__attributes",
-    )
+    return enrollments.order_by("pk")
+
+
+_FIELDS = (
+    "pk",
+    "learner__user_id",
+    "learner__user__email",
+    "learner__user__username",
+    "course_id",
+    "created",
+    "unenrolled_at",
+    "learner__attributes",
+)
+
+
+def _chunks(queryset) -> Iterator[list[tuple]]:
+    """The queryset's rows by keyset pages of ``CHUNK`` (pk order): one query each, none held longer."""
+    last = 0
+    while True:
+        rows = list(queryset.filter(pk__gt=last).values_list(*_FIELDS)[:CHUNK])
+        if not rows:
+            return
+        yield rows
+        last = rows[-1][0]
 
 
 def _learner_rows(customer, since, until, status_filter: str, *, feedback: bool) -> Selection:
-    rows = list(_candidates(customer, since, until))
-    courses = get_catalog().get_courses({row[4] for row in rows})
-    backend = get_completion_backend()
-    keys = [(row[1], row[4]) for row in rows if row[4] in courses]
-    completions = completions_for(keys, courses=courses, backend=backend, now=until)
-    # Not complete: a grade above 0 (whatever the course's rule reads) says the learner started.
-    open_keys = [key for key in keys if not completions[key].complete]
-    started = {key for key, grade in backend.get_grades(open_keys).items() if grade.percent} if open_keys else set()
-    ratings = backend.get_feedback(keys) if feedback else {}
-    out, skipped = [], {}
-    for pk, user_id, email, username, course_id, created, unenrolled_at, attributes in rows:
-        course = courses.get(course_id)
-        if course is None:
-            skipped["course_not_found"] = skipped.get("course_not_found", 0) + 1
-            continue
-        completion = completions[(user_id, course_id)]
-        status = _status(unenrolled_at, completion, (user_id, course_id) in started)
-        if status_filter not in (TranscriptStatus.ALL, status):
-            skipped["status_filtered_out"] = skipped.get("status_filtered_out", 0) + 1
-            continue
-        row = {
-            "EnrollmentId": pk,
-            "Email": email,
-            "Username": username,
-            "CourseId": course_id,
-            "CourseTitle": course.title,
-            "Status": str(status),
-            "Grade": completion.grade,
-            "Percent": float(completion.percent * 100) if completion.percent is not None else None,
-            "EnrolledAt": _iso(created),
-            "CompletedAt": _iso(completion.completed_at),
-            "UnenrolledAt": _iso(unenrolled_at),
-        }
-        if feedback:
-            given = ratings.get((user_id, course_id))
-            row["Attributes"] = json.dumps(attributes or {}, sort_keys=True, ensure_ascii=False)
-            row["Rating"] = given.rating if given else None
-            row["Comment"] = given.comment if given else None
-        row["RecordedAt"] = until.isoformat()
-        out.append((f"{pk:012d}", row))
-    return Selection(out, skipped)
+    catalog, backend = get_catalog(), get_completion_backend()
+    courses: dict = {}
+    skipped: dict[str, int] = {}
+    recorded_at = until.isoformat()
+
+    def rows() -> Iterator[tuple[str, dict]]:
+        for chunk in _chunks(_candidates(customer, since, until)):
+            missing = {row[4] for row in chunk} - set(courses)
+            if missing:
+                courses.update(catalog.get_courses(missing))
+                courses.update({course_id: None for course_id in missing if course_id not in courses})
+            keys = [(row[1], row[4]) for row in chunk if courses.get(row[4]) is not None]
+            known = {key[1]: courses[key[1]] for key in keys}
+            completions = completions_for(keys, courses=known, backend=backend, now=until)
+            # Not complete: a grade above 0 (whatever the course's rule reads) says the learner started.
+            open_keys = [key for key in keys if not completions[key].complete]
+            started = {k for k, grade in backend.get_grades(open_keys).items() if grade.percent} if open_keys else ()
+            ratings = backend.get_feedback(keys) if feedback else {}
+            for pk, user_id, email, username, course_id, created, unenrolled_at, attributes in chunk:
+                course = courses.get(course_id)
+                if course is None:
+                    skipped["course_not_found"] = skipped.get("course_not_found", 0) + 1
+                    continue
+                completion = completions[(user_id, course_id)]
+                status = _status(unenrolled_at, completion, (user_id, course_id) in started)
+                if status_filter not in (TranscriptStatus.ALL, status):
+                    skipped["status_filtered_out"] = skipped.get("status_filtered_out", 0) + 1
+                    continue
+                row = {
+                    "EnrollmentId": pk,
+                    "Email": email,
+                    "Username": username,
+                    "CourseId": course_id,
+                    "CourseTitle": course.title,
+                    "Status": str(status),
+                    "Grade": completion.grade,
+                    "Percent": float(completion.percent * 100) if completion.percent is not None else None,
+                    "EnrolledAt": _iso(created),
+                    "CompletedAt": _iso(completion.completed_at),
+                    "UnenrolledAt": _iso(unenrolled_at),
+                }
+                if feedback:
+                    given = ratings.get((user_id, course_id))
+                    row["Attributes"] = json.dumps(attributes or {}, sort_keys=True, ensure_ascii=False)
+                    row["Rating"] = given.rating if given else None
+                    row["Comment"] = given.comment if given else None
+                row["RecordedAt"] = recorded_at
+                yield f"{pk:012d}", row
+
+    return Selection(rows(), skipped)
 
 
 def transcripts(connection, since, until) -> Selection:
@@ -198,12 +225,16 @@ def unified(connection, since, until) -> Selection:
 
 def skills(connection, since, until) -> Selection:
     learners = _learner_rows(connection.customer, since, until, TranscriptStatus.COMPLETED, feedback=False)
-    courses = get_catalog().get_courses({row["CourseId"] for _key, row in learners.rows})
-    out = []
-    for key, row in learners.rows:
-        for index, skill in enumerate(courses[row["CourseId"]].skills):
-            out.append(
-                (
+    catalog = get_catalog()
+    courses: dict = {}
+
+    def rows() -> Iterator[tuple[str, dict]]:
+        for key, row in learners.rows:
+            course = courses.get(row["CourseId"])
+            if course is None:  # cached: the completed enrollments' courses, asked once each
+                course = courses[row["CourseId"]] = catalog.get_course(row["CourseId"])
+            for index, skill in enumerate(course.skills):
+                yield (
                     f"{key}:{index:04d}",
                     {
                         "EnrollmentId": row["EnrollmentId"],
@@ -217,10 +248,11 @@ def skills(connection, since, until) -> Selection:
                         "RecordedAt": row["RecordedAt"],
                     },
                 )
-            )
-    skip = dict(learners.skip_reasons)
-    skip.pop("status_filtered_out", None)  # not completed: no skill achieved, nothing left out
-    return Selection(out, skip)
+        # not completed: no skill achieved, nothing left out
+        selection.skip_reasons.update({k: v for k, v in learners.skip_reasons.items() if k != "status_filtered_out"})
+
+    selection = Selection(rows())
+    return selection
 
 
 def training(connection, since, until) -> Selection:
@@ -258,13 +290,14 @@ def training(connection, since, until) -> Selection:
             )
         )
     unknown = sum(1 for _user, course_id in rows if course_id not in courses)
-    return Selection(out, {"course_not_found": unknown} if unknown else {})
+    return Selection(iter(out), {"course_not_found": unknown} if unknown else {})
 
 
 SELECTORS = {TRANSCRIPTS: transcripts, SKILLS: skills, UNIFIED: unified, TRAINING: training}
 
 
 def after(selection: Selection, key: str) -> Iterator[tuple[str, dict]]:
+    """The rows after ``key`` (a resumed window), counting the ones before in ``resumed``."""
     return (item for item in selection.rows if not key or item[0] > key)
 
 
@@ -272,7 +305,12 @@ def tables_markdown() -> str:
     """The tables and columns section of docs/connectors/powerbi-tables.md (a test keeps the page current)."""
     lines = []
     for table in TABLES.values():
-        lines += [f"### {table.name} (operation `{table.operation}`)", "", "| Column | Type | Meaning |", "|---|---|---|"]
+        lines += [
+            f"### {table.name} (operation `{table.operation}`)",
+            "",
+            "| Column | Type | Meaning |",
+            "|---|---|---|",
+        ]
         lines += [f"| `{name}` | {kind} | {meaning} |" for name, kind, meaning in table.columns]
         lines.append("")
     return "\n".join(lines)

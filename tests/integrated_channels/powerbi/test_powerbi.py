@@ -259,3 +259,27 @@ def test_the_fake_refuses_what_power_bi_refuses(connection, fake):
 def test_the_tables_page_lists_every_column():
     page = (Path(__file__).resolve().parents[3] / "docs" / "connectors" / "powerbi-tables.md").read_text()
     assert reports.tables_markdown() in page, "regenerate the tables section from reports.tables_markdown()"
+
+
+@pytest.mark.parametrize("operation", [reports.TRANSCRIPTS, reports.UNIFIED, reports.SKILLS, reports.TRAINING])
+def test_selection_queries_do_not_grow_with_the_learners(connection, django_assert_max_num_queries, operation):
+    def select() -> int:
+        selection = reports.SELECTORS[operation](connection, None, timezone.now())
+        return len(list(selection.rows))
+
+    courses = [CourseFactory(skills=["Skill A"]) for _ in range(3)]
+
+    def add(learners: int) -> None:
+        for index in range(learners):
+            learner = LearnerFactory(customer=connection.customer)
+            for course in courses:
+                EnrollmentFactory(learner=learner, course_id=course.course_id)
+                if index % 2:
+                    CertificateFactory(user=learner.user, course=course)
+
+    add(4)
+    with django_assert_max_num_queries(12):
+        assert select()
+    add(20)
+    with django_assert_max_num_queries(12):
+        assert select()
