@@ -219,6 +219,11 @@ def transcripts(connection, since, until) -> Selection:
     return _learner_rows(connection.customer, since, until, connection.transcript_status, feedback=False)
 
 
+def transcripts_of(customer, since, until, status_filter: str) -> Selection:
+    """The transcript rows of any customer (other connectors' exports read them too: Marketo, Salesforce)."""
+    return _learner_rows(customer, since, until, status_filter, feedback=False)
+
+
 def unified(connection, since, until) -> Selection:
     return _learner_rows(connection.customer, since, until, TranscriptStatus.ALL, feedback=True)
 
