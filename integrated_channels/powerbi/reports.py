@@ -17,6 +17,7 @@ from decimal import Decimal
 
 from django.db.models import Q
 
+from enterprise.exceptions import LMSError
 from enterprise.lms import get_catalog, get_completion_backend
 from enterprise.lms.completion import completions_for
 from enterprise.models import EnterpriseCourseEnrollment
@@ -49,6 +50,9 @@ _LEARNER = (
     ("EnrolledAt", DATETIME, "When the learner was enrolled."),
     ("CompletedAt", DATETIME, "When the course was completed, if it was."),
     ("UnenrolledAt", DATETIME, "When the learner was unenrolled, if they were."),
+    ("Type", STRING, "course, or learning path course when enrolled through a learning path (program)."),
+    ("LearningPathId", STRING, "The learning path (program) the course was taken in, if any."),
+    ("LearningPath", STRING, "That learning path's title."),
 )
 _RECORDED = (("RecordedAt", DATETIME, "The end of the run's window: when this row's state was read."),)
 
@@ -148,6 +152,7 @@ _FIELDS = (
     "created",
     "unenrolled_at",
     "learner__attributes",
+    "program_id",
 )
 
 
@@ -167,6 +172,16 @@ def _learner_rows(customer, since, until, status_filter: str, *, feedback: bool)
     courses: dict = {}
     skipped: dict[str, int] = {}
     recorded_at = until.isoformat()
+    programs: dict[str, str | None] = {}
+
+    def _program_title(program_id: str) -> str | None:
+        """The learning path's title, asked once per program (None when the catalog no longer has it)."""
+        if program_id not in programs:
+            try:
+                programs[program_id] = catalog.get_program(program_id).title
+            except LMSError:
+                programs[program_id] = None
+        return programs[program_id]
 
     def rows() -> Iterator[tuple[str, dict]]:
         for chunk in _chunks(_candidates(customer, since, until)):
@@ -181,7 +196,7 @@ def _learner_rows(customer, since, until, status_filter: str, *, feedback: bool)
             open_keys = [key for key in keys if not completions[key].complete]
             started = {k for k, grade in backend.get_grades(open_keys).items() if grade.percent} if open_keys else ()
             ratings = backend.get_feedback(keys) if feedback else {}
-            for pk, user_id, email, username, course_id, created, unenrolled_at, attributes in chunk:
+            for pk, user_id, email, username, course_id, created, unenrolled_at, attributes, program_id in chunk:
                 course = courses.get(course_id)
                 if course is None:
                     skipped["course_not_found"] = skipped.get("course_not_found", 0) + 1
@@ -203,6 +218,9 @@ def _learner_rows(customer, since, until, status_filter: str, *, feedback: bool)
                     "EnrolledAt": _iso(created),
                     "CompletedAt": _iso(completion.completed_at),
                     "UnenrolledAt": _iso(unenrolled_at),
+                    "Type": "learning path course" if program_id else "course",
+                    "LearningPathId": program_id or None,
+                    "LearningPath": _program_title(program_id) if program_id else None,
                 }
                 if feedback:
                     given = ratings.get((user_id, course_id))

@@ -22,6 +22,7 @@ from tests.factories import (
     EnrollmentFactory,
     GradeFactory,
     LearnerFactory,
+    ProgramFactory,
     UserFactory,
 )
 from tests.fakes.powerbi import FakePowerBI
@@ -283,3 +284,20 @@ def test_selection_queries_do_not_grow_with_the_learners(connection, django_asse
     add(20)
     with django_assert_max_num_queries(12):
         assert select()
+
+
+def test_learning_path_columns(connection, fake):
+    program = ProgramFactory(title="Data path")
+    course = CourseFactory()
+    EnrollmentFactory(
+        learner=LearnerFactory(customer=connection.customer),
+        course_id=course.course_id,
+        program_id=str(program.program_id),
+    )
+    EnrollmentFactory(learner=LearnerFactory(customer=connection.customer), course_id=course.course_id)
+    assert run(connection, fake).sent == 2
+    rows = sorted(fake.table_rows("Learner transcripts"), key=lambda row: row["EnrollmentId"])
+    assert [(r["Type"], r["LearningPathId"], r["LearningPath"]) for r in rows] == [
+        ("learning path course", str(program.program_id), "Data path"),
+        ("course", None, None),
+    ]
