@@ -1,7 +1,7 @@
 """Report export: ``python -m benchmarks report_export --target powerbi|marketo|salesforce --rows N``.
 
 Measures the selection and serialisation of ``--rows`` learner-transcript rows of one customer
-(the Power BI connector's ``reports.transcripts``: keyset chunks of 10,000 enrollments, the
+(``integrated_channel.exporters.reports.transcripts``, which the three connectors share: keyset chunks of 10,000 enrollments, the
 completion rules, the rows) into the target's request bodies, without sending them: Power BI
 ``{"rows": [...]}`` of 10,000 rows, Marketo custom-object bodies of 300 records
 (``action: createOrUpdate``), Salesforce sObject Collections of 200 records (``allOrNone:
@@ -122,12 +122,12 @@ def serialise(connection, target: str) -> tuple[int, int, int]:
     """(rows, calls, bytes) of the target's request bodies for every transcript row."""
     from django.utils import timezone
 
-    from integrated_channels.powerbi import reports
+    from integrated_channels.integrated_channel.exporters import reports
 
     size, body, convert = TARGETS[target]
     rows = calls = total = 0
     batch: list[dict] = []
-    for _key, row in reports.transcripts(connection, None, timezone.now()).rows:
+    for _key, row in reports.transcripts(connection.customer, None, timezone.now()).rows:
         batch.append(convert(row))
         if len(batch) == size:
             total += len(json.dumps(body(batch)))

@@ -12,15 +12,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator
 
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from enterprise.models import EnterpriseCustomerUser
 from integrated_channels.integrated_channel.exceptions import ChannelError, TransmissionError
+from integrated_channels.integrated_channel.exporters import reports
 from integrated_channels.integrated_channel.models import Run, RunError
 from integrated_channels.integrated_channel.services import runs
 from integrated_channels.integrated_channel.services.connections import ConnectionTest
-from integrated_channels.powerbi import reports
 
 logger = logging.getLogger(__name__)
 
@@ -127,54 +127,20 @@ def lead_rows(connection, since) -> Iterator[tuple[str, dict]]:
             yield email, lead
 
 
-def user_report_rows(connection, since, until) -> reports.Selection:
-    learners = _learners(connection, since).annotate(
-        enrolled_count=Count("enrollments", filter=Q(enrollments__unenrolled_at__isnull=True)),
-    )
-
-    def rows():
-        for pk, email, username, created, enrolled in learners.values_list(
-            "pk", "user__email", "user__username", "created", "enrolled_count"
-        ).iterator(chunk_size=5000):
-            yield (
-                f"{pk:012d}",
-                {
-                    "LearnerId": pk,
-                    "Email": email,
-                    "Username": username,
-                    "Enrollments": enrolled,
-                    "Completions": None,
-                    "LinkedAt": created.isoformat(),
-                },
-            )
-
-    return reports.Selection(rows())
-
-
-def _completions_by_learner(connection, until) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for _key, row in reports.transcripts_of(connection.customer, None, until, "completed").rows:
-        counts[row["Email"]] = counts.get(row["Email"], 0) + 1
-    return counts
-
-
 def object_records(connection, operation: str, since, until) -> tuple[reports.Selection, Iterator[tuple[str, dict]]]:
     _api, _display, fields = OBJECTS[operation]
     if operation == TRANSCRIPT_OBJECTS:
-        selection = reports.transcripts_of(connection.customer, since, until, "all")
+        selection = reports.transcripts(connection.customer, since, until)
     elif operation == SKILL_OBJECTS:
-        selection = reports.skills(connection, since, until)
+        selection = reports.skills(connection.customer, since, until)
     else:
-        selection = user_report_rows(connection, since, until)
-    completions = _completions_by_learner(connection, until) if operation == USER_OBJECTS else {}
+        selection = reports.user_report(connection.customer, since, until)
 
     def records():
         for key, row in selection.rows:
             record = {}
             for name, _kind, _dedupe, column in fields:
                 value = key if column == "key" else row.get(column)
-                if column == "Completions":
-                    value = completions.get(row["Email"], 0)
                 if value is not None:
                     record[name] = value
             yield key, record

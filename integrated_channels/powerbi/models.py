@@ -5,21 +5,12 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from enterprise.fields import EncryptedTextField
+from integrated_channels.integrated_channel.exporters.reports import TranscriptStatus
 from integrated_channels.integrated_channel.models import ChannelConfiguration
 
 guid = RegexValidator(
     r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$", _("A GUID, e.g. 0f1e…-…")
 )
-
-
-class TranscriptStatus(models.TextChoices):
-    """The seed's "Filter status of Learner Transcripts"."""
-
-    ALL = "all", _("All")
-    COMPLETED = "completed", _("Completed")
-    IN_PROGRESS = "in progress", _("In progress")
-    NOT_STARTED = "not started", _("Not started")
-    UNENROLLED = "unenrolled", _("Unenrolled")
 
 
 class PowerBIConnection(ChannelConfiguration):
