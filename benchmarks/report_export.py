@@ -2,8 +2,8 @@
 
 Measures the selection and serialisation of ``--rows`` learner-transcript rows of one customer
 (``integrated_channel.exporters.reports.transcripts``, which the three connectors share: keyset
-chunks of 10,000 enrollments, the completion rules, the rows) into the target's request bodies, without sending them: Power BI
-``{"rows": [...]}`` of 10,000 rows, Marketo custom-object bodies of 300 records
+chunks of 10,000 enrollments, the completion rules, the rows) into the target's request bodies,
+without sending them: Power BI ``{"rows": [...]}`` of 10,000 rows, Marketo custom-object bodies of 300 records
 (``action: createOrUpdate``), Salesforce sObject Collections of 200 records (``allOrNone:
 false``). ``calls=`` is the number of bodies made, which is the minimum each target's limits
 allow; ``tenant_time=`` what a real tenant would take at its documented limits (Power BI: the
