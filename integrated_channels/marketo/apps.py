@@ -48,6 +48,13 @@ class MarketoConfig(AppConfig):
                         uses_start_date=True,
                     ),
                     Operation(
+                        ops.EVENTS,
+                        "Export learning events (activities)",
+                        f"{runners}.export_events",
+                        "export",
+                        uses_start_date=True,
+                    ),
+                    Operation(
                         ops.USER_OBJECTS,
                         "Export user report (custom object)",
                         f"{runners}.export_user_report",

@@ -104,6 +104,24 @@ class MarketoClient(OAuth2ClientCredentialsTransport):
         )
         return body.get("result", [])
 
+    def lead_ids(self, emails: list[str]) -> dict[str, int]:
+        """Marketo lead ids by lower-cased e-mail, 300 addresses per call (lookup by e-mail)."""
+        found: dict[str, int] = {}
+        unique = sorted({email.lower() for email in emails if email})
+        for start in range(0, len(unique), BATCH):
+            chunk = unique[start : start + BATCH]
+            body = self.call(
+                "GET",
+                "leads.json",
+                params={"filterType": "email", "filterValues": ",".join(chunk), "fields": "id,email"},
+            )
+            for lead in body.get("result", []):
+                found.setdefault(str(lead.get("email", "")).lower(), int(lead["id"]))
+        return found
+
+    def add_activities(self, activities: list[dict]) -> list[dict]:
+        return self.call("POST", "activities/external.json", json={"input": activities}).get("result", [])
+
     def object_exists(self, api_name: str) -> bool:
         body = self.call("GET", "customobjects/schema.json", params={"names": api_name})
         return any(item.get("apiName") == api_name for item in body.get("result", []))

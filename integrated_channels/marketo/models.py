@@ -10,6 +10,22 @@ from integrated_channels.integrated_channel.models import ChannelConfiguration
 DEFAULT_MAPPING = {"email": "email", "first_name": "firstName", "last_name": "lastName"}
 
 
+#: The seed's learning events, sent as custom activities on the lead (self enrollment: see EVENTS_NOT_TRACKED).
+EVENTS = {
+    "new_user": _("New user (linked to the customer)"),
+    "user_metadata_updated": _("User metadata updated"),
+    "user_activity_updated": _("User activity updated (progress or completion in a course)"),
+    "training_enrollment": _("Training enrollment (enrolled by an administrator, the API or an import)"),
+    "skill_completion": _("Skill completion"),
+}
+EVENTS_NOT_TRACKED = {
+    "self_enrollment": _(
+        "Self enrollment is not available: this app records enrollments made through it (by an administrator, the "
+        "API or an import), not enrollments learners start in the host LMS."
+    )
+}
+
+
 def default_mapping() -> dict:
     return dict(DEFAULT_MAPPING)
 
@@ -46,6 +62,16 @@ class MarketoConnection(ChannelConfiguration):
             "the instance lacks them, then approve them. Off: an administrator creates them (see the docs)."
         ),
     )
+    event_activity_types = models.JSONField(
+        default=dict,
+        blank=True,
+        verbose_name=_("events (custom activity types)"),
+        help_text=_(
+            "The events to send, each with the id of the custom activity type created for it in Marketo (Admin > "
+            'Marketo Custom Activities), e.g. {"training_enrollment": 100001, "skill_completion": 100002}. '
+            "Events: new_user, user_metadata_updated, user_activity_updated, training_enrollment, skill_completion."
+        ),
+    )
     daily_quota = models.PositiveIntegerField(
         default=50_000, help_text=_("The subscription's daily API call quota (Marketo error 607 past it).")
     )
@@ -71,6 +97,22 @@ class MarketoConnection(ChannelConfiguration):
             raise ValidationError(
                 {"lead_mapping": _("Unknown learner fields: %(names)s.") % {"names": ", ".join(unknown)}}
             )
+
+        events = self.event_activity_types or {}
+        if not isinstance(events, dict):
+            raise ValidationError({"event_activity_types": _("A mapping of event names to activity type ids.")})
+        for name, type_id in events.items():
+            if name in EVENTS_NOT_TRACKED:
+                raise ValidationError({"event_activity_types": EVENTS_NOT_TRACKED[name]})
+            if name not in EVENTS:
+                raise ValidationError({"event_activity_types": _("Unknown event %(name)s.") % {"name": name}})
+            if isinstance(type_id, bool) or not isinstance(type_id, int) or type_id <= 0:
+                raise ValidationError(
+                    {
+                        "event_activity_types": _("The activity type id of %(name)s is not a positive whole number.")
+                        % {"name": name}
+                    }
+                )
 
     def secrets(self) -> list[str]:
         return [self.client_secret] if self.client_secret else []

@@ -24,11 +24,12 @@ from integrated_channels.integrated_channel.services.connections import Connecti
 
 logger = logging.getLogger(__name__)
 
-LEADS, TRANSCRIPT_OBJECTS, SKILL_OBJECTS, USER_OBJECTS = (
+LEADS, TRANSCRIPT_OBJECTS, SKILL_OBJECTS, USER_OBJECTS, EVENTS = (
     "leads_export",
     "transcripts_objects",
     "skills_objects",
     "user_report_objects",
+    "events_export",
 )
 
 
@@ -174,7 +175,7 @@ def _export(
                 if result is None and index < len(results) and "seq" not in results[index]:
                     result = results[index]  # leads answer in input order (no seq)
                 status = (result or {}).get("status", "")
-                if status in ("created", "updated"):
+                if status in ("created", "updated", "added"):
                     sent += 1
                     continue
                 failed += 1
@@ -285,6 +286,118 @@ def export_skills(connection, **kwargs):
 
 def export_user_report(connection, **kwargs):
     return export_objects(connection, USER_OBJECTS, **kwargs)
+
+
+def event_rows(connection, since, until) -> Iterator[tuple[str, dict]]:
+    """(e-mail, activity without its lead id) of the selected events of the window ``(since, until]``."""
+    from enterprise.models import EnterpriseCourseEnrollment
+
+    types = connection.event_activity_types or {}
+    customer = connection.customer
+    learners = EnterpriseCustomerUser.objects.filter(customer_id=customer.pk, linked=True, active=True)
+    window = {"created__lte": until, **({"created__gt": since} if since else {})}
+
+    def activity(kind, email, moment, primary, **attributes) -> tuple[str, dict]:
+        return email, {
+            "activityDate": moment,
+            "activityTypeId": types[kind],
+            "primaryAttributeValue": str(primary),
+            "attributes": [
+                {"name": name, "value": str(value)} for name, value in attributes.items() if value is not None
+            ],
+        }
+
+    if "new_user" in types:
+        for email, created in learners.filter(**window).values_list("user__email", "created").iterator():
+            yield activity("new_user", email, created.isoformat(), customer.name)
+    if "user_metadata_updated" in types and since is not None:
+        changed = learners.filter(modified__gt=since, modified__lte=until, created__lte=since)
+        for email, modified in changed.values_list("user__email", "modified").iterator():
+            yield activity("user_metadata_updated", email, modified.isoformat(), customer.name)
+    if "training_enrollment" in types:
+        enrollments = EnterpriseCourseEnrollment.objects.filter(
+            learner__customer_id=customer.pk, learner__linked=True, **window
+        ).values_list("learner__user__email", "created", "course_id", "source", "program_id")
+        for email, created, course_id, source, program_id in enrollments.iterator():
+            yield activity(
+                "training_enrollment",
+                email,
+                created.isoformat(),
+                course_id,
+                source=source,
+                learningPath=program_id or None,
+            )
+    if "user_activity_updated" in types and since is not None:
+        for _key, row in reports.transcripts(customer, since, until).rows:
+            if row["Status"] in ("in progress", "completed"):
+                yield activity(
+                    "user_activity_updated",
+                    row["Email"],
+                    until.isoformat(),
+                    row["CourseId"],
+                    status=row["Status"],
+                    grade=row["Grade"],
+                )
+    if "skill_completion" in types:
+        for _key, row in reports.skills(customer, since, until).rows:
+            if row["AchievedAt"] and (since is None or row["AchievedAt"] > since.isoformat()):
+                yield activity(
+                    "skill_completion",
+                    row["Email"],
+                    row["AchievedAt"],
+                    row["Skill"],
+                    level=row["Level"] or None,
+                    course=row["CourseId"],
+                )
+
+
+def export_events(connection, *, trigger, start_date=None, api_user=None, run=None, client=None) -> Run:
+    """The selected events as custom activities on the learners' leads (looked up by e-mail)."""
+    since = _window(connection, EVENTS, start_date)
+    leads: dict[str, int] = {}
+
+    def send(client, batch: list[dict]) -> list[dict]:
+        wanted = {item["_email"] for item in batch} - set(leads)
+        if wanted:
+            leads.update(client.lead_ids(sorted(wanted)))
+        known = [item for item in batch if item["_email"] in leads]
+        results = (
+            client.add_activities(
+                [{k: v for k, v in item.items() if k != "_email"} | {"leadId": leads[item["_email"]]} for item in known]
+            )
+            if known
+            else []
+        )
+        answers = iter(results)
+        return [
+            {**next(answers), "seq": index}
+            if item["_email"] in leads
+            else {
+                "seq": index,
+                "status": "skipped",
+                "reasons": [
+                    {"code": "no_lead", "message": "No lead has this e-mail: export the users as leads first."}
+                ],
+            }
+            for index, item in enumerate(batch)
+        ]
+
+    def items(until):
+        for email, item in event_rows(connection, since, until):
+            yield email, {**item, "_email": (email or "").lower()}
+
+    return _export(
+        connection,
+        EVENTS,
+        trigger=trigger,
+        start_date=start_date,
+        api_user=api_user,
+        run=run,
+        client=client,
+        items=items,
+        send=send,
+        by_email=True,
+    )
 
 
 def test_connection(connection) -> ConnectionTest:

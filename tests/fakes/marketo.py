@@ -36,6 +36,9 @@ LEAD_FIELDS = ("email", "firstName", "lastName", "company", "title", "department
 def _validators() -> dict:
     definitions = copy.deepcopy(json.loads(SWAGGER.read_text())["definitions"])
     definitions["CustomObject"].pop("required", None)  # response-only fields, see the module docstring
+    # The same for activities (``id``, ``errors`` are answered); an attribute's value is a string in practice
+    definitions["CustomActivity"]["required"] = ["activityDate", "activityTypeId", "leadId", "primaryAttributeValue"]
+    definitions["Attribute"]["properties"]["value"] = {"type": ["string", "number", "boolean"]}
     return {
         name: jsonschema.Draft4Validator({"definitions": definitions, "$ref": f"#/definitions/{name}"})
         for name in (
@@ -43,6 +46,7 @@ def _validators() -> dict:
             "SyncCustomObjectRequest",
             "SyncCustomObjectTypeRequest",
             "AddCustomObjectTypeFieldsRequest",
+            "CustomActivityRequest",
         )
     }
 
@@ -56,9 +60,10 @@ class FakeMarketo:
         self.tokens: dict[str, float] = {}  # token -> expiry on the fake's clock
         self.token_calls = 0
         self.leads: dict[str, dict] = {}  # e-mail (lower) -> lead
-        self.objects: dict[
-            str, dict
-        ] = {}  # apiName -> {"fields": {name: field}, "state": ..., "records": {dedupe: record}}
+        # apiName -> {"fields": {name: field}, "state": ..., "records": {dedupe: record}}
+        self.objects: dict[str, dict] = {}
+        self.activity_types: set[int] = set()
+        self.activities: list[dict] = []
         self.calls: list[float] = []  # times of REST calls (for 606)
         self.rest_calls = 0
         self.requests: list[tuple[str, str]] = []
@@ -146,6 +151,10 @@ class FakeMarketo:
             )
         if route == ("POST", "/rest/v1/leads.json"):
             return self._sync_leads(body)
+        if route == ("GET", "/rest/v1/leads.json"):
+            return self._leads_by(query)
+        if route == ("POST", "/rest/v1/activities/external.json"):
+            return self._add_activities(body)
         if route == ("GET", "/rest/v1/customobjects/schema.json"):
             names = set((query.get("names") or [""])[0].split(","))
             return self._ok([{"apiName": n, "state": o["state"]} for n, o in self.objects.items() if n in names])
@@ -187,6 +196,34 @@ class FakeMarketo:
             else:
                 existing.update(lead)
                 result.append({"id": existing["id"], "status": "updated"})
+        return self._ok(result)
+
+    def _leads_by(self, query) -> dict:
+        if (query.get("filterType") or [""])[0] != "email":
+            return self._fail("1003", "Invalid filterType")
+        values = [v for v in (query.get("filterValues") or [""])[0].split(",") if v]
+        if not values or len(values) > 300:
+            return self._fail("1003", "filterValues: 1 to 300 values")
+        fields = (query.get("fields") or ["id,email"])[0].split(",")
+        found = [self.leads[v.lower()] for v in values if v.lower() in self.leads]
+        return self._ok([{name: lead.get(name) for name in fields} for lead in found])
+
+    def _add_activities(self, body) -> dict:
+        problem = self._invalid("CustomActivityRequest", body)
+        if problem:
+            return self._fail("1003", problem)
+        if len(body["input"]) > 300:
+            return self._fail("1003", "Too many records: at most 300 per call")
+        ids = {lead["id"] for lead in self.leads.values()}
+        result = []
+        for activity in body["input"]:
+            if activity["activityTypeId"] not in self.activity_types:
+                result.append({"status": "skipped", "reasons": [{"code": "1003", "message": "Invalid activity type"}]})
+            elif activity["leadId"] not in ids:
+                result.append({"status": "skipped", "reasons": [{"code": "1004", "message": "Lead not found"}]})
+            else:
+                self.activities.append(activity)
+                result.append({"id": len(self.activities), "status": "added"})
         return self._ok(result)
 
     def _create_type(self, body) -> dict:

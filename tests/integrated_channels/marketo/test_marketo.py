@@ -191,3 +191,31 @@ def test_the_fake_refuses_what_marketo_refuses(connection, fake):
         client.sync_objects("cp_missing", [{"x": 1}])
     with pytest.raises(RemoteRejected, match="1003"):
         client.call("POST", "customobjects/schema.json", json={"apiName": "cp_x"})  # displayName missing
+
+
+def test_learning_events_as_activities_on_the_leads(connection, fake):
+    fake.activity_types = {100001, 100002, 100003}
+    connection.event_activity_types = {"new_user": 100001, "training_enrollment": 100002, "skill_completion": 100003}
+    connection.full_clean()
+    connection.save()
+    course = CourseFactory(skills=["SQL"])
+    ann, ghost = learner(connection, "ann"), learner(connection, "ghost")
+    EnrollmentFactory(learner=ann, course_id=course.course_id)
+    CertificateFactory(user=ann.user, course=course)
+    client = client_for(connection, fake)
+    fake.leads["ann@example.com"] = {"id": 7, "email": "ann@example.com"}  # ghost has no lead
+    run = ops.export_events(connection, trigger=Run.Trigger.ADMIN, client=client)
+    assert (run.status, run.sent, run.failed) == (Run.Status.COMPLETED_WITH_ERRORS, 3, 1)
+    kinds = sorted((a["activityTypeId"], a["primaryAttributeValue"]) for a in fake.activities)
+    assert kinds == [(100001, connection.customer.name), (100002, course.course_id), (100003, "SQL")]
+    assert all(a["leadId"] == 7 for a in fake.activities)
+    [error] = RunError.objects.filter(run=run)
+    assert error.email == ghost.user.email and "export the users as leads first" in error.message
+    again = ops.export_events(connection, trigger=Run.Trigger.ADMIN, client=client)
+    assert again.selected == 0
+
+
+def test_self_enrollment_is_refused_with_the_reason(connection):
+    connection.event_activity_types = {"self_enrollment": 100004}
+    with pytest.raises(ValidationError, match="not enrollments learners start in the host LMS"):
+        connection.full_clean()
