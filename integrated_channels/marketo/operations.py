@@ -421,3 +421,21 @@ def test_connection(connection) -> ConnectionTest:
 
 
 test_connection.__test__ = False
+
+
+def objects_markdown() -> str:
+    """The custom objects section of docs/connectors/report-objects.md (a test keeps the page current)."""
+    lines = []
+    for operation, (api_name, display, fields) in OBJECTS.items():
+        lines += [
+            f"### `{api_name}` ({display}; operation `{operation}`)",
+            "",
+            "| Field | Type | From |",
+            "|---|---|---|",
+        ]
+        for name, kind, dedupe, column in fields:
+            source = "the row's key" if column == "key" else f"`{column}`"
+            note = " (dedupe)" if dedupe else " (link to the lead's email)" if kind == "link" else ""
+            lines.append(f"| `{name}` | {kind}{note} | {source} |")
+        lines.append("")
+    return "\n".join(lines)

@@ -21,7 +21,7 @@ from integrated_channels.integrated_channel.exporters import reports
 from integrated_channels.integrated_channel.models import Run, RunError
 from integrated_channels.integrated_channel.services import runs
 from integrated_channels.integrated_channel.services.connections import ConnectionTest
-from integrated_channels.salesforce_records.models import LinkTo
+from integrated_channels.salesforce_records.models import LinkTo, SalesforceRecordsConnection
 
 logger = logging.getLogger(__name__)
 
@@ -296,3 +296,21 @@ def test_connection(connection) -> ConnectionTest:
 
 
 test_connection.__test__ = False
+
+
+def fields_markdown() -> str:
+    """The custom objects section of docs/connectors/report-objects.md (a test keeps the page current)."""
+    lines = []
+    for operation, (object_field, _select, fields) in RECORDS.items():
+        default = SalesforceRecordsConnection._meta.get_field(object_field).default
+        lines += [
+            f"### `{default}` (setting `{object_field}`; operation `{operation}`)",
+            "",
+            "| Field | From |",
+            "|---|---|",
+        ]
+        lines += ["| External ID field (setting `external_id_field`) | the row's key |"]
+        lines += ["| lookup to User or Contact (setting `learner_lookup_field`) | the learner's Salesforce id |"]
+        lines += [f"| `{name}` | `{column}` |" for name, column in fields]
+        lines.append("")
+    return "\n".join(lines)

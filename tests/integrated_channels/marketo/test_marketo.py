@@ -219,3 +219,12 @@ def test_self_enrollment_is_refused_with_the_reason(connection):
     connection.event_activity_types = {"self_enrollment": 100004}
     with pytest.raises(ValidationError, match="not enrollments learners start in the host LMS"):
         connection.full_clean()
+
+
+def test_the_objects_page_is_current():
+    from pathlib import Path
+
+    from integrated_channels.salesforce_records.operations import fields_markdown
+
+    page = (Path(__file__).resolve().parents[3] / "docs" / "connectors" / "report-objects.md").read_text()
+    assert ops.objects_markdown() in page and fields_markdown() in page
