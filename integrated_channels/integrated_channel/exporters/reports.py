@@ -15,8 +15,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
-from django.db.models import Count, Q
+from django.db.models import Count, Q, TextField, Value
+from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 
 from enterprise.exceptions import LMSError
@@ -36,8 +38,21 @@ class TranscriptStatus(models.TextChoices):
     UNENROLLED = "unenrolled", _("Unenrolled")
 
 
-def _iso(value: datetime.datetime | None) -> str | None:
-    return value.isoformat() if value else None
+def _iso(value: datetime.datetime | str | None) -> str | None:
+    """ISO 8601 of a timestamp, or of one read as text (``_timestamp``): UTC when it names no offset."""
+    if not value:
+        return None
+    if isinstance(value, str):
+        value = datetime.datetime.fromisoformat(value)
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=datetime.UTC)
+    return value.isoformat()
+
+
+def _timestamp(name: str):
+    """A timestamp column read as text when stored in UTC: ``fromisoformat`` (C) then costs a tenth of
+    the database driver's converters, a third of the selection's time at 100,000 rows."""
+    return Cast(name, output_field=TextField()) if settings.USE_TZ else name
 
 
 def _status(unenrolled_at, completion, started: bool) -> str:
@@ -92,11 +107,21 @@ _FIELDS = (
 )
 
 
-def _chunks(queryset) -> Iterator[list[tuple]]:
-    """The queryset's rows by keyset pages of ``CHUNK`` (pk order): one query each, none held longer."""
+def _chunks(queryset, *, attributes: bool) -> Iterator[list[tuple]]:
+    """The queryset's rows by keyset pages of ``CHUNK`` (pk order): one query each, none held longer.
+
+    ``attributes``: read the learners' attributes (JSON, decoded per row) only for reports that show them.
+    """
+    fields = [
+        _timestamp(name) if name in ("created", "unenrolled_at") else name
+        for name in _FIELDS
+        if attributes or name != "learner__attributes"
+    ]
+    if not attributes:
+        fields.insert(_FIELDS.index("learner__attributes"), Value(None, output_field=TextField()))
     last = 0
     while True:
-        rows = list(queryset.filter(pk__gt=last).values_list(*_FIELDS)[:CHUNK])
+        rows = list(queryset.filter(pk__gt=last).values_list(*fields)[:CHUNK])
         if not rows:
             return
         yield rows
@@ -120,7 +145,7 @@ def _learner_rows(customer, since, until, status_filter: str, *, feedback: bool)
         return programs[program_id]
 
     def rows() -> Iterator[tuple[str, dict]]:
-        for chunk in _chunks(_candidates(customer, since, until)):
+        for chunk in _chunks(_candidates(customer, since, until), attributes=feedback):
             missing = {row[4] for row in chunk} - set(courses)
             if missing:
                 courses.update(catalog.get_courses(missing))
