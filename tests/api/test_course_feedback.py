@@ -119,3 +119,20 @@ def test_a_host_lms_without_feedback_refuses_clearly():
     with pytest.raises(FeedbackNotSupported):
         NoFeedback().record_feedback(user_id=1, course_id="c", rating=3)
     assert NoFeedback().get_feedback([(1, "c")]) == {}
+
+
+def test_a_learner_records_and_lists_only_their_own(api_learner, customer, learner, course, enrolled):
+    other = LearnerFactory(customer=customer)
+    EnrollmentFactory(learner=other, course_id=course.course_id)
+    CourseFeedback.objects.create(user=other.user, course=course, rating=1)
+    mine = {"user_id": learner.user_id, "course_id": course.course_id, "rating": 5}
+    assert api_learner.post(url(customer), mine, format="json").status_code == 201
+    refused = api_learner.post(url(customer), {**mine, "user_id": other.user_id}, format="json")
+    assert refused.status_code == 403
+    assert [r["user_id"] for r in api_learner.get(url(customer)).json()["results"]] == [learner.user_id]
+    assert CourseFeedback.objects.get(user=other.user).rating == 1
+
+
+def test_a_learner_of_another_customer_gets_404(api_learner, other_customer, learner, course):
+    payload = {"user_id": learner.user_id, "course_id": course.course_id, "rating": 5}
+    assert api_learner.post(url(other_customer), payload, format="json").status_code == 404
