@@ -301,3 +301,17 @@ def test_learning_path_columns(connection, fake):
         ("learning path course", str(program.program_id), "Data path"),
         ("course", None, None),
     ]
+
+
+@pytest.mark.parametrize(
+    "model",
+    ["powerbi_powerbiconnection", "marketo_marketoconnection", "salesforce_records_salesforcerecordsconnection"],
+)
+def test_the_connection_admin_pages_keep_secrets_write_only(admin_client, connection, model):
+    from django.urls import reverse
+
+    page = admin_client.get(reverse(f"admin:{model}_add"))
+    assert page.status_code == 200
+    if model.startswith("powerbi"):
+        change = admin_client.get(reverse(f"admin:{model}_change", args=[connection.pk])).content.decode()
+        assert SECRET not in change
