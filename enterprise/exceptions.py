@@ -105,6 +105,27 @@ class UnenrollmentFailed(LMSError):
     default_message = "The host LMS refused to unenroll some enrollments."
 
 
+class FeedbackNotSupported(LMSError):
+    """The host LMS keeps no course feedback (its backend does not implement ``record_feedback``)."""
+
+    code = "feedback_not_supported"
+    default_message = "The host LMS does not record course feedback."
+
+
+class InvalidFeedback(EnterpriseError, ValueError):
+    """A rating outside 1 to 5, or a comment over its length."""
+
+    code = "invalid_feedback"
+    default_message = "Not valid course feedback."
+
+
+class NotEnrolled(EnterpriseError, LookupError):
+    """Course feedback for a course the learner is not enrolled in (through this customer)."""
+
+    code = "not_enrolled"
+    default_message = "The learner is not enrolled in this course."
+
+
 class UploadRefused(EnterpriseError, ValueError):
     """An uploaded CSV is too large, has too many rows, is not UTF-8 text or holds no address."""
 

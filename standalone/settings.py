@@ -96,6 +96,9 @@ INSTALLED_APPS = [
     "integrated_channels.harvard_managementor",
     "integrated_channels.linkedin_learning",
     "integrated_channels.getabstract",
+    "integrated_channels.powerbi",
+    "integrated_channels.marketo",
+    "integrated_channels.salesforce_records",
     "integrated_channels.testing",  # the test channel: records what it would send (demo, tests)
     "standalone.hostdb",  # an index for e-mail look-ups on the user table (decision 0110)
     "axes",  # login throttling: failed logins per account and per address, audited (decision 0163)

@@ -122,6 +122,19 @@ class Grade(NamedTuple):
         return self.passed_at is not None
 
 
+class Feedback(NamedTuple):
+    """A learner's star rating (1 to 5) and optional comment on a course; one per (user, course)."""
+
+    user_id: int
+    course_id: str
+    rating: int
+    comment: str = ""
+    modified: datetime.datetime | None = None
+
+
+RATING_MIN, RATING_MAX = 1, 5
+
+
 class CatalogBackend(abc.ABC):
     def __init__(self, **kwargs):
         self.options = kwargs
@@ -224,3 +237,17 @@ class CompletionBackend(abc.ABC):
 
     def get_grade(self, user_id: int, course_id: str) -> Grade | None:
         return self.get_grades([(user_id, course_id)]).get((user_id, course_id))
+
+    def record_feedback(self, *, user_id: int, course_id: str, rating: int, comment: str = "") -> bool:
+        """Record (or replace) the learner's feedback on the course; True when it is new.
+
+        A host LMS that keeps course reviews implements this; the default refuses with
+        ``FeedbackNotSupported`` (the local backend keeps feedback in its own table).
+        """
+        from enterprise.exceptions import FeedbackNotSupported
+
+        raise FeedbackNotSupported(course_id=course_id)
+
+    def get_feedback(self, keys: Iterable[UserCourse]) -> dict[UserCourse, Feedback]:
+        """Feedback for the (user id, course id) pairs that have some; none by default."""
+        return {}

@@ -17,8 +17,18 @@ WINDOW = 60.0
 
 
 class RateLimiter:
-    def __init__(self, calls_per_minute: int, *, clock: Callable[[], float], wait: Callable[[float], None]):
+    """At most ``calls_per_minute`` calls in any ``window`` seconds (60 by default; Marketo counts per 20 s)."""
+
+    def __init__(
+        self,
+        calls_per_minute: int,
+        *,
+        clock: Callable[[], float],
+        wait: Callable[[float], None],
+        window: float = WINDOW,
+    ):
         self.limit = max(int(calls_per_minute or 0), 0)
+        self.window = float(window)
         self.clock = clock
         self.wait = wait
         self.calls: collections.deque[float] = collections.deque()
@@ -32,12 +42,12 @@ class RateLimiter:
         while True:
             with self.lock:
                 now = clock()
-                while self.calls and now - self.calls[0] >= WINDOW:
+                while self.calls and now - self.calls[0] >= self.window:
                     self.calls.popleft()
                 if len(self.calls) < self.limit:
                     self.calls.append(now)
                     return
-                delay = WINDOW - (now - self.calls[0])
+                delay = self.window - (now - self.calls[0])
             wait(delay)
 
 
@@ -46,14 +56,20 @@ _registry_lock = threading.Lock()
 
 
 def limiter_for(
-    host: str, account: str, calls_per_minute: int, *, clock: Callable[[], float], wait: Callable[[float], None]
+    host: str,
+    account: str,
+    calls_per_minute: int,
+    *,
+    clock: Callable[[], float],
+    wait: Callable[[float], None],
+    window: float = WINDOW,
 ) -> RateLimiter:
     """The process's limiter of one remote account; its limit follows the latest configuration read."""
     key = (host.lower(), account)
     with _registry_lock:
         limiter = _limiters.get(key)
         if limiter is None:
-            limiter = _limiters[key] = RateLimiter(calls_per_minute, clock=clock, wait=wait)
+            limiter = _limiters[key] = RateLimiter(calls_per_minute, clock=clock, wait=wait, window=window)
         else:
             limiter.limit = max(int(calls_per_minute or 0), 0)
         return limiter

@@ -55,6 +55,8 @@ def _status_of(exc: enterprise_errors.EnterpriseError) -> int:
         return status.HTTP_503_SERVICE_UNAVAILABLE
     if isinstance(exc, (enterprise_errors.LinkConflict, enterprise_errors.PendingEmailConflict)):
         return status.HTTP_409_CONFLICT
+    if isinstance(exc, enterprise_errors.FeedbackNotSupported):
+        return status.HTTP_501_NOT_IMPLEMENTED
     if isinstance(exc, enterprise_errors.UploadTooLarge):
         return status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     return status.HTTP_400_BAD_REQUEST

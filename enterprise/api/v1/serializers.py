@@ -255,3 +255,26 @@ class CompletionResultSerializer(serializers.Serializer):
     user_id = serializers.IntegerField()
     course_id = serializers.CharField()
     created = serializers.BooleanField(help_text="False when an existing record was updated.")
+
+
+class CourseFeedbackInputSerializer(serializers.Serializer):
+    user_id = serializers.IntegerField(min_value=1, help_text="The learner (a user linked to the customer).")
+    course_id = serializers.CharField(max_length=255, help_text="A course the learner is enrolled in.")
+    rating = serializers.IntegerField(min_value=1, max_value=5, help_text="Stars, from 1 to 5.")
+    comment = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
+
+
+class CourseFeedbackResultSerializer(serializers.Serializer):
+    user_id = serializers.IntegerField()
+    course_id = serializers.CharField()
+    rating = serializers.IntegerField()
+    comment = serializers.CharField()
+    created = serializers.BooleanField(help_text="False when the learner's earlier feedback was replaced.")
+
+
+class CourseFeedbackSerializer(serializers.ModelSerializer):
+    course_id = serializers.CharField(source="course.course_id")
+
+    class Meta:
+        model = lms.CourseFeedback
+        fields = ["user_id", "course_id", "rating", "comment", "created", "modified"]

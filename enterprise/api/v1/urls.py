@@ -19,6 +19,7 @@ learners.register("learners", views.LearnerViewSet, basename="learner")
 urlpatterns = [
     path("", include(router.urls)),
     path("customers/<uuid:customer_uuid>/learners/", views.LearnerListView.as_view(), name="learner-list"),
+    path("customers/<uuid:customer_uuid>/course-feedback/", views.CourseFeedbackView.as_view(), name="course-feedback"),
     path("customers/<uuid:customer_uuid>/", include(learners.urls)),
     path("completions/certificates/", views.CertificateView.as_view(), name="certificate"),
     path("completions/grades/", views.GradeView.as_view(), name="grade"),

@@ -7,14 +7,14 @@ import io
 import uuid
 
 from django.apps import apps
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -37,6 +37,7 @@ from enterprise.services import completions
 from enterprise.services.all_learners import learners_page
 from enterprise.services.bulk_link import RowStatus
 from enterprise.services.bulk_unlink import unlink_learners
+from enterprise.services.feedback import record_course_feedback
 from enterprise.services.manage_learners import link_learners_from_csv
 from enterprise.services.unenrollment import unenroll_learners_from_csv
 from enterprise.uploads import refused_upload
@@ -375,6 +376,71 @@ class ProgramViewSet(viewsets.ReadOnlyModelViewSet):
         Prefetch("program_courses", queryset=lms.ProgramCourse.objects.select_related("course"))
     )
     throttle_scope = "enterprise"
+
+
+@extend_schema_view(
+    post=extend_schema(
+        request=s.CourseFeedbackInputSerializer,
+        responses={200: s.CourseFeedbackResultSerializer, 201: s.CourseFeedbackResultSerializer},
+    ),
+    get=extend_schema(parameters=[OpenApiParameter("course_id", str)]),
+)
+class CourseFeedbackView(CustomerScopedMixin, mixins.ListModelMixin, GenericAPIView):
+    """The course feedback (star rating 1 to 5, optional comment) of a customer's learners.
+
+    Posting again for the same learner and course replaces it (one per learner per course). The
+    learner must be linked to the customer and enrolled in the course. Staff and the customer's
+    administrators record and list everyone's; a learner of the customer records and lists their
+    own (another user id is refused, 403). The list reads the local LMS's table (where a host LMS
+    keeps feedback itself, it lists what was recorded here).
+    """
+
+    serializer_class = s.CourseFeedbackSerializer
+    as_learner = False
+
+    def get_customer(self):
+        if not hasattr(self, "_customer"):
+            user, wanted = self.request.user, self.kwargs["customer_uuid"]
+            customer = customers_visible_to(user).filter(uuid=wanted).first()
+            if customer is None and not is_staff(user):  # a learner of the customer, for themselves
+                customer = EnterpriseCustomer.objects.filter(
+                    uuid=wanted, learners__user_id=user.pk, learners__linked=True
+                ).first()
+                self.as_learner = customer is not None
+            if customer is None:
+                raise NotFound()
+            self._customer = customer
+        return self._customer
+
+    permission_model = lms.CourseFeedback
+    action_permissions = {"POST": ["lms_local.add_coursefeedback", "lms_local.change_coursefeedback"]}
+    pagination_class = NewestFirstPagination
+    throttle_scope = "enterprise"
+
+    def get_queryset(self):
+        customer = self.get_customer()
+        enrolled = EnterpriseCourseEnrollment.objects.filter(
+            learner__customer=customer, learner__user_id=OuterRef("user_id"), course_id=OuterRef("course__course_id")
+        )
+        rows = lms.CourseFeedback.objects.select_related("course").filter(Exists(enrolled))
+        if self.as_learner:
+            rows = rows.filter(user_id=self.request.user.pk)
+        if self.request.query_params.get("course_id"):
+            rows = rows.filter(course__course_id=self.request.query_params["course_id"])
+        return rows
+
+    def get(self, request, customer_uuid):
+        return self.list(request)
+
+    def post(self, request, customer_uuid):
+        serializer = s.CourseFeedbackInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        customer = self.get_customer()
+        if self.as_learner and serializer.validated_data["user_id"] != request.user.pk:
+            raise PermissionDenied("A learner records their own course feedback only.")
+        outcome = record_course_feedback(customer, **serializer.validated_data)
+        body = s.CourseFeedbackResultSerializer(outcome).data
+        return Response(body, status=status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK)
 
 
 class _CompletionView(GenericAPIView):

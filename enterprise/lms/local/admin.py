@@ -89,3 +89,14 @@ class CertificateAdmin(UserCourseAdmin):
 class GradeAdmin(UserCourseAdmin):
     list_display = ("id", "user", "course", "percent", "passed_at")
     list_filter = ("passed_at",)
+
+
+@admin.register(models.CourseFeedback)
+class CourseFeedbackAdmin(UserCourseAdmin):
+    list_display = ("id", "user", "course", "rating", "short_comment", "modified")
+    list_filter = ("rating",)
+    readonly_fields = ("created", "modified")
+
+    @admin.display(description=_("comment"))
+    def short_comment(self, obj) -> str:
+        return obj.comment if len(obj.comment) <= 80 else obj.comment[:79] + "…"

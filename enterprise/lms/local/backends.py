@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 from django.apps import apps
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import CharField, F, Lookup, Q, TextField, Value
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -307,11 +307,38 @@ class LocalCompletions(interfaces.CompletionBackend):
         }
 
     def changed_since(self, *, since, now) -> set[interfaces.UserCourse]:
-        """Certificates and grades written since ``since``, passes dated in the window, LMS enrollments changed."""
+        """Certificates, grades and course feedback written since ``since``, passes dated in the window, LMS
+        enrollments changed."""
         fields = ("user_id", "course__course_id")
         certificates = models.Certificate.objects.filter(modified__gte=since).values_list(*fields)
         grades = models.Grade.objects.filter(
             Q(modified__gte=since) | Q(passed_at__gte=since, passed_at__lte=now)
         ).values_list(*fields)
         enrollments = models.LmsEnrollment.objects.filter(modified__gte=since).values_list(*fields)
-        return set(certificates.union(grades, enrollments))  # one query
+        feedback = models.CourseFeedback.objects.filter(modified__gte=since).values_list(*fields)
+        return set(certificates.union(grades, enrollments, feedback))  # one query
+
+    def record_feedback(self, *, user_id: int, course_id: str, rating: int, comment: str = "") -> bool:
+        """Create or replace the (user, course) feedback; a concurrent first post updates the winner's row."""
+        course = models.Course.objects.filter(course_id=course_id).first()
+        if course is None:
+            raise CourseNotFound(f"No course with id {course_id!r}.", course_id=course_id)
+        values = {"rating": rating, "comment": comment}
+        try:
+            with transaction.atomic():
+                _row, created = models.CourseFeedback.objects.update_or_create(
+                    user_id=user_id, course=course, defaults=values
+                )
+        except IntegrityError:  # the unique (user, course) constraint: another post created it first
+            models.CourseFeedback.objects.filter(user_id=user_id, course=course).update(
+                **values, modified=timezone.now()
+            )
+            created = False
+        return created
+
+    def get_feedback(self, keys):
+        rows = _rows_for_pairs(models.CourseFeedback, keys, "rating", "comment", ("modified", _utc))
+        return {
+            (uid, cid): interfaces.Feedback(uid, cid, rating, comment, _utc(modified))
+            for uid, cid, rating, comment, modified in rows
+        }

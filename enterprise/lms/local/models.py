@@ -179,3 +179,30 @@ class Grade(models.Model):
 
     def __str__(self):
         return f"grade {self.user_id} {self.course_id}: {self.percent}"
+
+
+class CourseFeedback(models.Model):
+    """A learner's star rating (1 to 5) and optional comment on a course: one per (user, course)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="feedback")
+    rating = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(5)], help_text=_("Stars, from 1 to 5.")
+    )
+    comment = models.TextField(blank=True, max_length=4000)
+    created = models.DateTimeField(auto_now_add=True)
+    modified = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("course feedback")
+        verbose_name_plural = _("course feedback")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "course"], name="local_feedback_unique"),
+            models.CheckConstraint(
+                condition=models.Q(rating__gte=1, rating__lte=5), name="local_feedback_rating_range"
+            ),
+        ]
+        indexes = [models.Index(fields=["modified"], name="local_feedback_modified")]
+
+    def __str__(self):
+        return f"feedback {self.user_id} {self.course_id}: {self.rating}"

@@ -30,6 +30,7 @@ SKIP_REASONS = {
     "duplicate": _("A duplicate of another row of the file."),
     "verb_not_recognised": _("The statement's verb is not one the import knows."),
     "superseded": _("Replaced by a later statement of the same learner and course."),
+    "status_filtered_out": _("Left out by the connection's transcript status filter."),
 }
 
 FULL_REASONS = {

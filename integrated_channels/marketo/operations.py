@@ -1,0 +1,441 @@
+"""The Marketo Engage connector's operations: learners as leads, the three reports as custom objects.
+
+Every operation sends the window since its last successful run (or the on-demand start date; the
+first run sends everything) in batches of 300, the most Marketo takes per call. Marketo upserts
+(leads by e-mail, custom objects by their dedupe fields), so a rerun never duplicates. Each record's
+status is read back: a ``skipped`` record (with Marketo's reasons) is a failed record of the run's
+error report; the others are sent.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+
+from django.db.models import Q
+from django.utils import timezone
+
+from enterprise.models import EnterpriseCustomerUser
+from integrated_channels.integrated_channel.exceptions import ChannelError, TransmissionError
+from integrated_channels.integrated_channel.exporters import reports
+from integrated_channels.integrated_channel.models import Run, RunError
+from integrated_channels.integrated_channel.services import runs
+from integrated_channels.integrated_channel.services.connections import ConnectionTest
+
+logger = logging.getLogger(__name__)
+
+LEADS, TRANSCRIPT_OBJECTS, SKILL_OBJECTS, USER_OBJECTS, EVENTS = (
+    "leads_export",
+    "transcripts_objects",
+    "skills_objects",
+    "user_report_objects",
+    "events_export",
+)
+
+
+def _client(connection, **kwargs):
+    from integrated_channels.marketo.client import MarketoClient
+
+    return MarketoClient(connection, **kwargs)
+
+
+# The custom objects: (api name, display name, fields as (name, Marketo type, dedupe), the report's columns)
+OBJECTS = {
+    TRANSCRIPT_OBJECTS: (
+        "cp_learnerTranscript",
+        "Learner transcript",
+        (
+            ("enrollmentId", "integer", True, "EnrollmentId"),
+            ("email", "link", False, "Email"),
+            ("courseId", "string", False, "CourseId"),
+            ("courseTitle", "string", False, "CourseTitle"),
+            ("status", "string", False, "Status"),
+            ("grade", "string", False, "Grade"),
+            ("enrolledAt", "datetime", False, "EnrolledAt"),
+            ("completedAt", "datetime", False, "CompletedAt"),
+        ),
+    ),
+    SKILL_OBJECTS: (
+        "cp_userSkill",
+        "User skill",
+        (
+            ("achievementId", "string", True, "key"),
+            ("email", "link", False, "Email"),
+            ("skill", "string", False, "Skill"),
+            ("level", "string", False, "Level"),
+            ("courseId", "string", False, "CourseId"),
+            ("achievedAt", "datetime", False, "AchievedAt"),
+        ),
+    ),
+    USER_OBJECTS: (
+        "cp_userReport",
+        "User report",
+        (
+            ("learnerId", "integer", True, "LearnerId"),
+            ("email", "link", False, "Email"),
+            ("username", "string", False, "Username"),
+            ("enrollments", "integer", False, "Enrollments"),
+            ("completions", "integer", False, "Completions"),
+            ("linkedAt", "datetime", False, "LinkedAt"),
+        ),
+    ),
+}
+
+
+def _batches(items: Iterable, size: int) -> Iterator[list]:
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _window(connection, operation: str, start_date):
+    if start_date is not None:
+        return start_date
+    return (
+        Run.objects.filter(configuration_id=connection.pk, kind=operation, watermark__isnull=False)
+        .order_by("-started_at")
+        .values_list("watermark", flat=True)
+        .first()
+    )
+
+
+def _learners(connection, since):
+    learners = EnterpriseCustomerUser.objects.filter(customer_id=connection.customer_id, linked=True, active=True)
+    if since is not None:
+        learners = learners.filter(Q(modified__gt=since) | Q(user__date_joined__gt=since))
+    return learners.order_by("pk")
+
+
+def lead_rows(connection, since) -> Iterator[tuple[str, dict]]:
+    """(e-mail, lead) of the learners changed since ``since``, mapped by the connection's lead mapping."""
+    mapping = connection.lead_mapping or {"email": "email"}
+    values = _learners(connection, since).values_list(
+        "pk", "user__email", "user__username", "user__first_name", "user__last_name", "attributes"
+    )
+    for _pk, email, username, first, last, attributes in values.iterator(chunk_size=5000):
+        attributes = attributes or {}
+        own = {"email": email, "username": username, "first_name": first, "last_name": last}
+        lead = {}
+        for field, target in mapping.items():
+            value = attributes.get(field) if field not in ("email", "username") else None
+            lead[target] = value if value not in (None, "") else own.get(field, "")
+        if email:
+            yield email, lead
+
+
+def object_records(connection, operation: str, since, until) -> tuple[reports.Selection, Iterator[tuple[str, dict]]]:
+    _api, _display, fields = OBJECTS[operation]
+    if operation == TRANSCRIPT_OBJECTS:
+        selection = reports.transcripts(connection.customer, since, until)
+    elif operation == SKILL_OBJECTS:
+        selection = reports.skills(connection.customer, since, until)
+    else:
+        selection = reports.user_report(connection.customer, since, until)
+
+    def records():
+        for key, row in selection.rows:
+            record = {}
+            for name, _kind, _dedupe, column in fields:
+                value = key if column == "key" else row.get(column)
+                if value is not None:
+                    record[name] = value
+            yield key, record
+
+    return selection, records()
+
+
+def _export(
+    connection, operation: str, *, trigger, start_date, api_user, run, client, items, send, prepare=None, by_email=False
+):
+    """Send ``items`` ((label, record)) in batches of 300 with ``send(client, batch) -> results``."""
+    from integrated_channels.marketo.client import BATCH
+
+    run = run or runs.start_run(
+        configuration=connection, kind=operation, trigger=trigger, api_user=api_user, start_date=start_date
+    )
+    client = client or _client(connection)
+    until = timezone.now()
+    sent = failed = 0
+    errors: list[RunError] = []
+    batches = _batches(items(until), BATCH)
+    batch = None
+    try:
+        batch = next(batches, None)
+        if batch is not None and prepare is not None:
+            prepare(client)
+        while batch is not None:
+            results = send(client, [record for _label, record in batch])
+            for index, (label, _record) in enumerate(batch):
+                result = next((r for r in results if r.get("seq", -1) == index), None)
+                if result is None and index < len(results) and "seq" not in results[index]:
+                    result = results[index]  # leads answer in input order (no seq)
+                status = (result or {}).get("status", "")
+                if status in ("created", "updated", "added"):
+                    sent += 1
+                    continue
+                failed += 1
+                reasons = "; ".join(f"{r.get('code')}: {r.get('message')}" for r in (result or {}).get("reasons", []))
+                errors.append(
+                    RunError(
+                        run=run,
+                        outcome=RunError.Outcome.FAILED,
+                        email=label if by_email else "",
+                        remote_id="" if by_email else label,
+                        code=status or "no_result",
+                        message=f"Marketo {status or 'gave no result'} the record: {reasons or 'no reason given'}",
+                    )
+                )
+            runs.heartbeat(run, selected=sent + failed, sent=sent, failed=failed, remote_calls=client.calls)
+            batch = next(batches, None)
+    except (TransmissionError, ChannelError) as exc:
+        unsent = (len(batch) if batch is not None else 0) + sum(len(rest) for rest in batches)
+        RunError.objects.bulk_create(errors)
+        RunError.objects.create(run=run, outcome=RunError.Outcome.RUN, code=exc.code, message=exc.message)
+        runs.finish_run(
+            run,
+            status=Run.Status.FAILED,
+            error_code=exc.code,
+            error_message=exc.message,
+            selected=sent + failed + unsent,
+            sent=sent,
+            failed=failed,
+            not_attempted=unsent,
+            remote_calls=client.calls,
+        )
+        return run
+    RunError.objects.bulk_create(errors)
+    runs.finish_run(
+        run,
+        status=Run.Status.COMPLETED_WITH_ERRORS if failed else Run.Status.COMPLETED,
+        selected=sent + failed,
+        sent=sent,
+        failed=failed,
+        remote_calls=client.calls,
+        watermark=until,
+    )
+    return run
+
+
+def export_leads(connection, *, trigger, start_date=None, api_user=None, run=None, client=None) -> Run:
+    since = _window(connection, LEADS, start_date)
+    return _export(
+        connection,
+        LEADS,
+        trigger=trigger,
+        start_date=start_date,
+        api_user=api_user,
+        run=run,
+        client=client,
+        items=lambda until: lead_rows(connection, since),
+        send=lambda client, batch: client.sync_leads(batch),
+        by_email=True,
+    )
+
+
+def export_objects(connection, operation: str, *, trigger, start_date=None, api_user=None, run=None, client=None):
+    since = _window(connection, operation, start_date)
+    api_name, display, fields = OBJECTS[operation]
+
+    def prepare(client) -> None:
+        if client.object_exists(api_name):
+            return
+        if not connection.create_custom_objects:
+            raise ChannelError(
+                f"The custom object {api_name} does not exist in Marketo and creating it is off for this connection."
+            )
+        client.create_object(
+            {"apiName": api_name, "displayName": display, "pluralName": f"{display}s", "showInLeadDetail": True},
+            [
+                {
+                    "name": name,
+                    "displayName": name,
+                    "dataType": kind,
+                    **({"isDedupeField": True} if dedupe else {}),
+                    **({"relatedTo": {"name": "lead", "field": "email"}} if kind == "link" else {}),
+                }
+                for name, kind, dedupe, _column in fields
+            ],
+        )
+
+    return _export(
+        connection,
+        operation,
+        trigger=trigger,
+        start_date=start_date,
+        api_user=api_user,
+        run=run,
+        client=client,
+        items=lambda until: object_records(connection, operation, since, until)[1],
+        send=lambda client, batch: client.sync_objects(api_name, batch),
+        prepare=prepare,
+    )
+
+
+def export_transcripts(connection, **kwargs):
+    return export_objects(connection, TRANSCRIPT_OBJECTS, **kwargs)
+
+
+def export_skills(connection, **kwargs):
+    return export_objects(connection, SKILL_OBJECTS, **kwargs)
+
+
+def export_user_report(connection, **kwargs):
+    return export_objects(connection, USER_OBJECTS, **kwargs)
+
+
+def event_rows(connection, since, until) -> Iterator[tuple[str, dict]]:
+    """(e-mail, activity without its lead id) of the selected events of the window ``(since, until]``."""
+    from enterprise.models import EnterpriseCourseEnrollment
+
+    types = connection.event_activity_types or {}
+    customer = connection.customer
+    learners = EnterpriseCustomerUser.objects.filter(customer_id=customer.pk, linked=True, active=True)
+    window = {"created__lte": until, **({"created__gt": since} if since else {})}
+
+    def activity(kind, email, moment, primary, **attributes) -> tuple[str, dict]:
+        return email, {
+            "activityDate": moment,
+            "activityTypeId": types[kind],
+            "primaryAttributeValue": str(primary),
+            "attributes": [
+                {"name": name, "value": str(value)} for name, value in attributes.items() if value is not None
+            ],
+        }
+
+    if "new_user" in types:
+        for email, created in learners.filter(**window).values_list("user__email", "created").iterator():
+            yield activity("new_user", email, created.isoformat(), customer.name)
+    if "user_metadata_updated" in types and since is not None:
+        changed = learners.filter(modified__gt=since, modified__lte=until, created__lte=since)
+        for email, modified in changed.values_list("user__email", "modified").iterator():
+            yield activity("user_metadata_updated", email, modified.isoformat(), customer.name)
+    if "training_enrollment" in types:
+        enrollments = EnterpriseCourseEnrollment.objects.filter(
+            learner__customer_id=customer.pk, learner__linked=True, **window
+        ).values_list("learner__user__email", "created", "course_id", "source", "program_id")
+        for email, created, course_id, source, program_id in enrollments.iterator():
+            yield activity(
+                "training_enrollment",
+                email,
+                created.isoformat(),
+                course_id,
+                source=source,
+                learningPath=program_id or None,
+            )
+    if "user_activity_updated" in types and since is not None:
+        for _key, row in reports.transcripts(customer, since, until).rows:
+            if row["Status"] in ("in progress", "completed"):
+                yield activity(
+                    "user_activity_updated",
+                    row["Email"],
+                    until.isoformat(),
+                    row["CourseId"],
+                    status=row["Status"],
+                    grade=row["Grade"],
+                )
+    if "skill_completion" in types:
+        for _key, row in reports.skills(customer, since, until).rows:
+            if row["AchievedAt"] and (since is None or row["AchievedAt"] > since.isoformat()):
+                yield activity(
+                    "skill_completion",
+                    row["Email"],
+                    row["AchievedAt"],
+                    row["Skill"],
+                    level=row["Level"] or None,
+                    course=row["CourseId"],
+                )
+
+
+def export_events(connection, *, trigger, start_date=None, api_user=None, run=None, client=None) -> Run:
+    """The selected events as custom activities on the learners' leads (looked up by e-mail)."""
+    since = _window(connection, EVENTS, start_date)
+    leads: dict[str, int] = {}
+
+    def send(client, batch: list[dict]) -> list[dict]:
+        wanted = {item["_email"] for item in batch} - set(leads)
+        if wanted:
+            leads.update(client.lead_ids(sorted(wanted)))
+        known = [item for item in batch if item["_email"] in leads]
+        results = (
+            client.add_activities(
+                [{k: v for k, v in item.items() if k != "_email"} | {"leadId": leads[item["_email"]]} for item in known]
+            )
+            if known
+            else []
+        )
+        answers = iter(results)
+        return [
+            {**next(answers), "seq": index}
+            if item["_email"] in leads
+            else {
+                "seq": index,
+                "status": "skipped",
+                "reasons": [
+                    {"code": "no_lead", "message": "No lead has this e-mail: export the users as leads first."}
+                ],
+            }
+            for index, item in enumerate(batch)
+        ]
+
+    def items(until):
+        for email, item in event_rows(connection, since, until):
+            yield email, {**item, "_email": (email or "").lower()}
+
+    return _export(
+        connection,
+        EVENTS,
+        trigger=trigger,
+        start_date=start_date,
+        api_user=api_user,
+        run=run,
+        client=client,
+        items=items,
+        send=send,
+        by_email=True,
+    )
+
+
+def test_connection(connection) -> ConnectionTest:
+    """A token and the instance's lead fields (the choices of the lead mapping)."""
+    client = _client(connection)
+    try:
+        fields = client.lead_fields()
+    except ChannelError as exc:
+        return ConnectionTest(ok=False, message=f"Failed: {exc.message}")
+    finally:
+        client.close()
+    missing = sorted(set((connection.lead_mapping or {}).values()) - set(fields))
+    if missing:
+        return ConnectionTest(
+            ok=False,
+            message=f"Connected, but the lead mapping names fields Marketo does not have: {', '.join(missing)}.",
+            found=fields,
+            found_label="lead fields",
+        )
+    return ConnectionTest(ok=True, message="Connected.", found=fields, found_label="lead fields")
+
+
+test_connection.__test__ = False
+
+
+def objects_markdown() -> str:
+    """The custom objects section of docs/connectors/report-objects.md (a test keeps the page current)."""
+    lines = []
+    for operation, (api_name, display, fields) in OBJECTS.items():
+        lines += [
+            f"### `{api_name}` ({display}; operation `{operation}`)",
+            "",
+            "| Field | Type | From |",
+            "|---|---|---|",
+        ]
+        for name, kind, dedupe, column in fields:
+            source = "the row's key" if column == "key" else f"`{column}`"
+            note = " (dedupe)" if dedupe else " (link to the lead's email)" if kind == "link" else ""
+            lines.append(f"| `{name}` | {kind}{note} | {source} |")
+        lines.append("")
+    return "\n".join(lines)
