@@ -53,7 +53,7 @@ class AnyOf(Lookup):
             if all(isinstance(value, int) for value in values):
                 cast = self.lhs.output_field.db_type(connection)
                 return f"{lhs_sql} = ANY(%s::{cast}[])", [*lhs_params, _int_array(values)]
-            return f"{lhs_sql} = ANY(string_to_array(%s, chr(10)))", [*lhs_params, _text_lines(values)]
+            return f"{lhs_sql} = ANY(string_to_array(%s, chr(10)))", [*lhs_params, text_lines(values)]
         return In(self.lhs, values).as_sql(compiler, connection)
 
 
@@ -107,7 +107,7 @@ def insert_varying(model, *, field: str, values: list, constants: dict[str, obje
     elif all(isinstance(value, int) for value in values):
         source, array = f"unnest(%s::{column_field.db_type(connection)}[]) AS v", _int_array(values)
     else:
-        source, array = "unnest(string_to_array(%s, chr(10))) AS v", _text_lines(values)
+        source, array = "unnest(string_to_array(%s, chr(10))) AS v", text_lines(values)
     selected = ", ".join([*(["%s"] * len(params)), "v"])
     # Only quoted identifiers and placeholders are interpolated.
     sql = (
@@ -123,7 +123,8 @@ def _int_array(values: list[int]) -> str:
     return "{" + ",".join(str(int(value)) for value in values) + "}"
 
 
-def _text_lines(values: list[str]) -> str:
+def text_lines(values: list[str]) -> str:
+    """``values`` joined by newlines, one parameter for ``string_to_array(%s, chr(10))``."""
     if any("\n" in value or "\r" in value for value in values):
         raise ValueError("Values inserted as lines must not hold line breaks.")
     return "\n".join(values)

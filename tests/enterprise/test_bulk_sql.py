@@ -7,7 +7,7 @@ from django.db.models.functions import Lower
 from django.test.utils import CaptureQueriesContext
 
 from enterprise.models import EnterpriseCustomerUser, PendingEnterpriseCustomerUser
-from enterprise.services.bulk_sql import AnyOf, _text_lines, insert_varying
+from enterprise.services.bulk_sql import AnyOf, insert_varying, text_lines
 from enterprise.services.user_lookup import users_by_email
 from tests.factories import CustomerFactory, LearnerFactory, PendingLearnerFactory, UserFactory
 
@@ -63,9 +63,9 @@ def test_insert_varying_keeps_the_constraints():
 
 
 def test_text_values_travel_joined_by_line_breaks_so_they_may_not_hold_one():
-    assert _text_lines(["a@example.com", "b@example.com"]) == "a@example.com\nb@example.com"
+    assert text_lines(["a@example.com", "b@example.com"]) == "a@example.com\nb@example.com"
     with pytest.raises(ValueError, match="line breaks"):
-        _text_lines(["a@example.com\rb@example.com"])
+        text_lines(["a@example.com\rb@example.com"])
 
 
 def test_users_by_email_one_query_case_insensitive_and_ambiguity(django_assert_num_queries):
