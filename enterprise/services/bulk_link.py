@@ -89,6 +89,8 @@ class RowResult:
     enrollment: str = ""
     enrollment_message: str = ""
     notified: bool = False
+    #: Imported attributes (connector imports): a learner created by the link gets them in its INSERT.
+    attributes: dict | None = None
 
 
 @dataclass(slots=True)
@@ -96,6 +98,7 @@ class LinkedRef:
     row: RowResult
     learner_id: int
     user_id: int
+    attributes_written: bool = False  # created with ``row.attributes``: nothing left to merge
 
 
 @dataclass(slots=True)
@@ -497,15 +500,18 @@ def _plan_emails(customer, rows: list[RowResult], plan: _Plan) -> None:
 def _write(customer, plan: _Plan) -> None:
     """Apply the plan with bulk statements; any unique violation aborts the whole chunk."""
     if plan.create:
+        attributes = {row.user_id: row.attributes for row in plan.create if row.attributes is not None}
         learner_ids = insert_varying(
             EnterpriseCustomerUser,
             field="user",
             values=[row.user_id for row in plan.create],
             constants={"customer_id": customer.pk},
+            by_value={"attributes": attributes} if attributes else None,
         )
         for row in plan.create:
             row.status = RowStatus.LINKED
-            plan.links.linked.append(LinkedRef(row, learner_ids[row.user_id], row.user_id))
+            written = row.attributes is not None
+            plan.links.linked.append(LinkedRef(row, learner_ids[row.user_id], row.user_id, written))
     if plan.relink:
         now = timezone.now()
         EnterpriseCustomerUser.objects.filter(pk__in=[pk for _row, pk in plan.relink]).update(

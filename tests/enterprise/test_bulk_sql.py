@@ -75,3 +75,20 @@ def test_users_by_email_one_query_case_insensitive_and_ambiguity(django_assert_n
     with django_assert_num_queries(1):
         found = users_by_email(["ann@example.com", "bob@example.com", "dave@example.com"])
     assert found == {"ann@example.com": ann.pk, "bob@example.com": (bob1.pk, bob2.pk)}
+
+
+def test_insert_varying_gives_each_row_the_json_of_its_value_or_the_default():
+    customer = CustomerFactory()
+    ann, bob = UserFactory(), UserFactory()
+    ids = insert_varying(
+        EnterpriseCustomerUser,
+        field="user",
+        values=[ann.pk, bob.pk],
+        constants={"customer_id": customer.pk},
+        by_value={"attributes": {ann.pk: {"department": "Sales", "note": 'quote " and \\ backslash'}}},
+    )
+    assert EnterpriseCustomerUser.objects.get(pk=ids[ann.pk]).attributes == {
+        "department": "Sales",
+        "note": 'quote " and \\ backslash',
+    }
+    assert EnterpriseCustomerUser.objects.get(pk=ids[bob.pk]).attributes == {}
