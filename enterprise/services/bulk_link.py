@@ -271,6 +271,10 @@ def link_stream(
                 on_chunk(chunk, links)
 
 
+#: Chunks from this many addresses switch JIT off (their estimate nears ``jit_above_cost``: 100,000).
+JIT_FROM_ROWS = 1000
+
+
 @dataclass
 class Found:
     """What the database holds for the addresses of one chunk (``ChunkLookup.find``)."""
@@ -295,7 +299,9 @@ class ChunkLookup:
 
     The planner's estimate of that query grows with the chunk (5,000 index probes cost ~125,000),
     above ``jit_above_cost``: PostgreSQL would then spend 0.25-0.35 s compiling it, 10 times what it
-    takes to run. JIT is therefore switched off (``SET LOCAL``) for the stream and put back after.
+    takes to run. JIT is therefore switched off (``SET LOCAL``) for the rest of the stream at its first
+    chunk of ``JIT_FROM_ROWS`` addresses or more, and put back after (small submissions, such as an
+    API call with a few addresses, stay under the threshold and skip both statements).
 
     Elsewhere (SQLite, other databases, a user table in another database): three queries per chunk,
     the users (``user_lookup.users_by_email``), their links and the pending rows, each set-based.
@@ -307,6 +313,7 @@ class ChunkLookup:
         self.indexed = indexed
         self.connection = connection
         self.jit: str | None = None  # the setting to put back
+        self.jit_checked = False
 
     @classmethod
     def for_stream(cls) -> ChunkLookup:
@@ -322,11 +329,15 @@ class ChunkLookup:
         return cls(joined=True, indexed=indexed, connection=connection)
 
     def __enter__(self) -> ChunkLookup:
-        if self.joined and self.connection.in_atomic_block:
+        return self
+
+    def _jit_off(self) -> None:
+        """Switch JIT off until the end of the stream (once, on the first large chunk)."""
+        self.jit_checked = True
+        if self.connection.in_atomic_block:
             with self.connection.cursor() as cursor:
                 cursor.execute("SELECT current_setting('jit'), set_config('jit', 'off', true)")
                 self.jit = cursor.fetchone()[0]
-        return self
 
     def __exit__(self, exc_type, exc, traceback) -> None:
         if self.jit not in (None, "off") and exc_type is None:
@@ -334,7 +345,11 @@ class ChunkLookup:
                 cursor.execute("SELECT set_config('jit', %s, true)", [self.jit])
 
     def find(self, emails: list[str]) -> Found:
-        return self._find_joined(emails) if self.joined else self._find_apart(emails)
+        if not self.joined:
+            return self._find_apart(emails)
+        if not self.jit_checked and len(emails) >= JIT_FROM_ROWS:
+            self._jit_off()
+        return self._find_joined(emails)
 
     def _find_apart(self, emails: list[str]) -> Found:
         found = Found(users=users_by_email(emails, chunk_size=len(emails)))

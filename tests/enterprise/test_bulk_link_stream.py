@@ -134,7 +134,8 @@ def test_memory_is_bounded_by_the_chunk_not_the_stream():
 
 
 @pytest.mark.postgresql
-def test_jit_is_off_while_linking_and_put_back_after():
+def test_jit_is_off_from_the_first_large_chunk_and_put_back_after(monkeypatch):
+    monkeypatch.setattr(bulk_link, "JIT_FROM_ROWS", 2)
     customer = CustomerFactory()
     seen = []
     with transaction.atomic():
@@ -142,10 +143,10 @@ def test_jit_is_off_while_linking_and_put_back_after():
             cursor.execute("SET LOCAL jit = on")
         link_stream(
             customer=customer,
-            chunks=[rows_of("a@example.com")],
+            chunks=[rows_of("a@example.com"), rows_of("b@example.com", "c@example.com"), rows_of("d@example.com")],
             on_chunk=lambda chunk, links: seen.append(_setting("jit")),
         )
-        assert seen == ["off"]
+        assert seen == ["on", "off", "off"]  # a small chunk leaves it; from a large one, off to the end
         assert _setting("jit") == "on"
 
 
