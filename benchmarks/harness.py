@@ -4,7 +4,18 @@ A benchmark module defines ``main(argv) -> int``. It calls ``setup_django()`` fi
 own data, measures the real code path and a straightforward per-row baseline of the same job with
 ``measure()``, and ends with ``report()``, whose last printed line is machine-readable
 ``key=value`` pairs (DESIGN §11): name, the sizes, seconds, baseline_seconds, speedup,
-queries_per_1000, peak_rss_mb, plus anything extra.
+queries_per_1000, peak_rss_mb, process_peak_rss_mb, load_before, load_after, plus anything extra.
+
+Memory: ``peak_rss_mb`` is the peak resident memory *during the measured operation* (Linux: the
+process's high-water mark is reset right before it through ``/proc/self/clear_refs`` and read
+right after, ``VmHWM``), so neither the set-up nor the baseline counts in it;
+``rss_growth_mb`` how far above its resident memory at the start the operation went;
+``process_peak_rss_mb`` is the peak of the whole process (set-up, baseline and all).
+Load: ``load_before`` / ``load_after`` are the machine's 1-minute load average around the
+measured operation; on a shared machine the time follows the load.
+Repeats: ``add_repeat_argument(parser)`` gives a benchmark ``--repeat N``; ``measure_repeated``
+runs the operation N times (resetting its data in between) and ``report`` prints the minimum and
+the median (``seconds`` is the median, ``seconds_min`` the fastest run).
 
 Database: SQLite in a temporary file by default, or ``DATABASE_URL`` (PostgreSQL); the
 benchmark always runs in a fresh test database (``test_<name>``) that it creates and drops, so it
@@ -15,7 +26,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import resource
+import statistics
 import sys
 import tempfile
 import time
@@ -96,19 +109,106 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _status_mb(field_name: str) -> float | None:
+    try:
+        with open("/proc/self/status") as status:
+            found = re.search(rf"^{field_name}:\s+(\d+) kB", status.read(), re.MULTILINE)
+    except OSError:
+        return None
+    return int(found.group(1)) / 1024 if found else None
+
+
+_earlier_peak_mb = 0.0  # the high-water marks reset so far (the process peak is their maximum)
+
+
+def process_peak_rss_mb() -> float:
+    """Peak resident memory of the whole process, across the resets of ``reset_peak_rss``."""
+    return max(_earlier_peak_mb, peak_rss_mb(), _status_mb("VmHWM") or 0.0)
+
+
+def reset_peak_rss() -> bool:
+    """Reset this process's resident-memory high-water mark (Linux ≥ 4.0); False where that is not possible."""
+    global _earlier_peak_mb
+    _earlier_peak_mb = process_peak_rss_mb()
+    try:
+        with open("/proc/self/clear_refs", "w") as clear_refs:
+            clear_refs.write("5")
+    except OSError:
+        return False
+    return True
+
+
+def operation_peak_rss_mb() -> float:
+    """The high-water mark since the last ``reset_peak_rss`` (``VmHWM``), else the process peak."""
+    value = _status_mb("VmHWM")
+    return value if value is not None else peak_rss_mb()
+
+
 @dataclass
 class Measurement:
     seconds: float
     queries: int
     result: object = None
+    peak_rss_mb: float | None = None  # during the operation only
+    rss_before_mb: float | None = None
+    load_before: float | None = None
+    load_after: float | None = None
+    runs: list[float] = field(default_factory=list)  # seconds of each run (measure_repeated)
 
 
 def measure(func, *args, **kwargs) -> Measurement:
+    import gc
+
+    gc.collect()
+    load_before = os.getloadavg()[0]
+    reset = reset_peak_rss()
+    rss_before = _status_mb("VmRSS")
     with count_queries() as counter:
         start = time.perf_counter()
         result = func(*args, **kwargs)
         seconds = time.perf_counter() - start
-    return Measurement(seconds=seconds, queries=counter.count, result=result)
+    return Measurement(
+        seconds=seconds,
+        queries=counter.count,
+        result=result,
+        peak_rss_mb=operation_peak_rss_mb() if reset else None,
+        rss_before_mb=rss_before,
+        load_before=load_before,
+        load_after=os.getloadavg()[0],
+        runs=[seconds],
+    )
+
+
+def measure_repeated(func, *args, repeat: int = 1, reset=None, **kwargs) -> Measurement:
+    """``measure`` ``repeat`` times, calling ``reset()`` between runs; the median run's figures.
+
+    ``seconds`` is the median, ``runs`` every run's seconds; the memory peak is the highest of the
+    runs, the load average the one before the first run and after the last.
+    """
+    runs = []
+    for number in range(max(repeat, 1)):
+        if number and reset is not None:
+            reset()
+        runs.append(measure(func, *args, **kwargs))
+    ordered = sorted(runs, key=lambda run: run.seconds)
+    median = ordered[(len(ordered) - 1) // 2]
+    peaks = [run.peak_rss_mb for run in runs if run.peak_rss_mb is not None]
+    return Measurement(
+        seconds=statistics.median(run.seconds for run in runs),
+        queries=median.queries,
+        result=runs[-1].result,
+        peak_rss_mb=max(peaks) if peaks else None,
+        rss_before_mb=runs[0].rss_before_mb,
+        load_before=runs[0].load_before,
+        load_after=runs[-1].load_after,
+        runs=[run.seconds for run in runs],
+    )
+
+
+def add_repeat_argument(parser) -> None:
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="run the measured operation N times; report the minimum and median (1)"
+    )
 
 
 @dataclass
@@ -135,21 +235,44 @@ def report(rep: Report, out=sys.stdout) -> dict[str, object]:
         "speedup": f"{speedup:.1f}",
         "queries_per_1000": f"{rep.measured.queries * 1000 / max(rep.rows, 1):.2f}",
         "baseline_queries_per_1000": f"{rep.baseline.queries * 1000 / max(rep.rows, 1):.2f}",
-        "peak_rss_mb": f"{peak_rss_mb():.1f}",
-        **rep.extra,
+        "peak_rss_mb": _mb(rep.measured.peak_rss_mb if rep.measured.peak_rss_mb is not None else peak_rss_mb()),
+        "process_peak_rss_mb": _mb(process_peak_rss_mb()),
+        "load_before": _load(rep.measured.load_before),
+        "load_after": _load(rep.measured.load_after),
     }
+    if rep.measured.peak_rss_mb is not None and rep.measured.rss_before_mb is not None:
+        values["rss_growth_mb"] = _mb(rep.measured.peak_rss_mb - rep.measured.rss_before_mb)
+    if len(rep.measured.runs) > 1:
+        values["repeat"] = len(rep.measured.runs)
+        values["seconds_min"] = f"{min(rep.measured.runs):.3f}"
+        values["seconds_median"] = f"{statistics.median(rep.measured.runs):.3f}"
+    values.update(rep.extra)
     lines = [
         ("benchmark", rep.name),
         ("database", connection.vendor),
         *((k, str(v)) for k, v in rep.sizes.items()),
         ("this project", f"{rep.measured.seconds:.3f} s, {rep.measured.queries} queries"),
+        *(
+            [("runs", f"{len(rep.measured.runs)}: min {values['seconds_min']} s, median {values['seconds_median']} s")]
+            if len(rep.measured.runs) > 1
+            else []
+        ),
         ("per-row baseline", f"{rep.baseline.seconds:.3f} s, {rep.baseline.queries} queries"),
         ("speedup", f"{speedup:.1f}x"),
         *rep.table,
-        ("peak RSS", f"{values['peak_rss_mb']} MB"),
+        ("peak RSS", f"{values['peak_rss_mb']} MB during the operation, {values['process_peak_rss_mb']} MB process"),
+        ("load average", f"{values['load_before']} before, {values['load_after']} after"),
     ]
     width = max(len(k) for k, _ in lines)
     for key, value in lines:
         print(f"{key.ljust(width)}  {value}", file=out)
     print(" ".join(f"{k}={v}" for k, v in values.items()), file=out)
     return values
+
+
+def _mb(value: float) -> str:
+    return f"{value:.1f}"
+
+
+def _load(value: float | None) -> str:
+    return f"{value:.2f}" if value is not None else "-"

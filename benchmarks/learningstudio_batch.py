@@ -7,7 +7,10 @@ one does not hide the other's:
 
 - the streamed build (``seconds=``): ``ims.write_document`` fed by generators, writing one small
   element at a time with ``lxml.etree.xmlfile`` into a sink that counts the bytes;
-- the naive baseline (``baseline_seconds=``): the whole tree built in memory, then serialized;
+- the naive baseline (``baseline_seconds=``): the same document (same parts, same elements)
+  built as a whole tree in memory, then serialized. The streamed writer repeats the default
+  namespace on each top-level element (``xmlfile``), so the bytes differ; before measuring, both
+  builders' documents for the first 50 persons are checked to be the same XML (canonical form, C14N 2.0);
 - then the send: the same memberships split into ProcessRequest calls of ``--per-request``
   memberships, each streamed into zeep's envelope (WS-Security digest) and posted to the fake
   service of ``tests/fakes/learningstudio.py`` (which checks each one and answers a job id).
@@ -77,29 +80,48 @@ def document_parts(first: int, last: int, courses: int, role: int = 2) -> dict:
     }
 
 
-def streamed(persons: int, courses: int) -> int:
+def streamed(persons: int, courses: int, sink=None) -> int:
+    """Bytes of the document streamed by ``ims.write_document`` (into ``sink``, else counted only)."""
     from integrated_channels.learningstudio import ims
 
-    sink = CountingSink()
+    sink = sink if sink is not None else CountingSink()
     ims.write_document(sink, **document_parts(0, persons, courses), source=SOURCE, datasource="bench", when=WHEN)
-    return sink.bytes
+    return sink.bytes if isinstance(sink, CountingSink) else sink.tell()
 
 
-def naive(persons: int, courses: int) -> int:
-    """The whole tree in memory, then serialized (what a straightforward builder does)."""
+def naive_document(persons: int, courses: int) -> bytes:
+    """The same document as a whole tree in memory, then serialized (what a straightforward builder does)."""
     from lxml import etree
 
     from integrated_channels.learningstudio import ims
 
+    parts = document_parts(0, persons, courses)
     root = etree.Element(ims.q("enterprise"), nsmap=ims.NSMAP)
     root.append(ims.properties_element(datasource="bench", when=WHEN))
-    for i in range(persons):
-        root.append(ims.person_element(person(i), source=SOURCE))
-    for c in range(courses):
-        root.append(ims.group_element(course(c), source=SOURCE))
-    for c in range(courses):
-        root.append(ims.membership_element(course(c), ((f"p{i}", 2) for i in range(persons)), source=SOURCE))
-    return len(etree.tostring(root, encoding="utf-8", xml_declaration=False))
+    for item in parts["persons"]:
+        root.append(ims.person_element(item, source=SOURCE))
+    for course_id in parts["courses"]:
+        root.append(ims.group_element(course_id, source=SOURCE))
+    for course_id, members in parts["memberships"]:
+        root.append(ims.membership_element(course_id, members, source=SOURCE))
+    return etree.tostring(root, encoding="utf-8", xml_declaration=False)
+
+
+def naive(persons: int, courses: int) -> int:
+    return len(naive_document(persons, courses))
+
+
+def same_document(persons: int, courses: int) -> bool:
+    """Whether both builders make the same XML (canonical forms equal) for ``persons`` persons."""
+    import io
+
+    from lxml import etree
+
+    out = io.BytesIO()
+    streamed(persons, courses, sink=out)
+    return etree.canonicalize(xml_data=out.getvalue().decode()) == etree.canonicalize(
+        xml_data=naive_document(persons, courses).decode()
+    )
 
 
 def _rss_kb(field: str) -> int:
@@ -120,18 +142,31 @@ def _child(func, args, queue) -> None:
     start = time.perf_counter()
     size = func(*args)
     seconds = time.perf_counter() - start
-    queue.put((seconds, size, max(_rss_kb("VmHWM") - before, 0) / 1024))
+    peak = _rss_kb("VmHWM")
+    queue.put((seconds, size, max(peak - before, 0) / 1024, peak / 1024))
 
 
-def in_child(func, *args) -> tuple[float, int, float]:
-    """(seconds, bytes, peak growth in MB) of ``func(*args)`` run in a forked child."""
+def in_child(func, *args) -> tuple[float, int, float, Measurement]:
+    """(seconds, bytes, peak growth in MB, the measurement) of ``func(*args)`` run in a forked child."""
+    import os
+
     context = multiprocessing.get_context("fork")
     queue = context.Queue()
     process = context.Process(target=_child, args=(func, args, queue))
+    load_before = os.getloadavg()[0]
     process.start()
-    result = queue.get()
+    seconds, size, growth, peak = queue.get()
     process.join()
-    return result
+    measurement = Measurement(
+        seconds=seconds,
+        queries=0,
+        peak_rss_mb=peak,
+        rss_before_mb=peak - growth,
+        load_before=load_before,
+        load_after=os.getloadavg()[0],
+        runs=[seconds],
+    )
+    return seconds, size, growth, measurement
 
 
 def send(persons: int, courses: int, per_request: int) -> tuple[float, int, int]:
@@ -181,8 +216,10 @@ def main(argv: list[str]) -> int:
 
     teardown = setup_django()
     try:
-        seconds, size, peak = in_child(streamed, persons, courses)
-        baseline_seconds, baseline_size, baseline_peak = in_child(naive, persons, courses)
+        if not same_document(min(persons, 50), courses):
+            raise SystemExit("the baseline builds another document than the streamed path")
+        _seconds, size, peak, measured = in_child(streamed, persons, courses)
+        _baseline_seconds, baseline_size, baseline_peak, baseline = in_child(naive, persons, courses)
         extra = {
             "bytes": size,
             "peak_mb": f"{peak:.1f}",
@@ -202,8 +239,8 @@ def main(argv: list[str]) -> int:
                 name="learningstudio_batch",
                 sizes={"memberships": memberships, "persons": persons, "courses": courses},
                 rows=memberships,
-                measured=Measurement(seconds=seconds, queries=0),
-                baseline=Measurement(seconds=baseline_seconds, queries=0),
+                measured=measured,
+                baseline=baseline,
                 extra=extra,
                 table=table,
             )

@@ -63,7 +63,7 @@ def check_encryption_key(app_configs, **kwargs):
     ]
 
 
-def _has_email_index(connection, table: str, column: str) -> bool:
+def has_email_index(connection, table: str, column: str) -> bool:
     """Whether PostgreSQL has a b-tree index on ``UPPER(column)`` of ``table`` (what ``iexact`` compares).
 
     A trigram (GIN) index of the same expression serves substring searches, not equality look-ups.
@@ -88,7 +88,7 @@ def check_user_email_index(app_configs, databases=None, **kwargs):
         return []
     table = user_model._meta.db_table
     column = user_model._meta.get_field(user_model.get_email_field_name()).column
-    if _has_email_index(connections[alias], table, column):
+    if has_email_index(connections[alias], table, column):
         return []
     return [
         Warning(

@@ -53,15 +53,29 @@ class AnyOf(Lookup):
             if all(isinstance(value, int) for value in values):
                 cast = self.lhs.output_field.db_type(connection)
                 return f"{lhs_sql} = ANY(%s::{cast}[])", [*lhs_params, _int_array(values)]
-            return f"{lhs_sql} = ANY(string_to_array(%s, chr(10)))", [*lhs_params, _text_lines(values)]
+            return f"{lhs_sql} = ANY(string_to_array(%s, chr(10)))", [*lhs_params, text_lines(values)]
         return In(self.lhs, values).as_sql(compiler, connection)
 
 
-def _constant_params(model, connection, *, column_field, constants: dict[str, object]) -> tuple[list[str], list]:
+def _constant_params(
+    model, connection, *, column_field, constants: dict[str, object], by_value: dict[str, dict] | None = None
+) -> tuple[list[str], list[str], list]:
+    """The other columns of ``insert_varying``: (quoted columns, their SQL expressions, parameters)."""
     now = timezone.now()
-    columns, params = [], []
+    columns, expressions, params = [], [], []
+    by_value = by_value or {}
     for field in model._meta.concrete_fields:
         if field.primary_key or field is column_field:
+            continue
+        columns.append(connection.ops.quote_name(field.column))
+        if field.attname in by_value:
+            default = field.get_default() if field.has_default() else None
+            mapping = json.dumps({str(key): value for key, value in by_value[field.attname].items()})
+            if connection.vendor == "postgresql":
+                expressions.append("COALESCE((%s::jsonb) -> (v::text), %s::jsonb)")
+            else:
+                expressions.append("COALESCE(json_extract(%s, '$.\"' || v || '\"'), %s)")
+            params += [mapping, json.dumps(default)]
             continue
         if field.attname in constants:
             value = constants[field.attname]
@@ -73,16 +87,21 @@ def _constant_params(model, connection, *, column_field, constants: dict[str, ob
             value = None
         else:
             raise ValueError(f"{model.__name__}.{field.name} needs a value: pass it in constants.")
-        columns.append(connection.ops.quote_name(field.column))
+        expressions.append("%s")
         params.append(field.get_db_prep_save(value, connection))
-    return columns, params
+    return columns, expressions, params
 
 
-def insert_varying(model, *, field: str, values: list, constants: dict[str, object]) -> dict[object, int]:
+def insert_varying(
+    model, *, field: str, values: list, constants: dict[str, object], by_value: dict[str, dict] | None = None
+) -> dict[object, int]:
     """Insert one row per value of ``values`` into ``field``; return ``{value: new primary key}``.
 
     ``values`` are integers or strings without line breaks (ids, validated e-mail addresses),
     distinct. ``constants`` maps attribute names (``customer_id``) to the value every row gets.
+    ``by_value`` maps the attribute name of a JSON field to ``{value: JSON value}``: each row gets
+    the one of its value (one JSON object parameter, ``->`` on PostgreSQL, ``json_extract`` on
+    SQLite), the field's default when its value is missing.
     """
     if not values:
         return {}
@@ -94,11 +113,21 @@ def insert_varying(model, *, field: str, values: list, constants: dict[str, obje
     column_field = model._meta.get_field(field)
     vendor = connection.vendor
     if vendor not in {"postgresql", "sqlite"}:
+        extra = by_value or {}
         objs = model._default_manager.using(alias).bulk_create(
-            [model(**constants, **{column_field.attname: value}) for value in values]
+            [
+                model(
+                    **constants,
+                    **{column_field.attname: value},
+                    **{name: mapping[value] for name, mapping in extra.items() if value in mapping},
+                )
+                for value in values
+            ]
         )
         return {getattr(obj, column_field.attname): obj.pk for obj in objs}
-    columns, params = _constant_params(model, connection, column_field=column_field, constants=constants)
+    columns, expressions, params = _constant_params(
+        model, connection, column_field=column_field, constants=constants, by_value=by_value
+    )
     quote = connection.ops.quote_name
     target = quote(column_field.column)
     pk = quote(model._meta.pk.column)
@@ -107,8 +136,8 @@ def insert_varying(model, *, field: str, values: list, constants: dict[str, obje
     elif all(isinstance(value, int) for value in values):
         source, array = f"unnest(%s::{column_field.db_type(connection)}[]) AS v", _int_array(values)
     else:
-        source, array = "unnest(string_to_array(%s, chr(10))) AS v", _text_lines(values)
-    selected = ", ".join([*(["%s"] * len(params)), "v"])
+        source, array = "unnest(string_to_array(%s, chr(10))) AS v", text_lines(values)
+    selected = ", ".join([*expressions, "v"])
     # Only quoted identifiers and placeholders are interpolated.
     sql = (
         f"INSERT INTO {quote(model._meta.db_table)} ({', '.join([*columns, target])}) "  # noqa: S608
@@ -123,7 +152,8 @@ def _int_array(values: list[int]) -> str:
     return "{" + ",".join(str(int(value)) for value in values) + "}"
 
 
-def _text_lines(values: list[str]) -> str:
+def text_lines(values: list[str]) -> str:
+    """``values`` joined by newlines, one parameter for ``string_to_array(%s, chr(10))``."""
     if any("\n" in value or "\r" in value for value in values):
         raise ValueError("Values inserted as lines must not hold line breaks.")
     return "\n".join(values)

@@ -1,13 +1,15 @@
 """Finding the users of many e-mail addresses at once, case-insensitively, in one pass.
 
-The host's user table usually has no index on its lowered e-mail, so a query per chunk of
-addresses would scan it once per chunk. Instead the whole list goes to the database in one
-parameter and the table is scanned once:
+Django's user table has no index on the e-mail; the standalone host adds one on ``UPPER(email)``
+(``standalone.hostdb``, PostgreSQL; ``LOWER(email)`` on SQLite) and ``enterprise.W001`` warns a
+host without it. The whole list goes to the database in one parameter:
 
-- PostgreSQL: ``UPPER(email) = ANY(string_to_array(UPPER(%s), chr(10)))`` — the hashed array
-  test of a sequential scan, or an index on ``UPPER(email)`` if the host has one (Django's
-  ``iexact`` uses ``UPPER`` too). The list travels as one newline-joined string: a valid
-  address holds no line break, and this is ~10x cheaper to send than a Python list.
+- PostgreSQL: ``UPPER(email) = ANY(string_to_array(UPPER(%s), chr(10)))`` (Django's ``iexact``
+  uses ``UPPER`` too). For a few thousand addresses the planner prefers the hashed array test of
+  a sequential scan even with the index, so this reads the whole table each time: bulk linking
+  uses ``bulk_link.ChunkLookup`` instead, which probes the index address by address. The list
+  travels as one newline-joined string: a valid address holds no line break, and this is ~10x
+  cheaper to send than a Python list.
 - SQLite: ``LOWER(email) IN (SELECT value FROM json_each(%s))`` — SQLite builds a temporary
   index of the list and probes it once per user.
 - Other databases: ``LOWER(email) IN (…)`` per chunk of ``chunk_size`` addresses.

@@ -7,7 +7,7 @@ from django.db.models.functions import Lower
 from django.test.utils import CaptureQueriesContext
 
 from enterprise.models import EnterpriseCustomerUser, PendingEnterpriseCustomerUser
-from enterprise.services.bulk_sql import AnyOf, _text_lines, insert_varying
+from enterprise.services.bulk_sql import AnyOf, insert_varying, text_lines
 from enterprise.services.user_lookup import users_by_email
 from tests.factories import CustomerFactory, LearnerFactory, PendingLearnerFactory, UserFactory
 
@@ -63,9 +63,9 @@ def test_insert_varying_keeps_the_constraints():
 
 
 def test_text_values_travel_joined_by_line_breaks_so_they_may_not_hold_one():
-    assert _text_lines(["a@example.com", "b@example.com"]) == "a@example.com\nb@example.com"
+    assert text_lines(["a@example.com", "b@example.com"]) == "a@example.com\nb@example.com"
     with pytest.raises(ValueError, match="line breaks"):
-        _text_lines(["a@example.com\rb@example.com"])
+        text_lines(["a@example.com\rb@example.com"])
 
 
 def test_users_by_email_one_query_case_insensitive_and_ambiguity(django_assert_num_queries):
@@ -75,3 +75,20 @@ def test_users_by_email_one_query_case_insensitive_and_ambiguity(django_assert_n
     with django_assert_num_queries(1):
         found = users_by_email(["ann@example.com", "bob@example.com", "dave@example.com"])
     assert found == {"ann@example.com": ann.pk, "bob@example.com": (bob1.pk, bob2.pk)}
+
+
+def test_insert_varying_gives_each_row_the_json_of_its_value_or_the_default():
+    customer = CustomerFactory()
+    ann, bob = UserFactory(), UserFactory()
+    ids = insert_varying(
+        EnterpriseCustomerUser,
+        field="user",
+        values=[ann.pk, bob.pk],
+        constants={"customer_id": customer.pk},
+        by_value={"attributes": {ann.pk: {"department": "Sales", "note": 'quote " and \\ backslash'}}},
+    )
+    assert EnterpriseCustomerUser.objects.get(pk=ids[ann.pk]).attributes == {
+        "department": "Sales",
+        "note": 'quote " and \\ backslash',
+    }
+    assert EnterpriseCustomerUser.objects.get(pk=ids[bob.pk]).attributes == {}

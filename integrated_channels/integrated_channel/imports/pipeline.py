@@ -239,7 +239,7 @@ def _link(configuration, run, records, kept, duplicates, errors: _Errors, counts
             if kept is not None and key not in kept:
                 counts.not_under_managers += 1
                 continue
-            chunk.append(RowResult(line=len(chunk), value=where, email=email))
+            chunk.append(RowResult(line=len(chunk), value=where, email=email, attributes=attributes))
             attributes_of.append(attributes)
             if len(chunk) >= chunk_size:
                 current["attributes"] = attributes_of
@@ -251,7 +251,8 @@ def _link(configuration, run, records, kept, duplicates, errors: _Errors, counts
 
     def on_chunk(chunk: list[RowResult], links: ChunkLinks) -> None:
         attributes_of = current["attributes"]
-        linked = {ref.learner_id: attributes_of[ref.row.line] for ref in links.linked}
+        # New learners were inserted with their attributes (``RowResult.attributes``); the others merge them.
+        linked = {ref.learner_id: attributes_of[ref.row.line] for ref in links.linked if not ref.attributes_written}
         pending = {ref.row.email: attributes_of[ref.row.line] for ref in links.pending}
         write_attributes(customer, linked, pending)
         members = []

@@ -214,3 +214,26 @@ def test_a_file_without_a_column_a_condition_reads_is_refused():
     ):
         run_import(config, csv_source("a@example.com,,A,"), conditions=conditions)
     assert pending_emails(config.customer) == []
+
+
+def test_new_learners_get_their_attributes_in_the_insert_and_existing_ones_merge_them():
+    """A first import writes each new learner once (no UPDATE after the INSERT); a linked one is merged."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    config = SFTPConfigurationFactory()
+    customer = config.customer
+    UserFactory(email="new@example.com")
+    known = LearnerFactory(customer=customer, user__email="known@example.com")
+    known.attributes = {"department": "Old", "kept": "yes"}
+    known.save()
+    with CaptureQueriesContext(connection) as queries:
+        counts, _run = run_import(config, csv_source("new@example.com,boss@example.com,Sales,A"))
+    assert counts.imported == 1
+    fresh = EnterpriseCustomerUser.objects.get(customer=customer, user__email="new@example.com")
+    assert fresh.attributes == {"manager": "boss@example.com", "department": "Sales"}
+    assert not [q for q in queries if q["sql"].startswith('UPDATE "enterprise_enterprisecustomeruser"')]
+
+    counts, _run = run_import(config, csv_source("known@example.com,boss@example.com,Ops,A"))
+    known.refresh_from_db()
+    assert known.attributes == {"department": "Ops", "kept": "yes", "manager": "boss@example.com"}

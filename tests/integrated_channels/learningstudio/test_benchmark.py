@@ -42,5 +42,21 @@ def test_the_benchmark_sends_split_batches_to_the_fake():
 
 
 def test_measuring_in_a_child_reports_time_bytes_and_memory():
-    seconds, size, peak = bench.in_child(bench.streamed, 10, 2)
+    seconds, size, peak, measurement = bench.in_child(bench.streamed, 10, 2)
     assert seconds > 0 and size > 0 and peak >= 0
+    assert measurement.seconds == seconds and measurement.peak_rss_mb >= peak
+
+
+def test_the_baseline_builds_the_same_document_as_the_streamed_path(monkeypatch):
+    monkeypatch.setattr(bench, "MEMBERS_PER_ELEMENT", 7)
+    assert bench.same_document(25, 3)
+    original = bench.person
+    monkeypatch.setattr(
+        bench, "person", lambda index: {**original(index), "tel": "0"} if index == 3 else original(index)
+    )
+    streamed_only = io.BytesIO()
+    bench.streamed(25, 3, sink=streamed_only)
+    monkeypatch.setattr(bench, "person", original)
+    assert etree.canonicalize(xml_data=streamed_only.getvalue().decode()) != etree.canonicalize(
+        xml_data=bench.naive_document(25, 3).decode()
+    )

@@ -1,0 +1,22 @@
+"""The bulk_link benchmark's two measured paths link the same file the same way."""
+
+import pytest
+
+from benchmarks import bulk_link as bench
+from enterprise.services.manage_learners import link_learners_from_csv
+from tests.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_streamed_path_and_the_manage_learners_path_agree(tmp_path):
+    path = str(tmp_path / "learners.csv")
+    bench.write_csv(path, 30)
+    users = bench.build_users(30)
+    customer = CustomerFactory()
+    streamed = bench.stream_link(customer=customer, path=path, chunk_size=7)
+    assert streamed == {"skipped": 1, "linked": users, "pending": 30 - users}
+    bench.reset(customer)
+    with open(path, "rb") as file:
+        result = link_learners_from_csv(customer=customer, file=file)
+    assert result.counts == {"linked": users, "pending": 30 - users, "header": 1}
