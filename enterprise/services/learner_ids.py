@@ -24,6 +24,7 @@ from django.utils import timezone
 from enterprise.emails import normalize_email
 from enterprise.learner_fields import AUDITED_KEYS, SAP_USER_ID
 from enterprise.models import EnterpriseCustomerUser, LearnerFieldChange, PendingEnterpriseCustomerUser
+from enterprise.services.csv_rows import iter_csv_rows
 
 MAX_LENGTH = 255
 Source = LearnerFieldChange.Source
@@ -91,14 +92,17 @@ def set_by_email(
     changed_by=None,
     dry_run: bool = False,
     first_row: int = 1,
+    row_numbers: Sequence[int] | None = None,
 ) -> IdResult:
     """Set (or, with an empty value, clear) the SAP user id of the linked learners named by e-mail.
 
-    ``entries``: (e-mail, SAP user id) pairs in submission order; ``first_row`` numbers the first.
+    ``entries``: (e-mail, SAP user id) pairs in submission order; ``first_row`` numbers the first, or
+    ``row_numbers`` each (a CSV's lines).
     """
+    numbers = row_numbers if row_numbers is not None else range(first_row, first_row + len(entries))
     rows = [
-        IdRow(row=first_row + index, email=normalize_email(email), value=(value or "").strip())
-        for index, (email, value) in enumerate(entries)
+        IdRow(row=number, email=normalize_email(email), value=(value or "").strip())
+        for number, (email, value) in zip(numbers, entries, strict=True)
     ]
     seen: dict[str, int] = {}
     for row in rows:
@@ -124,6 +128,27 @@ def set_by_email(
             customer, [row for row in wanted if row.learner_id], learners_by_pk(learners), source, changed_by, dry_run
         )
     return IdResult(rows=rows, dry_run=dry_run)
+
+
+def set_from_csv(*, customer, file, source: str = "csv", changed_by=None, dry_run: bool = False) -> IdResult:
+    """Set the SAP user ids of a CSV upload: two columns, e-mail then SAP user id (an empty id clears it); a
+    first row whose first cell is no e-mail address is a header; UTF-8 with or without BOM. Raises
+    ``UploadRefused`` for a file that cannot be read (naming the line); a row of another width is refused."""
+    entries, lines, bad = [], [], []
+    for row in iter_csv_rows(file):
+        if not lines and not bad and "@" not in row.cells[0]:
+            continue  # the header
+        if len(row.cells) != 2:
+            bad.append(IdRow(row=row.line, email=row.cells[0], value="", status=IdStatus.INVALID))
+            bad[-1].message = f"Line {row.line} has {len(row.cells)} column(s): give e-mail, SAP user id."
+            continue
+        entries.append(row.cells)
+        lines.append(row.line)
+    result = set_by_email(
+        customer=customer, entries=entries, source=source, changed_by=changed_by, dry_run=dry_run, row_numbers=lines
+    )
+    result.rows = sorted([*result.rows, *bad], key=lambda row: row.row)
+    return result
 
 
 def set_for_learner(

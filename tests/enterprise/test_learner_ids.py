@@ -177,3 +177,31 @@ def test_users_without_an_address_are_not_matched(customer):
     LearnerFactory(customer=customer, user=UserFactory(email=""))
     result = learner_ids.set_by_email(customer=customer, entries=[("", "S")], source="csv")
     assert result.rows[0].status == IdStatus.INVALID
+
+
+def test_manage_learners_sets_sap_user_ids_from_a_csv(staff_client, customer, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    ann = LearnerFactory(customer=customer, user__email="ann@example.com")
+    page_url = reverse("admin:enterprise_enterprisecustomer_manage_learners", args=[customer.pk])
+    assert 'id="sap-user-ids-form"' in staff_client.get(page_url).content.decode()
+
+    def upload(content: bytes, **extra):
+        data = {"action": "sap_user_ids", "sap-sap_user_ids_csv": SimpleUploadedFile("ids.csv", content), **extra}
+        return staff_client.post(page_url, data)
+
+    checked = upload(b"email,sap\nann@example.com,SAP-A\nghost@example.com,G\n", **{"sap-check_only": "on"})
+    html = checked.content.decode()
+    assert "Checked: nothing has changed." in html
+    assert "1 SAP user id(s) would be set, 0 cleared, 0 unchanged, 1 row(s) refused." in html
+    assert "Line 3: ghost@example.com is not a linked learner of this customer." in html
+    assert sap_id(ann) == ""
+
+    done = upload(b"ann@example.com,SAP-A\n")
+    assert "1 SAP user id(s) were set" in done.content.decode()
+    assert sap_id(ann) == "SAP-A"
+    assert LearnerFieldChange.objects.get().changed_by.username == "staff"
+
+    refused = upload(b"\xff\xfe")
+    assert "is not UTF-8 text" in refused.content.decode()
