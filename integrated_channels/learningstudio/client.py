@@ -16,6 +16,7 @@ reads the answers:
 from __future__ import annotations
 
 import datetime
+import re
 import secrets
 from pathlib import Path
 
@@ -37,6 +38,18 @@ SUMMARY_LIMIT = 500
 WSDL_DIR = Path(__file__).resolve().parent / "wsdl"
 
 
+#: The seed's sample answer prints each Result as ``<!--[CDATA[ <Result …/> ]]-->``: a comment to an XML
+#: parser (which drops comments), read as the CDATA section it stands for.
+COMMENTED_CDATA = re.compile(rb"<!--\[CDATA\[(.*?)\]\]-->", re.DOTALL)
+
+
+def extension_text(extension) -> str:
+    """The Result an ``extension`` holds as a string: escaped text, a CDATA section, or a CDATA section
+    wrapped once more in its text (``<![CDATA[…]]>`` as characters)."""
+    text = "".join(extension.itertext()).strip()
+    return text.removeprefix("<![CDATA[").removesuffix("]]>").strip()
+
+
 class LearningStudioClient(SoapTransport):
     name = "Pearson LearningStudio"
     binding = BINDING
@@ -53,6 +66,9 @@ class LearningStudioClient(SoapTransport):
 
     def endpoint(self) -> str:
         return self.configuration.endpoint_url
+
+    def parse(self, content: bytes):
+        return super().parse(COMMENTED_CDATA.sub(rb"<![CDATA[\1]]>", content))
 
     def security(self) -> WSSecurity:
         config = self.configuration
@@ -166,7 +182,7 @@ class LearningStudioClient(SoapTransport):
         for extension in extensions:
             if any(isinstance(child.tag, str) and etree.QName(child).localname == "Result" for child in extension):
                 return extension
-            if not any(isinstance(child.tag, str) for child in extension) and "".join(extension.itertext()).strip():
+            if not any(isinstance(child.tag, str) for child in extension) and extension_text(extension):
                 return extension
         return None
 
@@ -175,10 +191,9 @@ class LearningStudioClient(SoapTransport):
             return None
         element = next((child for child in extension if etree.QName(child).localname == "Result"), None)
         if element is None:
-            text = "".join(extension.itertext()).strip()
+            text = extension_text(extension)
             if not text:
                 return None
-            text = text.removeprefix("<![CDATA[").removesuffix("]]>").strip()
             try:
                 element = self.parse(text.encode())
             except MalformedResponse as exc:

@@ -61,6 +61,11 @@ class Fault(Exception):
         self.code, self.message, self.status = code, message, status
 
 
+#: How an answer's extension carries its Result: as escaped text (a string of XML), a CDATA section, a
+#: comment ``<!--[CDATA[ … ]]-->`` (the seed's sample answer, printed so) or a ``Result`` element.
+RESULT_FORMS = ("escaped", "cdata", "comment", "element")
+
+
 def hardened_parser() -> etree.XMLParser:
     return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
@@ -180,7 +185,17 @@ class Received:
 
 
 class FakeLearningStudio:
-    def __init__(self, *, username: str = "sis-user", password: str = "sis-password", max_age: int = 300):  # noqa: S107
+    def __init__(
+        self,
+        *,
+        username: str = "sis-user",
+        password: str = "sis-password",  # noqa: S107
+        max_age: int = 300,
+        result_form: str = "escaped",
+    ):
+        if result_form not in RESULT_FORMS:
+            raise ValueError(f"result_form is one of {RESULT_FORMS}")
+        self.result_form = result_form
         self.username = username
         self.password = password
         self.max_age = max_age
@@ -461,12 +476,18 @@ class FakeLearningStudio:
             f'<ProcessSingleRequestResponse xmlns="{SERVICE_NS}">{wrapped}</ProcessSingleRequestResponse>'
         )
 
-    @staticmethod
-    def _extension(parent, kind: str, code: str, message: str) -> None:
+    def _extension(self, parent, kind: str, code: str, message: str) -> None:
+        """The Result, in the form ``result_form`` says (see ``RESULT_FORMS``)."""
         extension = etree.SubElement(parent, q("extension"))
-        extension.text = (
-            f'<Result xmlns="" type="{kind}"><Code>{code}</Code><Message>{escape(message)}</Message></Result>'
-        )
+        result = f'<Result xmlns="" type="{kind}"><Code>{code}</Code><Message>{escape(message)}</Message></Result>'
+        if self.result_form == "element":
+            extension.append(etree.fromstring(result))
+        elif self.result_form == "cdata":
+            extension.text = etree.CDATA(f" {result} ")
+        elif self.result_form == "comment":
+            extension.append(etree.Comment(f"[CDATA[ {result} ]]"))
+        else:
+            extension.text = result
 
     @staticmethod
     def _envelope(content: str) -> bytes:
