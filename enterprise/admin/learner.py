@@ -28,7 +28,7 @@ from enterprise.services.learner_search import matching_users
 class EnterpriseCourseEnrollmentInline(admin.TabularInline):
     model = EnterpriseCourseEnrollment
     extra = 0
-    fields = ("course_id", "mode", "source", "program_id", "created", "unenrolled_at")
+    fields = ("course_id", "mode", "role", "source", "program_id", "created", "unenrolled_at")
     readonly_fields = ("created", "unenrolled_at")
     show_change_link = True
     can_delete = False  # enrollments are unenrolled, not deleted (decision 0100)

@@ -1,7 +1,8 @@
 """What LearningStudio receives: a person and a course membership per enterprise enrollment.
 
 Every enrollment in force of the customer's linked, active learners is sent (enrollment, not
-completion, is what LearningStudio needs) with the learner's role (``persons.role_of``). The
+completion, is what LearningStudio needs) with the enrollment's role, or else the learner's
+(``persons.role_of``). The
 person carries the learner's well-known attributes and the configured person properties
 (``persons.person_data``); a learner whose attributes LearningStudio would refuse gets a failed
 record naming the bad value, and nothing is sent for them.
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from django.db.models import Q
 
-from enterprise.models import EnterpriseCustomerUser
+from enterprise.models import EnterpriseCourseEnrollment, EnterpriseCustomerUser
 from integrated_channels.integrated_channel.exporters.learner_data import LearnerCompletion, LearnerDataExporter
 from integrated_channels.integrated_channel.exporters.records import (
     PreviousAttempt,
@@ -40,12 +41,19 @@ class LearningStudioLearnerDataExporter(LearnerDataExporter):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.learners: dict[int, tuple[str, str, dict]] = {}
+        self.enrollment_roles: dict[int, str] = {}
 
     def select(self, *, since=None) -> Selection:
         rows = EnterpriseCustomerUser.objects.filter(customer_id=self.customer.pk, linked=True).values_list(
             "user_id", "user__first_name", "user__last_name", "attributes"
         )
         self.learners = {user_id: (first, last, attributes) for user_id, first, last, attributes in rows}
+        # roles per enrollment (issue 22 item 4): a learner may teach one course and study another
+        self.enrollment_roles = dict(
+            EnterpriseCourseEnrollment.objects.filter(learner__customer_id=self.customer.pk)
+            .exclude(role="")
+            .values_list("pk", "role")
+        )
         selection = super().select(since=since)
         self.select_drops(selection)
         return selection
@@ -63,7 +71,8 @@ class LearningStudioLearnerDataExporter(LearnerDataExporter):
             properties=config.property_names,
             role_attribute=config.role_attribute,
         )
-        payload = {"person": data.person, "course": item.course_id, "role": config.role_id(data.role)}
+        role = self.enrollment_roles.get(item.enrollment_id) or data.role  # the learner's attribute: the default
+        payload = {"person": data.person, "course": item.course_id, "role": config.role_id(role)}
         if data.errors:  # the client reports these and sends nothing for this record
             payload["errors"] = data.errors
         return payload

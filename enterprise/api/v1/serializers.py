@@ -220,7 +220,18 @@ class EnrollmentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = EnterpriseCourseEnrollment
-        fields = ["id", "customer", "user_id", "course_id", "mode", "program_id", "source", "created", "unenrolled_at"]
+        fields = [
+            "id",
+            "customer",
+            "user_id",
+            "course_id",
+            "mode",
+            "role",
+            "program_id",
+            "source",
+            "created",
+            "unenrolled_at",
+        ]
         read_only_fields = fields
 
 
