@@ -15,6 +15,7 @@ reads the answers:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import re
 import secrets
@@ -24,6 +25,7 @@ from django.utils import timezone
 from lxml import etree
 
 from integrated_channels.integrated_channel.exceptions import MalformedResponse, TransmissionError
+from integrated_channels.integrated_channel.exporters.records import PreviousAttempt
 from integrated_channels.integrated_channel.transports.base import Outcome, failed, succeeded
 from integrated_channels.integrated_channel.transports.soap import SoapTransport, WSSecurity
 from integrated_channels.learningstudio import ims
@@ -33,6 +35,8 @@ SERVICE_NS = "http://CampusApi.eCollege.com/UserManagement/V1_6"
 BINDING = f"{{{SERVICE_NS}}}UserManagementSoap"
 SINGLE, BATCH = "ProcessSingleRequest", "ProcessRequest"
 SUMMARY_LIMIT = 500
+#: A node's single request sends no password (``passwords`` sends one to learners without a previous attempt).
+NODE_CALL = PreviousAttempt("", "node", 0)
 
 #: Where the WSDL this channel ships lives: the only local files the client reads (decision 0151).
 WSDL_DIR = Path(__file__).resolve().parent / "wsdl"
@@ -99,22 +103,43 @@ class LearningStudioClient(SoapTransport):
         return Outcome(record, error=error, response_summary=error.message)
 
     def _send_single(self, record) -> Outcome:
+        """The learner's enrollable nodes first (one ``ProcessSingleRequest`` each: it takes one group), then
+        the course."""
+        parts = []
+        for sort_string in record.payload.get("nodes", ()):
+            payload = {"person": record.payload["person"], "node": sort_string, "role": record.payload["node_role"]}
+            # the password, when sent, goes with the course's request
+            node = dataclasses.replace(record, payload=payload, previous=record.previous or NODE_CALL)
+            outcome, part = self._single_call(node, f"node {sort_string}", already="already in the node")
+            if outcome is not None:
+                return dataclasses.replace(outcome, record=record)
+            parts.append(part)
+        course = record
+        if "nodes" in record.payload:
+            payload = {key: value for key, value in record.payload.items() if key not in ("nodes", "node_role")}
+            course = dataclasses.replace(record, payload=payload)
+        outcome, part = self._single_call(course, "membership", already="already enrolled")
+        if outcome is not None:
+            return dataclasses.replace(outcome, record=record)
+        parts.append(part)
+        return Outcome(record, status_code=200, response_summary="; ".join(parts)[:SUMMARY_LIMIT])
+
+    def _single_call(self, record, what: str, *, already: str) -> tuple[Outcome | None, str]:
+        """(a failed outcome, "") or (None, what the answer says: the person's Result, then the membership's)."""
         try:
             body = self.send(SINGLE, [record])
             person, membership = self.single_results(body)
         except SoapAuthenticationFailed:
             raise
         except TransmissionError as exc:
-            return failed([record], exc)[0]
+            return failed([record], exc)[0], ""
         if person is not None and person[0] != "Success":
-            return failed([record], self._result_error("person", person))[0]
+            return failed([record], self._result_error("person", person))[0], ""
         if membership is not None and membership[0] != "Success":
-            return failed([record], self._result_error("membership", membership))[0]
+            return failed([record], self._result_error(what, membership))[0], ""
         parts = [f"person: {person[0]} {person[1]} {person[2]}".strip()] if person else []
-        parts.append(
-            f"membership: {membership[0]} {membership[1]} {membership[2]}" if membership else "already enrolled"
-        )
-        return Outcome(record, status_code=200, response_summary="; ".join(parts)[:SUMMARY_LIMIT])
+        parts.append(f"{what}: {membership[0]} {membership[1]} {membership[2]}" if membership else already)
+        return None, "; ".join(parts)
 
     def _send_batch(self, records) -> list[Outcome]:
         try:

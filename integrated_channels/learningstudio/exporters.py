@@ -26,6 +26,7 @@ from integrated_channels.integrated_channel.exporters.records import (
     payload_hash,
 )
 from integrated_channels.integrated_channel.models import LearnerDataTransmissionAudit
+from integrated_channels.learningstudio.nodes import nodes_of
 from integrated_channels.learningstudio.persons import person_data
 
 
@@ -42,6 +43,7 @@ class LearningStudioLearnerDataExporter(LearnerDataExporter):
         super().__init__(**kwargs)
         self.learners: dict[int, tuple[str, str, dict]] = {}
         self.enrollment_roles: dict[int, str] = {}
+        self.node_mapping: dict[str, tuple[str, ...]] = {}
 
     def select(self, *, since=None) -> Selection:
         rows = EnterpriseCustomerUser.objects.filter(customer_id=self.customer.pk, linked=True).values_list(
@@ -54,6 +56,7 @@ class LearningStudioLearnerDataExporter(LearnerDataExporter):
             .exclude(role="")
             .values_list("pk", "role")
         )
+        self.node_mapping = self.configuration.node_mapping
         selection = super().select(since=since)
         self.select_drops(selection)
         return selection
@@ -73,6 +76,10 @@ class LearningStudioLearnerDataExporter(LearnerDataExporter):
         )
         role = self.enrollment_roles.get(item.enrollment_id) or data.role  # the learner's attribute: the default
         payload = {"person": data.person, "course": item.course_id, "role": config.role_id(role)}
+        if config.node_role_id is not None:  # enrollable nodes (issue 22 item 3)
+            nodes = nodes_of(self.node_mapping, attributes, config.node_attribute)
+            if nodes:
+                payload["nodes"], payload["node_role"] = nodes, config.node_role_id
         if data.errors:  # the client reports these and sends nothing for this record
             payload["errors"] = data.errors
         return payload
@@ -107,7 +114,9 @@ class LearningStudioLearnerDataExporter(LearnerDataExporter):
                 selection.skip(SkipReason.UNCHANGED)
                 continue
             # the person of a record refused for a bad attribute holds only the valid values: droppable
-            payload = {key: value for key, value in sent.items() if key != "errors"} | {"role": dropped_role}
+            # a course left is not a node left: the drop names the course only
+            kept = {key: value for key, value in sent.items() if key not in ("errors", "nodes", "node_role")}
+            payload = kept | {"role": dropped_role}
             new_digest = payload_hash(payload)
             before = PreviousAttempt(digest, status, attempts)
             if before.accepted and digest == new_digest:
