@@ -120,3 +120,35 @@ def test_a_refused_node_fails_the_learner_before_their_course(nodes_config, fake
     row = LearnerDataTransmissionAudit.objects.get()
     assert row.status == "failed" and row.last_error == "LearningStudio refused the node strata.: -14 Node not found"
     assert fake_ls.operations() == ["ProcessSingleRequest"] and fake_ls.memberships() == []
+
+
+@pytest.mark.parametrize("form", ["escaped", "comment", "element"])
+def test_person_properties_keep_working_beside_nodes_and_roles_per_enrollment(nodes_config, form):
+    """Issue 22 item 5: person/extension/personproperty as the seed documents it, in every request (nodes'
+    too), and the answer's Result read beside the echoed properties whatever form it takes."""
+    from enterprise.models import EnterpriseCourseEnrollment
+    from integrated_channels.integrated_channel.models import LearnerDataTransmissionAudit
+    from tests.fakes.learningstudio import FakeLearningStudio
+    from tests.integrated_channels.learningstudio.conftest import SIS_PASSWORD
+
+    with FakeLearningStudio(username="sis-user", password=SIS_PASSWORD, result_form=form) as fake:
+        nodes_config.endpoint_url = fake.url
+        nodes_config.person_properties = "cost_center, job_title"
+        nodes_config.save()
+        learner = LearnerFactory(
+            customer=nodes_config.customer,
+            attributes={"department": "Ops", "cost_center": "CC-7", "job_title": "Lead", "unlisted": "x"},
+        )
+        enrollment = completed_enrollment(nodes_config.customer, learner=learner)
+        EnterpriseCourseEnrollment.objects.filter(pk=enrollment.pk).update(role="professor")
+
+        transmit()
+
+        persons = fake.persons_received()
+        assert len(persons) == 4  # three nodes, then the course
+        assert all(person["properties"] == [("cost_center", "CC-7"), ("job_title", "Lead")] for person in persons)
+        assert fake.memberships() == [(enrollment.course_id, str(learner.user_id), "1")]
+    summary = LearnerDataTransmissionAudit.objects.get().remote_response
+    assert (
+        summary.count("Success 0") == 4 + 3 + 1 and "node strata.ops.: Success 0 Node enrollment successful" in summary
+    )
