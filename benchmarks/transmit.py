@@ -1,7 +1,7 @@
 """``python -m benchmarks transmit --enrollments 100000``: transmit_learner_data to SAP SuccessFactors.
 
 Builds 10 customers (half of them with data-sharing consent on) with SAP SuccessFactors
-configurations pointing at the fake tenant of ``tests/fakes/sap.py`` (rate limit off), their
+configurations pointing at the fake tenant of ``sap_success_factors/local_tenant.py`` (rate limit off), their
 learners with SAP user ids, and enrollments in a mix of instructor- and self-paced courses:
 completed, in progress, and — for consent customers — without consent. Then measures:
 
@@ -375,7 +375,7 @@ def main(argv: list[str]) -> int:
         return code
     from django.conf import settings
 
-    from tests.fakes.sap import FakeSAPSuccessFactors
+    from integrated_channels.sap_success_factors.local_tenant import FakeSAPSuccessFactors
 
     settings.INTEGRATED_CHANNELS = {"USE_CELERY": False}
     logging.getLogger("integrated_channels").setLevel(logging.WARNING)  # one line per run is noise here

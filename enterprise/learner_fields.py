@@ -21,6 +21,13 @@ class Field:
     email: bool = False  # the column must hold e-mail addresses
     built_in: bool = True
     clear_when_not_imported: bool = False  # "do not import" clears the stored values (imported custom fields)
+    audited: bool = False  # every change is recorded (who, when, how, old and new value): LearnerFieldChange
+
+
+#: The learner's user id in the customer's SAP SuccessFactors (``userID`` of its learning events;
+#: decision 0300). Kept by hand (admin, API, Manage Learners CSV) or imported; SAML sign-in records
+#: its own (``LearnerRemoteIdentity``), used where this field is empty.
+SAP_USER_ID = "sap_user_id"
 
 
 #: The built-in learner fields, in the order the mapping screen shows them.
@@ -35,8 +42,10 @@ BUILT_IN: tuple[Field, ...] = (
     Field("location", "Location"),
     Field("country", "Country"),
     Field("hire_date", "Hire date"),
+    Field(SAP_USER_ID, "SAP user id", audited=True),
 )
 BUILT_IN_KEYS = frozenset(field.key for field in BUILT_IN)
+AUDITED_KEYS = frozenset(field.key for field in BUILT_IN if field.audited)
 
 
 def fields_of(customer) -> tuple[Field, ...]:

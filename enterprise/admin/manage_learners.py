@@ -20,10 +20,15 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from enterprise.admin.manage_learners_forms import ConfirmUploadForm, LinkLearnersForm, max_upload_text
+from enterprise.admin.manage_learners_forms import (
+    ConfirmUploadForm,
+    LinkLearnersForm,
+    SapUserIdsForm,
+    max_upload_text,
+)
 from enterprise.exceptions import EnterpriseError, UploadExpired
 from enterprise.lms import get_catalog
-from enterprise.services import upload_store
+from enterprise.services import learner_ids, upload_store
 from enterprise.services.bulk_link import PROBLEM_STATUSES, RowStatus
 from enterprise.services.enrollment import UnenrollmentStatus, outcome_label
 from enterprise.services.learner_lists import linked_learners_page, pending_learners_page
@@ -47,6 +52,8 @@ LIST_PARAMS = (
     "pending_until",
     "pending_page",
 )
+#: Refused rows of a SAP user id upload listed on the page (the summary counts them all).
+SAP_ERRORS_SHOWN = 100
 #: Suggestions of the course and program pickers: at most this many, for at least MIN_QUERY characters.
 PICKER_LIMIT, PICKER_MIN_QUERY = 15, 2
 
@@ -96,6 +103,7 @@ class ManageLearners:
                 "unenroll_selected": self._unenroll_selected,
                 "unlink": self._unlink,
                 "delete_pending": self._delete_pending,
+                "sap_user_ids": self._sap_user_ids,
             }.get(action)
             if handler is None:
                 raise Http404(_("Unknown action."))
@@ -253,6 +261,29 @@ class ManageLearners:
         else:
             messages.success(request, text)
 
+    def _sap_user_ids(self, request, customer):
+        """Issue 22 item 6: SAP user ids from a CSV (e-mail, SAP user id); refused rows listed with their line."""
+        form = SapUserIdsForm(request.POST, request.FILES, prefix="sap")
+        if (refusal := refused_upload(request)) is not None:
+            form.is_valid()
+            form.add_error("sap_user_ids_csv", refusal.message)
+            return self._render(request, customer, LinkLearnersForm(), sap_form=form)
+        if not form.is_valid():
+            return self._render(request, customer, LinkLearnersForm(), sap_form=form)
+        try:
+            result = learner_ids.set_from_csv(
+                customer=customer,
+                file=form.cleaned_data["sap_user_ids_csv"],
+                changed_by=request.user,
+                dry_run=form.cleaned_data["check_only"],
+            )
+        except EnterpriseError as exc:
+            form.add_error("sap_user_ids_csv", exc.message)
+            return self._render(request, customer, LinkLearnersForm(), sap_form=form)
+        return self._render(
+            request, customer, LinkLearnersForm(), sap_form=SapUserIdsForm(prefix="sap"), sap_result=result
+        )
+
     def _unlink(self, request, customer):
         user_ids = [int(v) for v in request.POST.getlist("user_id") if v.isdigit()]
         count = unlink_users(customer=customer, user_ids=user_ids)
@@ -271,7 +302,17 @@ class ManageLearners:
         )
         return HttpResponseRedirect(self._page_url(customer, request))
 
-    def _render(self, request, customer, form, *, result: SubmissionResult | None = None, confirm=None):
+    def _render(
+        self,
+        request,
+        customer,
+        form,
+        *,
+        result: SubmissionResult | None = None,
+        confirm=None,
+        sap_form=None,
+        sap_result=None,
+    ):
         report_token = ""
         if result is not None:
             report_token = upload_store.save_file(report_file(result), customer=customer, suffix=".report.csv")
@@ -306,6 +347,10 @@ class ManageLearners:
                 f"admin:{self.opts.app_label}_{self.opts.model_name}_catalog_search",
             ),
             "unchosen_file": _unchosen_file(request, form),
+            "sap_form": sap_form or SapUserIdsForm(prefix="sap"),
+            "sap_result": sap_result,
+            "sap_errors": sap_result.errors[:SAP_ERRORS_SHOWN] if sap_result is not None else [],
+            "sap_errors_hidden": max(0, len(sap_result.errors) - SAP_ERRORS_SHOWN) if sap_result is not None else 0,
         }
         return TemplateResponse(request, "enterprise/admin/manage_learners.html", context)
 

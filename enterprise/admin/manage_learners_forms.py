@@ -157,6 +157,29 @@ class ConfirmUploadForm(EnrollmentFieldsMixin):
             self.fields[name].widget = forms.HiddenInput()
 
 
+class SapUserIdsForm(forms.Form):
+    """A CSV of (e-mail, SAP user id) rows: the learners' ids in the customer's SAP SuccessFactors."""
+
+    sap_user_ids_csv = forms.FileField(
+        label=_("CSV file"),
+        help_text=_(
+            "Two columns: e-mail address, SAP user id (a header row is optional; UTF-8). An empty SAP user id "
+            "clears the learner's. Learners must be linked; each change is recorded."
+        ),
+    )
+    check_only = forms.BooleanField(
+        label=_("Only check the file"), required=False, help_text=_("Report what would change; change nothing.")
+    )
+
+    def clean_sap_user_ids_csv(self):
+        upload = self.cleaned_data["sap_user_ids_csv"]
+        try:
+            check_upload_size(upload.size)
+        except UploadRefused as exc:
+            raise forms.ValidationError(exc.message) from exc
+        return upload
+
+
 def max_upload_text() -> str:
     limit = enterprise_settings.MANAGE_LEARNERS_MAX_UPLOAD_BYTES
     return f"{limit / (1024 * 1024):.0f} MB, {enterprise_settings.MANAGE_LEARNERS_MAX_ROWS:,} rows"

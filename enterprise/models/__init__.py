@@ -4,6 +4,7 @@ from enterprise.models.admin_role import EnterpriseCustomerAdmin
 from enterprise.models.customer import EnterpriseCustomer, EnterpriseCustomerIdentityProvider
 from enterprise.models.email_template import EnrollmentNotificationEmailTemplate
 from enterprise.models.enrollment import EnterpriseCourseEnrollment, PendingEnrollment
+from enterprise.models.field_change import LearnerFieldChange
 from enterprise.models.identity import LearnerRemoteIdentity
 from enterprise.models.learner import EnterpriseCustomerUser, PendingEnterpriseCustomerUser
 from enterprise.models.learner_field import LearnerField
@@ -20,6 +21,7 @@ __all__ = [
     "EnterpriseCustomerIdentityProvider",
     "EnterpriseCustomerUser",
     "LearnerField",
+    "LearnerFieldChange",
     "LearnerRemoteIdentity",
     "PendingEnrollment",
     "PendingEnterpriseCustomerUser",

@@ -38,6 +38,23 @@ class EnterpriseCourseEnrollment(TimeStampedModel):
     program_id = models.CharField(
         max_length=255, blank=True, help_text=_("The program this enrollment was made for, if any.")
     )
+
+    class Role(models.TextChoices):
+        DEFAULT = "", _("the learner's role (default)")
+        STUDENT = "student", _("student")
+        PROFESSOR = "professor", _("professor")
+        TEACHING_ASSISTANT = "teaching_assistant", _("teaching assistant")
+
+    role = models.CharField(
+        max_length=32,
+        blank=True,
+        default="",
+        choices=Role.choices,
+        help_text=_(
+            "The learner's role in this course, for channels that send roles (LearningStudio): a learner may teach "
+            "one course and study another. Empty: the learner's own role attribute."
+        ),
+    )
     unenrolled_at = models.DateTimeField(
         null=True,
         blank=True,

@@ -36,6 +36,7 @@ class LearningStudioConfigurationAdmin(ChannelConfigurationAdmin):
                 )
             },
         ),
+        (_("Enrollable nodes"), {"fields": ("node_role_id", "node_attribute", "enrollable_nodes")}),
         (
             _("What is sent"),
             {"fields": ("person_properties", "auto_generated_passwords", "datasource", "memberships_per_request")},

@@ -15,7 +15,9 @@ reads the answers:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
+import re
 import secrets
 from pathlib import Path
 
@@ -23,6 +25,7 @@ from django.utils import timezone
 from lxml import etree
 
 from integrated_channels.integrated_channel.exceptions import MalformedResponse, TransmissionError
+from integrated_channels.integrated_channel.exporters.records import PreviousAttempt
 from integrated_channels.integrated_channel.transports.base import Outcome, failed, succeeded
 from integrated_channels.integrated_channel.transports.soap import SoapTransport, WSSecurity
 from integrated_channels.learningstudio import ims
@@ -32,9 +35,23 @@ SERVICE_NS = "http://CampusApi.eCollege.com/UserManagement/V1_6"
 BINDING = f"{{{SERVICE_NS}}}UserManagementSoap"
 SINGLE, BATCH = "ProcessSingleRequest", "ProcessRequest"
 SUMMARY_LIMIT = 500
+#: A node's single request sends no password (``passwords`` sends one to learners without a previous attempt).
+NODE_CALL = PreviousAttempt("", "node", 0)
 
 #: Where the WSDL this channel ships lives: the only local files the client reads (decision 0151).
 WSDL_DIR = Path(__file__).resolve().parent / "wsdl"
+
+
+#: The seed's sample answer prints each Result as ``<!--[CDATA[ <Result …/> ]]-->``: a comment to an XML
+#: parser (which drops comments), read as the CDATA section it stands for.
+COMMENTED_CDATA = re.compile(rb"<!--\[CDATA\[(.*?)\]\]-->", re.DOTALL)
+
+
+def extension_text(extension) -> str:
+    """The Result an ``extension`` holds as a string: escaped text, a CDATA section, or a CDATA section
+    wrapped once more in its text (``<![CDATA[…]]>`` as characters)."""
+    text = "".join(extension.itertext()).strip()
+    return text.removeprefix("<![CDATA[").removesuffix("]]>").strip()
 
 
 class LearningStudioClient(SoapTransport):
@@ -53,6 +70,9 @@ class LearningStudioClient(SoapTransport):
 
     def endpoint(self) -> str:
         return self.configuration.endpoint_url
+
+    def parse(self, content: bytes):
+        return super().parse(COMMENTED_CDATA.sub(rb"<![CDATA[\1]]>", content))
 
     def security(self) -> WSSecurity:
         config = self.configuration
@@ -83,22 +103,43 @@ class LearningStudioClient(SoapTransport):
         return Outcome(record, error=error, response_summary=error.message)
 
     def _send_single(self, record) -> Outcome:
+        """The learner's enrollable nodes first (one ``ProcessSingleRequest`` each: it takes one group), then
+        the course."""
+        parts = []
+        for sort_string in record.payload.get("nodes", ()):
+            payload = {"person": record.payload["person"], "node": sort_string, "role": record.payload["node_role"]}
+            # the password, when sent, goes with the course's request
+            node = dataclasses.replace(record, payload=payload, previous=record.previous or NODE_CALL)
+            outcome, part = self._single_call(node, f"node {sort_string}", already="already in the node")
+            if outcome is not None:
+                return dataclasses.replace(outcome, record=record)
+            parts.append(part)
+        course = record
+        if "nodes" in record.payload:
+            payload = {key: value for key, value in record.payload.items() if key not in ("nodes", "node_role")}
+            course = dataclasses.replace(record, payload=payload)
+        outcome, part = self._single_call(course, "membership", already="already enrolled")
+        if outcome is not None:
+            return dataclasses.replace(outcome, record=record)
+        parts.append(part)
+        return Outcome(record, status_code=200, response_summary="; ".join(parts)[:SUMMARY_LIMIT])
+
+    def _single_call(self, record, what: str, *, already: str) -> tuple[Outcome | None, str]:
+        """(a failed outcome, "") or (None, what the answer says: the person's Result, then the membership's)."""
         try:
             body = self.send(SINGLE, [record])
             person, membership = self.single_results(body)
         except SoapAuthenticationFailed:
             raise
         except TransmissionError as exc:
-            return failed([record], exc)[0]
+            return failed([record], exc)[0], ""
         if person is not None and person[0] != "Success":
-            return failed([record], self._result_error("person", person))[0]
+            return failed([record], self._result_error("person", person))[0], ""
         if membership is not None and membership[0] != "Success":
-            return failed([record], self._result_error("membership", membership))[0]
+            return failed([record], self._result_error(what, membership))[0], ""
         parts = [f"person: {person[0]} {person[1]} {person[2]}".strip()] if person else []
-        parts.append(
-            f"membership: {membership[0]} {membership[1]} {membership[2]}" if membership else "already enrolled"
-        )
-        return Outcome(record, status_code=200, response_summary="; ".join(parts)[:SUMMARY_LIMIT])
+        parts.append(f"{what}: {membership[0]} {membership[1]} {membership[2]}" if membership else already)
+        return None, "; ".join(parts)
 
     def _send_batch(self, records) -> list[Outcome]:
         try:
@@ -166,7 +207,7 @@ class LearningStudioClient(SoapTransport):
         for extension in extensions:
             if any(isinstance(child.tag, str) and etree.QName(child).localname == "Result" for child in extension):
                 return extension
-            if not any(isinstance(child.tag, str) for child in extension) and "".join(extension.itertext()).strip():
+            if not any(isinstance(child.tag, str) for child in extension) and extension_text(extension):
                 return extension
         return None
 
@@ -175,10 +216,9 @@ class LearningStudioClient(SoapTransport):
             return None
         element = next((child for child in extension if etree.QName(child).localname == "Result"), None)
         if element is None:
-            text = "".join(extension.itertext()).strip()
+            text = extension_text(extension)
             if not text:
                 return None
-            text = text.removeprefix("<![CDATA[").removesuffix("]]>").strip()
             try:
                 element = self.parse(text.encode())
             except MalformedResponse as exc:

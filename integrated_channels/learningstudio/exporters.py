@@ -1,7 +1,8 @@
 """What LearningStudio receives: a person and a course membership per enterprise enrollment.
 
 Every enrollment in force of the customer's linked, active learners is sent (enrollment, not
-completion, is what LearningStudio needs) with the learner's role (``persons.role_of``). The
+completion, is what LearningStudio needs) with the enrollment's role, or else the learner's
+(``persons.role_of``). The
 person carries the learner's well-known attributes and the configured person properties
 (``persons.person_data``); a learner whose attributes LearningStudio would refuse gets a failed
 record naming the bad value, and nothing is sent for them.
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from django.db.models import Q
 
-from enterprise.models import EnterpriseCustomerUser
+from enterprise.models import EnterpriseCourseEnrollment, EnterpriseCustomerUser
 from integrated_channels.integrated_channel.exporters.learner_data import LearnerCompletion, LearnerDataExporter
 from integrated_channels.integrated_channel.exporters.records import (
     PreviousAttempt,
@@ -25,6 +26,7 @@ from integrated_channels.integrated_channel.exporters.records import (
     payload_hash,
 )
 from integrated_channels.integrated_channel.models import LearnerDataTransmissionAudit
+from integrated_channels.learningstudio.nodes import nodes_of
 from integrated_channels.learningstudio.persons import person_data
 
 
@@ -40,12 +42,21 @@ class LearningStudioLearnerDataExporter(LearnerDataExporter):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.learners: dict[int, tuple[str, str, dict]] = {}
+        self.enrollment_roles: dict[int, str] = {}
+        self.node_mapping: dict[str, tuple[str, ...]] = {}
 
     def select(self, *, since=None) -> Selection:
         rows = EnterpriseCustomerUser.objects.filter(customer_id=self.customer.pk, linked=True).values_list(
             "user_id", "user__first_name", "user__last_name", "attributes"
         )
         self.learners = {user_id: (first, last, attributes) for user_id, first, last, attributes in rows}
+        # roles per enrollment (issue 22 item 4): a learner may teach one course and study another
+        self.enrollment_roles = dict(
+            EnterpriseCourseEnrollment.objects.filter(learner__customer_id=self.customer.pk)
+            .exclude(role="")
+            .values_list("pk", "role")
+        )
+        self.node_mapping = self.configuration.node_mapping
         selection = super().select(since=since)
         self.select_drops(selection)
         return selection
@@ -63,7 +74,12 @@ class LearningStudioLearnerDataExporter(LearnerDataExporter):
             properties=config.property_names,
             role_attribute=config.role_attribute,
         )
-        payload = {"person": data.person, "course": item.course_id, "role": config.role_id(data.role)}
+        role = self.enrollment_roles.get(item.enrollment_id) or data.role  # the learner's attribute: the default
+        payload = {"person": data.person, "course": item.course_id, "role": config.role_id(role)}
+        if config.node_role_id is not None:  # enrollable nodes (issue 22 item 3)
+            nodes = nodes_of(self.node_mapping, attributes, config.node_attribute)
+            if nodes:
+                payload["nodes"], payload["node_role"] = nodes, config.node_role_id
         if data.errors:  # the client reports these and sends nothing for this record
             payload["errors"] = data.errors
         return payload
@@ -98,7 +114,9 @@ class LearningStudioLearnerDataExporter(LearnerDataExporter):
                 selection.skip(SkipReason.UNCHANGED)
                 continue
             # the person of a record refused for a bad attribute holds only the valid values: droppable
-            payload = {key: value for key, value in sent.items() if key != "errors"} | {"role": dropped_role}
+            # a course left is not a node left: the drop names the course only
+            kept = {key: value for key, value in sent.items() if key not in ("errors", "nodes", "node_role")}
+            payload = kept | {"role": dropped_role}
             new_digest = payload_hash(payload)
             before = PreviousAttempt(digest, status, attempts)
             if before.accepted and digest == new_digest:

@@ -19,6 +19,7 @@ from lxml import etree
 
 IMS_NS = "http://schemas.ecollege.com/Common/2006/01/ims_epv1p1.xsd"
 COURSE_GROUP_TYPE = "Call Number"
+NODE_SOURCE, NODE_GROUP_TYPE = "ECLG", "Enrollable Node"  # enrollable nodes (``nodes``)
 NSMAP = {None: IMS_NS}
 
 
@@ -87,17 +88,19 @@ def person_element(person: Mapping, *, source: str, password: str | None = None)
     return element
 
 
-def group_element(course_id: str, *, source: str):
+def group_element(course_id: str, *, source: str, node: bool = False):
+    """A course (the client string as source, "Call Number") or an enrollable node (``ECLG``, its client sort
+    string as id, "Enrollable Node")."""
     element = etree.Element(q("group"), nsmap=NSMAP)
-    _sourcedid(element, source, course_id)
-    _sub(_sub(element, "grouptype"), "typevalue", COURSE_GROUP_TYPE)
+    _sourcedid(element, NODE_SOURCE if node else source, course_id)
+    _sub(_sub(element, "grouptype"), "typevalue", NODE_GROUP_TYPE if node else COURSE_GROUP_TYPE)
     return element
 
 
-def membership_element(course_id: str, members: Iterable[tuple[str, int]], *, source: str):
-    """One ``membership`` of a course with a ``member`` per (person id, role id)."""
+def membership_element(course_id: str, members: Iterable[tuple[str, int]], *, source: str, node: bool = False):
+    """One ``membership`` of a course (or node) with a ``member`` per (person id, role id)."""
     element = etree.Element(q("membership"), nsmap=NSMAP)
-    _sourcedid(element, source, course_id)
+    _sourcedid(element, NODE_SOURCE if node else source, course_id)
     for person_id, role_id in members:
         member = _sub(element, "member")
         _sourcedid(member, source, person_id)
@@ -115,31 +118,54 @@ def write_document(
     datasource: str,
     when: datetime.datetime,
     passwords: Mapping[str, str] | None = None,
+    nodes: Mapping[str, Iterable[tuple[str, int]]] | None = None,
 ) -> None:
     """Stream an ``enterprise`` document into the binary file ``out``, one small element at a time.
 
     ``persons``, ``courses`` and ``memberships`` (course id, (person id, role id) members) may be
-    generators: each is read once, in the document's order, and nothing of them is kept.
+    generators: each is read once, in the document's order, and nothing of them is kept. ``nodes``:
+    the members of enrollable nodes by client sort string, written before the courses (a learner is in
+    a course's node before the course).
     """
-    passwords = passwords or {}
+    passwords, nodes = passwords or {}, nodes or {}
     with etree.xmlfile(out, encoding="utf-8") as xf, xf.element(q("enterprise"), nsmap=NSMAP):
         xf.write(properties_element(datasource=datasource, when=when))
         for person in persons:
             xf.write(person_element(person, source=source, password=passwords.get(person["id"])))
+        for sort_string in nodes:
+            xf.write(group_element(sort_string, source=source, node=True))
         for course_id in courses:
             xf.write(group_element(course_id, source=source))
+        for sort_string, members in nodes.items():
+            xf.write(membership_element(sort_string, members, source=source, node=True))
         for course_id, members in memberships:
             xf.write(membership_element(course_id, members, source=source))
 
 
 def write_enterprise(out, payloads: list[Mapping], **options) -> None:
-    """Stream the document of record payloads: each person once, each course once, members grouped by course."""
+    """Stream the document of record payloads: each person once, each course once, members grouped by course;
+    each learner once in each of their enrollable nodes. A payload with ``node`` (and no ``course``) is a
+    node membership alone (a single request)."""
     persons: dict[str, Mapping] = {}
     members: dict[str, list[tuple[str, int]]] = {}
+    nodes: dict[str, dict[str, int]] = {}
     for payload in payloads:
-        persons.setdefault(payload["person"]["id"], payload["person"])
-        members.setdefault(payload["course"], []).append((payload["person"]["id"], payload["role"]))
-    write_document(out, persons=persons.values(), courses=members, memberships=members.items(), **options)
+        person_id = payload["person"]["id"]
+        persons.setdefault(person_id, payload["person"])
+        if "node" in payload:
+            nodes.setdefault(payload["node"], {})[person_id] = payload["role"]
+            continue
+        members.setdefault(payload["course"], []).append((person_id, payload["role"]))
+        for sort_string in payload.get("nodes", ()):
+            nodes.setdefault(sort_string, {})[person_id] = payload["node_role"]
+    write_document(
+        out,
+        persons=persons.values(),
+        courses=members,
+        memberships=members.items(),
+        nodes={sort_string: list(by_person.items()) for sort_string, by_person in nodes.items()},
+        **options,
+    )
 
 
 def enterprise_bytes(payloads: list[Mapping], **options) -> bytes:

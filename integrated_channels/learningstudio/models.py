@@ -62,6 +62,28 @@ class LearningStudioConfiguration(ChannelConfiguration):
             "professor or teaching_assistant. Empty: every learner is a student."
         ),
     )
+    node_role_id = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        verbose_name=_("node role id"),
+        help_text=_("The campus's role id of learners in an enrollable node. Empty: no node memberships are sent."),
+    )
+    node_attribute = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text=_(
+            "The learner attribute whose value picks the learner's enrollable nodes in the lines below "
+            "(e.g. department). Empty: only the * line applies."
+        ),
+    )
+    enrollable_nodes = models.TextField(
+        blank=True,
+        help_text=_(
+            "One line per value of the node attribute: VALUE = client sort string(s), comma-separated "
+            "(e.g. Sales = strata.business.sales.). A line * = … gives nodes to every learner of the customer. "
+            "Learners are enrolled in their nodes (source ECLG, typevalue Enrollable Node) with the node role."
+        ),
+    )
     person_properties = models.TextField(
         blank=True,
         help_text=_(
@@ -108,6 +130,20 @@ class LearningStudioConfiguration(ChannelConfiguration):
             )
         if any(NOT_XML.search(name) for name in names):
             raise ValidationError({"person_properties": _("An attribute name holds a control character.")})
+        from integrated_channels.learningstudio.nodes import NodeMappingError, parse_nodes
+
+        try:
+            parse_nodes(self.enrollable_nodes)
+        except NodeMappingError as exc:
+            raise ValidationError({"enrollable_nodes": exc.message}) from exc
+        if self.enrollable_nodes.strip() and self.node_role_id is None:
+            raise ValidationError({"node_role_id": _("Give the node role id the enrollable nodes are sent with.")})
+
+    @property
+    def node_mapping(self) -> dict[str, tuple[str, ...]]:
+        from integrated_channels.learningstudio.nodes import parse_nodes
+
+        return parse_nodes(self.enrollable_nodes)
 
     @property
     def property_names(self) -> list[str]:

@@ -75,6 +75,11 @@ class SAPSuccessFactorsClient(OAuth2ClientCredentialsTransport):
             },
             owner=owner_of(config),
             subject=subject,
+            purpose=(
+                f"learner {subject} (SAP configuration {config.pk}, {config.name!r})"
+                if subject
+                else f"SAP configuration {config.pk} ({config.name!r}) as {config.user_type} {config.sap_user_id}"
+            ),
         )
 
     def rejection(self, message: str, **kwargs):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
+from enterprise.learner_fields import SAP_USER_ID
 from enterprise.lms.completion import FAIL, IN_PROGRESS, PASS
-from enterprise.models import LearnerRemoteIdentity
+from enterprise.models import EnterpriseCustomerUser, LearnerFieldChange, LearnerRemoteIdentity
 from integrated_channels.integrated_channel.app_settings import channel_settings
 from integrated_channels.integrated_channel.exporters.content_metadata import ContentMetadataExporter
 from integrated_channels.integrated_channel.exporters.learner_data import LearnerCompletion, LearnerDataExporter
@@ -31,14 +33,27 @@ class SAPLearnerDataExporter(LearnerDataExporter):
     needs_remote_id = True
 
     def remote_ids(self, user_ids=None) -> dict[int, str]:
-        identities = LearnerRemoteIdentity.objects.filter(identity_provider__customer_id=self.customer.pk)
-        if user_ids is not None:
-            identities = identities.filter(user_id__in=user_ids)
+        """The SAP user id kept by hand (the learner field, decision 0300), or else the one recorded at SAML
+        sign-in; one query."""
+        signed_in = LearnerRemoteIdentity.objects.filter(
+            identity_provider__customer_id=self.customer.pk, user_id=OuterRef("user_id")
+        )
         if self.configuration.identity_provider_id:
-            identities = identities.filter(identity_provider_id=self.configuration.identity_provider_id)
+            signed_in = signed_in.filter(identity_provider_id=self.configuration.identity_provider_id)
         # With several identity providers, the one with the smallest provider id wins (stable).
-        rows = identities.order_by("-identity_provider__provider_id").values_list("user_id", "remote_id")
-        return dict(rows)
+        signed_in = signed_in.order_by("identity_provider__provider_id").values("remote_id")[:1]
+        learners = EnterpriseCustomerUser.objects.filter(customer_id=self.customer.pk, linked=True)
+        if user_ids is not None:
+            learners = learners.filter(user_id__in=user_ids)
+        rows = learners.annotate(signed_in=Subquery(signed_in)).values_list(
+            "user_id", f"attributes__{SAP_USER_ID}", "signed_in"
+        )
+        return {user_id: str(kept or signed_in) for user_id, kept, signed_in in rows if kept or signed_in}
+
+    def learners_with_ids_changed_since(self, since):
+        return LearnerFieldChange.objects.filter(
+            customer_id=self.customer.pk, key=SAP_USER_ID, created__gte=since
+        ).values("learner_id")
 
     def reported_grade(self, item: LearnerCompletion) -> str:
         return sap_grade(item)

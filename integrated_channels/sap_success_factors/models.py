@@ -42,7 +42,12 @@ class SAPSuccessFactorsConfiguration(ChannelConfiguration):
         max_length=255, verbose_name=_("SAP user id"), help_text=_("The SAP user the configuration's token is for.")
     )
     user_type = models.CharField(
-        max_length=8, choices=UserType.choices, default=UserType.ADMIN, help_text=_("Type of that SAP user.")
+        max_length=8,
+        choices=UserType.choices,
+        default=UserType.ADMIN,
+        help_text=_(
+            'Type of that SAP user. Completion mode "admin" needs "admin"; so does sending courses, in either mode.'
+        ),
     )
     provider_id = models.CharField(
         max_length=100, default="EDX", help_text=_("Provider id of this platform in the tenant (providerID).")
@@ -96,6 +101,18 @@ class SAPSuccessFactorsConfiguration(ChannelConfiguration):
         super().clean()
         if self.identity_provider_id and self.customer_id and self.identity_provider.customer_id != self.customer_id:
             raise ValidationError({"identity_provider": _("This identity provider belongs to another customer.")})
+
+    def rule_errors(self) -> dict[str, str]:
+        """Admin completions are posted with the configuration's own token, to an endpoint SAP opens only to
+        administrators: user type "user" there fails every run with a 400 (issue 22 item 7)."""
+        errors = super().rule_errors()
+        if self.completion_mode == self.CompletionMode.ADMIN and self.user_type != self.UserType.ADMIN:
+            errors["user_type"] = _(
+                'Completion mode "admin" posts learning events with this configuration\'s own token, which SAP '
+                'accepts only for an administrator: choose user type "admin", or completion mode "user" if the '
+                "tenant requires each learner to submit their own."
+            )
+        return errors
 
     def secrets(self) -> list[str]:
         return [self.client_secret]

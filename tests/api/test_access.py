@@ -17,6 +17,7 @@ CUSTOMER_SCOPED = [
     ("post", "customers/{c}/learners/unlink/"),
     ("post", "customers/{c}/learners/enroll/"),
     ("post", "customers/{c}/learners/unenroll/"),
+    ("post", "customers/{c}/learners/sap-user-ids/"),
 ]
 EVERY = [
     *CUSTOMER_SCOPED,

@@ -207,3 +207,32 @@ def test_an_identity_provider_of_another_administered_customer_is_refused(api_ad
 
     assert response.status_code == 400
     assert errors_of(response)[0]["field"] == "identity_provider"
+
+
+def test_a_sap_user_type_that_does_not_fit_the_completion_mode_is_refused(api_admin, customer):
+    """Issue 22 item 7: the model's rule between fields holds in the API, on the configuration as it would be saved."""
+    from integrated_channels.sap_success_factors.models import SAPSuccessFactorsConfiguration
+    from tests.integrated_channels.factories import SAPConfigurationFactory
+
+    base = "/integrated_channels/api/v1/configurations/"
+    payload = {
+        "channel": "SAP",
+        "customer": str(customer.uuid),
+        "base_url": "http://127.0.0.1:9/",
+        "company_id": "ACME",
+        "client_id": "client",
+        "client_secret": "s3cret",
+        "sap_user_id": "sfadmin",
+        "user_type": "user",
+    }
+    created = api_admin.post(base, payload, format="json")
+    assert created.status_code == 400
+    assert [(e["field"], e["code"]) for e in errors_of(created)] == [("user_type", "invalid")]
+    assert not SAPSuccessFactorsConfiguration.objects.exists()
+
+    config = SAPConfigurationFactory(customer=customer, completion_mode="user", user_type="user")
+    patched = api_admin.patch(f"{base}{config.pk}/", {"completion_mode": "admin"}, format="json")
+    assert patched.status_code == 400
+    assert errors_of(patched)[0]["field"] == "user_type"
+    both = api_admin.patch(f"{base}{config.pk}/", {"completion_mode": "admin", "user_type": "admin"}, format="json")
+    assert both.status_code == 200, both.json()

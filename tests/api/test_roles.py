@@ -112,6 +112,11 @@ OPERATIONS = {
         {"emails": ["alice@example.com"], "course_id": COURSE},
     ),
     "learners: unlink": ("post", E + "/customers/{c}/learners/unlink/", {"emails": ["alice@example.com"]}),
+    "learners: SAP user ids": (
+        "post",
+        E + "/customers/{c}/learners/sap-user-ids/",
+        {"learners": [{"email": "bob@example.com", "sap_user_id": "SAP-B"}]},
+    ),
     "enrollments: list": ("get", E + "/enrollments/", None),
     "catalog: courses": ("get", E + "/catalog/courses/", None),
     "completions: certificate": (

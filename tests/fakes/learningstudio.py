@@ -32,6 +32,7 @@ import contextlib
 import datetime
 import hashlib
 import itertools
+import re
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -59,6 +60,16 @@ class Fault(Exception):
     def __init__(self, code: str, message: str, status: int = 500):
         super().__init__(message)
         self.code, self.message, self.status = code, message, status
+
+
+#: Enrollable nodes (the seed's group table): source ECLG, typevalue "Enrollable Node", the client sort string
+#: as id — dot-separated names ending with a dot, e.g. ``strata.business.``.
+NODE_SOURCE = "ECLG"
+SORT_STRING = re.compile(r"(?:[A-Za-z0-9_-]+\.)+")
+
+#: How an answer's extension carries its Result: as escaped text (a string of XML), a CDATA section, a
+#: comment ``<!--[CDATA[ … ]]-->`` (the seed's sample answer, printed so) or a ``Result`` element.
+RESULT_FORMS = ("escaped", "cdata", "comment", "element")
 
 
 def hardened_parser() -> etree.XMLParser:
@@ -177,10 +188,21 @@ class Received:
     body: bytes
     persons: list[dict] = field(default_factory=list)
     memberships: list[tuple[str, str, str]] = field(default_factory=list)  # (course, person id, role)
+    node_memberships: list[tuple[str, str, str]] = field(default_factory=list)  # (sort string, person id, role)
 
 
 class FakeLearningStudio:
-    def __init__(self, *, username: str = "sis-user", password: str = "sis-password", max_age: int = 300):  # noqa: S107
+    def __init__(
+        self,
+        *,
+        username: str = "sis-user",
+        password: str = "sis-password",  # noqa: S107
+        max_age: int = 300,
+        result_form: str = "escaped",
+    ):
+        if result_form not in RESULT_FORMS:
+            raise ValueError(f"result_form is one of {RESULT_FORMS}")
+        self.result_form = result_form
         self.username = username
         self.password = password
         self.max_age = max_age
@@ -235,6 +257,10 @@ class FakeLearningStudio:
 
     def memberships(self) -> list[tuple[str, str, str]]:
         return [membership for received in self.requests for membership in received.memberships]
+
+    def node_memberships(self) -> list[tuple[str, str, str]]:
+        """(client sort string, person id, role id) of every enrollable-node membership received."""
+        return [membership for received in self.requests for membership in received.node_memberships]
 
     def persons_received(self) -> list[dict]:
         """Every person of every request, as read (id, userid, demographics, tel, adr, properties …)."""
@@ -316,7 +342,7 @@ class FakeLearningStudio:
         if operation == "ProcessRequest":
             job = str(next(self.job_numbers))
             self.jobs[job] = list(received.memberships)
-            for course, person, role in received.memberships:
+            for course, person, role in [*received.memberships, *received.node_memberships]:
                 self.roles[(course, person)] = role
             return self._envelope(
                 f'<ProcessRequestResponse xmlns="{SERVICE_NS}"><ProcessRequestResult>{job}</ProcessRequestResult>'
@@ -411,17 +437,29 @@ class FakeLearningStudio:
             }
             check_person_details(person, record)
             received.persons.append(record)
-        groups = set()
+        groups: dict[str, str] = {}  # id -> source
         for group in enterprise.findall(q("group")):
             require(group, ["sourcedid/source", "sourcedid/id", "grouptype/typevalue"], "group")
-            if text(group, "grouptype/typevalue") not in ("Call Number", "Enrollable Node"):
+            kind, source, identifier = (
+                text(group, "grouptype/typevalue"),
+                text(group, "sourcedid/source"),
+                text(group, "sourcedid/id"),
+            )
+            if kind not in ("Call Number", "Enrollable Node"):
                 raise Fault("soap:Client", "grouptype/typevalue is Call Number or Enrollable Node.")
-            groups.add(text(group, "sourcedid/id"))
+            if (kind == "Enrollable Node") != (source == NODE_SOURCE):
+                raise Fault("soap:Client", f"An enrollable node's source is {NODE_SOURCE}; only a node's is.")
+            if kind == "Enrollable Node" and not SORT_STRING.fullmatch(identifier):
+                raise Fault("soap:Client", f"{identifier!r} is no client sort string (e.g. strata.business.).")
+            groups[identifier] = source
         for membership in enterprise.findall(q("membership")):
             require(membership, ["sourcedid/source", "sourcedid/id", "member"], "membership")
             course = text(membership, "sourcedid/id")
             if course not in groups:
                 raise Fault("soap:Client", f"membership of {course!r} names no group of the document.")
+            if text(membership, "sourcedid/source") != groups[course]:
+                raise Fault("soap:Client", f"membership of {course!r} names its group with another source.")
+            node = groups[course] == NODE_SOURCE
             for member in membership.findall(q("member")):
                 require(member, ["sourcedid/source", "sourcedid/id", "role/subrole"], "member")
                 person, role = text(member, "sourcedid/id"), text(member, "role/subrole")
@@ -429,8 +467,9 @@ class FakeLearningStudio:
                     raise Fault("soap:Client", f"member {person!r} names no person of the document.")
                 if not role.isdigit():
                     raise Fault("soap:Client", f"subrole {role!r} is not a role id.")
-                received.memberships.append((course, person, role))
-        if single and (len(persons) != 1 or len(groups) != 1 or len(received.memberships) != 1):
+                (received.node_memberships if node else received.memberships).append((course, person, role))
+        memberships = len(received.memberships) + len(received.node_memberships)
+        if single and (len(persons) != 1 or len(groups) != 1 or memberships != 1):
             raise Fault("soap:Client", "ProcessSingleRequest takes one person, one group and one membership.")
         if self.schema is not None and not self.schema.validate(enterprise):
             raise Fault("soap:Client", f"Schema: {self.schema.error_log.last_error}")
@@ -447,26 +486,33 @@ class FakeLearningStudio:
             known = person_id in self.persons
             self.persons[person_id] = received.persons[0]
             self._extension(person, "Success", "0", "User updated" if known else "User created")
-            course, _, role = received.memberships[0]
+            course, _, role = (received.memberships or received.node_memberships)[0]
             member_role = answer.find(f"{q('membership')}/{q('member')}/{q('role')}")
             if person_id in self.membership_errors:
                 code, message = self.membership_errors[person_id]
                 self._extension(member_role, "Error", code, message)
             elif self.roles.get((course, person_id)) != role:
                 self.roles[(course, person_id)] = role
-                message = "Course drop successful" if role == DROPPED else "Course enrollment successful"
+                what = "Node" if received.node_memberships else "Course"
+                message = f"{what} drop successful" if role == DROPPED else f"{what} enrollment successful"
                 self._extension(member_role, "Success", "0", message)
         wrapped = etree.tostring(answer).decode()
         return self._envelope(
             f'<ProcessSingleRequestResponse xmlns="{SERVICE_NS}">{wrapped}</ProcessSingleRequestResponse>'
         )
 
-    @staticmethod
-    def _extension(parent, kind: str, code: str, message: str) -> None:
+    def _extension(self, parent, kind: str, code: str, message: str) -> None:
+        """The Result, in the form ``result_form`` says (see ``RESULT_FORMS``)."""
         extension = etree.SubElement(parent, q("extension"))
-        extension.text = (
-            f'<Result xmlns="" type="{kind}"><Code>{code}</Code><Message>{escape(message)}</Message></Result>'
-        )
+        result = f'<Result xmlns="" type="{kind}"><Code>{code}</Code><Message>{escape(message)}</Message></Result>'
+        if self.result_form == "element":
+            extension.append(etree.fromstring(result))
+        elif self.result_form == "cdata":
+            extension.text = etree.CDATA(f" {result} ")
+        elif self.result_form == "comment":
+            extension.append(etree.Comment(f"[CDATA[ {result} ]]"))
+        else:
+            extension.text = result
 
     @staticmethod
     def _envelope(content: str) -> bytes:

@@ -74,9 +74,33 @@ def test_unknown_customer_is_a_usage_error(config):
     assert info.value.returncode == 2
 
 
-def test_invalid_customer_uuid_is_refused():
-    with pytest.raises(CommandError, match="invalid customer UUID value"):
+def test_an_unknown_slug_is_a_usage_error_naming_it(config):
+    with pytest.raises(CommandError, match=r"no such UUID or slug\): 12") as info:
         run_command("--api_user", "staff", "--enterprise-customer", "12")
+    assert info.value.returncode == 2
+
+
+@pytest.mark.parametrize("name", ["transmit_learner_data", "transmit_content_metadata"])
+def test_a_customer_is_named_by_slug_as_well_as_uuid(config, name):
+    """Issue 22 item 8: like ``unenroll_learners``, the commands take a customer's slug."""
+    other = TestChannelConfigurationFactory(customer__slug="globex")
+    completed_enrollment(other.customer)
+    TestChannelConfigurationFactory(customer__slug="initech")
+
+    run_command("--api_user", "staff", "--enterprise-customer", "globex", name=name)
+    assert list(Run.objects.values_list("configuration_id", flat=True)) == [other.pk]
+
+    Run.objects.all().delete()
+    run_command(
+        "--api_user",
+        "staff",
+        "--enterprise-customer",
+        "globex",
+        "--enterprise-customer",
+        str(other.customer.pk),
+        name=name,
+    )
+    assert list(Run.objects.values_list("configuration_id", flat=True)) == [other.pk]
 
 
 @pytest.mark.parametrize("flag", ["--enterprise-customer", "--enterprise_customer"])

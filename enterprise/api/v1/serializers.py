@@ -10,6 +10,7 @@ from rest_framework.validators import UniqueValidator
 from enterprise.app_settings import enterprise_settings
 from enterprise.lms.local import models as lms
 from enterprise.models import EnterpriseCourseEnrollment, EnterpriseCustomer
+from enterprise.services.learner_ids import IdStatus
 
 
 class CustomerSerializer(serializers.ModelSerializer):
@@ -133,6 +134,50 @@ class BulkUnlinkSerializer(serializers.Serializer):
     validate_emails = _EmailsOrFile.validate_emails
 
 
+class SapUserIdEntrySerializer(serializers.Serializer):
+    email = serializers.CharField(max_length=320, allow_blank=True)
+    sap_user_id = serializers.CharField(
+        max_length=255, allow_blank=True, trim_whitespace=True, help_text="Empty: clear the learner's SAP user id."
+    )
+
+
+class SapUserIdsSerializer(serializers.Serializer):
+    learners = serializers.ListField(child=SapUserIdEntrySerializer(), required=False, allow_empty=False)
+    file = serializers.FileField(
+        required=False, help_text="A CSV upload: e-mail address, SAP user id (header optional, UTF-8)."
+    )
+    dry_run = serializers.BooleanField(default=False, help_text="Report what would change; change nothing.")
+
+    def validate_learners(self, value):
+        limit = enterprise_settings.MANAGE_LEARNERS_MAX_ROWS
+        if len(value) > limit:
+            raise serializers.ValidationError(f"At most {limit:,} learners per request.", code="too_many")
+        return value
+
+    def validate(self, attrs):
+        if ("learners" in attrs) == ("file" in attrs):
+            raise serializers.ValidationError(
+                {"learners": "Give either a list of {email, sap_user_id} or a CSV file, not both."}, code="required"
+            )
+        return attrs
+
+
+class SapUserIdRowSerializer(serializers.Serializer):
+    row = serializers.IntegerField(help_text="1-based position in `learners`, or line of the CSV file.")
+    email = serializers.CharField()
+    sap_user_id = serializers.CharField(source="value")
+    previous = serializers.CharField(help_text="The SAP user id the learner had (rows found only).")
+    status = serializers.ChoiceField(choices=[str(status) for status in IdStatus])
+    message = serializers.CharField()
+
+
+class SapUserIdsResultSerializer(serializers.Serializer):
+    dry_run = serializers.BooleanField()
+    summary = serializers.CharField()
+    counts = serializers.DictField(child=serializers.IntegerField())
+    rows = SapUserIdRowSerializer(many=True)
+
+
 class RowResultSerializer(serializers.Serializer):
     row = serializers.IntegerField(help_text="1-based position in `emails`, or line of the CSV file.")
     value = serializers.CharField()
@@ -175,7 +220,18 @@ class EnrollmentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = EnterpriseCourseEnrollment
-        fields = ["id", "customer", "user_id", "course_id", "mode", "program_id", "source", "created", "unenrolled_at"]
+        fields = [
+            "id",
+            "customer",
+            "user_id",
+            "course_id",
+            "mode",
+            "role",
+            "program_id",
+            "source",
+            "created",
+            "unenrolled_at",
+        ]
         read_only_fields = fields
 
 

@@ -33,7 +33,7 @@ from enterprise.api.v1.permissions import (
 from enterprise.lms.local import models as lms
 from enterprise.models import EnterpriseCourseEnrollment, EnterpriseCustomer, EnterpriseCustomerUser
 from enterprise.models.enrollment import EnrollmentSource
-from enterprise.services import completions
+from enterprise.services import completions, learner_ids
 from enterprise.services.all_learners import learners_page
 from enterprise.services.bulk_link import RowStatus
 from enterprise.services.bulk_unlink import unlink_learners
@@ -198,7 +198,7 @@ class LearnerViewSet(CustomerScopedMixin, viewsets.GenericViewSet):
     permission_model = EnterpriseCustomer  # any other method: 403 without the customer's permission, else 405
     # the admin's Manage Learners page needs the change permission of the customer
     action_permissions = dict.fromkeys(
-        ("link", "enroll", "unenroll", "unlink"), ("enterprise.change_enterprisecustomer",)
+        ("link", "enroll", "unenroll", "unlink", "sap_user_ids"), ("enterprise.change_enterprisecustomer",)
     )
 
     def _submit(self, serializer_class, request, **target):
@@ -292,6 +292,38 @@ class LearnerViewSet(CustomerScopedMixin, viewsets.GenericViewSet):
             ],
         }
         return Response(s.UnlinkResultSerializer(body).data)
+
+    @extend_schema(
+        request={"application/json": s.SapUserIdsSerializer, "multipart/form-data": s.SapUserIdsSerializer},
+        responses=s.SapUserIdsResultSerializer,
+    )
+    @action(detail=False, methods=["post"], url_path="sap-user-ids")
+    def sap_user_ids(self, request, customer_uuid):
+        """Set (or, with an empty id, clear) the SAP user ids of linked learners, by e-mail, with per-row results.
+
+        A SAP user id names one learner of the customer: an id another learner keeps, or given twice, is refused
+        for that row (``taken``, ``duplicate``); the other rows are applied. Every change is audited.
+        """
+        payload = request.data
+        if (refusal := refused_upload(request)) is not None:
+            raise refusal
+        serializer = s.SapUserIdsSerializer(data=payload)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        options = {"customer": self.get_customer(), "source": learner_ids.Source.API, "dry_run": data["dry_run"]}
+        options["changed_by"] = request.user
+        if "file" in data:
+            result = learner_ids.set_from_csv(file=data["file"], **options)
+        else:
+            entries = [(entry["email"], entry["sap_user_id"]) for entry in data["learners"]]
+            result = learner_ids.set_by_email(entries=entries, **options)
+        body = {
+            "dry_run": result.dry_run,
+            "summary": result.summary,
+            "counts": {str(status): result.count(status) for status in learner_ids.IdStatus if result.count(status)},
+            "rows": result.rows,
+        }
+        return Response(s.SapUserIdsResultSerializer(body).data)
 
 
 def _page_size(request) -> int | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from decimal import Decimal
 
 from enterprise.lms.interfaces import INSTRUCTOR_PACED, SELF_PACED
 
@@ -83,6 +84,20 @@ COURSES = (
     DemoCourse("CLOUD110", "Cloud Fundamentals", SELF, -90, 180, ("audit", "verified")),
 )
 COURSES_BY_KEY = {course.key: course for course in COURSES}
+
+#: Estimated effort of each demo course, in hours (SAP's totalHours / creditHours; 0 when unknown).
+COURSE_EFFORT_HOURS: dict[str, Decimal] = {
+    "PY101": Decimal("40"),
+    "SQL150": Decimal("24"),
+    "DS201": Decimal("60"),
+    "ML301": Decimal("80"),
+    "SEC101": Decimal("6"),
+    "COMM120": Decimal("12"),
+    "LEAD201": Decimal("10"),
+    "AGILE130": Decimal("20"),
+    "FIN210": Decimal("15"),
+    "CLOUD110": Decimal("8.5"),
+}
 
 #: The skills each demo course teaches: (name, level); completing the course achieves them.
 COURSE_SKILLS: dict[str, tuple[tuple[str, str], ...]] = {

@@ -14,6 +14,7 @@ import random
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from enterprise.learner_fields import SAP_USER_ID
 from enterprise.lms.interfaces import INSTRUCTOR_PACED
 from enterprise.management.demo.data import (
     COURSES,
@@ -145,6 +146,8 @@ def plan_learner(number: int, today: datetime.datetime) -> LearnerPlan:
             "department": rng.choice(DEPARTMENTS),
             "manager_email": f"manager.{rng.randint(1, 40):02d}@{customer.domain}",
             "employee_id": f"{customer.slug.upper()}-{number:06d}",
+            # the learner's id in the customer's SAP SuccessFactors (issue 22 item 10): someone to send
+            SAP_USER_ID: f"{customer.slug}{number:05d}",
         },
         enrollments=list(enrollments.values()),
     )

@@ -22,6 +22,7 @@ from consent.models import DataSharingConsent, DataSharingConsentHistory
 from enterprise.app_settings import enterprise_settings
 from enterprise.lms.local import models as lms
 from enterprise.management.demo.data import (
+    COURSE_EFFORT_HOURS,
     COURSE_SKILLS,
     COURSES,
     CUSTOMER_EMAIL_TEMPLATES,
@@ -115,6 +116,7 @@ def _seed_catalog(today: datetime.datetime) -> dict[str, lms.Course]:
                 "pacing": demo.pacing,
                 "start": today + datetime.timedelta(days=demo.start_days),
                 "end": None if demo.end_days is None else today + datetime.timedelta(days=demo.end_days),
+                "effort_hours": COURSE_EFFORT_HOURS.get(demo.key),
             },
         )
     lms.CourseMode.objects.bulk_create(

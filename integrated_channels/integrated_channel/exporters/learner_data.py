@@ -116,6 +116,11 @@ class LearnerDataExporter(abc.ABC):
             identity_provider__customer_id=self.customer.pk, modified__gte=since
         ).values("user_id")
 
+    def learners_with_ids_changed_since(self, since: datetime.datetime):
+        """The learners (a learner-id values queryset) whose remote id kept by hand changed since ``since``;
+        None when the channel keeps none."""
+        return None
+
     # Selection
 
     @property
@@ -161,6 +166,9 @@ class LearnerDataExporter(abc.ABC):
             condition |= Q(learner__user_id__in=consents_changed_since(customer=self.customer, since=since))
         if self.needs_remote_id:
             condition |= Q(learner__user_id__in=self.remote_ids_changed_since(since))
+            learners = self.learners_with_ids_changed_since(since)
+            if learners is not None:
+                condition |= Q(learner_id__in=learners)
         return condition
 
     def _changes(self, since: datetime.datetime) -> tuple[_Changes | None, str]:

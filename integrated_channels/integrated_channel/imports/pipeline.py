@@ -37,6 +37,7 @@ from django.db import transaction
 from enterprise.app_settings import enterprise_settings
 from enterprise.emails import normalize_email
 from enterprise.learner_fields import Field, fields_of
+from enterprise.services import learner_ids
 from enterprise.services.bulk_link import MEMBER_STATUSES, ChunkLinks, RowResult, RowStatus, email_error, link_stream
 from integrated_channels.integrated_channel.imports import leavers
 from integrated_channels.integrated_channel.imports import mapping as mappings
@@ -254,7 +255,12 @@ def _link(configuration, run, records, kept, duplicates, errors: _Errors, counts
         # New learners were inserted with their attributes (``RowResult.attributes``); the others merge them.
         linked = {ref.learner_id: attributes_of[ref.row.line] for ref in links.linked if not ref.attributes_written}
         pending = {ref.row.email: attributes_of[ref.row.line] for ref in links.pending}
-        write_attributes(customer, linked, pending)
+        if learner_ids.maps_audited_fields(linked):
+            with transaction.atomic():  # the audit of changed SAP user ids goes with the change
+                learner_ids.audit_import(customer, linked, run_id=run.pk)
+                write_attributes(customer, linked, pending)
+        else:
+            write_attributes(customer, linked, pending)
         members = []
         for row in chunk:
             if row.status in MEMBER_STATUSES:

@@ -12,6 +12,7 @@ import sys
 import uuid
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db.models import Q
 from django.utils import timezone
 
 from enterprise.models import EnterpriseCustomer
@@ -40,11 +41,39 @@ COLUMNS = (
 )
 
 
-def customer_uuid(value: str) -> str:
-    return str(uuid.UUID(value.strip()))
+def customer_reference(value: str) -> str:
+    """A customer's UUID (normalised) or slug, as ``unenroll_learners`` takes it."""
+    value = value.strip()
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        return value
 
 
-customer_uuid.__name__ = "customer UUID"  # argparse's message: "invalid customer UUID value: 'x'"
+def resolve_customers(references: list[str]) -> list[str]:
+    """The UUIDs of the customers named by UUID or slug; ``CommandError`` (usage) naming the unknown ones."""
+    if not references:
+        return []
+    uuids = [ref for ref in references if _is_uuid(ref)]
+    found = EnterpriseCustomer.objects.filter(Q(pk__in=uuids) | Q(slug__in=references)).values_list("pk", "slug")
+    by_reference = {}
+    for pk, slug in found:
+        by_reference[str(pk)] = str(pk)
+        by_reference[slug] = str(pk)
+    unknown = [ref for ref in references if ref not in by_reference]
+    if unknown:
+        raise CommandError(
+            f"Unknown enterprise customer(s) (no such UUID or slug): {', '.join(unknown)}.", returncode=EXIT_USAGE
+        )
+    return list(dict.fromkeys(by_reference[ref] for ref in references))
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
 
 
 def start_date(value: str) -> datetime.datetime:
@@ -90,9 +119,9 @@ class TransmitCommand(BaseCommand):
             "--enterprise_customer",
             dest="customers",
             action="append",
-            type=customer_uuid,
-            metavar="UUID",
-            help="Only this customer (repeat for several). Default: every active customer.",
+            type=customer_reference,
+            metavar="UUID_OR_SLUG",
+            help="Only this customer, by UUID or slug (repeat for several). Default: every active customer.",
         )
         parser.add_argument(
             "--channel",
@@ -131,11 +160,7 @@ class TransmitCommand(BaseCommand):
             api_user = dispatch.resolve_api_user(options["api_user"])
         except ChannelConfigurationError as exc:
             raise CommandError(exc.message, returncode=EXIT_USAGE) from exc
-        customers = options["customers"] or []
-        known = {str(pk) for pk in EnterpriseCustomer.objects.filter(pk__in=customers).values_list("pk", flat=True)}
-        unknown = [uid for uid in customers if uid not in known]
-        if unknown:
-            raise CommandError(f"Unknown enterprise customer(s): {', '.join(unknown)}.", returncode=EXIT_USAGE)
+        customers = resolve_customers(options["customers"] or [])
 
         show_progress = not options["no_progress"] and self.stdout.isatty()
         results = dispatch.transmit(

@@ -172,6 +172,11 @@ class ChannelConfiguration(models.Model):
     def notify_addresses(self) -> list[str]:
         return split_emails(self.notify_emails)
 
+    def rule_errors(self) -> dict[str, str]:
+        """Field errors of rules between a channel's own fields (checked on save by the admin, the REST API
+        and ``connections apply``). Channels override it; none by default."""
+        return {}
+
     def secrets(self) -> list[str]:
         """The stored secrets of this configuration, for redaction in messages. Channels extend it."""
         return []
@@ -185,6 +190,7 @@ class ChannelConfiguration(models.Model):
         from integrated_channels.integrated_channel import addresses
 
         errors = addresses.configuration_errors(self)
+        errors.update(self.rule_errors())
         self.name = (self.name or "").strip()
         if not self.name:
             errors["name"] = _("Give the connection a name.")

@@ -354,3 +354,24 @@ def test_records_with_bad_attributes_fail_unsent_and_the_others_go(client, fake_
     assert outcomes[1].ok
     assert fake_ls.operations() == ["ProcessSingleRequest"]  # only the good one, as a single request
     assert [p["id"] for p in fake_ls.persons_received()] == ["9"]
+
+
+@pytest.mark.parametrize("form", ["escaped", "cdata", "comment", "element"])
+def test_results_are_read_in_every_form_the_answers_take(ls_config, form):
+    """Issue 22 item 2: the seed shows each Result as a string of XML in ``extension`` (CDATA, printed as
+    ``<!--[CDATA[ … ]]-->``); campuses also answer escaped text or a Result element. No membership
+    extension beside a person's means the learner already had that role."""
+    with FakeLearningStudio(username="sis-user", password=SIS_PASSWORD, result_form=form) as fake:
+        ls_config.endpoint_url = fake.url
+        fake.refuse_membership("8", code="-12", message="Course not found")
+        with LearningStudioClient(ls_config) as client:
+            created, refused = client.send_learner_data([record("7")]), client.send_learner_data([record("8")])
+            again = client.send_learner_data([record("7")])
+
+    assert created[0].response_summary == (
+        "person: Success 0 User created; membership: Success 0 Course enrollment successful"
+    )
+    assert (
+        not refused[0].ok and refused[0].error.message == "LearningStudio refused the membership: -12 Course not found"
+    )
+    assert again[0].ok and again[0].response_summary == "person: Success 0 User updated; already enrolled"

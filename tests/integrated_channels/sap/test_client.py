@@ -305,3 +305,24 @@ def test_secret_from_the_remote_answer_is_redacted(sap_config, fake_sap):
     assert SECRET not in audit.last_error + audit.remote_response
     assert "[redacted]" in audit.last_error
     assert SECRET not in RunError.objects.get(outcome="failed").message
+
+
+def test_user_mode_logs_each_token_as_the_learners_not_the_configurations(sap_config, fake_sap, caplog):
+    """Issue 22 item 9: one line per learner's token naming the learner; the configuration's own token
+    (course export) says which configuration and SAP user it is for."""
+    sap_config.completion_mode = "user"
+    sap_config.save()
+    completed_enrollment(sap_config.customer, remote_id="sap-1")
+    completed_enrollment(sap_config.customer, remote_id="sap-2")
+
+    with caplog.at_level("INFO", logger="enterprise.transports.oauth2"):
+        transmit()
+        transmit("transmit_content_metadata")
+
+    lines = sorted(r.getMessage().split(" from ")[0] for r in caplog.records if "New access token" in r.getMessage())
+    name = repr(sap_config.name)
+    assert lines == [
+        f"New access token for SAP configuration {sap_config.pk} ({name}) as admin sfadmin",
+        f"New access token for learner sap-1 (SAP configuration {sap_config.pk}, {name})",
+        f"New access token for learner sap-2 (SAP configuration {sap_config.pk}, {name})",
+    ]

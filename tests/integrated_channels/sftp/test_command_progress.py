@@ -72,3 +72,20 @@ def test_xapi_import_exits_with_status_1_when_an_import_fails(sftp_server):
         call_command("xapi_import", stdout=out)
     assert info.value.returncode == 1
     assert out.getvalue().splitlines()[-1].startswith("1 import(s), 1 failed or not started")
+
+
+def test_a_failed_export_is_worded_as_the_admin_words_it(sftp_server):
+    """Issue 23 leftover (decision 0220): a failed run's records are "not attempted", never "N skipped"."""
+    from tests.integrated_channels.factories import completed_enrollment
+
+    config = connection_to(sftp_server, password="wrong", customer__enable_data_sharing_consent=False)
+    completed_enrollment(config.customer)
+    out = TTY()
+    with pytest.raises(CommandError):
+        call_command("sftp_run", "export", stdout=out)
+    run = Run.objects.get(configuration_id=config.pk)
+
+    line = out.getvalue().splitlines()[0]
+    assert line.startswith(f"{config.customer}: run #{run.pk} failed: nothing done, 1 not attempted (")
+    assert "skipped" not in line
+    assert out.getvalue().splitlines()[-1].endswith("0 done, 0 failed, 0 skipped, 1 not attempted.")

@@ -136,6 +136,7 @@ def test_transcripts_carry_the_customers_learner_fields_after_their_own_columns(
         "location",
         "country",
         "hire_date",
+        "sap_user_id",  # built in since issue 22 (decision 0300)
         "cost_center",
     ]
     row = next(reader)

@@ -66,7 +66,7 @@ def test_only_the_latest_run_can_be_rerun(sftp_server, capsys):
     call_command("sftp_run", "rerun", "--run", str(second.pk))
 
     third = Run.objects.order_by("-id").first()
-    assert f"Run #{second.pk} re-run as #{third.pk}: completed" in capsys.readouterr().out
+    assert f"Run #{second.pk} re-run as run #{third.pk} completed" in capsys.readouterr().out
     assert third.status == Run.Status.COMPLETED and third.sent == 1
 
 

@@ -3,6 +3,7 @@ secrets (encrypted fields) are write-only: they can be set, never read back."""
 
 from __future__ import annotations
 
+import copy
 from functools import cache
 
 from django.db import models
@@ -73,7 +74,19 @@ class ConfigurationSerializer(serializers.ModelSerializer):
         attrs = super().validate(attrs)
         self._validate_own_customer(attrs)
         self._validate_addresses(attrs)
+        self._validate_rules(attrs)
         return attrs
+
+    def _validate_rules(self, attrs) -> None:
+        """The channel's rules between its own fields (``rule_errors``), on the configuration as it would be saved."""
+        model = self.Meta.model
+        if model is ChannelConfiguration:
+            return
+        candidate = copy.copy(self.instance) if self.instance is not None else model()
+        for name, value in attrs.items():
+            setattr(candidate, name, value)
+        if errors := candidate.rule_errors():
+            raise serializers.ValidationError(errors, code="invalid")
 
     def _validate_own_customer(self, attrs) -> None:
         customer_id = attrs.get("customer_id", getattr(self.instance, "customer_id", None))

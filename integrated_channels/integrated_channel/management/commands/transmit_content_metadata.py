@@ -1,4 +1,5 @@
-"""``manage.py transmit_content_metadata --api_user USER [--enterprise-customer UUID] [--channel CODE] [--dry-run]``."""
+"""``manage.py transmit_content_metadata --api_user USER [--enterprise-customer UUID|SLUG] [--channel CODE]
+[--dry-run]``."""
 
 from integrated_channels.integrated_channel.management.transmit import TransmitCommand
 from integrated_channels.integrated_channel.registry import CONTENT_METADATA

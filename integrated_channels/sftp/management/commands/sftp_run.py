@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from integrated_channels.integrated_channel.exceptions import RunLocked
 from integrated_channels.integrated_channel.management.transmit import TqdmProgress
 from integrated_channels.integrated_channel.models import Run
+from integrated_channels.integrated_channel.services import run_wording
 from integrated_channels.sftp.models import SFTPConfiguration
 from integrated_channels.sftp.services import ondemand
 
@@ -48,7 +49,7 @@ class Command(BaseCommand):
         if not configurations:
             raise CommandError("No active SFTP connection matches.")
         failed = 0
-        totals = {"done": 0, "failed": 0, "skipped": 0}
+        totals = {"done": 0, "failed": 0, "skipped": 0, "not_attempted": 0}
         for configuration in configurations:
             try:
                 run = ondemand.run_now(
@@ -64,17 +65,15 @@ class Command(BaseCommand):
             totals["done"] += run.sent
             totals["failed"] += run.failed
             totals["skipped"] += run.skipped
-            line = (
-                f"{configuration.customer}: run #{run.pk} {run.get_status_display().lower()}: "
-                f"{run.sent} done, {run.failed} failed, {run.skipped} skipped"
-            )
-            if run.error_message:
-                line += f" ({run.error_message})"
-            self.stdout.write(line)
+            totals["not_attempted"] += run.not_attempted
+            # worded as the admin words it (decision 0220): a failed run's skipped records were left out by the
+            # selection, not skipped by the failure
+            self.stdout.write(f"{configuration.customer}: {run_wording.outcome(run, done='done')}")
             failed += run.status == Run.Status.FAILED
         self.stdout.write(
             f"{len(configurations)} connection(s), {failed} run(s) failed or not started: "
-            f"{totals['done']} done, {totals['failed']} failed, {totals['skipped']} skipped."
+            f"{totals['done']} done, {totals['failed']} failed, {totals['skipped']} skipped"
+            + (f", {totals['not_attempted']} not attempted." if totals["not_attempted"] else ".")
         )
         if failed:
             raise CommandError(f"{failed} of {len(configurations)} run(s) failed or did not start.")
@@ -89,10 +88,6 @@ class Command(BaseCommand):
             new = ondemand.rerun(run=run, trigger=Run.Trigger.COMMAND, progress=self.progress(options))
         except (ondemand.RerunRefused, RunLocked) as exc:
             raise CommandError(str(exc)) from None
-        self.stdout.write(
-            f"Run #{run.pk} re-run as #{new.pk}: {new.get_status_display().lower()}: "
-            f"{new.sent} done, {new.failed} failed, {new.skipped} skipped"
-            + (f" ({new.error_message})" if new.error_message else "")
-        )
+        self.stdout.write(f"Run #{run.pk} re-run as {run_wording.outcome(new, done='done')}")
         if new.status == Run.Status.FAILED:
             raise CommandError(f"Run #{new.pk} failed.")
