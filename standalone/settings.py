@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "enterprise",
     "enterprise.lms.local",
     "enterprise.sso",
+    "enterprise.portal",  # /portal/: the customers' own administrators (issue 24, decision 0330)
     "consent",
     "integrated_channels.integrated_channel",
     "integrated_channels.sap_success_factors",
