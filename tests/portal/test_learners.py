@@ -64,6 +64,13 @@ def test_anonymous_is_sent_to_the_portal_login(client, acme):
     assert not PendingEnterpriseCustomerUser.objects.exists()
 
 
+def test_a_host_lms_sends_anonymous_visitors_to_its_own_sign_in_page(client, acme, settings):
+    settings.ENTERPRISE_PORTAL_LOGIN_URL = "/lms/login"
+    response = client.get(url(acme))
+    assert response.status_code == 302
+    assert response["Location"].startswith("/lms/login?next=")
+
+
 def test_a_customer_administrator_signs_in_on_the_portal_login(client, acme, acme_admin):
     acme_admin.set_password("pw-portal-1")
     acme_admin.save()
