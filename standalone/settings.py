@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "enterprise.lms.local",
     "enterprise.lms.content",  # provider courses, catalogs, provider progress (decision 0240)
     "enterprise.sso",
+    "enterprise.portal",  # /portal/: the customers' own administrators (issue 24, decision 0330)
     "consent",
     "integrated_channels.integrated_channel",
     "integrated_channels.sap_success_factors",

@@ -21,6 +21,7 @@ def favicon(request):
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("sso/", include("enterprise.sso.urls")),
+    path("portal/", include("enterprise.portal.urls")),  # customers' own administrators (docs/portal.md)
     path("consent/api/v1/", include("consent.api.v1.urls")),
     path("consent/", include("consent.urls")),
     path("enterprise/api/v1/", include("enterprise.api.v1.urls")),

@@ -19,7 +19,9 @@ class CustomerAdministratorInline(admin.TabularInline):
     extra = 0
     raw_id_fields = ["user"]
     verbose_name = _("API administrator")
-    verbose_name_plural = _("API administrators (see and change only this customer through the REST API)")
+    verbose_name_plural = _(
+        "API administrators (see and change only this customer through the REST API and the portal, /portal/)"
+    )
 
 
 class LearnerFieldInline(admin.TabularInline):

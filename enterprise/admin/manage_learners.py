@@ -7,8 +7,6 @@ only when the operator confirms the preview (the django-import-export flow).
 
 from __future__ import annotations
 
-import datetime
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
@@ -29,29 +27,23 @@ from enterprise.admin.manage_learners_forms import (
 from enterprise.exceptions import EnterpriseError, UploadExpired
 from enterprise.lms import get_catalog
 from enterprise.services import learner_ids, upload_store
-from enterprise.services.bulk_link import PROBLEM_STATUSES, RowStatus
-from enterprise.services.enrollment import UnenrollmentStatus, outcome_label
-from enterprise.services.learner_lists import linked_learners_page, pending_learners_page
+from enterprise.services.bulk_link import PROBLEM_STATUSES
+from enterprise.services.enrollment import UnenrollmentStatus
+from enterprise.services.learner_lists import LIST_PARAMS, linked_learners_page, pending_learners_page
+from enterprise.services.learner_lists import pager_urls as _pager_urls
+from enterprise.services.learner_lists import position_from_params as _position
 from enterprise.services.linking import delete_pending_learners, unlink_users
-from enterprise.services.manage_learners import SubmissionResult, link_learner, link_learners_from_csv
+from enterprise.services.manage_learners import (
+    SubmissionResult,
+    confirm_upload,
+    link_learner,
+    preview_upload,
+    single_outcome,
+)
 from enterprise.services.reports import report_file
 from enterprise.services.unenrollment import unenroll_learner, unenroll_learners_from_csv, unenroll_users
 from enterprise.uploads import refused_upload
 
-LIST_PARAMS = (
-    "linked_q",
-    "linked_after",
-    "linked_before",
-    "linked_last",
-    "linked_until",
-    "linked_page",
-    "pending_q",
-    "pending_after",
-    "pending_before",
-    "pending_last",
-    "pending_until",
-    "pending_page",
-)
 #: Refused rows of a SAP user id upload listed on the page (the summary counts them all).
 SAP_ERRORS_SHOWN = 100
 #: Suggestions of the course and program pickers: at most this many, for at least MIN_QUERY characters.
@@ -126,14 +118,8 @@ class ManageLearners:
                     customer=customer, identifier=form.cleaned_data["email_or_username"], **form.enrollment_kwargs()
                 )
             else:
-                token = upload_store.save_file(upload, customer=customer, suffix=".csv")
-                with upload_store.open_file(token, customer=customer) as file:
-                    result = link_learners_from_csv(
-                        customer=customer, file=file, size=upload.size, dry_run=True, **form.enrollment_kwargs()
-                    )
+                token, result = preview_upload(customer=customer, upload=upload, **form.enrollment_kwargs())
         except EnterpriseError as exc:
-            if token:  # a refused file is not kept for a confirmation that cannot come
-                upload_store.delete_file(token, customer=customer)
             form.add_service_error(exc)
             return self._render(request, customer, form)
         if upload is None:
@@ -142,27 +128,11 @@ class ManageLearners:
         return self._render(request, customer, LinkLearnersForm(), result=result, confirm=confirm)
 
     def _single_done(self, request, customer, form, result: SubmissionResult):
-        row = result.rows[0]
-        if row.status in PROBLEM_STATUSES:
-            form.add_error("email_or_username", row.message or row.status.label(dry_run=False))
+        level, text = single_outcome(result)
+        if level == "error":
+            form.add_error("email_or_username", text)
             return self._render(request, customer, form)
-        text = {
-            RowStatus.LINKED: _("Linked %(who)s to %(customer)s."),
-            RowStatus.ALREADY_LINKED: _("Nothing to link: %(who)s is already a learner of %(customer)s."),
-            RowStatus.PENDING: _(
-                "Added %(who)s as a pending learner of %(customer)s: no account has this address yet; "
-                "they will be linked when they register."
-            ),
-            RowStatus.ALREADY_PENDING: _("Nothing to add: %(who)s is already a pending learner of %(customer)s."),
-        }[row.status] % {"who": row.value, "customer": customer.name}
-        if row.message:
-            text = f"{text} {row.message}"
-        if result.enrollment_counts or result.notifications:
-            text = f"{text} ({result.summary()})"
-        level = messages.SUCCESS if row.status in (RowStatus.LINKED, RowStatus.PENDING) else messages.INFO
-        if row.enrollment == "failed":
-            level, text = messages.WARNING, f"{text} {row.enrollment_message}"
-        messages.add_message(request, level, text)
+        messages.add_message(request, getattr(messages, level.upper()), text)
         return HttpResponseRedirect(self._page_url(customer))
 
     def _confirm(self, request, customer):
@@ -173,9 +143,9 @@ class ManageLearners:
         token = form.cleaned_data["token"]
         unenroll = form.cleaned_data.get("operation") == ConfirmUploadForm.UNENROLL
         try:
-            size = upload_store.file_size(token, customer=customer)
-            with upload_store.open_file(token, customer=customer) as file:
-                if unenroll:
+            if unenroll:
+                size = upload_store.file_size(token, customer=customer)
+                with upload_store.open_file(token, customer=customer) as file:
                     kwargs = form.enrollment_kwargs()
                     result = unenroll_learners_from_csv(
                         customer=customer,
@@ -184,8 +154,8 @@ class ManageLearners:
                         course_id=kwargs["course_id"],
                         program_id=kwargs["program_id"],
                     )
-                else:
-                    result = link_learners_from_csv(customer=customer, file=file, size=size, **form.enrollment_kwargs())
+            else:
+                result = confirm_upload(customer=customer, token=token, **form.enrollment_kwargs())
         except UploadExpired as exc:
             messages.error(request, exc.message)
             return HttpResponseRedirect(self._page_url(customer))
@@ -193,7 +163,7 @@ class ManageLearners:
             messages.error(request, exc.message)
             return HttpResponseRedirect(self._page_url(customer))
         if result.applied:
-            upload_store.delete_file(token, customer=customer)
+            upload_store.delete_file(token, customer=customer)  # the unenrollment's (confirm_upload deletes its own)
             messages.success(request, _("Done: %(summary)s.") % {"summary": result.summary()})
             return self._render(request, customer, LinkLearnersForm(), result=result)
         messages.error(request, result.refused)
@@ -331,7 +301,7 @@ class ManageLearners:
             "title": _("Manage Learners: %(name)s") % {"name": customer.name},
             "form": form,
             "result": result,
-            **(_result_context(result) if result is not None else {}),
+            **(result.table() if result is not None else {}),
             "confirm": confirm,
             "report_token": report_token,
             "linked": linked,
@@ -415,29 +385,6 @@ def _course_detail(course) -> str:
     return " · ".join([*parts, ", ".join(course.modes)] if course.modes else parts)
 
 
-def _position(params, prefix: str) -> dict[str, object]:
-    """Where a list is: a cursor, the last page, or a jump to the rows created on or before a date."""
-    position = {
-        "after": params.get(f"{prefix}_after", ""),
-        "before": params.get(f"{prefix}_before", ""),
-        "last": params.get(f"{prefix}_last") == "1",
-    }
-    page = params.get(f"{prefix}_page", "")
-    number = int(page) if page.isdigit() and 0 < int(page) < 10**9 else None
-    until = params.get(f"{prefix}_until", "")
-    if until and not any(position.values()):
-        try:
-            day = datetime.date.fromisoformat(until)
-        except ValueError:
-            return position  # not a date: no jump
-        midnight = timezone.make_aware(datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time()))
-        position["after"] = f"{midnight.isoformat()}_0"  # older than the next midnight: that day and before
-        return position  # a jump counts its page's number
-    if number is not None and (position["after"] or position["before"]):
-        position["number"] = number  # known from the link followed: no second count
-    return position
-
-
 def _unchosen_file(request, form) -> str:
     """The name of a CSV file the operator chose before an error: browsers never keep a chosen file."""
     upload = request.FILES.get("bulk_upload_csv") if request.method == "POST" and form.is_bound else None
@@ -452,57 +399,3 @@ def _initial(form) -> dict[str, object]:
         "course_mode": kwargs["mode"],
         "notify": kwargs["notify"],
     }
-
-
-def _result_context(result: SubmissionResult) -> dict[str, object]:
-    previewing = result.previewing
-    rows = result.rows_to_show()
-    return {
-        "totals": [(status.value, status.label(dry_run=previewing), count) for status, count in result.counts.items()],
-        "enrollment_totals": [
-            (status.value, status.label(dry_run=previewing), count)
-            for status, count in result.enrollment_counts.items()
-        ],
-        "shown_rows": [
-            {
-                "line": row.line,
-                "value": row.value,
-                "status": row.status.value if row.status else "",
-                "label": row.status.label(dry_run=previewing) if row.status else "",
-                "message": row.message,
-                "enrollment": outcome_label(row.enrollment, dry_run=previewing),
-                "enrollment_message": row.enrollment_message,
-                "notified": row.notified,
-            }
-            for row in rows
-        ],
-        "hidden_rows": len(result.rows) - len(rows),
-    }
-
-
-def _pager_urls(base: str, params, prefix: str, page) -> dict[str, str]:
-    """Links to the first, newer, older and last pages of one list, keeping the other list's position."""
-    keep = {k: params[k] for k in LIST_PARAMS if params.get(k) and not k.startswith(prefix)}
-    if page.search:
-        keep[f"{prefix}_q"] = page.search
-
-    def url(extra: dict[str, str]) -> str:
-        query = urlencode({**keep, **extra})
-        return f"{base}?{query}#{prefix}-learners" if query else f"{base}#{prefix}-learners"
-
-    urls = {}
-    numbered = page.number is not None and page.total_exact
-    if page.previous_cursor:
-        urls["newest"] = url({})
-        newer = {f"{prefix}_before": page.previous_cursor}
-        if numbered and page.number > 1:
-            newer[f"{prefix}_page"] = str(page.number - 1)
-        urls["newer"] = url(newer)
-    if page.next_cursor:
-        older = {f"{prefix}_after": page.next_cursor}
-        if numbered:
-            older[f"{prefix}_page"] = str(page.number + 1)
-        urls["older"] = url(older)
-        if page.pages is not None:
-            urls["oldest"] = url({f"{prefix}_last": "1"})
-    return urls

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.http import urlencode
 
 from enterprise.app_settings import enterprise_settings
 from enterprise.emails import normalize_email
@@ -237,3 +239,73 @@ def pending_learners_page(
     return _page(
         queryset, search=term, after=after, before=before, last=last, size=size, exact_count=not term, number=number
     )
+
+
+# -- the parameters of the two lists of a page (the admin's Manage Learners page, the portal's Learners page)
+
+#: The query parameters that say where each list is: kept when the page is reloaded.
+LIST_PARAMS = (
+    "linked_q",
+    "linked_after",
+    "linked_before",
+    "linked_last",
+    "linked_until",
+    "linked_page",
+    "pending_q",
+    "pending_after",
+    "pending_before",
+    "pending_last",
+    "pending_until",
+    "pending_page",
+)
+
+
+def position_from_params(params, prefix: str) -> dict[str, object]:
+    """Where a list is: a cursor, the last page, or a jump to the rows created on or before a date."""
+    position = {
+        "after": params.get(f"{prefix}_after", ""),
+        "before": params.get(f"{prefix}_before", ""),
+        "last": params.get(f"{prefix}_last") == "1",
+    }
+    page = params.get(f"{prefix}_page", "")
+    number = int(page) if page.isdigit() and 0 < int(page) < 10**9 else None
+    until = params.get(f"{prefix}_until", "")
+    if until and not any(position.values()):
+        try:
+            day = datetime.date.fromisoformat(until)
+        except ValueError:
+            return position  # not a date: no jump
+        midnight = timezone.make_aware(datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time()))
+        position["after"] = f"{midnight.isoformat()}_0"  # older than the next midnight: that day and before
+        return position  # a jump counts its page's number
+    if number is not None and (position["after"] or position["before"]):
+        position["number"] = number  # known from the link followed: no second count
+    return position
+
+
+def pager_urls(base: str, params, prefix: str, page) -> dict[str, str]:
+    """Links to the first, newer, older and last pages of one list, keeping the other list's position."""
+    keep = {k: params[k] for k in LIST_PARAMS if params.get(k) and not k.startswith(prefix)}
+    if page.search:
+        keep[f"{prefix}_q"] = page.search
+
+    def url(extra: dict[str, str]) -> str:
+        query = urlencode({**keep, **extra})
+        return f"{base}?{query}#{prefix}-learners" if query else f"{base}#{prefix}-learners"
+
+    urls = {}
+    numbered = page.number is not None and page.total_exact
+    if page.previous_cursor:
+        urls["newest"] = url({})
+        newer = {f"{prefix}_before": page.previous_cursor}
+        if numbered and page.number > 1:
+            newer[f"{prefix}_page"] = str(page.number - 1)
+        urls["newer"] = url(newer)
+    if page.next_cursor:
+        older = {f"{prefix}_after": page.next_cursor}
+        if numbered:
+            older[f"{prefix}_page"] = str(page.number + 1)
+        urls["older"] = url(older)
+        if page.pages is not None:
+            urls["oldest"] = url({f"{prefix}_last": "1"})
+    return urls

@@ -24,13 +24,15 @@ from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.db import OperationalError, connection, transaction
+from django.utils.translation import gettext as _
 
 from enterprise.app_settings import enterprise_settings
 from enterprise.emails import normalize_email
-from enterprise.exceptions import LinkConflict, SubmissionBusy, UploadRefused, UserNotFound
+from enterprise.exceptions import EnterpriseError, LinkConflict, SubmissionBusy, UploadRefused, UserNotFound
 from enterprise.lms import get_enrollment_backend
 from enterprise.models import EnterpriseCustomer
 from enterprise.models.enrollment import EnrollmentSource
+from enterprise.services import upload_store
 from enterprise.services.bulk_link import (
     PROBLEM_STATUSES,
     ChunkLinks,
@@ -42,7 +44,13 @@ from enterprise.services.bulk_link import (
     link_rows,
 )
 from enterprise.services.csv_rows import CsvRow, check_upload_size, iter_csv_rows
-from enterprise.services.enrollment import EnrollmentStatus, EnrollmentTarget, enroll_chunk, resolve_target
+from enterprise.services.enrollment import (
+    EnrollmentStatus,
+    EnrollmentTarget,
+    enroll_chunk,
+    outcome_label,
+    resolve_target,
+)
 from enterprise.services.linking import LinkStatus, link_user
 from enterprise.services.notifications import queue_notifications, require_template
 
@@ -101,6 +109,35 @@ class SubmissionResult:
             verb = "to notify" if self.previewing else "notified"
             parts.append(f"{self.notifications:,} {verb}")
         return ", ".join(parts) or "nothing to do"
+
+    def table(self) -> dict[str, object]:
+        """What a page shows of this result: the totals and the rows (problems first), labelled
+        for a preview or for what was done. The admin's Manage Learners page and the portal's."""
+        previewing = self.previewing
+        rows = self.rows_to_show()
+        return {
+            "totals": [
+                (status.value, status.label(dry_run=previewing), count) for status, count in self.counts.items()
+            ],
+            "enrollment_totals": [
+                (status.value, status.label(dry_run=previewing), count)
+                for status, count in self.enrollment_counts.items()
+            ],
+            "shown_rows": [
+                {
+                    "line": row.line,
+                    "value": row.value,
+                    "status": row.status.value if row.status else "",
+                    "label": row.status.label(dry_run=previewing) if row.status else "",
+                    "message": row.message,
+                    "enrollment": outcome_label(row.enrollment, dry_run=previewing),
+                    "enrollment_message": row.enrollment_message,
+                    "notified": row.notified,
+                }
+                for row in rows
+            ],
+            "hidden_rows": len(self.rows) - len(rows),
+        }
 
     def rows_to_show(self, limit: int | None = None) -> list[RowResult]:
         """Problem rows first (in line order), then the others, at most ``limit``."""
@@ -161,13 +198,31 @@ def link_learner(
     mode: str = "",
     notify: bool = False,
     source: str = EnrollmentSource.MANUAL,
+    disclose_other_customers: bool = True,
 ) -> SubmissionResult:
     """Link one learner by e-mail address or username (and enroll, notify).
 
     An identifier with an ``@`` is an e-mail address: matched case-insensitively, trimmed; with no
     user it becomes a pending learner. Anything else is a username, which must exist
-    (``UserNotFound`` otherwise). Conflicts and ambiguity are reported in the single row.
+    (``UserNotFound`` otherwise). Conflicts and ambiguity are reported in the single row; with
+    ``disclose_other_customers=False`` without naming the other customer (as ``link_learners_from_csv``).
     """
+    result = _link_learner(
+        customer=customer,
+        identifier=identifier,
+        dry_run=dry_run,
+        course_id=course_id,
+        program_id=program_id,
+        mode=mode,
+        notify=notify,
+        source=source,
+    )
+    if not disclose_other_customers:
+        conceal_other_customers(result.rows)
+    return result
+
+
+def _link_learner(*, customer, identifier, dry_run, course_id, program_id, mode, notify, source) -> SubmissionResult:
     identifier = (identifier or "").strip()
     target = resolve_target(course_id=course_id, program_id=program_id, mode=mode)
     if notify:
@@ -198,6 +253,103 @@ def link_learner(
         on_chunk(ChunkLinks(linked=[LinkedRef(row, outcome.learner.pk, user.pk)]))
 
     return _run(customer, [row], link_one, target=target, notify=notify, dry_run=dry_run, source=source)
+
+
+def single_outcome(result: SubmissionResult) -> tuple[str, str]:
+    """``(level, text)`` saying what a one-learner submission did: level ``"error"`` (the row's
+    problem), ``"warning"`` (linked, but the enrollment failed), ``"success"`` or ``"info"``
+    (nothing to do). The words of the admin's Manage Learners page and of the portal."""
+    row, customer = result.rows[0], result.customer
+    if row.status in PROBLEM_STATUSES:
+        return "error", row.message or row.status.label(dry_run=False)
+    text = {
+        RowStatus.LINKED: _("Linked %(who)s to %(customer)s."),
+        RowStatus.ALREADY_LINKED: _("Nothing to link: %(who)s is already a learner of %(customer)s."),
+        RowStatus.PENDING: _(
+            "Added %(who)s as a pending learner of %(customer)s: no account has this address yet; "
+            "they will be linked when they register."
+        ),
+        RowStatus.ALREADY_PENDING: _("Nothing to add: %(who)s is already a pending learner of %(customer)s."),
+    }[row.status] % {"who": row.value, "customer": customer.name}
+    if row.message:
+        text = f"{text} {row.message}"
+    if result.enrollment_counts or result.notifications:
+        text = f"{text} ({result.summary()})"
+    level = "success" if row.status in (RowStatus.LINKED, RowStatus.PENDING) else "info"
+    if row.enrollment == "failed":
+        level, text = "warning", f"{text} {row.enrollment_message}"
+    return level, text
+
+
+def preview_upload(
+    *,
+    customer: EnterpriseCustomer,
+    upload,
+    course_id: str = "",
+    program_id: str = "",
+    mode: str = "",
+    notify: bool = False,
+    disclose_other_customers: bool = True,
+) -> tuple[str, SubmissionResult]:
+    """Keep an uploaded CSV file for its confirmation and preview it: ``(token, preview)``.
+
+    The first half of the Manage Learners flow of the admin page and the portal: the file is
+    stored (``upload_store``) under a signed token bound to ``customer``, then previewed with
+    ``dry_run``. A refused file (``EnterpriseError``: too large, not UTF-8, a bad course...) is
+    deleted before the error propagates: no confirmation can come for it.
+    """
+    token = upload_store.save_file(upload, customer=customer, suffix=".csv")
+    try:
+        with upload_store.open_file(token, customer=customer) as file:
+            result = link_learners_from_csv(
+                customer=customer,
+                file=file,
+                size=upload.size,
+                dry_run=True,
+                course_id=course_id,
+                program_id=program_id,
+                mode=mode,
+                notify=notify,
+                disclose_other_customers=disclose_other_customers,
+            )
+    except EnterpriseError:
+        upload_store.delete_file(token, customer=customer)
+        raise
+    return token, result
+
+
+def confirm_upload(
+    *,
+    customer: EnterpriseCustomer,
+    token: str,
+    course_id: str = "",
+    program_id: str = "",
+    mode: str = "",
+    notify: bool = False,
+    source: str = EnrollmentSource.MANUAL,
+    disclose_other_customers: bool = True,
+) -> SubmissionResult:
+    """The second half: apply the stored file of ``token`` (``UploadExpired`` once it is gone).
+
+    The file is deleted once applied; a file refused as a whole (invalid rows) is kept, so the
+    same preview can be shown again with its confirmation.
+    """
+    size = upload_store.file_size(token, customer=customer)
+    with upload_store.open_file(token, customer=customer) as file:
+        result = link_learners_from_csv(
+            customer=customer,
+            file=file,
+            size=size,
+            course_id=course_id,
+            program_id=program_id,
+            mode=mode,
+            notify=notify,
+            source=source,
+            disclose_other_customers=disclose_other_customers,
+        )
+    if result.applied:
+        upload_store.delete_file(token, customer=customer)
+    return result
 
 
 def _run(customer, rows, link, *, target, notify, dry_run, source) -> SubmissionResult:

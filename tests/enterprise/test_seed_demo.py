@@ -56,7 +56,7 @@ def test_running_twice_leaves_the_same_row_counts_and_the_admin_can_log_in(clien
     assert first["lms_local.Course"] == 10
     assert first["lms_local.CourseSkill"] == 17
     assert first["lms_local.Program"] == 2
-    assert first[get_user_model()._meta.label] == 51  # the learners and the admin
+    assert first[get_user_model()._meta.label] == 52  # the learners, the admin and Acme's administrator
 
     assert client.login(username="admin", password=ADMIN_PASSWORD)
     assert client.get("/admin/").status_code == 200
@@ -66,6 +66,22 @@ def test_output_names_the_admin_url_and_credentials(seeded):
     assert "http://127.0.0.1:8000/admin/" in seeded
     assert "Username: admin" in seeded
     assert f"Password: {ADMIN_PASSWORD}" in seeded
+
+
+def test_acmes_administrator_signs_in_to_the_portal_and_sees_only_acme(seeded, client):
+    assert "http://127.0.0.1:8000/portal/" in seeded
+    assert "Username: acme-admin" in seeded
+    user = get_user_model().objects.get(username="acme-admin")
+    assert not user.is_staff
+    assert client.login(username="acme-admin", password=ADMIN_PASSWORD)
+    acme = EnterpriseCustomer.objects.get(slug="acme")
+    page = client.get("/portal/", follow=True)
+    assert page.redirect_chain[-1][0] == f"/portal/{acme.uuid}/learners/"
+    linked = page.context["linked"]
+    assert linked.total == EnterpriseCustomerUser.objects.filter(customer=acme, linked=True).count() > 0
+    globex = EnterpriseCustomer.objects.get(slug="globex")
+    assert client.get(f"/portal/{globex.uuid}/learners/").status_code == 404
+    assert client.get("/admin/").status_code == 302  # not staff: the admin is not theirs
 
 
 def test_admin_password_is_new_on_every_run_unless_given(client):

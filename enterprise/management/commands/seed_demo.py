@@ -61,6 +61,12 @@ class Command(BaseCommand):
         self.stdout.write(f"  URL:      {result.admin_url}")
         self.stdout.write(f"  Username: {result.admin_username}")
         self.stdout.write(f"  Password: {result.admin_password}")
+        if result.portal_url:
+            self.stdout.write("")
+            self.stdout.write(self.style.MIGRATE_HEADING("Sign in to the portal as Acme Corporation's administrator:"))
+            self.stdout.write(f"  URL:      {result.portal_url}")
+            self.stdout.write(f"  Username: {result.portal_username}")
+            self.stdout.write("  Password: the admin's")
 
     def _progress_bar(self, total: int):
         """A tqdm bar on a terminal; a silent stand-in otherwise (files, pipes, tests, CI logs)."""

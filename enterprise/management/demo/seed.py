@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import models, transaction
@@ -35,6 +36,7 @@ from enterprise.models import (
     EnrollmentNotificationEmailTemplate,
     EnterpriseCourseEnrollment,
     EnterpriseCustomer,
+    EnterpriseCustomerAdmin,
     EnterpriseCustomerIdentityProvider,
     EnterpriseCustomerUser,
     PendingEnrollment,
@@ -44,6 +46,8 @@ from enterprise.models.enrollment import EnrollmentSource
 
 BATCH_SIZE = 500  # learners per batch; keeps every IN (...) list under SQLite's 999 parameters
 ADMIN_USERNAME = "admin"
+#: Acme Corporation's administrator: signs in to the portal (/portal/), not to the admin.
+PORTAL_USERNAME, PORTAL_CUSTOMER = "acme-admin", "acme"
 
 # What the summary counts, in the order it is printed (None: the user model).
 COUNTED = (
@@ -71,6 +75,8 @@ class SeedResult:
     admin_username: str
     admin_password: str
     admin_url: str
+    portal_username: str
+    portal_url: str
     counts: dict[str, int]  # rows of each COUNTED table after seeding
     added: dict[str, int]  # rows this run added to it
 
@@ -282,6 +288,23 @@ def _seed_consent_history() -> None:
     )
 
 
+def portal_url() -> str:
+    return enterprise_settings.SITE_URL.rstrip("/") + reverse("enterprise_portal:index")
+
+
+def _seed_portal_admin(customer: EnterpriseCustomer, password: str) -> str:
+    """Create or update Acme's administrator (not staff) with ``password``: the portal's demo user."""
+    user_model = get_user_model()
+    user, _created = user_model.objects.get_or_create(
+        **{user_model.USERNAME_FIELD: PORTAL_USERNAME}, defaults={"email": "it-admin@acme.example.com"}
+    )
+    user.is_active, user.is_staff, user.is_superuser = True, False, False
+    user.set_password(password)
+    user.save()
+    EnterpriseCustomerAdmin.objects.get_or_create(customer=customer, user=user)
+    return user.get_username()
+
+
 def _seed_admin(password: str | None) -> tuple[str, str]:
     """Create or update the superuser ``admin``; its password is new on every run unless given."""
     password = password or secrets.token_urlsafe(12)
@@ -327,11 +350,14 @@ def seed_demo(
                 progress(len(numbers))
         _seed_consent_history()
         username, admin_password = _seed_admin(admin_password)
+        portal_username = _seed_portal_admin(customers[PORTAL_CUSTOMER], admin_password)
     after = count_rows()
     return SeedResult(
         admin_username=username,
         admin_password=admin_password,
         admin_url=admin_url(),
+        portal_username=portal_username,
+        portal_url=portal_url() if apps.is_installed("enterprise.portal") else "",
         counts=after,
         added={label: after[label] - before[label] for label in after},
     )

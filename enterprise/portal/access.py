@@ -1,0 +1,56 @@
+"""Who may use the portal, and for which customers (decision 0330).
+
+A user reaches the portal only as the administrator of one or more customers
+(``EnterpriseCustomerAdmin``, the REST API's customer-admin role). ``is_staff`` grants nothing
+here: platform staff work in the Django admin, where their model permissions apply. Another
+customer's pages answer 404, never 403, so their existence is not disclosed (decision 0156).
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404
+from django.shortcuts import resolve_url
+
+from enterprise.models import EnterpriseCustomer
+
+
+def administered_customers(user) -> QuerySet[EnterpriseCustomer]:
+    """The customers ``user`` administers, by name (none for an anonymous user)."""
+    if not (user and user.is_authenticated and user.is_active):
+        return EnterpriseCustomer.objects.none()
+    return EnterpriseCustomer.objects.filter(admins__user_id=user.pk).order_by("name", "pk")
+
+
+def login_url() -> str:
+    """``ENTERPRISE_PORTAL_LOGIN_URL`` (a host LMS's sign-in page), else the portal's own."""
+    return resolve_url(getattr(settings, "ENTERPRISE_PORTAL_LOGIN_URL", "") or "enterprise_portal:login")
+
+
+def portal_view(view):
+    """Sign-in required (anonymous: redirected to the login page); the view gets ``customers``,
+    the list of the customers the user administers (one query; refused with 403 when empty)."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), login_url())
+        customers = list(administered_customers(request.user))
+        if not customers:
+            raise PermissionDenied("You do not administer any customer.")
+        return view(request, *args, customers=customers, **kwargs)
+
+    return wrapped
+
+
+def customer_of(customers: list[EnterpriseCustomer], customer_uuid) -> EnterpriseCustomer:
+    """The administered customer ``customer_uuid``: 404 for another customer's, as for a missing one."""
+    for customer in customers:
+        if customer.uuid == customer_uuid:
+            return customer
+    raise Http404("No such customer.")

@@ -1,0 +1,24 @@
+"""Mount under ``/portal/``: ``path("portal/", include("enterprise.portal.urls"))``."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from enterprise.portal import views
+
+app_name = "enterprise_portal"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            template_name="enterprise_portal/login.html",
+            redirect_authenticated_user=True,
+            next_page="enterprise_portal:index",
+        ),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(next_page="enterprise_portal:login"), name="logout"),
+    path("<uuid:customer_uuid>/learners/", views.learners, name="learners"),
+    path("<uuid:customer_uuid>/learners/report/", views.report, name="learners_report"),
+]
