@@ -21,6 +21,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from enterprise.fields import EncryptedTextField
 from enterprise.models import EnterpriseCustomer
 from integrated_channels.integrated_channel.models import ChannelConfiguration
 
@@ -214,3 +215,33 @@ class Attendance(models.Model):
 
     def __str__(self):
         return f"{self.user_id}: {self.minutes} min of session {self.session_id}"
+
+
+class ZoomConnection(ChannelConfiguration):
+    """A customer's Zoom account, through a Server-to-Server OAuth app (account id, client id, secret)."""
+
+    CHANNEL_CODE = "ZOOM"
+    REMOTE_URL_FIELDS = ("api_url", "token_url")
+    CREDENTIALS_SENT_TO = ("token_url",)
+    SECRET_USER_FIELDS = ("client_id",)
+
+    account_id = models.CharField(max_length=255, help_text=_("The Server-to-Server OAuth app's Account ID."))
+    client_id = models.CharField(
+        max_length=255, verbose_name=_("client ID"), help_text=_("The Server-to-Server OAuth app's Client ID.")
+    )
+    client_secret = EncryptedTextField(verbose_name=_("client secret"))
+    host_user = models.EmailField(
+        help_text=_("The Zoom user (e-mail) who hosts the meetings created for sessions."),
+    )
+    registration_required = models.BooleanField(
+        default=True,
+        help_text=_("Meetings take registrations: each registered learner is added as a registrant (own join link)."),
+    )
+    api_url = models.URLField(default="https://api.zoom.us/v2", verbose_name=_("API URL"))
+    token_url = models.URLField(default="https://zoom.us/oauth/token", verbose_name=_("token URL"))
+
+    class Meta:
+        verbose_name = _("Zoom connection")
+
+    def secrets(self) -> list[str]:
+        return [self.client_secret] if self.client_secret else []
