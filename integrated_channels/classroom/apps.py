@@ -6,8 +6,9 @@ each session, registered learners are added as registrants, and after the sessio
 report comes back as attendance, which decides completion by the session's rule.
 
 Prepare, in the Zoom App Marketplace (Develop > Build App > Server-to-Server OAuth): the app's \
-Account ID, Client ID and Client secret, with the scopes meeting:write:admin, meeting:read:admin and \
-report:read:admin, activated; the e-mail of the Zoom user who hosts the meetings. Test connection asks \
+Account ID, Client ID and Client secret, with the scopes meeting:write:admin, meeting:read:admin, \
+report:read:admin and recording:read:admin (the cloud recording's link and passcode), activated; \
+the e-mail of the Zoom user who hosts the meetings. Test connection asks \
 Zoom for a token with them."""
 
 

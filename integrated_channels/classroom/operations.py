@@ -9,7 +9,7 @@ not synced yet, the meeting's participants report (every page), summed per learn
 completions of the synced sessions in one set-based pass. Counts are sessions: ``sent`` synced,
 ``skipped`` not ended yet (retried at the next run, reason ``meeting_not_ended``), ``failed`` meeting
 deleted (the session is marked so and never synced again) or refused. Participants without an
-e-mail, or with the e-mail of no learner of the customer, are listed in the run's report
+e-mail, or with the e-mail of no learner of the customer,, are listed in the run's report
 (codes ``participant_without_email`` / ``participant_not_a_learner``) without failing it (decision 0312).
 """
 
@@ -185,6 +185,12 @@ def sync_attendance(configuration: ZoomConnection, *, trigger, start_date=None, 
                 failed += 1
                 continue
             synced.append(session.pk)
+            if not session.recording_url:
+                recording = client.recording(session.room_id)  # a refusal here fails the run: the token works
+                if recording is not None:
+                    Session.objects.filter(pk=session.pk).update(
+                        recording_url=recording[0], recording_passcode=recording[1][:64]
+                    )
             notes.extend(
                 RunError(
                     run=run,

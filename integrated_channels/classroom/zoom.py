@@ -23,8 +23,9 @@ from integrated_channels.integrated_channel.transports.oauth2 import (
 )
 
 MEETING_MISSING = 3001
+NO_RECORDING = 3301
 PAGE_SIZE = 300  # the report API's largest page
-SCOPES = ("meeting:write:admin", "meeting:read:admin", "report:read:admin")
+SCOPES = ("meeting:write:admin", "meeting:read:admin", "report:read:admin", "recording:read:admin")
 
 
 class ZoomClient(OAuth2ClientCredentialsTransport):
@@ -116,6 +117,18 @@ class ZoomClient(OAuth2ClientCredentialsTransport):
         body = {"email": email, "first_name": first_name or email.split("@")[0], "last_name": last_name}
         response = self._call("POST", f"/meetings/{quote(meeting_id)}/registrants", json=body)
         return self.parse_json(response, what="the new registrant")
+
+    def recording(self, meeting_id: str) -> tuple[str, str] | None:
+        """The cloud recording's share link and passcode, or None while there is none."""
+        try:
+            response = self._call("GET", f"/meetings/{quote(meeting_id)}/recordings")
+        except RemoteAPIError as error:
+            if error.status_code == 404 and self.zoom_code(error) in (NO_RECORDING, MEETING_MISSING):
+                return None
+            raise
+        body = self.parse_json(response, what="the meeting's recordings")
+        share_url = body.get("share_url") or ""
+        return (share_url, body.get("password") or "") if share_url else None
 
     # Attendance
 

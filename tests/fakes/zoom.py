@@ -9,6 +9,7 @@ It speaks what the Zoom connector uses, as Zoom documents it:
   ``yyyy-MM-ddTHH:mm:ssZ``, duration in minutes, timezone, settings), ``GET`` / ``PATCH``
   ``/v2/meetings/{meetingId}``, ``POST /v2/meetings/{meetingId}/registrants`` (refused when the
   meeting does not take registrations);
+- ``GET /v2/meetings/{meetingId}/recordings`` (404 code 3301 until there is a cloud recording);
 - ``GET /v2/report/meetings/{meetingId}/participants`` paged by ``next_page_token`` (``page_size``
   at most 300; an unknown token is refused), one row per join, ``duration`` in seconds; no report
   until the meeting has ended.
@@ -62,6 +63,7 @@ class Meeting:
     status: str = "waiting"  # "started" while it runs; ended meetings have a report
     ended: bool = False
     participants: list[dict] = field(default_factory=list)  # the report's rows, one per join
+    recording: dict | None = None  # {"share_url", "password"} once the cloud recording is ready
     registrants: list[dict] = field(default_factory=list)
 
     def as_json(self, base_url: str) -> dict:
@@ -271,6 +273,11 @@ class FakeZoom:
                 return 204, {}
         if method == "POST" and len(parts) == 3 and parts[0] == "meetings" and parts[2] == "registrants":
             return 201, self._register(self._meeting(parts[1]), body)
+        if method == "GET" and len(parts) == 3 and parts[0] == "meetings" and parts[2] == "recordings":
+            meeting = self._meeting(parts[1])
+            if meeting.recording is None:
+                raise zoom_error(404, 3301, "There is no recording for this meeting.")
+            return 200, {"id": meeting.id, "topic": meeting.topic, "recording_files": [], **meeting.recording}
         if method == "GET" and parts[:2] == ["report", "meetings"] and len(parts) == 4 and parts[3] == "participants":
             return 200, self._report(parts[2], query)
         raise zoom_error(404, 404, f"No API at {method} {path}")

@@ -101,6 +101,7 @@ def test_attendance_sums_rejoins_over_pages_and_completes(zoom, connection):
     rows.append(participant("", 3600, name="Dial-in caller"))
     rows.append(participant("stranger@example.org", 3600))
     meeting = zoom.add_meeting(participants=rows)
+    meeting.recording = {"share_url": "https://zoom.example.com/rec/share/abc", "password": "r3c!"}
     session = session_on(connection, ended=True, room_id=str(meeting.id), course_id=course.course_id)
     run = sync_attendance(connection, trigger=ADMIN)
     assert (run.status, run.selected, run.sent) == (Run.Status.COMPLETED, 1, 1)
@@ -108,6 +109,8 @@ def test_attendance_sums_rejoins_over_pages_and_completes(zoom, connection):
     assert [p.query.get("page_size") for p in pages] == ["300"] * 3
     assert "next_page_token" not in pages[0].query and all(p.query["next_page_token"] for p in pages[1:])
     assert set(session.attendances.values_list("minutes", flat=True)) == {Decimal(50)}
+    session.refresh_from_db()
+    assert (session.recording_url, session.recording_passcode) == ("https://zoom.example.com/rec/share/abc", "r3c!")
     assert Certificate.objects.filter(course=course).count() == 400
     reported = dict(run.errors.values_list("code", "message"))
     assert "Dial-in caller" in reported["participant_without_email"]
@@ -130,6 +133,8 @@ def test_meeting_not_ended_is_retried_and_deleted_meeting_marks_the_session(zoom
     second = sync_attendance(connection, trigger=ADMIN)
     assert (second.status, second.selected, second.sent) == (Run.Status.COMPLETED, 1, 1)
     assert waiting.attendances.get().user == user
+    waiting.refresh_from_db()
+    assert waiting.recording_url == ""  # Zoom has no cloud recording of it (3301): not an error
 
 
 def test_rate_limit_is_waited_out_and_an_expired_token_replaced(zoom, connection):
