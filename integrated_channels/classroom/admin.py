@@ -16,6 +16,7 @@ from integrated_channels.classroom.models import Attendance, Registration, Sessi
 from integrated_channels.classroom.services.attendance import correct_attendance
 from integrated_channels.classroom.services.registration import (
     cancel_session,
+    fill_free_seats,
     register_enrolled_learners,
     session_changed,
 )
@@ -81,6 +82,9 @@ class SessionAdmin(admin.ModelAdmin):
         if change and obj.is_open and set(form.changed_data) & set(ANNOUNCED_FIELDS):
             sent = session_changed(session=obj)
             self.message_user(request, _("The updated invitation was sent to %(n)d learners.") % {"n": sent})
+        elif change and obj.is_open and "capacity" in form.changed_data:
+            promoted = fill_free_seats(session=obj)
+            self.message_user(request, _("%(n)d waitlisted learners got a seat.") % {"n": len(promoted)})
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not Attendance:

@@ -118,6 +118,12 @@ def _promote(session: Session) -> list[int]:
     return promoted
 
 
+def fill_free_seats(*, session: Session) -> list[int]:
+    """Give free seats (a grown capacity) to the first learners waiting, with their invitation."""
+    with transaction.atomic():
+        return _promote(_locked(session))
+
+
 def session_changed(*, session: Session) -> int:
     """After a change learners must know (time, join link, capacity): re-invite and fill freed seats.
 

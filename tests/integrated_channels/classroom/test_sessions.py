@@ -21,6 +21,7 @@ from integrated_channels.classroom.services.attendance import (
 from integrated_channels.classroom.services.registration import (
     cancel_registration,
     cancel_session,
+    fill_free_seats,
     register_enrolled_learners,
     session_changed,
 )
@@ -240,3 +241,16 @@ def test_completions_by_attendance_share_and_quiz_score(django_assert_max_num_qu
     assert grades[failed_quiz.pk].passed_at is None and grades[failed_quiz.pk].percent == Decimal("0.7")
     again = record_session_completions(sessions=Session.objects.all())
     assert (again.created, again.updated, again.unchanged) == (0, 0, 4)
+
+
+def test_a_grown_capacity_seats_the_waitlist_in_enrollment_order():
+    customer = CustomerFactory()
+    enrollments = enroll(customer, 4)
+    session = make_session(customer, capacity=1)
+    register_enrolled_learners(session=session)
+    mail.outbox.clear()
+    Session.objects.filter(pk=session.pk).update(capacity=3)
+    users = [e.learner.user for e in enrollments]
+    assert fill_free_seats(session=session) == [users[1].pk, users[2].pk]
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([users[1].email, users[2].email])
+    assert session.registrations.get(user=users[3]).status == Registration.Status.WAITLISTED
