@@ -1,6 +1,7 @@
 """The Zoom connection's operations, on the framework's runs: meetings for sessions, and attendance sync.
 
-``sync_meetings`` (export): every upcoming session hosted on the connection gets its Zoom meeting
+``sync_meetings`` (export): every upcoming session hosted on the connection has its registrations
+brought in line with the course's enrollments, and gets its Zoom meeting
 (created for a dynamic room, updated when it exists) and, when the connection takes registrations,
 its registered learners as registrants; a new join link re-sends the learners' invitation.
 
@@ -23,7 +24,7 @@ from django.utils import timezone
 from integrated_channels.classroom.exceptions import MeetingDeleted, MeetingNotEnded
 from integrated_channels.classroom.models import Registration, Session, ZoomConnection
 from integrated_channels.classroom.services.attendance import record_provider_attendance, record_session_completions
-from integrated_channels.classroom.services.registration import session_changed
+from integrated_channels.classroom.services.registration import register_enrolled_learners, session_changed
 from integrated_channels.classroom.zoom import ZoomClient
 from integrated_channels.integrated_channel.exceptions import ChannelError
 from integrated_channels.integrated_channel.models import Run, RunError
@@ -102,6 +103,7 @@ def sync_meetings(configuration: ZoomConnection, *, trigger, start_date=None, ap
 
 
 def _sync_meeting(client: ZoomClient, configuration: ZoomConnection, session: Session) -> None:
+    register_enrolled_learners(session=session)  # enrollments made or ended set-based since the last run
     fields = {
         "topic": session.title,
         "start_time": _start_time(session),

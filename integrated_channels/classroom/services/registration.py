@@ -28,6 +28,7 @@ class RegistrationResult:
     registered: list[int] = field(default_factory=list)  # user ids given a seat now
     waitlisted: list[int] = field(default_factory=list)
     unchanged: int = 0
+    cancelled: list[int] = field(default_factory=list)  # no longer enrolled
     invitations_sent: int = 0
 
 
@@ -51,7 +52,11 @@ def _locked(session: Session) -> Session:
 
 
 def register_enrolled_learners(*, session: Session) -> RegistrationResult:
-    """Register (or waitlist) every learner enrolled in the session's course not registered yet.
+    """Bring the session's registrations in line with the course's enrollments.
+
+    Registers (or waitlists) every learner enrolled and not registered yet; cancels the
+    registration of learners no longer enrolled (unenrolled, unlinked: the enrollment services
+    work set-based, without signals) and gives their seats to the learners waiting.
 
     A bounded number of queries whatever the number of learners: enrollments, registrations and
     the seat count read once, one bulk insert, one e-mail connection.
@@ -82,8 +87,19 @@ def register_enrolled_learners(*, session: Session) -> RegistrationResult:
                 status = Registration.Status.WAITLISTED
                 result.waitlisted.append(user_id)
             rows.append(Registration(session=session, user_id=user_id, status=status))
+        enrolled_set = set(enrolled)
+        gone = session.registrations.exclude(status=Registration.Status.CANCELLED).exclude(user_id__in=enrolled_set)
+        gone_seated = list(gone.filter(status=Registration.Status.REGISTERED).values_list("user_id", flat=True))
+        result.cancelled = list(gone.values_list("user_id", flat=True))
+        if result.cancelled:
+            gone.update(status=Registration.Status.CANCELLED, modified=timezone.now())
+            send_invitations(session=session, emails=_emails(gone_seated).values(), method=CANCEL)
         Registration.objects.bulk_create(rows)
         result.invitations_sent = _invite(session, result.registered)
+        if gone_seated:
+            promoted = _promote(session)
+            result.registered += promoted
+            result.waitlisted = [user_id for user_id in result.waitlisted if user_id not in promoted]
     return result
 
 

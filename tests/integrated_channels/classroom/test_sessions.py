@@ -254,3 +254,20 @@ def test_a_grown_capacity_seats_the_waitlist_in_enrollment_order():
     assert fill_free_seats(session=session) == [users[1].pk, users[2].pk]
     assert sorted(m.to[0] for m in mail.outbox) == sorted([users[1].email, users[2].email])
     assert session.registrations.get(user=users[3]).status == Registration.Status.WAITLISTED
+
+
+def test_registration_follows_enrollments_ended_set_based(django_assert_max_num_queries):
+    customer = CustomerFactory()
+    enrollments = enroll(customer, 3)
+    session = make_session(customer, capacity=2)
+    register_enrolled_learners(session=session)
+    first, _second, third = (e.learner.user for e in enrollments)
+    # the unenrollment service ends enrollments with one UPDATE: no signal
+    type(enrollments[0]).objects.filter(pk=enrollments[0].pk).update(unenrolled_at=timezone.now())
+    mail.outbox.clear()
+    result = register_enrolled_learners(session=session)
+    assert (result.cancelled, result.registered, result.waitlisted) == ([first.pk], [third.pk], [])
+    assert {(m.to[0], str(calendar_of(m)["method"])) for m in mail.outbox} == {
+        (first.email, "CANCEL"),
+        (third.email, "REQUEST"),
+    }

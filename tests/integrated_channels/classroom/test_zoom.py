@@ -154,9 +154,8 @@ def test_rate_limit_is_waited_out_and_an_expired_token_replaced(zoom, connection
 def test_registration_refused_when_the_meeting_takes_none(zoom, connection):
     meeting = zoom.add_meeting(approval_type=2)
     session = session_on(connection, room_id=str(meeting.id))
-    Registration.objects.create(
-        session=session, user=LearnerFactory(customer=connection.customer).user, status=Registration.Status.REGISTERED
-    )
+    EnrollmentFactory(learner=LearnerFactory(customer=connection.customer), course_id=session.course_id)
     run = sync_meetings(connection, trigger=ADMIN)
     assert (run.status, run.failed) == (Run.Status.COMPLETED_WITH_ERRORS, 1)
     assert "Registration has not been enabled" in run.errors.get().message
+    assert session.registrations.get().status == Registration.Status.REGISTERED  # registered by the run itself
