@@ -235,7 +235,7 @@ def sync_attendance(configuration: ZoomConnection, *, trigger, start_date=None, 
 
 
 def test_connection(configuration: ZoomConnection) -> ConnectionTest:
-    """Ask a token (account_credentials), then the host user's upcoming meetings are not read: the token proves it."""
+    """Ask Zoom for a token with the account_credentials grant: it proves the account id, client id and secret."""
     with ZoomClient(configuration) as client:
         try:
             client.token()
