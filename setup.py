@@ -38,6 +38,7 @@ EXTRAS = {
     "workday": ["zeep>=4.2", "lxml>=5.2"],  # Get_Workers over SOAP
     "harvard_managementor": ["asyncssh>=2.14"],  # its files arrive on the customer's SFTP drop
     "getabstract": ["asyncssh>=2.14", "openpyxl>=3.1"],  # xlsx feeds on the customer's SFTP drop
+    "classroom": ["icalendar>=6.0"],  # virtual classrooms: iCalendar invitations
 }
 EXTRAS["all"] = sorted({requirement for requirements in EXTRAS.values() for requirement in requirements})
 
