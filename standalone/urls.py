@@ -25,6 +25,7 @@ urlpatterns = [
     path("consent/", include("consent.urls")),
     path("enterprise/api/v1/", include("enterprise.api.v1.urls")),
     path("integrated_channels/api/v1/", include("integrated_channels.integrated_channel.api.v1.urls")),
+    path("training-data/api/v1/", include("integrated_channels.training_data.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Swagger UI from drf-spectacular-sidecar's static files: nothing is loaded from another host
     # (ReDoc's bundle fetches its vendor's logo from a CDN; decision 0200).
