@@ -34,6 +34,7 @@ EXTRAS = {
     "sftp": ["asyncssh>=2.14"],
     "xapi": ["asyncssh>=2.14"],  # the xAPI statement import reads its file over SFTP
     "learningstudio": ["zeep>=4.2", "lxml>=5.2"],
+    "adobe_commerce": ["oauthlib>=3.2"],  # OAuth 1.0a request signing of the Commerce integration
 }
 EXTRAS["all"] = sorted({requirement for requirements in EXTRAS.values() for requirement in requirements})
 

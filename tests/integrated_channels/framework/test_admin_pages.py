@@ -50,6 +50,7 @@ def test_a_tile_per_installed_connector_with_its_three_entry_points(admin_client
 
     tiles = re.findall(r'<section class="connector-tile" id="connector-([a-z_]+)">\s*<h2>([^<]+)</h2>', page)
     assert tiles == [
+        ("adobe_commerce", "Adobe Commerce"),
         ("echo", "Echo"),
         ("learningstudio", "Pearson LearningStudio"),
         ("sap", "SAP SuccessFactors"),
@@ -58,7 +59,7 @@ def test_a_tile_per_installed_connector_with_its_three_entry_points(admin_client
         ("xapi", "xAPI LRS"),
         ("xapi_import", "xAPI statement import"),
     ]  # the test channel is no connector
-    assert page.count('<details class="getting-started"><summary>Getting started</summary>') == 7
+    assert page.count('<details class="getting-started"><summary>Getting started</summary>') == 8
     sftp_add = reverse("admin:sftp_sftpconfiguration_add")
     assert f'href="{sftp_add}?customer={customer.pk}"' in page
     echo_tile = page[page.index('id="connector-echo"') : page.index('id="connector-learningstudio"')]
