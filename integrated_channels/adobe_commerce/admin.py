@@ -24,4 +24,5 @@ class AdobeCommerceConfigurationAdmin(ChannelConfigurationAdmin):
         "bearer_token",
         "attribute_set_id",
         "category_id",
+        "enrollment_mode",
     )

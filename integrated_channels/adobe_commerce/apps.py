@@ -35,6 +35,13 @@ class AdobeCommerceConfig(AppConfig):
                         "integrated_channels.adobe_commerce.operations.export_products",
                         "export",
                     ),
+                    Operation(
+                        "commerce_purchase_import",
+                        "Import purchases",
+                        "integrated_channels.adobe_commerce.purchases.import_purchases",
+                        "import",
+                        uses_start_date=True,
+                    ),
                 ),
                 connector=True,
                 description=(

@@ -109,3 +109,28 @@ class CommerceClient(HttpTransport):
             ]
         except (KeyError, TypeError, ValueError) as exc:
             raise MalformedResponse(f"{self.name} answered a bulk status without its operations list.") from exc
+
+    def orders_page(self, *, since: str | None, page: int, page_size: int) -> dict:
+        """One page of complete orders updated since ``since`` (Commerce's "Y-m-d H:i:s", UTC), oldest first."""
+        params = {
+            "searchCriteria[filter_groups][0][filters][0][field]": "status",
+            "searchCriteria[filter_groups][0][filters][0][value]": "complete",
+            "searchCriteria[filter_groups][0][filters][0][condition_type]": "eq",
+            "searchCriteria[sortOrders][0][field]": "updated_at",
+            "searchCriteria[sortOrders][0][direction]": "ASC",
+            "searchCriteria[pageSize]": str(page_size),
+            "searchCriteria[currentPage]": str(page),
+        }
+        if since:
+            params.update(
+                {
+                    "searchCriteria[filter_groups][1][filters][0][field]": "updated_at",
+                    "searchCriteria[filter_groups][1][filters][0][value]": since,
+                    "searchCriteria[filter_groups][1][filters][0][condition_type]": "gteq",
+                }
+            )
+        url = self.configuration.base_url.rstrip("/") + "/rest/V1/orders"
+        answer = self.parse_json(self.request("GET", url, params=params), what="the orders")
+        if not isinstance(answer, dict) or not isinstance(answer.get("items"), list):
+            raise MalformedResponse(f"{self.name} answered the orders without an items list.")
+        return answer

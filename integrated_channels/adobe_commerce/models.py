@@ -29,6 +29,12 @@ class AdobeCommerceConfiguration(ChannelConfiguration):
     bearer_token = EncryptedTextField(blank=True)
     attribute_set_id = models.PositiveIntegerField(default=4, help_text=_("Attribute set of the products."))
     category_id = models.PositiveIntegerField(null=True, blank=True, help_text=_("Category the products go in."))
+    enrollment_mode = models.SlugField(
+        max_length=100, default="verified", help_text=_("Course mode a purchase enrolls in, e.g. verified.")
+    )
+    orders_synced_until = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text=_("Orders updated before this were read by the last sync.")
+    )
 
     class Meta:
         app_label = "adobe_commerce"
@@ -50,3 +56,32 @@ class AdobeCommerceConfiguration(ChannelConfiguration):
 
     def secrets(self) -> list[str]:
         return [s for s in (self.consumer_secret, self.access_token_secret, self.bearer_token) if s]
+
+
+class ProcessedOrderLine(models.Model):
+    """An order line already turned into an enrollment (or refused): an order is processed once."""
+
+    class Outcome(models.TextChoices):
+        ENROLLED = "enrolled", _("Enrolled")
+        REFUSED = "refused", _("Refused")
+
+    configuration = models.ForeignKey(AdobeCommerceConfiguration, on_delete=models.CASCADE, related_name="order_lines")
+    order_id = models.CharField(max_length=64)
+    item_id = models.CharField(max_length=64)
+    sku = models.CharField(max_length=255)
+    email = models.EmailField(max_length=254)
+    amount = models.DecimalField(max_digits=12, decimal_places=3)
+    currency = models.CharField(max_length=3)
+    purchased_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    message = models.TextField(blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        app_label = "adobe_commerce"
+        constraints = [
+            models.UniqueConstraint(fields=["configuration", "item_id"], name="commerce_order_line_once"),
+        ]
+
+    def __str__(self):
+        return f"order {self.order_id} item {self.item_id}"

@@ -51,6 +51,8 @@ class FakeCommerce:
         self.products: dict[str, dict] = {}
         self.bulks: dict[str, dict] = {}
         self.requests: list[tuple[str, str]] = []
+        self.orders: list[dict] = []
+        self.criteria: list[dict] = []
         self.nonces: set[str] = set()
         self._server = self._make_server()
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -161,6 +163,43 @@ class FakeCommerce:
             return "Invalid product type."
         return None
 
+    def search_orders(self, query: str) -> tuple[int, dict]:
+        """``searchCriteria`` as Commerce reads it: filter groups AND-ed, eq/gteq, sort, page; a page past
+        the end answers the last page again (as Commerce does)."""
+        params = dict(urllib.parse.parse_qsl(query, keep_blank_values=True))
+        if not params or any(not k.startswith("searchCriteria") for k in params):
+            return 400, {"message": '"searchCriteria" is required. Enter and try again.'}
+        self.criteria.append(params)
+        filters = {}
+        for key, value in params.items():
+            if key.startswith("searchCriteria[filter_groups]"):
+                group, _f, index, name = [p.strip("]") for p in key.split("[")[2:6]]
+                filters.setdefault((group, index), {})[name] = value
+        orders = list(self.orders)
+        for spec in filters.values():
+            field, value, condition = spec.get("field"), spec.get("value"), spec.get("condition_type", "eq")
+            if field not in ("status", "updated_at") or condition not in ("eq", "gteq"):
+                return 400, {"message": f"Invalid filter {field} {condition}."}
+            if condition == "eq":
+                orders = [o for o in orders if str(o.get(field)) == value]
+            else:
+                orders = [o for o in orders if str(o.get(field)) >= value]
+        orders.sort(key=lambda o: o["updated_at"])
+        try:
+            size = int(params.get("searchCriteria[pageSize]", "20"))
+            page = int(params.get("searchCriteria[currentPage]", "1"))
+        except ValueError:
+            return 400, {"message": "pageSize and currentPage are whole numbers."}
+        if size < 1 or page < 1:
+            return 400, {"message": "pageSize and currentPage start at 1."}
+        last = max(1, -(-len(orders) // size))
+        page = min(page, last)
+        return 200, {
+            "items": orders[(page - 1) * size : page * size],
+            "total_count": len(orders),
+            "search_criteria": {},
+        }
+
     def _make_server(self):
         fake = self
 
@@ -203,6 +242,8 @@ class FakeCommerce:
                     except ValueError:
                         return self._send(400, {"message": "Decoding error: malformed JSON."})
                     return self._send(*fake.accept_bulk(body))
+                if self.command == "GET" and path == "/rest/V1/orders":
+                    return self._send(*fake.search_orders(urllib.parse.urlsplit(self.path).query))
                 parts = path.split("/")
                 if (
                     self.command == "GET"
