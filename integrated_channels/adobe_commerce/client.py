@@ -112,25 +112,28 @@ class CommerceClient(HttpTransport):
 
     def orders_page(self, *, since: str | None, page: int, page_size: int) -> dict:
         """One page of complete orders updated since ``since`` (Commerce's "Y-m-d H:i:s", UTC), oldest first."""
+        status = {"field": "status", "value": "complete", "condition_type": "eq"}
+        return self._search("/rest/V1/orders", "the orders", status, since=since, page=page, page_size=page_size)
+
+    def creditmemos_page(self, *, since: str | None, page: int, page_size: int) -> dict:
+        """One page of credit memos (refunds) updated since ``since``, oldest first."""
+        return self._search(
+            "/rest/V1/creditmemos", "the credit memos", None, since=since, page=page, page_size=page_size
+        )
+
+    def _search(self, path, what, first, *, since, page, page_size) -> dict:
         params = {
-            "searchCriteria[filter_groups][0][filters][0][field]": "status",
-            "searchCriteria[filter_groups][0][filters][0][value]": "complete",
-            "searchCriteria[filter_groups][0][filters][0][condition_type]": "eq",
             "searchCriteria[sortOrders][0][field]": "updated_at",
             "searchCriteria[sortOrders][0][direction]": "ASC",
             "searchCriteria[pageSize]": str(page_size),
             "searchCriteria[currentPage]": str(page),
         }
-        if since:
-            params.update(
-                {
-                    "searchCriteria[filter_groups][1][filters][0][field]": "updated_at",
-                    "searchCriteria[filter_groups][1][filters][0][value]": since,
-                    "searchCriteria[filter_groups][1][filters][0][condition_type]": "gteq",
-                }
-            )
-        url = self.configuration.base_url.rstrip("/") + "/rest/V1/orders"
-        answer = self.parse_json(self.request("GET", url, params=params), what="the orders")
+        filters = [f for f in (first, since and {"field": "updated_at", "value": since, "condition_type": "gteq"}) if f]
+        for group, spec in enumerate(filters):  # filter groups are AND-ed
+            for name, value in spec.items():
+                params[f"searchCriteria[filter_groups][{group}][filters][0][{name}]"] = value
+        url = self.configuration.base_url.rstrip("/") + path
+        answer = self.parse_json(self.request("GET", url, params=params), what=what)
         if not isinstance(answer, dict) or not isinstance(answer.get("items"), list):
-            raise MalformedResponse(f"{self.name} answered the orders without an items list.")
+            raise MalformedResponse(f"{self.name} answered {what} without an items list.")
         return answer

@@ -75,6 +75,8 @@ class ProcessedOrderLine(models.Model):
     purchased_at = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(max_length=16, choices=Outcome.choices)
     message = models.TextField(blank=True)
+    content_type = models.CharField(max_length=16, blank=True, help_text=_("course or program; empty if refused."))
+    refunded_at = models.DateTimeField(null=True, blank=True, help_text=_("When a credit memo unenrolled it."))
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:

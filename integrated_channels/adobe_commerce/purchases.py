@@ -23,6 +23,7 @@ from enterprise.models.enrollment import EnrollmentSource
 from enterprise.services.enrollment import resolve_target
 from enterprise.services.manage_learners import link_learners_from_csv
 from enterprise.services.prices import prices_for
+from enterprise.services.unenrollment import unenroll_learners_from_csv
 from integrated_channels.adobe_commerce.client import CommerceClient
 from integrated_channels.adobe_commerce.models import ProcessedOrderLine
 from integrated_channels.integrated_channel.exceptions import TransmissionError
@@ -52,18 +53,13 @@ def import_purchases(configuration, *, trigger, start_date=None, api_user=None, 
     since = start_date or configuration.orders_synced_until
     started = timezone.now()
     lines: list[dict] = []
+    refunds: list[str] = []
+    read_since = _commerce_time(since - OVERLAP) if since else None
     try:
-        page = 1
-        while page <= MAX_PAGES:
-            answer = client.orders_page(
-                since=_commerce_time(since - OVERLAP) if since else None, page=page, page_size=PAGE_SIZE
-            )
-            for order in answer["items"]:
-                lines += _lines_of(order)
-            total = int(answer.get("total_count") or 0)
-            if page * PAGE_SIZE >= total or not answer["items"]:
-                break  # Commerce answers the last page again past the end: stop by the count
-            page += 1
+        for order in _all(client.orders_page, read_since):
+            lines += _lines_of(order)
+        for memo in _all(client.creditmemos_page, read_since):
+            refunds += [str(item.get("order_item_id")) for item in memo.get("items") or [] if isinstance(item, dict)]
     except TransmissionError as exc:
         runs.finish_run(run, status=Run.Status.FAILED, error_code=type(exc).__name__, error_message=str(exc))
         return run
@@ -95,6 +91,7 @@ def import_purchases(configuration, *, trigger, start_date=None, api_user=None, 
                 purchased_at=line["purchased_at"],
                 outcome=outcome,
                 message=problem or "",
+                content_type="" if problem else kind,
             )
         )
         if problem:
@@ -147,13 +144,55 @@ def import_purchases(configuration, *, trigger, start_date=None, api_user=None, 
                 size=len(csv),
             )
         ProcessedOrderLine.objects.bulk_create(records)
+        refunded = _unenroll_refunds(configuration, refunds)
         RunError.objects.bulk_create(errors)
         type(configuration).objects.filter(pk=configuration.pk).update(orders_synced_until=started)
     status = Run.Status.COMPLETED_WITH_ERRORS if errors else Run.Status.COMPLETED
     runs.finish_run(
-        run, status=status, selected=len(lines), sent=len(fresh) - len(errors), failed=len(errors), skipped=skipped
+        run,
+        status=status,
+        selected=len(lines) + len(refunds),
+        sent=len(fresh) - len(errors) + refunded,
+        failed=len(errors),
+        skipped=skipped + len(refunds) - refunded,
     )
     return run
+
+
+def _all(read_page, since):
+    page = 1
+    while page <= MAX_PAGES:
+        answer = read_page(since=since, page=page, page_size=PAGE_SIZE)
+        yield from answer["items"]
+        if page * PAGE_SIZE >= int(answer.get("total_count") or 0) or not answer["items"]:
+            return  # Commerce answers the last page again past the end: stop by the count
+        page += 1
+
+
+def _unenroll_refunds(configuration, item_ids: list[str]) -> int:
+    """Unenroll the lines of credit memos that an earlier (or this) sync enrolled; each line once."""
+    lines = list(
+        ProcessedOrderLine.objects.filter(
+            configuration=configuration,
+            item_id__in=item_ids,
+            outcome=ProcessedOrderLine.Outcome.ENROLLED,
+            refunded_at__isnull=True,
+        )
+    )
+    groups = defaultdict(list)
+    for line in lines:
+        groups[(line.content_type, line.sku)].append(line.email)
+    for (kind, sku), emails in groups.items():
+        csv = "email\n" + "\n".join(emails) + "\n"
+        unenroll_learners_from_csv(
+            customer=configuration.customer,
+            file=io.BytesIO(csv.encode()),
+            course_id=sku if kind == "course" else "",
+            program_id=sku if kind == "program" else "",
+            size=len(csv),
+        )
+    ProcessedOrderLine.objects.filter(pk__in=[line.pk for line in lines]).update(refunded_at=timezone.now())
+    return len(lines)
 
 
 def _lines_of(order: dict) -> list[dict]:

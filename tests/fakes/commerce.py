@@ -52,6 +52,7 @@ class FakeCommerce:
         self.bulks: dict[str, dict] = {}
         self.requests: list[tuple[str, str]] = []
         self.orders: list[dict] = []
+        self.creditmemos: list[dict] = []
         self.criteria: list[dict] = []
         self.nonces: set[str] = set()
         self._server = self._make_server()
@@ -163,7 +164,7 @@ class FakeCommerce:
             return "Invalid product type."
         return None
 
-    def search_orders(self, query: str) -> tuple[int, dict]:
+    def search_orders(self, query: str, collection=None) -> tuple[int, dict]:
         """``searchCriteria`` as Commerce reads it: filter groups AND-ed, eq/gteq, sort, page; a page past
         the end answers the last page again (as Commerce does)."""
         params = dict(urllib.parse.parse_qsl(query, keep_blank_values=True))
@@ -175,7 +176,7 @@ class FakeCommerce:
             if key.startswith("searchCriteria[filter_groups]"):
                 group, _f, index, name = [p.strip("]") for p in key.split("[")[2:6]]
                 filters.setdefault((group, index), {})[name] = value
-        orders = list(self.orders)
+        orders = list(self.orders if collection is None else collection)
         for spec in filters.values():
             field, value, condition = spec.get("field"), spec.get("value"), spec.get("condition_type", "eq")
             if field not in ("status", "updated_at") or condition not in ("eq", "gteq"):
@@ -244,6 +245,8 @@ class FakeCommerce:
                     return self._send(*fake.accept_bulk(body))
                 if self.command == "GET" and path == "/rest/V1/orders":
                     return self._send(*fake.search_orders(urllib.parse.urlsplit(self.path).query))
+                if self.command == "GET" and path == "/rest/V1/creditmemos":
+                    return self._send(*fake.search_orders(urllib.parse.urlsplit(self.path).query, fake.creditmemos))
                 parts = path.split("/")
                 if (
                     self.command == "GET"

@@ -106,5 +106,28 @@ def test_paging_stops_by_the_total_count(connection, store):
     run = run_import(connection)
     assert (run.selected, run.sent) == (250, 250)
     pages = [c["searchCriteria[currentPage]"] for c in store.criteria]
-    assert pages == ["1", "2", "3"]
+    assert pages == ["1", "2", "3", "1"]  # three pages of orders, one of credit memos
     assert PendingEnrollment.objects.count() == 250
+
+
+def test_a_credit_memo_unenrolls_once(connection, store):
+    alice = LearnerFactory(customer=connection.customer, user=UserFactory(username="alice", email="alice@acme.example"))
+    store.orders = [order(1, "alice@acme.example", (COURSE, 49.9))]
+    run_import(connection)
+    enrollment = EnterpriseCourseEnrollment.objects.get(learner=alice, course_id=COURSE)
+    assert enrollment.unenrolled_at is None
+    store.creditmemos = [
+        {
+            "entity_id": 9,
+            "order_id": 1,
+            "updated_at": "2027-01-06 10:00:00",
+            "items": [{"order_item_id": "10", "sku": COURSE}],
+        }
+    ]
+    run = run_import(connection)
+    enrollment.refresh_from_db()
+    assert enrollment.unenrolled_at is not None
+    assert ProcessedOrderLine.objects.get().refunded_at is not None
+    assert (run.selected, run.sent, run.skipped) == (2, 1, 1)  # the order line again (skipped), the refund
+    again = run_import(connection)
+    assert (again.sent, again.skipped) == (0, 2)
