@@ -39,6 +39,7 @@ EXTRAS = {
     "harvard_managementor": ["asyncssh>=2.14"],  # its files arrive on the customer's SFTP drop
     "getabstract": ["asyncssh>=2.14", "openpyxl>=3.1"],  # xlsx feeds on the customer's SFTP drop
     "classroom": ["icalendar>=6.0"],  # virtual classrooms: iCalendar invitations
+    "adobe_commerce": ["oauthlib>=3.2"],  # OAuth 1.0a request signing of the Commerce integration
 }
 EXTRAS["all"] = sorted({requirement for requirements in EXTRAS.values() for requirement in requirements})
 

@@ -101,6 +101,8 @@ INSTALLED_APPS = [
     "integrated_channels.marketo",
     "integrated_channels.salesforce_records",
     "integrated_channels.classroom",
+    "integrated_channels.training_data",
+    "integrated_channels.adobe_commerce",
     "integrated_channels.testing",  # the test channel: records what it would send (demo, tests)
     "standalone.hostdb",  # an index for e-mail look-ups on the user table (decision 0110)
     "axes",  # login throttling: failed logins per account and per address, audited (decision 0163)

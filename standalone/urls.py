@@ -28,6 +28,7 @@ urlpatterns = [
     path("integrated_channels/api/v1/", include("integrated_channels.integrated_channel.api.v1.urls")),
     path("scim/v2/", include("integrated_channels.scim.urls")),
     path("cornerstone/", include("integrated_channels.cornerstone.urls")),  # the course list Cornerstone polls
+    path("training-data/api/v1/", include("integrated_channels.training_data.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Swagger UI from drf-spectacular-sidecar's static files: nothing is loaded from another host
     # (ReDoc's bundle fetches its vendor's logo from a CDN; decision 0200).

@@ -9,6 +9,7 @@ from enterprise.models.identity import LearnerRemoteIdentity
 from enterprise.models.learner import EnterpriseCustomerUser, PendingEnterpriseCustomerUser
 from enterprise.models.learner_field import LearnerField
 from enterprise.models.notification import EnrollmentNotification
+from enterprise.models.price import Price, PricedContent
 from enterprise.models.token import AccessToken
 
 __all__ = [
@@ -25,4 +26,6 @@ __all__ = [
     "LearnerRemoteIdentity",
     "PendingEnrollment",
     "PendingEnterpriseCustomerUser",
+    "Price",
+    "PricedContent",
 ]

@@ -51,6 +51,8 @@ def add_error_responses(result, generator, request, public):
         for operation in operations.values():
             responses = operation.setdefault("responses", {})
             for code, description in ERROR_STATUSES.items():
+                if code == "401" and operation.get("security") == [{}]:
+                    continue  # a public operation (no authentication): nothing to authenticate
                 body = {"description": description, "content": {"application/json": {"schema": ref}}}
                 responses.setdefault(code, body)
             if _takes_a_file(operation, result["components"]["schemas"]):

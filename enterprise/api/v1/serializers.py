@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django_countries.serializer_fields import CountryField
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
 from enterprise.app_settings import enterprise_settings
 from enterprise.lms.local import models as lms
-from enterprise.models import EnterpriseCourseEnrollment, EnterpriseCustomer
+from enterprise.models import EnterpriseCourseEnrollment, EnterpriseCustomer, Price
 from enterprise.services.learner_ids import IdStatus
 
 
@@ -334,3 +335,53 @@ class CourseFeedbackSerializer(serializers.ModelSerializer):
     class Meta:
         model = lms.CourseFeedback
         fields = ["user_id", "course_id", "rating", "comment", "created", "modified"]
+
+
+class PriceSerializer(serializers.ModelSerializer):
+    """A price; ``customer`` empty is the default price (staff only)."""
+
+    customer = serializers.SlugRelatedField(
+        slug_field="uuid",
+        queryset=EnterpriseCustomer.objects.none(),
+        allow_null=True,
+        required=False,
+        help_text="UUID of the customer; null for the default price of every customer without its own.",
+    )
+    currency = serializers.CharField(max_length=3, help_text="ISO 4217 code, e.g. USD, EUR, JPY.")
+
+    class Meta:
+        model = Price
+        fields = ["id", "customer", "content_type", "content_id", "amount", "currency", "created", "modified"]
+        read_only_fields = ["id", "created", "modified"]
+        validators = []  # the model's constraints, conditional ones included, are checked in ``validate``
+
+    def get_fields(self):
+        from enterprise.api.v1.permissions import customers_visible_to
+
+        fields = super().get_fields()
+        request = self.context.get("request")
+        if request is not None:
+            fields["customer"].queryset = customers_visible_to(request.user)
+        return fields
+
+    def validate(self, attrs):
+        request = self.context.get("request")
+        merged = {**({} if self.instance is None else self._current()), **attrs}
+        if merged.get("customer") is None and request is not None and not request.user.is_staff:
+            raise serializers.ValidationError(
+                {"customer": "Only staff set default prices: name your customer."}, code="staff_only"
+            )
+        candidate = Price(pk=getattr(self.instance, "pk", None), **merged)
+        candidate._state.adding = self.instance is None
+        try:
+            candidate.full_clean()
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from exc
+        attrs["content_id"] = candidate.content_id  # a program UUID in its canonical form
+        return attrs
+
+    def _current(self) -> dict:
+        return {
+            name: getattr(self.instance, name)
+            for name in ("customer", "content_type", "content_id", "amount", "currency")
+        }

@@ -12,6 +12,7 @@ router.register("customers", views.CustomerViewSet, basename="customer")
 router.register("enrollments", views.EnrollmentViewSet, basename="enrollment")
 router.register("catalog/courses", views.CourseViewSet, basename="course")
 router.register("catalog/programs", views.ProgramViewSet, basename="program")
+router.register("prices", views.PriceViewSet, basename="price")
 
 learners = SimpleRouter()
 learners.register("learners", views.LearnerViewSet, basename="learner")

@@ -31,7 +31,7 @@ from enterprise.api.v1.permissions import (
     is_staff,
 )
 from enterprise.lms.local import models as lms
-from enterprise.models import EnterpriseCourseEnrollment, EnterpriseCustomer, EnterpriseCustomerUser
+from enterprise.models import EnterpriseCourseEnrollment, EnterpriseCustomer, EnterpriseCustomerUser, Price
 from enterprise.models.enrollment import EnrollmentSource
 from enterprise.services import completions, learner_ids
 from enterprise.services.all_learners import learners_page
@@ -524,3 +524,41 @@ class ApiNotFound(APIView):
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         raise NotFound()
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("customer", OpenApiTypes.UUID, description="Only this customer's prices."),
+            OpenApiParameter("content_type", str, enum=["course", "program"]),
+            OpenApiParameter("content_id", str),
+        ]
+    )
+)
+class PriceViewSet(viewsets.ModelViewSet):
+    """Prices of courses and programs: staff see and set all (defaults too), a customer's administrators
+    their customers' prices (and read the defaults); another customer's prices are not found."""
+
+    serializer_class = s.PriceSerializer
+    permission_classes = [ModelPermissions]
+    permission_model = Price
+    pagination_class = NewestFirstPagination
+    throttle_scope = "enterprise"
+
+    def get_queryset(self):
+        user = self.request.user
+        prices = Price.objects.select_related("customer")
+        if not is_staff(user):
+            mine = prices.filter(customer_id__in=administered_customer_ids(user))
+            prices = mine if self.action not in ("list", "retrieve") else mine | prices.filter(customer__isnull=True)
+        params = self.request.query_params
+        if params.get("customer"):
+            try:
+                customer = uuid.UUID(params["customer"])
+            except ValueError as exc:
+                raise ValidationError({"customer": "Not a valid UUID."}, code="invalid") from exc
+            prices = prices.filter(customer_id=customer)
+        for name in ("content_type", "content_id"):
+            if params.get(name):
+                prices = prices.filter(**{name: params[name]})
+        return prices

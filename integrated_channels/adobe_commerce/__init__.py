@@ -1,0 +1,1 @@
+"""Adobe Commerce connector: priced courses and programs exported as products (async bulk REST)."""

@@ -1,0 +1,57 @@
+from django.apps import AppConfig
+
+GETTING_STARTED = """\
+In the Commerce admin, create an integration (System > Extensions > Integrations) with access to \
+Catalog > Inventory > Products and Sales > Operations > Orders, activate it, and copy its consumer key, \
+consumer secret, access token and access token secret here (or a bearer token when the store allows \
+integration tokens as bearer). Give the store's base URL (e.g. https://shop.example.com) and its base \
+currency: prices in another currency are reported, not sent.
+
+Set prices on courses and programs (Prices in the admin or /enterprise/api/v1/prices/), then run \
+"Export training metadata" (on demand, or on its schedule: the seed says twice a day). Each product's \
+SKU is the course id or program UUID. In the store, point the order success page's return link to this \
+platform so buyers come back to learn."""
+
+
+class AdobeCommerceConfig(AppConfig):
+    name = "integrated_channels.adobe_commerce"
+    label = "adobe_commerce"
+    verbose_name = "Adobe Commerce connector"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from integrated_channels.integrated_channel.registry import Channel, Operation, registry
+
+        registry.register(
+            Channel(
+                code="ADOBE_COMMERCE",
+                name="Adobe Commerce",
+                app_label=self.label,
+                configuration_model="adobe_commerce.AdobeCommerceConfiguration",
+                operations=(
+                    Operation(
+                        "commerce_product_export",
+                        "Export training metadata",
+                        "integrated_channels.adobe_commerce.operations.export_products",
+                        "export",
+                    ),
+                    Operation(
+                        "commerce_purchase_import",
+                        "Import purchases",
+                        "integrated_channels.adobe_commerce.purchases.import_purchases",
+                        "import",
+                        uses_start_date=True,
+                    ),
+                ),
+                connector=True,
+                description=(
+                    "Exports priced courses and programs to an Adobe Commerce store as products through its "
+                    "asynchronous bulk REST API (OAuth 1.0a integration or bearer token), following each bulk "
+                    "operation to its end and reporting products the store refused."
+                ),
+                getting_started=GETTING_STARTED,
+                test_connection="integrated_channels.adobe_commerce.operations.test_connection",
+                extra="adobe_commerce",
+                extra_modules=("oauthlib",),
+            )
+        )

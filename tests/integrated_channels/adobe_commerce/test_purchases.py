@@ -1,0 +1,133 @@
+"""Adobe Commerce purchases: complete orders → enterprise enrollments, once, validated line by line."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from enterprise.lms.local import models as lms
+from enterprise.models import EnterpriseCourseEnrollment, PendingEnrollment, Price
+from integrated_channels.adobe_commerce.client import CommerceClient
+from integrated_channels.adobe_commerce.models import AdobeCommerceConfiguration, ProcessedOrderLine
+from integrated_channels.adobe_commerce.purchases import import_purchases
+from integrated_channels.integrated_channel.models import Run, RunError
+from tests.factories import CustomerFactory, LearnerFactory, UserFactory
+from tests.fakes.commerce import FakeCommerce
+
+COURSE = "course-v1:Acme+PY+2027"
+
+
+@pytest.fixture
+def store():
+    with FakeCommerce() as fake:
+        yield fake
+
+
+@pytest.fixture
+def connection(db, store):
+    customer = CustomerFactory(slug="acme")
+    lms.Course.objects.create(course_id=COURSE, title="Python")
+    lms.CourseMode.objects.create(course=lms.Course.objects.get(), mode="verified")
+    Price.objects.create(
+        customer=customer, content_type="course", content_id=COURSE, amount=Decimal("49.90"), currency="USD"
+    )
+    return AdobeCommerceConfiguration.objects.create(
+        customer=customer,
+        name="shop",
+        active=True,
+        base_url=store.url,
+        consumer_key="ck",
+        consumer_secret="cs-secret",
+        access_token="at",
+        access_token_secret="ats-secret",
+    )
+
+
+def order(number, email, *lines, status="complete", updated="2027-01-05 10:00:00", currency="USD"):
+    return {
+        "entity_id": number,
+        "increment_id": f"0000{number}",
+        "status": status,
+        "customer_email": email,
+        "order_currency_code": currency,
+        "created_at": "2027-01-05 09:59:00",
+        "updated_at": updated,
+        "items": [{"item_id": f"{number}{i}", "sku": sku, "price": price} for i, (sku, price) in enumerate(lines)],
+    }
+
+
+def run_import(connection):
+    return import_purchases(
+        connection, trigger=Run.Trigger.ADMIN, client=CommerceClient(connection, sleep=lambda s: None)
+    )
+
+
+def test_orders_enroll_linked_and_pending_learners_once(connection, store):
+    alice = LearnerFactory(customer=connection.customer, user=UserFactory(username="alice", email="alice@acme.example"))
+    store.orders = [
+        order(1, "alice@acme.example", (COURSE, 49.9)),
+        order(2, "newcomer@acme.example", (COURSE, 49.9)),
+        order(3, "bob@acme.example", (COURSE, 49.9), status="pending"),
+    ]
+    run = run_import(connection)
+    assert (run.status, run.selected, run.sent, run.failed) == (Run.Status.COMPLETED, 2, 2, 0)
+    assert EnterpriseCourseEnrollment.objects.filter(learner=alice, course_id=COURSE).exists()
+    assert PendingEnrollment.objects.filter(course_id=COURSE).count() == 1
+    assert ProcessedOrderLine.objects.count() == 2
+
+    again = run_import(connection)  # the same orders are read again (overlap) and skipped
+    assert (again.selected, again.sent, again.skipped) == (2, 0, 2)
+    assert ProcessedOrderLine.objects.count() == 2
+    assert EnterpriseCourseEnrollment.objects.count() == 1
+    since = [c for c in store.criteria[-1] if c.endswith("[field]") and store.criteria[-1][c] == "updated_at"]
+    assert since, store.criteria[-1]
+
+
+def test_bad_lines_are_reported_and_nothing_enrolled_for_them(connection, store):
+    store.orders = [
+        order(1, "a@acme.example", (COURSE, 10.0)),  # amount does not match
+        order(2, "b@acme.example", ("course-v1:Other+X+1", 49.9)),  # unknown SKU
+        order(3, "c@acme.example", (COURSE, 49.9), currency="EUR"),  # other currency
+        order(4, "", (COURSE, 49.9)),  # no e-mail
+    ]
+    run = run_import(connection)
+    assert (run.status, run.selected, run.sent, run.failed) == (Run.Status.COMPLETED_WITH_ERRORS, 4, 0, 4)
+    codes = sorted(RunError.objects.filter(run=run).values_list("code", flat=True))
+    assert codes == ["amount_mismatch", "amount_mismatch", "no_email", "unknown_sku"]
+    assert not EnterpriseCourseEnrollment.objects.exists() and not PendingEnrollment.objects.exists()
+    assert run_import(connection).sent == 0  # refused lines are not retried either
+
+
+def test_paging_stops_by_the_total_count(connection, store):
+    store.orders = [
+        order(n, f"p{n}@acme.example", (COURSE, 49.9), updated=f"2027-01-05 10:{n:02d}:00") for n in range(1, 251)
+    ]
+    run = run_import(connection)
+    assert (run.selected, run.sent) == (250, 250)
+    pages = [c["searchCriteria[currentPage]"] for c in store.criteria]
+    assert pages == ["1", "2", "3", "1"]  # three pages of orders, one of credit memos
+    assert PendingEnrollment.objects.count() == 250
+
+
+def test_a_credit_memo_unenrolls_once(connection, store):
+    alice = LearnerFactory(customer=connection.customer, user=UserFactory(username="alice", email="alice@acme.example"))
+    store.orders = [order(1, "alice@acme.example", (COURSE, 49.9))]
+    run_import(connection)
+    enrollment = EnterpriseCourseEnrollment.objects.get(learner=alice, course_id=COURSE)
+    assert enrollment.unenrolled_at is None
+    store.creditmemos = [
+        {
+            "entity_id": 9,
+            "order_id": 1,
+            "updated_at": "2027-01-06 10:00:00",
+            "items": [{"order_item_id": "10", "sku": COURSE}],
+        }
+    ]
+    run = run_import(connection)
+    enrollment.refresh_from_db()
+    assert enrollment.unenrolled_at is not None
+    assert ProcessedOrderLine.objects.get().refunded_at is not None
+    assert (run.selected, run.sent, run.skipped) == (2, 1, 1)  # the order line again (skipped), the refund
+    again = run_import(connection)
+    assert (again.sent, again.skipped) == (0, 2)
