@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('enterprise', '0010_commerce_price'),
+        ('enterprise', '0011_prices'),
         ('integrated_channel', '0008_connections_operations_schedules'),
     ]
 
