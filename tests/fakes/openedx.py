@@ -2,9 +2,10 @@
 
 Two threaded HTTP servers share one state: the LMS (OAuth2 ``/oauth2/access_token``, the
 enrollment, grades and certificates APIs) and course-discovery (``/api/v1/course_runs/``,
-``/api/v1/courses/``, ``/api/v1/programs/`` with its ``q`` search, ``/api/v1/programs/<uuid>/``). Tokens are JWTs naming the OAuth2
-application's user; both servers check ``Authorization: JWT <token>``, refuse unknown and expired
-tokens with 401 and apply the LMS's rule that only staff read or change other users' data.
+``/api/v1/courses/``, ``/api/v1/programs/`` with its ``q`` search, ``/api/v1/programs/<uuid>/``).
+Tokens are JWTs naming the OAuth2 application's user; both servers check
+``Authorization: JWT <token>``, refuse unknown and expired tokens with 401 and apply the LMS's
+rule that only staff read or change other users' data.
 Listings paginate (page numbers on discovery, cursors on the grades API) with a small page size.
 ``fail()`` injects error answers (429/5xx with Retry-After) and ``delay()`` slow answers.
 Every request is recorded in ``requests``.

@@ -115,7 +115,6 @@ class OpenEdXCatalog(_OpenEdXBackend, interfaces.CatalogBackend):
                 break
         return sorted(courses[:limit], key=lambda c: c.course_id)
 
-
     def search_programs(self, query: str, *, limit: int = 20) -> list[interfaces.Program]:
         """Active programs of ``GET programs/?q=…`` (course-discovery's search), each word a prefix.
 
