@@ -293,7 +293,7 @@ class _QuietServer(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
-_RESERVED = set('+-=&|><!(){}[]^"~*?:\\/ ')
+_RESERVED = set('+-=&|><!(){}[]^"~*?:\\/ ')  # < and > cannot even be escaped
 
 
 def _query_term(term: str) -> tuple[str, bool]:
@@ -303,6 +303,8 @@ def _query_term(term: str) -> tuple[str, bool]:
         if escaped:
             text.append(char)
             escaped = False
+        elif char == "\\" and index + 1 < len(term) and term[index + 1] in "<>":
+            raise ValueError(f"Failed to parse query [{term}]: {term[index + 1]!r} cannot be escaped.")
         elif char == "\\":
             escaped = True
         elif char == "*" and index == len(term) - 1:

@@ -30,7 +30,8 @@ from enterprise.lms.openedx.exceptions import (
 
 KEYS_PER_CALL = 50  # course (run) keys per discovery call, to keep URLs short
 # Characters an Elasticsearch query string reads as syntax (course-discovery's ``q``): escaped in a search
-_QUERY_SYNTAX = set('+-=&|><!(){}[]^"~*?:\\/')
+_QUERY_SYNTAX = set('+-=&|!(){}[]^"~*?:\\/')
+_QUERY_UNESCAPABLE = set("<>")  # a query string cannot escape these (range syntax): left out of a word
 
 
 def _chunks(keys: list[str]):
@@ -127,7 +128,7 @@ class OpenEdXCatalog(_OpenEdXBackend, interfaces.CatalogBackend):
             pass
         except ProgramNotFound:
             return []
-        words = [_query_word(word) for word in query.split()]
+        words = [word for word in map(_query_word, query.split()) if word]
         if not words:
             return []
         params = {"q": " AND ".join(f"{word}*" for word in words), "status": "active"}
@@ -143,7 +144,8 @@ class OpenEdXCatalog(_OpenEdXBackend, interfaces.CatalogBackend):
 
 
 def _query_word(word: str) -> str:
-    return "".join(f"\\{char}" if char in _QUERY_SYNTAX else char for char in word)
+    kept = (char for char in word if char not in _QUERY_UNESCAPABLE)
+    return "".join(f"\\{char}" if char in _QUERY_SYNTAX else char for char in kept)
 
 
 class OpenEdXEnrollments(_OpenEdXBackend, interfaces.EnrollmentBackend):

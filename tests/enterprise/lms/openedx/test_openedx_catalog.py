@@ -167,7 +167,9 @@ def test_search_programs_escapes_the_query_string_syntax(catalog, fake_openedx):
     assert [p.title for p in catalog.search_programs("c++")] == ["C++ (Advanced)"]
     (call,) = fake_openedx.calls("discovery", "/api/v1/programs/")
     assert call.query["q"] == "c\\+\\+*"
-    assert catalog.search_programs("   ") == []
+    assert [p.title for p in catalog.search_programs("<c++> (advanced)")] == ["C++ (Advanced)"]  # < > dropped
+    assert catalog.search_programs("   ") == catalog.search_programs("<>") == []
+    assert len(fake_openedx.calls("discovery", "/api/v1/programs/")) == 2  # nothing left to search: no call
 
 
 def test_search_programs_finds_a_uuid_by_its_start_or_whole(catalog, fake_openedx):
