@@ -2,9 +2,10 @@
 
 Two threaded HTTP servers share one state: the LMS (OAuth2 ``/oauth2/access_token``, the
 enrollment, grades and certificates APIs) and course-discovery (``/api/v1/course_runs/``,
-``/api/v1/courses/``, ``/api/v1/programs/<uuid>/``). Tokens are JWTs naming the OAuth2
-application's user; both servers check ``Authorization: JWT <token>``, refuse unknown and expired
-tokens with 401 and apply the LMS's rule that only staff read or change other users' data.
+``/api/v1/courses/``, ``/api/v1/programs/`` with its ``q`` search, ``/api/v1/programs/<uuid>/``).
+Tokens are JWTs naming the OAuth2 application's user; both servers check
+``Authorization: JWT <token>``, refuse unknown and expired tokens with 401 and apply the LMS's
+rule that only staff read or change other users' data.
 Listings paginate (page numbers on discovery, cursors on the grades API) with a small page size.
 ``fail()`` injects error answers (429/5xx with Retry-After) and ``delay()`` slow answers.
 Every request is recorded in ``requests``.
@@ -180,9 +181,14 @@ class FakeOpenEdX:
                 course["skills"] = list(skill_names)
         return run
 
-    def add_program(self, program_uuid: str, title: str, course_keys) -> None:
+    def add_program(self, program_uuid: str, title: str, course_keys, *, status: str = "active") -> None:
         with self.lock:
-            self.programs[str(program_uuid)] = {"uuid": str(program_uuid), "title": title, "courses": list(course_keys)}
+            self.programs[str(program_uuid)] = {
+                "uuid": str(program_uuid),
+                "title": title,
+                "courses": list(course_keys),
+                "status": status,
+            }
 
     def enroll(self, username: str, course_id: str, mode: str = "audit", *, active: bool = True):
         with self.lock:
@@ -285,6 +291,37 @@ class _QuietServer(ThreadingHTTPServer):
 
         if not isinstance(sys.exc_info()[1], ConnectionError):
             super().handle_error(request, client_address)
+
+
+_RESERVED = set('+-=&|><!(){}[]^"~*?:\\/ ')  # < and > cannot even be escaped
+
+
+def _query_term(term: str) -> tuple[str, bool]:
+    """(the unescaped term, is it a prefix) or ValueError for a term that does not parse."""
+    text, prefix, escaped = [], False, False
+    for index, char in enumerate(term):
+        if escaped:
+            text.append(char)
+            escaped = False
+        elif char == "\\" and index + 1 < len(term) and term[index + 1] in "<>":
+            raise ValueError(f"Failed to parse query [{term}]: {term[index + 1]!r} cannot be escaped.")
+        elif char == "\\":
+            escaped = True
+        elif char == "*" and index == len(term) - 1:
+            prefix = True
+        elif char in _RESERVED:
+            raise ValueError(f"Failed to parse query [{term}]: unescaped {char!r}.")
+        else:
+            text.append(char)
+    if escaped or not text:
+        raise ValueError(f"Failed to parse query [{term}].")
+    return "".join(text).lower(), prefix
+
+
+def _term_matches(term: tuple[str, bool], program: dict) -> bool:
+    text, prefix = term
+    words = [*program["title"].lower().split(), program["uuid"]]
+    return any(word.startswith(text) if prefix else word == text for word in words)
 
 
 def _uuid_for(text: str):
@@ -447,17 +484,43 @@ class _Handler(BaseHTTPRequestHandler):
             ]
         return 200, self._page(courses, query, "/api/v1/courses/")
 
+    def _program_payload(self, program):
+        return {
+            "uuid": program["uuid"],
+            "title": program["title"],
+            "type": "Professional Certificate",
+            "status": program["status"],
+            "courses": [self._course_payload(self.state.courses[key]) for key in program["courses"]],
+        }
+
     def program(self, user, query, body, program_uuid):
         program = self.state.programs.get(program_uuid)
         if program is None:
             return 404, {"detail": "Not found."}
-        return 200, {
-            "uuid": program["uuid"],
-            "title": program["title"],
-            "type": "Professional Certificate",
-            "status": "active",
-            "courses": [self._course_payload(self.state.courses[key]) for key in program["courses"]],
-        }
+        return 200, self._program_payload(program)
+
+    def programs_list(self, user, query, body):
+        """``GET /api/v1/programs/``: ``q`` is an Elasticsearch query string, read strictly here.
+
+        Terms are joined by `` AND ``; a term's reserved characters must be escaped with ``\\`` (an
+        unescaped one is a 400, as a query string that does not parse); a trailing ``*`` makes it a
+        prefix. A term matches a word of the title or the start of the uuid; every term must match.
+        """
+        unknown = set(query) - {"q", "status", "types", "uuids", "page", "page_size"}
+        if unknown:
+            return 400, {"detail": f"Unknown parameters: {sorted(unknown)}"}
+        if query.get("status") not in (None, "active", "unpublished", "retired", "deleted"):
+            return 400, {"status": [f"Select a valid choice. {query['status']} is not one of the available choices."]}
+        programs = sorted(self.state.programs.values(), key=lambda p: p["uuid"])
+        if query.get("status"):
+            programs = [p for p in programs if p["status"] == query["status"]]
+        if query.get("q"):
+            try:
+                terms = [_query_term(term) for term in query["q"].split(" AND ")]
+            except ValueError as exc:
+                return 400, {"detail": str(exc)}
+            programs = [p for p in programs if all(_term_matches(term, p) for term in terms)]
+        return 200, self._page([self._program_payload(p) for p in programs], query, "/api/v1/programs/")
 
     # LMS: enrollments
 
@@ -575,5 +638,6 @@ _LMS_ROUTES = [
 _DISCOVERY_ROUTES = [
     ("GET", re.compile(r"/api/v1/course_runs/"), "course_runs"),
     ("GET", re.compile(r"/api/v1/courses/"), "courses_list"),
+    ("GET", re.compile(r"/api/v1/programs/"), "programs_list"),
     ("GET", re.compile(r"/api/v1/programs/(?P<program_uuid>[0-9a-f-]{36})/"), "program"),
 ]

@@ -29,6 +29,9 @@ from enterprise.lms.openedx.exceptions import (
 )
 
 KEYS_PER_CALL = 50  # course (run) keys per discovery call, to keep URLs short
+# Characters an Elasticsearch query string reads as syntax (course-discovery's ``q``): escaped in a search
+_QUERY_SYNTAX = set('+-=&|!(){}[]^"~*?:\\/')
+_QUERY_UNESCAPABLE = set("<>")  # a query string cannot escape these (range syntax): left out of a word
 
 
 def _chunks(keys: list[str]):
@@ -112,6 +115,37 @@ class OpenEdXCatalog(_OpenEdXBackend, interfaces.CatalogBackend):
             if len(courses) >= limit:
                 break
         return sorted(courses[:limit], key=lambda c: c.course_id)
+
+    def search_programs(self, query: str, *, limit: int = 20) -> list[interfaces.Program]:
+        """Active programs of ``GET programs/?q=…`` (course-discovery's search), each word a prefix.
+
+        A full UUID is read with ``get_program`` (a search index need not hold uuids); what the
+        operator typed is escaped, so ``course-v1:`` or ``C++`` is searched for, not parsed.
+        """
+        try:
+            return [self.get_program(str(uuid.UUID(query.strip())))]
+        except ValueError:
+            pass
+        except ProgramNotFound:
+            return []
+        words = [word for word in map(_query_word, query.split()) if word]
+        if not words:
+            return []
+        params = {"q": " AND ".join(f"{word}*" for word in words), "status": "active"}
+        params["page_size"] = min(limit, self.client.page_size)
+        now = timezone.now()
+        programs: list[interfaces.Program] = []
+        for payload in self.client.paginate(self.client.discovery("programs/"), params=params):
+            if payload.get("uuid"):
+                programs.append(mapping.program_from_payload(payload, now=now))
+            if len(programs) >= limit:
+                break
+        return sorted(programs, key=lambda p: (p.title.lower(), p.program_id))
+
+
+def _query_word(word: str) -> str:
+    kept = (char for char in word if char not in _QUERY_UNESCAPABLE)
+    return "".join(f"\\{char}" if char in _QUERY_SYNTAX else char for char in kept)
 
 
 class OpenEdXEnrollments(_OpenEdXBackend, interfaces.EnrollmentBackend):

@@ -126,6 +126,72 @@ def test_search_courses_flattens_the_runs_of_matching_courses(catalog, fake_open
     assert len(catalog.search_courses("", limit=2)) == 2
 
 
+def _programs(fake_openedx, *titles, status="active"):
+    fake_openedx.add_course_run("course-v1:Acme+A+2027", title="A")
+    uuids = [uuid.uuid4() for _ in titles]
+    for program_uuid, title in zip(uuids, titles, strict=True):
+        fake_openedx.add_program(program_uuid, title, ["Acme+A"], status=status)
+    return [str(u) for u in uuids]
+
+
+def test_search_programs_asks_discoverys_programs_search_for_active_programs_page_by_page(catalog, fake_openedx):
+    fake_openedx.page_size = 2
+    leading = _programs(fake_openedx, "Leadership Track", "Leading Teams", "Lean Leaders", "Mislead Data")
+    _programs(fake_openedx, "Leadership Archive", status="retired")
+
+    found = catalog.search_programs("lead")
+
+    assert [(p.title, p.course_ids) for p in found] == [  # a word starting with "lead", active, by title
+        ("Leadership Track", ("course-v1:Acme+A+2027",)),
+        ("Leading Teams", ("course-v1:Acme+A+2027",)),
+        ("Lean Leaders", ("course-v1:Acme+A+2027",)),
+    ]
+    assert {p.program_id for p in found} == set(leading[:3])
+    first, second = fake_openedx.calls("discovery", "/api/v1/programs/")  # two pages of two
+    assert (first.query["q"], first.query["status"], first.query["page_size"]) == ("lead*", "active", "20")
+    assert (second.query["page"], second.status) == ("2", 200)
+
+
+def test_search_programs_stops_at_the_limit_and_needs_every_word(catalog, fake_openedx):
+    fake_openedx.page_size = 2
+    _programs(fake_openedx, "Data One", "Data Two", "Data Three", "Data Four", "Big Data Science")
+
+    assert len(catalog.search_programs("data", limit=3)) == 3
+    assert len(fake_openedx.calls("discovery", "/api/v1/programs/")) == 2  # the third page is not read
+    assert [p.title for p in catalog.search_programs("data sci")] == ["Big Data Science"]
+
+
+def test_search_programs_escapes_the_query_string_syntax(catalog, fake_openedx):
+    _programs(fake_openedx, "C++ (Advanced)")
+
+    assert [p.title for p in catalog.search_programs("c++")] == ["C++ (Advanced)"]
+    (call,) = fake_openedx.calls("discovery", "/api/v1/programs/")
+    assert call.query["q"] == "c\\+\\+*"
+    assert [p.title for p in catalog.search_programs("<c++> (advanced)")] == ["C++ (Advanced)"]  # < > dropped
+    assert catalog.search_programs("   ") == catalog.search_programs("<>") == []
+    assert len(fake_openedx.calls("discovery", "/api/v1/programs/")) == 2  # nothing left to search: no call
+
+
+def test_search_programs_finds_a_uuid_by_its_start_or_whole(catalog, fake_openedx):
+    (program_id,) = _programs(fake_openedx, "Leadership Track")
+
+    assert [p.program_id for p in catalog.search_programs(program_id[:8])] == [program_id]
+    assert [p.program_id for p in catalog.search_programs(program_id.upper())] == [program_id]
+    assert fake_openedx.calls("discovery", f"/api/v1/programs/{program_id}/")  # a whole uuid is read directly
+    assert catalog.search_programs(str(uuid.uuid4())) == []
+
+
+def test_the_fake_refuses_an_unescaped_query_and_unknown_parameters(catalog, fake_openedx):
+    from enterprise.lms.openedx.exceptions import OpenEdXHTTPError
+
+    url = catalog.client.discovery("programs/")
+    with pytest.raises(OpenEdXHTTPError) as unescaped:
+        catalog.client.get_json(url, params={"q": "c++"})
+    with pytest.raises(OpenEdXHTTPError) as unknown:
+        catalog.client.get_json(url, params={"search": "lead"})
+    assert (unescaped.value.status_code, unknown.value.status_code) == (400, 400)
+
+
 def test_the_backend_is_chosen_by_the_enterprise_setting(settings, openedx_conf, fake_openedx):
     settings.ENTERPRISE = {"CATALOG_BACKEND": "enterprise.lms.openedx.backends.OpenEdXCatalog"}
     fake_openedx.add_course_run("course-v1:Acme+Ops+2027", title="Ops")
