@@ -89,3 +89,8 @@ class CertificateAdmin(UserCourseAdmin):
 class GradeAdmin(UserCourseAdmin):
     list_display = ("id", "user", "course", "percent", "passed_at")
     list_filter = ("passed_at",)
+
+
+@admin.register(models.SubsectionGrade)
+class SubsectionGradeAdmin(UserCourseAdmin):
+    list_display = ("id", "user", "course", "subsection_id", "title", "percent", "modified")
