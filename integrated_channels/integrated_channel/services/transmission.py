@@ -34,8 +34,8 @@ from integrated_channels.integrated_channel.models import (
     ContentTransmissionAudit,
     LearnerDataTransmissionAudit,
     Run,
-    SubsectionGradeTransmissionAudit,
     RunError,
+    SubsectionGradeTransmissionAudit,
     TransmissionStatus,
 )
 from integrated_channels.integrated_channel.models.run import redactor_of

@@ -1,4 +1,4 @@
-"""transmit_subsection_learner_data --channel CANVAS: a grade per graded subsection, each an assignment of the course."""
+"""transmit_subsection_learner_data --channel CANVAS: a grade per graded subsection, each a course assignment."""
 
 from __future__ import annotations
 
@@ -38,7 +38,10 @@ def last_run() -> Run:
     return Run.objects.order_by("-id").first()
 
 
-def graded_learner(config, fake_canvas, course, canvas_course, grades=((QUIZ, "Quiz 1", "0.875"), (EXAM, "Final", "1"))):
+GRADES = ((QUIZ, "Quiz 1", "0.875"), (EXAM, "Final", "1"))
+
+
+def graded_learner(config, fake_canvas, course, canvas_course, grades=GRADES):
     enrollment = completed_enrollment(config.customer, course=course, complete=False)
     user = enrollment.learner.user
     for position, (subsection_id, title, percent) in enumerate(grades):
@@ -88,7 +91,7 @@ def test_each_subsection_is_an_assignment_created_once_and_each_grade_posted(can
 def test_only_changed_grades_are_sent_again(canvas_config, fake_canvas):
     course = CourseFactory()
     canvas_course = fake_canvas.add_course(course.course_id, integration_id=course.course_id)
-    enrollment, user = graded_learner(canvas_config, fake_canvas, course, canvas_course)
+    _enrollment, user = graded_learner(canvas_config, fake_canvas, course, canvas_course)
     transmit()
     assert fake_canvas.calls("grade") == 2
 
