@@ -9,6 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from consent.models import DataSharingConsent
 from enterprise.lms.local.models import SubsectionGrade
@@ -174,3 +175,20 @@ def test_selection_costs_the_same_for_2_or_30_enrollments(fake_canvas):
     assert count(small) == (4, 4)
     # enrollments, consents, the audit, the subsection grades: four queries, whatever the size
     assert count(large) == (4, 60)
+
+
+def test_the_audit_is_listed_read_only_in_the_admin(canvas_config, fake_canvas, admin_client):
+    course = CourseFactory()
+    canvas_course = fake_canvas.add_course(course.course_id, integration_id=course.course_id)
+    graded_learner(canvas_config, fake_canvas, course, canvas_course)
+    transmit()
+    audit = SubsectionGradeTransmissionAudit.objects.get(subsection_id=QUIZ)
+
+    listing = admin_client.get(reverse("admin:integrated_channel_subsectiongradetransmissionaudit_changelist"))
+    detail = admin_client.get(
+        reverse("admin:integrated_channel_subsectiongradetransmissionaudit_change", args=[audit.pk])
+    )
+
+    assert listing.status_code == 200 and QUIZ in listing.content.decode()
+    assert detail.status_code == 200 and "87.5%" in detail.content.decode()
+    assert b'name="_save"' not in detail.content
