@@ -192,3 +192,20 @@ def test_the_audit_is_listed_read_only_in_the_admin(canvas_config, fake_canvas, 
     assert listing.status_code == 200 and QUIZ in listing.content.decode()
     assert detail.status_code == 200 and "87.5%" in detail.content.decode()
     assert b'name="_save"' not in detail.content
+
+
+def test_only_canvas_and_blackboard_report_assessment_grades():
+    assert {c.code for c in registry.all() if c.exports_subsection_grades} == {"BLACKBOARD", "CANVAS"}
+
+
+def test_a_dry_run_selects_and_sends_nothing(canvas_config, fake_canvas):
+    course = CourseFactory()
+    canvas_course = fake_canvas.add_course(course.course_id, integration_id=course.course_id)
+    graded_learner(canvas_config, fake_canvas, course, canvas_course)
+
+    call_command(
+        "transmit_subsection_learner_data", api_user="staff", channel=["CANVAS"], dry_run=True, stdout=io.StringIO()
+    )
+
+    assert last_run().skip_reasons == {"dry_run": 2}
+    assert fake_canvas.calls("grade") == 0 and not SubsectionGradeTransmissionAudit.objects.exists()
