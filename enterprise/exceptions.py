@@ -61,6 +61,13 @@ class LMSError(EnterpriseError):
     code = "lms_error"
 
 
+class SubsectionGradesUnavailable(LMSError):
+    """The completion backend keeps no per-subsection grades (assessment-level data)."""
+
+    code = "subsection_grades_unavailable"
+    default_message = "The completion backend keeps no per-subsection grades."
+
+
 class CourseNotFound(LMSError, LookupError):
     code = "course_not_found"
     default_message = "No such course."

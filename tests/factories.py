@@ -164,3 +164,15 @@ class GradeFactory(factory.django.DjangoModelFactory):
     course = factory.SubFactory(CourseFactory)
     percent = Decimal("0.80")
     passed_at = factory.LazyFunction(timezone.now)
+
+
+class SubsectionGradeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = lms.SubsectionGrade
+
+    user = factory.SubFactory(UserFactory)
+    course = factory.SubFactory(CourseFactory)
+    subsection_id = factory.Sequence(lambda n: f"block-v1:Org+CS101+2027+type@sequential+block@quiz{n}")
+    title = factory.Sequence(lambda n: f"Quiz {n}")
+    position = factory.Sequence(int)
+    percent = Decimal("0.875")

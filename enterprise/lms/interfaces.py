@@ -135,6 +135,21 @@ class Feedback(NamedTuple):
 RATING_MIN, RATING_MAX = 1, 5
 
 
+class SubsectionGrade(NamedTuple):
+    """A learner's grade in one graded subsection of a course (an assessment: a quiz, an exam; DESIGN §4).
+
+    ``subsection_id`` is the LMS's stable id of the subsection (Open edX: its usage key), ``title`` its
+    display name; ``percent`` the share of the subsection's points earned (0..1).
+    """
+
+    user_id: int
+    course_id: str
+    subsection_id: str
+    title: str
+    percent: Decimal
+    graded_at: datetime.datetime | None = None
+
+
 class CatalogBackend(abc.ABC):
     def __init__(self, **kwargs):
         self.options = kwargs
@@ -225,6 +240,16 @@ class CompletionBackend(abc.ABC):
     @abc.abstractmethod
     def get_grades(self, keys: Iterable[UserCourse]) -> dict[UserCourse, Grade]:
         """Grades for the (user id, course id) pairs that have one."""
+
+    def get_subsection_grades(self, keys: Iterable[UserCourse]) -> dict[UserCourse, list[SubsectionGrade]]:
+        """The graded subsections' grades of the (user id, course id) pairs, in the course's order.
+
+        Pairs without any subsection grade are left out. A backend whose LMS keeps no per-subsection
+        grades raises ``SubsectionGradesUnavailable`` (a run of a channel that reports them fails saying so).
+        """
+        from enterprise.exceptions import SubsectionGradesUnavailable
+
+        raise SubsectionGradesUnavailable(f"{type(self).__name__} keeps no per-subsection grades.")
 
     def changed_since(self, *, since: datetime.datetime, now: datetime.datetime) -> set[UserCourse] | None:
         """Optional change tracking: the (user id, course id) pairs whose completion may differ from what it

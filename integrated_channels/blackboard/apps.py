@@ -19,10 +19,12 @@ class BlackboardConfig(AppConfig):
                 client="integrated_channels.blackboard.client.BlackboardClient",
                 learner_exporter="integrated_channels.blackboard.exporters.BlackboardLearnerDataExporter",
                 content_exporter="integrated_channels.blackboard.exporters.BlackboardContentMetadataExporter",
+                subsection_exporter="integrated_channels.blackboard.exporters.BlackboardSubsectionGradeExporter",
                 connector=True,
                 description=(
                     "Creates the courses on a Blackboard Learn server (with a link to each course) and writes the "
-                    "learners' grades to a final-grade column of each course's gradebook."
+                    "learners' grades to a final-grade column of each course's gradebook, and (assessment grades) "
+                    "a score per graded subsection to a column of that subsection."
                 ),
                 getting_started=(
                     "Prepare: a REST application registered on developer.blackboard.com (application key and "

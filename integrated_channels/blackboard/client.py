@@ -15,6 +15,9 @@
   the final-grade column (``/learn/api/public/v2/courses/{id}/gradebook/columns``, found by
   ``externalId`` or created: 100 points, manual), then PATCH
   ``…/gradebook/columns/{column}/users/{user}`` ``{"score": …}``: one call per completion.
+- Assessment-level data (``transmit_subsection_learner_data``): a column per graded subsection
+  (``externalId`` derived from the subsection's id, its title as name; created once, found in the
+  same listing), the learner's score out of 100 in it.
 - Lists are paged: ``{"results": […], "paging": {"nextPage": "/learn/api/…?offset=…"}}``.
 """
 
@@ -45,6 +48,7 @@ TOKEN_PATH = f"{API}/v1/oauth2/token"
 AUTHORIZE_PATH = f"{API}/v1/oauth2/authorizationcode"
 SCOPE = "read write offline"
 GRADE_COLUMN_ID = "edx_final_grade"
+COLUMN_NAME_LIMIT = 333
 MAX_PAGES = 250
 REAUTHORIZE = (
     "Blackboard Learn no longer accepts this connection's refresh token: an administrator must authorize the "
@@ -59,7 +63,7 @@ class BlackboardClient(OAuth2ClientCredentialsTransport):
         super().__init__(configuration, **kwargs)
         self._courses: dict[str, str | None] = {}
         self._members: dict[str, dict[str, str]] = {}
-        self._columns: dict[str, str] = {}
+        self._columns: dict[str, dict[str, str]] = {}  # Learn course id -> column externalId -> column id
 
     def url(self, path: str) -> str:
         return self.configuration.base_url.rstrip("/") + path
@@ -225,28 +229,47 @@ class BlackboardClient(OAuth2ClientCredentialsTransport):
             self._members[course_id] = found
         return self._members[course_id]
 
-    def grade_column(self, course_id: str) -> str:
+    def _course_columns(self, course_id: str) -> dict[str, str]:
+        """The course's gradebook columns by ``externalId``: one paged listing per course per run."""
         if course_id not in self._columns:
             path = f"{API}/v2/courses/{course_id}/gradebook/columns"
-            found = next((str(c["id"]) for c in self._pages(path) if c.get("externalId") == GRADE_COLUMN_ID), None)
-            if found is None:
-                name = self.configuration.grade_column_name
-                column = {
-                    "externalId": GRADE_COLUMN_ID,
-                    "name": name,
-                    "displayName": name,
-                    "description": "The learner's final grade on the learning platform.",
-                    "score": {"possible": 100},
-                    "availability": {"available": "Yes"},
-                    "grading": {"type": "Manual"},
-                }
-                found = str(self._json(self._api("POST", path, json=column), "the created column")["id"])
-            self._columns[course_id] = found
+            self._columns[course_id] = {
+                str(c["externalId"]): str(c["id"]) for c in self._pages(path) if c.get("externalId")
+            }
         return self._columns[course_id]
+
+    def grade_column(self, course_id: str, *, external_id: str = GRADE_COLUMN_ID, name: str = "") -> str:
+        """The id of the column with ``external_id`` (the final grade by default), created once (100 points,
+        manual grading) when the course has none."""
+        known = self._course_columns(course_id)
+        if external_id not in known:
+            name = (name or self.configuration.grade_column_name)[:COLUMN_NAME_LIMIT]
+            final = external_id == GRADE_COLUMN_ID
+            column = {
+                "externalId": external_id,
+                "name": name,
+                "displayName": name,
+                "description": (
+                    "The learner's final grade on the learning platform."
+                    if final
+                    else "The learner's grade in this assessment on the learning platform."
+                ),
+                "score": {"possible": 100},
+                "availability": {"available": "Yes"},
+                "grading": {"type": "Manual"},
+            }
+            path = f"{API}/v2/courses/{course_id}/gradebook/columns"
+            known[external_id] = str(self._json(self._api("POST", path, json=column), "the created column")["id"])
+        return known[external_id]
 
     # Learner data
 
     def send_learner_data(self, records):
+        return [self._send_grade(record) for record in records]
+
+    def send_subsection_grades(self, records):
+        """Assessment-level data: a gradebook column per graded subsection (``externalId`` derived from the
+        subsection's id, created once), the learner's score in it: one call per grade."""
         return [self._send_grade(record) for record in records]
 
     def _send_grade(self, record) -> Outcome:
@@ -258,7 +281,12 @@ class BlackboardClient(OAuth2ClientCredentialsTransport):
             user_id = self.members(course_id).get(payload["email"])
             if user_id is None:
                 raise RemoteRejected("No member of the Blackboard course has this e-mail address.")
-            column = self.grade_column(course_id)
+            if "column" in payload:  # a subsection grade
+                column = self.grade_column(
+                    course_id, external_id=payload["column"]["externalId"], name=payload["column"]["name"]
+                )
+            else:
+                column = self.grade_column(course_id)
             path = f"{API}/v2/courses/{course_id}/gradebook/columns/{column}/users/{user_id}"
             response = self._api("PATCH", path, json={"score": payload["score"]})
             answer = self._json(response, "the grade")

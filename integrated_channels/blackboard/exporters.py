@@ -3,7 +3,8 @@
 A course is a Learn course whose ``externalId`` is this platform's course id (its ``courseId``,
 which Learn restricts to letters, digits, ``-``, ``_`` and ``.``, is derived from it), with a
 content item linking to the course; a withdrawn course is made unavailable. A learner record is
-the score out of 100 for the course's final-grade column.
+the score out of 100 for the course's final-grade column; an assessment-level record the score out
+of 100 in the column of a graded subsection.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from enterprise.lms.completion import FAIL
 from integrated_channels.integrated_channel.exporters.content_metadata import ContentMetadataExporter
 from integrated_channels.integrated_channel.exporters.learner_data import LearnerCompletion, LearnerDataExporter
 from integrated_channels.integrated_channel.exporters.mapping import course_url, percent
+from integrated_channels.integrated_channel.exporters.subsection_grades import SubsectionGradeExporter
 
 NAME_LIMIT = 333
 LINK_HANDLER = "resource/x-bb-externallink"
@@ -52,6 +54,34 @@ class BlackboardLearnerDataExporter(LearnerDataExporter):
 
     def reported_grade(self, item: LearnerCompletion) -> str:
         return f"{learn_score(item):g}"
+
+
+def subsection_column_id(subsection_id: str) -> str:
+    """The ``externalId`` of a subsection's column: stable, short and of plain characters whatever the LMS's id
+    (Open edX usage keys hold ``+``, ``:`` and ``@`` and run past 80 characters)."""
+    return "edx_sub_" + hashlib.sha256(subsection_id.encode()).hexdigest()[:24]
+
+
+def subsection_score(percent_value) -> float:
+    return round(float(percent_value) * 100, 2)
+
+
+class BlackboardSubsectionGradeExporter(SubsectionGradeExporter):
+    """A grade per graded subsection, the score out of 100 in the subsection's gradebook column."""
+
+    needs_email = True
+
+    def subsection_payload(self, *, email, remote_id, grade) -> dict:
+        return {
+            "course": grade.course_id,
+            "email": email.strip().lower(),
+            "subsection_id": grade.subsection_id,
+            "column": {"externalId": subsection_column_id(grade.subsection_id), "name": grade.title[:NAME_LIMIT]},
+            "score": subsection_score(grade.percent),
+        }
+
+    def reported_subsection_grade(self, grade) -> str:
+        return f"{subsection_score(grade.percent):g}"
 
 
 class BlackboardContentMetadataExporter(ContentMetadataExporter):

@@ -19,10 +19,12 @@ class CanvasConfig(AppConfig):
                 client="integrated_channels.canvas.client.CanvasClient",
                 learner_exporter="integrated_channels.canvas.exporters.CanvasLearnerDataExporter",
                 content_exporter="integrated_channels.canvas.exporters.CanvasContentMetadataExporter",
+                subsection_exporter="integrated_channels.canvas.exporters.CanvasSubsectionGradeExporter",
                 connector=True,
                 description=(
                     "Creates the courses in a Canvas account (with a link to each course) and posts the learners' "
-                    "grades to a final-grade assignment of each course."
+                    "grades to a final-grade assignment of each course, and (assessment grades) a grade per graded "
+                    "subsection to an assignment of that subsection."
                 ),
                 getting_started=(
                     "Prepare in Canvas: an API developer key (client id and secret) whose redirect URI is this "

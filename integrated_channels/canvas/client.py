@@ -14,6 +14,9 @@
   ``/api/v1/courses/{id}/assignments``, paginated, or created once: no submission, 100 points,
   published), then PUT ``…/assignments/{a}/submissions/{user}`` with ``posted_grade``: one call per
   completion.
+- Assessment-level data (``transmit_subsection_learner_data``): each graded subsection is an
+  assignment of the course whose ``integration_id`` is the subsection's id and name its title
+  (created once, found in the same listing), the learner's subsection grade posted to it.
 - Canvas answers a throttled call with 403 "Rate Limit Exceeded" (not 429): it is retried, never
   taken for refused credentials.
 """
@@ -64,7 +67,7 @@ class CanvasClient(OAuth2ClientCredentialsTransport):
         super().__init__(configuration, **kwargs)
         self._students: dict[str, dict[str, str]] = {}
         self._courses: dict[str, str | None] = {}
-        self._assignments: dict[str, str] = {}
+        self._assignments: dict[str, dict[str, str]] = {}  # Canvas course id -> integration id -> assignment id
 
     def url(self, path: str) -> str:
         return self.configuration.base_url.rstrip("/") + path
@@ -224,38 +227,48 @@ class CanvasClient(OAuth2ClientCredentialsTransport):
                 return str(row["id"])
         return None
 
-    def assignment_id(self, course: str, course_id: str) -> str:
+    def _course_assignments(self, course_id: str) -> dict[str, str]:
+        """The course's assignments by ``integration_id``: one paged listing per course per run."""
         if course_id not in self._assignments:
-            found = next(
-                (
-                    str(row["id"])
-                    for row in self._pages(f"/api/v1/courses/{course_id}/assignments", {})
-                    if row.get("integration_id") == course
-                ),
-                None,
-            )
-            if found is None:
-                document = {
-                    "assignment": {
-                        "name": self.configuration.assignment_name,
-                        "submission_types": ["none"],
-                        "integration_id": course,
-                        "points_possible": 100,
-                        "grading_type": "percent",
-                        "published": True,
-                    }
-                }
-                response = self._api("POST", f"/api/v1/courses/{course_id}/assignments", json=document)
-                body = self.parse_json(response, what="the created assignment")
-                found = str(body["id"]) if isinstance(body, dict) and body.get("id") else None
-                if found is None:
-                    raise MalformedResponse("Canvas answered the created assignment without its id.")
-            self._assignments[course_id] = found
+            self._assignments[course_id] = {
+                str(row["integration_id"]): str(row["id"])
+                for row in self._pages(f"/api/v1/courses/{course_id}/assignments", {})
+                if row.get("integration_id")
+            }
         return self._assignments[course_id]
+
+    def assignment_id(self, course: str, course_id: str, *, integration_id: str = "", name: str = "") -> str:
+        """The id of the assignment with this ``integration_id`` (the course's final grade by default: the
+        course id), created once (no submission, 100 points, percent, published) when the course has none."""
+        integration_id = integration_id or course
+        known = self._course_assignments(course_id)
+        if integration_id not in known:
+            document = {
+                "assignment": {
+                    "name": (name or self.configuration.assignment_name)[:255],
+                    "submission_types": ["none"],
+                    "integration_id": integration_id,
+                    "points_possible": 100,
+                    "grading_type": "percent",
+                    "published": True,
+                }
+            }
+            response = self._api("POST", f"/api/v1/courses/{course_id}/assignments", json=document)
+            body = self.parse_json(response, what="the created assignment")
+            found = str(body["id"]) if isinstance(body, dict) and body.get("id") else None
+            if found is None:
+                raise MalformedResponse("Canvas answered the created assignment without its id.")
+            known[integration_id] = found
+        return known[integration_id]
 
     # Learner data
 
     def send_learner_data(self, records):
+        return [self._send_grade(record) for record in records]
+
+    def send_subsection_grades(self, records):
+        """Assessment-level data: each graded subsection is an assignment of the course (``integration_id``:
+        the subsection's id, created once), the learner's grade posted to it, one call per grade."""
         return [self._send_grade(record) for record in records]
 
     def _send_grade(self, record) -> Outcome:
@@ -269,7 +282,12 @@ class CanvasClient(OAuth2ClientCredentialsTransport):
                 raise RemoteRejected(
                     "No student of the Canvas course has this e-mail address: enroll the learner there."
                 )
-            assignment = self.assignment_id(payload["course"], course_id)
+            assignment = self.assignment_id(
+                payload["course"],
+                course_id,
+                integration_id=payload.get("subsection_id", ""),
+                name=payload.get("subsection_title", ""),
+            )
             path = f"/api/v1/courses/{course_id}/assignments/{assignment}/submissions/{quote(user_id)}"
             try:
                 response = self._api("PUT", path, json={"submission": {"posted_grade": payload["posted_grade"]}})

@@ -3,7 +3,9 @@
 A course is a Canvas course of the connection's account whose ``integration_id`` and course code
 are this platform's course id, with the course's description and a link to it as its syllabus. A
 learner record is the grade posted to the course's final-grade assignment: a percentage
-("91%"), or "complete"/"incomplete" when no score is known.
+("91%"), or "complete"/"incomplete" when no score is known. An assessment-level record is a graded
+subsection's grade, posted to the assignment of that subsection (its ``integration_id``: the
+subsection's id).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from enterprise.lms.completion import FAIL
 from integrated_channels.integrated_channel.exporters.content_metadata import ContentMetadataExporter
 from integrated_channels.integrated_channel.exporters.learner_data import LearnerCompletion, LearnerDataExporter
 from integrated_channels.integrated_channel.exporters.mapping import course_url, iso_utc, percent
+from integrated_channels.integrated_channel.exporters.subsection_grades import SubsectionGradeExporter
 
 NAME_LIMIT = 255
 
@@ -41,6 +44,29 @@ class CanvasLearnerDataExporter(LearnerDataExporter):
 
     def reported_grade(self, item: LearnerCompletion) -> str:
         return posted_grade(item)
+
+
+def subsection_posted_grade(percent) -> str:
+    """A subsection's share of points (0..1) as Canvas's percent grade, e.g. ``"87.5%"``."""
+    return f"{float(percent) * 100:.2f}".rstrip("0").rstrip(".") + "%"
+
+
+class CanvasSubsectionGradeExporter(SubsectionGradeExporter):
+    """A grade per graded subsection, posted to the subsection's assignment of the Canvas course."""
+
+    needs_email = True
+
+    def subsection_payload(self, *, email, remote_id, grade) -> dict:
+        return {
+            "course": grade.course_id,
+            "email": email.strip().lower(),
+            "subsection_id": grade.subsection_id,
+            "subsection_title": grade.title[:NAME_LIMIT],
+            "posted_grade": subsection_posted_grade(grade.percent),
+        }
+
+    def reported_subsection_grade(self, grade) -> str:
+        return subsection_posted_grade(grade.percent)
 
 
 class CanvasContentMetadataExporter(ContentMetadataExporter):

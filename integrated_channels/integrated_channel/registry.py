@@ -26,6 +26,7 @@ from django.utils.module_loading import import_string
 
 LEARNER_DATA = "learner_data"
 CONTENT_METADATA = "content_metadata"
+SUBSECTION_GRADES = "subsection_grades"  # assessment-level data: a grade per graded subsection
 
 
 class ChannelNotRegistered(LookupError):
@@ -72,6 +73,12 @@ _TRANSMIT_OPERATIONS = {
         runner="integrated_channels.integrated_channel.services.operations.send_content_metadata",
         direction="export",
     ),
+    SUBSECTION_GRADES: Operation(
+        code=SUBSECTION_GRADES,
+        name="Assessment grades",
+        runner="integrated_channels.integrated_channel.services.operations.send_subsection_grades",
+        direction="export",
+    ),
 }
 
 
@@ -86,6 +93,8 @@ class Channel:
     client: str = ""  # dotted path of the client class (a Transport)
     learner_exporter: str = ""  # dotted path of the LearnerDataExporter subclass
     content_exporter: str = ""  # dotted path of the ContentMetadataExporter subclass; "" when not supported
+    # dotted path of the SubsectionGradeExporter subclass (assessment-level data); "" when not reported
+    subsection_exporter: str = ""
     operations: tuple[Operation, ...] = ()  # besides learner_data / content_metadata, implied by the exporters
     connector: bool = False  # shown on the customer's Connectors page
     description: str = ""  # one or two sentences: what it does
@@ -118,6 +127,9 @@ class Channel:
     def get_content_exporter_class(self):
         return import_string(self.content_exporter) if self.content_exporter else None
 
+    def get_subsection_exporter_class(self):
+        return import_string(self.subsection_exporter) if self.subsection_exporter else None
+
     def get_test_connection(self):
         return import_string(self.test_connection) if self.test_connection else None
 
@@ -130,6 +142,11 @@ class Channel:
         """False for connectors (e.g. SFTP) that declare no learner-data exporter: transmit runs skip them."""
         return bool(self.learner_exporter)
 
+    @property
+    def exports_subsection_grades(self) -> bool:
+        """Whether the channel reports a grade per graded subsection (``transmit_subsection_learner_data``)."""
+        return bool(self.subsection_exporter)
+
     def all_operations(self) -> tuple[Operation, ...]:
         """The operations this channel offers: the transmits its exporters imply, then the declared ones."""
         implied = []
@@ -137,6 +154,8 @@ class Channel:
             implied.append(_TRANSMIT_OPERATIONS[LEARNER_DATA])
         if self.content_exporter:
             implied.append(_TRANSMIT_OPERATIONS[CONTENT_METADATA])
+        if self.subsection_exporter:
+            implied.append(_TRANSMIT_OPERATIONS[SUBSECTION_GRADES])
         return (*implied, *self.operations)
 
     def get_operation(self, code: str) -> Operation:

@@ -306,6 +306,9 @@ class FakeBlackboard(VendorFake):
         body = self._body(request, COLUMN_FIELDS)
         if not body.get("name") or not isinstance((body.get("score") or {}).get("possible"), int | float):
             raise error(400, "name and score.possible are required")
+        external = body.get("externalId")
+        if external and any(c.get("externalId") == external for c in self.server_state.columns[course["id"]]):
+            raise error(409, "A column with this externalId already exists in the course")
         column = {"id": self._new_id(), **body}
         self.server_state.columns[course["id"]].append(column)
         return Reply(201, column)

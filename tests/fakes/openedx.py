@@ -72,6 +72,8 @@ class FakeOpenEdX:
         self.programs: dict[str, dict] = {}
         self.enrollments: dict[tuple[str, str], dict] = {}
         self.grades: dict[tuple[str, str], dict] = {}
+        # (username, course id) -> the graded subsections' rows of the gradebook's ``section_breakdown``
+        self.subsection_grades: dict[tuple[str, str], list[dict]] = {}
         self.certificates: dict[tuple[str, str], dict] = {}
         self.injected: list[Injected] = []
         self.requests: list[Recorded] = []
@@ -206,6 +208,26 @@ class FakeOpenEdX:
                 "passed": passed,
                 "letter_grade": letter_grade or ("Pass" if passed else None),
             }
+
+    def set_subsection_grade(
+        self, username: str, course_id: str, module_id: str, name: str, earned: float, possible: float, *, label=""
+    ):
+        """A graded subsection's score in the gradebook (``section_breakdown``), as edx-platform computes it."""
+        with self.lock:
+            rows = self.subsection_grades.setdefault((username, course_id), [])
+            rows[:] = [row for row in rows if row["module_id"] != module_id]
+            rows.append(
+                {
+                    "attempted": True,
+                    "category": "Homework",
+                    "label": label or f"HW {len(rows) + 1:02}",
+                    "module_id": module_id,
+                    "percent": round(earned / possible, 4) if possible else 0.0,
+                    "score_earned": earned,
+                    "score_possible": possible,
+                    "subsection_name": name,
+                }
+            )
 
     def set_certificate(
         self, username: str, course_id: str, *, grade: str, created: datetime.datetime, status: str = "downloadable"
@@ -613,6 +635,52 @@ class _Handler(BaseHTTPRequestHandler):
             next_link = f"{self.state.lms_url}/api/grades/v1/courses/{course_id}/?{query_string}"
         return 200, {"next": next_link, "previous": None, "results": [self._grade_row(n, course_id) for n in chunk]}
 
+    def _gradebook_row(self, username, course_id):
+        grade = self._grade_row(username, course_id)
+        return {
+            "course_id": course_id,
+            "email": f"{username}@example.com",
+            "user_id": sorted(self.state.users).index(username) + 1,
+            "username": username,
+            "full_name": username,
+            "passed": grade["passed"],
+            "percent": grade["percent"],
+            "letter_grade": grade["letter_grade"],
+            "progress_page_url": f"/courses/{course_id}/progress/{username}/",
+            "section_breakdown": list(self.state.subsection_grades.get((username, course_id), [])),
+        }
+
+    def gradebook(self, user, query, body, course_id):
+        """``/api/grades/v1/gradebook/{course_id}/``: course staff only (not the learner), one learner with
+        ``username`` (an object), else the enrolled learners, paginated by cursor (edx-platform's GradebookView)."""
+        if user not in self.state.staff:
+            return 403, {"detail": "You do not have permission to perform this action."}
+        if course_id not in self.state.course_runs:
+            return 404, {"error_code": "course_does_not_exist", "developer_message": "The course does not exist."}
+        username = query.get("username")
+        if username:
+            if username not in self.state.users:
+                return 404, {"error_code": "user_does_not_exist"}
+            if (username, course_id) not in self.state.enrollments:
+                return 404, {"error_code": "user_not_enrolled"}
+            return 200, self._gradebook_row(username, course_id)
+        enrolled = sorted(
+            name for (name, cid), row in self.state.enrollments.items() if cid == course_id and row["is_active"]
+        )
+        size = min(int(query.get("page_size") or self.state.page_size), self.state.page_size)
+        offset = int(base64.urlsafe_b64decode(query["cursor"]).decode()) if query.get("cursor") else 0
+        chunk = enrolled[offset : offset + size]
+        next_link = None
+        if offset + size < len(enrolled):
+            cursor = base64.urlsafe_b64encode(str(offset + size).encode()).decode()
+            query_string = urlencode({"cursor": cursor, "page_size": size})
+            next_link = f"{self.state.lms_url}/api/grades/v1/gradebook/{course_id}/?{query_string}"
+        return 200, {
+            "next": next_link,
+            "previous": None,
+            "results": [self._gradebook_row(name, course_id) for name in chunk],
+        }
+
     def certificate_detail(self, user, query, body, username, course_id):
         self._require_staff_or_self(user, username)
         cert = self.state.certificates.get((username, course_id))
@@ -632,6 +700,7 @@ _LMS_ROUTES = [
     ("POST", re.compile(r"/api/enrollment/v1/enrollment/?"), "enrollment_post"),
     ("GET", re.compile(rf"/api/enrollment/v1/enrollment/{_USER},{_COURSE}/?"), "enrollment_detail"),
     ("GET", re.compile(rf"/api/grades/v1/courses/{_COURSE}/"), "grades"),
+    ("GET", re.compile(rf"/api/grades/v1/gradebook/{_COURSE}/"), "gradebook"),
     ("GET", re.compile(rf"/api/certificates/v0/certificates/{_USER}/courses/{_COURSE}/"), "certificate_detail"),
     ("GET", re.compile(rf"/api/certificates/v0/certificates/{_USER}/"), "certificate_list"),
 ]

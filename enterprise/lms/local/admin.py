@@ -100,3 +100,8 @@ class CourseFeedbackAdmin(UserCourseAdmin):
     @admin.display(description=_("comment"))
     def short_comment(self, obj) -> str:
         return obj.comment if len(obj.comment) <= 80 else obj.comment[:79] + "…"
+
+
+@admin.register(models.SubsectionGrade)
+class SubsectionGradeAdmin(UserCourseAdmin):
+    list_display = ("id", "user", "course", "subsection_id", "title", "percent", "modified")

@@ -306,6 +306,18 @@ class LocalCompletions(interfaces.CompletionBackend):
             for uid, cid, percent, passed in _rows_for_pairs(models.Grade, keys, "percent", ("passed_at", _utc))
         }
 
+    def get_subsection_grades(self, keys):
+        """One query: the pairs' subsection grades, in the course's order."""
+        found: dict[interfaces.UserCourse, list[interfaces.SubsectionGrade]] = {}
+        rows = _rows_for_pairs(
+            models.SubsectionGrade, keys, "position", "subsection_id", "title", "percent", ("modified", _utc)
+        )
+        for uid, cid, _position, subsection_id, title, percent, modified in sorted(rows, key=lambda r: r[:4]):
+            found.setdefault((uid, cid), []).append(
+                interfaces.SubsectionGrade(uid, cid, subsection_id, title, percent, _utc(modified))
+            )
+        return found
+
     def changed_since(self, *, since, now) -> set[interfaces.UserCourse]:
         """Certificates, grades and course feedback written since ``since``, passes dated in the window, LMS
         enrollments changed."""

@@ -206,3 +206,33 @@ class CourseFeedback(models.Model):
 
     def __str__(self):
         return f"feedback {self.user_id} {self.course_id}: {self.rating}"
+
+
+class SubsectionGrade(models.Model):
+    """A learner's grade in one graded subsection (an assessment) of a course."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="subsection_grades")
+    subsection_id = models.CharField(
+        max_length=255, help_text=_("Stable id of the graded subsection, e.g. its usage key.")
+    )
+    title = models.CharField(max_length=255)
+    position = models.PositiveIntegerField(default=0, help_text=_("Order of the subsection in the course."))
+    percent = models.DecimalField(
+        max_digits=5, decimal_places=4, validators=[MinValueValidator(0), MaxValueValidator(1)]
+    )
+    modified = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["user", "course", "position", "subsection_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "course", "subsection_id"], name="local_subsection_grade_unique"),
+            models.CheckConstraint(
+                condition=models.Q(percent__gte=0, percent__lte=1), name="local_subsection_grade_percent_range"
+            ),
+            models.CheckConstraint(condition=~models.Q(subsection_id=""), name="local_subsection_grade_has_id"),
+        ]
+        indexes = [models.Index(fields=["modified"], name="local_subsection_grade_mod")]
+
+    def __str__(self):
+        return f"subsection grade {self.user_id} {self.course_id} {self.subsection_id}: {self.percent}"

@@ -332,6 +332,31 @@ class OpenEdXCompletions(_OpenEdXBackend, interfaces.CompletionBackend):
             for key, row in payloads.items()
         }
 
+    def get_subsection_grades(self, keys):
+        """The gradebook (``/api/grades/v1/gradebook/{course}/``, course staff): one call per learner, or the
+        course's paginated listing when at least ``GRADES_COURSE_LISTING_THRESHOLD`` of its learners are asked."""
+        keys = set(keys)
+        by_course: dict[str, set[int]] = defaultdict(set)
+        for uid, cid in keys:
+            by_course[cid].add(uid)
+        usernames = usernames_by_id(uid for uid, _ in keys)
+        user_ids = {name: uid for uid, name in usernames.items()}
+        threshold = int(openedx_settings.GRADES_COURSE_LISTING_THRESHOLD)
+        found: dict[interfaces.UserCourse, list[interfaces.SubsectionGrade]] = {}
+        for cid, uids in by_course.items():
+            url = self.client.lms(f"api/grades/v1/gradebook/{_course_path(cid)}/")
+            names = {usernames[uid] for uid in uids if uid in usernames}
+            if len(names) >= threshold:
+                rows = (row for row in self.client.paginate(url) if row.get("username") in names)
+            else:
+                rows = (row for name in sorted(names) for row in self._user_grade(url, name))
+            for row in rows:
+                uid = user_ids[row["username"]]
+                grades = mapping.subsection_grades_from_payload(uid, cid, row)
+                if grades:
+                    found[(uid, cid)] = grades
+        return found
+
     def _user_grade(self, url: str, username: str) -> list[dict]:
         try:
             answer = self.client.get_json(url, params={"username": username})

@@ -133,3 +133,29 @@ def grade_from_payload(
         percent=percent(payload.get("percent")),
         passed_at=passed_at if payload.get("passed") else None,
     )
+
+
+def subsection_grades_from_payload(user_id: int, course_id: str, payload: dict) -> list[interfaces.SubsectionGrade]:
+    """The graded subsections of a gradebook entry (``section_breakdown``, edx-platform's GradebookView): the
+    subsection's usage key (``module_id``), name and share of points earned (``percent``, 0..1), in course order.
+
+    A breakdown that is not a list of objects, or a row without its ``module_id``, is not what the API
+    documents: ``OpenEdXResponseError``.
+    """
+    from enterprise.lms.openedx.exceptions import OpenEdXResponseError
+
+    rows = payload.get("section_breakdown")
+    if rows is None:
+        return []
+    if not isinstance(rows, list) or not all(isinstance(row, dict) and row.get("module_id") for row in rows):
+        raise OpenEdXResponseError("A gradebook entry's section_breakdown is not a list of graded subsections.")
+    return [
+        interfaces.SubsectionGrade(
+            user_id=user_id,
+            course_id=course_id,
+            subsection_id=str(row["module_id"]),
+            title=str(row.get("subsection_name") or row.get("label") or row["module_id"]),
+            percent=min(max(percent(row.get("percent")), Decimal(0)), Decimal(1)),
+        )
+        for row in rows
+    ]

@@ -7,7 +7,11 @@ from django.utils.translation import gettext_lazy as _
 
 from enterprise.admin.paginator import LargeTableAdminMixin
 from integrated_channels.integrated_channel.admin.runs import ReadOnlyAdmin
-from integrated_channels.integrated_channel.models import ContentTransmissionAudit, LearnerDataTransmissionAudit
+from integrated_channels.integrated_channel.models import (
+    ContentTransmissionAudit,
+    LearnerDataTransmissionAudit,
+    SubsectionGradeTransmissionAudit,
+)
 from integrated_channels.integrated_channel.registry import registry
 
 
@@ -54,6 +58,32 @@ class LearnerDataTransmissionAuditAdmin(LargeTableAdminMixin, ReadOnlyAdmin):
         import json
 
         return json.dumps(obj.payload, indent=2, sort_keys=True)
+
+
+@admin.register(SubsectionGradeTransmissionAudit)
+class SubsectionGradeTransmissionAuditAdmin(LargeTableAdminMixin, ReadOnlyAdmin):
+    list_display = (
+        "id",
+        "configuration",
+        "username",
+        "course_id",
+        "subsection_id",
+        "status",
+        "grade",
+        "attempts",
+        "remote_status",
+        "last_attempt_at",
+        "sent_at",
+    )
+    list_select_related = ("configuration__customer", "enrollment__learner__user")
+    list_filter = ("status", AuditChannelFilter)
+    search_fields = ("=course_id", "=subsection_id", "=enrollment__learner__user__username")
+    ordering = ("-id",)
+    exclude = ("payload",)
+    readonly_fields = ("payload_pretty",)
+
+    username = LearnerDataTransmissionAuditAdmin.username
+    payload_pretty = LearnerDataTransmissionAuditAdmin.payload_pretty
 
 
 @admin.register(ContentTransmissionAudit)

@@ -69,6 +69,8 @@ class Record:
     remote_id: str = ""
     completed: bool = False
     grade: str = ""
+    # assessment-level data: the graded subsection's id (learner data: empty)
+    subsection_id: str = ""
     # content metadata
     content_status: str = ""
 
@@ -81,7 +83,8 @@ class Record:
 
     def label(self) -> str:
         who = self.username or self.remote_id
-        return f"{who} / {self.course_id}" if who else self.course_id
+        what = f"{self.course_id} / {self.subsection_id}" if self.subsection_id else self.course_id
+        return f"{who} / {what}" if who else what
 
 
 class SkipReason:
@@ -94,6 +97,7 @@ class SkipReason:
     NO_EMAIL = "no_email"
     COURSE_NOT_FOUND = "course_not_found"
     BEFORE_START_DATE = "before_start_date"
+    NO_SUBSECTION_GRADES = "no_subsection_grades"
     DRY_RUN = "dry_run"
 
 

@@ -3,6 +3,7 @@
 from integrated_channels.integrated_channel.models.audit import (
     ContentTransmissionAudit,
     LearnerDataTransmissionAudit,
+    SubsectionGradeTransmissionAudit,
     TransmissionStatus,
 )
 from integrated_channels.integrated_channel.models.configuration import ChannelConfiguration
@@ -24,5 +25,6 @@ __all__ = [
     "Run",
     "RunError",
     "SFTPConnection",
+    "SubsectionGradeTransmissionAudit",
     "TransmissionStatus",
 ]

@@ -63,6 +63,34 @@ class LearnerDataTransmissionAudit(TransmissionAuditBase):
         return f"{self.configuration_id}/{self.enrollment_id}: {self.status}"
 
 
+class SubsectionGradeTransmissionAudit(TransmissionAuditBase):
+    """What was last sent to a channel for one graded subsection of one enterprise enrollment."""
+
+    configuration = models.ForeignKey(
+        ChannelConfiguration, on_delete=models.CASCADE, related_name="subsection_grade_audits"
+    )
+    enrollment = models.ForeignKey(EnterpriseCourseEnrollment, on_delete=models.CASCADE, related_name="+")
+    course_id = models.CharField(max_length=255)
+    subsection_id = models.CharField(max_length=255)
+    grade = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        verbose_name = _("assessment grade transmission")
+        verbose_name_plural = _("assessment grade transmissions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["configuration", "enrollment", "subsection_id"], name="subsection_audit_unique"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="sent") | models.Q(sent_at__isnull=False),
+                name="subsection_audit_sent_has_sent_at",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.configuration_id}/{self.enrollment_id}/{self.subsection_id}: {self.status}"
+
+
 class ContentTransmissionAudit(TransmissionAuditBase):
     """What was last sent to a channel for one course."""
 

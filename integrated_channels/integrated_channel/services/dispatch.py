@@ -18,7 +18,7 @@ from django.db import transaction
 from integrated_channels.integrated_channel.app_settings import channel_settings
 from integrated_channels.integrated_channel.exceptions import ChannelConfigurationError
 from integrated_channels.integrated_channel.models import ChannelConfiguration, Run, RunError
-from integrated_channels.integrated_channel.registry import CONTENT_METADATA, registry
+from integrated_channels.integrated_channel.registry import CONTENT_METADATA, SUBSECTION_GRADES, registry
 from integrated_channels.integrated_channel.services import runs, transmission
 from integrated_channels.integrated_channel.services.results import Progress, RunResult
 
@@ -49,6 +49,8 @@ def plan(
     codes = [code.upper() for code in channel_codes or []] or registry.codes()
     if kind == CONTENT_METADATA:
         codes = [code for code in codes if registry.get(code).exports_content]
+    elif kind == SUBSECTION_GRADES:
+        codes = [code for code in codes if registry.get(code).exports_subsection_grades]
     else:
         codes = [code for code in codes if registry.get(code).exports_learner_data]
     return queryset.filter(channel__in=codes).specific()
@@ -92,6 +94,10 @@ def run_one(*, kind: str, **kwargs) -> RunResult:
         kwargs.pop("start_date", None)
         kwargs.pop("full", None)
         return transmission.transmit_content_metadata(**kwargs)
+    if kind == SUBSECTION_GRADES:
+        kwargs.pop("start_date", None)
+        kwargs.pop("full", None)
+        return transmission.transmit_subsection_grades(**kwargs)
     return transmission.transmit_learner_data(**kwargs)
 
 

@@ -172,3 +172,12 @@ def send_content_metadata(configuration, *, trigger, start_date=None, api_user=N
     return _transmitted(
         transmission.transmit_content_metadata(configuration=configuration, trigger=trigger, api_user=api_user, run=run)
     )
+
+
+def send_subsection_grades(configuration, *, trigger, start_date=None, api_user=None, run=None) -> Run:
+    """Assessment-level data: a grade per graded subsection (channels with a ``subsection_exporter``)."""
+    return _transmitted(
+        transmission.transmit_subsection_grades(
+            configuration=configuration, trigger=trigger, api_user=api_user, run=run
+        )
+    )

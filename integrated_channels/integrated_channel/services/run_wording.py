@@ -22,6 +22,7 @@ SKIP_REASONS = {
     SkipReason.COURSE_NOT_FOUND: _("The course is not in the catalog."),
     SkipReason.BEFORE_START_DATE: _("Before the run's start date."),
     SkipReason.DRY_RUN: _("Dry run: nothing is sent."),
+    SkipReason.NO_SUBSECTION_GRADES: _("The learner has no grade in a graded subsection of the course yet."),
     "after_end_date": _("After the export's end date."),
     "course_without_skills": _("The course teaches no skill."),
     "achieved_outside_the_range": _("Achieved outside the export's dates."),

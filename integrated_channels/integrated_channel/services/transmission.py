@@ -35,10 +35,11 @@ from integrated_channels.integrated_channel.models import (
     LearnerDataTransmissionAudit,
     Run,
     RunError,
+    SubsectionGradeTransmissionAudit,
     TransmissionStatus,
 )
 from integrated_channels.integrated_channel.models.run import redactor_of
-from integrated_channels.integrated_channel.registry import CONTENT_METADATA, LEARNER_DATA
+from integrated_channels.integrated_channel.registry import CONTENT_METADATA, LEARNER_DATA, SUBSECTION_GRADES
 from integrated_channels.integrated_channel.services import changes, runs
 from integrated_channels.integrated_channel.services.results import LOCKED, Progress, RunResult
 from integrated_channels.integrated_channel.transports.base import Outcome
@@ -117,6 +118,31 @@ def transmit_content_metadata(
     )
 
 
+def transmit_subsection_grades(
+    *,
+    configuration,
+    api_user=None,
+    trigger: str = Run.Trigger.COMMAND,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    client=None,
+    run: Run | None = None,
+) -> RunResult:
+    """Send the new or changed subsection grades (assessment-level data) of one configuration (decision 0340)."""
+    return _transmit(
+        kind=SUBSECTION_GRADES,
+        configuration=configuration,
+        api_user=api_user,
+        trigger=trigger,
+        dry_run=dry_run,
+        start_date=None,
+        full=True,
+        progress=progress,
+        client=client,
+        run=run,
+    )
+
+
 def _transmit(
     *, kind, configuration, api_user, trigger, dry_run, start_date, full, progress, client, run=None
 ) -> RunResult:
@@ -182,7 +208,8 @@ class _Transmission:
         self.kind = kind
         self.progress = progress
         self.client = client
-        self.learner_data = kind == LEARNER_DATA
+        self.subsections = kind == SUBSECTION_GRADES
+        self.learner_data = kind == LEARNER_DATA or self.subsections  # records of learners' enrollments
         self.counts = Counter(
             dict.fromkeys(("selected", "sent", "skipped", "failed", "not_attempted", "remote_calls"), 0)
         )
@@ -236,15 +263,19 @@ class _Transmission:
         )
 
     def _execute(self, *, api_user, dry_run: bool, start_date, full: bool = False) -> None:
-        exporter_class = (
-            self.channel.get_learner_exporter_class()
-            if self.learner_data
-            else self.channel.get_content_exporter_class()
-        )
+        if self.subsections:
+            exporter_class = self.channel.get_subsection_exporter_class()
+        elif self.learner_data:
+            exporter_class = self.channel.get_learner_exporter_class()
+        else:
+            exporter_class = self.channel.get_content_exporter_class()
         if exporter_class is None:
-            raise ChannelConfigurationError(f"{self.channel.name} exports no content metadata.")
+            what = "assessment grades" if self.subsections else "content metadata"
+            raise ChannelConfigurationError(f"{self.channel.name} exports no {what}.")
         exporter = exporter_class(configuration=self.configuration, api_user=api_user, start_date=start_date)
-        if self.learner_data:
+        if self.subsections:
+            selection = exporter.select()
+        elif self.learner_data:
             self.selection_plan = changes.plan_selection(
                 configuration=self.configuration, now=exporter.now, full=full, start_date=start_date, dry_run=dry_run
             )
@@ -279,7 +310,9 @@ class _Transmission:
                 client.close()
 
     def _send_all(self, client) -> None:
-        if self.learner_data:
+        if self.subsections:
+            size, send = client.learner_batch_size(), client.send_subsection_grades
+        elif self.learner_data:
             size, send = client.learner_batch_size(), client.send_learner_data
         else:
             size, send = client.content_batch_size(), client.send_content_metadata
@@ -451,6 +484,15 @@ class _Transmission:
         self.counts["learners_unlinked"] += unlinked
 
     def _audit(self, record: Record, fields: dict):
+        if self.subsections:
+            return SubsectionGradeTransmissionAudit(
+                configuration_id=self.configuration.pk,
+                enrollment_id=record.enrollment_id,
+                course_id=record.course_id,
+                subsection_id=record.subsection_id,
+                grade=record.grade,
+                **fields,
+            )
         if self.learner_data:
             return LearnerDataTransmissionAudit(
                 configuration_id=self.configuration.pk,
@@ -469,7 +511,14 @@ class _Transmission:
         )
 
     def _save_audits(self, audits) -> None:
-        if self.learner_data:
+        if self.subsections:
+            SubsectionGradeTransmissionAudit.objects.bulk_create(
+                audits,
+                update_conflicts=True,
+                unique_fields=["configuration", "enrollment", "subsection_id"],
+                update_fields=[*AUDIT_FIELDS, "course_id", "grade"],
+            )
+        elif self.learner_data:
             LearnerDataTransmissionAudit.objects.bulk_create(
                 audits,
                 update_conflicts=True,

@@ -80,6 +80,10 @@ class ChannelClient(abc.ABC):
     def send_content_metadata(self, records: list[Record]) -> list[Outcome]:
         raise NotImplementedError(f"{self.name} exports no content metadata.")
 
+    def send_subsection_grades(self, records: list[Record]) -> list[Outcome]:
+        """Send up to ``learner_batch_size()`` subsection-grade records (channels with a ``subsection_exporter``)."""
+        raise NotImplementedError(f"{self.name} reports no assessment grades.")
+
     def wait(self, seconds: float) -> None:
         if seconds <= 0:
             return
