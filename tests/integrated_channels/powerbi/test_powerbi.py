@@ -450,3 +450,31 @@ def test_xapi_column_admin_shows_a_bad_path_as_a_field_error(connection, admin_c
     assert not formset.is_valid()
     assert "is not a JSON path into an xAPI statement" in formset.forms[0].errors["path"][0]
     assert not XAPIColumn.objects.exists()
+
+
+def test_xapi_activity_columns_changed_later_update_the_table(connection, fake):
+    _statement(connection.customer, result={"score": {"raw": 7}})
+    assert run(connection, fake, xapi_report.OPERATION).sent == 1  # the default columns
+    XAPIColumn.objects.create(connection=connection, name="Raw", path="result.score.raw", value_type="number")
+    _statement(connection.customer, result={"score": {"raw": 9}})
+    done = run(connection, fake, xapi_report.OPERATION)
+    assert (done.status, done.sent) == (Run.Status.COMPLETED, 1), done.error_message
+    [dataset] = fake.datasets.values()
+    assert list(dataset["tables"]["xAPI activity"]["columns"]) == [
+        "StatementId",
+        "Stored",
+        "Raw",
+        "NotAvailable",
+        "RecordedAt",
+    ]
+    assert fake.table_rows("xAPI activity")[-1]["Raw"] == 9
+
+
+def test_xapi_activity_selection_reads_in_constant_queries(connection, django_assert_num_queries):
+    _xapi_columns(connection)
+    for _ in range(30):
+        _statement(connection.customer)
+    connection = PowerBIConnection.objects.get(pk=connection.pk)
+    with django_assert_num_queries(2):  # the columns, then the statements (one chunked cursor)
+        rows = list(xapi_report.selection(connection, None, timezone.now()).rows)
+    assert len(rows) == 30 and [key for key, _row in rows] == sorted(key for key, _row in rows)
