@@ -20,7 +20,7 @@ class PowerBIConfig(AppConfig):
 
     def ready(self):
         from integrated_channels.integrated_channel.registry import Channel, Operation, registry
-        from integrated_channels.powerbi import reports
+        from integrated_channels.powerbi import reports, xapi_report
 
         runners = "integrated_channels.powerbi.operations"
         operations = (
@@ -28,6 +28,7 @@ class PowerBIConfig(AppConfig):
             (reports.SKILLS, "Export user skills", "export_skills"),
             (reports.UNIFIED, "Export unified report", "export_unified"),
             (reports.TRAINING, "Export training report", "export_training"),
+            (xapi_report.OPERATION, "Export xAPI activity", "export_xapi"),
         )
         registry.register(
             Channel(
@@ -41,9 +42,10 @@ class PowerBIConfig(AppConfig):
                 ),
                 connector=True,
                 description=(
-                    "Pushes learner transcripts, user skills, a unified report (learners, transcripts, feedback) and "
-                    "a training report (enrollments, completions, ratings per course) to a Power BI push semantic "
-                    "model, incrementally, within Power BI's push limits."
+                    "Pushes learner transcripts, user skills, a unified report (learners, transcripts, feedback), "
+                    "a training report (enrollments, completions, ratings per course) and the xAPI activity of the "
+                    "statement store (columns from configured JSON paths) to a Power BI push semantic model, "
+                    "incrementally, within Power BI's push limits."
                 ),
                 getting_started=GETTING_STARTED,
                 test_connection=f"{runners}.test_connection",

@@ -98,6 +98,12 @@ class PowerBIClient(OAuth2ClientCredentialsTransport):
             "POST", f"{self.base}/datasets/{dataset_id}/tables/{quote(table, safe='')}/rows", json={"rows": rows}
         )
 
+    def put_table(self, dataset_id: str, table: dict) -> None:
+        """Create or update one table of the push model (its name and columns)."""
+        self.authorized_request(
+            "PUT", f"{self.base}/datasets/{dataset_id}/tables/{quote(table['name'], safe='')}", json=table
+        )
+
     def ensure_dataset(self, name: str, tables: list[dict]) -> str:
         """The id of the push semantic model named ``name``, created with ``tables`` when absent."""
         for dataset in self.datasets():

@@ -1,5 +1,6 @@
 """A Power BI connection (a Microsoft Entra app registration and a workspace) and its push state."""
 
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -92,3 +93,54 @@ class PushState(models.Model):
 
     def __str__(self):
         return f"{self.connection_id} {self.table}"
+
+
+class XAPIColumn(models.Model):
+    """One column of a connection's xAPI activity table: a JSON path into the stored statement, typed (decision 0350).
+
+    A statement lacking the path (or holding a value that is not of the column's type) gets "N/A" in a
+    text column; a typed column cannot hold that string in Power BI, so it gets an empty value and the
+    row's ``NotAvailable`` column names it.
+    """
+
+    class Type(models.TextChoices):
+        TEXT = "text", _("text")
+        NUMBER = "number", _("number")
+        DATETIME = "datetime", _("date and time")
+        BOOLEAN = "boolean", _("boolean")
+
+    connection = models.ForeignKey(PowerBIConnection, on_delete=models.CASCADE, related_name="xapi_columns")
+    position = models.PositiveSmallIntegerField(default=0, help_text=_("The column's place in the table."))
+    name = models.CharField(
+        max_length=100,
+        verbose_name=_("column name"),
+        help_text=_("The Power BI column, e.g. Score. Not StatementId, Stored, NotAvailable or RecordedAt."),
+    )
+    path = models.CharField(
+        max_length=255,
+        verbose_name=_("xAPI JSON path"),
+        help_text=_("A dotted path into the statement, e.g. result.score.scaled or object.definition.name.en-US."),
+    )
+    value_type = models.CharField(max_length=8, choices=Type.choices, default=Type.TEXT, verbose_name=_("type"))
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = _("xAPI activity column")
+        verbose_name_plural = _("xAPI activity columns")
+        constraints = [models.UniqueConstraint(fields=["connection", "name"], name="powerbi_xapi_column_unique_name")]
+
+    def __str__(self):
+        return f"{self.name} ({self.path})"
+
+    def clean(self):
+        from integrated_channels.powerbi import xapi_report
+
+        errors = {}
+        name_problem = xapi_report.name_error(self.name or "")
+        if name_problem:
+            errors["name"] = name_problem
+        path_problem = xapi_report.path_error(self.path or "", self.value_type)
+        if path_problem:
+            errors["path"] = path_problem
+        if errors:
+            raise ValidationError(errors)

@@ -10,7 +10,7 @@ from integrated_channels.integrated_channel.exceptions import ChannelError
 from integrated_channels.integrated_channel.models import Run, RunError
 from integrated_channels.integrated_channel.services import runs
 from integrated_channels.integrated_channel.services.connections import ConnectionTest
-from integrated_channels.powerbi import push, reports
+from integrated_channels.powerbi import push, reports, xapi_report
 from integrated_channels.powerbi.models import PushState
 
 logger = logging.getLogger(__name__)
@@ -33,7 +33,8 @@ def export_report(connection, operation: str, *, trigger, start_date=None, api_u
     last window pushed (None the first time: everything); ``until`` is now. A window left half-way
     by an interrupted run is finished first, after the last row Power BI accepted.
     """
-    table = reports.TABLES[operation]
+    xapi = operation == xapi_report.OPERATION
+    table = xapi_report.table_for(connection) if xapi else reports.TABLES[operation]
     run = run or runs.start_run(
         configuration=connection, kind=operation, trigger=trigger, api_user=api_user, start_date=start_date
     )
@@ -46,7 +47,7 @@ def export_report(connection, operation: str, *, trigger, start_date=None, api_u
     client = client or _client(connection)
     sent = 0
     truncated: list[push.Truncation] = []
-    selection = reports.SELECTORS[operation](connection, since, until)
+    selection = (xapi_report.selection if xapi else reports.SELECTORS[operation])(connection, since, until)
     pending = reports.after(selection, resume)  # a resumed window: what the last run did not push
     PushState.objects.filter(pk=state.pk).update(window_start=since, window_end=until, resume_after=resume)
     batches = push.batches(pending, size=push.ROWS_PER_POST)
@@ -54,6 +55,8 @@ def export_report(connection, operation: str, *, trigger, start_date=None, api_u
         batch = next(batches, None)
         if batch is not None:
             dataset_id = client.ensure_dataset(connection.dataset_name, dataset_tables())
+            if xapi:  # its columns are the connection's: created, or updated when they were changed
+                client.put_table(dataset_id, table.schema())
             throttle = push.throttle_for(dataset_id, clock=client.clock)
         while batch is not None:
             large = state.rows_in_table >= push.LARGE_TABLE_ROWS
@@ -134,6 +137,12 @@ def export_unified(connection, *, trigger, start_date=None, api_user=None, run=N
 def export_training(connection, *, trigger, start_date=None, api_user=None, run=None) -> Run:
     return export_report(
         connection, reports.TRAINING, trigger=trigger, start_date=start_date, api_user=api_user, run=run
+    )
+
+
+def export_xapi(connection, *, trigger, start_date=None, api_user=None, run=None) -> Run:
+    return export_report(
+        connection, xapi_report.OPERATION, trigger=trigger, start_date=start_date, api_user=api_user, run=run
     )
 
 

@@ -121,4 +121,25 @@ def tables_markdown() -> str:
         ]
         lines += [f"| `{name}` | {kind} | {meaning} |" for name, kind, meaning in table.columns]
         lines.append("")
+    from integrated_channels.powerbi import xapi_report
+
+    lines += [
+        f"### {xapi_report.TABLE_NAME} (operation `{xapi_report.OPERATION}`)",
+        "",
+        "One row per stored xAPI statement; the columns between `Stored` and `NotAvailable` are the "
+        "connection's *xAPI activity columns* (name, JSON path, type: text → String, number → Double, "
+        "datetime → DateTime, boolean → Boolean). Without any configured, the defaults below are used.",
+        "",
+        "| Column | Type | Meaning |",
+        "|---|---|---|",
+    ]
+    lines += [f"| `{name}` | {kind} | {meaning} |" for name, kind, meaning in xapi_report.FIXED]
+    lines += [
+        f"| `{name}` (default) | {xapi_report.POWERBI_TYPES[kind]} | `{path}`; "
+        + ('"N/A" when the statement lacks it.' if kind == "text" else "empty when the statement lacks it.")
+        + " |"
+        for name, path, kind in xapi_report.DEFAULT_COLUMNS
+    ]
+    lines += [f"| `{name}` | {kind} | {meaning} |" for name, kind, meaning in xapi_report.TRAILING]
+    lines.append("")
     return "\n".join(lines)

@@ -48,6 +48,7 @@ class FakePowerBI:
         self.counter = threading.Lock()
         self._create = _validator("CreateDatasetRequest")
         self._rows = _validator("PostRowsRequest")
+        self._table = _validator("Table")
         self._server = self._make_server()
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -130,6 +131,8 @@ class FakePowerBI:
                 return self._error(404, "ItemNotFound", "Dataset not found.")
             if len(parts) == 3 and method == "GET":
                 return 200, {"value": [{"name": name} for name in dataset["tables"]]}, {}
+            if len(parts) == 4 and method == "PUT":
+                return self._put_table(dataset, urllib.parse.unquote(parts[3]), body)
             if len(parts) == 5 and parts[4] == "rows" and method == "POST":
                 return self._post_rows(parts[1], dataset, urllib.parse.unquote(parts[3]), body)
         return self._error(404, "NotFound", f"No route {method} {'/'.join(parts)}")
@@ -157,6 +160,25 @@ class FakePowerBI:
             },
         }
         return 201, {"id": dataset_id, "name": body["name"], "defaultRetentionPolicy": "None"}, {}
+
+    def _put_table(self, dataset, table_name, body):
+        """Datasets - Put Table (In Group): creates or updates a push model's table; its rows are kept."""
+        errors = sorted(e.message for e in self._table.iter_errors(body))
+        if errors:
+            return self._error(400, "InvalidRequest", "; ".join(errors))
+        if not isinstance(body, dict) or body.get("name") != table_name:
+            return self._error(400, "InvalidRequest", "The table's name differs from the URL's.")
+        if len(body["columns"]) > 75 or (table_name not in dataset["tables"] and len(dataset["tables"]) >= 75):
+            return self._error(400, "InvalidRequest", "More than 75 tables or columns.")
+        bad = [c.get("dataType") for c in body["columns"] if c.get("dataType") not in DATA_TYPES]
+        if bad:
+            return self._error(400, "InvalidRequest", f"Unknown data types {bad}.")
+        names = [c["name"] for c in body["columns"]]
+        if len(set(names)) != len(names):
+            return self._error(400, "InvalidRequest", "Duplicate column names.")
+        table = dataset["tables"].setdefault(table_name, {"columns": {}, "rows": []})
+        table["columns"] = {c["name"]: c["dataType"] for c in body["columns"]}
+        return 200, body, {}
 
     def _post_rows(self, dataset_id, dataset, table_name, body):
         table = dataset["tables"].get(table_name)
@@ -263,7 +285,7 @@ class FakePowerBI:
                 if not split.path.startswith("/v1.0/myorg/"):
                     return fake._error(404, "NotFound", "No such path.")
                 body = None
-                if self.command == "POST":
+                if self.command in ("POST", "PUT"):
                     try:
                         body = json.loads(raw or b"null")
                     except ValueError:

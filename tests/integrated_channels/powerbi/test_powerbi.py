@@ -11,9 +11,9 @@ from django.utils import timezone
 from enterprise.lms.local.models import CourseFeedback
 from integrated_channels.integrated_channel.exceptions import RemoteRejected
 from integrated_channels.integrated_channel.models import Run, RunError
-from integrated_channels.powerbi import push, reports
+from integrated_channels.powerbi import push, reports, xapi_report
 from integrated_channels.powerbi.client import PowerBIClient
-from integrated_channels.powerbi.models import PowerBIConnection, PushState
+from integrated_channels.powerbi.models import PowerBIConnection, PushState, XAPIColumn
 from integrated_channels.powerbi.operations import export_report, test_connection
 from tests.factories import (
     CertificateFactory,
@@ -315,3 +315,166 @@ def test_the_connection_admin_pages_keep_secrets_write_only(admin_client, connec
     if model.startswith("powerbi"):
         change = admin_client.get(reverse(f"admin:{model}_change", args=[connection.pk])).content.decode()
         assert SECRET not in change
+
+
+def _statement(customer, **raw):
+    import uuid
+
+    from integrated_channels.xapi.models import XAPIStatement
+
+    statement_id = uuid.uuid4()
+    statement = {
+        "id": str(statement_id),
+        "actor": {"mbox": "mailto:ann@example.com"},
+        "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
+        "object": {"id": "https://example.com/activities/1"},
+        **raw,
+    }
+    return XAPIStatement.objects.create(
+        customer=customer,
+        statement_id=statement_id,
+        actor="mailto:ann@example.com",
+        verb=statement["verb"]["id"],
+        object_id=statement["object"]["id"],
+        timestamp=timezone.now(),
+        raw=statement,
+        source=XAPIStatement.Source.IMPORTED,
+    )
+
+
+def _xapi_columns(connection):
+    columns = [
+        ("Score", "result.score.scaled", "number"),
+        ("Success", "result.success", "boolean"),
+        ("Activity", "object.definition.name.en-US", "text"),
+        ("When", "timestamp", "datetime"),
+    ]
+    for position, (name, path, kind) in enumerate(columns):
+        XAPIColumn.objects.create(connection=connection, position=position, name=name, path=path, value_type=kind)
+
+
+def test_xapi_activity_typed_columns_and_na_for_a_missing_path(connection, fake):
+    _xapi_columns(connection)
+    full = _statement(
+        connection.customer,
+        result={"score": {"scaled": 0.75}, "success": True},
+        object={"id": "https://example.com/a", "definition": {"name": {"en-US": "Safety"}}},
+        timestamp="2026-11-30T09:00:00+01:00",
+    )
+    bare = _statement(connection.customer, result={"score": {"scaled": "high"}})  # not a number, no name
+    _statement(CustomerFactory())  # another customer's: not in this report
+    done = run(connection, fake, xapi_report.OPERATION)
+    assert (done.status, done.sent) == (Run.Status.COMPLETED, 2), done.error_message
+    [dataset] = fake.datasets.values()
+    assert dataset["tables"]["xAPI activity"]["columns"] == {
+        "StatementId": "String",
+        "Stored": "DateTime",
+        "Score": "Double",
+        "Success": "Boolean",
+        "Activity": "String",
+        "When": "DateTime",
+        "NotAvailable": "String",
+        "RecordedAt": "DateTime",
+    }
+    rows = {row["StatementId"]: row for row in fake.table_rows("xAPI activity")}
+    first, second = rows[str(full.statement_id)], rows[str(bare.statement_id)]
+    assert (first["Score"], first["Success"], first["Activity"], first["NotAvailable"]) == (0.75, True, "Safety", "")
+    assert first["When"] == "2026-11-30T08:00:00+00:00"
+    assert (second["Score"], second["Success"], second["Activity"], second["When"]) == (None, None, "N/A", None)
+    assert second["NotAvailable"] == "Score, Success, Activity, When"
+    assert not fake.refusals
+
+
+def test_xapi_activity_is_appended_incrementally_and_resumed_without_duplicates(connection, fake, monkeypatch):
+    monkeypatch.setattr(push, "ROWS_PER_POST", 2)
+    run(connection, fake)  # the model exists (created by another report) without the xAPI table
+    for _ in range(5):
+        _statement(connection.customer)
+    fake.fail_after_posts = 1
+    failed = run(connection, fake, xapi_report.OPERATION)
+    assert (failed.status, failed.sent, failed.not_attempted) == (Run.Status.FAILED, 2, 3)
+    resumed = run(connection, fake, xapi_report.OPERATION)
+    assert (resumed.status, resumed.sent) == (Run.Status.COMPLETED, 3), resumed.error_message
+    ids = [row["StatementId"] for row in fake.table_rows("xAPI activity")]
+    assert len(ids) == len(set(ids)) == 5
+    assert {row["Verb"] for row in fake.table_rows("xAPI activity")} == {"http://adlnet.gov/expapi/verbs/completed"}
+    assert run(connection, fake, xapi_report.OPERATION).sent == 0
+    _statement(connection.customer)
+    assert run(connection, fake, xapi_report.OPERATION).sent == 1
+    assert len(fake.table_rows("xAPI activity")) == 6
+    again = run(connection, fake, xapi_report.OPERATION, start_date=timezone.now() - timezone.timedelta(days=1))
+    assert again.sent == 6  # on demand from a start date: the window again
+
+
+@pytest.mark.parametrize(
+    ("name", "path", "kind", "field", "message"),
+    [
+        ("Score", "result..score", "number", "path", "is not a JSON path into an xAPI statement"),
+        ("Score", "$.result.score", "number", "path", "is not a JSON path into an xAPI statement"),
+        ("Score", "grade.value", "number", "path", "starting with one of id, actor"),
+        ("Success", "result.success", "number", "path", "holds a boolean value, not a number one"),
+        ("RecordedAt", "result.success", "boolean", "name", "a column the report always has"),
+        ("1st", "result.success", "boolean", "name", "starts with a letter"),
+    ],
+)
+def test_xapi_column_paths_and_names_are_checked_on_save(connection, name, path, kind, field, message):
+    from django.core.exceptions import ValidationError
+
+    column = XAPIColumn(connection=connection, name=name, path=path, value_type=kind)
+    with pytest.raises(ValidationError) as refused:
+        column.full_clean()
+    assert message in " ".join(refused.value.message_dict[field])
+    XAPIColumn(connection=connection, name="Any", path="result.success", value_type="text").full_clean()
+
+
+def test_xapi_column_admin_shows_a_bad_path_as_a_field_error(connection, admin_client, rf, admin_user):
+    from django.contrib.admin.sites import site
+
+    from integrated_channels.powerbi.admin import XAPIColumnInline
+
+    page = admin_client.get(f"/admin/powerbi/powerbiconnection/{connection.pk}/change/")
+    assert page.status_code == 200 and b"XAPI activity columns" in page.content
+    request = rf.post("/")
+    request.user = admin_user
+    formset_class = XAPIColumnInline(PowerBIConnection, site).get_formset(request, connection)
+    prefix = formset_class.get_default_prefix()
+    data = {
+        f"{prefix}-TOTAL_FORMS": "1",
+        f"{prefix}-INITIAL_FORMS": "0",
+        f"{prefix}-0-position": "0",
+        f"{prefix}-0-name": "Score",
+        f"{prefix}-0-path": "result/score",
+        f"{prefix}-0-value_type": "number",
+    }
+    formset = formset_class(data, instance=connection, prefix=prefix)
+    assert not formset.is_valid()
+    assert "is not a JSON path into an xAPI statement" in formset.forms[0].errors["path"][0]
+    assert not XAPIColumn.objects.exists()
+
+
+def test_xapi_activity_columns_changed_later_update_the_table(connection, fake):
+    _statement(connection.customer, result={"score": {"raw": 7}})
+    assert run(connection, fake, xapi_report.OPERATION).sent == 1  # the default columns
+    XAPIColumn.objects.create(connection=connection, name="Raw", path="result.score.raw", value_type="number")
+    _statement(connection.customer, result={"score": {"raw": 9}})
+    done = run(connection, fake, xapi_report.OPERATION)
+    assert (done.status, done.sent) == (Run.Status.COMPLETED, 1), done.error_message
+    [dataset] = fake.datasets.values()
+    assert list(dataset["tables"]["xAPI activity"]["columns"]) == [
+        "StatementId",
+        "Stored",
+        "Raw",
+        "NotAvailable",
+        "RecordedAt",
+    ]
+    assert fake.table_rows("xAPI activity")[-1]["Raw"] == 9
+
+
+def test_xapi_activity_selection_reads_in_constant_queries(connection, django_assert_num_queries):
+    _xapi_columns(connection)
+    for _ in range(30):
+        _statement(connection.customer)
+    connection = PowerBIConnection.objects.get(pk=connection.pk)
+    with django_assert_num_queries(2):  # the columns, then the statements (one chunked cursor)
+        rows = list(xapi_report.selection(connection, None, timezone.now()).rows)
+    assert len(rows) == 30 and [key for key, _row in rows] == sorted(key for key, _row in rows)
