@@ -85,7 +85,7 @@ def _build(model, secrets: dict, given: dict, *, fill_optional: bool):
         from enterprise.fields import EncryptedTextField
 
         required = not field.has_default() and not field.null and not field.blank
-        if isinstance(field, EncryptedTextField) or required or (fill_optional and field.null):
+        if isinstance(field, EncryptedTextField) or required or (fill_optional and (field.null or field.blank)):
             values[field.name] = _value_for(field, n, secrets)
     obj = model(**values)
     obj.save()

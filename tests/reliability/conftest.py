@@ -82,6 +82,10 @@ def _special_fields(model, secrets) -> dict:
         from django_celery_beat.models import IntervalSchedule
 
         return {"interval": build(IntervalSchedule, secrets=secrets, period=IntervalSchedule.DAYS)}
+    if model._meta.label == "enterprise.Price":  # an ISO 4217 currency, a positive amount (constraints)
+        return {"currency": "USD", "amount": "10.00", "content_type": "course"}
+    if model._meta.label == "workday.WorkdayWorker":  # set by the import only (not editable), never empty
+        return {"worker_uuid": "built-worker-uuid"}
     return {}
 
 
@@ -144,8 +148,10 @@ def world(db) -> World:
         if issubclass(model, ChannelConfiguration) or model.objects.exists():
             continue
         kwargs = {}
-        if any(f.name == "configuration" for f in model._meta.concrete_fields):
-            kwargs["configuration"] = next(iter(configurations.values()))
+        field_ = next((f for f in model._meta.concrete_fields if f.name == "configuration"), None)
+        if field_ is not None:  # a configuration of the model the key points at (a channel's own, or any)
+            target = field_.related_model
+            kwargs["configuration"] = next(c for c in configurations.values() if isinstance(c, target))
         build(model, secrets=secrets, **kwargs)
     # One row of every model the admin shows, so that every object URL has an object.
     for model in admin.site._registry:

@@ -35,7 +35,21 @@ def _values(world) -> dict:
         ("connections", "id"): config.pk,
         ("connections", "code"): config.get_channel().all_operations()[0].code,
         ("runs", "id"): world.runs[0].pk,
+        ("prices", "id"): _customer_price(world).pk,
     }
+
+
+def _customer_price(world):
+    """A price of customer A (another customer's administrator must not reach it)."""
+    from enterprise.models import Price
+
+    price, _ = Price.objects.get_or_create(
+        customer=world.customer,
+        content_type="course",
+        content_id=world.enrollment.course_id,
+        defaults={"amount": "10.00", "currency": "USD"},
+    )
+    return price
 
 
 def _body(world) -> dict:

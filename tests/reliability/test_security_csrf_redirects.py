@@ -30,7 +30,13 @@ HOSTILE_TARGETS = [
 ]
 
 # Views that must accept a cross-site POST, and why.
-CSRF_EXEMPT = {"enterprise_sso:saml-acs"}  # the IdP posts the signed, single-use assertion
+CSRF_EXEMPT = {
+    "enterprise_sso:saml-acs",  # the IdP posts the signed, single-use assertion
+    "training-data-api-v1:catalog",  # the public catalog: GET only, no authentication, no cookie read
+}
+# The SCIM 2.0 endpoint (decision 0250) authenticates by bearer token only, never by the session
+# cookie (tested below), so a cross-site form cannot act through it: its views are exempt.
+CSRF_EXEMPT_NAMESPACES = {"scim"}
 
 
 def _views():
@@ -52,8 +58,18 @@ def test_no_view_outside_the_api_is_csrf_exempt_but_the_saml_acs():
         if getattr(pattern.callback, "csrf_exempt", False)
         and not path.startswith(API_PREFIXES)
         and not path.startswith("api/")  # the schema and its docs: GET only
+        and name.split(":")[0] not in CSRF_EXEMPT_NAMESPACES
     }
     assert exempt == CSRF_EXEMPT
+
+
+def test_the_scim_endpoint_ignores_the_session_cookie():
+    """A signed-in superuser's browser, without a SCIM bearer token, is refused: no CSRF through SCIM."""
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(StaffFactory(username="root-scim", is_superuser=True))
+    body = '{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "eve@example.com"}'
+    response = client.post(reverse("scim:users"), body, content_type="application/scim+json")
+    assert response.status_code == 401
 
 
 def test_every_admin_form_post_needs_the_csrf_token(world):
