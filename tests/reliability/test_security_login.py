@@ -162,8 +162,21 @@ def _password_views():
 
 def test_the_admin_login_is_the_only_password_endpoint():
     """The API takes tokens, never passwords (tokens are made in the admin or by drf_create_token):
-    a view added that takes a password must be covered by these tests too."""
-    assert _password_views() == ["admin:login"]
+    a view added that takes a password must be covered by these tests too: the portal's sign-in
+    (decision 0330) is, below."""
+    assert _password_views() == ["admin:login", "enterprise_portal:login"]
+
+
+def test_the_portal_login_is_throttled_like_the_admin_login(root):
+    portal = reverse("enterprise_portal:login")
+    client = Client(REMOTE_ADDR="203.0.113.9")
+    answers = [client.post(portal, {"username": "root", "password": f"guess-{n}"}).status_code for n in range(LIMIT)]
+    assert answers[: LIMIT - 1] == [200] * (LIMIT - 1)
+    assert answers[-1] == 429
+    refused = client.post(portal, {"username": "root", "password": "the-right-password"})
+    assert refused.status_code == 429
+    assert "sessionid" not in refused.cookies
+    assert AccessAttempt.objects.filter(username="root").exists()
 
 
 def test_staff_who_may_delete_clean_up_expired_attempts_and_unlock(root):
