@@ -108,7 +108,7 @@ class SessionAdmin(admin.ModelAdmin):
                 formset.deleted_objects.append(row.instance)
                 row.instance.delete()
 
-    @admin.action(description=_("Register the learners enrolled in the course"))
+    @admin.action(description=_("Register the learners enrolled in the course"), permissions=["change"])
     def register_learners(self, request, queryset):
         for session in queryset:
             try:
@@ -122,7 +122,7 @@ class SessionAdmin(admin.ModelAdmin):
                 % {"session": session, "registered": len(result.registered), "waitlisted": len(result.waitlisted)},
             )
 
-    @admin.action(description=_("Cancel the sessions (learners receive the cancellation)"))
+    @admin.action(description=_("Cancel the sessions (learners receive the cancellation)"), permissions=["change"])
     def cancel_sessions(self, request, queryset):
         for session in queryset.filter(status=Session.Status.SCHEDULED):
             told = cancel_session(session=session)

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from enterprise.fields import EncryptedTextField
 from integrated_channels.integrated_channel.models import ChannelConfiguration, ContentConnection
+from integrated_channels.integrated_channel.models.configuration import ChannelConfigurationQuerySet
 from integrated_channels.integrated_channel.models.content_connection import split_names
 
 #: The library Lynda.com's courses live in since LinkedIn Learning absorbed Lynda.com (decision 0245).
@@ -62,10 +63,20 @@ class LinkedInLearningConnection(ChannelConfiguration, ContentConnection):
         return split_names(self.libraries)
 
 
+class LyndaConnectionManager(models.Manager.from_queryset(ChannelConfigurationQuerySet)):
+    """The Lynda rows only: the proxy shares its table with LinkedIn Learning's connections, and
+    ``LyndaConnection.objects.get(pk=...)`` must not answer with (and re-save as Lynda) a LinkedIn row."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(channel=LyndaConnection.CHANNEL_CODE)
+
+
 class LyndaConnection(LinkedInLearningConnection):
     """The seed's Lynda tile: a LinkedIn Learning connection limited to the former Lynda library."""
 
     CHANNEL_CODE = "LYNDA"
+
+    objects = LyndaConnectionManager()
 
     class Meta:
         proxy = True

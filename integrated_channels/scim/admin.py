@@ -21,7 +21,7 @@ class ScimTokenAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False  # tokens are created with manage.py create_scim_token, which prints the secret once
 
-    @admin.action(description=_("Revoke the selected SCIM tokens"))
+    @admin.action(description=_("Revoke the selected SCIM tokens"), permissions=["change"])
     def revoke_tokens(self, request, queryset):
         count = revoke(tokens=queryset)
         self.message_user(request, ngettext("%d token revoked.", "%d tokens revoked.", count) % count, messages.SUCCESS)

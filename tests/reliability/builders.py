@@ -16,14 +16,16 @@ _counter = itertools.count(1)
 SECRET_PREFIX = "clear-secret-"
 
 
-def _value_for(field: models.Field, n: int, secrets: dict):
+def _value_for(field: models.Field, n: int, secrets: dict, model=None):
     from enterprise.fields import EncryptedTextField
 
     if field.choices:
         return field.choices[0][0]
     if isinstance(field, EncryptedTextField):
-        value = f"{SECRET_PREFIX}{field.model._meta.label_lower}-{field.name}-{uuid.uuid4().hex}"
-        secrets[(field.model._meta.label, field.name)] = value
+        # recorded under the model built (a proxy, e.g. LyndaConnection, has its own admin and API rows)
+        model = model or field.model
+        value = f"{SECRET_PREFIX}{model._meta.label_lower}-{field.name}-{uuid.uuid4().hex}"
+        secrets[(model._meta.label, field.name)] = value
         return value
     if isinstance(field, models.UUIDField):
         return uuid.uuid4()
@@ -72,8 +74,13 @@ def build(model, *, secrets: dict | None = None, **given):
 def _build(model, secrets: dict, given: dict, *, fill_optional: bool):
     n = next(_counter)
     values = dict(given)
+    from enterprise.fields import EncryptedTextField
+
     for field in model._meta.concrete_fields:
-        if field.name in values or field.attname in values or field.primary_key or not field.editable:
+        if field.name in values or field.attname in values or field.primary_key:
+            continue
+        # a secret set only by a flow (an OAuth refresh token: editable=False) is filled too: it must not leak either
+        if not field.editable and not isinstance(field, EncryptedTextField):
             continue
         if isinstance(field, models.ForeignKey | models.OneToOneField):
             if field.null:
@@ -82,11 +89,9 @@ def _build(model, secrets: dict, given: dict, *, fill_optional: bool):
             reuse = existing is not None and not field.one_to_one
             values[field.name] = existing if reuse else build(field.related_model, secrets=secrets)
             continue
-        from enterprise.fields import EncryptedTextField
-
         required = not field.has_default() and not field.null and not field.blank
         if isinstance(field, EncryptedTextField) or required or (fill_optional and (field.null or field.blank)):
-            values[field.name] = _value_for(field, n, secrets)
+            values[field.name] = _value_for(field, n, secrets, model)
     obj = model(**values)
     obj.save()
     return obj

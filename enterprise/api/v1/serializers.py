@@ -346,6 +346,8 @@ class PriceSerializer(serializers.ModelSerializer):
         allow_null=True,
         required=False,
         help_text="UUID of the customer; null for the default price of every customer without its own.",
+        # another customer's UUID answers like a missing one, without echoing it (decision 0156)
+        error_messages={"does_not_exist": "No such customer.", "invalid": "No such customer."},
     )
     currency = serializers.CharField(max_length=3, help_text="ISO 4217 code, e.g. USD, EUR, JPY.")
 

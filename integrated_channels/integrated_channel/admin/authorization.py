@@ -8,6 +8,7 @@ change permission on the connection its state names). The work is ``services.aut
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -71,6 +72,8 @@ class AuthorizedConnectionAdmin(ChannelConfigurationAdmin):
 
     def complete_view(self, request):
         """The remote's redirect back (GET): the state must be one this browser session started."""
+        if not self.has_change_permission(request):  # refused before the state is read, like the change page
+            raise PermissionDenied
         try:
             pk = authorization.connection_of(request.GET.get("state", ""))
         except authorization.AuthorizationRefused as exc:

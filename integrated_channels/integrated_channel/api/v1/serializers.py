@@ -36,10 +36,16 @@ def _own_fields(model) -> list[str]:
     parent_ptrs = {
         field.name for field in model._meta.concrete_fields if field.one_to_one and field.remote_field.parent_link
     }
+    secrets = set(secret_fields(model))
     return [
         field.name
         for field in model._meta.concrete_fields
-        if field.model is model and field.name not in parent_ptrs and field.name not in _COMMON
+        if field.model is model
+        and field.name not in parent_ptrs
+        and field.name not in _COMMON
+        # a secret only a flow sets (an OAuth refresh token: editable=False) is neither read nor written
+        # here (DRF would make it read-only *and* write-only: a 500); ``secrets_set`` says when it is set
+        and not (field.name in secrets and not field.editable)
     ]
 
 
@@ -141,7 +147,7 @@ def serializer_for(code: str) -> type[ConfigurationSerializer]:
             "model": model,
             "fields": [*_COMMON, *own, "secrets_set"],
             "read_only_fields": ConfigurationSerializer.Meta.read_only_fields,
-            "extra_kwargs": {name: {"write_only": True} for name in secret_fields(model)},
+            "extra_kwargs": {name: {"write_only": True} for name in secret_fields(model) if name in own},
         },
     )
     return type(f"{model.__name__}Serializer", (ConfigurationSerializer,), {"Meta": meta})
