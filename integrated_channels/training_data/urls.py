@@ -7,5 +7,5 @@ from integrated_channels.training_data.views import PublicCatalogView
 app_name = "training-data-api-v1"
 
 urlpatterns = [
-    path("<slug:customer_slug>/catalog/", PublicCatalogView.as_view(), name="catalog"),
+    path("<str:customer_slug>/catalog/", PublicCatalogView.as_view(), name="catalog"),
 ]
