@@ -38,7 +38,7 @@ def data(settings, tmp_path):
     course = CourseFactory(course_id="course-v1:Acme+Onboarding+2027", title="Onboarding", modes=["audit", "verified"])
     ProgramFactory(title="Leadership", courses=[course])
     UserFactory(username="ann", email="ann.lee@example.com", first_name="Ann", last_name="Lee")
-    UserFactory(username="bob", email="BOB@example.com")
+    UserFactory(username="bob", email="BOB@example.com", first_name="Robert", last_name="Stone")
     LearnerFactory(customer__name="Globex", user__username="taken", user__email="taken@example.com")
     return customer, course
 
