@@ -321,7 +321,13 @@ def test_delete_selected_pending_learners(staff_client, customer):
 def test_lists_are_searchable_and_paginated_newest_first(staff_client, customer, settings):
     settings.ENTERPRISE = {"MANAGE_LEARNERS_PAGE_SIZE": 2}
     learners = [LearnerFactory(customer=customer, user__username=f"ann{i}") for i in range(5)]
-    LearnerFactory(customer=customer, user__username="bob", user__email="bob@example.com")
+    LearnerFactory(
+        customer=customer,
+        user__username="bob",
+        user__email="bob@example.com",
+        user__first_name="Robert",
+        user__last_name="Stone",
+    )
     first = staff_client.get(page_url(customer), {"linked_q": "ann"})
     page = first.context["linked"]
     assert page.total == 5

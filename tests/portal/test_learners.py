@@ -160,7 +160,13 @@ def test_forms_need_the_csrf_token(acme, acme_admin):
 
 def test_search_finds_linked_and_pending_learners(admin_client, acme):
     LearnerFactory(customer=acme, user__email="carol@acme.test", user__username="carol")
-    LearnerFactory(customer=acme, user__email="dave@acme.test", user__username="dave")
+    LearnerFactory(
+        customer=acme,
+        user__email="dave@acme.test",
+        user__username="dave",
+        user__first_name="Dave",
+        user__last_name="Ng",
+    )
     PendingLearnerFactory(customer=acme, user_email="carla@acme.test")
     PendingLearnerFactory(customer=acme, user_email="erin@acme.test")
     response = admin_client.get(url(acme), {"linked_q": "carol", "pending_q": "carl"})
