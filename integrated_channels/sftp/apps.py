@@ -66,6 +66,7 @@ class SFTPConfig(AppConfig):
                 getting_started=GETTING_STARTED,
                 test_connection="integrated_channels.sftp.connection_test.test_connection",
                 extra="sftp",
-                extra_modules=("asyncssh",),
+                extra_modules=(),
+                protocol_modules=(("sftp", ("asyncssh",)),),
             )
         )
