@@ -316,12 +316,10 @@ class FakeBox:
     def _bad_name(name) -> bool:
         return not isinstance(name, str) or not name or name in (".", "..") or "/" in name or len(name) > 255
 
-    def _create_folder(self, handler, body: bytes):
-        try:
-            data = json.loads(body)
-            name, parent = data["name"], str(data["parent"]["id"])
-        except (ValueError, KeyError, TypeError):
-            return self._error(400, "bad_request", "name and parent.id are required")
+    def _placement_error(self, parent: str, name, *, conflicts=lambda item: item):
+        """Box's answer to a new item ``name`` in folder ``parent``: bad name 400, no parent 404, name in use
+        409 with the item in ``context_info.conflicts`` (a list for folders, the object for files, as Box
+        answers them); None when the item may be made."""
         if self._bad_name(name):
             return self._error(400, "item_name_invalid", "Item name invalid")
         if parent not in self.folders:
@@ -332,8 +330,19 @@ class FakeBox:
                 409,
                 "item_name_in_use",
                 "Item with the same name already exists",
-                context_info={"conflicts": [conflict]},
+                context_info={"conflicts": conflicts(conflict)},
             )
+        return None
+
+    def _create_folder(self, handler, body: bytes):
+        try:
+            data = json.loads(body)
+            name, parent = data["name"], str(data["parent"]["id"])
+        except (ValueError, KeyError, TypeError):
+            return self._error(400, "bad_request", "name and parent.id are required")
+        refused = self._placement_error(parent, name, conflicts=lambda item: [item])
+        if refused:
+            return refused
         folder_id = self.new_id()
         self.folders[folder_id] = (name, parent)
         return 201, {}, {"type": "folder", "id": folder_id, "name": name}
@@ -365,15 +374,9 @@ class FakeBox:
             self.modified[file_id] = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
             return 201, {}, {"total_count": 1, "entries": [{"type": "file", "id": file_id}]}
         parent = str((attributes.get("parent") or {}).get("id", ""))
-        if self._bad_name(name):
-            return self._error(400, "item_name_invalid", "Item name invalid")
-        if parent not in self.folders:
-            return self._error(404, "not_found", "Parent folder not found")
-        conflict = self._conflict(parent, name)
-        if conflict:
-            return self._error(
-                409, "item_name_in_use", "Item with the same name already exists", context_info={"conflicts": conflict}
-            )
+        refused = self._placement_error(parent, name)
+        if refused:
+            return refused
         new_id = self.new_id()
         self.files[new_id] = (name, parent, content)
         self.modified[new_id] = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
@@ -393,18 +396,9 @@ class FakeBox:
             parent, name = str(data.get("folder_id", "")), data.get("file_name")
             if set(data) != {"folder_id", "file_size", "file_name"}:
                 return self._error(400, "bad_request", "folder_id, file_size and file_name are required")
-            if self._bad_name(name):
-                return self._error(400, "item_name_invalid", "Item name invalid")
-            if parent not in self.folders:
-                return self._error(404, "not_found", "Parent folder not found")
-            conflict = self._conflict(parent, name)
-            if conflict:
-                return self._error(
-                    409,
-                    "item_name_in_use",
-                    "Item with the same name already exists",
-                    context_info={"conflicts": conflict},
-                )
+            refused = self._placement_error(parent, name)
+            if refused:
+                return refused
         else:
             if file_id not in self.files:
                 return self._error(404, "not_found", "Not found")

@@ -6,16 +6,10 @@ import uuid
 
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests.migrations import latest, migrate
 
 BEFORE = [("integrated_channel", "0010_subsection_audit"), ("sftp", "0005_ftp_box_ssh_key")]
-
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
 
 
 @pytest.mark.django_db(transaction=True)
@@ -28,7 +22,7 @@ def test_rows_are_carried_over_and_back():
         customer=customer, email="ann@example.com", attributes={"department": "Sales"}
     )
 
-    new = migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    new = migrate(latest())
     moved = new.get_model("integrated_channel", "PendingLearnerAttributes").objects.get()
     assert (moved.customer_id, moved.email, moved.attributes) == (
         customer.pk,
@@ -39,7 +33,7 @@ def test_rows_are_carried_over_and_back():
 
     back = migrate(BEFORE)
     assert back.get_model("sftp", "PendingLearnerAttributes").objects.get().attributes == {"department": "Sales"}
-    migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    migrate(latest())
 
 
 @pytest.mark.django_db
