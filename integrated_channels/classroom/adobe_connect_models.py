@@ -130,9 +130,7 @@ class QuizAnswer(models.Model):
         verbose_name_plural = _("quiz answers")
         ordering = ["session", "question_number", "user"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["session", "user", "question_number"], name="classroom_quiz_answer_unique"
-            ),
+            models.UniqueConstraint(fields=["session", "user", "question_number"], name="classroom_quiz_answer_unique"),
             models.CheckConstraint(condition=Q(points__gte=0), name="classroom_quiz_answer_points"),
             models.CheckConstraint(condition=Q(question_number__gte=1), name="classroom_quiz_question_number"),
         ]

@@ -254,4 +254,3 @@ from integrated_channels.classroom.adobe_connect_models import (  # noqa: E402, 
     QuizResult,
     SessionScoring,
 )
-
