@@ -124,10 +124,10 @@ def _sync_room(client: AdobeConnectClient, configuration: AdobeConnectConnection
             raise ChannelConfigurationError(
                 "The connection names no meetings folder (sco-id) to create dynamic rooms in."
             )
-        room, url_path = client.create_room(name=session.title, begin=session.start, end=session.end)
+        room, url_path = client.create_room(name=_room_name(session), begin=session.start, end=session.end)
         session.room_id, session.join_url = room, client.join_url(url_path)
     else:
-        client.update_room(session.room_id, name=session.title, begin=session.start, end=session.end)
+        client.update_room(session.room_id, name=_room_name(session), begin=session.start, end=session.end)
     if (session.room_id, session.join_url) != (named, announced):
         session.save(update_fields=["room_id", "join_url", "modified"])
     if session.join_url != announced:
@@ -146,6 +146,11 @@ def _sync_room(client: AdobeConnectClient, configuration: AdobeConnectConnection
     client.grant_participants(session.room_id, list(dict.fromkeys(principals.values())))
     for registration_pk, principal in principals.items():
         Registration.objects.filter(pk=registration_pk).update(provider_registrant_id=principal)
+
+
+def _room_name(session: Session) -> str:
+    """Connect refuses two rooms of one name in a folder: the session's number makes each name unique."""
+    return f"{session.title[:200]} ({session.start:%Y-%m-%d}, session {session.pk})"
 
 
 def _url_path(sco) -> str:
