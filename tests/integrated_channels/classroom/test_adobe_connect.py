@@ -273,3 +273,42 @@ def test_quiz_scores_are_held_by_constraints(connection):
         QuizAnswer.objects.create(
             session=session, user=user, interaction_id="2", question_number=1, question="Q", points=0
         )
+
+
+def test_attendance_and_scoring_report_in_the_admin(client, connection):
+    from django.urls import reverse
+
+    from integrated_channels.classroom.services.attendance import correct_attendance
+    from tests.factories import StaffFactory
+
+    staff = StaffFactory()
+    session = session_on(connection, ended=True, room_id="1", min_attendance_percent=None, min_quiz_percent=60)
+    ann, bob = learner_of(connection, "ann@example.com"), learner_of(connection, "bob@example.com")
+    QuizResult.objects.create(session=session, user=ann, points=8, max_points=10, percent=80, passed=True)
+    QuizResult.objects.create(session=session, user=bob, points=4, max_points=10, percent=40, passed=False)
+    for user, points in ((ann, (2, 3, 3)), (bob, (0, 2, 2))):
+        for number, value in enumerate(points, start=1):
+            QuizAnswer.objects.create(
+                session=session, user=user, interaction_id=f"{user.pk}{number}", question_number=number,
+                question=f"Question {number}?", response="r", points=value,
+            )  # fmt: skip
+    correct_attendance(
+        session=session, user_id=ann.pk, minutes=Decimal(45), quiz_percent=Decimal(80), corrected_by=staff
+    )
+    client.force_login(staff)
+    listing = client.get(reverse("admin:classroom_sessionscoring_changelist"))
+    assert listing.status_code == 200 and "60.0" in listing.content.decode()  # the average score
+    page = client.get(reverse("admin:classroom_sessionscoring_change", args=[session.pk]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    for heading in ("Attendance &amp; Scoring", "By User", "By Question"):
+        assert f"<h2>{heading}</h2>" in html
+    assert [(r.user, r.percent) for r in page.context["by_user"]] == [(ann, Decimal(80)), (bob, Decimal(40))]
+    assert [(q["question_number"], q["correct"], q["share"]) for q in page.context["by_question"]] == [
+        (1, 1, 50),
+        (2, 2, 100),
+        (3, 2, 100),
+    ]
+    (row,) = page.context["attendance"]
+    assert (row["share"], row["met"], row["manual"]) == (Decimal("75.0"), True, True)
+    assert "8.00 / 10.00" in html and "corrected by hand" in html
