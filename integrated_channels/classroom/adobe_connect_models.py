@@ -50,7 +50,9 @@ class AdobeConnectConnection(ChannelConfiguration):
         help_text=_("The account's Adobe-hosted domain, e.g. mycompany.adobeconnect.com."),
     )
     login = models.EmailField(help_text=_("The e-mail of an administrator of the Connect account."))
-    password = EncryptedTextField()
+    password = EncryptedTextField(
+        help_text=_("The administrator's password: kept encrypted, never shown again (write-only)."),
+    )
     folder_sco_id = models.CharField(
         max_length=20,
         blank=True,
