@@ -140,8 +140,8 @@ class SessionScoringAdmin(admin.ModelAdmin):
         return False
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        if not self.has_view_permission(request):
-            raise PermissionDenied
+        if request.method != "GET" or not self.has_view_permission(request):
+            raise PermissionDenied  # a report: nothing on it can be changed
         session = get_object_or_404(SessionScoring.objects.select_related("customer"), pk=object_id)
         context = {
             **self.admin_site.each_context(request),

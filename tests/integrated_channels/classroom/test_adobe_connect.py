@@ -312,3 +312,39 @@ def test_attendance_and_scoring_report_in_the_admin(client, connection):
     (row,) = page.context["attendance"]
     assert (row["share"], row["met"], row["manual"]) == (Decimal("75.0"), True, True)
     assert "8.00 / 10.00" in html and "corrected by hand" in html
+
+
+def test_quiz_scores_are_stored_in_a_constant_number_of_queries(connection):
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    from integrated_channels.classroom.services.quiz import Answer, Attempt, record_quiz
+
+    def record(session, emails):
+        attempts = [
+            Attempt(email=e, attempt_id=f"t{i}", points=Decimal(7), max_points=Decimal(10))
+            for i, e in enumerate(emails)
+        ]
+        answers = [
+            Answer(
+                attempt_id=f"t{i}",
+                interaction_id=f"{i}-{q}",
+                question_number=q,
+                question=f"Q{q}",
+                response="r",
+                points=Decimal(q % 2),
+            )
+            for i in range(len(emails))
+            for q in (1, 2, 3)
+        ]
+        with CaptureQueriesContext(db) as queries:
+            result = record_quiz(session=session, attempts=attempts, answers=answers)
+        return result, len(queries)
+
+    few = [learner_of(connection, f"few{i}@example.com").email for i in range(3)]
+    many = [learner_of(connection, f"many{i}@example.com").email for i in range(60)]
+    small, small_queries = record(session_on(connection, ended=True, room_id="1"), few)
+    large, large_queries = record(session_on(connection, ended=True, room_id="2"), [*many, "nobody@example.org"])
+    assert (small.learners, large.learners, large.answers) == (3, 60, 180)
+    assert large.unknown_emails == ["nobody@example.org"] and set(large.percents.values()) == {Decimal(70)}
+    assert large_queries == small_queries
