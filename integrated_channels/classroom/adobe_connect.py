@@ -357,6 +357,14 @@ class AdobeConnectClient(HttpTransport):
                 params += [("acl-id", sco_id), ("principal-id", principal), ("permission-id", "view")]
             self.call("permissions-update", params)
 
+    def revoke_participants(self, sco_id: str, principal_ids: list[str]) -> None:
+        """permissions-update with ``remove``: a learner no longer registered loses access to the room."""
+        for start in range(0, len(principal_ids), PERMISSION_BATCH):
+            params = []
+            for principal in principal_ids[start : start + PERMISSION_BATCH]:
+                params += [("acl-id", sco_id), ("principal-id", principal), ("permission-id", "remove")]
+            self.call("permissions-update", params)
+
     # Reports
 
     def visits(

@@ -5,7 +5,8 @@ brought in line with the course's enrollments and gets its room: a dynamic room 
 the template in the meetings folder (sco-update) and kept up to date; a persistent room named by
 its URL path is resolved to its sco-id (sco-by-url), one named by sco-id is checked (sco-info).
 Each registered learner becomes a Connect user (found by e-mail, else created) given participant
-permission (``view``) on the room; the principal id is kept on the registration. A new join link
+permission (``view``) on the room; the principal id is kept on the registration. A learner whose
+registration was cancelled since loses the permission (``remove``). A new join link
 re-sends the learners' invitation.
 
 ``sync_attendance`` (import, scheduled after sessions end and on demand): for each ended session
@@ -146,6 +147,15 @@ def _sync_room(client: AdobeConnectClient, configuration: AdobeConnectConnection
     client.grant_participants(session.room_id, list(dict.fromkeys(principals.values())))
     for registration_pk, principal in principals.items():
         Registration.objects.filter(pk=registration_pk).update(provider_registrant_id=principal)
+    # learners cancelled (unenrolled) or moved back to the waitlist since they were given access lose it
+    revoked = dict(
+        session.registrations.exclude(status=Registration.Status.REGISTERED)
+        .exclude(provider_registrant_id="")
+        .values_list("pk", "provider_registrant_id")
+    )
+    if revoked:
+        client.revoke_participants(session.room_id, list(dict.fromkeys(revoked.values())))
+        Registration.objects.filter(pk__in=list(revoked)).update(provider_registrant_id="")
 
 
 def _room_name(session: Session) -> str:

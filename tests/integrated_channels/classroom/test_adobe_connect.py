@@ -15,7 +15,7 @@ from enterprise.lms.local.models import Certificate
 from integrated_channels.classroom.adobe_connect import AdobeConnectClient, ConnectRefused
 from integrated_channels.classroom.adobe_connect_operations import sync_attendance, sync_rooms, test_connection
 from integrated_channels.classroom.models import AdobeConnectConnection, QuizAnswer, QuizResult, Session
-from integrated_channels.classroom.services.registration import register_enrolled_learners
+from integrated_channels.classroom.services.registration import cancel_registration, register_enrolled_learners
 from integrated_channels.integrated_channel.models import Run
 from tests.factories import CourseFactory, CustomerFactory, EnrollmentFactory, LearnerFactory
 from tests.fakes.adobe_connect import FakeAdobeConnect
@@ -109,6 +109,11 @@ def test_dynamic_room_created_from_the_template_with_learners_as_participants(co
     assert room.name.startswith("Renamed (") and len([s for s in connect.scos.values() if s.type == "meeting"]) == 2
     assert len(connect.called("principal-update")) == 1 and len(connect.called("permissions-update")) == 1
     assert mail.outbox == []
+    # an unenrolled learner loses access at the next run
+    cancel_registration(session=session, user_id=new.pk)
+    sync_rooms(connection, trigger=ADMIN)
+    assert room.permissions == {connect.principal_of(known.email): "view"}
+    assert session.registrations.get(user=new).provider_registrant_id == ""
 
 
 def test_persistent_room_named_by_its_url_path(connect, connection):
