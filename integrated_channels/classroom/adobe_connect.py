@@ -317,8 +317,9 @@ class AdobeConnectClient(HttpTransport):
 
     # Learners
 
-    def principal_id(self, email: str) -> str | None:
-        root = self.call("principal-list", [("filter-email", email)], allow_no_data=True)
+    def principal_id(self, email: str, *, by: str = "filter-email") -> str | None:
+        """The Connect user whose e-mail (or, ``by="filter-login"``, whose login) is ``email``."""
+        root = self.call("principal-list", [(by, email)], allow_no_data=True)
         if root is None:
             return None
         for principal in root.iterfind("principal-list/principal"):
@@ -345,9 +346,20 @@ class AdobeConnectClient(HttpTransport):
         return principal.get("principal-id")
 
     def ensure_principal(self, *, email: str, first_name: str, last_name: str) -> str:
-        return self.principal_id(email) or self.create_principal(
-            email=email, first_name=first_name, last_name=last_name
-        )
+        """The learner's Connect user: found by e-mail, else created; a user whose login is the e-mail but
+        whose e-mail field differs makes the creation a duplicate login: that user is the learner's."""
+        found = self.principal_id(email)
+        if found:
+            return found
+        try:
+            return self.create_principal(email=email, first_name=first_name, last_name=last_name)
+        except ConnectRefused as error:
+            if (error.status, error.field, error.subcode) != ("invalid", "login", "duplicate"):
+                raise
+            found = self.principal_id(email, by="filter-login")
+            if not found:
+                raise
+            return found
 
     def grant_participants(self, sco_id: str, principal_ids: list[str]) -> None:
         """permissions-update: each principal may enter the room as a participant (permission ``view``)."""

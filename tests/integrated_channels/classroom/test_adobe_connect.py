@@ -354,3 +354,30 @@ def test_quiz_scores_are_stored_in_a_constant_number_of_queries(connection):
     assert large.unknown_emails == ["nobody@example.org"] and set(large.percents.values()) == {Decimal(70)}
     # 20 times the learners, no more queries (SQLite's bound-variable limit may split a bulk insert in two)
     assert small_queries <= large_queries <= small_queries + 2
+
+
+def test_learners_known_to_connect_by_another_login_or_e_mail_are_joined_by_principal(connect, connection):
+    course = CourseFactory(course_id=COURSE)
+    session = session_on(connection, min_attendance_percent=Decimal(50))
+    jdoe = learner_of(connection, "jane.doe@example.com", enrolled=True)
+    lee = learner_of(connection, "lee@example.com", enrolled=True)
+    jane_id = connect.add_principal("jdoe", "Jane", "Doe", email="jane.doe@example.com")  # login is no e-mail
+    lee_id = connect.add_principal("lee@example.com", "Lee", "L", email="lee.old@example.org")  # e-mail changed
+    assert sync_rooms(connection, trigger=ADMIN).status == Run.Status.COMPLETED
+    session.refresh_from_db()
+    assert connect.scos[session.room_id].permissions == {jane_id: "view", lee_id: "view"}
+    assert [c.status for c in connect.called("principal-update")] == ["invalid"]  # lee: duplicate login, found
+    # after the session, jdoe's visits name only her login "jdoe": her principal id joins them to her
+    later = timezone.now() - datetime.timedelta(hours=2)
+    Session.objects.filter(pk=session.pk).update(start=later, end=later + datetime.timedelta(hours=1))
+    session.refresh_from_db()
+    room = connect.scos[session.room_id]
+    connect.add_visit(room, login="jdoe", start=session.start, minutes=40)
+    connect.add_visit(room, login="lee@example.com", start=session.start, minutes=10)
+    run = sync_attendance(connection, trigger=ADMIN)
+    assert (run.status, run.sent) == (Run.Status.COMPLETED, 1) and not run.errors.exists()
+    assert dict(session.attendances.values_list("user__email", "minutes")) == {
+        jdoe.email: Decimal(40),
+        lee.email: Decimal(10),
+    }
+    assert set(Certificate.objects.filter(course=course).values_list("user__email", flat=True)) == {jdoe.email}
