@@ -83,11 +83,12 @@ def _answers(customer) -> dict[str, int] | None:
         return None
     from consent.models import DataSharingConsent
 
-    return DataSharingConsent.objects.filter(customer=customer).aggregate(
-        granted=Count("pk", filter=Q(granted=True)),
-        declined=Count("pk", filter=Q(granted=False)),
-        not_asked=Count("pk", filter=Q(granted__isnull=True)),
+    counts = DataSharingConsent.objects.filter(customer=customer).aggregate(
+        n_granted=Count("pk", filter=Q(granted=True)),
+        n_declined=Count("pk", filter=Q(granted=False)),
+        n_not_asked=Count("pk", filter=Q(granted__isnull=True)),
     )
+    return {name.removeprefix("n_"): count for name, count in counts.items()}
 
 
 def _channels(customer, lookup: LearnerLookupForm) -> dict[str, object]:
