@@ -122,18 +122,23 @@ def test_a_customer_administrator_enrolls_and_notifies_with_the_keyboard(
         page.wait_for_function(
             "document.getElementById('course-mode-status').textContent.startsWith('Modes of Workplace Safety')"
         )
+        page.wait_for_load_state("networkidle")  # the picker's last suggestion and modes requests have answered
         assert page.locator("#id_program_id").is_disabled()  # a course or a program, not both
         mode = page.get_by_label("Course Enrollment Mode")
         assert mode.locator("option").all_inner_texts() == ["---------", "audit", "verified"]
         mode.focus()
         mode.select_option("verified")
+        assert mode.input_value() == "verified"
         page.get_by_label("Notify learners by e-mail").focus()
         page.keyboard.press("Space")
         assert page.get_by_label("Notify learners by e-mail").is_checked()
         assert_accessible(page, where="the filled enrollment form")
         page.get_by_label("E-mail address", exact=True).focus()
         page.keyboard.press("Enter")  # the form's first button: Link learners
-        page.locator(".messages").wait_for()
+        page.locator(".messages, .errorlist, .errornote").first.wait_for()
+        assert not page.locator(".errorlist, .errornote").count(), page.locator(
+            ".errorlist, .errornote"
+        ).all_inner_texts()
         message = page.locator(".messages").inner_text()
         assert message.startswith("Nothing to link: bob2@example.com is already a learner of Acme Corporation.")
         assert "1 enrolled" in message and "1 notified" in message, message
