@@ -172,3 +172,17 @@ def test_the_sign_in_page_is_accessible(live_server, open_browser, data):
     with open_browser(viewport=VIEWPORT) as page:
         page.goto(live_server.url + reverse("enterprise_portal:login"))
         assert_accessible(page, where="the sign-in page")
+
+
+def test_the_learners_and_consent_pages_fit_1024_px(live_server, open_browser, data, artifacts_dir):
+    acme, _globex = data
+    LearnerFactory(customer=acme, user__email="a.very.long.address.of.a.learner@subsidiary.acme-corporation.example")
+    consent = live_server.url + reverse("enterprise_portal:consent", kwargs={"customer_uuid": acme.uuid})
+    with open_browser(viewport={"width": 1024, "height": 800}) as page:
+        _sign_in(page, live_server.url, "ada")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1024
+        page.screenshot(path=str(artifacts_dir / "portal-learners-1024.png"), full_page=True)
+        page.goto(consent)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1024
+        assert_accessible(page, where="the Consent and channels page at 1024 px")
+        page.screenshot(path=str(artifacts_dir / "portal-consent-1024.png"), full_page=True)
