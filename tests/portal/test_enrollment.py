@@ -290,3 +290,23 @@ def test_a_template_that_cannot_render_says_why(admin_client, acme):
     response = admin_client.get(url(acme, "email_preview", template_type="course"))
     assert response.status_code == 200 and response.context["error"]
     assert "cannot be rendered" in response.content.decode()
+
+
+def test_an_lms_refusal_is_a_warning_naming_the_learner_as_in_the_admin(admin_client, acme, course, monkeypatch):
+    from enterprise.services import unenrollment
+    from tests.enterprise.test_unenrollment import RefusingBackend
+
+    ann = LearnerFactory(customer=acme, user__email="ann@example.com")
+    bob = LearnerFactory(customer=acme, user__email="bob@example.com")
+    for learner in (ann, bob):
+        EnrollmentFactory(learner=learner, course_id=COURSE)
+    monkeypatch.setattr(unenrollment, "get_enrollment_backend", lambda: RefusingBackend(bob.user_id))
+    response = admin_client.post(
+        url(acme), {"action": "unenroll", "email": "bob@example.com", "course_id": COURSE}, follow=True
+    )
+    (message,) = [(m.level_tag, str(m)) for m in response.context["messages"]]
+    assert message == (
+        "warning",
+        f"course {COURSE}: 1 unenrollment failed. bob@example.com: {COURSE}: The LMS said no.",
+    )
+    assert enrolled(acme) == {"ann@example.com", "bob@example.com"}
