@@ -186,3 +186,18 @@ def test_the_learners_and_consent_pages_fit_1024_px(live_server, open_browser, d
         assert page.evaluate("document.documentElement.scrollWidth") <= 1024
         assert_accessible(page, where="the Consent and channels page at 1024 px")
         page.screenshot(path=str(artifacts_dir / "portal-consent-1024.png"), full_page=True)
+
+
+def test_the_customer_chooser_is_accessible(live_server, open_browser, data):
+    acme, globex = data
+    EnterpriseCustomerAdmin.objects.create(
+        customer=globex, user=EnterpriseCustomerAdmin.objects.get(customer=acme).user
+    )
+    with open_browser(viewport=VIEWPORT) as page:
+        page.goto(live_server.url + reverse("enterprise_portal:login"))
+        page.get_by_label("Username").fill("ada")
+        page.get_by_label("Password").fill("password")
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("heading", level=1, name="Your customers").wait_for()
+        assert page.get_by_role("link", name="Globex").is_visible()
+        assert_accessible(page, where="the customer chooser")
