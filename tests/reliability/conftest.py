@@ -84,6 +84,8 @@ def _special_fields(model, secrets) -> dict:
         return {"interval": build(IntervalSchedule, secrets=secrets, period=IntervalSchedule.DAYS)}
     if model._meta.label == "enterprise.Price":  # an ISO 4217 currency, a positive amount (constraints)
         return {"currency": "USD", "amount": "10.00", "content_type": "course"}
+    if model._meta.label == "enterprise.PortalAction":  # an HTTP status and an action (constraints)
+        return {"status_code": 200, "action": "learners:link"}
     if model._meta.label == "workday.WorkdayWorker":  # set by the import only (not editable), never empty
         return {"worker_uuid": "built-worker-uuid"}
     return {}
