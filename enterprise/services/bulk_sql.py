@@ -157,3 +157,29 @@ def text_lines(values: list[str]) -> str:
     if any("\n" in value or "\r" in value for value in values):
         raise ValueError("Values inserted as lines must not hold line breaks.")
     return "\n".join(values)
+
+
+def values_table(connection, columns: list[tuple[str, str]], rows: list[tuple]) -> tuple[str, list]:
+    """``rows`` as a derived table ``v(column, …)`` for ``INSERT … SELECT`` or a join: (SQL, parameters).
+
+    ``columns`` are (name, PostgreSQL type) pairs, e.g. ``("user_id", "bigint")``. PostgreSQL gets
+    one array parameter per column, zipped by ``unnest``; SQLite one JSON parameter read by
+    ``json_each``. Either way the rows travel as a fixed number of parameters, whatever their number.
+    Names are the caller's identifiers (not user input); values may be ``None``.
+    """
+    names = [name for name, _type in columns]
+    if connection.vendor == "postgresql":
+        arrays = ", ".join(f"%s::{sql_type}[]" for _name, sql_type in columns)
+        params = [[row[index] for row in rows] for index in range(len(columns))]
+        return f"unnest({arrays}) AS v({', '.join(names)})", params
+    if connection.vendor == "sqlite":
+        extracted = ", ".join(f"json_extract(value, '$[{index}]') AS {name}" for index, name in enumerate(names))
+        payload = json.dumps([[_json_value(value) for value in row] for row in rows])
+        return f"(SELECT {extracted} FROM json_each(%s)) AS v", [payload]  # noqa: S608 (the caller's names)
+    raise NotImplementedError(f"values_table supports PostgreSQL and SQLite, not {connection.vendor}.")
+
+
+def _json_value(value):
+    from decimal import Decimal
+
+    return str(value) if isinstance(value, Decimal) else value
