@@ -71,9 +71,10 @@ class AttendanceWriter:
     keeping the best quiz score; it returns the session's ``AttendanceRecorded``, whose counts are
     complete once the chunk holding it is written. When the pending learners reach
     ``chunk_rows``, or at ``flush()``, one transaction writes them all: one query finds the
-    learners of the sessions' customers by e-mail, one ``INSERT … ON CONFLICT DO UPDATE`` upserts
-    every attendance row (a row corrected by hand is left as it is: the update's ``WHERE``), one
-    ``UPDATE`` marks the sessions synced. Three queries per chunk, whatever the sessions and rows.
+    learners by e-mail (per customer: a run's sessions have one), one ``INSERT … ON CONFLICT DO
+    UPDATE`` upserts every attendance row (a row corrected by hand is left as it is: the update's
+    ``WHERE``), one ``UPDATE`` marks the sessions synced. Three queries per chunk, whatever the
+    sessions and rows (decision 0395).
     """
 
     def __init__(self, *, chunk_rows: int = CHUNK_ROWS):
@@ -107,18 +108,21 @@ class AttendanceWriter:
         pending, self._pending, self._pending_rows = self._pending, [], 0
         if not pending:
             return
-        emails = sorted({email for _session, _result, totals in pending for email in totals if _one_line(email)})
-        customers = {session.customer_id for session, _result, _totals in pending}  # few: a run's connection has one
-        users: dict[tuple[int, str], int] = {}
-        if emails:
+        wanted: dict[object, set[str]] = defaultdict(set)  # customer: e-mails (a run's connection has one customer)
+        for session, _result, totals in pending:
+            wanted[session.customer_id].update(email for email in totals if _one_line(email))
+        users: dict[tuple[object, str], int] = {}
+        for customer_id, emails in wanted.items():
+            if not emails:
+                continue
             learners = (
-                EnterpriseCustomerUser.objects.filter(customer_id__in=customers, linked=True)
-                .filter(AnyOf(Lower("user__email"), emails))
+                EnterpriseCustomerUser.objects.filter(customer_id=customer_id, linked=True)
+                .filter(AnyOf(Lower("user__email"), sorted(emails)))
                 .annotate(email_lower=Lower("user__email"))
                 .order_by("user_id")
-                .values_list("customer_id", "email_lower", "user_id")
+                .values_list("email_lower", "user_id")
             )
-            users = {(customer_id, email): user_id for customer_id, email, user_id in learners}
+            users.update(((customer_id, email), user_id) for email, user_id in learners)
         rows, by_session = [], {}
         for session, result, totals in pending:
             by_session[session.pk] = result
@@ -315,7 +319,7 @@ def _upsert_grades(rows: list[tuple], *, now: datetime.datetime) -> set[tuple[in
     source, params = values_table(
         connection,
         [("user_id", "bigint"), ("course_id", "bigint"), ("percent", "numeric"), ("passed_at", "timestamptz")],
-        [(u, c, p, _db_datetime(connection, at)) for u, c, p, at in rows],
+        rows,
     )
     # Only quoted identifiers and placeholders are interpolated; ``WHERE true`` lets SQLite parse ON CONFLICT.
     sql = (
@@ -346,7 +350,7 @@ def _upsert_certificates(rows: list[tuple], *, now: datetime.datetime) -> set[tu
     source, params = values_table(
         connection,
         [("user_id", "bigint"), ("course_id", "bigint"), ("issued_at", "timestamptz")],
-        [(u, c, _db_datetime(connection, at)) for u, c, _percent, at in rows],
+        [(u, c, at) for u, c, _percent, at in rows],
     )
     # Only quoted identifiers and placeholders are interpolated; ``WHERE true`` lets SQLite parse ON CONFLICT.
     sql = (
