@@ -33,6 +33,7 @@ from integrated_channels.classroom.models import Attendance, Session
 
 HUNDRED = Decimal(100)
 CENT = Decimal("0.01")
+MAX_SECONDS = 999_999 * 60  # Attendance.minutes holds 8 digits, 2 after the point
 CHUNK_ROWS = 50_000  # learners' attendance rows (or completions) written per statement
 PASSED_GRADE = "Pass"  # the grade on the certificate of a session passed
 
@@ -68,8 +69,10 @@ class AttendanceWriter:
     """Attendance of many sessions written set-based: reports are added per session, written per chunk.
 
     ``add`` reads a session's participant rows once, summing the joins per e-mail (lower case) and
-    keeping the best quiz score; it returns the session's ``AttendanceRecorded``, whose counts are
-    complete once the chunk holding it is written. When the pending learners reach
+    keeping the best quiz score (``ValueError`` naming the participant, before anything of the
+    session is queued, for a score outside 0-100 or more minutes than a row holds); it returns
+    the session's ``AttendanceRecorded``, whose counts are complete once the chunk holding it is
+    written. When the pending learners reach
     ``chunk_rows``, or at ``flush()``, one transaction writes them all: one query finds the
     learners by e-mail (per customer: a run's sessions have one), one ``INSERT … ON CONFLICT DO
     UPDATE`` upserts every attendance row (a row corrected by hand is left as it is: the update's
@@ -97,7 +100,14 @@ class AttendanceWriter:
             entry[0] += max(int(participant.seconds), 0)
             if participant.quiz_percent is not None:
                 quiz = Decimal(participant.quiz_percent)
+                if not 0 <= quiz <= HUNDRED:
+                    raise ValueError(
+                        f"{session}: participant {email}, join {result.joins}: quiz_percent {quiz} is not within 0-100."
+                    )
                 entry[1] = quiz if entry[1] is None else max(entry[1], quiz)
+        too_long = [email for email, (seconds, _quiz) in totals.items() if seconds > MAX_SECONDS]
+        if too_long:
+            raise ValueError(f"{session}: participant {too_long[0]} attended over {MAX_SECONDS // 60} minutes in all.")
         self._pending.append((session, result, totals))
         self._pending_rows += len(totals)
         if self._pending_rows >= self.chunk_rows:

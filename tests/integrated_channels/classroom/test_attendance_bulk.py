@@ -146,3 +146,20 @@ def test_zoom_sync_queries_do_not_grow_with_sessions_or_pages(zoom, connection):
     assert len(zoom.received("GET", "/v2/report/meetings/")) >= 10
     assert Certificate.objects.count() == 320
     assert len(many) == len(one) <= 20, "\n".join(q["sql"][:110] for q in [*one, {"sql": "----"}, *many])
+
+
+def test_a_score_out_of_range_is_refused_naming_the_participant_and_nothing_is_queued():
+    customer = CustomerFactory()
+    user = LearnerFactory(customer=customer).user
+    session = make_session(customer, min_quiz_percent=Decimal(80))
+    writer = AttendanceWriter()
+    joins = [Participant(email=user.email, seconds=600, quiz_percent=Decimal(90))]
+    with pytest.raises(ValueError, match=rf"participant {user.email.lower()}, join 2: quiz_percent 120 is not within"):
+        writer.add(session, [*joins, Participant(email=user.email, seconds=60, quiz_percent=Decimal(120))])
+    with pytest.raises(ValueError, match="attended over 999999 minutes"):
+        writer.add(session, [Participant(email=user.email, seconds=10**9)])
+    writer.flush()
+    assert not Attendance.objects.exists()
+    writer.add(session, joins)
+    writer.flush()
+    assert session.attendances.get().quiz_percent == Decimal(90)
