@@ -1,12 +1,14 @@
 """Attendance: provider reports joined to learners by e-mail, corrections by hand, completions from both.
 
-``record_provider_attendance`` takes a session's participant rows (one per join: a learner who
-rejoined appears several times) and sums their minutes per learner; rows with no e-mail, or an
-e-mail of no learner of the session's customer, are returned for the run to report, not raised.
-A row corrected by hand is never overwritten by a later provider report.
+``AttendanceWriter`` takes the participant rows of many sessions (one per join: a learner who
+rejoined appears several times), sums their minutes per learner and writes them per chunk of
+sessions in three statements (``record_provider_attendance``: one session); rows with no e-mail,
+or an e-mail of no learner of the session's customer, are returned for the run to report, not
+raised. A row corrected by hand is never overwritten by a later provider report.
 
-``record_session_completions`` turns the attendance of many sessions into completions through
-``enterprise.services.completions.record_completions`` (set-based): a learner completes a
+``record_session_completions`` turns the attendance of many sessions into grades and
+certificates, two upserts per 50,000 with the rules of
+``enterprise.services.completions.record_completions`` (decision 0395): a learner completes a
 session's course when they meet its rule: attended at least ``min_attendance_percent`` of the
 scheduled time, and scored at least ``min_quiz_percent`` in its quiz, for each condition set
 (decision 0311). The transmit runs of every channel then send those completions.
