@@ -6,11 +6,13 @@ brought in line with the course's enrollments, and gets its Zoom meeting
 its registered learners as registrants; a new join link re-sends the learners' invitation.
 
 ``sync_attendance`` (import, scheduled after sessions end and on demand): for each ended session
-not synced yet, the meeting's participants report (every page), summed per learner, then the
-completions of the synced sessions in one set-based pass. Counts are sessions: ``sent`` synced,
+not synced yet, the meeting's participants report (every page), summed per learner and written
+with the other sessions' per chunk (``AttendanceWriter``: three statements per chunk, none per
+session or page), then the completions of the synced sessions in two upserts (decision 0395).
+The database queries of a run do not grow with its sessions or their pages. Counts are sessions: ``sent`` synced,
 ``skipped`` not ended yet (retried at the next run, reason ``meeting_not_ended``), ``failed`` meeting
 deleted (the session is marked so and never synced again) or refused. Participants without an
-e-mail, or with the e-mail of no learner of the customer,, are listed in the run's report
+e-mail, or with the e-mail of no learner of the customer, are listed in the run's report
 (codes ``participant_without_email`` / ``participant_not_a_learner``) without failing it (decision 0312).
 """
 
