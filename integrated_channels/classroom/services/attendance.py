@@ -333,6 +333,7 @@ def _upsert_grades(rows: list[tuple], *, now: datetime.datetime) -> set[tuple[in
         [("user_id", "bigint"), ("course_id", "bigint"), ("percent", "numeric"), ("passed_at", "timestamptz")],
         rows,
     )
+    distinct = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"  # SQLite before 3.39 too
     # Only quoted identifiers and placeholders are interpolated; ``WHERE true`` lets SQLite parse ON CONFLICT.
     sql = (
         f"INSERT INTO {table} ({user}, {course}, {percent}, {passed_at}, {modified}) "  # noqa: S608
@@ -340,7 +341,7 @@ def _upsert_grades(rows: list[tuple], *, now: datetime.datetime) -> set[tuple[in
         f"ON CONFLICT ({user}, {course}) DO UPDATE SET {percent} = excluded.{percent}, "
         f"{passed_at} = excluded.{passed_at}, {modified} = excluded.{modified} "
         f"WHERE (excluded.{passed_at} IS NOT NULL OR {table}.{passed_at} IS NULL) "
-        f"AND ({table}.{percent} <> excluded.{percent} OR {table}.{passed_at} IS DISTINCT FROM excluded.{passed_at}) "
+        f"AND ({table}.{percent} <> excluded.{percent} OR {table}.{passed_at} {distinct} excluded.{passed_at}) "
         f"RETURNING {user}, {course}"
     )
     with connection.cursor() as cursor:
