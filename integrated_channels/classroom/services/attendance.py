@@ -74,8 +74,8 @@ class AttendanceWriter:
     keeping the best quiz score (``ValueError`` naming the participant, before anything of the
     session is queued, for a score outside 0-100 or more minutes than a row holds); it returns
     the session's ``AttendanceRecorded``, whose counts are complete once the chunk holding it is
-    written. When the pending learners reach
-    ``chunk_rows``, or at ``flush()``, one transaction writes them all: one query finds the
+    written; a session is added once per chunk (its report whole). When the pending learners
+    reach ``chunk_rows``, or at ``flush()``, one transaction writes them all: one query finds the
     learners by e-mail (per customer: a run's sessions have one), one ``INSERT … ON CONFLICT DO
     UPDATE`` upserts every attendance row (a row corrected by hand is left as it is: the update's
     ``WHERE``), one ``UPDATE`` marks the sessions synced. Three queries per chunk, whatever the
@@ -86,8 +86,11 @@ class AttendanceWriter:
         self.chunk_rows = chunk_rows
         self._pending: list[tuple[Session, AttendanceRecorded, dict[str, list]]] = []
         self._pending_rows = 0
+        self._pending_sessions: set[int] = set()
 
     def add(self, session: Session, participants: Iterable[Participant]) -> AttendanceRecorded:
+        if session.pk in self._pending_sessions:
+            raise ValueError(f"{session}: its report is already waiting to be written; add a session's report whole.")
         result = AttendanceRecorded()
         totals: dict[str, list] = {}  # e-mail: [seconds, best quiz score or None]
         for participant in participants:
@@ -111,6 +114,7 @@ class AttendanceWriter:
         if too_long:
             raise ValueError(f"{session}: participant {too_long[0]} attended over {MAX_SECONDS // 60} minutes in all.")
         self._pending.append((session, result, totals))
+        self._pending_sessions.add(session.pk)
         self._pending_rows += len(totals)
         if self._pending_rows >= self.chunk_rows:
             self.flush()
@@ -118,6 +122,7 @@ class AttendanceWriter:
 
     def flush(self) -> None:
         pending, self._pending, self._pending_rows = self._pending, [], 0
+        self._pending_sessions = set()
         if not pending:
             return
         wanted: dict[object, set[str]] = defaultdict(set)  # customer: e-mails (a run's connection has one customer)

@@ -161,5 +161,7 @@ def test_a_score_out_of_range_is_refused_naming_the_participant_and_nothing_is_q
     writer.flush()
     assert not Attendance.objects.exists()
     writer.add(session, joins)
+    with pytest.raises(ValueError, match="already waiting to be written"):
+        writer.add(session, joins)  # one upsert cannot write the same row twice
     writer.flush()
     assert session.attendances.get().quiz_percent == Decimal(90)
