@@ -129,3 +129,7 @@ class SessionAdmin(admin.ModelAdmin):
             self.message_user(
                 request, _("%(session)s cancelled; %(n)d learners told.") % {"session": session, "n": told}
             )
+
+
+# Adobe Connect's connection and the sessions' Attendance & Scoring report (their own module).
+from integrated_channels.classroom import adobe_connect_admin  # noqa: E402, F401

@@ -245,3 +245,12 @@ class ZoomConnection(ChannelConfiguration):
 
     def secrets(self) -> list[str]:
         return [self.client_secret] if self.client_secret else []
+
+
+# Adobe Connect's connection and quiz scores live in their own module (imported here so Django sees them).
+from integrated_channels.classroom.adobe_connect_models import (  # noqa: E402, F401
+    AdobeConnectConnection,
+    QuizAnswer,
+    QuizResult,
+    SessionScoring,
+)

@@ -1,8 +1,10 @@
 """System checks: a channel registered with a part that cannot be loaded is reported by ``manage.py check``,
-and so are a channel whose client does not support an operation its exporters imply (E004) and an
-installed connector app whose optional library (its extra) is missing."""
+and so is an installed connector app whose optional library (its extra) is missing: an error when every
+connection needs it, a warning when only the connections of some protocol do (SFTP drops need asyncssh; FTP,
+FTPS and Box drops do not); and so is a channel whose client does not support an operation its exporters
+imply (E004)."""
 
-from django.core.checks import Error, register
+from django.core.checks import Error, Warning, register
 
 from integrated_channels.integrated_channel import extras
 from integrated_channels.integrated_channel.registry import CONTENT_METADATA, LEARNER_DATA, SUBSECTION_GRADES, registry
@@ -20,7 +22,12 @@ def transmit_operations(channel) -> list[str]:
 
 @register()
 def check_extras(app_configs, **kwargs):
-    return [Error(str(missing), id="integrated_channels.E003") for missing in extras.missing_extras()]
+    return [
+        Warning(str(missing), id="integrated_channels.W003")
+        if missing.protocols
+        else Error(str(missing), id="integrated_channels.E003")
+        for missing in extras.missing_extras()
+    ]
 
 
 @register()

@@ -45,6 +45,13 @@ def test_zoom_needs_no_learner_data_method_and_refuses_with_a_clear_error():
     assert isinstance(refused.value, ChannelConfigurationError) and refused.value.code == "operation_not_supported"
 
 
+def test_adobe_connect_hosts_sessions_and_sends_no_learner_data():
+    from integrated_channels.classroom.adobe_connect import AdobeConnectClient
+
+    assert "send_learner_data" not in vars(AdobeConnectClient)
+    assert AdobeConnectClient.supported_operations() == frozenset()
+
+
 @pytest.mark.parametrize("channel", [c for c in registry.all() if c.client], ids=lambda channel: channel.code)
 def test_every_registered_client_supports_what_its_exporters_imply(channel):
     client = channel.get_client_class()
