@@ -33,9 +33,6 @@ class MarketoClient(OAuth2ClientCredentialsTransport):
     name = "Marketo"
     default_retry_after = WINDOW
 
-    def send_learner_data(self, records):
-        raise NotImplementedError("Marketo takes no transmit runs: its operations export leads and objects.")
-
     def _limiter(self):
         return limiter_for(
             self.host_of(self.configuration.instance_url),

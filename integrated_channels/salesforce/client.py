@@ -17,7 +17,6 @@ from collections.abc import Iterator
 
 from enterprise.transports.oauth2 import with_token_renewal
 from integrated_channels.integrated_channel.exceptions import (
-    ChannelConfigurationError,
     MalformedResponse,
     RemoteRejected,
     RemoteServerError,
@@ -44,9 +43,6 @@ class SalesforceClient(OAuth2ClientCredentialsTransport):
     def __init__(self, configuration, **kwargs):
         super().__init__(configuration, **kwargs)
         self.instance_url = configuration.my_domain_url.rstrip("/")
-
-    def send_learner_data(self, records):
-        raise ChannelConfigurationError("The Salesforce import reads records; it sends no learner data.")
 
     def token_request(self, subject: str) -> TokenRequest:
         configuration = self.configuration
