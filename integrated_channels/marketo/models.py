@@ -5,9 +5,12 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from enterprise.fields import EncryptedTextField
+from enterprise.learner_fields import Field
 from integrated_channels.integrated_channel.models import ChannelConfiguration
 
 DEFAULT_MAPPING = {"email": "email", "first_name": "firstName", "last_name": "lastName"}
+#: The learner's username, exportable beside the customer's learner fields.
+USERNAME = Field("username", "Username")
 
 
 #: The seed's learning events, sent as custom activities on the lead (self enrollment: see EVENTS_NOT_TRACKED).
@@ -50,9 +53,18 @@ class MarketoConnection(ChannelConfiguration):
         blank=True,
         verbose_name=_("lead mapping"),
         help_text=_(
-            'Learner field → Marketo lead field (REST name), e.g. {"email": "email", "department": '
-            '"department"}. Test connection lists the instance\'s lead fields. e-mail must map to email (the '
-            "lookup field)."
+            "Learner field → Marketo lead field (REST name), chosen in drop-downs of the lead fields Test "
+            "connection read. e-mail must map to email (the lookup field)."
+        ),
+    )
+    marketo_fields = models.JSONField(
+        default=dict,
+        blank=True,
+        editable=False,
+        verbose_name=_("Marketo fields"),
+        help_text=_(
+            'What Test connection read from the describe endpoints: {"lead": [REST names], "cp_…": [fields of '
+            "each custom object present]}. The lead fields are the choices of the lead mapping."
         ),
     )
     create_custom_objects = models.BooleanField(
@@ -80,6 +92,16 @@ class MarketoConnection(ChannelConfiguration):
         verbose_name = _("Marketo Engage connection")
         verbose_name_plural = _("Marketo Engage connections")
 
+    def learner_fields(self) -> tuple[Field, ...]:
+        """What the lead mapping can export: the customer's learner fields and the username."""
+        from enterprise.learner_fields import fields_of
+
+        return (*fields_of(self.customer if self.customer_id else None), USERNAME)
+
+    def lead_fields(self) -> list[str]:
+        """The lead fields the mapping offers: those Test connection read, else the standard ones."""
+        return list((self.marketo_fields or {}).get("lead") or DEFAULT_MAPPING.values())
+
     def clean(self):
         super().clean()
         mapping = self.lead_mapping or {}
@@ -89,9 +111,7 @@ class MarketoConnection(ChannelConfiguration):
             raise ValidationError({"lead_mapping": _("A mapping of learner field names to Marketo field names.")})
         if mapping.get("email") != "email":
             raise ValidationError({"lead_mapping": _("e-mail must map to the lead field email (the lookup field).")})
-        from enterprise.learner_fields import fields_of
-
-        known = {field.key for field in fields_of(self.customer if self.customer_id else None)} | {"username"}
+        known = {field.key for field in self.learner_fields()}
         unknown = sorted(set(mapping) - known)
         if unknown:
             raise ValidationError(

@@ -401,23 +401,44 @@ def export_events(connection, *, trigger, start_date=None, api_user=None, run=No
 
 
 def test_connection(connection) -> ConnectionTest:
-    """A token and the instance's lead fields (the choices of the lead mapping)."""
+    """A token, the instance's lead fields (the choices of the lead mapping, kept on the connection) and the
+    fields of the cp_ custom objects present (each must carry the fields the connector sends)."""
+    from integrated_channels.marketo.models import MarketoConnection
+
     client = _client(connection)
     try:
         fields = client.lead_fields()
+        found = {"lead": fields}
+        for api_name, _display, _fields in OBJECTS.values():
+            present = client.object_fields(api_name)
+            if present is not None:
+                found[api_name] = present
     except ChannelError as exc:
         return ConnectionTest(ok=False, message=f"Failed: {exc.message}")
     finally:
         client.close()
-    missing = sorted(set((connection.lead_mapping or {}).values()) - set(fields))
+    if connection.pk:
+        MarketoConnection.objects.filter(pk=connection.pk).update(marketo_fields=found)
+    connection.marketo_fields = found
+    problems = []
+    missing = sorted(set((connection.lead_mapping or {}).values()) - set(fields) - {None})
     if missing:
+        problems.append(f"the lead mapping names fields Marketo does not have: {', '.join(missing)}")
+    for api_name, _display, object_fields in OBJECTS.values():
+        if api_name in found:
+            lacking = [name for name, *_rest in object_fields if name not in found[api_name]]
+            if lacking:
+                problems.append(f"the custom object {api_name} lacks the field(s) {', '.join(lacking)}")
+    objects = [name for name in found if name != "lead"]
+    listed = f" Custom objects present: {', '.join(objects)}." if objects else ""
+    if problems:
         return ConnectionTest(
             ok=False,
-            message=f"Connected, but the lead mapping names fields Marketo does not have: {', '.join(missing)}.",
+            message=f"Connected, but {'; '.join(problems)}.{listed}",
             found=fields,
             found_label="lead fields",
         )
-    return ConnectionTest(ok=True, message="Connected.", found=fields, found_label="lead fields")
+    return ConnectionTest(ok=True, message=f"Connected.{listed}", found=fields, found_label="lead fields")
 
 
 test_connection.__test__ = False
