@@ -13,19 +13,16 @@ DEFAULT_MAPPING = {"email": "email", "first_name": "firstName", "last_name": "la
 USERNAME = Field("username", "Username")
 
 
-#: The seed's learning events, sent as custom activities on the lead (self enrollment: see EVENTS_NOT_TRACKED).
+#: The seed's learning events, sent as custom activities on the lead. An enrollment is a training enrollment
+#: when an administrator, an API client or a connector started it, a self enrollment when the learner did
+#: (``EnterpriseCourseEnrollment.started_by``, decision 0401).
 EVENTS = {
     "new_user": _("New user (linked to the customer)"),
     "user_metadata_updated": _("User metadata updated"),
     "user_activity_updated": _("User activity updated (progress or completion in a course)"),
-    "training_enrollment": _("Training enrollment (enrolled by an administrator, the API or an import)"),
+    "training_enrollment": _("Training enrollment (enrolled by an administrator, an API client or a connector)"),
+    "self_enrollment": _("Self enrollment (the learner enrolled themselves)"),
     "skill_completion": _("Skill completion"),
-}
-EVENTS_NOT_TRACKED = {
-    "self_enrollment": _(
-        "Self enrollment is not available: this app records enrollments made through it (by an administrator, the "
-        "API or an import), not enrollments learners start in the host LMS."
-    )
 }
 
 
@@ -81,7 +78,8 @@ class MarketoConnection(ChannelConfiguration):
         help_text=_(
             "The events to send, each with the id of the custom activity type created for it in Marketo (Admin > "
             'Marketo Custom Activities), e.g. {"training_enrollment": 100001, "skill_completion": 100002}. '
-            "Events: new_user, user_metadata_updated, user_activity_updated, training_enrollment, skill_completion."
+            "Events: new_user, user_metadata_updated, user_activity_updated, training_enrollment, self_enrollment, "
+            "skill_completion."
         ),
     )
     daily_quota = models.PositiveIntegerField(
@@ -122,8 +120,6 @@ class MarketoConnection(ChannelConfiguration):
         if not isinstance(events, dict):
             raise ValidationError({"event_activity_types": _("A mapping of event names to activity type ids.")})
         for name, type_id in events.items():
-            if name in EVENTS_NOT_TRACKED:
-                raise ValidationError({"event_activity_types": EVENTS_NOT_TRACKED[name]})
             if name not in EVENTS:
                 raise ValidationError({"event_activity_types": _("Unknown event %(name)s.") % {"name": name}})
             if isinstance(type_id, bool) or not isinstance(type_id, int) or type_id <= 0:

@@ -291,6 +291,7 @@ def export_user_report(connection, **kwargs):
 def event_rows(connection, since, until) -> Iterator[tuple[str, dict]]:
     """(e-mail, activity without its lead id) of the selected events of the window ``(since, until]``."""
     from enterprise.models import EnterpriseCourseEnrollment
+    from enterprise.models.enrollment import StartedBy
 
     types = connection.event_activity_types or {}
     customer = connection.customer
@@ -314,19 +315,31 @@ def event_rows(connection, since, until) -> Iterator[tuple[str, dict]]:
         changed = learners.filter(modified__gt=since, modified__lte=until, created__lte=since)
         for email, modified in changed.values_list("user__email", "modified").iterator():
             yield activity("user_metadata_updated", email, modified.isoformat(), customer.name)
-    if "training_enrollment" in types:
+    enrollment_kinds = {
+        kind: started for kind, started in (("training_enrollment", False), ("self_enrollment", True)) if kind in types
+    }
+    if enrollment_kinds:
         enrollments = EnterpriseCourseEnrollment.objects.filter(
             learner__customer_id=customer.pk, learner__linked=True, **window
-        ).values_list("learner__user__email", "created", "course_id", "source", "program_id")
-        for email, created, course_id, source, program_id in enrollments.iterator():
-            yield activity(
-                "training_enrollment",
-                email,
-                created.isoformat(),
-                course_id,
-                source=source,
-                learningPath=program_id or None,
-            )
+        )
+        if len(enrollment_kinds) == 1:  # one kind: only its enrollments are read
+            by_learner = next(iter(enrollment_kinds.values()))
+            enrollments = (enrollments.filter if by_learner else enrollments.exclude)(started_by=StartedBy.LEARNER)
+        rows = enrollments.values_list(
+            "learner__user__email", "created", "course_id", "source", "started_by", "program_id"
+        )
+        for email, created, course_id, source, started_by, program_id in rows.iterator():
+            kind = "self_enrollment" if started_by == StartedBy.LEARNER else "training_enrollment"
+            if kind in enrollment_kinds:
+                yield activity(
+                    kind,
+                    email,
+                    created.isoformat(),
+                    course_id,
+                    source=source,
+                    startedBy=started_by,
+                    learningPath=program_id or None,
+                )
     if "user_activity_updated" in types and since is not None:
         for _key, row in reports.transcripts(customer, since, until).rows:
             if row["Status"] in ("in progress", "completed"):

@@ -1,4 +1,4 @@
-"""The lead mapping becomes the mapping screen (decision 0400): the lead fields Test connection reads are
+"""The lead mapping becomes the mapping screen (decision 0400; self enrollment is an event now, decision 0401): the lead fields Test connection reads are
 kept on the connection, and existing hand-typed JSON mappings are converted to what the screen shows."""
 
 import integrated_channels.marketo.models
@@ -84,6 +84,21 @@ class Migration(migrations.Migration):
                     "connection read. e-mail must map to email (the lookup field)."
                 ),
                 verbose_name="lead mapping",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="marketoconnection",
+            name="event_activity_types",
+            field=models.JSONField(
+                blank=True,
+                default=dict,
+                help_text=(
+                    "The events to send, each with the id of the custom activity type created for it in Marketo "
+                    '(Admin > Marketo Custom Activities), e.g. {"training_enrollment": 100001, "skill_completion": '
+                    "100002}. Events: new_user, user_metadata_updated, user_activity_updated, training_enrollment, "
+                    "self_enrollment, skill_completion."
+                ),
+                verbose_name="events (custom activity types)",
             ),
         ),
         migrations.RunPython(convert, migrations.RunPython.noop),

@@ -217,10 +217,34 @@ def test_learning_events_as_activities_on_the_leads(connection, fake):
     assert again.selected == 0
 
 
-def test_self_enrollment_is_refused_with_the_reason(connection):
+def test_self_enrollments_and_training_enrollments_are_told_apart(connection, fake):
+    from enterprise.models.enrollment import StartedBy
+
+    fake.activity_types = {100002, 100004}
     connection.event_activity_types = {"self_enrollment": 100004}
-    with pytest.raises(ValidationError, match="not enrollments learners start in the host LMS"):
-        connection.full_clean()
+    connection.full_clean()
+    connection.save()
+    ann = learner(connection, "ann")
+    mine, assigned = CourseFactory(), CourseFactory()
+    EnrollmentFactory(learner=ann, course_id=mine.course_id, started_by=StartedBy.LEARNER, source="api")
+    EnrollmentFactory(learner=ann, course_id=assigned.course_id, started_by=StartedBy.ADMIN)
+    fake.leads["ann@example.com"] = {"id": 7, "email": "ann@example.com"}
+    client = client_for(connection, fake)
+    run = ops.export_events(connection, trigger=Run.Trigger.ADMIN, client=client)
+    assert (run.status, run.sent) == (Run.Status.COMPLETED, 1)
+    [activity] = fake.activities
+    assert (activity["activityTypeId"], activity["primaryAttributeValue"]) == (100004, mine.course_id)
+    assert {"name": "startedBy", "value": "learner"} in activity["attributes"]
+    # both selected: each enrollment is sent once, under its own event
+    fake.activities.clear()
+    connection.event_activity_types = {"self_enrollment": 100004, "training_enrollment": 100002}
+    connection.save()
+    run = ops.export_events(
+        connection, trigger=Run.Trigger.ADMIN, client=client, start_date=ann.created.replace(year=2000)
+    )
+    assert sorted((a["activityTypeId"], a["primaryAttributeValue"]) for a in fake.activities) == sorted(
+        [(100004, mine.course_id), (100002, assigned.course_id)]
+    )
 
 
 def test_the_objects_page_is_current():
