@@ -42,6 +42,13 @@ class SalesforceRecordsConnection(ChannelConfiguration):
         validators=[api_name],
         help_text=_("The External ID field (unique) of each custom object: records are upserted by it."),
     )
+    bulk_threshold = models.PositiveIntegerField(
+        default=10_000,
+        help_text=_(
+            "Above this many records in a run, send them with Bulk API 2.0 upsert jobs (CSV, up to 100 MB a job, "
+            "results read back per record) instead of sObject Collections (200 a call). 0: always collections."
+        ),
+    )
     transcript_object = models.CharField(max_length=80, default="Learner_Transcript__c", validators=[api_name])
     skill_object = models.CharField(max_length=80, default="Learner_Skill__c", validators=[api_name])
     user_report_object = models.CharField(max_length=80, default="Learner_Report__c", validators=[api_name])
