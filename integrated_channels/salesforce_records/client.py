@@ -45,15 +45,8 @@ class SalesforceClient(OAuth2ClientCredentialsTransport):
         raise NotImplementedError("Salesforce learning records are exported by their operations.")
 
     def token_request(self, subject: str) -> TokenRequest:
-        connection = self.configuration
-        return TokenRequest(
-            url=f"{connection.my_domain_url.rstrip('/')}/services/oauth2/token",
-            client_id=connection.client_id,
-            client_secret=connection.client_secret,
-            credentials="body",
-            owner=owner_of(connection),
-            subject=subject,
-        )
+        """Client credentials or a JWT bearer assertion, as the connection says (decision 0403)."""
+        return self.configuration.token_request(owner=owner_of(self.configuration), subject=subject)
 
     def parse_json(self, response, *, what: str):
         body = super().parse_json(response, what=what)

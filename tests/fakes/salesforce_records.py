@@ -9,7 +9,8 @@ SOQL ``SELECT Id, Email FROM User|Contact WHERE Email IN (…)`` with escaped li
 at most 200 records (400 ``EXCEEDED_ID_LIMIT``), each with ``attributes.type``, ``allOrNone``
 honoured, one result per record in order with ``success``/``created``/``errors``
 (``REQUIRED_FIELD_MISSING``, ``INVALID_FIELD``, ``FIELD_INTEGRITY_EXCEPTION``,
-``STRING_TOO_LONG``); the org's API calls counted (403 ``REQUEST_LIMIT_EXCEEDED`` past the limit).
+``STRING_TOO_LONG``); the JWT bearer grant when ``jwt_app`` is set (``tests.fakes.salesforce_jwt``);
+the org's API calls counted (403 ``REQUEST_LIMIT_EXCEEDED`` past the limit).
 
 Bulk API 2.0 ingest (``jobs/ingest``), as its guide describes it: a job is created with a JSON body
 (``Content-Type: application/json``; ``object``, ``operation``, ``externalIdFieldName`` for an
@@ -37,6 +38,8 @@ import threading
 import urllib.parse
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.fakes.salesforce_jwt import GRANT as JWT_GRANT
 
 SOQL = re.compile(
     r"^SELECT Id, Email FROM (User|Contact) WHERE Email IN \(((?:'(?:[^'\\]|\\.)*'(?:, )?)+)\)( AND IsActive = true)?$"
@@ -74,6 +77,7 @@ class FakeSalesforceRecords:
         self.client_id, self.client_secret, self.version, self.page_size = client_id, client_secret, version, page_size
         self.tokens: set[str] = set()
         self.token_calls = 0
+        self.jwt_app = None  # a tests.fakes.salesforce_jwt.JwtApp: the JWT bearer grant is accepted
         self.api_limit = 100_000
         self.api_calls = 0
         self.users: dict[str, dict] = {}  # id -> {"Email", "IsActive"}
@@ -123,9 +127,13 @@ class FakeSalesforceRecords:
     # answers
     def _token(self, form: dict) -> tuple[int, object]:
         self.token_calls += 1
-        if form.get("grant_type") != "client_credentials":
+        if form.get("grant_type") == JWT_GRANT and self.jwt_app is not None:
+            refused = self.jwt_app.check(form)
+            if refused:
+                return refused
+        elif form.get("grant_type") != "client_credentials":
             return 400, {"error": "unsupported_grant_type", "error_description": "grant type not supported"}
-        if (
+        elif (
             form.get("client_id") != self.client_id
             or not self.client_secret
             or form.get("client_secret") != self.client_secret
