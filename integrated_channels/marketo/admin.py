@@ -9,11 +9,12 @@ from integrated_channels.marketo.models import MarketoConnection
 
 class MarketoConnectionForm(ChannelConfigurationForm):
     """The lead mapping as the mapping screen (decision 0400): one row per learner field, a drop-down of
-    the instance's lead fields as Test connection read them from ``leads/describe.json``."""
+    the instance's lead fields as Test connection read them from ``leads/describe.json``, then the fields an
+    administrator added to the cp_ custom objects (``customobjects/{name}/describe.json``) as ``cp_….field``."""
 
     lead_mapping = ExportMappingField(
         label=_("Lead mapping"),
-        target_label=_("Marketo lead field"),
+        target_label=_("Marketo field (lead, or cp_object.field)"),
         help_text=_("e-mail must map to email (the lookup field). Run Test connection to refresh the lead fields."),
     )
 
@@ -25,7 +26,7 @@ class MarketoConnectionForm(ChannelConfigurationForm):
         super().__init__(*args, **kwargs)
         field = self.fields.get("lead_mapping")
         if field is not None:
-            field.configure(self.instance.learner_fields(), self.instance.lead_fields())
+            field.configure(self.instance.learner_fields(), self.instance.mapping_targets())
 
 
 @admin.register(MarketoConnection)

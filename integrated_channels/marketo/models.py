@@ -50,8 +50,9 @@ class MarketoConnection(ChannelConfiguration):
         blank=True,
         verbose_name=_("lead mapping"),
         help_text=_(
-            "Learner field → Marketo lead field (REST name), chosen in drop-downs of the lead fields Test "
-            "connection read. e-mail must map to email (the lookup field)."
+            "Learner field → Marketo lead field (REST name), or a field added to a cp_ custom object "
+            "(cp_object.field), chosen in drop-downs of the fields Test connection read. e-mail must map to email "
+            "(the lookup field)."
         ),
     )
     marketo_fields = models.JSONField(
@@ -100,6 +101,15 @@ class MarketoConnection(ChannelConfiguration):
         """The lead fields the mapping offers: those Test connection read, else the standard ones."""
         return list((self.marketo_fields or {}).get("lead") or DEFAULT_MAPPING.values())
 
+    def mapping_targets(self) -> list[str]:
+        """What a learner field can map to: the lead fields, then ``cp_object.field`` for each field an
+        administrator added to a cp_ custom object (as Test connection read it); the connector's own fields
+        and Marketo's system fields are not offered."""
+        from integrated_channels.marketo.operations import added_object_fields
+
+        found = self.marketo_fields or {}
+        return [*self.lead_fields(), *added_object_fields(found)]
+
     def clean(self):
         super().clean()
         mapping = self.lead_mapping or {}
@@ -107,6 +117,11 @@ class MarketoConnection(ChannelConfiguration):
             isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in mapping.items()
         ):
             raise ValidationError({"lead_mapping": _("A mapping of learner field names to Marketo field names.")})
+        from integrated_channels.marketo.operations import object_target_error
+
+        for target in mapping.values():
+            if problem := object_target_error(target):
+                raise ValidationError({"lead_mapping": problem})
         if mapping.get("email") != "email":
             raise ValidationError({"lead_mapping": _("e-mail must map to the lead field email (the lookup field).")})
         known = {field.key for field in self.learner_fields()}

@@ -82,6 +82,41 @@ OBJECTS = {
 }
 
 
+SYSTEM_FIELDS = frozenset({"marketoGUID", "createdAt", "updatedAt"})
+
+
+def _owned(api_name: str) -> set[str]:
+    return next({name for name, *_rest in fields} for api, _d, fields in OBJECTS.values() if api == api_name)
+
+
+def added_object_fields(found: dict) -> list[str]:
+    """``cp_object.field`` of the fields an administrator added to the cp_ objects Test connection described."""
+    return [
+        f"{api_name}.{name}"
+        for api_name, _display, _fields in OBJECTS.values()
+        for name in found.get(api_name, [])
+        if name not in _owned(api_name) and name not in SYSTEM_FIELDS
+    ]
+
+
+def object_target_error(target) -> str:
+    """Why a mapping target ``cp_object.field`` is refused ("" when it is fine or a lead field)."""
+    if not isinstance(target, str) or "." not in target:
+        return ""
+    api_name, name = target.split(".", 1)
+    if api_name not in {api for api, _d, _f in OBJECTS.values()}:
+        return f"{target}: {api_name} is not one of the connector's custom objects."
+    if name in _owned(api_name) or name in SYSTEM_FIELDS:
+        return f"{target}: the connector fills {name} itself."
+    return ""
+
+
+def _learner_value(field: str, email, username, first, last, attributes):
+    own = {"email": email, "username": username, "first_name": first, "last_name": last}
+    value = (attributes or {}).get(field) if field not in ("email", "username") else None
+    return value if value not in (None, "") else own.get(field, "")
+
+
 def _batches(items: Iterable, size: int) -> Iterator[list]:
     batch = []
     for item in items:
@@ -112,18 +147,18 @@ def _learners(connection, since):
 
 
 def lead_rows(connection, since) -> Iterator[tuple[str, dict]]:
-    """(e-mail, lead) of the learners changed since ``since``, mapped by the connection's lead mapping."""
+    """(e-mail, lead) of the learners changed since ``since``, mapped by the connection's lead mapping (its
+    lead fields; ``cp_object.field`` targets go to the custom objects)."""
     mapping = connection.lead_mapping or {"email": "email"}
     values = _learners(connection, since).values_list(
         "pk", "user__email", "user__username", "user__first_name", "user__last_name", "attributes"
     )
+    lead_targets = {field: target for field, target in mapping.items() if target and "." not in target}
     for _pk, email, username, first, last, attributes in values.iterator(chunk_size=5000):
-        attributes = attributes or {}
-        own = {"email": email, "username": username, "first_name": first, "last_name": last}
-        lead = {}
-        for field, target in mapping.items():
-            value = attributes.get(field) if field not in ("email", "username") else None
-            lead[target] = value if value not in (None, "") else own.get(field, "")
+        lead = {
+            target: _learner_value(field, email, username, first, last, attributes)
+            for field, target in lead_targets.items()
+        }
         if email:
             yield email, lead
 
@@ -271,9 +306,38 @@ def export_objects(connection, operation: str, *, trigger, start_date=None, api_
         run=run,
         client=client,
         items=lambda until: object_records(connection, operation, since, until)[1],
-        send=lambda client, batch: client.sync_objects(api_name, batch),
+        send=lambda client, batch: client.sync_objects(api_name, _with_learner_fields(connection, api_name, batch)),
         prepare=prepare,
     )
+
+
+def _with_learner_fields(connection, api_name: str, records: list[dict]) -> list[dict]:
+    """The records with the learner fields the lead mapping sends to fields added to this object
+    (``cp_object.field``), looked up by the records' e-mail in one query."""
+    prefix = f"{api_name}."
+    extras = {
+        field: target[len(prefix) :]
+        for field, target in (connection.lead_mapping or {}).items()
+        if target and target.startswith(prefix)
+    }
+    if not extras or not records:
+        return records
+    emails = {record.get("email") for record in records if record.get("email")}
+    learners = {
+        email.lower(): (email, username, first, last, attributes)
+        for email, username, first, last, attributes in EnterpriseCustomerUser.objects.filter(
+            customer_id=connection.customer_id, linked=True, user__email__in=emails
+        ).values_list("user__email", "user__username", "user__first_name", "user__last_name", "attributes")
+    }
+    for record in records:
+        learner = learners.get(str(record.get("email", "")).lower())
+        if learner is None:
+            continue
+        for field, name in extras.items():
+            value = _learner_value(field, *learner)
+            if value not in (None, ""):
+                record[name] = value
+    return records
 
 
 def export_transcripts(connection, **kwargs):
@@ -434,7 +498,8 @@ def test_connection(connection) -> ConnectionTest:
         MarketoConnection.objects.filter(pk=connection.pk).update(marketo_fields=found)
     connection.marketo_fields = found
     problems = []
-    missing = sorted(set((connection.lead_mapping or {}).values()) - set(fields) - {None})
+    offered = set(fields) | set(added_object_fields(found))
+    missing = sorted(set((connection.lead_mapping or {}).values()) - offered - {None})
     if missing:
         problems.append(f"the lead mapping names fields Marketo does not have: {', '.join(missing)}")
     for api_name, _display, object_fields in OBJECTS.values():

@@ -80,8 +80,9 @@ class Migration(migrations.Migration):
                 blank=True,
                 default=integrated_channels.marketo.models.default_mapping,
                 help_text=(
-                    "Learner field → Marketo lead field (REST name), chosen in drop-downs of the lead fields Test "
-                    "connection read. e-mail must map to email (the lookup field)."
+                    "Learner field → Marketo lead field (REST name), or a field added to a cp_ custom object "
+                    "(cp_object.field), chosen in drop-downs of the fields Test connection read. e-mail must map to email "
+                    "(the lookup field)."
                 ),
                 verbose_name="lead mapping",
             ),

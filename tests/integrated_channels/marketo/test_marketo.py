@@ -351,3 +351,35 @@ def test_the_migration_keeps_the_mapped_fields_offered():
     converted = MarketoConnection.objects.get(pk=made.pk)
     assert converted.lead_mapping == {"email": "email", "badge": "badgeCode"}
     assert converted.marketo_fields == {"lead": ["badgeCode", "email", "firstName", "lastName"]}
+
+
+def test_learner_fields_can_go_to_fields_added_to_the_custom_objects(connection, fake, admin_client):
+    from django.urls import reverse
+
+    client = client_for(connection, fake)
+    learner(connection, "ann", department="Sales")
+    ops.export_leads(connection, trigger=Run.Trigger.ADMIN, client=client)
+    ops.export_user_report(connection, trigger=Run.Trigger.ADMIN, client=client)  # creates cp_userReport
+    fake.objects["cp_userReport"]["fields"]["region"] = {
+        "name": "region",
+        "displayName": "Region",
+        "dataType": "string",
+    }
+    assert ops.test_connection(connection).ok
+    connection.refresh_from_db()
+    assert connection.mapping_targets()[-1:] == ["cp_userReport.region"]  # neither its own fields nor marketoGUID
+    page = admin_client.get(reverse("admin:marketo_marketoconnection_change", args=[connection.pk])).content.decode()
+    assert '<option value="cp_userReport.region"' in page and '<option value="cp_userReport.email"' not in page
+    connection.lead_mapping = {"email": "email", "first_name": "firstName", "department": "cp_userReport.region"}
+    connection.full_clean()
+    connection.save()
+    leads = ops.export_leads(connection, trigger=Run.Trigger.ADMIN, client=client, start_date=connection.created)
+    assert leads.status == Run.Status.COMPLETED  # the dotted target is not a lead field: not sent to leads
+    report = ops.export_user_report(connection, trigger=Run.Trigger.ADMIN, client=client, start_date=connection.created)
+    assert report.status == Run.Status.COMPLETED, report.error_message
+    [record] = fake.objects["cp_userReport"]["records"].values()
+    assert record["region"] == "Sales"
+    for bad, reason in (("cp_userReport.email", "fills email itself"), ("cp_nope.x", "not one of the connector")):
+        connection.lead_mapping = {"email": "email", "department": bad}
+        with pytest.raises(ValidationError, match=reason):
+            connection.full_clean()
