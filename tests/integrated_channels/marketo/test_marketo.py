@@ -383,3 +383,14 @@ def test_learner_fields_can_go_to_fields_added_to_the_custom_objects(connection,
         connection.lead_mapping = {"email": "email", "department": bad}
         with pytest.raises(ValidationError, match=reason):
             connection.full_clean()
+
+
+def test_learner_values_for_custom_objects_take_one_query_per_batch(connection, django_assert_num_queries):
+    connection.lead_mapping = {"email": "email", "department": "cp_userReport.region"}
+    people = [learner(connection, f"p{index}", department=f"D{index}") for index in range(5)]
+    records = [{"learnerId": person.pk, "email": person.user.email} for person in people]
+    with django_assert_num_queries(1):
+        enriched = ops._with_learner_fields(connection, "cp_userReport", records)
+    assert [record["region"] for record in enriched] == [f"D{index}" for index in range(5)]
+    with django_assert_num_queries(0):  # another object: nothing mapped to it, nothing asked
+        ops._with_learner_fields(connection, "cp_userSkill", [{"email": "p0@example.com"}])
