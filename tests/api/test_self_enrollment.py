@@ -114,7 +114,7 @@ def test_the_migration_derives_the_starter_of_existing_rows_from_their_source(cu
 
     from django.apps import apps
 
-    migration = importlib.import_module("enterprise.migrations.0012_enrollment_started_by")
+    migration = importlib.import_module("enterprise.migrations.0013_enrollment_started_by")
     rows = {
         source: EnrollmentFactory(
             learner=LearnerFactory(customer=customer), course_id=course.course_id, source=source, started_by="admin"

@@ -18,7 +18,7 @@ def started_by_from_source(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('enterprise', '0011_prices'),
+        ('enterprise', '0012_portal_actions'),
     ]
 
     operations = [
