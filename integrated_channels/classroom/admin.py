@@ -129,3 +129,6 @@ class SessionAdmin(admin.ModelAdmin):
             self.message_user(
                 request, _("%(session)s cancelled; %(n)d learners told.") % {"session": session, "n": told}
             )
+
+
+from integrated_channels.classroom import teams_admin  # noqa: E402, F401  (the Teams connection's admin)

@@ -19,7 +19,7 @@ class ClassroomConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from integrated_channels.classroom import operations, signals  # noqa: F401  (signals: enrollment receiver)
+        from integrated_channels.classroom import operations, signals, teams_operations  # noqa: F401  (signals: enrollment receiver)
         from integrated_channels.integrated_channel.registry import Channel, Operation, registry
 
         registry.register(
@@ -51,3 +51,4 @@ class ClassroomConfig(AppConfig):
                 extra_modules=("icalendar",),
             )
         )
+        registry.register(teams_operations.channel())

@@ -245,3 +245,8 @@ class ZoomConnection(ChannelConfiguration):
 
     def secrets(self) -> list[str]:
         return [self.client_secret] if self.client_secret else []
+
+
+from integrated_channels.classroom.teams_models import TeamsConnection  # noqa: E402  (its own module)
+
+__all__ = ["Attendance", "Registration", "Session", "TeamsConnection", "ZoomConnection", "validate_time_zone"]
