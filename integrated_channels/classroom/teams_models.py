@@ -9,6 +9,7 @@ the database refuses anything else.
 
 from __future__ import annotations
 
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +18,9 @@ from enterprise.fields import EncryptedTextField
 from integrated_channels.integrated_channel.models import ChannelConfiguration
 
 GUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+validate_guid = RegexValidator(
+    GUID_PATTERN, _("A GUID, e.g. 11111111-2222-3333-4444-555555555555 (not a name or an e-mail)."), "not_a_guid"
+)
 
 
 class TeamsConnection(ChannelConfiguration):
@@ -46,11 +50,13 @@ class TeamsConnection(ChannelConfiguration):
 
     tenant_id = models.CharField(
         max_length=36,
+        validators=[validate_guid],
         verbose_name=_("tenant ID"),
         help_text=_("The directory (tenant) ID of the app registration (a GUID)."),
     )
     client_id = models.CharField(
         max_length=36,
+        validators=[validate_guid],
         verbose_name=_("client ID"),
         help_text=_("The application (client) ID of the app registration (a GUID)."),
     )
@@ -59,6 +65,7 @@ class TeamsConnection(ChannelConfiguration):
     )
     organizer_id = models.CharField(
         max_length=36,
+        validators=[validate_guid],
         verbose_name=_("organizer user ID"),
         help_text=_(
             "The object ID (a GUID) of the Microsoft 365 user who organizes the meetings; the tenant's "

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 import requests
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -85,6 +86,17 @@ def test_teams_is_registered_with_its_two_schedulable_operations():
 
 
 def test_the_ids_must_be_guids():
+    connection = TeamsConnection(
+        customer=CustomerFactory(),
+        tenant_id="11111111-2222-3333-4444-555555555555",
+        client_id="aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
+        client_secret="x",
+        organizer_id="someone@contoso.example",
+    )
+    with pytest.raises(ValidationError) as refused:
+        connection.full_clean()
+    assert set(refused.value.message_dict) == {"organizer_id"}
+    assert "A GUID" in refused.value.message_dict["organizer_id"][0]
     with pytest.raises(IntegrityError), transaction.atomic():
         TeamsConnection.objects.create(
             customer=CustomerFactory(),
