@@ -391,3 +391,24 @@ def test_graph_timestamps_with_seven_decimals_are_read():
         2027, 3, 1, 9, 0, 0, 123456, tzinfo=datetime.UTC
     )
     assert parse_graph_time("not a time") is None
+
+
+def _sync_queries(teams, connection, learners: int) -> int:
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    meeting = teams.add_meeting()
+    session = session_on(connection, ended=True, room_id=meeting.id, title=f"{learners} learners")
+    users = [LearnerFactory(customer=connection.customer).user for _ in range(learners)]
+    records = [attendance_record(u.email, (session.start, 600), (session.start, 600)) for u in users]
+    teams.hold(meeting, session.start, session.end, records)
+    with CaptureQueriesContext(db) as queries:
+        run = sync_attendance(connection, trigger=ADMIN)
+    assert (run.sent, session.attendances.count()) == (1, learners)
+    return len(queries)
+
+
+def test_the_attendance_sync_costs_the_same_queries_for_10_or_100_learners(teams, connection):
+    teams.page_size = 1000  # one page either way: only the number of records differs
+    _sync_queries(teams, connection, 1)  # the token is fetched and stored once
+    assert _sync_queries(teams, connection, 10) == _sync_queries(teams, connection, 100)
