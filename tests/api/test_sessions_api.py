@@ -300,3 +300,22 @@ def test_lists_cost_the_same_whatever_the_number_of_rows(api_admin, customer, dj
             response = api_admin.get(url(customer, tail))
         assert response.status_code == 200 and len(response.json()["results"]) >= 3
     assert Registration.objects.filter(session=session, status="waitlisted").count() == 3
+
+
+def test_instructors_are_the_customers_administrators_or_learners_by_email(api_admin, customer, customer_admin):
+    customer_admin.email = "trainer@acme.example"
+    customer_admin.save()
+    colleague = LearnerFactory(customer=customer, user=UserFactory(email="colleague@acme.example")).user
+    outsider = LearnerFactory(customer=CustomerFactory(), user=UserFactory(email="outsider@initech.example")).user
+    created = api_admin.post(url(customer), body(instructors=["Trainer@acme.example", colleague.email]), format="json")
+    assert created.status_code == 201, created.json()
+    assert sorted(created.json()["instructors"]) == ["colleague@acme.example", "trainer@acme.example"]
+    for address in (outsider.email, "nobody@example.org"):
+        refused = api_admin.post(url(customer), body(instructors=[address]), format="json")
+        assert refused.status_code == 400
+        (problem,) = refused.json()["errors"]
+        assert problem["field"] == "instructors"
+        assert problem["message"] == f"No administrator or learner of this customer has the address {address}."
+    session_id = created.json()["id"]
+    changed = api_admin.patch(url(customer, f"{session_id}/"), {"instructors": [colleague.email]}, format="json")
+    assert changed.json()["instructors"] == [colleague.email]

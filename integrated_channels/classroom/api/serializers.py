@@ -9,10 +9,13 @@ from __future__ import annotations
 import zoneinfo
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Q
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from enterprise.models import EnterpriseCustomerAdmin, EnterpriseCustomerUser
 from integrated_channels.classroom.models import Attendance, Registration, Session
 from integrated_channels.integrated_channel.models import ChannelConfiguration
 from integrated_channels.integrated_channel.registry import registry
@@ -38,6 +41,34 @@ class ConnectionField(serializers.PrimaryKeyRelatedField):
         return ChannelConfiguration.objects.filter(customer=customer, channel__in=hosting_channels())
 
 
+class InstructorField(serializers.RelatedField):
+    """An instructor by e-mail: one of the customer's administrators or linked learners (any other answers alike)."""
+
+    default_error_messages = {
+        "unknown": "No administrator or learner of this customer has the address {value}.",
+        "ambiguous": "Several users of this customer have the address {value}.",
+    }
+
+    def get_queryset(self):
+        customer = self.context["customer"]
+        admins = EnterpriseCustomerAdmin.objects.filter(customer=customer).values("user_id")
+        learners = EnterpriseCustomerUser.objects.filter(customer=customer, linked=True).values("user_id")
+        return get_user_model().objects.filter(Q(pk__in=admins) | Q(pk__in=learners))
+
+    def to_representation(self, value):
+        return value.email
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or not data.strip():
+            self.fail("unknown", value=data)
+        found = list(self.get_queryset().filter(email__iexact=data.strip())[:2])
+        if not found:
+            self.fail("unknown", value=data.strip())
+        if len(found) > 1:
+            self.fail("ambiguous", value=data.strip())
+        return found[0]
+
+
 class SessionSerializer(serializers.ModelSerializer):
     connection = ConnectionField(
         allow_null=True,
@@ -46,7 +77,11 @@ class SessionSerializer(serializers.ModelSerializer):
         "entered by hand.",
     )
     channel = serializers.CharField(source="connection.channel", read_only=True, default=None)
-    instructors = serializers.SlugRelatedField(slug_field="email", many=True, read_only=True)
+    instructors = InstructorField(
+        many=True,
+        required=False,
+        help_text="E-mail addresses of the instructors: administrators or learners of the customer.",
+    )
     registered = serializers.IntegerField(read_only=True, help_text="Learners with a seat.")
     waitlisted = serializers.IntegerField(read_only=True, help_text="Learners waiting for a seat.")
 
