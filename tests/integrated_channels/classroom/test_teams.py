@@ -3,6 +3,7 @@
 import datetime
 import json
 from decimal import Decimal
+from urllib.parse import parse_qs
 
 import pytest
 import requests
@@ -111,7 +112,13 @@ def test_connection_test_proves_the_secret_and_the_application_access_policy(tea
     result = test_connection(connection)
     assert result.ok, result.message
     (token_call,) = teams.received("token")
-    assert token_call.body.startswith("grant_type=client_credentials") or "client_credentials" in token_call.body
+    form = {key: values[-1] for key, values in parse_qs(token_call.body).items()}
+    assert (form["grant_type"], form["scope"], form["client_id"]) == (
+        "client_credentials",
+        "https://graph.microsoft.com/.default",
+        teams.client_id,
+    )
+    assert token_call.path == f"/{teams.tenant_id}/oauth2/v2.0/token"
     assert teams.received("list_meetings")[0].status == 200
 
     teams.policy_users.clear()
