@@ -21,6 +21,7 @@ from integrated_channels.integrated_channel.models import ChannelConfiguration
 from integrated_channels.integrated_channel.registry import registry
 
 HUNDRED = Decimal(100)
+MAX_CAPACITY = 100_000
 
 
 def hosting_channels() -> list[str]:
@@ -82,6 +83,14 @@ class SessionSerializer(serializers.ModelSerializer):
         required=False,
         help_text="E-mail addresses of the instructors: administrators or learners of the customer.",
     )
+    # declared, not derived: the derived bounds would be the database's (the schema would differ between backends)
+    capacity = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_CAPACITY,
+        allow_null=True,
+        required=False,
+        help_text="Seats; learners enrolled beyond it wait. Empty: no limit.",
+    )
     registered = serializers.IntegerField(read_only=True, help_text="Learners with a seat.")
     waitlisted = serializers.IntegerField(read_only=True, help_text="Learners waiting for a seat.")
 
@@ -116,7 +125,6 @@ class SessionSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "uuid", "status", "attendance_synced_at", "created", "modified"]
         extra_kwargs = {
             "course_id": {"help_text": "A local course or one of the catalog."},
-            "capacity": {"min_value": 1},
             "min_attendance_percent": {"min_value": Decimal(0), "max_value": HUNDRED},
             "min_quiz_percent": {"min_value": Decimal(0), "max_value": HUNDRED},
         }
