@@ -38,7 +38,7 @@ EXTRAS = {
     "workday": ["zeep>=4.2", "lxml>=5.2"],  # Get_Workers over SOAP
     "harvard_managementor": ["asyncssh>=2.14"],  # its files arrive on the customer's SFTP drop
     "getabstract": ["asyncssh>=2.14", "openpyxl>=3.1"],  # xlsx feeds on the customer's SFTP drop
-    "classroom": ["icalendar>=6.0"],  # virtual classrooms: iCalendar invitations
+    "classroom": ["icalendar>=6.0", "lxml>=5.2"],  # virtual classrooms: iCalendar invitations, Adobe Connect XML
     "adobe_commerce": ["oauthlib>=3.2"],  # OAuth 1.0a request signing of the Commerce integration
 }
 EXTRAS["all"] = sorted({requirement for requirements in EXTRAS.values() for requirement in requirements})

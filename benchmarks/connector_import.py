@@ -132,7 +132,7 @@ def reset(customer) -> None:
     """Remove the measured run's learners, pending learners and their attributes (plain DELETEs)."""
     from benchmarks.harness import delete_customer_rows
     from enterprise.models import EnterpriseCustomerUser, PendingEnterpriseCustomerUser
-    from integrated_channels.sftp.models import PendingLearnerAttributes
+    from integrated_channels.integrated_channel.models import PendingLearnerAttributes
 
     delete_customer_rows(customer, (EnterpriseCustomerUser, PendingEnterpriseCustomerUser, PendingLearnerAttributes))
 
@@ -148,7 +148,7 @@ def per_row_baseline(customer, url: str) -> dict[str, int]:
     from enterprise.models import EnterpriseCustomerUser, PendingEnterpriseCustomerUser
     from enterprise.services.linking import link_user
     from enterprise.services.pending import pending_learners_for_email
-    from integrated_channels.sftp.models import PendingLearnerAttributes
+    from integrated_channels.integrated_channel.models import PendingLearnerAttributes
 
     people, page = [], 1
     with requests.Session() as session:

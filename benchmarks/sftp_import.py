@@ -112,8 +112,8 @@ def per_row_baseline(*, configuration, limit: int) -> dict[str, float]:
     from enterprise.models import PendingEnterpriseCustomerUser
     from enterprise.services.linking import link_user
     from enterprise.services.pending import pending_learners_for_email
+    from integrated_channels.integrated_channel.models import PendingLearnerAttributes
     from integrated_channels.integrated_channel.transports import drop as client
-    from integrated_channels.sftp.models import PendingLearnerAttributes
 
     customer = configuration.customer
     user_model = get_user_model()
@@ -165,7 +165,7 @@ def reset(customer) -> None:
     """Remove the learners, pending learners and stored attributes of the measured run with plain DELETEs."""
     from benchmarks.harness import delete_customer_rows
     from enterprise.models import EnterpriseCustomerUser, PendingEnterpriseCustomerUser
-    from integrated_channels.sftp.models import PendingLearnerAttributes
+    from integrated_channels.integrated_channel.models import PendingLearnerAttributes
 
     delete_customer_rows(customer, (EnterpriseCustomerUser, PendingEnterpriseCustomerUser, PendingLearnerAttributes))
 

@@ -131,4 +131,8 @@ class SessionAdmin(admin.ModelAdmin):
             )
 
 
-from integrated_channels.classroom import teams_admin  # noqa: E402, F401  (the Teams connection's admin)
+# Adobe Connect's connection and the sessions' Attendance & Scoring report (their own module).
+from integrated_channels.classroom import (
+    adobe_connect_admin,  # noqa: F401
+    teams_admin,  # noqa: F401  (the Teams connection's admin)
+)

@@ -19,7 +19,12 @@ class ClassroomConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from integrated_channels.classroom import operations, signals, teams_operations  # noqa: F401  (signals: enrollment receiver)
+        from integrated_channels.classroom import (  # noqa: F401  (signals: enrollment receiver)
+            adobe_connect_operations,
+            operations,
+            signals,
+            teams_operations,
+        )
         from integrated_channels.integrated_channel.registry import Channel, Operation, registry
 
         registry.register(
@@ -51,4 +56,5 @@ class ClassroomConfig(AppConfig):
                 extra_modules=("icalendar",),
             )
         )
+        adobe_connect_operations.register()
         registry.register(teams_operations.channel())

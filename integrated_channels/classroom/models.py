@@ -247,6 +247,11 @@ class ZoomConnection(ChannelConfiguration):
         return [self.client_secret] if self.client_secret else []
 
 
-from integrated_channels.classroom.teams_models import TeamsConnection  # noqa: E402  (its own module)
-
-__all__ = ["Attendance", "Registration", "Session", "TeamsConnection", "ZoomConnection", "validate_time_zone"]
+# Adobe Connect's connection and quiz scores live in their own module (imported here so Django sees them).
+from integrated_channels.classroom.adobe_connect_models import (  # noqa: E402, F401
+    AdobeConnectConnection,
+    QuizAnswer,
+    QuizResult,
+    SessionScoring,
+)
+from integrated_channels.classroom.teams_models import TeamsConnection  # noqa: E402, F401  (its own module)

@@ -47,6 +47,7 @@ class GetAbstractConfig(AppConfig):
                 getting_started=GETTING_STARTED,
                 test_connection=f"{runners}.test_connection",
                 extra="getabstract",
-                extra_modules=("asyncssh", "openpyxl"),
+                extra_modules=("openpyxl",),
+                protocol_modules=(("sftp", ("asyncssh",)),),
             )
         )

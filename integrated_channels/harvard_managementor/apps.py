@@ -48,6 +48,7 @@ class HarvardManageMentorConfig(AppConfig):
                 getting_started=GETTING_STARTED,
                 test_connection=f"{runners}.test_connection",
                 extra="harvard_managementor",
-                extra_modules=("asyncssh",),
+                extra_modules=(),
+                protocol_modules=(("sftp", ("asyncssh",)),),
             )
         )

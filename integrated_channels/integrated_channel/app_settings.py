@@ -27,7 +27,7 @@ SFTP_MAX_FILE_BYTES
     file), in bytes; default 100 MiB. Each file's size is checked from its stat before it is
     downloaded: a larger one fails the run with an error naming the file and the limit, and
     nothing is imported or deleted. The FTP and FTPS drops apply the same limit (from SIZE / MLSD).
-BOX_API_URL, BOX_UPLOAD_URL, BOX_TOKEN_URL
+BOX_API_URL, BOX_UPLOAD_URL, BOX_TOKEN_URL, BOX_CHUNKED_UPLOAD_BYTES
     Box's API, upload and token endpoints (Box drops); changed by the tests only, for the fake Box.
 FTPS_CA_FILE
     A PEM file of the certificate authorities an FTPS server's certificate must chain to when the
@@ -107,6 +107,7 @@ DEFAULTS = {
     "BOX_API_URL": "https://api.box.com/2.0",
     "BOX_UPLOAD_URL": "https://upload.box.com/api/2.0",
     "BOX_TOKEN_URL": "https://api.box.com/oauth2/token",
+    "BOX_CHUNKED_UPLOAD_BYTES": 50 * 1000 * 1000,
     "TOKEN_EXPIRY_MARGIN": 60.0,
     "RUN_LOCK_EXPIRY": 900.0,
     "HEARTBEAT_INTERVAL": 30.0,

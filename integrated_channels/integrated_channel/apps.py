@@ -10,7 +10,8 @@ class IntegratedChannelConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_delete
 
-        from integrated_channels.integrated_channel import checks, schedules  # noqa: F401  (checks, schedule signals)
+        # checks, schedule signals, pending learners' imported attributes applied when they link
+        from integrated_channels.integrated_channel import checks, schedules, signals  # noqa: F401
         from integrated_channels.integrated_channel.models import ChannelConfiguration
 
         # Sent for the parent row of every channel's configuration (multi-table inheritance).

@@ -95,7 +95,14 @@ def render_page(channel: Channel) -> str:
     fields = fields_of(channel.code)
     extra = ""
     if channel.extra:
-        brings = ", ".join(channel.extra_modules)
+        brings = ", ".join(
+            [*channel.extra_modules]
+            + [
+                f"{module} for {protocol.upper()} drops"
+                for protocol, found in channel.protocol_modules
+                for module in found
+            ]
+        )
         extra = f"\nInstall: `pip install 'enterprise-learners[{channel.extra}]'` (brings {brings}).\n"
     lines = [
         f"# {channel.name} (`{channel.code}`)",
@@ -174,7 +181,8 @@ refused nothing is saved and every error is printed with the connection (`custom
 updated (and which fields) and saves nothing.
 
 Each connector's third-party libraries are an extra of the package: `pip install 'enterprise-learners[sftp]'`,
-`[learningstudio]`, `[xapi]`, or `[all]`; `manage.py check` names the extra an installed connector app misses.
+`[learningstudio]`, `[xapi]`, or `[all]`; `manage.py check` names the extra an installed connector app misses
+(a warning when only its SFTP drops need it: FTP, FTPS and Box drops run without asyncssh).
 
 | Connector | Code | Operations | Extra |
 |---|---|---|---|

@@ -42,9 +42,25 @@ class Missing:
     app: str  # the app's module, e.g. "integrated_channels.sftp"
     module: str
     extra: str
+    protocols: tuple[str, ...] = ()  # only connections of these protocols need it ("" : all connections)
 
     def __str__(self) -> str:
+        if self.protocols:
+            return (
+                f"{self.app} is installed but {self.module} is missing: its {', '.join(self.protocols)} connections "
+                f"cannot be saved or run until you {install_hint(self.extra)}"
+            )
         return f"{self.app} is installed but {self.module} is missing: {install_hint(self.extra)}"
+
+
+def missing_for_protocol(channel, protocol: str) -> str:
+    """A sentence naming the extra to install when a module that ``protocol`` needs is missing, or ""."""
+    for module in channel.modules_for_protocol(protocol):
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            return f"{protocol.upper()} needs {module}, which is not installed: {install_hint(channel.extra)}"
+    return ""
 
 
 def missing_extras() -> list[Missing]:
@@ -58,13 +74,18 @@ def missing_extras() -> list[Missing]:
         if not channel.extra:
             continue
         app = apps.get_app_config(channel.app_label).name
-        for module in channel.extra_modules:
+        by_module: dict[str, tuple[str, ...]] = {}
+        for protocol, modules in channel.protocol_modules:
+            for module in modules:
+                by_module[module] = (*by_module.get(module, ()), protocol)
+        for module in (*channel.extra_modules, *by_module):
             if (app, module) in found:
                 continue
             try:
                 importlib.import_module(module)
             except ImportError:
-                found[(app, module)] = Missing(app=app, module=module, extra=channel.extra)
+                protocols = () if module in channel.extra_modules else by_module[module]
+                found[(app, module)] = Missing(app=app, module=module, extra=channel.extra, protocols=protocols)
     return list(found.values())
 
 
@@ -74,7 +95,7 @@ def channels_missing_extras(missing: list[Missing]) -> set[str]:
 
     from integrated_channels.integrated_channel.registry import registry
 
-    absent = {(item.app, item.module) for item in missing}
+    absent = {(item.app, item.module) for item in missing if not item.protocols}
     return {
         channel.code
         for channel in registry.all()

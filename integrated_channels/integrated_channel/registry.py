@@ -104,6 +104,13 @@ class Channel:
     # the modules it brings (imported lazily; ``manage.py check`` names the extra when one is missing).
     extra: str = ""
     extra_modules: tuple[str, ...] = ()
+    # Modules of the extra that only some connections need, by protocol (e.g. asyncssh for SFTP drops: FTP,
+    # FTPS and Box connections work without it). Missing, they are a warning, not an error, and a connection
+    # of that protocol is refused on save naming the extra.
+    protocol_modules: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def modules_for_protocol(self, protocol: str) -> tuple[str, ...]:
+        return dict(self.protocol_modules).get(protocol, ())
 
     def __post_init__(self):
         codes = [operation.code for operation in self.all_operations()]

@@ -11,9 +11,6 @@ CONTENT = ("catalogs", "custom_tags", "learner_access", "progress_days", "notify
 class LinkedInLearningConnectionAdmin(ChannelConfigurationAdmin):
     fields = (*COMMON, "languages", "libraries", *CONTENT)
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).filter(channel=LinkedInLearningConnection.CHANNEL_CODE)
-
 
 @admin.register(LyndaConnection)
 class LyndaConnectionAdmin(ChannelConfigurationAdmin):

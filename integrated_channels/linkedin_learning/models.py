@@ -14,6 +14,13 @@ from integrated_channels.integrated_channel.models.content_connection import spl
 LYNDA_LIBRARY = "Lynda"
 
 
+class LinkedInLearningConnectionManager(models.Manager.from_queryset(ChannelConfigurationQuerySet)):
+    """The LinkedIn Learning rows only: the Lynda proxy's rows share the table (see ``LyndaConnectionManager``)."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(channel=LinkedInLearningConnection.CHANNEL_CODE)
+
+
 class LinkedInLearningConnection(ChannelConfiguration, ContentConnection):
     CHANNEL_CODE = "LINKEDIN_LEARNING"
     REMOTE_URL_FIELDS = ("api_url", "token_url")
@@ -48,6 +55,8 @@ class LinkedInLearningConnection(ChannelConfiguration, ContentConnection):
         default=30,
         help_text=_("Without a start date, the progress import reads the activity of this many past days."),
     )
+
+    objects = LinkedInLearningConnectionManager()
 
     class Meta:
         verbose_name = _("LinkedIn Learning connection")

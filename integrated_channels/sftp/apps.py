@@ -20,7 +20,7 @@ class SFTPConfig(AppConfig):
 
     def ready(self):
         from integrated_channels.integrated_channel.registry import Channel, Operation, registry
-        from integrated_channels.sftp import operations, signals  # noqa: F401
+        from integrated_channels.sftp import operations
 
         # No client nor learner-data exporter: SFTP imports users and exports files, it does not
         # take part in the transmit runs (decision 0060).
@@ -66,6 +66,7 @@ class SFTPConfig(AppConfig):
                 getting_started=GETTING_STARTED,
                 test_connection="integrated_channels.sftp.connection_test.test_connection",
                 extra="sftp",
-                extra_modules=("asyncssh",),
+                extra_modules=(),
+                protocol_modules=(("sftp", ("asyncssh",)),),
             )
         )

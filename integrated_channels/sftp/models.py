@@ -124,24 +124,3 @@ class SFTPConfiguration(ChannelConfiguration, SFTPConnection):
 
     def remote_path(self, *parts: str) -> str:
         return posixpath.normpath(posixpath.join(self.base_path or ".", *parts))
-
-
-class PendingLearnerAttributes(models.Model):
-    """Attributes imported for a pending learner (whose row has no attributes field), applied when they link.
-
-    Keyed by (customer, normalised e-mail) like the pending learner itself; ``signals`` merges them
-    into ``EnterpriseCustomerUser.attributes`` when that learner is linked, and drops the row.
-    """
-
-    customer = models.ForeignKey("enterprise.EnterpriseCustomer", on_delete=models.CASCADE, related_name="+")
-    email = models.CharField(max_length=254)
-    attributes = models.JSONField(default=dict)
-    modified = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        verbose_name = _("pending learner attributes")
-        verbose_name_plural = _("pending learner attributes")
-        constraints = [models.UniqueConstraint(fields=["customer", "email"], name="sftp_pending_attributes_unique")]
-
-    def __str__(self):
-        return f"{self.email} ({self.customer_id})"

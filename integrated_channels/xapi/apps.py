@@ -57,10 +57,14 @@ class XAPIConfig(AppConfig):
                     ),
                 ),
                 connector=True,
-                description="Imports xAPI statements (completions, scores) from a CSV file on an SFTP server.",
+                description=(
+                    "Imports xAPI statements (completions, scores) from a CSV file on a file drop (SFTP, FTPS, FTP "
+                    "or Box)."
+                ),
                 getting_started=IMPORT_GETTING_STARTED,
                 test_connection="integrated_channels.xapi.connection_test.test_import",
-                extra="xapi",  # the statement import reads its file over SFTP
-                extra_modules=("asyncssh",),
+                extra="xapi",  # asyncssh, for a statement file on an SFTP drop
+                extra_modules=(),
+                protocol_modules=(("sftp", ("asyncssh",)),),
             )
         )

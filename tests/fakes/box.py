@@ -12,6 +12,17 @@
   ``context_info.conflicts`` naming the item, as Box does; bad names are 400.
 - ``POST /upload/files/{id}/content``: a new version. ``GET /2.0/files/{id}/content``: 302 to ``/dl/{id}``.
   ``DELETE /2.0/files/{id}``: 204.
+- Chunked uploads as Box's API reference describes them: ``POST /upload/files/upload_sessions`` (JSON
+  ``folder_id``, ``file_size``, ``file_name``; 409 when the name is taken) or
+  ``/upload/files/{id}/upload_sessions`` (a new version; ``file_size``), refused under
+  ``min_session_bytes`` (Box: 20 MB); each ``PUT /upload/files/upload_sessions/{id}`` must carry
+  ``Content-Type: application/octet-stream``, ``Content-Range: bytes a-b/total`` on a part boundary
+  with exactly ``part_size`` bytes (the last part: the rest) and ``Digest: sha=<base64 SHA-1>`` of the
+  part (416 ``range_not_satisfiable`` / 412 ``sha1_mismatch`` otherwise); the commit
+  (``POST …/commit``) needs every part, in order, as the part answers gave them, and the whole file's
+  digest, answering 202 with ``Retry-After`` ``commit_pending`` times first; ``DELETE`` aborts.
+  Direct (multipart) uploads over ``max_direct_bytes`` are refused with 413, so a client that never
+  switches to chunked uploads fails here as Box advises it would.
 - ``throttle`` answers that many of the next API calls 429 with ``Retry-After: 1``.
 
 The tree is kept in memory: ``folders`` {id: (name, parent id)}, ``files`` {id: (name, parent id, bytes)};
@@ -20,11 +31,14 @@ the root is folder ``ROOT``. ``calls`` records (method, path) of every request.
 
 from __future__ import annotations
 
+import base64
 import datetime
 import email.parser
 import email.policy
+import hashlib
 import itertools
 import json
+import re
 import secrets
 import threading
 import time
@@ -47,6 +61,13 @@ class FakeBox:
         self.deny_download = ""
         self.calls: list[tuple[str, str]] = []
         self.uploads: list[dict] = []
+        self.min_session_bytes = 20_000_000
+        self.max_direct_bytes = 50_000_000
+        self.part_size = 8 * 1024 * 1024
+        self.commit_pending = 0  # answer the next commits 202 (parts still being processed)
+        self.fail_parts_from = 0  # answer every part PUT from the Nth (1-based) on with 500
+        self.sessions: dict[str, dict] = {}
+        self.aborted: list[str] = []
         self._ids = itertools.count(5000)
         self.folders: dict[str, tuple[str, str | None]] = {ROOT: ("Drop", None)}
         self.files: dict[str, tuple[str, str, bytes]] = {}
@@ -135,6 +156,9 @@ class FakeBox:
             def do_DELETE(self):
                 fake._handle(self, "DELETE")
 
+            def do_PUT(self):
+                fake._handle(self, "PUT")
+
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
@@ -185,6 +209,12 @@ class FakeBox:
             return self._items(segments[2], query)
         if segments == ["2.0", "folders"] and method == "POST":
             return self._create_folder(handler, body)
+        if segments == ["upload", "files", "upload_sessions"] and method == "POST":
+            return self._start_session(body, None)
+        if segments[:3] == ["upload", "files", "upload_sessions"]:
+            return self._upload_session(handler, method, segments[3:], body)
+        if segments[:2] == ["upload", "files"] and segments[3:] == ["upload_sessions"] and method == "POST":
+            return self._start_session(body, segments[2])
         if segments[:3] == ["upload", "files", "content"] and method == "POST":
             return self._upload(handler, body, None)
         if segments[:2] == ["upload", "files"] and len(segments) == 4 and segments[3] == "content" and method == "POST":
@@ -286,12 +316,10 @@ class FakeBox:
     def _bad_name(name) -> bool:
         return not isinstance(name, str) or not name or name in (".", "..") or "/" in name or len(name) > 255
 
-    def _create_folder(self, handler, body: bytes):
-        try:
-            data = json.loads(body)
-            name, parent = data["name"], str(data["parent"]["id"])
-        except (ValueError, KeyError, TypeError):
-            return self._error(400, "bad_request", "name and parent.id are required")
+    def _placement_error(self, parent: str, name, *, conflicts=lambda item: item):
+        """Box's answer to a new item ``name`` in folder ``parent``: bad name 400, no parent 404, name in use
+        409 with the item in ``context_info.conflicts`` (a list for folders, the object for files, as Box
+        answers them); None when the item may be made."""
         if self._bad_name(name):
             return self._error(400, "item_name_invalid", "Item name invalid")
         if parent not in self.folders:
@@ -302,8 +330,19 @@ class FakeBox:
                 409,
                 "item_name_in_use",
                 "Item with the same name already exists",
-                context_info={"conflicts": [conflict]},
+                context_info={"conflicts": conflicts(conflict)},
             )
+        return None
+
+    def _create_folder(self, handler, body: bytes):
+        try:
+            data = json.loads(body)
+            name, parent = data["name"], str(data["parent"]["id"])
+        except (ValueError, KeyError, TypeError):
+            return self._error(400, "bad_request", "name and parent.id are required")
+        refused = self._placement_error(parent, name, conflicts=lambda item: [item])
+        if refused:
+            return refused
         folder_id = self.new_id()
         self.folders[folder_id] = (name, parent)
         return 201, {}, {"type": "folder", "id": folder_id, "name": name}
@@ -323,6 +362,8 @@ class FakeBox:
         except ValueError:
             return self._error(400, "bad_request", "attributes is not JSON")
         content = parts[1][1].get_payload(decode=True) or b""
+        if len(content) > self.max_direct_bytes:
+            return self._error(413, "request_entity_too_large", "Use the chunked upload API for files over 50MB")
         name = attributes.get("name")
         self.uploads.append({"attributes": attributes, "size": len(content), "version_of": file_id})
         if file_id is not None:
@@ -333,16 +374,127 @@ class FakeBox:
             self.modified[file_id] = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
             return 201, {}, {"total_count": 1, "entries": [{"type": "file", "id": file_id}]}
         parent = str((attributes.get("parent") or {}).get("id", ""))
-        if self._bad_name(name):
-            return self._error(400, "item_name_invalid", "Item name invalid")
-        if parent not in self.folders:
-            return self._error(404, "not_found", "Parent folder not found")
-        conflict = self._conflict(parent, name)
-        if conflict:
-            return self._error(
-                409, "item_name_in_use", "Item with the same name already exists", context_info={"conflicts": conflict}
-            )
+        refused = self._placement_error(parent, name)
+        if refused:
+            return refused
         new_id = self.new_id()
         self.files[new_id] = (name, parent, content)
         self.modified[new_id] = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
         return 201, {}, {"total_count": 1, "entries": [{"type": "file", "id": new_id, "name": name}]}
+
+    # Chunked uploads
+
+    def _start_session(self, body: bytes, file_id: str | None):
+        try:
+            data = json.loads(body)
+            size = data["file_size"]
+        except (ValueError, KeyError, TypeError):
+            return self._error(400, "bad_request", "file_size is required")
+        if not isinstance(size, int) or size < self.min_session_bytes:
+            return self._error(400, "file_size_too_small", "File size is less than minimum allowed for this API")
+        if file_id is None:
+            parent, name = str(data.get("folder_id", "")), data.get("file_name")
+            if set(data) != {"folder_id", "file_size", "file_name"}:
+                return self._error(400, "bad_request", "folder_id, file_size and file_name are required")
+            refused = self._placement_error(parent, name)
+            if refused:
+                return refused
+        else:
+            if file_id not in self.files:
+                return self._error(404, "not_found", "Not found")
+            name, parent, _data = self.files[file_id]
+        session_id = "S" + self.new_id()
+        total_parts = -(-size // self.part_size)
+        self.sessions[session_id] = {
+            "size": size,
+            "name": name,
+            "parent": parent,
+            "file_id": file_id,
+            "parts": {},
+            "puts": 0,
+        }
+        return (
+            201,
+            {},
+            {
+                "id": session_id,
+                "type": "upload_session",
+                "part_size": self.part_size,
+                "total_parts": total_parts,
+                "num_parts_processed": 0,
+                "session_expires_at": "2026-12-31T00:00:00Z",
+            },
+        )
+
+    def _upload_session(self, handler, method: str, rest: list[str], body: bytes):
+        session = self.sessions.get(rest[0]) if rest else None
+        if session is None:
+            return self._error(404, "not_found", "Upload session not found")
+        if method == "PUT" and len(rest) == 1:
+            return self._part(handler, session, body)
+        if method == "POST" and rest[1:] == ["commit"]:
+            return self._commit(handler, rest[0], session, body)
+        if method == "DELETE" and len(rest) == 1:
+            del self.sessions[rest[0]]
+            self.aborted.append(rest[0])
+            return 204, {}, None
+        return self._error(405, "method_not_allowed", f"{method} is not allowed here")
+
+    @staticmethod
+    def _sha(data: bytes) -> str:
+        return base64.b64encode(hashlib.sha1(data).digest()).decode()  # noqa: S324 - Box's protocol
+
+    def _part(self, handler, session: dict, body: bytes):
+        session["puts"] += 1
+        if self.fail_parts_from and session["puts"] >= self.fail_parts_from:
+            return self._error(500, "internal_server_error", "Internal Server Error")
+        if handler.headers.get("Content-Type") != "application/octet-stream":
+            return self._error(400, "bad_request", "Content-Type must be application/octet-stream")
+        match = re.fullmatch(r"bytes (\d+)-(\d+)/(\d+)", handler.headers.get("Content-Range", ""))
+        if not match:
+            return self._error(400, "bad_request", "Content-Range is missing or malformed")
+        start, end, total = (int(group) for group in match.groups())
+        expected = min(self.part_size, session["size"] - start)
+        if total != session["size"] or start % self.part_size or end - start + 1 != expected or len(body) != expected:
+            return self._error(416, "range_not_satisfiable", "The part's range is not a part of this session")
+        if handler.headers.get("Digest") != f"sha={self._sha(body)}":
+            return self._error(412, "sha1_mismatch", "The Digest header does not match the part")
+        part = {
+            "part_id": f"{start // self.part_size:08X}",
+            "offset": start,
+            "size": len(body),
+            "sha1": self._sha(body),
+        }
+        session["parts"][start] = (part, body)
+        return 200, {}, {"part": part}
+
+    def _commit(self, handler, session_id: str, session: dict, body: bytes):
+        try:
+            given = json.loads(body)["parts"]
+        except (ValueError, KeyError, TypeError):
+            return self._error(400, "bad_request", "parts is required")
+        ordered = [session["parts"][offset] for offset in sorted(session["parts"])]
+        if given != [part for part, _data in ordered]:
+            return self._error(400, "bad_request", "The parts do not match the parts uploaded, in order")
+        content = b"".join(data for _part, data in ordered)
+        if len(content) != session["size"]:
+            return self._error(400, "bad_request", "Not every part of the file was uploaded")
+        if handler.headers.get("Digest") != f"sha={self._sha(content)}":
+            return self._error(422, "sha1_mismatch", "The Digest header does not match the file")
+        if self.commit_pending:
+            self.commit_pending -= 1
+            return 202, {"Retry-After": "1"}, None
+        del self.sessions[session_id]
+        now = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+        file_id = session["file_id"] or self.new_id()
+        self.files[file_id] = (session["name"], session["parent"], content)
+        self.modified[file_id] = now
+        self.uploads.append(
+            {
+                "attributes": {"name": session["name"]},
+                "size": len(content),
+                "version_of": session["file_id"],
+                "parts": len(ordered),
+            }
+        )
+        return 201, {}, {"total_count": 1, "entries": [{"type": "file", "id": file_id, "name": session["name"]}]}

@@ -8,9 +8,9 @@ import json
 import uuid
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
+
+from tests.migrations import latest, migrate
 
 BEFORE = [
     ("integrated_channel", "0007_imported_people"),
@@ -18,13 +18,6 @@ BEFORE = [
     ("xapi", "0001_initial"),
     ("django_celery_beat", "0019_alter_periodictasks_options"),
 ]
-
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
 
 
 @pytest.mark.django_db(transaction=True)
@@ -70,7 +63,7 @@ def test_schedules_names_and_runs_are_carried_over():
         heartbeat_at=start,
     )
 
-    new = migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    new = migrate(latest())
 
     connections = new.get_model("integrated_channel", "ChannelConfiguration").objects
     assert dict(connections.values_list("channel", "name")) == {"SFTP": "default", "XAPI_IMPORT": "LMS statements"}

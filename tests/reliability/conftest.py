@@ -89,6 +89,8 @@ def _special_fields(model, secrets) -> dict:
         return {"currency": "USD", "amount": "10.00", "content_type": "course"}
     if model._meta.label == "classroom.TeamsConnection":  # the tenant, client and organizer ids are GUIDs
         return {name: f"{n:08d}-0000-4000-8000-000000000000" for n, name in enumerate(GUID_FIELDS, 1)}
+    if model._meta.label == "enterprise.PortalAction":  # an HTTP status and an action (constraints)
+        return {"status_code": 200, "action": "learners:link"}
     if model._meta.label == "workday.WorkdayWorker":  # set by the import only (not editable), never empty
         return {"worker_uuid": "built-worker-uuid"}
     return {}

@@ -1,7 +1,8 @@
 """XML with external entities, entity expansion or a DTD, on every XML the apps read: the SOAP
 answers of LearningStudio (through a whole transmit run), an operator's WSDL, SAML IdP metadata
-pasted in the admin. Each is refused without resolving anything: a canary file named by an
-external entity is never read into the database or a page."""
+pasted in the admin, Adobe Connect's XML API answers (through an attendance-sync run). Each is
+refused without resolving anything: a canary file named by an external entity is never read into the
+database or a page."""
 
 from __future__ import annotations
 
@@ -113,3 +114,42 @@ def test_saml_metadata_pasted_in_the_admin_is_refused(kind, canary):
     assert "errorlist" in page
     assert CANARY not in page
     assert database_state() == before
+
+
+@pytest.mark.parametrize("kind", ["external entity", "entity expansion", "external dtd"])
+@pytest.mark.parametrize("action", ["login", "report-meeting-attendance"])
+def test_a_hostile_adobe_connect_answer_fails_the_session_and_resolves_nothing(kind, action, canary, settings):
+    import datetime
+
+    from django.utils import timezone
+
+    from integrated_channels.classroom.adobe_connect_operations import sync_attendance
+    from integrated_channels.classroom.models import AdobeConnectConnection, Session
+    from tests.factories import CustomerFactory
+    from tests.fakes.adobe_connect import FakeAdobeConnect
+
+    settings.INTEGRATED_CHANNELS = FAST
+    xml = (
+        _hostile(canary)[kind]
+        .decode()
+        .replace(f'<soap:Envelope xmlns:soap="{SOAP}"><soap:Body>', '<results><status code="ok"/><x>')
+        .replace("</soap:Body></soap:Envelope>", "</x></results>")
+    )
+    with FakeAdobeConnect() as fake:
+        connection = AdobeConnectConnection.objects.create(
+            customer=CustomerFactory(), domain="acme.adobeconnect.com", login=fake.admin_login,
+            password=fake.admin_password, api_url=fake.base_url,
+        )  # fmt: skip
+        room = fake.add_room()
+        start = timezone.now() - datetime.timedelta(hours=2)
+        Session.objects.create(
+            customer=connection.customer, course_id="course-v1:O+H+1", title="Hostile", start=start,
+            end=start + datetime.timedelta(hours=1), connection=connection, room_id=room.sco_id,
+            min_attendance_percent=50,
+        )  # fmt: skip
+        fake.script(action, xml)
+        run = sync_attendance(connection, trigger=Run.Trigger.ADMIN)
+    assert run.status in {"failed", "completed_with_errors"} and run.sent == 0
+    messages = " ".join(run.errors.values_list("message", flat=True)) + run.error_message
+    assert "DTD or entities" in messages, messages
+    assert CANARY not in repr(database_state())

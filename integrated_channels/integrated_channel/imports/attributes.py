@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from enterprise.models import EnterpriseCustomerUser
 from enterprise.services.bulk_sql import AnyOf
-from integrated_channels.sftp.models import PendingLearnerAttributes
+from integrated_channels.integrated_channel.models import PendingLearnerAttributes
 
 BATCH = 5000  # rows per statement: bounded parameter size, a few statements per 100,000 rows
 

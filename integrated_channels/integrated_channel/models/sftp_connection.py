@@ -110,6 +110,9 @@ class SFTPConnection(models.Model):
     def connection_errors(self) -> dict[str, str]:
         """``{field: message}`` of what is wrong with the connection fields (normalises the fingerprint)."""
         errors = {}
+        missing = self._missing_library()
+        if missing:
+            return {"protocol": missing}
         if self.protocol == self.Protocol.BOX:
             return self._box_errors()
         for name in ("host", "username"):
@@ -131,6 +134,13 @@ class SFTPConnection(models.Model):
                 "Expected a SHA256 fingerprint: SHA256: followed by 43 base64 characters."
             )
         return errors
+
+    def _missing_library(self) -> str:
+        """What to install when this protocol's library (an extra of the package) is missing, or ""."""
+        from integrated_channels.integrated_channel import extras
+
+        get_channel = getattr(self, "get_channel", None)
+        return extras.missing_for_protocol(get_channel(), self.protocol) if get_channel else ""
 
     def _ftp_errors(self) -> dict[str, str]:
         from integrated_channels.integrated_channel.transports import ftp

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from enterprise import redaction
 from integrated_channels.integrated_channel.exceptions import ChannelError
 
 logger = logging.getLogger(__name__)
@@ -39,12 +40,6 @@ class ConnectionTest:
         return {"ok": self.ok, "message": self.message, "found": list(self.found), "found_label": self.found_label}
 
 
-def redact(text: str, secrets: list[str]) -> str:
-    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
-        text = text.replace(secret, "[redacted]")
-    return text
-
-
 def test_connection(configuration) -> ConnectionTest:
     """Test ``configuration`` with its connector's registered test; never raises for a remote's failure."""
     configuration = configuration.specific()
@@ -59,8 +54,9 @@ def test_connection(configuration) -> ConnectionTest:
     except Exception as exc:  # a connector's bug must not break the admin page
         logger.exception("Test connection of %s failed unexpectedly", configuration)
         result = ConnectionTest(ok=False, message=f"Failed: unexpected error: {type(exc).__name__}: {exc}")
-    result.message = redact(result.message, configuration.secrets())
-    result.found = [redact(item, configuration.secrets()) for item in result.found]
+    redact = redaction.for_configuration(configuration)
+    result.message = redact(result.message)
+    result.found = [redact(item) for item in result.found]
     return result
 
 

@@ -145,3 +145,59 @@ def test_box_connections_are_validated(box):
 
     assert {"box_client_secret", "box_folder_id", "password"} <= set(caught.value.message_dict)
     assert "host" not in caught.value.message_dict and "username" not in caught.value.message_dict
+
+
+# -- chunked uploads (files from BOX_CHUNKED_UPLOAD_BYTES up) ------------------------------------------
+
+
+@pytest.fixture
+def small_parts(box, settings):
+    """Box's sizes scaled down: sessions from 2,000 bytes, parts of 1,024, chunked from 3,000."""
+    box.min_session_bytes, box.part_size, box.max_direct_bytes = 2000, 1024, 2999
+    settings.INTEGRATED_CHANNELS = {**settings.INTEGRATED_CHANNELS, "BOX_CHUNKED_UPLOAD_BYTES": 3000}
+    return box
+
+
+def test_a_large_file_is_uploaded_in_parts_and_a_second_one_becomes_a_new_version(small_parts):
+    box, config = small_parts, box_connection_to(small_parts)
+    content = bytes(range(256)) * 20  # 5,120 bytes: four full parts and one of 1,024
+    box_transport.upload(config, "export/big.csv", content)
+    box_transport.upload(config, "export/big.csv", content[::-1])
+
+    assert box.read("export/big.csv") == content[::-1]
+    first, second = box.uploads
+    assert (first["parts"], first["version_of"], second["parts"]) == (5, None, 5)
+    assert second["version_of"] == box._file_in(box.folder_at("export"), "big.csv")
+    assert box.calls.count(("POST", "/upload/files/upload_sessions")) == 1
+    assert not box.sessions  # both committed
+
+
+def test_a_smaller_file_goes_in_one_request_as_before(small_parts):
+    box, config = small_parts, box_connection_to(small_parts)
+    box_transport.upload(config, "export/small.csv", b"x" * 2999)
+    assert box.uploads[0].get("parts") is None and box.read("export/small.csv") == b"x" * 2999
+
+
+def test_a_commit_box_is_still_processing_is_retried_after_retry_after(small_parts):
+    box, config = small_parts, box_connection_to(small_parts)
+    box.commit_pending = 1
+    box_transport.upload(config, "big.csv", b"y" * 4000)
+    assert box.read("big.csv") == b"y" * 4000
+    session_paths = [path for method, path in box.calls if method == "POST" and path.endswith("/commit")]
+    assert len(session_paths) == 2
+
+
+def test_a_part_that_keeps_failing_aborts_the_session_and_leaves_no_file(small_parts):
+    box, config = small_parts, box_connection_to(small_parts)
+    box.fail_parts_from = 2
+    with pytest.raises(box_transport.TransferFailed, match=r"Could not write big\.csv on Box folder"):
+        box_transport.upload(config, "big.csv", b"z" * 4000)
+    assert box.read("big.csv") is None
+    assert len(box.aborted) == 1 and not box.sessions
+
+
+def test_the_fake_refuses_a_large_file_sent_in_one_request(small_parts, settings):
+    """The fake is strict: without the switch to chunked uploads the write fails as Box advises."""
+    settings.INTEGRATED_CHANNELS = {**settings.INTEGRATED_CHANNELS, "BOX_CHUNKED_UPLOAD_BYTES": 10**9}
+    with pytest.raises(box_transport.TransferFailed, match="413"):
+        box_transport.upload(box_connection_to(small_parts), "big.csv", b"z" * 4000)

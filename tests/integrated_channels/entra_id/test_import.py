@@ -10,9 +10,8 @@ from enterprise.models import EnterpriseCustomerUser, PendingEnterpriseCustomerU
 from integrated_channels.entra_id.attributes import ATTRIBUTES, COMPLEX, USER_PROPERTIES
 from integrated_channels.entra_id.models import EntraDeltaState, EntraIDConfiguration
 from integrated_channels.entra_id.operations import import_users
-from integrated_channels.integrated_channel.models import Run, RunError
+from integrated_channels.integrated_channel.models import PendingLearnerAttributes, Run, RunError
 from integrated_channels.integrated_channel.services.connections import test_connection as run_connection_test
-from integrated_channels.sftp.models import PendingLearnerAttributes
 from tests.factories import CustomerFactory, LearnerFactory, UserFactory
 from tests.fakes import graph as fake_module
 from tests.fakes.graph import FakeGraph

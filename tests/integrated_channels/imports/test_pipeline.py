@@ -7,9 +7,8 @@ from integrated_channels.integrated_channel.imports.errors import ImportRefused
 from integrated_channels.integrated_channel.imports.filters import parse_conditions
 from integrated_channels.integrated_channel.imports.pipeline import run_user_import
 from integrated_channels.integrated_channel.imports.sources import CsvFilesSource
-from integrated_channels.integrated_channel.models import ImportedPerson, Run
+from integrated_channels.integrated_channel.models import ImportedPerson, PendingLearnerAttributes, Run
 from integrated_channels.integrated_channel.services import runs
-from integrated_channels.sftp.models import PendingLearnerAttributes
 from integrated_channels.sftp.operations import USER_IMPORT
 from tests.factories import LearnerFactory, UserFactory
 from tests.integrated_channels.sftp.factories import SFTPConfigurationFactory

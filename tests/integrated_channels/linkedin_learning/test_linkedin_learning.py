@@ -82,6 +82,14 @@ def test_lynda_is_linkedin_learning_limited_to_the_lynda_library(remote):
     assert get_catalog().get_course("linkedin:urn:li:lyndaCourse:902").effort_hours is None
 
 
+def test_each_model_lists_only_its_own_connections_though_they_share_a_table(remote):
+    linkedin = connect(remote)
+    lynda = connect(remote, model=LyndaConnection, customer=linkedin.customer, name="Lynda")
+    assert list(LinkedInLearningConnection.objects.all()) == [linkedin]
+    assert list(LyndaConnection.objects.all()) == [lynda]
+    assert lynda.specific() == lynda and isinstance(lynda.specific(), LyndaConnection)
+
+
 def test_an_unknown_library_fails_the_run_with_the_known_ones(remote):
     connection = connect(remote, libraries="Cooking")
     run = operations.import_courses(connection, trigger=Run.Trigger.ADMIN)

@@ -5,11 +5,10 @@ from __future__ import annotations
 import pytest
 
 from enterprise.models import PendingEnterpriseCustomerUser
-from integrated_channels.integrated_channel.models import Run, RunError
+from integrated_channels.integrated_channel.models import PendingLearnerAttributes, Run, RunError
 from integrated_channels.integrated_channel.services.connections import test_connection as run_connection_test
 from integrated_channels.miniorange.models import MiniOrangeConfiguration
 from integrated_channels.miniorange.operations import import_users
-from integrated_channels.sftp.models import PendingLearnerAttributes
 from tests.factories import CustomerFactory
 from tests.fakes.miniorange import FakeMiniOrange
 

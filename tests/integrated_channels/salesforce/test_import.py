@@ -6,11 +6,10 @@ import pytest
 import requests
 
 from enterprise.models import EnterpriseCustomerUser, PendingEnterpriseCustomerUser
-from integrated_channels.integrated_channel.models import Run, RunError
+from integrated_channels.integrated_channel.models import PendingLearnerAttributes, Run, RunError
 from integrated_channels.integrated_channel.services.connections import test_connection as run_connection_test
 from integrated_channels.salesforce.models import SalesforceConfiguration
 from integrated_channels.salesforce.operations import import_users
-from integrated_channels.sftp.models import PendingLearnerAttributes
 from tests.factories import CustomerFactory, UserFactory
 from tests.fakes.salesforce import FakeSalesforce
 

@@ -5,9 +5,9 @@ from django.core.wsgi import get_wsgi_application
 
 from benchmarks import _scim_creates as bench
 from enterprise.models import EnterpriseCustomerUser, PendingEnterpriseCustomerUser
+from integrated_channels.integrated_channel.models import PendingLearnerAttributes
 from integrated_channels.scim.models import ScimUser
 from integrated_channels.scim.services.tokens import create_token
-from integrated_channels.sftp.models import PendingLearnerAttributes
 from tests.factories import CustomerFactory
 
 ROWS = 12

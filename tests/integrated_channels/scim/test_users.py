@@ -3,8 +3,8 @@
 import pytest
 
 from enterprise.models import EnterpriseCustomerUser, LearnerField, PendingEnterpriseCustomerUser
+from integrated_channels.integrated_channel.models import PendingLearnerAttributes
 from integrated_channels.scim.models import ScimUser
-from integrated_channels.sftp.models import PendingLearnerAttributes
 from tests.factories import CustomerFactory, LearnerFactory, UserFactory
 from tests.integrated_channels.scim.conftest import ENTERPRISE, USER_SCHEMA, user_body
 from tests.integrated_channels.scim.test_auth_and_discovery import assert_error

@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 
 from integrated_channels.integrated_channel.imports.attributes import write_attributes
-from integrated_channels.sftp.models import PendingLearnerAttributes
+from integrated_channels.integrated_channel.models import PendingLearnerAttributes
 from tests.factories import CustomerFactory, LearnerFactory
 
 pytestmark = pytest.mark.django_db

@@ -4,7 +4,7 @@ import pytest
 
 from benchmarks import sftp_import
 from enterprise.models import EnterpriseCustomerUser, PendingEnterpriseCustomerUser
-from integrated_channels.sftp.models import PendingLearnerAttributes
+from integrated_channels.integrated_channel.models import PendingLearnerAttributes
 from tests.fakes.sftp import FakeSFTPServer
 
 pytestmark = pytest.mark.django_db

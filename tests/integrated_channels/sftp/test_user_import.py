@@ -3,8 +3,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from enterprise.models import EnterpriseCustomerUser, PendingEnterpriseCustomerUser
-from integrated_channels.integrated_channel.models import Run
-from integrated_channels.sftp.models import PendingLearnerAttributes
+from integrated_channels.integrated_channel.models import PendingLearnerAttributes, Run
 from integrated_channels.sftp.services.user_import import import_users
 from tests.factories import CustomerFactory, LearnerFactory, UserFactory
 from tests.fakes.sftp import fingerprint, generate_key

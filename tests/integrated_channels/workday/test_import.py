@@ -6,9 +6,8 @@ import pytest
 from lxml import etree
 
 from enterprise.models import EnterpriseCustomerUser, PendingEnterpriseCustomerUser
-from integrated_channels.integrated_channel.models import Run, RunError
+from integrated_channels.integrated_channel.models import PendingLearnerAttributes, Run, RunError
 from integrated_channels.integrated_channel.services.connections import test_connection as run_connection_test
-from integrated_channels.sftp.models import PendingLearnerAttributes
 from integrated_channels.workday import attributes
 from integrated_channels.workday.models import WorkdayConfiguration, WorkdayWorker
 from integrated_channels.workday.operations import import_workers

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('classroom', '0001_initial'),
+        ('classroom', '0002_adobe_connect'),
         ('integrated_channel', '0010_subsection_audit'),
     ]
 
