@@ -7,8 +7,9 @@ settings) or updated when it exists (``PATCH``); a new join link re-sends the le
 
 ``sync_attendance`` (import, scheduled after sessions end and on demand): for each ended session
 not synced yet, the meeting's attendance reports (every page) and each report's attendance
-records (every page), the attended intervals summed per learner, then the completions of the
-synced sessions in one set-based pass. Counts are sessions, as for Zoom (decision 0312): ``sent``
+records (every page), the attended intervals summed per learner and written with the other
+sessions' per chunk (``AttendanceWriter``, decision 0395), then the completions of the synced
+sessions set-based. Counts are sessions, as for Zoom (decision 0312): ``sent``
 synced, ``skipped`` no report yet (``meeting_not_ended``: retried at the next run), ``failed``
 meeting deleted (marked so, never synced again) or refused. Graph has no "meeting ended" flag and
 writes no report for a meeting nobody joined, so a session still without a report
@@ -21,13 +22,16 @@ its end (Teams writes the recording after the meeting).
 from __future__ import annotations
 
 import datetime
-import itertools
 
 from django.utils import timezone
 
 from integrated_channels.classroom.exceptions import MeetingDeleted, MeetingNotEnded
 from integrated_channels.classroom.models import Session
-from integrated_channels.classroom.services.attendance import record_provider_attendance, record_session_completions
+from integrated_channels.classroom.services.attendance import (
+    AttendanceRecorded,
+    AttendanceWriter,
+    record_session_completions,
+)
 from integrated_channels.classroom.services.registration import register_enrolled_learners, session_changed
 from integrated_channels.classroom.teams import PERMISSIONS, TeamsClient, parse_graph_time
 from integrated_channels.classroom.teams_models import TeamsConnection
@@ -197,10 +201,12 @@ def sync_attendance(configuration: TeamsConnection, *, trigger, start_date=None,
         room_id=""
     )
     due = due.filter(end__gte=start_date) if start_date is not None else due.filter(attendance_synced_at__isnull=True)
-    sessions = list(due)
+    sessions = list(due.select_related("customer"))  # named in the run's notes
     synced: list[int] = []
+    recorded: list[tuple[Session, AttendanceRecorded]] = []  # complete once the writer has flushed
     not_ended = failed = 0
     notes: list[RunError] = []
+    writer = AttendanceWriter()  # every session's attendance written per chunk (decision 0395)
     with TeamsClient(configuration) as client:
         try:
             client.token()
@@ -212,10 +218,10 @@ def sync_attendance(configuration: TeamsConnection, *, trigger, start_date=None,
                 reports = _reports_of(session, client.attendance_reports(session.room_id))
                 if not reports and now < session.end + REPORT_GRACE:
                     raise MeetingNotEnded("Teams has no attendance report yet.", code="meeting_not_ended")
-                participants = itertools.chain.from_iterable(
-                    client.attendance(session.room_id, report["id"]) for report in reports
-                )
-                result = record_provider_attendance(session=session, participants=participants)
+                participants = [  # every page of every report, before anything is written
+                    row for report in reports for row in client.attendance(session.room_id, report["id"])
+                ]
+                recorded.append((session, writer.add(session, participants)))
             except MeetingNotEnded:
                 not_ended += 1
                 continue
@@ -224,7 +230,7 @@ def sync_attendance(configuration: TeamsConnection, *, trigger, start_date=None,
                 notes.append(_failure(run, session, error, deleted=True))
                 failed += 1
                 continue
-            except ChannelError as error:
+            except (ChannelError, ValueError) as error:  # ValueError: a report the writer refuses (e.g. > 24 h)
                 notes.append(_failure(run, session, error))
                 failed += 1
                 continue
@@ -239,27 +245,29 @@ def sync_attendance(configuration: TeamsConnection, *, trigger, start_date=None,
                         "of the end: nobody joined. Synced with no attendance.",
                     )
                 )
-            notes.extend(
-                _note(
-                    run,
-                    session,
-                    "participant_without_email",
-                    f"the participant {name} joined without an e-mail address.",
-                    username=name[:150],
-                )
-                for name in result.no_email
-            )
-            notes.extend(
-                _note(
-                    run,
-                    session,
-                    "participant_not_a_learner",
-                    f"{email} is no learner of {session.customer}.",
-                    email=email[:254],
-                )
-                for email in result.unknown_emails
-            )
+        writer.flush()
         notes.extend(_sync_recordings(client, run, configuration, now))
+    for session, result in recorded:
+        notes.extend(
+            _note(
+                run,
+                session,
+                "participant_without_email",
+                f"the participant {name} joined without an e-mail address.",
+                username=name[:150],
+            )
+            for name in result.no_email
+        )
+        notes.extend(
+            _note(
+                run,
+                session,
+                "participant_not_a_learner",
+                f"{email} is no learner of {session.customer}.",
+                email=email[:254],
+            )
+            for email in result.unknown_emails
+        )
     RunError.objects.bulk_create(notes, batch_size=1000)
     if synced:
         record_session_completions(sessions=Session.objects.filter(pk__in=synced))
