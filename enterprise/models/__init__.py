@@ -10,6 +10,7 @@ from enterprise.models.learner import EnterpriseCustomerUser, PendingEnterpriseC
 from enterprise.models.learner_field import LearnerField
 from enterprise.models.notification import EnrollmentNotification
 from enterprise.models.price import Price, PricedContent
+from enterprise.models.report import ReportDay, ReportRefresh
 from enterprise.models.token import AccessToken
 
 __all__ = [
@@ -28,4 +29,6 @@ __all__ = [
     "PendingEnterpriseCustomerUser",
     "Price",
     "PricedContent",
+    "ReportDay",
+    "ReportRefresh",
 ]

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from enterprise.portal import views
+from enterprise.portal import report_views, views
 
 app_name = "enterprise_portal"
 
@@ -21,4 +21,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(next_page="enterprise_portal:login"), name="logout"),
     path("<uuid:customer_uuid>/learners/", views.learners, name="learners"),
     path("<uuid:customer_uuid>/learners/report/", views.report, name="learners_report"),
+    path("<uuid:customer_uuid>/reports/", report_views.dashboard, name="reports"),
+    path("<uuid:customer_uuid>/reports/refresh/", report_views.refresh, name="reports_refresh"),
+    path("<uuid:customer_uuid>/reports/<slug:name>.csv", report_views.export, name="reports_export"),
 ]
