@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
 WIDTH = 880  # the SVG's width in user units (it scales to its box)
 PLOT_HEIGHT = 180
 LEFT = 56  # room for the value axis labels
@@ -44,6 +47,32 @@ class Chart:
     rects: list[Rect]
     labels: list[Label]
     gridlines: list[float]  # y of the horizontal lines (top value and half)
+
+    def svg(self, labelled_by: str) -> SafeString:
+        """The chart as SVG markup (every text escaped), titled by the element ``labelled_by``.
+
+        Built here rather than in a template: a year by week is some 300 elements, which Django's
+        template engine renders in a tenth of a second, string joins in a millisecond.
+        """
+        parts = [
+            f'<svg class="report-chart" viewBox="0 0 {self.width} {self.height}" role="img" '
+            f'aria-labelledby="{escape(labelled_by)}" preserveAspectRatio="xMinYMin meet">'
+        ]
+        parts += [
+            f'<line x1="{LEFT}" x2="{self.width}" y1="{y}" y2="{y}" stroke="#c9ced6" stroke-width="1"></line>'
+            for y in self.gridlines
+        ]
+        parts += [
+            f'<rect x="{r.x}" y="{r.y}" width="{r.width}" height="{r.height}" fill="{r.colour}">'
+            f"<title>{escape(r.title)}</title></rect>"
+            for r in self.rects
+        ]
+        parts += [
+            f'<text x="{t.x}" y="{t.y}" text-anchor="{t.anchor}" font-size="12" fill="#1b1f24">{escape(t.text)}</text>'
+            for t in self.labels
+        ]
+        parts.append("</svg>")
+        return mark_safe("".join(parts))  # noqa: S308 (numbers and escaped text only)
 
 
 def _nice_max(value: int) -> int:
@@ -109,3 +138,10 @@ def rows(items: list[tuple[str, float, str]], *, colour: str = BLUE, scale: floa
         labels.append(Label(LABEL_WIDTH - 8, y + ROW / 2 + 5, short, "end"))
         labels.append(Label(round(LABEL_WIDTH + width + 6, 2), y + ROW / 2 + 5, text, "start"))
     return Chart(WIDTH, max(len(items), 1) * ROW, rects, labels, [])
+
+
+def table(headers: list[str], rows: list[tuple]) -> SafeString:
+    """The figures of a chart as an HTML table (every cell escaped), for screen readers and keyboards."""
+    head = "".join(f'<th scope="col">{escape(h)}</th>' for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in rows)
+    return mark_safe(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")  # noqa: S308 (escaped)

@@ -12,6 +12,7 @@ import datetime
 
 from django import forms
 from django.contrib import messages
+from django.core.cache import cache
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -28,6 +29,7 @@ from enterprise.portal import reports as figures
 from enterprise.portal.access import customer_of, portal_view
 
 REFRESH_INTERVAL = datetime.timedelta(minutes=5)  # the soonest a customer's administrator may refresh again
+CACHE_SECONDS = 3600  # a rolled-up figure's life in the cache (its key changes with every refresh anyway)
 EXPORTS = ("enrollments", "courses", "learners", "deliveries")
 
 
@@ -74,6 +76,19 @@ def _percent(rate: float) -> str:
     return f"{rate * 100:.1f} %"
 
 
+def _rolled_up(customer, period, refresh):
+    """The timeline and the course rates: they read only ``ReportDay`` rows, which change only when
+    the figures are refreshed, so they are cached under the refresh's time (exact, never stale)."""
+    if refresh is None:
+        return figures.timeline(customer, period), figures.course_rates(customer, period)
+    key = f"enterprise-portal-report:{customer.pk}:{refresh.refreshed_at.isoformat()}:{period.start}:{period.end}"
+    found = cache.get(key)
+    if found is None:
+        found = (figures.timeline(customer, period), figures.course_rates(customer, period))
+        cache.set(key, found, CACHE_SECONDS)
+    return found
+
+
 @require_safe
 @portal_view
 def dashboard(request, customer_uuid, *, customers):
@@ -85,8 +100,7 @@ def dashboard(request, customer_uuid, *, customers):
         return TemplateResponse(request, "enterprise_portal/reports.html", context, status=400)
     period, key = form.period, form.cleaned_data["field"]
     refresh = ReportRefresh.objects.filter(customer_id=customer.pk).first()
-    points = figures.timeline(customer, period)
-    rates = figures.course_rates(customer, period)
+    points, rates = _rolled_up(customer, period, refresh)
     groups = figures.learners_by_field(customer, key)
     sent = figures.deliveries(customer, period)
     kind = period.granularity
@@ -99,10 +113,8 @@ def dashboard(request, customer_uuid, *, customers):
             "granularity": {"day": _("per day"), "week": _("per week"), "month": _("per month")}[kind],
             "refresh": refresh,
             "field_label": field_label,
-            "points": [(label, point) for label, point in zip(buckets, points, strict=True)],
             "rates": rates,
             "groups": [(figures.field_label(group.value, group.other), group) for group in groups],
-            "sent": [(label, day) for label, day in zip(buckets, sent, strict=True)],
             "totals": {
                 "enrolled": sum(p.enrolled for p in points),
                 "completed": sum(p.completed for p in points),
@@ -116,21 +128,29 @@ def dashboard(request, customer_uuid, *, customers):
                     (_("enrollments"), charts.BLUE, [p.enrolled for p in points]),
                     (_("completions"), charts.GREEN, [p.completed for p in points]),
                 ],
+            ).svg("enrollments-title"),
+            "timeline_table": charts.table(
+                [_("From"), _("Enrollments"), _("Completions")],
+                [(label, p.enrolled, p.completed) for label, p in zip(buckets, points, strict=True)],
             ),
             "courses_chart": charts.rows(
                 [(rate.title, rate.rate, f"{_percent(rate.rate)} of {rate.enrolled:,}") for rate in rates],
                 colour=charts.GREEN,
                 scale=1.0,
-            ),
+            ).svg("courses-title"),
             "learners_chart": charts.rows(
                 [(figures.field_label(g.value, g.other), g.learners, f"{g.learners:,}") for g in groups]
-            ),
+            ).svg("learners-title"),
             "deliveries_chart": charts.columns(
                 buckets,
                 [
                     (_("delivered"), charts.GREEN, [d.sent for d in sent]),
                     (_("failed"), charts.RED, [d.failed for d in sent]),
                 ],
+            ).svg("deliveries-title"),
+            "deliveries_table": charts.table(
+                [_("From"), _("Delivered"), _("Failed")],
+                [(label, d.sent, d.failed) for label, d in zip(buckets, sent, strict=True)],
             ),
             "export_urls": {
                 name: reverse("enterprise_portal:reports_export", kwargs={"customer_uuid": customer.uuid, "name": name})

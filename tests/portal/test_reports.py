@@ -211,6 +211,8 @@ def test_the_dashboard_shows_the_customers_figures_only(admin_client, acme, acme
     assert response.status_code == 200
     page = response.content.decode()
     assert "Reports of Acme Corp" in page
+    again = admin_client.get(url(acme))  # the rolled-up figures from the cache: the same
+    assert (again.context["totals"], again.context["rates"]) == (response.context["totals"], response.context["rates"])
     assert response.context["totals"] == {"enrolled": 4, "completed": 2, "sent": 10, "failed": 2, "learners": 5}
     assert "Globex secret" not in page
     assert page.count("<svg") == 4
@@ -327,3 +329,14 @@ def test_dashboard_queries_do_not_grow_with_the_data(admin_client, acme):
     # session, user, customers, fields, refresh, timeline, courses, learners, deliveries; then the
     # catalog's titles of the courses shown (the local catalog: courses, modes), only when there are some
     assert (empty, count()) == (9, 11)
+    # the same period again: the rolled-up figures (timeline, courses, titles) come from the cache
+    assert count() == 7
+    reports.refresh_reports(acme, now=at(TODAY, 13))  # a new refresh: computed again
+    assert count() == 11
+
+
+def test_chart_text_is_escaped(admin_client, acme):
+    LearnerFactory(customer=acme, attributes={"department": '<script>alert("x")</script>'})
+    page = admin_client.get(url(acme)).content.decode()
+    assert "<script>alert" not in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;: 1" in page  # the bar's title
