@@ -237,18 +237,20 @@ class FieldCount:
 def learners_by_field(customer, key: str, *, limit: int | None = VALUES_SHOWN) -> list[FieldCount]:
     """The customer's linked learners by the value of the learner field ``key``, most frequent first.
 
-    With ``limit``, the values beyond it are summed into one "other" entry. One query.
+    With ``limit``, the values beyond it are summed into one "other" entry: one query reading at most
+    ``limit + 1`` groups, and a count of the learners only when there are more values than that.
     """
+    learners = EnterpriseCustomerUser.objects.filter(customer_id=customer.pk, linked=True)
     counts = (
-        EnterpriseCustomerUser.objects.filter(customer_id=customer.pk, linked=True)
-        .annotate(value=KeyTextTransform(key, "attributes"))
+        learners.annotate(value=KeyTextTransform(key, "attributes"))
         .values("value")
         .annotate(n=Count("pk"))
         .order_by("-n", "value")
     )
-    out = [FieldCount(row["value"] or "", row["n"]) for row in counts]
+    out = [FieldCount(row["value"] or "", row["n"]) for row in (counts[: limit + 1] if limit else counts)]
     if limit and len(out) > limit:
-        out = [*out[:limit], FieldCount("", sum(c.learners for c in out[limit:]), other=True)]
+        out = out[:limit]
+        out.append(FieldCount("", learners.count() - sum(c.learners for c in out), other=True))
     return out
 
 

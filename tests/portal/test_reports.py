@@ -197,8 +197,10 @@ def test_timeline_course_rates_learners_and_deliveries(acme, acme_data):
     assert [(r.title, r.enrolled, r.completed) for r in rates] == [("Python", 3, 2), ("=SQL basics", 1, 0)]
     groups = [(g.value, g.learners) for g in reports.learners_by_field(acme, "department")]
     assert groups == [("Sales", 3), ("", 1), ("Engineering", 1)]
-    folded = reports.learners_by_field(acme, "department", limit=1)
+    with CaptureQueriesContext(connection) as queries:
+        folded = reports.learners_by_field(acme, "department", limit=1)
     assert [(g.value, g.learners, g.other) for g in folded] == [("Sales", 3, False), ("", 2, True)]
+    assert len(queries) == 2  # the top groups, then the count of every learner
     sent = {d.bucket: (d.sent, d.failed) for d in reports.deliveries(acme, period)}
     assert sent[acme_data["d2"]] == (10, 2) and sent[acme_data["d1"]] == (0, 0)
 
