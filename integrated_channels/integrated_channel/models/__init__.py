@@ -9,6 +9,7 @@ from integrated_channels.integrated_channel.models.audit import (
 from integrated_channels.integrated_channel.models.configuration import ChannelConfiguration
 from integrated_channels.integrated_channel.models.content_connection import ContentConnection
 from integrated_channels.integrated_channel.models.imported_person import ImportedPerson
+from integrated_channels.integrated_channel.models.portal_connector import PortalConnector
 from integrated_channels.integrated_channel.models.remote_course import RemoteCourse
 from integrated_channels.integrated_channel.models.run import Run, RunError
 from integrated_channels.integrated_channel.models.schedule import OperationSchedule
@@ -21,6 +22,7 @@ __all__ = [
     "ImportedPerson",
     "LearnerDataTransmissionAudit",
     "OperationSchedule",
+    "PortalConnector",
     "RemoteCourse",
     "Run",
     "RunError",
