@@ -30,6 +30,7 @@ from enterprise.portal.access import customer_of, portal_view
 
 REFRESH_INTERVAL = datetime.timedelta(minutes=5)  # the soonest a customer's administrator may refresh again
 CACHE_SECONDS = 3600  # a rolled-up figure's life in the cache (its key changes with every refresh anyway)
+LIVE_CACHE_SECONDS = 60  # learners by field: at most a minute old on the dashboard (the CSV is always live)
 EXPORTS = ("enrollments", "courses", "learners", "deliveries")
 
 
@@ -89,6 +90,17 @@ def _rolled_up(customer, period, refresh):
     return found
 
 
+def _learners_by_field(customer, key):
+    """Learners by the field's values, cached ``LIVE_CACHE_SECONDS``: a ``GROUP BY`` over every linked
+    learner (a quarter of a million: most of the page's time) once a minute, not once a view."""
+    cache_key = f"enterprise-portal-learners-by:{customer.pk}:{key}"
+    found = cache.get(cache_key)
+    if found is None:
+        found = figures.learners_by_field(customer, key)
+        cache.set(cache_key, found, LIVE_CACHE_SECONDS)
+    return found
+
+
 @require_safe
 @portal_view
 def dashboard(request, customer_uuid, *, customers):
@@ -101,7 +113,7 @@ def dashboard(request, customer_uuid, *, customers):
     period, key = form.period, form.cleaned_data["field"]
     refresh = ReportRefresh.objects.filter(customer_id=customer.pk).first()
     points, rates = _rolled_up(customer, period, refresh)
-    groups = figures.learners_by_field(customer, key)
+    groups = _learners_by_field(customer, key)
     sent = figures.deliveries(customer, period)
     kind = period.granularity
     buckets = [_bucket_label(point.bucket, kind) for point in points]

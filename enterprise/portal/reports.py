@@ -6,7 +6,8 @@
   counted with one ``GROUP BY`` day and course, completions by the completion rules the channels
   use (``enterprise.lms.completion.completions_for``, at most two backend calls per chunk of
   10,000 enrollments), since the completion backend may be another service.
-- Learners by a learner field groups the customer's linked learners by that attribute, live.
+- Learners by a learner field groups the customer's linked learners by that attribute, live (the
+  dashboard keeps it a minute in the cache).
 - Channel deliveries and failures per day sum the customer's channel runs (``Run.sent`` and
   ``Run.failed``, dry runs left out) by the day they started, live.
 
