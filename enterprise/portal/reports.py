@@ -22,9 +22,9 @@ from collections import Counter
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Count, DateField, Sum
+from django.db.models import Count, DateField, F, Sum, TextField, Value
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Trunc, TruncDate
+from django.db.models.functions import NullIf, Trunc, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -243,10 +243,12 @@ def learners_by_field(customer, key: str, *, limit: int | None = VALUES_SHOWN) -
     """
     learners = EnterpriseCustomerUser.objects.filter(customer_id=customer.pk, linked=True)
     counts = (
-        learners.annotate(value=KeyTextTransform(key, "attributes"))
+        learners.annotate(
+            value=NullIf(KeyTextTransform(key, "attributes"), Value("", output_field=TextField()))
+        )  # "" and missing: not set
         .values("value")
         .annotate(n=Count("pk"))
-        .order_by("-n", "value")
+        .order_by("-n", F("value").asc(nulls_last=True))  # "not set" last among equals, on every database
     )
     out = [FieldCount(row["value"] or "", row["n"]) for row in (counts[: limit + 1] if limit else counts)]
     if limit and len(out) > limit:

@@ -78,8 +78,8 @@ def url(customer, view="reports", **kwargs):
     return reverse(f"enterprise_portal:{view}", kwargs={"customer_uuid": customer.uuid, **kwargs})
 
 
-def enroll(customer, course, *, day, department="", completed_on=None):
-    learner = LearnerFactory(customer=customer, attributes={"department": department} if department else {})
+def enroll(customer, course, *, day, department=None, completed_on=None):
+    learner = LearnerFactory(customer=customer, attributes={"department": department} if department is not None else {})
     enrollment = EnrollmentFactory(learner=learner, course_id=course.course_id)
     EnterpriseCourseEnrollment.objects.filter(pk=enrollment.pk).update(created=at(day))
     if completed_on is not None:
@@ -112,7 +112,8 @@ def acme_data(acme, globex):
     enroll(acme, python, day=d1, department="Sales")
     enroll(acme, python, day=d2, department="Engineering", completed_on=d2)
     enroll(acme, sql, day=d2, department="Sales")
-    enroll(acme, sql, day=datetime.date(2025, 1, 5))  # before the default period
+    enroll(acme, sql, day=datetime.date(2025, 1, 5), department="")  # before the default period; an empty value
+    LearnerFactory(customer=acme, attributes={})  # no value: "not set" with the empty one
     enroll(globex, python, day=d1, department="Globex secret", completed_on=d1)  # another customer
     run(acme, d2, sent=7, failed=2)
     run(acme, d2, sent=3, failed=0)
@@ -196,10 +197,10 @@ def test_timeline_course_rates_learners_and_deliveries(acme, acme_data):
     rates = reports.course_rates(acme, period)
     assert [(r.title, r.enrolled, r.completed) for r in rates] == [("Python", 3, 2), ("=SQL basics", 1, 0)]
     groups = [(g.value, g.learners) for g in reports.learners_by_field(acme, "department")]
-    assert groups == [("Sales", 3), ("", 1), ("Engineering", 1)]
+    assert groups == [("Sales", 3), ("", 2), ("Engineering", 1)]  # an empty value and none: one "not set"
     with CaptureQueriesContext(connection) as queries:
         folded = reports.learners_by_field(acme, "department", limit=1)
-    assert [(g.value, g.learners, g.other) for g in folded] == [("Sales", 3, False), ("", 2, True)]
+    assert [(g.value, g.learners, g.other) for g in folded] == [("Sales", 3, False), ("", 3, True)]
     assert len(queries) == 2  # the top groups, then the count of every learner
     sent = {d.bucket: (d.sent, d.failed) for d in reports.deliveries(acme, period)}
     assert sent[acme_data["d2"]] == (10, 2) and sent[acme_data["d1"]] == (0, 0)
@@ -215,7 +216,7 @@ def test_the_dashboard_shows_the_customers_figures_only(admin_client, acme, acme
     assert "Reports of Acme Corp" in page
     again = admin_client.get(url(acme))  # the rolled-up figures from the cache: the same
     assert (again.context["totals"], again.context["rates"]) == (response.context["totals"], response.context["rates"])
-    assert response.context["totals"] == {"enrolled": 4, "completed": 2, "sent": 10, "failed": 2, "learners": 5}
+    assert response.context["totals"] == {"enrolled": 4, "completed": 2, "sent": 10, "failed": 2, "learners": 6}
     assert "Globex secret" not in page
     assert page.count("<svg") == 4
     assert "Python: 66.7 % of 3" in page  # the course bar's title
@@ -265,7 +266,7 @@ def test_csv_exports_of_each_chart(admin_client, acme, acme_data):
         ["course-v1:Acme+SQL+2026", "'=SQL basics", "1", "0", "0.0000"],  # escaped: no formula
     ]
     learners = _csv(admin_client.get(url(acme, "reports_export", name="learners"), params))
-    assert learners == [["department", "learners"], ["Sales", "3"], ["", "1"], ["Engineering", "1"]]
+    assert learners == [["department", "learners"], ["Sales", "3"], ["", "2"], ["Engineering", "1"]]
     deliveries = _csv(admin_client.get(url(acme, "reports_export", name="deliveries"), params))
     assert ["2026-06-20", "10", "2"] in deliveries
     assert admin_client.get(url(acme, "reports_export", name="secrets")).status_code == 404
