@@ -360,3 +360,18 @@ def test_chart_text_is_escaped(admin_client, acme):
     page = admin_client.get(url(acme)).content.decode()
     assert "<script>alert" not in page
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;: 1" in page  # the bar's title
+
+
+def test_the_management_command_refreshes_every_customer_or_those_named(acme, globex):
+    from django.core.management import CommandError, call_command
+
+    course = CourseFactory()
+    enroll(acme, course, day=TODAY, completed_on=TODAY)
+    out = io.StringIO()
+    call_command("refresh_portal_reports", "--customer", "acme", stdout=out)
+    assert out.getvalue() == "acme: 1 enrollments (0 in unknown courses)\n"
+    assert not ReportRefresh.objects.filter(customer=globex).exists()
+    call_command("refresh_portal_reports", stdout=io.StringIO())
+    assert ReportRefresh.objects.filter(customer=globex).exists()
+    with pytest.raises(CommandError, match="No customer with slug: nope"):
+        call_command("refresh_portal_reports", "--customer", "nope")
