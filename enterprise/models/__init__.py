@@ -11,6 +11,7 @@ from enterprise.models.learner_field import LearnerField
 from enterprise.models.notification import EnrollmentNotification
 from enterprise.models.portal_action import PortalAction
 from enterprise.models.price import Price, PricedContent
+from enterprise.models.report import ReportDay, ReportRefresh
 from enterprise.models.token import AccessToken
 
 __all__ = [
@@ -30,4 +31,6 @@ __all__ = [
     "PortalAction",
     "Price",
     "PricedContent",
+    "ReportDay",
+    "ReportRefresh",
 ]

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from enterprise.portal import consent_channels, views
+from enterprise.portal import connectors, consent_channels, report_views, views
 
 app_name = "enterprise_portal"
 
@@ -29,4 +29,24 @@ urlpatterns = [
         name="email_preview",
     ),
     path("<uuid:customer_uuid>/consent/", consent_channels.consent, name="consent"),
+    path("<uuid:customer_uuid>/reports/", report_views.dashboard, name="reports"),
+    path("<uuid:customer_uuid>/reports/refresh/", report_views.refresh, name="reports_refresh"),
+    path("<uuid:customer_uuid>/reports/<slug:name>.csv", report_views.export, name="reports_export"),
+    path("<uuid:customer_uuid>/connectors/", connectors.connectors, name="connectors"),
+    path("<uuid:customer_uuid>/connectors/<int:configuration_id>/test/", connectors.test, name="connector_test"),
+    path(
+        "<uuid:customer_uuid>/connectors/<int:configuration_id>/<slug:code>/",
+        connectors.operation,
+        name="connector_operation",
+    ),
+    path(
+        "<uuid:customer_uuid>/connectors/<int:configuration_id>/<slug:code>/rerun/<int:run_id>/",
+        connectors.rerun,
+        name="connector_rerun",
+    ),
+    path(
+        "<uuid:customer_uuid>/connectors/<int:configuration_id>/<slug:code>/runs/<int:run_id>/errors.csv",
+        connectors.error_report_csv,
+        name="connector_error_report",
+    ),
 ]

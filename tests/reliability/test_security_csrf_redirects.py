@@ -120,6 +120,7 @@ def test_every_api_write_under_session_authentication_needs_the_csrf_token(world
         ("connections", "code"): next(iter(world.configurations.values())).get_channel().all_operations()[0].code,
         ("consents", "id"): 1,
         ("prices", "id"): 1,  # the CSRF check comes before the row is looked up: any id will do
+        ("customers", "id"): 1,  # a session of the customer (classroom API); the CSRF check comes first
         ("{customer_slug}", "customer_slug"): world.customer.slug,  # the public catalog (read-only)
     }
     before = database_state()

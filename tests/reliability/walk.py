@@ -105,7 +105,7 @@ def database_state() -> dict:
 
 # -- the REST API ---------------------------------------------------------------------------------
 
-API_PREFIXES = ("enterprise/api/v1/", "consent/api/v1/", "integrated_channels/api/v1/")
+API_PREFIXES = ("enterprise/api/v1/", "consent/api/v1/", "integrated_channels/api/v1/", "classroom/api/v1/")
 
 
 def resolver_api_views() -> set[type]:

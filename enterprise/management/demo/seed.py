@@ -351,6 +351,10 @@ def seed_demo(
         _seed_consent_history()
         username, admin_password = _seed_admin(admin_password)
         portal_username = _seed_portal_admin(customers[PORTAL_CUSTOMER], admin_password)
+        if apps.is_installed("enterprise.portal"):  # the portal's Reports show the demo's enrollments at once
+            from enterprise.portal.reports import refresh_reports
+
+            refresh_reports(customers[PORTAL_CUSTOMER])
     after = count_rows()
     return SeedResult(
         admin_username=username,

@@ -10,6 +10,7 @@ from integrated_channels.integrated_channel.models.configuration import ChannelC
 from integrated_channels.integrated_channel.models.content_connection import ContentConnection
 from integrated_channels.integrated_channel.models.imported_person import ImportedPerson
 from integrated_channels.integrated_channel.models.pending_attributes import PendingLearnerAttributes
+from integrated_channels.integrated_channel.models.portal_connector import PortalConnector
 from integrated_channels.integrated_channel.models.remote_course import RemoteCourse
 from integrated_channels.integrated_channel.models.run import Run, RunError
 from integrated_channels.integrated_channel.models.schedule import OperationSchedule
@@ -23,6 +24,7 @@ __all__ = [
     "LearnerDataTransmissionAudit",
     "OperationSchedule",
     "PendingLearnerAttributes",
+    "PortalConnector",
     "RemoteCourse",
     "Run",
     "RunError",

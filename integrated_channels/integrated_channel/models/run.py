@@ -43,6 +43,7 @@ class Run(models.Model):
         SCHEDULE = "schedule", _("Schedule")
         ADMIN = "admin", _("On demand (admin)")
         API = "api", _("On demand (API)")
+        PORTAL = "portal", _("On demand (portal)")
 
     class Status(models.TextChoices):
         RUNNING = "running", _("In progress")

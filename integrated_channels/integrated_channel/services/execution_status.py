@@ -11,6 +11,7 @@ column, visible when it counted no record.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db.models import Max
@@ -92,8 +93,28 @@ def operation_summaries(configuration) -> list[OperationSummary]:
     ]
 
 
-def run_rows(configuration, code: str, *, can_rerun: bool, limit: int = RECENT_RUNS) -> list[RunRow]:
+@dataclass(frozen=True)
+class RunUrls:
+    """Where a run row links to: the admin's pages by default; the portal gives its own (issue 24)."""
+
+    change: Callable[[Run], str]
+    report: Callable[[Run], str]
+    rerun: Callable[[Run], str]
+
+
+def admin_run_urls(configuration, code: str) -> RunUrls:
+    return RunUrls(
+        change=lambda run: reverse("admin:integrated_channel_run_change", args=[run.pk]),
+        report=lambda run: reverse("admin:integrated_channel_run_error_report", args=[run.pk]),
+        rerun=lambda run: reverse("admin:integrated_channel_operation_rerun", args=[configuration.pk, code, run.pk]),
+    )
+
+
+def run_rows(
+    configuration, code: str, *, can_rerun: bool, limit: int = RECENT_RUNS, urls: RunUrls | None = None
+) -> list[RunRow]:
     """The operation's latest runs, newest first (one query)."""
+    urls = urls or admin_run_urls(configuration, code)
     recent = list(Run.objects.of_connection(configuration).filter(kind=code).order_by("-started_at", "-id")[:limit])
     scale = max([run.selected for run in recent] + [1])
     rows = []
@@ -104,13 +125,9 @@ def run_rows(configuration, code: str, *, can_rerun: bool, limit: int = RECENT_R
                 run=run,
                 started=admin_datetime(run.started_at),
                 duration=str(run.duration).split(".")[0] if run.duration else "…",
-                change_url=reverse("admin:integrated_channel_run_change", args=[run.pk]),
-                report_url=reverse("admin:integrated_channel_run_error_report", args=[run.pk]) if finished else "",
-                rerun_url=(
-                    reverse("admin:integrated_channel_operation_rerun", args=[configuration.pk, code, run.pk])
-                    if can_rerun and finished and index == 0
-                    else ""
-                ),
+                change_url=urls.change(run),
+                report_url=urls.report(run) if finished else "",
+                rerun_url=urls.rerun(run) if can_rerun and finished and index == 0 else "",
                 done_width=int(BAR_WIDTH * run.sent / scale),
                 failed_width=int(BAR_WIDTH * run.failed / scale),
             )
