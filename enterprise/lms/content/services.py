@@ -24,6 +24,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from enterprise.lms.content import OPENEDX_KEY_NAMESPACES
 from enterprise.lms.content.models import Catalog, CatalogCourse, CourseTag, ProviderCourse
 from enterprise.lms.local.models import Course, CourseMode, course_id_validator
 from enterprise.services.bulk_sql import AnyOf
@@ -183,6 +184,8 @@ def import_courses(
     ``retire_missing``: the records are the provider's whole offer for these catalogs (a full file):
     their courses not listed are marked retired. A record with ``retired`` set retires its course.
     """
+    if provider in OPENEDX_KEY_NAMESPACES:
+        raise ValueError(f"{provider!r} is a namespace of Open edX keys, not a provider's code (decision 0390).")
     now = now or timezone.now()
     result = CourseImport()
     custom: dict[str, str] = {}
