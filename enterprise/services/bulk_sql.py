@@ -25,6 +25,7 @@ correctly too. Constraints are not bypassed: a unique violation raises ``Integri
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, router
@@ -58,14 +59,20 @@ class AnyOf(Lookup):
 
 
 def _constant_params(
-    model, connection, *, column_field, constants: dict[str, object], by_value: dict[str, dict] | None = None
+    model,
+    connection,
+    *,
+    column_field,
+    constants: dict[str, object],
+    by_value: dict[str, dict] | None = None,
+    skip: Collection[str] = (),
 ) -> tuple[list[str], list[str], list]:
     """The other columns of ``insert_varying``: (quoted columns, their SQL expressions, parameters)."""
     now = timezone.now()
     columns, expressions, params = [], [], []
     by_value = by_value or {}
     for field in model._meta.concrete_fields:
-        if field.primary_key or field is column_field:
+        if field.primary_key or field is column_field or field.attname in skip:
             continue
         columns.append(connection.ops.quote_name(field.column))
         if field.attname in by_value:
@@ -146,6 +153,28 @@ def insert_varying(
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, array])
         return {value: new_pk for new_pk, value in cursor.fetchall()}
+
+
+def insert_select(
+    model, *, selected: dict[str, str], source: str, constants: dict[str, object], tail: str = ""
+) -> tuple[str, list]:
+    """``INSERT INTO <model's table> (…) SELECT … FROM source tail``: (SQL, constant parameters).
+
+    ``selected`` maps attribute names (``user_id``) to SQL expressions over ``source`` (trusted SQL of
+    the caller: columns of a staging table); every other column gets its constant, default or
+    ``auto_now`` value as in ``insert_varying``, so a field added later with a default is filled too.
+    The returned parameters are the constants'; the caller appends those of ``source`` and ``tail``.
+    """
+    connection = connections[router.db_for_write(model)]
+    quote = connection.ops.quote_name
+    columns, expressions, params = _constant_params(
+        model, connection, column_field=None, constants=constants, skip=set(selected)
+    )
+    names = [quote(model._meta.get_field(name).column) for name in selected] + columns
+    values = [*selected.values(), *expressions]
+    # Only quoted identifiers, the caller's expressions and placeholders are interpolated.
+    sql = f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(names)}) SELECT {', '.join(values)} FROM {source}"  # noqa: S608
+    return f"{sql} {tail}".strip(), params
 
 
 def _int_array(values: list[int]) -> str:
