@@ -147,7 +147,9 @@ def _stage(connection, cursor, rows: list[tuple]) -> None:
         f"first_activity {moment}, last_activity {moment}, time_spent_seconds bigint, percent decimal(5, 4), "
         f"completed_at {moment}, changed boolean NOT NULL DEFAULT true)"
     )
-    cursor.execute(f"DELETE FROM {_STAGE}")  # noqa: S608 (a constant name)
+    # TRUNCATE, not DELETE: a temporary table is never vacuumed, and the dead rows of earlier chunks would be
+    # scanned by every later statement (measured: the comparison went from a few to 100 ms per chunk).
+    cursor.execute(f"{'TRUNCATE' if postgres else 'DELETE FROM'} {_STAGE}")
     columns = ", ".join(_STAGE_COLUMNS)
     if postgres:
         with cursor.cursor.copy(f"COPY {_STAGE} ({columns}) FROM STDIN") as copy:

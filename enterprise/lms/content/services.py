@@ -28,7 +28,7 @@ from django.utils import timezone
 from enterprise.lms.content import OPENEDX_KEY_NAMESPACES
 from enterprise.lms.content.models import Catalog, CatalogCourse, CourseTag, ProviderCourse
 from enterprise.lms.local.models import Course, CourseMode, course_id_validator
-from enterprise.services.bulk_sql import AnyOf, insert_select
+from enterprise.services.bulk_sql import AnyOf, insert_records, insert_select
 
 CHUNK_SIZE = 2000
 #: The mode a provider course is enrolled in (decision 0241): the provider licenses it, there is no paid mode.
@@ -306,38 +306,45 @@ def _course_fields(record: CourseRecord) -> dict:
 
 
 def _create_courses(provider: str, new: list[CourseRecord], hashes: dict[str, str], now) -> dict[str, int]:
-    """Local courses (or the ones already there under the same course id), their mode and provider rows."""
+    """Local courses (or the ones already there under the same course id), their mode and provider rows: three
+    ``INSERT … SELECT`` over JSON and array parameters (``bulk_sql``), no model instance per row."""
     ids = {course_id_of(provider, record.provider_id): record for record in new}
-    there = dict(Course.objects.filter(AnyOf(F("course_id"), list(ids))).values_list("course_id", "pk"))
-    Course.objects.bulk_create(
-        [
-            Course(course_id=course_id, pacing=Course.Pacing.SELF, **_course_fields(record))
-            for course_id, record in ids.items()
-            if course_id not in there
-        ],
-        batch_size=1000,
-    )
     pks = dict(Course.objects.filter(AnyOf(F("course_id"), list(ids))).values_list("course_id", "pk"))
-    CourseMode.objects.bulk_create(
-        [CourseMode(course_id=pk, mode=PROVIDER_MODE, name="Provider") for pk in pks.values()],
-        ignore_conflicts=True,
-        batch_size=1000,
+    created = insert_records(
+        Course,
+        rows=[
+            {"course_id": course_id, **_course_fields(record)}
+            for course_id, record in ids.items()
+            if course_id not in pks
+        ],
+        constants={"pacing": Course.Pacing.SELF, "created": now, "modified": now},
+        tail="RETURNING course_id, id",
     )
-    ProviderCourse.objects.bulk_create(
-        [
-            ProviderCourse(
-                course_id=pks[course_id],
-                provider=provider,
-                provider_id=record.provider_id,
-                first_seen=now,
-                last_seen=now,
-                retired_at=now if record.retired else None,
-                content_hash=hashes[record.provider_id],
+    pks.update(created)
+    connection = connections[router.db_for_write(CourseMode)]
+    courses, course_params = _ids_source(connection, "v", sorted(pks.values()))
+    sql, params = insert_select(
+        CourseMode,
+        selected={"course_id": "v.id"},
+        source=f"{courses} WHERE true",
+        constants={"mode": PROVIDER_MODE, "name": "Provider"},
+        tail="ON CONFLICT DO NOTHING",
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *course_params])
+    insert_records(
+        ProviderCourse,
+        rows=[
+            {
+                "course_id": pks[course_id],
+                "provider_id": record.provider_id,
+                "retired_at": now if record.retired else None,
+                "content_hash": hashes[record.provider_id],
                 **_provider_fields(record),
-            )
+            }
             for course_id, record in ids.items()
         ],
-        batch_size=1000,
+        constants={"provider": provider, "first_seen": now, "last_seen": now},
     )
     return {record.provider_id: pks[course_id] for course_id, record in ids.items()}
 
