@@ -22,7 +22,6 @@ from enterprise.app_settings import enterprise_settings
 from enterprise.lms import get_enrollment_backend
 from enterprise.lms.content.models import ProviderCourse, ProviderProgress
 from enterprise.lms.content.services import (
-    CHUNK_SIZE,
     PROVIDER_MODE,
     ProgressImport,
     ProgressRecord,
@@ -36,6 +35,9 @@ from enterprise.models.enrollment import EnrollmentSource
 from enterprise.services.bulk_sql import AnyOf, insert_select
 from enterprise.services.completions import CompletionReport
 
+#: Records per chunk: each chunk costs a fixed number of statements and a commit, so fewer, larger chunks are
+#: cheaper (20,000 staged rows take a few MB); decision 0391.
+PROGRESS_CHUNK_SIZE = 20_000
 _PROGRESS_FIELDS = ("first_activity", "last_activity", "time_spent_seconds", "percent", "completed_at")
 
 
@@ -55,7 +57,7 @@ def import_progress(
     """
     now = now or timezone.now()
     result = ProgressImport()
-    for chunk in chunks(records, CHUNK_SIZE):
+    for chunk in chunks(records, PROGRESS_CHUNK_SIZE):
         _import_progress_chunk(provider, customer_id, chunk, now, result)
     return result
 
