@@ -203,25 +203,49 @@ def _write(customer_id, latest, courses, links, now, result: ProgressImport) -> 
     progress, grade, certificate = (quote(m._meta.db_table) for m in (ProviderProgress, Grade, Certificate))
     with connection.cursor() as cursor:
         _stage(connection, cursor, rows)
-        same = " AND ".join(f"p.{name} IS NOT DISTINCT FROM s.{name}" for name in _PROGRESS_FIELDS)
-        cursor.execute(
-            f"UPDATE {_STAGE} AS s SET changed = false FROM {progress} AS p "  # noqa: S608
-            f"WHERE p.user_id = s.user_id AND p.course_id = s.course_id AND {same}"
-        )
-        result.unchanged += cursor.rowcount
-        changed = len(rows) - cursor.rowcount
+        updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in (*_PROGRESS_FIELDS, "customer_id", "modified"))
+        differs = " OR ".join(f"{progress}.{name} IS DISTINCT FROM EXCLUDED.{name}" for name in _PROGRESS_FIELDS)
+        upsert = {
+            "selected": {"user_id": "user_id", "course_id": "course_id"} | {name: name for name in _PROGRESS_FIELDS},
+            "constants": {"customer_id": customer_id, "modified": now},
+        }
+        if connection.vendor == "postgresql":
+            # One statement: the upsert writes only rows that differ (an index probe each) and the rows it did not
+            # return are marked unchanged. A join of the stage with the whole progress table instead went from
+            # index probes to a scan of it per chunk once the table held a few hundred thousand rows.
+            sql, params = insert_select(
+                ProviderProgress,
+                **upsert,
+                source=f"{_STAGE} WHERE true",
+                tail=f"ON CONFLICT (user_id, course_id) DO UPDATE SET {updates} WHERE {differs} "
+                "RETURNING user_id, course_id",
+            )
+            cursor.execute(
+                f"WITH up AS ({sql}) UPDATE {_STAGE} AS s SET changed = false "  # noqa: S608
+                "WHERE NOT EXISTS (SELECT 1 FROM up WHERE up.user_id = s.user_id AND up.course_id = s.course_id)",
+                params,
+            )
+            unchanged = cursor.rowcount
+        else:
+            same = " AND ".join(f"p.{name} IS NOT DISTINCT FROM s.{name}" for name in _PROGRESS_FIELDS)
+            cursor.execute(
+                f"UPDATE {_STAGE} AS s SET changed = false FROM {progress} AS p "  # noqa: S608
+                f"WHERE p.user_id = s.user_id AND p.course_id = s.course_id AND {same}"
+            )
+            unchanged = cursor.rowcount
+            if unchanged < len(rows):
+                sql, params = insert_select(
+                    ProviderProgress,
+                    **upsert,
+                    source=f"{_STAGE} WHERE changed",
+                    tail=f"ON CONFLICT (user_id, course_id) DO UPDATE SET {updates}",
+                )
+                cursor.execute(sql, params)
+        result.unchanged += unchanged
+        changed = len(rows) - unchanged
         if not changed:
             return
         result.changed += changed
-        sql, params = insert_select(
-            ProviderProgress,
-            selected={"user_id": "user_id", "course_id": "course_id"} | {name: name for name in _PROGRESS_FIELDS},
-            source=f"{_STAGE} WHERE changed",
-            constants={"customer_id": customer_id, "modified": now},
-            tail="ON CONFLICT (user_id, course_id) DO UPDATE SET "
-            + ", ".join(f"{name} = EXCLUDED.{name}" for name in (*_PROGRESS_FIELDS, "customer_id", "modified")),
-        )
-        cursor.execute(sql, params)
         # Grades (``record_completions``' rules, decision 0241): completed → passed then (percent as reported,
         # else kept, else 1); not completed → a pass already recorded is kept, else the reported percent (else
         # kept, else 0), not passed. Only rows whose values differ are written.
