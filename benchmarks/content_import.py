@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import os
 import time
 from decimal import Decimal
 
@@ -277,9 +278,11 @@ def main(argv: list[str]) -> int:
         customer = EnterpriseCustomer.objects.create(name="Bench", slug="bench")
         make_learners(customer, args.learners)
         connection = connection_for(args.provider, customer)
+        load_before = os.getloadavg()[0]
         with count_queries() as counter:
             courses_run, progress_run, course_seconds, progress_seconds = run_import(connection, args.provider, args)
         queries = counter.count
+        load_after = os.getloadavg()[0]
         rss = peak_rss_mb()
         rerun_start = time.perf_counter()
         with count_queries() as rerun_counter:
@@ -299,7 +302,12 @@ def main(argv: list[str]) -> int:
                 name="content_import",
                 sizes={"provider": args.provider, "courses": args.courses, "progress": args.progress},
                 rows=rows,
-                measured=Measurement(seconds=course_seconds + progress_seconds, queries=queries),
+                measured=Measurement(
+                    seconds=course_seconds + progress_seconds,
+                    queries=queries,
+                    load_before=load_before,
+                    load_after=load_after,
+                ),
                 baseline=Measurement(
                     seconds=scaled, queries=round(base_counter.count * rows / max(base_courses + base_progress, 1))
                 ),

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime
 import json
+from collections.abc import Collection
 from decimal import Decimal
 
 from django.core.exceptions import EmptyResultSet
@@ -60,14 +61,20 @@ class AnyOf(Lookup):
 
 
 def _constant_params(
-    model, connection, *, column_field, constants: dict[str, object], by_value: dict[str, dict] | None = None
+    model,
+    connection,
+    *,
+    column_field,
+    constants: dict[str, object],
+    by_value: dict[str, dict] | None = None,
+    skip: Collection[str] = (),
 ) -> tuple[list[str], list[str], list]:
     """The other columns of ``insert_varying``: (quoted columns, their SQL expressions, parameters)."""
     now = timezone.now()
     columns, expressions, params = [], [], []
     by_value = by_value or {}
     for field in model._meta.concrete_fields:
-        if field.primary_key or field is column_field:
+        if field.primary_key or field is column_field or field.attname in skip:
             continue
         columns.append(connection.ops.quote_name(field.column))
         if field.attname in by_value:
@@ -148,6 +155,66 @@ def insert_varying(
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, array])
         return {value: new_pk for new_pk, value in cursor.fetchall()}
+
+
+def insert_select(
+    model, *, selected: dict[str, str], source: str, constants: dict[str, object], tail: str = ""
+) -> tuple[str, list]:
+    """``INSERT INTO <model's table> (…) SELECT … FROM source tail``: (SQL, constant parameters).
+
+    ``selected`` maps attribute names (``user_id``) to SQL expressions over ``source`` (trusted SQL of
+    the caller: columns of a staging table); every other column gets its constant, default or
+    ``auto_now`` value as in ``insert_varying``, so a field added later with a default is filled too.
+    The returned parameters are the constants'; the caller appends those of ``source`` and ``tail``.
+    """
+    connection = connections[router.db_for_write(model)]
+    quote = connection.ops.quote_name
+    columns, expressions, params = _constant_params(
+        model, connection, column_field=None, constants=constants, skip=set(selected)
+    )
+    names = [quote(model._meta.get_field(name).column) for name in selected] + columns
+    values = [*selected.values(), *expressions]
+    # Only quoted identifiers, the caller's expressions and placeholders are interpolated.
+    sql = f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(names)}) SELECT {', '.join(values)} FROM {source}"  # noqa: S608
+    return f"{sql} {tail}".strip(), params
+
+
+def insert_records(model, *, rows: list[dict], constants: dict[str, object], tail: str = "") -> list[tuple]:
+    """Insert ``rows`` (dicts of attribute names → values, all with the same keys) in one statement; return what
+    ``tail``'s ``RETURNING`` gives (``[]`` without one).
+
+    The rows travel as one JSON parameter (``jsonb_to_recordset`` on PostgreSQL, ``json_each`` on SQLite),
+    each value prepared by its field as ``bulk_create`` would; the other columns as in ``insert_select``.
+    Instead of one parameter per field of every row, which is most of the time of a ``bulk_create``.
+    """
+    if not rows:
+        return []
+    connection = connections[router.db_for_write(model)]
+    fields = [model._meta.get_field(name) for name in rows[0]]
+    payload = json.dumps(
+        [{f.attname: _record_value(f.get_db_prep_save(row[f.attname], connection)) for f in fields} for row in rows]
+    )
+    quote = connection.ops.quote_name
+    if connection.vendor == "postgresql":
+        shape = ", ".join(f"{quote(f.attname)} {f.cast_db_type(connection)}" for f in fields)
+        source = f"jsonb_to_recordset(%s::jsonb) AS r({shape}) WHERE true"
+        selected = {f.attname: f"r.{quote(f.attname)}" for f in fields}
+    else:
+        source = "json_each(%s) AS r WHERE true"
+        selected = {f.attname: f"json_extract(r.value, '$.{f.attname}')" for f in fields}
+    sql, params = insert_select(model, selected=selected, source=source, constants=constants, tail=tail)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, payload])
+        return cursor.fetchall() if "RETURNING" in tail.upper() else []
+
+
+def _record_value(value):
+    """A prepared field value as ``insert_records``' JSON carries it (ISO dates, exact decimals)."""
+    if isinstance(value, datetime.datetime | datetime.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
 
 
 def _int_array(values: list[int]) -> str:

@@ -84,3 +84,23 @@ def test_provider_courses_are_suggested_and_retired_ones_are_not(staff_client):
 
     assert [(s["id"], s["title"]) for s in found] == [("hmm:hmm-coaching", "Coaching for Results")]
     assert found[0]["detail"] == "audit"
+
+
+def test_with_open_edx_the_course_picker_suggests_provider_courses_beside_runs(staff_client, fake_openedx):
+    fake_openedx.add_course_run("course-v1:Acme+Coach+2027", title="Coaching teams", modes=("verified",))
+    content.import_courses(
+        provider="hmm",
+        customer_id=CustomerFactory().pk,
+        records=[content.CourseRecord(provider_id="hmm-coaching", title="Coaching for Results")],
+    )
+
+    found = suggestions(staff_client, "course", "coaching")
+
+    assert [(s["id"], s["title"]) for s in found] == [
+        ("course-v1:Acme+Coach+2027", "Coaching teams"),
+        ("hmm:hmm-coaching", "Coaching for Results"),
+    ]
+    modes = staff_client.get(SEARCH_URL.replace("catalog_search", "course_modes"), {"course_id": "hmm:hmm-coaching"})
+    assert modes.status_code == 200, modes.content
+    assert modes.json()["modes"] == ["audit"]
+    assert fake_openedx.calls("discovery", "/api/v1/course_runs/") == []  # the look-up stayed local

@@ -346,6 +346,15 @@ def _term_matches(term: tuple[str, bool], program: dict) -> bool:
     return any(word.startswith(text) if prefix else word == text for word in words)
 
 
+def _course_term_matches(term: tuple[str, bool], course: dict) -> bool:
+    text, prefix = term
+    words = course["title"].lower().split()
+    keys = [course["key"].lower(), *(run["key"].lower() for run in course["course_runs"])]
+    if any(word.startswith(text) if prefix else word == text for word in words):
+        return True
+    return any(key.startswith(text) if prefix else key == text for key in keys)
+
+
 def _uuid_for(text: str):
     import uuid
 
@@ -493,17 +502,22 @@ class _Handler(BaseHTTPRequestHandler):
         }
 
     def courses_list(self, user, query, body):
+        """``GET /api/v1/courses/``: ``keys`` or ``q``, an Elasticsearch query string read strictly as for
+        programs (an unescaped reserved character is a 400); a term matches a word of the title or the
+        start of the course's key or of one of its runs' keys."""
+        unknown = set(query) - {"q", "keys", "uuids", "page", "page_size"}
+        if unknown:
+            return 400, {"detail": f"Unknown parameters: {sorted(unknown)}"}
         courses = [self._course_payload(c) for _k, c in sorted(self.state.courses.items())]
         if query.get("keys"):
             keys = set(query["keys"].split(","))
             courses = [c for c in courses if c["key"] in keys]
         if query.get("q"):
-            needle = query["q"].lower()
-            courses = [
-                c
-                for c in courses
-                if needle in c["title"].lower() or any(needle in r["key"].lower() for r in c["course_runs"])
-            ]
+            try:
+                terms = [_query_term(term) for term in query["q"].split(" AND ")]
+            except ValueError as exc:
+                return 400, {"detail": str(exc)}
+            courses = [c for c in courses if all(_course_term_matches(term, c) for term in terms)]
         return 200, self._page(courses, query, "/api/v1/courses/")
 
     def _program_payload(self, program):

@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
+from enterprise.lms.content import OPENEDX_KEY_NAMESPACES
 from enterprise.lms.local.models import Course
 from enterprise.models import EnterpriseCustomer
 
@@ -39,6 +40,10 @@ class ProviderCourse(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["provider", "provider_id"], name="content_provider_course_unique"),
             models.CheckConstraint(condition=~Q(provider_id=""), name="content_provider_id_given"),
+            # Provider course ids never look like Open edX keys (decision 0390).
+            models.CheckConstraint(
+                condition=~Q(provider__in=OPENEDX_KEY_NAMESPACES), name="content_provider_not_openedx_namespace"
+            ),
         ]
         indexes = [models.Index(fields=["provider", "last_seen"], name="content_course_last_seen")]
 

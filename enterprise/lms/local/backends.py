@@ -102,6 +102,9 @@ def _courses_by_id(course_ids: Iterable[str]) -> dict[str, interfaces.Course]:
 
 
 class LocalCatalog(interfaces.CatalogBackend):
+    """The local tables' courses; ``providers_only=True``: only provider courses (the part the Open edX
+    catalog merges into its answers, decision 0390)."""
+
     def get_course(self, course_id: str) -> interfaces.Course:
         course = _courses_by_id([course_id]).get(course_id)
         if course is None:
@@ -128,6 +131,10 @@ class LocalCatalog(interfaces.CatalogBackend):
         found = models.Course.objects.filter(Q(course_id__icontains=query) | Q(title__icontains=query))
         if _content_installed():
             found = found.exclude(provider_course__retired=True).exclude(catalog_entries__catalog__hidden=True)
+            if self.options.get("providers_only"):
+                found = found.filter(provider_course__isnull=False)
+        elif self.options.get("providers_only"):
+            return []
         ids = found.values_list("course_id", flat=True)[:limit]
         found = _courses_by_id(list(ids))
         return [found[key] for key in sorted(found)]

@@ -8,12 +8,16 @@ connection reuse, a ready ``client``.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
+from itertools import chain, zip_longest
 from urllib.parse import quote
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.db.models import F
 from django.utils import timezone
 
 from enterprise.exceptions import CourseNotFound, InvalidCourseMode, LMSError, ProgramNotFound, UserNotFound
@@ -27,6 +31,7 @@ from enterprise.lms.openedx.exceptions import (
     OpenEdXNotFound,
     OpenEdXUnavailable,
 )
+from enterprise.services.bulk_sql import AnyOf
 
 KEYS_PER_CALL = 50  # course (run) keys per discovery call, to keep URLs short
 # Characters an Elasticsearch query string reads as syntax (course-discovery's ``q``): escaped in a search
@@ -47,6 +52,52 @@ def _user_path(username: str) -> str:
     return quote(username, safe="")
 
 
+_PROVIDER_PREFIX = re.compile(r"[-a-zA-Z0-9_]+")
+
+
+def _providers_installed() -> bool:
+    return apps.is_installed("enterprise.lms.content")
+
+
+def provider_course_ids(course_ids: Iterable[str]) -> set[str]:
+    """The ids among ``course_ids`` of provider courses (decision 0390): they live in the local tables.
+
+    A provider course's id is ``provider:provider_id`` with a provider code that is no namespace of Open
+    edX keys (a constraint of ``ProviderCourse``), so ids of Open edX runs (``course-v1:…``) are told
+    apart without a query; the other candidates are looked up in one local query.
+    """
+    if not _providers_installed():
+        return set()
+    from enterprise.lms.content import OPENEDX_KEY_NAMESPACES
+
+    candidates = set()
+    for course_id in course_ids:
+        prefix, colon, _rest = str(course_id).partition(":")
+        plain = "\n" not in course_id and "\r" not in course_id
+        if colon and plain and prefix not in OPENEDX_KEY_NAMESPACES and _PROVIDER_PREFIX.fullmatch(prefix):
+            candidates.add(course_id)
+    if not candidates:
+        return set()
+    from enterprise.lms.content.models import ProviderCourse
+
+    return set(
+        ProviderCourse.objects.filter(AnyOf(F("course__course_id"), sorted(candidates))).values_list(
+            "course__course_id", flat=True
+        )
+    )
+
+
+def _local(kind: str, **options):
+    """The local backend that answers for provider courses (imported late: ``lms_local`` models)."""
+    from enterprise.lms.local import backends
+
+    return {
+        "catalog": backends.LocalCatalog,
+        "enrollments": backends.LocalEnrollments,
+        "completions": backends.LocalCompletions,
+    }[kind](**options)
+
+
 def usernames_by_id(user_ids: Iterable[int]) -> dict[int, str]:
     """LMS usernames of local user ids, in one query."""
     ids = set(user_ids)
@@ -62,7 +113,12 @@ class _OpenEdXBackend:
 
 
 class OpenEdXCatalog(_OpenEdXBackend, interfaces.CatalogBackend):
-    """Courses are course runs of course-discovery (``course-v1:Org+Number+Run``); programs by uuid."""
+    """Courses are course runs of course-discovery (``course-v1:Org+Number+Run``); programs by uuid.
+
+    Provider courses (LinkedIn Learning, getAbstract, Harvard ManageMentor: decision 0240) are kept in
+    the local tables and merged into every answer (decision 0390): looked up by their ids, suggested
+    beside discovery's runs.
+    """
 
     def get_course(self, course_id: str) -> interfaces.Course:
         course = self.get_courses([course_id]).get(course_id)
@@ -71,8 +127,14 @@ class OpenEdXCatalog(_OpenEdXBackend, interfaces.CatalogBackend):
         return course
 
     def get_courses(self, course_ids: Iterable[str]) -> dict[str, interfaces.Course]:
-        """The runs, then the skills of their courses (``skill_names`` of ``/courses/``), by chunks of keys."""
-        wanted = sorted(set(course_ids))
+        """Provider courses from the local tables; the runs, then the skills of their courses (``skill_names``
+        of ``/courses/``), by chunks of keys, from discovery."""
+        wanted = set(course_ids)
+        local_ids = provider_course_ids(wanted)
+        found = _local("catalog").get_courses(local_ids) if local_ids else {}
+        return found | self._runs(sorted(wanted - local_ids))
+
+    def _runs(self, wanted: list[str]) -> dict[str, interfaces.Course]:
         runs: dict[str, dict] = {}
         for chunk in _chunks(wanted):
             for run in self.client.paginate(self.client.discovery("course_runs/"), params={"keys": ",".join(chunk)}):
@@ -105,8 +167,19 @@ class OpenEdXCatalog(_OpenEdXBackend, interfaces.CatalogBackend):
         return mapping.program_from_payload(payload, now=timezone.now())
 
     def search_courses(self, query: str, *, limit: int = 20) -> list[interfaces.Course]:
+        """Discovery's runs of ``GET courses/?q=…`` (each typed word an escaped word start, as for programs)
+        and the local provider courses matching ``query``, taken in turns up to ``limit``, by id."""
+        runs = self._search_runs(query, limit=limit)
+        providers = _local("catalog", providers_only=True).search_courses(query, limit=limit)
+        taken = [course for course in chain.from_iterable(zip_longest(runs, providers)) if course is not None]
+        return sorted(taken[:limit], key=lambda c: c.course_id)
+
+    def _search_runs(self, query: str, *, limit: int) -> list[interfaces.Course]:
+        words = [word for word in map(_query_word, query.split()) if word]
+        params: dict[str, object] = {"page_size": min(limit, self.client.page_size)}
+        if words:  # nothing to search for lists the catalog, as the local backend does
+            params["q"] = " AND ".join(f"{word}*" for word in words)
         courses: list[interfaces.Course] = []
-        params = {"q": query, "page_size": min(limit, self.client.page_size)}
         for course in self.client.paginate(self.client.discovery("courses/"), params=params):
             skills = mapping.skills_from_course(course)
             for run in course.get("course_runs") or ():
@@ -149,7 +222,10 @@ def _query_word(word: str) -> str:
 
 
 class OpenEdXEnrollments(_OpenEdXBackend, interfaces.EnrollmentBackend):
-    """The LMS enrollment API: one listing per user, then a POST only for what must change."""
+    """The LMS enrollment API: one listing per user, then a POST only for what must change.
+
+    Enrollments in provider courses are the local backend's (decision 0390): the LMS does not know them.
+    """
 
     @property
     def _enrollment_url(self) -> str:
@@ -166,6 +242,17 @@ class OpenEdXEnrollments(_OpenEdXBackend, interfaces.EnrollmentBackend):
         self.client.post_json(self._enrollment_url, payload)
 
     def enroll_many(self, requests: Iterable[interfaces.EnrollmentRequest]) -> interfaces.EnrollResult:
+        requests = list(requests)
+        local_ids = provider_course_ids({r.course_id for r in requests})
+        result = self._enroll_in_lms([r for r in requests if r.course_id not in local_ids])
+        if local_ids:
+            local = _local("enrollments").enroll_many(r for r in requests if r.course_id in local_ids)
+            result.enrolled |= local.enrolled
+            result.already_enrolled |= local.already_enrolled
+            result.failed.update(local.failed)
+        return result
+
+    def _enroll_in_lms(self, requests: list[interfaces.EnrollmentRequest]) -> interfaces.EnrollResult:
         wanted = {(r.user_id, r.course_id): r.mode for r in requests}
         result = interfaces.EnrollResult()
         usernames = usernames_by_id(uid for uid, _ in wanted)
@@ -214,6 +301,8 @@ class OpenEdXEnrollments(_OpenEdXBackend, interfaces.EnrollmentBackend):
         return exc
 
     def unenroll(self, *, user_ids: Iterable[int], course_id: str) -> int:
+        if provider_course_ids([course_id]):
+            return _local("enrollments").unenroll(user_ids=user_ids, course_id=course_id)
         count = 0
         for uid, username in sorted(usernames_by_id(user_ids).items()):
             existing = self._user_enrollments(username, uid).get(course_id)
@@ -224,9 +313,14 @@ class OpenEdXEnrollments(_OpenEdXBackend, interfaces.EnrollmentBackend):
         return count
 
     def unenroll_many(self, pairs: Iterable[interfaces.UserCourse]) -> interfaces.UnenrollResult:
-        """One listing per user, a POST ``is_active=false`` per active pair; a refusal fails that pair."""
+        """One listing per user, a POST ``is_active=false`` per active pair; a refusal fails that pair.
+        Pairs of provider courses go to the local backend."""
         wanted = set(pairs)
+        local_ids = provider_course_ids({cid for _uid, cid in wanted})
         result = interfaces.UnenrollResult()
+        if local_ids:
+            result = _local("enrollments").unenroll_many(pair for pair in wanted if pair[1] in local_ids)
+            wanted = {pair for pair in wanted if pair[1] not in local_ids}
         usernames = usernames_by_id(uid for uid, _ in wanted)
         current: dict[int, dict[str, interfaces.LMSEnrollment]] = {}
         for uid, cid in sorted(wanted):
@@ -254,8 +348,11 @@ class OpenEdXEnrollments(_OpenEdXBackend, interfaces.EnrollmentBackend):
         username = usernames_by_id([user_id]).get(user_id)
         if username is None:
             return []
-        rows = self._user_enrollments(username, user_id).values()
-        return sorted((row for row in rows if row.is_active), key=lambda row: row.course_id)
+        rows = [row for row in self._user_enrollments(username, user_id).values() if row.is_active]
+        local = _local("enrollments").list_enrollments(user_id=user_id) if _providers_installed() else []
+        local_ids = provider_course_ids({row.course_id for row in local})
+        rows += [row for row in local if row.course_id in local_ids]
+        return sorted(rows, key=lambda row: row.course_id)
 
 
 class OpenEdXCompletions(_OpenEdXBackend, interfaces.CompletionBackend):
@@ -272,8 +369,19 @@ class OpenEdXCompletions(_OpenEdXBackend, interfaces.CompletionBackend):
         self._certificates: dict[interfaces.UserCourse, interfaces.Certificate | None] = {}
         self._observed_at = timezone.now()
 
-    def get_certificates(self, keys):
+    def _split(self, keys) -> tuple[set[interfaces.UserCourse], set[interfaces.UserCourse]]:
+        """(pairs of the LMS's courses, pairs of provider courses: the local backend's, decision 0390)."""
         keys = set(keys)
+        local_ids = provider_course_ids({cid for _uid, cid in keys})
+        local = {key for key in keys if key[1] in local_ids}
+        return keys - local, local
+
+    def get_certificates(self, keys):
+        keys, local = self._split(keys)
+        found = _local("completions").get_certificates(local) if local else {}
+        return found | self._lms_certificates(keys)
+
+    def _lms_certificates(self, keys: set[interfaces.UserCourse]):
         missing = keys - set(self._certificates)
         by_user: dict[int, set[str]] = defaultdict(set)
         for uid, cid in missing:
@@ -303,7 +411,11 @@ class OpenEdXCompletions(_OpenEdXBackend, interfaces.CompletionBackend):
         return {c.course_id: c for c in certificates if c is not None and c.course_id in course_ids}
 
     def get_grades(self, keys):
-        keys = set(keys)
+        keys, local = self._split(keys)
+        found = _local("completions").get_grades(local) if local else {}
+        return found | self._lms_grades(keys)
+
+    def _lms_grades(self, keys: set[interfaces.UserCourse]):
         by_course: dict[str, set[int]] = defaultdict(set)
         for uid, cid in keys:
             by_course[cid].add(uid)
@@ -321,7 +433,7 @@ class OpenEdXCompletions(_OpenEdXBackend, interfaces.CompletionBackend):
             for row in rows:
                 payloads[(user_ids[row["username"]], cid)] = row
         passed = [key for key, row in payloads.items() if row.get("passed")]
-        certificates = self.get_certificates(passed) if passed else {}
+        certificates = self._lms_certificates(set(passed)) if passed else {}
         return {
             key: mapping.grade_from_payload(
                 key[0],
@@ -334,8 +446,9 @@ class OpenEdXCompletions(_OpenEdXBackend, interfaces.CompletionBackend):
 
     def get_subsection_grades(self, keys):
         """The gradebook (``/api/grades/v1/gradebook/{course}/``, course staff): one call per learner, or the
-        course's paginated listing when at least ``GRADES_COURSE_LISTING_THRESHOLD`` of its learners are asked."""
-        keys = set(keys)
+        course's paginated listing when at least ``GRADES_COURSE_LISTING_THRESHOLD`` of its learners are asked.
+        Provider courses keep no graded subsections: their pairs are left out (decision 0390)."""
+        keys, _provider_pairs = self._split(keys)
         by_course: dict[str, set[int]] = defaultdict(set)
         for uid, cid in keys:
             by_course[cid].add(uid)
@@ -364,6 +477,18 @@ class OpenEdXCompletions(_OpenEdXBackend, interfaces.CompletionBackend):
             return []
         rows = answer if isinstance(answer, list) else [answer]
         return [row for row in rows if isinstance(row, dict) and row.get("username") == username]
+
+    def get_feedback(self, keys):
+        """Feedback on provider courses, kept locally (the LMS keeps no course reviews)."""
+        _keys, local = self._split(keys)
+        return _local("completions").get_feedback(local) if local else {}
+
+    def record_feedback(self, *, user_id: int, course_id: str, rating: int, comment: str = "") -> bool:
+        if provider_course_ids([course_id]):
+            return _local("completions").record_feedback(
+                user_id=user_id, course_id=course_id, rating=rating, comment=comment
+            )
+        return super().record_feedback(user_id=user_id, course_id=course_id, rating=rating, comment=comment)
 
 
 def _body(exc: OpenEdXHTTPError) -> dict:

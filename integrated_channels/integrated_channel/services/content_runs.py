@@ -7,7 +7,9 @@ provider's API refusing the credentials, the file drop unreachable) raised while
 fails the run. While a course import runs on a connection whose learner access is "disable", the
 connection's catalogs are hidden from learners and shown again when it ends, whatever its outcome
 (decision 0243). Imports are set-based (per batch: a bounded number of queries) and a rerun of the
-same data changes nothing.
+same data changes nothing. Progress records of consecutive batches are gathered up to
+``PROGRESS_BUFFER`` and imported together (decision 0391: the cost of a chunk is mostly fixed), always
+after the courses of their own batch; what is gathered is imported before the run ends, failed or not.
 """
 
 from __future__ import annotations
@@ -46,8 +48,13 @@ class Batch:
     remote_calls: int = 0
 
 
+#: Progress records gathered across batches (API pages, files) before they are imported as one chunk.
+PROGRESS_BUFFER = content_progress.PROGRESS_CHUNK_SIZE
+
+
 @dataclass
 class Outcome:
+    pending_progress: list[content.ProgressRecord] = field(default_factory=list)
     imported: int = 0
     unchanged: int = 0
     superseded: int = 0
@@ -106,9 +113,11 @@ def execute(
                 counts = _counts(outcome)
                 del counts["skip_reasons"]
                 runs.heartbeat(run, **counts)
+            _import_progress(configuration, provider, now, outcome)
             if what == COURSES and retire_missing and not outcome.failed_batches:
                 outcome.retired = content.retire_unseen(provider=provider, catalogs=catalogs, since=now)
     except (ChannelError, drop.DropError) as exc:
+        _import_progress(configuration, provider, now, outcome)  # the batches read before the failure count
         _write_errors(run, outcome)
         message = str(exc)
         RunError.objects.create(
@@ -172,8 +181,17 @@ def _import_batch(configuration, provider, batch: Batch, catalogs, now, outcome:
         outcome.superseded += result.superseded
         outcome.record_errors.extend(result.errors)
     if batch.progress:
+        outcome.pending_progress.extend(batch.progress)
+        if len(outcome.pending_progress) >= PROGRESS_BUFFER:
+            _import_progress(configuration, provider, now, outcome)
+
+
+def _import_progress(configuration, provider, now, outcome: Outcome) -> None:
+    """Import the gathered progress records (none: nothing)."""
+    records, outcome.pending_progress = outcome.pending_progress, []
+    if records:
         result = content_progress.import_progress(
-            provider=provider, customer_id=customer_id, records=batch.progress, now=now
+            provider=provider, customer_id=configuration.customer_id, records=records, now=now
         )
         outcome.imported += result.changed
         outcome.unchanged += result.unchanged

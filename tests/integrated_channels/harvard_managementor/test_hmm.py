@@ -201,3 +201,39 @@ def test_on_demand_from_a_start_date_and_rerun_of_the_latest_come_from_the_frame
     again = framework.rerun(run=framework.latest_run(connection, "progress_import"))
     assert (again.start_date, again.sent, again.skipped) == (start, 0, 1)
     assert ProviderProgress.objects.count() == 1
+
+
+def test_progress_of_several_batches_is_imported_together_and_before_a_failure_ends_the_run(
+    connection, courses, monkeypatch
+):
+    from decimal import Decimal
+
+    from enterprise.lms.content import progress as content_progress
+    from enterprise.lms.content.services import ProgressRecord
+    from integrated_channels.integrated_channel.exceptions import ChannelError
+
+    monkeypatch.setattr(content_runs, "PROGRESS_BUFFER", 2)
+    imported = []
+    real = content_progress.import_progress
+    monkeypatch.setattr(
+        content_progress, "import_progress", lambda **kw: imported.append(len(kw["records"])) or real(**kw)
+    )
+
+    def batches():
+        for n, (learner, course) in enumerate([(0, "hmm-coaching"), (1, "hmm-budgeting"), (1, "hmm-coaching")]):
+            record = ProgressRecord(courses[learner].user.email, course, percent=Decimal("0.5"))
+            yield content_runs.Batch(name=f"page {n}", progress=[record])
+        raise ChannelError("The provider's API went away.")
+
+    run = content_runs.execute(
+        connection,
+        kind="progress_import",
+        what=content_runs.PROGRESS,
+        provider="hmm",
+        batches=batches(),
+        trigger=Run.Trigger.ADMIN,
+    )
+
+    assert imported == [2, 1]  # pages 0 and 1 together (the buffer is full), page 2 when the failure ends the run
+    assert run.status == Run.Status.FAILED
+    assert ProviderProgress.objects.count() == 3

@@ -6,7 +6,8 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from enterprise.lms import get_catalog, get_completion_backend
 from enterprise.lms.completion import completions_for
@@ -14,7 +15,8 @@ from enterprise.lms.content import progress as content_progress
 from enterprise.lms.content import services
 from enterprise.lms.content.models import Catalog, CatalogCourse, CourseTag, ProviderCourse, ProviderProgress
 from enterprise.lms.content.services import CourseRecord, ProgressRecord
-from enterprise.lms.local.models import Certificate, Course, Grade
+from enterprise.lms.local.models import Certificate, Course, Grade, LmsEnrollment
+from enterprise.models import EnterpriseCourseEnrollment
 from tests.factories import CourseFactory, CustomerFactory, LearnerFactory
 
 pytestmark = pytest.mark.django_db
@@ -242,7 +244,8 @@ def test_progress_rerun_writes_nothing(customer, imported, django_assert_max_num
     ]
     content_progress.import_progress(provider="linkedin", customer_id=customer.pk, records=rows, now=NOW)
     grades = dict(Grade.objects.values_list("pk", "modified"))
-    with django_assert_max_num_queries(5):
+    # learners, courses, savepoint, staging table (create if missing, empty, fill), the SQL comparison, release
+    with django_assert_max_num_queries(8):
         result = content_progress.import_progress(provider="linkedin", customer_id=customer.pk, records=rows, now=NOW)
     assert (result.changed, result.unchanged) == (0, 6)
     assert dict(Grade.objects.values_list("pk", "modified")) == grades
@@ -262,3 +265,84 @@ def test_progress_import_query_count_does_not_grow_with_rows(customer, django_as
     with django_assert_max_num_queries(45):
         result = content_progress.import_progress(provider="hmm", customer_id=customer.pk, records=rows, now=NOW)
     assert result.changed == 600 and Certificate.objects.count() == 600
+
+
+def _progress_rows(learners, course_count, *, completed=True):
+    return [
+        ProgressRecord(
+            learner.user.email,
+            f"c{n}",
+            first_activity=NOW - datetime.timedelta(days=3),
+            last_activity=NOW - datetime.timedelta(days=1),
+            time_spent_seconds=600,
+            percent=Decimal(1) if completed else Decimal("0.25"),
+            completed_at=NOW - datetime.timedelta(days=1) if completed else None,
+        )
+        for learner in learners
+        for n in range(course_count)
+    ]
+
+
+def test_progress_chunk_takes_the_same_statements_whatever_its_size(customer, django_assert_num_queries):
+    """First imports (everything new: progress, grades, certificates, enrollments) of 20 and of 200 rows."""
+    services.import_courses(
+        provider="hmm", customer_id=customer.pk, records=[record(n, provider_id=f"c{n}") for n in range(20)], now=NOW
+    )
+    small, large = LearnerFactory.create_batch(1, customer=customer), LearnerFactory.create_batch(10, customer=customer)
+    counts = []
+    for learners in (small, large):
+        rows = _progress_rows(learners, 20)
+        with CaptureQueriesContext(connection) as captured:
+            result = content_progress.import_progress(provider="hmm", customer_id=customer.pk, records=rows, now=NOW)
+        assert (result.changed, result.enrolled, result.completions_written) == (len(rows),) * 3
+        counts.append(len(captured))
+    if connection.vendor == "postgresql":
+        # learners, courses, savepoint, staging table (create if missing, empty; the COPY is not a query),
+        # progress upsert marking the unchanged rows, grades, certificates, both enrollments in one statement, release
+        assert counts == [10, 10]
+    else:  # the new pairs' LMS enrollments through enroll_many, whose bulk INSERT SQLite splits at 999 parameters
+        assert counts[0] <= counts[1] <= 22, counts
+    assert Certificate.objects.count() == 220 and Grade.objects.count() == 220
+    assert LmsEnrollment.objects.filter(mode="audit", is_active=True).count() == 220
+    assert EnterpriseCourseEnrollment.objects.filter(source="import", mode="audit").count() == 220
+
+
+def test_progress_after_a_completion_never_takes_the_pass_back(customer):
+    services.import_courses(provider="hmm", customer_id=customer.pk, records=[record(0, provider_id="c0")], now=NOW)
+    learners = LearnerFactory.create_batch(2, customer=customer)
+    content_progress.import_progress(
+        provider="hmm", customer_id=customer.pk, records=_progress_rows(learners[:1], 1), now=NOW
+    )
+    grade = Grade.objects.get()
+    assert (grade.percent, grade.passed_at) == (Decimal(1), NOW - datetime.timedelta(days=1))
+
+    later = NOW + datetime.timedelta(hours=1)
+    result = content_progress.import_progress(
+        provider="hmm", customer_id=customer.pk, records=_progress_rows(learners, 1, completed=False), now=later
+    )
+
+    assert (result.changed, result.completions_written, result.enrolled) == (2, 1, 1)  # only the new learner's grade
+    kept = Grade.objects.get(user=learners[0].user)
+    assert (kept.percent, kept.passed_at, kept.modified) == (grade.percent, grade.passed_at, grade.modified)
+    assert Certificate.objects.get().user_id == learners[0].user_id
+    fresh = Grade.objects.get(user=learners[1].user)
+    assert (fresh.percent, fresh.passed_at) == (Decimal("0.25"), None)
+    assert ProviderProgress.objects.get(user=learners[0].user).percent == Decimal("0.25")  # as last reported
+
+
+@pytest.mark.parametrize(
+    ("url", "accepted"),
+    [
+        ("https://www.linkedin.com/learning/course-1?u=2#t", True),
+        ("http://hmm.example.com:8443/c/1", True),
+        ("https://[2001:db8::1]/course", True),  # not the plain form: Django's validator decides
+        ("https://xn--bcher-kva.example/kurs", True),
+        ("https://bad host.example.com/x", False),
+        ("ftp://files.example.com/c", False),
+        ("https://-bad.example.com/", False),
+        ("javascript:alert(1)", False),
+    ],
+)
+def test_launch_urls_are_checked_as_django_checks_them(url, accepted):
+    problem = services._check_course("linkedin", record(1, launch_url=url))
+    assert (problem == "") is accepted, problem

@@ -122,7 +122,7 @@ def test_search_courses_flattens_the_runs_of_matching_courses(catalog, fake_open
 
     assert [c.course_id for c in found] == ["course-v1:Acme+Python+2026", "course-v1:Acme+Python+2027"]
     assert [c.skills for c in found] == [(Skill("Python"),)] * 2
-    assert fake_openedx.calls("discovery", "/api/v1/courses/")[0].query["q"] == "python"
+    assert fake_openedx.calls("discovery", "/api/v1/courses/")[0].query["q"] == "python*"
     assert len(catalog.search_courses("", limit=2)) == 2
 
 
