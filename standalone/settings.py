@@ -248,12 +248,17 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    "SCHEMA_PATH_PREFIX": r"/(enterprise|consent|integrated_channels)/api/v1",
+    "SCHEMA_PATH_PREFIX": r"/(enterprise|consent|integrated_channels|classroom)/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
     # Swagger UI's files from drf-spectacular-sidecar, no online validator: nothing from another host.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "/favicon.ico",
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    # An enrollment's source kept its name when attendance (classroom) brought another "source" field.
+    "ENUM_NAME_OVERRIDES": {
+        "SourceEnum": "enterprise.models.enrollment.EnrollmentSource",
+        "AttendanceSourceEnum": "integrated_channels.classroom.models.Attendance.Source",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "enterprise.api.v1.schema.add_error_responses",

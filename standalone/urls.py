@@ -26,6 +26,7 @@ urlpatterns = [
     path("consent/", include("consent.urls")),
     path("enterprise/api/v1/", include("enterprise.api.v1.urls")),
     path("integrated_channels/api/v1/", include("integrated_channels.integrated_channel.api.v1.urls")),
+    path("classroom/api/v1/", include("integrated_channels.classroom.api.urls")),  # virtual-classroom sessions
     path("scim/v2/", include("integrated_channels.scim.urls")),
     path("cornerstone/", include("integrated_channels.cornerstone.urls")),  # the course list Cornerstone polls
     path("training-data/api/v1/", include("integrated_channels.training_data.urls")),

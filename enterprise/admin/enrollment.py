@@ -52,9 +52,9 @@ class EnrolledFilter(admin.SimpleListFilter):
 
 @admin.register(EnterpriseCourseEnrollment)
 class EnterpriseCourseEnrollmentAdmin(LargeTableAdminMixin, admin.ModelAdmin):
-    list_display = ("id", "username", "email", "course_id", "mode", "source", "created", "unenrolled_at")
+    list_display = ("id", "username", "email", "course_id", "mode", "source", "started_by", "created", "unenrolled_at")
     list_select_related = ("learner__user",)
-    list_filter = (EnrolledFilter, "source", "mode")
+    list_filter = (EnrolledFilter, "source", "started_by", "mode")
     search_fields = ("=course_id",)  # replaced by get_search_results; keeps the search box
     search_help_text = _("Part of the learner's e-mail (or its domain), name or username, or an exact course id.")
     raw_id_fields = ("learner",)
@@ -96,7 +96,7 @@ class EnterpriseCourseEnrollmentAdmin(LargeTableAdminMixin, admin.ModelAdmin):
 
 @admin.register(PendingEnrollment)
 class PendingEnrollmentAdmin(LargeTableAdminMixin, admin.ModelAdmin):
-    list_display = ("id", "pending_learner", "course_id", "mode", "source", "created")
+    list_display = ("id", "pending_learner", "course_id", "mode", "source", "started_by", "created")
     list_select_related = ("pending_learner",)
     search_fields = ("=course_id",)  # replaced by get_search_results; keeps the search box
     search_help_text = _("Part of the pending learner's e-mail (or its domain), or an exact course id.")

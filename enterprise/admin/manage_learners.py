@@ -12,8 +12,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -25,10 +23,8 @@ from enterprise.admin.manage_learners_forms import (
     max_upload_text,
 )
 from enterprise.exceptions import EnterpriseError, UploadExpired
-from enterprise.lms import get_catalog
 from enterprise.services import learner_ids, upload_store
-from enterprise.services.bulk_link import PROBLEM_STATUSES
-from enterprise.services.enrollment import UnenrollmentStatus
+from enterprise.services.catalog_picker import catalog_suggestions, course_modes
 from enterprise.services.learner_lists import LIST_PARAMS, linked_learners_page, pending_learners_page
 from enterprise.services.learner_lists import pager_urls as _pager_urls
 from enterprise.services.learner_lists import position_from_params as _position
@@ -41,13 +37,17 @@ from enterprise.services.manage_learners import (
     single_outcome,
 )
 from enterprise.services.reports import report_file
-from enterprise.services.unenrollment import unenroll_learner, unenroll_learners_from_csv, unenroll_users
+from enterprise.services.unenrollment import (
+    confirm_unenroll_upload,
+    preview_unenroll_upload,
+    unenroll_learner,
+    unenroll_outcome,
+    unenroll_users,
+)
 from enterprise.uploads import refused_upload
 
 #: Refused rows of a SAP user id upload listed on the page (the summary counts them all).
 SAP_ERRORS_SHOWN = 100
-#: Suggestions of the course and program pickers: at most this many, for at least MIN_QUERY characters.
-PICKER_LIMIT, PICKER_MIN_QUERY = 15, 2
 
 
 class ManageLearners:
@@ -142,20 +142,14 @@ class ManageLearners:
             return HttpResponseRedirect(self._page_url(customer))
         token = form.cleaned_data["token"]
         unenroll = form.cleaned_data.get("operation") == ConfirmUploadForm.UNENROLL
+        kwargs = form.enrollment_kwargs()
         try:
             if unenroll:
-                size = upload_store.file_size(token, customer=customer)
-                with upload_store.open_file(token, customer=customer) as file:
-                    kwargs = form.enrollment_kwargs()
-                    result = unenroll_learners_from_csv(
-                        customer=customer,
-                        file=file,
-                        size=size,
-                        course_id=kwargs["course_id"],
-                        program_id=kwargs["program_id"],
-                    )
+                result = confirm_unenroll_upload(
+                    customer=customer, token=token, course_id=kwargs["course_id"], program_id=kwargs["program_id"]
+                )
             else:
-                result = confirm_upload(customer=customer, token=token, **form.enrollment_kwargs())
+                result = confirm_upload(customer=customer, token=token, **kwargs)
         except UploadExpired as exc:
             messages.error(request, exc.message)
             return HttpResponseRedirect(self._page_url(customer))
@@ -163,7 +157,6 @@ class ManageLearners:
             messages.error(request, exc.message)
             return HttpResponseRedirect(self._page_url(customer))
         if result.applied:
-            upload_store.delete_file(token, customer=customer)  # the unenrollment's (confirm_upload deletes its own)
             messages.success(request, _("Done: %(summary)s.") % {"summary": result.summary()})
             return self._render(request, customer, LinkLearnersForm(), result=result)
         messages.error(request, result.refused)
@@ -186,22 +179,16 @@ class ManageLearners:
                     customer=customer, identifier=form.cleaned_data["email_or_username"], **target
                 )
             else:
-                token = upload_store.save_file(upload, customer=customer, suffix=".csv")
-                with upload_store.open_file(token, customer=customer) as file:
-                    result = unenroll_learners_from_csv(
-                        customer=customer, file=file, size=upload.size, dry_run=True, **target
-                    )
+                token, result = preview_unenroll_upload(customer=customer, upload=upload, **target)
         except EnterpriseError as exc:
-            if token:
-                upload_store.delete_file(token, customer=customer)
             form.add_service_error(exc)
             return self._render(request, customer, form)
         if upload is None:
-            row = result.rows[0]
-            if row.status in PROBLEM_STATUSES:
-                form.add_error("email_or_username", row.message or row.status.label(dry_run=False))
+            level, text = unenroll_outcome(result, single=True)
+            if level == "error":
+                form.add_error("email_or_username", text)
                 return self._render(request, customer, form)
-            self._unenroll_message(request, result)
+            messages.add_message(request, getattr(messages, level.upper()), text)
             return HttpResponseRedirect(self._page_url(customer))
         confirm = ConfirmUploadForm(initial={"token": token, "operation": ConfirmUploadForm.UNENROLL, **_initial(form)})
         return self._render(request, customer, LinkLearnersForm(), result=result, confirm=confirm)
@@ -223,13 +210,8 @@ class ManageLearners:
 
     @staticmethod
     def _unenroll_message(request, result: SubmissionResult) -> None:
-        text = _("%(target)s: %(summary)s.") % {"target": str(result.unenroll_target), "summary": result.summary()}
-        failed = [row for row in result.rows if row.enrollment == UnenrollmentStatus.FAILED]
-        if failed:
-            details = "; ".join(f"{row.value}: {row.enrollment_message}" for row in failed[:5])
-            messages.warning(request, f"{text} {details}")
-        else:
-            messages.success(request, text)
+        level, text = unenroll_outcome(result)
+        messages.add_message(request, getattr(messages, level.upper()), text)
 
     def _sap_user_ids(self, request, customer):
         """Issue 22 item 6: SAP user ids from a CSV (e-mail, SAP user id); refused rows listed with their line."""
@@ -339,50 +321,15 @@ class ManageLearners:
     def course_modes(self, request):
         if not self.model_admin.has_view_or_change_permission(request):
             raise PermissionDenied
-        course_id = request.GET.get("course_id", "").strip()
-        if not course_id:
-            return JsonResponse({"error": _("Give a course_id.")}, status=400)
-        try:
-            course = get_catalog().get_course(course_id)
-        except EnterpriseError as exc:
-            return JsonResponse({"error": exc.message}, status=404 if exc.code == "course_not_found" else 502)
-        return JsonResponse({"course_id": course.course_id, "title": course.title, "modes": list(course.modes)})
+        status, body = course_modes(request.GET.get("course_id", ""))
+        return JsonResponse(body, status=status)
 
     def catalog_search(self, request):
         """Suggestions of the Course ID / Program ID pickers: catalog entries whose title or id contains ``q``."""
         if not self.model_admin.has_view_or_change_permission(request):
             raise PermissionDenied
-        query, kind = request.GET.get("q", "").strip(), request.GET.get("kind", "course")
-        if kind not in ("course", "program"):
-            return JsonResponse({"error": _("kind is course or program.")}, status=400)
-        if len(query) < PICKER_MIN_QUERY:
-            return JsonResponse({"results": []})
-        catalog = get_catalog()
-        try:
-            if kind == "course":
-                results = [
-                    {"id": c.course_id, "title": c.title, "detail": _course_detail(c)}
-                    for c in catalog.search_courses(query, limit=PICKER_LIMIT)
-                ]
-            else:
-                results = [
-                    {
-                        "id": p.program_id,
-                        "title": p.title,
-                        "detail": ngettext("%(count)d course", "%(count)d courses", len(p.course_ids))
-                        % {"count": len(p.course_ids)},
-                    }
-                    for p in catalog.search_programs(query, limit=PICKER_LIMIT)
-                ]
-        except EnterpriseError as exc:  # the remote catalog is down: the raw id still works
-            return JsonResponse({"error": exc.message, "results": []}, status=502)
-        return JsonResponse({"results": results})
-
-
-def _course_detail(course) -> str:
-    """ "Dec. 7, 2026 · audit, verified": the start (in the admin's date format) and the modes."""
-    parts = [date_format(timezone.localtime(course.start), "DATE_FORMAT")] if course.start else []
-    return " · ".join([*parts, ", ".join(course.modes)] if course.modes else parts)
+        status, body = catalog_suggestions(request.GET.get("q", ""), request.GET.get("kind", "course"))
+        return JsonResponse(body, status=status)
 
 
 def _unchosen_file(request, form) -> str:

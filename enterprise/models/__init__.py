@@ -9,6 +9,7 @@ from enterprise.models.identity import LearnerRemoteIdentity
 from enterprise.models.learner import EnterpriseCustomerUser, PendingEnterpriseCustomerUser
 from enterprise.models.learner_field import LearnerField
 from enterprise.models.notification import EnrollmentNotification
+from enterprise.models.portal_action import PortalAction
 from enterprise.models.price import Price, PricedContent
 from enterprise.models.token import AccessToken
 
@@ -26,6 +27,7 @@ __all__ = [
     "LearnerRemoteIdentity",
     "PendingEnrollment",
     "PendingEnterpriseCustomerUser",
+    "PortalAction",
     "Price",
     "PricedContent",
 ]

@@ -14,6 +14,46 @@ class EnrollmentSource(models.TextChoices):
     PENDING = "pending", _("Pending enrollment materialised at registration")
 
 
+class StartedBy(models.TextChoices):
+    """Who started an enrollment (decision 0401): the learner themselves, or someone for them."""
+
+    LEARNER = "learner", _("The learner (self-enrollment)")
+    ADMIN = "admin", _("An administrator")
+    API = "api", _("An API client")
+    CONNECTOR = "connector", _("A connector")
+
+
+#: Who started an enrollment made through each source, unless the path says otherwise (a purchase or a
+#: learner's own progress at a provider is the learner's; the self-enrollment API is the learner's).
+STARTED_BY_OF_SOURCE = {
+    EnrollmentSource.MANUAL: StartedBy.ADMIN,
+    EnrollmentSource.API: StartedBy.API,
+    EnrollmentSource.IMPORT: StartedBy.CONNECTOR,
+    EnrollmentSource.PENDING: StartedBy.ADMIN,
+}
+
+
+def started_by_of(source: str, started_by: str = "") -> str:
+    return started_by or STARTED_BY_OF_SOURCE.get(source, StartedBy.ADMIN)
+
+
+def _started_by_field():
+    return models.CharField(
+        max_length=16,
+        choices=StartedBy.choices,
+        default=StartedBy.ADMIN,
+        verbose_name=_("started by"),
+        help_text=_(
+            "Who started the enrollment: the learner themselves (self-enrollment: the self-enrollment API, a "
+            "purchase, their own progress at a provider) or an administrator, an API client or a connector."
+        ),
+    )
+
+
+def _started_by_constraint(name: str) -> models.CheckConstraint:
+    return models.CheckConstraint(condition=models.Q(started_by__in=StartedBy.values), name=name)
+
+
 class EnterpriseCourseEnrollmentQuerySet(models.QuerySet):
     def enrolled(self):
         """Enrollments in force (not unenrolled)."""
@@ -35,6 +75,7 @@ class EnterpriseCourseEnrollment(TimeStampedModel):
     course_id = models.CharField(max_length=255)
     mode = models.CharField(max_length=100)
     source = models.CharField(max_length=16, choices=EnrollmentSource.choices, default=EnrollmentSource.MANUAL)
+    started_by = _started_by_field()
     program_id = models.CharField(
         max_length=255, blank=True, help_text=_("The program this enrollment was made for, if any.")
     )
@@ -67,7 +108,10 @@ class EnterpriseCourseEnrollment(TimeStampedModel):
     class Meta:
         verbose_name = _("enterprise course enrollment")
         verbose_name_plural = _("enterprise course enrollments")
-        constraints = [models.UniqueConstraint(fields=["learner", "course_id"], name="ece_unique_learner_course")]
+        constraints = [
+            models.UniqueConstraint(fields=["learner", "course_id"], name="ece_unique_learner_course"),
+            _started_by_constraint("ece_started_by_valid"),
+        ]
         indexes = [models.Index(fields=["course_id"], name="ece_course_id")]
 
     def __str__(self):
@@ -88,13 +132,15 @@ class PendingEnrollment(TimeStampedModel):
     course_id = models.CharField(max_length=255)
     mode = models.CharField(max_length=100)
     source = models.CharField(max_length=16, choices=EnrollmentSource.choices, default=EnrollmentSource.MANUAL)
+    started_by = _started_by_field()
     program_id = models.CharField(max_length=255, blank=True)
 
     class Meta:
         verbose_name = _("pending enrollment")
         verbose_name_plural = _("pending enrollments")
         constraints = [
-            models.UniqueConstraint(fields=["pending_learner", "course_id"], name="pending_enrollment_unique_course")
+            models.UniqueConstraint(fields=["pending_learner", "course_id"], name="pending_enrollment_unique_course"),
+            _started_by_constraint("pending_enrollment_started_by_valid"),
         ]
 
     def __str__(self):

@@ -18,6 +18,7 @@ from django.http import Http404
 from django.shortcuts import resolve_url
 
 from enterprise.models import EnterpriseCustomer
+from enterprise.portal import audit
 
 
 def administered_customers(user) -> QuerySet[EnterpriseCustomer]:
@@ -34,18 +35,44 @@ def login_url() -> str:
 
 def portal_view(view):
     """Sign-in required (anonymous: redirected to the login page); the view gets ``customers``,
-    the list of the customers the user administers (one query; refused with 403 when empty)."""
+    the list of the customers the user administers (one query; refused with 403 when empty).
+
+    Every POST of a signed-in user writes one row of the audit log (``audit.record``), whatever
+    the answer: the view's own, or the 404 / 403 it raised.
+    """
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path(), login_url())
-        customers = list(administered_customers(request.user))
-        if not customers:
-            raise PermissionDenied("You do not administer any customer.")
-        return view(request, *args, customers=customers, **kwargs)
+        if request.method != "POST":
+            return _call(view, request, args, kwargs)
+        note = audit.start(request)
+        customers = []
+        status = 500
+        try:
+            customers = list(administered_customers(request.user))
+            response = _call(view, request, args, kwargs, customers)
+            status = response.status_code
+            return response
+        except Http404:
+            status = 404
+            raise
+        except PermissionDenied:
+            status = 403
+            raise
+        finally:
+            audit.record(request, note, customers=customers, status_code=status)
 
     return wrapped
+
+
+def _call(view, request, args, kwargs, customers=None):
+    if customers is None:
+        customers = list(administered_customers(request.user))
+    if not customers:
+        raise PermissionDenied("You do not administer any customer.")
+    return view(request, *args, customers=customers, **kwargs)
 
 
 def customer_of(customers: list[EnterpriseCustomer], customer_uuid) -> EnterpriseCustomer:

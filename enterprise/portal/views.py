@@ -1,17 +1,19 @@
-"""The portal's pages: thin views over ``enterprise.services``, scoped to the user's customers.
+"""The portal's Learners pages: thin views over ``enterprise.services``, scoped to the user's customers.
 
-Every view goes through ``access.portal_view`` (sign-in, customer administrator) and looks its
-customer up among the administered ones (``access.customer_of``: 404 for any other). The
-Learners page calls the same services as the admin's Manage Learners page — ``link_learner``,
-``preview_upload`` / ``confirm_upload``, ``unlink_users``, ``delete_pending_learners``, the
-``learner_lists`` pages — with ``disclose_other_customers=False``, as the REST API does for a
-customer's administrator.
+Every view goes through ``access.portal_view`` (sign-in, customer administrator, the audit row of
+a POST) and looks its customer up among the administered ones (``access.customer_of``: 404 for any
+other). The Learners page calls the same services as the admin's Manage Learners page —
+``link_learner``, ``preview_upload`` / ``confirm_upload`` (with a course or program, a mode and
+notify), ``unenroll_learner``, ``preview_unenroll_upload`` / ``confirm_unenroll_upload``,
+``unenroll_users``, ``unlink_users``, ``delete_pending_learners``, the ``learner_lists`` pages,
+the ``catalog_picker`` answers — with ``disclose_other_customers=False``, as the REST API does
+for a customer's administrator.
 """
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -21,10 +23,13 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_safe
 
 from enterprise.app_settings import enterprise_settings
-from enterprise.exceptions import EnterpriseError, UploadExpired
+from enterprise.exceptions import EnterpriseError, TemplateRenderError, UploadExpired
+from enterprise.models import EnrollmentNotificationEmailTemplate
 from enterprise.portal.access import customer_of, portal_view
-from enterprise.portal.forms import ConfirmForm, LinkForm
+from enterprise.portal.audit import result_counts
+from enterprise.portal.forms import ConfirmForm, LinkForm, UnenrollSelectedForm
 from enterprise.services import upload_store
+from enterprise.services.catalog_picker import catalog_suggestions, course_modes
 from enterprise.services.learner_lists import (
     LIST_PARAMS,
     linked_learners_page,
@@ -40,8 +45,18 @@ from enterprise.services.manage_learners import (
     preview_upload,
     single_outcome,
 )
+from enterprise.services.notifications import preview_email, template_for
 from enterprise.services.reports import report_file
+from enterprise.services.unenrollment import (
+    confirm_unenroll_upload,
+    preview_unenroll_upload,
+    unenroll_learner,
+    unenroll_outcome,
+    unenroll_users,
+)
 from enterprise.uploads import refused_upload
+
+TEMPLATE_TYPES = tuple(EnrollmentNotificationEmailTemplate.TemplateType.values)
 
 
 @require_safe
@@ -61,7 +76,9 @@ def learners(request, customer_uuid, *, customers):
         return _render(request, customer, customers, LinkForm())
     handler = {
         "link": _link,
+        "unenroll": _unenroll,
         "confirm": _confirm,
+        "unenroll_selected": _unenroll_selected,
         "unlink": _unlink,
         "delete_pending": _delete_pending,
     }.get(request.POST.get("action", ""))
@@ -82,31 +99,113 @@ def report(request, customer_uuid, *, customers):
     return FileResponse(file, as_attachment=True, filename=f"learners-{customer.slug}.csv", content_type="text/csv")
 
 
+@require_safe
+@portal_view
+def catalog_search(request, customer_uuid, *, customers):
+    """Suggestions of the Course ID / Program ID pickers (the admin's answers, ``catalog_picker``)."""
+    customer_of(customers, customer_uuid)
+    status, body = catalog_suggestions(request.GET.get("q", ""), request.GET.get("kind", "course"))
+    return JsonResponse(body, status=status)
+
+
+@require_safe
+@portal_view
+def modes(request, customer_uuid, *, customers):
+    """The enrollment modes of a course, for the mode drop-down (``catalog_picker.course_modes``)."""
+    customer_of(customers, customer_uuid)
+    status, body = course_modes(request.GET.get("course_id", ""))
+    return JsonResponse(body, status=status)
+
+
+@require_safe
+@portal_view
+def email_preview(request, customer_uuid, template_type, *, customers):
+    """The enrollment e-mail that notified learners get: the customer's template of the type, or the
+    default one, rendered with sample data (``notifications.preview_email``, as the admin's preview)."""
+    customer = customer_of(customers, customer_uuid)
+    if template_type not in TEMPLATE_TYPES:
+        raise Http404(_("Unknown template type."))
+    template = template_for(customer_id=customer.pk, template_type=template_type)
+    preview, error = None, ""
+    if template is not None:
+        try:
+            preview = preview_email(template=template, template_type=template_type)
+        except TemplateRenderError as exc:
+            error = exc.message
+    context = {
+        "customer": customer,
+        "customers": customers,
+        "section": "learners",
+        "template_type": template_type,
+        "template": template,
+        "own_template": template is not None and template.customer_id == customer.pk,
+        "preview": preview,
+        "error": error,
+        "page_url": _page_url(customer),
+    }
+    return TemplateResponse(request, "enterprise_portal/email_preview.html", context)
+
+
 def _page_url(customer, request=None) -> str:
     url = reverse("enterprise_portal:learners", kwargs={"customer_uuid": customer.uuid})
     params = {k: request.GET[k] for k in LIST_PARAMS if request is not None and request.GET.get(k)}
     return f"{url}?{urlencode(params)}" if params else url
 
 
-def _link(request, customer, customers):
+def _note(request, action: str, customer, result: SubmissionResult | None = None, **counts) -> None:
+    request.portal_audit.note(
+        action=f"learners:{action}", customer=customer, **(result_counts(result) if result else {}), **counts
+    )
+
+
+def _initial(form) -> dict[str, object]:
+    kwargs = form.enrollment_kwargs()
+    return {
+        "course_id": kwargs["course_id"],
+        "program_id": kwargs["program_id"],
+        "course_mode": kwargs["mode"],
+        "notify": kwargs["notify"],
+    }
+
+
+def _bound_link_form(request, customer, customers, action):
+    """The submitted form, or the page showing why it was refused."""
     form = LinkForm(request.POST, request.FILES)
     if (refusal := refused_upload(request)) is not None:  # stopped before it was read
         form.is_valid()
         form.add_error("csv_file", refusal.message)
-        return _render(request, customer, customers, form)
+        _note(request, action, customer, refused=1)
+        return None, _render(request, customer, customers, form)
     if not form.is_valid():
-        return _render(request, customer, customers, form)
+        _note(request, action, customer, refused=1)
+        return None, _render(request, customer, customers, form)
+    return form, None
+
+
+def _link(request, customer, customers):
+    """Link one learner or preview a CSV file, optionally enrolling them (and notifying them)."""
+    form, refused = _bound_link_form(request, customer, customers, "link")
+    if refused is not None:
+        return refused
     upload = form.cleaned_data.get("csv_file")
+    action = "link" if upload is None else "link_preview"
     try:
         if upload is None:
             result = link_learner(
-                customer=customer, identifier=form.cleaned_data["email"], disclose_other_customers=False
+                customer=customer,
+                identifier=form.cleaned_data["email"],
+                disclose_other_customers=False,
+                **form.enrollment_kwargs(),
             )
         else:
-            token, result = preview_upload(customer=customer, upload=upload, disclose_other_customers=False)
+            token, result = preview_upload(
+                customer=customer, upload=upload, disclose_other_customers=False, **form.enrollment_kwargs()
+            )
     except EnterpriseError as exc:
+        _note(request, action, customer, refused=1)
         form.add_service_error(exc)
         return _render(request, customer, customers, form)
+    _note(request, action, customer, result)
     if upload is None:
         level, text = single_outcome(result)
         if level == "error":
@@ -114,36 +213,95 @@ def _link(request, customer, customers):
             return _render(request, customer, customers, form)
         messages.add_message(request, getattr(messages, level.upper()), text)
         return HttpResponseRedirect(_page_url(customer))
-    confirm = ConfirmForm(initial={"token": token})
+    confirm = ConfirmForm(initial={"token": token, "operation": ConfirmForm.LINK, **_initial(form)})
+    return _render(request, customer, customers, LinkForm(), result=result, confirm=confirm)
+
+
+def _unenroll(request, customer, customers):
+    """Unenroll one learner, or preview the unenrollment of a CSV file, from a course or program."""
+    form, refused = _bound_link_form(request, customer, customers, "unenroll")
+    if refused is not None:
+        return refused
+    upload = form.cleaned_data.get("csv_file")
+    action = "unenroll" if upload is None else "unenroll_preview"
+    try:
+        if upload is None:
+            result = unenroll_learner(customer=customer, identifier=form.cleaned_data["email"], **form.target())
+        else:
+            token, result = preview_unenroll_upload(customer=customer, upload=upload, **form.target())
+    except EnterpriseError as exc:
+        _note(request, action, customer, refused=1)
+        form.add_service_error(exc)
+        return _render(request, customer, customers, form)
+    _note(request, action, customer, result)
+    if upload is None:
+        level, text = unenroll_outcome(result, single=True)
+        if level == "error":
+            form.add_error("email", text)
+            return _render(request, customer, customers, form)
+        messages.add_message(request, getattr(messages, level.upper()), text)
+        return HttpResponseRedirect(_page_url(customer))
+    confirm = ConfirmForm(initial={"token": token, "operation": ConfirmForm.UNENROLL, **_initial(form)})
     return _render(request, customer, customers, LinkForm(), result=result, confirm=confirm)
 
 
 def _confirm(request, customer, customers):
     form = ConfirmForm(request.POST)
     if not form.is_valid():
+        _note(request, "confirm", customer, refused=1)
         messages.error(request, _("The confirmation was incomplete: upload the file again."))
         return HttpResponseRedirect(_page_url(customer))
     token = form.cleaned_data["token"]
+    operation = form.cleaned_data.get("operation") or ConfirmForm.LINK
+    kwargs = form.enrollment_kwargs()
+    action = f"confirm_{operation}"
     try:
-        result = confirm_upload(customer=customer, token=token, disclose_other_customers=False)
-    except EnterpriseError as exc:  # UploadExpired: too old, or another customer's token
+        if operation == ConfirmForm.UNENROLL:
+            result = confirm_unenroll_upload(
+                customer=customer, token=token, course_id=kwargs["course_id"], program_id=kwargs["program_id"]
+            )
+        else:
+            result = confirm_upload(customer=customer, token=token, disclose_other_customers=False, **kwargs)
+    except EnterpriseError as exc:  # UploadExpired (too old, another customer's token), a course gone since
+        _note(request, action, customer, refused=1)
         messages.error(request, exc.message)
         return HttpResponseRedirect(_page_url(customer))
+    _note(request, action, customer, result)
     if result.applied:
         messages.success(request, _("Done: %(summary)s.") % {"summary": result.summary()})
         return _render(request, customer, customers, LinkForm(), result=result)
     messages.error(request, result.refused)
-    return _render(
-        request, customer, customers, LinkForm(), result=result, confirm=ConfirmForm(initial={"token": token})
-    )
+    confirm = ConfirmForm(initial={"token": token, "operation": operation, **_initial(form)})
+    return _render(request, customer, customers, LinkForm(), result=result, confirm=confirm)
 
 
 def _ids(request, name: str) -> list[int]:
     return [int(v) for v in request.POST.getlist(name) if v.isdigit() and len(v) < 19]
 
 
+def _unenroll_selected(request, customer, customers):
+    form = UnenrollSelectedForm(request.POST)
+    form.is_valid()
+    try:
+        result = unenroll_users(
+            customer=customer,
+            user_ids=_ids(request, "user_id"),
+            course_id=form.cleaned_data.get("course_id", ""),
+            program_id=form.cleaned_data.get("program_id", ""),
+        )
+    except EnterpriseError as exc:
+        _note(request, "unenroll_selected", customer, refused=1)
+        messages.error(request, exc.message)
+    else:
+        _note(request, "unenroll_selected", customer, result)
+        level, text = unenroll_outcome(result)
+        messages.add_message(request, getattr(messages, level.upper()), text)
+    return HttpResponseRedirect(_page_url(customer, request))
+
+
 def _unlink(request, customer, customers):
     count = unlink_users(customer=customer, user_ids=_ids(request, "user_id"))
+    _note(request, "unlink", customer, unlinked=count)
     messages.success(
         request, ngettext("Unlinked %(count)d learner.", "Unlinked %(count)d learners.", count) % {"count": count}
     )
@@ -152,6 +310,7 @@ def _unlink(request, customer, customers):
 
 def _delete_pending(request, customer, customers):
     count = delete_pending_learners(customer=customer, pending_ids=_ids(request, "pending_id"))
+    _note(request, "delete_pending", customer, removed=count)
     messages.success(
         request,
         ngettext("Removed %(count)d pending learner.", "Removed %(count)d pending learners.", count) % {"count": count},
@@ -171,9 +330,11 @@ def _render(request, customer, customers, form, *, result: SubmissionResult | No
         customer=customer, search=params.get("pending_q", ""), **position_from_params(params, "pending")
     )
     page_url = _page_url(customer)
+    uuid_kwargs = {"customer_uuid": customer.uuid}
     context = {
         "customer": customer,
         "customers": customers,
+        "section": "learners",
         "form": form,
         "result": result,
         **(result.table() if result is not None else {}),
@@ -186,6 +347,13 @@ def _render(request, customer, customers, form, *, result: SubmissionResult | No
         "list_params": {k: params.get(k, "") for k in LIST_PARAMS},
         "linked_urls": pager_urls(page_url, params, "linked", linked),
         "pending_urls": pager_urls(page_url, params, "pending", pending),
+        "catalog_search_url": reverse("enterprise_portal:catalog_search", kwargs=uuid_kwargs),
+        "course_modes_url": reverse("enterprise_portal:course_modes", kwargs=uuid_kwargs),
+        "email_previews": [
+            (kind, reverse("enterprise_portal:email_preview", kwargs={**uuid_kwargs, "template_type": kind}))
+            for kind in TEMPLATE_TYPES
+        ],
+        "unchosen_file": _unchosen_file(request, form),
         "max_upload": _("%(size).0f MB, %(rows)s rows")
         % {
             "size": enterprise_settings.MANAGE_LEARNERS_MAX_UPLOAD_BYTES / (1024 * 1024),
@@ -193,3 +361,9 @@ def _render(request, customer, customers, form, *, result: SubmissionResult | No
         },
     }
     return TemplateResponse(request, "enterprise_portal/learners.html", context)
+
+
+def _unchosen_file(request, form) -> str:
+    """The name of a CSV file chosen before an error: browsers never keep a chosen file."""
+    upload = request.FILES.get("csv_file") if request.method == "POST" and form.is_bound else None
+    return upload.name if upload is not None and form.errors else ""

@@ -24,7 +24,7 @@ from enterprise.exceptions import EnrollmentTargetError, InvalidCourseMode
 from enterprise.lms import get_catalog
 from enterprise.lms.interfaces import EnrollmentBackend, EnrollmentRequest
 from enterprise.models import EnterpriseCourseEnrollment, PendingEnrollment
-from enterprise.models.enrollment import EnrollmentSource
+from enterprise.models.enrollment import EnrollmentSource, started_by_of
 from enterprise.services.bulk_link import ChunkLinks, RowResult
 
 COURSE = "course"
@@ -170,15 +170,20 @@ def enroll_chunk(
     dry_run: bool,
     backend: EnrollmentBackend | None,
     source: str = EnrollmentSource.MANUAL,
+    started_by: str = "",
 ) -> list[RowResult]:
     """Enroll one chunk's learners; return the rows newly enrolled (whom to notify).
+
+    ``started_by`` (``StartedBy``) says who started the enrollments; empty: the usual one of ``source``
+    (``STARTED_BY_OF_SOURCE``). A revived enrollment takes the new one.
 
     In a dry run the enrollment backend is not called (it may be a remote LMS that no rollback
     reaches); the enterprise and pending enrollment rows are written as usual and rolled back by
     the caller.
     """
-    newly = _enroll_linked(target, links, dry_run, backend, source)
-    newly += _enroll_pending(target, links, source)
+    origin = {"source": source, "started_by": started_by_of(source, started_by)}
+    newly = _enroll_linked(target, links, dry_run, backend, origin)
+    newly += _enroll_pending(target, links, origin)
     return newly
 
 
@@ -203,7 +208,7 @@ def _existing(model, owner_field: str, owner_ids, course_ids) -> dict:
     }
 
 
-def _plan(model, owner_field: str, owner_id, course_ids, existing, target, source, to_create, to_update):
+def _plan(model, owner_field: str, owner_id, course_ids, existing, target, origin, to_create, to_update, to_revive):
     """Queue the rows to create and the rows to change (mode, revival) for one owner.
 
     Return (new, changed, revived) counts; a revived row (it was unenrolled) counts as new too.
@@ -218,30 +223,33 @@ def _plan(model, owner_field: str, owner_id, course_ids, existing, target, sourc
                     **{owner_field: owner_id},
                     course_id=course_id,
                     mode=target.mode,
-                    source=source,
                     program_id=target.program_id,
+                    **origin,
                 )
             )
         elif hit[2]:
             new += 1
             revived += 1
             to_update.append(hit[0])
+            to_revive.append(hit[0])
         elif hit[1] != target.mode:
             changed += 1
             to_update.append(hit[0])
     return new, changed, revived
 
 
-def _apply(model, to_create, to_update, mode: str) -> None:
+def _apply(model, to_create, to_update, mode: str, to_revive=(), started_by: str = "") -> None:
     model.objects.bulk_create(to_create, ignore_conflicts=True)
     if to_update:
         values = {"mode": mode, "modified": timezone.now()}
         if _revivable(model):
             values["unenrolled_at"] = None
         model.objects.filter(pk__in=to_update).update(**values)
+    if to_revive:  # enrolled again: whoever did it started the enrollment in force
+        model.objects.filter(pk__in=to_revive).update(started_by=started_by)
 
 
-def _enroll_linked(target, links: ChunkLinks, dry_run, backend, source) -> list[RowResult]:
+def _enroll_linked(target, links: ChunkLinks, dry_run, backend, origin) -> list[RowResult]:
     if not links.linked:
         return []
     model, owner = EnterpriseCourseEnrollment, "learner_id"
@@ -254,7 +262,7 @@ def _enroll_linked(target, links: ChunkLinks, dry_run, backend, source) -> list[
             for course_id in target.course_ids
         )
         failed = outcome.failed
-    to_create, to_update, newly = [], [], []
+    to_create, to_update, to_revive, newly = [], [], [], []
     for ref in links.linked:
         errors = [
             f"{course_id}: {failed[(ref.user_id, course_id)]}"
@@ -263,7 +271,7 @@ def _enroll_linked(target, links: ChunkLinks, dry_run, backend, source) -> list[
         ]
         course_ids = [cid for cid in target.course_ids if (ref.user_id, cid) not in failed]
         new, changed, revived = _plan(
-            model, owner, ref.learner_id, course_ids, existing, target, source, to_create, to_update
+            model, owner, ref.learner_id, course_ids, existing, target, origin, to_create, to_update, to_revive
         )
         row = ref.row
         if errors:
@@ -278,11 +286,11 @@ def _enroll_linked(target, links: ChunkLinks, dry_run, backend, source) -> list[
             row.enrollment = EnrollmentStatus.ALREADY_ENROLLED
         if new:
             newly.append(row)
-    _apply(model, to_create, to_update, target.mode)
+    _apply(model, to_create, to_update, target.mode, to_revive, origin["started_by"])
     return newly
 
 
-def _enroll_pending(target, links: ChunkLinks, source) -> list[RowResult]:
+def _enroll_pending(target, links: ChunkLinks, origin) -> list[RowResult]:
     if not links.pending:
         return []
     model, owner = PendingEnrollment, "pending_learner_id"
@@ -290,7 +298,7 @@ def _enroll_pending(target, links: ChunkLinks, source) -> list[RowResult]:
     to_create, to_update, newly = [], [], []
     for ref in links.pending:
         new, changed, _revived = _plan(
-            model, owner, ref.pending_id, target.course_ids, existing, target, source, to_create, to_update
+            model, owner, ref.pending_id, target.course_ids, existing, target, origin, to_create, to_update, []
         )
         row = ref.row
         row.enrollment = EnrollmentStatus.PENDING if new or changed else EnrollmentStatus.ALREADY_PENDING

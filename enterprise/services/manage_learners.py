@@ -157,6 +157,7 @@ def link_learners_from_csv(
     mode: str = "",
     notify: bool = False,
     source: str = EnrollmentSource.MANUAL,
+    started_by: str = "",
     size: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     disclose_other_customers: bool = True,
@@ -182,7 +183,9 @@ def link_learners_from_csv(
     def link(on_chunk):
         link_rows(customer=customer, rows=rows, chunk_size=chunk_size, on_chunk=on_chunk, progress=progress)
 
-    result = _run(customer, rows, link, target=target, notify=notify, dry_run=dry_run, source=source)
+    result = _run(
+        customer, rows, link, target=target, notify=notify, dry_run=dry_run, source=source, started_by=started_by
+    )
     if not disclose_other_customers:
         conceal_other_customers(result.rows)
     return result
@@ -198,6 +201,7 @@ def link_learner(
     mode: str = "",
     notify: bool = False,
     source: str = EnrollmentSource.MANUAL,
+    started_by: str = "",
     disclose_other_customers: bool = True,
 ) -> SubmissionResult:
     """Link one learner by e-mail address or username (and enroll, notify).
@@ -216,13 +220,16 @@ def link_learner(
         mode=mode,
         notify=notify,
         source=source,
+        started_by=started_by,
     )
     if not disclose_other_customers:
         conceal_other_customers(result.rows)
     return result
 
 
-def _link_learner(*, customer, identifier, dry_run, course_id, program_id, mode, notify, source) -> SubmissionResult:
+def _link_learner(
+    *, customer, identifier, dry_run, course_id, program_id, mode, notify, source, started_by=""
+) -> SubmissionResult:
     identifier = (identifier or "").strip()
     target = resolve_target(course_id=course_id, program_id=program_id, mode=mode)
     if notify:
@@ -233,7 +240,9 @@ def _link_learner(*, customer, identifier, dry_run, course_id, program_id, mode,
         def link(on_chunk):
             link_rows(customer=customer, rows=rows, chunk_size=1, on_chunk=on_chunk)
 
-        return _run(customer, rows, link, target=target, notify=notify, dry_run=dry_run, source=source)
+        return _run(
+            customer, rows, link, target=target, notify=notify, dry_run=dry_run, source=source, started_by=started_by
+        )
     user_model = get_user_model()
     user = user_model._default_manager.filter(**{user_model.USERNAME_FIELD: identifier}).first() if identifier else None
     if user is None:
@@ -252,7 +261,9 @@ def _link_learner(*, customer, identifier, dry_run, course_id, program_id, mode,
             row.message = "Linked again (was unlinked)."
         on_chunk(ChunkLinks(linked=[LinkedRef(row, outcome.learner.pk, user.pk)]))
 
-    return _run(customer, [row], link_one, target=target, notify=notify, dry_run=dry_run, source=source)
+    return _run(
+        customer, [row], link_one, target=target, notify=notify, dry_run=dry_run, source=source, started_by=started_by
+    )
 
 
 def single_outcome(result: SubmissionResult) -> tuple[str, str]:
@@ -327,6 +338,7 @@ def confirm_upload(
     mode: str = "",
     notify: bool = False,
     source: str = EnrollmentSource.MANUAL,
+    started_by: str = "",
     disclose_other_customers: bool = True,
 ) -> SubmissionResult:
     """The second half: apply the stored file of ``token`` (``UploadExpired`` once it is gone).
@@ -345,6 +357,7 @@ def confirm_upload(
             mode=mode,
             notify=notify,
             source=source,
+            started_by=started_by,
             disclose_other_customers=disclose_other_customers,
         )
     if result.applied:
@@ -352,7 +365,7 @@ def confirm_upload(
     return result
 
 
-def _run(customer, rows, link, *, target, notify, dry_run, source) -> SubmissionResult:
+def _run(customer, rows, link, *, target, notify, dry_run, source, started_by="") -> SubmissionResult:
     """Apply ``link`` in one transaction; a deadlock or serialization failure with a concurrent
     submission rolls it back, and it is tried again from the same rows (decision 0121) up to
     ``MANAGE_LEARNERS_DEADLOCK_RETRIES`` times, then ``SubmissionBusy``."""
@@ -360,7 +373,16 @@ def _run(customer, rows, link, *, target, notify, dry_run, source) -> Submission
     retries = enterprise_settings.MANAGE_LEARNERS_DEADLOCK_RETRIES
     for attempt in range(retries + 1):
         try:
-            return _run_once(customer, rows, link, target=target, notify=notify, dry_run=dry_run, source=source)
+            return _run_once(
+                customer,
+                rows,
+                link,
+                target=target,
+                notify=notify,
+                dry_run=dry_run,
+                source=source,
+                started_by=started_by,
+            )
         except OperationalError as exc:
             if not _lost_to_a_concurrent_transaction(exc):
                 raise
@@ -379,14 +401,16 @@ def _lost_to_a_concurrent_transaction(exc: OperationalError) -> bool:
     return (getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)) in DEADLOCK_SQLSTATES
 
 
-def _run_once(customer, rows, link, *, target, notify, dry_run, source) -> SubmissionResult:
+def _run_once(customer, rows, link, *, target, notify, dry_run, source, started_by="") -> SubmissionResult:
     result = SubmissionResult(customer=customer, rows=rows, dry_run=dry_run, target=target, notify=notify)
     backend = get_enrollment_backend() if target is not None and not dry_run else None
 
     def on_chunk(links: ChunkLinks) -> None:
         if target is None:
             return
-        newly = enroll_chunk(target=target, links=links, dry_run=dry_run, backend=backend, source=source)
+        newly = enroll_chunk(
+            target=target, links=links, dry_run=dry_run, backend=backend, source=source, started_by=started_by
+        )
         if notify:
             result.notifications += queue_notifications(customer=customer, target=target, rows=newly)
 

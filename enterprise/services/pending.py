@@ -103,7 +103,12 @@ def convert_pending_learner(*, user) -> PendingConversion:
             EnterpriseCourseEnrollment.objects.bulk_create(
                 [
                     EnterpriseCourseEnrollment(
-                        learner=learner, course_id=e.course_id, mode=e.mode, source=e.source, program_id=e.program_id
+                        learner=learner,
+                        course_id=e.course_id,
+                        mode=e.mode,
+                        source=e.source,
+                        started_by=e.started_by,
+                        program_id=e.program_id,
                     )
                     for e in enrollments
                     if (user.pk, e.course_id) not in outcome.failed

@@ -24,9 +24,10 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from enterprise.emails import normalize_email
-from enterprise.exceptions import EnrollmentTargetError, UnenrollmentFailed, UploadRefused
+from enterprise.exceptions import EnrollmentTargetError, EnterpriseError, UnenrollmentFailed, UploadRefused
 from enterprise.lms import get_catalog, get_enrollment_backend
 from enterprise.lms.interfaces import EnrollmentBackend
 from enterprise.models import (
@@ -36,7 +37,16 @@ from enterprise.models import (
     PendingEnrollment,
     PendingEnterpriseCustomerUser,
 )
-from enterprise.services.bulk_link import ChunkLinks, LinkedRef, PendingRef, RowResult, RowStatus, classify_rows
+from enterprise.services import upload_store
+from enterprise.services.bulk_link import (
+    PROBLEM_STATUSES,
+    ChunkLinks,
+    LinkedRef,
+    PendingRef,
+    RowResult,
+    RowStatus,
+    classify_rows,
+)
 from enterprise.services.csv_rows import CsvRow, check_upload_size, iter_csv_rows
 from enterprise.services.enrollment import COURSE, PROGRAM, UnenrollmentStatus
 from enterprise.services.manage_learners import SubmissionResult
@@ -265,6 +275,66 @@ def unenroll_users(
     ids = list(dict.fromkeys(int(uid) for uid in user_ids))
     rows = [RowResult(line=index, value=str(uid), user_id=uid) for index, uid in enumerate(ids, start=1)]
     return _run(customer, rows, lambda: _by_user_ids(customer, rows), target=target, dry_run=dry_run)
+
+
+def preview_unenroll_upload(
+    *, customer: EnterpriseCustomer, upload, course_id: str = "", program_id: str = ""
+) -> tuple[str, SubmissionResult]:
+    """Keep an uploaded CSV file for its confirmation and preview its unenrollment: ``(token, preview)``.
+
+    The unenrollment's half of the Manage Learners flow of the admin page and the portal (as
+    ``manage_learners.preview_upload`` for linking): a refused file is deleted before the error
+    propagates.
+    """
+    token = upload_store.save_file(upload, customer=customer, suffix=".csv")
+    try:
+        with upload_store.open_file(token, customer=customer) as file:
+            result = unenroll_learners_from_csv(
+                customer=customer,
+                file=file,
+                size=upload.size,
+                dry_run=True,
+                course_id=course_id,
+                program_id=program_id,
+            )
+    except EnterpriseError:
+        upload_store.delete_file(token, customer=customer)
+        raise
+    return token, result
+
+
+def confirm_unenroll_upload(
+    *, customer: EnterpriseCustomer, token: str, course_id: str = "", program_id: str = ""
+) -> SubmissionResult:
+    """Apply the stored file of ``token`` (``UploadExpired`` once it is gone); deleted once applied."""
+    size = upload_store.file_size(token, customer=customer)
+    with upload_store.open_file(token, customer=customer) as file:
+        result = unenroll_learners_from_csv(
+            customer=customer, file=file, size=size, course_id=course_id, program_id=program_id
+        )
+    if result.applied:
+        upload_store.delete_file(token, customer=customer)
+    return result
+
+
+#: Failed rows named in the message of an unenrollment (the report lists them all).
+FAILED_ROWS_NAMED = 5
+
+
+def unenroll_outcome(result: SubmissionResult, *, single: bool = False) -> tuple[str, str]:
+    """``(level, text)`` of an applied unenrollment: ``"error"`` (``single``: the one row's problem),
+    ``"warning"`` (the LMS refused some, the first named) or ``"success"``. The words of the
+    admin's Manage Learners page and of the portal."""
+    if single:
+        row = result.rows[0]
+        if row.status in PROBLEM_STATUSES:
+            return "error", row.message or row.status.label(dry_run=False)
+    text = _("%(target)s: %(summary)s.") % {"target": str(result.unenroll_target), "summary": result.summary()}
+    failed = [row for row in result.rows if row.enrollment == UnenrollmentStatus.FAILED]
+    if failed:
+        details = "; ".join(f"{row.value}: {row.enrollment_message}" for row in failed[:FAILED_ROWS_NAMED])
+        return "warning", f"{text} {details}"
+    return "success", text
 
 
 def _by_user_ids(customer, rows: list[RowResult]) -> ChunkLinks:

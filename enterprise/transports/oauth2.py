@@ -44,7 +44,9 @@ class TokenRequest:
     """What to ask a token endpoint for, and for whom.
 
     ``credentials``: ``"basic"`` sends the client id and secret as HTTP Basic auth, ``"body"`` as
-    ``client_id`` / ``client_secret`` fields of the body. ``body``: ``"form"``
+    ``client_id`` / ``client_secret`` fields of the body, ``"none"`` neither: the client proves itself
+    with a signed ``assertion`` (RFC 7523 JWT bearer), made afresh for each token call by the
+    ``assertion`` callable (not part of the digest: the signing key is, as ``client_secret``). ``body``: ``"form"``
     (application/x-www-form-urlencoded) or ``"json"``. ``params`` are the other fields (``scope``,
     ``account_id``, ``token_type`` …). ``owner`` names what the token belongs to (``channel:3``):
     its tokens go with it; ``subject`` is whom the token acts for ("" the client itself).
@@ -56,12 +58,13 @@ class TokenRequest:
     client_id: str
     client_secret: str
     grant_type: str = "client_credentials"
-    credentials: Literal["basic", "body"] = "basic"
+    credentials: Literal["basic", "body", "none"] = "basic"
     body: Literal["form", "json"] = "form"
     params: Mapping[str, Any] = field(default_factory=dict)
     owner: str = ""
     subject: str = ""
     purpose: str = field(default="", compare=False)
+    assertion: Callable[[], str] | None = field(default=None, compare=False, repr=False)
 
     def __repr__(self):  # never the secret
         return f"<TokenRequest {self.url} client_id={self.client_id!r} owner={self.owner!r} subject={self.subject!r}>"
@@ -83,9 +86,11 @@ class TokenRequest:
         """The ``requests`` keyword arguments of the token call (a POST)."""
         fields = {"grant_type": self.grant_type, **self.params}
         kwargs: dict[str, Any] = {}
+        if self.assertion is not None:
+            fields["assertion"] = self.assertion()
         if self.credentials == "basic":
             kwargs["auth"] = (self.client_id, self.client_secret)
-        else:
+        elif self.credentials == "body":
             fields.update(client_id=self.client_id, client_secret=self.client_secret)
         kwargs["json" if self.body == "json" else "data"] = fields
         return kwargs

@@ -13,7 +13,7 @@ from urllib.parse import quote
 import requests
 from oauthlib.oauth1 import SIGNATURE_HMAC_SHA256, Client
 
-from integrated_channels.integrated_channel.exceptions import ChannelConfigurationError, MalformedResponse
+from integrated_channels.integrated_channel.exceptions import MalformedResponse
 from integrated_channels.integrated_channel.transports.http import HttpTransport
 
 #: detailed-status codes of a bulk operation (Magento\Framework\Bulk\OperationInterface)
@@ -67,9 +67,6 @@ class CommerceClient(HttpTransport):
                 token_secret=configuration.access_token_secret,
             )
         self.base = configuration.base_url.rstrip("/") + "/rest/" + quote(configuration.store_code, safe="")
-
-    def send_learner_data(self, records):
-        raise ChannelConfigurationError("Adobe Commerce takes products and orders, not learner records.")
 
     def remote_message(self, response):
         try:

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from enterprise.exceptions import EnterpriseError
-from enterprise.models.enrollment import EnrollmentSource
+from enterprise.models.enrollment import EnrollmentSource, StartedBy
 from enterprise.services.enrollment import resolve_target
 from enterprise.services.manage_learners import link_learners_from_csv
 from enterprise.services.prices import prices_for
@@ -141,6 +141,7 @@ def import_purchases(configuration, *, trigger, start_date=None, api_user=None, 
                 program_id=sku if kind == "program" else "",
                 mode=configuration.enrollment_mode,
                 source=EnrollmentSource.IMPORT,
+                started_by=StartedBy.LEARNER,  # the learner bought it: a self-enrollment
                 size=len(csv),
             )
         ProcessedOrderLine.objects.bulk_create(records)

@@ -132,4 +132,5 @@ class SessionAdmin(admin.ModelAdmin):
 
 
 # Adobe Connect's connection and the sessions' Attendance & Scoring report (their own module).
-from integrated_channels.classroom import adobe_connect_admin  # noqa: E402, F401
+# Microsoft Teams' connection too.
+from integrated_channels.classroom import adobe_connect_admin, teams_admin  # noqa: E402, F401

@@ -180,10 +180,6 @@ class AdobeConnectClient(HttpTransport):
             return response.text.strip()[:200]
         return self._status_text(root.find("status"))
 
-    def send_learner_data(self, records):
-        """Connect receives no learner data: its connection hosts sessions (transmit never calls this)."""
-        raise TypeError("The Adobe Connect connection is not a learner-data channel.")
-
     # Protocol
 
     @staticmethod

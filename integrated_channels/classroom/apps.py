@@ -19,7 +19,12 @@ class ClassroomConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from integrated_channels.classroom import adobe_connect_operations, operations, signals  # noqa: F401
+        from integrated_channels.classroom import (  # noqa: F401  (signals: enrollment receiver)
+            adobe_connect_operations,
+            operations,
+            signals,
+            teams_operations,
+        )
         from integrated_channels.integrated_channel.registry import Channel, Operation, registry
 
         registry.register(
@@ -52,3 +57,4 @@ class ClassroomConfig(AppConfig):
             )
         )
         adobe_connect_operations.register()
+        registry.register(teams_operations.channel())

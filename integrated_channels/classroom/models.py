@@ -254,3 +254,4 @@ from integrated_channels.classroom.adobe_connect_models import (  # noqa: E402, 
     QuizResult,
     SessionScoring,
 )
+from integrated_channels.classroom.teams_models import TeamsConnection  # noqa: E402, F401  (its own module)

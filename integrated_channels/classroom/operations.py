@@ -6,11 +6,13 @@ brought in line with the course's enrollments, and gets its Zoom meeting
 its registered learners as registrants; a new join link re-sends the learners' invitation.
 
 ``sync_attendance`` (import, scheduled after sessions end and on demand): for each ended session
-not synced yet, the meeting's participants report (every page), summed per learner, then the
-completions of the synced sessions in one set-based pass. Counts are sessions: ``sent`` synced,
+not synced yet, the meeting's participants report (every page), summed per learner and written
+with the other sessions' per chunk (``AttendanceWriter``: three statements per chunk, none per
+session or page), then the completions of the synced sessions in two upserts (decision 0395).
+The database queries of a run do not grow with its sessions or their pages. Counts are sessions: ``sent`` synced,
 ``skipped`` not ended yet (retried at the next run, reason ``meeting_not_ended``), ``failed`` meeting
 deleted (the session is marked so and never synced again) or refused. Participants without an
-e-mail, or with the e-mail of no learner of the customer,, are listed in the run's report
+e-mail, or with the e-mail of no learner of the customer, are listed in the run's report
 (codes ``participant_without_email`` / ``participant_not_a_learner``) without failing it (decision 0312).
 """
 
@@ -23,7 +25,11 @@ from django.utils import timezone
 
 from integrated_channels.classroom.exceptions import MeetingDeleted, MeetingNotEnded
 from integrated_channels.classroom.models import Registration, Session, ZoomConnection
-from integrated_channels.classroom.services.attendance import record_provider_attendance, record_session_completions
+from integrated_channels.classroom.services.attendance import (
+    AttendanceRecorded,
+    AttendanceWriter,
+    record_session_completions,
+)
 from integrated_channels.classroom.services.registration import register_enrolled_learners, session_changed
 from integrated_channels.classroom.zoom import ZoomClient
 from integrated_channels.integrated_channel.exceptions import ChannelError
@@ -140,10 +146,12 @@ def sync_attendance(configuration: ZoomConnection, *, trigger, start_date=None, 
         due = due.filter(end__gte=start_date)
     else:
         due = due.filter(Q(attendance_synced_at__isnull=True))
-    sessions = list(due)
+    sessions = list(due.select_related("customer"))  # named in the run's notes
     synced: list[int] = []
+    recorded: list[tuple[Session, AttendanceRecorded]] = []  # complete once the writer has flushed
     not_ended = failed = 0
     notes: list[RunError] = []
+    writer = AttendanceWriter()
     with ZoomClient(configuration) as client:
         try:
             client.token()
@@ -154,7 +162,7 @@ def sync_attendance(configuration: ZoomConnection, *, trigger, start_date=None, 
                 meeting = client.get_meeting(session.room_id)
                 if meeting.get("status") == "started":
                     raise MeetingNotEnded(f"Zoom meeting {session.room_id} is still running.", code="meeting_not_ended")
-                result = record_provider_attendance(session=session, participants=client.participants(session.room_id))
+                participants = list(client.participants(session.room_id))  # every page, before anything is written
             except MeetingNotEnded:
                 not_ended += 1
                 continue
@@ -187,36 +195,39 @@ def sync_attendance(configuration: ZoomConnection, *, trigger, start_date=None, 
                 failed += 1
                 continue
             synced.append(session.pk)
+            recorded.append((session, writer.add(session, participants)))
             if not session.recording_url:
                 recording = client.recording(session.room_id)  # a refusal here fails the run: the token works
                 if recording is not None:
                     Session.objects.filter(pk=session.pk).update(
                         recording_url=recording[0], recording_passcode=recording[1][:64]
                     )
-            notes.extend(
-                RunError(
-                    run=run,
-                    outcome=RunError.Outcome.NOT_ATTEMPTED,
-                    code="participant_without_email",
-                    remote_id=session.room_id,
-                    course_id=session.course_id,
-                    username=name[:150],
-                    message=f"{session}: the participant {name} joined without an e-mail address.",
-                )
-                for name in result.no_email
+    writer.flush()
+    for session, result in recorded:
+        notes.extend(
+            RunError(
+                run=run,
+                outcome=RunError.Outcome.NOT_ATTEMPTED,
+                code="participant_without_email",
+                remote_id=session.room_id,
+                course_id=session.course_id,
+                username=name[:150],
+                message=f"{session}: the participant {name} joined without an e-mail address.",
             )
-            notes.extend(
-                RunError(
-                    run=run,
-                    outcome=RunError.Outcome.NOT_ATTEMPTED,
-                    code="participant_not_a_learner",
-                    remote_id=session.room_id,
-                    course_id=session.course_id,
-                    email=email[:254],
-                    message=f"{session}: {email} is no learner of {session.customer}.",
-                )
-                for email in result.unknown_emails
+            for name in result.no_email
+        )
+        notes.extend(
+            RunError(
+                run=run,
+                outcome=RunError.Outcome.NOT_ATTEMPTED,
+                code="participant_not_a_learner",
+                remote_id=session.room_id,
+                course_id=session.course_id,
+                email=email[:254],
+                message=f"{session}: {email} is no learner of {session.customer}.",
             )
+            for email in result.unknown_emails
+        )
     RunError.objects.bulk_create(notes, batch_size=1000)
     if synced:
         record_session_completions(sessions=Session.objects.filter(pk__in=synced))

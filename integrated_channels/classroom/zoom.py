@@ -65,10 +65,6 @@ class ZoomClient(OAuth2ClientCredentialsTransport):
                 return f"{body['message']} (code {body['code']})" if body.get("code") else str(body["message"])
         return super().remote_message(response)
 
-    def send_learner_data(self, records):
-        """Zoom receives no learner data: its connection hosts sessions (the framework's transmit never calls this)."""
-        raise TypeError("The Zoom connection is not a learner-data channel.")
-
     @staticmethod
     def zoom_code(error: RemoteAPIError) -> int | None:
         response = getattr(error, "response", None)

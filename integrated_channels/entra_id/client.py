@@ -17,7 +17,6 @@ from urllib.parse import quote
 
 from enterprise.transports.oauth2 import with_token_renewal
 from integrated_channels.integrated_channel.exceptions import (
-    ChannelConfigurationError,
     MalformedResponse,
     RemoteRejected,
 )
@@ -54,9 +53,6 @@ class GraphClient(OAuth2ClientCredentialsTransport):
             owner=owner_of(configuration),
             subject=subject,
         )
-
-    def send_learner_data(self, records):
-        raise ChannelConfigurationError("The Entra ID connector reads users; it sends no learner data.")
 
     def url(self, path: str) -> str:
         return f"{self.configuration.graph_url.rstrip('/')}/v1.0/{path.lstrip('/')}"

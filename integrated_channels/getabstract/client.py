@@ -40,6 +40,3 @@ class GetAbstractClient(OAuth2ClientCredentialsTransport):
             if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
                 raise MalformedResponse(f"{self.name}: the summaries answer has no items list.")
             yield from items
-
-    def send_learner_data(self, records):
-        raise NotImplementedError("getAbstract is imported from; it receives no learner data.")

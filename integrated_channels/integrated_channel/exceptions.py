@@ -32,6 +32,12 @@ class ChannelConfigurationError(ChannelError, ValueError):
     code = "configuration_error"
 
 
+class OperationNotSupported(ChannelConfigurationError, NotImplementedError):
+    """A client was asked to send records of an operation it does not support (see ``ChannelClient.supports``)."""
+
+    code = "operation_not_supported"
+
+
 class RunLocked(ChannelError):
     """Another run of the same configuration is in progress (and its heartbeat is fresh)."""
 

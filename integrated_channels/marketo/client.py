@@ -33,9 +33,6 @@ class MarketoClient(OAuth2ClientCredentialsTransport):
     name = "Marketo"
     default_retry_after = WINDOW
 
-    def send_learner_data(self, records):
-        raise NotImplementedError("Marketo takes no transmit runs: its operations export leads and objects.")
-
     def _limiter(self):
         return limiter_for(
             self.host_of(self.configuration.instance_url),
@@ -88,6 +85,15 @@ class MarketoClient(OAuth2ClientCredentialsTransport):
         body = self.call("GET", "leads/describe.json")
         return sorted(
             str((field.get("rest") or {}).get("name")) for field in body.get("result", []) if field.get("rest")
+        )
+
+    def object_fields(self, api_name: str) -> list[str] | None:
+        """The field names of an approved custom object (``describe``), or ``None`` when it does not exist."""
+        if not self.object_exists(api_name):
+            return None
+        body = self.call("GET", f"customobjects/{api_name}/describe.json")
+        return sorted(
+            {str(field.get("name")) for item in body.get("result", []) for field in item.get("fields", [])} - {"None"}
         )
 
     def sync_leads(self, leads: list[dict]) -> list[dict]:

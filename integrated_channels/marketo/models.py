@@ -5,24 +5,24 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from enterprise.fields import EncryptedTextField
+from enterprise.learner_fields import Field
 from integrated_channels.integrated_channel.models import ChannelConfiguration
 
 DEFAULT_MAPPING = {"email": "email", "first_name": "firstName", "last_name": "lastName"}
+#: The learner's username, exportable beside the customer's learner fields.
+USERNAME = Field("username", "Username")
 
 
-#: The seed's learning events, sent as custom activities on the lead (self enrollment: see EVENTS_NOT_TRACKED).
+#: The seed's learning events, sent as custom activities on the lead. An enrollment is a training enrollment
+#: when an administrator, an API client or a connector started it, a self enrollment when the learner did
+#: (``EnterpriseCourseEnrollment.started_by``, decision 0401).
 EVENTS = {
     "new_user": _("New user (linked to the customer)"),
     "user_metadata_updated": _("User metadata updated"),
     "user_activity_updated": _("User activity updated (progress or completion in a course)"),
-    "training_enrollment": _("Training enrollment (enrolled by an administrator, the API or an import)"),
+    "training_enrollment": _("Training enrollment (enrolled by an administrator, an API client or a connector)"),
+    "self_enrollment": _("Self enrollment (the learner enrolled themselves)"),
     "skill_completion": _("Skill completion"),
-}
-EVENTS_NOT_TRACKED = {
-    "self_enrollment": _(
-        "Self enrollment is not available: this app records enrollments made through it (by an administrator, the "
-        "API or an import), not enrollments learners start in the host LMS."
-    )
 }
 
 
@@ -50,9 +50,19 @@ class MarketoConnection(ChannelConfiguration):
         blank=True,
         verbose_name=_("lead mapping"),
         help_text=_(
-            'Learner field → Marketo lead field (REST name), e.g. {"email": "email", "department": '
-            '"department"}. Test connection lists the instance\'s lead fields. e-mail must map to email (the '
-            "lookup field)."
+            "Learner field → Marketo lead field (REST name), or a field added to a cp_ custom object "
+            "(cp_object.field), chosen in drop-downs of the fields Test connection read. e-mail must map to email "
+            "(the lookup field)."
+        ),
+    )
+    marketo_fields = models.JSONField(
+        default=dict,
+        blank=True,
+        editable=False,
+        verbose_name=_("Marketo fields"),
+        help_text=_(
+            'What Test connection read from the describe endpoints: {"lead": [REST names], "cp_…": [fields of '
+            "each custom object present]}. The lead fields are the choices of the lead mapping."
         ),
     )
     create_custom_objects = models.BooleanField(
@@ -69,7 +79,8 @@ class MarketoConnection(ChannelConfiguration):
         help_text=_(
             "The events to send, each with the id of the custom activity type created for it in Marketo (Admin > "
             'Marketo Custom Activities), e.g. {"training_enrollment": 100001, "skill_completion": 100002}. '
-            "Events: new_user, user_metadata_updated, user_activity_updated, training_enrollment, skill_completion."
+            "Events: new_user, user_metadata_updated, user_activity_updated, training_enrollment, self_enrollment, "
+            "skill_completion."
         ),
     )
     daily_quota = models.PositiveIntegerField(
@@ -80,6 +91,25 @@ class MarketoConnection(ChannelConfiguration):
         verbose_name = _("Marketo Engage connection")
         verbose_name_plural = _("Marketo Engage connections")
 
+    def learner_fields(self) -> tuple[Field, ...]:
+        """What the lead mapping can export: the customer's learner fields and the username."""
+        from enterprise.learner_fields import fields_of
+
+        return (*fields_of(self.customer if self.customer_id else None), USERNAME)
+
+    def lead_fields(self) -> list[str]:
+        """The lead fields the mapping offers: those Test connection read, else the standard ones."""
+        return list((self.marketo_fields or {}).get("lead") or DEFAULT_MAPPING.values())
+
+    def mapping_targets(self) -> list[str]:
+        """What a learner field can map to: the lead fields, then ``cp_object.field`` for each field an
+        administrator added to a cp_ custom object (as Test connection read it); the connector's own fields
+        and Marketo's system fields are not offered."""
+        from integrated_channels.marketo.operations import added_object_fields
+
+        found = self.marketo_fields or {}
+        return [*self.lead_fields(), *added_object_fields(found)]
+
     def clean(self):
         super().clean()
         mapping = self.lead_mapping or {}
@@ -87,11 +117,14 @@ class MarketoConnection(ChannelConfiguration):
             isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in mapping.items()
         ):
             raise ValidationError({"lead_mapping": _("A mapping of learner field names to Marketo field names.")})
+        from integrated_channels.marketo.operations import object_target_error
+
+        for target in mapping.values():
+            if problem := object_target_error(target):
+                raise ValidationError({"lead_mapping": problem})
         if mapping.get("email") != "email":
             raise ValidationError({"lead_mapping": _("e-mail must map to the lead field email (the lookup field).")})
-        from enterprise.learner_fields import fields_of
-
-        known = {field.key for field in fields_of(self.customer if self.customer_id else None)} | {"username"}
+        known = {field.key for field in self.learner_fields()}
         unknown = sorted(set(mapping) - known)
         if unknown:
             raise ValidationError(
@@ -102,8 +135,6 @@ class MarketoConnection(ChannelConfiguration):
         if not isinstance(events, dict):
             raise ValidationError({"event_activity_types": _("A mapping of event names to activity type ids.")})
         for name, type_id in events.items():
-            if name in EVENTS_NOT_TRACKED:
-                raise ValidationError({"event_activity_types": EVENTS_NOT_TRACKED[name]})
             if name not in EVENTS:
                 raise ValidationError({"event_activity_types": _("Unknown event %(name)s.") % {"name": name}})
             if isinstance(type_id, bool) or not isinstance(type_id, int) or type_id <= 0:

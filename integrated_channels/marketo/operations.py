@@ -82,6 +82,41 @@ OBJECTS = {
 }
 
 
+SYSTEM_FIELDS = frozenset({"marketoGUID", "createdAt", "updatedAt"})
+
+
+def _owned(api_name: str) -> set[str]:
+    return next({name for name, *_rest in fields} for api, _d, fields in OBJECTS.values() if api == api_name)
+
+
+def added_object_fields(found: dict) -> list[str]:
+    """``cp_object.field`` of the fields an administrator added to the cp_ objects Test connection described."""
+    return [
+        f"{api_name}.{name}"
+        for api_name, _display, _fields in OBJECTS.values()
+        for name in found.get(api_name, [])
+        if name not in _owned(api_name) and name not in SYSTEM_FIELDS
+    ]
+
+
+def object_target_error(target) -> str:
+    """Why a mapping target ``cp_object.field`` is refused ("" when it is fine or a lead field)."""
+    if not isinstance(target, str) or "." not in target:
+        return ""
+    api_name, name = target.split(".", 1)
+    if api_name not in {api for api, _d, _f in OBJECTS.values()}:
+        return f"{target}: {api_name} is not one of the connector's custom objects."
+    if name in _owned(api_name) or name in SYSTEM_FIELDS:
+        return f"{target}: the connector fills {name} itself."
+    return ""
+
+
+def _learner_value(field: str, email, username, first, last, attributes):
+    own = {"email": email, "username": username, "first_name": first, "last_name": last}
+    value = (attributes or {}).get(field) if field not in ("email", "username") else None
+    return value if value not in (None, "") else own.get(field, "")
+
+
 def _batches(items: Iterable, size: int) -> Iterator[list]:
     batch = []
     for item in items:
@@ -112,18 +147,18 @@ def _learners(connection, since):
 
 
 def lead_rows(connection, since) -> Iterator[tuple[str, dict]]:
-    """(e-mail, lead) of the learners changed since ``since``, mapped by the connection's lead mapping."""
+    """(e-mail, lead) of the learners changed since ``since``, mapped by the connection's lead mapping (its
+    lead fields; ``cp_object.field`` targets go to the custom objects)."""
     mapping = connection.lead_mapping or {"email": "email"}
     values = _learners(connection, since).values_list(
         "pk", "user__email", "user__username", "user__first_name", "user__last_name", "attributes"
     )
+    lead_targets = {field: target for field, target in mapping.items() if target and "." not in target}
     for _pk, email, username, first, last, attributes in values.iterator(chunk_size=5000):
-        attributes = attributes or {}
-        own = {"email": email, "username": username, "first_name": first, "last_name": last}
-        lead = {}
-        for field, target in mapping.items():
-            value = attributes.get(field) if field not in ("email", "username") else None
-            lead[target] = value if value not in (None, "") else own.get(field, "")
+        lead = {
+            target: _learner_value(field, email, username, first, last, attributes)
+            for field, target in lead_targets.items()
+        }
         if email:
             yield email, lead
 
@@ -271,9 +306,38 @@ def export_objects(connection, operation: str, *, trigger, start_date=None, api_
         run=run,
         client=client,
         items=lambda until: object_records(connection, operation, since, until)[1],
-        send=lambda client, batch: client.sync_objects(api_name, batch),
+        send=lambda client, batch: client.sync_objects(api_name, _with_learner_fields(connection, api_name, batch)),
         prepare=prepare,
     )
+
+
+def _with_learner_fields(connection, api_name: str, records: list[dict]) -> list[dict]:
+    """The records with the learner fields the lead mapping sends to fields added to this object
+    (``cp_object.field``), looked up by the records' e-mail in one query."""
+    prefix = f"{api_name}."
+    extras = {
+        field: target[len(prefix) :]
+        for field, target in (connection.lead_mapping or {}).items()
+        if target and target.startswith(prefix)
+    }
+    if not extras or not records:
+        return records
+    emails = {record.get("email") for record in records if record.get("email")}
+    learners = {
+        email.lower(): (email, username, first, last, attributes)
+        for email, username, first, last, attributes in EnterpriseCustomerUser.objects.filter(
+            customer_id=connection.customer_id, linked=True, user__email__in=emails
+        ).values_list("user__email", "user__username", "user__first_name", "user__last_name", "attributes")
+    }
+    for record in records:
+        learner = learners.get(str(record.get("email", "")).lower())
+        if learner is None:
+            continue
+        for field, name in extras.items():
+            value = _learner_value(field, *learner)
+            if value not in (None, ""):
+                record[name] = value
+    return records
 
 
 def export_transcripts(connection, **kwargs):
@@ -291,6 +355,7 @@ def export_user_report(connection, **kwargs):
 def event_rows(connection, since, until) -> Iterator[tuple[str, dict]]:
     """(e-mail, activity without its lead id) of the selected events of the window ``(since, until]``."""
     from enterprise.models import EnterpriseCourseEnrollment
+    from enterprise.models.enrollment import StartedBy
 
     types = connection.event_activity_types or {}
     customer = connection.customer
@@ -314,19 +379,31 @@ def event_rows(connection, since, until) -> Iterator[tuple[str, dict]]:
         changed = learners.filter(modified__gt=since, modified__lte=until, created__lte=since)
         for email, modified in changed.values_list("user__email", "modified").iterator():
             yield activity("user_metadata_updated", email, modified.isoformat(), customer.name)
-    if "training_enrollment" in types:
+    enrollment_kinds = {
+        kind: started for kind, started in (("training_enrollment", False), ("self_enrollment", True)) if kind in types
+    }
+    if enrollment_kinds:
         enrollments = EnterpriseCourseEnrollment.objects.filter(
             learner__customer_id=customer.pk, learner__linked=True, **window
-        ).values_list("learner__user__email", "created", "course_id", "source", "program_id")
-        for email, created, course_id, source, program_id in enrollments.iterator():
-            yield activity(
-                "training_enrollment",
-                email,
-                created.isoformat(),
-                course_id,
-                source=source,
-                learningPath=program_id or None,
-            )
+        )
+        if len(enrollment_kinds) == 1:  # one kind: only its enrollments are read
+            by_learner = next(iter(enrollment_kinds.values()))
+            enrollments = (enrollments.filter if by_learner else enrollments.exclude)(started_by=StartedBy.LEARNER)
+        rows = enrollments.values_list(
+            "learner__user__email", "created", "course_id", "source", "started_by", "program_id"
+        )
+        for email, created, course_id, source, started_by, program_id in rows.iterator():
+            kind = "self_enrollment" if started_by == StartedBy.LEARNER else "training_enrollment"
+            if kind in enrollment_kinds:
+                yield activity(
+                    kind,
+                    email,
+                    created.isoformat(),
+                    course_id,
+                    source=source,
+                    startedBy=started_by,
+                    learningPath=program_id or None,
+                )
     if "user_activity_updated" in types and since is not None:
         for _key, row in reports.transcripts(customer, since, until).rows:
             if row["Status"] in ("in progress", "completed"):
@@ -401,23 +478,45 @@ def export_events(connection, *, trigger, start_date=None, api_user=None, run=No
 
 
 def test_connection(connection) -> ConnectionTest:
-    """A token and the instance's lead fields (the choices of the lead mapping)."""
+    """A token, the instance's lead fields (the choices of the lead mapping, kept on the connection) and the
+    fields of the cp_ custom objects present (each must carry the fields the connector sends)."""
+    from integrated_channels.marketo.models import MarketoConnection
+
     client = _client(connection)
     try:
         fields = client.lead_fields()
+        found = {"lead": fields}
+        for api_name, _display, _fields in OBJECTS.values():
+            present = client.object_fields(api_name)
+            if present is not None:
+                found[api_name] = present
     except ChannelError as exc:
         return ConnectionTest(ok=False, message=f"Failed: {exc.message}")
     finally:
         client.close()
-    missing = sorted(set((connection.lead_mapping or {}).values()) - set(fields))
+    if connection.pk:
+        MarketoConnection.objects.filter(pk=connection.pk).update(marketo_fields=found)
+    connection.marketo_fields = found
+    problems = []
+    offered = set(fields) | set(added_object_fields(found))
+    missing = sorted(set((connection.lead_mapping or {}).values()) - offered - {None})
     if missing:
+        problems.append(f"the lead mapping names fields Marketo does not have: {', '.join(missing)}")
+    for api_name, _display, object_fields in OBJECTS.values():
+        if api_name in found:
+            lacking = [name for name, *_rest in object_fields if name not in found[api_name]]
+            if lacking:
+                problems.append(f"the custom object {api_name} lacks the field(s) {', '.join(lacking)}")
+    objects = [name for name in found if name != "lead"]
+    listed = f" Custom objects present: {', '.join(objects)}." if objects else ""
+    if problems:
         return ConnectionTest(
             ok=False,
-            message=f"Connected, but the lead mapping names fields Marketo does not have: {', '.join(missing)}.",
+            message=f"Connected, but {'; '.join(problems)}.{listed}",
             found=fields,
             found_label="lead fields",
         )
-    return ConnectionTest(ok=True, message="Connected.", found=fields, found_label="lead fields")
+    return ConnectionTest(ok=True, message=f"Connected.{listed}", found=fields, found_label="lead fields")
 
 
 test_connection.__test__ = False

@@ -15,7 +15,6 @@ import time
 
 from integrated_channels.integrated_channel.exceptions import (
     AuthenticationFailed,
-    ChannelConfigurationError,
     MalformedResponse,
     RemoteRejected,
 )
@@ -34,9 +33,6 @@ class MiniOrangeClient(HttpTransport):
     def __init__(self, configuration, **kwargs):
         super().__init__(configuration, **kwargs)
         self.add_secret(configuration.api_key)
-
-    def send_learner_data(self, records):
-        raise ChannelConfigurationError("The miniOrange import reads users; it sends no learner data.")
 
     def headers(self) -> dict[str, str]:
         key = self.configuration.customer_key.strip()

@@ -15,9 +15,6 @@ class PowerBIClient(OAuth2ClientCredentialsTransport):
     name = "Power BI"
     default_retry_after = 60.0
 
-    def send_learner_data(self, records):
-        raise NotImplementedError("Power BI takes no transmit runs: its operations push report rows.")
-
     def token_request(self, subject: str) -> TokenRequest:
         connection = self.configuration
         return TokenRequest(

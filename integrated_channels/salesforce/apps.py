@@ -5,6 +5,12 @@ In Salesforce Setup, create a connected app (or external client app) with OAuth 
 client credentials flow and choose its run-as user (who must be able to read Users, or Contacts). Note \
 the consumer key and secret, and the org's My Domain URL (https://<name>.my.salesforce.com).
 
+Or, with Authentication "JWT bearer": create a certificate (openssl req -x509 -newkey rsa:2048 -nodes \
+-keyout key.pem -out cert.pem), upload cert.pem to the connected app ("Use digital signatures"), enable \
+OAuth with the api scope, set "Admin approved users are pre-authorized" and add the user's profile or \
+permission set; give the consumer key, key.pem as the private key, the username and the audience \
+(login.salesforce.com, or test.salesforce.com for a sandbox). No consumer secret is needed.
+
 Choose Users or Contacts — all contacts, or those whose field has one of the given values — and map the \
 learner attributes to the fields (manager to Manager.Email for users, ReportsTo.Email for contacts). Run \
 Test connection; imports run on their schedule or on demand."""

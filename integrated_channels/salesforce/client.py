@@ -1,7 +1,8 @@
-"""Salesforce's REST API for the import: a client-credentials token on the org's My Domain, then SOQL.
+"""Salesforce's REST API for the import: a token on the org's My Domain, then SOQL.
 
 The token comes from ``{My Domain}/services/oauth2/token`` (``grant_type=client_credentials``, the
-connected app's consumer key and secret in the body) through the framework's token store; its
+connected app's consumer key and secret in the body, or the JWT bearer grant with an RS256-signed
+assertion: ``integrated_channels.salesforce.auth``, decision 0403) through the framework's token store; its
 answer carries no ``expires_in`` (the session lasts the org's session timeout), so a token is kept
 for ``ASSUMED_LIFETIME`` and replaced at once when a call answers 401 (``INVALID_SESSION_ID``).
 Queries go to the ``instance_url`` the token answer names. Errors are Salesforce's list
@@ -17,7 +18,6 @@ from collections.abc import Iterator
 
 from enterprise.transports.oauth2 import with_token_renewal
 from integrated_channels.integrated_channel.exceptions import (
-    ChannelConfigurationError,
     MalformedResponse,
     RemoteRejected,
     RemoteServerError,
@@ -45,19 +45,9 @@ class SalesforceClient(OAuth2ClientCredentialsTransport):
         super().__init__(configuration, **kwargs)
         self.instance_url = configuration.my_domain_url.rstrip("/")
 
-    def send_learner_data(self, records):
-        raise ChannelConfigurationError("The Salesforce import reads records; it sends no learner data.")
-
     def token_request(self, subject: str) -> TokenRequest:
-        configuration = self.configuration
-        return TokenRequest(
-            url=f"{configuration.my_domain_url.rstrip('/')}/services/oauth2/token",
-            client_id=configuration.client_id.strip(),
-            client_secret=configuration.client_secret,
-            credentials="body",
-            owner=owner_of(configuration),
-            subject=subject,
-        )
+        """Client credentials or a JWT bearer assertion, as the connection says (decision 0403)."""
+        return self.configuration.token_request(owner=owner_of(self.configuration), subject=subject)
 
     def fetch_token(self, request: TokenRequest) -> IssuedToken:
         try:

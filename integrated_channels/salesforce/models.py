@@ -8,16 +8,17 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from enterprise.fields import EncryptedTextField
 from integrated_channels.directory.models import DirectoryImportSettings
 from integrated_channels.integrated_channel.models import ChannelConfiguration
 from integrated_channels.salesforce.attributes import ATTRIBUTES, DEFAULT_MAPPING, FIELD
+from integrated_channels.salesforce.auth import SalesforceAuthFields
 
 API_VERSION = re.compile(r"^v\d{2}\.\d$")
 
 
-class SalesforceConfiguration(DirectoryImportSettings, ChannelConfiguration):
-    """A connected app with the OAuth 2.0 client credentials flow enabled (its run-as user reads the records)."""
+class SalesforceConfiguration(DirectoryImportSettings, SalesforceAuthFields, ChannelConfiguration):
+    """A connected app with the OAuth 2.0 client credentials flow enabled (its run-as user reads the records),
+    or the JWT bearer flow (its certificate's private key signs in as a username; decision 0403)."""
 
     CHANNEL_CODE = "SALESFORCE"
     REMOTE_URL_FIELDS = CREDENTIALS_SENT_TO = ("my_domain_url",)
@@ -29,11 +30,6 @@ class SalesforceConfiguration(DirectoryImportSettings, ChannelConfiguration):
         USERS = "users", _("Users")
         CONTACTS = "contacts", _("Contacts")
 
-    my_domain_url = models.URLField(
-        verbose_name=_("My Domain URL"), help_text=_("The org's My Domain, e.g. https://acme.my.salesforce.com.")
-    )
-    client_id = models.CharField(max_length=255, verbose_name=_("consumer key"))
-    client_secret = EncryptedTextField(verbose_name=_("consumer secret"))
     api_version = models.CharField(max_length=8, default="v62.0", help_text=_("REST API version, e.g. v62.0."))
     records = models.CharField(
         max_length=16, choices=Records.choices, default=Records.USERS, help_text=_("Import Users or Contacts.")
@@ -70,6 +66,7 @@ class SalesforceConfiguration(DirectoryImportSettings, ChannelConfiguration):
         if self.contacts_column and not self.values():
             errors["contacts_values"] = _("Give the values of the field to import, one per line.")
         errors.update(self.import_errors())
+        errors.update(self.auth_errors())
         if errors:
             raise ValidationError(errors)
 
@@ -80,4 +77,4 @@ class SalesforceConfiguration(DirectoryImportSettings, ChannelConfiguration):
         return [line.strip() for line in (self.contacts_values or "").splitlines() if line.strip()]
 
     def secrets(self) -> list[str]:
-        return [self.client_secret] if self.client_secret else []
+        return self.auth_secrets()

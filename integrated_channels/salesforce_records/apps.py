@@ -6,6 +6,12 @@ Client Credentials Flow and choose its run-as user (API Enabled; create/edit on 
 objects, read on User or Contact, create on Contact when contacts are created). Its consumer key \
 and secret go here, with the org's My Domain URL.
 
+Or, with Authentication "JWT bearer": create a certificate (openssl req -x509 -newkey rsa:2048 -nodes \
+-keyout key.pem -out cert.pem), upload cert.pem to the connected app ("Use digital signatures"), enable \
+OAuth with the api scope, set "Admin approved users are pre-authorized" and add the user's profile or \
+permission set; give the consumer key, key.pem as the private key, the username and the audience \
+(login.salesforce.com, or test.salesforce.com for a sandbox). No consumer secret is needed.
+
 Create the three custom objects (names configurable; the defaults are Learner_Transcript__c, \
 Learner_Skill__c and Learner_Report__c), each with an External ID field (unique, text, default \
 External_Id__c), a lookup to User or Contact (default Learner__c) and the fields listed in the \

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Iterator
 from urllib.parse import quote
 
 from enterprise.transports.oauth2 import TokenRequest
-from integrated_channels.integrated_channel.exceptions import AuthenticationFailed, MalformedResponse
+from integrated_channels.integrated_channel.exceptions import (
+    AuthenticationFailed,
+    MalformedResponse,
+    RemoteServerError,
+)
 from integrated_channels.integrated_channel.transports.oauth2 import OAuth2ClientCredentialsTransport, owner_of
 
 COLLECTION = 200  # records per sObject Collections call
 SESSION_SECONDS = 900  # the shortest session timeout an org can set
 EMAILS_PER_QUERY = 100  # keeps a SOQL query's URL well under Salesforce's 16,384 characters
+# Bulk API 2.0 ingest: one upload per job of at most 150 MB once base64-encoded, so 100 MB of CSV
+BULK_UPLOAD_BYTES = 100 * 1024 * 1024
+BULK_JOB_BYTES = BULK_UPLOAD_BYTES - 1024 * 1024  # a job's CSV is cut at the first batch of 200 past this
+BULK_POLL = (2.0, 30.0)  # seconds between polls of an ingest job: first, then at most
+BULK_MAX_WAIT = 3600.0  # a job not finished after this fails the run
+BULK_DONE = ("JobComplete", "Failed", "Aborted")
 
 
 class RequestLimitExceeded(AuthenticationFailed):
@@ -32,15 +45,8 @@ class SalesforceClient(OAuth2ClientCredentialsTransport):
         raise NotImplementedError("Salesforce learning records are exported by their operations.")
 
     def token_request(self, subject: str) -> TokenRequest:
-        connection = self.configuration
-        return TokenRequest(
-            url=f"{connection.my_domain_url.rstrip('/')}/services/oauth2/token",
-            client_id=connection.client_id,
-            client_secret=connection.client_secret,
-            credentials="body",
-            owner=owner_of(connection),
-            subject=subject,
-        )
+        """Client credentials or a JWT bearer assertion, as the connection says (decision 0403)."""
+        return self.configuration.token_request(owner=owner_of(self.configuration), subject=subject)
 
     def parse_json(self, response, *, what: str):
         body = super().parse_json(response, what=what)
@@ -115,3 +121,62 @@ class SalesforceClient(OAuth2ClientCredentialsTransport):
 
     def describe(self, sobject: str) -> dict:
         return self._json("GET", f"{self.data}/sobjects/{quote(sobject)}/describe")
+
+    # Bulk API 2.0 ingest (decision 0402)
+    def create_ingest_job(self, sobject: str, external_id_field: str) -> dict:
+        """An upsert job by ``external_id_field`` taking CSV with LF line endings; Salesforce answers it Open."""
+        job = self._json(
+            "POST",
+            f"{self.data}/jobs/ingest",
+            json={
+                "object": sobject,
+                "externalIdFieldName": external_id_field,
+                "contentType": "CSV",
+                "operation": "upsert",
+                "lineEnding": "LF",
+                "columnDelimiter": "COMMA",
+            },
+        )
+        if not isinstance(job, dict) or not job.get("id") or job.get("state") != "Open":
+            raise MalformedResponse(f"Salesforce created an ingest job that is not open: {str(job)[:200]}")
+        return job
+
+    def upload_job_data(self, job: dict, data: bytes) -> None:
+        """The job's CSV, in one PUT to the job's ``contentUrl`` (201, no body)."""
+        content_url = (
+            job.get("contentUrl") or f"services/data/{self.configuration.api_version}/jobs/ingest/{job['id']}/batches"
+        )
+        url = f"{self.configuration.my_domain_url.rstrip('/')}/{content_url.lstrip('/')}"
+        self.authorized_request("PUT", url, data=data, headers={"Content-Type": "text/csv"})
+
+    def set_job_state(self, job_id: str, state: str) -> dict:
+        """``UploadComplete`` (Salesforce processes the job) or ``Aborted``."""
+        return self._json("PATCH", f"{self.data}/jobs/ingest/{job_id}", json={"state": state})
+
+    def wait_for_job(self, job_id: str) -> dict:
+        """The job's info once JobComplete, Failed or Aborted; polled with growing pauses."""
+        waited, delay = 0.0, BULK_POLL[0]
+        while True:
+            info = self._json("GET", f"{self.data}/jobs/ingest/{job_id}")
+            if not isinstance(info, dict):
+                raise MalformedResponse(
+                    "Salesforce answered the ingest job's state with something else than an object."
+                )
+            if info.get("state") in BULK_DONE:
+                return info
+            if waited >= BULK_MAX_WAIT:
+                raise RemoteServerError(f"Salesforce ingest job {job_id} not finished after {waited:.0f} s.")
+            self.wait(delay)
+            waited += delay
+            delay = min(delay * 2, BULK_POLL[1])
+
+    def job_results(self, job_id: str, kind: str) -> Iterator[dict[str, str]]:
+        """The rows of ``successfulResults``, ``failedResults`` or ``unprocessedrecords`` (CSV)."""
+        response = self.authorized_request(
+            "GET", f"{self.data}/jobs/ingest/{job_id}/{kind}/", headers={"Accept": "text/csv"}
+        )
+        try:
+            text = response.content.decode("utf-8-sig")
+            yield from csv.DictReader(io.StringIO(text, newline=""))
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise MalformedResponse(f"Salesforce answered the job's {kind} with unreadable CSV: {exc}") from exc

@@ -10,8 +10,13 @@ of the run's error report, and the run is "completed with errors".
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
+import tempfile
 from collections.abc import Iterator
+from contextlib import suppress
+from itertools import chain, islice
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
@@ -156,9 +161,56 @@ class _Learners:
                     self.refused[email] = (code, f"The contact could not be created: {text}")
 
 
+class _Outcomes:
+    """The run's per-record outcomes: sent, and the failed records of the error report."""
+
+    def __init__(self, run):
+        self.run = run
+        self.sent = 0
+        self.errors: list[RunError] = []
+
+    def fail(self, *, email: str, username: str, course_id: str, key: str, code: str, message: str) -> None:
+        self.errors.append(
+            RunError(
+                run=self.run,
+                outcome=RunError.Outcome.FAILED,
+                email=email or "",
+                username=username or "",
+                course_id=course_id or "",
+                remote_id=key,
+                code=(code or "refused")[:64],
+                message=message,
+            )
+        )
+
+    def fail_row(self, row, code: str, message: str) -> None:
+        self.fail(
+            email=row.get("Email"),
+            username=row.get("Username"),
+            course_id=row.get("CourseId"),
+            key=row["_key"],
+            code=code,
+            message=message,
+        )
+
+
+def _external_id(operation: str, key: str) -> str:
+    return f"{operation[0].upper()}-{key}"
+
+
+def _record(connection, operation: str, fields, key: str, row: dict, learner_id: str) -> dict:
+    """The fields of one record (without ``attributes``): external id, lookup, the report's columns."""
+    if row.get("Type") == "learning path course":
+        row["EmbeddedCourseId"] = row["CourseId"]
+    record = {connection.external_id_field: _external_id(operation, key), connection.learner_lookup_field: learner_id}
+    record.update({name: row.get(column) for name, column in fields if row.get(column) is not None})
+    return record
+
+
 def export_records(
     connection, operation: str, *, trigger, start_date=None, api_user=None, run=None, client=None
 ) -> Run:
+    """Collections of 200 up to the connection's ``bulk_threshold`` records, Bulk API 2.0 jobs above it."""
     from integrated_channels.salesforce_records.client import COLLECTION
 
     object_field, select, fields = RECORDS[operation]
@@ -170,73 +222,32 @@ def export_records(
     until = timezone.now()
     selection = select(connection.customer, _since(connection, operation, start_date), until)
     learners = _Learners(connection, client)
-    sent = failed = 0
-    errors: list[RunError] = []
-    batches = _batches(selection.rows, COLLECTION)
-    batch = None
-
-    def fail(row, code: str, message: str) -> None:
-        errors.append(
-            RunError(
-                run=run,
-                outcome=RunError.Outcome.FAILED,
-                email=row.get("Email") or "",
-                username=row.get("Username") or "",
-                course_id=row.get("CourseId") or "",
-                remote_id=row["_key"],
-                code=code[:64],
-                message=message,
-            )
-        )
-
-    before = 0  # errors recorded before the batch being sent
+    outcomes = _Outcomes(run)
+    rows = iter(selection.rows)
+    threshold = connection.bulk_threshold
+    head = list(islice(rows, threshold + 1)) if threshold else []
+    bulk = bool(threshold) and len(head) > threshold
+    batches = _batches(chain(head, rows), COLLECTION)
+    state = {"unsent": 0}  # records read but without an outcome when a run stops
     try:
-        for batch in batches:
-            before = len(errors)
-            learners.resolve({row["Email"] for _key, row in batch})
-            records, kept = [], []
-            for key, row in batch:
-                row["_key"] = key
-                email = (row.get("Email") or "").lower()
-                if email in learners.refused:
-                    fail(row, *learners.refused[email])
-                    continue
-                if row.get("Type") == "learning path course":
-                    row["EmbeddedCourseId"] = row["CourseId"]
-                record = {
-                    "attributes": {"type": sobject},
-                    connection.external_id_field: f"{operation[0].upper()}-{key}",
-                }
-                record[connection.learner_lookup_field] = learners.ids[email]
-                record.update({name: row.get(column) for name, column in fields if row.get(column) is not None})
-                records.append(record)
-                kept.append(row)
-            if records:
-                for row, result in zip(
-                    kept, client.upsert(sobject, connection.external_id_field, records), strict=True
-                ):
-                    if result.get("success"):
-                        sent += 1
-                    else:
-                        fail(row, *_errors_text(result.get("errors")))
-            failed = len(errors)
-            runs.heartbeat(run, selected=sent + failed, sent=sent, failed=failed, remote_calls=client.calls)
-        batch = None
+        if bulk:
+            _send_bulk(connection, operation, sobject, fields, client, learners, outcomes, batches, state)
+        else:
+            _send_collections(connection, operation, sobject, fields, client, learners, outcomes, batches, state)
     except ChannelError as exc:
         logger.info("Salesforce run #%s stopped: %s", run.pk, exc)
-        # the stopped batch's records, but those already refused in it, and every later batch
-        unsent = (len(batch) - (len(errors) - before) if batch is not None else 0) + sum(len(b) for b in batches)
-        RunError.objects.bulk_create(errors)
+        unsent = state["unsent"] + sum(len(b) for b in batches)  # and every batch not read yet
+        RunError.objects.bulk_create(outcomes.errors)
         RunError.objects.create(run=run, outcome=RunError.Outcome.RUN, code=exc.code, message=exc.message)
-        failed = len(errors)
+        failed = len(outcomes.errors)
         skipped = sum(selection.skip_reasons.values())
         runs.finish_run(
             run,
             status=Run.Status.FAILED,
             error_code=exc.code,
             error_message=exc.message,
-            selected=sent + failed + unsent + skipped,
-            sent=sent,
+            selected=outcomes.sent + failed + unsent + skipped,
+            sent=outcomes.sent,
             failed=failed,
             skipped=skipped,
             skip_reasons=selection.skip_reasons,
@@ -244,14 +255,14 @@ def export_records(
             remote_calls=client.calls,
         )
         return run
-    RunError.objects.bulk_create(errors)
-    failed = len(errors)
+    RunError.objects.bulk_create(outcomes.errors)
+    failed = len(outcomes.errors)
     skipped = sum(selection.skip_reasons.values())
     runs.finish_run(
         run,
         status=Run.Status.COMPLETED_WITH_ERRORS if failed else Run.Status.COMPLETED,
-        selected=sent + failed + skipped,
-        sent=sent,
+        selected=outcomes.sent + failed + skipped,
+        sent=outcomes.sent,
         failed=failed,
         skipped=skipped,
         skip_reasons=selection.skip_reasons,
@@ -259,6 +270,151 @@ def export_records(
         watermark=until,
     )
     return run
+
+
+def _usable(batch, learners, outcomes) -> Iterator[tuple[str, dict, str]]:
+    """(key, row, the learner's Salesforce id) of a batch's rows; rows of refused learners fail."""
+    learners.resolve({row["Email"] for _key, row in batch})
+    for key, row in batch:
+        row["_key"] = key
+        email = (row.get("Email") or "").lower()
+        if email in learners.refused:
+            outcomes.fail_row(row, *learners.refused[email])
+            continue
+        yield key, row, learners.ids[email]
+
+
+def _send_collections(connection, operation, sobject, fields, client, learners, outcomes, batches, state) -> None:
+    for batch in batches:
+        state["unsent"] = len(batch)
+        kept, records = [], []
+        for key, row, learner_id in _usable(batch, learners, outcomes):
+            records.append(
+                {"attributes": {"type": sobject}, **_record(connection, operation, fields, key, row, learner_id)}
+            )
+            kept.append(row)
+        state["unsent"] = len(kept)
+        if records:
+            for row, result in zip(kept, client.upsert(sobject, connection.external_id_field, records), strict=True):
+                if result.get("success"):
+                    outcomes.sent += 1
+                else:
+                    outcomes.fail_row(row, *_errors_text(result.get("errors")))
+        state["unsent"] = 0
+        failed = len(outcomes.errors)
+        runs.heartbeat(
+            outcomes.run, selected=outcomes.sent + failed, sent=outcomes.sent, failed=failed, remote_calls=client.calls
+        )
+
+
+def _send_bulk(connection, operation, sobject, fields, client, learners, outcomes, batches, state) -> None:
+    """Bulk API 2.0 upsert jobs (decision 0402): the records as CSV (LF line endings, a header of the
+    object's field names), one upload of about ``BULK_JOB_BYTES`` at most per job; each job's successful
+    and failed results read back record by record (matched by the external id)."""
+    from integrated_channels.salesforce_records import client as sf
+
+    columns = [connection.external_id_field, connection.learner_lookup_field, *(name for name, _column in fields)]
+    spool = _Spool(columns)
+    for batch in batches:
+        state["unsent"] = spool.count + len(batch)
+        for key, row, learner_id in _usable(batch, learners, outcomes):
+            spool.add(_record(connection, operation, fields, key, row, learner_id))
+        state["unsent"] = spool.count
+        if spool.size >= sf.BULK_JOB_BYTES:  # cut at a batch's end: 200 records stay far under the 1 MB margin
+            _run_job(connection, sobject, client, outcomes, spool)
+            spool = _Spool(columns)
+            state["unsent"] = 0
+    if spool.count:
+        _run_job(connection, sobject, client, outcomes, spool)
+    state["unsent"] = 0
+
+
+class _Spool:
+    """One job's CSV, in memory up to 8 MB then on disk; its size in bytes and its external ids."""
+
+    def __init__(self, columns: list[str]):
+        self.columns = columns
+        self.file = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - closed by data()
+        self.text = io.TextIOWrapper(self.file, encoding="utf-8", newline="", write_through=True)
+        self.writer = csv.writer(self.text, lineterminator="\n")
+        self.writer.writerow(columns)
+        self.ids: set[str] = set()
+
+    @property
+    def count(self) -> int:
+        return len(self.ids)
+
+    @property
+    def size(self) -> int:
+        return self.file.tell()
+
+    def add(self, record: dict) -> None:
+        self.ids.add(record[self.columns[0]])
+        self.writer.writerow(["" if record.get(name) is None else record[name] for name in self.columns])
+
+    def data(self) -> bytes:
+        self.file.seek(0)
+        data = self.file.read()
+        self.text.close()
+        return data
+
+
+def _bulk_error(text: str) -> tuple[str, str]:
+    """``sf__Error`` is ``STATUS_CODE:message[:fields]``."""
+    code = (text or "").split(":", 1)[0].strip() or "refused"
+    return code, text or "refused without a reason"
+
+
+def _run_job(connection, sobject, client, outcomes, spool: _Spool) -> None:
+    external_id = connection.external_id_field
+    job = client.create_ingest_job(sobject, external_id)
+    try:
+        client.upload_job_data(job, spool.data())
+        client.set_job_state(job["id"], "UploadComplete")
+    except ChannelError:
+        with suppress(ChannelError):
+            client.set_job_state(job["id"], "Aborted")
+        raise
+    info = client.wait_for_job(job["id"])
+    waiting = set(spool.ids)
+
+    def take(row) -> str | None:
+        value = row.get(external_id) or ""
+        if value not in waiting:
+            return None
+        waiting.discard(value)
+        return value
+
+    def fail(row, value: str, code: str, message: str) -> None:
+        outcomes.fail(
+            email=row.get("Email__c"),
+            username=row.get("Username__c"),
+            course_id=row.get("Course_Id__c"),
+            key=value.split("-", 1)[-1],
+            code=code,
+            message=message,
+        )
+
+    for row in client.job_results(job["id"], "successfulResults"):
+        if take(row) is not None:
+            outcomes.sent += 1
+    for row in client.job_results(job["id"], "failedResults"):
+        value = take(row)
+        if value is not None:
+            fail(row, value, *_bulk_error(row.get("sf__Error", "")))
+    if info.get("state") != "JobComplete":
+        reason = f"Salesforce did not process the record: job {job['id']} {info.get('state')}"
+        reason += f" ({info['errorMessage']})" if info.get("errorMessage") else ""
+        for row in client.job_results(job["id"], "unprocessedrecords"):
+            value = take(row)
+            if value is not None:
+                fail(row, value, "unprocessed", reason + ".")
+    for value in sorted(waiting):  # neither result lists it: never counted as sent
+        fail({}, value, "no_result", f"Salesforce job {job['id']} gave no result for this record.")
+    failed = len(outcomes.errors)
+    runs.heartbeat(
+        outcomes.run, selected=outcomes.sent + failed, sent=outcomes.sent, failed=failed, remote_calls=client.calls
+    )
 
 
 def export_transcripts(connection, **kwargs) -> Run:

@@ -12,7 +12,7 @@ import datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from integrated_channels.integrated_channel.exceptions import ChannelConfigurationError, MalformedResponse
+from integrated_channels.integrated_channel.exceptions import MalformedResponse
 from integrated_channels.integrated_channel.transports.soap import SoapTransport, WSSecurity, utc_timestamp
 from integrated_channels.workday.attributes import WD, Q
 
@@ -35,9 +35,6 @@ class WorkdayClient(SoapTransport):
 
     def security(self) -> WSSecurity:
         return WSSecurity(self.configuration.isu(), self.configuration.password, digest=False)
-
-    def send_learner_data(self, records):
-        raise ChannelConfigurationError("The Workday import reads workers; it sends no learner data.")
 
     def get_workers(
         self,

@@ -14,6 +14,7 @@ from django.contrib.auth.models import Permission
 from consent.models import DataSharingConsent
 from enterprise.models import EnterpriseCustomerAdmin
 from integrated_channels import testing
+from integrated_channels.classroom.models import Session
 from integrated_channels.integrated_channel.models import Run
 from tests.api.conftest import client_for
 from tests.factories import (
@@ -79,7 +80,16 @@ def world(settings):
         selected=1,
         sent=1,
     )
+    session = Session.objects.create(
+        customer=customer,
+        course_id=COURSE,
+        title="Live session",
+        start="2099-01-01T09:00:00Z",
+        end="2099-01-01T10:00:00Z",
+        min_attendance_percent=75,
+    )
     yield {
+        "session": session,
         "customer": customer,
         "second": second,
         "admin": admin,
@@ -91,10 +101,10 @@ def world(settings):
     testing.outbox.clear()
 
 
-E, C, CH = "/enterprise/api/v1", "/consent/api/v1", "/integrated_channels/api/v1"
+E, C, CH, CL = "/enterprise/api/v1", "/consent/api/v1", "/integrated_channels/api/v1", "/classroom/api/v1"
 
 # name: (method, url, body); {c} customer uuid, {s} second customer, {k} configuration, {r} run,
-# {u} the id of alice (the learner role), {b} of bob (another learner of the customer)
+# {u} the id of alice (the learner role), {b} of bob (another learner of the customer), {v} a session
 OPERATIONS = {
     "customers: list": ("get", E + "/customers/", None),
     "customers: read": ("get", E + "/customers/{c}/", None),
@@ -143,6 +153,25 @@ OPERATIONS = {
     "configurations: run now": ("post", CH + "/configurations/{k}/run/", {"dry_run": True}),
     "runs: list": ("get", CH + "/runs/", None),
     "runs: error report": ("get", CH + "/runs/{r}/errors/", None),
+    "sessions: list": ("get", CL + "/customers/{c}/sessions/", None),
+    "sessions: create": (
+        "post",
+        CL + "/customers/{c}/sessions/",
+        {
+            "course_id": COURSE,
+            "title": "New session",
+            "start": "2099-02-01T09:00:00Z",
+            "end": "2099-02-01T10:00:00Z",
+            "min_attendance_percent": "80",
+        },
+    ),
+    "sessions: change": ("patch", CL + "/customers/{c}/sessions/{v}/", {"title": "Renamed session"}),
+    "sessions: attendance": ("get", CL + "/customers/{c}/sessions/{v}/attendance/", None),
+    "sessions: correct attendance": (
+        "post",
+        CL + "/customers/{c}/sessions/{v}/attendance/",
+        {"user_id": "{b}", "minutes": "50", "note": "Attended from a meeting room"},
+    ),
     "schema": ("get", "/api/schema/", None),
 }
 
@@ -153,6 +182,8 @@ _DONE = {
     "completions: grade": 201,
     "configurations: create": 201,
     "configurations: run now": 202,
+    "sessions: create": 201,
+    "sessions: correct attendance": 201,
 }
 _READS = {name for name, (method, _url, _body) in OPERATIONS.items() if method == "get"}
 
@@ -174,7 +205,7 @@ def _expected(role: str) -> dict[str, int]:
     if role == "customer admin":  # not a learner of Acme: their own answer is not found
         return {**_DONE, **scoped, "consents: grant (own)": 404}
     customer_resources = [
-        name for name in OPERATIONS if name.startswith(("customers: read", "customers: change", "learners"))
+        name for name in OPERATIONS if name.startswith(("customers: read", "customers: change", "learners", "sessions"))
     ]
     configuration = ["configurations: read", "configurations: change", "configurations: run now", "runs: error report"]
     return {
@@ -193,6 +224,7 @@ def _fill(value, world):
         "r": world["run"].pk,
         "u": world["learner"].user_id,
         "b": world["bob"].user_id,
+        "v": world["session"].pk,
     }
     if isinstance(value, str):
         filled = value.format(**values)

@@ -30,7 +30,7 @@ def test_schema_is_served_and_documents_every_api(client, db):
     assert response.status_code == 200
     schema = yaml.safe_load(response.content)
     prefixes = {path.split("/api/v1/")[0] for path in schema["paths"]}
-    assert prefixes == {"/enterprise", "/consent", "/integrated_channels", "/training-data"}
+    assert prefixes == {"/enterprise", "/consent", "/integrated_channels", "/training-data", "/classroom"}
     for path, operations in schema["paths"].items():
         for operation in operations.values():
             # the public catalog (Training Data Access) needs no authentication

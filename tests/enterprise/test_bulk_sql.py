@@ -92,3 +92,38 @@ def test_insert_varying_gives_each_row_the_json_of_its_value_or_the_default():
         "note": 'quote " and \\ backslash',
     }
     assert EnterpriseCustomerUser.objects.get(pk=ids[bob.pk]).attributes == {}
+
+
+def test_values_table_reads_back_every_row_with_a_fixed_number_of_parameters():
+    import datetime
+    from decimal import Decimal
+
+    from enterprise.services.bulk_sql import values_table
+
+    at = datetime.datetime(2027, 1, 4, 10, 30, tzinfo=datetime.UTC)
+    rows = [(1, Decimal("12.50"), at, "ann@example.com"), (2, None, None, "o'hara@example.com")] * 500
+    columns = [("id", "bigint"), ("score", "numeric"), ("at", "timestamptz"), ("email", "text")]
+    source, params = values_table(connection, columns, rows)
+    assert len(params) == (4 if connection.vendor == "postgresql" else 1)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT v.id, v.score, v.at, v.email FROM {source}", params)
+        read = cursor.fetchall()
+    assert len(read) == 1000
+    first, second = read[0], read[1]
+    assert (first[0], Decimal(str(first[1])), first[3]) == (1, Decimal("12.5"), "ann@example.com")
+    assert second[1:3] == (None, None) and second[3] == "o'hara@example.com"
+    if connection.vendor == "postgresql":
+        assert first[2] == at
+
+
+def test_values_table_refuses_what_it_cannot_carry():
+    import datetime
+
+    from enterprise.services.bulk_sql import values_table
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the array literals are PostgreSQL's")
+    with pytest.raises(ValueError, match="naive"):
+        values_table(connection, [("at", "timestamptz")], [(datetime.datetime(2027, 1, 4),)])
+    with pytest.raises(ValueError, match="line breaks"):
+        values_table(connection, [("email", "text")], [("a@example.com\nb@example.com",)])

@@ -160,6 +160,9 @@ class FakeMarketo:
             return self._ok([{"apiName": n, "state": o["state"]} for n, o in self.objects.items() if n in names])
         if route == ("POST", "/rest/v1/customobjects/schema.json"):
             return self._create_type(body)
+        match = re.fullmatch(r"/rest/v1/customobjects/([^/]+)/describe\.json", path)
+        if method == "GET" and match:
+            return self._describe_object(match[1])
         match = re.fullmatch(r"/rest/v1/customobjects/schema/([^/]+)/(addField|approve)\.json", path)
         if method == "POST" and match:
             return self._change_type(match[1], match[2], body)
@@ -167,6 +170,36 @@ class FakeMarketo:
         if method == "POST" and match:
             return self._sync_objects(match[1], body)
         return self._fail("1013", f"No such route {method} {path}")  # Marketo: object/route not found
+
+    def _describe_object(self, api_name: str) -> dict:
+        kind = self.objects.get(api_name)
+        if kind is None or kind["state"] != "approved":
+            return self._fail("1013", f"Object not found: {api_name}")
+        dedupe = [name for name, f in kind["fields"].items() if f.get("isDedupeField")]
+        fields = [{"name": "marketoGUID", "displayName": "Marketo GUID", "dataType": "string", "updateable": False}]
+        fields += [
+            {"name": name, "displayName": f["displayName"], "dataType": f["dataType"], "updateable": True}
+            for name, f in kind["fields"].items()
+        ]
+        return self._ok(
+            [
+                {
+                    "apiName": api_name,
+                    "displayName": api_name,
+                    "pluralName": api_name,
+                    "description": "",
+                    "createdAt": "2026-01-01T00:00:00Z",
+                    "updatedAt": "2026-01-01T00:00:00Z",
+                    "idField": "marketoGUID",
+                    "dedupeFields": [dedupe],
+                    "searchableFields": [dedupe],
+                    "relationships": [],
+                    "status": "approved",
+                    "version": "approved",
+                    "fields": fields,
+                }
+            ]
+        )
 
     def _invalid(self, schema: str, body) -> str:
         errors = sorted(e.message for e in self._schemas[schema].iter_errors(body))

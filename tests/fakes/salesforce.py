@@ -11,6 +11,8 @@
   object's fields (else 400 ``INVALID_FIELD``, "No such column … on entity …"), strings with
   SOQL's escapes; ``Sforce-Query-Options: batchSize=200..2000`` sets the page size (default
   2,000); ``nextRecordsUrl`` (``/services/data/vXX.X/query/01g…-2000``) until ``done``.
+- The JWT bearer grant when ``jwt_app`` is set (``tests.fakes.salesforce_jwt``: RS256 signature
+  checked with the app's public key, ``iss``/``sub``/``aud``/``exp`` as Salesforce requires).
 - ``limit_exceeded()``: the next call answers 403 ``REQUEST_LIMIT_EXCEEDED``; ``fail(n, after)``:
   503s; ``requests`` holds every call.
 """
@@ -26,6 +28,8 @@ import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+from tests.fakes.salesforce_jwt import GRANT as JWT_GRANT
 
 FIELDS = {
     "User": {
@@ -74,6 +78,7 @@ class FakeSalesforce:
     records: dict[str, dict[str, dict]] = field(default_factory=lambda: {"User": {}, "Contact": {}, "Account": {}})
     requests: list[dict] = field(default_factory=list)
     token_calls: int = 0
+    jwt_app: object = None  # a tests.fakes.salesforce_jwt.JwtApp: the JWT bearer grant is accepted
 
     def __post_init__(self):
         self.tokens: set[str] = set()
@@ -201,11 +206,15 @@ class FakeSalesforce:
         if not (headers.get("Content-Type") or "").startswith("application/x-www-form-urlencoded"):
             return 400, {"error": "invalid_request", "error_description": "must use application/x-www-form-urlencoded"}
         form = {k: v[-1] for k, v in parse_qs(body.decode(), keep_blank_values=True).items()}
-        if form.get("grant_type") != "client_credentials":
+        if form.get("grant_type") == JWT_GRANT and self.jwt_app is not None:
+            refused = self.jwt_app.check(form)
+            if refused:
+                return refused
+        elif form.get("grant_type") != "client_credentials":
             return 400, {"error": "unsupported_grant_type", "error_description": "grant type not supported"}
-        if form.get("client_id") != self.client_id:
+        elif form.get("client_id") != self.client_id:
             return 400, {"error": "invalid_client_id", "error_description": "client identifier invalid"}
-        if form.get("client_secret") != self.client_secret:
+        elif form.get("client_secret") != self.client_secret:
             return 400, {"error": "invalid_client", "error_description": "invalid client credentials"}
         token = "00D" + secrets.token_urlsafe(30)
         with self.lock:

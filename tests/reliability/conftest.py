@@ -73,7 +73,10 @@ class World:
 
 def _configuration(code, customer, secrets):
     model = registry.get(code).get_configuration_model()
-    return build(model, secrets=secrets, customer=customer, active=True)
+    return build(model, secrets=secrets, customer=customer, active=True, **_special_fields(model, secrets))
+
+
+GUID_FIELDS = ("tenant_id", "client_id", "organizer_id")
 
 
 def _special_fields(model, secrets) -> dict:
@@ -84,6 +87,10 @@ def _special_fields(model, secrets) -> dict:
         return {"interval": build(IntervalSchedule, secrets=secrets, period=IntervalSchedule.DAYS)}
     if model._meta.label == "enterprise.Price":  # an ISO 4217 currency, a positive amount (constraints)
         return {"currency": "USD", "amount": "10.00", "content_type": "course"}
+    if model._meta.label == "classroom.TeamsConnection":  # the tenant, client and organizer ids are GUIDs
+        return {name: f"{n:08d}-0000-4000-8000-000000000000" for n, name in enumerate(GUID_FIELDS, 1)}
+    if model._meta.label == "enterprise.PortalAction":  # an HTTP status and an action (constraints)
+        return {"status_code": 200, "action": "learners:link"}
     if model._meta.label == "workday.WorkdayWorker":  # set by the import only (not editable), never empty
         return {"worker_uuid": "built-worker-uuid"}
     return {}

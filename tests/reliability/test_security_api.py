@@ -37,7 +37,21 @@ def _values(world) -> dict:
         ("runs", "id"): world.runs[0].pk,
         ("prices", "id"): _customer_price(world).pk,
         ("{customer_slug}", "customer_slug"): world.customer.slug,  # the public catalog
+        ("customers", "id"): _customer_session(world).pk,  # a virtual-classroom session of customer A
     }
+
+
+def _customer_session(world):
+    from integrated_channels.classroom.models import Session
+
+    return Session.objects.create(
+        customer=world.customer,
+        course_id=world.enrollment.course_id,
+        title="Session of A",
+        start="2099-01-01T09:00:00Z",
+        end="2099-01-01T10:00:00Z",
+        min_attendance_percent=50,
+    )
 
 
 def _customer_price(world):

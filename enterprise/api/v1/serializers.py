@@ -230,10 +230,29 @@ class EnrollmentSerializer(serializers.ModelSerializer):
             "role",
             "program_id",
             "source",
+            "started_by",
             "created",
             "unenrolled_at",
         ]
         read_only_fields = fields
+
+
+class SelfEnrollmentInputSerializer(serializers.Serializer):
+    course_id = serializers.CharField(max_length=255, help_text="A course of the catalog.")
+    mode = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Empty: the course's only mode (a course with several modes needs one).",
+    )
+
+
+class SelfEnrollmentResultSerializer(serializers.Serializer):
+    course_id = serializers.CharField()
+    mode = serializers.CharField()
+    status = serializers.CharField(help_text="enrolled, already_enrolled or failed.")
+    message = serializers.CharField(allow_blank=True)
 
 
 class CourseModeSerializer(serializers.ModelSerializer):

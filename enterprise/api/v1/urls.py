@@ -21,6 +21,9 @@ urlpatterns = [
     path("", include(router.urls)),
     path("customers/<uuid:customer_uuid>/learners/", views.LearnerListView.as_view(), name="learner-list"),
     path("customers/<uuid:customer_uuid>/course-feedback/", views.CourseFeedbackView.as_view(), name="course-feedback"),
+    path(
+        "customers/<uuid:customer_uuid>/self-enrollments/", views.SelfEnrollmentView.as_view(), name="self-enrollment"
+    ),
     path("customers/<uuid:customer_uuid>/", include(learners.urls)),
     path("completions/certificates/", views.CertificateView.as_view(), name="certificate"),
     path("completions/grades/", views.GradeView.as_view(), name="grade"),

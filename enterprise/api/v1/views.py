@@ -32,13 +32,13 @@ from enterprise.api.v1.permissions import (
 )
 from enterprise.lms.local import models as lms
 from enterprise.models import EnterpriseCourseEnrollment, EnterpriseCustomer, EnterpriseCustomerUser, Price
-from enterprise.models.enrollment import EnrollmentSource
+from enterprise.models.enrollment import EnrollmentSource, StartedBy
 from enterprise.services import completions, learner_ids
 from enterprise.services.all_learners import learners_page
 from enterprise.services.bulk_link import RowStatus
 from enterprise.services.bulk_unlink import unlink_learners
 from enterprise.services.feedback import record_course_feedback
-from enterprise.services.manage_learners import link_learners_from_csv
+from enterprise.services.manage_learners import link_learner, link_learners_from_csv
 from enterprise.services.unenrollment import unenroll_learners_from_csv
 from enterprise.uploads import refused_upload
 
@@ -473,6 +473,59 @@ class CourseFeedbackView(CustomerScopedMixin, mixins.ListModelMixin, GenericAPIV
         outcome = record_course_feedback(customer, **serializer.validated_data)
         body = s.CourseFeedbackResultSerializer(outcome).data
         return Response(body, status=status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK)
+
+
+@extend_schema(
+    request=s.SelfEnrollmentInputSerializer,
+    responses={201: s.SelfEnrollmentResultSerializer, 200: s.SelfEnrollmentResultSerializer},
+)
+class SelfEnrollmentView(APIView):
+    """A learner of the customer enrolls themselves in a course (a self-enrollment, decision 0401).
+
+    Only for the requesting user, who must be linked to the customer: staff and the customer's
+    administrators get 403 (they enroll others with ``learners/enroll``), anyone else 404, as for a
+    customer they cannot see. The enrollment is
+    recorded as started by the learner (``started_by`` ``learner``), which Marketo's "self enrollment"
+    event sends. 201 when enrolled, 200 when already enrolled; a course or mode the catalog does not
+    know is a 400 naming it.
+    """
+
+    permission_classes = [IsAuthenticated]
+    throttle_scope = "enterprise"
+
+    def post(self, request, customer_uuid):
+        customer = EnterpriseCustomer.objects.filter(
+            uuid=customer_uuid, learners__user_id=request.user.pk, learners__linked=True
+        ).first()
+        if customer is None:
+            if is_staff(request.user) or customers_visible_to(request.user).filter(uuid=customer_uuid).exists():
+                raise PermissionDenied(
+                    "Self-enrollment is for the customer's learners; enroll others with learners/enroll."
+                )
+            raise NotFound()
+        serializer = s.SelfEnrollmentInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        result = link_learner(
+            customer=customer,
+            identifier=request.user.get_username(),
+            course_id=data["course_id"],
+            mode=data["mode"],
+            source=EnrollmentSource.API,
+            started_by=StartedBy.LEARNER,
+            disclose_other_customers=False,
+        )
+        row = result.rows[0]
+        state = str(row.enrollment or "")
+        body = {
+            "course_id": data["course_id"],
+            "mode": result.target.mode,
+            "status": state,
+            "message": row.enrollment_message or row.message or "",
+        }
+        if state == "failed":
+            return Response(body, status=status.HTTP_400_BAD_REQUEST)
+        return Response(body, status=status.HTTP_201_CREATED if state == "enrolled" else status.HTTP_200_OK)
 
 
 class _CompletionView(GenericAPIView):

@@ -29,7 +29,7 @@ from enterprise.lms.content.services import (
 )
 from enterprise.lms.interfaces import EnrollmentRequest
 from enterprise.models import EnterpriseCourseEnrollment, EnterpriseCustomerUser
-from enterprise.models.enrollment import EnrollmentSource
+from enterprise.models.enrollment import EnrollmentSource, StartedBy
 from enterprise.services.bulk_sql import AnyOf
 from enterprise.services.completions import CompletionReport, record_completions
 
@@ -171,7 +171,8 @@ def _import_progress_chunk(provider, customer_id, chunk, now, result: ProgressIm
 
 def _enroll_missing(pairs: set[tuple[int, int, str]]) -> int:
     """Enroll the learners in the provider courses they have progress in and were not enrolled in (source
-    "import"), in this app and in the LMS, so the channels, which send enrollments, send their completions."""
+    "import", started by the learner: nobody enrolled them), in this app and in the LMS, so the channels,
+    which send enrollments, send their completions."""
     existing = set(
         EnterpriseCourseEnrollment.objects.filter(
             AnyOf(F("learner_id"), sorted({pair[0] for pair in pairs})),
@@ -184,7 +185,11 @@ def _enroll_missing(pairs: set[tuple[int, int, str]]) -> int:
     EnterpriseCourseEnrollment.objects.bulk_create(
         [
             EnterpriseCourseEnrollment(
-                learner_id=learner_pk, course_id=course_id, mode=PROVIDER_MODE, source=EnrollmentSource.IMPORT
+                learner_id=learner_pk,
+                course_id=course_id,
+                mode=PROVIDER_MODE,
+                source=EnrollmentSource.IMPORT,
+                started_by=StartedBy.LEARNER,  # the learner took the course at the provider on their own
             )
             for learner_pk, _user_id, course_id in missing
         ],

@@ -54,6 +54,9 @@ def sample_columns(upload) -> list[str]:
 
 class MappingWidget(forms.Widget):
     template_name = "integrated_channel/imports/mapping_widget.html"
+    #: An export mapping (learner field → the remote's field): no "do not import", no sample file.
+    export = False
+    target_label = _("Source column")
 
     def __init__(self, attrs=None):
         super().__init__(attrs)
@@ -82,9 +85,7 @@ class MappingWidget(forms.Widget):
                     "choice": DO_NOT_IMPORT
                     if field.key in chosen and chosen[field.key] is None
                     else chosen.get(field.key) or "",
-                    "blank": _("— choose a column —")
-                    if (field.mandatory or not field.built_in)
-                    else _("— not imported —"),
+                    "blank": self._blank(field),
                 }
                 for field in self.learner_fields
             ],
@@ -92,14 +93,21 @@ class MappingWidget(forms.Widget):
             columns_json=json.dumps(columns),
             do_not_import=DO_NOT_IMPORT,
             sample_input=self.sample_input,
+            export=self.export,
+            target_label=self.target_label,
         )
         return context
+
+    def _blank(self, field: Field):
+        if self.export:
+            return _("— choose a field —") if field.mandatory else _("— not exported —")
+        return _("— choose a column —") if (field.mandatory or not field.built_in) else _("— not imported —")
 
     def value_from_datadict(self, data, files, name):
         value: dict[str, str | None] = {}
         for field in self.learner_fields:
             choice = data.get(f"{name}__{field.key}", "")
-            if choice == DO_NOT_IMPORT:
+            if choice == DO_NOT_IMPORT and not self.export:
                 value[field.key] = None
             elif choice:
                 value[field.key] = choice
@@ -271,3 +279,37 @@ class ConditionsField(forms.Field):
         if self.known is not None:
             return self.known(column)
         return not self.widget.columns or column in self.widget.columns
+
+
+class ExportMappingWidget(MappingWidget):
+    export = True
+
+    def __init__(self, attrs=None, target_label=None):
+        super().__init__(attrs)
+        self.sample_input = ""
+        if target_label is not None:
+            self.target_label = target_label
+
+
+class ExportMappingField(MappingField):
+    """The same screen for an export (decision 0400): each learner field → one of the remote's fields
+    (read by Test connection, ``columns``), or nothing (not exported). The value is ``{field key: remote
+    field}``; the remote fields offered are the only ones accepted."""
+
+    widget = ExportMappingWidget
+
+    def __init__(self, *, target_label=None, **kwargs):
+        super().__init__(**kwargs)
+        if target_label is not None:
+            self.widget.target_label = target_label
+
+    def clean(self, value):
+        value = super().clean(value)
+        offered = set(self.widget.columns)
+        unknown = sorted(target for target in value.values() if target and target not in offered)
+        if unknown:
+            raise ValidationError(
+                _("Not a field of the remote (run Test connection to refresh the list): %(names)s.")
+                % {"names": ", ".join(unknown)}
+            )
+        return value

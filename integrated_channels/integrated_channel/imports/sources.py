@@ -29,7 +29,6 @@ from typing import IO, Protocol
 from urllib.parse import urljoin
 
 from enterprise.csv_safety import CsvLineError, csv_records
-from integrated_channels.integrated_channel.exceptions import ChannelConfigurationError
 from integrated_channels.integrated_channel.imports.errors import ImportRefused
 from integrated_channels.integrated_channel.transports.http import HttpTransport
 
@@ -303,6 +302,3 @@ class ReadingTransport(HttpTransport):
     """The shared HTTP transport for reading a source: GETs with retries, timeouts and typed errors."""
 
     name = "source"
-
-    def send_learner_data(self, records):
-        raise ChannelConfigurationError("A source transport reads; it sends no learner data.")

@@ -7,8 +7,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from integrated_channels.integrated_channel.exceptions import TransmissionError
+from integrated_channels.integrated_channel.exceptions import OperationNotSupported, TransmissionError
 from integrated_channels.integrated_channel.exporters.records import Record
+from integrated_channels.integrated_channel.registry import CONTENT_METADATA, LEARNER_DATA, SUBSECTION_GRADES
+
+#: The transmit operations (registry codes) and the client method that sends the records of each.
+SENDERS = {
+    LEARNER_DATA: "send_learner_data",
+    CONTENT_METADATA: "send_content_metadata",
+    SUBSECTION_GRADES: "send_subsection_grades",
+}
 
 
 def pause(seconds: float) -> None:
@@ -43,13 +51,20 @@ def succeeded(records: list[Record], *, status_code: int | None, summary: str) -
     return [Outcome(record, status_code=status_code, response_summary=summary) for record in records]
 
 
-class ChannelClient(abc.ABC):
-    """Sends records to one configuration's remote system.
+class ChannelClient(abc.ABC):  # noqa: B024 (no abstract send method: each is optional; subclasses declare theirs)
+    """Sends records to one configuration's remote system, or talks to it for the connector's own operations.
 
-    ``send_learner_data`` / ``send_content_metadata`` return one ``Outcome`` per record: a record
-    the remote system refused, or that could not be delivered after the retries, is a failed
-    outcome. They raise a ``ChannelError`` only when nothing more can be sent with this
-    configuration (credentials refused, token endpoint broken): the run then stops.
+    The transmit operations are optional: a client supports the ones whose method it defines
+    (``send_learner_data``, ``send_content_metadata``, ``send_subsection_grades``), and
+    ``supports(operation)`` says which; the base methods raise ``OperationNotSupported``. A
+    connector that only imports, or hosts meetings (Zoom), defines none of them. ``manage.py
+    check`` reports a channel whose exporter implies an operation its client does not support
+    (decision 0396).
+
+    The send methods return one ``Outcome`` per record: a record the remote system refused, or
+    that could not be delivered after the retries, is a failed outcome. They raise a
+    ``ChannelError`` only when nothing more can be sent with this configuration (credentials
+    refused, token endpoint broken): the run then stops.
     """
 
     name = "channel"
@@ -73,16 +88,27 @@ class ChannelClient(abc.ABC):
     def content_batch_size(self) -> int:
         return 1
 
-    @abc.abstractmethod
+    @classmethod
+    def supports(cls, operation: str) -> bool:
+        """Whether this client sends the records of transmit ``operation`` (a registry code): it defines its method."""
+        method = SENDERS.get(operation)
+        return method is not None and getattr(cls, method) is not getattr(ChannelClient, method)
+
+    @classmethod
+    def supported_operations(cls) -> frozenset[str]:
+        return frozenset(operation for operation in SENDERS if cls.supports(operation))
+
     def send_learner_data(self, records: list[Record]) -> list[Outcome]:
-        """Send up to ``learner_batch_size()`` learner records."""
+        """Send up to ``learner_batch_size()`` learner records (clients of channels with a learner exporter)."""
+        raise OperationNotSupported(f"{self.name} sends no learner data.")
 
     def send_content_metadata(self, records: list[Record]) -> list[Outcome]:
-        raise NotImplementedError(f"{self.name} exports no content metadata.")
+        """Send up to ``content_batch_size()`` content records (clients of channels with a content exporter)."""
+        raise OperationNotSupported(f"{self.name} exports no content metadata.")
 
     def send_subsection_grades(self, records: list[Record]) -> list[Outcome]:
         """Send up to ``learner_batch_size()`` subsection-grade records (channels with a ``subsection_exporter``)."""
-        raise NotImplementedError(f"{self.name} reports no assessment grades.")
+        raise OperationNotSupported(f"{self.name} reports no assessment grades.")
 
     def wait(self, seconds: float) -> None:
         if seconds <= 0:

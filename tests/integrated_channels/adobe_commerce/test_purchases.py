@@ -75,6 +75,9 @@ def test_orders_enroll_linked_and_pending_learners_once(connection, store):
     assert EnterpriseCourseEnrollment.objects.filter(learner=alice, course_id=COURSE).exists()
     assert PendingEnrollment.objects.filter(course_id=COURSE).count() == 1
     assert ProcessedOrderLine.objects.count() == 2
+    # a purchase is a self-enrollment (decision 0401), also for a buyer still pending
+    assert set(EnterpriseCourseEnrollment.objects.values_list("started_by", flat=True)) == {"learner"}
+    assert set(PendingEnrollment.objects.values_list("started_by", flat=True)) == {"learner"}
 
     again = run_import(connection)  # the same orders are read again (overlap) and skipped
     assert (again.selected, again.sent, again.skipped) == (2, 0, 2)

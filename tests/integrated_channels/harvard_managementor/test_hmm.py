@@ -111,10 +111,13 @@ def test_user_feeds_become_completions_and_a_bad_file_fails_alone(sftp_server, c
     assert done.completed_at == datetime.datetime(2026, 11, 30, tzinfo=datetime.UTC)
     assert ProviderProgress.objects.get(user=courses[1].user).time_spent_seconds is None
     assert Certificate.objects.filter(user=courses[0].user, course__course_id="hmm:hmm-coaching").exists()
-    assert set(EnterpriseCourseEnrollment.objects.values_list("learner__user__email", "course_id", "source")) == {
+    enrollments = EnterpriseCourseEnrollment.objects.values_list("learner__user__email", "course_id", "source")
+    assert set(enrollments) == {
         ("l0@example.com", "hmm:hmm-coaching", "import"),
         ("l1@example.com", "hmm:hmm-coaching", "import"),
     }
+    # nobody enrolled them: they took the course at the provider (decision 0401)
+    assert set(enrollments.values_list("started_by", flat=True)) == {"learner"}
 
     # A rerun of the same files writes nothing; a start date leaves the older feeds out.
     rerun = operations.import_progress(connection, trigger=Run.Trigger.ADMIN)

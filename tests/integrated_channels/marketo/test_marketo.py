@@ -165,6 +165,8 @@ def test_a_revoked_secret_fails_the_run_and_marks_nothing_sent(connection, fake)
 def test_connection_test_reads_the_lead_fields_and_checks_the_mapping(connection, fake):
     outcome = ops.test_connection(connection)
     assert outcome.ok and "department" in outcome.found
+    connection.refresh_from_db()
+    assert connection.marketo_fields == {"lead": sorted(fake.lead_fields)}
     connection.lead_mapping = {"email": "email", "job_title": "jobTitle"}
     outcome = ops.test_connection(connection)
     assert not outcome.ok and "jobTitle" in outcome.message
@@ -215,10 +217,34 @@ def test_learning_events_as_activities_on_the_leads(connection, fake):
     assert again.selected == 0
 
 
-def test_self_enrollment_is_refused_with_the_reason(connection):
+def test_self_enrollments_and_training_enrollments_are_told_apart(connection, fake):
+    from enterprise.models.enrollment import StartedBy
+
+    fake.activity_types = {100002, 100004}
     connection.event_activity_types = {"self_enrollment": 100004}
-    with pytest.raises(ValidationError, match="not enrollments learners start in the host LMS"):
-        connection.full_clean()
+    connection.full_clean()
+    connection.save()
+    ann = learner(connection, "ann")
+    mine, assigned = CourseFactory(), CourseFactory()
+    EnrollmentFactory(learner=ann, course_id=mine.course_id, started_by=StartedBy.LEARNER, source="api")
+    EnrollmentFactory(learner=ann, course_id=assigned.course_id, started_by=StartedBy.ADMIN)
+    fake.leads["ann@example.com"] = {"id": 7, "email": "ann@example.com"}
+    client = client_for(connection, fake)
+    run = ops.export_events(connection, trigger=Run.Trigger.ADMIN, client=client)
+    assert (run.status, run.sent) == (Run.Status.COMPLETED, 1)
+    [activity] = fake.activities
+    assert (activity["activityTypeId"], activity["primaryAttributeValue"]) == (100004, mine.course_id)
+    assert {"name": "startedBy", "value": "learner"} in activity["attributes"]
+    # both selected: each enrollment is sent once, under its own event
+    fake.activities.clear()
+    connection.event_activity_types = {"self_enrollment": 100004, "training_enrollment": 100002}
+    connection.save()
+    run = ops.export_events(
+        connection, trigger=Run.Trigger.ADMIN, client=client, start_date=ann.created.replace(year=2000)
+    )
+    assert sorted((a["activityTypeId"], a["primaryAttributeValue"]) for a in fake.activities) == sorted(
+        [(100004, mine.course_id), (100002, assigned.course_id)]
+    )
 
 
 def test_the_objects_page_is_current():
@@ -228,3 +254,143 @@ def test_the_objects_page_is_current():
 
     page = (Path(__file__).resolve().parents[3] / "docs" / "connectors" / "report-objects.md").read_text()
     assert ops.objects_markdown() in page and fields_markdown() in page
+
+
+def test_connection_test_reads_the_custom_objects_fields_and_names_missing_ones(connection, fake):
+    learner(connection, "ann")
+    ops.export_user_report(connection, trigger=Run.Trigger.ADMIN, client=client_for(connection, fake))
+    outcome = ops.test_connection(connection)
+    assert outcome.ok and "cp_userReport" in outcome.message
+    connection.refresh_from_db()
+    assert {"learnerId", "email", "marketoGUID"} <= set(connection.marketo_fields["cp_userReport"])
+    assert "cp_learnerTranscript" not in connection.marketo_fields  # not created yet: not described
+    del fake.objects["cp_userReport"]["fields"]["linkedAt"]
+    outcome = ops.test_connection(connection)
+    assert not outcome.ok and "cp_userReport lacks the field(s) linkedAt" in outcome.message
+
+
+def mapping_post(connection, **choices) -> dict:
+    data = {
+        "customer": connection.customer_id,
+        "name": connection.name,
+        "notify_when": "never",
+        "instance_url": connection.instance_url,
+        "client_id": connection.client_id,
+        "client_secret": "",
+        "event_activity_types": "{}",
+        "daily_quota": "50000",
+        "create_custom_objects": "on",
+    }
+    return data | {f"lead_mapping__{key}": value for key, value in choices.items()}
+
+
+def test_the_mapping_screen_offers_the_lead_fields_test_connection_read(connection, fake, admin_client):
+    from django.urls import reverse
+
+    change = reverse("admin:marketo_marketoconnection_change", args=[connection.pk])
+    page = admin_client.get(reverse("admin:marketo_marketoconnection_add")).content.decode()
+    assert '<select name="lead_mapping__email"' in page and '<option value="firstName"' in page
+    assert '<option value="city"' not in page and "Do not import" not in page  # before Test connection
+    ops.test_connection(connection)
+    page = admin_client.get(change).content.decode()
+    assert '<select name="lead_mapping__username"' in page and '<option value="city"' in page
+    response = admin_client.post(change, mapping_post(connection, email="email", job_title="title", location="city"))
+    assert response.status_code == 302, response.content.decode()[:3000]
+    connection.refresh_from_db()
+    assert connection.lead_mapping == {"email": "email", "job_title": "title", "location": "city"}
+    assert connection.client_secret == SECRET  # write-only: blank keeps it
+    response = admin_client.post(change, mapping_post(connection, email="email", country="shoeSize"))
+    assert response.status_code == 200 and "Not a field of the remote" in response.content.decode()
+    response = admin_client.post(change, mapping_post(connection, email="firstName"))
+    assert "lookup field" in response.content.decode()
+    response = admin_client.post(change, mapping_post(connection, email="email", first_name="city", last_name="city"))
+    assert "is mapped to both" in response.content.decode()
+
+
+def test_the_migration_converts_hand_typed_mappings():
+    import importlib
+
+    migration = importlib.import_module("integrated_channels.marketo.migrations.0002_lead_mapping_screen")
+    convert = migration.converted
+    assert convert({"email": " email ", "department": "department", "shoe": "x", "badge": "badge"}, ["badge"]) == {
+        "email": "email",
+        "department": "department",
+        "badge": "badge",
+    }
+    assert convert({"email": "emailAddress", "first_name": "email", "last_name": ""}, []) == {"email": "email"}
+    default = {"email": "email", "first_name": "firstName", "last_name": "lastName"}
+    assert convert(["not", "a", "mapping"], []) == default
+    assert convert({"email": "email", "first_name": "name", "last_name": "name"}, []) == {
+        "email": "email",
+        "first_name": "name",
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_keeps_the_mapped_fields_offered():
+    from django.db import connection as db
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(db)
+    before = [("marketo", "0001_initial"), ("enterprise", "0011_prices")]
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    customer = old.get_model("enterprise", "EnterpriseCustomer").objects.create(name="Acme", slug="acme-mkto")
+    old.get_model("enterprise", "LearnerField").objects.create(customer=customer, key="badge", label="Badge")
+    made = old.get_model("marketo", "MarketoConnection").objects.create(
+        customer=customer,
+        channel="MARKETO",
+        instance_url="https://1.mktorest.com",
+        client_id="c",
+        client_secret="s",
+        lead_mapping={"email": "email", "badge": " badgeCode", "nonsense": "x"},
+    )
+    executor = MigrationExecutor(db)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    converted = MarketoConnection.objects.get(pk=made.pk)
+    assert converted.lead_mapping == {"email": "email", "badge": "badgeCode"}
+    assert converted.marketo_fields == {"lead": ["badgeCode", "email", "firstName", "lastName"]}
+
+
+def test_learner_fields_can_go_to_fields_added_to_the_custom_objects(connection, fake, admin_client):
+    from django.urls import reverse
+
+    client = client_for(connection, fake)
+    learner(connection, "ann", department="Sales")
+    ops.export_leads(connection, trigger=Run.Trigger.ADMIN, client=client)
+    ops.export_user_report(connection, trigger=Run.Trigger.ADMIN, client=client)  # creates cp_userReport
+    fake.objects["cp_userReport"]["fields"]["region"] = {
+        "name": "region",
+        "displayName": "Region",
+        "dataType": "string",
+    }
+    assert ops.test_connection(connection).ok
+    connection.refresh_from_db()
+    assert connection.mapping_targets()[-1:] == ["cp_userReport.region"]  # neither its own fields nor marketoGUID
+    page = admin_client.get(reverse("admin:marketo_marketoconnection_change", args=[connection.pk])).content.decode()
+    assert '<option value="cp_userReport.region"' in page and '<option value="cp_userReport.email"' not in page
+    connection.lead_mapping = {"email": "email", "first_name": "firstName", "department": "cp_userReport.region"}
+    connection.full_clean()
+    connection.save()
+    leads = ops.export_leads(connection, trigger=Run.Trigger.ADMIN, client=client, start_date=connection.created)
+    assert leads.status == Run.Status.COMPLETED  # the dotted target is not a lead field: not sent to leads
+    report = ops.export_user_report(connection, trigger=Run.Trigger.ADMIN, client=client, start_date=connection.created)
+    assert report.status == Run.Status.COMPLETED, report.error_message
+    [record] = fake.objects["cp_userReport"]["records"].values()
+    assert record["region"] == "Sales"
+    for bad, reason in (("cp_userReport.email", "fills email itself"), ("cp_nope.x", "not one of the connector")):
+        connection.lead_mapping = {"email": "email", "department": bad}
+        with pytest.raises(ValidationError, match=reason):
+            connection.full_clean()
+
+
+def test_learner_values_for_custom_objects_take_one_query_per_batch(connection, django_assert_num_queries):
+    connection.lead_mapping = {"email": "email", "department": "cp_userReport.region"}
+    people = [learner(connection, f"p{index}", department=f"D{index}") for index in range(5)]
+    records = [{"learnerId": person.pk, "email": person.user.email} for person in people]
+    with django_assert_num_queries(1):
+        enriched = ops._with_learner_fields(connection, "cp_userReport", records)
+    assert [record["region"] for record in enriched] == [f"D{index}" for index in range(5)]
+    with django_assert_num_queries(0):  # another object: nothing mapped to it, nothing asked
+        ops._with_learner_fields(connection, "cp_userSkill", [{"email": "p0@example.com"}])

@@ -213,3 +213,113 @@ def test_the_fake_refuses_what_salesforce_refuses(connection, fake):
         "Learner_Skill__c", "External_Id__c", [{"attributes": {"type": "Learner_Skill__c"}, "Shoe__c": 1}]
     )
     assert {e["statusCode"] for e in result["errors"]} >= {"INVALID_FIELD", "REQUIRED_FIELD_MISSING"}
+
+
+# -- Bulk API 2.0 above the connection's threshold (decision 0402) -----------------------------------
+
+
+def bulk_client(connection, pauses: list) -> SalesforceClient:
+    return SalesforceClient(connection, sleep=pauses.append)
+
+
+def test_above_the_threshold_records_go_in_a_bulk_job_and_failures_come_back_per_record(connection, fake):
+    connection.bulk_threshold = 2
+    connection.save()
+    fake.objects["Learner_Transcript__c"]["fields"]["Course_Title__c"] = 80
+    course, long_title = CourseFactory(), CourseFactory(title="x" * 100)
+    for name in ("ann", "bob", "cid", "dan"):
+        fake.add_user(f"{name}@example.com")
+        enrolled(connection, name, course)
+    enrolled(connection, "nobody", course)  # no Salesforce user: refused before the job
+    too_long = enrolled(connection, "eve", long_title)
+    fake.add_user("eve@example.com")
+    pauses: list[float] = []
+    done = run(connection, client=bulk_client(connection, pauses))
+    assert (done.status, done.sent, done.failed) == (Run.Status.COMPLETED_WITH_ERRORS, 4, 2), done.error_message
+    errors = {e.email: e for e in RunError.objects.filter(run=done)}
+    assert errors["nobody@example.com"].code == "no_salesforce_user"
+    refused = errors["eve@example.com"]
+    assert (refused.code, refused.course_id) == ("STRING_TOO_LONG", long_title.course_id)
+    assert refused.remote_id and "Course_Title__c" in refused.message and too_long
+    methods = [m for m, _p in fake.requests]
+    assert "PUT" in methods and methods.count("PATCH") == 1  # UploadComplete; no sObject Collections call
+    assert pauses == [2.0]  # InProgress at the first look, JobComplete after one pause
+    [upload] = fake.uploads
+    header, *lines = upload.decode().split("\n")
+    assert header == "External_Id__c,Learner__c," + ",".join(TRANSCRIPT_FIELDS)
+    assert lines[-1] == "" and len(lines) == 6 and b"\r" not in upload  # 5 records, LF, a final line ending
+    records = fake.objects["Learner_Transcript__c"]["records"]
+    assert len(records) == 4
+    again = run(connection, client=bulk_client(connection, []), start_date=done.started_at.replace(year=2000))
+    assert again.sent == 4 and len(records) == 4  # upserted by the external id: never duplicated
+
+
+def test_a_bulk_export_is_cut_into_jobs_by_size(connection, fake, monkeypatch):
+    monkeypatch.setattr(sf_client, "COLLECTION", 2)
+    monkeypatch.setattr(sf_client, "BULK_JOB_BYTES", 1)  # a job per batch of 2
+    connection.bulk_threshold = 1
+    connection.save()
+    course = CourseFactory()
+    for index in range(5):
+        fake.add_user(f"l{index}@example.com")
+        enrolled(connection, f"l{index}", course)
+    done = run(connection, client=bulk_client(connection, []))
+    assert (done.status, done.sent) == (Run.Status.COMPLETED, 5)
+    assert len(fake.jobs) == 3 and all(job["state"] == "JobComplete" for job in fake.jobs.values())
+
+
+def test_a_job_salesforce_fails_reports_every_record_unprocessed(connection, fake):
+    connection.bulk_threshold = 1
+    connection.save()
+    del fake.objects["Learner_Transcript__c"]["fields"]["Grade__c"]  # the org lacks a field
+    course = CourseFactory()
+    for name in ("ann", "bob"):
+        fake.add_user(f"{name}@example.com")
+        enrolled(connection, name, course)
+    done = run(connection, client=bulk_client(connection, []))
+    assert (done.status, done.sent, done.failed) == (Run.Status.COMPLETED_WITH_ERRORS, 0, 2)
+    messages = {e.email: (e.code, e.message) for e in RunError.objects.filter(run=done)}
+    assert set(messages) == {"ann@example.com", "bob@example.com"}
+    code, message = messages["ann@example.com"]
+    assert code == "unprocessed" and "Failed" in message and "Field name not found : Grade__c" in message
+
+
+def test_a_failed_upload_aborts_the_job_and_fails_the_run(connection, fake, monkeypatch):
+    connection.bulk_threshold = 1
+    connection.save()
+    course = CourseFactory()
+    for name in ("ann", "bob"):
+        fake.add_user(f"{name}@example.com")
+        enrolled(connection, name, course)
+    monkeypatch.setattr(ops._Spool, "data", lambda self: b"External_Id__c\r\nx\r\n")  # CRLF in an LF job
+    done = run(connection, client=bulk_client(connection, []))
+    assert done.status == Run.Status.FAILED and "CRLF line ending" in done.error_message
+    assert (done.sent, done.not_attempted) == (0, 2)
+    [job] = fake.jobs.values()
+    assert job["state"] == "Aborted"
+
+
+def test_the_fake_checks_bulk_requests_as_salesforce_does(connection, fake):
+    from integrated_channels.integrated_channel.exceptions import RemoteRejected
+
+    client = bulk_client(connection, [])
+    with pytest.raises(RemoteRejected, match="not an External ID"):
+        client.create_ingest_job("Learner_Skill__c", "Email__c")
+    job = client.create_ingest_job("Learner_Skill__c", "External_Id__c")
+    with pytest.raises(RemoteRejected, match="INVALIDJOBSTATE"):
+        client.set_job_state(job["id"], "UploadComplete")  # no data yet
+    url = f"{connection.my_domain_url}/{job['contentUrl']}"
+    with pytest.raises(RemoteRejected, match="text/csv"):
+        client.authorized_request("PUT", url, data=b"a\n", headers={"Content-Type": "application/json"})
+    with pytest.raises(RemoteRejected, match="no line ending"):
+        client.upload_job_data(job, b"External_Id__c,Learner__c")
+    client.upload_job_data(job, b"External_Id__c,Learner__c\nS-1,005x\n")
+    with pytest.raises(RemoteRejected, match="uploaded already"):
+        client.upload_job_data(job, b"External_Id__c,Learner__c\nS-2,005x\n")
+    with pytest.raises(RemoteRejected, match="INVALIDJOBSTATE"):
+        list(client.job_results(job["id"], "failedResults"))  # not finished
+    client.set_job_state(job["id"], "UploadComplete")
+    info = client.wait_for_job(job["id"])
+    assert (info["state"], info["numberRecordsFailed"]) == ("JobComplete", 1)
+    [failed] = client.job_results(job["id"], "failedResults")
+    assert failed["sf__Error"].startswith("FIELD_INTEGRITY_EXCEPTION:") and failed["External_Id__c"] == "S-1"

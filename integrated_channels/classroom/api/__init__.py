@@ -1,0 +1,1 @@
+"""The sessions REST API (``/classroom/api/v1/``)."""
