@@ -139,7 +139,8 @@ def render_page(channel: Channel) -> str:
         lines += [
             f"## Rows: `rows.{rows.name}`",
             "",
-            "A list of objects with these fields; given, it replaces the connection's rows (`export` shows them).",
+            "A list of objects with these fields; given, it replaces the connection's rows (`export` and the "
+            "REST API's connection detail show them; a `PATCH` with `rows` replaces them the same way).",
             "",
         ]
         lines += [*_field_rows(rows.fields), ""]
@@ -158,7 +159,8 @@ Every connection (a customer's named link to a remote account) can be written as
 `manage.py connections apply FILE.json [--dry-run]`, written back with `manage.py connections export
 [--customer SLUG|UUID] [--connector CODE] [--output FILE]`, or managed through the REST API under
 `/integrated_channels/api/v1/connections/` (same field names; settings and credentials at the top level of
-the object there). A file is `{"connections": [...]}`; each connection has:
+the object there, `rows` as here in a connection's detail, creation and update, with the same errors: not in the
+list). A file is `{"connections": [...]}`; each connection has:
 
 | Key | Meaning |
 |---|---|
@@ -177,8 +179,8 @@ may ask for them again, e.g. when the host changes) |
 
 `apply` is idempotent and all or nothing: each connection is validated as the admin validates it, and when one is
 refused nothing is saved and every error is printed with the connection (`customer / CONNECTOR / name`) and the field
-(`settings.port`, `credentials.password`, `schedules.<operation>.start`, …). `--dry-run` prints what would be created or
-updated (and which fields) and saves nothing.
+(`settings.port`, `credentials.password`, `schedules.<operation>.start`, `rows.<name>[<index>].<field>`, …).
+`--dry-run` prints what would be created or updated (and which fields) and saves nothing.
 
 Each connector's third-party libraries are an extra of the package: `pip install 'enterprise-learners[sftp]'`,
 `[learningstudio]`, `[xapi]`, or `[all]`; `manage.py check` names the extra an installed connector app misses

@@ -12,7 +12,12 @@ from integrated_channels.integrated_channel.admin import ChannelConfigurationAdm
 from integrated_channels.integrated_channel.admin.configuration import ChannelConfigurationForm
 from integrated_channels.integrated_channel.admin.runs import changeable_object, outcome_level, queued_message
 from integrated_channels.integrated_channel.exceptions import RunLocked
-from integrated_channels.integrated_channel.imports.forms import MappingField, sample_columns
+from integrated_channels.integrated_channel.imports.forms import (
+    ConditionsField,
+    MappingField,
+    column_labels,
+    sample_columns,
+)
 from integrated_channels.integrated_channel.models import Run
 from integrated_channels.integrated_channel.services import run_wording
 from integrated_channels.sftp import keys, mapping
@@ -29,6 +34,14 @@ class SFTPConfigurationForm(ChannelConfigurationForm):
     attribute_mapping = MappingField(
         label=_("Map attributes"),
         help_text=_("Every learner field of the customer: a column of the files, or do not import from source."),
+    )
+    import_conditions = ConditionsField(
+        label=_("Filter by column"),
+        help_text=_(
+            "Import only the rows where every filter holds (case-insensitive): = or ≠ a value (= with an empty "
+            "value: the column is empty), in (values separated by commas), contains. A row left without a "
+            "column and a value is ignored."
+        ),
     )
     sample_file = forms.FileField(
         required=False,
@@ -74,6 +87,23 @@ class SFTPConfigurationForm(ChannelConfigurationForm):
         if field is not None:
             mapped = mapping.imported(self.instance.attribute_mapping).values() if self.instance.pk else ()
             field.configure(self.learner_fields, [*(self.instance.source_columns or []), *mapped])
+        conditions = self.fields.get("import_conditions")
+        if conditions is not None:
+            stored = self.instance.attribute_mapping if self.instance.pk else {}
+            mapped = mapping.imported(stored).values() if self.instance.pk else ()
+            kept = [
+                c["column"] for c in self.instance.import_conditions or [] if isinstance(c, dict) and c.get("column")
+            ]
+            columns = [*(self.instance.source_columns or []), *mapped, *kept]
+            sample = self.files.get("sample_file") if self.is_bound else None
+            known = None
+            if sample is not None:  # a sample posted with the form: the filters must read its columns
+                try:
+                    header = set(sample_columns(sample))
+                except forms.ValidationError:
+                    header = set()  # the sample file field reports it
+                known = header.__contains__ if header else None
+            conditions.configure(columns, column_labels(stored, self.learner_fields), known=known)
 
     def clean(self):
         cleaned = super().clean()

@@ -43,8 +43,20 @@ class Condition:
         return f"{self.column} {OPERATORS[self.op]} {value}"
 
 
+def condition_error(number: int, part: str, problem: str) -> ValidationError:
+    """An error of filter ``number`` (1-based) naming its ``part`` (column, op or value).
+
+    ``params`` carry ``row`` and ``part`` so a form can show the error next to the row it concerns.
+    """
+    return ValidationError(
+        "Filter %(row)s, %(part)s: %(problem)s",
+        code=f"bad_{part}",
+        params={"row": number, "part": part, "problem": problem},
+    )
+
+
 def parse_conditions(data) -> list[Condition]:
-    """The conditions of their JSON form; ``ValidationError`` naming each bad one."""
+    """The conditions of their JSON form; ``ValidationError`` naming the filter and the part of each bad one."""
     if data in (None, ""):
         return []
     if not isinstance(data, list):
@@ -52,20 +64,20 @@ def parse_conditions(data) -> list[Condition]:
     conditions, errors = [], []
     for number, item in enumerate(data, start=1):
         if not isinstance(item, Mapping) or not isinstance(item.get("column"), str) or not item["column"].strip():
-            errors.append(f"Filter {number}: needs a column.")
+            errors.append(condition_error(number, "column", "needs a column."))
             continue
         op, value = item.get("op"), item.get("value")
         if op not in OPERATORS:
-            errors.append(f"Filter {number}: unknown operator {op!r} (use {', '.join(OPERATORS)}).")
+            errors.append(condition_error(number, "op", f"unknown operator {op!r} (use {', '.join(OPERATORS)})."))
             continue
         if op == "in":
             values = value if isinstance(value, list) else str(value or "").split(",")
             value = tuple(str(part).strip().casefold() for part in values if str(part).strip())
             if not value:
-                errors.append(f"Filter {number}: 'in' needs at least one value.")
+                errors.append(condition_error(number, "value", "'in' needs at least one value."))
                 continue
         elif not isinstance(value, str | int | float) or (op == "contains" and not str(value).strip()):
-            errors.append(f"Filter {number}: needs a text value.")
+            errors.append(condition_error(number, "value", "needs a text value."))
             continue
         else:
             value = str(value).strip().casefold()

@@ -21,11 +21,18 @@ missing a mapped column, a page that is not JSON) fails the run and leaves nothi
 queries are a fixed handful per chunk, never per row; the memory is one page, one chunk, and
 8 to 16 bytes a person for the keys and the hierarchy's pairs (decision 0191), whatever the
 number of rows.
+
+``ImportRun`` is the run handling every import shares (the user imports and the xAPI statement
+import, decision 0412): the run started (or the queued one taken), its live counts, its refused
+rows written in batches (``RowErrors``), a refusal failing it with nothing imported, the
+processed files removed only after the commit, and its end with counts and skip reasons.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import logging
 import marshal
 import tempfile
 from array import array
@@ -46,6 +53,9 @@ from integrated_channels.integrated_channel.imports.errors import ImportRefused
 from integrated_channels.integrated_channel.imports.filters import Condition, Hierarchy, all_hold, key_of
 from integrated_channels.integrated_channel.imports.sources import Source
 from integrated_channels.integrated_channel.models import Run, RunError
+from integrated_channels.integrated_channel.services import runs
+
+logger = logging.getLogger(__name__)
 
 ERROR_BATCH = 1000  # error rows written per statement
 KEPT_MESSAGES = 100  # error messages kept in memory for the caller (all are in the run's error rows)
@@ -74,19 +84,28 @@ class ImportCounts:
         return {reason: count for reason, count in reasons.items() if count}
 
 
-class _Errors:
-    """The run's failed rows, written in batches (bounded memory), the first messages kept."""
+class RowErrors:
+    """A run's refused rows, written in batches (bounded memory), the first messages kept in ``counts``."""
 
     def __init__(self, run: Run, counts: ImportCounts):
         self.run = run
         self.counts = counts
         self.buffer: list[RunError] = []
 
-    def add(self, email: str, message: str) -> None:
+    def add(self, email: str, message: str, *, course_id: str = "", code: str = "") -> None:
         self.counts.failed += 1
         if len(self.counts.messages) < KEPT_MESSAGES:
             self.counts.messages.append(message)
-        self.buffer.append(RunError(run=self.run, outcome=RunError.Outcome.FAILED, email=email[:254], message=message))
+        self.buffer.append(
+            RunError(
+                run=self.run,
+                outcome=RunError.Outcome.FAILED,
+                code=code,
+                email=email[:254],
+                course_id=course_id[:255],
+                message=message,
+            )
+        )
         if len(self.buffer) >= ERROR_BATCH:
             self.flush()
 
@@ -94,6 +113,89 @@ class _Errors:
         if self.buffer:
             RunError.objects.bulk_create(self.buffer)
             self.buffer = []
+
+
+class ImportRun:
+    """The run of one import: started (or the queued ``run`` taken), live counts, refusals, the end.
+
+    ``with handling.attempt(refused=(…)):`` runs the import's body: an exception of ``refused``
+    (nothing could be imported: a file missing a column, a drop that does not answer) fails the
+    run — one run error, the live counts reset — and is kept in ``refused`` for the caller, who
+    returns; any other exception fails it as ``internal_error`` and propagates. ``errors`` writes
+    refused rows to the run's error report. ``remove_files`` deletes the processed files from
+    the drop (after the commit); ``finish`` records the end: completed, or completed with errors
+    when a row was refused or ``error_code`` is set. Leavers are for the user imports to count.
+    """
+
+    def __init__(self, configuration, kind: str, *, trigger: str, api_user=None, run: Run | None = None, progress=None):
+        self.configuration = configuration
+        if run is None:
+            run = runs.start_run(configuration=configuration, kind=kind, trigger=trigger, api_user=api_user)
+        self.run = run
+        self.live = runs.LiveCounts(run, progress=progress)
+        self.counts = ImportCounts()
+        self.errors = RowErrors(run, self.counts)
+        self.refused: Exception | None = None
+
+    @contextlib.contextmanager
+    def attempt(self, *, refused: tuple[type[Exception], ...], what: str = "import"):
+        try:
+            yield self
+        except refused as exc:
+            self.refused = exc
+            self.fail(code=getattr(exc, "code", "refused"), message=str(exc))
+        except Exception as exc:
+            logger.exception("%s of configuration %s failed", what, self.configuration.pk)
+            self.fail(code="internal_error", message=f"{type(exc).__name__}: {exc}")
+            raise
+        else:
+            self.live.close()
+
+    def fail(self, *, code: str, message: str) -> None:
+        """Nothing was imported (the transaction rolled back): one run error, the live counts reset."""
+        self.live.close()
+        self.errors.buffer = []
+        RunError.objects.create(run=self.run, outcome=RunError.Outcome.RUN, code=code, message=message)
+        runs.finish_run(
+            self.run,
+            status=Run.Status.FAILED,
+            error_code=code,
+            error_message=message,
+            selected=0,
+            sent=0,
+            skipped=0,
+            failed=0,
+        )
+
+    def remove_files(self, paths: Sequence[str], *, failure: str) -> tuple[bool, str, str]:
+        """Delete the processed files (the import committed): (deleted, error code, error message)."""
+        from integrated_channels.integrated_channel.transports import drop
+
+        return drop.remove_processed(self.configuration, list(paths), failure=failure)
+
+    def finish(
+        self,
+        *,
+        selected: int,
+        sent: int,
+        failed: int,
+        skip_reasons: dict[str, int],
+        error_code: str = "",
+        error_message: str = "",
+    ) -> None:
+        self.errors.flush()
+        status = Run.Status.COMPLETED if not failed and not error_code else Run.Status.COMPLETED_WITH_ERRORS
+        runs.finish_run(
+            self.run,
+            status=status,
+            error_code=error_code,
+            error_message=error_message,
+            selected=selected,
+            sent=sent,
+            failed=failed,
+            skipped=sum(skip_reasons.values()),
+            skip_reasons={reason: count for reason, count in skip_reasons.items() if count},
+        )
 
 
 def required_columns(mapping: dict, fields: Sequence[Field], conditions: Sequence[Condition] = ()) -> dict[str, str]:
@@ -139,7 +241,7 @@ def run_user_import(
     chunk_size = chunk_size or enterprise_settings.MANAGE_LEARNERS_CHUNK_SIZE
     counts = ImportCounts()
     with transaction.atomic(), tempfile.TemporaryFile(prefix="import-") as spool:
-        errors = _Errors(run, counts)
+        errors = RowErrors(run, counts)
         hierarchy, duplicates = _read(
             source, mapping, fields, conditions, spool, errors, counts, keep_hierarchy=bool(managers)
         )
@@ -159,7 +261,7 @@ def run_user_import(
     return counts
 
 
-def _read(source, mapping, fields, conditions, spool, errors: _Errors, counts: ImportCounts, *, keep_hierarchy: bool):
+def _read(source, mapping, fields, conditions, spool, errors: RowErrors, counts: ImportCounts, *, keep_hierarchy: bool):
     """First pass: map, check, filter, spool; the hierarchy and the duplicated e-mails."""
     columns = mappings.imported(mapping)
     email_column = columns["email"]
@@ -214,7 +316,7 @@ def _records(spool) -> Iterator[tuple[str, str, dict]]:
             return
 
 
-def _link(configuration, run, records, kept, duplicates, errors: _Errors, counts, live, chunk_size, unlink_leavers):
+def _link(configuration, run, records, kept, duplicates, errors: RowErrors, counts, live, chunk_size, unlink_leavers):
     """Second pass: chunks of the spool through the bulk link, attributes, marks, errors, live counts."""
     customer = configuration.customer
     held: dict[str, list[tuple[str, dict]]] = {}  # the rows of possibly repeated people, by e-mail

@@ -108,13 +108,7 @@ def describe(
     if credentials:
         data["credentials"] = {f.name: f.value_from_object(configuration) for f in fields.credentials}
     if fields.rows:
-        data["rows"] = {
-            rows.name: [
-                {f.name: to_json(f.value_from_object(row)) for f in rows.fields}
-                for row in getattr(configuration, rows.name).order_by("pk")
-            ]
-            for rows in fields.rows
-        }
+        data["rows"] = rows_of(configuration)
     if schedules_of is None:
         schedules_of = list(OperationSchedule.objects.filter(configuration_id=configuration.pk).order_by("operation"))
     data["schedules"] = {
@@ -127,6 +121,21 @@ def describe(
         for schedule in schedules_of
     }
     return data
+
+
+def rows_of(configuration) -> dict[str, list[dict]]:
+    """The connection's child rows by relation name, oldest first (``{}`` for a connector without rows).
+
+    ``describe`` (export) and the REST API's connection detail both answer this.
+    """
+    configuration = configuration.specific()
+    return {
+        rows.name: [
+            {f.name: to_json(f.value_from_object(row)) for f in rows.fields}
+            for row in getattr(configuration, rows.name).order_by("pk")
+        ]
+        for rows in fields_of(configuration.channel).rows
+    }
 
 
 def export(*, customers=None, connector: str | None = None) -> dict[str, Any]:
@@ -308,6 +317,17 @@ def _prefixed(exc: ValidationError, fields: ConnectionFields) -> dict[str, list[
             name = key
         out.setdefault(name, []).extend(messages)
     return out
+
+
+def save_rows(configuration, given) -> None:
+    """Replace the connection's rows of each relation named in ``given`` (``{name: [row, …]}``).
+
+    The caller holds a transaction: on a refused row ``ValidationError`` is raised with keys
+    ``rows.<name>[<index>].<field>`` and the rows already replaced must be rolled back. ``apply``
+    and the REST API's connection update both save rows through this.
+    """
+    configuration = configuration.specific()
+    _save_rows(configuration, fields_of(configuration.channel), _object(given, "rows"))
 
 
 def _save_rows(configuration, fields: ConnectionFields, given: dict) -> None:

@@ -18,10 +18,9 @@ from dataclasses import dataclass, field
 
 from integrated_channels.integrated_channel.imports.errors import ImportRefused
 from integrated_channels.integrated_channel.imports.filters import parse_conditions
-from integrated_channels.integrated_channel.imports.pipeline import ImportCounts, run_user_import
+from integrated_channels.integrated_channel.imports.pipeline import ImportCounts, ImportRun, run_user_import
 from integrated_channels.integrated_channel.imports.sources import CsvFilesSource
 from integrated_channels.integrated_channel.models import Run, RunError
-from integrated_channels.integrated_channel.services import runs
 from integrated_channels.integrated_channel.transports import drop as client
 from integrated_channels.sftp import layout
 from integrated_channels.sftp.models import USER_IMPORT_DIR, SFTPConfiguration
@@ -54,14 +53,14 @@ def import_users(
 ) -> ImportResult:
     """Import the users of the connection's files; ``run``: one already started (a queued run), else one is.
 
-    The run's counts are written after each chunk of rows (``runs.LiveCounts``); ``progress``
-    (a ``Progress``) shows a bar of the rows done.
+    The run handling is the pipeline's ``ImportRun`` (shared with the xAPI statement import): the
+    run's counts are written after each chunk of rows (``runs.LiveCounts``); ``progress`` (a
+    ``Progress``) shows a bar of the rows done.
     """
-    if run is None:
-        run = runs.start_run(configuration=configuration, kind=USER_IMPORT, trigger=trigger, api_user=api_user)
+    handling = ImportRun(configuration, USER_IMPORT, trigger=trigger, api_user=api_user, run=run, progress=progress)
+    run = handling.run
     result = ImportResult(run=run)
-    live = runs.LiveCounts(run, progress=progress)
-    try:
+    with handling.attempt(refused=(client.DropError, ImportRefused), what="SFTP import"):
         problems = configuration.run_errors()
         if problems:
             raise ImportRefused(" ".join(problems), code="invalid_files")
@@ -75,28 +74,21 @@ def import_users(
             conditions=parse_conditions(configuration.import_conditions),
             managers=configuration.manager_filter(),
             unlink_leavers=configuration.unlink_leavers,
-            live=live,
+            live=handling.live,
         )
-    except (client.DropError, ImportRefused) as exc:
-        live.close()
-        _fail(run, result, code=exc.code, message=str(exc))
-        if not isinstance(exc, client.DropError):  # the drop answers: the report tells why nothing was imported
+    if handling.refused is not None:
+        result.errors = [str(handling.refused)]
+        if not isinstance(handling.refused, client.DropError):  # the drop answers: the report tells why
             write_report(configuration, run, counts=None)
         return result
-    except Exception as exc:
-        live.close()
-        logger.exception("SFTP import of configuration %s failed", configuration.pk)
-        _fail(run, result, code="internal_error", message=f"{type(exc).__name__}: {exc}")
-        raise
-    live.close()
     result.counts = counts
     result.rows = counts.rows - counts.skipped
     result.imported = counts.imported
     result.errors = counts.messages
     result.filtered_out = counts.skipped
     # Committed: only now are the processed files removed.
-    result.deleted, error_code, error_message = client.remove_processed(
-        configuration, result.files, failure="Imported, but the files were not deleted"
+    result.deleted, error_code, error_message = handling.remove_files(
+        result.files, failure="Imported, but the files were not deleted"
     )
     report_error = write_report(configuration, run, counts=counts, files=result.files)
     if report_error and not error_code:
@@ -106,16 +98,12 @@ def import_users(
         layout.sweep_content(configuration)
     except client.DropError as exc:  # housekeeping: never a failure of the import
         logger.warning("Content CSVs of configuration %s not swept: %s", configuration.pk, exc)
-    status = Run.Status.COMPLETED if not counts.failed and not error_code else Run.Status.COMPLETED_WITH_ERRORS
-    runs.finish_run(
-        run,
-        status=status,
+    handling.finish(
         error_code=error_code,
         error_message=error_message,
         selected=counts.rows,
         sent=counts.imported,
         failed=counts.failed,
-        skipped=counts.skipped,
         skip_reasons=counts.skip_reasons(),
     )
     return result
@@ -159,12 +147,3 @@ def write_report(configuration, run: Run, *, counts: ImportCounts | None, files:
     except client.DropError as exc:
         return f"Imported, but the import report was not written: {exc}"
     return ""
-
-
-def _fail(run: Run, result: ImportResult, *, code: str, message: str) -> None:
-    RunError.objects.create(run=run, outcome=RunError.Outcome.RUN, code=code, message=message)
-    result.errors = [message]
-    # Nothing was imported (the transaction rolled back): the live counts written so far are reset.
-    runs.finish_run(
-        run, status=Run.Status.FAILED, error_code=code, error_message=message, selected=0, sent=0, skipped=0, failed=0
-    )

@@ -28,8 +28,9 @@ from django.utils import timezone
 from enterprise.models import EnterpriseCustomerUser
 from enterprise.services.completions import CompletionReport, record_completions
 from integrated_channels.integrated_channel.imports.errors import ImportRefused as SourceRefused
+from integrated_channels.integrated_channel.imports.pipeline import ImportRun
 from integrated_channels.integrated_channel.imports.sources import CsvFilesSource
-from integrated_channels.integrated_channel.models import Run, RunError
+from integrated_channels.integrated_channel.models import Run
 from integrated_channels.integrated_channel.services import runs
 from integrated_channels.integrated_channel.transports import drop
 from integrated_channels.xapi import filters, paths, statements, verbs
@@ -145,6 +146,17 @@ def build_statement(line: int, row: dict[str, str], *, mappings, iri_base: str) 
     )
 
 
+def _learner_of(row: dict[str, str], mappings) -> str:
+    """The e-mail of a refused row's learner for its report line (as the user import names the person):
+    the actor column's e-mail, its raw text when it is not one."""
+    column = next((mapping.column for mapping in mappings if mapping.path == paths.ACTOR_MBOX), None)
+    raw = (row.get(column) or "").strip() if column else ""
+    try:
+        return paths.mbox_email(raw) if raw else ""
+    except paths.ValueRefused:
+        return raw
+
+
 def _is_uuid(value) -> bool:
     try:
         uuid.UUID(str(value))
@@ -178,14 +190,17 @@ def import_statements(
 ) -> ImportResult:
     """Import the configuration's file; ``run``: one already started (a queued run), else one is.
 
-    The run's counts are written after each chunk of rows (``runs.LiveCounts``, decision 0140);
-    ``progress`` (a ``Progress``) shows a bar of the rows done.
+    The run handling is the import pipeline's (``ImportRun``, decision 0412), as the SFTP user
+    import's: the run's counts are written after each chunk of rows (``runs.LiveCounts``, decision
+    0140); refused rows are lines of the run's error report; a refused file fails the run with
+    nothing imported. ``progress`` (a ``Progress``) shows a bar of the rows done.
     """
-    if run is None:
-        run = runs.start_run(configuration=configuration, kind=STATEMENT_IMPORT, trigger=trigger, api_user=api_user)
-    result = ImportResult(run=run, path=configuration.remote_path())
-    live = runs.LiveCounts(run, progress=progress)
-    try:
+    handling = ImportRun(
+        configuration, STATEMENT_IMPORT, trigger=trigger, api_user=api_user, run=run, progress=progress
+    )
+    result = ImportResult(run=handling.run, path=configuration.remote_path())
+    # SourceRefused: this module's and the CSV source's.
+    with handling.attempt(refused=(drop.DropError, SourceRefused), what="xAPI import"):
         mappings = list(configuration.mappings.all())
         problems = configuration.run_errors(mappings)
         if problems:
@@ -195,48 +210,28 @@ def import_statements(
         if content is not None:
             result.found = True
             with transaction.atomic():
-                _import(configuration, content, mappings, conditions, result, live)
-    except (drop.DropError, SourceRefused) as exc:  # SourceRefused: this module's and the CSV source's
-        live.close()
-        _fail(run, result, code=exc.code, message=str(exc))
+                _import(configuration, content, mappings, conditions, result, handling)
+    if handling.refused is not None:
+        result.errors = [RowError(0, str(handling.refused))]
         return result
-    except Exception as exc:
-        live.close()
-        logger.exception("xAPI import %s failed", configuration.pk)
-        _fail(run, result, code="internal_error", message=f"{type(exc).__name__}: {exc}")
-        raise
-    live.close()
     # Committed: only now is the file removed.
     error_code = error_message = ""
     if result.found:
-        result.deleted, error_code, error_message = drop.remove_processed(
-            configuration, [result.path], failure="Imported, but the file was not deleted"
+        result.deleted, error_code, error_message = handling.remove_files(
+            [result.path], failure="Imported, but the file was not deleted"
         )
     else:
         error_message = f"No file {result.path} on the server: nothing to import."
     skipped = sum(result.skipped.values())
-    status = Run.Status.COMPLETED if not result.errors and not error_code else Run.Status.COMPLETED_WITH_ERRORS
-    runs.finish_run(
-        run,
-        status=status,
+    handling.finish(
         error_code=error_code,
         error_message=error_message,
         selected=result.imported + skipped + len(result.errors),
         sent=result.imported,
-        skipped=skipped,
         failed=len(result.errors),
         skip_reasons=dict(result.skipped),
     )
     return result
-
-
-def _fail(run: Run, result: ImportResult, *, code: str, message: str) -> None:
-    RunError.objects.create(run=run, outcome=RunError.Outcome.RUN, code=code, message=message)
-    result.errors = [RowError(0, message)]
-    # Nothing was imported (the transaction rolled back): the live counts written so far are reset.
-    runs.finish_run(
-        run, status=Run.Status.FAILED, error_code=code, error_message=message, selected=0, sent=0, skipped=0, failed=0
-    )
 
 
 def _report(live: runs.LiveCounts, result: ImportResult) -> None:
@@ -246,7 +241,8 @@ def _report(live: runs.LiveCounts, result: ImportResult) -> None:
     live.update(sent=result.imported, skipped=skipped, failed=failed, processed=result.imported + skipped + failed)
 
 
-def _import(configuration, content: bytes, mappings, conditions, result: ImportResult, live) -> None:
+def _import(configuration, content: bytes, mappings, conditions, result: ImportResult, handling: ImportRun) -> None:
+    live = handling.live
     header, rows = parse_rows(content, source=result.path, mappings=mappings)
     unknown = [
         f"{condition.name!r} ({condition.column!r})" for condition in conditions if condition.column not in header
@@ -272,7 +268,7 @@ def _import(configuration, content: bytes, mappings, conditions, result: ImportR
         try:
             item = build_statement(line, row, mappings=mappings, iri_base=configuration.activity_iri_base)
         except paths.ValueRefused as exc:
-            result.errors.append(RowError(line, str(exc)))
+            result.errors.append(RowError(line, str(exc), email=_learner_of(row, mappings)))
             continue
         identity = statements.identity(item.statement)
         if identity in seen:
@@ -293,20 +289,11 @@ def _import(configuration, content: bytes, mappings, conditions, result: ImportR
         run=result.run,
     )
     _record(configuration, recognised, result, live)
-    RunError.objects.bulk_create(
-        [
-            RunError(
-                run=result.run,
-                outcome=RunError.Outcome.FAILED,
-                code="invalid_row",
-                email=error.email[:254],
-                course_id=error.course_id[:255],
-                message=f"{result.path}, {error.message}",
-            )
-            for error in result.errors
-        ],
-        batch_size=1000,
-    )
+    for error in result.errors:  # in the order of the file's lines, as the user import's report
+        handling.errors.add(
+            error.email, f"{result.path}, {error.message}", course_id=error.course_id, code="invalid_row"
+        )
+    handling.errors.flush()
 
 
 def _record(configuration, statements: list[Statement], result: ImportResult, live) -> None:

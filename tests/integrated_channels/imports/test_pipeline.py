@@ -64,10 +64,10 @@ def test_conditions_select_the_rows_to_import():
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"column": "X"}, "Filter 1: unknown operator None"),
-        ([{"op": "eq", "value": "x"}], "Filter 1: needs a column."),
-        ([{"column": "X", "op": "in", "value": []}], "'in' needs at least one value"),
-        ([{"column": "X", "op": "contains", "value": " "}], "needs a text value"),
+        ({"column": "X"}, "Filter 1, op: unknown operator None"),
+        ([{"op": "eq", "value": "x"}], "Filter 1, column: needs a column."),
+        ([{"column": "X", "op": "in", "value": []}], "Filter 1, value: 'in' needs at least one value"),
+        ([{"column": "X", "op": "contains", "value": " "}], "Filter 1, value: needs a text value"),
     ],
 )
 def test_bad_conditions_are_named(data, message):

@@ -333,3 +333,41 @@ def test_a_filter_on_a_column_the_file_lacks_fails_the_run(sftp_server, data):
 
     assert run.status == Run.Status.FAILED and "'dept' ('Department') name no column" in run.error_message
     assert sftp_server.path("import/xapi.csv").exists()
+
+
+def test_a_bad_row_is_a_line_of_the_runs_error_report_as_in_the_user_import(sftp_server, data):
+    """One run handling for both imports (decision 0412): a refused row is a "Failed" line of the run's
+    error report naming the learner, the file, the row and the column; the run completes with errors."""
+    import csv
+
+    from integrated_channels.integrated_channel.services import error_report
+    from integrated_channels.sftp.services.user_import import import_users
+    from tests.integrated_channels.sftp.factories import connection_to
+
+    config, _alice, _bob, course = data
+    drop(
+        sftp_server,
+        HEADER
+        + f"alice@example.com,{verbs.PASSED},{course.course_id},0.9,true,2026-11-01\n"
+        + f"Bob@example.com,passed,{course.course_id},0.9,true,2026-11-01\n",
+    )
+    xapi_run = import_statements(configuration=config).run
+    sftp_server.write(
+        "import/user/internal/people.csv", "Email,Manager,Department\nann@example.com,,Sales\nnot-an-email,,Ops\n"
+    )
+    user_run = import_users(configuration=connection_to(sftp_server, customer=config.customer)).run
+
+    def report(run):
+        return list(csv.DictReader("".join(error_report.stream_csv(run)).lstrip("\ufeff").splitlines()))
+
+    for run in (xapi_run, user_run):
+        run.refresh_from_db()
+        assert (run.status, run.selected, run.sent, run.failed) == ("completed_with_errors", 2, 1, 1)
+    (xapi_line,) = report(xapi_run)
+    (user_line,) = report(user_run)
+    assert xapi_line.keys() == user_line.keys()
+    assert (xapi_line["outcome"], user_line["outcome"]) == ("Failed", "Failed")
+    assert (xapi_line["email"], user_line["email"]) == ("bob@example.com", "not-an-email")
+    assert xapi_line["message"] == "import/xapi.csv, line 3, column 'Verb' (verb.id): 'passed' is not an IRI"
+    assert user_line["message"].startswith("import/user/internal/people.csv, row 3, column 'Email': 'not-an-email'")
+    assert xapi_line["error code"] == "invalid_row"

@@ -2,7 +2,10 @@
 schedules), run now, test connection. Runs are listed by ``views.RunViewSet``.
 
 A connection is the same object as a configuration (``/configurations/`` stays for existing
-clients); secrets are write-only; deleting a connection keeps its runs (decision 0172). Scoping
+clients); secrets are write-only; deleting a connection keeps its runs (decision 0172). Its detail,
+creation and update also carry its child ``rows`` (e.g. the xAPI import's mappings and filters),
+read and written through ``connection_files`` as ``manage.py connections`` does (decision 0411); the
+list leaves them out (one query per relation and connection). Scoping
 and permissions are the configuration API's: staff see every customer, a customer's
 administrators only theirs (another customer's connection is not found).
 """
@@ -35,11 +38,18 @@ def _schedule(schedule: OperationSchedule | None) -> dict | None:
 
 @extend_schema_view(
     destroy=extend_schema(description="Delete the connection; its runs are kept (listed under its customer)."),
+    retrieve=extend_schema(responses={200: cs.ConnectionSerializer}),
+    create=extend_schema(request=cs.ConnectionSerializer, responses={201: cs.ConnectionSerializer}),
+    update=extend_schema(request=cs.ConnectionSerializer, responses={200: cs.ConnectionSerializer}),
+    partial_update=extend_schema(request=cs.ConnectionSerializer, responses={200: cs.ConnectionSerializer}),
 )
 class ConnectionViewSet(mixins.DestroyModelMixin, ConfigurationViewSet):
-    """Connections of every connector with each connector's own fields; secrets are write-only."""
+    """Connections of every connector with each connector's own fields and rows; secrets are write-only."""
 
     run_now = None  # the configurations' transmit-only "run": connections run any operation by code
+
+    def serializer_for(self, code: str):
+        return cs.connection_serializer_for(code)
 
     def _operation(self, configuration, code: str):
         try:

@@ -82,16 +82,22 @@ class ConfigurationViewSet(
     def get_object(self):
         return super().get_object().specific()
 
+    def serializer_for(self, code: str):
+        """The serializer of one configuration of channel ``code`` (detail, create, update)."""
+        return s.serializer_for(code)
+
     def get_serializer_class(self):
         instance = getattr(self, "_instance", None)
         if instance is not None:
-            return s.serializer_for(instance.channel)
+            return self.serializer_for(instance.channel)
         return s.ConfigurationSerializer
 
     def get_serializer(self, instance=None, *args, **kwargs):
         if instance is not None and not kwargs.get("many"):
             self._instance = instance
-            return s.serializer_for(instance.channel)(instance, *args, context=self.get_serializer_context(), **kwargs)
+            return self.serializer_for(instance.channel)(
+                instance, *args, context=self.get_serializer_context(), **kwargs
+            )
         return super().get_serializer(instance, *args, **kwargs)
 
     def list(self, request, *args, **kwargs):
@@ -108,7 +114,7 @@ class ConfigurationViewSet(
         chooser = s.NewConfigurationSerializer(data={"channel": request.data.get("channel")})
         chooser.is_valid(raise_exception=True)
         check_channel_permission(request.user, chooser.validated_data["channel"], "add")
-        serializer = s.serializer_for(chooser.validated_data["channel"])(
+        serializer = self.serializer_for(chooser.validated_data["channel"])(
             data=request.data, context=self.get_serializer_context()
         )
         serializer.is_valid(raise_exception=True)
