@@ -103,7 +103,14 @@ def convert_pending_learner(*, user) -> PendingConversion:
             EnterpriseCourseEnrollment.objects.bulk_create(
                 [
                     EnterpriseCourseEnrollment(
-                        learner=learner, course_id=e.course_id, mode=e.mode, source=e.source, program_id=e.program_id
+                        learner=learner,
+                        course_id=e.course_id,
+                        mode=e.mode,
+                        source=e.source,
+                        program_id=e.program_id,
+                        paid_amount=e.paid_amount,
+                        paid_currency=e.paid_currency,
+                        purchased_at=e.purchased_at,
                     )
                     for e in enrollments
                     if (user.pk, e.course_id) not in outcome.failed
@@ -111,7 +118,8 @@ def convert_pending_learner(*, user) -> PendingConversion:
                 # an enrollment of this learner that was unenrolled is revived, in the pending mode
                 update_conflicts=True,
                 unique_fields=["learner", "course_id"],
-                update_fields=["mode", "unenrolled_at", "modified"],
+                # and a purchase made while pending is kept (``Purchase``)
+                update_fields=["mode", "unenrolled_at", "modified", "paid_amount", "paid_currency", "purchased_at"],
             )
             pending.delete()
     except EnterpriseError as exc:

@@ -15,10 +15,13 @@ from collections import defaultdict
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from enterprise.emails import normalize_email
 from enterprise.exceptions import EnterpriseError
+from enterprise.models import EnterpriseCourseEnrollment, PendingEnrollment
 from enterprise.models.enrollment import EnrollmentSource
 from enterprise.services.enrollment import resolve_target
 from enterprise.services.manage_learners import link_learners_from_csv
@@ -107,10 +110,11 @@ def import_purchases(configuration, *, trigger, start_date=None, api_user=None, 
                 )
             )
         else:
-            enroll[(kind, line["sku"])].append(line["email"])
+            enroll[(kind, line["sku"])].append(line)
+    targets = {}
     for kind, sku in list(enroll):
         try:
-            resolve_target(
+            targets[(kind, sku)] = resolve_target(
                 course_id=sku if kind == "course" else "",
                 program_id=sku if kind == "program" else "",
                 mode=configuration.enrollment_mode,
@@ -132,8 +136,9 @@ def import_purchases(configuration, *, trigger, start_date=None, api_user=None, 
                         )
                     )
     with transaction.atomic():
-        for (kind, sku), emails in enroll.items():
-            csv = "email\n" + "\n".join(emails) + "\n"
+        for (kind, sku), group in enroll.items():
+            bought = _Purchases(configuration, targets[(kind, sku)].course_ids, group)
+            csv = "email\n" + "\n".join(line["email"] for line in group) + "\n"
             link_learners_from_csv(
                 customer=configuration.customer,
                 file=io.BytesIO(csv.encode()),
@@ -143,6 +148,7 @@ def import_purchases(configuration, *, trigger, start_date=None, api_user=None, 
                 source=EnrollmentSource.IMPORT,
                 size=len(csv),
             )
+            bought.record()
         ProcessedOrderLine.objects.bulk_create(records)
         refunded = _unenroll_refunds(configuration, refunds)
         RunError.objects.bulk_create(errors)
@@ -157,6 +163,65 @@ def import_purchases(configuration, *, trigger, start_date=None, api_user=None, 
         skipped=skipped + len(refunds) - refunded,
     )
     return run
+
+
+class _Purchases:
+    """The purchase (amount, currency, date) each enrollment a group of lines makes carries (``Purchase``).
+
+    Read before the lines are enrolled: which enrollments already carry a purchase and are in force (a
+    second order of the same training does not replace the one that made the enrollment). Recorded after:
+    one UPDATE per ``BATCH`` enrollments and pending enrollments of the group's learners in its courses.
+    """
+
+    BATCH = 1000
+
+    def __init__(self, configuration, course_ids, lines):
+        self.customer_id = configuration.customer_id
+        self.course_ids = list(course_ids)
+        self.by_email: dict[str, dict] = {}
+        for line in sorted(lines, key=lambda line: line["purchased_at"] or timezone.now()):
+            self.by_email.setdefault(normalize_email(line["email"]), line)  # a learner's first order
+        self.kept = set(
+            self._enrollments()
+            .filter(purchased_at__isnull=False, unenrolled_at__isnull=True)
+            .values_list("pk", flat=True)
+        )
+
+    def _enrollments(self):
+        return (
+            EnterpriseCourseEnrollment.objects.filter(
+                learner__customer_id=self.customer_id, course_id__in=self.course_ids
+            )
+            .annotate(email=Lower("learner__user__email"))
+            .filter(email__in=list(self.by_email))
+        )
+
+    def record(self) -> None:
+        now = timezone.now()
+        changed = []
+        for pk, email in self._enrollments().values_list("pk", "email"):
+            if pk not in self.kept:
+                changed.append(self._stamp(EnterpriseCourseEnrollment(pk=pk, modified=now), email))
+        EnterpriseCourseEnrollment.objects.bulk_update(
+            changed, ["paid_amount", "paid_currency", "purchased_at", "modified"], batch_size=self.BATCH
+        )
+        pending = PendingEnrollment.objects.filter(
+            pending_learner__customer_id=self.customer_id,
+            pending_learner__user_email__in=list(self.by_email),
+            course_id__in=self.course_ids,
+            purchased_at__isnull=True,
+        ).values_list("pk", "pending_learner__user_email")
+        PendingEnrollment.objects.bulk_update(
+            [self._stamp(PendingEnrollment(pk=pk), email) for pk, email in pending],
+            ["paid_amount", "paid_currency", "purchased_at"],
+            batch_size=self.BATCH,
+        )
+
+    def _stamp(self, enrollment, email: str):
+        line = self.by_email[email]
+        enrollment.paid_amount, enrollment.paid_currency = line["amount"], line["currency"]
+        enrollment.purchased_at = line["purchased_at"] or timezone.now()
+        return enrollment
 
 
 def _all(read_page, since):

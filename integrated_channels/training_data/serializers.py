@@ -52,7 +52,7 @@ class CatalogItemSerializer(serializers.Serializer):
     def get_price(self, entry) -> dict | None:
         if entry.price_amount is None:
             return None
-        return {"amount": str(entry.price_amount.normalize()), "currency": entry.price_currency}
+        return {"amount": format(entry.price_amount.normalize(), "f"), "currency": entry.price_currency}
 
 
 class FacetValueSerializer(serializers.Serializer):

@@ -105,9 +105,9 @@ def _queries_to_register_with_pending_enrollments(count: int, username: str) -> 
 
 def test_conversion_query_count_does_not_grow_with_pending_enrollments(django_assert_max_num_queries):
     few = _queries_to_register_with_pending_enrollments(3, "few")
-    # 100, not more: SQLite takes 999 parameters per statement, so bulk_create splits its INSERT of the
-    # enrollments' 9 columns beyond 111 rows (a statement per 111 rows, not per row)
-    many = _queries_to_register_with_pending_enrollments(100, "many")
+    # 80, not more: SQLite takes 999 parameters per statement, so bulk_create splits its INSERT of the
+    # enrollments' 12 columns (purchase included) beyond 83 rows (a statement per 83 rows, not per row)
+    many = _queries_to_register_with_pending_enrollments(80, "many")
     assert few == many
     assert many <= 25  # user insert + conversion, savepoints included
 
