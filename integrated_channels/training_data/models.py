@@ -115,6 +115,7 @@ class CatalogEntry(models.Model):
         indexes = [
             models.Index(fields=["customer", "title", "content_id"], name="training_data_list"),
             models.Index(fields=["customer", "kind", "title"], name="training_data_kind"),
+            models.Index(fields=["customer", "built_at"], name="training_data_built"),
         ]
 
     def __str__(self):

@@ -45,5 +45,9 @@ class Migration(migrations.Migration):
             name='image_url',
             field=models.URLField(blank=True, help_text="The image's copy under the CDN URL.", max_length=1000),
         ),
+        migrations.AddIndex(
+            model_name="catalogentry",
+            index=models.Index(fields=["customer", "built_at"], name="training_data_built"),
+        ),
         migrations.RunPython(restore_sqlite_full_text, migrations.RunPython.noop, elidable=False),
     ]
