@@ -67,7 +67,8 @@ def seed(courses: int):
         cursor.execute(
             f"INSERT INTO {price} (created, modified, content_type, content_id, amount, currency, customer_id)"  # noqa: S608
             " SELECT now(), now(), 'course', course_id, 10 + id %% 90, 'USD', NULL FROM {course}"
-            " WHERE id %% 3 = 0".replace("{course}", course)
+            " WHERE id %% 3 = %s".replace("{course}", course),
+            [0],
         )
     connection_row = TrainingDataAccessConfiguration.objects.create(
         customer=customer, name="site", active=True, allowed_origins="https://learn.example.com"
