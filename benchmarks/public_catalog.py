@@ -1,7 +1,8 @@
 """The public catalog API under load: ``python -m benchmarks public_catalog --courses 100000 --clients 50``.
 
-PostgreSQL (DATABASE_URL). Seeds ``--courses`` local courses (set-based SQL: titles and descriptions
-from a vocabulary, two skills each, a third of them priced), builds the read model with the real
+PostgreSQL (DATABASE_URL); gunicorn importable by this interpreter, locust in this virtualenv or
+named by ``BENCH_LOCUST`` (requirements/bench.txt). Seeds ``--courses`` local courses (set-based
+SQL: titles and descriptions from a vocabulary, two skills each, a third of them priced), builds the read model with the real
 ``build_catalog`` (its time is reported), serves the standalone host with gunicorn on loopback (the
 API benchmark's harness) and runs locust headless with ``--clients`` anonymous visitors and no think
 time: list (a random page of 20) and full-text search (a random word). Target (issue 20): p95 under
@@ -101,7 +102,7 @@ def _locust(args, env) -> dict:
     out = Path(tempfile.mkdtemp(prefix="bench-catalog-"))
     subprocess.run(  # noqa: S603 - our own executables
         [
-            str(BIN / "locust"),
+            os.environ.get("BENCH_LOCUST", str(BIN / "locust")),
             "-f",
             str(ROOT / "benchmarks" / "_catalog_locust.py"),
             "--headless",
@@ -190,7 +191,14 @@ def main(argv: list[str]) -> int:
             "BENCH_CATALOG_WORDS": ",".join(WORDS),
         }
         connection.close()
-        command = [str(BIN / "gunicorn"), "-c", str(ROOT / "standalone" / "gunicorn.conf.py"), "standalone.wsgi"]
+        command = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            str(ROOT / "standalone" / "gunicorn.conf.py"),
+            "standalone.wsgi",
+        ]
         command += ["-w", str(args.workers), "-k", "gthread", "--threads", str(args.threads)]
         server = subprocess.Popen(  # noqa: S603 - our own executables
             [*command, "-b", f"127.0.0.1:{args.port}", "--log-level", "warning"], cwd=ROOT, env=env
