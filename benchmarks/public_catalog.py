@@ -2,11 +2,11 @@
 
 PostgreSQL (DATABASE_URL); gunicorn importable by this interpreter, locust in this virtualenv or
 named by ``BENCH_LOCUST`` (requirements/bench.txt). Seeds ``--courses`` local courses (set-based
-SQL: titles and descriptions from a vocabulary, two skills each, a third of them priced), builds the read model with the real
-``build_catalog`` (its time is reported), serves the standalone host with gunicorn on loopback (the
-API benchmark's harness) and runs locust headless with ``--clients`` anonymous visitors and no think
-time: list (a random page of 20) and full-text search (a random word). Target (issue 20): p95 under
-30 ms for list and search.
+SQL: titles and descriptions from a vocabulary, two skills each, a third of them priced), builds the
+read model with the real ``build_catalog`` (its time is reported), serves the standalone host with
+gunicorn on loopback (the API benchmark's harness) and runs locust headless with ``--clients``
+anonymous visitors and no think time: list (a random page of 20) and full-text search (a random
+word). Target (issue 20): p95 under 30 ms for list and search.
 
 Baseline, in the same run: the same requests answered row by row in this process — every entry of
 the customer read and matched, filtered, counted and faceted in Python — against ``catalog_page``
