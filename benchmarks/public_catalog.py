@@ -216,7 +216,7 @@ def main(argv: list[str]) -> int:
             else:
                 raise SystemExit("gunicorn did not start")
             for n in range(20):  # warm-up: imports, connections, plans
-                urllib.request.urlopen(url + (f"?q={WORDS[n]}" if n % 2 else f"?page={n}"), timeout=30).read()  # noqa: S310
+                urllib.request.urlopen(url + (f"?q={WORDS[n]}" if n % 2 else f"?page={n + 1}"), timeout=30).read()  # noqa: S310
             load_before = os.getloadavg()[0]
             cpu = _cpu_seconds(server.pid, db["NAME"])
             stats = _locust(args, env)
