@@ -149,7 +149,7 @@ def import_purchases(configuration, *, trigger, start_date=None, api_user=None, 
                 size=len(csv),
             )
             bought.record()
-        ProcessedOrderLine.objects.bulk_create(records)
+        _insert_lines(records)
         refunded = _unenroll_refunds(configuration, refunds)
         RunError.objects.bulk_create(errors)
         type(configuration).objects.filter(pk=configuration.pk).update(orders_synced_until=started)
@@ -213,6 +213,40 @@ class _Purchases:
     def _stamp(self, email: str) -> tuple:
         line = self.by_email[email]
         return line["amount"], line["currency"], line["purchased_at"] or timezone.now()
+
+
+def _insert_lines(records: list[ProcessedOrderLine], batch: int = 500) -> None:
+    """``bulk_create`` of the processed lines without its per-value preparation (most of an import's
+    time at 100,000 lines): the values adapted by the database's operations, one INSERT per ``batch``."""
+    ops = connection.ops
+    table = ops.quote_name(ProcessedOrderLine._meta.db_table)
+    names = (
+        "configuration_id, order_id, item_id, sku, email, amount, currency, purchased_at, outcome, message,"
+        " content_type, refunded_at, created"
+    )
+    now = ops.adapt_datetimefield_value(timezone.now())
+    for start in range(0, len(records), batch):
+        chunk = records[start : start + batch]
+        params = []
+        for r in chunk:
+            params += [
+                r.configuration_id,
+                r.order_id,
+                r.item_id,
+                r.sku,
+                r.email,
+                ops.adapt_decimalfield_value(r.amount, 12, 3),
+                r.currency,
+                ops.adapt_datetimefield_value(r.purchased_at),
+                r.outcome,
+                r.message,
+                r.content_type,
+                None,
+                now,
+            ]
+        values = ", ".join(["(" + ", ".join(["%s"] * 13) + ")"] * len(chunk))
+        with connection.cursor() as cursor:
+            cursor.execute(f"INSERT INTO {table} ({names}) VALUES {values}", params)  # noqa: S608 - placeholders
 
 
 def _stamp_rows(model, rows: list[tuple], *, modified, batch: int = 200) -> None:
