@@ -237,6 +237,8 @@ REST_FRAMEWORK = {
         "enterprise_bulk": os.environ.get("API_THROTTLE_ENTERPRISE_BULK", None),
     },
 }
+# The public catalog's rate per client address (Training Data Access).
+TRAINING_DATA_PUBLIC_RATE = os.environ.get("TRAINING_DATA_PUBLIC_RATE", "120/min")
 
 # The OpenAPI 3 schema of the REST API (/api/schema/, docs at /api/docs/; checked in as
 # docs/api/openapi.yaml, regenerated with `manage.py spectacular --file docs/api/openapi.yaml`).

@@ -58,7 +58,7 @@ class EnterpriseCourseEnrollmentAdmin(LargeTableAdminMixin, admin.ModelAdmin):
     search_fields = ("=course_id",)  # replaced by get_search_results; keeps the search box
     search_help_text = _("Part of the learner's e-mail (or its domain), name or username, or an exact course id.")
     raw_id_fields = ("learner",)
-    readonly_fields = ("created", "modified", "unenrolled_at")
+    readonly_fields = ("created", "modified", "unenrolled_at", "paid_amount", "paid_currency", "purchased_at")
     ordering = ("-id",)
 
     class Media:
@@ -101,7 +101,7 @@ class PendingEnrollmentAdmin(LargeTableAdminMixin, admin.ModelAdmin):
     search_fields = ("=course_id",)  # replaced by get_search_results; keeps the search box
     search_help_text = _("Part of the pending learner's e-mail (or its domain), or an exact course id.")
     raw_id_fields = ("pending_learner",)
-    readonly_fields = ("created", "modified")
+    readonly_fields = ("created", "modified", "paid_amount", "paid_currency", "purchased_at")
     ordering = ("-id",)
 
     class Media:

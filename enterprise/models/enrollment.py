@@ -3,6 +3,7 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from enterprise.currencies import CURRENCIES
 from enterprise.models.base import TimeStampedModel
 from enterprise.models.learner import EnterpriseCustomerUser, PendingEnterpriseCustomerUser
 
@@ -54,6 +55,32 @@ def _started_by_constraint(name: str) -> models.CheckConstraint:
     return models.CheckConstraint(condition=models.Q(started_by__in=StartedBy.values), name=name)
 
 
+class Purchase(models.Model):
+    """What a learner paid for the enrollment, when a store's order made it (the seed: price and date of
+    purchase in learner transcripts and the training report). Set by a purchase import only; for a
+    program bought whole, each of its courses' enrollments carries the program's purchase."""
+
+    paid_amount = models.DecimalField(
+        max_digits=12, decimal_places=3, null=True, blank=True, editable=False, help_text=_("The price paid.")
+    )
+    paid_currency = models.CharField(max_length=3, blank=True, editable=False, help_text=_("ISO 4217 code."))
+    purchased_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text=_("When the order that made this enrollment was placed.")
+    )
+
+    class Meta:
+        abstract = True
+
+    @staticmethod
+    def purchase_constraint(name: str) -> models.CheckConstraint:
+        """All three purchase fields or none; a positive amount in an ISO 4217 currency."""
+        return models.CheckConstraint(
+            condition=models.Q(paid_amount__isnull=True, paid_currency="", purchased_at__isnull=True)
+            | models.Q(paid_amount__gt=0, paid_currency__in=sorted(CURRENCIES), purchased_at__isnull=False),
+            name=name,
+        )
+
+
 class EnterpriseCourseEnrollmentQuerySet(models.QuerySet):
     def enrolled(self):
         """Enrollments in force (not unenrolled)."""
@@ -63,7 +90,7 @@ class EnterpriseCourseEnrollmentQuerySet(models.QuerySet):
         return self.filter(unenrolled_at__isnull=False)
 
 
-class EnterpriseCourseEnrollment(TimeStampedModel):
+class EnterpriseCourseEnrollment(TimeStampedModel, Purchase):
     """A linked learner's enrollment in a course, made through this app.
 
     Unenrolling is soft: the row stays with ``unenrolled_at`` set, so channels can tell the remote
@@ -111,6 +138,7 @@ class EnterpriseCourseEnrollment(TimeStampedModel):
         constraints = [
             models.UniqueConstraint(fields=["learner", "course_id"], name="ece_unique_learner_course"),
             _started_by_constraint("ece_started_by_valid"),
+            Purchase.purchase_constraint("ece_purchase_complete"),
         ]
         indexes = [models.Index(fields=["course_id"], name="ece_course_id")]
 
@@ -123,7 +151,7 @@ class EnterpriseCourseEnrollment(TimeStampedModel):
         return self.unenrolled_at is None
 
 
-class PendingEnrollment(TimeStampedModel):
+class PendingEnrollment(TimeStampedModel, Purchase):
     """An enrollment to make once the pending learner registers."""
 
     pending_learner = models.ForeignKey(
@@ -141,6 +169,7 @@ class PendingEnrollment(TimeStampedModel):
         constraints = [
             models.UniqueConstraint(fields=["pending_learner", "course_id"], name="pending_enrollment_unique_course"),
             _started_by_constraint("pending_enrollment_started_by_valid"),
+            Purchase.purchase_constraint("pending_enrollment_purchase_complete"),
         ]
 
     def __str__(self):

@@ -109,6 +109,9 @@ def convert_pending_learner(*, user) -> PendingConversion:
                         source=e.source,
                         started_by=e.started_by,
                         program_id=e.program_id,
+                        paid_amount=e.paid_amount,
+                        paid_currency=e.paid_currency,
+                        purchased_at=e.purchased_at,
                     )
                     for e in enrollments
                     if (user.pk, e.course_id) not in outcome.failed
@@ -116,7 +119,8 @@ def convert_pending_learner(*, user) -> PendingConversion:
                 # an enrollment of this learner that was unenrolled is revived, in the pending mode
                 update_conflicts=True,
                 unique_fields=["learner", "course_id"],
-                update_fields=["mode", "unenrolled_at", "modified"],
+                # and a purchase made while pending is kept (``Purchase``)
+                update_fields=["mode", "unenrolled_at", "modified", "paid_amount", "paid_currency", "purchased_at"],
             )
             pending.delete()
     except EnterpriseError as exc:

@@ -9,8 +9,12 @@ currency: prices in another currency are reported, not sent.
 
 Set prices on courses and programs (Prices in the admin or /enterprise/api/v1/prices/), then run \
 "Export training metadata" (on demand, or on its schedule: the seed says twice a day). Each product's \
-SKU is the course id or program UUID. In the store, point the order success page's return link to this \
-platform so buyers come back to learn."""
+SKU is the course id or program UUID, its URL key the SKU in lower case with a short hash (the public \
+catalog's Buy-now link is the store's base URL, the URL key and the Product URL Suffix given here), and a \
+course's image goes to the product's media gallery (PNG, JPEG or GIF, sent again only when it changed). \
+In the store, point the order success page's return link to this platform so buyers come back to learn; \
+"Import purchases" then enrolls the buyers and stamps the price and the purchase date on their \
+enrollments (learner transcripts and the training report show them)."""
 
 
 class AdobeCommerceConfig(AppConfig):

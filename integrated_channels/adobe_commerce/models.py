@@ -32,6 +32,12 @@ class AdobeCommerceConfiguration(ChannelConfiguration):
     enrollment_mode = models.SlugField(
         max_length=100, default="verified", help_text=_("Course mode a purchase enrolls in, e.g. verified.")
     )
+    product_url_suffix = models.CharField(
+        max_length=16,
+        default=".html",
+        blank=True,
+        help_text=_("The store's Product URL Suffix (Stores > Configuration > Catalog > SEO): the Buy-now link's end."),
+    )
     orders_synced_until = models.DateTimeField(
         null=True, blank=True, editable=False, help_text=_("Orders updated before this were read by the last sync.")
     )
@@ -87,3 +93,26 @@ class ProcessedOrderLine(models.Model):
 
     def __str__(self):
         return f"order {self.order_id} item {self.item_id}"
+
+
+class ExportedProduct(models.Model):
+    """A product the store saved (its bulk operation completed): the Buy-now link of the public catalog,
+    and the image last sent (an unchanged image is not sent again)."""
+
+    configuration = models.ForeignKey(
+        AdobeCommerceConfiguration, on_delete=models.CASCADE, related_name="exported_products"
+    )
+    sku = models.CharField(max_length=64)
+    url_key = models.CharField(max_length=255)
+    image_sha256 = models.CharField(max_length=64, blank=True)
+    exported_at = models.DateTimeField()
+
+    class Meta:
+        app_label = "adobe_commerce"
+        constraints = [models.UniqueConstraint(fields=["configuration", "sku"], name="commerce_exported_once")]
+
+    def __str__(self):
+        return self.sku
+
+    def product_url(self) -> str:
+        return f"{self.configuration.base_url.rstrip('/')}/{self.url_key}{self.configuration.product_url_suffix}"

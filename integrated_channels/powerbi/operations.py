@@ -55,8 +55,9 @@ def export_report(connection, operation: str, *, trigger, start_date=None, api_u
         batch = next(batches, None)
         if batch is not None:
             dataset_id = client.ensure_dataset(connection.dataset_name, dataset_tables())
-            if xapi:  # its columns are the connection's: created, or updated when they were changed
-                client.put_table(dataset_id, table.schema())
+            # xAPI's columns are the connection's, the others' grow with releases (e.g. the purchase
+            # columns): the table's schema is put each run, so a dataset created earlier takes the rows
+            client.put_table(dataset_id, table.schema())
             throttle = push.throttle_for(dataset_id, clock=client.clock)
         while batch is not None:
             large = state.rows_in_table >= push.LARGE_TABLE_ROWS

@@ -42,6 +42,9 @@ _LEARNER = (
     ("Type", STRING, "course, or learning path course when enrolled through a learning path (program)."),
     ("LearningPathId", STRING, "The learning path (program) the course was taken in, if any."),
     ("LearningPath", STRING, "That learning path's title."),
+    ("Price", DOUBLE, "The price paid, when a store's order (Adobe Commerce) made the enrollment."),
+    ("Currency", STRING, "Its ISO 4217 currency."),
+    ("PurchasedAt", DATETIME, "When that order was placed (a learning path's courses share its purchase)."),
 )
 _RECORDED = (("RecordedAt", DATETIME, "The end of the run's window: when this row's state was read."),)
 
@@ -83,6 +86,10 @@ TABLES = {
             ("Completions", INT64, "Of them, those who completed the course."),
             ("FeedbackCount", INT64, "Of them, those who rated the course."),
             ("AverageRating", DOUBLE, "Their average star rating (1 to 5); empty when nobody rated."),
+            ("Price", DOUBLE, "The course's price for the customer now (its own, else the default); empty if free."),
+            ("Currency", STRING, "Its ISO 4217 currency."),
+            ("Purchases", INT64, "Of the enrollments, those a store's order (Adobe Commerce) made."),
+            ("LastPurchasedAt", DATETIME, "When the latest of those orders was placed."),
             ("RecordedAt", DATETIME, "When the figures were read: each run appends a snapshot."),
         ),
     ),

@@ -28,6 +28,9 @@ TRANSCRIPT_COLUMNS = (
     "embedded_path",
     "embedded_path_id",
     "embedded_course_id",
+    "price",
+    "currency",
+    "purchased_at",
 )
 COURSE = "Course"
 LEARNING_PATH = "Learning Path (Higher Level)"
@@ -136,9 +139,35 @@ def with_learning_paths(rows: list[dict]) -> list[dict]:
                 "embedded_path": titles.get(program_id, ""),
                 "embedded_path_id": program_id,
                 "embedded_course_id": "",
+                # a learning path bought whole: its courses carry its purchase
+                **next(
+                    ({k: course[k] for k in PURCHASE_COLUMNS} for course in courses if course.get("purchased_at")),
+                    dict.fromkeys(PURCHASE_COLUMNS, ""),
+                ),
             }
         )
     return rows + added
+
+
+PURCHASE_COLUMNS = ("price", "currency", "purchased_at")
+
+
+def with_purchases(rows: list[dict]) -> None:
+    """Fill the purchase columns: the price paid and when, for enrollments a store's order made (the seed's
+    FAQ: "price and the date of purchase" in the learner transcript); empty otherwise. One query per 5,000."""
+    from enterprise.models import EnterpriseCourseEnrollment
+
+    ids = sorted({row["enrollment_id"] for row in rows if row.get("enrollment_id")})
+    bought: dict[int, tuple] = {}
+    for start in range(0, len(ids), 5000):
+        for pk, amount, currency, at in (
+            EnterpriseCourseEnrollment.objects.filter(AnyOf(F("pk"), ids[start : start + 5000]))
+            .filter(purchased_at__isnull=False)
+            .values_list("pk", "paid_amount", "paid_currency", "purchased_at")
+        ):
+            bought[pk] = (format(amount.normalize(), "f"), currency, at.isoformat())
+    for row in rows:
+        row.update(zip(PURCHASE_COLUMNS, bought.get(row.get("enrollment_id"), ("", "", "")), strict=True))
 
 
 SKILL_COLUMNS = ("email", "username", "name", "skill", "level", "course_id", "course_title", "achieved_at")

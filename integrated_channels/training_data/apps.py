@@ -9,7 +9,10 @@ base URL.
 Run "Build the public catalog" once (it then runs on its schedule, e.g. every 3 hours), then read \
 /training-data/api/v1/<customer slug>/catalog/?q=python&kind=course from the site. The API needs no \
 login, is read-only, cached (ETag, Cache-Control) and rate-limited per client; it serves courses and \
-programs with skills, duration, language and price, and nothing about learners."""
+programs with skills, duration, language, price, the store's Buy-now link (once an Adobe Commerce \
+connection exported the product), instructors and upcoming virtual-classroom sessions with seats left \
+and waitlist, and nothing about learners. Each build copies the course images to the configured storage \
+(catalog-images/<sha256>.<ext>) and serves them under the CDN base URL."""
 
 
 class TrainingDataConfig(AppConfig):

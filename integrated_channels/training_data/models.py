@@ -90,7 +90,13 @@ class CatalogEntry(models.Model):
     end = models.DateTimeField(null=True, blank=True)
     price_amount = models.DecimalField(max_digits=12, decimal_places=3, null=True, blank=True)
     price_currency = models.CharField(max_length=3, blank=True)
-    image_url = models.URLField(blank=True)
+    image_url = models.URLField(max_length=1000, blank=True, help_text=_("The image's copy under the CDN URL."))
+    buy_url = models.URLField(
+        max_length=1000, blank=True, help_text=_("The store's product page (Adobe Commerce), once exported there.")
+    )
+    instructors = models.JSONField(default=list, blank=True, help_text=_("Display names, no contact."))
+    #: upcoming virtual-classroom sessions: start, end, time zone, seats, seats left, waitlisted
+    sessions = models.JSONField(default=list, blank=True)
     course_ids = models.JSONField(default=list, blank=True, help_text=_("A program's courses, in order."))
     #: what full-text search reads: title, description and skills in one text
     document = models.TextField(blank=True)
@@ -109,6 +115,7 @@ class CatalogEntry(models.Model):
         indexes = [
             models.Index(fields=["customer", "title", "content_id"], name="training_data_list"),
             models.Index(fields=["customer", "kind", "title"], name="training_data_kind"),
+            models.Index(fields=["customer", "built_at"], name="training_data_built"),
         ]
 
     def __str__(self):

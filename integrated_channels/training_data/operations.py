@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
+from urllib.parse import urljoin
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from enterprise.lms.local import models as lms
+from enterprise.lms.local.images import MAX_BYTES, sniff
 from enterprise.services.prices import all_prices_for
 from integrated_channels.integrated_channel.models import Run
 from integrated_channels.integrated_channel.services import runs
 from integrated_channels.integrated_channel.services.connections import ConnectionTest
 from integrated_channels.training_data.models import CatalogEntry, SkillFacet
 
+logger = logging.getLogger(__name__)
 BUILD = "catalog_build"
 BATCH = 2000
 
@@ -31,6 +40,9 @@ def build_catalog(configuration, *, trigger, start_date=None, api_user=None, run
         skills.setdefault(course_pk, []).append(name)
     entries: list[CatalogEntry] = []
     pk_to_course_id: dict[int, str] = {}
+    images = CdnImages(configuration)
+    instructors, sessions = _classroom(customer_id, now)
+    buy_urls = _buy_urls(customer_id)
     for course in lms.Course.objects.order_by("pk").iterator(chunk_size=BATCH):
         pk_to_course_id[course.pk] = course.course_id
         course_skills = skills.get(course.pk, [])
@@ -44,13 +56,19 @@ def build_catalog(configuration, *, trigger, start_date=None, api_user=None, run
                 description=course.description,
                 skills=course_skills,
                 duration_hours=course.effort_hours,
-                language=getattr(course, "language", "") or "",
+                language=course.language,
                 pacing=course.pacing,
                 start=course.start,
                 end=course.end,
                 price_amount=quote.amount if quote else None,
                 price_currency=quote.currency if quote else "",
-                document=" ".join([course.title, course.description, *course_skills]),
+                image_url=images.url_of(course.image) if course.image else "",
+                buy_url=buy_urls.get(course.course_id, "") if quote else "",
+                instructors=instructors.get(course.course_id, []),
+                sessions=sessions.get(course.course_id, []),
+                document=" ".join(
+                    [course.title, course.description, *course_skills, *instructors.get(course.course_id, [])]
+                ),
                 built_at=now,
             )
         )
@@ -60,6 +78,7 @@ def build_catalog(configuration, *, trigger, start_date=None, api_user=None, run
     ):
         program_courses.setdefault(program_pk, []).append(course_pk)
     course_hours = {entry.content_id: entry.duration_hours for entry in entries}
+    course_language = {entry.content_id: entry.language for entry in entries}
     for program in lms.Program.objects.order_by("pk").iterator(chunk_size=BATCH):
         course_ids = [pk_to_course_id[pk] for pk in program_courses.get(program.pk, []) if pk in pk_to_course_id]
         program_skills = sorted({name for pk in program_courses.get(program.pk, []) for name in skills.get(pk, [])})
@@ -76,6 +95,9 @@ def build_catalog(configuration, *, trigger, start_date=None, api_user=None, run
                 course_ids=course_ids,
                 price_amount=quote.amount if quote else None,
                 price_currency=quote.currency if quote else "",
+                buy_url=buy_urls.get(str(program.program_id), "") if quote else "",
+                instructors=sorted({name for c in course_ids for name in instructors.get(c, [])}, key=str.casefold),
+                language=_one({course_language[c] for c in course_ids}),
                 document=" ".join([program.title, *program_skills]),
                 built_at=now,
             )
@@ -94,6 +116,104 @@ def build_catalog(configuration, *, trigger, start_date=None, api_user=None, run
         )
     runs.finish_run(run, status=Run.Status.COMPLETED, selected=len(entries), sent=len(entries))
     return run
+
+
+def _one(values: set[str]) -> str:
+    """A program's language: its courses' one language, else none (empty)."""
+    values.discard("")
+    return values.pop() if len(values) == 1 else ""
+
+
+class CdnImages:
+    """Course images copied to the configured storage (``STORAGES["default"]``: the bucket the CDN serves)
+    under ``catalog-images/<sha256>.<ext>`` and named by their CDN URL (the seed: "the images of all the
+    courses ... get migrated to the CDN"). Content-addressed: an image already there is not written again,
+    a changed image gets a new URL (no stale CDN cache). Without a CDN base URL, the storage's own URL."""
+
+    PREFIX = "catalog-images/"
+
+    def __init__(self, configuration):
+        self.base = configuration.cdn_base_url
+        self.done: dict[str, str] = {}
+
+    def url_of(self, image) -> str:
+        if image.name in self.done:
+            return self.done[image.name]
+        try:
+            with image.open("rb") as handle:
+                data = handle.read(MAX_BYTES + 1)
+        except OSError:
+            logger.warning("Course image %s cannot be read: left out of the public catalog.", image.name)
+            return ""
+        kind = sniff(data[:16])
+        if kind is None or len(data) > MAX_BYTES:
+            logger.warning("Course image %s is not a PNG, JPEG or GIF up to 5 MB: left out.", image.name)
+            return ""
+        name = f"{self.PREFIX}{hashlib.sha256(data).hexdigest()}.{kind[1]}"
+        if not default_storage.exists(name):
+            default_storage.save(name, ContentFile(data))
+        url = urljoin(self.base if self.base.endswith("/") else self.base + "/", name) if self.base else ""
+        self.done[image.name] = url or default_storage.url(name)
+        return self.done[image.name]
+
+
+def _classroom(customer_id, now) -> tuple[dict[str, list[str]], dict[str, list[dict]]]:
+    """Instructors (display names only) and upcoming scheduled sessions with seats, per course; 3 queries."""
+    from django.apps import apps
+
+    if not apps.is_installed("integrated_channels.classroom"):
+        return {}, {}
+    from integrated_channels.classroom.models import Registration, Session
+
+    upcoming = (
+        Session.objects.filter(customer_id=customer_id, status=Session.Status.SCHEDULED, end__gt=now)
+        .annotate(
+            registered=Count("registrations", filter=Q(registrations__status=Registration.Status.REGISTERED)),
+            waitlisted=Count("registrations", filter=Q(registrations__status=Registration.Status.WAITLISTED)),
+        )
+        .order_by("course_id", "start", "pk")
+    )
+    sessions: dict[str, list[dict]] = {}
+    for course_id, title, start, end, zone, capacity, registered, waitlisted in upcoming.values_list(
+        "course_id", "title", "start", "end", "time_zone", "capacity", "registered", "waitlisted"
+    ):
+        sessions.setdefault(course_id, []).append(
+            {
+                "title": title,
+                "start": start.isoformat(),
+                "end": end.isoformat(),
+                "time_zone": zone,
+                "seats": capacity,
+                "seats_left": max(capacity - registered, 0) if capacity is not None else None,
+                "waitlisted": waitlisted,
+            }
+        )
+    names: dict[str, set[str]] = {}
+    through = Session.instructors.through
+    for course_id, first, last, username in through.objects.filter(
+        session__customer_id=customer_id, session__status=Session.Status.SCHEDULED
+    ).values_list("session__course_id", "user__first_name", "user__last_name", "user__username"):
+        names.setdefault(course_id, set()).add(f"{first} {last}".strip() or username)
+    return {c: sorted(n, key=str.casefold) for c, n in names.items()}, sessions
+
+
+def _buy_urls(customer_id) -> dict[str, str]:
+    """The store's product page of each SKU the customer's active Commerce connection exported (the seed's
+    Buy now: a training is not for sale until the store has it)."""
+    from django.apps import apps
+
+    if not apps.is_installed("integrated_channels.adobe_commerce"):
+        return {}
+    from integrated_channels.adobe_commerce.models import ExportedProduct
+
+    urls: dict[str, str] = {}
+    for product in (
+        ExportedProduct.objects.filter(configuration__customer_id=customer_id, configuration__active=True)
+        .select_related("configuration")
+        .order_by("configuration_id")
+    ):
+        urls.setdefault(product.sku, product.product_url())
+    return urls
 
 
 def test_connection(configuration) -> ConnectionTest:

@@ -35,6 +35,16 @@ class CatalogQuerySerializer(serializers.Serializer):
         return attrs
 
 
+class SessionSerializer(serializers.Serializer):
+    title = serializers.CharField()
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    time_zone = serializers.CharField(help_text="The IANA time zone it is announced in.")
+    seats = serializers.IntegerField(allow_null=True, help_text="Seats; null: no limit.")
+    seats_left = serializers.IntegerField(allow_null=True, help_text="Seats not taken; null: no limit.")
+    waitlisted = serializers.IntegerField(help_text="Learners on the waitlist.")
+
+
 class CatalogItemSerializer(serializers.Serializer):
     kind = serializers.CharField()
     id = serializers.CharField(source="content_id")
@@ -48,11 +58,17 @@ class CatalogItemSerializer(serializers.Serializer):
     end = serializers.DateTimeField(allow_null=True)
     price = serializers.SerializerMethodField()
     course_ids = serializers.ListField(child=serializers.CharField())
+    image_url = serializers.CharField(help_text="The image under the CDN URL; empty when there is none.")
+    buy_url = serializers.CharField(
+        help_text="The store's product page (Buy now) once the store has it (Adobe Commerce); empty otherwise."
+    )
+    instructors = serializers.ListField(child=serializers.CharField(), help_text="Display names.")
+    sessions = SessionSerializer(many=True, help_text="Upcoming virtual-classroom sessions, soonest first.")
 
     def get_price(self, entry) -> dict | None:
         if entry.price_amount is None:
             return None
-        return {"amount": str(entry.price_amount.normalize()), "currency": entry.price_currency}
+        return {"amount": format(entry.price_amount.normalize(), "f"), "currency": entry.price_currency}
 
 
 class FacetValueSerializer(serializers.Serializer):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 
 from django.conf import settings
+from django.core.cache import cache as django_cache
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
@@ -92,8 +93,13 @@ class PublicCatalogView(APIView):
         cache = {"ETag": etag, "Cache-Control": f"public, max-age={CACHE_SECONDS}"}
         if etag in _if_none_match(request):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers=cache)
-        page = services.catalog_page(self.customer.pk, **query)
-        return Response(CatalogPageSerializer(page).data, headers=cache)
+        # the page itself is kept under its ETag: the read model changes only when a build replaces it
+        key = f"training-data:page:{etag}"
+        data = django_cache.get(key)
+        if data is None:
+            data = CatalogPageSerializer(services.catalog_page(self.customer.pk, **query)).data
+            django_cache.set(key, data, CACHE_SECONDS)
+        return Response(data, headers=cache)
 
 
 def _parse(request) -> dict:

@@ -105,9 +105,10 @@ def _queries_to_register_with_pending_enrollments(count: int, username: str) -> 
 
 def test_conversion_query_count_does_not_grow_with_pending_enrollments(django_assert_max_num_queries):
     few = _queries_to_register_with_pending_enrollments(3, "few")
-    # 99, not more: SQLite takes 999 parameters per statement, so bulk_create splits its INSERT of the
-    # enrollments' 10 columns beyond 99 rows (a statement per 99 rows, not per row)
-    many = _queries_to_register_with_pending_enrollments(99, "many")
+    # 75, not more: SQLite takes 999 parameters per statement, so bulk_create splits its INSERT of the
+    # enrollments' 13 columns (who started it and the purchase included) beyond 76 rows (a statement per
+    # 76 rows, not per row)
+    many = _queries_to_register_with_pending_enrollments(75, "many")
     assert few == many
     assert many <= 25  # user insert + conversion, savepoints included
 

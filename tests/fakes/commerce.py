@@ -10,13 +10,17 @@
   Commerce would (sku ≤ 64, name, price ≥ 0, type_id) when the status is read.
 - ``GET /rest/V1/bulk/<uuid>/detailed-status``: the operations, ``open`` (4) for the first
   ``open_polls`` reads, then complete (1) or not retriably failed (3) with a ``result_message``;
-  ``refuse`` maps a SKU to the message the store refuses it with.
+  ``refuse`` maps a SKU to the message the store refuses it with. Images (``media_gallery_entries``) are
+  checked as Commerce's ImageContentValidator does (base64, a supported MIME type the bytes bear out,
+  a plain file name); a ``url_key`` must be well-formed and not another product's.
 ``products`` holds what was saved; ``requests`` lists (method, path).
 """
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 import threading
 import time
 import urllib.parse
@@ -28,6 +32,13 @@ from oauthlib.oauth1.rfc5849 import signature as oauth_signature
 from oauthlib.oauth1.rfc5849.utils import parse_authorization_header
 
 COMPLETE, NOT_RETRIABLY_FAILED, OPEN = 1, 3, 4
+IMAGE_ROLES = {"image", "small_image", "thumbnail", "swatch_image"}
+IMAGE_SIGNATURES = {
+    "image/jpeg": b"\xff\xd8\xff",
+    "image/jpg": b"\xff\xd8\xff",
+    "image/png": b"\x89PNG\r\n\x1a\n",
+    "image/gif": b"GIF8",
+}
 
 
 class FakeCommerce:
@@ -162,6 +173,50 @@ class FakeCommerce:
             return 'The "price" attribute value is invalid.'
         if product.get("type_id") not in ("simple", "virtual", "downloadable"):
             return "Invalid product type."
+        attributes = {a.get("attribute_code"): a.get("value") for a in product.get("custom_attributes") or []}
+        url_key = attributes.get("url_key")
+        if url_key is not None:
+            if not isinstance(url_key, str) or not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", url_key):
+                return 'Invalid value of "url_key": lower-case letters, digits and dashes.'
+            owner = next((s for s, p in self.products.items() if self._url_key(p) == url_key), sku)
+            if owner != sku:
+                return "URL key for specified store already exists."
+        for entry in product.get("media_gallery_entries") or []:
+            problem = self.validate_image(entry)
+            if problem:
+                return problem
+        return None
+
+    @staticmethod
+    def _url_key(product: dict) -> str | None:
+        for attribute in product.get("custom_attributes") or []:
+            if attribute.get("attribute_code") == "url_key":
+                return attribute.get("value")
+        return None
+
+    @staticmethod
+    def validate_image(entry) -> str | None:
+        """Commerce's ImageContentValidator and media gallery checks: base64 that decodes to an image of the
+        declared type (its bytes are read, as getimagesizefromstring does), a plain file name, known roles."""
+        if not isinstance(entry, dict) or entry.get("media_type") != "image":
+            return "The media type is not supported."
+        if not set(entry.get("types") or []) <= IMAGE_ROLES:
+            return "Unknown image role."
+        content = entry.get("content")
+        if not isinstance(content, dict):
+            return "The image content is required."
+        try:
+            data = base64.b64decode(content.get("base64_encoded_data") or "", validate=True)
+        except (ValueError, TypeError):
+            return "The image content must be valid base64 encoded data."
+        mime = content.get("type")
+        if mime not in IMAGE_SIGNATURES:
+            return "The image MIME type is not valid or not supported."
+        if not data.startswith(IMAGE_SIGNATURES[mime]):
+            return "The image content is not a valid image of its declared type."
+        name = content.get("name")
+        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_.-]+\.(jpe?g|png|gif)", name):
+            return "Provided image name contains forbidden characters."
         return None
 
     def search_orders(self, query: str, collection=None) -> tuple[int, dict]:

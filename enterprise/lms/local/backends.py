@@ -52,7 +52,7 @@ def _to_course(
         description=course.description,
         skills=tuple(sorted(skills, key=lambda skill: (skill.name.casefold(), skill.level))),
         effort_hours=course.effort_hours,
-        **_provider_fields(course, tags),
+        **{"language": course.language, **_provider_fields(course, tags)},
     )
 
 

@@ -10,6 +10,7 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from enterprise.lms.interfaces import INSTRUCTOR_PACED, SELF_PACED
+from enterprise.lms.local.images import validate_course_image
 
 course_id_validator = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9_.:+~-]*$",
@@ -35,6 +36,19 @@ class Course(models.Model):
         blank=True,
         validators=[MinValueValidator(0)],
         help_text=_("Estimated total hours of learning; empty when unknown."),
+    )
+    language = models.CharField(
+        max_length=16,
+        blank=True,
+        validators=[RegexValidator(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$", _("A language code, e.g. en or pt-BR."))],
+        help_text=_("The language it is taught in (BCP 47, e.g. en, pt-BR); empty when unknown."),
+    )
+    image = models.FileField(
+        upload_to="course-images/",
+        max_length=255,
+        blank=True,
+        validators=[validate_course_image],
+        help_text=_("PNG, JPEG or GIF, up to 5 MB: the public catalog and the store show it."),
     )
     created = models.DateTimeField(auto_now_add=True)
     modified = models.DateTimeField(auto_now=True)

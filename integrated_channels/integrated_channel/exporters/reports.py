@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, Q, TextField, Value
+from django.db.models import Count, Max, Q, TextField, Value
 from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 
@@ -26,6 +26,7 @@ from enterprise.lms import get_catalog, get_completion_backend
 from enterprise.lms.completion import completions_for
 from enterprise.models import EnterpriseCourseEnrollment, EnterpriseCustomerUser
 from enterprise.services.feedback import feedback_by_course
+from enterprise.services.prices import prices_for
 
 
 class TranscriptStatus(models.TextChoices):
@@ -104,6 +105,9 @@ _FIELDS = (
     "unenrolled_at",
     "learner__attributes",
     "program_id",
+    "paid_amount",
+    "paid_currency",
+    "purchased_at",
 )
 
 
@@ -113,7 +117,7 @@ def _chunks(queryset, *, attributes: bool) -> Iterator[list[tuple]]:
     ``attributes``: read the learners' attributes (JSON, decoded per row) only for reports that show them.
     """
     fields = [
-        _timestamp(name) if name in ("created", "unenrolled_at") else name
+        _timestamp(name) if name in ("created", "unenrolled_at", "purchased_at") else name
         for name in _FIELDS
         if attributes or name != "learner__attributes"
     ]
@@ -157,7 +161,9 @@ def _learner_rows(customer, since, until, status_filter: str, *, feedback: bool)
             open_keys = [key for key in keys if not completions[key].complete]
             started = {k for k, grade in backend.get_grades(open_keys).items() if grade.percent} if open_keys else ()
             ratings = backend.get_feedback(keys) if feedback else {}
-            for pk, user_id, email, username, course_id, created, unenrolled_at, attributes, program_id in chunk:
+            for values in chunk:
+                pk, user_id, email, username, course_id, created, unenrolled_at, attributes, program_id = values[:9]
+                paid_amount, paid_currency, purchased_at = values[9:]
                 course = courses.get(course_id)
                 if course is None:
                     skipped["course_not_found"] = skipped.get("course_not_found", 0) + 1
@@ -182,6 +188,10 @@ def _learner_rows(customer, since, until, status_filter: str, *, feedback: bool)
                     "Type": "learning path course" if program_id else "course",
                     "LearningPathId": program_id or None,
                     "LearningPath": _program_title(program_id) if program_id else None,
+                    # bought through a store (Adobe Commerce): the price paid and when (the seed's FAQ)
+                    "Price": float(paid_amount) if paid_amount is not None else None,
+                    "Currency": paid_currency or None,
+                    "PurchasedAt": _iso(purchased_at),
                 }
                 if feedback:
                     given = ratings.get((user_id, course_id))
@@ -247,6 +257,16 @@ def training(customer, since, until) -> Selection:
     courses = get_catalog().get_courses({course_id for _user, course_id in rows})
     completions = completions_for(rows, courses=courses, backend=get_completion_backend(), now=until)
     summaries = feedback_by_course(rows)
+    prices = prices_for(customer.pk, "course", {course_id for _user, course_id in rows})
+    purchases = {
+        course_id: (count, last)
+        for course_id, count, last in EnterpriseCourseEnrollment.objects.enrolled()
+        .filter(learner__customer_id=customer.pk, learner__linked=True, purchased_at__isnull=False)
+        .order_by()
+        .values("course_id")
+        .annotate(n=Count("pk"), last=Max("purchased_at"))
+        .values_list("course_id", "n", "last")
+    }
     figures: dict[str, list[int]] = {}
     for user_id, course_id in rows:
         if course_id in courses:
@@ -267,6 +287,11 @@ def training(customer, since, until) -> Selection:
                     "Completions": figures[course_id][1],
                     "FeedbackCount": summary.count if summary else 0,
                     "AverageRating": float(average) if average is not None else None,
+                    # the price a learner pays now, and the enrollments in force bought through a store
+                    "Price": float(prices[course_id].amount) if course_id in prices else None,
+                    "Currency": prices[course_id].currency if course_id in prices else None,
+                    "Purchases": purchases.get(course_id, (0, None))[0],
+                    "LastPurchasedAt": _iso(purchases.get(course_id, (0, None))[1]),
                     "RecordedAt": until.isoformat(),
                 },
             )

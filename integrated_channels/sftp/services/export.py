@@ -29,6 +29,7 @@ from integrated_channels.sftp.exporters import (
     learner_field_columns,
     with_learner_fields,
     with_learning_paths,
+    with_purchases,
 )
 from integrated_channels.sftp.models import EXPORT_DIR, SFTPConfiguration
 from integrated_channels.sftp.operations import FILE_EXPORT
@@ -107,6 +108,7 @@ def export_transcripts(
         rows = [record.payload for record in selection.records if _moment(record.payload) < end]
         out_of_range = len(selection.records) - len(rows)
         fields = learner_field_columns(configuration.customer)
+        with_purchases(rows)
         rows = with_learning_paths(rows)
         with_learner_fields(rows, fields)
         return ExportFile(

@@ -198,6 +198,19 @@ class TestPublicApi:
         build_catalog(connection, trigger=Run.Trigger.ADMIN)  # a rebuild changes the tag
         assert get({"q": "data"}, if_none_match=etag).status_code == 200
 
+    def test_a_page_is_served_from_the_cache_until_a_build_replaces_the_read_model(
+        self, catalog, django_assert_max_num_queries
+    ):
+        connection = catalog[1]
+        first = get({"q": "data"})
+        with django_assert_max_num_queries(3):  # the customer, its origins, the version: no page query
+            again = get({"q": "data"})
+        assert again.json() == first.json()
+        lms.Course.objects.filter(course_id="course-v1:Acme+SQL1+2027").update(title="SQL for data people")
+        build_catalog(connection, trigger=Run.Trigger.ADMIN)
+        titles = [item["title"] for item in get({"q": "data"}).json()["results"]]
+        assert "SQL for data people" in titles
+
     def test_rate_limited_per_client(self, catalog, settings):
         settings.TRAINING_DATA_PUBLIC_RATE = "3/min"
         client = APIClient()

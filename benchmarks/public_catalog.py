@@ -1,0 +1,271 @@
+"""The public catalog API under load: ``python -m benchmarks public_catalog --courses 100000 --clients 50``.
+
+PostgreSQL (DATABASE_URL); gunicorn importable by this interpreter, locust in this virtualenv or
+named by ``BENCH_LOCUST`` (requirements/bench.txt). Seeds ``--courses`` local courses (set-based
+SQL: titles and descriptions from a vocabulary, two skills each, a third of them priced), builds the
+read model with the real ``build_catalog`` (its time is reported), serves the standalone host with
+gunicorn on loopback (the API benchmark's harness) and runs locust headless with ``--clients``
+anonymous visitors and no think time: list (a random page of 20) and full-text search (a random
+word). Target (issue 20): p95 under 30 ms for list and search.
+
+Baseline, in the same run: the same requests answered row by row in this process — every entry of
+the customer read and matched, filtered, counted and faceted in Python — against ``catalog_page``
+(the real query path), both single-threaded over ``--sample`` requests; ``seconds`` and
+``baseline_seconds`` are their totals. The load figures are the extra keys ``list_p95_ms``,
+``search_p95_ms`` and ``p95_ms`` (the worse of the two).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.api import BIN, ROOT, _cpu_seconds, _percentiles
+
+WORDS = [
+    *("python", "data", "cloud", "security", "leadership", "finance", "design", "sales", "marketing", "agile"),
+    *("kubernetes", "excel", "writing", "negotiation", "privacy", "analytics", "statistics", "java", "rust"),
+    *("testing", "devops", "linux", "network", "compliance", "coaching"),
+]
+SLUG = "bench-catalog"
+
+
+def seed(courses: int):
+    from django.db import connection
+
+    from enterprise.lms.local import models as lms
+    from enterprise.models import EnterpriseCustomer, Price
+    from integrated_channels.training_data.models import TrainingDataAccessConfiguration
+
+    customer = EnterpriseCustomer.objects.create(name="Catalog Bench", slug=SLUG)
+    course = lms.Course._meta.db_table
+    skill = lms.CourseSkill._meta.db_table
+    price = Price._meta.db_table
+    words = list(WORDS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {course} (course_id, title, description, pacing, effort_hours, language, image,"  # noqa: S608
+            " created, modified)"
+            " SELECT 'course-v1:Bench+C' || lpad(i::text, 7, '0') || '+2027',"
+            " initcap(w[1 + i %% %s]) || ' ' || initcap(w[1 + (i / 7) %% %s]) || ' ' || i,"
+            " 'Learn ' || w[1 + (i / 3) %% %s] || ' and ' || w[1 + (i / 11) %% %s] || ' in practice.',"
+            " 'self_paced', 1 + i %% 40, (ARRAY['en','fr','de','es'])[1 + i %% 4], '', now(), now()"
+            " FROM generate_series(0, %s) AS i, (SELECT %s::text[] AS w) AS vocabulary",
+            [len(words)] * 4 + [courses - 1, words],
+        )
+        cursor.execute(
+            f"INSERT INTO {skill} (course_id, name, level)"  # noqa: S608
+            " SELECT c.id, initcap(w[1 + (c.id + k) %% %s]), '' FROM {course} c,"
+            " generate_series(0, 1) AS k, (SELECT %s::text[] AS w) AS vocabulary".replace("{course}", course),
+            [len(words), words],
+        )
+        cursor.execute(
+            f"INSERT INTO {price} (created, modified, content_type, content_id, amount, currency, customer_id)"  # noqa: S608
+            " SELECT now(), now(), 'course', course_id, 10 + id %% 90, 'USD', NULL FROM {course}"
+            " WHERE id %% 3 = %s".replace("{course}", course),
+            [0],
+        )
+    connection_row = TrainingDataAccessConfiguration.objects.create(
+        customer=customer, name="site", active=True, allowed_origins="https://learn.example.com"
+    )
+    return customer, connection_row
+
+
+def naive_page(customer_id, *, q="", page=1, page_size=20) -> dict:
+    """Row by row: every entry read, matched and faceted in Python (no index, no SQL aggregation)."""
+    from integrated_channels.training_data.models import CatalogEntry
+
+    terms = [t.lower() for t in q.split()]
+    matched = []
+    for entry in CatalogEntry.objects.filter(customer_id=customer_id).order_by("title", "content_id").iterator():
+        text = entry.document.lower()
+        if all(term in text for term in terms):
+            matched.append(entry)
+    facets: dict[str, dict[str, int]] = {"kind": {}, "language": {}, "skill": {}}
+    for entry in matched:
+        facets["kind"][entry.kind] = facets["kind"].get(entry.kind, 0) + 1
+        if entry.language:
+            facets["language"][entry.language] = facets["language"].get(entry.language, 0) + 1
+        for name in entry.skills:
+            facets["skill"][name] = facets["skill"].get(name, 0) + 1
+    start = (page - 1) * page_size
+    return {"count": len(matched), "results": matched[start : start + page_size], "facets": facets}
+
+
+def _server_cpu(pid: int, database: str) -> float | None:
+    """The server's CPU seconds so far (gunicorn and its PostgreSQL backends); None without psutil."""
+    try:
+        return _cpu_seconds(pid, database)
+    except ModuleNotFoundError:
+        return None
+
+
+def _locust(args, env) -> dict:
+    out = Path(tempfile.mkdtemp(prefix="bench-catalog-"))
+    subprocess.run(  # noqa: S603 - our own executables
+        [
+            os.environ.get("BENCH_LOCUST", str(BIN / "locust")),
+            "-f",
+            str(ROOT / "benchmarks" / "_catalog_locust.py"),
+            "--headless",
+            "-u",
+            str(args.clients),
+            "-r",
+            str(args.clients),
+            "-t",
+            f"{args.seconds}s",
+            "--host",
+            f"http://127.0.0.1:{args.port}",
+            "--csv",
+            str(out / "run"),
+            "--only-summary",
+            "--loglevel",
+            "WARNING",
+        ],
+        cwd=ROOT,
+        env=env,
+        check=False,
+    )
+    return _percentiles(out / "run_stats.csv")
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks public_catalog")
+    parser.add_argument("--courses", type=int, default=100_000)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=int, default=30)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=8, help="threads per worker (gthread)")
+    parser.add_argument("--port", type=int, default=8767)
+    parser.add_argument("--sample", type=int, default=10, help="requests of the in-process comparison")
+    args = parser.parse_args(argv)
+    if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+        print("needs DATABASE_URL=postgres://… (the benchmark creates and drops test_<name>)", file=sys.stderr)
+        return 2
+
+    from benchmarks.harness import Report, measure, report, setup_django
+
+    teardown = setup_django()
+    try:
+        from django.conf import settings
+        from django.db import connection
+
+        from integrated_channels.integrated_channel.models import Run
+        from integrated_channels.training_data.operations import build_catalog
+        from integrated_channels.training_data.services import catalog_page
+
+        started = time.perf_counter()
+        customer, site = seed(args.courses)
+        seeded = time.perf_counter() - started
+        built = measure(build_catalog, site, trigger=Run.Trigger.COMMAND)
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
+        print(f"seeded {args.courses:,} courses in {seeded:.0f} s; built the read model in {built.seconds:.1f} s")
+
+        rng = random.Random(20)  # noqa: S311 - a fixed sample, not security
+        sample = [
+            {"q": rng.choice(WORDS)} if n % 2 else {"page": rng.randint(1, 50)} for n in range(max(args.sample, 2))
+        ]
+
+        def real():
+            return [catalog_page(customer.pk, page_size=20, **params).count for params in sample]
+
+        def naive():
+            return [naive_page(customer.pk, page_size=20, **params)["count"] for params in sample]
+
+        measured = measure(real)
+        baseline = measure(naive)
+        if measured.result != baseline.result:
+            raise SystemExit(f"the baseline counts differ: {baseline.result} != {measured.result}")
+
+        db = connection.settings_dict
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "standalone.settings",
+            "DJANGO_DEBUG": "0",
+            "DJANGO_SECRET_KEY": settings.SECRET_KEY,
+            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+            "DATABASE_CONN_MAX_AGE": "600",
+            "LOG_LEVEL": "ERROR",
+            # one address for every visitor here: the per-client limit stays on, above the load's rate
+            "TRAINING_DATA_PUBLIC_RATE": "10000000/min",
+            "BENCH_CATALOG_SLUG": SLUG,
+            "BENCH_CATALOG_WORDS": ",".join(WORDS),
+        }
+        connection.close()
+        command = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            str(ROOT / "standalone" / "gunicorn.conf.py"),
+            "standalone.wsgi",
+        ]
+        command += ["-w", str(args.workers), "-k", "gthread", "--threads", str(args.threads)]
+        server = subprocess.Popen(  # noqa: S603 - our own executables
+            [*command, "-b", f"127.0.0.1:{args.port}", "--log-level", "warning"], cwd=ROOT, env=env
+        )
+        try:
+            import urllib.request
+
+            url = f"http://127.0.0.1:{args.port}/training-data/api/v1/{SLUG}/catalog/"
+            for _attempt in range(150):
+                try:
+                    urllib.request.urlopen(url, timeout=10).read()
+                    break
+                except OSError:
+                    time.sleep(0.2)
+            else:
+                raise SystemExit("gunicorn did not start")
+            for n in range(20):  # warm-up: imports, connections, plans
+                urllib.request.urlopen(url + (f"?q={WORDS[n]}" if n % 2 else f"?page={n + 1}"), timeout=30).read()  # noqa: S310
+            load_before = os.getloadavg()[0]
+            cpu = _server_cpu(server.pid, db["NAME"])
+            stats = _locust(args, env)
+            after = _server_cpu(server.pid, db["NAME"])
+            cpu = after - cpu if cpu is not None and after is not None else None
+            load_after = os.getloadavg()[0]
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    finally:
+        teardown()
+    total = stats["Aggregated"]
+    extra = {
+        "clients": args.clients,
+        "load_seconds": args.seconds,
+        "p95_ms": f"{max(stats[n]['p95'] for n in ('list', 'search')):.0f}",
+        "list_p50_ms": f"{stats['list']['p50']:.0f}",
+        "list_p95_ms": f"{stats['list']['p95']:.0f}",
+        "search_p50_ms": f"{stats['search']['p50']:.0f}",
+        "search_p95_ms": f"{stats['search']['p95']:.0f}",
+        "rps": f"{total['rps']:.1f}",
+        "errors": total["failures"],
+        "server_cpu_ms_per_request": "n/a" if cpu is None else f"{1000 * cpu / max(total['requests'], 1):.1f}",
+        "load_during_locust": f"{load_before:.2f}-{load_after:.2f}",
+        "build_seconds": f"{built.seconds:.1f}",
+        "sample": len(sample),
+    }
+    report(
+        Report(
+            name="public_catalog",
+            sizes={"courses": args.courses},
+            rows=len(sample),
+            measured=measured,
+            baseline=baseline,
+            extra=extra,
+            table=[
+                ("list p50 / p95", f"{stats['list']['p50']:.0f} / {stats['list']['p95']:.0f} ms"),
+                ("search p50 / p95", f"{stats['search']['p50']:.0f} / {stats['search']['p95']:.0f} ms"),
+                ("requests/s, errors", f"{total['rps']:.1f}, {total['failures']}"),
+                ("read model build", f"{built.seconds:.1f} s"),
+            ],
+        )
+    )
+    return 0 if total["failures"] == 0 else 1
