@@ -94,6 +94,8 @@ def _constant_params(
             value = field.get_default()
         elif field.null:
             value = None
+        elif field.blank and field.empty_strings_allowed:
+            value = ""  # an optional text or file field, as a model instance would have it
         else:
             raise ValueError(f"{model.__name__}.{field.name} needs a value: pass it in constants.")
         expressions.append("%s")

@@ -127,3 +127,17 @@ def test_values_table_refuses_what_it_cannot_carry():
         values_table(connection, [("at", "timestamptz")], [(datetime.datetime(2027, 1, 4),)])
     with pytest.raises(ValueError, match="line breaks"):
         values_table(connection, [("email", "text")], [("a@example.com\nb@example.com",)])
+
+
+def test_insert_select_gives_optional_text_and_file_fields_an_empty_value_and_refuses_a_required_one():
+    """A field added later (blank text or file, no default) needs no change at every set-based insert."""
+    from enterprise.lms.local.models import Course
+    from enterprise.services.bulk_sql import insert_select
+
+    selected = {"course_id": "key", "title": "name"}
+    sql, params = insert_select(Course, selected=selected, source="stage", constants={})
+    columns = sql.split("(", 1)[1].split(")", 1)[0].replace('"', "").replace("`", "").split(", ")
+    assert {"language", "image", "description"} <= set(columns)
+    assert params.count("") >= 3
+    with pytest.raises(ValueError, match=r"Course\.title needs a value"):
+        insert_select(Course, selected={"course_id": "key"}, source="stage", constants={})
