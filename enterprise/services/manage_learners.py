@@ -14,8 +14,11 @@ reported; the other rows are applied (docs/decisions/0010-bulk-link-refusal-poli
 
 from __future__ import annotations
 
+import csv
+import heapq
 import logging
 import random
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -41,6 +44,7 @@ from enterprise.services.bulk_link import (
     RowStatus,
     classify_rows,
     conceal_other_customers,
+    iter_classified,
     link_rows,
 )
 from enterprise.services.csv_rows import CsvRow, check_upload_size, iter_csv_rows
@@ -62,9 +66,25 @@ logger = logging.getLogger(__name__)
 DEADLOCK_SQLSTATES = frozenset({"40P01", "40001"})
 
 
+def _kept_rows() -> int:
+    """How many rows of each kind (problems, others) a submission keeps for its page and callers."""
+    return enterprise_settings.MANAGE_LEARNERS_PREVIEW_ROWS
+
+
+#: The report of a submission stays in memory up to this size, then goes to a temporary file.
+REPORT_SPOOL_BYTES = 2 * 1024 * 1024
+
+
 @dataclass
 class SubmissionResult:
-    """The outcome of a submission, or of its preview: every row, the totals, what was refused."""
+    """The outcome of a submission, or of its preview: the totals, what was refused, and the rows.
+
+    A CSV submission is recorded chunk by chunk (``record``), in memory bounded whatever the size
+    of the file (decision 0415): ``rows`` keeps the first ``MANAGE_LEARNERS_PREVIEW_ROWS`` rows the
+    operator must look at (``PROBLEM_STATUSES``) and as many of the others, in line order — every
+    row of a small file; ``row_count`` counts them all; ``report`` (a spooled temporary file) holds
+    every row, for ``reports.report_file``. A result built with its ``rows`` (unenrollment) holds them all.
+    """
 
     customer: EnterpriseCustomer
     rows: list[RowResult]
@@ -78,6 +98,94 @@ class SubmissionResult:
     notifications: int = 0
     counts: dict[RowStatus, int] = field(default_factory=dict)
     enrollment_counts: dict[EnrollmentStatus, int] = field(default_factory=dict)
+    #: Rows recorded (``record``); 0 when ``rows`` holds them all.
+    row_count: int = 0
+    #: Every recorded row, raw (``REPORT_FIELDS``), for the report; None when ``rows`` holds them all.
+    report: object | None = None
+    invalid_lines: list[int] = field(default_factory=list)  # the first 20
+    _problems: list[RowResult] = field(default_factory=list, repr=False)
+    _others: list[RowResult] = field(default_factory=list, repr=False)
+    _statuses: Counter = field(default_factory=Counter, repr=False)
+    _outcomes: Counter = field(default_factory=Counter, repr=False)
+    _writer: object | None = field(default=None, repr=False)
+
+    def start_recording(self) -> None:
+        """Forget what was recorded (a new attempt) and open the report's spool."""
+        if self.report is not None:
+            self.report.close()
+        self.report = tempfile.SpooledTemporaryFile(  # noqa: SIM115 (closed by close())
+            max_size=REPORT_SPOOL_BYTES, mode="w+", encoding="utf-8", newline=""
+        )
+        self._writer = csv.writer(self.report, lineterminator="\n")
+        self.rows, self._problems, self._others, self.invalid_lines = [], [], [], []
+        self._statuses, self._outcomes = Counter(), Counter()
+        self.row_count, self.notifications = 0, 0
+
+    def record(self, chunk: list[RowResult]) -> None:
+        """Count a done chunk, keep what a page shows of it and write all of it to the report."""
+        keep = _kept_rows()
+        self.row_count += len(chunk)
+        for row in chunk:
+            self._statuses[row.status] += 1
+            if row.enrollment:
+                self._outcomes[row.enrollment] += 1
+            if row.status in PROBLEM_STATUSES:
+                if row.status == RowStatus.INVALID and len(self.invalid_lines) < 20:
+                    self.invalid_lines.append(row.line)
+                if len(self._problems) < keep:
+                    self._problems.append(row)
+            elif len(self._others) < keep:
+                self._others.append(row)
+        self._writer.writerows(
+            (
+                row.line,
+                row.value,
+                row.email,
+                row.status.value if row.status else "",
+                row.message,
+                row.enrollment,
+                row.enrollment_message,
+                "1" if row.notified else "",
+            )
+            for row in chunk
+        )
+
+    def finish_recording(self) -> None:
+        """The kept rows in line order, the counts in the order of their statuses."""
+        self.rows = list(heapq.merge(self._problems, self._others, key=lambda row: row.line))
+        self._problems, self._others = [], []
+        self.counts = _ordered_counts(self._statuses, RowStatus)
+        self.enrollment_counts = _ordered_counts(self._outcomes, EnrollmentStatus)
+
+    def report_rows(self):
+        """Every row as ``(line, value, email, status, message, enrollment, enrollment_message,
+        notified)``, statuses as their values: read back from the report's spool, or ``rows``."""
+        if self.report is None:
+            for row in self.rows:
+                yield (
+                    row.line,
+                    row.value,
+                    row.email,
+                    row.status.value if row.status else "",
+                    row.message,
+                    str(row.enrollment or ""),
+                    row.enrollment_message,
+                    row.notified,
+                )
+            return
+        self.report.flush()
+        self.report.seek(0)
+        for line, value, email, status, message, enrollment, enrollment_message, notified in csv.reader(self.report):
+            yield int(line), value, email, status, message, enrollment, enrollment_message, bool(notified)
+
+    def close(self) -> None:
+        if self.report is not None:
+            self.report.close()
+            self.report = None
+
+    @property
+    def total_rows(self) -> int:
+        return self.row_count or len(self.rows)
 
     @property
     def previewing(self) -> bool:
@@ -136,7 +244,7 @@ class SubmissionResult:
                 }
                 for row in rows
             ],
-            "hidden_rows": len(self.rows) - len(rows),
+            "hidden_rows": self.total_rows - len(rows),
         }
 
     def rows_to_show(self, limit: int | None = None) -> list[RowResult]:
@@ -174,18 +282,28 @@ def link_learners_from_csv(
     target = resolve_target(course_id=course_id, program_id=program_id, mode=mode)
     if notify:
         require_template(customer=customer, target=target)
-    rows = classify_rows(iter_csv_rows(file))
-    if not any(row.status != RowStatus.HEADER for row in rows):
-        raise UploadRefused("The file holds no e-mail address.")
     chunk_size = enterprise_settings.MANAGE_LEARNERS_CHUNK_SIZE
+    total = 0
+    if progress:  # the bar needs the number of rows: one quick pass over the file first
+        total = sum(1 for _row in iter_csv_rows(file))
 
     def link(on_chunk):
-        link_rows(customer=customer, rows=rows, chunk_size=chunk_size, on_chunk=on_chunk, progress=progress)
+        file.seek(0)  # a new attempt reads the file again
+        rows = iter_classified(iter_csv_rows(file))
+        link_rows(
+            customer=customer, rows=rows, chunk_size=chunk_size, on_chunk=on_chunk, progress=progress, total=total
+        )
 
-    result = _run(customer, rows, link, target=target, notify=notify, dry_run=dry_run, source=source)
-    if not disclose_other_customers:
-        conceal_other_customers(result.rows)
-    return result
+    return _run(
+        customer,
+        link,
+        target=target,
+        notify=notify,
+        dry_run=dry_run,
+        source=source,
+        disclose=disclose_other_customers,
+        empty=UploadRefused("The file holds no e-mail address."),
+    )
 
 
 def link_learner(
@@ -207,7 +325,7 @@ def link_learner(
     (``UserNotFound`` otherwise). Conflicts and ambiguity are reported in the single row; with
     ``disclose_other_customers=False`` without naming the other customer (as ``link_learners_from_csv``).
     """
-    result = _link_learner(
+    return _link_learner(
         customer=customer,
         identifier=identifier,
         dry_run=dry_run,
@@ -216,43 +334,44 @@ def link_learner(
         mode=mode,
         notify=notify,
         source=source,
+        disclose=disclose_other_customers,
     )
-    if not disclose_other_customers:
-        conceal_other_customers(result.rows)
-    return result
 
 
-def _link_learner(*, customer, identifier, dry_run, course_id, program_id, mode, notify, source) -> SubmissionResult:
+def _link_learner(
+    *, customer, identifier, dry_run, course_id, program_id, mode, notify, source, disclose
+) -> SubmissionResult:
     identifier = (identifier or "").strip()
     target = resolve_target(course_id=course_id, program_id=program_id, mode=mode)
     if notify:
         require_template(customer=customer, target=target)
     if "@" in identifier:
-        rows = classify_rows([CsvRow(1, (identifier,))])
 
         def link(on_chunk):
+            rows = classify_rows([CsvRow(1, (identifier,))])
             link_rows(customer=customer, rows=rows, chunk_size=1, on_chunk=on_chunk)
 
-        return _run(customer, rows, link, target=target, notify=notify, dry_run=dry_run, source=source)
+        return _run(customer, link, target=target, notify=notify, dry_run=dry_run, source=source, disclose=disclose)
     user_model = get_user_model()
     user = user_model._default_manager.filter(**{user_model.USERNAME_FIELD: identifier}).first() if identifier else None
     if user is None:
         raise UserNotFound(f"No user with username {identifier!r}.", username=identifier)
-    row = RowResult(line=1, value=identifier, email=normalize_email(getattr(user, user.get_email_field_name(), "")))
-    row.user_id = user.pk
+    email = normalize_email(getattr(user, user.get_email_field_name(), ""))
 
     def link_one(on_chunk):
+        row = RowResult(line=1, value=identifier, email=email, user_id=user.pk)
         try:
             outcome = link_user(customer=customer, user=user)
         except LinkConflict as exc:
             row.status, row.message = RowStatus.CONFLICT, exc.message
+            on_chunk([row], ChunkLinks())
             return
         row.status = RowStatus.ALREADY_LINKED if outcome.status == LinkStatus.ALREADY_LINKED else RowStatus.LINKED
         if outcome.status == LinkStatus.RELINKED:
             row.message = "Linked again (was unlinked)."
-        on_chunk(ChunkLinks(linked=[LinkedRef(row, outcome.learner.pk, user.pk)]))
+        on_chunk([row], ChunkLinks(linked=[LinkedRef(row, outcome.learner.pk, user.pk)]))
 
-    return _run(customer, [row], link_one, target=target, notify=notify, dry_run=dry_run, source=source)
+    return _run(customer, link_one, target=target, notify=notify, dry_run=dry_run, source=source, disclose=disclose)
 
 
 def single_outcome(result: SubmissionResult) -> tuple[str, str]:
@@ -352,24 +471,30 @@ def confirm_upload(
     return result
 
 
-def _run(customer, rows, link, *, target, notify, dry_run, source) -> SubmissionResult:
+def _run(customer, link, *, target, notify, dry_run, source, disclose=True, empty=None) -> SubmissionResult:
     """Apply ``link`` in one transaction; a deadlock or serialization failure with a concurrent
-    submission rolls it back, and it is tried again from the same rows (decision 0121) up to
-    ``MANAGE_LEARNERS_DEADLOCK_RETRIES`` times, then ``SubmissionBusy``."""
-    pristine = [(row.email, row.status, row.message, row.user_id) for row in rows]
+    submission rolls it back, and it is tried again from the start (``link`` reads its rows again,
+    decision 0121) up to ``MANAGE_LEARNERS_DEADLOCK_RETRIES`` times, then ``SubmissionBusy``.
+    ``empty``: raised (nothing applied) when no row holds an address."""
     retries = enterprise_settings.MANAGE_LEARNERS_DEADLOCK_RETRIES
     for attempt in range(retries + 1):
         try:
-            return _run_once(customer, rows, link, target=target, notify=notify, dry_run=dry_run, source=source)
+            return _run_once(
+                customer,
+                link,
+                target=target,
+                notify=notify,
+                dry_run=dry_run,
+                source=source,
+                disclose=disclose,
+                empty=empty,
+            )
         except OperationalError as exc:
             if not _lost_to_a_concurrent_transaction(exc):
                 raise
             if attempt == retries or connection.in_atomic_block:  # no retry inside the caller's transaction
                 raise SubmissionBusy(attempts=attempt + 1) from exc
             logger.info("Submission for customer %s deadlocked (attempt %d); trying again", customer.pk, attempt + 1)
-        for row, (email, status, message, user_id) in zip(rows, pristine, strict=True):
-            row.email, row.status, row.message, row.user_id = email, status, message, user_id
-            row.enrollment, row.enrollment_message, row.notified = "", "", False
         time.sleep(random.uniform(0.05, 0.2) * (attempt + 1))  # noqa: S311 - jitter, not cryptography
     raise AssertionError("unreachable")
 
@@ -379,32 +504,46 @@ def _lost_to_a_concurrent_transaction(exc: OperationalError) -> bool:
     return (getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)) in DEADLOCK_SQLSTATES
 
 
-def _run_once(customer, rows, link, *, target, notify, dry_run, source) -> SubmissionResult:
-    result = SubmissionResult(customer=customer, rows=rows, dry_run=dry_run, target=target, notify=notify)
+class _Empty(Exception):
+    """No row holds an address: roll back, then raise the caller's error."""
+
+
+def _run_once(customer, link, *, target, notify, dry_run, source, disclose, empty) -> SubmissionResult:
+    result = SubmissionResult(customer=customer, rows=[], dry_run=dry_run, target=target, notify=notify)
     backend = get_enrollment_backend() if target is not None and not dry_run else None
 
-    def on_chunk(links: ChunkLinks) -> None:
-        if target is None:
-            return
-        newly = enroll_chunk(target=target, links=links, dry_run=dry_run, backend=backend, source=source)
-        if notify:
-            result.notifications += queue_notifications(customer=customer, target=target, rows=newly)
+    def on_chunk(chunk: list[RowResult], links: ChunkLinks) -> None:
+        if target is not None:
+            newly = enroll_chunk(target=target, links=links, dry_run=dry_run, backend=backend, source=source)
+            if notify:
+                result.notifications += queue_notifications(customer=customer, target=target, rows=newly)
+        if not disclose:
+            conceal_other_customers(chunk)
+        result.record(chunk)
 
-    with transaction.atomic():
-        link(on_chunk)
-        invalid = [row.line for row in rows if row.status == RowStatus.INVALID]
-        if invalid:
-            shown = ", ".join(map(str, invalid[:20])) + (" …" if len(invalid) > 20 else "")
-            result.refused = (
-                f"{len(invalid):,} invalid row(s) (line {shown}): nothing was applied. "
-                "Correct or remove them and upload the file again."
-            )
-        if dry_run or result.refused:
-            transaction.set_rollback(True)
+    result.start_recording()
+    try:
+        with transaction.atomic():
+            link(on_chunk)
+            if empty is not None and result.row_count == result._statuses[RowStatus.HEADER]:
+                raise _Empty
+            invalid = result._statuses[RowStatus.INVALID]
+            if invalid:
+                shown = ", ".join(map(str, result.invalid_lines)) + (" …" if invalid > 20 else "")
+                result.refused = (
+                    f"{invalid:,} invalid row(s) (line {shown}): nothing was applied. "
+                    "Correct or remove them and upload the file again."
+                )
+            if dry_run or result.refused:
+                transaction.set_rollback(True)
+    except _Empty:
+        result.close()
+        raise empty from None
+    except BaseException:
+        result.close()
+        raise
     result.applied = not dry_run and not result.refused
-    result.counts = _ordered_counts(Counter(row.status for row in rows), RowStatus)
-    enrollments = Counter(row.enrollment for row in rows if row.enrollment)
-    result.enrollment_counts = _ordered_counts(enrollments, EnrollmentStatus)
+    result.finish_recording()
     return result
 
 
