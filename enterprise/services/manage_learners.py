@@ -14,8 +14,10 @@ reported; the other rows are applied (docs/decisions/0010-bulk-link-refusal-poli
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import heapq
+import io
 import logging
 import random
 import tempfile
@@ -26,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
+from django.core.files import File
 from django.db import OperationalError, connection, transaction
 from django.utils.translation import gettext as _
 
@@ -108,15 +111,14 @@ class SubmissionResult:
     _statuses: Counter = field(default_factory=Counter, repr=False)
     _outcomes: Counter = field(default_factory=Counter, repr=False)
     _writer: object | None = field(default=None, repr=False)
+    _text: io.TextIOWrapper | None = field(default=None, repr=False)
 
     def start_recording(self) -> None:
         """Forget what was recorded (a new attempt) and open the report's spool."""
-        if self.report is not None:
-            self.report.close()
-        self.report = tempfile.SpooledTemporaryFile(  # noqa: SIM115 (closed by close())
-            max_size=REPORT_SPOOL_BYTES, mode="w+", encoding="utf-8", newline=""
-        )
-        self._writer = csv.writer(self.report, lineterminator="\n")
+        self.close()
+        self.report = tempfile.SpooledTemporaryFile(max_size=REPORT_SPOOL_BYTES)  # noqa: SIM115 (closed by close())
+        self._text = io.TextIOWrapper(self.report, encoding="utf-8", newline="")
+        self._writer = csv.writer(self._text, lineterminator="\n")
         self.rows, self._problems, self._others, self.invalid_lines = [], [], [], []
         self._statuses, self._outcomes = Counter(), Counter()
         self.row_count, self.notifications = 0, 0
@@ -173,15 +175,19 @@ class SubmissionResult:
                     row.notified,
                 )
             return
-        self.report.flush()
+        yield from read_report(self.spooled_report())
+
+    def spooled_report(self):
+        """The binary spool of every row (UTF-8 CSV of ``report_rows``' fields), at its start."""
+        self._text.flush()
         self.report.seek(0)
-        for line, value, email, status, message, enrollment, enrollment_message, notified in csv.reader(self.report):
-            yield int(line), value, email, status, message, enrollment, enrollment_message, bool(notified)
+        return self.report
 
     def close(self) -> None:
         if self.report is not None:
+            self._text.detach()
             self.report.close()
-            self.report = None
+            self.report = self._text = self._writer = None
 
     @property
     def total_rows(self) -> int:
@@ -255,6 +261,33 @@ class SubmissionResult:
         return (first + rest)[:limit]
 
 
+def read_report(binary):
+    """The rows of a spooled report (``SubmissionResult.spooled_report``), as ``report_rows``."""
+    text = io.TextIOWrapper(binary, encoding="utf-8", newline="")
+    try:
+        for line, value, email, status, message, enrollment, enrollment_message, notified in csv.reader(text):
+            yield int(line), value, email, status, message, enrollment, enrollment_message, bool(notified)
+    finally:
+        text.detach()
+
+
+#: The statuses a row gets from reading the file alone (``iter_classified``), not from the database.
+FILE_STATUSES = frozenset({RowStatus.HEADER, RowStatus.INVALID, RowStatus.DUPLICATE})
+
+
+def iter_preclassified(binary):
+    """The rows of a file as ``iter_classified`` made them, from its preview's spooled report.
+
+    The preview read, validated and de-duplicated the same stored file (decision 0416): its rows'
+    file statuses hold, the others are left unresolved for the database to decide again.
+    """
+    for line, value, email, status, message, *_rest in read_report(binary):
+        row = RowResult(line=line, value=value, email=email)
+        if status and RowStatus(status) in FILE_STATUSES:
+            row.status, row.message = RowStatus(status), message
+        yield row
+
+
 def link_learners_from_csv(
     *,
     customer: EnterpriseCustomer,
@@ -268,8 +301,12 @@ def link_learners_from_csv(
     size: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     disclose_other_customers: bool = True,
+    classified=None,
 ) -> SubmissionResult:
     """Link (and enroll, notify) the addresses of a CSV upload, or preview it with ``dry_run``.
+
+    ``classified``: the binary spooled report of a preview of this very file (``confirm_upload``):
+    its rows are read from it instead of being parsed and validated again.
 
     ``file`` is a binary file object or a Django ``File``; ``size`` (else ``file.size``) is checked
     against ``MANAGE_LEARNERS_MAX_UPLOAD_BYTES`` before anything is read. With
@@ -284,12 +321,16 @@ def link_learners_from_csv(
         require_template(customer=customer, target=target)
     chunk_size = enterprise_settings.MANAGE_LEARNERS_CHUNK_SIZE
     total = 0
-    if progress:  # the bar needs the number of rows: one quick pass over the file first
+    if progress and classified is None:  # the bar needs the number of rows: one quick pass first
         total = sum(1 for _row in iter_csv_rows(file))
 
     def link(on_chunk):
-        file.seek(0)  # a new attempt reads the file again
-        rows = iter_classified(iter_csv_rows(file))
+        if classified is not None:
+            classified.seek(0)  # a new attempt reads the rows again
+            rows = iter_preclassified(classified)
+        else:
+            file.seek(0)
+            rows = iter_classified(iter_csv_rows(file))
         link_rows(
             customer=customer, rows=rows, chunk_size=chunk_size, on_chunk=on_chunk, progress=progress, total=total
         )
@@ -434,6 +475,9 @@ def preview_upload(
     except EnterpriseError:
         upload_store.delete_file(token, customer=customer)
         raise
+    if not result.refused:
+        # what reading the file found, for the confirmation to start from (decision 0416)
+        upload_store.save_companion(token, File(result.spooled_report(), name="rows.csv"), customer=customer)
     return token, result
 
 
@@ -451,10 +495,15 @@ def confirm_upload(
     """The second half: apply the stored file of ``token`` (``UploadExpired`` once it is gone).
 
     The file is deleted once applied; a file refused as a whole (invalid rows) is kept, so the
-    same preview can be shown again with its confirmation.
+    same preview can be shown again with its confirmation. The rows come from what the preview
+    stored beside the file (its reading and validation, decision 0416) when it is there; only the
+    database's answers are looked up again.
     """
     size = upload_store.file_size(token, customer=customer)
-    with upload_store.open_file(token, customer=customer) as file:
+    with upload_store.open_file(token, customer=customer) as file, contextlib.ExitStack() as stack:
+        classified = upload_store.open_companion(token, customer=customer)
+        if classified is not None:
+            stack.enter_context(classified)
         result = link_learners_from_csv(
             customer=customer,
             file=file,
@@ -465,6 +514,7 @@ def confirm_upload(
             notify=notify,
             source=source,
             disclose_other_customers=disclose_other_customers,
+            classified=classified,
         )
     if result.applied:
         upload_store.delete_file(token, customer=customer)
