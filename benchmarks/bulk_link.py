@@ -141,6 +141,29 @@ def stream_link(*, customer, path: str, chunk_size: int) -> dict[str, int]:
     return dict(counts)
 
 
+def preview_and_confirm(*, customer, path: str) -> tuple[dict, float, float]:
+    """The admin page's two requests: the file stored and previewed, then confirmed.
+
+    Returns the confirmation's counts and the seconds of each; stops when the preview and the
+    confirmation disagree.
+    """
+    import time
+
+    from django.core.files import File
+
+    from enterprise.services.manage_learners import confirm_upload, preview_upload
+
+    started = time.perf_counter()
+    with open(path, "rb") as file:
+        token, preview = preview_upload(customer=customer, upload=File(file, name="learners.csv"))
+    previewed = time.perf_counter()
+    result = confirm_upload(customer=customer, token=token)
+    confirmed = time.perf_counter()
+    if preview.counts != result.counts or not result.applied:
+        raise SystemExit(f"the preview said {preview.counts}, the confirmation did {result.counts}")
+    return result.counts, previewed - started, confirmed - previewed
+
+
 def reset(customer) -> None:
     """Remove the links and pending rows of the measured run with plain DELETEs.
 
@@ -203,22 +226,10 @@ def main(argv: list[str]) -> int:
         phases: dict[str, list[float]] = {"preview": [], "confirm": []}
 
         def flow():
-            import time
-
-            from django.core.files import File
-
-            from enterprise.services.manage_learners import confirm_upload, preview_upload
-
-            started = time.perf_counter()
-            with open(path, "rb") as file:
-                token, preview = preview_upload(customer=customer, upload=File(file, name="learners.csv"))
-            previewed = time.perf_counter()
-            result = confirm_upload(customer=customer, token=token)
-            phases["preview"].append(previewed - started)
-            phases["confirm"].append(time.perf_counter() - previewed)
-            if preview.counts != result.counts:
-                raise SystemExit(f"the preview said {preview.counts}, the confirmation did {result.counts}")
-            return result.counts
+            counts, preview_seconds, confirm_seconds = preview_and_confirm(customer=customer, path=path)
+            phases["preview"].append(preview_seconds)
+            phases["confirm"].append(confirm_seconds)
+            return counts
 
         def run():
             if args.flow:
