@@ -1,7 +1,7 @@
 """Linking many e-mail addresses to a customer with set-based queries.
 
-``classify_rows`` normalises and validates every row in Python (invalid, duplicate, header).
-``link_rows`` then resolves the remaining addresses chunk by chunk (``link_stream``, which
+``iter_classified`` normalises and validates each row in Python (invalid, duplicate, header) as
+it is read; ``link_rows`` then resolves the remaining addresses chunk by chunk (``link_stream``, which
 connector imports feed straight from their source): per chunk of ``MANAGE_LEARNERS_CHUNK_SIZE``
 addresses one look-up of their users (``user_lookup``, by the host's index on the e-mail), one
 query for the existing links of the matched users, one for the pending rows of the others, and
@@ -18,6 +18,7 @@ from __future__ import annotations
 import enum
 import logging
 import re
+from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -116,38 +117,91 @@ class ChunkLinks:
 
 
 def classify_rows(rows: Iterable[CsvRow]) -> list[RowResult]:
-    """Normalise and validate every row; the valid, first-seen addresses are left unresolved.
+    """``iter_classified`` as a list (a single address, tests)."""
+    return list(iter_classified(rows))
+
+
+def iter_classified(rows: Iterable[CsvRow]) -> Iterator[RowResult]:
+    """Normalise and validate each row as it is read; the valid, first-seen addresses are left unresolved.
 
     The first row is a header when its only cell holds no ``@``. A row with more than one
-    non-empty cell is invalid (the file is one column).
+    non-empty cell is invalid (the file is one column). Only the first line of each address is
+    remembered (to name it in a duplicate's message), not the rows.
     """
-    results: list[RowResult] = []
-    first_line: dict[str, int] = {}
+    first_line = SeenAddresses()
     for index, row in enumerate(rows):
         cells = [cell for cell in row.cells if cell]
         value = ",".join(row.cells) if len(cells) > 1 else cells[0]
         result = RowResult(line=row.line, value=value)
-        results.append(result)
         if len(cells) > 1:
             result.status = RowStatus.INVALID
             result.message = f"Expected one column (an e-mail address), found {len(cells)}."
-            continue
-        if index == 0 and "@" not in value:
+        elif index == 0 and "@" not in value:
             result.status = RowStatus.HEADER
             result.message = "First row without an @: read as the column header."
-            continue
-        email = normalize_email(value)
-        error = email_error(email)
-        if error:
-            result.status = RowStatus.INVALID
-            result.message = f"{value!r} {error}"
-            continue
-        result.email = value if email == value else email  # one string object when already normal
-        seen = first_line.setdefault(email, row.line)
-        if seen != row.line:
-            result.status = RowStatus.DUPLICATE
-            result.message = f"Same address as line {seen}."
-    return results
+        else:
+            email = normalize_email(value)
+            error = email_error(email)
+            if error:
+                result.status = RowStatus.INVALID
+                result.message = f"{value!r} {error}"
+            else:
+                result.email = value if email == value else email  # one string object when already normal
+                seen = first_line.first_line(result.email, row.line)
+                if seen != row.line:
+                    result.status = RowStatus.DUPLICATE
+                    result.message = f"Same address as line {seen}."
+        yield result
+
+
+class SeenAddresses:
+    """The first line of each address met in a file, in 12-18 bytes per address.
+
+    A dict of the addresses would hold each string (~150 bytes an address with its entry: 150 MB
+    for a file of 1,000,000); this keeps only the address's 64-bit hash and its line, in two arrays
+    with open addressing (linear probing, at most two thirds full). Two different addresses with
+    the same 64-bit hash would be taken for one another (a chance of about 1 in 36,000,000 for a
+    file of 1,000,000 distinct addresses): the second would be reported as a duplicate of the
+    first, naming its line, and not linked.
+    """
+
+    def __init__(self, capacity: int = 1024):
+        self._hashes = array("q", bytes(8 * capacity))
+        self._lines = array("i", bytes(4 * capacity))  # 0: free (lines start at 1)
+        self._mask = capacity - 1
+        self._size = 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    def first_line(self, email: str, line: int) -> int:
+        """The line where ``email`` was first met; ``line`` (recorded) when it is new."""
+        key = hash(email)
+        hashes, lines, mask = self._hashes, self._lines, self._mask
+        slot = key & mask
+        while seen := lines[slot]:
+            if hashes[slot] == key:
+                return seen
+            slot = (slot + 1) & mask
+        hashes[slot], lines[slot] = key, line
+        self._size += 1
+        if self._size * 3 > mask * 2:
+            self._grow()
+        return line
+
+    def _grow(self) -> None:
+        old = zip(self._hashes, self._lines, strict=True)
+        capacity = 2 * (self._mask + 1)
+        self._hashes = array("q", bytes(8 * capacity))
+        self._lines = array("i", bytes(4 * capacity))
+        self._mask = capacity - 1
+        hashes, lines, mask = self._hashes, self._lines, self._mask
+        for key, line in old:
+            if line:
+                slot = key & mask
+                while lines[slot]:
+                    slot = (slot + 1) & mask
+                hashes[slot], lines[slot] = key, line
 
 
 MAX_EMAIL_LENGTH = PendingEnterpriseCustomerUser._meta.get_field("user_email").max_length
@@ -220,30 +274,39 @@ class _CustomerNames:
 def link_rows(
     *,
     customer: EnterpriseCustomer,
-    rows: list[RowResult],
+    rows: Iterable[RowResult],
     chunk_size: int,
-    on_chunk: Callable[[ChunkLinks], None] | None = None,
+    on_chunk: Callable[[list[RowResult], ChunkLinks], None] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    total: int = 0,
 ) -> None:
-    """Resolve and apply the unresolved rows of ``classify_rows`` in place (caller's transaction).
+    """Resolve and apply the unresolved rows of ``iter_classified`` chunk by chunk (caller's transaction).
 
-    Every resolved row gets a status and message; ``on_chunk`` receives each chunk's members
-    (linked and pending learners with their ids) for enrollment and notification;
-    ``progress(rows_done, rows_in_total)`` is called after each chunk.
+    ``rows`` is consumed lazily, ``chunk_size`` rows at a time (resolved or not): every resolved
+    row gets a status and message, then ``on_chunk(chunk, links)`` receives the chunk's rows and
+    its members (linked and pending learners with their ids) for enrollment, notification and the
+    submission's record of the rows, and the chunk is dropped: memory does not grow with the file.
+    ``progress(rows_done, total)`` is called after each chunk.
     """
-    todo = [row for row in rows if row.status is None]
-    if progress and len(rows) > len(todo):
-        progress(len(rows) - len(todo), len(rows))
+    done = 0
 
     def chunks() -> Iterator[list[RowResult]]:
-        for start in range(0, len(todo), chunk_size):
-            yield todo[start : start + chunk_size]
+        chunk: list[RowResult] = []
+        for row in rows:
+            chunk.append(row)
+            if len(chunk) >= chunk_size:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
 
     def after(chunk: list[RowResult], links: ChunkLinks) -> None:
+        nonlocal done
         if on_chunk is not None:
-            on_chunk(links)
+            on_chunk(chunk, links)
+        done += len(chunk)
         if progress:
-            progress(len(chunk), len(rows))
+            progress(done, max(total, done))
 
     link_stream(customer=customer, chunks=chunks(), on_chunk=after)
 

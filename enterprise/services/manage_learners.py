@@ -14,8 +14,13 @@ reported; the other rows are applied (docs/decisions/0010-bulk-link-refusal-poli
 
 from __future__ import annotations
 
+import contextlib
+import csv
+import heapq
+import io
 import logging
 import random
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -23,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
+from django.core.files import File
 from django.db import OperationalError, connection, transaction
 from django.utils.translation import gettext as _
 
@@ -41,6 +47,7 @@ from enterprise.services.bulk_link import (
     RowStatus,
     classify_rows,
     conceal_other_customers,
+    iter_classified,
     link_rows,
 )
 from enterprise.services.csv_rows import CsvRow, check_upload_size, iter_csv_rows
@@ -62,9 +69,25 @@ logger = logging.getLogger(__name__)
 DEADLOCK_SQLSTATES = frozenset({"40P01", "40001"})
 
 
+def _kept_rows() -> int:
+    """How many rows of each kind (problems, others) a submission keeps for its page and callers."""
+    return enterprise_settings.MANAGE_LEARNERS_PREVIEW_ROWS
+
+
+#: The report of a submission stays in memory up to this size, then goes to a temporary file.
+REPORT_SPOOL_BYTES = 2 * 1024 * 1024
+
+
 @dataclass
 class SubmissionResult:
-    """The outcome of a submission, or of its preview: every row, the totals, what was refused."""
+    """The outcome of a submission, or of its preview: the totals, what was refused, and the rows.
+
+    A CSV submission is recorded chunk by chunk (``record``), in memory bounded whatever the size
+    of the file (decision 0415): ``rows`` keeps the first ``MANAGE_LEARNERS_PREVIEW_ROWS`` rows the
+    operator must look at (``PROBLEM_STATUSES``) and as many of the others, in line order — every
+    row of a small file; ``row_count`` counts them all; ``report`` (a spooled temporary file) holds
+    every row, for ``reports.report_file``. A result built with its ``rows`` (unenrollment) holds them all.
+    """
 
     customer: EnterpriseCustomer
     rows: list[RowResult]
@@ -78,6 +101,97 @@ class SubmissionResult:
     notifications: int = 0
     counts: dict[RowStatus, int] = field(default_factory=dict)
     enrollment_counts: dict[EnrollmentStatus, int] = field(default_factory=dict)
+    #: Rows recorded (``record``); 0 when ``rows`` holds them all.
+    row_count: int = 0
+    #: Every recorded row, raw (``REPORT_FIELDS``), for the report; None when ``rows`` holds them all.
+    report: object | None = None
+    invalid_lines: list[int] = field(default_factory=list)  # the first 20
+    _problems: list[RowResult] = field(default_factory=list, repr=False)
+    _others: list[RowResult] = field(default_factory=list, repr=False)
+    _statuses: Counter = field(default_factory=Counter, repr=False)
+    _outcomes: Counter = field(default_factory=Counter, repr=False)
+    _writer: object | None = field(default=None, repr=False)
+    _text: io.TextIOWrapper | None = field(default=None, repr=False)
+
+    def start_recording(self) -> None:
+        """Forget what was recorded (a new attempt) and open the report's spool."""
+        self.close()
+        self.report = tempfile.SpooledTemporaryFile(max_size=REPORT_SPOOL_BYTES)  # noqa: SIM115 (closed by close())
+        self._text = io.TextIOWrapper(self.report, encoding="utf-8", newline="")
+        self._writer = csv.writer(self._text, lineterminator="\n")
+        self.rows, self._problems, self._others, self.invalid_lines = [], [], [], []
+        self._statuses, self._outcomes = Counter(), Counter()
+        self.row_count, self.notifications = 0, 0
+
+    def record(self, chunk: list[RowResult]) -> None:
+        """Count a done chunk, keep what a page shows of it and write all of it to the report."""
+        keep = _kept_rows()
+        self.row_count += len(chunk)
+        for row in chunk:
+            self._statuses[row.status] += 1
+            if row.enrollment:
+                self._outcomes[row.enrollment] += 1
+            if row.status in PROBLEM_STATUSES:
+                if row.status == RowStatus.INVALID and len(self.invalid_lines) < 20:
+                    self.invalid_lines.append(row.line)
+                if len(self._problems) < keep:
+                    self._problems.append(row)
+            elif len(self._others) < keep:
+                self._others.append(row)
+        self._writer.writerows(
+            (
+                row.line,
+                row.value,
+                row.email,
+                row.status.value if row.status else "",
+                row.message,
+                row.enrollment,
+                row.enrollment_message,
+                "1" if row.notified else "",
+            )
+            for row in chunk
+        )
+
+    def finish_recording(self) -> None:
+        """The kept rows in line order, the counts in the order of their statuses."""
+        self.rows = list(heapq.merge(self._problems, self._others, key=lambda row: row.line))
+        self._problems, self._others = [], []
+        self.counts = _ordered_counts(self._statuses, RowStatus)
+        self.enrollment_counts = _ordered_counts(self._outcomes, EnrollmentStatus)
+
+    def report_rows(self):
+        """Every row as ``(line, value, email, status, message, enrollment, enrollment_message,
+        notified)``, statuses as their values: read back from the report's spool, or ``rows``."""
+        if self.report is None:
+            for row in self.rows:
+                yield (
+                    row.line,
+                    row.value,
+                    row.email,
+                    row.status.value if row.status else "",
+                    row.message,
+                    str(row.enrollment or ""),
+                    row.enrollment_message,
+                    row.notified,
+                )
+            return
+        yield from read_report(self.spooled_report())
+
+    def spooled_report(self):
+        """The binary spool of every row (UTF-8 CSV of ``report_rows``' fields), at its start."""
+        self._text.flush()
+        self.report.seek(0)
+        return self.report
+
+    def close(self) -> None:
+        if self.report is not None:
+            self._text.detach()
+            self.report.close()
+            self.report = self._text = self._writer = None
+
+    @property
+    def total_rows(self) -> int:
+        return self.row_count or len(self.rows)
 
     @property
     def previewing(self) -> bool:
@@ -136,7 +250,7 @@ class SubmissionResult:
                 }
                 for row in rows
             ],
-            "hidden_rows": len(self.rows) - len(rows),
+            "hidden_rows": self.total_rows - len(rows),
         }
 
     def rows_to_show(self, limit: int | None = None) -> list[RowResult]:
@@ -145,6 +259,33 @@ class SubmissionResult:
         first = [row for row in self.rows if row.status in PROBLEM_STATUSES]
         rest = [row for row in self.rows if row.status not in PROBLEM_STATUSES]
         return (first + rest)[:limit]
+
+
+def read_report(binary):
+    """The rows of a spooled report (``SubmissionResult.spooled_report``), as ``report_rows``."""
+    text = io.TextIOWrapper(binary, encoding="utf-8", newline="")
+    try:
+        for line, value, email, status, message, enrollment, enrollment_message, notified in csv.reader(text):
+            yield int(line), value, email, status, message, enrollment, enrollment_message, bool(notified)
+    finally:
+        text.detach()
+
+
+#: The statuses a row gets from reading the file alone (``iter_classified``), not from the database.
+FILE_STATUSES = frozenset({RowStatus.HEADER, RowStatus.INVALID, RowStatus.DUPLICATE})
+
+
+def iter_preclassified(binary):
+    """The rows of a file as ``iter_classified`` made them, from its preview's spooled report.
+
+    The preview read, validated and de-duplicated the same stored file (decision 0416): its rows'
+    file statuses hold, the others are left unresolved for the database to decide again.
+    """
+    for line, value, email, status, message, *_rest in read_report(binary):
+        row = RowResult(line=line, value=value, email=email)
+        if status and RowStatus(status) in FILE_STATUSES:
+            row.status, row.message = RowStatus(status), message
+        yield row
 
 
 def link_learners_from_csv(
@@ -161,8 +302,12 @@ def link_learners_from_csv(
     size: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     disclose_other_customers: bool = True,
+    classified=None,
 ) -> SubmissionResult:
     """Link (and enroll, notify) the addresses of a CSV upload, or preview it with ``dry_run``.
+
+    ``classified``: the binary spooled report of a preview of this very file (``confirm_upload``):
+    its rows are read from it instead of being parsed and validated again.
 
     ``file`` is a binary file object or a Django ``File``; ``size`` (else ``file.size``) is checked
     against ``MANAGE_LEARNERS_MAX_UPLOAD_BYTES`` before anything is read. With
@@ -175,20 +320,33 @@ def link_learners_from_csv(
     target = resolve_target(course_id=course_id, program_id=program_id, mode=mode)
     if notify:
         require_template(customer=customer, target=target)
-    rows = classify_rows(iter_csv_rows(file))
-    if not any(row.status != RowStatus.HEADER for row in rows):
-        raise UploadRefused("The file holds no e-mail address.")
     chunk_size = enterprise_settings.MANAGE_LEARNERS_CHUNK_SIZE
+    total = 0
+    if progress and classified is None:  # the bar needs the number of rows: one quick pass first
+        total = sum(1 for _row in iter_csv_rows(file))
 
     def link(on_chunk):
-        link_rows(customer=customer, rows=rows, chunk_size=chunk_size, on_chunk=on_chunk, progress=progress)
+        if classified is not None:
+            classified.seek(0)  # a new attempt reads the rows again
+            rows = iter_preclassified(classified)
+        else:
+            file.seek(0)
+            rows = iter_classified(iter_csv_rows(file))
+        link_rows(
+            customer=customer, rows=rows, chunk_size=chunk_size, on_chunk=on_chunk, progress=progress, total=total
+        )
 
-    result = _run(
-        customer, rows, link, target=target, notify=notify, dry_run=dry_run, source=source, started_by=started_by
+    return _run(
+        customer,
+        link,
+        target=target,
+        notify=notify,
+        dry_run=dry_run,
+        source=source,
+        started_by=started_by,
+        disclose=disclose_other_customers,
+        empty=UploadRefused("The file holds no e-mail address."),
     )
-    if not disclose_other_customers:
-        conceal_other_customers(result.rows)
-    return result
 
 
 def link_learner(
@@ -211,7 +369,7 @@ def link_learner(
     (``UserNotFound`` otherwise). Conflicts and ambiguity are reported in the single row; with
     ``disclose_other_customers=False`` without naming the other customer (as ``link_learners_from_csv``).
     """
-    result = _link_learner(
+    return _link_learner(
         customer=customer,
         identifier=identifier,
         dry_run=dry_run,
@@ -221,48 +379,61 @@ def link_learner(
         notify=notify,
         source=source,
         started_by=started_by,
+        disclose=disclose_other_customers,
     )
-    if not disclose_other_customers:
-        conceal_other_customers(result.rows)
-    return result
 
 
 def _link_learner(
-    *, customer, identifier, dry_run, course_id, program_id, mode, notify, source, started_by=""
+    *, customer, identifier, dry_run, course_id, program_id, mode, notify, source, disclose, started_by=""
 ) -> SubmissionResult:
     identifier = (identifier or "").strip()
     target = resolve_target(course_id=course_id, program_id=program_id, mode=mode)
     if notify:
         require_template(customer=customer, target=target)
     if "@" in identifier:
-        rows = classify_rows([CsvRow(1, (identifier,))])
 
         def link(on_chunk):
+            rows = classify_rows([CsvRow(1, (identifier,))])
             link_rows(customer=customer, rows=rows, chunk_size=1, on_chunk=on_chunk)
 
         return _run(
-            customer, rows, link, target=target, notify=notify, dry_run=dry_run, source=source, started_by=started_by
+            customer,
+            link,
+            target=target,
+            notify=notify,
+            dry_run=dry_run,
+            source=source,
+            started_by=started_by,
+            disclose=disclose,
         )
     user_model = get_user_model()
     user = user_model._default_manager.filter(**{user_model.USERNAME_FIELD: identifier}).first() if identifier else None
     if user is None:
         raise UserNotFound(f"No user with username {identifier!r}.", username=identifier)
-    row = RowResult(line=1, value=identifier, email=normalize_email(getattr(user, user.get_email_field_name(), "")))
-    row.user_id = user.pk
+    email = normalize_email(getattr(user, user.get_email_field_name(), ""))
 
     def link_one(on_chunk):
+        row = RowResult(line=1, value=identifier, email=email, user_id=user.pk)
         try:
             outcome = link_user(customer=customer, user=user)
         except LinkConflict as exc:
             row.status, row.message = RowStatus.CONFLICT, exc.message
+            on_chunk([row], ChunkLinks())
             return
         row.status = RowStatus.ALREADY_LINKED if outcome.status == LinkStatus.ALREADY_LINKED else RowStatus.LINKED
         if outcome.status == LinkStatus.RELINKED:
             row.message = "Linked again (was unlinked)."
-        on_chunk(ChunkLinks(linked=[LinkedRef(row, outcome.learner.pk, user.pk)]))
+        on_chunk([row], ChunkLinks(linked=[LinkedRef(row, outcome.learner.pk, user.pk)]))
 
     return _run(
-        customer, [row], link_one, target=target, notify=notify, dry_run=dry_run, source=source, started_by=started_by
+        customer,
+        link_one,
+        target=target,
+        notify=notify,
+        dry_run=dry_run,
+        source=source,
+        started_by=started_by,
+        disclose=disclose,
     )
 
 
@@ -326,6 +497,9 @@ def preview_upload(
     except EnterpriseError:
         upload_store.delete_file(token, customer=customer)
         raise
+    if not result.refused:
+        # what reading the file found, for the confirmation to start from (decision 0416)
+        upload_store.save_companion(token, File(result.spooled_report(), name="rows.csv"), customer=customer)
     return token, result
 
 
@@ -344,10 +518,15 @@ def confirm_upload(
     """The second half: apply the stored file of ``token`` (``UploadExpired`` once it is gone).
 
     The file is deleted once applied; a file refused as a whole (invalid rows) is kept, so the
-    same preview can be shown again with its confirmation.
+    same preview can be shown again with its confirmation. The rows come from what the preview
+    stored beside the file (its reading and validation, decision 0416) when it is there; only the
+    database's answers are looked up again.
     """
     size = upload_store.file_size(token, customer=customer)
-    with upload_store.open_file(token, customer=customer) as file:
+    with upload_store.open_file(token, customer=customer) as file, contextlib.ExitStack() as stack:
+        classified = upload_store.open_companion(token, customer=customer)
+        if classified is not None:
+            stack.enter_context(classified)
         result = link_learners_from_csv(
             customer=customer,
             file=file,
@@ -359,29 +538,33 @@ def confirm_upload(
             source=source,
             started_by=started_by,
             disclose_other_customers=disclose_other_customers,
+            classified=classified,
         )
     if result.applied:
         upload_store.delete_file(token, customer=customer)
     return result
 
 
-def _run(customer, rows, link, *, target, notify, dry_run, source, started_by="") -> SubmissionResult:
+def _run(
+    customer, link, *, target, notify, dry_run, source, started_by="", disclose=True, empty=None
+) -> SubmissionResult:
     """Apply ``link`` in one transaction; a deadlock or serialization failure with a concurrent
-    submission rolls it back, and it is tried again from the same rows (decision 0121) up to
-    ``MANAGE_LEARNERS_DEADLOCK_RETRIES`` times, then ``SubmissionBusy``."""
-    pristine = [(row.email, row.status, row.message, row.user_id) for row in rows]
+    submission rolls it back, and it is tried again from the start (``link`` reads its rows again,
+    decision 0121) up to ``MANAGE_LEARNERS_DEADLOCK_RETRIES`` times, then ``SubmissionBusy``.
+    ``empty``: raised (nothing applied) when no row holds an address."""
     retries = enterprise_settings.MANAGE_LEARNERS_DEADLOCK_RETRIES
     for attempt in range(retries + 1):
         try:
             return _run_once(
                 customer,
-                rows,
                 link,
                 target=target,
                 notify=notify,
                 dry_run=dry_run,
                 source=source,
                 started_by=started_by,
+                disclose=disclose,
+                empty=empty,
             )
         except OperationalError as exc:
             if not _lost_to_a_concurrent_transaction(exc):
@@ -389,9 +572,6 @@ def _run(customer, rows, link, *, target, notify, dry_run, source, started_by=""
             if attempt == retries or connection.in_atomic_block:  # no retry inside the caller's transaction
                 raise SubmissionBusy(attempts=attempt + 1) from exc
             logger.info("Submission for customer %s deadlocked (attempt %d); trying again", customer.pk, attempt + 1)
-        for row, (email, status, message, user_id) in zip(rows, pristine, strict=True):
-            row.email, row.status, row.message, row.user_id = email, status, message, user_id
-            row.enrollment, row.enrollment_message, row.notified = "", "", False
         time.sleep(random.uniform(0.05, 0.2) * (attempt + 1))  # noqa: S311 - jitter, not cryptography
     raise AssertionError("unreachable")
 
@@ -401,34 +581,48 @@ def _lost_to_a_concurrent_transaction(exc: OperationalError) -> bool:
     return (getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)) in DEADLOCK_SQLSTATES
 
 
-def _run_once(customer, rows, link, *, target, notify, dry_run, source, started_by="") -> SubmissionResult:
-    result = SubmissionResult(customer=customer, rows=rows, dry_run=dry_run, target=target, notify=notify)
+class _Empty(Exception):
+    """No row holds an address: roll back, then raise the caller's error."""
+
+
+def _run_once(customer, link, *, target, notify, dry_run, source, started_by, disclose, empty) -> SubmissionResult:
+    result = SubmissionResult(customer=customer, rows=[], dry_run=dry_run, target=target, notify=notify)
     backend = get_enrollment_backend() if target is not None and not dry_run else None
 
-    def on_chunk(links: ChunkLinks) -> None:
-        if target is None:
-            return
-        newly = enroll_chunk(
-            target=target, links=links, dry_run=dry_run, backend=backend, source=source, started_by=started_by
-        )
-        if notify:
-            result.notifications += queue_notifications(customer=customer, target=target, rows=newly)
-
-    with transaction.atomic():
-        link(on_chunk)
-        invalid = [row.line for row in rows if row.status == RowStatus.INVALID]
-        if invalid:
-            shown = ", ".join(map(str, invalid[:20])) + (" …" if len(invalid) > 20 else "")
-            result.refused = (
-                f"{len(invalid):,} invalid row(s) (line {shown}): nothing was applied. "
-                "Correct or remove them and upload the file again."
+    def on_chunk(chunk: list[RowResult], links: ChunkLinks) -> None:
+        if target is not None:
+            newly = enroll_chunk(
+                target=target, links=links, dry_run=dry_run, backend=backend, source=source, started_by=started_by
             )
-        if dry_run or result.refused:
-            transaction.set_rollback(True)
+            if notify:
+                result.notifications += queue_notifications(customer=customer, target=target, rows=newly)
+        if not disclose:
+            conceal_other_customers(chunk)
+        result.record(chunk)
+
+    result.start_recording()
+    try:
+        with transaction.atomic():
+            link(on_chunk)
+            if empty is not None and result.row_count == result._statuses[RowStatus.HEADER]:
+                raise _Empty
+            invalid = result._statuses[RowStatus.INVALID]
+            if invalid:
+                shown = ", ".join(map(str, result.invalid_lines)) + (" …" if invalid > 20 else "")
+                result.refused = (
+                    f"{invalid:,} invalid row(s) (line {shown}): nothing was applied. "
+                    "Correct or remove them and upload the file again."
+                )
+            if dry_run or result.refused:
+                transaction.set_rollback(True)
+    except _Empty:
+        result.close()
+        raise empty from None
+    except BaseException:
+        result.close()
+        raise
     result.applied = not dry_run and not result.refused
-    result.counts = _ordered_counts(Counter(row.status for row in rows), RowStatus)
-    enrollments = Counter(row.enrollment for row in rows if row.enrollment)
-    result.enrollment_counts = _ordered_counts(enrollments, EnrollmentStatus)
+    result.finish_recording()
     return result
 
 

@@ -10,6 +10,7 @@ import tempfile
 from django.core.files import File
 
 from enterprise.csv_safety import escape_cell
+from enterprise.services.bulk_link import RowStatus
 from enterprise.services.enrollment import outcome_label
 from enterprise.services.manage_learners import SubmissionResult
 
@@ -17,27 +18,24 @@ HEADER = ("line", "value", "email", "status", "message", "enrollment", "enrollme
 
 
 def write_report(result: SubmissionResult, out) -> None:
-    """Write every row of ``result`` to the text stream ``out``."""
+    """Write every row of ``result`` to the text stream ``out`` (read back from the result's spooled
+    report for a CSV submission, so the rows are never all in memory)."""
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(HEADER)
     previewing = result.previewing
-    for row in result.rows:
+    for line, value, email, status, message, enrollment, enrollment_message, notified in result.report_rows():
         writer.writerow(
             [
-                row.line,
-                escape_cell(row.value),
-                escape_cell(row.email),
-                row.status.label(dry_run=previewing) if row.status else "",
-                escape_cell(row.message),
-                _enrollment_label(row, previewing),
-                escape_cell(row.enrollment_message),
-                "yes" if row.notified else "",
+                line,
+                escape_cell(value),
+                escape_cell(email),
+                RowStatus(status).label(dry_run=previewing) if status else "",
+                escape_cell(message),
+                outcome_label(enrollment, dry_run=previewing),
+                escape_cell(enrollment_message),
+                "yes" if notified else "",
             ]
         )
-
-
-def _enrollment_label(row, previewing: bool) -> str:
-    return outcome_label(row.enrollment, dry_run=previewing)
 
 
 def report_file(result: SubmissionResult) -> File:

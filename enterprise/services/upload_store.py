@@ -57,7 +57,31 @@ def file_size(token: str, *, customer) -> int:
 
 def delete_file(token: str, *, customer) -> None:
     with contextlib.suppress(UploadExpired):
-        default_storage.delete(_name(token, customer))
+        name = _name(token, customer)
+        default_storage.delete(name)
+        default_storage.delete(name + COMPANION)
+
+
+#: What the preview learnt of a stored upload, kept beside it (``manage_learners``, decision 0416).
+COMPANION = ".classified"
+
+
+def save_companion(token: str, content, *, customer) -> None:
+    """Store ``content`` (a Django ``File``) beside the upload of ``token``, replacing any earlier one."""
+    name = _name(token, customer) + COMPANION
+    default_storage.delete(name)
+    saved = default_storage.save(name, content)
+    if saved != name:  # a storage that renamed it: not found again, so not used
+        default_storage.delete(saved)
+
+
+def open_companion(token: str, *, customer):
+    """The companion of the upload of ``token`` opened for binary reading, or None."""
+    name = _name(token, customer) + COMPANION
+    try:
+        return default_storage.open(name, "rb")
+    except FileNotFoundError:
+        return None
 
 
 def purge_expired(now: datetime.datetime | None = None) -> int:

@@ -104,6 +104,11 @@ class Command(BaseCommand):
                 parts.append(f"[{enrollment}{': ' + row.enrollment_message if row.enrollment_message else ''}]")
             style = self.style.ERROR if row.status in PROBLEM_STATUSES else (lambda text: text)
             self.stdout.write(style("  ".join(parts)))
+        if result.total_rows > len(result.rows):
+            self.stdout.write(
+                f"  ... {result.total_rows - len(result.rows):,} more row(s) not listed (the first "
+                f"{len(result.rows):,} kept, problems first; see the counts below)."
+            )
 
     def _print_totals(self, result) -> None:
         previewing = result.previewing
@@ -118,7 +123,7 @@ class Command(BaseCommand):
         lines += [(status.label(dry_run=previewing), count) for status, count in result.enrollment_counts.items()]
         if result.notify:
             lines.append(("to notify" if previewing else "notified", result.notifications))
-        lines.append(("rows", len(result.rows)))
+        lines.append(("rows", result.total_rows))
         width = max(len(label) for label, _count in lines)
         for label, count in lines:
             self.stdout.write(f"  {label:<{width}}  {count:>8,}")
