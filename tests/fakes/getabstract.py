@@ -12,12 +12,12 @@ every call.
 from __future__ import annotations
 
 import base64
-import json
 import secrets
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+from tests.fakes.vendor import LoopbackFake, send_json
 
 TOKEN_PATH = "/api/oauth/token"
 SUMMARIES_PATH = "/api/library/v2/summaries"
@@ -53,7 +53,7 @@ class Summary:
 
 
 @dataclass
-class FakeGetAbstract:
+class FakeGetAbstract(LoopbackFake):
     client_id: str = "ga-client"
     client_secret: str = "ga-secret-789"
     summaries: dict[int, Summary] = field(default_factory=dict)
@@ -63,32 +63,6 @@ class FakeGetAbstract:
 
     def __post_init__(self):
         self._lock = threading.Lock()
-        self._server = None
-
-    def __enter__(self) -> FakeGetAbstract:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                fake._answer(self, "POST")
-
-            def do_GET(self):
-                fake._answer(self, "GET")
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc_info):
-        self._server.shutdown()
-        self._server.server_close()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def calls(self, path: str) -> list[dict]:
         return [query for _method, called, query in self.requests if called == path]
@@ -107,14 +81,7 @@ class FakeGetAbstract:
                 answer, status, headers = self._route(handler, method, parts.path, query, body), 200, {}
             except Refused as exc:
                 answer, status, headers = {"error": exc.message}, exc.status, exc.headers
-        data = json.dumps(answer).encode()
-        handler.send_response(status)
-        handler.send_header("Content-Type", "application/json")
-        handler.send_header("Content-Length", str(len(data)))
-        for name, value in headers.items():
-            handler.send_header(name, value)
-        handler.end_headers()
-        handler.wfile.write(data)
+        send_json(handler, status, answer, headers)
 
     def _route(self, handler, method, path, query, body) -> dict:
         if (method, path) == ("POST", TOKEN_PATH):

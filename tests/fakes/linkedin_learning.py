@@ -14,13 +14,14 @@ request it received (``requests``).
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
+
+from tests.fakes.vendor import LoopbackFake, send_json
 
 TOKEN_PATH = "/oauth/v2/accessToken"
 ASSETS_PATH = "/v2/learningAssets"
@@ -131,7 +132,7 @@ class Activity:
 
 
 @dataclass
-class FakeLinkedInLearning:
+class FakeLinkedInLearning(LoopbackFake):
     client_id: str = "app-key-123"
     client_secret: str = "app-secret-456"
     assets: list[Asset] = field(default_factory=list)
@@ -146,32 +147,6 @@ class FakeLinkedInLearning:
 
     def __post_init__(self):
         self._lock = threading.Lock()
-        self._server = None
-
-    def __enter__(self) -> FakeLinkedInLearning:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                fake._answer(self, "POST")
-
-            def do_GET(self):
-                fake._answer(self, "GET")
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc_info):
-        self._server.shutdown()
-        self._server.server_close()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def revoke(self) -> None:
         self.tokens.clear()
@@ -197,14 +172,7 @@ class FakeLinkedInLearning:
             except Refused as exc:
                 answer = {"status": exc.status, "serviceErrorCode": 0, "message": exc.message}
                 status, headers = exc.status, exc.headers
-        data = json.dumps(answer).encode()
-        handler.send_response(status)
-        handler.send_header("Content-Type", "application/json")
-        handler.send_header("Content-Length", str(len(data)))
-        for name, value in headers.items():
-            handler.send_header(name, value)
-        handler.end_headers()
-        handler.wfile.write(data)
+        send_json(handler, status, answer, headers)
 
     def _route(self, handler, method, path, query, body) -> dict:
         if path == TOKEN_PATH and method == "POST":

@@ -1,6 +1,10 @@
 """The plumbing the fakes of Degreed, Moodle and Canvas share: a threaded HTTP server on 127.0.0.1
 with routes, scripted failures, and a count of what was received.
 
+Fakes with a dispatch of their own (getAbstract, LinkedIn Learning, Box, miniOrange, Workday …)
+share only the server's life: ``loopback_server`` and the ``LoopbackFake`` mixin (``url``, the
+context manager), and ``send_json`` for their answers.
+
 A fake subclasses ``VendorFake``, declares ``routes`` (method, regular expression of the path, the
 method name that handles it, a kind used to count and script) and raises ``Refused`` for anything
 the vendor refuses. Tests script failures per kind (``fail``), read ``calls(kind)`` and
@@ -17,6 +21,66 @@ import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+
+def loopback_server(dispatch, methods=("GET", "POST"), *, protocol_version: str | None = None) -> ThreadingHTTPServer:
+    """A threaded HTTP server on 127.0.0.1 (a free port), not started, that quietly hands every
+    request of ``methods`` to ``dispatch(handler, method)``."""
+    attributes = {"log_message": lambda handler, *args: None}
+    if protocol_version:
+        attributes["protocol_version"] = protocol_version
+    for method in methods:
+        attributes[f"do_{method}"] = lambda handler, method=method: dispatch(handler, method)
+    return ThreadingHTTPServer(("127.0.0.1", 0), type("Handler", (BaseHTTPRequestHandler,), attributes))
+
+
+def send_json(handler, status: int, body, headers: dict | None = None) -> None:
+    """Answer ``status`` with ``body`` as JSON (and any extra ``headers``)."""
+    data = json.dumps(body).encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(data)))
+    for name, value in (headers or {}).items():
+        handler.send_header(name, value)
+    handler.end_headers()
+    handler.wfile.write(data)
+
+
+class LoopbackFake:
+    """The server's life for a fake with its own dispatch: ``with fake:`` serves on 127.0.0.1.
+
+    The fake defines ``_answer(handler, method)`` (or names another method in ``dispatch``) and
+    the ``http_methods`` it answers; ``url`` is the server's address once it is made (on entry,
+    or earlier through ``_make_loopback_server``).
+    """
+
+    http_methods: tuple[str, ...] = ("GET", "POST")
+    dispatch = "_answer"
+    protocol_version: str | None = None
+    _server: ThreadingHTTPServer | None = None
+    _closed = False
+
+    def _make_loopback_server(self) -> ThreadingHTTPServer:
+        self._server = loopback_server(
+            getattr(self, self.dispatch), self.http_methods, protocol_version=self.protocol_version
+        )
+        return self._server
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def __enter__(self):
+        if self._server is None or self._closed:
+            self._make_loopback_server()
+            self._closed = False
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self._server.shutdown()
+        self._server.server_close()
+        self._closed = True
 
 
 class Refused(Exception):
