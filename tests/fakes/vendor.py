@@ -49,38 +49,45 @@ def send_json(handler, status: int, body, headers: dict | None = None) -> None:
 class LoopbackFake:
     """The server's life for a fake with its own dispatch: ``with fake:`` serves on 127.0.0.1.
 
-    The fake defines ``_answer(handler, method)`` (or names another method in ``dispatch``) and
-    the ``http_methods`` it answers; ``url`` is the server's address once it is made (on entry,
-    or earlier through ``_make_loopback_server``).
+    The fake defines ``_answer(handler, method)`` (or names another method in ``dispatch``), the
+    ``http_methods`` it answers and its ``protocol_version``; ``url`` (``base_url``) is the
+    server's address once it is made (on entry, or earlier through ``_make_loopback_server``).
     """
 
     http_methods: tuple[str, ...] = ("GET", "POST")
     dispatch = "_answer"
     protocol_version: str | None = None
-    _server: ThreadingHTTPServer | None = None
+    server: ThreadingHTTPServer | None = None
+    thread: threading.Thread | None = None
     _closed = False
 
     def _make_loopback_server(self) -> ThreadingHTTPServer:
-        self._server = loopback_server(
+        self.server = loopback_server(
             getattr(self, self.dispatch), self.http_methods, protocol_version=self.protocol_version
         )
-        return self._server
+        self._closed = False
+        return self.server
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
 
     def __enter__(self):
-        if self._server is None or self._closed:
+        if self.server is None or self._closed:
             self._make_loopback_server()
-            self._closed = False
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
         return self
 
     def __exit__(self, *exc_info):
-        self._server.shutdown()
-        self._server.server_close()
-        self._closed = True
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self._closed = True
 
 
 class Refused(Exception):
