@@ -248,18 +248,11 @@ class BlackboardClient(AuthorizedLmsClient):
 
     # Learner data
 
-    def send_subsection_grades(self, records):
-        """Assessment-level data: a gradebook column per graded subsection (``externalId`` derived from the
-        subsection's id, created once), the learner's score in it: one call per grade."""
-        return [self._send_grade(record) for record in records]
-
     def _send_grade(self, record) -> Outcome:
         return self.outcome_of(record, lambda: self._patch_grade(record.payload))
 
     def _patch_grade(self, payload):
-        course_id = self.course_id(payload["course"])
-        if course_id is None:
-            raise RemoteRejected(f"Blackboard has no course {payload['course']}: export the course metadata first.")
+        course_id = self.graded_course_id(payload["course"])
         user_id = self.members(course_id).get(payload["email"])
         if user_id is None:
             raise RemoteRejected("No member of the Blackboard course has this e-mail address.")

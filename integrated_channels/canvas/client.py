@@ -244,18 +244,11 @@ class CanvasClient(AuthorizedLmsClient):
 
     # Learner data
 
-    def send_subsection_grades(self, records):
-        """Assessment-level data: each graded subsection is an assignment of the course (``integration_id``:
-        the subsection's id, created once), the learner's grade posted to it, one call per grade."""
-        return [self._send_grade(record) for record in records]
-
     def _send_grade(self, record) -> Outcome:
         return self.outcome_of(record, lambda: self._put_grade(record.payload))
 
     def _put_grade(self, payload):
-        course_id = self.course_id(payload["course"])
-        if course_id is None:
-            raise RemoteRejected(f"Canvas has no course {payload['course']}: export the course metadata first.")
+        course_id = self.graded_course_id(payload["course"])
         user_id = self.students(course_id).get(payload["email"])
         if user_id is None:
             raise RemoteRejected("No student of the Canvas course has this e-mail address: enroll the learner there.")

@@ -13,6 +13,7 @@ from __future__ import annotations
 from integrated_channels.integrated_channel.exceptions import (
     AuthenticationFailed,
     MalformedResponse,
+    RemoteRejected,
     TransmissionError,
 )
 from integrated_channels.integrated_channel.models import RemoteCourse
@@ -66,6 +67,18 @@ class AuthorizedLmsClient(OAuth2ClientCredentialsTransport):
 
     def send_learner_data(self, records):
         return [self._send_grade(record) for record in records]
+
+    def send_subsection_grades(self, records):
+        """Assessment-level data: a grade item of the course per graded subsection (created once; the
+        module's docstring says which), the learner's grade in it: one call per grade."""
+        return [self._send_grade(record) for record in records]
+
+    def graded_course_id(self, course: str) -> str:
+        """The LMS's id of the course of a grade; a course it does not have refuses the grade."""
+        course_id = self.course_id(course)
+        if course_id is None:
+            raise RemoteRejected(f"{self.name} has no course {course}: export the course metadata first.")
+        return course_id
 
     def outcome_of(self, record, send) -> Outcome:
         """The record's outcome of ``send()`` (the response, or an outcome of its own): a refused call
