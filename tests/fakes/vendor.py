@@ -46,6 +46,15 @@ def send_json(handler, status: int, body, headers: dict | None = None) -> None:
     handler.wfile.write(data)
 
 
+class QuietHandler(BaseHTTPRequestHandler):
+    """An HTTP/1.1 request handler that logs nothing (for fakes with a handler class of their own)."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+
 class LoopbackFake:
     """The server's life for a fake with its own dispatch: ``with fake:`` serves on 127.0.0.1.
 
@@ -62,11 +71,13 @@ class LoopbackFake:
     _closed = False
 
     def _make_loopback_server(self) -> ThreadingHTTPServer:
-        self.server = loopback_server(
-            getattr(self, self.dispatch), self.http_methods, protocol_version=self.protocol_version
-        )
+        self.server = self._new_server()
         self._closed = False
         return self.server
+
+    def _new_server(self) -> ThreadingHTTPServer:
+        """The server, not started; a fake with a handler class of its own returns one of those."""
+        return loopback_server(getattr(self, self.dispatch), self.http_methods, protocol_version=self.protocol_version)
 
     @property
     def url(self) -> str:
