@@ -3,7 +3,9 @@ with routes, scripted failures, and a count of what was received.
 
 Fakes with a dispatch of their own (getAbstract, LinkedIn Learning, Box, miniOrange, Workday …)
 share only the server's life: ``loopback_server`` and the ``LoopbackFake`` mixin (``url``, the
-context manager), and ``send_json`` for their answers.
+context manager; ``_new_server`` for a handler class of their own, ``QuietHandler``), and
+``send_json`` for their answers; ``PathScriptedFake`` adds the JSON answers, the call record and
+the path-scripted failures getAbstract and LinkedIn Learning share.
 
 A fake subclasses ``VendorFake``, declares ``routes`` (method, regular expression of the path, the
 method name that handles it, a kind used to count and script) and raises ``Refused`` for anything
@@ -99,6 +101,45 @@ class LoopbackFake:
             self.server.shutdown()
             self.server.server_close()
             self._closed = True
+
+
+class Rejected(Exception):
+    """A refusal of a ``PathScriptedFake``: status, message (the fake's ``refusal`` makes the body)
+    and headers."""
+
+    def __init__(self, status: int, message: str, headers: dict | None = None):
+        self.status, self.message, self.headers = status, message, headers or {}
+        super().__init__(message)
+
+
+class PathScriptedFake(LoopbackFake):
+    """A ``LoopbackFake`` answering JSON from ``_route(handler, method, path, query, body)`` (which
+    raises ``Rejected``), recording every call in ``requests`` as ``(method, path, query)`` (a
+    query parameter's last value) and failing the next call of a path once per ``(path, status,
+    headers)`` appended to ``fail``. The fake sets ``requests``, ``fail`` and ``_lock``."""
+
+    def calls(self, path: str) -> list[dict]:
+        return [query for _method, called, query in self.requests if called == path]
+
+    def refusal(self, exc: Rejected):
+        """The body of an error answer."""
+        return {"error": exc.message}
+
+    def _answer(self, handler, method: str) -> None:
+        parts = urlsplit(handler.path)
+        query = {key: values[-1] for key, values in parse_qs(parts.query, keep_blank_values=True).items()}
+        body = handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
+        with self._lock:
+            self.requests.append((method, parts.path, query))
+            try:
+                for index, (path, status, headers) in enumerate(self.fail):
+                    if path == parts.path:
+                        del self.fail[index]
+                        raise Rejected(status, "Injected failure", headers)
+                answer, status, headers = self._route(handler, method, parts.path, query, body), 200, {}
+            except Rejected as exc:
+                answer, status, headers = self.refusal(exc), exc.status, exc.headers
+        send_json(handler, status, answer, headers)
 
 
 class Refused(Exception):
