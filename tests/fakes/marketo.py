@@ -28,7 +28,7 @@ from pathlib import Path
 
 import jsonschema
 
-from tests.fakes.vendor import LoopbackFake, QuietHandler
+from tests.fakes.vendor import LoopbackFake, ManualClock, QuietHandler
 
 SWAGGER = Path(os.environ.get("MARKETO_SWAGGER", "/work/shared/data/marketo")) / "swagger-mapi.json"
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -53,7 +53,7 @@ def _validators() -> dict:
     }
 
 
-class FakeMarketo(LoopbackFake):
+class FakeMarketo(ManualClock, LoopbackFake):
     def __init__(self, *, client_id: str, client_secret: str, daily_quota: int = 50_000, lead_fields=LEAD_FIELDS):
         self.client_id, self.client_secret = client_id, client_secret
         self.daily_quota = daily_quota
@@ -75,12 +75,6 @@ class FakeMarketo(LoopbackFake):
         self.counter = threading.Lock()
         self._schemas = _validators()
         self._make_loopback_server()
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
 
     def revoke_secret(self) -> None:
         self.client_secret = None

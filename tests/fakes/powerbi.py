@@ -23,7 +23,7 @@ from pathlib import Path
 
 import jsonschema
 
-from tests.fakes.vendor import LoopbackFake, QuietHandler
+from tests.fakes.vendor import LoopbackFake, ManualClock, QuietHandler
 
 SWAGGER = Path(os.environ.get("POWERBI_SWAGGER", "/work/shared/data/powerbi/swagger.json"))
 SCOPE = "https://analysis.windows.net/powerbi/api/.default"
@@ -35,7 +35,7 @@ def _validator(definition: str):
     return jsonschema.Draft4Validator({"definitions": definitions, "$ref": f"#/definitions/{definition}"})
 
 
-class FakePowerBI(LoopbackFake):
+class FakePowerBI(ManualClock, LoopbackFake):
     def __init__(self, *, tenant: str = "contoso.onmicrosoft.com", client_id: str, client_secret: str, workspace: str):
         self.tenant, self.client_id, self.client_secret, self.workspace = tenant, client_id, client_secret, workspace
         self.now = 1_000_000.0
@@ -53,14 +53,6 @@ class FakePowerBI(LoopbackFake):
         self._table = _validator("Table")
         self._make_loopback_server()
 
-    # The clock
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-
-    # Server life
     def revoke_secret(self) -> None:
         self.client_secret = None
         self.tokens.clear()

@@ -57,6 +57,19 @@ class QuietHandler(BaseHTTPRequestHandler):
         pass
 
 
+class ManualClock:
+    """A clock the client under test reads and sleeps on (``clock``, ``sleep``): ``now`` moves only
+    when it sleeps, so waits and token expiries are tested without waiting."""
+
+    now = 0.0
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
 class LoopbackFake:
     """The server's life for a fake with its own dispatch: ``with fake:`` serves on 127.0.0.1.
 
