@@ -80,6 +80,7 @@ class LoopbackFake:
 
     http_methods: tuple[str, ...] = ("GET", "POST")
     dispatch = "_answer"
+    poll_interval = 0.5  # how soon the server sees it is shut down (socketserver's default)
     protocol_version: str | None = None
     server: ThreadingHTTPServer | None = None
     thread: threading.Thread | None = None
@@ -105,7 +106,9 @@ class LoopbackFake:
     def __enter__(self):
         if self.server is None or self._closed:
             self._make_loopback_server()
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": self.poll_interval}, daemon=True
+        )
         self.thread.start()
         return self
 
