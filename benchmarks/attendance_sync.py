@@ -111,7 +111,7 @@ def main(argv: list[str]) -> int:
     )
     args = parser.parse_args(argv)
 
-    from benchmarks.harness import Measurement, Report, measure, report, setup_django
+    from benchmarks.harness import Report, measure, report, scale_baseline, setup_django
 
     teardown = setup_django()
     try:
@@ -197,14 +197,8 @@ def main(argv: list[str]) -> int:
         if cpu_before is not None and cpu_after is not None:  # what the load does not inflate much
             extra["cpu_seconds"] = f"{cpu_after[0] - cpu_before[0]:.2f}"
             extra["db_cpu_seconds"] = f"{cpu_after[1] - cpu_before[1]:.2f}"
+        baseline = scale_baseline(baseline, len(sessions), len(sample))
         if len(sample) < len(sessions):
-            scale = len(sessions) / len(sample)
-            baseline = Measurement(
-                seconds=baseline.seconds * scale,
-                queries=round(baseline.queries * scale),
-                load_before=baseline.load_before,
-                load_after=baseline.load_after,
-            )
             extra["baseline_scaled_from_sessions"] = len(sample)
         report(
             Report(

@@ -34,7 +34,7 @@ import logging
 import os
 import tempfile
 
-from benchmarks.harness import add_repeat_argument
+from benchmarks.harness import add_repeat_argument, baseline_link_one, scale_baseline
 
 
 def build_users(rows: int, batch: int = 5000) -> int:
@@ -68,16 +68,11 @@ def per_row_baseline(*, customer, path: str, limit: int) -> dict[str, int]:
     """The straightforward way: one look-up and one link or pending row per address, row by row."""
     import csv
 
-    from django.contrib.auth import get_user_model
     from django.db import transaction
 
     from enterprise.emails import clean_email
     from enterprise.exceptions import EnterpriseError
-    from enterprise.models import PendingEnterpriseCustomerUser
-    from enterprise.services.linking import link_user
-    from enterprise.services.pending import pending_learners_for_email
 
-    user_model = get_user_model()
     counts = {"linked": 0, "pending": 0, "skipped": 0}
     with open(path, encoding="utf-8-sig", newline="") as source, transaction.atomic():
         for number, cells in enumerate(csv.reader(source)):
@@ -90,18 +85,7 @@ def per_row_baseline(*, customer, path: str, limit: int) -> dict[str, int]:
             except EnterpriseError:
                 counts["skipped"] += 1
                 continue
-            users = list(user_model.objects.filter(email__iexact=email)[:2])
-            if len(users) == 1:
-                try:
-                    link_user(customer=customer, user=users[0])
-                    counts["linked"] += 1
-                except EnterpriseError:
-                    counts["skipped"] += 1
-            elif not users and not pending_learners_for_email(email).exists():
-                PendingEnterpriseCustomerUser.objects.create(customer=customer, user_email=email)
-                counts["pending"] += 1
-            else:
-                counts["skipped"] += 1
+            counts[baseline_link_one(customer, email) or "skipped"] += 1
     return counts
 
 
@@ -193,7 +177,7 @@ def main(argv: list[str]) -> int:
     rows = args.rows
     baseline_rows = min(args.baseline_rows or rows, rows)  # 0: every row
 
-    from benchmarks.harness import Measurement, Report, measure, measure_repeated, report, setup_django
+    from benchmarks.harness import Report, measure, measure_repeated, report, setup_django
 
     logging.disable(logging.INFO)  # the per-row baseline would log every link
 
@@ -249,12 +233,7 @@ def main(argv: list[str]) -> int:
             raise SystemExit(f"unexpected result: {counts}")
         reset(customer)
         baseline = measure(per_row_baseline, customer=customer, path=path, limit=baseline_rows)
-        if baseline_rows < rows:
-            baseline = Measurement(
-                seconds=baseline.seconds * rows / baseline_rows,
-                queries=round(baseline.queries * rows / baseline_rows),
-                result=baseline.result,
-            )
+        baseline = scale_baseline(baseline, rows, baseline_rows)
         extra = {
             "path": "link_stream" if args.stream else "preview_confirm" if args.flow else "manage_learners",
             "linked": linked,

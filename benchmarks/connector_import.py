@@ -31,7 +31,7 @@ import logging
 import multiprocessing
 import time
 
-from benchmarks.harness import add_repeat_argument
+from benchmarks.harness import add_repeat_argument, baseline_link_one, scale_baseline
 
 MAPPING = {
     "email": "mail",
@@ -140,15 +140,10 @@ def reset(customer) -> None:
 def per_row_baseline(customer, url: str) -> dict[str, int]:
     """The straightforward way: all pages in a list, then one person at a time."""
     import requests
-    from django.contrib.auth import get_user_model
     from django.db import transaction
 
     from enterprise.emails import clean_email
     from enterprise.exceptions import EnterpriseError
-    from enterprise.models import EnterpriseCustomerUser, PendingEnterpriseCustomerUser
-    from enterprise.services.linking import link_user
-    from enterprise.services.pending import pending_learners_for_email
-    from integrated_channels.integrated_channel.models import PendingLearnerAttributes
 
     people, page = [], 1
     with requests.Session() as session:
@@ -156,7 +151,6 @@ def per_row_baseline(customer, url: str) -> dict[str, int]:
             people.extend(items)
             page += 1
     manager_of = {p["mail"].lower(): p["manager"]["email"].lower() for p in people}
-    user_model = get_user_model()
     counts = {"linked": 0, "pending": 0, "skipped": 0}
     with transaction.atomic():
         for p in people:
@@ -182,25 +176,7 @@ def per_row_baseline(customer, url: str) -> dict[str, int]:
             except EnterpriseError:
                 counts["skipped"] += 1
                 continue
-            users = list(user_model.objects.filter(email__iexact=email)[:2])
-            if len(users) == 1:
-                try:
-                    link_user(customer=customer, user=users[0])
-                except EnterpriseError:
-                    counts["skipped"] += 1
-                    continue
-                learner = EnterpriseCustomerUser.objects.get(customer=customer, user=users[0])
-                learner.attributes = {**learner.attributes, **attributes}
-                learner.save(update_fields=["attributes"])
-                counts["linked"] += 1
-            elif not users and not pending_learners_for_email(email).exists():
-                PendingEnterpriseCustomerUser.objects.create(customer=customer, user_email=email)
-                PendingLearnerAttributes.objects.update_or_create(
-                    customer=customer, email=email, defaults={"attributes": attributes}
-                )
-                counts["pending"] += 1
-            else:
-                counts["skipped"] += 1
+            counts[baseline_link_one(customer, email, attributes) or "skipped"] += 1
     return counts
 
 
@@ -217,7 +193,7 @@ def main(argv: list[str]) -> int:
     baseline_rows = min(args.baseline_rows or rows, rows)
 
     from benchmarks.bulk_link import build_users
-    from benchmarks.harness import Measurement, Report, measure, measure_repeated, peak_rss_mb, report, setup_django
+    from benchmarks.harness import Report, measure, measure_repeated, peak_rss_mb, report, setup_django
 
     logging.disable(logging.INFO)
     teardown = setup_django()
@@ -270,12 +246,7 @@ def main(argv: list[str]) -> int:
         reset(customer)  # the baseline's people are the first of the same source: not conflicts with these
         with ServerProcess(baseline_rows, page_size) as url:
             baseline = measure(per_row_baseline, customer, url)
-        if baseline_rows < rows:
-            baseline = Measurement(
-                seconds=baseline.seconds * rows / baseline_rows,
-                queries=round(baseline.queries * rows / baseline_rows),
-                result=baseline.result,
-            )
+        baseline = scale_baseline(baseline, rows, baseline_rows)
         extra = {
             "pages": pages,
             "linked": linked,

@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 from benchmarks import sftp_import
-from benchmarks.harness import Measurement, Report, measure, report, setup_django
+from benchmarks.harness import Report, measure, report, scale_baseline, setup_django
 
 TRANSPORTS = ("sftp", "ftp", "ftps", "box")
 
@@ -129,13 +129,7 @@ def main(argv: list[str]) -> int:
             counts = baseline.result
             if counts["failed"] or counts["linked"] + counts["pending"] != baseline_rows:
                 raise SystemExit(f"unexpected baseline result: {counts}")
-            if baseline_rows < rows:
-                download = counts["download_seconds"]
-                baseline = Measurement(
-                    seconds=download + (baseline.seconds - download) * rows / baseline_rows,
-                    queries=round(baseline.queries * rows / baseline_rows),
-                    result=counts,
-                )
+            baseline = scale_baseline(baseline, rows, baseline_rows, fixed_seconds=counts["download_seconds"])
         extra = {
             "transport": args.transport,
             "files": args.files,

@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.harness import Measurement, Report, measure, report, setup_django
+from benchmarks.harness import Report, baseline_link_one, measure, report, scale_baseline, setup_django
 
 COLUMNS = ("Email", "First name", "Last name", "Manager", "Department")
 MAPPING = {
@@ -104,19 +104,12 @@ def per_row_baseline(*, configuration, limit: int) -> dict[str, float]:
     import csv
     import io
 
-    from django.contrib.auth import get_user_model
     from django.db import transaction
 
     from enterprise.emails import normalize_email
-    from enterprise.exceptions import EnterpriseError
-    from enterprise.models import PendingEnterpriseCustomerUser
-    from enterprise.services.linking import link_user
-    from enterprise.services.pending import pending_learners_for_email
-    from integrated_channels.integrated_channel.models import PendingLearnerAttributes
     from integrated_channels.integrated_channel.transports import drop as client
 
     customer = configuration.customer
-    user_model = get_user_model()
     started = time.perf_counter()
     contents = client.read_csv_files(configuration, configuration.remote_path(IMPORT_DIR))
     records = []
@@ -136,25 +129,7 @@ def per_row_baseline(*, configuration, limit: int) -> dict[str, float]:
                 counts["failed"] += 1
                 continue
             attributes = {name: record[column].strip() for name, column in MAPPING.items() if name != "email"}
-            users = list(user_model.objects.filter(email__iexact=address)[:2])
-            if len(users) == 1:
-                try:
-                    learner = link_user(customer=customer, user=users[0]).learner
-                except EnterpriseError:
-                    counts["failed"] += 1
-                    continue
-                learner.attributes = {**(learner.attributes or {}), **attributes}
-                learner.save(update_fields=["attributes"])
-                counts["linked"] += 1
-            elif not users:
-                if not pending_learners_for_email(address).exists():
-                    PendingEnterpriseCustomerUser.objects.create(customer=customer, user_email=address)
-                stored, _created = PendingLearnerAttributes.objects.get_or_create(customer=customer, email=address)
-                stored.attributes = {**stored.attributes, **attributes}
-                stored.save(update_fields=["attributes", "modified"])
-                counts["pending"] += 1
-            else:
-                counts["failed"] += 1
+            counts[baseline_link_one(customer, address, attributes) or "failed"] += 1
     if limit >= len(records):
         client.remove_files(configuration, sorted(contents))
     counts["download_seconds"] = download_seconds
@@ -210,13 +185,7 @@ def main(argv: list[str]) -> int:
             counts = baseline.result
             if counts["failed"] or counts["linked"] + counts["pending"] != baseline_rows:
                 raise SystemExit(f"unexpected baseline result: {counts}")
-            if baseline_rows < rows:
-                download = counts["download_seconds"]
-                baseline = Measurement(
-                    seconds=download + (baseline.seconds - download) * rows / baseline_rows,
-                    queries=round(baseline.queries * rows / baseline_rows),
-                    result=counts,
-                )
+            baseline = scale_baseline(baseline, rows, baseline_rows, fixed_seconds=counts["download_seconds"])
         extra = {
             "files": args.files,
             "linked": linked,

@@ -92,3 +92,35 @@ def test_repeats_report_the_minimum_and_the_median_and_reset_in_between():
     last = out.getvalue().splitlines()[-1]
     for key in ("peak_rss_mb=", "process_peak_rss_mb=", "load_before=", "load_after=", "seconds_min=0.100"):
         assert key in last
+
+
+def test_scale_baseline_scales_what_grows_with_the_rows_only():
+    sample = harness.Measurement(seconds=3.0, queries=41, result="r", load_before=1.0, load_after=2.0)
+    assert harness.scale_baseline(sample, 100, 100) is sample
+    scaled = harness.scale_baseline(sample, 1000, 100, fixed_seconds=1.0)
+    assert scaled.seconds == pytest.approx(1.0 + 2.0 * 10)
+    assert (scaled.queries, scaled.result, scaled.load_before, scaled.load_after) == (410, "r", 1.0, 2.0)
+
+
+def test_baseline_link_one_links_adds_pending_or_does_neither():
+    from enterprise.models import EnterpriseCustomerUser, PendingEnterpriseCustomerUser
+    from integrated_channels.integrated_channel.models import PendingLearnerAttributes
+    from tests.factories import CustomerFactory, UserFactory
+
+    customer, other = CustomerFactory(), CustomerFactory()
+    user = UserFactory(email="Known@Example.com")
+    UserFactory(email="twice@example.com")
+    UserFactory(email="TWICE@example.com")
+    taken = UserFactory(email="taken@example.com")
+    EnterpriseCustomerUser.objects.create(customer=other, user=taken)
+
+    assert harness.baseline_link_one(customer, "known@example.com", {"department": "Sales"}) == "linked"
+    assert EnterpriseCustomerUser.objects.get(customer=customer, user=user).attributes == {"department": "Sales"}
+    assert harness.baseline_link_one(customer, "new@example.com", {"department": "Ops"}) == "pending"
+    assert PendingEnterpriseCustomerUser.objects.filter(customer=customer, user_email="new@example.com").exists()
+    assert PendingLearnerAttributes.objects.get(customer=customer, email="new@example.com").attributes == {
+        "department": "Ops"
+    }
+    assert harness.baseline_link_one(customer, "new@example.com") is None  # already pending
+    assert harness.baseline_link_one(customer, "twice@example.com") is None  # several users
+    assert harness.baseline_link_one(customer, "taken@example.com") is None  # linked elsewhere

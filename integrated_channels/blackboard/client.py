@@ -29,15 +29,14 @@ from django.db import transaction
 
 from enterprise.transports.oauth2 import IssuedToken, read_token_answer
 from integrated_channels.integrated_channel.exceptions import (
-    AuthenticationFailed,
     MalformedResponse,
     RemoteRejected,
     TransmissionError,
 )
 from integrated_channels.integrated_channel.models import RemoteCourse
 from integrated_channels.integrated_channel.transports.base import Outcome
+from integrated_channels.integrated_channel.transports.lms import AuthorizedLmsClient, refused_refresh_token
 from integrated_channels.integrated_channel.transports.oauth2 import (
-    OAuth2ClientCredentialsTransport,
     TokenRequest,
     TokenRequestFailed,
     owner_of,
@@ -56,20 +55,13 @@ REAUTHORIZE = (
 )
 
 
-class BlackboardClient(OAuth2ClientCredentialsTransport):
+class BlackboardClient(AuthorizedLmsClient):
     name = "Blackboard"
 
     def __init__(self, configuration, **kwargs):
         super().__init__(configuration, **kwargs)
-        self._courses: dict[str, str | None] = {}
         self._members: dict[str, dict[str, str]] = {}
         self._columns: dict[str, dict[str, str]] = {}  # Learn course id -> column externalId -> column id
-
-    def url(self, path: str) -> str:
-        return self.configuration.base_url.rstrip("/") + path
-
-    def calls_per_minute(self) -> int:
-        return self.configuration.calls_per_minute
 
     def remote_account(self) -> tuple[str, str]:
         return self.host_of(self.configuration.base_url), self.configuration.client_id
@@ -104,11 +96,9 @@ class BlackboardClient(OAuth2ClientCredentialsTransport):
         )
         body = self.parse_json(response, what="the authorization code")
         read_token_answer(body)
-        refresh_token = body.get("refresh_token")
-        if not isinstance(refresh_token, str) or not refresh_token:
-            raise MalformedResponse("Blackboard answered without a refresh token (is the offline scope allowed?).")
-        self.add_secret(refresh_token)
-        return refresh_token
+        return self.read_refresh_token(
+            body, missing="Blackboard answered without a refresh token (is the offline scope allowed?)."
+        )
 
     # Tokens
 
@@ -145,8 +135,8 @@ class BlackboardClient(OAuth2ClientCredentialsTransport):
                 body = self.parse_json(response, what="the token request")
                 issued = read_token_answer(body)
             except TransmissionError as exc:
-                if exc.status_code in (400, 401) and "invalid_grant" in f"{exc.remote_message} {exc.response_summary}":
-                    raise TokenRequestFailed(REAUTHORIZE, status_code=exc.status_code) from exc
+                if reauthorize := refused_refresh_token(exc, REAUTHORIZE):
+                    raise reauthorize from exc
                 raise TokenRequestFailed(
                     f"Blackboard token request failed: {exc.message}",
                     transient=exc.transient,
@@ -200,12 +190,6 @@ class BlackboardClient(OAuth2ClientCredentialsTransport):
         return super().remote_message(response)
 
     # Lookups (cached for the run)
-
-    def course_id(self, course: str) -> str | None:
-        if course not in self._courses:
-            known = RemoteCourse.objects.ids_for(self.configuration, [course]).get(course)
-            self._courses[course] = known or self._find_course(course)
-        return self._courses[course]
 
     def _find_course(self, course: str) -> str | None:
         try:
@@ -264,39 +248,26 @@ class BlackboardClient(OAuth2ClientCredentialsTransport):
 
     # Learner data
 
-    def send_learner_data(self, records):
-        return [self._send_grade(record) for record in records]
-
-    def send_subsection_grades(self, records):
-        """Assessment-level data: a gradebook column per graded subsection (``externalId`` derived from the
-        subsection's id, created once), the learner's score in it: one call per grade."""
-        return [self._send_grade(record) for record in records]
-
     def _send_grade(self, record) -> Outcome:
-        payload = record.payload
-        try:
-            course_id = self.course_id(payload["course"])
-            if course_id is None:
-                raise RemoteRejected(f"Blackboard has no course {payload['course']}: export the course metadata first.")
-            user_id = self.members(course_id).get(payload["email"])
-            if user_id is None:
-                raise RemoteRejected("No member of the Blackboard course has this e-mail address.")
-            if "column" in payload:  # a subsection grade
-                column = self.grade_column(
-                    course_id, external_id=payload["column"]["externalId"], name=payload["column"]["name"]
-                )
-            else:
-                column = self.grade_column(course_id)
-            path = f"{API}/v2/courses/{course_id}/gradebook/columns/{column}/users/{user_id}"
-            response = self._api("PATCH", path, json={"score": payload["score"]})
-            answer = self._json(response, "the grade")
-            if answer.get("score") != payload["score"]:
-                raise RemoteRejected(f"Blackboard kept the score {answer.get('score')!r}, not {payload['score']!r}.")
-        except (TokenRequestFailed, AuthenticationFailed):
-            raise
-        except TransmissionError as exc:
-            return Outcome(record, error=exc, status_code=exc.status_code, response_summary=exc.response_summary)
-        return Outcome(record, status_code=response.status_code, response_summary=self.summarize(response))
+        return self.outcome_of(record, lambda: self._patch_grade(record.payload))
+
+    def _patch_grade(self, payload):
+        course_id = self.graded_course_id(payload["course"])
+        user_id = self.members(course_id).get(payload["email"])
+        if user_id is None:
+            raise RemoteRejected("No member of the Blackboard course has this e-mail address.")
+        if "column" in payload:  # a subsection grade
+            column = self.grade_column(
+                course_id, external_id=payload["column"]["externalId"], name=payload["column"]["name"]
+            )
+        else:
+            column = self.grade_column(course_id)
+        path = f"{API}/v2/courses/{course_id}/gradebook/columns/{column}/users/{user_id}"
+        response = self._api("PATCH", path, json={"score": payload["score"]})
+        answer = self._json(response, "the grade")
+        if answer.get("score") != payload["score"]:
+            raise RemoteRejected(f"Blackboard kept the score {answer.get('score')!r}, not {payload['score']!r}.")
+        return response
 
     # Courses
 
@@ -304,24 +275,22 @@ class BlackboardClient(OAuth2ClientCredentialsTransport):
         return [self._send_course(record) for record in records]
 
     def _send_course(self, record) -> Outcome:
+        return self.outcome_of(record, lambda: self._put_course(record))
+
+    def _put_course(self, record):
         payload = record.payload
-        try:
-            remote_id = self.course_id(record.course_id)
-            if payload["content"] is None:  # withdrawn
-                if remote_id is None:
-                    return Outcome(record, response_summary="not in Blackboard")
-                response = self._api("PATCH", f"{API}/v3/courses/{remote_id}", json=payload["course"])
+        remote_id = self.course_id(record.course_id)
+        if payload["content"] is None:  # withdrawn
+            if remote_id is None:
+                return Outcome(record, response_summary="not in Blackboard")
+            response = self._api("PATCH", f"{API}/v3/courses/{remote_id}", json=payload["course"])
+        else:
+            if remote_id is None:
+                remote_id, response = self._create_course(record)
             else:
-                if remote_id is None:
-                    remote_id, response = self._create_course(record)
-                else:
-                    response = self._api("PATCH", f"{API}/v3/courses/{remote_id}", json=payload["course"])
-                self._put_link(remote_id, payload["content"])
-        except (TokenRequestFailed, AuthenticationFailed):
-            raise
-        except TransmissionError as exc:
-            return Outcome(record, error=exc, status_code=exc.status_code, response_summary=exc.response_summary)
-        return Outcome(record, status_code=response.status_code, response_summary=self.summarize(response))
+                response = self._api("PATCH", f"{API}/v3/courses/{remote_id}", json=payload["course"])
+            self._put_link(remote_id, payload["content"])
+        return response
 
     def _create_course(self, record):
         try:

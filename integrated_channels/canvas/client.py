@@ -27,16 +27,14 @@ from urllib.parse import quote, urlencode
 
 from enterprise.transports.oauth2 import IssuedToken, read_token_answer
 from integrated_channels.integrated_channel.exceptions import (
-    AuthenticationFailed,
     MalformedResponse,
     RateLimited,
     RemoteRejected,
-    TransmissionError,
 )
 from integrated_channels.integrated_channel.models import RemoteCourse
-from integrated_channels.integrated_channel.transports.base import Outcome, failed
+from integrated_channels.integrated_channel.transports.base import Outcome
+from integrated_channels.integrated_channel.transports.lms import AuthorizedLmsClient, refused_refresh_token
 from integrated_channels.integrated_channel.transports.oauth2 import (
-    OAuth2ClientCredentialsTransport,
     TokenRequest,
     TokenRequestFailed,
     owner_of,
@@ -60,20 +58,13 @@ def next_link(response) -> str | None:
     return link.get("url") if link else None
 
 
-class CanvasClient(OAuth2ClientCredentialsTransport):
+class CanvasClient(AuthorizedLmsClient):
     name = "Canvas"
 
     def __init__(self, configuration, **kwargs):
         super().__init__(configuration, **kwargs)
         self._students: dict[str, dict[str, str]] = {}
-        self._courses: dict[str, str | None] = {}
         self._assignments: dict[str, dict[str, str]] = {}  # Canvas course id -> integration id -> assignment id
-
-    def url(self, path: str) -> str:
-        return self.configuration.base_url.rstrip("/") + path
-
-    def calls_per_minute(self) -> int:
-        return self.configuration.calls_per_minute
 
     def remote_account(self) -> tuple[str, str]:
         return self.host_of(self.configuration.base_url), str(self.configuration.account_id)
@@ -134,8 +125,8 @@ class CanvasClient(OAuth2ClientCredentialsTransport):
         try:
             return super().fetch_token(request)
         except TokenRequestFailed as exc:
-            if exc.status_code in (400, 401) and "invalid_grant" in f"{exc.remote_message} {exc.response_summary}":
-                raise TokenRequestFailed(REAUTHORIZE, status_code=exc.status_code) from exc
+            if reauthorize := refused_refresh_token(exc, REAUTHORIZE):
+                raise reauthorize from exc
             raise
 
     @staticmethod
@@ -169,11 +160,7 @@ class CanvasClient(OAuth2ClientCredentialsTransport):
         )
         body = self.parse_json(response, what="the authorization code")
         read_token_answer(body)  # a usable answer
-        refresh_token = body.get("refresh_token")
-        if not isinstance(refresh_token, str) or not refresh_token:
-            raise MalformedResponse("Canvas answered the authorization code without a refresh token.")
-        self.add_secret(refresh_token)
-        return refresh_token
+        return self.read_refresh_token(body, missing="Canvas answered the authorization code without a refresh token.")
 
     # Calls
 
@@ -212,12 +199,6 @@ class CanvasClient(OAuth2ClientCredentialsTransport):
                         found.setdefault(value, str(user["id"]))
             self._students[course_id] = found
         return self._students[course_id]
-
-    def course_id(self, course: str) -> str | None:
-        if course not in self._courses:
-            known = RemoteCourse.objects.ids_for(self.configuration, [course]).get(course)
-            self._courses[course] = known or self._find_course(course)
-        return self._courses[course]
 
     def _find_course(self, course: str) -> str | None:
         account = self.configuration.account_id
@@ -263,53 +244,38 @@ class CanvasClient(OAuth2ClientCredentialsTransport):
 
     # Learner data
 
-    def send_learner_data(self, records):
-        return [self._send_grade(record) for record in records]
-
-    def send_subsection_grades(self, records):
-        """Assessment-level data: each graded subsection is an assignment of the course (``integration_id``:
-        the subsection's id, created once), the learner's grade posted to it, one call per grade."""
-        return [self._send_grade(record) for record in records]
-
     def _send_grade(self, record) -> Outcome:
-        payload = record.payload
+        return self.outcome_of(record, lambda: self._put_grade(record.payload))
+
+    def _put_grade(self, payload):
+        course_id = self.graded_course_id(payload["course"])
+        user_id = self.students(course_id).get(payload["email"])
+        if user_id is None:
+            raise RemoteRejected("No student of the Canvas course has this e-mail address: enroll the learner there.")
+        assignment = self.assignment_id(
+            payload["course"],
+            course_id,
+            integration_id=payload.get("subsection_id", ""),
+            name=payload.get("subsection_title", ""),
+        )
+        path = f"/api/v1/courses/{course_id}/assignments/{assignment}/submissions/{quote(user_id)}"
         try:
-            course_id = self.course_id(payload["course"])
-            if course_id is None:
-                raise RemoteRejected(f"Canvas has no course {payload['course']}: export the course metadata first.")
-            user_id = self.students(course_id).get(payload["email"])
-            if user_id is None:
-                raise RemoteRejected(
-                    "No student of the Canvas course has this e-mail address: enroll the learner there."
+            response = self._api("PUT", path, json={"submission": {"posted_grade": payload["posted_grade"]}})
+            graded = self.parse_json(response, what="the graded submission")
+            if not isinstance(graded, dict) or "grade" not in graded:
+                raise MalformedResponse(
+                    "Canvas answered the grade without the graded submission.",
+                    response_summary=self.summarize(response),
                 )
-            assignment = self.assignment_id(
-                payload["course"],
-                course_id,
-                integration_id=payload.get("subsection_id", ""),
-                name=payload.get("subsection_title", ""),
-            )
-            path = f"/api/v1/courses/{course_id}/assignments/{assignment}/submissions/{quote(user_id)}"
-            try:
-                response = self._api("PUT", path, json={"submission": {"posted_grade": payload["posted_grade"]}})
-                graded = self.parse_json(response, what="the graded submission")
-                if not isinstance(graded, dict) or "grade" not in graded:
-                    raise MalformedResponse(
-                        "Canvas answered the grade without the graded submission.",
-                        response_summary=self.summarize(response),
-                    )
-            except RemoteRejected as exc:
-                if exc.status_code == 404:
-                    raise RemoteRejected(
-                        "Canvas refused the grade: the learner is not enrolled in the Canvas course.",
-                        status_code=404,
-                        response_summary=exc.response_summary,
-                    ) from exc
-                raise
-        except (TokenRequestFailed, AuthenticationFailed):
+        except RemoteRejected as exc:
+            if exc.status_code == 404:
+                raise RemoteRejected(
+                    "Canvas refused the grade: the learner is not enrolled in the Canvas course.",
+                    status_code=404,
+                    response_summary=exc.response_summary,
+                ) from exc
             raise
-        except TransmissionError as exc:
-            return Outcome(record, error=exc, status_code=exc.status_code, response_summary=exc.response_summary)
-        return Outcome(record, status_code=response.status_code, response_summary=self.summarize(response))
+        return response
 
     # Courses
 
@@ -319,28 +285,26 @@ class CanvasClient(OAuth2ClientCredentialsTransport):
         return [self._send_course(record) for record in records]
 
     def _send_course(self, record) -> Outcome:
-        try:
-            remote_id = self.course_id(record.course_id)
-            if record.payload["withdrawn"]:
-                if remote_id is None:
-                    return Outcome(record, response_summary="not in Canvas")
-                response = self._api("DELETE", f"/api/v1/courses/{remote_id}", params={"event": "conclude"})
-            elif remote_id is None:
-                account = self.configuration.account_id
-                response = self._api(
-                    "POST",
-                    f"/api/v1/accounts/{account}/courses",
-                    json={"course": record.payload["course"], "offer": True},
-                )
-                body = self.parse_json(response, what="the created course")
-                if not isinstance(body, dict) or not body.get("id"):
-                    raise MalformedResponse("Canvas answered the created course without its id.")
-                RemoteCourse.objects.remember(self.configuration, record.course_id, str(body["id"]))
-                self._courses[record.course_id] = str(body["id"])
-            else:
-                response = self._api("PUT", f"/api/v1/courses/{remote_id}", json={"course": record.payload["course"]})
-        except (TokenRequestFailed, AuthenticationFailed):
-            raise
-        except TransmissionError as exc:
-            return failed([record], exc)[0]
-        return Outcome(record, status_code=response.status_code, response_summary=self.summarize(response))
+        return self.outcome_of(record, lambda: self._put_course(record))
+
+    def _put_course(self, record):
+        remote_id = self.course_id(record.course_id)
+        if record.payload["withdrawn"]:
+            if remote_id is None:
+                return Outcome(record, response_summary="not in Canvas")
+            response = self._api("DELETE", f"/api/v1/courses/{remote_id}", params={"event": "conclude"})
+        elif remote_id is None:
+            account = self.configuration.account_id
+            response = self._api(
+                "POST",
+                f"/api/v1/accounts/{account}/courses",
+                json={"course": record.payload["course"], "offer": True},
+            )
+            body = self.parse_json(response, what="the created course")
+            if not isinstance(body, dict) or not body.get("id"):
+                raise MalformedResponse("Canvas answered the created course without its id.")
+            RemoteCourse.objects.remember(self.configuration, record.course_id, str(body["id"]))
+            self._courses[record.course_id] = str(body["id"])
+        else:
+            response = self._api("PUT", f"/api/v1/courses/{remote_id}", json={"course": record.payload["course"]})
+        return response

@@ -35,6 +35,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 from xml.sax.saxutils import escape, quoteattr
 
+from tests.fakes.vendor import LoopbackFake
+
 COOKIE = "BREEZESESSION"
 PERMISSIONS = {"view", "host", "mini-host", "publish", "manage", "denied", "remove"}
 REPORT_FILTERS = {"sco-id", "filter-gte-date-created", "filter-lt-date-created", "filter-start", "filter-rows"}
@@ -139,7 +141,10 @@ class Call:
         return next((value for key, value in self.params if key == name), "")
 
 
-class FakeAdobeConnect:
+class FakeAdobeConnect(LoopbackFake):
+    http_methods = ("GET", "POST")
+    dispatch = "handle"
+
     def __init__(self, *, login="admin@acme.example", password="c0nnect-Secret"):  # noqa: S107
         self.admin_login, self.admin_password = login, password
         self.sessions: set[str] = set()
@@ -155,10 +160,6 @@ class FakeAdobeConnect:
         self.admin_id = self.add_principal(login, "Ada", "Admin")
 
     # Test controls
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
 
     def _sco(self, kind: str, name: str, folder_id: str, url_path: str = "") -> Sco:
         sco_id = str(next(self._ids))
@@ -248,29 +249,9 @@ class FakeAdobeConnect:
     def called(self, action: str) -> list[Call]:
         return [call for call in self.calls if call.action == action]
 
-    # Server
+    # Requests (the server: LoopbackFake)
 
-    def __enter__(self) -> FakeAdobeConnect:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                fake.handle(self)
-
-            do_POST = do_GET
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
-
-    def handle(self, request: BaseHTTPRequestHandler) -> None:
+    def handle(self, request: BaseHTTPRequestHandler, _method: str = "") -> None:
         split = urlsplit(request.path)
         query = parse_qsl(split.query, keep_blank_values=True)
         length = int(request.headers.get("Content-Length") or 0)

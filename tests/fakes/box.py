@@ -42,13 +42,18 @@ import re
 import secrets
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
+
+from tests.fakes.vendor import LoopbackFake
 
 ROOT = "1000"
 
 
-class FakeBox:
+class FakeBox(LoopbackFake):
+    http_methods = ("GET", "POST", "DELETE", "PUT")
+    dispatch = "_handle"
+
     def __init__(self, *, client_id="box-client-id", client_secret="box-client-secret", enterprise_id="777"):  # noqa: S107
         self.client_id = client_id
         self.client_secret = client_secret
@@ -73,7 +78,6 @@ class FakeBox:
         self.files: dict[str, tuple[str, str, bytes]] = {}
         self.modified: dict[str, str] = {}
         self._lock = threading.Lock()
-        self._server = None
 
     # The tree
 
@@ -129,43 +133,12 @@ class FakeBox:
 
     # Server
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
     def settings(self) -> dict:
         return {
             "BOX_API_URL": f"{self.url}/2.0",
             "BOX_UPLOAD_URL": f"{self.url}/upload",
             "BOX_TOKEN_URL": f"{self.url}/oauth2/token",
         }
-
-    def __enter__(self) -> FakeBox:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                fake._handle(self, "GET")
-
-            def do_POST(self):
-                fake._handle(self, "POST")
-
-            def do_DELETE(self):
-                fake._handle(self, "DELETE")
-
-            def do_PUT(self):
-                fake._handle(self, "PUT")
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc_info):
-        self._server.shutdown()
-        self._server.server_close()
 
     # Requests
 

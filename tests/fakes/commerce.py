@@ -21,15 +21,16 @@ from __future__ import annotations
 import base64
 import json
 import re
-import threading
 import time
 import urllib.parse
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from types import SimpleNamespace
 
 from oauthlib.oauth1.rfc5849 import signature as oauth_signature
 from oauthlib.oauth1.rfc5849.utils import parse_authorization_header
+
+from tests.fakes.vendor import LoopbackFake, QuietHandler
 
 COMPLETE, NOT_RETRIABLY_FAILED, OPEN = 1, 3, 4
 IMAGE_ROLES = {"image", "small_image", "thumbnail", "swatch_image"}
@@ -41,7 +42,7 @@ IMAGE_SIGNATURES = {
 }
 
 
-class FakeCommerce:
+class FakeCommerce(LoopbackFake):
     def __init__(
         self,
         *,
@@ -66,21 +67,7 @@ class FakeCommerce:
         self.creditmemos: list[dict] = []
         self.criteria: list[dict] = []
         self.nonces: set[str] = set()
-        self._server = self._make_server()
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._server.shutdown()
-        self._server.server_close()
+        self._make_loopback_server()
 
     # Authentication
 
@@ -256,15 +243,10 @@ class FakeCommerce:
             "search_criteria": {},
         }
 
-    def _make_server(self):
+    def _new_server(self):
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
+        class Handler(QuietHandler):
             def _send(self, status, body):
                 data = json.dumps(body).encode()
                 self.send_response(status)

@@ -13,9 +13,10 @@ from __future__ import annotations
 import base64
 import html
 import json
-import threading
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
+
+from tests.fakes.vendor import LoopbackFake, QuietHandler
 
 
 def echo_of(authorization: str, body: str) -> str:
@@ -42,37 +43,18 @@ def echo_of(authorization: str, body: str) -> str:
     return " | ".join(parts)
 
 
-class EchoServer:
+class EchoServer(LoopbackFake):
     def __init__(self, *, status: int = 400, content_type: str = "application/json", files: dict | None = None):
         self.status = status
         self.content_type = content_type
         self.files = dict(files or {})
         self.requests: list[tuple[str, str]] = []
-        self._server = self._make_server()
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._make_loopback_server()
 
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def __enter__(self) -> EchoServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._server.shutdown()
-        self._server.server_close()
-
-    def _make_server(self) -> ThreadingHTTPServer:
+    def _new_server(self) -> ThreadingHTTPServer:
         echo = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
+        class Handler(QuietHandler):
             def _answer(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length).decode("utf-8", "replace") if length else ""

@@ -12,22 +12,17 @@ every call.
 from __future__ import annotations
 
 import base64
-import json
 import secrets
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
+
+from tests.fakes.vendor import PathScriptedFake
+from tests.fakes.vendor import Rejected as Refused
 
 TOKEN_PATH = "/api/oauth/token"
 SUMMARIES_PATH = "/api/library/v2/summaries"
 MAX_IDS = 100
-
-
-class Refused(Exception):
-    def __init__(self, status: int, message: str, headers: dict | None = None):
-        self.status, self.message, self.headers = status, message, headers or {}
-        super().__init__(message)
 
 
 @dataclass
@@ -53,7 +48,7 @@ class Summary:
 
 
 @dataclass
-class FakeGetAbstract:
+class FakeGetAbstract(PathScriptedFake):
     client_id: str = "ga-client"
     client_secret: str = "ga-secret-789"
     summaries: dict[int, Summary] = field(default_factory=dict)
@@ -63,58 +58,6 @@ class FakeGetAbstract:
 
     def __post_init__(self):
         self._lock = threading.Lock()
-        self._server = None
-
-    def __enter__(self) -> FakeGetAbstract:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                fake._answer(self, "POST")
-
-            def do_GET(self):
-                fake._answer(self, "GET")
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc_info):
-        self._server.shutdown()
-        self._server.server_close()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def calls(self, path: str) -> list[dict]:
-        return [query for _method, called, query in self.requests if called == path]
-
-    def _answer(self, handler, method: str) -> None:
-        parts = urlsplit(handler.path)
-        query = {key: values[-1] for key, values in parse_qs(parts.query, keep_blank_values=True).items()}
-        body = handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
-        with self._lock:
-            self.requests.append((method, parts.path, query))
-            try:
-                for index, (path, status, headers) in enumerate(self.fail):
-                    if path == parts.path:
-                        del self.fail[index]
-                        raise Refused(status, "Injected failure", headers)
-                answer, status, headers = self._route(handler, method, parts.path, query, body), 200, {}
-            except Refused as exc:
-                answer, status, headers = {"error": exc.message}, exc.status, exc.headers
-        data = json.dumps(answer).encode()
-        handler.send_response(status)
-        handler.send_header("Content-Type", "application/json")
-        handler.send_header("Content-Length", str(len(data)))
-        for name, value in headers.items():
-            handler.send_header(name, value)
-        handler.end_headers()
-        handler.wfile.write(data)
 
     def _route(self, handler, method, path, query, body) -> dict:
         if (method, path) == ("POST", TOKEN_PATH):

@@ -37,6 +37,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from tests.fakes.vendor import LoopbackFake
+
 SCOPE = "https://graph.microsoft.com/.default"
 DATA = Path(__file__).resolve().parent / "data" / "graph_properties.json"
 CSDL_NAME = Path("shared") / "data" / "msgraph" / "cleanMetadata-v1.0.xml"
@@ -116,7 +118,11 @@ class GraphError(Exception):
 
 
 @dataclass
-class FakeGraph:
+class FakeGraph(LoopbackFake):
+    http_methods = ("GET", "POST")
+    protocol_version = "HTTP/1.1"
+    dispatch = "_handle"
+
     tenant_id: str = "11111111-2222-3333-4444-555555555555"
     client_id: str = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
     client_secret: str = "graph-secret-value"
@@ -208,37 +214,7 @@ class FakeGraph:
     def calls(self, path: str) -> list[dict]:
         return [r for r in self.requests if r["path"] == path]
 
-    # Server
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self) -> FakeGraph:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                fake._handle(self, "GET")
-
-            def do_POST(self):
-                fake._handle(self, "POST")
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc_info):
-        if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
+    # Requests (the server: LoopbackFake)
 
     def _handle(self, handler: BaseHTTPRequestHandler, method: str) -> None:
         split = urlsplit(handler.path)

@@ -35,11 +35,12 @@ import itertools
 import re
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 from lxml import etree
+
+from tests.fakes.vendor import LoopbackFake
 
 SERVICE_NS = "http://CampusApi.eCollege.com/UserManagement/V1_6"
 IMS_NS = "http://schemas.ecollege.com/Common/2006/01/ims_epv1p1.xsd"
@@ -191,7 +192,11 @@ class Received:
     node_memberships: list[tuple[str, str, str]] = field(default_factory=list)  # (sort string, person id, role)
 
 
-class FakeLearningStudio:
+class FakeLearningStudio(LoopbackFake):
+    http_methods = ("POST",)
+    dispatch = "_handle"
+    poll_interval = 0.05
+
     def __init__(
         self,
         *,
@@ -218,23 +223,13 @@ class FakeLearningStudio:
         self.nonces: set[str] = set()
         self.job_numbers = itertools.count(289460)
         self.lock = threading.Lock()
-        self.server = self._make_server()
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._make_loopback_server()
 
-    # Life cycle
+    # Life cycle (LoopbackFake)
 
     @property
     def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}{PATH}"
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        return super().url + PATH
 
     # Scripting
 
@@ -268,20 +263,6 @@ class FakeLearningStudio:
 
     # HTTP
 
-    def _make_server(self) -> ThreadingHTTPServer:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                fake._handle(self)
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        server.daemon_threads = True
-        return server
-
     def _reply(self, handler, status: int, body: bytes) -> None:
         handler.send_response(status)
         handler.send_header("Content-Type", "text/xml; charset=utf-8")
@@ -289,7 +270,7 @@ class FakeLearningStudio:
         handler.end_headers()
         handler.wfile.write(body)
 
-    def _handle(self, handler) -> None:
+    def _handle(self, handler, _method: str = "") -> None:
         raw = handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
         with self.lock:
             try:

@@ -14,13 +14,14 @@ request it received (``requests``).
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
+
+from tests.fakes.vendor import PathScriptedFake
+from tests.fakes.vendor import Rejected as Refused
 
 TOKEN_PATH = "/oauth/v2/accessToken"
 ASSETS_PATH = "/v2/learningAssets"
@@ -45,12 +46,6 @@ REPORT_PARAMS = {
     "aggregationCriteria.secondary",
     "assetType",
 }
-
-
-class Refused(Exception):
-    def __init__(self, status: int, message: str, headers: dict | None = None):
-        self.status, self.message, self.headers = status, message, headers or {}
-        super().__init__(message)
 
 
 @dataclass
@@ -131,7 +126,7 @@ class Activity:
 
 
 @dataclass
-class FakeLinkedInLearning:
+class FakeLinkedInLearning(PathScriptedFake):
     client_id: str = "app-key-123"
     client_secret: str = "app-secret-456"
     assets: list[Asset] = field(default_factory=list)
@@ -146,65 +141,14 @@ class FakeLinkedInLearning:
 
     def __post_init__(self):
         self._lock = threading.Lock()
-        self._server = None
-
-    def __enter__(self) -> FakeLinkedInLearning:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                fake._answer(self, "POST")
-
-            def do_GET(self):
-                fake._answer(self, "GET")
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc_info):
-        self._server.shutdown()
-        self._server.server_close()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def revoke(self) -> None:
         self.tokens.clear()
 
-    def calls(self, path: str) -> list[dict]:
-        return [query for _method, called, query in self.requests if called == path]
-
     # Protocol ------------------------------------------------------------------------------------
 
-    def _answer(self, handler: BaseHTTPRequestHandler, method: str) -> None:
-        parts = urlsplit(handler.path)
-        query = {key: values[-1] for key, values in parse_qs(parts.query, keep_blank_values=True).items()}
-        body = handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
-        with self._lock:
-            self.requests.append((method, parts.path, query))
-            try:
-                for index, (path, status, headers) in enumerate(self.fail):
-                    if path == parts.path:
-                        del self.fail[index]
-                        raise Refused(status, "Injected failure", headers)
-                answer = self._route(handler, method, parts.path, query, body)
-                status, headers = 200, {}
-            except Refused as exc:
-                answer = {"status": exc.status, "serviceErrorCode": 0, "message": exc.message}
-                status, headers = exc.status, exc.headers
-        data = json.dumps(answer).encode()
-        handler.send_response(status)
-        handler.send_header("Content-Type", "application/json")
-        handler.send_header("Content-Length", str(len(data)))
-        for name, value in headers.items():
-            handler.send_header(name, value)
-        handler.end_headers()
-        handler.wfile.write(data)
+    def refusal(self, exc: Refused):
+        return {"status": exc.status, "serviceErrorCode": 0, "message": exc.message}
 
     def _route(self, handler, method, path, query, body) -> dict:
         if path == TOKEN_PATH and method == "POST":

@@ -23,10 +23,12 @@ import re
 import threading
 import urllib.parse
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import jsonschema
+
+from tests.fakes.vendor import LoopbackFake, ManualClock, QuietHandler
 
 SWAGGER = Path(os.environ.get("MARKETO_SWAGGER", "/work/shared/data/marketo")) / "swagger-mapi.json"
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -51,7 +53,7 @@ def _validators() -> dict:
     }
 
 
-class FakeMarketo:
+class FakeMarketo(ManualClock, LoopbackFake):
     def __init__(self, *, client_id: str, client_secret: str, daily_quota: int = 50_000, lead_fields=LEAD_FIELDS):
         self.client_id, self.client_secret = client_id, client_secret
         self.daily_quota = daily_quota
@@ -72,27 +74,7 @@ class FakeMarketo:
         self.lock = threading.Lock()
         self.counter = threading.Lock()
         self._schemas = _validators()
-        self._server = self._make_server()
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def __enter__(self) -> FakeMarketo:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._server.shutdown()
-        self._server.server_close()
+        self._make_loopback_server()
 
     def revoke_secret(self) -> None:
         self.client_secret = None
@@ -326,15 +308,10 @@ class FakeMarketo:
                 result.append({"seq": seq, "marketoGUID": existing["marketoGUID"], "status": "updated"})
         return self._ok(result)
 
-    def _make_server(self) -> ThreadingHTTPServer:
+    def _new_server(self) -> ThreadingHTTPServer:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
+        class Handler(QuietHandler):
             def _handle(self):
                 split = urllib.parse.urlsplit(self.path)
                 length = int(self.headers.get("Content-Length") or 0)

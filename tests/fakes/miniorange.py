@@ -16,14 +16,19 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.fakes.vendor import LoopbackFake
 
 PATH = "/moas/api/admin/users/getall"
 MAX_BATCH = 500
 
 
 @dataclass
-class FakeMiniOrange:
+class FakeMiniOrange(LoopbackFake):
+    http_methods = ("POST",)
+    protocol_version = "HTTP/1.1"
+    dispatch = "_handle"
+
     customer_key: str = "189833"
     api_key: str = "miniorange-api-key-value"
     max_skew: float = 300.0
@@ -46,32 +51,7 @@ class FakeMiniOrange:
     def fail(self, times: int = 1, *, after: int = 0) -> None:
         self.faults.append({"times": times, "after": after})
 
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self):
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                fake._handle(self)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc_info):
-        self.server.shutdown()
-        self.server.server_close()
-
-    def _handle(self, handler) -> None:
+    def _handle(self, handler, _method: str) -> None:
         length = int(handler.headers.get("Content-Length") or 0)
         raw = handler.rfile.read(length)
         status, answer = self._answer(handler, raw)

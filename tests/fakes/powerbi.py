@@ -18,10 +18,12 @@ import os
 import threading
 import urllib.parse
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import jsonschema
+
+from tests.fakes.vendor import LoopbackFake, ManualClock, QuietHandler
 
 SWAGGER = Path(os.environ.get("POWERBI_SWAGGER", "/work/shared/data/powerbi/swagger.json"))
 SCOPE = "https://analysis.windows.net/powerbi/api/.default"
@@ -33,7 +35,7 @@ def _validator(definition: str):
     return jsonschema.Draft4Validator({"definitions": definitions, "$ref": f"#/definitions/{definition}"})
 
 
-class FakePowerBI:
+class FakePowerBI(ManualClock, LoopbackFake):
     def __init__(self, *, tenant: str = "contoso.onmicrosoft.com", client_id: str, client_secret: str, workspace: str):
         self.tenant, self.client_id, self.client_secret, self.workspace = tenant, client_id, client_secret, workspace
         self.now = 1_000_000.0
@@ -49,29 +51,7 @@ class FakePowerBI:
         self._create = _validator("CreateDatasetRequest")
         self._rows = _validator("PostRowsRequest")
         self._table = _validator("Table")
-        self._server = self._make_server()
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    # The clock
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-
-    # Server life
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def __enter__(self) -> FakePowerBI:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._server.shutdown()
-        self._server.server_close()
+        self._make_loopback_server()
 
     def revoke_secret(self) -> None:
         self.client_secret = None
@@ -236,15 +216,10 @@ class FakePowerBI:
                     return f"Column {name}: not a date-time."
         return ""
 
-    def _make_server(self) -> ThreadingHTTPServer:
+    def _new_server(self) -> ThreadingHTTPServer:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
+        class Handler(QuietHandler):
             def _handle(self):
                 split = urllib.parse.urlsplit(self.path)
                 length = int(self.headers.get("Content-Length") or 0)

@@ -26,10 +26,11 @@ import re
 import secrets
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 from tests.fakes.salesforce_jwt import GRANT as JWT_GRANT
+from tests.fakes.vendor import LoopbackFake
 
 FIELDS = {
     "User": {
@@ -71,7 +72,11 @@ class SoqlError(Exception):
 
 
 @dataclass
-class FakeSalesforce:
+class FakeSalesforce(LoopbackFake):
+    http_methods = ("GET", "POST")
+    protocol_version = "HTTP/1.1"
+    dispatch = "_handle"
+
     client_id: str = "3MVG9-consumer-key"
     client_secret: str = "salesforce-consumer-secret"
     version: str = "v62.0"
@@ -117,34 +122,6 @@ class FakeSalesforce:
 
     def calls(self, kind: str) -> list[dict]:
         return [r for r in self.requests if r["kind"] == kind]
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self) -> FakeSalesforce:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                fake._handle(self, "GET")
-
-            def do_POST(self):
-                fake._handle(self, "POST")
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc_info):
-        self.server.shutdown()
-        self.server.server_close()
 
     def _handle(self, handler, method: str) -> None:
         split = urlsplit(handler.path)

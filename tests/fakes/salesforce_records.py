@@ -37,9 +37,10 @@ import re
 import threading
 import urllib.parse
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 
 from tests.fakes.salesforce_jwt import GRANT as JWT_GRANT
+from tests.fakes.vendor import LoopbackFake, QuietHandler
 
 SOQL = re.compile(
     r"^SELECT Id, Email FROM (User|Contact) WHERE Email IN \(((?:'(?:[^'\\]|\\.)*'(?:, )?)+)\)( AND IsActive = true)?$"
@@ -72,7 +73,7 @@ class _Csv:
         return text.getvalue().encode()
 
 
-class FakeSalesforceRecords:
+class FakeSalesforceRecords(LoopbackFake):
     def __init__(self, *, client_id: str, client_secret: str, version: str = "v62.0", page_size: int = 2):
         self.client_id, self.client_secret, self.version, self.page_size = client_id, client_secret, version, page_size
         self.tokens: set[str] = set()
@@ -89,21 +90,7 @@ class FakeSalesforceRecords:
         self.uploads: list[bytes] = []
         self.requests: list[tuple[str, str]] = []
         self.lock = threading.Lock()
-        self._server = self._make_server()
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def __enter__(self) -> FakeSalesforceRecords:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._server.shutdown()
-        self._server.server_close()
+        self._make_loopback_server()
 
     def add_user(self, email: str, *, active: bool = True) -> str:
         user_id = "005" + uuid.uuid4().hex[:15]
@@ -470,15 +457,10 @@ class FakeSalesforceRecords:
                 results["failedResults"].append({"sf__Id": "", "sf__Error": text, **row})
         job["state"] = "JobComplete"
 
-    def _make_server(self) -> ThreadingHTTPServer:
+    def _new_server(self) -> ThreadingHTTPServer:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
+        class Handler(QuietHandler):
             def _handle(self):
                 split = urllib.parse.urlsplit(self.path)
                 length = int(self.headers.get("Content-Length") or 0)

@@ -1,6 +1,12 @@
 """The plumbing the fakes of Degreed, Moodle and Canvas share: a threaded HTTP server on 127.0.0.1
 with routes, scripted failures, and a count of what was received.
 
+Fakes with a dispatch of their own (getAbstract, LinkedIn Learning, Box, miniOrange, Workday …)
+share only the server's life: ``loopback_server`` and the ``LoopbackFake`` mixin (``url``, the
+context manager; ``_new_server`` for a handler class of their own, ``QuietHandler``), and
+``send_json`` for their answers; ``PathScriptedFake`` adds the JSON answers, the call record and
+the path-scripted failures getAbstract and LinkedIn Learning share.
+
 A fake subclasses ``VendorFake``, declares ``routes`` (method, regular expression of the path, the
 method name that handles it, a kind used to count and script) and raises ``Refused`` for anything
 the vendor refuses. Tests script failures per kind (``fail``), read ``calls(kind)`` and
@@ -17,6 +23,139 @@ import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+
+def loopback_server(dispatch, methods=("GET", "POST"), *, protocol_version: str | None = None) -> ThreadingHTTPServer:
+    """A threaded HTTP server on 127.0.0.1 (a free port), not started, that quietly hands every
+    request of ``methods`` to ``dispatch(handler, method)``."""
+    attributes = {"log_message": lambda handler, *args: None}
+    if protocol_version:
+        attributes["protocol_version"] = protocol_version
+    for method in methods:
+        attributes[f"do_{method}"] = lambda handler, method=method: dispatch(handler, method)
+    return ThreadingHTTPServer(("127.0.0.1", 0), type("Handler", (BaseHTTPRequestHandler,), attributes))
+
+
+def send_json(handler, status: int, body, headers: dict | None = None) -> None:
+    """Answer ``status`` with ``body`` as JSON (and any extra ``headers``)."""
+    data = json.dumps(body).encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(data)))
+    for name, value in (headers or {}).items():
+        handler.send_header(name, value)
+    handler.end_headers()
+    handler.wfile.write(data)
+
+
+class QuietHandler(BaseHTTPRequestHandler):
+    """An HTTP/1.1 request handler that logs nothing (for fakes with a handler class of their own)."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+
+class ManualClock:
+    """A clock the client under test reads and sleeps on (``clock``, ``sleep``): ``now`` moves only
+    when it sleeps, so waits and token expiries are tested without waiting."""
+
+    now = 0.0
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class LoopbackFake:
+    """The server's life for a fake with its own dispatch: ``with fake:`` serves on 127.0.0.1.
+
+    The fake defines ``_answer(handler, method)`` (or names another method in ``dispatch``), the
+    ``http_methods`` it answers and its ``protocol_version``; ``url`` (``base_url``) is the
+    server's address once it is made (on entry, or earlier through ``_make_loopback_server``).
+    """
+
+    http_methods: tuple[str, ...] = ("GET", "POST")
+    dispatch = "_answer"
+    poll_interval = 0.5  # how soon the server sees it is shut down (socketserver's default)
+    protocol_version: str | None = None
+    server: ThreadingHTTPServer | None = None
+    thread: threading.Thread | None = None
+    _closed = False
+
+    def _make_loopback_server(self) -> ThreadingHTTPServer:
+        self.server = self._new_server()
+        self._closed = False
+        return self.server
+
+    def _new_server(self) -> ThreadingHTTPServer:
+        """The server, not started; a fake with a handler class of its own returns one of those."""
+        return loopback_server(getattr(self, self.dispatch), self.http_methods, protocol_version=self.protocol_version)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self):
+        if self.server is None or self._closed:
+            self._make_loopback_server()
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": self.poll_interval}, daemon=True
+        )
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self._closed = True
+
+
+class Rejected(Exception):
+    """A refusal of a ``PathScriptedFake``: status, message (the fake's ``refusal`` makes the body)
+    and headers."""
+
+    def __init__(self, status: int, message: str, headers: dict | None = None):
+        self.status, self.message, self.headers = status, message, headers or {}
+        super().__init__(message)
+
+
+class PathScriptedFake(LoopbackFake):
+    """A ``LoopbackFake`` answering JSON from ``_route(handler, method, path, query, body)`` (which
+    raises ``Rejected``), recording every call in ``requests`` as ``(method, path, query)`` (a
+    query parameter's last value) and failing the next call of a path once per ``(path, status,
+    headers)`` appended to ``fail``. The fake sets ``requests``, ``fail`` and ``_lock``."""
+
+    def calls(self, path: str) -> list[dict]:
+        return [query for _method, called, query in self.requests if called == path]
+
+    def refusal(self, exc: Rejected):
+        """The body of an error answer."""
+        return {"error": exc.message}
+
+    def _answer(self, handler, method: str) -> None:
+        parts = urlsplit(handler.path)
+        query = {key: values[-1] for key, values in parse_qs(parts.query, keep_blank_values=True).items()}
+        body = handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
+        with self._lock:
+            self.requests.append((method, parts.path, query))
+            try:
+                for index, (path, status, headers) in enumerate(self.fail):
+                    if path == parts.path:
+                        del self.fail[index]
+                        raise Rejected(status, "Injected failure", headers)
+                answer, status, headers = self._route(handler, method, parts.path, query, body), 200, {}
+            except Rejected as exc:
+                answer, status, headers = self.refusal(exc), exc.status, exc.headers
+        send_json(handler, status, answer, headers)
 
 
 class Refused(Exception):

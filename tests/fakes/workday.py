@@ -25,11 +25,13 @@ import datetime
 import math
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
 from lxml import etree
+
+from tests.fakes.vendor import LoopbackFake
 
 WD = "urn:com.workday/bsvc"
 SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -79,7 +81,11 @@ class Worker:
 
 
 @dataclass
-class FakeWorkday:
+class FakeWorkday(LoopbackFake):
+    http_methods = ("POST",)
+    protocol_version = "HTTP/1.1"
+    dispatch = "_handle"
+
     tenant: str = "acme_preview"
     username: str = "ISU_LMS"
     password: str = "workday-isu-password"
@@ -101,10 +107,6 @@ class FakeWorkday:
     @property
     def talent_path(self) -> str:
         return f"/ccx/service/{self.tenant}/Talent/v40.1"
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
 
     def add(self, **kwargs) -> Worker:
         number = len(self.workers)
@@ -130,30 +132,9 @@ class FakeWorkday:
     def fail(self, times: int = 1, *, after: int = 0) -> None:
         self.faults.append({"times": times, "after": after})
 
-    def __enter__(self) -> FakeWorkday:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                fake._handle(self)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc_info):
-        self.server.shutdown()
-        self.server.server_close()
-
     # Requests
 
-    def _handle(self, handler) -> None:
+    def _handle(self, handler, _method: str) -> None:
         length = int(handler.headers.get("Content-Length") or 0)
         raw = handler.rfile.read(length)
         try:

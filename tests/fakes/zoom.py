@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from tests.fakes.vendor import LoopbackFake
+
 MEETING_FIELDS = {"topic", "type", "start_time", "duration", "timezone", "agenda", "settings"}
 SETTINGS_FIELDS = {"approval_type", "registration_type", "join_before_host", "waiting_room", "auto_recording"}
 REGISTRANT_FIELDS = {"email", "first_name", "last_name"}
@@ -93,7 +95,10 @@ class Received:
     body: object
 
 
-class FakeZoom:
+class FakeZoom(LoopbackFake):
+    http_methods = ("GET", "POST", "PATCH", "DELETE")
+    dispatch = "handle"
+
     def __init__(
         self,
         *,
@@ -114,10 +119,6 @@ class FakeZoom:
         self.server: ThreadingHTTPServer | None = None
 
     # Test controls
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
 
     @property
     def token_url(self) -> str:
@@ -145,29 +146,9 @@ class FakeZoom:
     def received(self, method: str, prefix: str) -> list[Received]:
         return [r for r in self.requests if r.method == method and r.path.startswith(prefix)]
 
-    # Server
+    # Requests (the server: LoopbackFake)
 
-    def __enter__(self) -> FakeZoom:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def _handle(self):
-                fake.handle(self)
-
-            do_GET = do_POST = do_PATCH = do_DELETE = _handle
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
-
-    def handle(self, request: BaseHTTPRequestHandler) -> None:
+    def handle(self, request: BaseHTTPRequestHandler, _method: str = "") -> None:
         split = urlsplit(request.path)
         query = {key: values[-1] for key, values in parse_qs(split.query).items()}
         length = int(request.headers.get("Content-Length") or 0)
