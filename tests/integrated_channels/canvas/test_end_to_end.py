@@ -203,8 +203,8 @@ def _course_of(canvas_config, fake_canvas, learners: int):
 
 
 def test_grades_of_a_batch_go_in_one_job_per_assignment(canvas_config, fake_canvas):
-    first, first_enrollments, _users = _course_of(canvas_config, fake_canvas, 3)
-    second, second_enrollments, _users = _course_of(canvas_config, fake_canvas, 2)
+    _first, first_enrollments, _users = _course_of(canvas_config, fake_canvas, 3)
+    _second, second_enrollments, _users = _course_of(canvas_config, fake_canvas, 2)
 
     transmit()
 
@@ -217,7 +217,7 @@ def test_grades_of_a_batch_go_in_one_job_per_assignment(canvas_config, fake_canv
 
 
 def test_a_failed_job_is_redone_one_grade_at_a_time(canvas_config, fake_canvas):
-    canvas_course, enrollments, _users = _course_of(canvas_config, fake_canvas, 3)
+    _canvas_course, enrollments, _users = _course_of(canvas_config, fake_canvas, 3)
     fake_canvas.failing_jobs = 1  # Canvas says the job failed, not which grade
 
     transmit()
