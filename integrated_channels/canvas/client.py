@@ -49,7 +49,7 @@ from integrated_channels.integrated_channel.transports.oauth2 import (
 TOKEN_PATH = "/login/oauth2/token"  # noqa: S105 (a path)
 AUTHORIZE_PATH = "/login/oauth2/auth"
 PER_PAGE = 100
-MAX_PAGES = 50
+MAX_PAGES = 2000  # 200,000 items: a guard against a list that never ends, never a silent cut
 RATE_LIMIT_MARKER = "rate limit exceeded"
 GRADES_PER_BATCH = 500  # learner records per batch: one bulk grade update per assignment (decision 0425)
 PROGRESS_WAITS = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 30.0, 30.0)  # between polls of a grade update job
@@ -203,6 +203,7 @@ class CanvasClient(OAuth2ClientCredentialsTransport):
             if self.host_of(following) != self.host_of(self.configuration.base_url):
                 raise MalformedResponse("Canvas's next page is on another host.")
             response = self._api("GET", following)
+        raise MalformedResponse(f"Canvas's list {path} goes on past {MAX_PAGES} pages of {PER_PAGE}.")
 
     # Lookups (cached for the run)
 

@@ -241,3 +241,22 @@ def test_nothing_is_marked_sent_before_the_job_completes(canvas_config, fake_can
     fake_canvas.polls_to_finish = 1
     transmit()
     assert all(audit(e).status == "sent" for e in enrollments) and len(fake_canvas.account.grades) == 2
+
+
+def test_a_list_longer_than_the_page_guard_fails_instead_of_being_cut(canvas_config, fake_canvas, monkeypatch):
+    """Students past the last page read were reported "not a student" when the listing stopped at 50
+    pages (5,000 students): now the guard is 200,000 and reaching it fails the course's records."""
+    from integrated_channels.canvas import client as canvas_client
+
+    monkeypatch.setattr(canvas_client, "MAX_PAGES", 1)
+    course = CourseFactory()
+    canvas_course = fake_canvas.add_course(course.course_id, integration_id=course.course_id)
+    enrollment = completed_enrollment(canvas_config.customer, course=course)
+    for index in range(150):
+        fake_canvas.enroll(canvas_course, fake_canvas.add_user(f"a{index:03}@example.com"))
+    canvas_learner(fake_canvas, enrollment, canvas_course)
+
+    with pytest.raises(CommandError):
+        transmit()
+
+    assert audit(enrollment).status == "failed" and "past 1 pages" in audit(enrollment).last_error
