@@ -90,8 +90,9 @@ class BlackboardClient(AuthorizedLmsClient):
         response = self.request(
             "POST",
             self.url(TOKEN_PATH),
-            params={"code": code, "redirect_uri": redirect_uri},
-            data={"grant_type": "authorization_code"},
+            # RFC 6749 §4.1.3 form body (Learn reads it as well as its documented query string; the
+            # code stays out of URLs and access logs; decision 0423)
+            data={"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri},
             auth=self._basic(),
         )
         body = self.parse_json(response, what="the authorization code")

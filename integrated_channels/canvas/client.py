@@ -12,8 +12,11 @@
   (``/api/v1/courses/{id}/users?enrollment_type[]=student&include[]=email``, paginated, once per
   course per run), the course's final-grade assignment (found by ``integration_id`` in
   ``/api/v1/courses/{id}/assignments``, paginated, or created once: no submission, 100 points,
-  published), then PUT ``…/assignments/{a}/submissions/{user}`` with ``posted_grade``: one call per
-  completion.
+  published), then, per assignment of a batch of 500, one bulk update (POST
+  ``…/assignments/{a}/submissions/update_grades`` with ``grade_data[user][posted_grade]``, a job
+  polled on ``/api/v1/progress/{id}`` until ``completed``; nothing is sent-marked before) or, for a
+  single grade, PUT ``…/assignments/{a}/submissions/{user}``. A failed job is redone one grade at
+  a time so that only the refused ones fail (decision 0425).
 - Assessment-level data (``transmit_subsection_learner_data``): each graded subsection is an
   assignment of the course whose ``integration_id`` is the subsection's id and name its title
   (created once, found in the same listing), the learner's subsection grade posted to it.
@@ -23,13 +26,16 @@
 
 from __future__ import annotations
 
+import time
 from urllib.parse import quote, urlencode
 
 from enterprise.transports.oauth2 import IssuedToken, read_token_answer
 from integrated_channels.integrated_channel.exceptions import (
+    AuthenticationFailed,
     MalformedResponse,
     RateLimited,
     RemoteRejected,
+    TransmissionError,
 )
 from integrated_channels.integrated_channel.models import RemoteCourse
 from integrated_channels.integrated_channel.transports.base import Outcome
@@ -43,8 +49,10 @@ from integrated_channels.integrated_channel.transports.oauth2 import (
 TOKEN_PATH = "/login/oauth2/token"  # noqa: S105 (a path)
 AUTHORIZE_PATH = "/login/oauth2/auth"
 PER_PAGE = 100
-MAX_PAGES = 50
+MAX_PAGES = 2000  # 200,000 items: a guard against a list that never ends, never a silent cut
 RATE_LIMIT_MARKER = "rate limit exceeded"
+GRADES_PER_BATCH = 500  # learner records per batch: one bulk grade update per assignment (decision 0425)
+PROGRESS_WAITS = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 30.0, 30.0)  # between polls of a grade update job
 RATE_LIMIT_WAIT = 5.0  # Canvas sends no Retry-After; its bucket refills within seconds
 REAUTHORIZE = (
     "Canvas no longer accepts this connection's refresh token: an administrator must authorize the connection "
@@ -184,6 +192,7 @@ class CanvasClient(AuthorizedLmsClient):
             if self.host_of(following) != self.host_of(self.configuration.base_url):
                 raise MalformedResponse("Canvas's next page is on another host.")
             response = self._api("GET", following)
+        raise MalformedResponse(f"Canvas's list {path} goes on past {MAX_PAGES} pages of {PER_PAGE}.")
 
     # Lookups (cached for the run)
 
@@ -243,6 +252,91 @@ class CanvasClient(AuthorizedLmsClient):
         return known[integration_id]
 
     # Learner data
+
+    def learner_batch_size(self) -> int:
+        return GRADES_PER_BATCH
+
+    def send_learner_data(self, records):
+        return self._send_grades(records)
+
+    def send_subsection_grades(self, records):
+        """Assessment-level data: each graded subsection is an assignment of the course (``integration_id``:
+        the subsection's id, created once), the learners' grades posted to it together."""
+        return self._send_grades(records)
+
+    def _send_grades(self, records) -> list[Outcome]:
+        """The batch's grades per assignment: one alone with a PUT, several with one bulk update
+        (``…/submissions/update_grades``, a job followed to its end on ``/api/v1/progress/{id}``)."""
+        outcomes: list[Outcome] = []
+        groups: dict[tuple[str, str], list[tuple[object, str]]] = {}
+        for record in records:
+            try:
+                course_id, assignment, user_id = self._target(record.payload)
+            except (TokenRequestFailed, AuthenticationFailed):
+                raise
+            except TransmissionError as exc:
+                outcomes.append(
+                    Outcome(record, error=exc, status_code=exc.status_code, response_summary=exc.response_summary)
+                )
+                continue
+            groups.setdefault((course_id, assignment), []).append((record, user_id))
+        for (course_id, assignment), group in groups.items():
+            if len(group) == 1:
+                outcomes += [self._send_grade(record) for record, _user in group]
+            else:
+                outcomes += self._bulk_grades(course_id, assignment, group)
+        return outcomes
+
+    def _target(self, payload) -> tuple[str, str, str]:
+        course_id = self.graded_course_id(payload["course"])
+        user_id = self.students(course_id).get(payload["email"])
+        if user_id is None:
+            raise RemoteRejected("No student of the Canvas course has this e-mail address: enroll the learner there.")
+        assignment = self.assignment_id(
+            payload["course"],
+            course_id,
+            integration_id=payload.get("subsection_id", ""),
+            name=payload.get("subsection_title", ""),
+        )
+        return course_id, assignment, user_id
+
+    def _bulk_grades(self, course_id: str, assignment: str, group) -> list[Outcome]:
+        path = f"/api/v1/courses/{course_id}/assignments/{assignment}/submissions/update_grades"
+        grade_data = {user: {"posted_grade": record.payload["posted_grade"]} for record, user in group}
+        try:
+            response = self._api("POST", path, json={"grade_data": grade_data})
+            state, message = self._follow(self.parse_json(response, what="the grade update job"))
+        except (TokenRequestFailed, AuthenticationFailed):
+            raise
+        except TransmissionError as exc:
+            return [
+                Outcome(record, error=exc, status_code=exc.status_code, response_summary=exc.response_summary)
+                for record, _u in group
+            ]
+        if state == "completed":
+            summary = f"graded with the {len(group)} grades of the same assignment (job completed)"
+            return [Outcome(record, status_code=200, response_summary=summary) for record, _user in group]
+        if state == "failed":  # Canvas says not which one: each alone, so that only the refused ones fail
+            return [self._send_grade(record) for record, _user in group]
+        error = TransmissionError(
+            f"Canvas had not finished the grade update job after {sum(PROGRESS_WAITS):.0f} s ({message}): "
+            "sent again at the next run."
+        )
+        return [Outcome(record, error=error) for record, _user in group]
+
+    def _follow(self, progress) -> tuple[str, str]:
+        """Poll a Progress until ``completed`` or ``failed`` (or the waits run out: ``running``)."""
+        for wait in (0.0, *PROGRESS_WAITS):
+            if not isinstance(progress, dict) or "workflow_state" not in progress or "id" not in progress:
+                raise MalformedResponse("Canvas answered the grade update without a progress.")
+            state = str(progress["workflow_state"])
+            if state in ("completed", "failed"):
+                return state, str(progress.get("message") or "")
+            if wait:
+                time.sleep(wait)
+            response = self._api("GET", progress.get("url") or f"/api/v1/progress/{quote(str(progress['id']))}")
+            progress = self.parse_json(response, what="the grade update progress")
+        return "running", str(progress.get("message") or progress.get("workflow_state") or "")
 
     def _send_grade(self, record) -> Outcome:
         return self.outcome_of(record, lambda: self._put_grade(record.payload))

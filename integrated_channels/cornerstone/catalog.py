@@ -10,6 +10,7 @@ course's entry last changed, from the audit).
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 import uuid
 
@@ -21,6 +22,7 @@ DESCRIPTION_LIMIT = 10_000
 DEFAULT_PARTNER = {"Name": "Enterprise learning platform"}
 
 
+@functools.lru_cache(maxsize=4096)  # one per course, asked per completion
 def cornerstone_id(course_id: str) -> str:
     return course_id if VALID_ID.match(course_id) else str(uuid.uuid5(NAMESPACE, course_id))
 

@@ -29,8 +29,12 @@ class DegreedConfiguration(ChannelConfiguration):
     client_id = models.CharField(max_length=255, verbose_name=_("OAuth client id"))
     client_secret = EncryptedTextField(verbose_name=_("OAuth client secret"))
     send_skills = models.BooleanField(
-        default=True,
-        help_text=_("Assign each exported course the skills the catalog lists for it."),
+        default=False,
+        help_text=_(
+            "Assign each exported course the skills the catalog lists for it (PATCH of the course's skills "
+            "relationship). Degreed's public API reference does not document this call: turn it on once your "
+            "Degreed technical specialist confirms your organisation accepts it (decision 0424)."
+        ),
     )
     calls_per_minute = models.PositiveIntegerField(
         default=70, help_text=_("Calls per minute this organisation allows; 0 for no limit.")

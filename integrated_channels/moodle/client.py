@@ -12,11 +12,14 @@ errors stop the run, any other error refuses the call's records.
   kept in ``RemoteCourse``), ``core_course_update_courses`` (per-course ``warnings`` fail only
   those), withdrawn courses hidden (``visible=0``). A course Moodle already has under the short
   name (``shortnametaken``) is found with ``core_course_get_courses_by_field`` and updated.
-- Grades: per course of a batch, the learners' Moodle ids by e-mail (``core_user_get_users_by_field``,
-  one call for the batch), the final-grade assignment (``core_course_get_contents``, once per
-  course), then ``core_grades_update_grades`` with every learner's grade of that course in one
-  call (answer 0: accepted). When Moodle refuses a call of several records, they are sent again
-  one by one so that only the refused ones fail.
+- Grades: the batch's learners' Moodle ids by e-mail (``core_user_get_users_by_field``, one call
+  for the batch's courses together; an address Moodle does not know is asked once per run), per
+  course the final-grade assignment (``core_course_get_contents``, once per course), then
+  ``core_grades_update_grades`` with every learner's grade of that course in one call (answer 0:
+  accepted). A batch is 1,000 records; a call's form stays under PHP's default ``max_input_vars``
+  (1,000 fields, the rest dropped): up to 990 e-mails per look-up, 495 grades per update
+  (decision 0425). When Moodle refuses a call of several records, they are sent again one by one
+  so that only the refused ones fail.
 """
 
 from __future__ import annotations
@@ -55,7 +58,12 @@ AUTHENTICATION_ERRORS = {
     "nopermissions",
     "enablewsdescription",
 }
-LEARNERS_PER_CALL = 100
+# PHP reads at most ``max_input_vars`` (default 1,000) fields of a request and drops the rest, so a
+# call's form stays under it: wstoken, wsfunction, moodlewsrestformat and the function's fields.
+MAX_INPUT_VARS = 1000
+EMAILS_PER_CALL = MAX_INPUT_VARS - 10  # core_user_get_users_by_field: field + one field per e-mail
+GRADES_PER_CALL = (MAX_INPUT_VARS - 10) // 2  # core_grades_update_grades: studentid and grade per learner
+LEARNERS_PER_BATCH = 1000  # records per send_learner_data: the batch's users in one look-up (decision 0425)
 
 
 def flatten(prefix: str, rows: list[dict]) -> dict[str, object]:
@@ -71,6 +79,7 @@ class MoodleClient(OAuth2ClientCredentialsTransport):
         self._course_ids: dict[str, str | None] = {}
         self._modules: dict[str, int | None] = {}
         self._users: dict[str, int] = {}
+        self._unknown: set[str] = set()  # e-mails Moodle has no user for (asked once per run)
 
     def url(self, path: str) -> str:
         return self.configuration.base_url.rstrip("/") + path
@@ -79,7 +88,7 @@ class MoodleClient(OAuth2ClientCredentialsTransport):
         return self.configuration.calls_per_minute
 
     def learner_batch_size(self) -> int:
-        return LEARNERS_PER_CALL
+        return LEARNERS_PER_BATCH
 
     def content_batch_size(self) -> int:
         return self.configuration.courses_per_call
@@ -203,14 +212,16 @@ class MoodleClient(OAuth2ClientCredentialsTransport):
         return self._modules[course_id]
 
     def user_ids(self, emails: list[str]) -> dict[str, int]:
-        wanted = sorted({email for email in emails if email not in self._users})
-        if wanted:
-            params = {f"values[{index}]": email for index, email in enumerate(wanted)}
+        wanted = sorted({email for email in emails if email not in self._users and email not in self._unknown})
+        for start in range(0, len(wanted), EMAILS_PER_CALL):
+            chunk = wanted[start : start + EMAILS_PER_CALL]
+            params = {f"values[{index}]": email for index, email in enumerate(chunk)}
             users = self.ws("core_user_get_users_by_field", {"field": "email", **params})
             if not isinstance(users, list):
                 raise MalformedResponse("Moodle answered the user search without a list of users.")
             for user in users:
                 self._users[str(user.get("email", "")).lower()] = int(user["id"])
+            self._unknown.update(email for email in chunk if email not in self._users)  # asked once per run
         return {email: self._users[email] for email in emails if email in self._users}
 
     # Learner data
@@ -219,6 +230,12 @@ class MoodleClient(OAuth2ClientCredentialsTransport):
         by_course: dict[str, list] = {}
         for record in records:
             by_course.setdefault(record.payload["course"], []).append(record)
+        try:  # the batch's learners in one look-up for all its courses, not one per course
+            self.user_ids([record.payload["email"] for record in records])
+        except (TokenRequestFailed, AuthenticationFailed):
+            raise
+        except TransmissionError:
+            pass  # asked again per course below: only that course's records fail
         outcomes = []
         for course, group in by_course.items():
             try:
@@ -254,6 +271,12 @@ class MoodleClient(OAuth2ClientCredentialsTransport):
         return outcomes
 
     def _update_grades(self, course_id: str, module: int, records, users) -> list[Outcome]:
+        if len(records) > GRADES_PER_CALL:  # within PHP's max_input_vars
+            return [
+                outcome
+                for start in range(0, len(records), GRADES_PER_CALL)
+                for outcome in self._update_grades(course_id, module, records[start : start + GRADES_PER_CALL], users)
+            ]
         grades = [{"studentid": users[record.payload["email"]], "grade": record.payload["grade"]} for record in records]
         params = {
             "source": "mod_assign",

@@ -3,7 +3,8 @@
 - ``GET …/oauth2/authorizationcode``: the administrator's consent, at once: 302 to the redirect
   URI with ``code`` and ``state`` (scope must include ``offline`` for a refresh token).
 - ``POST …/oauth2/token``: HTTP Basic (application key, secret); ``authorization_code`` (code and
-  redirect URI in the query, once) or ``refresh_token``; each answer carries a new refresh token
+  redirect URI in the query string or the form body, as Learn reads either; once, the redirect
+  URI the code was issued for) or ``refresh_token`` (``redirect_uri`` allowed); each answer carries a new refresh token
   and the one used stops working (``400 invalid_grant``), like Learn.
 - Courses v3 (``externalId``, ``courseId`` of ``[A-Za-z0-9._-]`` up to 100, ``name``; 409 for a
   taken id; ``externalId:`` ids), course contents (links), course memberships with
@@ -205,12 +206,18 @@ class FakeBlackboard(VendorFake):
         grant = form.get("grant_type")
         with self.lock:
             if grant == "authorization_code":
-                code = request.query.get("code", [""])[-1]
-                redirect_uri = request.query.get("redirect_uri", [""])[-1]
-                if set(form) != {"grant_type"} or self.codes.pop(code, None) != redirect_uri:
+                # Learn reads request parameters, query string and form body alike (its 3LO page puts
+                # code and redirect_uri in the query; RFC 6749 clients put them in the body): both are
+                # accepted, once each, the same value if given in both places (decision 0423).
+                code = _parameter(request, form, "code")
+                redirect_uri = _parameter(request, form, "redirect_uri")
+                if set(form) - {"grant_type", "code", "redirect_uri"} or self.codes.pop(code, None) != redirect_uri:
                     raise Refused(400, {"error": "invalid_grant", "error_description": "Invalid authorization code"})
             elif grant == "refresh_token":
-                if set(form) != {"grant_type", "refresh_token"} or form["refresh_token"] not in self.refresh_tokens:
+                if (
+                    set(form) - {"grant_type", "refresh_token", "redirect_uri"}
+                    or form.get("refresh_token") not in self.refresh_tokens
+                ):
                     raise Refused(400, {"error": "invalid_grant", "error_description": "Invalid refresh token"})
                 self.refresh_tokens.discard(form["refresh_token"])  # used: replaced by the new one
             else:
@@ -331,3 +338,11 @@ class FakeBlackboard(VendorFake):
             raise error(400, "score must be a number within the column's points")
         self.server_state.grades[(course["id"], column["id"], user)] = float(score)
         return {"userId": user, "columnId": column["id"], "status": "Graded", "score": float(score)}
+
+
+def _parameter(request, form: dict, name: str) -> str:
+    """A token request's parameter from the query string or the form body (400 when they disagree)."""
+    values = set(request.query.get(name, [])) | ({form[name]} if name in form else set())
+    if len(values) != 1:
+        raise Refused(400, {"error": "invalid_request", "error_description": f"{name} missing or given twice"})
+    return values.pop()

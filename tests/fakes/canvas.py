@@ -80,6 +80,13 @@ class FakeCanvas(VendorFake):
             "_grade",
             "grade",
         ),
+        (
+            "POST",
+            r"/api/v1/courses/(?P<course>\d+)/assignments/(?P<assignment>\d+)/submissions/update_grades",
+            "_update_grades",
+            "update_grades",
+        ),
+        ("GET", r"/api/v1/progress/(?P<progress>\d+)", "_progress", "progress"),
     )
 
     def __init__(self, *, token_lifetime: int = 3600):
@@ -89,6 +96,9 @@ class FakeCanvas(VendorFake):
         self.refresh_tokens: set[str] = set()
         self.access_tokens: dict[str, float] = {}
         self.deny_next_authorization = False
+        self.jobs: dict[int, dict] = {}  # progress id -> {"state", "grades", "message"}
+        self.failing_jobs = 0  # the next N grade update jobs end "failed" (Canvas names no culprit)
+        self.polls_to_finish = 1  # polls of a job's progress before it is done
         self._ids = itertools.count(1001)
         super().__init__()
 
@@ -319,6 +329,84 @@ class FakeCanvas(VendorFake):
         row = {"id": next(self._ids), "course_id": course["id"], **assignment}
         self.account.assignments[course["id"]].append(row)
         return row
+
+    @staticmethod
+    def _checked_grade(value) -> str:
+        grade = str(value)
+        number = grade[:-1] if grade.endswith("%") else grade
+        try:
+            float(number)
+        except ValueError:
+            if grade not in ("pass", "fail", "complete", "incomplete"):
+                raise bad("posted_grade is not a grade", "posted_grade") from None
+        return grade
+
+    def _update_grades(self, request):
+        """Grade or comment on multiple submissions: a job (Progress) that grades them when it runs."""
+        course = self._course(request)
+        assignment_id = int(request.match["assignment"])
+        if assignment_id not in {a["id"] for a in self.account.assignments[course["id"]]}:
+            raise not_found()
+        if request.content_type != "application/json":
+            raise bad("Send application/json.")
+        body = request.json()
+        if not isinstance(body, dict) or set(body) != {"grade_data"} or not isinstance(body["grade_data"], dict):
+            raise bad("The body must be {grade_data: {user id: {posted_grade}}}.")
+        if not body["grade_data"]:
+            raise bad("grade_data is empty", "grade_data")
+        grades = {}
+        for user, data in body["grade_data"].items():
+            if (
+                not str(user).isdigit()
+                or not isinstance(data, dict)
+                or set(data) - {"posted_grade", "excuse", "text_comment"}
+            ):
+                raise bad("grade_data is {user id: {posted_grade}}", "grade_data")
+            if "posted_grade" not in data:
+                raise bad("posted_grade is missing", "grade_data")
+            grades[int(user)] = self._checked_grade(data["posted_grade"])
+        job_id = next(self._ids)
+        failing = self.failing_jobs > 0 or any((course["id"], user) not in self.account.enrollments for user in grades)
+        self.failing_jobs = max(self.failing_jobs - 1, 0)
+        self.jobs[job_id] = {
+            "key": (course["id"], assignment_id),
+            "grades": grades,
+            "fail": failing,
+            "polls": 0,
+            "state": "queued",
+        }
+        return self._progress_body(job_id)
+
+    def _progress_body(self, job_id: int) -> dict:
+        job = self.jobs[job_id]
+        return {
+            "id": job_id,
+            "context_type": "Course",
+            "tag": "submissions_update",
+            "completion": 100 if job["state"] in ("completed", "failed") else 0,
+            "workflow_state": job["state"],
+            "message": "a submission could not be graded" if job["state"] == "failed" else None,
+            "url": f"{self.base_url}/api/v1/progress/{job_id}",
+        }
+
+    def _progress(self, request):
+        self._auth(request)
+        job_id = int(request.match["progress"])
+        job = self.jobs.get(job_id)
+        if job is None:
+            raise not_found()
+        job["polls"] += 1
+        if job["state"] in ("queued", "running"):
+            if job["polls"] < self.polls_to_finish:
+                job["state"] = "running"
+            elif job["fail"]:
+                job["state"] = "failed"
+            else:
+                course_id, assignment_id = job["key"]
+                for user, grade in job["grades"].items():
+                    self.account.grades[(course_id, assignment_id, user)] = grade
+                job["state"] = "completed"
+        return self._progress_body(job_id)
 
     def _grade(self, request):
         course = self._course(request)

@@ -7,7 +7,8 @@ or revoked ``wstoken`` is ``invalidtoken``; a function the service does not allo
 like Moodle. Courses: ``core_course_create_courses`` is all-or-nothing (``shortnametaken``,
 ``courseidnumbertaken``, an unknown category), ``core_course_update_courses`` answers per-course
 ``warnings``; grades go to an ``assign`` module of the course, out of 100, for known users
-(answer 0).
+(answer 0). A request of more than ``max_input_vars`` fields (PHP's default 1,000; PHP drops the
+rest) is refused ``invalidparameter``.
 """
 
 from __future__ import annotations
@@ -53,6 +54,9 @@ def invalid(message: str) -> MoodleError:
     return MoodleError(
         "invalidparameter", f"Invalid parameter value detected ({message})", "invalid_parameter_exception"
     )
+
+
+MAX_INPUT_VARS = 1000  # PHP's default: the fields of a request past it are dropped
 
 
 def unflatten(pairs: dict[str, str]) -> dict:
@@ -177,6 +181,12 @@ class FakeMoodle(VendorFake):
 
     def _rest(self, request):
         form = self._form(request)
+        if len(form) > MAX_INPUT_VARS:  # PHP drops the fields past max_input_vars: Moodle sees a broken call
+            return {
+                "exception": "invalid_parameter_exception",
+                "errorcode": "invalidparameter",
+                "message": f"Invalid parameter value detected ({len(form)} fields, max_input_vars {MAX_INPUT_VARS})",
+            }
         function = form.pop("wsfunction", "")
         token = form.pop("wstoken", "")
         json_format = form.pop("moodlewsrestformat", "") == "json"

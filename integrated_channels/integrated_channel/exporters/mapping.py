@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 from decimal import Decimal, InvalidOperation
 
 from integrated_channels.integrated_channel.app_settings import channel_settings
@@ -19,8 +20,14 @@ def score(item: LearnerCompletion) -> Decimal | None:
     completion = item.completion
     if completion.percent is not None:
         return Decimal(completion.percent)
+    return _grade_score(str(completion.grade))
+
+
+@functools.lru_cache(maxsize=4096)
+def _grade_score(grade: str) -> Decimal | None:
+    """A certificate grade as a score (cached: a run sees few distinct grades, decision 0425)."""
     try:
-        value = Decimal(str(completion.grade))
+        value = Decimal(grade)
     except (InvalidOperation, ValueError):
         return None
     return value if value.is_finite() and 0 <= value <= 1 else None
@@ -28,13 +35,24 @@ def score(item: LearnerCompletion) -> Decimal | None:
 
 def percent(item: LearnerCompletion) -> float | None:
     """The score as a percentage (0 to 100, two decimals), or None when unknown."""
-    value = score(item)
-    return None if value is None else float(round(value * 100, 2))
+    completion = item.completion
+    value = Decimal(completion.percent) if completion.percent is not None else _grade_score(str(completion.grade))
+    return None if value is None else _percent_of(value)
+
+
+@functools.lru_cache(maxsize=16384)
+def _percent_of(value: Decimal) -> float:
+    return float(round(value * 100, 2))
 
 
 def iso_utc(moment: datetime.datetime) -> str:
     """``2026-12-07T04:13:55Z``: seconds, UTC."""
-    return moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if moment.tzinfo is not datetime.UTC:  # the database's datetimes are UTC already: no conversion
+        moment = moment.astimezone(datetime.UTC)
+    return (
+        f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
+        f"T{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}Z"
+    )
 
 
 def when_of(item: LearnerCompletion, now: datetime.datetime) -> datetime.datetime:

@@ -189,3 +189,69 @@ def test_connection_test_never_echoes_secrets(blackboard_config, fake_blackboard
     fake_blackboard.setup("bb-app-key", "changed")
     result = test_connection(blackboard_config)
     assert not result.ok and SECRET not in result.message
+
+
+def _code_for(fake, redirect_uri):
+    learn = f"{fake.base_url}/learn/api/public/v1/oauth2/authorizationcode"
+    query = {"client_id": "bb-app-key", "response_type": "code", "scope": "read write offline"}
+    back = requests.get(learn, params={**query, "redirect_uri": redirect_uri}, allow_redirects=False, timeout=5)
+    return parse_qs(urlsplit(back.headers["Location"]).query)["code"][0]
+
+
+@pytest.mark.parametrize("placement", ["query", "body"])
+def test_the_fake_takes_the_code_where_learn_reads_it(fake_blackboard, placement):
+    """Learn's 3LO page puts code and redirect_uri in the query string, RFC 6749 clients in the form body
+    (decision 0423): both are accepted, with the redirect URI the code was issued for, once."""
+    token_url = f"{fake_blackboard.base_url}/learn/api/public/v1/oauth2/token"
+    redirect_uri = "https://platform.example.com/back"
+    fields = {"code": _code_for(fake_blackboard, redirect_uri), "redirect_uri": redirect_uri}
+    query, body = (fields, {}) if placement == "query" else ({}, fields)
+
+    answer = requests.post(
+        token_url,
+        params=query,
+        data={"grant_type": "authorization_code", **body},
+        auth=("bb-app-key", SECRET),
+        timeout=5,
+    )
+
+    assert answer.status_code == 200 and answer.json()["refresh_token"]
+    again = requests.post(
+        token_url,
+        params=query,
+        data={"grant_type": "authorization_code", **body},
+        auth=("bb-app-key", SECRET),
+        timeout=5,
+    )
+    assert again.status_code == 400 and again.json()["error"] == "invalid_grant"  # a code works once
+
+
+def test_the_fake_refuses_a_code_exchange_that_learn_refuses(fake_blackboard):
+    token_url = f"{fake_blackboard.base_url}/learn/api/public/v1/oauth2/token"
+    redirect_uri = "https://platform.example.com/back"
+    code = _code_for(fake_blackboard, redirect_uri)
+
+    def post(query, form, auth=("bb-app-key", SECRET)):
+        return requests.post(
+            token_url, params=query, data={"grant_type": "authorization_code", **form}, auth=auth, timeout=5
+        )
+
+    assert post({}, {"code": code, "redirect_uri": redirect_uri}, auth=("bb-app-key", "wrong")).status_code == 401
+    assert post({"code": "other"}, {"code": code, "redirect_uri": redirect_uri}).status_code == 400  # two codes
+    assert post({}, {"code": code}).status_code == 400  # no redirect URI
+    assert post({}, {"code": code, "redirect_uri": "https://elsewhere.example.com/"}).json()["error"] == "invalid_grant"
+
+
+def test_the_code_exchange_sends_the_code_in_the_form_body(admin_client, blackboard_config, fake_blackboard):
+    blackboard_config.refresh_token = ""
+    blackboard_config.save()
+    learn_url = admin_client.post(
+        reverse("admin:blackboard_blackboardconfiguration_authorize", args=[blackboard_config.pk])
+    )["Location"]
+    back = urlsplit(requests.get(learn_url, allow_redirects=False, timeout=5).headers["Location"])
+
+    admin_client.get(f"{back.path}?{back.query}")
+
+    (exchange,) = [r for r in fake_blackboard.received("token") if "authorization_code" in r.body]
+    assert exchange.status == 200  # HTTP Basic with the application's key and secret, or the fake says 401
+    assert set(parse_qs(exchange.body)) == {"grant_type", "code", "redirect_uri"} and not exchange.query

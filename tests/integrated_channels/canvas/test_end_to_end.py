@@ -56,7 +56,8 @@ def test_grades_go_to_an_assignment_created_once(canvas_config, fake_canvas):
     assert assignment["integration_id"] == course.course_id and assignment["points_possible"] == 100
     assert {fake_canvas.account.grades[(canvas_course, assignment["id"], u)] for u in users} == {"91%"}
     assert fake_canvas.calls("create_assignment") == 1
-    assert fake_canvas.calls("grade") == 2  # one call per completion
+    # the two grades of one assignment: one bulk update job, one poll of its progress (decision 0425)
+    assert (fake_canvas.calls("update_grades"), fake_canvas.calls("progress"), fake_canvas.calls("grade")) == (1, 1, 0)
     assert fake_canvas.calls("course_users") == 1  # the course's students, once for the run
     assert fake_canvas.calls("token") == 1
     assert all(audit(e).status == "sent" and audit(e).grade == "91%" for e in enrollments)
@@ -192,3 +193,70 @@ def test_connection_test(canvas_config, fake_canvas):
     result = test_connection(canvas_config)
     assert not result.ok and "authorize the connection again" in result.message
     assert SECRET not in result.message
+
+
+def _course_of(canvas_config, fake_canvas, learners: int):
+    course = CourseFactory()
+    canvas_course = fake_canvas.add_course(course.course_id, integration_id=course.course_id)
+    enrollments = [completed_enrollment(canvas_config.customer, course=course) for _ in range(learners)]
+    return canvas_course, enrollments, [canvas_learner(fake_canvas, e, canvas_course) for e in enrollments]
+
+
+def test_grades_of_a_batch_go_in_one_job_per_assignment(canvas_config, fake_canvas):
+    _first, first_enrollments, _users = _course_of(canvas_config, fake_canvas, 3)
+    _second, second_enrollments, _users = _course_of(canvas_config, fake_canvas, 2)
+
+    transmit()
+
+    assert len(fake_canvas.account.grades) == 5
+    assert (fake_canvas.calls("update_grades"), fake_canvas.calls("progress"), fake_canvas.calls("grade")) == (2, 2, 0)
+    assert all(audit(e).status == "sent" for e in first_enrollments + second_enrollments)
+    run = Run.objects.order_by("-id").first()
+    # token, per course: its search (none known here), students, assignments, assignment created; 2 jobs, 2 polls
+    assert run.remote_calls == 1 + 2 * 4 + 2 + 2
+
+
+def test_a_failed_job_is_redone_one_grade_at_a_time(canvas_config, fake_canvas):
+    _canvas_course, enrollments, _users = _course_of(canvas_config, fake_canvas, 3)
+    fake_canvas.failing_jobs = 1  # Canvas says the job failed, not which grade
+
+    transmit()
+
+    assert fake_canvas.calls("update_grades") == 1 and fake_canvas.calls("grade") == 3
+    assert all(audit(e).status == "sent" for e in enrollments)
+
+
+def test_nothing_is_marked_sent_before_the_job_completes(canvas_config, fake_canvas, monkeypatch):
+    from integrated_channels.canvas import client as canvas_client
+
+    monkeypatch.setattr(canvas_client, "PROGRESS_WAITS", (0.01, 0.01))
+    _course, enrollments, _users = _course_of(canvas_config, fake_canvas, 2)
+    fake_canvas.polls_to_finish = 10  # still running after the client's last poll
+
+    with pytest.raises(CommandError):
+        transmit()
+
+    assert all(audit(e).status == "failed" and "had not finished" in audit(e).last_error for e in enrollments)
+    assert not fake_canvas.account.grades and fake_canvas.calls("progress") == 3
+    fake_canvas.polls_to_finish = 1
+    transmit()
+    assert all(audit(e).status == "sent" for e in enrollments) and len(fake_canvas.account.grades) == 2
+
+
+def test_a_list_longer_than_the_page_guard_fails_instead_of_being_cut(canvas_config, fake_canvas, monkeypatch):
+    """Students past the last page read were reported "not a student" when the listing stopped at 50
+    pages (5,000 students): now the guard is 200,000 and reaching it fails the course's records."""
+    from integrated_channels.canvas import client as canvas_client
+
+    monkeypatch.setattr(canvas_client, "MAX_PAGES", 1)
+    course = CourseFactory()
+    canvas_course = fake_canvas.add_course(course.course_id, integration_id=course.course_id)
+    enrollment = completed_enrollment(canvas_config.customer, course=course)
+    for index in range(150):
+        fake_canvas.enroll(canvas_course, fake_canvas.add_user(f"a{index:03}@example.com"))
+    canvas_learner(fake_canvas, enrollment, canvas_course)
+
+    with pytest.raises(CommandError):
+        transmit()
+
+    assert audit(enrollment).status == "failed" and "past 1 pages" in audit(enrollment).last_error

@@ -80,7 +80,8 @@ def test_each_subsection_is_an_assignment_created_once_and_each_grade_posted(can
         assert fake_canvas.account.grades[(canvas_course, assignments[EXAM]["id"], user)] == "100%"
     assert fake_canvas.calls("create_assignment") == 2  # once per subsection, not per learner
     assert fake_canvas.calls("assignments") == 1  # the course's assignments listed once for the run
-    assert fake_canvas.calls("grade") == 4
+    # the two learners' grades of each subsection: one bulk job per assignment (decision 0425)
+    assert (fake_canvas.calls("update_grades"), fake_canvas.calls("grade")) == (2, 0)
     run = last_run()
     assert (run.kind, run.status, run.selected, run.sent) == (SUBSECTION_GRADES, "completed", 4, 4)
     audits = SubsectionGradeTransmissionAudit.objects.filter(configuration=canvas_config)

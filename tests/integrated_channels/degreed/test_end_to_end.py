@@ -136,7 +136,20 @@ def test_a_revoked_token_is_replaced_once(degreed_config, fake_degreed):
     assert LearnerDataTransmissionAudit.objects.get(enrollment=third).status == "sent"
 
 
+def test_skills_are_not_sent_unless_turned_on(degreed_config, fake_degreed):
+    """The skills relationship is not in Degreed's public reference: off by default (decision 0424)."""
+    assert degreed_config.send_skills is False
+    completed_enrollment(degreed_config.customer, course=CourseFactory(title="Python", skills=["Python"]))
+
+    transmit("transmit_content_metadata")
+
+    assert (fake_degreed.calls("create"), fake_degreed.calls("skills")) == (1, 0)
+    assert fake_degreed.organisation.skills == {}
+
+
 def test_courses_are_created_updated_with_skills_and_deleted(degreed_config, fake_degreed):
+    degreed_config.send_skills = True
+    degreed_config.save()
     course = CourseFactory(title="Python", skills=["Python", ("SQL", "Beginner")])
     completed_enrollment(degreed_config.customer, course=course)
 

@@ -216,3 +216,60 @@ def test_a_configuration_needs_a_token_or_a_login(moodle_config):
     moodle_config.username = ""
     with pytest.raises(ValidationError):
         moodle_config.clean()
+
+
+def test_a_batch_looks_its_learners_up_once_for_all_its_courses(moodle_config, fake_moodle):
+    courses = [CourseFactory() for _ in range(3)]
+    for course in courses:
+        fake_moodle.add_course(course.course_id)
+        for _ in range(2):
+            fake_moodle.add_user(completed_enrollment(moodle_config.customer, course=course).learner.user.email)
+
+    transmit()
+
+    assert last_run().sent == 6
+    assert fake_moodle.calls_of("core_user_get_users_by_field") == 1  # not one per course
+    assert fake_moodle.calls_of("core_grades_update_grades") == 3  # one per course
+    # token, then per course its search and contents (3 x 2), one user look-up, 3 grade updates
+    assert last_run().remote_calls == 1 + 6 + 1 + 3
+
+
+def test_calls_stay_within_phps_max_input_vars(moodle_config, fake_moodle, monkeypatch):
+    """Decision 0425: PHP drops a request's fields past max_input_vars (1,000 by default), so the
+    look-ups and grade updates are cut to fit; here with the limits scaled down (a form of 14 fields)."""
+    from integrated_channels.moodle import client as moodle_client
+    from tests.fakes import moodle as moodle_fake
+
+    monkeypatch.setattr(moodle_fake, "MAX_INPUT_VARS", 14)
+    monkeypatch.setattr(moodle_client, "EMAILS_PER_CALL", 4)  # 3 + field + 4 values = 8 fields
+    monkeypatch.setattr(moodle_client, "GRADES_PER_CALL", 3)  # 3 + 5 + 2 x 3 = 14 fields
+    monkeypatch.setattr(moodle_client, "LEARNERS_PER_BATCH", 10)
+    course = CourseFactory()
+    fake_moodle.add_course(course.course_id)
+    for _ in range(12):
+        fake_moodle.add_user(completed_enrollment(moodle_config.customer, course=course).learner.user.email)
+
+    transmit()
+
+    run = last_run()
+    assert (run.status, run.sent, len(fake_moodle.site.grades)) == ("completed", 12, 12)
+    # batches of 10 and 2: look-ups 4 + 4 + 2 and 2; grade updates 3 + 3 + 3 + 1 and 2
+    assert fake_moodle.calls_of("core_user_get_users_by_field") == 4
+    assert fake_moodle.calls_of("core_grades_update_grades") == 5
+    assert run.remote_calls == 1 + 2 + 4 + 5  # token, course search and contents
+
+
+def test_the_fake_refuses_a_form_past_max_input_vars(fake_moodle):
+    import requests
+
+    token = fake_moodle.issue_token()
+    form = {"wstoken": token, "wsfunction": "core_user_get_users_by_field", "moodlewsrestformat": "json"}
+    form |= {"field": "email", **{f"values[{i}]": f"u{i}@example.com" for i in range(997)}}  # 1,001 fields
+
+    answer = requests.post(f"{fake_moodle.base_url}/webservice/rest/server.php", data=form, timeout=10).json()
+
+    assert answer["errorcode"] == "invalidparameter"
+    del form["values[996]"]
+    assert isinstance(
+        requests.post(f"{fake_moodle.base_url}/webservice/rest/server.php", data=form, timeout=10).json(), list
+    )
