@@ -29,6 +29,7 @@ from integrated_channels.classroom.adobe_connect import AdobeConnectClient
 from integrated_channels.classroom.adobe_connect_models import AdobeConnectConnection
 from integrated_channels.classroom.exceptions import MeetingDeleted, MeetingNotEnded
 from integrated_channels.classroom.models import Registration, Session
+from integrated_channels.classroom.services import sync_runs
 from integrated_channels.classroom.services.attendance import (
     Participant,
     record_provider_attendance,
@@ -51,32 +52,13 @@ PASSED = {"user-passed": True, "user-failed": False}
 
 
 def _fail_run(run: Run, error: Exception, selected: int) -> Run:
-    code = getattr(error, "code", "") or "adobe_connect_failed"
-    RunError.objects.create(run=run, outcome=RunError.Outcome.RUN, code=code, message=str(error))
-    runs.finish_run(
-        run,
-        status=Run.Status.FAILED,
-        error_code=code,
-        error_message=str(error),
-        selected=selected,
-        not_attempted=selected,
-    )
-    return run
+    return sync_runs.fail_run(run, error, selected, default_code="adobe_connect_failed")
 
 
 def _failure(run: Run, session: Session, error: Exception, *, deleted: bool = False) -> RunError:
     if deleted:
         Session.objects.filter(pk=session.pk).update(status=Session.Status.MEETING_DELETED)
-    message = f"{session}: {error}" + (" The session is marked so and no longer synced." if deleted else "")
-    return RunError(
-        run=run,
-        outcome=RunError.Outcome.FAILED,
-        code=getattr(error, "code", "") or "adobe_connect_failed",
-        remote_id=session.room_id[:255],
-        course_id=session.course_id,
-        message=message,
-        transient=bool(getattr(error, "transient", False)),
-    )
+    return sync_runs.session_failure(run, session, error, default_code="adobe_connect_failed", deleted=deleted)
 
 
 # Rooms

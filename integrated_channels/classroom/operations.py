@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from integrated_channels.classroom.exceptions import MeetingDeleted, MeetingNotEnded
 from integrated_channels.classroom.models import Registration, Session, ZoomConnection
+from integrated_channels.classroom.services import sync_runs
 from integrated_channels.classroom.services.attendance import (
     AttendanceRecorded,
     AttendanceWriter,
@@ -50,17 +51,7 @@ def _minutes(session: Session) -> int:
 
 
 def _fail_run(run: Run, error: Exception, selected: int) -> Run:
-    code = getattr(error, "code", "") or "zoom_failed"
-    RunError.objects.create(run=run, outcome=RunError.Outcome.RUN, code=code, message=str(error))
-    runs.finish_run(
-        run,
-        status=Run.Status.FAILED,
-        error_code=code,
-        error_message=str(error),
-        selected=selected,
-        not_attempted=selected,
-    )
-    return run
+    return sync_runs.fail_run(run, error, selected, default_code="zoom_failed")
 
 
 def sync_meetings(configuration: ZoomConnection, *, trigger, start_date=None, api_user=None, run=None) -> Run:

@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from integrated_channels.classroom.exceptions import MeetingDeleted, MeetingNotEnded
 from integrated_channels.classroom.models import Session
+from integrated_channels.classroom.services import sync_runs
 from integrated_channels.classroom.services.attendance import (
     AttendanceRecorded,
     AttendanceWriter,
@@ -98,30 +99,11 @@ def channel() -> Channel:
 
 
 def _fail_run(run: Run, error: Exception, selected: int) -> Run:
-    code = getattr(error, "code", "") or "teams_failed"
-    RunError.objects.create(run=run, outcome=RunError.Outcome.RUN, code=code, message=str(error))
-    runs.finish_run(
-        run,
-        status=Run.Status.FAILED,
-        error_code=code,
-        error_message=str(error),
-        selected=selected,
-        not_attempted=selected,
-    )
-    return run
+    return sync_runs.fail_run(run, error, selected, default_code="teams_failed")
 
 
 def _failure(run: Run, session: Session, error: Exception, *, deleted: bool = False) -> RunError:
-    message = f"{session}: {error}" + (" The session is marked so and no longer synced." if deleted else "")
-    return RunError(
-        run=run,
-        outcome=RunError.Outcome.FAILED,
-        code=getattr(error, "code", "") or "teams_failed",
-        remote_id=session.room_id[:255],
-        course_id=session.course_id,
-        message=message,
-        transient=bool(getattr(error, "transient", False)),
-    )
+    return sync_runs.session_failure(run, session, error, default_code="teams_failed", deleted=deleted)
 
 
 def _note(run: Run, session: Session, code: str, message: str, **fields) -> RunError:

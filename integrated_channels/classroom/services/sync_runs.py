@@ -1,0 +1,37 @@
+"""What the classroom connectors' runs (Zoom, Teams, Adobe Connect) record when they fail: the run as a whole,
+or one session of it."""
+
+from __future__ import annotations
+
+from integrated_channels.classroom.models import Session
+from integrated_channels.integrated_channel.models import Run, RunError
+from integrated_channels.integrated_channel.services import runs
+
+
+def fail_run(run: Run, error: Exception, selected: int, *, default_code: str) -> Run:
+    """End ``run`` failed by ``error`` (its code, else ``default_code``): nothing of ``selected`` attempted."""
+    code = getattr(error, "code", "") or default_code
+    RunError.objects.create(run=run, outcome=RunError.Outcome.RUN, code=code, message=str(error))
+    runs.finish_run(
+        run,
+        status=Run.Status.FAILED,
+        error_code=code,
+        error_message=str(error),
+        selected=selected,
+        not_attempted=selected,
+    )
+    return run
+
+
+def session_failure(run: Run, session: Session, error: Exception, *, default_code: str, deleted: bool = False):
+    """The (unsaved) error row of one session of ``run``; ``deleted``: the meeting is gone on the provider's side."""
+    message = f"{session}: {error}" + (" The session is marked so and no longer synced." if deleted else "")
+    return RunError(
+        run=run,
+        outcome=RunError.Outcome.FAILED,
+        code=getattr(error, "code", "") or default_code,
+        remote_id=session.room_id[:255],
+        course_id=session.course_id,
+        message=message,
+        transient=bool(getattr(error, "transient", False)),
+    )
