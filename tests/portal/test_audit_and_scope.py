@@ -11,7 +11,6 @@ from django.urls import reverse
 from enterprise.models import EnterpriseCustomerAdmin, PendingEnterpriseCustomerUser, PortalAction
 from tests.factories import (
     CourseFactory,
-    CustomerFactory,
     EmailTemplateFactory,
     EnrollmentFactory,
     LearnerFactory,
@@ -22,34 +21,6 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 COURSE = "course-v1:Acme+SAFE101+2027"
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def acme():
-    return CustomerFactory(name="Acme Corp", slug="acme")
-
-
-@pytest.fixture
-def globex():
-    return CustomerFactory(name="Globex", slug="globex")
-
-
-@pytest.fixture
-def ada(acme):
-    user = UserFactory(username="ada")
-    EnterpriseCustomerAdmin.objects.create(customer=acme, user=user)
-    return user
-
-
-@pytest.fixture
-def admin_client(client, ada):
-    client.force_login(ada)
-    return client
 
 
 def url(customer, name="learners", **kwargs):

@@ -9,9 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from enterprise.models import EnterpriseCustomerAdmin
 from integrated_channels.integrated_channel.models import LearnerDataTransmissionAudit, Run, RunError
-from tests.factories import ConsentFactory, CustomerFactory, EnrollmentFactory, LearnerFactory, UserFactory
+from tests.factories import ConsentFactory, CustomerFactory, EnrollmentFactory, LearnerFactory
 from tests.integrated_channels.factories import TestChannelConfigurationFactory
 
 pytestmark = pytest.mark.django_db
@@ -21,19 +20,6 @@ NOW = timezone.now()
 @pytest.fixture
 def acme():
     return CustomerFactory(name="Acme Corp", slug="acme", enable_data_sharing_consent=False)
-
-
-@pytest.fixture
-def globex():
-    return CustomerFactory(name="Globex", slug="globex")
-
-
-@pytest.fixture
-def admin_client(client, acme):
-    user = UserFactory(username="ada")
-    EnterpriseCustomerAdmin.objects.create(customer=acme, user=user)
-    client.force_login(user)
-    return client
 
 
 def url(customer):

@@ -10,14 +10,12 @@ from enterprise.lms.local.models import LmsEnrollment
 from enterprise.models import (
     EnrollmentNotification,
     EnterpriseCourseEnrollment,
-    EnterpriseCustomerAdmin,
     PendingEnrollment,
     PendingEnterpriseCustomerUser,
 )
 from enterprise.services import upload_store
 from tests.factories import (
     CourseFactory,
-    CustomerFactory,
     EmailTemplateFactory,
     EnrollmentFactory,
     LearnerFactory,
@@ -27,29 +25,6 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 COURSE = "course-v1:Acme+SAFE101+2027"
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def acme():
-    return CustomerFactory(name="Acme Corp", slug="acme")
-
-
-@pytest.fixture
-def globex():
-    return CustomerFactory(name="Globex", slug="globex")
-
-
-@pytest.fixture
-def admin_client(client, acme):
-    user = UserFactory(username="ada")
-    EnterpriseCustomerAdmin.objects.create(customer=acme, user=user)
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

@@ -10,24 +10,9 @@ from django.urls import reverse
 
 from enterprise.models import EnterpriseCustomerAdmin, EnterpriseCustomerUser, PendingEnterpriseCustomerUser
 from enterprise.services import upload_store
-from tests.factories import CustomerFactory, LearnerFactory, PendingLearnerFactory, StaffFactory, UserFactory
+from tests.factories import LearnerFactory, PendingLearnerFactory, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def acme():
-    return CustomerFactory(name="Acme Corp", slug="acme")
-
-
-@pytest.fixture
-def globex():
-    return CustomerFactory(name="Globex", slug="globex")
 
 
 @pytest.fixture

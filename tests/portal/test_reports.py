@@ -24,7 +24,6 @@ from integrated_channels.integrated_channel.models import Run
 from tests.factories import (
     CertificateFactory,
     CourseFactory,
-    CustomerFactory,
     EnrollmentFactory,
     GradeFactory,
     LearnerFactory,
@@ -50,16 +49,6 @@ def _localdate(value):
 
 def at(day: datetime.date, hour=12) -> datetime.datetime:
     return datetime.datetime.combine(day, datetime.time(hour), tzinfo=datetime.UTC)
-
-
-@pytest.fixture
-def acme():
-    return CustomerFactory(name="Acme Corp", slug="acme")
-
-
-@pytest.fixture
-def globex():
-    return CustomerFactory(name="Globex", slug="globex")
 
 
 def administrator(customer, username):
