@@ -30,13 +30,8 @@ from integrated_channels.integrated_channel.exceptions import (
     MalformedResponse,
     RemoteAPIError,
 )
-from integrated_channels.integrated_channel.transports.oauth2 import (
-    OAuth2ClientCredentialsTransport,
-    TokenRequest,
-    owner_of,
-)
+from integrated_channels.integrated_channel.transports.graph import MicrosoftGraphTransport
 
-SCOPE = "https://graph.microsoft.com/.default"
 #: The application permissions the app registration needs (admin consent), and what each is for.
 PERMISSIONS = {
     "OnlineMeetings.ReadWrite.All": "create and update the sessions' online meetings",
@@ -68,58 +63,18 @@ def parse_graph_time(text: str | None) -> datetime.datetime | None:
     return moment + datetime.timedelta(microseconds=int(digits.ljust(6, "0"))) if digits else moment
 
 
-class TeamsClient(OAuth2ClientCredentialsTransport):
-    name = "Microsoft Graph"
-    default_retry_after = 10.0  # Graph sends Retry-After with its 429s; this is for one without
-
-    def token_request(self, subject: str) -> TokenRequest:
-        config = self.configuration
-        tenant = quote(config.tenant_id.strip(), safe="")
-        return TokenRequest(
-            url=f"{config.login_url.rstrip('/')}/{tenant}/oauth2/v2.0/token",
-            client_id=config.client_id.strip(),
-            client_secret=config.client_secret,
-            credentials="body",
-            params={"scope": SCOPE},
-            owner=owner_of(config),
-            subject=subject,
-        )
-
+class TeamsClient(MicrosoftGraphTransport):
     def remote_account(self) -> tuple[str, str]:
         return self.host_of(self.configuration.graph_url), self.configuration.tenant_id
 
-    def send_learner_data(self, records):
-        """Teams receives no learner data: its connection hosts sessions (the framework's transmit never calls this)."""
-        raise TypeError("The Microsoft Teams connection is not a learner-data channel.")
-
-    def remote_message(self, response) -> str:
-        try:
-            body = response.json()
-        except ValueError:
-            return response.text.strip()
-        error = body.get("error") if isinstance(body, dict) else None
-        if isinstance(error, dict):
-            return f"{error.get('code') or 'error'}: {error.get('message') or ''}".strip()
-        if isinstance(body, dict) and body.get("error_description"):
-            return str(body["error_description"])
-        return super().remote_message(response)
-
-    @staticmethod
-    def graph_code(error: RemoteAPIError) -> str:
-        response = getattr(error, "response", None)
-        try:
-            found = ((response.json() or {}).get("error") or {}).get("code") if response is not None else None
-        except (ValueError, AttributeError):
-            return ""
-        return found if isinstance(found, str) else ""
+    @classmethod
+    def graph_code(cls, error: RemoteAPIError) -> str:
+        return cls.error_code(getattr(error, "response", None))
 
     # Addresses
 
     def meetings_path(self) -> str:
         return f"/users/{quote(self.configuration.organizer_id.strip(), safe='')}/onlineMeetings"
-
-    def url(self, path: str) -> str:
-        return f"{self.configuration.graph_url.rstrip('/')}/v1.0{path}"
 
     def _checked_link(self, link: str) -> str:
         """A nextLink must stay on the connection's Graph host: its token is sent there."""

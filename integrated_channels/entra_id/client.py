@@ -13,20 +13,13 @@ kept in the message; a delta token Graph no longer knows (``syncStateNotFound``,
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from enterprise.transports.oauth2 import with_token_renewal
 from integrated_channels.integrated_channel.exceptions import (
     MalformedResponse,
     RemoteRejected,
 )
-from integrated_channels.integrated_channel.transports.oauth2 import (
-    OAuth2ClientCredentialsTransport,
-    TokenRequest,
-    owner_of,
-)
+from integrated_channels.integrated_channel.transports.graph import MicrosoftGraphTransport
 
-SCOPE = "https://graph.microsoft.com/.default"
 PAGE_SIZE = 999  # $top: Graph's maximum for users
 DELTA_EXPIRED = frozenset({"syncStateNotFound", "resyncRequired", "fullSyncRequired"})
 
@@ -37,43 +30,9 @@ class DeltaExpired(RemoteRejected):
     code = "delta_expired"
 
 
-class GraphClient(OAuth2ClientCredentialsTransport):
-    name = "Microsoft Graph"
-    default_retry_after = 10.0  # Graph sends Retry-After with its 429s; this is for one without
-
-    def token_request(self, subject: str) -> TokenRequest:
-        configuration = self.configuration
-        tenant = quote(configuration.tenant_id.strip(), safe="")
-        return TokenRequest(
-            url=f"{configuration.login_url.rstrip('/')}/{tenant}/oauth2/v2.0/token",
-            client_id=configuration.client_id.strip(),
-            client_secret=configuration.client_secret,
-            credentials="body",
-            params={"scope": SCOPE},
-            owner=owner_of(configuration),
-            subject=subject,
-        )
-
-    def url(self, path: str) -> str:
-        return f"{self.configuration.graph_url.rstrip('/')}/v1.0/{path.lstrip('/')}"
-
-    def remote_message(self, response) -> str:
-        try:
-            body = response.json()
-        except ValueError:
-            return response.text.strip()
-        error = body.get("error") if isinstance(body, dict) else None
-        if isinstance(error, dict):
-            return f"{error.get('code') or 'error'}: {error.get('message') or ''}".strip()
-        return super().remote_message(response)
-
+class GraphClient(MicrosoftGraphTransport):
     def rejection(self, message: str, **kwargs):
-        response = kwargs.get("response")
-        try:
-            code = ((response.json() or {}).get("error") or {}).get("code") if response is not None else None
-        except (ValueError, AttributeError):
-            code = None
-        if code in DELTA_EXPIRED:
+        if self.error_code(kwargs.get("response")) in DELTA_EXPIRED:
             return DeltaExpired(message, **kwargs)
         return super().rejection(message, **kwargs)
 
