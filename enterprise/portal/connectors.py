@@ -24,8 +24,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from enterprise.portal.access import customer_of, portal_view
-from integrated_channels.integrated_channel import schedules
-from integrated_channels.integrated_channel.admin.connectors import RunNowForm, ScheduleForm, report
+from integrated_channels.integrated_channel.admin.connectors import (
+    RunNowForm,
+    ScheduleForm,
+    report,
+    run_now,
+    save_schedule,
+)
 from integrated_channels.integrated_channel.exceptions import OperationRefused, RerunRefused, RunLocked
 from integrated_channels.integrated_channel.models import ChannelConfiguration, OperationSchedule, PortalConnector, Run
 from integrated_channels.integrated_channel.registry import registry
@@ -129,12 +134,12 @@ def operation(request, customer_uuid, configuration_id, code, *, customers):
         action = request.POST.get("action")
         if action == "schedule" and op.schedulable:
             schedule_form = ScheduleForm(request.POST)
-            if schedule_form.is_valid() and _save_schedule(request, configuration, op, schedule_form):
+            if schedule_form.is_valid() and save_schedule(request, configuration, op, schedule_form):
                 return HttpResponseRedirect(request.path)
         elif action == "run":
             run_form = RunNowForm(request.POST)
             if run_form.is_valid():
-                _run_now(request, configuration, op, run_form.cleaned_data["start_date"])
+                run_now(request, configuration, op, run_form.cleaned_data["start_date"], trigger=Run.Trigger.PORTAL)
                 return HttpResponseRedirect(request.path)
         else:
             raise Http404(_("Unknown action."))
@@ -167,37 +172,6 @@ def operation(request, customer_uuid, configuration_id, code, *, customers):
     }
     status = 400 if (schedule_form is not None and schedule_form.errors) or (run_form and run_form.errors) else 200
     return TemplateResponse(request, "enterprise_portal/connector_operation.html", context, status=status)
-
-
-def _save_schedule(request, configuration, op, form) -> bool:
-    try:
-        schedules.save_schedule(configuration, op.code, **form.cleaned_data)
-    except OperationRefused as exc:
-        messages.error(request, _("Schedule not saved: %(reason)s") % {"reason": exc})
-        return False
-    state = _("enabled") if form.cleaned_data["enabled"] else _("disabled")
-    messages.success(
-        request, _("Schedule of %(operation)s saved (%(state)s).") % {"operation": op.name, "state": state}
-    )
-    return True
-
-
-def _run_now(request, configuration, op, start_date) -> None:
-    if not (configuration.active and configuration.customer.active):
-        messages.error(request, _("Not run: the connection or its customer is disabled."))
-        return
-    try:
-        run, queued = operations.queue(
-            configuration,
-            op.code,
-            trigger=Run.Trigger.PORTAL,
-            start_date=operations.start_of_day(start_date) if start_date else None,
-            api_user=request.user,
-        )
-    except RunLocked as exc:
-        messages.warning(request, _("Not started: %(reason)s") % {"reason": exc})
-        return
-    report(request, configuration, run, queued=queued)
 
 
 @require_POST

@@ -205,12 +205,18 @@ class ConnectorPages:
             action = request.POST.get("action")
             if action == "schedule" and operation.schedulable:
                 schedule_form = ScheduleForm(request.POST)
-                if schedule_form.is_valid() and self._save_schedule(request, configuration, operation, schedule_form):
+                if schedule_form.is_valid() and save_schedule(request, configuration, operation, schedule_form):
                     return HttpResponseRedirect(request.path)
             elif action == "run":
                 run_form = RunNowForm(request.POST)
                 if run_form.is_valid():
-                    self._run_now(request, configuration, operation, run_form.cleaned_data["start_date"])
+                    run_now(
+                        request,
+                        configuration,
+                        operation,
+                        run_form.cleaned_data["start_date"],
+                        trigger=Run.Trigger.ADMIN,
+                    )
                     return HttpResponseRedirect(request.path)
             else:
                 return HttpResponseNotAllowed(["GET"])
@@ -238,35 +244,6 @@ class ConnectorPages:
         }
         return TemplateResponse(request, "admin/integrated_channel/operation.html", context)
 
-    def _save_schedule(self, request, configuration, operation, form) -> bool:
-        try:
-            schedules.save_schedule(configuration, operation.code, **form.cleaned_data)
-        except (OperationRefused, ValidationError) as exc:
-            messages.error(request, _("Schedule not saved: %(reason)s") % {"reason": "; ".join(_messages(exc))})
-            return False
-        state = _("enabled") if form.cleaned_data["enabled"] else _("disabled")
-        messages.success(
-            request, _("Schedule of %(operation)s saved (%(state)s).") % {"operation": operation.name, "state": state}
-        )
-        return True
-
-    def _run_now(self, request, configuration, operation, start_date) -> None:
-        if not (configuration.active and configuration.customer.active):
-            messages.error(request, _("Not run: the connection or its customer is disabled."))
-            return
-        try:
-            run, queued = operations.queue(
-                configuration,
-                operation.code,
-                trigger=Run.Trigger.ADMIN,
-                start_date=operations.start_of_day(start_date) if start_date else None,
-                api_user=request.user,
-            )
-        except RunLocked as exc:
-            messages.warning(request, _("Not started: %(reason)s") % {"reason": exc})
-            return
-        report(request, configuration, run, queued=queued)
-
     def rerun(self, request, configuration_id: int, code: str, run_id: int):
         """POST only (CSRF-checked by ``admin_view``): re-run the latest run of the operation."""
         configuration, _operation, _admin = self._connection(request, configuration_id, code, change=True)
@@ -280,6 +257,39 @@ class ConnectorPages:
         else:
             report(request, configuration, new, prefix=f"run #{run.pk} re-run as ", queued=queued)
         return HttpResponseRedirect(execution_status.operation_url(configuration.pk, code))
+
+
+def save_schedule(request, configuration, operation, form) -> bool:
+    """Save an operation's schedule from its form and tell how it went (the admin's and the portal's page)."""
+    try:
+        schedules.save_schedule(configuration, operation.code, **form.cleaned_data)
+    except (OperationRefused, ValidationError) as exc:
+        messages.error(request, _("Schedule not saved: %(reason)s") % {"reason": "; ".join(_messages(exc))})
+        return False
+    state = _("enabled") if form.cleaned_data["enabled"] else _("disabled")
+    messages.success(
+        request, _("Schedule of %(operation)s saved (%(state)s).") % {"operation": operation.name, "state": state}
+    )
+    return True
+
+
+def run_now(request, configuration, operation, start_date, *, trigger: str) -> None:
+    """Queue an on-demand run of ``operation`` (from ``start_date``) and tell how it went."""
+    if not (configuration.active and configuration.customer.active):
+        messages.error(request, _("Not run: the connection or its customer is disabled."))
+        return
+    try:
+        run, queued = operations.queue(
+            configuration,
+            operation.code,
+            trigger=trigger,
+            start_date=operations.start_of_day(start_date) if start_date else None,
+            api_user=request.user,
+        )
+    except RunLocked as exc:
+        messages.warning(request, _("Not started: %(reason)s") % {"reason": exc})
+        return
+    report(request, configuration, run, queued=queued)
 
 
 def report(request, configuration, run: Run, *, prefix: str = "", queued: bool = False, done: str = "done") -> None:
