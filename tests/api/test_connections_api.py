@@ -193,3 +193,14 @@ def test_run_now_is_queued_on_celery_when_a_broker_is_configured(api_admin, echo
     assert (body["queued"], body["status"]) == (True, "running")
     assert sent == [("integrated_channels.run_queued_operation", {"run_id": body["run_id"]})]
     assert REMOTE["exported"] == [] and Run.objects.get(pk=body["run_id"]).status == "running"
+
+
+def test_the_schema_documents_the_operations_as_the_plain_list_the_view_answers():
+    """The list of a connection's operations is not paginated: its schema must say an array (schemathesis)."""
+    from pathlib import Path
+
+    import yaml
+
+    schema = yaml.safe_load((Path(__file__).resolve().parents[2] / "docs/api/openapi.yaml").read_text())
+    answer = schema["paths"]["/integrated_channels/api/v1/connections/{id}/operations/"]["get"]["responses"]["200"]
+    assert answer["content"]["application/json"]["schema"]["type"] == "array"

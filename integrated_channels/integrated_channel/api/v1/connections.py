@@ -58,7 +58,7 @@ class ConnectionViewSet(mixins.DestroyModelMixin, ConfigurationViewSet):
             raise NotFound(str(exc), code="no_such_operation") from None
 
     @extend_schema(responses={200: cs.OperationSerializer(many=True)})
-    @action(detail=True, methods=["get"], url_path="operations")
+    @action(detail=True, methods=["get"], url_path="operations", pagination_class=None)  # a plain list
     def operations(self, request, pk=None):
         """The operations of this connection with their schedules and latest runs."""
         configuration = self.get_object()
