@@ -71,25 +71,17 @@ def sync_rooms(configuration: AdobeConnectConnection, *, trigger, start_date=Non
             connection_id=configuration.pk, status=Session.Status.SCHEDULED, end__gt=timezone.now()
         ).order_by("start", "pk")
     )
-    failures: list[RunError] = []
-    sent = 0
     with AdobeConnectClient(configuration) as client:
         try:
             client.login()
         except ChannelError as error:
             return _fail_run(run, error, len(sessions))
-        for session in sessions:
-            try:
-                _sync_room(client, configuration, session)
-                sent += 1
-            except MeetingDeleted as error:
-                failures.append(_failure(run, session, error, deleted=True))
-            except ChannelError as error:
-                failures.append(_failure(run, session, error))
-    RunError.objects.bulk_create(failures)
-    status = Run.Status.COMPLETED_WITH_ERRORS if failures else Run.Status.COMPLETED
-    runs.finish_run(run, status=status, selected=len(sessions), sent=sent, failed=len(failures))
-    return run
+        return sync_runs.sync_sessions(
+            run,
+            sessions,
+            lambda session: _sync_room(client, configuration, session),
+            default_code="adobe_connect_failed",
+        )
 
 
 def _sync_room(client: AdobeConnectClient, configuration: AdobeConnectConnection, session: Session) -> None:

@@ -128,26 +128,14 @@ def sync_meetings(configuration: TeamsConnection, *, trigger, start_date=None, a
             end__gt=timezone.now(),
         )
     )
-    sent = 0
-    failures: list[RunError] = []
     with TeamsClient(configuration) as client:
         try:
             client.token()
         except ChannelError as error:
             return _fail_run(run, error, len(sessions))
-        for session in sessions:
-            try:
-                _sync_meeting(client, session)
-                sent += 1
-            except MeetingDeleted as error:
-                Session.objects.filter(pk=session.pk).update(status=Session.Status.MEETING_DELETED)
-                failures.append(_failure(run, session, error, deleted=True))
-            except ChannelError as error:
-                failures.append(_failure(run, session, error))
-    RunError.objects.bulk_create(failures)
-    status = Run.Status.COMPLETED_WITH_ERRORS if failures else Run.Status.COMPLETED
-    runs.finish_run(run, status=status, selected=len(sessions), sent=sent, failed=len(failures))
-    return run
+        return sync_runs.sync_sessions(
+            run, sessions, lambda session: _sync_meeting(client, session), default_code="teams_failed"
+        )
 
 
 def _sync_meeting(client: TeamsClient, session: Session) -> None:

@@ -3,7 +3,11 @@ or one session of it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from integrated_channels.classroom.exceptions import MeetingDeleted
 from integrated_channels.classroom.models import Session
+from integrated_channels.integrated_channel.exceptions import ChannelError
 from integrated_channels.integrated_channel.models import Run, RunError
 from integrated_channels.integrated_channel.services import runs
 
@@ -35,3 +39,22 @@ def session_failure(run: Run, session: Session, error: Exception, *, default_cod
         message=message,
         transient=bool(getattr(error, "transient", False)),
     )
+
+
+def sync_sessions(run: Run, sessions: list[Session], sync_one: Callable[[Session], None], *, default_code: str) -> Run:
+    """Apply ``sync_one`` to each session and finish ``run``: a session whose meeting is gone on the provider's
+    side is marked so (and no longer synced), any other remote error fails that session alone."""
+    sent, failures = 0, []
+    for session in sessions:
+        try:
+            sync_one(session)
+            sent += 1
+        except MeetingDeleted as error:
+            Session.objects.filter(pk=session.pk).update(status=Session.Status.MEETING_DELETED)
+            failures.append(session_failure(run, session, error, default_code=default_code, deleted=True))
+        except ChannelError as error:
+            failures.append(session_failure(run, session, error, default_code=default_code))
+    RunError.objects.bulk_create(failures)
+    status = Run.Status.COMPLETED_WITH_ERRORS if failures else Run.Status.COMPLETED
+    runs.finish_run(run, status=status, selected=len(sessions), sent=sent, failed=len(failures))
+    return run
