@@ -286,6 +286,7 @@ class FakeWorkday(LoopbackFake):
             element = criteria.find(f"{q}{name}") if criteria is not None else None
             return element is not None and _true(element.text)
 
+        exclude_inactive, exclude_contingent = flag("Exclude_Inactive_Workers"), flag("Exclude_Contingent_Workers")
         with self.lock:
             self.requests.append(
                 {
@@ -293,17 +294,16 @@ class FakeWorkday(LoopbackFake):
                     "count": count,
                     "as_of": filters.findtext(f"{q}As_Of_Entry_DateTime"),
                     "groups": flags,
-                    "exclude_inactive": flag("Exclude_Inactive_Workers"),
-                    "exclude_contingent": flag("Exclude_Contingent_Workers"),
+                    "exclude_inactive": exclude_inactive,
+                    "exclude_contingent": exclude_contingent,
                 }
             )
             chosen = [
                 w
                 for w in self.workers
-                if not (flag("Exclude_Inactive_Workers") and not w.active)
-                and not (flag("Exclude_Contingent_Workers") and w.contingent)
+                if (w.active or not exclude_inactive) and not (exclude_contingent and w.contingent)
             ]
-        by_wid = {w.wid: w for w in self.workers}
+        by_wid = {w.wid: w for w in self.workers} if "Include_Management_Chain_Data" in flags else {}
         total_pages = max(1, math.ceil(len(chosen) / count))
         shown = chosen[(page - 1) * count : page * count]
         parts = [
