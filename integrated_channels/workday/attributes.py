@@ -13,10 +13,14 @@ Worker_Data) make the list 69. A path missing on a worker is an empty value, nev
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+from collections.abc import Callable, Iterable
+
+from lxml import etree
 
 WD = "urn:com.workday/bsvc"
 Q = f"{{{WD}}}"
+NAMESPACES = {"wd": WD}
 
 SEED_PATHS = (
     "wd:User_ID",
@@ -160,84 +164,120 @@ def _id_of_type(element, kind: str) -> str:
     return ""
 
 
-def read_path(worker, worker_data, path: str) -> str:
-    """The value of a seed path on one worker ("" when any step is missing)."""
+def _xpath(expression: str) -> etree.XPath:
+    return etree.XPath(expression, namespaces=NAMESPACES, smart_strings=False)
+
+
+def path_xpath(path: str) -> str | None:
+    """The XPath, from a ``wd:Worker`` element, of a seed path (None: a path that can name nothing).
+
+    ``wd:Name`` is the first such child (``wd:Name.2`` the third), ``@wd:Name`` an attribute, ``$`` the
+    text, a bare word the first ``wd:ID`` of that ``wd:type`` at or under the node.
+    """
     parts = path.split(".")
-    node = worker if parts[0] == "wd:Worker_Reference" else worker_data
-    if node is None:
-        return ""
+    steps = [] if parts[0] == "wd:Worker_Reference" else ["wd:Worker_Data[1]"]
     index = 0
     while index < len(parts):
         part = parts[index]
         if part == "$":
-            return _text(node)
+            break
         if part.startswith("@wd:"):
-            return (node.get(f"{Q}{part[4:]}") or "").strip()
+            if not part[4:].isidentifier():
+                return None
+            steps.append(f"@wd:{part[4:]}")
+            break
         if part.startswith("wd:"):
-            children = node.findall(f"{Q}{part[3:]}")
-            position = 0
+            if not part[3:].isidentifier():
+                return None
+            position = 1
             if index + 1 < len(parts) and parts[index + 1].isdigit():
-                position = int(parts[index + 1])
+                position = int(parts[index + 1]) + 1
                 index += 1
-            if position >= len(children):
-                return ""
-            node = children[position]
-        elif part.isdigit():
-            return ""  # a number not after an element: not a path of this notation
+            steps.append(f"{part}[{position}]")
+        elif part.isdigit() or not part.isidentifier():
+            return None  # a number not after an element: not a path of this notation
         else:
-            return _id_of_type(node, part)  # a bare word names an ID type (Employee_ID, WID)
+            steps.append(f"descendant-or-self::wd:ID[@wd:type='{part}'][1]")  # an ID type (Employee_ID, WID)
+            break
         index += 1
-    return _text(node)
+    return "/".join(steps)
 
 
-def primary_work_email(worker_data) -> str:
-    if worker_data is None:
+def _value(found: list) -> str:
+    if not found:
         return ""
-    fallback = ""
-    for data in worker_data.iterfind(f"{Q}Personal_Data/{Q}Contact_Data/{Q}Email_Address_Data"):
+    first = found[0]
+    return (first if isinstance(first, str) else (first.text or "")).strip()
+
+
+def _path_reader(path: str) -> Callable[[object], str]:
+    expression = path_xpath(path)
+    if expression is None:
+        return lambda worker: ""
+    compiled = _xpath(expression)
+    return lambda worker: _value(compiled(worker))
+
+
+_TRUE = "(@wd:Primary='1' or translate(@wd:Primary, 'TRUE', 'true')='true')"
+_WORK = "normalize-space((.//wd:ID[@wd:type='Communication_Usage_Type_ID'])[1])='WORK'"
+_EMAILS = "wd:Worker_Data[1]/wd:Personal_Data/wd:Contact_Data/wd:Email_Address_Data"
+_PRIMARY_WORK = _xpath(f"{_EMAILS}[wd:Usage_Data/wd:Type_Data[{_WORK} and {_TRUE}]]")
+_ANY_WORK = _xpath(f"{_EMAILS}[wd:Usage_Data/wd:Type_Data[{_WORK}]]")
+_MANAGERS = _xpath(
+    "wd:Worker_Data[1]/wd:Management_Chain_Data/wd:Worker_Supervisory_Management_Chain_Data"
+    "/wd:Management_Chain_Data/wd:Manager[1]"
+)
+
+
+def primary_work_email(worker) -> str:
+    """The primary e-mail address of usage WORK; else the first WORK address."""
+    for data in _PRIMARY_WORK(worker)[:1]:
+        return _text(data.find(f"{Q}Email_Address"))
+    for data in _ANY_WORK(worker):
         address = _text(data.find(f"{Q}Email_Address"))
-        for type_data in data.iterfind(f"{Q}Usage_Data/{Q}Type_Data"):
-            if _id_of_type(type_data, "Communication_Usage_Type_ID") != "WORK":
-                continue
-            if (type_data.get(f"{Q}Primary") or "").lower() in ("1", "true"):
-                return address
-            fallback = fallback or address
-    return fallback
+        if address:
+            return address
+    return ""
 
 
-def organization_value(worker_data, column: str) -> str:
+def _organization_reader(column: str) -> Callable[[object], str]:
     reference, wanted, field = ORGANIZATION_VALUES[column]
-    if worker_data is None:
-        return ""
-    for data in worker_data.iterfind(f"{Q}Organization_Data/{Q}Worker_Organization_Data/{Q}Organization_Data"):
-        ref = data.find(f"{Q}{reference}")
-        if ref is not None and any((i.text or "").strip() == wanted for i in ref.iter(f"{Q}ID")):
-            return _text(data.find(f"{Q}{field}"))
-    return ""
-
-
-def manager_wid(worker_data) -> str:
-    """The WID of the worker's direct manager: the last level of the supervisory management chain."""
-    if worker_data is None:
-        return ""
-    levels = worker_data.findall(
-        f"{Q}Management_Chain_Data/{Q}Worker_Supervisory_Management_Chain_Data/{Q}Management_Chain_Data"
+    compiled = _xpath(
+        "wd:Worker_Data[1]/wd:Organization_Data/wd:Worker_Organization_Data"
+        f"/wd:Organization_Data[wd:{reference}[1]//wd:ID[normalize-space()='{wanted}']]"
     )
-    for level in reversed(levels):
-        manager = level.find(f"{Q}Manager")
-        if manager is not None:
-            wid = _id_of_type(manager, "WID")
-            if wid:
-                return wid
+
+    def read_organization(worker) -> str:
+        found = compiled(worker)
+        return _text(found[0].find(f"{Q}{field}")) if found else ""
+
+    return read_organization
+
+
+def manager_wid(worker) -> str:
+    """The WID of the worker's direct manager: the last level of the supervisory management chain."""
+    for manager in reversed(_MANAGERS(worker)):
+        wid = _id_of_type(manager, "WID")
+        if wid:
+            return wid
     return ""
 
 
-def read(worker, worker_data, column: str) -> str:
-    """One mapped column of a worker (``manager`` gives the manager's WID: the source turns it into an e-mail)."""
+@functools.cache
+def reader(column: str) -> Callable[[object], str]:
+    """How one mapped column is read from a ``wd:Worker`` element, compiled once (XPath): ``reader(column)(worker)``.
+
+    ``manager`` gives the manager's WID (the source turns it into an e-mail); a missing step is "".
+    """
     if column == MANAGER:
-        return manager_wid(worker_data)
+        return manager_wid
     if column == PRIMARY_WORK_EMAIL:
-        return primary_work_email(worker_data)
+        return primary_work_email
     if column in ORGANIZATION_VALUES:
-        return organization_value(worker_data, column)
-    return read_path(worker, worker_data, column)
+        return _organization_reader(column)
+    return _path_reader(column)
+
+
+def read(worker, column: str) -> str:
+    """One mapped column of a worker."""
+    return reader(column)(worker)

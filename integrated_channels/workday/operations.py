@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.db import connections, router
 from django.utils import timezone
 
+from enterprise.services.bulk_sql import insert_records
 from integrated_channels.directory.importing import Imported, pipeline_import, run_import
 from integrated_channels.integrated_channel.imports import mapping as mappings
 from integrated_channels.integrated_channel.services.connections import ConnectionTest
@@ -16,8 +18,26 @@ USER_IMPORT = "user_import"
 SKILLS_EXPORT = "skills_export"
 
 
+UPSERT = (
+    "ON CONFLICT (customer_id, worker_uuid) DO UPDATE SET "
+    "email = EXCLUDED.email, name = EXCLUDED.name, modified = EXCLUDED.modified"
+)
+
+
 def _remember(configuration):
+    """Keep each imported worker's UUID, e-mail and name: one ``INSERT … ON CONFLICT`` a batch (rows as one
+    JSON parameter, ``bulk_sql.insert_records``) on PostgreSQL and SQLite, ``bulk_create`` elsewhere."""
+
     def remember(batch):
+        latest = {wid: (email, name[:255]) for wid, email, name in batch}  # a UUID once a statement
+        if connections[router.db_for_write(WorkdayWorker)].vendor in ("postgresql", "sqlite"):
+            insert_records(
+                WorkdayWorker,
+                rows=[{"worker_uuid": wid, "email": email, "name": name} for wid, (email, name) in latest.items()],
+                constants={"customer_id": configuration.customer_id, "configuration_id": configuration.pk},
+                tail=UPSERT,
+            )
+            return
         WorkdayWorker.objects.bulk_create(
             [
                 WorkdayWorker(
@@ -25,9 +45,9 @@ def _remember(configuration):
                     configuration=configuration,
                     worker_uuid=wid,
                     email=email,
-                    name=name[:255],
+                    name=name,
                 )
-                for wid, email, name in batch
+                for wid, (email, name) in latest.items()
             ],
             update_conflicts=True,
             unique_fields=["customer", "worker_uuid"],

@@ -3,8 +3,9 @@
 Pages of Get_Workers (Count 999, ``As_Of_Entry_DateTime`` fixed at the first page so every page
 reads the same moment) until ``Total_Pages``; Request_Criteria carry the connection's filters
 (active only, Exclude Contingent Workers); Response_Group asks only the groups the mapping reads.
-Each worker's mapped columns are read (``attributes.read``: a missing path is empty) and spooled
-with its UUID (WID), name and its manager's WID; once every page is read, the managers' WIDs
+Each worker's mapped columns are read with XPath compiled once per column (``attributes.reader``:
+a missing path is empty) and spooled, one record a page, with its UUID (WID), name and its
+manager's WID; once every page is read, the managers' WIDs
 become their e-mails (the mapped e-mail of that worker) and the rows go to the pipeline. A worker
 whose UUID, e-mail or name another Workday connection of the customer already imported is left
 out and reported (``clashes``), as the seed asks, not a failed run.
@@ -21,9 +22,13 @@ from django.utils import timezone
 
 from enterprise.emails import normalize_email
 from integrated_channels.integrated_channel.imports.sources import Row
-from integrated_channels.workday.attributes import ATTRIBUTES, MANAGER, Q, read, response_group
+from integrated_channels.workday.attributes import ATTRIBUTES, MANAGER, Q, reader, response_group
 from integrated_channels.workday.client import WorkdayClient
 from integrated_channels.workday.models import WorkdayWorker
+
+WID = "wd:Worker_Reference.WID"
+LEGAL_NAME = "wd:Personal_Data.wd:Name_Data.wd:Legal_Name_Data.wd:Name_Detail_Data.@wd:Formatted_Name"
+DESCRIPTOR = f"{Q}Worker_Descriptor"
 
 
 class WorkdayWorkersSource:
@@ -66,6 +71,8 @@ class WorkdayWorkersSource:
     def rows(self) -> Iterator[Row]:
         columns = list(self.required)
         groups = response_group(columns)
+        readers = [(column, reader(column)) for column in columns]
+        read_wid, read_legal_name = reader(WID), reader(LEGAL_NAME)
         as_of = self.now()
         managers: dict[str, str] = {}  # WID → e-mail
         with tempfile.TemporaryFile(prefix="workday-") as spool:
@@ -79,19 +86,17 @@ class WorkdayWorkersSource:
                     exclude_contingent=self.configuration.exclude_contingent_workers,
                 )
                 self.pages += 1
+                spooled = []
                 for index, worker in enumerate(workers, start=1):
-                    data = worker.find(f"{Q}Worker_Data")
-                    values = {column: read(worker, data, column) for column in columns}
-                    wid = read(worker, data, "wd:Worker_Reference.WID")
-                    name = (worker.findtext(f"{Q}Worker_Descriptor") or "").strip() or read(
-                        worker,
-                        data,
-                        "wd:Personal_Data.wd:Name_Data.wd:Legal_Name_Data.wd:Name_Detail_Data.@wd:Formatted_Name",
-                    )
+                    values = {column: read(worker) for column, read in readers}
+                    wid = read_wid(worker)
+                    name = (worker.findtext(DESCRIPTOR) or "").strip() or read_legal_name(worker)
                     email = normalize_email(values.get(self.email_column) or "")
                     if wid and email:
                         managers[wid] = email
-                    marshal.dump((f"page {page}, worker {name or wid or index}", wid, name, values), spool)
+                    spooled.append((f"page {page}, worker {name or wid or index}", wid, name, values))
+                marshal.dump(spooled, spool)  # one record a page: bounded memory, few calls
+                del workers, spooled
                 page += 1
             spool.seek(0)
             yield from self._second_pass(spool, managers)
@@ -101,22 +106,23 @@ class WorkdayWorkersSource:
         batch: list[tuple[str, str, str]] = []
         while True:
             try:
-                where, wid, name, values = marshal.load(spool)  # noqa: S302 (our own spool, written above)
+                page = marshal.load(spool)  # noqa: S302 (our own spool, written above)
             except EOFError:
                 break
-            if MANAGER in values:
-                values[MANAGER] = managers.get(values[MANAGER], "")
-            email = normalize_email(values.get(self.email_column) or "")
-            clash = self._clash(wid, email, name, uuids, emails, names)
-            if clash:
-                self.clashes.append((email or wid, f"{where}: {clash}; not imported."))
-                continue
-            if wid and email:
-                batch.append((wid, email, name))
-                if len(batch) >= 5000 and self.remember is not None:
-                    self.remember(batch)
-                    batch = []
-            yield Row(values, where)
+            for where, wid, name, values in page:
+                if MANAGER in values:
+                    values[MANAGER] = managers.get(values[MANAGER], "")
+                email = normalize_email(values.get(self.email_column) or "")
+                clash = self._clash(wid, email, name, uuids, emails, names)
+                if clash:
+                    self.clashes.append((email or wid, f"{where}: {clash}; not imported."))
+                    continue
+                if wid and email:
+                    batch.append((wid, email, name))
+                    if len(batch) >= 5000 and self.remember is not None:
+                        self.remember(batch)
+                        batch = []
+                yield Row(values, where)
         if batch and self.remember is not None:
             self.remember(batch)
 

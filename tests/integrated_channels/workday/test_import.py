@@ -202,12 +202,11 @@ def test_the_seed_list_is_offered_and_a_missing_path_is_empty():
         '<wd:ID wd:type="Gender_Code">Female</wd:ID></wd:Gender_Reference></wd:Personal_Data></wd:Worker_Data>'
         "</wd:Worker>"
     )
-    data = worker.find(f"{attributes.Q}Worker_Data")
-    assert attributes.read(worker, data, "wd:Personal_Data.wd:Gender_Reference.wd:ID.1.$") == "Female"
-    assert attributes.read(worker, data, "wd:Worker_Reference.WID") == "w1"
+    assert attributes.read(worker, "wd:Personal_Data.wd:Gender_Reference.wd:ID.1.$") == "Female"
+    assert attributes.read(worker, "wd:Worker_Reference.WID") == "w1"
     for path in attributes.ATTRIBUTES:
         if path not in ("wd:Personal_Data.wd:Gender_Reference.wd:ID.1.$", "wd:Worker_Reference.WID"):
-            assert attributes.read(worker, data, path) == "", path
+            assert attributes.read(worker, path) == "", path
 
 
 def test_skills_export_sends_each_workers_skill_items_by_name(workday):
