@@ -7,8 +7,10 @@ token, paging, mapping, bulk link, attributes, run bookkeeping — on a fresh da
 sources that read changes, a second run with nothing changed. Half of the people are existing
 users (linked), half pending.
 
-Reported: the seconds and queries of each run, the remote calls it made and the minimum the
-source allows (ceil(rows / page size) pages; one call for a no-change delta run).
+Reported: the seconds, CPU seconds of this process and queries of each run, the remote calls it
+made and the minimum the source allows (ceil(rows / page size) pages; one call for a no-change
+delta run), the load average before and after, and for Workday the CPU seconds of the fake's
+child process during the run (``fake_cpu_seconds``).
 
 ``SOURCES`` maps a ``--source`` name to a ``Source`` entry: how to serve people, make a
 connection, run one import and count its page calls.
@@ -34,7 +36,8 @@ from dataclasses import dataclass
 class Source:
     """One directory: ``serve(rows)`` a context manager giving its fake filled with ``rows`` people;
     ``connect(customer, fake)`` a connection; ``run(connection)`` one import run; ``page_calls(fake)`` the
-    page calls so far; ``page_size``; ``delta``: whether a no-change run is measured."""
+    page calls so far; ``page_size``; ``delta``: whether a no-change run is measured; ``remote_cpu(fake)``
+    the CPU seconds the fake's process used so far, for a fake served by a child process."""
 
     serve: Callable
     connect: Callable
@@ -42,6 +45,7 @@ class Source:
     page_calls: Callable
     page_size: int
     delta: bool = False
+    remote_cpu: Callable | None = None  # the CPU seconds of the fake's own process so far (a child process)
 
 
 # Microsoft Graph (Entra ID)
@@ -85,13 +89,14 @@ def _graph_pages(fake) -> int:
 # Workday (Get_Workers over SOAP)
 
 
-def _workday_child(rows: int, queue, stop) -> None:
+def _workday_child(rows: int, channel) -> None:
     from tests.fakes.workday import FakeWorkday
 
     with FakeWorkday() as fake:
         fake.add_many(rows)
-        queue.put((fake.base_url, fake.tenant, fake.username, fake.password))
-        stop.wait()
+        channel.send((fake.base_url, fake.tenant, fake.username, fake.password))
+        while channel.recv() == "cpu":  # the parent asks for this process's CPU time; anything else stops it
+            channel.send(time.process_time())
 
 
 @dataclass
@@ -102,6 +107,12 @@ class _Remote:
     tenant: str
     username: str
     password: str
+    channel: object = None
+
+    def cpu_seconds(self) -> float:
+        """The CPU time the fake's process has used so far (every thread: the server's answers)."""
+        self.channel.send("cpu")
+        return self.channel.recv()
 
 
 @contextlib.contextmanager
@@ -109,13 +120,16 @@ def _workday_serve(rows: int):
     import multiprocessing
 
     context = multiprocessing.get_context("fork")
-    queue, stop = context.Queue(), context.Event()
-    process = context.Process(target=_workday_child, args=(rows, queue, stop), daemon=True)
+    parent, child = context.Pipe()
+    process = context.Process(target=_workday_child, args=(rows, child), daemon=True)
     process.start()
     try:
-        yield _Remote(*queue.get(timeout=120))
+        if not parent.poll(120):
+            raise SystemExit("The Workday fake did not start within 120 s.")
+        yield _Remote(*parent.recv(), channel=parent)
     finally:
-        stop.set()
+        with contextlib.suppress(OSError):
+            parent.send("stop")
         process.join(timeout=10)
 
 
@@ -193,7 +207,14 @@ SOURCES: dict[str, Source] = {
     "salesforce": Source(
         _salesforce_serve, _salesforce_connect, _salesforce_run, lambda fake: _salesforce_pages(fake), page_size=2000
     ),
-    "workday": Source(_workday_serve, _workday_connect, _workday_run, _workday_pages, page_size=999),
+    "workday": Source(
+        _workday_serve,
+        _workday_connect,
+        _workday_run,
+        _workday_pages,
+        page_size=999,
+        remote_cpu=lambda fake: fake.cpu_seconds(),
+    ),
 }
 
 
@@ -240,9 +261,13 @@ def main(argv: list[str]) -> int:
         with source.serve(args.rows) as fake:
             configuration = source.connect(customer, fake)
             load_before = os.getloadavg()[0]
+            remote_cpu = source.remote_cpu(fake) if source.remote_cpu else None
             cpu = time.process_time()
             full = measure(source.run, configuration)
             cpu = time.process_time() - cpu
+            if remote_cpu is not None:
+                remote_cpu = source.remote_cpu(fake) - remote_cpu
+            load_after = os.getloadavg()[0]
             full_pages = source.page_calls(fake)
             run = full.result
             run.refresh_from_db()
@@ -263,14 +288,19 @@ def main(argv: list[str]) -> int:
                 "linked": EnterpriseCustomerUser.objects.filter(customer=customer).count(),
                 "pending": PendingEnterpriseCustomerUser.objects.filter(customer=customer).count(),
                 "cpu_seconds": f"{cpu:.3f}",
+                **({"fake_cpu_seconds": f"{remote_cpu:.3f}"} if remote_cpu is not None else {}),
                 "load_before": f"{load_before:.2f}",
+                "load_after": f"{load_after:.2f}",
                 "peak_rss_mb": f"{peak_rss_mb():.1f}",
             }
             if source.delta:
+                delta_cpu = time.process_time()
                 quiet = measure(source.run, configuration)
+                delta_cpu = time.process_time() - delta_cpu
                 quiet.result.refresh_from_db()
                 lines.update(
                     delta_seconds=f"{quiet.seconds:.3f}",
+                    delta_cpu_seconds=f"{delta_cpu:.3f}",
                     delta_queries=quiet.queries,
                     delta_page_calls=source.page_calls(fake) - full_pages,  # none: the delta call only
                     delta_remote_calls=quiet.result.remote_calls,
