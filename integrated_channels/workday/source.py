@@ -17,6 +17,7 @@ import datetime
 import marshal
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 
 from django.utils import timezone
 
@@ -76,16 +77,7 @@ class WorkdayWorkersSource:
         as_of = self.now()
         managers: dict[str, str] = {}  # WID → e-mail
         with tempfile.TemporaryFile(prefix="workday-") as spool:
-            page, total_pages = 1, 1
-            while page <= total_pages:
-                workers, total_pages, _total = self.client.get_workers(
-                    page=page,
-                    as_of=as_of,
-                    groups=groups,
-                    exclude_inactive=self.configuration.active_only,
-                    exclude_contingent=self.configuration.exclude_contingent_workers,
-                )
-                self.pages += 1
+            for page, workers in self._pages(as_of, groups):
                 spooled = []
                 for index, worker in enumerate(workers, start=1):
                     values = {column: read(worker) for column, read in readers}
@@ -97,9 +89,34 @@ class WorkdayWorkersSource:
                     spooled.append((f"page {page}, worker {name or wid or index}", wid, name, values))
                 marshal.dump(spooled, spool)  # one record a page: bounded memory, few calls
                 del workers, spooled
-                page += 1
             spool.seek(0)
             yield from self._second_pass(spool, managers)
+
+    def _pages(self, as_of: datetime.datetime, groups: list[str]) -> Iterator[tuple[int, list]]:
+        """(page number, its Worker elements) until Total_Pages; the next page is asked while this one is read.
+
+        One call at a time, in page order, on one thread beside this one (Workday builds the next
+        answer while this process reads the last): a page that fails raises here when its turn comes,
+        after the pages before it were read, as without the look-ahead.
+        """
+
+        def fetch(page: int):
+            return self.client.get_workers(
+                page=page,
+                as_of=as_of,
+                groups=groups,
+                exclude_inactive=self.configuration.active_only,
+                exclude_contingent=self.configuration.exclude_contingent_workers,
+            )
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="workday-pages") as pool:
+            pending, page = pool.submit(fetch, 1), 1
+            while pending is not None:
+                workers, total_pages, _total = pending.result()
+                self.pages += 1
+                pending = pool.submit(fetch, page + 1) if page < total_pages else None
+                yield page, workers
+                page += 1
 
     def _second_pass(self, spool, managers: dict[str, str]) -> Iterator[Row]:
         uuids, emails, names = self._others()
