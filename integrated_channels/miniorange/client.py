@@ -63,5 +63,10 @@ class MiniOrangeClient(HttpTransport):
         )
         users = answer.get("users")
         if not isinstance(users, list):
-            raise MalformedResponse(f"{self.name} answered batch {batch} without a list of users.")
+            # The keys only (never values): the list's key is the part of this answer no public page shows
+            # (decision 0465), so an answer of another shape says what it holds instead.
+            keys = ", ".join(sorted(str(key) for key in answer)) or "none"
+            raise MalformedResponse(
+                f"{self.name} answered batch {batch} without a list of users under 'users' (keys: {keys})."
+            )
         return users

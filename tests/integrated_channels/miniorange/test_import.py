@@ -94,3 +94,16 @@ def test_the_mapping_accepts_custom_attributes_only_in_their_form():
     assert "attribute_mapping" in config.import_errors()
     config.attribute_mapping = {"email": "email", "department": "customAttributes.Department"}
     assert "attribute_mapping" not in config.import_errors()
+
+
+def test_an_answer_without_the_users_list_fails_the_run_naming_the_keys_it_holds(account, monkeypatch):
+    from integrated_channels.miniorange.client import MiniOrangeClient
+
+    config = connection(account)
+    monkeypatch.setattr(
+        MiniOrangeClient, "post", lambda self, path, body, what: {"status": "SUCCESS", "userList": [], "count": 0}
+    )
+    run = run_import(config)
+    assert run.status == Run.Status.FAILED
+    assert "without a list of users under 'users' (keys: count, status, userList)" in run.error_message
+    assert PendingEnterpriseCustomerUser.objects.count() == 0
