@@ -277,3 +277,49 @@ def test_a_workday_uuid_cannot_be_cleared_nor_edited_by_an_operator(workday, adm
     worker.refresh_from_db()
     assert worker.worker_uuid and worker.email == "ann@example.com"
     assert admin_client.get(reverse("admin:workday_workdayworker_delete", args=[worker.pk])).status_code == 403
+
+
+def test_derived_values_and_positions_read_with_compiled_paths():
+    wd = 'xmlns:wd="urn:com.workday/bsvc"'
+
+    def email(address, usage, primary):
+        return (
+            f"<wd:Email_Address_Data><wd:Email_Address>{address}</wd:Email_Address><wd:Usage_Data>"
+            f'<wd:Type_Data wd:Primary="{primary}"><wd:Type_Reference><wd:ID wd:type="Communication_Usage_Type_ID">'
+            f"{usage}</wd:ID></wd:Type_Reference></wd:Type_Data></wd:Usage_Data></wd:Email_Address_Data>"
+        )
+
+    def worker(emails):
+        return etree.fromstring(
+            f'<wd:Worker {wd}><wd:Worker_Reference><wd:ID wd:type="WID">w9</wd:ID><wd:ID wd:type="Employee_ID">'
+            "E9</wd:ID></wd:Worker_Reference><wd:Worker_Data><wd:Personal_Data><wd:Contact_Data>"
+            f"{emails}</wd:Contact_Data></wd:Personal_Data><wd:Organization_Data>"
+            "<wd:Worker_Organization_Data><wd:Organization_Data><wd:Organization_Code>CC1</wd:Organization_Code>"
+            "<wd:Organization_Name>Cost one</wd:Organization_Name><wd:Organization_Type_Reference>"
+            '<wd:ID wd:type="Organization_Type_ID">COST_CENTER</wd:ID></wd:Organization_Type_Reference>'
+            "</wd:Organization_Data></wd:Worker_Organization_Data></wd:Organization_Data>"
+            "<wd:Management_Chain_Data><wd:Worker_Supervisory_Management_Chain_Data>"
+            '<wd:Management_Chain_Data><wd:Manager><wd:Worker_Reference><wd:ID wd:type="WID">top</wd:ID>'
+            "</wd:Worker_Reference></wd:Manager></wd:Management_Chain_Data><wd:Management_Chain_Data><wd:Manager>"
+            '<wd:Worker_Reference><wd:ID wd:type="WID">boss</wd:ID></wd:Worker_Reference></wd:Manager>'
+            "</wd:Management_Chain_Data></wd:Worker_Supervisory_Management_Chain_Data></wd:Management_Chain_Data>"
+            "</wd:Worker_Data></wd:Worker>"
+        )
+
+    primary_home_then_work = worker(
+        email("home@example.net", "HOME", 1)
+        + email("work2@example.com", "WORK", 0)
+        + email("w@example.com", "WORK", "true")
+    )
+    assert attributes.read(primary_home_then_work, attributes.PRIMARY_WORK_EMAIL) == "w@example.com"
+    no_primary_work = worker(email("home@example.net", "HOME", 1) + email("work2@example.com", "WORK", 0))
+    assert attributes.read(no_primary_work, attributes.PRIMARY_WORK_EMAIL) == "work2@example.com"
+    assert attributes.read(worker(""), attributes.PRIMARY_WORK_EMAIL) == ""
+    assert attributes.read(no_primary_work, "wd:Worker_Reference.Employee_ID") == "E9"
+    assert attributes.read(no_primary_work, "wd:Organization_Type_Reference_Cost_Center_ID") == "CC1"
+    assert attributes.read(no_primary_work, "wd:Organization_Type_Reference_Cost_Center_Name") == "Cost one"
+    assert attributes.read(no_primary_work, "wd:Organization_Subtype_Reference_Department") == ""
+    assert attributes.read(no_primary_work, attributes.MANAGER) == "boss"  # the last level: the direct manager
+    path = "wd:Personal_Data.wd:Contact_Data.wd:Email_Address_Data.1.wd:Email_Address"
+    assert attributes.read(no_primary_work, path) == "work2@example.com"
+    assert attributes.path_xpath("wd:Name.x'y") is None  # nothing outside the notation reaches the XPath
