@@ -35,23 +35,27 @@ import time
 from dataclasses import dataclass, field
 
 
+def configure_django(settings_module: str = "standalone.settings") -> None:
+    """Django's settings and apps, no database yet (``setup_django`` creates it): for a measured step
+    that needs no database, forked before the migrations grow the process."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", settings_module)
+    # The fakes the benchmarks run against listen on 127.0.0.1 over http (decision 0151).
+    os.environ.setdefault("CHANNELS_ALLOW_HTTP", "1")
+    os.environ.setdefault("CHANNELS_ALLOWED_ADDRESSES", "127.0.0.1,::1,localhost")
+    if not os.environ.get("DATABASE_URL"):
+        os.environ["DATABASE_URL"] = f"sqlite:///{tempfile.mkdtemp(prefix='bench-')}/bench.sqlite3"
+    import django
+
+    django.setup()
+
+
 def setup_django(settings_module: str = "standalone.settings", *, keepdb: bool = False):
     """Configure Django and create a fresh database; return a function that drops it.
 
     ``keepdb``: reuse ``test_<name>`` when it exists (migrated up to date) and keep it afterwards,
     for benchmarks whose data takes long to build (the benchmark checks what is already there).
     """
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", settings_module)
-    # The fakes the benchmarks run against listen on 127.0.0.1 over http (decision 0151).
-    os.environ.setdefault("CHANNELS_ALLOW_HTTP", "1")
-    os.environ.setdefault("CHANNELS_ALLOWED_ADDRESSES", "127.0.0.1,::1,localhost")
-    tmp = None
-    if not os.environ.get("DATABASE_URL"):
-        tmp = tempfile.mkdtemp(prefix="bench-")
-        os.environ["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
-    import django
-
-    django.setup()
+    configure_django(settings_module)
     from django.conf import settings
     from django.db import connection
     from django.test.utils import setup_databases, teardown_databases

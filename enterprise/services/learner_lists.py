@@ -61,7 +61,7 @@ def cursor_of(obj) -> str:
     return f"{obj.created.isoformat()}_{obj.pk}"
 
 
-def _parse(cursor: str) -> tuple[datetime.datetime, int] | None:
+def parse_cursor(cursor: str) -> tuple[datetime.datetime, int] | None:
     created, _sep, pk = (cursor or "").rpartition("_")
     try:
         return datetime.datetime.fromisoformat(created), int(pk)
@@ -93,7 +93,7 @@ def _page(
         total, total_exact = queryset.count(), True
     else:
         total, total_exact = count_matches(queryset, limit=learner_search.COUNT_LIMIT)
-    older, newer = _parse(after), _parse(before)
+    older, newer = parse_cursor(after), parse_cursor(before)
     if last and total_exact:  # the oldest rows: the remainder after the full pages
         remainder = total % size or size
         items = list(queryset.order_by("created", "pk")[:remainder])[::-1]
@@ -147,6 +147,15 @@ def _number(queryset: QuerySet, items: list, size: int, total_exact: bool) -> in
     return _newer_than(queryset, items[0]).count() // size + 1
 
 
+def users_with_email(email: str) -> list[int]:
+    """The ids of the users with this e-mail address, case-insensitive (at most 100)."""
+    user_model = get_user_model()
+    email_field = user_model.get_email_field_name()
+    return list(
+        user_model._default_manager.filter(**{f"{email_field}__iexact": email}).values_list("pk", flat=True)[:100]
+    )
+
+
 def linked_learners(*, customer, search: str = "") -> QuerySet:
     """Linked learners of ``customer`` (an instance or its pk) matching ``search``, unordered.
 
@@ -159,12 +168,7 @@ def linked_learners(*, customer, search: str = "") -> QuerySet:
         # newest first and test each user's address (1 s at a million learners on PostgreSQL);
         # this way it is an index look-up when the host has an ``UPPER(email)`` index (the
         # standalone host does, decision 0110), else one scan of the user table.
-        user_model = get_user_model()
-        email_field = user_model.get_email_field_name()
-        user_ids = list(
-            user_model._default_manager.filter(**{f"{email_field}__iexact": term}).values_list("pk", flat=True)[:100]
-        )
-        queryset = queryset.filter(user_id__in=user_ids)
+        queryset = queryset.filter(user_id__in=users_with_email(term))
     elif term.isdigit():
         queryset = queryset.filter(user_id=int(term))
     elif term:
@@ -185,7 +189,7 @@ def pending_learners(*, customer, search: str = "") -> QuerySet:
 
 def older_than(queryset: QuerySet, cursor: str) -> QuerySet:
     """The rows of ``queryset`` after ``cursor`` in newest-first order (all of them for "")."""
-    position = _parse(cursor)
+    position = parse_cursor(cursor)
     if position is None:
         return queryset
     created, pk = position

@@ -10,6 +10,7 @@ host name. Redirects followed by the session go through the same check.
 from __future__ import annotations
 
 import logging
+import os
 import socket
 
 import requests
@@ -74,7 +75,18 @@ class GuardedAdapter(HTTPAdapter):
 
 
 def guard(session: requests.Session) -> requests.Session:
-    """Mount the guarded adapter on ``session`` for http and https; the session is returned."""
+    """Mount the guarded adapter on ``session`` for http and https; the session is returned.
+
+    The session does not read the environment on each request (``trust_env = False``): requests
+    would otherwise look up the proxy settings (``urllib.request.getproxies``, the no-proxy list),
+    ``~/.netrc`` and the CA bundle variables for every call, and a proxy is refused here anyway.
+    The CA bundle an operator names (``REQUESTS_CA_BUNDLE``, else ``CURL_CA_BUNDLE``) is read once,
+    now, and kept as the session's ``verify``; no credentials are read from ``~/.netrc``.
+    """
+    session.trust_env = False
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if bundle and session.verify is True:
+        session.verify = bundle
     adapter = GuardedAdapter()
     session.mount("https://", adapter)
     session.mount("http://", adapter)

@@ -242,18 +242,29 @@ def test_the_fake_validates_the_document_against_the_reference_schema(client, fa
     from integrated_channels.learningstudio import ims
 
     assert fake_ls.schema is not None
-    original = ims.person_element
 
-    def middle_name_inside_given(person, **options):  # the seed's sample layout, which the schema refuses
-        element = original(person, **options)
+    def middle_name_inside_given(element):  # the seed's sample layout, which the schema refuses
         given = element.find(f"{ims.q('name')}/{ims.q('n')}/{ims.q('given')}")
         etree.SubElement(given, ims.q("partname"), partnametype="Middlename").text = "Percy"
-        return element
 
-    monkeypatch.setattr(ims, "person_element", middle_name_inside_given)
+    send_persons_changed(monkeypatch, middle_name_inside_given)
     outcome = client.send_learner_data([record("7")])[0]
     assert isinstance(outcome.error, SoapClientFault)
     assert outcome.error.fault_string.startswith("Schema:")
+
+
+def send_persons_changed(monkeypatch, change) -> None:
+    """Send each person as ``ims.person_element`` builds it, then ``change(element)`` (a document the fake refuses)."""
+    from lxml import etree
+
+    from integrated_channels.learningstudio import ims
+
+    def person_xml(person, **options):
+        element = ims.person_element(person, **options)
+        change(element)
+        return etree.tostring(element, encoding="unicode")
+
+    monkeypatch.setattr(ims, "person_xml", person_xml)
 
 
 def detailed(person: str, **details) -> Record:
@@ -308,36 +319,28 @@ def test_the_fake_refuses_person_elements_out_of_order(client, fake_ls, monkeypa
 
     from integrated_channels.learningstudio import ims
 
-    original = ims.person_element
-
-    def tel_before_email(person, **options):
-        element = original(person, **options)
+    def tel_before_email(element):
         tel = element.find(ims.q("tel"))
         element.remove(tel)
         element.find(ims.q("email")).addprevious(tel)
-        return element
 
-    monkeypatch.setattr(ims, "person_element", tel_before_email)
+    send_persons_changed(monkeypatch, tel_before_email)
     outcome = client.send_learner_data([detailed("7", tel="555")])[0]
     assert isinstance(outcome.error, SoapClientFault)
     assert "elements out of order: sourcedid userid name tel email" in outcome.error.fault_string
 
-    def locality_before_street(person, **options):
-        element = original(person, **options)
+    def locality_before_street(element):
         adr = element.find(ims.q("adr"))
         adr.insert(0, adr.find(ims.q("locality")))
-        return element
 
-    monkeypatch.setattr(ims, "person_element", locality_before_street)
+    send_persons_changed(monkeypatch, locality_before_street)
     outcome = client.send_learner_data([detailed("7", adr={"street": ["1 Main St"], "locality": "Denver"})])[0]
     assert "adr: elements out of order: locality street" in outcome.error.fault_string
 
-    def property_without_type(person, **options):
-        element = original(person, **options)
+    def property_without_type(element):
         etree.strip_attributes(element.find(f"{ims.q('extension')}/{ims.q('personproperty')}"), "propertytype")
-        return element
 
-    monkeypatch.setattr(ims, "person_element", property_without_type)
+    send_persons_changed(monkeypatch, property_without_type)
     outcome = client.send_learner_data([detailed("7", properties=[["x", "1"]])])[0]
     assert "personproperty elements with a propertytype" in outcome.error.fault_string
 

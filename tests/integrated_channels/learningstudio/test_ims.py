@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import io
 
+import pytest
 from lxml import etree
 
 from integrated_channels.learningstudio import ims
@@ -137,3 +138,78 @@ def test_streamed_batch_with_details_equals_the_whole_tree():
     assert len(root.findall(ims.q("person"))) == 50
     assert [p.findtext(ims.q("tel")) for p in root.findall(ims.q("person"))][:2] == ["555-0000", "555-0001"]
     assert etree.tostring(root) == etree.tostring(build(items))
+
+
+def whole_tree(items, *, source: str, passwords=None, nodes=None) -> bytes:
+    """The document as the lxml element builders make it, one tree, serialized (the reference form)."""
+    root = etree.Element(ims.q("enterprise"), nsmap=ims.NSMAP)
+    root.append(ims.properties_element(datasource="Our <SIS> & co", when=WHEN))
+    for item in items:
+        root.append(
+            ims.person_element(item["person"], source=source, password=(passwords or {}).get(item["person"]["id"]))
+        )
+    for sort_string in nodes or {}:
+        root.append(ims.group_element(sort_string, source=source, node=True))
+    for course in dict.fromkeys(item["course"] for item in items):
+        root.append(ims.group_element(course, source=source))
+    for sort_string, members in (nodes or {}).items():
+        root.append(ims.membership_element(sort_string, members, source=source, node=True))
+    for course in dict.fromkeys(item["course"] for item in items):
+        members = [(item["person"]["id"], item["role"]) for item in items if item["course"] == course]
+        root.append(ims.membership_element(course, members, source=source))
+    return etree.tostring(root, encoding="utf-8")
+
+
+def test_the_streamed_text_is_byte_for_byte_the_element_builders_tree_with_escaping():
+    tricky = "a & b < c > d \"q\" 's' é 中 \r\n\t end"
+    items = []
+    for i in range(6):
+        item = payload(f"p{i}&<{i}>", f'c{i % 2} "&" <x>', role=i % 3)
+        item["person"].update(
+            userid=f"u{i} {tricky}",
+            given="" if i == 1 else tricky,
+            family=tricky,
+            email="" if i == 2 else f"{i}@x.org",
+            middle=tricky if i % 2 else "",
+            demographics={"gender": "female", "disability": tricky} if i != 3 else {},
+            tel=tricky if i != 4 else "",
+            adr={"street": [tricky, "2"], "locality": tricky, "pcode": "8"} if i != 5 else {},
+            properties=[[f'k "{i}" &\n\t<', tricky]] if i != 0 else [],
+        )
+        items.append(item)
+    passwords = {"p1&<1>": 'pw "&<>\n\t\r', "p2&<2>": "plain"}
+    nodes = {"node & <1>": [("p0&<0>", 5), ("p3&<3>", 5)]}
+    out = io.BytesIO()
+    ims.write_enterprise(
+        out,
+        [*items, *({"person": items[i]["person"], "node": "node & <1>", "role": 5} for i in (0, 3))],
+        source="src & <s>",
+        datasource="Our <SIS> & co",
+        when=WHEN,
+        passwords=passwords,
+    )
+    assert out.getvalue() == whole_tree(items, source="src & <s>", passwords=passwords, nodes=nodes)
+    etree.fromstring(out.getvalue())  # well-formed
+
+
+def test_a_character_xml_cannot_hold_is_refused_as_lxml_refuses_it():
+    item = payload("7", "c1")
+    item["person"]["family"] = "Dent\x01"
+    with pytest.raises(ValueError, match="XML compatible"):
+        ims.enterprise_bytes([item], source="s", datasource="d", when=WHEN)
+    with pytest.raises(ValueError, match="XML compatible"):
+        ims.person_element(item["person"], source="s")
+    with pytest.raises(ValueError, match="XML compatible"):
+        ims.enterprise_bytes([payload("8\ufffe", "c1")], source="s", datasource="d", when=WHEN)
+
+
+def test_large_documents_are_written_in_pieces(monkeypatch):
+    writes = []
+
+    class Out:
+        def write(self, data):
+            writes.append(len(data))
+
+    monkeypatch.setattr(ims, "FLUSH_CHARS", 4096)
+    ims.write_enterprise(Out(), [payload(str(i), "c1") for i in range(2000)], source="s", datasource="d", when=WHEN)
+    assert len(writes) > 50 and max(writes) < 4096 + 1000
