@@ -222,6 +222,33 @@ def _sessions(customer, count: int) -> list[str]:
     return keys
 
 
+def _cpu_split(server_pid: int, database: str) -> tuple[float, float]:
+    """CPU seconds so far of (the gunicorn master and workers, the PostgreSQL backends of ``database``)."""
+    import psutil
+    from django.db import connection
+
+    def used(processes) -> float:
+        total = 0.0
+        for process in processes:
+            try:
+                times = process.cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            total += times.user + times.system
+        return total
+
+    server = psutil.Process(server_pid)
+    backends = []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [database])
+        for (pid,) in cursor.fetchall():
+            try:
+                backends.append(psutil.Process(pid))
+            except psutil.NoSuchProcess:
+                continue
+    return used([server, *server.children(recursive=True)]), used(backends)
+
+
 def _run_locust(args, env: dict, think) -> dict[str, dict[str, float]]:
     import subprocess
     import tempfile
@@ -271,7 +298,7 @@ def _load_test(customer, args, table) -> dict[str, str]:
     from django.urls import reverse
     from django.utils import timezone
 
-    from benchmarks.api import BIN, ROOT, _cpu_seconds, _wait_until_up
+    from benchmarks.api import BIN, ROOT, _wait_until_up
     from benchmarks.harness import measure
     from enterprise.models import EnterpriseCustomerAdmin
     from enterprise.portal.reports import refresh_reports
@@ -357,12 +384,15 @@ def _load_test(customer, args, table) -> dict[str, str]:
                     assert response.status == 200 and response.url.endswith(url), response.url
         for prefix, think in profiles:
             load_before = os.getloadavg()[0]
-            cpu = _cpu_seconds(server.pid, db["NAME"])
+            before = _cpu_split(server.pid, db["NAME"])
             stats = _run_locust(args, env, think)
-            cpu = _cpu_seconds(server.pid, db["NAME"]) - cpu
+            after = _cpu_split(server.pid, db["NAME"])
             load_after = os.getloadavg()[0]
             total = stats["Aggregated"]
-            cpu_ms = 1000 * cpu / max(total["requests"], 1)
+            python_ms, database_ms = (
+                1000 * (a - b) / max(total["requests"], 1) for a, b in zip(after, before, strict=True)
+            )
+            cpu_ms = python_ms + database_ms
             label = "closed loop" if think is None else f"think {think[0]}-{think[1]} s"
             extra |= {
                 f"{prefix}think_time": "0" if think is None else f"{think[0]}-{think[1]}",
@@ -371,11 +401,14 @@ def _load_test(customer, args, table) -> dict[str, str]:
                 f"{prefix}rps": f"{total['rps']:.1f}",
                 f"{prefix}errors": str(total["failures"]),
                 f"{prefix}server_cpu_ms_per_request": f"{cpu_ms:.1f}",
+                f"{prefix}gunicorn_cpu_ms_per_request": f"{python_ms:.1f}",
+                f"{prefix}postgres_cpu_ms_per_request": f"{database_ms:.1f}",
             }
             table.append(
                 (
                     f"x{args.concurrency}, {label}",
-                    f"{total['rps']:.1f} req/s, server CPU {cpu_ms:.1f} ms/request (gunicorn + PostgreSQL),"
+                    f"{total['rps']:.1f} req/s, server CPU {cpu_ms:.1f} ms/request"
+                    f" (gunicorn {python_ms:.1f} + PostgreSQL {database_ms:.1f}),"
                     f" load {load_before:.1f} -> {load_after:.1f}, {total['failures']} failures",
                 )
             )
