@@ -9,14 +9,18 @@ search of the pending learners. Reports the median and p95 of each, and its quer
 The baseline is the two list services alone (``linked_learners_page`` + ``pending_learners_page``):
 what the page adds to them.
 
-With ``--enrollments N`` (PostgreSQL), also the Reports dashboard under load: seeds N enrollments
-of those learners in 40 courses over two years (set-based SQL), certificates for two in five,
-a department for every learner and three channel runs a day, refreshes the report figures
-(``refresh_reports``, timed), then ``--concurrency`` administrators of the customer (default 20,
-one process each, their own connection) each request the dashboard (the last 365 days, by week;
-learners by department) and the Learners page in turn, ``--repeat`` times each. Reports p50 and
-p95 of both pages under that load; the targets of issue 24 are p95 under 300 ms (dashboard) and
-100 ms (learner list).
+With ``--enrollments N`` (PostgreSQL), also both pages under load: seeds N enrollments of those
+learners in 40 courses over two years (set-based SQL), certificates for two in five, a department
+for every learner and three channel runs a day, refreshes the report figures (``refresh_reports``,
+timed), requests the dashboard alone (the last 365 days, by week; learners by department), then
+serves the standalone host with gunicorn (``--workers`` x ``--threads``, gthread, as in
+production) and runs ``--concurrency`` administrators of the customer (default 20, each signed in
+with its own session) with locust in another process for ``--seconds``: each requests the
+dashboard or the Learners page, waiting ``--think-time`` between pages (default 1-3 s), then again
+with no wait (``--closed-loop``: throughput-bound). Reports p50/p95/p99 of both pages, requests
+per second, the server's CPU per request (gunicorn and PostgreSQL backends) and the load average
+around each profile; the targets of issue 24 are p95 under 300 ms (dashboard) and 100 ms
+(learner list).
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+
+from benchmarks.api import think_range
 
 
 def main(argv: list[str]) -> int:
@@ -35,6 +41,22 @@ def main(argv: list[str]) -> int:
         "--enrollments", type=int, default=0, help="enrollments for the dashboard load test (0: no load test)"
     )
     parser.add_argument("--concurrency", type=int, default=20, help="concurrent administrators (20)")
+    parser.add_argument("--seconds", type=int, default=30, help="length of each load profile (30)")
+    parser.add_argument(
+        "--think-time",
+        type=think_range,
+        default=think_range("1-3"),
+        help="seconds each administrator waits between pages, uniform in LOW-HIGH (default 1-3; 0: skip this profile)",
+    )
+    parser.add_argument(
+        "--closed-loop",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also run the administrators with no think time (throughput-bound; keys closed_loop_...)",
+    )
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (2)")
+    parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker (8)")
+    parser.add_argument("--port", type=int, default=8767)
     args = parser.parse_args(argv)
 
     from benchmarks.harness import Measurement, Report, measure, report, setup_django
@@ -143,9 +165,10 @@ def _seed_reports(customer, enrollments: int) -> None:
             raise SystemExit(f"--enrollments: at most {COURSES} per learner ({COURSES * learners:,})")
         cursor.execute(
             "INSERT INTO enterprise_enterprisecourseenrollment"
-            " (created, modified, learner_id, course_id, mode, source, program_id, role)"
+            " (created, modified, learner_id, course_id, mode, source, program_id, role, started_by, paid_currency)"
             " SELECT now() - ((l.id * 7 + k * 13) %% 730 || ' days')::interval, now(), l.id,"
-            " 'course-v1:Bench+P' || lpad(((l.id + k) %% 40)::text, 2, '0') || '+2027', 'audit', 'manual', '', ''"
+            " 'course-v1:Bench+P' || lpad(((l.id + k) %% 40)::text, 2, '0') || '+2027',"
+            " 'audit', 'manual', '', '', 'admin', ''"
             " FROM enterprise_enterprisecustomeruser l CROSS JOIN generate_series(0, %s) AS k"
             " WHERE l.customer_id = %s ORDER BY l.id, k LIMIT %s",
             [per - 1, customer.uuid, enrollments],
@@ -182,47 +205,100 @@ def _seed_reports(customer, enrollments: int) -> None:
     Run.objects.bulk_create(runs, batch_size=1000)
 
 
-def _worker(job):
-    """One administrator: the dashboard and the Learners page in turn; their latencies in ms."""
-    index, customer_uuid, repeat, start = job
-    from django.contrib.auth import get_user_model
-    from django.db import connection
+def _sessions(customer, count: int) -> list[str]:
+    """``count`` administrators of the customer, each signed in: their session keys (database sessions)."""
     from django.test import Client
-    from django.urls import reverse
 
-    client = Client()
-    client.force_login(get_user_model().objects.get(username=f"bench-portal-admin-{index}"))
-    import datetime
+    from enterprise.models import EnterpriseCustomerAdmin
+    from tests.factories import UserFactory
 
-    from django.utils import timezone
+    keys = []
+    for index in range(count):
+        user = UserFactory(username=f"bench-portal-admin-{index}")
+        EnterpriseCustomerAdmin.objects.create(customer=customer, user=user)
+        client = Client()
+        client.force_login(user)
+        keys.append(client.session.session_key)
+    return keys
 
-    today = timezone.localdate()
-    dashboard = reverse("enterprise_portal:reports", kwargs={"customer_uuid": customer_uuid})
-    dashboard += f"?start={today - datetime.timedelta(days=364)}&end={today}&field=department"
-    learners = reverse("enterprise_portal:learners", kwargs={"customer_uuid": customer_uuid})
-    out = {"dashboard": [], "learners": []}
-    while time.time() < start:  # every worker starts together
-        time.sleep(0.01)
-    for _ in range(repeat):
-        for name, url in (("dashboard", dashboard), ("learners", learners)):
-            began = time.perf_counter()
-            response = client.get(url)
-            out[name].append((time.perf_counter() - began) * 1000)
-            assert response.status_code == 200, (url, response.status_code)
-    connection.close()
-    return out
+
+def _cpu_split(server_pid: int, database: str) -> tuple[float, float]:
+    """CPU seconds so far of (the gunicorn master and workers, the PostgreSQL backends of ``database``)."""
+    import psutil
+    from django.db import connection
+
+    def used(processes) -> float:
+        total = 0.0
+        for process in processes:
+            try:
+                times = process.cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            total += times.user + times.system
+        return total
+
+    server = psutil.Process(server_pid)
+    backends = []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [database])
+        for (pid,) in cursor.fetchall():
+            try:
+                backends.append(psutil.Process(pid))
+            except psutil.NoSuchProcess:
+                continue
+    return used([server, *server.children(recursive=True)]), used(backends)
+
+
+def _run_locust(args, env: dict, think) -> dict[str, dict[str, float]]:
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    from benchmarks.api import BIN, ROOT, _percentiles
+
+    out = Path(tempfile.mkdtemp(prefix="bench-portal-"))
+    subprocess.run(  # noqa: S603 - our own executables
+        [
+            str(BIN / "locust"),
+            "-f",
+            str(ROOT / "benchmarks" / "_portal_locust.py"),
+            "--headless",
+            "-u",
+            str(args.concurrency),
+            "-r",
+            str(args.concurrency),
+            "-t",
+            f"{args.seconds}s",
+            "--host",
+            f"http://127.0.0.1:{args.port}",
+            "--csv",
+            str(out / "run"),
+            "--only-summary",
+            "--loglevel",
+            "WARNING",
+        ],
+        cwd=ROOT,
+        env={**env, "BENCH_PORTAL_THINK": "" if think is None else f"{think[0]}-{think[1]}"},
+        check=False,
+    )
+    return _percentiles(out / "run_stats.csv")
 
 
 def _load_test(customer, args, table) -> dict[str, str]:
+    """Seed and refresh the report figures, time the dashboard alone, then serve the standalone host
+    with gunicorn and run ``--concurrency`` administrators (locust, another process) against it."""
     import datetime
-    import multiprocessing
     import os
+    import subprocess
+    import urllib.request
 
+    from django.conf import settings
     from django.db import connection
     from django.test import Client
     from django.urls import reverse
     from django.utils import timezone
 
+    from benchmarks.api import BIN, ROOT, _wait_until_up
     from benchmarks.harness import measure
     from enterprise.models import EnterpriseCustomerAdmin
     from enterprise.portal.reports import refresh_reports
@@ -237,8 +313,8 @@ def _load_test(customer, args, table) -> dict[str, str]:
     print(f"refreshed the report figures of {refresh.enrollments:,} enrollments in {refresh_seconds:.1f} s")
     table.append(("refresh_reports", f"{refresh_seconds:.1f} s for {refresh.enrollments:,} enrollments"))
     extra = {"refresh_seconds": f"{refresh_seconds:.1f}"}
-    # One administrator alone first: the page's own cost (the first request fills the cache of the
-    # rolled-up figures, the others read it).
+    # One administrator alone first, in this process: the page's own cost (the first request fills
+    # the cache of the rolled-up figures, the others read it).
     alone = UserFactory(username="bench-portal-alone")
     EnterpriseCustomerAdmin.objects.create(customer=customer, user=alone)
     client = Client()
@@ -263,25 +339,93 @@ def _load_test(customer, args, table) -> dict[str, str]:
             f"  {runs[-1].queries} queries",
         )
     )
-    for index in range(args.concurrency):
-        EnterpriseCustomerAdmin.objects.create(
-            customer=customer, user=UserFactory(username=f"bench-portal-admin-{index}")
-        )
-    connection.close()  # each worker opens its own
-    load_before = os.getloadavg()[0]
-    start = time.time() + 2
-    jobs = [(index, customer.uuid, args.repeat, start) for index in range(args.concurrency)]
-    with multiprocessing.get_context("fork").Pool(args.concurrency) as pool:
-        results = pool.map(_worker, jobs)
-    load_after = os.getloadavg()[0]
+    sessions = _sessions(customer, args.concurrency)
+    learners = reverse("enterprise_portal:learners", kwargs={"customer_uuid": customer.uuid})
+    dashboard_url = f"{dashboard}?start={params['start']}&end={params['end']}&field=department"
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "standalone.settings",
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": settings.SECRET_KEY,  # the sessions' hashes were made with it
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "DATABASE_CONN_MAX_AGE": "600",
+        "LOG_LEVEL": "ERROR",
+        "BENCH_PORTAL_SESSIONS": ",".join(sessions),
+        "BENCH_PORTAL_COOKIE": settings.SESSION_COOKIE_NAME,
+        "BENCH_PORTAL_DASHBOARD": dashboard_url,
+        "BENCH_PORTAL_LEARNERS": learners,
+    }
+    connection.close()
+    command = [str(BIN / "gunicorn"), "-c", str(ROOT / "standalone" / "gunicorn.conf.py"), "standalone.wsgi"]
+    command += ["-w", str(args.workers), "-k", "gthread", "--threads", str(args.threads)]
+    server = subprocess.Popen(  # noqa: S603 - our own executables
+        [*command, "-b", f"127.0.0.1:{args.port}", "--log-level", "warning"], cwd=ROOT, env=env
+    )
     extra |= {
         "concurrency": str(args.concurrency),
-        "load_test_load_before": f"{load_before:.2f}",
-        "load_test_load_after": f"{load_after:.2f}",
+        "seconds": str(args.seconds),
+        "server": f"gthreadx{args.workers}x{args.threads}",
     }
-    for name in ("dashboard", "learners"):
-        ms = sorted(value for result in results for value in result[name])
-        p50, p95 = statistics.median(ms), ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))]
-        extra[f"concurrent_{name}_p50_ms"], extra[f"concurrent_{name}_p95_ms"] = f"{p50:.1f}", f"{p95:.1f}"
-        table.append((f"{name} x{args.concurrency}", f"p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  ({len(ms)} requests)"))
+    profiles = []
+    if args.think_time is not None:
+        profiles.append(("", args.think_time))
+    if args.closed_loop:
+        profiles.append(("closed_loop_", None))
+    try:
+        _wait_until_up(args.port)
+        for _ in range(2 * args.workers * args.threads):  # the worker threads: imports, connections, caches
+            for url in (dashboard_url, learners):
+                request = urllib.request.Request(
+                    f"http://127.0.0.1:{args.port}{url}",
+                    headers={"Cookie": f"{settings.SESSION_COOKIE_NAME}={sessions[0]}"},
+                )
+                with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+                    assert response.status == 200 and response.url.endswith(url), response.url
+        for prefix, think in profiles:
+            load_before = os.getloadavg()[0]
+            before = _cpu_split(server.pid, db["NAME"])
+            stats = _run_locust(args, env, think)
+            after = _cpu_split(server.pid, db["NAME"])
+            load_after = os.getloadavg()[0]
+            total = stats["Aggregated"]
+            python_ms, database_ms = (
+                1000 * (a - b) / max(total["requests"], 1) for a, b in zip(after, before, strict=True)
+            )
+            cpu_ms = python_ms + database_ms
+            label = "closed loop" if think is None else f"think {think[0]}-{think[1]} s"
+            extra |= {
+                f"{prefix}think_time": "0" if think is None else f"{think[0]}-{think[1]}",
+                f"{prefix}load_before": f"{load_before:.2f}",
+                f"{prefix}load_after": f"{load_after:.2f}",
+                f"{prefix}rps": f"{total['rps']:.1f}",
+                f"{prefix}errors": str(total["failures"]),
+                f"{prefix}server_cpu_ms_per_request": f"{cpu_ms:.1f}",
+                f"{prefix}gunicorn_cpu_ms_per_request": f"{python_ms:.1f}",
+                f"{prefix}postgres_cpu_ms_per_request": f"{database_ms:.1f}",
+            }
+            table.append(
+                (
+                    f"x{args.concurrency}, {label}",
+                    f"{total['rps']:.1f} req/s, server CPU {cpu_ms:.1f} ms/request"
+                    f" (gunicorn {python_ms:.1f} + PostgreSQL {database_ms:.1f}),"
+                    f" load {load_before:.1f} -> {load_after:.1f}, {total['failures']} failures",
+                )
+            )
+            for name in ("dashboard", "learners"):
+                page = stats.get(name, {"p50": 0.0, "p95": 0.0, "p99": 0.0, "requests": 0})
+                extra |= {
+                    f"{prefix}concurrent_{name}_p50_ms": f"{page['p50']:.0f}",
+                    f"{prefix}concurrent_{name}_p95_ms": f"{page['p95']:.0f}",
+                }
+                table.append(
+                    (
+                        f"  {name}",
+                        f"p50 {page['p50']:5.0f} ms  p95 {page['p95']:5.0f} ms  p99 {page['p99']:5.0f} ms"
+                        f"  ({page['requests']} requests)",
+                    )
+                )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
     return extra

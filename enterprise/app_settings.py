@@ -48,6 +48,11 @@ MANAGE_LEARNERS_UPLOAD_MAX_AGE
     reports are refused and deleted. Default: 3600.
 MANAGE_LEARNERS_PAGE_SIZE
     Learners per page in the linked and pending lists of the Manage Learners page. Default: 25.
+PORTAL_LEARNERS_COUNT_LIMIT
+    The portal's Learners page counts each whole list up to this many learners only: a longer
+    list is shown as "more than N", its pages unnumbered (counting a million learners took most
+    of the page's time, decision 0450). ``None``: count them all, as the admin's page does.
+    Default: 10,000.
 SITE_URL
     The address learners and staff reach the site at (``scheme://host[:port]``, no path): links
     in e-mails that are given as paths (the enrollment URLs below) are made absolute with it, and
@@ -84,6 +89,7 @@ DEFAULTS = {
     "MANAGE_LEARNERS_PREVIEW_ROWS": 500,
     "MANAGE_LEARNERS_UPLOAD_MAX_AGE": 3600,
     "MANAGE_LEARNERS_PAGE_SIZE": 25,
+    "PORTAL_LEARNERS_COUNT_LIMIT": 10_000,
     "SITE_URL": "http://127.0.0.1:8000",
     "COURSE_ENROLLMENT_URL": "/courses/{course_id}/about",
     "PROGRAM_ENROLLMENT_URL": "/dashboard/programs/{program_id}/",

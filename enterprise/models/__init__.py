@@ -11,7 +11,7 @@ from enterprise.models.learner_field import LearnerField
 from enterprise.models.notification import EnrollmentNotification
 from enterprise.models.portal_action import PortalAction
 from enterprise.models.price import Price, PricedContent
-from enterprise.models.report import ReportDay, ReportRefresh
+from enterprise.models.report import ReportDay, ReportFieldCount, ReportRefresh
 from enterprise.models.token import AccessToken
 
 __all__ = [
@@ -32,5 +32,6 @@ __all__ = [
     "Price",
     "PricedContent",
     "ReportDay",
+    "ReportFieldCount",
     "ReportRefresh",
 ]

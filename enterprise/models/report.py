@@ -53,3 +53,24 @@ class ReportRefresh(models.Model):
 
     def __str__(self):
         return f"{self.customer_id} at {self.refreshed_at:%Y-%m-%d %H:%M}"
+
+
+class ReportFieldCount(models.Model):
+    """A customer's linked learners with one value of a grouping learner field, at the last refresh:
+    the dashboard's "learners by field" reads these few rows, not every learner (decision 0450)."""
+
+    customer = models.ForeignKey(EnterpriseCustomer, on_delete=models.CASCADE, related_name="report_field_counts")
+    key = models.CharField(max_length=64)
+    value = models.TextField(null=True, blank=True, help_text=_("Empty (null) for learners without a value."))
+    learners = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("report field count")
+        verbose_name_plural = _("report field counts")
+        indexes = [
+            # The dashboard's read: one customer's key, most frequent values first.
+            models.Index(fields=["customer", "key", "-learners"], name="report_field_count_top"),
+        ]
+
+    def __str__(self):
+        return f"{self.customer_id} {self.key}={self.value!r}: {self.learners}"

@@ -6,8 +6,12 @@
   counted with one ``GROUP BY`` day and course, completions by the completion rules the channels
   use (``enterprise.lms.completion.completions_for``, at most two backend calls per chunk of
   10,000 enrollments), since the completion backend may be another service.
-- Learners by a learner field groups the customer's linked learners by that attribute, live (the
-  dashboard keeps it a minute in the cache).
+- Learners by a learner field: ``refresh_reports`` also counts the customer's linked learners by
+  the value of every grouping field (one ``GROUP BY`` per field) into ``ReportFieldCount`` rows,
+  which the dashboard reads (``stored_learners_by_field``: the top values through the
+  ``(customer, key, -learners)`` index, decision 0450). Before a first refresh, or for a field
+  added since, the dashboard groups the learners live (``learners_by_field``, kept a minute in the
+  cache); the CSV export is always live.
 - Channel deliveries and failures per day sum the customer's channel runs (``Run.sent`` and
   ``Run.failed``, dry runs left out) by the day they started, live.
 
@@ -31,7 +35,13 @@ from django.utils.translation import gettext as _
 from enterprise.learner_fields import fields_of
 from enterprise.lms import get_catalog, get_completion_backend
 from enterprise.lms.completion import completions_for
-from enterprise.models import EnterpriseCourseEnrollment, EnterpriseCustomerUser, ReportDay, ReportRefresh
+from enterprise.models import (
+    EnterpriseCourseEnrollment,
+    EnterpriseCustomerUser,
+    ReportDay,
+    ReportFieldCount,
+    ReportRefresh,
+)
 
 CHUNK = 10_000  # enrollments read and completed per step of a refresh: memory stays flat
 MAX_DAYS = 366 * 5  # the longest date range a dashboard shows
@@ -50,7 +60,8 @@ def refresh_reports(customer, *, now: datetime.datetime | None = None) -> Report
 
     Queries: one ``GROUP BY`` for the enrollments, one per ``CHUNK`` enrollments (plus the
     completion backend's calls, at most two per chunk, and one catalog call per chunk with unseen
-    courses), then the replacement in one transaction. An enrollment in a course the catalog no
+    courses), the learner fields and one ``GROUP BY`` of the linked learners per grouping field,
+    then the replacement in one transaction. An enrollment in a course the catalog no
     longer has counts as enrolled, never as completed, and is reported in ``skipped``.
     """
     now = now or timezone.now()
@@ -90,6 +101,7 @@ def refresh_reports(customer, *, now: datetime.datetime | None = None) -> Report
             if completion.completed_at is not None:
                 completed[(timezone.localdate(completion.completed_at), course_id)] += 1
     days = sorted(set(enrolled) | set(completed))
+    by_field = {key: learners_by_field(customer, key, limit=None) for key, _label in grouping_fields(customer)}
     with transaction.atomic():
         ReportDay.objects.filter(customer_id=customer.pk).delete()
         ReportDay.objects.bulk_create(
@@ -103,6 +115,15 @@ def refresh_reports(customer, *, now: datetime.datetime | None = None) -> Report
                     completed=completed[(day, course_id)],
                 )
                 for day, course_id in days
+            ],
+            batch_size=2_000,
+        )
+        ReportFieldCount.objects.filter(customer_id=customer.pk).delete()
+        ReportFieldCount.objects.bulk_create(
+            [
+                ReportFieldCount(customer_id=customer.pk, key=key, value=count.value or None, learners=count.learners)
+                for key, counts in by_field.items()
+                for count in counts
             ],
             batch_size=2_000,
         )
@@ -254,6 +275,24 @@ def learners_by_field(customer, key: str, *, limit: int | None = VALUES_SHOWN) -
     if limit and len(out) > limit:
         out = out[:limit]
         out.append(FieldCount("", learners.count() - sum(c.learners for c in out), other=True))
+    return out
+
+
+def stored_learners_by_field(customer, key: str, *, limit: int = VALUES_SHOWN) -> list[FieldCount] | None:
+    """``learners_by_field`` as counted at the last refresh (``ReportFieldCount``), or None when the
+    refresh did not count ``key`` (no refresh yet, a field added since). One query reading at most
+    ``limit + 1`` rows through the ``(customer, key, -learners)`` index, and a sum only when there
+    are more values than ``limit``."""
+    rows = ReportFieldCount.objects.filter(customer_id=customer.pk, key=key)
+    top = list(
+        rows.order_by("-learners", F("value").asc(nulls_last=True)).values_list("value", "learners")[: limit + 1]
+    )
+    if not top:
+        return None
+    out = [FieldCount(value or "", learners) for value, learners in top[:limit]]
+    if len(top) > limit:
+        total = rows.aggregate(n=Sum("learners"))["n"] or 0
+        out.append(FieldCount("", total - sum(c.learners for c in out), other=True))
     return out
 
 

@@ -323,11 +323,18 @@ def _render(request, customer, customers, form, *, result: SubmissionResult | No
     if result is not None:
         report_token = upload_store.save_file(report_file(result), customer=customer, suffix=".report.csv")
     params = request.GET
+    count_limit = enterprise_settings.PORTAL_LEARNERS_COUNT_LIMIT  # "more than N" past it (decision 0450)
     linked = linked_learners_page(
-        customer=customer, search=params.get("linked_q", ""), **position_from_params(params, "linked")
+        customer=customer,
+        search=params.get("linked_q", ""),
+        count_limit=count_limit,
+        **position_from_params(params, "linked"),
     )
     pending = pending_learners_page(
-        customer=customer, search=params.get("pending_q", ""), **position_from_params(params, "pending")
+        customer=customer,
+        search=params.get("pending_q", ""),
+        count_limit=count_limit,
+        **position_from_params(params, "pending"),
     )
     page_url = _page_url(customer)
     uuid_kwargs = {"customer_uuid": customer.uuid}

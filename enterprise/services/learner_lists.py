@@ -8,7 +8,9 @@ The pages of the Manage Learners lists (``*_learners_page``) search by substring
 e-mail or its domain, a name, a username (``learner_search``, decision 0201); the REST API's
 ``linked_learners`` / ``pending_learners`` keep their exact or prefix matches (decision 0004).
 Each page knows its number (the rows newer than its first row, counted along the same index)
-and the last page can be read directly, oldest rows first.
+and the last page can be read directly, oldest rows first. With ``count_limit`` (the portal's
+Learners page, decision 0450) a whole list is counted up to that many rows only: a longer one is
+"more than N", its pages unnumbered, as a common search term's are.
 """
 
 from __future__ import annotations
@@ -85,12 +87,16 @@ def _page(
     last: bool = False,
     exact_count: bool = True,
     number: int | None = None,
+    count_limit: int | None = None,
 ) -> LearnerPage:
     """One page; ``number`` is the page's number when the caller knows it (a link from the page
-    before or after), else it is counted (a jump): one count of the whole list either way."""
+    before or after), else it is counted (a jump): one count of the whole list either way.
+    ``count_limit``: count a whole list up to that many rows only (None: all of them)."""
     size = size or enterprise_settings.MANAGE_LEARNERS_PAGE_SIZE
-    if exact_count:
+    if exact_count and count_limit is None:
         total, total_exact = queryset.count(), True
+    elif exact_count:
+        total, total_exact = count_matches(queryset, limit=count_limit)
     else:
         total, total_exact = count_matches(queryset, limit=learner_search.COUNT_LIMIT)
     older, newer = parse_cursor(after), parse_cursor(before)
@@ -207,8 +213,10 @@ def linked_learners_page(
     last: bool = False,
     number: int | None = None,
     size: int | None = None,
+    count_limit: int | None = None,
 ) -> LearnerPage:
-    """Linked learners of ``customer`` whose e-mail, username or name contains ``search`` (decision 0201)."""
+    """Linked learners of ``customer`` whose e-mail, username or name contains ``search`` (decision 0201);
+    ``count_limit``: the whole list counted up to that many only (decision 0450)."""
     queryset = EnterpriseCustomerUser.objects.filter(customer=customer, linked=True)
     match = matching_users(search)
     if match is not None:
@@ -222,6 +230,7 @@ def linked_learners_page(
         size=size,
         exact_count=match is None or match.ids is not None,
         number=number,
+        count_limit=count_limit,
     )
 
 
@@ -234,14 +243,24 @@ def pending_learners_page(
     last: bool = False,
     number: int | None = None,
     size: int | None = None,
+    count_limit: int | None = None,
 ) -> LearnerPage:
-    """Pending learners of ``customer`` whose e-mail contains ``search`` (the domain, a name)."""
+    """Pending learners of ``customer`` whose e-mail contains ``search`` (the domain, a name);
+    ``count_limit``: the whole list counted up to that many only (decision 0450)."""
     queryset = PendingEnterpriseCustomerUser.objects.filter(customer=customer)
     term = normalize_email(search)
     if term:
         queryset = queryset.filter(user_email__icontains=term)
     return _page(
-        queryset, search=term, after=after, before=before, last=last, size=size, exact_count=not term, number=number
+        queryset,
+        search=term,
+        after=after,
+        before=before,
+        last=last,
+        size=size,
+        exact_count=not term,
+        number=number,
+        count_limit=count_limit,
     )
 
 

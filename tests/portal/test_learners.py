@@ -182,6 +182,45 @@ def test_list_page_queries_do_not_grow_with_the_lists(admin_client, acme, settin
     assert len(queries) <= few + 1  # the page's number, counted along the index
 
 
+def test_long_lists_are_counted_up_to_the_limit_only(admin_client, acme, settings):
+    settings.ENTERPRISE = {
+        **getattr(settings, "ENTERPRISE", {}),
+        "MANAGE_LEARNERS_PAGE_SIZE": 2,
+        "PORTAL_LEARNERS_COUNT_LIMIT": 3,
+    }
+    for _ in range(3):
+        LearnerFactory(customer=acme)
+        PendingLearnerFactory(customer=acme)
+    response = admin_client.get(url(acme))
+    linked = response.context["linked"]
+    assert (linked.total, linked.total_exact, linked.pages) == (3, True, 2)  # at the limit: exact, numbered
+    assert "oldest" in response.context["linked_urls"]
+    LearnerFactory(customer=acme)
+    PendingLearnerFactory(customer=acme)
+    with CaptureQueriesContext(connection) as queries:
+        response = admin_client.get(url(acme))
+    assert len(queries) == 7  # the same queries, each count stopping at the limit + 1
+    linked, pending = response.context["linked"], response.context["pending"]
+    assert (linked.total, linked.total_exact, linked.pages, len(linked.items)) == (3, False, None, 2)
+    assert (pending.total, pending.total_exact) == (3, False)
+    assert "oldest" not in response.context["linked_urls"] and "older" in response.context["linked_urls"]
+    body = response.content.decode()
+    assert "More than 3 linked learners" in body and "More than 3 pending learners" in body
+    page_two = admin_client.get(response.context["linked_urls"]["older"]).context["linked"]
+    assert len(page_two.items) == 2 and not page_two.next_cursor  # paging still reaches every learner
+
+
+def test_the_admins_manage_learners_lists_still_count_every_learner(acme, settings):
+    from enterprise.services.learner_lists import linked_learners_page
+
+    settings.ENTERPRISE = {**getattr(settings, "ENTERPRISE", {}), "PORTAL_LEARNERS_COUNT_LIMIT": 3}
+    for _ in range(5):
+        LearnerFactory(customer=acme)
+    page = linked_learners_page(customer=acme)  # no count_limit: the admin's page
+    assert (page.total, page.total_exact) == (5, True)
+    assert (linked_learners_page(customer=acme, count_limit=3).total_exact) is False
+
+
 # -- linking -------------------------------------------------------------------------------------------
 
 

@@ -161,9 +161,11 @@ def test_refresh_queries_grow_by_chunk_not_by_enrollment(acme, monkeypatch):
         return len(queries)
 
     # group-by; per chunk: its enrollments, their certificates; the empty last chunk; the catalog
-    # (course, modes); the replacement: delete, insert, refresh row (select, insert) in savepoints
-    assert count(6) == 1 + 3 * 2 + 1 + 2 + 10
-    assert count(2) == 1 + 4 * 2 + 1 + 2 + 8  # 8 enrollments: one chunk more; the refresh row updated
+    # (course, modes); the learner fields and a group-by of the learners per grouping field (4
+    # built-in); the replacement: delete, insert of the days and of the field counts, refresh row
+    # (select, insert) in savepoints
+    assert count(6) == 1 + 3 * 2 + 1 + 2 + 5 + 12
+    assert count(2) == 1 + 4 * 2 + 1 + 2 + 5 + 10  # 8 enrollments: one chunk more; the refresh row updated
     assert ReportDay.objects.get(customer=acme).completed == 4
 
 
@@ -193,6 +195,28 @@ def test_timeline_course_rates_learners_and_deliveries(acme, acme_data):
     assert len(queries) == 2  # the top groups, then the count of every learner
     sent = {d.bucket: (d.sent, d.failed) for d in reports.deliveries(acme, period)}
     assert sent[acme_data["d2"]] == (10, 2) and sent[acme_data["d1"]] == (0, 0)
+
+
+def test_refresh_counts_learners_by_every_grouping_field(acme, globex, acme_data):
+    stored = reports.stored_learners_by_field(acme, "department")
+    live = reports.learners_by_field(acme, "department")
+    assert [(g.value, g.learners) for g in stored] == [(g.value, g.learners) for g in live]
+    assert [(g.value, g.learners) for g in reports.stored_learners_by_field(acme, "job_title")] == [("", 6)]
+    with CaptureQueriesContext(connection) as queries:
+        folded = reports.stored_learners_by_field(acme, "department", limit=1)
+    assert [(g.value, g.learners, g.other) for g in folded] == [("Sales", 3, False), ("", 3, True)]
+    assert len(queries) == 2  # the top rows, then the sum of them all
+    assert reports.stored_learners_by_field(acme, "cost_centre") is None  # not counted: the page goes live
+    LearnerField.objects.create(customer=acme, key="cost_centre", label="Cost centre")
+    LearnerFactory(customer=acme, attributes={"cost_centre": "CC-1"})
+    reports.refresh_reports(acme, now=at(TODAY, 14))
+    assert [(g.value, g.learners) for g in reports.stored_learners_by_field(acme, "cost_centre")] == [
+        ("", 6),
+        ("CC-1", 1),
+    ]
+    assert [(g.value, g.learners) for g in reports.stored_learners_by_field(globex, "department")] == [
+        ("Globex secret", 1)
+    ]  # each customer's own
 
 
 # -- the page --------------------------------------------------------------------------------------
@@ -306,7 +330,25 @@ def test_anonymous_and_non_administrators(client, acme):
     assert client.get(url(acme, "reports_export", name="courses")).status_code == 403
 
 
-def test_learners_by_field_on_the_dashboard_are_at_most_a_minute_old(admin_client, acme, monkeypatch):
+def test_learners_by_field_on_the_dashboard_are_those_of_the_last_refresh(admin_client, acme):
+    LearnerFactory(customer=acme, attributes={"department": "Sales"})
+    reports.refresh_reports(acme, now=at(TODAY))
+    response = admin_client.get(url(acme))
+    assert response.context["totals"]["learners"] == 1
+    assert response.context["learners_as_of"] == at(TODAY)
+    assert "1 linked learner at 2026-06-30 12:00" in response.content.decode()
+    LearnerFactory(customer=acme, attributes={"department": "Sales"})
+    assert admin_client.get(url(acme)).context["totals"]["learners"] == 1  # until the next refresh
+    learners = _csv(admin_client.get(url(acme, "reports_export", name="learners")))
+    assert learners[1:] == [["Sales", "2"]]  # the CSV is live
+    reports.refresh_reports(acme, now=at(TODAY, 13))
+    assert admin_client.get(url(acme)).context["totals"]["learners"] == 2
+    LearnerField.objects.create(customer=acme, key="cost_centre", label="Cost centre")  # not counted yet
+    response = admin_client.get(url(acme), {"field": "cost_centre"})
+    assert response.context["learners_as_of"] is None and response.context["totals"]["learners"] == 2  # live
+
+
+def test_learners_by_field_before_a_refresh_are_at_most_a_minute_old(admin_client, acme, monkeypatch):
     from django.core.cache import cache
 
     LearnerFactory(customer=acme, attributes={"department": "Sales"})
@@ -340,8 +382,9 @@ def test_dashboard_queries_do_not_grow_with_the_data(admin_client, acme):
     # the same period again: the rolled-up figures (timeline, courses, titles) and the learners by
     # field (for a minute) come from the cache
     assert count() == 6
-    reports.refresh_reports(acme, now=at(TODAY, 13))  # a new refresh: the rolled-up ones computed again
-    assert count() == 10
+    # a new refresh: the rolled-up figures and the learners by field it counted are read again
+    reports.refresh_reports(acme, now=at(TODAY, 13))
+    assert count() == 11
 
 
 def test_chart_text_is_escaped(admin_client, acme):
