@@ -57,7 +57,10 @@ def edit(request, customer_uuid, configuration_id, *, customers):
 
 
 def _form_page(request, customers, customer, channel, configuration):
-    spec = connection_form(channel.get_configuration_model(), request)
+    try:
+        spec = connection_form(channel.get_configuration_model(), request)
+    except LookupError:  # a connector whose connections have no admin form: nothing to edit here either
+        raise Http404(_("This connector's connections are set up by the platform's staff.")) from None
     if request.method == "POST":
         form = spec.bind(customer, configuration, request.POST, request.FILES)
         action = "connections:change" if configuration is not None else "connections:create"
