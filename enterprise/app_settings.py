@@ -70,6 +70,10 @@ NOTIFICATION_BATCH_SIZE
     Enrollment notification e-mails sent per Celery task (one SMTP connection each). Default: 500.
 NOTIFICATION_QUEUE
     Celery queue of the notification tasks; empty: Celery's default queue. Default: "".
+PORTAL_REPORTS_REFRESH_HOURS
+    Every how many hours Celery beat refreshes the portal's report figures of every customer (the
+    periodic task ``enterprise-portal-refresh-reports``, written by ``manage.py migrate``); 0 or
+    ``None``: no periodic refresh (the task is removed). Default: 24.
 """
 
 from enterprise.conf import AppSettings
@@ -95,6 +99,7 @@ DEFAULTS = {
     "PROGRAM_ENROLLMENT_URL": "/dashboard/programs/{program_id}/",
     "NOTIFICATION_BATCH_SIZE": 500,
     "NOTIFICATION_QUEUE": "",
+    "PORTAL_REPORTS_REFRESH_HOURS": 24,
 }
 
 IMPORT_STRINGS = ("CATALOG_BACKEND", "ENROLLMENT_BACKEND", "COMPLETION_BACKEND")

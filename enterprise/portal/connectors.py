@@ -8,8 +8,8 @@ admin's ``ScheduleForm`` and ``RunNowForm``. Platform staff choose the connector
 may use (``PortalConnector``, in the Django admin); a connection of another customer, or of a
 connector not allowed, answers 404 like a missing one.
 
-Not here yet: creating and editing connections (their forms and write-only secrets stay in the
-Django admin for now), mapping and filters.
+Creating and editing a connection (its form, mapping and filters, write-only secrets) is
+``enterprise.portal.connections``.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def allowed_connectors(customer) -> list:
     return [channel for channel in registry.connectors() if channel.code in codes]
 
 
-def _connection(customer, configuration_id: int) -> ChannelConfiguration:
+def connection_of(customer, configuration_id: int) -> ChannelConfiguration:
     """The customer's connection of an allowed connector (its own model), else 404."""
     allowed = [channel.code for channel in allowed_connectors(customer)]
     found = get_object_or_404(ChannelConfiguration, pk=configuration_id, customer_id=customer.pk, channel__in=allowed)
@@ -94,6 +94,10 @@ def connectors(request, customer_uuid, *, customers):
             {
                 "channel": channel,
                 "getting_started": [p.strip() for p in channel.getting_started.split("\n\n") if p.strip()],
+                "create_url": reverse(
+                    "enterprise_portal:connection_create",
+                    kwargs={"customer_uuid": customer.uuid, "channel_code": channel.code},
+                ),
                 "connections": [
                     {
                         "configuration": configuration,
@@ -105,6 +109,10 @@ def connectors(request, customer_uuid, *, customers):
                             )
                             for operation in channel.all_operations()
                         ],
+                        "edit_url": reverse(
+                            "enterprise_portal:connection_edit",
+                            kwargs={"customer_uuid": customer.uuid, "configuration_id": configuration.pk},
+                        ),
                         "test_url": reverse(
                             "enterprise_portal:connector_test",
                             kwargs={"customer_uuid": customer.uuid, "configuration_id": configuration.pk},
@@ -126,7 +134,7 @@ def connectors(request, customer_uuid, *, customers):
 def operation(request, customer_uuid, configuration_id, code, *, customers):
     """One operation of one connection: its schedule, run now (with a start date), execution status."""
     customer = customer_of(customers, customer_uuid)
-    configuration = _connection(customer, configuration_id)
+    configuration = connection_of(customer, configuration_id)
     op = _operation(configuration, code)
     schedule = OperationSchedule.objects.filter(configuration=configuration, operation=code).first()
     schedule_form = run_form = None
@@ -179,7 +187,7 @@ def operation(request, customer_uuid, configuration_id, code, *, customers):
 def rerun(request, customer_uuid, configuration_id, code, run_id, *, customers):
     """Re-run the latest run of the operation (``operations.queue_rerun`` refuses any other)."""
     customer = customer_of(customers, customer_uuid)
-    configuration = _connection(customer, configuration_id)
+    configuration = connection_of(customer, configuration_id)
     _operation(configuration, code)
     run = get_object_or_404(Run.objects.of_connection(configuration), pk=run_id, kind=code)
     try:
@@ -196,7 +204,7 @@ def rerun(request, customer_uuid, configuration_id, code, run_id, *, customers):
 def error_report_csv(request, customer_uuid, configuration_id, code, run_id, *, customers):
     """The run's error report (``services.error_report``: the admin's CSV, cells escaped)."""
     customer = customer_of(customers, customer_uuid)
-    configuration = _connection(customer, configuration_id)
+    configuration = connection_of(customer, configuration_id)
     run = get_object_or_404(
         Run.objects.of_connection(configuration).exclude(status=Run.Status.RUNNING), pk=run_id, kind=code
     )
@@ -208,10 +216,19 @@ def error_report_csv(request, customer_uuid, configuration_id, code, run_id, *, 
 @require_POST
 @portal_view
 def test(request, customer_uuid, configuration_id, *, customers):
-    """Test connection (``services.connections.test_connection``: secrets redacted from the answer)."""
+    """Test connection (``services.connections.test_connection``: secrets redacted from the answer); back to
+    the connection's form when posted from it (``next=edit``), else to the Connectors page."""
     customer = customer_of(customers, customer_uuid)
-    configuration = _connection(customer, configuration_id)
+    configuration = connection_of(customer, configuration_id)
     result = connections.test_connection(configuration)
+    outcome = {"ok": 1} if result.ok else {"failed": 1}
+    request.portal_audit.note(action="connections:test", customer=customer, **outcome)
     level = messages.SUCCESS if result.ok else messages.ERROR
     messages.add_message(request, level, f"{configuration.name}: {result.summary()}")
+    if request.POST.get("next") == "edit":
+        target = reverse(
+            "enterprise_portal:connection_edit",
+            kwargs={"customer_uuid": customer.uuid, "configuration_id": configuration.pk},
+        )
+        return HttpResponseRedirect(target)
     return HttpResponseRedirect(reverse("enterprise_portal:connectors", kwargs={"customer_uuid": customer.uuid}))

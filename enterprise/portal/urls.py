@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from enterprise.portal import connectors, consent_channels, report_views, views
+from enterprise.portal import connections, connectors, consent_channels, report_views, views
 
 app_name = "enterprise_portal"
 
@@ -33,7 +33,17 @@ urlpatterns = [
     path("<uuid:customer_uuid>/reports/refresh/", report_views.refresh, name="reports_refresh"),
     path("<uuid:customer_uuid>/reports/<slug:name>.csv", report_views.export, name="reports_export"),
     path("<uuid:customer_uuid>/connectors/", connectors.connectors, name="connectors"),
+    path(
+        "<uuid:customer_uuid>/connectors/new/<slug:channel_code>/",
+        connections.create,
+        name="connection_create",
+    ),
     path("<uuid:customer_uuid>/connectors/<int:configuration_id>/test/", connectors.test, name="connector_test"),
+    path(
+        "<uuid:customer_uuid>/connectors/<int:configuration_id>/edit/",
+        connections.edit,
+        name="connection_edit",
+    ),
     path(
         "<uuid:customer_uuid>/connectors/<int:configuration_id>/<slug:code>/",
         connectors.operation,

@@ -77,7 +77,7 @@ def test_schedules_names_and_runs_are_carried_over():
         (imported.pk, "statement_import", 2, "days", start, True),
     ]
     tasks = new.get_model("django_celery_beat", "PeriodicTask").objects
-    assert sorted(tasks.values_list("name", flat=True)) == [
+    assert sorted(tasks.filter(name__startswith="connection-").values_list("name", flat=True)) == [
         f"connection-{sftp.pk}-skills_export",
         f"connection-{sftp.pk}-user_import",
         f"connection-{imported.pk}-statement_import",

@@ -96,7 +96,7 @@ def test_dry_run_shows_the_changes_and_saves_nothing(tmp_path):
     assert f"would be created {customer.slug} / SFTP / hr-files" in output
     assert "Dry run (nothing saved)" in output
     assert not ChannelConfiguration.objects.exists()
-    assert not PeriodicTask.objects.exists()
+    assert not PeriodicTask.objects.filter(name__startswith="connection-").exists()  # no schedule of a connection
 
 
 def test_errors_name_the_connection_and_field_and_nothing_is_applied(tmp_path):

@@ -1,8 +1,8 @@
 """``manage.py refresh_portal_reports [--customer SLUG ...]``: recompute the Reports dashboard's figures.
 
-Schedule it (cron, or a celery-beat periodic task of ``enterprise_portal.refresh_reports`` per
-customer) as often as the dashboard should follow the completions: the dashboard shows when its
-figures were refreshed.
+Celery beat already refreshes every customer every ``ENTERPRISE["PORTAL_REPORTS_REFRESH_HOURS"]``
+hours (``enterprise.portal.schedule``); this command is for a host without beat (cron) or a
+refresh now. The dashboard shows when its figures were refreshed.
 """
 
 from django.core.management.base import BaseCommand, CommandError
