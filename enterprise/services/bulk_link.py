@@ -10,6 +10,10 @@ The database constraints stay the final guard: if a concurrent transaction wins 
 chunk, that chunk's savepoint is rolled back and its rows are redone one by one through
 the single-row services, which report the conflict.
 
+``write=False`` (a preview without an enrollment, decision 0440) stops before the writes: the same
+look-ups and the same planning give every row the status the writes would give it, and nothing is
+inserted or updated (nothing to roll back, no dead index entries left for the confirmation).
+
 The cost is O(rows / chunk) queries, never O(rows).
 """
 
@@ -279,6 +283,7 @@ def link_rows(
     on_chunk: Callable[[list[RowResult], ChunkLinks], None] | None = None,
     progress: Callable[[int, int], None] | None = None,
     total: int = 0,
+    write: bool = True,
 ) -> None:
     """Resolve and apply the unresolved rows of ``iter_classified`` chunk by chunk (caller's transaction).
 
@@ -286,7 +291,7 @@ def link_rows(
     row gets a status and message, then ``on_chunk(chunk, links)`` receives the chunk's rows and
     its members (linked and pending learners with their ids) for enrollment, notification and the
     submission's record of the rows, and the chunk is dropped: memory does not grow with the file.
-    ``progress(rows_done, total)`` is called after each chunk.
+    ``progress(rows_done, total)`` is called after each chunk. ``write=False``: see ``link_stream``.
     """
     done = 0
 
@@ -308,7 +313,7 @@ def link_rows(
         if progress:
             progress(done, max(total, done))
 
-    link_stream(customer=customer, chunks=chunks(), on_chunk=after)
+    link_stream(customer=customer, chunks=chunks(), on_chunk=after, write=write)
 
 
 def link_stream(
@@ -316,6 +321,7 @@ def link_stream(
     customer: EnterpriseCustomer,
     chunks: Iterable[list[RowResult]],
     on_chunk: Callable[[list[RowResult], ChunkLinks], None] | None = None,
+    write: bool = True,
 ) -> None:
     """Resolve and apply chunks of unresolved rows one after the other (caller's transaction).
 
@@ -324,12 +330,23 @@ def link_stream(
     ``on_chunk(chunk, links)`` and dropped, so memory does not grow with the number of rows.
     The addresses of a chunk must be distinct; across chunks, a repeated address is found
     already linked or pending (by this very stream).
+
+    ``write=False`` plans without writing (a preview that enrolls nobody, decision 0440): each row
+    gets the status the writes would give it, ``on_chunk`` receives no members (the new learners
+    have no ids), and the one effect a chunk's writes have on the next chunks' look-ups, a user
+    reached through a second address (``UPPER(email)`` matches both) found already linked, is kept
+    by remembering the users planned for linking (``SeenAddresses``: 12-18 bytes a user).
     """
     names = _CustomerNames()
+    planned = None if write else SeenAddresses()
     with ChunkLookup.for_stream() as lookup:
         for chunk in chunks:
             todo = [row for row in chunk if row.status is None]
-            links = _link_chunk(customer=customer, chunk=todo, lookup=lookup, names=names) if todo else ChunkLinks()
+            links = (
+                _link_chunk(customer=customer, chunk=todo, lookup=lookup, names=names, planned=planned)
+                if todo
+                else ChunkLinks()
+            )
             if on_chunk is not None:
                 on_chunk(chunk, links)
 
@@ -508,7 +525,9 @@ class _Plan:
     found: Found = field(default_factory=Found)
 
 
-def _link_chunk(*, customer, chunk: list[RowResult], lookup: ChunkLookup, names: _CustomerNames) -> ChunkLinks:
+def _link_chunk(
+    *, customer, chunk: list[RowResult], lookup: ChunkLookup, names: _CustomerNames, planned: SeenAddresses | None
+) -> ChunkLinks:
     found = lookup.find([row.email for row in chunk])
     plan = _Plan(found=found)
     with_user: list[RowResult] = []
@@ -533,6 +552,9 @@ def _link_chunk(*, customer, chunk: list[RowResult], lookup: ChunkLookup, names:
     for row, customer_id, what in plan.conflicts:
         row.status = RowStatus.CONFLICT
         row.message = f"{what} enterprise customer {names[customer_id]!r}."
+    if planned is not None:
+        _settle_without_writing(plan, planned, first_line=chunk[0].line)
+        return ChunkLinks()
     if not (plan.create or plan.relink or plan.pend):
         return plan.links  # nothing to write (everyone already linked or pending): no savepoint
     try:
@@ -575,6 +597,32 @@ def _plan_emails(customer, rows: list[RowResult], plan: _Plan) -> None:
             plan.links.pending.append(PendingRef(row, hit[0]))
         else:
             plan.conflicts.append((row, hit[1], "Already pending for"))
+
+
+def _settle_without_writing(plan: _Plan, planned: SeenAddresses, *, first_line: int) -> None:
+    """The statuses ``_write`` would give the planned rows, without writing (``link_stream(write=False)``).
+
+    ``planned`` holds the users planned for linking by earlier rows (their first line). As with the
+    writes: a user linked by an earlier chunk is found already linked; two rows of one chunk that
+    create the same user's link violate the unique constraint, and the chunk is redone one row at a
+    time (``_write_row_by_row``: the first linked, the next already linked, for the re-links too);
+    otherwise two rows that re-link the same unlinked learner are both re-linked by the one ``UPDATE``.
+    """
+    row_by_row = False
+    for row in plan.create:
+        seen = planned.first_line(row.user_id, row.line)
+        if seen == row.line:
+            row.status = RowStatus.LINKED
+        else:
+            row.status, row_by_row = RowStatus.ALREADY_LINKED, True
+    for row, _pk in plan.relink:
+        seen = planned.first_line(row.user_id, row.line)
+        if seen < first_line or (row_by_row and seen != row.line):
+            row.status = RowStatus.ALREADY_LINKED
+        else:
+            row.status, row.message = RowStatus.LINKED, "Linked again (was unlinked)."
+    for row in plan.pend:
+        row.status = RowStatus.PENDING
 
 
 def _write(customer, plan: _Plan) -> None:

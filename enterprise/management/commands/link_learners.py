@@ -1,7 +1,8 @@
 """``manage.py link_learners CUSTOMER FILE.csv``: the Manage Learners bulk upload from a terminal.
 
 Uses the same service as the admin page and prints the same per-row report and totals. With
-``--dry-run`` nothing changes (the real code path runs and is rolled back). Exit code 1 when
+``--dry-run`` nothing changes (the same look-ups and decisions without writing, or, with a
+course or program, the real code path rolled back: decision 0440). Exit code 1 when
 the file is refused (invalid rows, too large, not UTF-8) or the enrollment is not possible.
 """
 
