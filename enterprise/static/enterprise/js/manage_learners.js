@@ -98,6 +98,7 @@
       const mine = ++request;
       if (!courseId) {
         setOptions(mode, allModes, keep);
+        delete mode.dataset.courseId;
         say("");
         return;
       }
@@ -110,10 +111,13 @@
           }
           if (!answer.ok) {
             setOptions(mode, allModes, keep);
+            delete mode.dataset.courseId;
             say(answer.body.error || "Unknown course.", true);
             return;
           }
-          setOptions(mode, answer.body.modes, keep);
+          // A late answer for the course already loaded (the change event and the picker's
+          // suggestion both ask) keeps the mode the user has chosen since.
+          setOptions(mode, answer.body.modes, keep || mode.dataset.courseId === answer.body.course_id);
           mode.dataset.courseId = answer.body.course_id;
           say("Modes of " + answer.body.title + ": " + answer.body.modes.join(", "));
         })
@@ -135,6 +139,7 @@
       } else {
         request++;
         setOptions(mode, allModes, keep);
+        delete mode.dataset.courseId;
         say(hasProgram ? "A program: all modes are offered; the server checks that its courses share the mode." : "");
       }
     }
