@@ -1,13 +1,15 @@
 """Provider courses and progress: ``python -m benchmarks content_import --provider linkedin|getabstract|hmm``.
 
-Builds the provider's answers in memory — LinkedIn Learning asset and activity-report elements,
-Harvard ManageMentor CSV rows, getAbstract feed rows — ``--courses`` courses and ``--progress``
-progress rows of ``--learners`` linked learners (learner ``i % learners`` in course
-``(i // learners) % courses``, one in ten completed), maps them with the connector's own mapping
-functions and imports them through the connection's real run (``content_runs.execute``): courses
-into two catalogs with a custom tag, then progress as grades, certificates and enrollments. Then the
-same import again (the no-change rerun: nothing is written but ``last_seen``). The network and the
-file drop are left out: what is measured is the mapping and the database work.
+Writes the provider's raw pages of ``PAGE`` items to a temporary file before anything is measured —
+LinkedIn Learning's asset and activity-report JSON answers, Harvard ManageMentor CSV files, getAbstract's
+summaries and (standing in for its xlsx feeds) feed rows as JSON — ``--courses`` courses and
+``--progress`` progress rows of ``--learners`` linked learners (learner ``i % learners`` in course
+``(i // learners) % courses``, one in ten completed), reads them back page by page into the connector's
+own batches (parsed and mapped only when the run reads them) and imports them through the connection's
+real run (``content_runs.execute``): courses into two catalogs with a custom tag, then progress as
+grades, certificates and enrollments. Then the same import again (the no-change rerun: every page is
+skipped by its fingerprint, nothing is written but ``last_seen``, decision 0455). The network and the
+file drop are left out: what is measured is the parsing, the mapping and the database work.
 
 The per-row baseline does the same job the straightforward way on the first ``--baseline-rows``
 courses and progress rows (``update_or_create`` per course, provider row, catalog entry; per progress
