@@ -87,6 +87,7 @@ class Outcome:
     record_errors: list[content.RecordError] = field(default_factory=list)
     remote_calls: int = 0
     ledger: content_pages.PageLedger | None = None
+    skip_known: bool = True
     pending_pages: list[content_pages.Page] = field(default_factory=list)  # progress pages not imported yet
     skipped_course_ids: list[int] = field(default_factory=list)  # courses of course pages skipped unread
 
@@ -129,8 +130,8 @@ def execute(
     outcome = Outcome()
     now = timezone.now()
     catalogs: list[Catalog] = []
-    if start_date is None:
-        outcome.ledger = content_pages.PageLedger(customer_id=configuration.customer_id, provider=provider, what=what)
+    outcome.ledger = content_pages.PageLedger(customer_id=configuration.customer_id, provider=provider, what=what)
+    outcome.skip_known = start_date is None  # a start date reads every page (and renews what is remembered)
     try:
         if what in (COURSES, BOTH):
             catalogs = content.catalogs_named(
@@ -208,7 +209,7 @@ def _context(configuration, what: str, catalogs: list[Catalog]) -> tuple[str, ..
 
 def _skip_batch(configuration, provider, what, batch: Batch, context, now, outcome: Outcome) -> bool:
     """True when ``batch`` was imported whole before with the same bytes: it is counted, not read (decision 0455)."""
-    if outcome.ledger is None or not batch.fingerprint or batch.load is None:
+    if not outcome.skip_known or not batch.fingerprint or batch.load is None:
         return False
     page = outcome.ledger.known(batch.key, content_pages.fingerprint_of(batch.fingerprint.encode(), *context))
     if page is None:
