@@ -1,13 +1,15 @@
 """Provider courses and progress: ``python -m benchmarks content_import --provider linkedin|getabstract|hmm``.
 
-Builds the provider's answers in memory — LinkedIn Learning asset and activity-report elements,
-Harvard ManageMentor CSV rows, getAbstract feed rows — ``--courses`` courses and ``--progress``
-progress rows of ``--learners`` linked learners (learner ``i % learners`` in course
-``(i // learners) % courses``, one in ten completed), maps them with the connector's own mapping
-functions and imports them through the connection's real run (``content_runs.execute``): courses
-into two catalogs with a custom tag, then progress as grades, certificates and enrollments. Then the
-same import again (the no-change rerun: nothing is written but ``last_seen``). The network and the
-file drop are left out: what is measured is the mapping and the database work.
+Writes the provider's raw pages of ``PAGE`` items to a temporary file before anything is measured —
+LinkedIn Learning's asset and activity-report JSON answers, Harvard ManageMentor CSV files, getAbstract's
+summaries and (standing in for its xlsx feeds) feed rows as JSON — ``--courses`` courses and
+``--progress`` progress rows of ``--learners`` linked learners (learner ``i % learners`` in course
+``(i // learners) % courses``, one in ten completed), reads them back page by page into the connector's
+own batches (parsed and mapped only when the run reads them) and imports them through the connection's
+real run (``content_runs.execute``): courses into two catalogs with a custom tag, then progress as
+grades, certificates and enrollments. Then the same import again (the no-change rerun: every page is
+skipped by its fingerprint, nothing is written but ``last_seen``, decision 0455). The network and the
+file drop are left out: what is measured is the parsing, the mapping and the database work.
 
 The per-row baseline does the same job the straightforward way on the first ``--baseline-rows``
 courses and progress rows (``update_or_create`` per course, provider row, catalog entry; per progress
@@ -18,8 +20,13 @@ row a learner look-up by e-mail, ``update_or_create`` of the progress, ``record_
 from __future__ import annotations
 
 import argparse
+import csv
 import datetime
+import io
+import json
 import os
+import resource
+import tempfile
 import time
 from decimal import Decimal
 
@@ -139,46 +146,103 @@ def connection_for(provider: str, customer):
 
 PROVIDER_CODES = {"linkedin": "linkedin", "hmm": "hmm", "getabstract": "getabstract"}
 PAGE = 2000
+HMM_COURSE_COLUMNS = ["course_id", "title", "description", "language", "duration_minutes", "launch_url", "topics"]
+HMM_PROGRESS_COLUMNS = [
+    "email",
+    "course_id",
+    "first_access",
+    "last_access",
+    "time_spent_minutes",
+    "percent_complete",
+    "completion_date",
+]
 
 
-def batches(provider, what, total, make, mapper, **kwargs):
+def raw_page(provider: str, what: str, items: list[dict]) -> bytes:
+    """A page as the provider sends it: LinkedIn's JSON answer, a Harvard ManageMentor CSV file; getAbstract's
+    API answer (courses) and, standing in for a feed workbook, its rows as JSON (the xlsx reading is left out)."""
+    if provider == "hmm":
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=HMM_COURSE_COLUMNS if what == "courses" else HMM_PROGRESS_COLUMNS)
+        writer.writeheader()
+        writer.writerows(items)
+        return out.getvalue().encode()
+    return json.dumps({"elements": items, "paging": {"links": []}}, separators=(",", ":")).encode()
+
+
+class Pages:
+    """The provider's pages, written once to a temporary file before anything is measured and read back page by
+    page as a client or the file drop would hand them over (the network and the drop are left out)."""
+
+    def __init__(self, provider: str, what: str, total: int, make):
+        self.file = tempfile.TemporaryFile()  # noqa: SIM115 (closed with the process; read page by page)
+        self.offsets = []
+        for start in range(0, total, PAGE):
+            raw = raw_page(provider, what, [make(n) for n in range(start, min(total, start + PAGE))])
+            self.offsets.append((self.file.tell(), len(raw)))
+            self.file.write(raw)
+
+    def __iter__(self):
+        for offset, size in self.offsets:
+            self.file.seek(offset)
+            yield self.file.read(size)
+
+
+def page_batch(provider: str, what: str, number: int, raw: bytes):
+    """The connector's own batch of a page: parsed and mapped only when the run reads it."""
+    from enterprise.lms.content.pages import digest
+
+    if provider == "hmm":
+        from integrated_channels.harvard_managementor import feeds
+
+        path = f"hmm12_metadata_{number}.csv" if what == "courses" else f"client_hmm12_page{number}.csv"
+        return (feeds.courses_batch if what == "courses" else feeds.progress_batch)(path, raw)
+    if provider == "linkedin":
+        from integrated_channels.linkedin_learning import mapping
+
+        elements = json.loads(raw)["elements"]  # the client parses every page (its paging links)
+        return (mapping.course_batch if what == "courses" else mapping.progress_batch)(number, elements, digest(raw))
+    from integrated_channels.getabstract import feeds
     from integrated_channels.integrated_channel.services.content_runs import Batch
 
-    for start in range(0, total, PAGE):
-        records = [mapper(make(provider, n, **kwargs), f"item {n}") for n in range(start, min(total, start + PAGE))]
-        yield Batch(name=f"page {start // PAGE + 1}", **{what: records})
+    def load(batch):
+        items = json.loads(raw)["elements"]
+        if what == "courses":
+            batch.courses = [feeds.course_of(item, source=f"page {number}") for item in items]
+        else:
+            batch.progress = [feeds._usage(f"feed {number}", n, row) for n, row in enumerate(items, 2)]
+
+    return Batch(name=f"{what} page {number}", key=f"{what} page {number}", fingerprint=digest(raw), load=load)
 
 
-def run_import(connection, provider, args):
+def batches(provider, what, pages: Pages):
+    for number, raw in enumerate(pages, start=1):
+        yield page_batch(provider, what, number, raw)
+
+
+def run_import(connection, provider, courses: Pages, progress: Pages):
     from integrated_channels.integrated_channel.models import Run
     from integrated_channels.integrated_channel.services import content_runs
 
-    course_map, progress_map = mappers(provider)
     started = time.perf_counter()
-    courses = content_runs.execute(
+    courses_run = content_runs.execute(
         connection,
         kind="course_import",
         what=content_runs.COURSES,
         provider=PROVIDER_CODES[provider],
-        batches=batches(provider, "courses", args.courses, lambda p, n: course_source(p, n), course_map),
+        batches=batches(provider, "courses", courses),
         trigger=Run.Trigger.COMMAND,
     )
     middle = time.perf_counter()
-    progress = content_runs.execute(
+    progress_run = content_runs.execute(
         connection,
         kind="progress_import",
         what=content_runs.PROGRESS,
         provider=PROVIDER_CODES[provider],
-        batches=batches(
-            provider,
-            "progress",
-            args.progress,
-            lambda p, i: progress_source(p, i, learners=args.learners, courses=args.courses),
-            progress_map,
-        ),
+        batches=batches(provider, "progress", progress),
         trigger=Run.Trigger.COMMAND,
     )
-    return courses, progress, middle - started, time.perf_counter() - middle
+    return courses_run, progress_run, middle - started, time.perf_counter() - middle
 
 
 def baseline(connection, provider, args):
@@ -243,6 +307,11 @@ def baseline(connection, provider, args):
     return rows, progress_rows, course_seconds, time.perf_counter()
 
 
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def make_learners(customer, count: int) -> None:
     from django.contrib.auth import get_user_model
 
@@ -278,16 +347,30 @@ def main(argv: list[str]) -> int:
         customer = EnterpriseCustomer.objects.create(name="Bench", slug="bench")
         make_learners(customer, args.learners)
         connection = connection_for(args.provider, customer)
+        course_pages = Pages(args.provider, "courses", args.courses, lambda n: course_source(args.provider, n))
+        progress_pages = Pages(
+            args.provider,
+            "progress",
+            args.progress,
+            lambda i: progress_source(args.provider, i, learners=args.learners, courses=args.courses),
+        )
         load_before = os.getloadavg()[0]
+        cpu_before = _cpu()
         with count_queries() as counter:
-            courses_run, progress_run, course_seconds, progress_seconds = run_import(connection, args.provider, args)
+            courses_run, progress_run, course_seconds, progress_seconds = run_import(
+                connection, args.provider, course_pages, progress_pages
+            )
+        cpu_seconds = _cpu() - cpu_before
         queries = counter.count
         load_after = os.getloadavg()[0]
         rss = peak_rss_mb()
+        rerun_load_before = os.getloadavg()[0]
+        rerun_cpu = _cpu()
         rerun_start = time.perf_counter()
         with count_queries() as rerun_counter:
-            rerun = run_import(connection, args.provider, args)
+            rerun = run_import(connection, args.provider, course_pages, progress_pages)
         rerun_seconds = time.perf_counter() - rerun_start
+        rerun_cpu = _cpu() - rerun_cpu
         assert rerun[0].sent == 0 and rerun[1].sent == 0, (rerun[0].sent, rerun[1].sent)
         start = time.perf_counter()
         with count_queries() as base_counter:
@@ -316,6 +399,9 @@ def main(argv: list[str]) -> int:
                     "progress_seconds": f"{progress_seconds:.3f}",
                     "rerun_seconds": f"{rerun_seconds:.3f}",
                     "rerun_queries": rerun_counter.count,
+                    "rerun_cpu_seconds": f"{rerun_cpu:.3f}",
+                    "rerun_load_before": f"{rerun_load_before:.2f}",
+                    "cpu_seconds": f"{cpu_seconds:.3f}",
                     "import_peak_rss_mb": f"{rss:.1f}",
                     "courses_sent": courses_run.sent,
                     "progress_sent": progress_run.sent,

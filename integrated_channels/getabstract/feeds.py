@@ -14,6 +14,7 @@ import posixpath
 import re
 from decimal import Decimal
 
+from enterprise.lms.content.pages import digest
 from enterprise.lms.content.services import CourseRecord, ProgressRecord
 from integrated_channels.integrated_channel.imports.tables import (
     CellRefused,
@@ -43,14 +44,23 @@ def feed_moment(path: str) -> datetime.datetime | None:
     return moment.replace(tzinfo=datetime.UTC)
 
 
-def usage_batch(path: str, content: bytes, *, sheet: str) -> Batch:
+def usage_batch(path: str, content: bytes, *, sheet: str, summaries=None) -> Batch:
+    """A feed as a batch, read only when a run reads it (decision 0455: a feed imported before with the same
+    bytes is skipped unread). ``summaries(ids)``: the course records of the summaries of ``ids`` the catalog
+    lacks (the API's metadata), added to the batch before its usage."""
     name = posixpath.basename(path)
-    try:
-        rows = xlsx_table(content, source=name, sheet=sheet, required=REQUIRED, optional=OPTIONAL)
-        records = [_usage(name, number, row) for number, row in rows]
-    except (FileRefused, CellRefused) as exc:
-        return Batch(name=name, error=str(exc))
-    return Batch(name=name, progress=records)
+
+    def load(batch: Batch) -> None:
+        try:
+            rows = xlsx_table(content, source=name, sheet=sheet, required=REQUIRED, optional=OPTIONAL)
+            batch.progress = [_usage(name, number, row) for number, row in rows]
+        except (FileRefused, CellRefused) as exc:
+            batch.progress, batch.error = [], str(exc)
+            return
+        if summaries is not None:
+            batch.courses = summaries({record.provider_id for record in batch.progress}, batch)
+
+    return Batch(name=name, key=name, fingerprint=digest(content), load=load)
 
 
 def _usage(name: str, number: int, row: dict[str, str]) -> ProgressRecord:

@@ -21,23 +21,28 @@ def import_usage(configuration, *, trigger, start_date=None, api_user=None, run=
         files = drop.read_matching_files(configuration, configuration.remote_directory(), pattern=feeds.FEED.pattern)
         dated = sorted((feeds.feed_moment(path), path) for path in files if feeds.feed_moment(path) is not None)
         with GetAbstractClient(configuration) as client:
-            for moment, path in dated:
-                if start_date is not None and moment.date() < start_date.date():
-                    continue
-                batch = feeds.usage_batch(path, files[path], sheet=configuration.sheet)
-                ids = {record.provider_id for record in batch.progress}
+
+            def summaries(ids: set[str], batch: content_runs.Batch) -> list:
+                """The course records of the summaries of ``ids`` not in the catalog yet, from the API."""
                 known = set(
                     ProviderCourse.objects.filter(provider=feeds.PROVIDER, provider_id__in=ids).values_list(
                         "provider_id", flat=True
                     )
                 )
+                found = []
                 if ids - known:
-                    batch.courses = [
+                    found = [
                         feeds.course_of(item, source=f"{batch.name}: summary {item.get('id')}")
                         for item in client.summaries(ids - known)
                     ]
-                batch.remote_calls, client.calls = client.calls, 0
-                yield batch
+                batch.remote_calls += client.calls
+                client.calls = 0
+                return found
+
+            for moment, path in dated:
+                if start_date is not None and moment.date() < start_date.date():
+                    continue
+                yield feeds.usage_batch(path, files[path], sheet=configuration.sheet, summaries=summaries)
 
     return content_runs.execute(
         configuration,

@@ -14,6 +14,7 @@ import posixpath
 import re
 from decimal import Decimal
 
+from enterprise.lms.content.pages import digest
 from enterprise.lms.content.services import CourseRecord, ProgressRecord
 from integrated_channels.integrated_channel.imports.tables import (
     CellRefused,
@@ -45,13 +46,18 @@ def feed_date(path: str) -> datetime.date | None:
 
 
 def courses_batch(path: str, content: bytes) -> Batch:
+    """The metadata file as a batch, parsed only when a run reads it (decision 0455: a file imported before
+    with the same bytes is skipped unread)."""
     name = posixpath.basename(path)
-    try:
-        rows = csv_table(content, source=name, required=COURSE_COLUMNS, optional=COURSE_OPTIONAL)
-        records = [_course(name, line, row) for line, row in rows]
-    except (FileRefused, CellRefused) as exc:
-        return Batch(name=name, error=str(exc))
-    return Batch(name=name, courses=records)
+
+    def load(batch: Batch) -> None:
+        try:
+            rows = csv_table(content, source=name, required=COURSE_COLUMNS, optional=COURSE_OPTIONAL)
+            batch.courses = [_course(name, line, row) for line, row in rows]
+        except (FileRefused, CellRefused) as exc:
+            batch.courses, batch.error = [], str(exc)
+
+    return Batch(name=name, key=name, fingerprint=digest(content), load=load)
 
 
 def _course(name: str, line: int, row: dict[str, str]) -> CourseRecord:
@@ -69,13 +75,17 @@ def _course(name: str, line: int, row: dict[str, str]) -> CourseRecord:
 
 
 def progress_batch(path: str, content: bytes) -> Batch:
+    """A user feed as a batch, parsed only when a run reads it."""
     name = posixpath.basename(path)
-    try:
-        rows = csv_table(content, source=name, required=PROGRESS_COLUMNS, optional=PROGRESS_OPTIONAL)
-        records = [_progress(name, line, row) for line, row in rows]
-    except (FileRefused, CellRefused) as exc:
-        return Batch(name=name, error=str(exc))
-    return Batch(name=name, progress=records)
+
+    def load(batch: Batch) -> None:
+        try:
+            rows = csv_table(content, source=name, required=PROGRESS_COLUMNS, optional=PROGRESS_OPTIONAL)
+            batch.progress = [_progress(name, line, row) for line, row in rows]
+        except (FileRefused, CellRefused) as exc:
+            batch.progress, batch.error = [], str(exc)
+
+    return Batch(name=name, key=name, fingerprint=digest(content), load=load)
 
 
 def _progress(name: str, line: int, row: dict[str, str]) -> ProgressRecord:

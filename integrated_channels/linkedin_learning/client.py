@@ -20,6 +20,7 @@ PAGE_SIZE = 100
 
 class LinkedInLearningClient(OAuth2ClientCredentialsTransport):
     name = "LinkedIn Learning"
+    last_page: bytes = b""
 
     def token_request(self, subject: str) -> TokenRequest:
         config = self.configuration
@@ -38,6 +39,7 @@ class LinkedInLearningClient(OAuth2ClientCredentialsTransport):
         while True:
             url = self.configuration.api_url.rstrip("/") + path
             response = self.authorized_request("GET", url, params={**params, "start": start, "count": PAGE_SIZE})
+            self.last_page = response.content  # the raw page, a batch's fingerprint (decision 0455)
             body = self.parse_json(response, what=f"the page at {start} of {path}")
             elements = body.get("elements") if isinstance(body, dict) else None
             if not isinstance(elements, list) or not all(isinstance(element, dict) for element in elements):

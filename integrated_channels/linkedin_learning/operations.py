@@ -6,6 +6,7 @@ import datetime
 
 from django.utils import timezone
 
+from enterprise.lms.content.pages import digest
 from integrated_channels.integrated_channel.exceptions import ChannelError
 from integrated_channels.integrated_channel.services import content_runs
 from integrated_channels.integrated_channel.services.connections import ConnectionTest
@@ -30,14 +31,7 @@ def import_courses(configuration, *, trigger, start_date=None, api_user=None, ru
             for number, page in enumerate(
                 client.assets(languages=configuration.language_list(), library_urns=urns), start=1
             ):
-                yield content_runs.Batch(
-                    name=f"page {number}",
-                    courses=[
-                        mapping.course_of(asset, source=f"asset page {number}, item {index}")
-                        for index, asset in enumerate(page, start=1)
-                    ],
-                    remote_calls=client.calls,
-                )
+                yield mapping.course_batch(number, page, digest(client.last_page), remote_calls=client.calls)
                 client.calls = 0
 
     return content_runs.execute(
@@ -49,6 +43,7 @@ def import_courses(configuration, *, trigger, start_date=None, api_user=None, ru
         trigger=trigger,
         api_user=api_user,
         run=run,
+        start_date=start_date,  # given: every page is read, none skipped as unchanged
     )
 
 
@@ -63,14 +58,7 @@ def import_progress(configuration, *, trigger, start_date=None, api_user=None, r
     def batches():
         with _client(configuration) as client:
             for number, page in enumerate(client.activity(since=since, days=days), start=1):
-                yield content_runs.Batch(
-                    name=f"report page {number}",
-                    progress=[
-                        mapping.progress_of(element, source=f"report page {number}, item {index}")
-                        for index, element in enumerate(page, start=1)
-                    ],
-                    remote_calls=client.calls,
-                )
+                yield mapping.progress_batch(number, page, digest(client.last_page), remote_calls=client.calls)
                 client.calls = 0
 
     return content_runs.execute(

@@ -145,3 +145,32 @@ class ProviderProgress(models.Model):
 
     def __str__(self):
         return f"{self.user_id} in {self.course_id}"
+
+
+class ImportedPage(models.Model):
+    """A page or file of a provider's answers that a content run imported whole, by its fingerprint (decision 0455).
+
+    ``key`` names the page within the customer's imports of ``what`` from ``provider`` ("asset page 3",
+    "client_hmm12_20261130.csv"); ``fingerprint`` is the SHA-256 of its raw bytes and of what else shapes
+    the import (the catalogs and custom tags of a course import). A later run that reads the same bytes
+    under the same key skips the page before parsing or mapping it. ``course_ids``: the local courses a
+    course page listed (their ``last_seen``, catalogs and custom tags are refreshed when it is skipped).
+    """
+
+    customer = models.ForeignKey(EnterpriseCustomer, on_delete=models.CASCADE, related_name="+")
+    provider = models.SlugField(max_length=32)
+    what = models.CharField(max_length=16, help_text=_("courses or progress"))
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    unchanged = models.PositiveIntegerField(default=0, help_text=_("Records a skip counts as unchanged."))
+    superseded = models.PositiveIntegerField(default=0, help_text=_("Records a skip counts as superseded."))
+    course_ids = models.JSONField(default=list, blank=True)
+    modified = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "provider", "what", "key"], name="content_imported_page_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.provider} {self.what}: {self.key}"

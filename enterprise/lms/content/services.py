@@ -95,6 +95,7 @@ class CourseImport:
     retired: int = 0
     superseded: int = 0  # a course listed twice: the last listing counts
     errors: list[RecordError] = field(default_factory=list)
+    course_ids: list[int] = field(default_factory=list)  # the local courses of the records imported
 
     @property
     def imported(self) -> int:
@@ -191,15 +192,48 @@ def import_courses(
         raise ValueError(f"{provider!r} is a namespace of Open edX keys, not a provider's code (decision 0390).")
     now = now or timezone.now()
     result = CourseImport()
+    custom = _custom_names(custom_tags)
+    for chunk in chunks(records, CHUNK_SIZE):
+        _import_course_chunk(provider, customer_id, chunk, catalogs, custom, now, result)
+    if retire_missing:
+        result.retired += retire_unseen(provider=provider, catalogs=catalogs, since=now)
+    return result
+
+
+def mark_seen(*, provider: str, course_ids: list[int], now: datetime.datetime) -> bool:
+    """Set ``last_seen`` of the provider's courses of these local ``course_ids`` (a page skipped as unchanged,
+    decision 0455); False when one of them is no longer there."""
+    wanted = set(course_ids)
+    if not wanted:
+        return True
+    updated = (
+        ProviderCourse.objects.filter(provider=provider)
+        .filter(AnyOf(F("course_id"), sorted(wanted)))
+        .update(last_seen=now)
+    )
+    return updated == len(wanted)  # when not, the page is read and imported: the courses there are seen again
+
+
+def file_courses(
+    *, course_ids: list[int], customer_id: int, catalogs: Sequence[Catalog], custom_tags: Sequence[str], now
+) -> None:
+    """Put these local courses in ``catalogs`` with the customer's ``custom_tags`` (those there already are left
+    alone): what a course import does for every course it lists, for the courses of pages it skipped."""
+    pks = sorted(set(course_ids))
+    if not pks:
+        return
+    _add_to_catalogs(pks, [catalog.pk for catalog in catalogs], now)
+    custom = _custom_names(custom_tags)
+    if custom:
+        _tag(pks, customer_id, custom)
+
+
+def _custom_names(custom_tags: Sequence[str]) -> list[str]:
     custom: dict[str, str] = {}
     for tag in custom_tags:
         if tag.strip():
             custom.setdefault(tag.strip().casefold(), tag.strip()[:100])
-    for chunk in chunks(records, CHUNK_SIZE):
-        _import_course_chunk(provider, customer_id, chunk, catalogs, sorted(custom.values()), now, result)
-    if retire_missing:
-        result.retired += retire_unseen(provider=provider, catalogs=catalogs, since=now)
-    return result
+    return sorted(custom.values())
 
 
 def retire_unseen(*, provider: str, catalogs: Sequence[Catalog], since: datetime.datetime) -> int:
@@ -252,6 +286,7 @@ def _import_course_chunk(provider, customer_id, chunk, catalogs, custom, now, re
         if unchanged_pks:
             ProviderCourse.objects.filter(AnyOf(F("pk"), unchanged_pks)).update(last_seen=now)
         pks = sorted(course_pks.values())
+        result.course_ids.extend(pks)
         _add_to_catalogs(pks, [catalog.pk for catalog in catalogs], now)
         if custom:
             _tag(pks, customer_id, custom)

@@ -10,21 +10,30 @@ connection's catalogs are hidden from learners and shown again when it ends, wha
 same data changes nothing. Progress records of consecutive batches are gathered up to
 ``PROGRESS_BUFFER`` and imported together (decision 0391: the cost of a chunk is mostly fixed), always
 after the courses of their own batch; what is gathered is imported before the run ends, failed or not.
+
+A batch with a ``fingerprint`` (the SHA-256 of the page's or file's raw bytes) and a ``load`` (which
+parses and maps it) is skipped unread when the customer's last import of its ``key`` had the same
+fingerprint and imported every record of it (decision 0455): its records count as unchanged, and a
+course page's courses are marked seen and filed in the connection's catalogs as a reading would.
+A run given a start date reads every page.
 """
 
 from __future__ import annotations
 
 import datetime
 import logging
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.utils import timezone
 
+from enterprise.lms.content import pages as content_pages
 from enterprise.lms.content import progress as content_progress
 from enterprise.lms.content import services as content
 from enterprise.lms.content.models import Catalog
+from integrated_channels.integrated_channel.app_settings import channel_settings
 from integrated_channels.integrated_channel.exceptions import ChannelError
 from integrated_channels.integrated_channel.models import Run, RunError
 from integrated_channels.integrated_channel.services import runs
@@ -39,17 +48,32 @@ BOTH = "both"  # courses and the progress in them (getAbstract: the summaries a 
 
 @dataclass
 class Batch:
-    """The records of one feed file or API page; ``error``: why it could not be read (it then fails alone)."""
+    """The records of one feed file or API page; ``error``: why it could not be read (it then fails alone).
+
+    ``key`` (the page's name among the provider's pages, stable from run to run: "asset page 3", a file
+    name), ``fingerprint`` (``pages.fingerprint_of`` its raw bytes) and ``load`` (fills ``courses``,
+    ``progress`` or ``error`` from the raw bytes) let a run skip a page it imported before unread.
+    """
 
     name: str
     courses: list[content.CourseRecord] = field(default_factory=list)
     progress: list[content.ProgressRecord] = field(default_factory=list)
     error: str = ""
     remote_calls: int = 0
+    key: str = ""
+    fingerprint: str = ""
+    load: Callable[[Batch], None] | None = None
 
 
 #: Progress records gathered across batches (API pages, files) before they are imported as one chunk.
 PROGRESS_BUFFER = content_progress.PROGRESS_CHUNK_SIZE
+#: Most seconds between two heartbeats of a run (a page skipped unread takes well under a millisecond; a
+#: heartbeat per page was most of a no-change rerun); at most a quarter of the lock's expiry.
+HEARTBEAT_SECONDS = 5.0
+
+
+def _heartbeat_seconds() -> float:
+    return min(HEARTBEAT_SECONDS, float(channel_settings.RUN_LOCK_EXPIRY) / 4)
 
 
 @dataclass
@@ -62,6 +86,10 @@ class Outcome:
     failed_batches: list[Batch] = field(default_factory=list)
     record_errors: list[content.RecordError] = field(default_factory=list)
     remote_calls: int = 0
+    ledger: content_pages.PageLedger | None = None
+    skip_known: bool = True
+    pending_pages: list[content_pages.Page] = field(default_factory=list)  # progress pages not imported yet
+    skipped_course_ids: list[int] = field(default_factory=list)  # courses of course pages skipped unread
 
 
 @contextmanager
@@ -102,22 +130,33 @@ def execute(
     outcome = Outcome()
     now = timezone.now()
     catalogs: list[Catalog] = []
+    outcome.ledger = content_pages.PageLedger(customer_id=configuration.customer_id, provider=provider, what=what)
+    outcome.skip_known = start_date is None  # a start date reads every page (and renews what is remembered)
     try:
         if what in (COURSES, BOTH):
             catalogs = content.catalogs_named(
                 customer_id=configuration.customer_id, names=configuration.catalog_names()
             )
+        context = _context(configuration, what, catalogs)
+        beat, interval = time.monotonic(), _heartbeat_seconds()
         with learner_access(configuration, catalogs):
             for batch in batches:
-                _import_batch(configuration, provider, batch, catalogs, now, outcome)
-                counts = _counts(outcome)
-                del counts["skip_reasons"]
-                runs.heartbeat(run, **counts)
+                if not _skip_batch(configuration, provider, what, batch, context, now, outcome):
+                    if batch.load is not None:
+                        batch.load(batch)
+                    _import_batch(configuration, provider, what, batch, catalogs, context, now, outcome)
+                if time.monotonic() - beat >= interval:
+                    counts = _counts(outcome)
+                    del counts["skip_reasons"]
+                    runs.heartbeat(run, **counts)
+                    beat = time.monotonic()
             _import_progress(configuration, provider, now, outcome)
+            _file_skipped_courses(configuration, catalogs, now, outcome)
             if what == COURSES and retire_missing and not outcome.failed_batches:
                 outcome.retired = content.retire_unseen(provider=provider, catalogs=catalogs, since=now)
     except (ChannelError, drop.DropError) as exc:
         _import_progress(configuration, provider, now, outcome)  # the batches read before the failure count
+        _file_skipped_courses(configuration, catalogs, now, outcome)
         _write_errors(run, outcome)
         message = str(exc)
         RunError.objects.create(
@@ -161,12 +200,53 @@ def _counts(outcome: Outcome) -> dict:
     }
 
 
-def _import_batch(configuration, provider, batch: Batch, catalogs, now, outcome: Outcome) -> None:
+def _context(configuration, what: str, catalogs: list[Catalog]) -> tuple[str, ...]:
+    """What shapes a page's import besides its bytes: for courses, the catalogs and custom tags they go to."""
+    if what == PROGRESS:
+        return (what,)
+    return (what, ",".join(str(catalog.pk) for catalog in catalogs), "\n".join(configuration.custom_tag_names()))
+
+
+def _skip_batch(configuration, provider, what, batch: Batch, context, now, outcome: Outcome) -> bool:
+    """True when ``batch`` was imported whole before with the same bytes: it is counted, not read (decision 0455)."""
+    if not outcome.skip_known or not batch.fingerprint or batch.load is None:
+        return False
+    page = outcome.ledger.known(batch.key, content_pages.fingerprint_of(batch.fingerprint.encode(), *context))
+    if page is None:
+        return False
+    if what == COURSES:
+        if not content.mark_seen(provider=provider, course_ids=page.course_ids, now=now):
+            return False  # a course of the page is gone: the page is read and its courses made again
+        outcome.skipped_course_ids.extend(page.course_ids)
+    outcome.remote_calls += batch.remote_calls
+    outcome.unchanged += page.unchanged
+    outcome.superseded += page.superseded
+    return True
+
+
+def _file_skipped_courses(configuration, catalogs, now, outcome: Outcome) -> None:
+    """The courses of the skipped course pages into the catalogs, with the custom tags; the ledger saved."""
+    course_ids, outcome.skipped_course_ids = outcome.skipped_course_ids, []
+    content.file_courses(
+        course_ids=course_ids,
+        customer_id=configuration.customer_id,
+        catalogs=catalogs,
+        custom_tags=configuration.custom_tag_names(),
+        now=now,
+    )
+    if outcome.ledger is not None:
+        outcome.ledger.save(now)
+
+
+def _import_batch(configuration, provider, what, batch: Batch, catalogs, context, now, outcome: Outcome) -> None:
     outcome.remote_calls += batch.remote_calls
     if batch.error:
         outcome.failed_batches.append(batch)
         return
     customer_id = configuration.customer_id
+    page = None
+    if outcome.ledger is not None and batch.fingerprint and batch.load is not None:
+        page = content_pages.Page(batch.key, content_pages.fingerprint_of(batch.fingerprint.encode(), *context))
     if batch.courses:
         result = content.import_courses(
             provider=provider,
@@ -180,8 +260,19 @@ def _import_batch(configuration, provider, batch: Batch, catalogs, now, outcome:
         outcome.unchanged += result.unchanged
         outcome.superseded += result.superseded
         outcome.record_errors.extend(result.errors)
+        if result.errors:
+            page = None
+        elif page is not None and what == COURSES:
+            page.unchanged, page.superseded = result.imported + result.unchanged, result.superseded
+            page.course_ids = result.course_ids
+    if page is not None and what == COURSES:
+        outcome.ledger.remember([page])
     if batch.progress:
         outcome.pending_progress.extend(batch.progress)
+        if page is not None:
+            keys = {(record.email.strip().lower(), record.provider_id) for record in batch.progress}
+            page.unchanged, page.superseded = len(keys), len(batch.progress) - len(keys)
+            outcome.pending_pages.append(page)
         if len(outcome.pending_progress) >= PROGRESS_BUFFER:
             _import_progress(configuration, provider, now, outcome)
 
@@ -189,6 +280,7 @@ def _import_batch(configuration, provider, batch: Batch, catalogs, now, outcome:
 def _import_progress(configuration, provider, now, outcome: Outcome) -> None:
     """Import the gathered progress records (none: nothing)."""
     records, outcome.pending_progress = outcome.pending_progress, []
+    pages, outcome.pending_pages = outcome.pending_pages, []
     if records:
         result = content_progress.import_progress(
             provider=provider, customer_id=configuration.customer_id, records=records, now=now
@@ -197,6 +289,9 @@ def _import_progress(configuration, provider, now, outcome: Outcome) -> None:
         outcome.unchanged += result.unchanged
         outcome.superseded += result.superseded
         outcome.record_errors.extend(result.errors)
+        if pages and not result.errors:  # a page is remembered only when every record of its chunk went in
+            outcome.ledger.remember(pages)
+            outcome.ledger.save(now)
 
 
 def _write_errors(run: Run, outcome: Outcome) -> None:

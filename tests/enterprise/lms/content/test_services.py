@@ -346,3 +346,23 @@ def test_progress_after_a_completion_never_takes_the_pass_back(customer):
 def test_launch_urls_are_checked_as_django_checks_them(url, accepted):
     problem = services._check_course("linkedin", record(1, launch_url=url))
     assert (problem == "") is accepted, problem
+
+
+def test_progress_finds_learners_through_the_user_tables_email_index(customer):
+    """The learners of a chunk are looked up as the index of the user table is built (decision 0110: UPPER(email)
+    on PostgreSQL), whatever the case of the addresses in the records (decision 0455)."""
+    services.import_courses(provider="hmm", customer_id=customer.pk, records=[record(0, provider_id="c0")], now=NOW)
+    learner = LearnerFactory(customer=customer, user__email="Mixed.Case@Example.com")
+    rows = [ProgressRecord(" MIXED.case@example.COM ", "c0", percent=Decimal("0.5"))]
+    with CaptureQueriesContext(connection) as captured:
+        result = content_progress.import_progress(provider="hmm", customer_id=customer.pk, records=rows, now=NOW)
+    assert (result.changed, result.errors) == (1, [])
+    assert ProviderProgress.objects.get().user_id == learner.user_id
+    if connection.vendor != "postgresql":
+        return
+    (lookup,) = [query["sql"] for query in captured.captured_queries if "UPPER(" in query["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a tiny table: make an index the plan's only way
+        cursor.execute("EXPLAIN " + lookup)
+        plan = " ".join(str(cell) for row in cursor.fetchall() for cell in row)
+    assert "hostdb_user_email_ci" in plan or "hostdb_user_email_trgm" in plan, plan
