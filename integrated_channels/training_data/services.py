@@ -1,4 +1,10 @@
-"""Reading the public catalog: a page of entries with facets, in a fixed number of queries."""
+"""Reading the public catalog: a page of entries with facets, in a fixed number of queries.
+
+The unfiltered listing (what a visitor sees first) reads nothing but its page: the number of entries and
+the facets are stored by the build (``CatalogSummary``) and a page is a range of the entries' stored
+``position``, however deep. A search or a filter reads its matches once for the count and the three
+facets together (one grouped query) and once for its page (decision 0460).
+"""
 
 from __future__ import annotations
 
@@ -6,12 +12,24 @@ import logging
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import Count, Max
 
-from integrated_channels.training_data.models import CatalogEntry, SkillFacet, TrainingDataAccessConfiguration
-from integrated_channels.training_data.search import matching
+from integrated_channels.training_data.models import (
+    CatalogEntry,
+    CatalogSummary,
+    SkillFacet,
+    TrainingDataAccessConfiguration,
+)
+from integrated_channels.training_data.search import matching, terms_of
 
 FACET_SIZE = 20
+#: what a page serves: the search document, the build time and the position stay in the database
+SERVED = (
+    *("kind", "content_id", "title", "description", "skills", "duration_hours", "language", "pacing"),
+    *("start", "end", "price_amount", "price_currency", "image_url", "buy_url", "instructors", "sessions"),
+    "course_ids",
+)
 logger = logging.getLogger(__name__)
 
 
@@ -44,7 +62,11 @@ def allowed_origins(customer_id) -> list[str] | None:
 
 def catalog_version(customer_id):
     """What identifies the read model's contents: the last build's time (a build replaces every row and
-    stamps them all; index ``training_data_built``: one index probe, whatever the size)."""
+    stamps them all): the summary's, one primary-key read; a read model built before summaries existed,
+    the entries' latest (index ``training_data_built``)."""
+    built = CatalogSummary.objects.filter(customer_id=customer_id).values_list("built_at", flat=True).first()
+    if built is not None:
+        return built
     return CatalogEntry.objects.filter(customer_id=customer_id).aggregate(built=Max("built_at"))["built"]
 
 
@@ -62,6 +84,18 @@ def catalog_page(
     page_size=20,
 ) -> CatalogPage:
     entries = CatalogEntry.objects.filter(customer_id=customer_id)
+    offset = (page - 1) * page_size
+    filtered = (
+        terms_of(q)
+        or any(v is not None and v != "" for v in (kind, language, skill, currency))
+        or (min_price is not None or max_price is not None)
+    )
+    summary = None if filtered else CatalogSummary.objects.filter(customer_id=customer_id).first()
+    if summary is not None:  # the unfiltered listing: 2 queries, a range of positions
+        results = list(
+            entries.filter(position__gt=offset, position__lte=offset + page_size).order_by("position").only(*SERVED)
+        )
+        return CatalogPage(count=summary.count, page=page, page_size=page_size, results=results, facets=summary.facets)
     if q:
         entries = matching(entries, q)
     if kind:
@@ -78,23 +112,57 @@ def catalog_page(
         entries = entries.filter(price_amount__gte=min_price)
     if max_price is not None:
         entries = entries.filter(price_amount__lte=max_price)
-    count = entries.count()
-    offset = (page - 1) * page_size
-    results = list(entries.order_by("title", "content_id")[offset : offset + page_size]) if offset < count else []
-    facets = {
-        "kind": _facet(entries, "kind"),
-        "language": _facet(entries.exclude(language=""), "language"),
-        "skill": [
-            {"value": row["name"], "count": row["n"]}
-            for row in SkillFacet.objects.filter(entry__in=entries.values("pk"))
-            .values("name")
-            .annotate(n=Count("pk"))
-            .order_by("-n", "name")[:FACET_SIZE]
-        ],
-    }
+    count, facets = count_and_facets(entries)
+    results = (
+        list(entries.order_by("title", "content_id").only(*SERVED)[offset : offset + page_size])
+        if offset < count
+        else []
+    )
     return CatalogPage(count=count, page=page, page_size=page_size, results=results, facets=facets)
 
 
-def _facet(entries, field: str) -> list[dict]:
-    rows = entries.order_by().values(field).annotate(n=Count("pk")).order_by("-n", field)[:FACET_SIZE]
-    return [{"value": row[field], "count": row["n"]} for row in rows]
+#: the JSON array's elements, per database: PostgreSQL's jsonb, SQLite's JSON1
+_UNNEST = {
+    "postgresql": "SELECT 'skill', s.value, COUNT(*) FROM m CROSS JOIN jsonb_array_elements_text(m.skills) AS s(value)"
+    " GROUP BY s.value",
+    "sqlite": "SELECT 'skill', s.value, COUNT(*) FROM m, json_each(m.skills) AS s GROUP BY s.value",
+}
+
+
+def count_and_facets(entries) -> tuple[int, dict]:
+    """The number of ``entries`` and their kind, language and skill facets (the ``FACET_SIZE`` commonest
+    values of each, most common first, then by value), reading the matching rows once: one query with
+    the matches as a common table expression (PostgreSQL, SQLite); four on any other database."""
+    unnest = _UNNEST.get(connection.vendor)
+    if unnest is None:
+        return _count_and_facets_portable(entries)
+    inner, params = entries.order_by().values_list("kind", "language", "skills").query.sql_with_params()
+    sql = (
+        f"WITH m(kind, language, skills) AS ({inner}) "  # noqa: S608 - Django's own SQL, bound parameters
+        "SELECT 'kind', kind, COUNT(*) FROM m GROUP BY kind "
+        "UNION ALL SELECT 'language', language, COUNT(*) FROM m WHERE language <> '' GROUP BY language "
+        f"UNION ALL {unnest}"
+    )
+    counts: dict[str, dict[str, int]] = {"kind": {}, "language": {}, "skill": {}}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for facet, value, n in cursor.fetchall():
+            counts[facet][value] = n
+    return sum(counts["kind"].values()), {name: _top(values) for name, values in counts.items()}
+
+
+def _top(values: dict[str, int]) -> list[dict]:
+    ranked = sorted(values.items(), key=lambda item: (-item[1], item[0]))[:FACET_SIZE]
+    return [{"value": value, "count": n} for value, n in ranked]
+
+
+def _count_and_facets_portable(entries) -> tuple[int, dict]:
+    def facet(rows, field):
+        return _top({row[field]: row["n"] for row in rows.order_by().values(field).annotate(n=Count("pk"))})
+
+    skills = SkillFacet.objects.filter(entry__in=entries.values("pk")).order_by().values("name").annotate(n=Count("pk"))
+    return entries.count(), {
+        "kind": facet(entries, "kind"),
+        "language": facet(entries.exclude(language=""), "language"),
+        "skill": _top({row["name"]: row["n"] for row in skills}),
+    }
