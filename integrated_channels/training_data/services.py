@@ -3,7 +3,7 @@
 The unfiltered listing (what a visitor sees first) reads nothing but its page: the number of entries and
 the facets are stored by the build (``CatalogSummary``) and a page is a range of the entries' stored
 ``position``, however deep. A search or a filter reads its matches once for the count and the three
-facets together (one grouped query) and once for its page (decision 0460).
+facets together (one query grouped by kind, language and skills) and once for its page (decision 0460).
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.db.models import Count, Max
 
 from integrated_channels.training_data.models import (
@@ -40,6 +40,43 @@ class CatalogPage:
     page_size: int
     results: list
     facets: dict
+
+
+#: seconds a customer's public state (id, origins, version) is kept in the cache; a build, a change of a
+#: connection or of the customer forgets it at once (``forget_state``)
+STATE_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class PublicState:
+    customer_id: object
+    origins: list[str]
+    version: object
+
+
+def _state_key(slug: str) -> str:
+    return f"training-data:state:{slug}"
+
+
+def public_state(slug: str) -> PublicState | None:
+    """The public catalog's customer (active, by slug), its allowed origins and its read model's version;
+    None when it has no public catalog (unknown or inactive customer, no active connection). Kept in the
+    cache for ``STATE_SECONDS``: a page served from the cache then reads nothing from the database."""
+    from enterprise.models import EnterpriseCustomer
+
+    key = _state_key(slug)
+    kept = cache.get(key)
+    if kept is not None:
+        return kept or None  # False: known to have no public catalog
+    customer_id = EnterpriseCustomer.objects.filter(active=True, slug=slug).values_list("pk", flat=True).first()
+    origins = None if customer_id is None else allowed_origins(customer_id)
+    state = None if origins is None else PublicState(customer_id, origins, catalog_version(customer_id))
+    cache.set(key, state or False, STATE_SECONDS)
+    return state
+
+
+def forget_state(slug: str) -> None:
+    cache.delete(_state_key(slug))
 
 
 def allowed_origins(customer_id) -> list[str] | None:
@@ -121,48 +158,24 @@ def catalog_page(
     return CatalogPage(count=count, page=page, page_size=page_size, results=results, facets=facets)
 
 
-#: the JSON array's elements, per database: PostgreSQL's jsonb, SQLite's JSON1
-_UNNEST = {
-    "postgresql": "SELECT 'skill', s.value, COUNT(*) FROM m CROSS JOIN jsonb_array_elements_text(m.skills) AS s(value)"
-    " GROUP BY s.value",
-    "sqlite": "SELECT 'skill', s.value, COUNT(*) FROM m, json_each(m.skills) AS s GROUP BY s.value",
-}
-
-
 def count_and_facets(entries) -> tuple[int, dict]:
     """The number of ``entries`` and their kind, language and skill facets (the ``FACET_SIZE`` commonest
-    values of each, most common first, then by value), reading the matching rows once: one query with
-    the matches as a common table expression (PostgreSQL, SQLite); four on any other database."""
-    unnest = _UNNEST.get(connection.vendor)
-    if unnest is None:
-        return _count_and_facets_portable(entries)
-    inner, params = entries.order_by().values_list("kind", "language", "skills").query.sql_with_params()
-    sql = (
-        f"WITH m(kind, language, skills) AS ({inner}) "  # noqa: S608 - Django's own SQL, bound parameters
-        "SELECT 'kind', kind, COUNT(*) FROM m GROUP BY kind "
-        "UNION ALL SELECT 'language', language, COUNT(*) FROM m WHERE language <> '' GROUP BY language "
-        f"UNION ALL {unnest}"
-    )
+    values of each, most common first, then by value), reading the matching rows once: one query grouped
+    by (kind, language, skills) — as many rows as distinct combinations, far fewer than the matches in
+    a catalog whose courses share skills — summed up here."""
     counts: dict[str, dict[str, int]] = {"kind": {}, "language": {}, "skill": {}}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        for facet, value, n in cursor.fetchall():
-            counts[facet][value] = n
-    return sum(counts["kind"].values()), {name: _top(values) for name, values in counts.items()}
+    total = 0
+    grouped = entries.order_by().values_list("kind", "language", "skills").annotate(n=Count("pk"))
+    for kind, language, skills, n in grouped:
+        total += n
+        counts["kind"][kind] = counts["kind"].get(kind, 0) + n
+        if language:
+            counts["language"][language] = counts["language"].get(language, 0) + n
+        for name in skills or ():
+            counts["skill"][name] = counts["skill"].get(name, 0) + n
+    return total, {name: _top(values) for name, values in counts.items()}
 
 
 def _top(values: dict[str, int]) -> list[dict]:
     ranked = sorted(values.items(), key=lambda item: (-item[1], item[0]))[:FACET_SIZE]
     return [{"value": value, "count": n} for value, n in ranked]
-
-
-def _count_and_facets_portable(entries) -> tuple[int, dict]:
-    def facet(rows, field):
-        return _top({row[field]: row["n"] for row in rows.order_by().values(field).annotate(n=Count("pk"))})
-
-    skills = SkillFacet.objects.filter(entry__in=entries.values("pk")).order_by().values("name").annotate(n=Count("pk"))
-    return entries.count(), {
-        "kind": facet(entries, "kind"),
-        "language": facet(entries.exclude(language=""), "language"),
-        "skill": _top({row["name"]: row["n"] for row in skills}),
-    }
