@@ -205,6 +205,16 @@ EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "learning@example.com")
 
+# The cache (the public catalog's pages, the rate limits' counters): per process by default; with
+# DJANGO_CACHE_URL=redis://127.0.0.1:6379/1 one Redis shared by every worker process (decision 0460).
+if os.environ.get("DJANGO_CACHE_URL", "").startswith(("redis://", "rediss://")):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["DJANGO_CACHE_URL"],
+        }
+    }
+
 # Celery: without a broker, tasks run in-process (eager); with one, they go to workers.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", CELERY_BROKER_URL or None)

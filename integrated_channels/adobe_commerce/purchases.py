@@ -2,8 +2,9 @@
 
 Each paid line is validated against the catalog and the customer's price (SKU known, amount and
 currency equal to the price, an e-mail on the order); valid lines are grouped by course/program
-and enrolled set-based through Manage Learners (``link_learners_from_csv``: a linked learner is
-enrolled, an unknown address becomes a pending learner enrolled at registration). Every line, valid
+and enrolled set-based through Manage Learners' bulk services: every buyer linked once
+(``link_stream``: a linked learner, or an unknown address a pending learner enrolled at registration),
+then one ``enroll_chunk`` per group (decision 0461). Every line, valid
 or not, is recorded in ``ProcessedOrderLine`` (unique per connection and item), so a rerun skips it.
 """
 
@@ -19,12 +20,14 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from enterprise.app_settings import enterprise_settings
 from enterprise.emails import normalize_email
 from enterprise.exceptions import EnterpriseError
+from enterprise.lms import get_enrollment_backend
 from enterprise.models import EnterpriseCourseEnrollment, PendingEnrollment
 from enterprise.models.enrollment import EnrollmentSource, StartedBy
-from enterprise.services.enrollment import resolve_target
-from enterprise.services.manage_learners import link_learners_from_csv
+from enterprise.services.bulk_link import ChunkLinks, LinkedRef, PendingRef, RowResult, email_error, link_stream
+from enterprise.services.enrollment import enroll_chunk, resolve_target
 from enterprise.services.prices import prices_for
 from enterprise.services.unenrollment import unenroll_learners_from_csv
 from integrated_channels.adobe_commerce.client import CommerceClient
@@ -136,20 +139,22 @@ def import_purchases(configuration, *, trigger, start_date=None, api_user=None, 
                         )
                     )
     with transaction.atomic():
-        for (kind, sku), group in enroll.items():
-            bought = _Purchases(configuration, targets[(kind, sku)].course_ids, group)
-            csv = "email\n" + "\n".join(line["email"] for line in group) + "\n"
-            link_learners_from_csv(
-                customer=configuration.customer,
-                file=io.BytesIO(csv.encode()),
-                course_id=sku if kind == "course" else "",
-                program_id=sku if kind == "program" else "",
-                mode=configuration.enrollment_mode,
-                source=EnrollmentSource.IMPORT,
-                started_by=StartedBy.LEARNER,  # the learner bought it: a self-enrollment
-                size=len(csv),
-            )
-            bought.record()
+        unlinked = _enroll_groups(configuration, enroll, targets)
+        for record in records:
+            if record.outcome == ProcessedOrderLine.Outcome.ENROLLED and normalize_email(record.email) in unlinked:
+                problem = f"not_linked: {unlinked[normalize_email(record.email)]}"
+                record.outcome, record.message, record.content_type = ProcessedOrderLine.Outcome.REFUSED, problem, ""
+                errors.append(
+                    RunError(
+                        run=run,
+                        outcome=RunError.Outcome.FAILED,
+                        email=record.email,
+                        course_id=record.sku[:255],
+                        remote_id=f"order {record.order_id} item {record.item_id}",
+                        code="not_linked",
+                        message=problem,
+                    )
+                )
         _insert_lines(records)
         refunded = _unenroll_refunds(configuration, refunds)
         RunError.objects.bulk_create(errors)
@@ -164,6 +169,58 @@ def import_purchases(configuration, *, trigger, start_date=None, api_user=None, 
         skipped=skipped + len(refunds) - refunded,
     )
     return run
+
+
+def _enroll_groups(configuration, enroll: dict, targets: dict) -> dict[str, str]:
+    """Link every buyer once, then enroll each (kind, SKU) group's learners set-based (the caller's
+    transaction): the addresses go through Manage Learners' ``link_stream`` in chunks (one look-up and
+    a fixed number of writes per chunk: a linked learner, or a pending learner enrolled at
+    registration), then each group is one ``enroll_chunk`` of its learners, between the purchase
+    look-up and the purchase stamps (``_Purchases``). Return {address: why} of the buyers that could
+    not be linked (e.g. an address Manage Learners refuses): their lines are refused, not enrolled."""
+    if not enroll:
+        return {}
+    customer = configuration.customer
+    refs: dict[str, LinkedRef | PendingRef] = {}
+    unlinked: dict[str, str] = {}
+    addresses = []
+    for email in sorted({normalize_email(line["email"]) for group in enroll.values() for line in group}):
+        error = email_error(email)
+        if error:
+            unlinked[email] = f"{email!r} {error}"
+        else:
+            addresses.append(email)
+
+    def collect(chunk: list[RowResult], links: ChunkLinks) -> None:
+        for ref in [*links.linked, *links.pending]:
+            refs[ref.row.email] = ref
+        for row in chunk:
+            if row.email not in refs:
+                unlinked[row.email] = row.message or str(row.status)
+
+    chunk_size = enterprise_settings.MANAGE_LEARNERS_CHUNK_SIZE
+    chunks = (
+        [RowResult(line=n, value=email, email=email) for n, email in enumerate(addresses[start : start + chunk_size])]
+        for start in range(0, len(addresses), chunk_size)
+    )
+    link_stream(customer=customer, chunks=chunks, on_chunk=collect)
+    backend = get_enrollment_backend()
+    for (kind, sku), group in enroll.items():
+        bought = _Purchases(configuration, targets[(kind, sku)].course_ids, group)
+        mine = [refs[email] for email in bought.by_email if email in refs]
+        enroll_chunk(
+            target=targets[(kind, sku)],
+            links=ChunkLinks(
+                linked=[ref for ref in mine if isinstance(ref, LinkedRef)],
+                pending=[ref for ref in mine if isinstance(ref, PendingRef)],
+            ),
+            dry_run=False,
+            backend=backend,
+            source=EnrollmentSource.IMPORT,
+            started_by=StartedBy.LEARNER,  # the learner bought it: a self-enrollment
+        )
+        bought.record()
+    return unlinked
 
 
 class _Purchases:

@@ -22,6 +22,16 @@ class TrainingDataConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from django.db.models.signals import post_delete, post_save
+
+        from enterprise.models import EnterpriseCustomer
+        from integrated_channels.training_data.models import TrainingDataAccessConfiguration
+
+        for model in (TrainingDataAccessConfiguration, EnterpriseCustomer):
+            post_save.connect(_forget_public_state, sender=model, dispatch_uid=f"training_data_state_{model.__name__}")
+            post_delete.connect(
+                _forget_public_state, sender=model, dispatch_uid=f"training_data_state_d_{model.__name__}"
+            )
         from integrated_channels.integrated_channel.registry import Channel, Operation, registry
 
         registry.register(
@@ -47,3 +57,14 @@ class TrainingDataConfig(AppConfig):
                 test_connection="integrated_channels.training_data.operations.test_connection",
             )
         )
+
+
+def _forget_public_state(sender, instance, **kwargs):
+    """A connection or its customer changed: the public catalog's cached state is read again."""
+    from django.db import transaction
+
+    from integrated_channels.training_data.services import forget_state
+
+    slug = getattr(instance, "customer", instance).slug
+    forget_state(slug)  # now (this transaction's next read), and after the commit (others' reads meanwhile)
+    transaction.on_commit(lambda: forget_state(slug))

@@ -101,6 +101,9 @@ class CatalogEntry(models.Model):
     #: what full-text search reads: title, description and skills in one text
     document = models.TextField(blank=True)
     built_at = models.DateTimeField()
+    #: 1, 2, … in the listing's order (title, content id), set by the build: a page of the unfiltered
+    #: listing is a range of it, whatever its depth (decision 0460)
+    position = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         app_label = "training_data"
@@ -116,6 +119,7 @@ class CatalogEntry(models.Model):
             models.Index(fields=["customer", "title", "content_id"], name="training_data_list"),
             models.Index(fields=["customer", "kind", "title"], name="training_data_kind"),
             models.Index(fields=["customer", "built_at"], name="training_data_built"),
+            models.Index(fields=["customer", "position"], name="training_data_position"),
         ]
 
     def __str__(self):
@@ -135,3 +139,22 @@ class SkillFacet(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class CatalogSummary(models.Model):
+    """What the unfiltered listing shows besides its page, stored by the build: the number of entries and
+    the facets (decision 0460). Its ``built_at`` is the read model's version (the ETag's)."""
+
+    customer = models.OneToOneField(
+        "enterprise.EnterpriseCustomer", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    built_at = models.DateTimeField()
+    count = models.PositiveIntegerField()
+    #: {"kind": [{"value", "count"}, …], "language": […], "skill": […]}, as the API serves them
+    facets = models.JSONField(default=dict)
+
+    class Meta:
+        app_label = "training_data"
+
+    def __str__(self):
+        return f"{self.count} entries built {self.built_at:%Y-%m-%d %H:%M}"

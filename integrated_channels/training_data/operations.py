@@ -8,8 +8,9 @@ from urllib.parse import urljoin
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
-from django.db.models import Count, Q
+from django.db import connection, transaction
+from django.db.models import Count, F, Q, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from enterprise.lms.local import models as lms
@@ -18,7 +19,8 @@ from enterprise.services.prices import all_prices_for
 from integrated_channels.integrated_channel.models import Run
 from integrated_channels.integrated_channel.services import runs
 from integrated_channels.integrated_channel.services.connections import ConnectionTest
-from integrated_channels.training_data.models import CatalogEntry, SkillFacet
+from integrated_channels.training_data.models import CatalogEntry, CatalogSummary, SkillFacet
+from integrated_channels.training_data.services import count_and_facets, forget_state
 
 logger = logging.getLogger(__name__)
 BUILD = "catalog_build"
@@ -114,8 +116,33 @@ def build_catalog(configuration, *, trigger, start_date=None, api_user=None, run
             ],
             batch_size=BATCH,
         )
+        _number(customer_id)
+        count, facets = count_and_facets(CatalogEntry.objects.filter(customer_id=customer_id))
+        CatalogSummary.objects.update_or_create(
+            customer_id=customer_id, defaults={"built_at": now, "count": count, "facets": facets}
+        )
+        slug = configuration.customer.slug
+        forget_state(slug)  # the new version reaches the API at once (and again after the commit)
+        transaction.on_commit(lambda: forget_state(slug))
     runs.finish_run(run, status=Run.Status.COMPLETED, selected=len(entries), sent=len(entries))
     return run
+
+
+def _number(customer_id) -> None:
+    """Each entry's ``position`` in the listing's order (title, content id), in one UPDATE: the database
+    orders, so a page of positions is the page ``ORDER BY title, content_id`` would give."""
+    ranked = (
+        CatalogEntry.objects.filter(customer_id=customer_id)
+        .annotate(n=Window(RowNumber(), order_by=[F("title").asc(), F("content_id").asc()]))
+        .values_list("pk", "n")
+    )
+    inner, params = ranked.query.sql_with_params()
+    table = connection.ops.quote_name(CatalogEntry._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH r(id, n) AS ({inner}) UPDATE {table} SET position = r.n FROM r WHERE {table}.id = r.id",  # noqa: S608
+            params,
+        )
 
 
 def _one(values: set[str]) -> str:

@@ -11,7 +11,6 @@ import hashlib
 from django.conf import settings
 from django.core.cache import cache as django_cache
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -20,7 +19,6 @@ from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
-from enterprise.models import EnterpriseCustomer
 from integrated_channels.training_data import services
 from integrated_channels.training_data.serializers import CatalogPageSerializer, CatalogQuerySerializer
 
@@ -50,10 +48,11 @@ class PublicCatalogView(APIView):
     throttle_classes = [PerClientThrottle]
 
     def initial(self, request, *args, **kwargs):
-        self.customer = get_object_or_404(EnterpriseCustomer.objects.filter(active=True), slug=kwargs["customer_slug"])
-        self.origins = services.allowed_origins(self.customer.pk)
-        if self.origins is None:  # no active Training Data Access connection: no public catalog
+        # the customer, its origins and the read model's version: kept in the cache (services.public_state)
+        self.state = services.public_state(kwargs["customer_slug"])
+        if self.state is None:  # unknown or inactive customer, or no active connection: no public catalog
             raise Http404
+        self.origins = self.state.origins
         super().initial(request, *args, **kwargs)
 
     def finalize_response(self, request, response, *args, **kwargs):
@@ -88,8 +87,7 @@ class PublicCatalogView(APIView):
     @extend_schema(parameters=[CatalogQuerySerializer], responses={200: CatalogPageSerializer, 304: None})
     def get(self, request, customer_slug):
         query = _parse(request)
-        version = services.catalog_version(self.customer.pk)
-        etag = _etag(self.customer.pk, version, query)
+        etag = _etag(self.state.customer_id, self.state.version, query)
         cache = {"ETag": etag, "Cache-Control": f"public, max-age={CACHE_SECONDS}"}
         if etag in _if_none_match(request):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers=cache)
@@ -97,7 +95,7 @@ class PublicCatalogView(APIView):
         key = f"training-data:page:{etag}"
         data = django_cache.get(key)
         if data is None:
-            data = CatalogPageSerializer(services.catalog_page(self.customer.pk, **query)).data
+            data = CatalogPageSerializer(services.catalog_page(self.state.customer_id, **query)).data
             django_cache.set(key, data, CACHE_SECONDS)
         return Response(data, headers=cache)
 

@@ -134,3 +134,49 @@ def test_a_credit_memo_unenrolls_once(connection, store):
     assert (run.selected, run.sent, run.skipped) == (2, 1, 1)  # the order line again (skipped), the refund
     again = run_import(connection)
     assert (again.sent, again.skipped) == (0, 2)
+
+
+def _count_import_queries(connection, store, buyers: int, first: int) -> int:
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    second = COURSE.replace("PY", "SQL")
+    store.orders = [
+        order(first + n, f"buyer{first + n}@acme.example", (COURSE, 49.9), (second, 49.9)) for n in range(buyers)
+    ]
+    with CaptureQueriesContext(db) as queries:
+        run = run_import(connection)
+    assert run.sent == 2 * buyers, list(RunError.objects.values_list("message", flat=True))
+    return len(queries)
+
+
+def test_queries_do_not_grow_with_the_lines(connection, store, settings):
+    """Every buyer linked once, one enrollment per (kind, SKU) group: the queries of a sync depend on
+    its SKUs and pages, not on its lines (decision 0461)."""
+    second = lms.Course.objects.create(course_id=COURSE.replace("PY", "SQL"), title="SQL")
+    lms.CourseMode.objects.create(course=second, mode="verified")
+    Price.objects.create(
+        customer=connection.customer,
+        content_type="course",
+        content_id=second.course_id,
+        amount=Decimal("49.90"),
+        currency="USD",
+    )
+    LearnerFactory(customer=connection.customer, user=UserFactory(email="buyer1@acme.example"))
+    LearnerFactory(customer=connection.customer, user=UserFactory(email="buyer101@acme.example"))
+    UserFactory(email="buyer3@acme.example")  # accounts, not yet learners
+    UserFactory(email="buyer150@acme.example")
+    small = _count_import_queries(connection, store, 4, 1)
+    ProcessedOrderLine.objects.all().delete()
+    type(connection).objects.filter(pk=connection.pk).update(orders_synced_until=None)
+    large = _count_import_queries(connection, store, 60, 101)
+    assert large == small
+
+
+def test_an_address_manage_learners_refuses_is_reported_not_enrolled(connection, store):
+    store.orders = [order(1, "two@@acme.example", (COURSE, 49.9)), order(2, "ok@acme.example", (COURSE, 49.9))]
+    run = run_import(connection)
+    assert (run.status, run.sent, run.failed) == (Run.Status.COMPLETED_WITH_ERRORS, 1, 1)
+    assert list(RunError.objects.filter(run=run).values_list("code", flat=True)) == ["not_linked"]
+    assert ProcessedOrderLine.objects.get(email="two@@acme.example").outcome == ProcessedOrderLine.Outcome.REFUSED
+    assert PendingEnrollment.objects.count() == 1

@@ -1,0 +1,125 @@
+"""The public catalog's reads (decision 0460): the unfiltered listing from the build's summary and stored
+positions, a search or filter with its count and facets in one grouped query, fixed query counts."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.db.models import Count
+from django.test.utils import CaptureQueriesContext
+
+from enterprise.lms.local import models as lms
+from integrated_channels.integrated_channel.models import Run
+from integrated_channels.training_data.models import (
+    CatalogEntry,
+    CatalogSummary,
+    SkillFacet,
+    TrainingDataAccessConfiguration,
+)
+from integrated_channels.training_data.operations import build_catalog
+from integrated_channels.training_data.services import FACET_SIZE, catalog_page, count_and_facets
+from tests.factories import CustomerFactory
+
+SKILLS = ["Python", "SQL", "Excel", "Writing"]
+
+
+def reference_facets(entries) -> tuple[int, dict]:
+    """The count and facets one query each (as before decision 0460), the skill facet from SkillFacet."""
+
+    def top(rows, field):
+        ranked = sorted(((row[field], row["n"]) for row in rows), key=lambda item: (-item[1], item[0]))
+        return [{"value": value, "count": n} for value, n in ranked[:FACET_SIZE]]
+
+    skills = SkillFacet.objects.filter(entry__in=entries.values("pk")).values("name").annotate(n=Count("pk"))
+    return entries.count(), {
+        "kind": top(entries.order_by().values("kind").annotate(n=Count("pk")), "kind"),
+        "language": top(entries.exclude(language="").order_by().values("language").annotate(n=Count("pk")), "language"),
+        "skill": top(skills.order_by(), "name"),
+    }
+
+
+@pytest.fixture
+def built(db):
+    customer = CustomerFactory(slug="globex")
+    courses = lms.Course.objects.bulk_create(
+        [
+            lms.Course(
+                course_id=f"course-v1:G+C{i:02d}+2027",
+                title=f"{'Zeta' if i % 3 else 'alpha'} course {i % 7}",
+                description="python basics" if i % 2 else "spreadsheet work",
+                language=["en", "fr", ""][i % 3],
+            )
+            for i in range(30)
+        ]
+    )
+    lms.CourseSkill.objects.bulk_create(
+        [lms.CourseSkill(course=c, name=SKILLS[(i + k) % 4]) for i, c in enumerate(courses) for k in range(i % 3)]
+    )
+    site = TrainingDataAccessConfiguration.objects.create(customer=customer, name="site", active=True)
+    build_catalog(site, trigger=Run.Trigger.ADMIN)
+    return customer, site
+
+
+def titles(customer, **params):
+    return [(e.title, e.content_id) for e in catalog_page(customer.pk, **params).results]
+
+
+def test_positions_follow_the_listing_order(built):
+    customer, _site = built
+    ordered = list(
+        CatalogEntry.objects.filter(customer=customer)
+        .order_by("title", "content_id")
+        .values_list("position", flat=True)
+    )
+    assert ordered == list(range(1, 31))
+    every = [(e.title, e.content_id) for e in CatalogEntry.objects.filter(customer=customer)]
+    assert [row for page in range(1, 5) for row in titles(customer, page=page, page_size=8)] == every
+    assert titles(customer, page=9, page_size=8) == []
+
+
+def test_the_summary_holds_the_unfiltered_count_and_facets(built):
+    customer, _site = built
+    summary = CatalogSummary.objects.get(customer=customer)
+    everything = CatalogEntry.objects.filter(customer=customer)
+    assert summary.count == 30
+    assert summary.facets == reference_facets(everything)[1]
+    assert {f["value"]: f["count"] for f in summary.facets["language"]} == {"en": 10, "fr": 10}
+
+
+@pytest.mark.parametrize(
+    "params", [{"q": "python"}, {"language": "fr"}, {"skill": "SQL"}, {"q": "course", "kind": "course"}]
+)
+def test_grouped_facets_equal_one_query_per_facet(built, params):
+    customer, _site = built
+    page = catalog_page(customer.pk, **params)
+    entries = CatalogEntry.objects.filter(
+        pk__in=[e.pk for e in catalog_page(customer.pk, page_size=100, **params).results]
+    )
+    assert (page.count, page.facets) == reference_facets(entries)
+    assert page.count == entries.count() > 0
+
+
+def test_unfiltered_listing_reads_its_page_only(built):
+    customer, _site = built
+    with CaptureQueriesContext(connection) as queries:
+        page = catalog_page(customer.pk, page=3, page_size=5)
+    assert len(queries) == 2  # the summary, the page
+    assert page.count == 30 and len(page.results) == 5
+    assert "document" not in queries[-1]["sql"]  # only the columns served
+
+
+@pytest.mark.parametrize("params", [{"q": "python"}, {"language": "fr", "q": "spreadsheet"}, {"skill": "SQL"}])
+def test_a_search_or_filter_costs_two_queries(built, params):
+    customer, _site = built
+    with CaptureQueriesContext(connection) as queries:
+        catalog_page(customer.pk, **params)
+    assert len(queries) == 2  # count and facets grouped, then the page
+
+
+def test_a_catalog_built_before_summaries_is_read_the_long_way(built):
+    customer, _site = built
+    CatalogSummary.objects.all().delete()
+    CatalogEntry.objects.update(position=None)
+    page = catalog_page(customer.pk, page=2, page_size=10)
+    assert page.count == 30 and len(page.results) == 10
+    assert count_and_facets(CatalogEntry.objects.filter(customer=customer))[1] == page.facets
