@@ -108,6 +108,26 @@ def delete_customer_rows(customer, models) -> None:
             )
 
 
+def database_cpu_seconds() -> float | None:
+    """CPU seconds (user + system) the PostgreSQL backend of the default connection has used so far; None
+    elsewhere (SQLite runs in this process, so its time is in ``time.process_time()``) or when the server's
+    process cannot be read (another host). The difference around an operation is the database's share of
+    it, which the process's own CPU time leaves out."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime, in clock ticks
+
+
 def peak_rss_mb() -> float:
     """Peak resident memory of this process so far, in MB (Linux reports KB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

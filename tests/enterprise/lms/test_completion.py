@@ -279,3 +279,56 @@ def test_completions_for_asks_each_pair_only_what_its_rule_reads():
     assert sorted(backend.grade_keys) == [(1, "sp-ended"), (1, "sp-open")]
     assert result[(1, "sp-running")].grade == IN_PROGRESS
     assert result[(1, "sp-ended")].grade == FAIL
+
+
+class MemoryBackend:
+    """A completion backend answering from dicts (certificates and grades by (user id, course id))."""
+
+    def __init__(self, certificates, grades):
+        self.certificates, self.grades = certificates, grades
+
+    def get_certificates(self, keys):
+        return {key: self.certificates[key] for key in keys if key in self.certificates}
+
+    def get_grades(self, keys):
+        return {key: self.grades[key] for key in keys if key in self.grades}
+
+
+def test_completions_for_gives_determine_completions_answer_for_every_rule_and_input():
+    courses = {
+        "ip": Course(course_id="ip", title="IP", pacing=INSTRUCTOR_PACED, end=NOW - DAY),
+        "sp-ended": Course(course_id="sp-ended", title="E", pacing=SELF_PACED, end=NOW - DAY),
+        "sp-ends-now": Course(course_id="sp-ends-now", title="N", pacing=SELF_PACED, end=NOW),
+        "sp-running": Course(course_id="sp-running", title="R", pacing=SELF_PACED, end=NOW + DAY),
+        "sp-open": Course(course_id="sp-open", title="O", pacing=SELF_PACED),
+    }
+    # user 1: nothing; 2: a certificate only; 3: a grade not passed; 4: passed before now; 5: passed exactly now;
+    # 6: a pass dated after now; 7: a certificate and a passed grade
+    inputs = {
+        1: (None, None),
+        2: (Certificate(2, "", "0.91", NOW - DAY), None),
+        3: (None, Grade(3, "", Decimal("0.30"))),
+        4: (None, Grade(4, "", Decimal("0.85"), NOW - 2 * DAY)),
+        5: (None, Grade(5, "", Decimal("0.70"), NOW)),
+        6: (None, Grade(6, "", Decimal("0.90"), NOW + DAY)),
+        7: (Certificate(7, "", "Pass", NOW - DAY), Grade(7, "", Decimal("0.95"), NOW - DAY)),
+    }
+    certificates = {(u, cid): c for u, (c, _g) in inputs.items() if c for cid in courses}
+    grades = {(u, cid): g for u, (_c, g) in inputs.items() if g for cid in courses}
+    keys = [(u, cid) for u in inputs for cid in courses]
+
+    result = completions_for(keys, courses=courses, backend=MemoryBackend(certificates, grades), now=NOW)
+
+    for user_id, course_id in keys:
+        c = courses[course_id]
+        # what the rule reads: a certificate (instructor-paced), a grade (self-paced, ended or open), nothing (running)
+        reads_grade = c.self_paced and (c.end is None or c.end <= NOW)
+        expected = determine_completion(
+            c,
+            certificates.get((user_id, course_id)) if not c.self_paced else None,
+            grades.get((user_id, course_id)) if reads_grade else None,
+            now=NOW,
+        )
+        assert result[(user_id, course_id)] == expected, (user_id, course_id)
+    assert len(result) == len(keys)
+    assert sum(r.complete for r in result.values()) == 3 + 7 + 7 + 2  # ip: 2, 7; two ended: all; open: 4, 5
