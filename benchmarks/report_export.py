@@ -12,6 +12,10 @@ allow; ``tenant_time=`` what a real tenant would take at its documented limits (
 connector's own throttle replayed on a simulated clock; Marketo: 100 calls per 20 s and 50,000
 calls a day; Salesforce: about 100,000 API calls a day for an Enterprise org's base allocation).
 
+The rows are seeded set-based (``build``: four ``INSERT … SELECT`` over a number series); ``--keep-db``
+keeps the test database and reuses rows built for the same ``--rows``. ``cpu_seconds=`` is this
+process's CPU during the measured operation (the machine may be shared: compare it with the load).
+
 The per-row baseline does the same the straightforward way, one enrollment at a time (its
 course, certificate and grade asked one by one) on ``--baseline-rows`` enrollments, scaled.
 """
