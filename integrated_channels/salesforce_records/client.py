@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from urllib.parse import quote
+from urllib.parse import quote, quote_plus
 
 from enterprise.transports.oauth2 import TokenRequest
 from integrated_channels.integrated_channel.exceptions import (
@@ -17,7 +17,15 @@ from integrated_channels.integrated_channel.transports.oauth2 import OAuth2Clien
 
 COLLECTION = 200  # records per sObject Collections call
 SESSION_SECONDS = 900  # the shortest session timeout an org can set
-EMAILS_PER_QUERY = 100  # keeps a SOQL query's URL well under Salesforce's 16,384 characters
+# Learner look-ups (decision 0470): as many addresses per SOQL query as its GET request allows. A REST
+# call's URI and headers together may take 16,384 bytes (414/431 beyond), far less than SOQL's own
+# 100,000-character statement limit, so the URL-encoded query is kept to QUERY_URI_BYTES, the rest left
+# to the path and the headers (the bearer token, about 120 bytes; the request's other headers). With
+# addresses of 20 to 40 characters that is 250 to 400 addresses a query: one query per sObject
+# Collections batch of 200 records (its learners resolved together).
+SOQL_MAX_CHARS = 100_000
+URI_MAX_BYTES = 16_384
+QUERY_URI_BYTES = 14_000
 # Bulk API 2.0 ingest: one upload per job of at most 150 MB once base64-encoded, so 100 MB of CSV
 BULK_UPLOAD_BYTES = 100 * 1024 * 1024
 BULK_JOB_BYTES = BULK_UPLOAD_BYTES - 1024 * 1024  # a job's CSV is cut at the first batch of 200 past this
@@ -36,6 +44,29 @@ class RequestLimitExceeded(AuthenticationFailed):
 def soql_string(value: str) -> str:
     """A SOQL string literal: backslash and quote escaped."""
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def email_queries(sobject: str, emails: list[str]) -> Iterator[str]:
+    """``SELECT Id, Email FROM sobject WHERE Email IN (…)`` over the lower-cased addresses, each query as
+    long as ``QUERY_URI_BYTES`` URL-encoded (and ``SOQL_MAX_CHARS``) allow; an address alone never exceeds
+    them (254 characters at most)."""
+    active = " AND IsActive = true" if sobject == "User" else ""
+    head = f"SELECT Id, Email FROM {sobject} WHERE Email IN ("  # noqa: S608 (User or Contact; escaped literals)
+    tail = f"){active}"
+    fixed_chars = len(head) + len(tail)
+    fixed_bytes = len(quote_plus(head)) + len(quote_plus(tail))
+    values: list[str] = []
+    chars, size = fixed_chars, fixed_bytes
+    for email in sorted({email.lower() for email in emails if email}):
+        literal = soql_string(email)
+        more_chars, more_bytes = len(literal) + 2, len(quote_plus(literal)) + 4  # ", " between: %2C+
+        if values and (size + more_bytes > QUERY_URI_BYTES or chars + more_chars > SOQL_MAX_CHARS):
+            yield head + ", ".join(values) + tail
+            values, chars, size = [], fixed_chars, fixed_bytes
+        values.append(literal)
+        chars, size = chars + more_chars, size + more_bytes
+    if values:
+        yield head + ", ".join(values) + tail
 
 
 class SalesforceClient(OAuth2ClientCredentialsTransport):
@@ -98,14 +129,9 @@ class SalesforceClient(OAuth2ClientCredentialsTransport):
         return records
 
     def ids_by_email(self, sobject: str, emails: list[str]) -> dict[str, str]:
-        """Record ids of ``sobject`` (User or Contact) by lower-cased e-mail, one query per 100 addresses."""
+        """Record ids of ``sobject`` (User or Contact) by lower-cased e-mail: as few queries as the URI allows."""
         found: dict[str, str] = {}
-        unique = sorted({email.lower() for email in emails if email})
-        for start in range(0, len(unique), EMAILS_PER_QUERY):
-            chunk = unique[start : start + EMAILS_PER_QUERY]
-            active = " AND IsActive = true" if sobject == "User" else ""
-            values = ", ".join(map(soql_string, chunk))  # escaped literals; ``sobject`` is User or Contact
-            soql = f"SELECT Id, Email FROM {sobject} WHERE Email IN ({values}){active}"  # noqa: S608
+        for soql in email_queries(sobject, emails):
             for record in self.query(soql):
                 found.setdefault(str(record.get("Email", "")).lower(), record["Id"])
         return found

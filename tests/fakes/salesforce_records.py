@@ -46,6 +46,8 @@ SOQL = re.compile(
     r"^SELECT Id, Email FROM (User|Contact) WHERE Email IN \(((?:'(?:[^'\\]|\\.)*'(?:, )?)+)\)( AND IsActive = true)?$"
 )
 LITERAL = re.compile(r"'((?:[^'\\]|\\.)*)'")
+SOQL_MAX_CHARS = 100_000  # Salesforce's SOQL statement limit (MALFORMED_QUERY beyond)
+URI_MAX_BYTES = 16_384  # a REST call's URI and headers together (414 / 431 beyond)
 
 
 def _error(code: str, message: str) -> list[dict]:
@@ -163,6 +165,8 @@ class FakeSalesforceRecords(LoopbackFake):
         return 404, _error("NOT_FOUND", f"No route {method} {path}")
 
     def _query(self, soql: str):
+        if len(soql) > SOQL_MAX_CHARS:
+            return 400, _error("MALFORMED_QUERY", f"SOQL statement of {len(soql)} characters (at most 100,000)")
         match = SOQL.match(soql)
         if not match:
             return 400, _error("MALFORMED_QUERY", f"unexpected query: {soql[:200]}")
@@ -481,6 +485,12 @@ class FakeSalesforceRecords(LoopbackFake):
                 self.wfile.write(data)
 
             def _route(self, split, raw):
+                # Salesforce: a REST call's URI and headers together take at most 16,384 bytes
+                header_bytes = sum(len(k) + len(v) + 4 for k, v in self.headers.items())
+                if len(self.path) > URI_MAX_BYTES:
+                    return 414, _error("URI_TOO_LONG", f"URI of {len(self.path)} bytes")
+                if len(self.path) + header_bytes > URI_MAX_BYTES:
+                    return 431, _error("REQUEST_HEADER_FIELDS_TOO_LARGE", "URI and headers over 16,384 bytes")
                 if split.path == "/services/oauth2/token" and self.command == "POST":
                     if not self.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded"):
                         return 400, {"error": "invalid_request", "error_description": "form body expected"}

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import models
-from django.db.models import Count, Max, Q, TextField, Value
+from django.db import connection, models
+from django.db.models import Count, Func, Max, Q, TextField, Value
 from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 
@@ -54,6 +54,27 @@ def _timestamp(name: str):
     """A timestamp column read as text when stored in UTC: ``fromisoformat`` (C) then costs a tenth of
     the database driver's converters, a third of the selection's time at 100,000 rows."""
     return Cast(name, output_field=TextField()) if settings.USE_TZ else name
+
+
+class _IsoUTC(Func):
+    """PostgreSQL: a timestamp as the very text ``_iso`` makes of it (``datetime.isoformat`` in UTC: no
+    fraction when the microseconds are 0, ``+00:00``), so a row's three timestamps cost no Python."""
+
+    output_field = TextField()
+    template = (
+        "CASE WHEN %(expressions)s IS NULL THEN NULL ELSE to_char(%(expressions)s AT TIME ZONE 'UTC', "
+        "CASE WHEN mod(date_part('microseconds', %(expressions)s)::int, 1000000) = 0 "
+        'THEN \'YYYY-MM-DD"T"HH24:MI:SS"+00:00"\' ELSE \'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"\' END) END'
+    )
+
+
+def _iso_in_sql() -> bool:
+    """Timestamps of the selection made ISO 8601 text by the database (PostgreSQL, stored in UTC)."""
+    return connection.vendor == "postgresql" and settings.USE_TZ
+
+
+def _same(value):
+    return value
 
 
 def _status(unenrolled_at, completion, started: bool) -> str:
@@ -116,8 +137,9 @@ def _chunks(queryset, *, attributes: bool) -> Iterator[list[tuple]]:
 
     ``attributes``: read the learners' attributes (JSON, decoded per row) only for reports that show them.
     """
+    timestamp = (lambda name: _IsoUTC(name)) if _iso_in_sql() else _timestamp
     fields = [
-        _timestamp(name) if name in ("created", "unenrolled_at", "purchased_at") else name
+        timestamp(name) if name in ("created", "unenrolled_at", "purchased_at") else name
         for name in _FIELDS
         if attributes or name != "learner__attributes"
     ]
@@ -136,6 +158,7 @@ def _learner_rows(customer, since, until, status_filter: str, *, feedback: bool)
     catalog, backend = get_catalog(), get_completion_backend()
     courses: dict = {}
     skipped: dict[str, int] = {}
+    iso_read = _same if _iso_in_sql() else _iso  # the enrollment's timestamps, as read
     recorded_at = until.isoformat()
     programs: dict[str, str | None] = {}
 
@@ -182,16 +205,16 @@ def _learner_rows(customer, since, until, status_filter: str, *, feedback: bool)
                     "Status": str(status),
                     "Grade": completion.grade,
                     "Percent": float(completion.percent * 100) if completion.percent is not None else None,
-                    "EnrolledAt": _iso(created),
+                    "EnrolledAt": iso_read(created),
                     "CompletedAt": _iso(completion.completed_at),
-                    "UnenrolledAt": _iso(unenrolled_at),
+                    "UnenrolledAt": iso_read(unenrolled_at),
                     "Type": "learning path course" if program_id else "course",
                     "LearningPathId": program_id or None,
                     "LearningPath": _program_title(program_id) if program_id else None,
                     # bought through a store (Adobe Commerce): the price paid and when (the seed's FAQ)
                     "Price": float(paid_amount) if paid_amount is not None else None,
                     "Currency": paid_currency or None,
-                    "PurchasedAt": _iso(purchased_at),
+                    "PurchasedAt": iso_read(purchased_at),
                 }
                 if feedback:
                     given = ratings.get((user_id, course_id))

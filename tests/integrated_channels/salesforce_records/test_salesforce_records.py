@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from integrated_channels.integrated_channel.models import Run, RunError
@@ -148,7 +150,8 @@ def test_batches_of_200_and_paged_queries(connection, fake, monkeypatch):
     assert done.sent == 5
     upserts = [p for m, p in fake.requests if m == "PATCH"]
     assert len(upserts) == 3  # 5 records, 2 per call in this test (200 by default)
-    assert sf_client.EMAILS_PER_QUERY == 100 and sf_client.COLLECTION == 2
+    queries = [p for m, p in fake.requests if m == "GET" and p.endswith("/query")]
+    assert len(queries) == 3  # the learners of each collection batch looked up by one query
 
 
 def test_skills_and_user_report(connection, fake):
@@ -195,6 +198,31 @@ def test_connection_test_checks_the_objects_fields(connection, fake):
     del fake.objects["Learner_Skill__c"]["fields"]["Level__c"]
     outcome = ops.test_connection(connection)
     assert not outcome.ok and "Learner_Skill__c lacks Level__c" in outcome.message
+
+
+def test_learners_are_looked_up_by_as_few_queries_as_the_uri_allows(connection, fake):
+    emails = [f"{'long.address.' * 4}{index:04d}@example.com" for index in range(1000)]  # 69 characters
+    for email in emails[::2]:
+        fake.add_user(email)
+    found = SalesforceClient(connection).ids_by_email("User", [e.upper() for e in emails])
+    assert sorted(found) == sorted(emails[::2])
+    queries = [p for m, p in fake.requests if m == "GET" and p.endswith("/query")]
+    soqls = list(sf_client.email_queries("User", emails))
+    assert len(queries) == len(soqls) == 6  # 100 a query (before decision 0470) made 10
+    assert all(len(s) <= sf_client.SOQL_MAX_CHARS for s in soqls)
+    assert sorted(e for s in soqls for e in re.findall(r"'([^']*)'", s)) == sorted(emails)
+    short = list(sf_client.email_queries("Contact", [f"l{index:05d}@example.com" for index in range(600)]))
+    assert len(short) == 2  # addresses of 18 characters: over 300 a query, one per batch of 200 records
+
+
+def test_the_fake_refuses_a_uri_or_a_soql_statement_over_salesforces_limits(connection, fake):
+    from integrated_channels.integrated_channel.exceptions import TransmissionError
+
+    values = ", ".join(f"'a{index:05d}@example.com'" for index in range(1000))
+    with pytest.raises(TransmissionError, match=r"414|URI_TOO_LONG"):
+        SalesforceClient(connection).query(f"SELECT Id, Email FROM User WHERE Email IN ({values})")
+    status, body = fake._query("SELECT Id, Email FROM User WHERE Email IN (" + ", ".join(["'a@b.c'"] * 12_500) + ")")
+    assert status == 400 and body[0]["errorCode"] == "MALFORMED_QUERY" and "100,000" in body[0]["message"]
 
 
 def test_soql_literals_are_escaped():
