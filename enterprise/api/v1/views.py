@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 from django.apps import apps
 from django.db.models import Exists, OuterRef, Prefetch
 from django.shortcuts import get_object_or_404
@@ -38,8 +35,8 @@ from enterprise.services.all_learners import learners_page
 from enterprise.services.bulk_link import RowStatus
 from enterprise.services.bulk_unlink import unlink_learners
 from enterprise.services.feedback import record_course_feedback
-from enterprise.services.manage_learners import link_learner, link_learners_from_csv
-from enterprise.services.unenrollment import unenroll_learners_from_csv
+from enterprise.services.manage_learners import link_learner, link_learners, link_learners_from_csv
+from enterprise.services.unenrollment import unenroll_learners, unenroll_learners_from_csv
 from enterprise.uploads import refused_upload
 
 
@@ -79,24 +76,10 @@ class CustomerScopedMixin:
         return self._customer
 
 
-def _csv_of(emails: list[str]) -> io.BytesIO:
-    """A JSON list of addresses as the one-column CSV the Manage Learners services read.
-
-    A header line comes first, so the first address is never taken for a header; the rows of
-    the result are then the CSV line minus one: the 1-based position in the list.
-    """
-    text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\n")
-    writer.writerow(["email"])
-    for email in emails:
-        writer.writerow([email.replace("\r", " ").replace("\n", " ")])
-    return io.BytesIO(text.getvalue().encode("utf-8"))
-
-
-def _bulk_response(result, *, offset: int) -> Response:
+def _bulk_response(result) -> Response:
     rows = [
         {
-            "row": row.line - offset,
+            "row": row.line,  # the line of the file, or the position in `emails`
             "value": row.value,
             "email": row.email,
             "status": str(row.status or ""),
@@ -208,19 +191,19 @@ class LearnerViewSet(CustomerScopedMixin, viewsets.GenericViewSet):
         serializer = serializer_class(data=payload)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        upload = data.get("file")
-        result = link_learners_from_csv(
-            customer=self.get_customer(),
-            file=upload if upload is not None else _csv_of(data["emails"]),
-            dry_run=data["dry_run"],
-            course_id=data.get("course_id", ""),
-            program_id=data.get("program_id", ""),
-            mode=data.get("mode", ""),
-            notify=data.get("notify", False),
-            source=EnrollmentSource.API,
-            disclose_other_customers=is_staff(request.user),
-        )
-        return _bulk_response(result, offset=0 if upload is not None else 1)
+        options = {
+            "customer": self.get_customer(),
+            "dry_run": data["dry_run"],
+            "course_id": data.get("course_id", ""),
+            "program_id": data.get("program_id", ""),
+            "mode": data.get("mode", ""),
+            "notify": data.get("notify", False),
+            "source": EnrollmentSource.API,
+            "disclose_other_customers": is_staff(request.user),
+        }
+        if "file" in data:
+            return _bulk_response(link_learners_from_csv(file=data["file"], **options))
+        return _bulk_response(link_learners(emails=data["emails"], **options))
 
     @extend_schema(
         request={"application/json": s.BulkLinkSerializer, "multipart/form-data": s.BulkLinkSerializer},
@@ -255,15 +238,15 @@ class LearnerViewSet(CustomerScopedMixin, viewsets.GenericViewSet):
         serializer = s.BulkUnenrollSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        upload = data.get("file")
-        result = unenroll_learners_from_csv(
-            customer=self.get_customer(),
-            file=upload if upload is not None else _csv_of(data["emails"]),
-            dry_run=data["dry_run"],
-            course_id=data["course_id"],
-            program_id=data["program_id"],
-        )
-        return _bulk_response(result, offset=0 if upload is not None else 1)
+        options = {
+            "customer": self.get_customer(),
+            "dry_run": data["dry_run"],
+            "course_id": data["course_id"],
+            "program_id": data["program_id"],
+        }
+        if "file" in data:
+            return _bulk_response(unenroll_learners_from_csv(file=data["file"], **options))
+        return _bulk_response(unenroll_learners(emails=data["emails"], **options))
 
     @extend_schema(request=s.BulkUnlinkSerializer, responses=s.UnlinkResultSerializer)
     @action(detail=False, methods=["post"], url_path="unlink")
