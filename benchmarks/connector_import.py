@@ -1,6 +1,6 @@
 """A connector's user import from a paged JSON API: ``python -m benchmarks connector_import --rows 100000``.
 
-Serves ``--rows`` people on 127.0.0.1 (``benchmarks/_paged_json.py``, in a child process, 1,000
+Serves ``--rows`` people on 127.0.0.1 (``tests/fakes/paged_json.py``, in a child process, 1,000
 per page by page number) and imports them with the shared import pipeline
 (``integrated_channels.integrated_channel.imports.pipeline.run_user_import``) through the
 project's HTTP transport: mapping (e-mail, first and last name from a nested object, manager
@@ -58,7 +58,7 @@ def person(index: int) -> dict:
 
 
 def _serve(total: int, page_size: int, queue, stop) -> None:
-    from benchmarks._paged_json import PagedJsonServer
+    from tests.fakes.paged_json import PagedJsonServer
 
     with PagedJsonServer(person, total, page_size=page_size) as server:
         queue.put(server.url)

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "django_filters",  # the filter forms of the browsable API (decision 0475)
     "drf_spectacular_sidecar",  # Swagger UI served from our static files: /api/docs/ works offline
     "django_countries",
     "django_celery_beat",  # connector schedules (SFTP) as periodic tasks in the database

@@ -120,17 +120,29 @@ class ChunkLinks:
     pending: list[PendingRef] = field(default_factory=list)
 
 
-def classify_rows(rows: Iterable[CsvRow]) -> list[RowResult]:
-    """``iter_classified`` as a list (a single address, tests)."""
-    return list(iter_classified(rows))
+def classify_rows(rows: Iterable[CsvRow], *, header: bool = True) -> list[RowResult]:
+    """``iter_classified`` as a list (a single address, a list of addresses, tests)."""
+    return list(iter_classified(rows, header=header))
 
 
-def iter_classified(rows: Iterable[CsvRow]) -> Iterator[RowResult]:
+def email_rows(emails: Iterable[str]) -> Iterator[CsvRow]:
+    """A list of addresses (the API's JSON ``emails``) as rows numbered by their 1-based position.
+
+    Each entry is one cell, stripped, whatever it holds (a comma, a quote, a line break); a blank
+    entry is skipped like a CSV's blank line, so the numbers of the others stay their positions.
+    """
+    for position, email in enumerate(emails, start=1):
+        if value := email.strip():
+            yield CsvRow(position, (value,))
+
+
+def iter_classified(rows: Iterable[CsvRow], *, header: bool = True) -> Iterator[RowResult]:
     """Normalise and validate each row as it is read; the valid, first-seen addresses are left unresolved.
 
-    The first row is a header when its only cell holds no ``@``. A row with more than one
-    non-empty cell is invalid (the file is one column). Only the first line of each address is
-    remembered (to name it in a duplicate's message), not the rows.
+    With ``header`` (a file), the first row is a header when its only cell holds no ``@``; a list
+    of addresses has none (``header=False``). A row with more than one non-empty cell is invalid
+    (the file is one column). Only the first line of each address is remembered (to name it in a
+    duplicate's message), not the rows.
     """
     first_line = SeenAddresses()
     for index, row in enumerate(rows):
@@ -140,7 +152,7 @@ def iter_classified(rows: Iterable[CsvRow]) -> Iterator[RowResult]:
         if len(cells) > 1:
             result.status = RowStatus.INVALID
             result.message = f"Expected one column (an e-mail address), found {len(cells)}."
-        elif index == 0 and "@" not in value:
+        elif header and index == 0 and "@" not in value:
             result.status = RowStatus.HEADER
             result.message = "First row without an @: read as the column header."
         else:

@@ -25,7 +25,7 @@ import random
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -49,6 +49,7 @@ from enterprise.services.bulk_link import (
     RowStatus,
     classify_rows,
     conceal_other_customers,
+    email_rows,
     iter_classified,
     link_rows,
 )
@@ -360,6 +361,56 @@ def link_learners_from_csv(
         disclose=disclose_other_customers,
         empty=UploadRefused("The file holds no e-mail address."),
     )
+
+
+def link_learners(
+    *,
+    customer: EnterpriseCustomer,
+    emails: Iterable[str],
+    dry_run: bool = False,
+    course_id: str = "",
+    program_id: str = "",
+    mode: str = "",
+    notify: bool = False,
+    source: str = EnrollmentSource.MANUAL,
+    started_by: str = "",
+    disclose_other_customers: bool = True,
+) -> SubmissionResult:
+    """Link (and enroll, notify) a list of e-mail addresses, or preview it with ``dry_run``.
+
+    ``link_learners_from_csv`` without the file: a row's ``line`` is the address's 1-based position
+    in ``emails``, and no entry is taken for a header. At most ``MANAGE_LEARNERS_MAX_ROWS`` addresses
+    (``UploadRefused`` beyond, and for a list of blank entries only).
+    """
+    emails = list(emails)  # read again by a retried attempt
+    check_row_count(len(emails))
+    target = resolve_target(course_id=course_id, program_id=program_id, mode=mode)
+    if notify:
+        require_template(customer=customer, target=target)
+    chunk_size = enterprise_settings.MANAGE_LEARNERS_CHUNK_SIZE
+
+    def link(on_chunk):
+        rows = iter_classified(email_rows(emails), header=False)
+        link_rows(customer=customer, rows=rows, chunk_size=chunk_size, on_chunk=on_chunk)
+
+    return _run(
+        customer,
+        link,
+        target=target,
+        notify=notify,
+        dry_run=dry_run,
+        source=source,
+        started_by=started_by,
+        disclose=disclose_other_customers,
+        empty=UploadRefused("The list holds no e-mail address."),
+    )
+
+
+def check_row_count(count: int) -> None:
+    """``UploadRefused`` for a list of more than ``MANAGE_LEARNERS_MAX_ROWS`` addresses."""
+    limit = enterprise_settings.MANAGE_LEARNERS_MAX_ROWS
+    if count > limit:
+        raise UploadRefused(f"At most {limit:,} addresses at once ({count:,} given).", limit=limit)
 
 
 def link_learner(

@@ -46,10 +46,11 @@ from enterprise.services.bulk_link import (
     RowResult,
     RowStatus,
     classify_rows,
+    email_rows,
 )
 from enterprise.services.csv_rows import CsvRow, check_upload_size, iter_csv_rows
 from enterprise.services.enrollment import COURSE, PROGRAM, UnenrollmentStatus
-from enterprise.services.manage_learners import SubmissionResult
+from enterprise.services.manage_learners import SubmissionResult, check_row_count
 from enterprise.services.user_lookup import users_by_email
 
 
@@ -235,6 +236,24 @@ def unenroll_learners_from_csv(
     rows = classify_rows(iter_csv_rows(file))
     if not any(row.status != RowStatus.HEADER for row in rows):
         raise UploadRefused("The file holds no e-mail address.")
+    return _run(customer, rows, lambda: _members(customer, rows), target=target, dry_run=dry_run)
+
+
+def unenroll_learners(
+    *,
+    customer: EnterpriseCustomer,
+    emails: Iterable[str],
+    course_id: str = "",
+    program_id: str = "",
+    dry_run: bool = False,
+) -> SubmissionResult:
+    """``unenroll_learners_from_csv`` for a list of addresses: a row's ``line`` is its 1-based position."""
+    emails = list(emails)
+    check_row_count(len(emails))
+    target = resolve_unenroll_target(course_id=course_id, program_id=program_id)
+    rows = classify_rows(email_rows(emails), header=False)
+    if not rows:
+        raise UploadRefused("The list holds no e-mail address.")
     return _run(customer, rows, lambda: _members(customer, rows), target=target, dry_run=dry_run)
 
 

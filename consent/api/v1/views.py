@@ -8,17 +8,16 @@ may record it on a learner's behalf (docs/decisions/0052, 0155).
 
 from __future__ import annotations
 
-import uuid
-
 from django.contrib.auth import get_user_model
 from django.shortcuts import get_object_or_404
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
+from consent.api.v1.filters import ConsentFilter
 from consent.api.v1.serializers import ConsentAnswerSerializer, ConsentSerializer
 from consent.exceptions import NotALearner
 from consent.models import DataSharingConsent
@@ -28,15 +27,6 @@ from enterprise.api.v1.permissions import ModelPermissions, administered_custome
 from enterprise.models import EnterpriseCustomer
 
 
-@extend_schema_view(
-    list=extend_schema(
-        parameters=[
-            OpenApiParameter("customer", OpenApiTypes.UUID),
-            OpenApiParameter("course_id", str),
-            OpenApiParameter("user_id", int),
-        ]
-    )
-)
 class ConsentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = ConsentSerializer
     permission_classes = [ModelPermissions]
@@ -46,6 +36,8 @@ class ConsentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         ("grant", "revoke"), ("consent.add_datasharingconsent", "consent.change_datasharingconsent")
     )
     pagination_class = NewestFirstPagination
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ConsentFilter
     throttle_scope = "enterprise"
 
     def get_queryset(self):
@@ -55,19 +47,7 @@ class ConsentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             consents = consents.filter(customer_id__in=administered_customer_ids(user)) | consents.filter(
                 user_id=user.pk
             )
-        params = self.request.query_params
-        if params.get("customer"):
-            try:
-                consents = consents.filter(customer_id=uuid.UUID(params["customer"]))
-            except ValueError as exc:
-                raise ValidationError({"customer": "Not a valid UUID."}, code="invalid") from exc
-        if params.get("course_id"):
-            consents = consents.filter(course_id=params["course_id"])
-        if params.get("user_id"):
-            if not params["user_id"].isdigit():
-                raise ValidationError({"user_id": "Not a user id."}, code="invalid")
-            consents = consents.filter(user_id=int(params["user_id"]))
-        return consents
+        return consents  # the query parameters narrow it (ConsentFilter)
 
     def _answer(self, request, granted: bool) -> Response:
         serializer = ConsentAnswerSerializer(data=request.data)

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import uuid
-
 from django.apps import apps
 from django.db.models import Exists, OuterRef, Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -22,6 +18,7 @@ from rest_framework.views import APIView
 
 from enterprise.api.v1 import serializers as s
 from enterprise.api.v1.errors import error
+from enterprise.api.v1.filters import CourseFeedbackFilter, EnrollmentFilter, PriceFilter
 from enterprise.api.v1.pagination import CatalogPagination, NewestFirstPagination, ProgramPagination
 from enterprise.api.v1.permissions import (
     ModelPermissions,
@@ -38,8 +35,8 @@ from enterprise.services.all_learners import learners_page
 from enterprise.services.bulk_link import RowStatus
 from enterprise.services.bulk_unlink import unlink_learners
 from enterprise.services.feedback import record_course_feedback
-from enterprise.services.manage_learners import link_learner, link_learners_from_csv
-from enterprise.services.unenrollment import unenroll_learners_from_csv
+from enterprise.services.manage_learners import link_learner, link_learners, link_learners_from_csv
+from enterprise.services.unenrollment import unenroll_learners, unenroll_learners_from_csv
 from enterprise.uploads import refused_upload
 
 
@@ -79,24 +76,10 @@ class CustomerScopedMixin:
         return self._customer
 
 
-def _csv_of(emails: list[str]) -> io.BytesIO:
-    """A JSON list of addresses as the one-column CSV the Manage Learners services read.
-
-    A header line comes first, so the first address is never taken for a header; the rows of
-    the result are then the CSV line minus one: the 1-based position in the list.
-    """
-    text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\n")
-    writer.writerow(["email"])
-    for email in emails:
-        writer.writerow([email.replace("\r", " ").replace("\n", " ")])
-    return io.BytesIO(text.getvalue().encode("utf-8"))
-
-
-def _bulk_response(result, *, offset: int) -> Response:
+def _bulk_response(result) -> Response:
     rows = [
         {
-            "row": row.line - offset,
+            "row": row.line,  # the line of the file, or the position in `emails`
             "value": row.value,
             "email": row.email,
             "status": str(row.status or ""),
@@ -208,19 +191,19 @@ class LearnerViewSet(CustomerScopedMixin, viewsets.GenericViewSet):
         serializer = serializer_class(data=payload)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        upload = data.get("file")
-        result = link_learners_from_csv(
-            customer=self.get_customer(),
-            file=upload if upload is not None else _csv_of(data["emails"]),
-            dry_run=data["dry_run"],
-            course_id=data.get("course_id", ""),
-            program_id=data.get("program_id", ""),
-            mode=data.get("mode", ""),
-            notify=data.get("notify", False),
-            source=EnrollmentSource.API,
-            disclose_other_customers=is_staff(request.user),
-        )
-        return _bulk_response(result, offset=0 if upload is not None else 1)
+        options = {
+            "customer": self.get_customer(),
+            "dry_run": data["dry_run"],
+            "course_id": data.get("course_id", ""),
+            "program_id": data.get("program_id", ""),
+            "mode": data.get("mode", ""),
+            "notify": data.get("notify", False),
+            "source": EnrollmentSource.API,
+            "disclose_other_customers": is_staff(request.user),
+        }
+        if "file" in data:
+            return _bulk_response(link_learners_from_csv(file=data["file"], **options))
+        return _bulk_response(link_learners(emails=data["emails"], **options))
 
     @extend_schema(
         request={"application/json": s.BulkLinkSerializer, "multipart/form-data": s.BulkLinkSerializer},
@@ -255,15 +238,15 @@ class LearnerViewSet(CustomerScopedMixin, viewsets.GenericViewSet):
         serializer = s.BulkUnenrollSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        upload = data.get("file")
-        result = unenroll_learners_from_csv(
-            customer=self.get_customer(),
-            file=upload if upload is not None else _csv_of(data["emails"]),
-            dry_run=data["dry_run"],
-            course_id=data["course_id"],
-            program_id=data["program_id"],
-        )
-        return _bulk_response(result, offset=0 if upload is not None else 1)
+        options = {
+            "customer": self.get_customer(),
+            "dry_run": data["dry_run"],
+            "course_id": data["course_id"],
+            "program_id": data["program_id"],
+        }
+        if "file" in data:
+            return _bulk_response(unenroll_learners_from_csv(file=data["file"], **options))
+        return _bulk_response(unenroll_learners(emails=data["emails"], **options))
 
     @extend_schema(request=s.BulkUnlinkSerializer, responses=s.UnlinkResultSerializer)
     @action(detail=False, methods=["post"], url_path="unlink")
@@ -342,15 +325,6 @@ def _query_with(request, **params) -> str:
     return query.urlencode()
 
 
-@extend_schema_view(
-    list=extend_schema(
-        parameters=[
-            OpenApiParameter("customer", OpenApiTypes.UUID),
-            OpenApiParameter("course_id", str),
-            OpenApiParameter("program_id", str),
-        ]
-    )
-)
 class EnrollmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Enterprise enrollments: staff see all, administrators their customers', a learner their own."""
 
@@ -358,6 +332,8 @@ class EnrollmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     permission_classes = [ModelPermissions]
     permission_model = EnterpriseCourseEnrollment
     pagination_class = NewestFirstPagination
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = EnrollmentFilter
     throttle_scope = "enterprise"
 
     def get_queryset(self):
@@ -367,16 +343,7 @@ class EnrollmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
             enrollments = enrollments.filter(
                 learner__customer_id__in=administered_customer_ids(user)
             ) | enrollments.filter(learner__user_id=user.pk)
-        for name in ("course_id", "program_id"):
-            if self.request.query_params.get(name):
-                enrollments = enrollments.filter(**{name: self.request.query_params[name]})
-        if self.request.query_params.get("customer"):
-            try:
-                customer = uuid.UUID(self.request.query_params["customer"])
-            except ValueError as exc:
-                raise ValidationError({"customer": "Not a valid UUID."}, code="invalid") from exc
-            enrollments = enrollments.filter(learner__customer_id=customer)
-        return enrollments
+        return enrollments  # the query parameters narrow it (EnrollmentFilter)
 
 
 class CourseViewSet(viewsets.ReadOnlyModelViewSet):
@@ -415,7 +382,6 @@ class ProgramViewSet(viewsets.ReadOnlyModelViewSet):
         request=s.CourseFeedbackInputSerializer,
         responses={200: s.CourseFeedbackResultSerializer, 201: s.CourseFeedbackResultSerializer},
     ),
-    get=extend_schema(parameters=[OpenApiParameter("course_id", str)]),
 )
 class CourseFeedbackView(CustomerScopedMixin, mixins.ListModelMixin, GenericAPIView):
     """The course feedback (star rating 1 to 5, optional comment) of a customer's learners.
@@ -428,6 +394,7 @@ class CourseFeedbackView(CustomerScopedMixin, mixins.ListModelMixin, GenericAPIV
     """
 
     serializer_class = s.CourseFeedbackSerializer
+    queryset = lms.CourseFeedback.objects.none()  # the model, for the schema; get_queryset scopes the rows
     as_learner = False
 
     def get_customer(self):
@@ -447,6 +414,8 @@ class CourseFeedbackView(CustomerScopedMixin, mixins.ListModelMixin, GenericAPIV
     permission_model = lms.CourseFeedback
     action_permissions = {"POST": ["lms_local.add_coursefeedback", "lms_local.change_coursefeedback"]}
     pagination_class = NewestFirstPagination
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = CourseFeedbackFilter
     throttle_scope = "enterprise"
 
     def get_queryset(self):
@@ -457,8 +426,6 @@ class CourseFeedbackView(CustomerScopedMixin, mixins.ListModelMixin, GenericAPIV
         rows = lms.CourseFeedback.objects.select_related("course").filter(Exists(enrolled))
         if self.as_learner:
             rows = rows.filter(user_id=self.request.user.pk)
-        if self.request.query_params.get("course_id"):
-            rows = rows.filter(course__course_id=self.request.query_params["course_id"])
         return rows
 
     def get(self, request, customer_uuid):
@@ -579,15 +546,6 @@ class ApiNotFound(APIView):
         raise NotFound()
 
 
-@extend_schema_view(
-    list=extend_schema(
-        parameters=[
-            OpenApiParameter("customer", OpenApiTypes.UUID, description="Only this customer's prices."),
-            OpenApiParameter("content_type", str, enum=["course", "program"]),
-            OpenApiParameter("content_id", str),
-        ]
-    )
-)
 class PriceViewSet(viewsets.ModelViewSet):
     """Prices of courses and programs: staff see and set all (defaults too), a customer's administrators
     their customers' prices (and read the defaults); another customer's prices are not found."""
@@ -596,6 +554,8 @@ class PriceViewSet(viewsets.ModelViewSet):
     permission_classes = [ModelPermissions]
     permission_model = Price
     pagination_class = NewestFirstPagination
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = PriceFilter
     throttle_scope = "enterprise"
 
     def get_queryset(self):
@@ -604,14 +564,4 @@ class PriceViewSet(viewsets.ModelViewSet):
         if not is_staff(user):
             mine = prices.filter(customer_id__in=administered_customer_ids(user))
             prices = mine if self.action not in ("list", "retrieve") else mine | prices.filter(customer__isnull=True)
-        params = self.request.query_params
-        if params.get("customer"):
-            try:
-                customer = uuid.UUID(params["customer"])
-            except ValueError as exc:
-                raise ValidationError({"customer": "Not a valid UUID."}, code="invalid") from exc
-            prices = prices.filter(customer_id=customer)
-        for name in ("content_type", "content_id"):
-            if params.get(name):
-                prices = prices.filter(**{name: params[name]})
-        return prices
+        return prices  # the query parameters narrow it (PriceFilter)

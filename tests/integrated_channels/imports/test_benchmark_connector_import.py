@@ -3,11 +3,11 @@
 import pytest
 
 from benchmarks import connector_import
-from benchmarks._paged_json import PagedJsonServer
 from benchmarks.bulk_link import build_users
 from enterprise.models import EnterpriseCustomer, EnterpriseCustomerUser, PendingEnterpriseCustomerUser
 from integrated_channels.integrated_channel.models import PendingLearnerAttributes
 from integrated_channels.sftp.models import SFTPConfiguration
+from tests.fakes.paged_json import PagedJsonServer
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,6 @@ import io
 
 import pytest
 
-from benchmarks._paged_json import PagedJsonServer
 from integrated_channels.integrated_channel.exceptions import AuthenticationFailed
 from integrated_channels.integrated_channel.imports.errors import ImportRefused
 from integrated_channels.integrated_channel.imports.sources import (
@@ -13,6 +12,7 @@ from integrated_channels.integrated_channel.imports.sources import (
     ReadingTransport,
     flatten,
 )
+from tests.fakes.paged_json import PagedJsonServer
 from tests.integrated_channels.sftp.factories import SFTPConfigurationFactory
 
 

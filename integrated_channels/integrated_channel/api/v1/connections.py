@@ -57,7 +57,7 @@ class ConnectionViewSet(mixins.DestroyModelMixin, ConfigurationViewSet):
         except OperationRefused as exc:
             raise NotFound(str(exc), code="no_such_operation") from None
 
-    @extend_schema(responses={200: cs.OperationSerializer(many=True)})
+    @extend_schema(responses={200: cs.OperationSerializer(many=True)}, filters=False)  # one connection's
     @action(detail=True, methods=["get"], url_path="operations", pagination_class=None)  # a plain list
     def operations(self, request, pk=None):
         """The operations of this connection with their schedules and latest runs."""

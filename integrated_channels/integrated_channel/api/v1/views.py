@@ -7,12 +7,11 @@ permissions (``permissions``) and the run model's view permission.
 
 from __future__ import annotations
 
-import uuid
-
 from django.db import IntegrityError, transaction
 from django.http import StreamingHttpResponse
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -22,6 +21,7 @@ from enterprise.api.v1.errors import error
 from enterprise.api.v1.pagination import NewestFirstPagination
 from enterprise.api.v1.permissions import ModelPermissions, customers_visible_to, is_staff
 from integrated_channels.integrated_channel.api.v1 import serializers as s
+from integrated_channels.integrated_channel.api.v1.filters import ConfigurationFilter, RunFilter
 from integrated_channels.integrated_channel.api.v1.permissions import (
     ConfigurationPermissions,
     channels_allowed,
@@ -36,18 +36,8 @@ class RunsPagination(NewestFirstPagination):
     ordering = ("-started_at", "-id")
 
 
-def _filter_customer(queryset, params):
-    if params.get("customer"):
-        try:
-            return queryset.filter(customer_id=uuid.UUID(params["customer"]))
-        except ValueError as exc:
-            raise ValidationError({"customer": "Not a valid UUID."}, code="invalid") from exc
-    return queryset
-
-
 @extend_schema_view(
     list=extend_schema(
-        parameters=[OpenApiParameter("customer", OpenApiTypes.UUID), OpenApiParameter("channel", str)],
         description="Each configuration also carries its channel's own fields; secrets are never returned.",
     )
 )
@@ -63,6 +53,8 @@ class ConfigurationViewSet(
     permission_classes = [ConfigurationPermissions]
     pagination_class = NewestFirstPagination
     serializer_class = s.ConfigurationSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ConfigurationFilter
     throttle_scope = "enterprise"
 
     def get_queryset(self):
@@ -71,10 +63,7 @@ class ConfigurationViewSet(
         )
         if is_staff(self.request.user):  # the channels whose admin pages they may open
             configurations = configurations.filter(channel__in=channels_allowed(self.request.user, "view"))
-        configurations = _filter_customer(configurations, self.request.query_params)
-        if self.request.query_params.get("channel"):
-            configurations = configurations.filter(channel=self.request.query_params["channel"].upper())
-        return configurations
+        return configurations  # the query parameters narrow it (ConfigurationFilter)
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "customers": customers_visible_to(self.request.user)}
@@ -155,21 +144,6 @@ class ConfigurationViewSet(
         return Response(s.RunNowResultSerializer(body).data, status=status.HTTP_202_ACCEPTED)
 
 
-@extend_schema_view(
-    list=extend_schema(
-        parameters=[
-            OpenApiParameter("customer", OpenApiTypes.UUID),
-            OpenApiParameter("configuration", int),
-            OpenApiParameter(
-                "connection",
-                int,
-                description="A connection's id: its runs, and those of a deleted connection of the same name.",
-            ),
-            OpenApiParameter("operation", str, description="An operation's code (the run's kind)."),
-            OpenApiParameter("status", str, enum=Run.Status.values),
-        ]
-    )
-)
 class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Runs with their counts, newest first, and each run's error report as CSV."""
 
@@ -177,30 +151,13 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     permission_model = Run
     pagination_class = RunsPagination
     serializer_class = s.RunSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = RunFilter
     throttle_scope = "enterprise"
 
     def get_queryset(self):
         runs = Run.objects.filter(customer_id__in=customers_visible_to(self.request.user).values("pk"))
-        runs = _filter_customer(runs, self.request.query_params)
-        params = self.request.query_params
-        if params.get("configuration"):
-            if not params["configuration"].isdigit():
-                raise ValidationError({"configuration": "Not a configuration id."}, code="invalid")
-            runs = runs.filter(configuration_id=int(params["configuration"]))
-        if params.get("connection"):
-            if not params["connection"].isdigit():
-                raise ValidationError({"connection": "Not a connection id."}, code="invalid")
-            connection = ChannelConfiguration.objects.filter(
-                pk=int(params["connection"]), customer_id__in=customers_visible_to(self.request.user).values("pk")
-            ).first()
-            runs = runs.of_connection(connection) if connection is not None else runs.none()
-        if params.get("operation"):
-            runs = runs.filter(kind=params["operation"])
-        if params.get("status"):
-            if params["status"] not in Run.Status.values:
-                raise ValidationError({"status": "Not a run status."}, code="invalid_choice")
-            runs = runs.filter(status=params["status"])
-        return runs
+        return runs  # the query parameters narrow it (RunFilter)
 
     @extend_schema(responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="CSV report")})
     @action(detail=True, methods=["get"], url_path="errors")

@@ -1,8 +1,9 @@
 """A paged JSON API of people on 127.0.0.1, for the import pipeline's tests and the benchmark.
 
-Lives here (not in tests/fakes) so that both the ``connector_import`` benchmark and the tests can
-import it: benchmarks never import tests. Items are built on demand by ``item(index)`` (so a
-million people are never held in memory), ``page_size`` per page, in two paging styles:
+A fake server like the others of ``tests/fakes``, which the ``connector_import`` benchmark imports
+too (benchmarks may import ``tests.fakes`` and ``tests.factories``, decision 0476). Items are built
+on demand by ``item(index)`` (so a million people are never held in memory), ``page_size`` per
+page, in two paging styles:
 
 - ``/people?page=N`` (N from 1): ``{"items": […], "page": N, "total": T}``; past the end, an
   empty ``items``;
