@@ -164,6 +164,7 @@ class RowFormset:
 
     title: str
     formset: object
+    can_add: bool  # rows may be added (the inline's own add permission)
 
 
 def row_formsets(model, request, instance) -> list[RowFormset]:
@@ -180,7 +181,7 @@ def row_formsets(model, request, instance) -> list[RowFormset]:
             prefix = f"{prefix}-{prefixes[prefix]}"
         formset = formset_class(**model_admin.get_formset_kwargs(request, instance, inline, prefix))
         title = str(inline.verbose_name_plural or inline.model._meta.verbose_name_plural)
-        found.append(RowFormset(title=title, formset=formset))
+        found.append(RowFormset(title=title, formset=formset, can_add=inline.has_add_permission(request, instance)))
     return found
 
 
