@@ -131,14 +131,14 @@ def test_rows_page_and_delete_confirmation(live_server, open_browser, artifacts_
         page.get_by_role("button", name="Save the rows").click()
         page.get_by_text("statements: rows saved.").wait_for()
         assert "xapi-pw-5150" not in page.content()
-        assert list(XAPIImportFilter.objects.values_list("name", "operator", "value")) == [
-            ("recent", "after", "2026-01-01")
-        ]
 
+        saved = page.locator("fieldset.connection-row").last  # the filter, as saved and shown again
+        saved_filter = [saved.get_by_label(label, exact=True).input_value() for label in ("Name", "Operator", "Value")]
         page.goto(live_server.url + edit)
         page.get_by_role("link", name="Delete the connection statements").click()
         page.get_by_role("heading", level=1, name="Delete xAPI statement import connection statements?").wait_for()
         assert_accessible(page, where="the delete confirmation page")
         page.get_by_role("button", name="Yes, delete the connection").click()
         page.get_by_text("The connection statements was deleted; its runs are kept.").wait_for()
-    assert not XAPIImportConfiguration.objects.exists()
+    assert saved_filter == ["recent", "after", "2026-01-01"]
+    assert not XAPIImportConfiguration.objects.exists() and not XAPIImportFilter.objects.exists()
