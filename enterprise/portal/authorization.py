@@ -27,6 +27,7 @@ from enterprise.portal.access import administered_customers, customer_of, login_
 from enterprise.portal.connections import edit_url
 from enterprise.portal.connectors import connection_of
 from integrated_channels.integrated_channel.models import ChannelConfiguration
+from integrated_channels.integrated_channel.models.authorization import AuthorizedConnection
 from integrated_channels.integrated_channel.services import authorization
 
 
@@ -36,7 +37,7 @@ def callback_url(request) -> str:
 
 def _authorizable(customer, configuration_id):
     configuration = connection_of(customer, configuration_id)
-    if not hasattr(configuration, "authorized"):
+    if not isinstance(configuration, AuthorizedConnection):
         raise Http404(_("This connection is not authorized in the remote system."))
     return configuration
 

@@ -33,6 +33,7 @@ from integrated_channels.integrated_channel.admin.connection_forms import (
     row_formsets,
     save_rows,
 )
+from integrated_channels.integrated_channel.models.authorization import AuthorizedConnection
 
 
 def edit_url(customer, configuration_id: int) -> str:
@@ -120,7 +121,7 @@ def _form_page(request, customers, customer, channel, configuration):
         else "",
         "delete_url": _url("connection_delete", customer, configuration.pk) if configuration is not None else "",
         "authorize_url": _url("connection_authorize", customer, configuration.pk)
-        if configuration is not None and hasattr(configuration, "authorized")
+        if isinstance(configuration, AuthorizedConnection)
         else "",
         "authorize_callback_url": request.build_absolute_uri(reverse("enterprise_portal:connection_authorized")),
         "connectors_url": reverse("enterprise_portal:connectors", kwargs={"customer_uuid": customer.uuid}),
