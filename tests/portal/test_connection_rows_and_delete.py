@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from enterprise.models import EnterpriseCustomerAdmin, PortalAction
+from integrated_channels.blackboard.models import BlackboardConfiguration
 from integrated_channels.canvas.models import CanvasConfiguration
 from integrated_channels.integrated_channel.models import ChannelConfiguration, PortalConnector, Run
 from integrated_channels.integrated_channel.services import authorization
@@ -316,3 +317,23 @@ def test_posts_without_the_csrf_token_are_refused(acme, xapi, canvas):
     assert client.post(url("connection_authorize", acme, configuration_id=canvas.pk)).status_code == 403
     assert ChannelConfiguration.objects.count() == 2 and not PortalAction.objects.exists()
     assert authorization.SESSION_KEY not in client.session
+
+
+def test_blackboard_authorize_starts_with_the_portals_callback(acme):
+    PortalConnector.objects.create(customer=acme, channel="BLACKBOARD")
+    blackboard = BlackboardConfiguration.objects.create(
+        customer=acme, name="learn", base_url="https://learn.example.com", client_id="app-key", client_secret="x"
+    )
+    client = Client()
+    client.force_login(administrator(acme, "ada"))
+    callback = "http://testserver" + reverse("enterprise_portal:connection_authorized")
+    assert "Authorize in Blackboard" in client.get(url("connection_edit", acme, configuration_id=blackboard.pk)).text
+
+    started = client.post(url("connection_authorize", acme, configuration_id=blackboard.pk))
+
+    remote = urlsplit(started["Location"])
+    assert (remote.scheme, remote.netloc) == ("https", "learn.example.com")
+    query = parse_qs(remote.query)
+    assert query["redirect_uri"] == [callback] and query["client_id"] == ["app-key"]
+    assert authorization.connection_of(query["state"][0]) == blackboard.pk
+    assert str(blackboard.pk) in client.session[authorization.SESSION_KEY]
