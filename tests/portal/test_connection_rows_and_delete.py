@@ -31,6 +31,7 @@ PASSWORD = "sftp-pw-7d1e"
 POWERBI_SECRET = "pbi-secret-41aa"
 CANVAS_SECRET = "canvas-secret-c0ffee"
 CODES = ("XAPI_IMPORT", "POWERBI", "CANVAS")
+MAPPING, FILTERS = "mappings", "filters"
 
 
 def allowed(customer):
@@ -145,19 +146,13 @@ def prefixes(html):
     return sorted(set(re.findall(r'name="([\w-]+)-TOTAL_FORMS"', html)))
 
 
-MAPPING, FILTERS = "mappings", "filters"
-
-
 def test_the_xapi_imports_mapping_and_filters_are_the_admins_formsets(admin_client, acme, xapi):
-    global MAPPING, FILTERS
     edit = admin_client.get(url("connection_edit", acme, configuration_id=xapi.pk)).content.decode()
     assert url("connection_rows", acme, configuration_id=xapi.pk) in edit
     page = admin_client.get(url("connection_rows", acme, configuration_id=xapi.pk))
     html = page.content.decode()
     assert page.status_code == 200 and PASSWORD not in html
-    found = prefixes(html)
-    assert len(found) == 2
-    MAPPING, FILTERS = next(p for p in found if "mapping" in p), next(p for p in found if "filter" in p)
+    assert prefixes(html) == [FILTERS, MAPPING]  # the admin's prefixes (the foreign keys' related names)
     assert "Mapping: xAPI JSON path" in html and 'list="xapi-known-paths"' in html  # the admin's own form
 
     # a refused filter (the model's own check of a date) saves nothing, not even the valid changes
