@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from enterprise.portal import connections, connectors, consent_channels, report_views, views
+from enterprise.portal import authorization, connections, connectors, consent_channels, report_views, views
 
 app_name = "enterprise_portal"
 
@@ -38,7 +38,19 @@ urlpatterns = [
         connections.create,
         name="connection_create",
     ),
+    path("connectors/oauth/complete/", authorization.authorized, name="connection_authorized"),
     path("<uuid:customer_uuid>/connectors/<int:configuration_id>/test/", connectors.test, name="connector_test"),
+    path("<uuid:customer_uuid>/connectors/<int:configuration_id>/rows/", connections.rows, name="connection_rows"),
+    path(
+        "<uuid:customer_uuid>/connectors/<int:configuration_id>/delete/",
+        connections.delete,
+        name="connection_delete",
+    ),
+    path(
+        "<uuid:customer_uuid>/connectors/<int:configuration_id>/authorize/",
+        authorization.authorize,
+        name="connection_authorize",
+    ),
     path(
         "<uuid:customer_uuid>/connectors/<int:configuration_id>/edit/",
         connections.edit,

@@ -9,6 +9,8 @@ from django.urls import reverse
 from enterprise.models import EnterpriseCustomerAdmin
 from integrated_channels.integrated_channel.models import PortalConnector
 from integrated_channels.sftp.models import SFTPConfiguration
+from integrated_channels.xapi import paths
+from integrated_channels.xapi.models import XAPIImportConfiguration, XAPIImportFilter, XAPIImportMapping
 from tests.browser.accessibility import assert_accessible
 from tests.factories import CustomerFactory, UserFactory
 from tests.fakes.sftp import FakeSFTPServer
@@ -92,3 +94,51 @@ def test_create_test_map_and_filter_a_connection(live_server, open_browser, arti
         response = page.goto(live_server.url + edit_path)
         assert response.status == 404
         assert "hr-files" not in page.content() and sftp_server.password not in page.content()
+
+
+def test_rows_page_and_delete_confirmation(live_server, open_browser, artifacts_dir):
+    """The xAPI import's filters added with the admin's inline formset, then the connection deleted after its
+    confirmation page; axe-core on both pages (decision 0485)."""
+    acme = CustomerFactory(name="Acme Corporation", slug="acme")
+    PortalConnector.objects.create(customer=acme, channel="XAPI_IMPORT")
+    EnterpriseCustomerAdmin.objects.create(customer=acme, user=UserFactory(username="ada"))
+    xapi = XAPIImportConfiguration.objects.create(
+        customer=acme,
+        name="statements",
+        host="sftp.example.com",
+        username="lms",
+        password="xapi-pw-5150",
+        host_key_fingerprint="SHA256:" + "A" * 43,
+        source_file="import/xapi.csv",
+    )
+    XAPIImportMapping.objects.create(configuration=xapi, path=paths.ACTOR_MBOX, column="Learner")
+    kwargs = {"customer_uuid": acme.uuid, "configuration_id": xapi.pk}
+    edit = reverse("enterprise_portal:connection_edit", kwargs=kwargs)
+
+    with open_browser(viewport=VIEWPORT) as page:
+        _sign_in(page, live_server.url, "ada", edit)
+        page.get_by_role("link", name="Edit the rows").click()
+        page.get_by_role("heading", level=1, name="Rows of xAPI statement import connection statements").wait_for()
+        page.get_by_role("button", name="Add a row to: filters").click()
+        row = page.locator("fieldset.connection-row").last
+        row.get_by_label("Name", exact=True).fill("recent")
+        row.get_by_label("Field", exact=True).fill("Date")
+        row.get_by_label("Operator", exact=True).select_option("after")
+        row.get_by_label("Value", exact=True).fill("2026-01-01")
+        assert_accessible(page, where="the connection's rows, a filter added")
+        page.screenshot(path=str(artifacts_dir / "portal-connection-rows-1024.png"), full_page=True)
+        assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORT["width"]
+        page.get_by_role("button", name="Save the rows").click()
+        page.get_by_text("statements: rows saved.").wait_for()
+        assert "xapi-pw-5150" not in page.content()
+
+        saved = page.locator("fieldset.connection-row").last  # the filter, as saved and shown again
+        saved_filter = [saved.get_by_label(label, exact=True).input_value() for label in ("Name", "Operator", "Value")]
+        page.goto(live_server.url + edit)
+        page.get_by_role("link", name="Delete the connection statements").click()
+        page.get_by_role("heading", level=1, name="Delete xAPI statement import connection statements?").wait_for()
+        assert_accessible(page, where="the delete confirmation page")
+        page.get_by_role("button", name="Yes, delete the connection").click()
+        page.get_by_text("The connection statements was deleted; its runs are kept.").wait_for()
+    assert saved_filter == ["recent", "after", "2026-01-01"]
+    assert not XAPIImportConfiguration.objects.exists() and not XAPIImportFilter.objects.exists()

@@ -13,8 +13,15 @@ page where the customer is already known:
 - a choice of other rows (e.g. SAP's identity provider) offers only the customer's own rows
   (``ConnectionForm.bind``); a choice of rows that belong to no customer is not offered at all.
 
-Child rows the admin edits in inlines (e.g. the xAPI import's mapping rows) are not part of it:
-``inline_rows(model)`` names them so a page can say where they are edited.
+Child rows the admin edits in inlines (the xAPI import's mapping rows and filters, Power BI's
+columns) are the admin's own inline formsets, on a page of their own: ``row_formsets(model, request,
+instance)`` builds them with each inline's ``get_formset`` (its form, fields, extra rows, the
+model's validation) and the connection admin's ``get_formset_kwargs`` (its initial rows), and
+``save_rows`` saves them with the admin's ``save_formset``. The inlines' Django default permission
+checks (staff permissions, which a customer's administrator has none of) are replaced by the
+page's customer scope; a permission an inline itself restricts (no adding, no deleting) is kept.
+``delete_connection`` deletes a connection as the admin's delete page does (``delete_model``);
+``deleted_summary`` counts what goes with it (the admin's confirmation page's summary).
 """
 
 from __future__ import annotations
@@ -24,7 +31,8 @@ from dataclasses import dataclass
 
 from django import forms
 from django.contrib import admin
-from django.contrib.admin.utils import flatten_fieldsets
+from django.contrib.admin.utils import NestedObjects, flatten_fieldsets
+from django.db import router, transaction
 from django.forms.models import modelform_factory
 
 from integrated_channels.integrated_channel.admin.configuration import ChannelConfigurationAdmin
@@ -131,3 +139,76 @@ def connection_form(model, request) -> ConnectionForm:
 
 def _inlines(model_admin):
     return [inline_class(model_admin.model, model_admin.admin_site) for inline_class in model_admin.inlines]
+
+
+_PERMISSIONS = ("has_add_permission", "has_change_permission", "has_delete_permission", "has_view_permission")
+
+
+def _allowed(self, request, obj=None):
+    return True
+
+
+def _scoped_inline(inline_class):
+    """The inline with Django's staff-permission checks replaced by the page's scope (see the module)."""
+    overrides = {}
+    for name in _PERMISSIONS:
+        owner = next(klass for klass in inline_class.__mro__ if name in klass.__dict__)
+        if owner.__module__.startswith("django."):
+            overrides[name] = _allowed
+    return type(f"Portal{inline_class.__name__}", (inline_class,), overrides)
+
+
+@dataclass(frozen=True)
+class RowFormset:
+    """One inline of the admin: its title and its bound formset."""
+
+    title: str
+    formset: object
+    can_add: bool  # rows may be added (the inline's own add permission)
+
+
+def row_formsets(model, request, instance) -> list[RowFormset]:
+    """The admin's inline formsets of ``instance`` (bound to ``request.POST`` on a POST), prefixes as the admin's."""
+    model_admin = model_admin_of(model)
+    found: list[RowFormset] = []
+    prefixes: dict[str, int] = {}
+    for inline_class in model_admin.inlines:
+        inline = _scoped_inline(inline_class)(model_admin.model, model_admin.admin_site)
+        formset_class = inline.get_formset(request, instance)
+        prefix = formset_class.get_default_prefix()
+        prefixes[prefix] = prefixes.get(prefix, 0) + 1
+        if prefixes[prefix] != 1 or not prefix:
+            prefix = f"{prefix}-{prefixes[prefix]}"
+        formset = formset_class(**model_admin.get_formset_kwargs(request, instance, inline, prefix))
+        title = str(inline.verbose_name_plural or inline.model._meta.verbose_name_plural)
+        found.append(RowFormset(title=title, formset=formset, can_add=inline.has_add_permission(request, instance)))
+    return found
+
+
+def save_rows(model, request, instance, formsets: list[RowFormset]) -> dict[str, int]:
+    """Save every formset (all were valid) in one transaction with the admin's ``save_formset``; rows
+    added, changed and deleted."""
+    model_admin = model_admin_of(model)
+    with transaction.atomic(using=router.db_for_write(model)):
+        for item in formsets:
+            model_admin.save_formset(request, None, item.formset, change=True)
+    return {
+        "added": sum(len(item.formset.new_objects) for item in formsets),
+        "changed": sum(len(item.formset.changed_objects) for item in formsets),
+        "deleted": sum(len(item.formset.deleted_objects) for item in formsets),
+    }
+
+
+def deleted_summary(instance) -> dict:
+    """What deleting ``instance`` deletes with it, by verbose plural name (as the admin's confirmation page),
+    and the rows that would prevent it (``protected``)."""
+    collector = NestedObjects(using=router.db_for_write(type(instance)))
+    collector.collect([instance])
+    counts = {str(model._meta.verbose_name_plural): len(objects) for model, objects in collector.model_objs.items()}
+    return {"counts": counts, "protected": len(collector.protected)}
+
+
+def delete_connection(request, instance) -> None:
+    """Delete as the admin does: the connection admin's ``delete_model`` (runs keep their history: their
+    connection becomes empty)."""
+    model_admin_of(type(instance)).delete_model(request, instance)
