@@ -220,10 +220,20 @@ def batches(provider, what, pages: Pages):
         yield page_batch(provider, what, number, raw)
 
 
-def run_import(connection, provider, courses: Pages, progress: Pages):
+def _both_cpu() -> tuple[float, float]:
+    """CPU seconds of this process and of its PostgreSQL backend (0 for the backend elsewhere)."""
+    from benchmarks.attendance_sync import cpu_seconds
+
+    found = cpu_seconds()
+    return found if found is not None else (_cpu(), 0.0)
+
+
+def run_import(connection, provider, courses: Pages, progress: Pages, cpu: dict | None = None):
+    """Both runs; ``cpu`` (when given) gets ``courses`` / ``progress``: (process, database backend) CPU seconds."""
     from integrated_channels.integrated_channel.models import Run
     from integrated_channels.integrated_channel.services import content_runs
 
+    cpu_start = _both_cpu()
     started = time.perf_counter()
     courses_run = content_runs.execute(
         connection,
@@ -234,6 +244,7 @@ def run_import(connection, provider, courses: Pages, progress: Pages):
         trigger=Run.Trigger.COMMAND,
     )
     middle = time.perf_counter()
+    cpu_middle = _both_cpu()
     progress_run = content_runs.execute(
         connection,
         kind="progress_import",
@@ -242,7 +253,12 @@ def run_import(connection, provider, courses: Pages, progress: Pages):
         batches=batches(provider, "progress", progress),
         trigger=Run.Trigger.COMMAND,
     )
-    return courses_run, progress_run, middle - started, time.perf_counter() - middle
+    ended = time.perf_counter()
+    cpu_end = _both_cpu()
+    if cpu is not None:
+        cpu["courses"] = (cpu_middle[0] - cpu_start[0], cpu_middle[1] - cpu_start[1])
+        cpu["progress"] = (cpu_end[0] - cpu_middle[0], cpu_end[1] - cpu_middle[1])
+    return courses_run, progress_run, middle - started, ended - middle
 
 
 def baseline(connection, provider, args):
@@ -356,9 +372,10 @@ def main(argv: list[str]) -> int:
         )
         load_before = os.getloadavg()[0]
         cpu_before = _cpu()
+        split: dict = {}
         with count_queries() as counter:
             courses_run, progress_run, course_seconds, progress_seconds = run_import(
-                connection, args.provider, course_pages, progress_pages
+                connection, args.provider, course_pages, progress_pages, split
             )
         cpu_seconds = _cpu() - cpu_before
         queries = counter.count
@@ -367,8 +384,9 @@ def main(argv: list[str]) -> int:
         rerun_load_before = os.getloadavg()[0]
         rerun_cpu = _cpu()
         rerun_start = time.perf_counter()
+        rerun_split: dict = {}
         with count_queries() as rerun_counter:
-            rerun = run_import(connection, args.provider, course_pages, progress_pages)
+            rerun = run_import(connection, args.provider, course_pages, progress_pages, rerun_split)
         rerun_seconds = time.perf_counter() - rerun_start
         rerun_cpu = _cpu() - rerun_cpu
         assert rerun[0].sent == 0 and rerun[1].sent == 0, (rerun[0].sent, rerun[1].sent)
@@ -402,6 +420,11 @@ def main(argv: list[str]) -> int:
                     "rerun_cpu_seconds": f"{rerun_cpu:.3f}",
                     "rerun_load_before": f"{rerun_load_before:.2f}",
                     "cpu_seconds": f"{cpu_seconds:.3f}",
+                    "courses_cpu_seconds": f"{split['courses'][0]:.2f}",
+                    "courses_db_cpu_seconds": f"{split['courses'][1]:.2f}",
+                    "progress_cpu_seconds": f"{split['progress'][0]:.2f}",
+                    "progress_db_cpu_seconds": f"{split['progress'][1]:.2f}",
+                    "rerun_db_cpu_seconds": f"{rerun_split['courses'][1] + rerun_split['progress'][1]:.2f}",
                     "import_peak_rss_mb": f"{rss:.1f}",
                     "courses_sent": courses_run.sent,
                     "progress_sent": progress_run.sent,

@@ -2,9 +2,9 @@
 
 A content run asks ``PageLedger.known`` whether a page's raw bytes were imported under the same key
 before; when they were, the page is skipped before it is parsed or mapped: a no-change rerun reads its
-pages, hashes them and writes nothing but the courses' ``last_seen``. A page is remembered only once
-all of its records were imported (none failed), so a record refused earlier (a learner not linked yet)
-is read again by the next run.
+pages, hashes them and writes nothing but the courses' ``last_seen`` once it is an hour old (decision 0490).
+A page is remembered only once all of its records were imported (none failed), so a record refused earlier
+(a learner not linked yet) is read again by the next run.
 """
 
 from __future__ import annotations

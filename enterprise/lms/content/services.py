@@ -4,7 +4,7 @@ Both take records (plain dataclasses the connectors build from their files and A
 a bounded number of queries per chunk, whatever its size (tests assert the counts). A record that
 cannot be imported is returned as a ``RecordError`` naming where it came from (``source``: the
 file and line, or the API page); the others go on (decision 0242). Importing the same data again
-writes nothing but the courses' ``last_seen``.
+writes nothing but the courses' ``last_seen``, and that only once it is older than ``LAST_SEEN_RESOLUTION``.
 """
 
 from __future__ import annotations
@@ -196,36 +196,36 @@ def import_courses(
     for chunk in chunks(records, CHUNK_SIZE):
         _import_course_chunk(provider, customer_id, chunk, catalogs, custom, now, result)
     if retire_missing:
-        result.retired += retire_unseen(provider=provider, catalogs=catalogs, since=now)
+        result.retired += retire_unseen(provider=provider, catalogs=catalogs, since=now, seen=result.course_ids)
     return result
 
 
-def mark_seen(*, provider: str, course_ids: list[int], now: datetime.datetime) -> bool:
-    """Set ``last_seen`` of the provider's courses of these local ``course_ids`` (a page skipped as unchanged,
-    decision 0455); False when one of them is no longer there."""
-    wanted = set(course_ids)
+#: ``last_seen`` is kept to this resolution: an import renews it only on courses last seen longer ago, so a rerun
+#: soon after the last one writes no course row (decision 0490). Retirement does not read it alone: a run retires
+#: the courses it did not list (``retire_unseen``'s ``seen``).
+LAST_SEEN_RESOLUTION = datetime.timedelta(hours=1)
+
+
+def courses_present(*, provider: str, course_ids: list[int]) -> bool:
+    """True when the provider's courses of these local ``course_ids`` are all still there (a page skipped as
+    unchanged, decision 0455: when one is gone, the page is read and its courses made again)."""
+    wanted = sorted(set(course_ids))
     if not wanted:
         return True
-    updated = (
-        ProviderCourse.objects.filter(provider=provider)
-        .filter(AnyOf(F("course_id"), sorted(wanted)))
+    return ProviderCourse.objects.filter(provider=provider).filter(AnyOf(F("course_id"), wanted)).count() == len(wanted)
+
+
+def renew_last_seen(*, provider: str, course_ids: list[int], now: datetime.datetime) -> int:
+    """Set ``last_seen`` of these local courses to ``now`` where it is older than ``LAST_SEEN_RESOLUTION``: one
+    statement, no row written for a course seen lately (decision 0490); how many were written."""
+    wanted = sorted(set(course_ids))
+    if not wanted:
+        return 0
+    return (
+        ProviderCourse.objects.filter(provider=provider, last_seen__lt=now - LAST_SEEN_RESOLUTION)
+        .filter(AnyOf(F("course_id"), wanted))
         .update(last_seen=now)
     )
-    return updated == len(wanted)  # when not, the page is read and imported: the courses there are seen again
-
-
-def file_courses(
-    *, course_ids: list[int], customer_id: int, catalogs: Sequence[Catalog], custom_tags: Sequence[str], now
-) -> None:
-    """Put these local courses in ``catalogs`` with the customer's ``custom_tags`` (those there already are left
-    alone): what a course import does for every course it lists, for the courses of pages it skipped."""
-    pks = sorted(set(course_ids))
-    if not pks:
-        return
-    _add_to_catalogs(pks, [catalog.pk for catalog in catalogs], now)
-    custom = _custom_names(custom_tags)
-    if custom:
-        _tag(pks, customer_id, custom)
 
 
 def _custom_names(custom_tags: Sequence[str]) -> list[str]:
@@ -236,14 +236,21 @@ def _custom_names(custom_tags: Sequence[str]) -> list[str]:
     return sorted(custom.values())
 
 
-def retire_unseen(*, provider: str, catalogs: Sequence[Catalog], since: datetime.datetime) -> int:
-    """Mark retired the provider's courses in ``catalogs`` that no import listed since ``since``; how many."""
+def retire_unseen(
+    *, provider: str, catalogs: Sequence[Catalog], since: datetime.datetime, seen: Sequence[int] = ()
+) -> int:
+    """Mark retired the provider's courses in ``catalogs`` that no import listed since ``since`` and that are not
+    among ``seen`` (the local courses this run listed, read or skipped: their ``last_seen`` is kept to
+    ``LAST_SEEN_RESOLUTION``); how many."""
     if not catalogs:
         return 0
     in_catalogs = CatalogCourse.objects.filter(catalog__in=catalogs).values("course_id")
-    return ProviderCourse.objects.filter(
+    unseen = ProviderCourse.objects.filter(
         provider=provider, retired=False, last_seen__lt=since, course_id__in=in_catalogs
-    ).update(retired=True, retired_at=since)
+    )
+    if seen:
+        unseen = unseen.exclude(AnyOf(F("course_id"), sorted(set(seen))))
+    return unseen.update(retired=True, retired_at=since)
 
 
 def _import_course_chunk(provider, customer_id, chunk, catalogs, custom, now, result: CourseImport) -> None:
@@ -282,9 +289,8 @@ def _import_course_chunk(provider, customer_id, chunk, catalogs, custom, now, re
         }
         if retagged:
             _replace_provider_tags(retagged)
-        unchanged_pks = [row[0] for pid, row in existing.items() if row[2] == hashes[pid]]
-        if unchanged_pks:
-            ProviderCourse.objects.filter(AnyOf(F("pk"), unchanged_pks)).update(last_seen=now)
+        unchanged = [row[1] for pid, row in existing.items() if row[2] == hashes[pid]]
+        renew_last_seen(provider=provider, course_ids=unchanged, now=now)
         pks = sorted(course_pks.values())
         result.course_ids.extend(pks)
         _add_to_catalogs(pks, [catalog.pk for catalog in catalogs], now)

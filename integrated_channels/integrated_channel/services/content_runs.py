@@ -14,8 +14,11 @@ after the courses of their own batch; what is gathered is imported before the ru
 A batch with a ``fingerprint`` (the SHA-256 of the page's or file's raw bytes) and a ``load`` (which
 parses and maps it) is skipped unread when the customer's last import of its ``key`` had the same
 fingerprint and imported every record of it (decision 0455): its records count as unchanged, and a
-course page's courses are marked seen and filed in the connection's catalogs as a reading would.
-A run given a start date reads every page.
+course page's courses count as seen (``last_seen`` renewed in one statement per run, to the hour; the
+retirement of unlisted courses spares them). Its courses are not filed again: the fingerprint covers the
+connection's catalogs and custom tags, so they are where the last reading put them, and what an
+administrator removed since is put back by the next reading of a changed page or by a run from a start
+date (decision 0490). A run given a start date reads every page.
 """
 
 from __future__ import annotations
@@ -90,6 +93,7 @@ class Outcome:
     skip_known: bool = True
     pending_pages: list[content_pages.Page] = field(default_factory=list)  # progress pages not imported yet
     skipped_course_ids: list[int] = field(default_factory=list)  # courses of course pages skipped unread
+    seen_course_ids: list[int] = field(default_factory=list)  # courses of every course page, read or skipped
 
 
 @contextmanager
@@ -151,12 +155,14 @@ def execute(
                     runs.heartbeat(run, **counts)
                     beat = time.monotonic()
             _import_progress(configuration, provider, now, outcome)
-            _file_skipped_courses(configuration, catalogs, now, outcome)
+            _renew_skipped(provider, now, outcome)
             if what == COURSES and retire_missing and not outcome.failed_batches:
-                outcome.retired = content.retire_unseen(provider=provider, catalogs=catalogs, since=now)
+                outcome.retired = content.retire_unseen(
+                    provider=provider, catalogs=catalogs, since=now, seen=outcome.seen_course_ids
+                )
     except (ChannelError, drop.DropError) as exc:
         _import_progress(configuration, provider, now, outcome)  # the batches read before the failure count
-        _file_skipped_courses(configuration, catalogs, now, outcome)
+        _renew_skipped(provider, now, outcome)
         _write_errors(run, outcome)
         message = str(exc)
         RunError.objects.create(
@@ -215,25 +221,21 @@ def _skip_batch(configuration, provider, what, batch: Batch, context, now, outco
     if page is None:
         return False
     if what == COURSES:
-        if not content.mark_seen(provider=provider, course_ids=page.course_ids, now=now):
+        if not content.courses_present(provider=provider, course_ids=page.course_ids):
             return False  # a course of the page is gone: the page is read and its courses made again
         outcome.skipped_course_ids.extend(page.course_ids)
+        outcome.seen_course_ids.extend(page.course_ids)
     outcome.remote_calls += batch.remote_calls
     outcome.unchanged += page.unchanged
     outcome.superseded += page.superseded
     return True
 
 
-def _file_skipped_courses(configuration, catalogs, now, outcome: Outcome) -> None:
-    """The courses of the skipped course pages into the catalogs, with the custom tags; the ledger saved."""
+def _renew_skipped(provider, now, outcome: Outcome) -> None:
+    """``last_seen`` of the skipped course pages' courses (one statement, only where older than the resolution);
+    the ledger saved."""
     course_ids, outcome.skipped_course_ids = outcome.skipped_course_ids, []
-    content.file_courses(
-        course_ids=course_ids,
-        customer_id=configuration.customer_id,
-        catalogs=catalogs,
-        custom_tags=configuration.custom_tag_names(),
-        now=now,
-    )
+    content.renew_last_seen(provider=provider, course_ids=course_ids, now=now)
     if outcome.ledger is not None:
         outcome.ledger.save(now)
 
@@ -260,6 +262,7 @@ def _import_batch(configuration, provider, what, batch: Batch, catalogs, context
         outcome.unchanged += result.unchanged
         outcome.superseded += result.superseded
         outcome.record_errors.extend(result.errors)
+        outcome.seen_course_ids.extend(result.course_ids)
         if result.errors:
             page = None
         elif page is not None and what == COURSES:

@@ -1,5 +1,6 @@
-"""Files imported whole before are skipped unread by the next run (decision 0455), with the counts, the courses'
-``last_seen``, catalogs and custom tags a reading gives; a file with a refused record is read again."""
+"""Files imported whole before are skipped unread by the next run (decision 0455), with the counts a reading gives;
+their courses count as seen (``last_seen`` to the hour, not filed again: decision 0490); a file with a refused
+record is read again."""
 
 from __future__ import annotations
 
@@ -45,12 +46,12 @@ def counts(run: Run) -> tuple:
     return run.status, run.selected, run.sent, run.skipped, run.failed, run.skip_reasons
 
 
-def test_an_unchanged_metadata_file_is_skipped_unread_and_its_courses_seen_and_filed(sftp_server, connection, parsed):
+def test_an_unchanged_metadata_file_is_skipped_unread_and_its_courses_seen(sftp_server, connection, parsed):
     sftp_server.write("hmm/hmm12_metadata.csv", METADATA)
     first = operations.import_courses(connection, trigger=Run.Trigger.ADMIN)
     assert counts(first)[:3] == (Run.Status.COMPLETED, 2, 2)
     before = ProviderCourse.objects.get(provider_id="hmm-coaching").last_seen
-    # An administrator took a course out of a catalog and removed the custom tag: a reading puts them back.
+    # An administrator took a course out of a catalog and removed the custom tag: a skip leaves that alone.
     CatalogCourse.objects.filter(course__course_id="hmm:hmm-coaching", catalog__name="Leadership").delete()
     CourseTag.objects.filter(course__course_id="hmm:hmm-coaching", name="Harvard").delete()
 
@@ -58,10 +59,56 @@ def test_an_unchanged_metadata_file_is_skipped_unread_and_its_courses_seen_and_f
 
     assert parsed == ["hmm12_metadata.csv"]  # read by the first run only
     assert counts(rerun) == (Run.Status.COMPLETED, 2, 0, 2, 0, {"unchanged": 2})
-    assert ProviderCourse.objects.get(provider_id="hmm-coaching").last_seen > before
+    assert ProviderCourse.objects.get(provider_id="hmm-coaching").last_seen == before  # seen within the hour
     assert not ProviderCourse.objects.filter(retired=True).exists()  # seen: the retirement of unseen ones spares them
+    assert CatalogCourse.objects.filter(course__course_id="hmm:hmm-coaching").count() == 1
+    assert not CourseTag.objects.filter(course__course_id="hmm:hmm-coaching", name="Harvard").exists()
+
+    # Later than the resolution, a skip renews last_seen (one statement); a changed file puts the entries back.
+    ProviderCourse.objects.update(last_seen=before - datetime.timedelta(hours=2))
+    operations.import_courses(connection, trigger=Run.Trigger.ADMIN)
+    assert ProviderCourse.objects.get(provider_id="hmm-coaching").last_seen > before
+    sftp_server.write("hmm/hmm12_metadata.csv", METADATA.replace("Plan a budget", "Plan a yearly budget"))
+    operations.import_courses(connection, trigger=Run.Trigger.ADMIN)
     assert CatalogCourse.objects.filter(course__course_id="hmm:hmm-coaching").count() == 2
     assert CourseTag.objects.filter(course__course_id="hmm:hmm-coaching", name="Harvard").exists()
+    assert not ProviderCourse.objects.filter(retired=True).exists()
+
+
+# A course run's own queries: the run's start and end, the catalogs (2), the ledger, last_seen (one UPDATE).
+FIXED_QUERIES = 12
+
+
+@pytest.mark.parametrize("count", [2, 12])
+def test_skipped_course_pages_take_one_query_each_and_file_nothing(connection, count, django_assert_max_num_queries):
+    from enterprise.lms.content.services import CourseRecord
+
+    def pages(count):
+        for n in range(count):
+
+            def load(batch, n=n):
+                batch.courses = [CourseRecord(f"hmm-{n}-{i}", f"Course {n}.{i}") for i in range(3)]
+
+            yield content_runs.Batch(name=f"page {n}", key=f"page {n}", fingerprint=f"{n:064x}", load=load)
+
+    def run(count):
+        return content_runs.execute(
+            connection,
+            kind="course_import",
+            what=content_runs.COURSES,
+            provider="hmm",
+            batches=pages(count),
+            trigger=Run.Trigger.ADMIN,
+        )
+
+    run(12)
+    seen = sorted(ProviderCourse.objects.values_list("pk", "last_seen"))
+    with django_assert_max_num_queries(FIXED_QUERIES + count) as captured:  # one existence count per page
+        rerun = run(count)
+    assert rerun.sent == 0 and rerun.skipped == 3 * count
+    assert sorted(ProviderCourse.objects.values_list("pk", "last_seen")) == seen  # seen within the hour: no write
+    filed = (CatalogCourse._meta.db_table, CourseTag._meta.db_table)
+    assert not [q["sql"] for q in captured.captured_queries if any(f'INTO "{table}"' in q["sql"] for table in filed)]
 
 
 def test_a_skipped_file_whose_course_is_gone_is_read_again(sftp_server, connection, parsed):
