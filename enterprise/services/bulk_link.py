@@ -339,7 +339,7 @@ def link_stream(
     gets the status the writes would give it, ``on_chunk`` receives no members (the new learners
     have no ids), and the one effect a chunk's writes have on the next chunks' look-ups, a user
     reached through a second address (``UPPER(email)`` matches both) found already linked, is kept
-    by remembering the users planned for linking (``SeenAddresses``: 12-18 bytes a user).
+    by remembering the users planned for linking (``SeenAddresses``: 16-20 bytes a user).
 
     ``members=False`` (a submission that enrolls and notifies nobody): the new learners' ids are
     not asked for (no ``RETURNING``) and ``on_chunk`` receives no members, only the rows' statuses.
