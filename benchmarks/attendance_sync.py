@@ -78,27 +78,6 @@ def reports(sessions, emails, participants: int):
     return result
 
 
-def cpu_seconds() -> tuple[float, float] | None:
-    """CPU time used so far by this process and by its PostgreSQL backend (same machine, Linux); None elsewhere."""
-    import os
-    import time
-
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        (pid,) = cursor.fetchone()
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    ticks = os.sysconf("SC_CLK_TCK")
-    return time.process_time(), (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
-
-
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks attendance_sync", description=__doc__)
     parser.add_argument("--participants", type=int, default=100_000, help="participant rows (100000)")
@@ -111,7 +90,7 @@ def main(argv: list[str]) -> int:
     )
     args = parser.parse_args(argv)
 
-    from benchmarks.harness import Report, measure, report, scale_baseline, setup_django
+    from benchmarks.harness import Report, cpu_seconds, measure, report, scale_baseline, setup_django
 
     teardown = setup_django()
     try:

@@ -168,6 +168,24 @@ def operation_peak_rss_mb() -> float:
     return value if value is not None else peak_rss_mb()
 
 
+def cpu_seconds() -> tuple[float, float] | None:
+    """CPU time used so far by this process and by its PostgreSQL backend (same machine, Linux); None elsewhere."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    return time.process_time(), (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+
+
 @dataclass
 class Measurement:
     seconds: float

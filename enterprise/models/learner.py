@@ -25,7 +25,8 @@ class EnterpriseCustomerUser(TimeStampedModel):
     the same (customer, user) pair (re-linking reuses the row).
     """
 
-    customer = models.ForeignKey(EnterpriseCustomer, on_delete=models.CASCADE, related_name="learners")
+    # No index of its own: ``ecu_unique_customer_user`` and ``ecu_customer_linked_created`` start with it.
+    customer = models.ForeignKey(EnterpriseCustomer, on_delete=models.CASCADE, related_name="learners", db_index=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enterprise_links")
     active = models.BooleanField(default=True, help_text=_("Inactive learners are kept but not exported."))
     linked = models.BooleanField(default=True)
@@ -75,7 +76,10 @@ class PendingEnterpriseCustomerUser(TimeStampedModel):
     one-customer rule as linked learners.
     """
 
-    customer = models.ForeignKey(EnterpriseCustomer, on_delete=models.CASCADE, related_name="pending_learners")
+    # No index of its own: ``pending_ecu_customer_created`` starts with it.
+    customer = models.ForeignKey(
+        EnterpriseCustomer, on_delete=models.CASCADE, related_name="pending_learners", db_index=False
+    )
     user_email = models.EmailField(max_length=254)
 
     class Meta:

@@ -171,53 +171,54 @@ def iter_classified(rows: Iterable[CsvRow], *, header: bool = True) -> Iterator[
 
 
 class SeenAddresses:
-    """The first line of each address met in a file, in 12-18 bytes per address.
+    """The first line of each address met in a file, in 16-20 bytes an address.
 
     A dict of the addresses would hold each string (~150 bytes an address with its entry: 150 MB
-    for a file of 1,000,000); this keeps only the address's 64-bit hash and its line, in two arrays
-    with open addressing (linear probing, at most two thirds full). Two different addresses with
-    the same 64-bit hash would be taken for one another (a chance of about 1 in 36,000,000 for a
-    file of 1,000,000 distinct addresses): the second would be reported as a duplicate of the
-    first, naming its line, and not linked.
+    for a file of 1,000,000). This keeps each address's 64-bit hash and its line in two arrays, in
+    the order they were met (12 bytes an address, no empty slots), and a table of 4-byte positions
+    in those arrays with open addressing (linear probing, at most two thirds full): 20 MB at
+    1,000,000 addresses, 24 MB while the table grows (two arrays of hashes and lines with empty
+    slots took 25 MB, 38 MB while growing). The table is rebuilt from the hashes when it grows.
+    Two different addresses with the same 64-bit hash (a chance of about 1 in 36,000,000 for a
+    file of 1,000,000 distinct addresses) would be taken for one another: the second would be
+    reported as a duplicate of the first, naming its line, and not linked.
     """
 
     def __init__(self, capacity: int = 1024):
-        self._hashes = array("q", bytes(8 * capacity))
-        self._lines = array("i", bytes(4 * capacity))  # 0: free (lines start at 1)
+        self._hashes = array("q")
+        self._lines = array("i")
+        self._table = array("I", bytes(4 * capacity))  # 1 + a position in _hashes; 0: free
         self._mask = capacity - 1
-        self._size = 0
 
     def __len__(self) -> int:
-        return self._size
+        return len(self._hashes)
 
-    def first_line(self, email: str, line: int) -> int:
+    def first_line(self, email, line: int) -> int:
         """The line where ``email`` was first met; ``line`` (recorded) when it is new."""
         key = hash(email)
-        hashes, lines, mask = self._hashes, self._lines, self._mask
+        hashes, table, mask = self._hashes, self._table, self._mask
         slot = key & mask
-        while seen := lines[slot]:
-            if hashes[slot] == key:
-                return seen
+        while position := table[slot]:
+            if hashes[position - 1] == key:
+                return self._lines[position - 1]
             slot = (slot + 1) & mask
-        hashes[slot], lines[slot] = key, line
-        self._size += 1
-        if self._size * 3 > mask * 2:
+        hashes.append(key)
+        self._lines.append(line)
+        size = len(hashes)
+        table[slot] = size
+        if size * 3 > mask * 2:
             self._grow()
         return line
 
     def _grow(self) -> None:
-        old = zip(self._hashes, self._lines, strict=True)
         capacity = 2 * (self._mask + 1)
-        self._hashes = array("q", bytes(8 * capacity))
-        self._lines = array("i", bytes(4 * capacity))
-        self._mask = capacity - 1
-        hashes, lines, mask = self._hashes, self._lines, self._mask
-        for key, line in old:
-            if line:
-                slot = key & mask
-                while lines[slot]:
-                    slot = (slot + 1) & mask
-                hashes[slot], lines[slot] = key, line
+        self._table = table = array("I", bytes(4 * capacity))
+        self._mask = mask = capacity - 1
+        for position, key in enumerate(self._hashes, start=1):
+            slot = key & mask
+            while table[slot]:
+                slot = (slot + 1) & mask
+            table[slot] = position
 
 
 MAX_EMAIL_LENGTH = PendingEnterpriseCustomerUser._meta.get_field("user_email").max_length
@@ -296,6 +297,7 @@ def link_rows(
     progress: Callable[[int, int], None] | None = None,
     total: int = 0,
     write: bool = True,
+    members: bool = True,
 ) -> None:
     """Resolve and apply the unresolved rows of ``iter_classified`` chunk by chunk (caller's transaction).
 
@@ -303,7 +305,8 @@ def link_rows(
     row gets a status and message, then ``on_chunk(chunk, links)`` receives the chunk's rows and
     its members (linked and pending learners with their ids) for enrollment, notification and the
     submission's record of the rows, and the chunk is dropped: memory does not grow with the file.
-    ``progress(rows_done, total)`` is called after each chunk. ``write=False``: see ``link_stream``.
+    ``progress(rows_done, total)`` is called after each chunk. ``write=False``, ``members=False``: see
+    ``link_stream``.
     """
     done = 0
 
@@ -325,7 +328,7 @@ def link_rows(
         if progress:
             progress(done, max(total, done))
 
-    link_stream(customer=customer, chunks=chunks(), on_chunk=after, write=write)
+    link_stream(customer=customer, chunks=chunks(), on_chunk=after, write=write, members=members)
 
 
 def link_stream(
@@ -334,6 +337,7 @@ def link_stream(
     chunks: Iterable[list[RowResult]],
     on_chunk: Callable[[list[RowResult], ChunkLinks], None] | None = None,
     write: bool = True,
+    members: bool = True,
 ) -> None:
     """Resolve and apply chunks of unresolved rows one after the other (caller's transaction).
 
@@ -347,7 +351,10 @@ def link_stream(
     gets the status the writes would give it, ``on_chunk`` receives no members (the new learners
     have no ids), and the one effect a chunk's writes have on the next chunks' look-ups, a user
     reached through a second address (``UPPER(email)`` matches both) found already linked, is kept
-    by remembering the users planned for linking (``SeenAddresses``: 12-18 bytes a user).
+    by remembering the users planned for linking (``SeenAddresses``: 16-20 bytes a user).
+
+    ``members=False`` (a submission that enrolls and notifies nobody): the new learners' ids are
+    not asked for (no ``RETURNING``) and ``on_chunk`` receives no members, only the rows' statuses.
     """
     names = _CustomerNames()
     planned = None if write else SeenAddresses()
@@ -355,7 +362,7 @@ def link_stream(
         for chunk in chunks:
             todo = [row for row in chunk if row.status is None]
             links = (
-                _link_chunk(customer=customer, chunk=todo, lookup=lookup, names=names, planned=planned)
+                _link_chunk(customer=customer, chunk=todo, lookup=lookup, names=names, planned=planned, members=members)
                 if todo
                 else ChunkLinks()
             )
@@ -538,7 +545,13 @@ class _Plan:
 
 
 def _link_chunk(
-    *, customer, chunk: list[RowResult], lookup: ChunkLookup, names: _CustomerNames, planned: SeenAddresses | None
+    *,
+    customer,
+    chunk: list[RowResult],
+    lookup: ChunkLookup,
+    names: _CustomerNames,
+    planned: SeenAddresses | None,
+    members: bool = True,
 ) -> ChunkLinks:
     found = lookup.find([row.email for row in chunk])
     plan = _Plan(found=found)
@@ -571,11 +584,11 @@ def _link_chunk(
         return plan.links  # nothing to write (everyone already linked or pending): no savepoint
     try:
         with transaction.atomic():
-            _write(customer, plan)
+            _write(customer, plan, members=members)
     except IntegrityError:
         logger.info("Bulk link of customer %s lost a race; redoing %d rows one by one", customer.pk, len(chunk))
         _write_row_by_row(customer, plan, names)
-    return plan.links
+    return plan.links if members else ChunkLinks()
 
 
 def _plan_users(customer, rows: list[RowResult], plan: _Plan) -> None:
@@ -637,8 +650,10 @@ def _settle_without_writing(plan: _Plan, planned: SeenAddresses, *, first_line: 
         row.status = RowStatus.PENDING
 
 
-def _write(customer, plan: _Plan) -> None:
-    """Apply the plan with bulk statements; any unique violation aborts the whole chunk."""
+def _write(customer, plan: _Plan, *, members: bool = True) -> None:
+    """Apply the plan with bulk statements; any unique violation aborts the whole chunk.
+
+    ``members=False``: the new rows' ids are not returned and no reference to them is made."""
     if plan.create:
         attributes = {row.user_id: row.attributes for row in plan.create if row.attributes is not None}
         learner_ids = insert_varying(
@@ -647,11 +662,14 @@ def _write(customer, plan: _Plan) -> None:
             values=[row.user_id for row in plan.create],
             constants={"customer_id": customer.pk},
             by_value={"attributes": attributes} if attributes else None,
+            returning=members,
         )
         for row in plan.create:
             row.status = RowStatus.LINKED
-            written = row.attributes is not None
-            plan.links.linked.append(LinkedRef(row, learner_ids[row.user_id], row.user_id, written))
+        if members:
+            for row in plan.create:
+                written = row.attributes is not None
+                plan.links.linked.append(LinkedRef(row, learner_ids[row.user_id], row.user_id, written))
     if plan.relink:
         now = timezone.now()
         EnterpriseCustomerUser.objects.filter(pk__in=[pk for _row, pk in plan.relink]).update(
@@ -667,10 +685,13 @@ def _write(customer, plan: _Plan) -> None:
             field="user_email",
             values=[row.email for row in plan.pend],
             constants={"customer_id": customer.pk},
+            returning=members,
         )
         for row in plan.pend:
             row.status = RowStatus.PENDING
-            plan.links.pending.append(PendingRef(row, pending_ids[row.email]))
+        if members:
+            for row in plan.pend:
+                plan.links.pending.append(PendingRef(row, pending_ids[row.email]))
 
 
 def _write_row_by_row(customer, plan: _Plan, names: _CustomerNames) -> None:

@@ -104,9 +104,16 @@ def _constant_params(
 
 
 def insert_varying(
-    model, *, field: str, values: list, constants: dict[str, object], by_value: dict[str, dict] | None = None
+    model,
+    *,
+    field: str,
+    values: list,
+    constants: dict[str, object],
+    by_value: dict[str, dict] | None = None,
+    returning: bool = True,
 ) -> dict[object, int]:
-    """Insert one row per value of ``values`` into ``field``; return ``{value: new primary key}``.
+    """Insert one row per value of ``values`` into ``field``; return ``{value: new primary key}``
+    (``{}`` with ``returning=False``: no ``RETURNING``, for a caller that needs no ids).
 
     ``values`` are integers or strings without line breaks (ids, validated e-mail addresses),
     distinct. ``constants`` maps attribute names (``customer_id``) to the value every row gets.
@@ -152,10 +159,13 @@ def insert_varying(
     # Only quoted identifiers and placeholders are interpolated.
     sql = (
         f"INSERT INTO {quote(model._meta.db_table)} ({', '.join([*columns, target])}) "  # noqa: S608
-        f"SELECT {selected} FROM {source} RETURNING {pk}, {target}"
+        f"SELECT {selected} FROM {source}"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, array])
+        if not returning:
+            cursor.execute(sql, [*params, array])
+            return {}
+        cursor.execute(f"{sql} RETURNING {pk}, {target}", [*params, array])
         return {value: new_pk for new_pk, value in cursor.fetchall()}
 
 

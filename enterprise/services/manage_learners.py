@@ -348,6 +348,7 @@ def link_learners_from_csv(
             progress=progress,
             total=total,
             write=not plan_only,
+            members=target is not None,  # enrolled and notified: none without a course or program
         )
 
     return _run(

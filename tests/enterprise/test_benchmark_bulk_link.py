@@ -29,7 +29,7 @@ def test_the_preview_and_confirm_path_links_the_file_once(tmp_path, settings):
     bench.write_csv(path, 30)
     users = bench.build_users(30)
     customer = CustomerFactory()
-    counts, _preview_seconds, _confirm_seconds, _cpu = bench.preview_and_confirm(customer=customer, path=path)
+    counts, _preview_seconds, _confirm_seconds = bench.preview_and_confirm(customer=customer, path=path)
     assert counts == {"linked": users, "pending": 30 - users, "header": 1}
     assert EnterpriseCustomerUser.objects.filter(customer=customer).count() == users
     bench.reset(customer)

@@ -15,7 +15,7 @@ from enterprise.services import manage_learners
 from enterprise.services.bulk_link import RowStatus, SeenAddresses
 from enterprise.services.manage_learners import link_learners_from_csv
 from enterprise.services.reports import report_file
-from tests.factories import CustomerFactory, LearnerFactory
+from tests.factories import CustomerFactory, LearnerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -106,3 +106,34 @@ def test_seen_addresses_remember_the_first_line_through_growth():
     assert seen.first_line("a4321@example.com", 9999) == 4321
     assert seen.first_line("new@example.com", 9999) == 9999
     assert len(seen) == 5001
+
+
+def test_seen_addresses_take_at_most_24_bytes_an_address():
+    # 16-20 bytes an address: its hash and line in arrays, a 4-byte slot of a table at most two
+    # thirds full (decision 0480); the two arrays with empty slots took 18-36.
+    addresses = [f"a{line}@example.com" for line in range(1, 100_001)]
+    gc.collect()
+    tracemalloc.start()
+    try:
+        seen = SeenAddresses()
+        for line, address in enumerate(addresses, start=1):
+            seen.first_line(address, line)
+        current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(seen) == 100_000
+    assert current < 24 * 100_000, current
+    assert peak < 40 * 100_000, peak  # while the table grows and the arrays are reallocated
+
+
+def test_a_submission_without_enrollment_asks_for_no_new_ids(small_chunks):
+    # Nobody to enroll nor notify: the new learners' ids are not needed, so not returned (decision 0480).
+    customer = CustomerFactory()
+    existing = [UserFactory(email=f"u{i}@example.com").email for i in range(5)]
+    file = io.BytesIO("\n".join([*existing, "new1@example.com", "new2@example.com"]).encode())
+    with CaptureQueriesContext(connection) as queries:
+        result = link_learners_from_csv(customer=customer, file=file)
+    assert result.applied and result.counts == {RowStatus.LINKED: 5, RowStatus.PENDING: 2}
+    inserts = [query["sql"] for query in queries if query["sql"].startswith("INSERT")]
+    assert len(inserts) == 2 and not any("RETURNING" in sql for sql in inserts), inserts
+    assert customer.learners.count() == 5 and customer.pending_learners.count() == 2
