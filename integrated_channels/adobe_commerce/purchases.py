@@ -275,7 +275,7 @@ class _Purchases:
 
 def _insert_lines(records: list[ProcessedOrderLine], batch: int = 500) -> None:
     """``bulk_create`` of the processed lines without its per-value preparation (most of an import's
-    time at 100,000 lines). PostgreSQL: one ``INSERT … SELECT FROM unnest(arrays)`` per ``ARRAY_BATCH``
+    time at 100,000 lines). PostgreSQL (decision 0496): one ``INSERT … SELECT FROM unnest(arrays)`` per ``ARRAY_BATCH``
     rows, a dozen parameters whatever the rows (the driver parses a statement's placeholders on each
     execution: a VALUES list of thousands cost more client CPU than the insert's server CPU); elsewhere
     a VALUES list per ``batch`` rows, the values adapted by the database's operations."""
