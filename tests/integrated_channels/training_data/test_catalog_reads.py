@@ -123,3 +123,47 @@ def test_a_catalog_built_before_summaries_is_read_the_long_way(built):
     page = catalog_page(customer.pk, page=2, page_size=10)
     assert page.count == 30 and len(page.results) == 10
     assert count_and_facets(CatalogEntry.objects.filter(customer=customer))[1] == page.facets
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the stored tsvector is PostgreSQL's (decision 0495)")
+@pytest.mark.parametrize("q", ["python", "spreadsheet work", "zeta 3", "course", "SQL", "nothing-here"])
+def test_the_stored_vector_matches_what_the_document_expression_matched(built, q):
+    """The search reads the stored ``search_vector`` (migration 0005): the same entries as the expression
+    ``to_tsvector('simple', document)`` it replaces, in the same order, with the same count and facets."""
+    customer, _site = built
+    previous = (
+        CatalogEntry.objects.filter(customer=customer)
+        .extra(where=["to_tsvector('simple', document) @@ websearch_to_tsquery('simple', %s)"], params=[q])
+        .order_by("title", "content_id")
+    )
+    page = catalog_page(customer.pk, q=q, page_size=100)
+    assert [e.pk for e in page.results] == list(previous.values_list("pk", flat=True))
+    assert (page.count, page.facets) == count_and_facets(previous)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM training_data_catalogentry"
+            " WHERE search_vector IS DISTINCT FROM to_tsvector('simple', document)"
+        )
+        assert cursor.fetchone() == (0,)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's indexes")
+def test_the_search_index_is_on_the_stored_vector(db):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE tablename = 'training_data_catalogentry'")
+        definitions = [row[0] for row in cursor.fetchall()]
+    assert any("gin (search_vector)" in d for d in definitions)
+    assert not any("to_tsvector" in d for d in definitions)  # the expression index is gone
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's FTS5 (migration 0002)")
+def test_sqlite_keeps_its_full_text_triggers(built):
+    customer, _site = built
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'training_data_fts_%'")
+        assert sorted(row[0] for row in cursor.fetchall()) == [
+            "training_data_fts_ad",
+            "training_data_fts_ai",
+            "training_data_fts_au",
+        ]
+    assert catalog_page(customer.pk, q="spreadsheet").count == 15
