@@ -389,10 +389,18 @@ def link_learners(
     if notify:
         require_template(customer=customer, target=target)
     chunk_size = enterprise_settings.MANAGE_LEARNERS_CHUNK_SIZE
+    plan_only = dry_run and target is None  # as for a file: a preview enrolling nobody writes nothing
 
     def link(on_chunk):
         rows = iter_classified(email_rows(emails), header=False)
-        link_rows(customer=customer, rows=rows, chunk_size=chunk_size, on_chunk=on_chunk)
+        link_rows(
+            customer=customer,
+            rows=rows,
+            chunk_size=chunk_size,
+            on_chunk=on_chunk,
+            write=not plan_only,
+            members=target is not None,
+        )
 
     return _run(
         customer,

@@ -2,6 +2,8 @@
 ``emails`` as rows, numbered by position, never a header; the file path stays for uploads."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from enterprise.exceptions import UploadRefused
 from enterprise.models import PendingEnterpriseCustomerUser
@@ -38,9 +40,13 @@ def test_link_learners_links_a_list_with_rows_at_their_positions():
 
 def test_link_learners_dry_run_writes_nothing():
     customer = CustomerFactory()
-    result = link_learners(customer=customer, emails=["a@example.com"], dry_run=True)
+    with CaptureQueriesContext(connection) as queries:
+        result = link_learners(customer=customer, emails=["a@example.com"], dry_run=True)
     assert not result.applied and [row.status for row in result.rows] == [RowStatus.PENDING]
     assert not PendingEnterpriseCustomerUser.objects.exists()
+    # enrolling nobody, the preview plans without writing (decision 0440), as for a file
+    writes = [q["sql"] for q in queries.captured_queries if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE"))]
+    assert writes == []
 
 
 @pytest.mark.parametrize("service", [link_learners, unenroll_learners])
