@@ -47,24 +47,30 @@ def portal_view(view):
             return redirect_to_login(request.get_full_path(), login_url())
         if request.method != "POST":
             return _call(view, request, args, kwargs)
-        note = audit.start(request)
-        customers = []
-        status = 500
-        try:
-            customers = list(administered_customers(request.user))
-            response = _call(view, request, args, kwargs, customers)
-            status = response.status_code
-            return response
-        except Http404:
-            status = 404
-            raise
-        except PermissionDenied:
-            status = 403
-            raise
-        finally:
-            audit.record(request, note, customers=customers, status_code=status)
+        return audited(request, lambda customers, _note: _call(view, request, args, kwargs, customers))
 
     return wrapped
+
+
+def audited(request, call):
+    """``call(customers, note)``'s answer, with one row of the audit log whatever it is: the view's
+    own status, or the 404 / 403 it raised (``customers``: those the user administers)."""
+    note = audit.start(request)
+    customers = []
+    status = 500
+    try:
+        customers = list(administered_customers(request.user))
+        response = call(customers, note)
+        status = response.status_code
+        return response
+    except Http404:
+        status = 404
+        raise
+    except PermissionDenied:
+        status = 403
+        raise
+    finally:
+        audit.record(request, note, customers=customers, status_code=status)
 
 
 def _call(view, request, args, kwargs, customers=None):

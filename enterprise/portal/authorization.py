@@ -22,8 +22,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from enterprise.portal import audit
-from enterprise.portal.access import administered_customers, customer_of, login_url, portal_view
+from enterprise.portal.access import audited, customer_of, login_url, portal_view
 from enterprise.portal.connections import edit_url
 from enterprise.portal.connectors import connection_of
 from integrated_channels.integrated_channel.models import ChannelConfiguration
@@ -59,21 +58,7 @@ def authorized(request):
     nonce this session's; back to that connection's page (audited: ``connections:authorized``)."""
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path(), login_url())
-    note = audit.start(request)
-    customers = list(administered_customers(request.user))
-    status = 500
-    try:
-        response = _complete(request, customers, note)
-        status = response.status_code
-        return response
-    except Http404:
-        status = 404
-        raise
-    except PermissionDenied:
-        status = 403
-        raise
-    finally:
-        audit.record(request, note, customers=customers, status_code=status)
+    return audited(request, lambda customers, note: _complete(request, customers, note))
 
 
 def _complete(request, customers, note):
