@@ -24,6 +24,12 @@ class XAPIConfigurationFactory(factory.django.DjangoModelFactory):
     enrollments_per_call = 50
 
 
+# ralph is a real server in another process: on a loaded machine (a parallel suite on 2 cores) an
+# answer can take longer than the channel tests' 2 s, and a retried call breaks the call counts;
+# the ``lrs`` fixture reads with this timeout instead.
+LRS_READ_TIMEOUT = 30
+
+
 def lrs_config(lrs, **kwargs) -> XAPIConfiguration:
     values = {"endpoint": lrs.statements_url, "key": lrs.key, "secret": lrs.secret}
     values.update(kwargs)

@@ -17,7 +17,7 @@ from integrated_channels.xapi import verbs
 from integrated_channels.xapi.client import XAPIClient
 from tests.factories import ConsentFactory, CourseFactory, EnrollmentFactory, LearnerFactory, StaffFactory
 from tests.integrated_channels.factories import completed_enrollment
-from tests.integrated_channels.xapi.factories import IRI_BASE, lrs_config
+from tests.integrated_channels.xapi.factories import IRI_BASE, LRS_READ_TIMEOUT, lrs_config
 
 pytestmark = pytest.mark.django_db
 
@@ -195,7 +195,7 @@ def test_timeouts_are_typed_errors_and_the_record_is_resent(lrs):
     completed_enrollment(config.customer, consent=None)
 
     def timeout(method, url, **kwargs):
-        assert kwargs["timeout"] == (2.0, 2.0)
+        assert kwargs["timeout"] == (2.0, float(LRS_READ_TIMEOUT))  # the settings' timeouts
         raise requests.ReadTimeout("read timed out")
 
     result = run(config, client=XAPIClient(config, session=FailingSession(timeout)))
