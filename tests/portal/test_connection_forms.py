@@ -5,14 +5,14 @@ import re
 
 import pytest
 from django.test import Client
-from django.urls import reverse
 
-from enterprise.models import EnterpriseCustomerAdmin, EnterpriseCustomerIdentityProvider, PortalAction
+from enterprise.models import EnterpriseCustomerIdentityProvider, PortalAction
 from integrated_channels.integrated_channel.admin.connection_forms import connection_form
 from integrated_channels.integrated_channel.models import ChannelConfiguration, PortalConnector
 from integrated_channels.sap_success_factors.models import SAPSuccessFactorsConfiguration
 from integrated_channels.sftp.models import SFTPConfiguration
 from tests.factories import CustomerFactory, UserFactory
+from tests.portal.support import administrator, url
 from tests.testconnector import REMOTE
 from tests.testconnector.models import EchoConnection
 
@@ -47,22 +47,6 @@ def globex():
 @pytest.fixture
 def echo(acme):
     return EchoConnection.objects.create(customer=acme, name="main", active=True, token=TOKEN)
-
-
-def administrator(customer, username):
-    user = UserFactory(username=username)
-    EnterpriseCustomerAdmin.objects.create(customer=customer, user=user)
-    return user
-
-
-@pytest.fixture
-def admin_client(client, acme):
-    client.force_login(administrator(acme, "ada"))
-    return client
-
-
-def url(view, customer, **kwargs):
-    return reverse(f"enterprise_portal:{view}", kwargs={"customer_uuid": customer.uuid, **kwargs})
 
 
 def echo_data(**overrides):

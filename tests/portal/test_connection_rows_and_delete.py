@@ -14,7 +14,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from enterprise.models import EnterpriseCustomerAdmin, PortalAction
+from enterprise.models import PortalAction
 from integrated_channels.blackboard.models import BlackboardConfiguration
 from integrated_channels.canvas.models import CanvasConfiguration
 from integrated_channels.integrated_channel.models import ChannelConfiguration, PortalConnector, Run
@@ -22,8 +22,9 @@ from integrated_channels.integrated_channel.services import authorization
 from integrated_channels.powerbi.models import PowerBIConnection, XAPIColumn
 from integrated_channels.xapi import paths
 from integrated_channels.xapi.models import XAPIImportConfiguration, XAPIImportFilter, XAPIImportMapping
-from tests.factories import CustomerFactory, UserFactory
+from tests.factories import CustomerFactory
 from tests.fakes.canvas import FakeCanvas
+from tests.portal.support import administrator, url
 
 pytestmark = pytest.mark.django_db
 
@@ -48,18 +49,6 @@ def acme():
 @pytest.fixture
 def globex():
     return allowed(CustomerFactory(name="Globex", slug="globex"))
-
-
-def administrator(customer, username):
-    user = UserFactory(username=username)
-    EnterpriseCustomerAdmin.objects.create(customer=customer, user=user)
-    return user
-
-
-@pytest.fixture
-def admin_client(client, acme):
-    client.force_login(administrator(acme, "ada"))
-    return client
 
 
 @pytest.fixture
@@ -103,10 +92,6 @@ def canvas(acme, fake_canvas):
         client_secret=CANVAS_SECRET,
         calls_per_minute=0,
     )
-
-
-def url(view, customer, **kwargs):
-    return reverse(f"enterprise_portal:{view}", kwargs={"customer_uuid": customer.uuid, **kwargs})
 
 
 def actions():

@@ -7,12 +7,11 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
 from django.utils import timezone
 
-from enterprise.models import EnterpriseCustomerAdmin
 from integrated_channels.integrated_channel.models import OperationSchedule, PortalConnector, Run
-from tests.factories import CustomerFactory, StaffFactory, UserFactory
+from tests.factories import CustomerFactory, StaffFactory
+from tests.portal.support import administrator, url
 from tests.testconnector import REMOTE
 from tests.testconnector.models import EchoConnection
 
@@ -43,22 +42,6 @@ def globex():
 @pytest.fixture
 def echo(acme):
     return EchoConnection.objects.create(customer=acme, name="main", active=True, token="open-sesame")
-
-
-def administrator(customer, username):
-    user = UserFactory(username=username)
-    EnterpriseCustomerAdmin.objects.create(customer=customer, user=user)
-    return user
-
-
-@pytest.fixture
-def admin_client(client, acme):
-    client.force_login(administrator(acme, "ada"))
-    return client
-
-
-def url(view, customer, **kwargs):
-    return reverse(f"enterprise_portal:{view}", kwargs={"customer_uuid": customer.uuid, **kwargs})
 
 
 def op_url(echo, code="echo_import"):
