@@ -323,26 +323,48 @@ def link_learners_from_csv(
     """
     check_upload_size(size if size is not None else getattr(file, "size", None))
     target = resolve_target(course_id=course_id, program_id=program_id, mode=mode)
+
+    def count():  # the bar needs the number of rows: one quick pass first
+        return sum(1 for _row in iter_csv_rows(file)) if classified is None else 0
+
+    def rows():
+        if classified is not None:
+            classified.seek(0)  # a new attempt reads the rows again
+            return iter_preclassified(classified)
+        file.seek(0)
+        return iter_classified(iter_csv_rows(file))
+
+    return _submit(
+        customer,
+        rows,
+        target=target,
+        notify=notify,
+        dry_run=dry_run,
+        source=source,
+        started_by=started_by,
+        disclose=disclose_other_customers,
+        empty=UploadRefused("The file holds no e-mail address."),
+        progress=progress,
+        count=count,
+    )
+
+
+def _submit(customer, rows, *, target, notify, dry_run, source, started_by, disclose, empty, progress=None, count=None):
+    """Link ``rows()`` (called again by a retried attempt) in chunks through ``_run``: the part both
+    entry points share, a file's and a list's (``empty``: the refusal when no row holds an address;
+    ``count()``: the number of rows, asked only for a ``progress`` bar)."""
     if notify:
         require_template(customer=customer, target=target)
+    total = count() if progress and count else 0
     chunk_size = enterprise_settings.MANAGE_LEARNERS_CHUNK_SIZE
     # A preview that enrolls nobody plans without writing (decision 0440); an enrollment's preview
     # needs the new learners' rows, so it writes them and rolls back (decision 0012).
     plan_only = dry_run and target is None
-    total = 0
-    if progress and classified is None:  # the bar needs the number of rows: one quick pass first
-        total = sum(1 for _row in iter_csv_rows(file))
 
     def link(on_chunk):
-        if classified is not None:
-            classified.seek(0)  # a new attempt reads the rows again
-            rows = iter_preclassified(classified)
-        else:
-            file.seek(0)
-            rows = iter_classified(iter_csv_rows(file))
         link_rows(
             customer=customer,
-            rows=rows,
+            rows=rows(),
             chunk_size=chunk_size,
             on_chunk=on_chunk,
             progress=progress,
@@ -359,8 +381,8 @@ def link_learners_from_csv(
         dry_run=dry_run,
         source=source,
         started_by=started_by,
-        disclose=disclose_other_customers,
-        empty=UploadRefused("The file holds no e-mail address."),
+        disclose=disclose,
+        empty=empty,
     )
 
 
@@ -385,27 +407,10 @@ def link_learners(
     """
     emails = list(emails)  # read again by a retried attempt
     check_row_count(len(emails))
-    target = resolve_target(course_id=course_id, program_id=program_id, mode=mode)
-    if notify:
-        require_template(customer=customer, target=target)
-    chunk_size = enterprise_settings.MANAGE_LEARNERS_CHUNK_SIZE
-    plan_only = dry_run and target is None  # as for a file: a preview enrolling nobody writes nothing
-
-    def link(on_chunk):
-        rows = iter_classified(email_rows(emails), header=False)
-        link_rows(
-            customer=customer,
-            rows=rows,
-            chunk_size=chunk_size,
-            on_chunk=on_chunk,
-            write=not plan_only,
-            members=target is not None,
-        )
-
-    return _run(
+    return _submit(
         customer,
-        link,
-        target=target,
+        lambda: iter_classified(email_rows(emails), header=False),
+        target=resolve_target(course_id=course_id, program_id=program_id, mode=mode),
         notify=notify,
         dry_run=dry_run,
         source=source,
