@@ -57,27 +57,36 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (2)")
     parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker (8)")
     parser.add_argument("--port", type=int, default=8767)
+    parser.add_argument(
+        "--keep-db",
+        action="store_true",
+        help="keep test_<db> afterwards and reuse the seed (and its report refresh) when it has these sizes",
+    )
+    parser.add_argument(
+        "--refresh",
+        action="store_true",
+        help="with --keep-db: time refresh_reports again even when the kept database has its figures",
+    )
     args = parser.parse_args(argv)
 
     from benchmarks.harness import Measurement, Report, measure, report, setup_django
     from benchmarks.learner_lists import seed
 
-    teardown = setup_django()
+    teardown = setup_django(keepdb=args.keep_db)
     try:
         from django.test import Client
         from django.test.utils import setup_test_environment
         from django.urls import reverse
 
-        from enterprise.models import EnterpriseCustomerAdmin
         from enterprise.services.learner_lists import linked_learners_page, pending_learners_page
-        from tests.factories import UserFactory
 
         setup_test_environment()  # the test client's host name is allowed
-        started = time.perf_counter()
-        customer = seed(learners=args.learners, pending=args.pending)
-        print(f"seeded {args.learners:,} learners in {time.perf_counter() - started:.0f} s")
-        admin = UserFactory(username="bench-portal-admin")
-        EnterpriseCustomerAdmin.objects.create(customer=customer, user=admin)
+        customer = _kept_seed(args) if args.keep_db else None
+        if customer is None:
+            started = time.perf_counter()
+            customer = seed(learners=args.learners, pending=args.pending, attributes=DEPARTMENT_OF_USER)
+            print(f"seeded {args.learners:,} learners in {time.perf_counter() - started:.0f} s")
+        admin = _administrator(customer, "bench-portal-admin")
         client = Client()
         client.force_login(admin)
         url = reverse("enterprise_portal:learners", kwargs={"customer_uuid": customer.uuid})
@@ -133,6 +142,56 @@ def main(argv: list[str]) -> int:
 
 COURSES = 40
 DEPARTMENTS = ("Sales", "Engineering", "Finance", "Support", "Marketing", "Legal", "Operations", "Research")
+#: The learners' attributes in the seed's insert (an SQL expression of the user ``u``): a department each.
+DEPARTMENT_OF_USER = (
+    "jsonb_build_object('department', (ARRAY["
+    + ",".join(f"'{d}'" for d in DEPARTMENTS)
+    + f"])[1 + u.id %% {len(DEPARTMENTS)}])"
+)
+
+
+def _kept_seed(args):
+    """The customer of a kept database's seed (``--keep-db``), None when there is none; stops when its
+    sizes are not the ones asked for."""
+    from benchmarks.learner_lists import SLUG
+    from enterprise.models import (
+        EnterpriseCourseEnrollment,
+        EnterpriseCustomer,
+        EnterpriseCustomerUser,
+        PendingEnterpriseCustomerUser,
+    )
+
+    customer = EnterpriseCustomer.objects.filter(slug=SLUG).first()
+    if customer is None:
+        return None
+    have = {
+        "learners": EnterpriseCustomerUser.objects.filter(customer=customer).count(),
+        "pending": PendingEnterpriseCustomerUser.objects.filter(customer=customer).count(),
+        "enrollments": EnterpriseCourseEnrollment.objects.filter(learner__customer=customer).count(),
+    }
+    wanted = {"learners": args.learners, "pending": args.pending}
+    if args.enrollments and have["enrollments"]:
+        wanted["enrollments"] = args.enrollments
+    if any(have[key] != value for key, value in wanted.items()):
+        raise SystemExit(
+            "the kept database holds "
+            + ", ".join(f"{value:,} {key}" for key, value in have.items())
+            + ": drop it (dropdb test_<name>) or run with these sizes"
+        )
+    print("reusing the kept seed: " + ", ".join(f"{value:,} {key}" for key, value in have.items()))
+    return customer
+
+
+def _administrator(customer, username: str):
+    """The user ``username``, administrator of ``customer`` (made once; a kept database has it)."""
+    from django.contrib.auth import get_user_model
+
+    from enterprise.models import EnterpriseCustomerAdmin
+    from tests.factories import UserFactory
+
+    user = get_user_model()._default_manager.filter(username=username).first() or UserFactory(username=username)
+    EnterpriseCustomerAdmin.objects.get_or_create(customer=customer, user=user)
+    return user
 
 
 def _seed_reports(customer, enrollments: int) -> None:
@@ -142,6 +201,7 @@ def _seed_reports(customer, enrollments: int) -> None:
     from django.db import connection
     from django.utils import timezone
 
+    from benchmarks.learner_lists import bulk_loading
     from enterprise.lms.local.models import Course
     from integrated_channels.integrated_channel.models import Run
 
@@ -150,28 +210,25 @@ def _seed_reports(customer, enrollments: int) -> None:
     Course.objects.bulk_create(
         [Course(course_id=f"course-v1:Bench+P{i:02d}+2027", title=f"Portal course {i}") for i in range(COURSES)]
     )
-    departments = "ARRAY[" + ",".join(f"'{d}'" for d in DEPARTMENTS) + "]"
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE enterprise_enterprisecustomeruser SET attributes ="  # noqa: S608
-            f" jsonb_build_object('department', ({departments})[1 + id %% {len(DEPARTMENTS)}])"
-            " WHERE customer_id = %s",
-            [customer.uuid],
-        )
+    tables = ("enterprise_enterprisecourseenrollment", "lms_local_certificate")
+    with connection.cursor() as cursor, bulk_loading(cursor, tables):
         cursor.execute("SELECT count(*) FROM enterprise_enterprisecustomeruser WHERE customer_id = %s", [customer.uuid])
         learners = cursor.fetchone()[0]
         per = -(-enrollments // learners)
         if per > COURSES:
             raise SystemExit(f"--enrollments: at most {COURSES} per learner ({COURSES * learners:,})")
+        # The first ``enrollments`` of (learner, k) in order, without sorting the cross join: learner
+        # ids are consecutive from the seed, so learner i's k-th enrollment is number i * per + k.
         cursor.execute(
             "INSERT INTO enterprise_enterprisecourseenrollment"
             " (created, modified, learner_id, course_id, mode, source, program_id, role, started_by, paid_currency)"
             " SELECT now() - ((l.id * 7 + k * 13) %% 730 || ' days')::interval, now(), l.id,"
             " 'course-v1:Bench+P' || lpad(((l.id + k) %% 40)::text, 2, '0') || '+2027',"
             " 'audit', 'manual', '', '', 'admin', ''"
-            " FROM enterprise_enterprisecustomeruser l CROSS JOIN generate_series(0, %s) AS k"
-            " WHERE l.customer_id = %s ORDER BY l.id, k LIMIT %s",
-            [per - 1, customer.uuid, enrollments],
+            " FROM enterprise_enterprisecustomeruser l CROSS JOIN generate_series(0, %s) AS k,"
+            " (SELECT min(id) AS first FROM enterprise_enterprisecustomeruser WHERE customer_id = %s) f"
+            " WHERE l.customer_id = %s AND (l.id - f.first) * %s + k < %s",
+            [per - 1, customer.uuid, customer.uuid, per, enrollments],
         )
         cursor.execute(
             "INSERT INTO lms_local_certificate (user_id, course_id, grade, issued_at, modified)"
@@ -182,7 +239,6 @@ def _seed_reports(customer, enrollments: int) -> None:
             " WHERE l.customer_id = %s AND e.id %% 5 < 2 AND e.created < now() - interval '20 days'",
             [customer.uuid],
         )
-        cursor.execute("VACUUM ANALYZE")
     now = timezone.now()
     runs = []
     for day in range(730):
@@ -203,19 +259,17 @@ def _seed_reports(customer, enrollments: int) -> None:
                 )
             )
     Run.objects.bulk_create(runs, batch_size=1000)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
 
 
 def _sessions(customer, count: int) -> list[str]:
     """``count`` administrators of the customer, each signed in: their session keys (database sessions)."""
     from django.test import Client
 
-    from enterprise.models import EnterpriseCustomerAdmin
-    from tests.factories import UserFactory
-
     keys = []
     for index in range(count):
-        user = UserFactory(username=f"bench-portal-admin-{index}")
-        EnterpriseCustomerAdmin.objects.create(customer=customer, user=user)
+        user = _administrator(customer, f"bench-portal-admin-{index}")
         client = Client()
         client.force_login(user)
         keys.append(client.session.session_key)
@@ -300,23 +354,24 @@ def _load_test(customer, args, table) -> dict[str, str]:
 
     from benchmarks.api import BIN, ROOT, _wait_until_up
     from benchmarks.harness import measure
-    from enterprise.models import EnterpriseCustomerAdmin
+    from enterprise.models import EnterpriseCourseEnrollment, ReportRefresh
     from enterprise.portal.reports import refresh_reports
-    from tests.factories import UserFactory
 
-    started = time.perf_counter()
-    _seed_reports(customer, args.enrollments)
-    print(f"seeded {args.enrollments:,} enrollments in {time.perf_counter() - started:.0f} s")
-    started = time.perf_counter()
-    refresh = refresh_reports(customer)
-    refresh_seconds = time.perf_counter() - started
-    print(f"refreshed the report figures of {refresh.enrollments:,} enrollments in {refresh_seconds:.1f} s")
-    table.append(("refresh_reports", f"{refresh_seconds:.1f} s for {refresh.enrollments:,} enrollments"))
-    extra = {"refresh_seconds": f"{refresh_seconds:.1f}"}
+    extra = {}
+    if not EnterpriseCourseEnrollment.objects.filter(learner__customer=customer).exists():
+        started = time.perf_counter()
+        _seed_reports(customer, args.enrollments)
+        print(f"seeded {args.enrollments:,} enrollments in {time.perf_counter() - started:.0f} s")
+    if args.refresh or not ReportRefresh.objects.filter(customer=customer).exists():
+        started = time.perf_counter()
+        refresh = refresh_reports(customer)
+        refresh_seconds = time.perf_counter() - started
+        print(f"refreshed the report figures of {refresh.enrollments:,} enrollments in {refresh_seconds:.1f} s")
+        table.append(("refresh_reports", f"{refresh_seconds:.1f} s for {refresh.enrollments:,} enrollments"))
+        extra["refresh_seconds"] = f"{refresh_seconds:.1f}"
     # One administrator alone first, in this process: the page's own cost (the first request fills
     # the cache of the rolled-up figures, the others read it).
-    alone = UserFactory(username="bench-portal-alone")
-    EnterpriseCustomerAdmin.objects.create(customer=customer, user=alone)
+    alone = _administrator(customer, "bench-portal-alone")
     client = Client()
     client.force_login(alone)
     today = timezone.localdate()
