@@ -3,11 +3,13 @@
 customer's page in another's."""
 
 import datetime
+from unittest import mock
 
 import pytest
 from django.core.cache import cache
 from django.utils import formats, timezone
 
+from enterprise.portal import learner_rows
 from tests.factories import LearnerFactory, PendingLearnerFactory, UserFactory
 from tests.portal.support import administrator, url
 
@@ -79,3 +81,25 @@ def test_a_bound_form_is_rendered_with_its_errors_not_from_the_cache(admin_clien
     assert FIELDS in templates(response)
     html = response.content.decode()
     assert 'value="not-an-address"' in html and 'id="id_email-errors"' in html
+
+
+@pytest.mark.parametrize(
+    ("shown", "texts", "formatted"),
+    [
+        ("Y-m-d H:i", ["2026-03-04 05:06", "2026-03-04 05:06", "2026-03-04 05:07"], 2),  # once per minute
+        ("Y-m-d H:i:s", ["2026-03-04 05:06:01", "2026-03-04 05:06:51", "2026-03-04 05:07:01"], 3),  # seconds shown
+    ],
+)
+def test_row_dates_are_formatted_once_per_minute_unless_seconds_are_shown(settings, shown, texts, formatted):
+    settings.TIME_ZONE = "UTC"
+    start = timezone.make_aware(datetime.datetime(2026, 3, 4, 5, 6, 1), datetime.UTC)
+    values = [start, start + datetime.timedelta(seconds=50), start + datetime.timedelta(seconds=60)]
+    with (
+        mock.patch.object(formats, "get_format", lambda name, *a, **k: shown if name == "DATETIME_FORMAT" else ""),
+        mock.patch.object(
+            formats, "date_format", wraps=lambda value, name: value.strftime("%Y-%m-%d %H:%M:%S")[: len(texts[0])]
+        ) as date_format,
+    ):
+        when = learner_rows._Dates()
+        assert [when(value) for value in values] == texts
+    assert date_format.call_count == formatted
