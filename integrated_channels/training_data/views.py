@@ -10,11 +10,12 @@ import hashlib
 
 from django.conf import settings
 from django.core.cache import cache as django_cache
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
@@ -91,13 +92,15 @@ class PublicCatalogView(APIView):
         cache = {"ETag": etag, "Cache-Control": f"public, max-age={CACHE_SECONDS}"}
         if etag in _if_none_match(request):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers=cache)
-        # the page itself is kept under its ETag: the read model changes only when a build replaces it
-        key = f"training-data:page:{etag}"
-        data = django_cache.get(key)
-        if data is None:
+        # the page itself is kept under its ETag, rendered: the read model changes only when a build
+        # replaces it, and a hit is then one read of bytes, nothing serialized nor rendered again
+        key = f"training-data:body:{etag}"
+        body = django_cache.get(key)
+        if body is None:
             data = CatalogPageSerializer(services.catalog_page(self.state.customer_id, **query)).data
-            django_cache.set(key, data, CACHE_SECONDS)
-        return Response(data, headers=cache)
+            body = JSONRenderer().render(data)
+            django_cache.set(key, body, CACHE_SECONDS)
+        return HttpResponse(body, content_type="application/json", headers=cache)
 
 
 def _parse(request) -> dict:

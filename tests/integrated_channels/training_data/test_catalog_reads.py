@@ -167,3 +167,65 @@ def test_sqlite_keeps_its_full_text_triggers(built):
             "training_data_fts_au",
         ]
     assert catalog_page(customer.pk, q="spreadsheet").count == 15
+
+
+postgresql_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="term summaries are PostgreSQL's")
+
+
+@postgresql_only
+def test_the_build_stores_the_common_words_searches_and_they_answer_as_counting_does(built, monkeypatch):
+    from integrated_channels.training_data import services
+    from integrated_channels.training_data.models import CatalogTermSummary
+    from integrated_channels.training_data.search import matching
+
+    customer, site = built
+    monkeypatch.setattr(services, "TERM_SUMMARY_MIN", 5)
+    build_catalog(site, trigger=Run.Trigger.ADMIN)
+    entries = CatalogEntry.objects.filter(customer=customer)
+    stored = dict(CatalogTermSummary.objects.filter(customer=customer).values_list("term", "count"))
+    assert {"python", "spreadsheet", "zeta", "alpha", "course"} <= set(stored)
+    assert all(n >= 5 for n in stored.values())
+    assert not [word for word in ("basics", "sql", "writing") if stored.get(word, 0) != matching(entries, word).count()]
+    for word in ("Python", "spreadsheet", "ZETA", "alpha", "course", "sql", "nothing", "python basics", "C01"):
+        page = catalog_page(customer.pk, q=word, page_size=5)
+        assert (page.count, page.facets) == count_and_facets(matching(entries, word)), word
+        assert [e.content_id for e in page.results] == list(
+            matching(entries, word).order_by("title", "content_id").values_list("content_id", flat=True)[:5]
+        )
+    with CaptureQueriesContext(connection) as queries:
+        catalog_page(customer.pk, q="python", page_size=5)
+    assert len(queries) == 2  # the stored word, the page: no matching row read for the count
+    # another filter counts as before
+    page = catalog_page(customer.pk, q="python", language="fr")
+    assert (page.count, page.facets) == count_and_facets(matching(entries, "python").filter(language="fr"))
+
+
+@postgresql_only
+def test_a_rebuild_replaces_the_stored_words(built, monkeypatch):
+    from integrated_channels.training_data import services
+    from integrated_channels.training_data.models import CatalogTermSummary
+
+    customer, site = built
+    monkeypatch.setattr(services, "TERM_SUMMARY_MIN", 5)
+    build_catalog(site, trigger=Run.Trigger.ADMIN)
+    lms.Course.objects.filter(description="python basics").update(description="rust basics")
+    build_catalog(site, trigger=Run.Trigger.ADMIN)
+    terms = set(CatalogTermSummary.objects.filter(customer=customer).values_list("term", flat=True))
+    assert "rust" in terms and "python" not in terms
+    assert catalog_page(customer.pk, q="python").count == 0
+
+
+def test_without_postgresql_nothing_is_stored_and_searches_count(built):
+    from integrated_channels.training_data.models import CatalogTermSummary
+    from integrated_channels.training_data.search import matching
+    from integrated_channels.training_data.services import stored_term, summarise_terms
+
+    customer, _site = built
+    if connection.vendor == "postgresql":
+        pytest.skip("SQLite's path")
+    assert summarise_terms(customer.pk) == 0
+    assert not CatalogTermSummary.objects.exists()
+    assert stored_term(customer.pk, "python") is None
+    entries = CatalogEntry.objects.filter(customer=customer)
+    assert (catalog_page(customer.pk, q="python").count, "python") == (matching(entries, "python").count(), "python")
+    assert matching(entries, "python").count() >= 15  # the descriptions' word, and some skills'
