@@ -211,7 +211,7 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "learning@example.com"
 if os.environ.get("DJANGO_CACHE_URL", "").startswith(("redis://", "rediss://")):
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "standalone.cache.RedisCache",  # Django's, a client per pool (decision 0512)
             "LOCATION": os.environ["DJANGO_CACHE_URL"],
         }
     }
