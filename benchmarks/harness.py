@@ -542,7 +542,9 @@ def load_profile(server, database: str, locustfile: str, *, think_variable: str,
 
 def load_pairs(prefix: str, stats: dict, names: tuple[str, ...], targets: tuple[str, ...]) -> dict[str, object]:
     """The key=value pairs of one profile: ``p95_ms`` (the worse of ``targets``' p95s), requests/s,
-    errors, the server's CPU per request and its split, the load around it, then each name's figures."""
+    errors, the server's CPU per request and its split, the 1-minute load average before and after it
+    (``load_during_locust=BEFORE-AFTER``, apart from the report's own ``load_before``/``load_after``),
+    then each name's figures."""
     total = stats["Aggregated"]
     pairs: dict[str, object] = {
         f"{prefix}p95_ms": f"{max(stats[name]['p95'] for name in targets if name in stats):.0f}",
@@ -551,8 +553,7 @@ def load_pairs(prefix: str, stats: dict, names: tuple[str, ...], targets: tuple[
         f"{prefix}server_cpu_ms_per_request": f"{total['cpu_ms']:.1f}",
         f"{prefix}gunicorn_cpu_ms_per_request": f"{total['python_ms']:.1f}",
         f"{prefix}postgres_cpu_ms_per_request": f"{total['database_ms']:.1f}",
-        f"{prefix}load_before": f"{total['load_before']:.2f}",
-        f"{prefix}load_after": f"{total['load_after']:.2f}",
+        f"{prefix}load_during_locust": f"{total['load_before']:.2f}-{total['load_after']:.2f}",
     }
     for name in names:
         if name in stats:

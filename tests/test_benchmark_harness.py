@@ -156,4 +156,4 @@ def test_load_pairs_take_the_worse_p95_of_the_targets_only():
         "5.0",
         "1.0",
     )
-    assert pairs["closed_loop_load_after"] == "2.00"
+    assert pairs["closed_loop_load_during_locust"] == "1.00-2.00"
