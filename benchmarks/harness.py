@@ -428,10 +428,16 @@ def gunicorn(env: dict, *, port: int, workers: int, threads: int, worker_class: 
     """Serve the standalone host (``standalone/gunicorn.conf.py``) on 127.0.0.1:``port`` from the code in
     ``root`` for the block; yields the server's process once it answers. This process's connection is
     closed first (the server's backends are then the only ones on the database)."""
+    import socket
     import subprocess
 
     from django.db import connection
 
+    with socket.socket() as probe:  # another server on the port would answer the requests meant for ours
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            raise SystemExit(f"127.0.0.1:{port} is in use: choose another --port") from None
     connection.close()
     command = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "standalone" / "gunicorn.conf.py"), "standalone.wsgi"]
     command += ["-w", str(workers), "-k", worker_class]
