@@ -113,7 +113,10 @@ def test_a_search_or_filter_costs_two_queries(built, params):
     customer, _site = built
     with CaptureQueriesContext(connection) as queries:
         catalog_page(customer.pk, **params)
-    assert len(queries) == 2  # count and facets grouped, then the page
+    # count and facets grouped, then the page; on PostgreSQL a one-word search first looks for the
+    # word's stored figures (decision 0511: none for a word this rare)
+    one_word = connection.vendor == "postgresql" and set(params) == {"q"}
+    assert len(queries) == (3 if one_word else 2)
 
 
 def test_a_catalog_built_before_summaries_is_read_the_long_way(built):
@@ -204,15 +207,20 @@ def test_the_build_stores_the_common_words_searches_and_they_answer_as_counting_
 def test_a_rebuild_replaces_the_stored_words(built, monkeypatch):
     from integrated_channels.training_data import services
     from integrated_channels.training_data.models import CatalogTermSummary
+    from integrated_channels.training_data.search import matching
 
     customer, site = built
     monkeypatch.setattr(services, "TERM_SUMMARY_MIN", 5)
     build_catalog(site, trigger=Run.Trigger.ADMIN)
+    before = dict(CatalogTermSummary.objects.filter(customer=customer).values_list("term", "count"))
     lms.Course.objects.filter(description="python basics").update(description="rust basics")
     build_catalog(site, trigger=Run.Trigger.ADMIN)
-    terms = set(CatalogTermSummary.objects.filter(customer=customer).values_list("term", flat=True))
-    assert "rust" in terms and "python" not in terms
-    assert catalog_page(customer.pk, q="python").count == 0
+    after = dict(CatalogTermSummary.objects.filter(customer=customer).values_list("term", "count"))
+    entries = CatalogEntry.objects.filter(customer=customer)
+    assert "rust" not in before and after["rust"] == matching(entries, "rust").count() == 15
+    # python stays in some skills: fewer entries, or too few to be stored
+    assert after.get("python", 0) < before["python"]
+    assert catalog_page(customer.pk, q="python").count == matching(entries, "python").count() < before["python"]
 
 
 def test_without_postgresql_nothing_is_stored_and_searches_count(built):
