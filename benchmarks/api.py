@@ -9,17 +9,17 @@ last line key=value pairs ``name=api …``.
 from __future__ import annotations
 
 import argparse
-import csv
 import os
-import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
+from benchmarks.harness import ROOT, think_range
+
+#: the request names of ``_api_locust.py``; ``p95_ms`` is the worse of list and search (the target)
+NAMES = ("list", "search", "bulk_link")
+TARGETS = ("list", "search")
 
 
 def seed(*, learners: int, customers: int) -> tuple[str, str]:
@@ -90,110 +90,6 @@ def forget_bulk_links() -> None:
     PendingEnterpriseCustomerUser.objects.filter(user_email__startswith="bench-").delete()
 
 
-def _percentiles(path: Path) -> dict[str, dict[str, float]]:
-    stats = {}
-    with path.open() as handle:
-        for row in csv.DictReader(handle):
-            stats[row["Name"]] = {
-                "rps": float(row["Requests/s"]),
-                "requests": int(row["Request Count"]),
-                "failures": int(row["Failure Count"]),
-                "p50": float(row["50%"]),
-                "p95": float(row["95%"]),
-                "p99": float(row["99%"]),
-            }
-    return stats
-
-
-def think_range(text: str) -> tuple[float, float] | None:
-    """``"0.5-1.5"`` → (0.5, 1.5), ``"1"`` → (1.0, 1.0), ``"0"`` → None (no think-time profile)."""
-    low, _sep, high = text.partition("-")
-    try:
-        bounds = (float(low), float(high or low))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: seconds, or a range such as 0.5-1.5") from None
-    if bounds[0] < 0 or bounds[1] < bounds[0]:
-        raise argparse.ArgumentTypeError(f"{text!r}: a range from low to high, both >= 0")
-    return None if bounds[1] == 0 else bounds
-
-
-def _profiles(args) -> list[tuple[str, tuple[float, float] | None]]:
-    """(prefix of the keys, think time): the realistic profile first, then the closed loop."""
-    profiles = []
-    if args.think_time is not None:
-        profiles.append(("", args.think_time))
-    if args.closed_loop:
-        profiles.append(("closed_loop_" if profiles else "", None))
-    return profiles
-
-
-def _run_locust(args, env: dict, think: tuple[float, float] | None) -> dict[str, dict[str, float]]:
-    out = Path(tempfile.mkdtemp(prefix="bench-api-"))
-    load_env = {**env, "BENCH_API_THINK": "" if think is None else f"{think[0]}-{think[1]}"}
-    subprocess.run(  # noqa: S603 - our own executables
-        [
-            str(BIN / "locust"),
-            "-f",
-            str(ROOT / "benchmarks" / "_api_locust.py"),
-            "--headless",
-            "-u",
-            str(args.clients),
-            "-r",
-            str(args.clients),
-            "-t",
-            f"{args.seconds}s",
-            "--host",
-            f"http://127.0.0.1:{args.port}",
-            "--csv",
-            str(out / "run"),
-            "--only-summary",
-            "--loglevel",
-            "WARNING",
-        ],
-        cwd=ROOT,
-        env=load_env,
-        check=False,
-    )
-    return _percentiles(out / "run_stats.csv")
-
-
-def _cpu_seconds(server_pid: int, database: str) -> float:
-    """CPU time used so far by the gunicorn master and workers and by the PostgreSQL backends
-    serving ``database``: what the requests cost the machine, whatever else it is running."""
-    import psutil
-    from django.db import connection
-
-    processes = [psutil.Process(server_pid)]
-    processes += processes[0].children(recursive=True)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [database])
-        for (pid,) in cursor.fetchall():
-            try:
-                processes.append(psutil.Process(pid))
-            except psutil.NoSuchProcess:
-                continue
-    total = 0.0
-    for process in processes:
-        try:
-            times = process.cpu_times()
-        except psutil.NoSuchProcess:
-            continue
-        total += times.user + times.system
-    return total
-
-
-def _wait_until_up(port: int) -> None:
-    """Until the server answers: the docs page is a cheap 200 for anyone (not the schema, which
-    the workers generate once before serving, see standalone/gunicorn.conf.py)."""
-    for _ in range(150):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/docs/", timeout=5)
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit("gunicorn did not start")
-
-
 def _warm_up(port: int, customer: str, token: str, workers: int) -> None:
     """A few requests per worker before measuring: imports, first connections, query plans."""
     base = f"http://127.0.0.1:{port}/enterprise/api/v1/customers/{customer}/learners/"
@@ -203,35 +99,6 @@ def _warm_up(port: int, customer: str, token: str, workers: int) -> None:
             headers={"Authorization": f"Token {token}"},
         )
         urllib.request.urlopen(request, timeout=30).read()  # noqa: S310
-
-
-def _report(label: str, think, stats: dict) -> None:
-    print(f"-- {label} ({'no think time' if think is None else f'think time {think[0]}-{think[1]} s'})")
-    print(f"server CPU (gunicorn + PostgreSQL backends): {stats['Aggregated']['cpu_ms']:.1f} ms per request")
-    for name in ("list", "search", "bulk_link", "Aggregated"):
-        s = stats.get(name)
-        if s:
-            print(
-                f"{name:10s} {s['requests']:>7,} req {s['rps']:>8.1f} req/s  p50 {s['p50']:.0f} ms  "
-                f"p95 {s['p95']:.0f} ms  p99 {s['p99']:.0f} ms  failures {s['failures']}"
-            )
-
-
-def _pairs(prefix: str, stats: dict) -> dict[str, object]:
-    """Key=value pairs of one profile; ``p95_ms`` is the worse of list and search (the target)."""
-    total = stats["Aggregated"]
-    pairs: dict[str, object] = {
-        f"{prefix}p95_ms": f"{max(stats[name]['p95'] for name in ('list', 'search') if name in stats):.0f}",
-        f"{prefix}rps": f"{total['rps']:.1f}",
-        f"{prefix}errors": total["failures"],
-        f"{prefix}server_cpu_ms_per_request": f"{total['cpu_ms']:.1f}",
-    }
-    for name in ("list", "search", "bulk_link"):
-        if name in stats:
-            pairs[f"{prefix}{name}_rps"] = f"{stats[name]['rps']:.1f}"
-            for key in ("p50", "p95", "p99"):
-                pairs[f"{prefix}{name}_{key}_ms"] = f"{stats[name][key]:.0f}"
-    return pairs
 
 
 def main(argv: list[str]) -> int:
@@ -276,10 +143,17 @@ def main(argv: list[str]) -> int:
         print("needs DATABASE_URL=postgres://… (the benchmark creates and drops test_<name>)", file=sys.stderr)
         return 2
 
-    from benchmarks.harness import setup_django
+    from benchmarks.harness import (
+        gunicorn,
+        load_lines,
+        load_pairs,
+        load_profile,
+        load_profiles,
+        server_env,
+        setup_django,
+    )
 
     teardown = setup_django(keepdb=args.keep_db)
-    from django.conf import settings
     from django.db import connection
 
     results = []
@@ -294,42 +168,32 @@ def main(argv: list[str]) -> int:
             customer, token = seeded
             print(f"reusing {connection.settings_dict['NAME']}: {args.learners:,} learners, {args.customers} customers")
         forget_bulk_links()
-        db = connection.settings_dict
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "standalone.settings",
-            "DJANGO_DEBUG": "0",
-            # Production settings refuse to start without a key (decision 0162): the seeding process's.
-            "DJANGO_SECRET_KEY": settings.SECRET_KEY,
-            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-            "DATABASE_CONN_MAX_AGE": "600",
-            "LOG_LEVEL": "ERROR",  # not the 4xx warnings of django.request; 5xx are errors
-            "BENCH_API_CUSTOMER": customer,
-            "BENCH_API_TOKEN": token,
-            "BENCH_API_LEARNERS": str(args.learners),
-            "BENCH_API_CUSTOMERS": str(args.customers),
-            "BENCH_API_BULK_WEIGHT": str(args.bulk_weight),
-        }
-        connection.close()
-        command = [str(BIN / "gunicorn"), "-c", str(ROOT / "standalone" / "gunicorn.conf.py"), "standalone.wsgi"]
-        command += ["-w", str(args.workers), "-k", args.worker_class]
-        if args.worker_class == "gthread":
-            command += ["--threads", str(args.threads)]
-        server = subprocess.Popen(  # noqa: S603 - our own executables
-            [*command, "-b", f"127.0.0.1:{args.port}", "--log-level", "warning"], cwd=args.server_root, env=env
+        database = connection.settings_dict["NAME"]
+        env = server_env(
+            BENCH_API_CUSTOMER=customer,
+            BENCH_API_TOKEN=token,
+            BENCH_API_LEARNERS=str(args.learners),
+            BENCH_API_CUSTOMERS=str(args.customers),
+            BENCH_API_BULK_WEIGHT=str(args.bulk_weight),
         )
+        server_options = {"workers": args.workers, "threads": args.threads, "worker_class": args.worker_class}
         try:
-            _wait_until_up(args.port)
-            _warm_up(args.port, customer, token, args.workers)
-            for prefix, think in _profiles(args):
-                cpu = _cpu_seconds(server.pid, db["NAME"])
-                stats = _run_locust(args, env, think)
-                cpu = _cpu_seconds(server.pid, db["NAME"]) - cpu
-                stats["Aggregated"]["cpu_ms"] = 1000 * cpu / max(stats["Aggregated"]["requests"], 1)
-                results.append((prefix, think, stats))
+            with gunicorn(env, port=args.port, root=args.server_root, **server_options) as server:
+                _warm_up(args.port, customer, token, args.workers)
+                for prefix, think in load_profiles(args.think_time, args.closed_loop):
+                    stats = load_profile(
+                        server,
+                        database,
+                        "_api_locust.py",
+                        think_variable="BENCH_API_THINK",
+                        think=think,
+                        users=args.clients,
+                        seconds=args.seconds,
+                        port=args.port,
+                        env=env,
+                    )
+                    results.append((prefix, think, stats))
         finally:
-            server.terminate()
-            server.wait(timeout=30)
             if args.keep_db:
                 forget_bulk_links()
     finally:
@@ -345,7 +209,9 @@ def main(argv: list[str]) -> int:
         + (f"x{args.threads}" if args.worker_class == "gthread" else ""),
     }
     for prefix, think, stats in results:
-        _report("closed loop" if think is None else "think time", think, stats)
-        pairs.update(_pairs(prefix, stats))
+        label = "closed loop" if think is None else f"think {think[0]}-{think[1]} s"
+        for key, value in load_lines(label, stats, NAMES):
+            print(f"{key:30s} {value}")
+        pairs.update(load_pairs(prefix, stats, NAMES, TARGETS))
     print(" ".join(f"{key}={value}" for key, value in pairs.items()))
     return 0 if all(stats["Aggregated"]["failures"] == 0 for _p, _t, stats in results) else 1

@@ -29,7 +29,7 @@ import argparse
 import statistics
 import time
 
-from benchmarks.api import think_range
+from benchmarks.harness import think_range
 
 
 def main(argv: list[str]) -> int:
@@ -276,74 +276,10 @@ def _sessions(customer, count: int) -> list[str]:
     return keys
 
 
-def _cpu_split(server_pid: int, database: str) -> tuple[float, float]:
-    """CPU seconds so far of (the gunicorn master and workers, the PostgreSQL backends of ``database``)."""
-    import psutil
-    from django.db import connection
-
-    def used(processes) -> float:
-        total = 0.0
-        for process in processes:
-            try:
-                times = process.cpu_times()
-            except psutil.NoSuchProcess:
-                continue
-            total += times.user + times.system
-        return total
-
-    server = psutil.Process(server_pid)
-    backends = []
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [database])
-        for (pid,) in cursor.fetchall():
-            try:
-                backends.append(psutil.Process(pid))
-            except psutil.NoSuchProcess:
-                continue
-    return used([server, *server.children(recursive=True)]), used(backends)
-
-
-def _run_locust(args, env: dict, think) -> dict[str, dict[str, float]]:
-    import subprocess
-    import tempfile
-    from pathlib import Path
-
-    from benchmarks.api import BIN, ROOT, _percentiles
-
-    out = Path(tempfile.mkdtemp(prefix="bench-portal-"))
-    subprocess.run(  # noqa: S603 - our own executables
-        [
-            str(BIN / "locust"),
-            "-f",
-            str(ROOT / "benchmarks" / "_portal_locust.py"),
-            "--headless",
-            "-u",
-            str(args.concurrency),
-            "-r",
-            str(args.concurrency),
-            "-t",
-            f"{args.seconds}s",
-            "--host",
-            f"http://127.0.0.1:{args.port}",
-            "--csv",
-            str(out / "run"),
-            "--only-summary",
-            "--loglevel",
-            "WARNING",
-        ],
-        cwd=ROOT,
-        env={**env, "BENCH_PORTAL_THINK": "" if think is None else f"{think[0]}-{think[1]}"},
-        check=False,
-    )
-    return _percentiles(out / "run_stats.csv")
-
-
 def _load_test(customer, args, table) -> dict[str, str]:
     """Seed and refresh the report figures, time the dashboard alone, then serve the standalone host
     with gunicorn and run ``--concurrency`` administrators (locust, another process) against it."""
     import datetime
-    import os
-    import subprocess
     import urllib.request
 
     from django.conf import settings
@@ -352,8 +288,7 @@ def _load_test(customer, args, table) -> dict[str, str]:
     from django.urls import reverse
     from django.utils import timezone
 
-    from benchmarks.api import BIN, ROOT, _wait_until_up
-    from benchmarks.harness import measure
+    from benchmarks.harness import gunicorn, load_profile, load_profiles, measure, server_env
     from enterprise.models import EnterpriseCourseEnrollment, ReportRefresh
     from enterprise.portal.reports import refresh_reports
 
@@ -397,38 +332,19 @@ def _load_test(customer, args, table) -> dict[str, str]:
     sessions = _sessions(customer, args.concurrency)
     learners = reverse("enterprise_portal:learners", kwargs={"customer_uuid": customer.uuid})
     dashboard_url = f"{dashboard}?start={params['start']}&end={params['end']}&field=department"
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "standalone.settings",
-        "DJANGO_DEBUG": "0",
-        "DJANGO_SECRET_KEY": settings.SECRET_KEY,  # the sessions' hashes were made with it
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "DATABASE_CONN_MAX_AGE": "600",
-        "LOG_LEVEL": "ERROR",
-        "BENCH_PORTAL_SESSIONS": ",".join(sessions),
-        "BENCH_PORTAL_COOKIE": settings.SESSION_COOKIE_NAME,
-        "BENCH_PORTAL_DASHBOARD": dashboard_url,
-        "BENCH_PORTAL_LEARNERS": learners,
-    }
-    connection.close()
-    command = [str(BIN / "gunicorn"), "-c", str(ROOT / "standalone" / "gunicorn.conf.py"), "standalone.wsgi"]
-    command += ["-w", str(args.workers), "-k", "gthread", "--threads", str(args.threads)]
-    server = subprocess.Popen(  # noqa: S603 - our own executables
-        [*command, "-b", f"127.0.0.1:{args.port}", "--log-level", "warning"], cwd=ROOT, env=env
+    env = server_env(
+        BENCH_PORTAL_SESSIONS=",".join(sessions),
+        BENCH_PORTAL_COOKIE=settings.SESSION_COOKIE_NAME,
+        BENCH_PORTAL_DASHBOARD=dashboard_url,
+        BENCH_PORTAL_LEARNERS=learners,
     )
+    database = connection.settings_dict["NAME"]
     extra |= {
         "concurrency": str(args.concurrency),
-        "seconds": str(args.seconds),
+        "load_seconds": str(args.seconds),
         "server": f"gthreadx{args.workers}x{args.threads}",
     }
-    profiles = []
-    if args.think_time is not None:
-        profiles.append(("", args.think_time))
-    if args.closed_loop:
-        profiles.append(("closed_loop_", None))
-    try:
-        _wait_until_up(args.port)
+    with gunicorn(env, port=args.port, workers=args.workers, threads=args.threads) as server:
         for _ in range(2 * args.workers * args.threads):  # the worker threads: imports, connections, caches
             for url in (dashboard_url, learners):
                 request = urllib.request.Request(
@@ -437,17 +353,21 @@ def _load_test(customer, args, table) -> dict[str, str]:
                 )
                 with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
                     assert response.status == 200 and response.url.endswith(url), response.url
-        for prefix, think in profiles:
-            load_before = os.getloadavg()[0]
-            before = _cpu_split(server.pid, db["NAME"])
-            stats = _run_locust(args, env, think)
-            after = _cpu_split(server.pid, db["NAME"])
-            load_after = os.getloadavg()[0]
-            total = stats["Aggregated"]
-            python_ms, database_ms = (
-                1000 * (a - b) / max(total["requests"], 1) for a, b in zip(after, before, strict=True)
+        for prefix, think in load_profiles(args.think_time, args.closed_loop):
+            stats = load_profile(
+                server,
+                database,
+                "_portal_locust.py",
+                think_variable="BENCH_PORTAL_THINK",
+                think=think,
+                users=args.concurrency,
+                seconds=args.seconds,
+                port=args.port,
+                env=env,
             )
-            cpu_ms = python_ms + database_ms
+            total = stats["Aggregated"]
+            python_ms, database_ms, cpu_ms = total["python_ms"], total["database_ms"], total["cpu_ms"]
+            load_before, load_after = total["load_before"], total["load_after"]
             label = "closed loop" if think is None else f"think {think[0]}-{think[1]} s"
             extra |= {
                 f"{prefix}think_time": "0" if think is None else f"{think[0]}-{think[1]}",
@@ -480,7 +400,4 @@ def _load_test(customer, args, table) -> dict[str, str]:
                         f"  ({page['requests']} requests)",
                     )
                 )
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     return extra

@@ -26,13 +26,11 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
+import urllib.request
 
-from benchmarks.api import BIN, ROOT, _cpu_seconds, _percentiles, _profiles, think_range
+from benchmarks.harness import think_range
 
 WORDS = [
     *("python", "data", "cloud", "security", "leadership", "finance", "design", "sales", "marketing", "agile"),
@@ -40,6 +38,8 @@ WORDS = [
     *("testing", "devops", "linux", "network", "compliance", "coaching"),
 ]
 SLUG = "bench-catalog"
+#: the request names of ``_catalog_locust.py``, both targets
+NAMES = ("list", "search")
 
 
 def seed(courses: int):
@@ -83,6 +83,20 @@ def seed(courses: int):
     return customer, connection_row
 
 
+def existing_seed(courses: int):
+    """The customer of a catalog seeded and built before (``--keep-db``), None when there is none."""
+    from enterprise.models import EnterpriseCustomer
+    from integrated_channels.training_data.models import CatalogEntry
+
+    customer = EnterpriseCustomer.objects.filter(slug=SLUG).first()
+    if customer is None:
+        return None
+    have = CatalogEntry.objects.filter(customer=customer).count()
+    if have != courses:
+        raise SystemExit(f"the kept database's catalog has {have:,} entries, not {courses:,}: drop test_<name> first")
+    return customer
+
+
 def naive_page(customer_id, *, q="", page=1, page_size=20) -> dict:
     """Row by row: every entry read, matched and faceted in Python (no index, no SQL aggregation)."""
     from integrated_channels.training_data.models import CatalogEntry
@@ -102,51 +116,6 @@ def naive_page(customer_id, *, q="", page=1, page_size=20) -> dict:
             facets["skill"][name] = facets["skill"].get(name, 0) + 1
     start = (page - 1) * page_size
     return {"count": len(matched), "results": matched[start : start + page_size], "facets": facets}
-
-
-def _locust(args, env, think) -> dict:
-    out = Path(tempfile.mkdtemp(prefix="bench-catalog-"))
-    load_env = {**env, "BENCH_CATALOG_THINK": "" if think is None else f"{think[0]}-{think[1]}"}
-    subprocess.run(  # noqa: S603 - our own executables
-        [
-            os.environ.get("BENCH_LOCUST", str(BIN / "locust")),
-            "-f",
-            str(ROOT / "benchmarks" / "_catalog_locust.py"),
-            "--headless",
-            "-u",
-            str(args.clients),
-            "-r",
-            str(args.clients),
-            "-t",
-            f"{args.seconds}s",
-            "--host",
-            f"http://127.0.0.1:{args.port}",
-            "--csv",
-            str(out / "run"),
-            "--only-summary",
-            "--loglevel",
-            "WARNING",
-        ],
-        cwd=ROOT,
-        env=load_env,
-        check=False,
-    )
-    return _percentiles(out / "run_stats.csv")
-
-
-def _pairs(prefix: str, stats: dict) -> dict:
-    total = stats["Aggregated"]
-    pairs = {
-        f"{prefix}p95_ms": f"{max(stats[n]['p95'] for n in ('list', 'search')):.0f}",
-        f"{prefix}rps": f"{total['rps']:.1f}",
-        f"{prefix}errors": total["failures"],
-        f"{prefix}server_cpu_ms_per_request": f"{total['cpu_ms']:.1f}",
-        f"{prefix}load_during_locust": total["load"],
-    }
-    for name in ("list", "search"):
-        for key in ("p50", "p95", "p99"):
-            pairs[f"{prefix}{name}_{key}_ms"] = f"{stats[name][key]:.0f}"
-    return pairs
 
 
 def main(argv: list[str]) -> int:
@@ -174,6 +143,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--threads", type=int, default=8, help="threads per worker (gthread)")
     parser.add_argument("--port", type=int, default=8767)
     parser.add_argument("--sample", type=int, default=10, help="requests of the in-process comparison")
+    parser.add_argument(
+        "--keep-db",
+        action="store_true",
+        help="keep test_<db> afterwards and reuse its catalog when it has this size (seed and build take minutes)",
+    )
     args = parser.parse_args(argv)
     if args.think_time is None and not args.closed_loop:
         parser.error("nothing to run: --think-time 0 with --no-closed-loop")
@@ -181,25 +155,41 @@ def main(argv: list[str]) -> int:
         print("needs DATABASE_URL=postgres://… (the benchmark creates and drops test_<name>)", file=sys.stderr)
         return 2
 
-    from benchmarks.harness import Report, measure, report, setup_django
+    from benchmarks.harness import (
+        Report,
+        gunicorn,
+        load_lines,
+        load_pairs,
+        load_profile,
+        load_profiles,
+        measure,
+        report,
+        server_env,
+        setup_django,
+    )
 
-    teardown = setup_django()
+    teardown = setup_django(keepdb=args.keep_db)
     results = []
     try:
-        from django.conf import settings
         from django.db import connection
 
         from integrated_channels.integrated_channel.models import Run
         from integrated_channels.training_data.operations import build_catalog
         from integrated_channels.training_data.services import catalog_page
 
-        started = time.perf_counter()
-        customer, site = seed(args.courses)
-        seeded = time.perf_counter() - started
-        built = measure(build_catalog, site, trigger=Run.Trigger.COMMAND)
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE")
-        print(f"seeded {args.courses:,} courses in {seeded:.0f} s; built the read model in {built.seconds:.1f} s")
+        kept = existing_seed(args.courses) if args.keep_db else None
+        if kept is None:
+            started = time.perf_counter()
+            customer, site = seed(args.courses)
+            seeded = time.perf_counter() - started
+            built = measure(build_catalog, site, trigger=Run.Trigger.COMMAND)
+            with connection.cursor() as cursor:
+                cursor.execute("VACUUM ANALYZE")
+            build_seconds = f"{built.seconds:.1f}"
+            print(f"seeded {args.courses:,} courses in {seeded:.0f} s; built the read model in {build_seconds} s")
+        else:
+            customer, build_seconds = kept, "kept"
+            print(f"reusing {connection.settings_dict['NAME']}: {args.courses:,} courses, the read model built before")
 
         rng = random.Random(20)  # noqa: S311 - a fixed sample, not security
         sample = [
@@ -226,61 +216,33 @@ def main(argv: list[str]) -> int:
         if measured.result != baseline.result:
             raise SystemExit(f"the baseline counts differ: {baseline.result} != {measured.result}")
 
-        db = connection.settings_dict
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "standalone.settings",
-            "DJANGO_DEBUG": "0",
-            "DJANGO_SECRET_KEY": settings.SECRET_KEY,
-            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-            "DATABASE_CONN_MAX_AGE": "600",
-            "DJANGO_CACHE_URL": args.cache,
-            "LOG_LEVEL": "ERROR",
+        env = server_env(
+            DJANGO_CACHE_URL=args.cache,
             # one address for every visitor here: the per-client limit stays on, above the load's rate
-            "TRAINING_DATA_PUBLIC_RATE": "10000000/min",
-            "BENCH_CATALOG_SLUG": SLUG,
-            "BENCH_CATALOG_WORDS": ",".join(WORDS),
-            "BENCH_CATALOG_LIST_PAGES": str(args.list_pages),
-            "BENCH_CATALOG_SEARCH_PAGES": str(args.search_pages),
-        }
-        connection.close()
-        command = [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-c",
-            str(ROOT / "standalone" / "gunicorn.conf.py"),
-            "standalone.wsgi",
-        ]
-        command += ["-w", str(args.workers), "-k", "gthread", "--threads", str(args.threads)]
-        server = subprocess.Popen(  # noqa: S603 - our own executables
-            [*command, "-b", f"127.0.0.1:{args.port}", "--log-level", "warning"], cwd=ROOT, env=env
+            TRAINING_DATA_PUBLIC_RATE="10000000/min",
+            BENCH_CATALOG_SLUG=SLUG,
+            BENCH_CATALOG_WORDS=",".join(WORDS),
+            BENCH_CATALOG_LIST_PAGES=str(args.list_pages),
+            BENCH_CATALOG_SEARCH_PAGES=str(args.search_pages),
         )
-        try:
-            import urllib.request
-
+        database = connection.settings_dict["NAME"]
+        with gunicorn(env, port=args.port, workers=args.workers, threads=args.threads) as server:
             url = f"http://127.0.0.1:{args.port}/training-data/api/v1/{SLUG}/catalog/"
-            for _attempt in range(150):
-                try:
-                    urllib.request.urlopen(url + "?page_size=1", timeout=10).read()  # noqa: S310
-                    break
-                except OSError:
-                    time.sleep(0.2)
-            else:
-                raise SystemExit("gunicorn did not start")
             for n in range(4 * args.workers):  # warm-up: imports, connections (queries the load does not ask)
                 urllib.request.urlopen(url + f"?page_size={n + 2}", timeout=30).read()  # noqa: S310
-            for prefix, think in _profiles(args):
-                load_before = os.getloadavg()[0]
-                cpu = _cpu_seconds(server.pid, db["NAME"])
-                stats = _locust(args, env, think)
-                cpu = _cpu_seconds(server.pid, db["NAME"]) - cpu
-                stats["Aggregated"]["cpu_ms"] = 1000 * cpu / max(stats["Aggregated"]["requests"], 1)
-                stats["Aggregated"]["load"] = f"{load_before:.2f}-{os.getloadavg()[0]:.2f}"
+            for prefix, think in load_profiles(args.think_time, args.closed_loop):
+                stats = load_profile(
+                    server,
+                    database,
+                    "_catalog_locust.py",
+                    think_variable="BENCH_CATALOG_THINK",
+                    think=think,
+                    users=args.clients,
+                    seconds=args.seconds,
+                    port=args.port,
+                    env=env,
+                )
                 results.append((prefix, think, stats))
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
     finally:
         teardown()
     extra: dict[str, object] = {
@@ -291,28 +253,19 @@ def main(argv: list[str]) -> int:
         "cache": "redis" if args.cache else "per-process",
     }
     for prefix, _think, stats in results:
-        extra.update(_pairs(prefix, stats))
+        extra.update(load_pairs(prefix, stats, NAMES, NAMES))
     extra.update(
         {
             "uncached_list_ms": f"{1000 * sum(spent['list']) / max(len(spent['list']), 1):.1f}",
             "uncached_search_ms": f"{1000 * sum(spent['search']) / max(len(spent['search']), 1):.1f}",
-            "build_seconds": f"{built.seconds:.1f}",
+            "build_seconds": build_seconds,
             "sample": len(sample),
         }
     )
     table = []
     for _prefix, think, stats in results:
-        label = "closed loop" if think is None else f"think {think[0]}-{think[1]} s"
-        table += [
-            (f"{label}: list p50 / p95", f"{stats['list']['p50']:.0f} / {stats['list']['p95']:.0f} ms"),
-            (f"{label}: search p50 / p95", f"{stats['search']['p50']:.0f} / {stats['search']['p95']:.0f} ms"),
-            (
-                f"{label}: requests/s, errors, server CPU",
-                f"{stats['Aggregated']['rps']:.1f}, {stats['Aggregated']['failures']},"
-                f" {stats['Aggregated']['cpu_ms']:.1f} ms a request",
-            ),
-        ]
-    table.append(("read model build", f"{built.seconds:.1f} s"))
+        table += load_lines("closed loop" if think is None else f"think {think[0]}-{think[1]} s", stats, NAMES)
+    table.append(("read model build", f"{build_seconds} s"))
     report(
         Report(
             name="public_catalog",

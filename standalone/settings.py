@@ -211,7 +211,7 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "learning@example.com"
 if os.environ.get("DJANGO_CACHE_URL", "").startswith(("redis://", "rediss://")):
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "standalone.cache.RedisCache",  # Django's, a client per pool (decision 0512)
             "LOCATION": os.environ["DJANGO_CACHE_URL"],
         }
     }
@@ -228,7 +228,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"  # sch
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: an anonymous request is answered 401 with ``WWW-Authenticate: Token``.
-        "rest_framework.authentication.TokenAuthentication",
+        "enterprise.api.v1.tokens.TokenAuthentication",  # DRF's, its look-up one statement (decision 0510)
         # JWTs of the host LMS, only when ENTERPRISE_API["JWT_ENABLED"] (below); else ignored.
         "enterprise.api.v1.authentication.JwtAuthentication",
         "rest_framework.authentication.SessionAuthentication",

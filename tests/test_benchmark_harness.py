@@ -124,3 +124,36 @@ def test_baseline_link_one_links_adds_pending_or_does_neither():
     assert harness.baseline_link_one(customer, "new@example.com") is None  # already pending
     assert harness.baseline_link_one(customer, "twice@example.com") is None  # several users
     assert harness.baseline_link_one(customer, "taken@example.com") is None  # linked elsewhere
+
+
+def test_think_range_reads_a_range_a_number_or_none():
+    import argparse
+
+    assert harness.think_range("0.5-1.5") == (0.5, 1.5)
+    assert harness.think_range("1") == (1.0, 1.0)
+    assert harness.think_range("0") is None
+    for text in ("fast", "2-1", "-1"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            harness.think_range(text)
+
+
+def test_load_profiles_put_the_think_time_first_and_prefix_the_closed_loop():
+    assert harness.load_profiles((0.5, 1.5), True) == [("", (0.5, 1.5)), ("closed_loop_", None)]
+    assert harness.load_profiles((0.5, 1.5), False) == [("", (0.5, 1.5))]
+    assert harness.load_profiles(None, True) == [("", None)]
+
+
+def test_load_pairs_take_the_worse_p95_of_the_targets_only():
+    def figures(p95):
+        return {"rps": 10.0, "requests": 300, "failures": 0, "p50": 5.0, "p95": p95, "p99": 99.0}
+
+    total = figures(70.0) | {"cpu_ms": 6.0, "python_ms": 5.0, "database_ms": 1.0, "load_before": 1.0, "load_after": 2}
+    stats = {"list": figures(30.0), "search": figures(40.0), "bulk_link": figures(300.0), "Aggregated": total}
+    pairs = harness.load_pairs("closed_loop_", stats, ("list", "search", "bulk_link"), ("list", "search"))
+    assert pairs["closed_loop_p95_ms"] == "40"
+    assert pairs["closed_loop_bulk_link_p95_ms"] == "300"
+    assert (pairs["closed_loop_gunicorn_cpu_ms_per_request"], pairs["closed_loop_postgres_cpu_ms_per_request"]) == (
+        "5.0",
+        "1.0",
+    )
+    assert pairs["closed_loop_load_during_locust"] == "1.00-2.00"

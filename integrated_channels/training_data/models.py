@@ -158,3 +158,24 @@ class CatalogSummary(models.Model):
 
     def __str__(self):
         return f"{self.count} entries built {self.built_at:%Y-%m-%d %H:%M}"
+
+
+class CatalogTermSummary(models.Model):
+    """A one-word search's number of entries and facets, stored by the build for every word of the read
+    model found in at least ``services.TERM_SUMMARY_MIN`` entries (PostgreSQL: the words of the stored
+    ``search_vector``, decision 0511): the searches that match many entries then read one row instead of
+    every match. Rarer words, several words and other filters are counted when asked."""
+
+    customer = models.ForeignKey("enterprise.EnterpriseCustomer", on_delete=models.CASCADE, related_name="+")
+    #: the word as the search vector holds it (PostgreSQL's 'simple' configuration: lower case)
+    term = models.CharField(max_length=255)
+    count = models.PositiveIntegerField()
+    #: as ``CatalogSummary.facets``
+    facets = models.JSONField(default=dict)
+
+    class Meta:
+        app_label = "training_data"
+        constraints = [models.UniqueConstraint(fields=["customer", "term"], name="training_data_term_unique")]
+
+    def __str__(self):
+        return f"{self.term}: {self.count} entries"

@@ -20,7 +20,7 @@ from integrated_channels.integrated_channel.models import Run
 from integrated_channels.integrated_channel.services import runs
 from integrated_channels.integrated_channel.services.connections import ConnectionTest
 from integrated_channels.training_data.models import CatalogEntry, CatalogSummary, SkillFacet
-from integrated_channels.training_data.services import count_and_facets, forget_state
+from integrated_channels.training_data.services import count_and_facets, forget_state, summarise_terms
 
 logger = logging.getLogger(__name__)
 BUILD = "catalog_build"
@@ -121,6 +121,7 @@ def build_catalog(configuration, *, trigger, start_date=None, api_user=None, run
         CatalogSummary.objects.update_or_create(
             customer_id=customer_id, defaults={"built_at": now, "count": count, "facets": facets}
         )
+        summarise_terms(customer_id)
         slug = configuration.customer.slug
         forget_state(slug)  # the new version reaches the API at once (and again after the commit)
         transaction.on_commit(lambda: forget_state(slug))

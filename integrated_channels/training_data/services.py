@@ -8,22 +8,31 @@ facets together (one query grouped by kind, language and skills) and once for it
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Max
+from django.db import connection
+from django.db.models import BooleanField, Count, Max
+from django.db.models.expressions import RawSQL
 
 from integrated_channels.training_data.models import (
     CatalogEntry,
     CatalogSummary,
+    CatalogTermSummary,
     SkillFacet,
     TrainingDataAccessConfiguration,
 )
 from integrated_channels.training_data.search import matching, terms_of
 
 FACET_SIZE = 20
+#: a word found in at least this many entries has its search's count and facets stored by the build
+#: (``CatalogTermSummary``, decision 0511); a rarer word's are counted when asked (at most this many rows)
+TERM_SUMMARY_MIN = 200
+#: PostgreSQL reads the visitor's text as exactly the stored word (one lexeme, the same)
+SAME_WORD = "websearch_to_tsquery('simple', %s)::text = quote_literal(term)"
 #: what a page serves: the search document, the build time and the position stay in the database
 SERVED = (
     *("kind", "content_id", "title", "description", "skills", "duration_hours", "language", "pacing"),
@@ -149,7 +158,9 @@ def catalog_page(
         entries = entries.filter(price_amount__gte=min_price)
     if max_price is not None:
         entries = entries.filter(price_amount__lte=max_price)
-    count, facets = count_and_facets(entries)
+    other_filters = any(v is not None and v != "" for v in (kind, language, skill, currency, min_price, max_price))
+    stored = None if other_filters else stored_term(customer_id, q)
+    count, facets = stored or count_and_facets(entries)
     results = (
         list(entries.order_by("title", "content_id").only(*SERVED)[offset : offset + page_size])
         if offset < count
@@ -163,9 +174,13 @@ def count_and_facets(entries) -> tuple[int, dict]:
     values of each, most common first, then by value), reading the matching rows once: one query grouped
     by (kind, language, skills) — as many rows as distinct combinations, far fewer than the matches in
     a catalog whose courses share skills — summed up here."""
+    return summed(entries.order_by().values_list("kind", "language", "skills").annotate(n=Count("pk")))
+
+
+def summed(grouped) -> tuple[int, dict]:
+    """The count and facets of ``(kind, language, skills, number of entries)`` rows (``count_and_facets``)."""
     counts: dict[str, dict[str, int]] = {"kind": {}, "language": {}, "skill": {}}
     total = 0
-    grouped = entries.order_by().values_list("kind", "language", "skills").annotate(n=Count("pk"))
     for kind, language, skills, n in grouped:
         total += n
         counts["kind"][kind] = counts["kind"].get(kind, 0) + n
@@ -174,6 +189,56 @@ def count_and_facets(entries) -> tuple[int, dict]:
         for name in skills or ():
             counts["skill"][name] = counts["skill"].get(name, 0) + n
     return total, {name: _top(values) for name, values in counts.items()}
+
+
+def stored_term(customer_id, q: str) -> tuple[int, dict] | None:
+    """The count and facets the build stored for a one-word search (``CatalogTermSummary``, PostgreSQL);
+    None when ``q`` is not one plain word, the word is rarer than ``TERM_SUMMARY_MIN`` or the read model
+    has no term summaries (counted when asked then). The row is used only when PostgreSQL reads the
+    visitor's text as exactly that word, so the stored figures are those of the search's own match."""
+    terms = terms_of(q)
+    if connection.vendor != "postgresql" or len(terms) != 1 or not (terms[0].isascii() and terms[0].isalnum()):
+        return None
+    agrees = RawSQL(SAME_WORD, [" ".join(terms)], output_field=BooleanField())  # noqa: S611 - constant SQL
+    return (
+        CatalogTermSummary.objects.filter(customer_id=customer_id, term=terms[0].lower())
+        .filter(agrees)
+        .values_list("count", "facets")
+        .first()
+    )
+
+
+def summarise_terms(customer_id) -> int:
+    """Store the count and facets of every word found in at least ``TERM_SUMMARY_MIN`` of the customer's
+    entries (PostgreSQL; elsewhere nothing): one statement unnests each entry's search vector, groups
+    by (word, kind, language, skills) and keeps the words common enough. Returns the words stored."""
+    CatalogTermSummary.objects.filter(customer_id=customer_id).delete()
+    if connection.vendor != "postgresql":
+        return 0
+    table = connection.ops.quote_name(CatalogEntry._meta.db_table)
+    by_word: dict[str, list] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT word, kind, language, skills, n FROM ("  # noqa: S608 - the table name from the model
+            " SELECT w.word, e.kind, e.language, e.skills, count(*) AS n,"
+            " sum(count(*)) OVER (PARTITION BY w.word) AS matches"
+            f" FROM {table} e, unnest(tsvector_to_array(e.search_vector)) AS w(word)"
+            " WHERE e.customer_id = %s AND length(w.word) <= %s GROUP BY 1, 2, 3, 4"
+            ") grouped WHERE matches >= %s",
+            [customer_id, CatalogTermSummary._meta.get_field("term").max_length, TERM_SUMMARY_MIN],
+        )
+        for word, kind, language, skills, n in cursor:
+            by_word.setdefault(word, []).append((kind, language, _list(skills), n))
+    rows = []
+    for word, grouped in by_word.items():
+        count, facets = summed(grouped)
+        rows.append(CatalogTermSummary(customer_id=customer_id, term=word, count=count, facets=facets))
+    CatalogTermSummary.objects.bulk_create(rows, batch_size=1000)
+    return len(rows)
+
+
+def _list(skills) -> list:
+    return json.loads(skills) if isinstance(skills, str) else skills
 
 
 def _top(values: dict[str, int]) -> list[dict]:

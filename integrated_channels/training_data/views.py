@@ -10,11 +10,12 @@ import hashlib
 
 from django.conf import settings
 from django.core.cache import cache as django_cache
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
@@ -86,31 +87,58 @@ class PublicCatalogView(APIView):
 
     @extend_schema(parameters=[CatalogQuerySerializer], responses={200: CatalogPageSerializer, 304: None})
     def get(self, request, customer_slug):
-        query = _parse(request)
-        etag = _etag(self.state.customer_id, self.state.version, query)
-        cache = {"ETag": etag, "Cache-Control": f"public, max-age={CACHE_SECONDS}"}
-        if etag in _if_none_match(request):
-            return Response(status=status.HTTP_304_NOT_MODIFIED, headers=cache)
-        # the page itself is kept under its ETag: the read model changes only when a build replaces it
-        key = f"training-data:page:{etag}"
-        data = django_cache.get(key)
-        if data is None:
+        params = _checked_names(request)
+        # A page is kept rendered with its ETag under the query as sent (the read model's version in the
+        # key: it changes only when a build replaces it): a hit validates, serializes and renders nothing.
+        key = _page_key(self.state.customer_id, self.state.version, params)
+        kept = django_cache.get(key)
+        if kept is None:
+            query = _validated(params)
+            etag = _etag(self.state.customer_id, self.state.version, query)
+            if etag in _if_none_match(request):
+                return _not_modified(etag)
             data = CatalogPageSerializer(services.catalog_page(self.state.customer_id, **query)).data
-            django_cache.set(key, data, CACHE_SECONDS)
-        return Response(data, headers=cache)
+            kept = (etag, JSONRenderer().render(data))
+            django_cache.set(key, kept, CACHE_SECONDS)
+        etag, body = kept
+        if etag in _if_none_match(request):
+            return _not_modified(etag)
+        return HttpResponse(body, content_type="application/json", headers=_caching(etag))
 
 
-def _parse(request) -> dict:
+#: the query parameters of the API (the serializer's fields, read once)
+PARAMETERS = frozenset(CatalogQuerySerializer._declared_fields)
+
+
+def _checked_names(request) -> dict[str, str]:
+    """The query's parameters, each known and given once (else a 400)."""
     params = request.query_params
-    unknown = sorted(set(params) - set(CatalogQuerySerializer().fields))
+    unknown = sorted(set(params) - PARAMETERS)
     repeated = sorted(name for name in params if len(params.getlist(name)) > 1)
     if unknown or repeated:
         detail = dict.fromkeys(unknown, "Not a parameter of this API.")
         detail.update(dict.fromkeys(repeated, "Give this parameter once."))
         raise ValidationError(detail, code="invalid")
-    serializer = CatalogQuerySerializer(data=params.dict())
+    return params.dict()
+
+
+def _validated(params: dict[str, str]) -> dict:
+    serializer = CatalogQuerySerializer(data=params)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
+
+
+def _page_key(customer_id, version, params: dict[str, str]) -> str:
+    raw = repr((customer_id, version, sorted(params.items())))
+    return "training-data:page:" + hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _caching(etag: str) -> dict[str, str]:
+    return {"ETag": etag, "Cache-Control": f"public, max-age={CACHE_SECONDS}"}
+
+
+def _not_modified(etag: str) -> Response:
+    return Response(status=status.HTTP_304_NOT_MODIFIED, headers=_caching(etag))
 
 
 def _etag(customer_id, version, query: dict) -> str:
