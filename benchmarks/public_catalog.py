@@ -141,7 +141,7 @@ def main(argv: list[str]) -> int:
     )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=8, help="threads per worker (gthread)")
-    parser.add_argument("--port", type=int, default=8767)
+    parser.add_argument("--port", type=int, default=8768)
     parser.add_argument("--sample", type=int, default=10, help="requests of the in-process comparison")
     parser.add_argument(
         "--keep-db",
