@@ -16,11 +16,11 @@ from types import ModuleType
 from integrated_channels.integrated_channel.transports import box, ftp, sftp
 from integrated_channels.integrated_channel.transports.drop_errors import (  # noqa: F401 - the drops' errors
     AddressNotAllowed,
-    AuthenticationFailed,
     CertificateRefused,
     DropError,
     FileTooLarge,
     HostKeyRefused,
+    LoginRefused,
     TransferFailed,
 )
 from integrated_channels.integrated_channel.transports.sftp import DirectoryPeek
