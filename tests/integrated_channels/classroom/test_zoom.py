@@ -137,6 +137,21 @@ def test_meeting_not_ended_is_retried_and_deleted_meeting_marks_the_session(zoom
     assert waiting.recording_url == ""  # Zoom has no cloud recording of it (3301): not an error
 
 
+def test_a_meeting_deleted_in_zoom_marks_its_session_and_fails_it_alone(zoom, connection):
+    kept = session_on(connection)
+    gone = session_on(connection, room_id="85999999999")
+
+    run = sync_meetings(connection, trigger=ADMIN)
+
+    assert (run.status, run.selected, run.sent, run.failed) == (Run.Status.COMPLETED_WITH_ERRORS, 2, 1, 1)
+    gone.refresh_from_db()
+    kept.refresh_from_db()
+    assert (gone.status, kept.status) == (Session.Status.MEETING_DELETED, Session.Status.SCHEDULED)
+    error = run.errors.get()
+    assert (error.code, error.remote_id, error.course_id) == ("meeting_deleted", "85999999999", gone.course_id)
+    assert error.message.startswith(f"{gone}: ") and "no longer synced" in error.message
+
+
 def test_rate_limit_is_waited_out_and_an_expired_token_replaced(zoom, connection):
     meeting = zoom.add_meeting(participants=[participant("nobody@example.org", 60)])
     session_on(connection, ended=True, room_id=str(meeting.id))
