@@ -46,7 +46,7 @@ import requests
 from enterprise import redaction
 from enterprise.transports.http import BROKEN, TIMEOUT, HttpClient
 from enterprise.transports.oauth2 import IssuedToken, TokenRequest, TokenStore, read_token_answer, with_token_renewal
-from enterprise.transports.retry import RetryPolicy
+from enterprise.transports.retry import RetryPolicy, parse_retry_after
 from integrated_channels.integrated_channel import addresses
 from integrated_channels.integrated_channel.app_settings import channel_settings
 from integrated_channels.integrated_channel.transports.drop_errors import (
@@ -94,8 +94,7 @@ def _where(config) -> str:
 
 
 def _retry_after(response) -> float | None:
-    value = response.headers.get("Retry-After", "")
-    return float(value) if value.strip().isdigit() else None
+    return parse_retry_after(response.headers.get("Retry-After"))
 
 
 class BoxClient(HttpClient):

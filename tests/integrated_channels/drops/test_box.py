@@ -201,3 +201,15 @@ def test_the_fake_refuses_a_large_file_sent_in_one_request(small_parts, settings
     settings.INTEGRATED_CHANNELS = {**settings.INTEGRATED_CHANNELS, "BOX_CHUNKED_UPLOAD_BYTES": 10**9}
     with pytest.raises(box_transport.TransferFailed, match="413"):
         box_transport.upload(box_connection_to(small_parts), "big.csv", b"z" * 4000)
+
+
+def test_box_reads_retry_after_as_the_other_transports_do_seconds_or_an_http_date():
+    class Answer:
+        def __init__(self, value):
+            self.headers = {"Retry-After": value} if value is not None else {}
+
+    later = timezone.now() + datetime.timedelta(seconds=120)
+
+    assert box_transport._retry_after(Answer("3")) == 3.0
+    assert 100 < box_transport._retry_after(Answer(later.strftime("%a, %d %b %Y %H:%M:%S GMT"))) <= 120
+    assert box_transport._retry_after(Answer(None)) is None and box_transport._retry_after(Answer("soon")) is None
