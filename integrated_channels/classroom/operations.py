@@ -155,30 +155,7 @@ def sync_attendance(configuration: ZoomConnection, *, trigger, start_date=None, 
                     )
     writer.flush()
     for session, result in recorded:
-        notes.extend(
-            RunError(
-                run=run,
-                outcome=RunError.Outcome.NOT_ATTEMPTED,
-                code="participant_without_email",
-                remote_id=session.room_id,
-                course_id=session.course_id,
-                username=name[:150],
-                message=f"{session}: the participant {name} joined without an e-mail address.",
-            )
-            for name in result.no_email
-        )
-        notes.extend(
-            RunError(
-                run=run,
-                outcome=RunError.Outcome.NOT_ATTEMPTED,
-                code="participant_not_a_learner",
-                remote_id=session.room_id,
-                course_id=session.course_id,
-                email=email[:254],
-                message=f"{session}: {email} is no learner of {session.customer}.",
-            )
-            for email in result.unknown_emails
-        )
+        notes += sync_runs.participant_notes(run, session, result)
     RunError.objects.bulk_create(notes, batch_size=1000)
     if synced:
         record_session_completions(sessions=Session.objects.filter(pk__in=synced))
