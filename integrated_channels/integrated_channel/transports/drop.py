@@ -38,6 +38,7 @@ __all__ = [
     "remove_files",
     "remove_processed",
     "upload",
+    "where",
 ]
 
 PROTOCOLS = {"sftp": sftp, "ftp": ftp, "ftps": ftp, "box": box}
@@ -49,6 +50,12 @@ def transport(config) -> ModuleType:
         return PROTOCOLS[protocol]
     except KeyError:
         raise DropError(f"Unknown file-drop protocol {protocol!r}.") from None
+
+
+def where(config) -> str:
+    """How the messages name the connection's drop: ``user@host:port``, or its Box folder (each transport's
+    own ``_where``, the one its errors use)."""
+    return transport(config)._where(config)
 
 
 def read_csv_files(config, directory: str) -> dict[str, bytes]:

@@ -124,6 +124,7 @@ def test_test_connection_creates_the_folders_and_the_link_opens_the_box_folder(b
     result = check(config)
 
     assert result.ok, result.message
+    assert result.message.startswith(f"Logged in to Box folder {config.box_folder_id};"), result.message
     assert box.names("") == ["export", "import"] and box.names("import") == ["content", "user", "xapi"]
     assert keys.export_folder_url(config) == f"https://app.box.com/folder/{ROOT}"
 
