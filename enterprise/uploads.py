@@ -21,7 +21,12 @@ from enterprise.exceptions import UploadTooLarge
 ATTRIBUTE = "enterprise_upload_refused"
 
 
-def _mb(size: int) -> str:
+def human_size(size: int) -> str:
+    """A size in bytes as a person reads it: bytes, KB or MB (the limits' messages)."""
+    if size < 1024:
+        return f"{size} bytes"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
     return f"{size / (1024 * 1024):.1f} MB"
 
 
@@ -52,7 +57,7 @@ class UploadLimitHandler(FileUploadHandler):
     def _refuse(self, size: int):
         exceeds = "at least " if size != self.request_length else ""
         refusal = UploadTooLarge(
-            f"The upload is larger than the limit of {_mb(self.limit)} ({exceeds}{_mb(size)}): "
+            f"The upload is larger than the limit of {human_size(self.limit)} ({exceeds}{human_size(size)}): "
             "it was not read. Split the file into smaller files.",
             size=size,
             limit=self.limit,

@@ -46,3 +46,16 @@ def test_only_the_tests_of_the_benchmarks_import_benchmarks():
 def test_the_rules_see_the_imports_they_judge():
     assert "tests.fakes.sftp" in _imports(ROOT / "benchmarks" / "sftp_import.py")  # an import inside a function
     assert any(_is_under(name, "benchmarks") for name in _imports(ROOT / "tests" / "test_benchmark_harness.py"))
+
+
+def test_enterprise_imports_nothing_of_consent_but_in_the_portal():
+    """consent builds on enterprise; the demo seed reaches it through ``demo_enrollments_seeded``. The
+    portal is the one screen over both apps."""
+    wrong = {
+        f"{path.relative_to(ROOT)}: {name}"
+        for path in (ROOT / "enterprise").rglob("*.py")
+        if "portal" not in path.relative_to(ROOT / "enterprise").parts
+        for name in _imports(path)
+        if _is_under(name, "consent")
+    }
+    assert not wrong

@@ -74,6 +74,58 @@ class CompletionsRecorded:
     unchanged_keys: set[tuple[int, str]] = field(default_factory=set)
     unknown_courses: set[str] = field(default_factory=set)
 
+    def count(self, key: tuple[int, str], *, changed: bool, created: bool) -> None:
+        if not changed:
+            self.unchanged += 1
+            self.unchanged_keys.add(key)
+            return
+        self.changed_keys.add(key)
+        if created:
+            self.created += 1
+        else:
+            self.updated += 1
+
+
+def _grade_values(report: CompletionReport, grade: Grade | None, now: datetime.datetime):
+    """The (percent, passed_at) that ``report`` leaves on the learner's grade (``grade``: the recorded one).
+
+    A pass without a percent keeps the recorded one (else 1); a failed attempt never takes back a pass,
+    and without a percent keeps the recorded one (else 0)."""
+    recorded_percent = grade.percent if grade is not None else None
+    if report.passed:
+        percent = report.percent if report.percent is not None else recorded_percent
+        passed_at = report.completed_at or (grade.passed_at if grade is not None else None) or now
+        return (Decimal(1) if percent is None else percent), passed_at
+    if grade is not None and grade.passed_at is not None:
+        return grade.percent, grade.passed_at  # a pass is never taken back
+    percent = report.percent if report.percent is not None else recorded_percent
+    return (Decimal(0) if percent is None else percent), None
+
+
+def _grade_written(report, grade: Grade | None, *, user_id: int, course: Course, now) -> Grade | None:
+    """The grade to write for ``report`` (a new one, or ``grade`` changed); None when ``grade`` already says it."""
+    percent, passed_at = _grade_values(report, grade, now)
+    if grade is None:
+        return Grade(user_id=user_id, course=course, percent=percent, passed_at=passed_at)
+    if Decimal(grade.percent) == Decimal(percent) and grade.passed_at == passed_at:
+        return None
+    grade.percent, grade.passed_at, grade.modified = percent, passed_at, now
+    return grade
+
+
+def _certificate_written(
+    report, certificate: Certificate | None, *, user_id: int, course: Course, now
+) -> Certificate | None:
+    """The certificate a passed ``report`` writes (a new one, or ``certificate`` changed); None when the
+    recorded one already says it."""
+    issued_at = report.completed_at or (certificate.issued_at if certificate is not None else None) or now
+    if certificate is None:
+        return Certificate(user_id=user_id, course=course, grade=report.certificate_grade, issued_at=issued_at)
+    if certificate.grade == report.certificate_grade and certificate.issued_at == issued_at:
+        return None
+    certificate.grade, certificate.issued_at = report.certificate_grade, issued_at
+    return certificate
+
 
 def record_completions(
     *, reports: Sequence[CompletionReport], now: datetime.datetime | None = None, batch_size: int = 1000
@@ -114,49 +166,16 @@ def record_completions(
     }
     new_grades, changed_grades, new_certificates, changed_certificates = [], [], [], []
     for key, report in latest.items():
-        course = courses[key[1]]
-        changed = False
-        grade = grades.get(key)
-        percent = report.percent
+        user_id, course = key[0], courses[key[1]]
+        grade = _grade_written(report, grades.get(key), user_id=user_id, course=course, now=now)
+        if grade is not None:
+            (changed_grades if key in grades else new_grades).append(grade)
+        certificate = None
         if report.passed:
-            if percent is None:
-                percent = grade.percent if grade is not None else Decimal(1)
-            passed_at = report.completed_at or (grade.passed_at if grade is not None else None) or now
-        else:
-            if grade is not None and grade.passed_at is not None:
-                percent, passed_at = grade.percent, grade.passed_at  # a pass is never taken back
-            else:
-                percent = percent if percent is not None else (grade.percent if grade is not None else Decimal(0))
-                passed_at = None
-        if grade is None:
-            new_grades.append(Grade(user_id=key[0], course=course, percent=percent, passed_at=passed_at))
-            changed = True
-        elif Decimal(grade.percent) != Decimal(percent) or grade.passed_at != passed_at:
-            grade.percent, grade.passed_at, grade.modified = percent, passed_at, now
-            changed_grades.append(grade)
-            changed = True
-        if report.passed:
-            certificate = certificates.get(key)
-            issued_at = report.completed_at or (certificate.issued_at if certificate is not None else None) or now
-            if certificate is None:
-                new_certificates.append(
-                    Certificate(user_id=key[0], course=course, grade=report.certificate_grade, issued_at=issued_at)
-                )
-                changed = True
-            elif certificate.grade != report.certificate_grade or certificate.issued_at != issued_at:
-                certificate.grade, certificate.issued_at = report.certificate_grade, issued_at
-                changed_certificates.append(certificate)
-                changed = True
-        created = key not in grades
-        if not changed:
-            result.unchanged += 1
-            result.unchanged_keys.add(key)
-        else:
-            result.changed_keys.add(key)
-            if created:
-                result.created += 1
-            else:
-                result.updated += 1
+            certificate = _certificate_written(report, certificates.get(key), user_id=user_id, course=course, now=now)
+            if certificate is not None:
+                (changed_certificates if key in certificates else new_certificates).append(certificate)
+        result.count(key, changed=grade is not None or certificate is not None, created=key not in grades)
     with transaction.atomic():
         Grade.objects.bulk_create(new_grades, batch_size=batch_size)
         Grade.objects.bulk_update(changed_grades, ["percent", "passed_at", "modified"], batch_size=batch_size)

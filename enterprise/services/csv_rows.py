@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from enterprise.app_settings import enterprise_settings
 from enterprise.csv_safety import CsvLineError, csv_records
 from enterprise.exceptions import UploadRefused
+from enterprise.uploads import human_size
 
 READ_SIZE = 64 * 1024
 _SPECIAL = frozenset(',"')
@@ -28,20 +29,12 @@ class CsvRow:
     cells: tuple[str, ...]
 
 
-def _mb(size: int) -> str:
-    if size < 1024:
-        return f"{size} bytes"
-    if size < 1024 * 1024:
-        return f"{size / 1024:.1f} KB"
-    return f"{size / (1024 * 1024):.1f} MB"
-
-
 def check_upload_size(size: int | None, *, max_bytes: int | None = None) -> None:
     """Refuse a file larger than ``MANAGE_LEARNERS_MAX_UPLOAD_BYTES`` before reading it."""
     limit = enterprise_settings.MANAGE_LEARNERS_MAX_UPLOAD_BYTES if max_bytes is None else max_bytes
     if size is not None and size > limit:
         raise UploadRefused(
-            f"The file is {_mb(size)}; the limit is {_mb(limit)}. Split it into smaller files.",
+            f"The file is {human_size(size)}; the limit is {human_size(limit)}. Split it into smaller files.",
             size=size,
             limit=limit,
         )

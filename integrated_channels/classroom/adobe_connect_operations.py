@@ -249,26 +249,9 @@ def _sync_session(client: AdobeConnectClient, run: Run, session: Session) -> lis
                 recording_url=recording[0][:1000], recording_passcode=recording[1][:64]
             )
     common = {"run": run, "remote_id": room, "course_id": session.course_id}
-    notes = [
-        RunError(
-            **common,
-            outcome=RunError.Outcome.NOT_ATTEMPTED,
-            code="participant_without_email",
-            username=name[:150],
-            message=f"{session}: the participant {name} entered without an e-mail address or a learner's login.",
-        )
-        for name in result.no_email
-    ]
-    notes += [
-        RunError(
-            **common,
-            outcome=RunError.Outcome.NOT_ATTEMPTED,
-            code="participant_not_a_learner",
-            email=email[:254],
-            message=f"{session}: {email} is no learner of {session.customer}.",
-        )
-        for email in result.unknown_emails
-    ]
+    notes = sync_runs.participant_notes(
+        run, session, result, without_email="entered without an e-mail address or a learner's login"
+    )
     notes += [
         RunError(**common, outcome=RunError.Outcome.NOT_ATTEMPTED, code="quiz_score_refused", message=f"{session}: {w}")
         for w in (quiz.refused if quiz else ())

@@ -54,6 +54,10 @@ def _fail_run(run: Run, error: Exception, selected: int) -> Run:
     return sync_runs.fail_run(run, error, selected, default_code="zoom_failed")
 
 
+def _failure(run: Run, session: Session, error: Exception, *, deleted: bool = False) -> RunError:
+    return sync_runs.session_failure(run, session, error, default_code="zoom_failed", deleted=deleted)
+
+
 def sync_meetings(configuration: ZoomConnection, *, trigger, start_date=None, api_user=None, run=None) -> Run:
     run = run or runs.start_run(configuration=configuration, kind=SYNC_MEETINGS, trigger=trigger, api_user=api_user)
     sessions = list(
@@ -64,39 +68,14 @@ def sync_meetings(configuration: ZoomConnection, *, trigger, start_date=None, ap
             end__gt=timezone.now(),
         )
     )
-    sent = failed = 0
     with ZoomClient(configuration) as client:
         try:
             client.token()
         except ChannelError as error:
             return _fail_run(run, error, len(sessions))
-        for session in sessions:
-            try:
-                _sync_meeting(client, configuration, session)
-                sent += 1
-            except MeetingDeleted as error:
-                Session.objects.filter(pk=session.pk).update(status=Session.Status.MEETING_DELETED)
-                RunError.objects.create(
-                    run=run,
-                    outcome=RunError.Outcome.FAILED,
-                    code=error.code,
-                    remote_id=session.room_id,
-                    message=str(error),
-                )
-                failed += 1
-            except ChannelError as error:
-                RunError.objects.create(
-                    run=run,
-                    outcome=RunError.Outcome.FAILED,
-                    code=getattr(error, "code", ""),
-                    remote_id=session.room_id,
-                    message=f"{session}: {error}",
-                    transient=bool(getattr(error, "transient", False)),
-                )
-                failed += 1
-    status = Run.Status.COMPLETED_WITH_ERRORS if failed else Run.Status.COMPLETED
-    runs.finish_run(run, status=status, selected=len(sessions), sent=sent, failed=failed)
-    return run
+        return sync_runs.sync_sessions(
+            run, sessions, lambda session: _sync_meeting(client, configuration, session), default_code="zoom_failed"
+        )
 
 
 def _sync_meeting(client: ZoomClient, configuration: ZoomConnection, session: Session) -> None:
@@ -159,30 +138,11 @@ def sync_attendance(configuration: ZoomConnection, *, trigger, start_date=None, 
                 continue
             except MeetingDeleted as error:
                 Session.objects.filter(pk=session.pk).update(status=Session.Status.MEETING_DELETED)
-                notes.append(
-                    RunError(
-                        run=run,
-                        outcome=RunError.Outcome.FAILED,
-                        code=error.code,
-                        remote_id=session.room_id,
-                        course_id=session.course_id,
-                        message=f"{session}: {error} The session is marked so and no longer synced.",
-                    )
-                )
+                notes.append(_failure(run, session, error, deleted=True))
                 failed += 1
                 continue
             except ChannelError as error:
-                notes.append(
-                    RunError(
-                        run=run,
-                        outcome=RunError.Outcome.FAILED,
-                        code=getattr(error, "code", ""),
-                        remote_id=session.room_id,
-                        course_id=session.course_id,
-                        message=f"{session}: {error}",
-                        transient=bool(getattr(error, "transient", False)),
-                    )
-                )
+                notes.append(_failure(run, session, error))
                 failed += 1
                 continue
             synced.append(session.pk)
@@ -195,30 +155,7 @@ def sync_attendance(configuration: ZoomConnection, *, trigger, start_date=None, 
                     )
     writer.flush()
     for session, result in recorded:
-        notes.extend(
-            RunError(
-                run=run,
-                outcome=RunError.Outcome.NOT_ATTEMPTED,
-                code="participant_without_email",
-                remote_id=session.room_id,
-                course_id=session.course_id,
-                username=name[:150],
-                message=f"{session}: the participant {name} joined without an e-mail address.",
-            )
-            for name in result.no_email
-        )
-        notes.extend(
-            RunError(
-                run=run,
-                outcome=RunError.Outcome.NOT_ATTEMPTED,
-                code="participant_not_a_learner",
-                remote_id=session.room_id,
-                course_id=session.course_id,
-                email=email[:254],
-                message=f"{session}: {email} is no learner of {session.customer}.",
-            )
-            for email in result.unknown_emails
-        )
+        notes += sync_runs.participant_notes(run, session, result)
     RunError.objects.bulk_create(notes, batch_size=1000)
     if synced:
         record_session_completions(sessions=Session.objects.filter(pk__in=synced))

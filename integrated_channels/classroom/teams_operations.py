@@ -218,26 +218,7 @@ def sync_attendance(configuration: TeamsConnection, *, trigger, start_date=None,
         writer.flush()
         notes.extend(_sync_recordings(client, run, configuration, now))
     for session, result in recorded:
-        notes.extend(
-            _note(
-                run,
-                session,
-                "participant_without_email",
-                f"the participant {name} joined without an e-mail address.",
-                username=name[:150],
-            )
-            for name in result.no_email
-        )
-        notes.extend(
-            _note(
-                run,
-                session,
-                "participant_not_a_learner",
-                f"{email} is no learner of {session.customer}.",
-                email=email[:254],
-            )
-            for email in result.unknown_emails
-        )
+        notes += sync_runs.participant_notes(run, session, result)
     RunError.objects.bulk_create(notes, batch_size=1000)
     if synced:
         record_session_completions(sessions=Session.objects.filter(pk__in=synced))

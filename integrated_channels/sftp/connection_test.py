@@ -21,7 +21,7 @@ def test_connection(configuration) -> ConnectionTest:
     """Log in, create the layout's import and export folders when missing (the seed's Custom FTP), and read
     the header of the newest user file."""
     directory = configuration.remote_path(USER_IMPORT_DIR)
-    where = f"{configuration.username}@{configuration.host}:{configuration.port}"
+    where = client.where(configuration)
     try:
         created = client.make_folders(configuration, [configuration.remote_path(name) for name in layout.FOLDERS])
         peek = client.peek_directory(configuration, directory)

@@ -50,7 +50,7 @@ def test_lrs(configuration) -> ConnectionTest:
 
 def test_import(configuration) -> ConnectionTest:
     path = configuration.remote_path()
-    where = f"{configuration.username}@{configuration.host}:{configuration.port}"
+    where = drop.where(configuration)
     try:
         peek = drop.peek_directory(configuration, posixpath.dirname(path) or ".")
         content = drop.read_file(configuration, path) if peek.exists else None

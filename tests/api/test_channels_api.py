@@ -236,3 +236,15 @@ def test_a_sap_user_type_that_does_not_fit_the_completion_mode_is_refused(api_ad
     assert errors_of(patched)[0]["field"] == "user_type"
     both = api_admin.patch(f"{base}{config.pk}/", {"completion_mode": "admin", "user_type": "admin"}, format="json")
     assert both.status_code == 200, both.json()
+
+
+def test_renaming_a_configuration_to_a_taken_name_is_a_400_on_name(api_admin, customer):
+    payload = {"channel": "TEST", "customer": str(customer.uuid), "api_key": "x", "records_per_call": 3}
+    assert api_admin.post(f"{BASE}/configurations/", payload, format="json").status_code == 201
+    second = api_admin.post(f"{BASE}/configurations/", {**payload, "name": "second"}, format="json").json()
+
+    taken = api_admin.patch(f"{BASE}/configurations/{second['id']}/", {"name": "default"}, format="json")
+    renamed = api_admin.patch(f"{BASE}/configurations/{second['id']}/", {"name": "third"}, format="json")
+
+    assert (taken.status_code, errors_of(taken)[0]["code"], errors_of(taken)[0]["field"]) == (400, "unique", "name")
+    assert (renamed.status_code, renamed.json()["name"]) == (200, "third")

@@ -7,6 +7,7 @@ import pytest
 from enterprise.exceptions import UploadRefused
 from enterprise.services.bulk_link import RowStatus, classify_rows, email_error
 from enterprise.services.csv_rows import CsvRow, _binary_lines, check_upload_size, iter_csv_rows
+from enterprise.uploads import human_size
 
 
 def rows(data: bytes, **kwargs):
@@ -126,3 +127,8 @@ def test_email_check_agrees_with_djangos_validator(email):
     except ValidationError:
         django_ok = False
     assert (email_error(email) == "") is django_ok
+
+
+@pytest.mark.parametrize(("size", "text"), [(900, "900 bytes"), (1536, "1.5 KB"), (5 * 1024 * 1024, "5.0 MB")])
+def test_limits_name_sizes_in_bytes_kb_or_mb(size, text):
+    assert human_size(size) == text

@@ -89,6 +89,7 @@ def test_transmittable_means_active_configuration_of_active_customer():
     SAPConfigurationFactory(customer=CustomerFactory(active=False))
 
     assert list(ChannelConfiguration.objects.transmittable()) == [active.channelconfiguration_ptr]
+    assert [c.transmittable for c in ChannelConfiguration.objects.order_by("pk")] == [True, False, False]
 
 
 def test_the_client_secret_is_encrypted_at_rest():

@@ -108,3 +108,48 @@ def test_several_certificates_are_kept_for_key_rollover():
 
     assert len(split_certificates(first + second)) == 2
     assert split_certificates(split_certificates(first)[0]) == split_certificates(first)
+
+
+# What python3-saml's OneLogin_Saml2_IdPMetadataParser does otherwise (decision 0536): these pin ours.
+
+MD = 'xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#"'
+PROTOCOL = 'protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"'
+
+
+def _idp_descriptor(entity_id: str, *, key_use: str = "signing") -> str:
+    return (
+        f'<md:EntityDescriptor entityID="{entity_id}"><md:IDPSSODescriptor {PROTOCOL}>'
+        f'<md:KeyDescriptor use="{key_use}"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>MIIC AAAA'
+        "</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>"
+        '<md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" '
+        'Location="https://idp.example/sso"/></md:IDPSSODescriptor></md:EntityDescriptor>'
+    )
+
+
+def test_an_aggregate_whose_first_entity_is_a_service_provider_gives_its_identity_provider():
+    service_provider = f'<md:EntityDescriptor entityID="https://sp.example"><md:SPSSODescriptor {PROTOCOL}/>'
+    aggregate = f"<md:EntitiesDescriptor {MD}>{service_provider}</md:EntityDescriptor>"
+    aggregate += _idp_descriptor("https://idp.example") + "</md:EntitiesDescriptor>"
+
+    parsed = parse_idp_metadata(aggregate)
+
+    assert (parsed.entity_id, parsed.sso_url) == ("https://idp.example", "https://idp.example/sso")
+    assert split_certificates(parsed.certificate) == ["MIICAAAA"]
+
+
+def test_an_entity_id_with_a_quote_is_matched_as_text_not_as_an_xpath():
+    quoted, other = _idp_descriptor("https://idp.example/o'brien"), _idp_descriptor("https://idp.example/other")
+    aggregate = f"<md:EntitiesDescriptor {MD}>{quoted}{other}</md:EntitiesDescriptor>"
+
+    assert parse_idp_metadata(aggregate, entity_id="https://idp.example/o'brien").entity_id.endswith("o'brien")
+    with pytest.raises(InvalidMetadata, match="no identity provider"):
+        parse_idp_metadata(aggregate, entity_id="x' or @entityID='https://idp.example/other")
+
+
+def test_a_key_published_for_encryption_only_is_not_trusted_for_signatures():
+    only_encryption = _idp_descriptor("https://idp.example", key_use="encryption").replace(
+        "<md:EntityDescriptor ", f"<md:EntityDescriptor {MD} ", 1
+    )
+
+    with pytest.raises(InvalidMetadata, match="no signing certificate"):
+        parse_idp_metadata(only_encryption)

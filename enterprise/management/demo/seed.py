@@ -1,8 +1,9 @@
 """Writes the demo data set; repeatable (get_or_create / bulk_create(ignore_conflicts=True)).
 
 The number of queries grows with the number of batches, never with the rows. ``bulk_create``
-sends no signals and skips ``save()``: the first history row of each data-sharing consent is
-written here, and pending e-mails never equal a demo user's e-mail (see ``plans``).
+sends no signals and skips ``save()``: pending e-mails never equal a demo user's e-mail (see
+``plans``). Each batch of learners is announced by ``demo_enrollments_seeded``: the consent app
+writes its consents (and their first history rows) for them.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from consent.models import DataSharingConsent, DataSharingConsentHistory
 from enterprise.app_settings import enterprise_settings
 from enterprise.lms.local import models as lms
 from enterprise.management.demo.data import (
@@ -43,13 +43,15 @@ from enterprise.models import (
     PendingEnterpriseCustomerUser,
 )
 from enterprise.models.enrollment import EnrollmentSource
+from enterprise.signals import SeededEnrollment, demo_enrollments_seeded
 
 BATCH_SIZE = 500  # learners per batch; keeps every IN (...) list under SQLite's 999 parameters
 ADMIN_USERNAME = "admin"
 #: Acme Corporation's administrator: signs in to the portal (/portal/), not to the admin.
 PORTAL_USERNAME, PORTAL_CUSTOMER = "acme-admin", "acme"
 
-# What the summary counts, in the order it is printed (None: the user model).
+# What the summary counts, in the order it is printed (None: the user model; "app.Model": another app's, when
+# it is installed).
 COUNTED = (
     ("Enterprise customers", EnterpriseCustomer),
     ("Identity providers", EnterpriseCustomerIdentityProvider),
@@ -65,7 +67,7 @@ COUNTED = (
     ("LMS enrollments", lms.LmsEnrollment),
     ("Certificates", lms.Certificate),
     ("Grades", lms.Grade),
-    ("Data-sharing consents", DataSharingConsent),
+    ("Data-sharing consents", "consent.DataSharingConsent"),
     ("Email templates", EnrollmentNotificationEmailTemplate),
 )
 
@@ -171,7 +173,8 @@ def _seed_learners(
     courses: dict[str, lms.Course],
     password: str,
 ) -> None:
-    """One batch: users, linked learners, enrollments (enterprise + LMS), certificates, grades, consents."""
+    """One batch: users, linked learners, enrollments (enterprise + LMS), certificates, grades; then
+    ``demo_enrollments_seeded`` for the other apps' rows (consents)."""
     user_model = get_user_model()
     user_model.objects.bulk_create(
         [
@@ -206,9 +209,9 @@ def _seed_learners(
         ).values_list("pk", "user_id", "customer_id")
     }
     rows: dict[type[models.Model], list[models.Model]] = {
-        model: []
-        for model in (EnterpriseCourseEnrollment, lms.LmsEnrollment, lms.Certificate, lms.Grade, DataSharingConsent)
+        model: [] for model in (EnterpriseCourseEnrollment, lms.LmsEnrollment, lms.Certificate, lms.Grade)
     }
+    seeded: list[SeededEnrollment] = []
     for plan in plans:
         customer, user_id = customers[plan.customer.slug], user_ids[plan.username]
         learner_id = learner_ids.get((user_id, customer.pk))
@@ -239,14 +242,10 @@ def _seed_learners(
                 rows[lms.Grade].append(
                     lms.Grade(user_id=user_id, course=course, percent=outcome.percent, passed_at=outcome.passed_at)
                 )
-            if customer.enable_data_sharing_consent:
-                rows[DataSharingConsent].append(
-                    DataSharingConsent(
-                        customer=customer, user_id=user_id, course_id=course.course_id, granted=outcome.consent
-                    )
-                )
+            seeded.append(SeededEnrollment(customer, user_id, course.course_id, outcome.consent))
     for model, objs in rows.items():
         model.objects.bulk_create(objs, ignore_conflicts=True)
+    demo_enrollments_seeded.send(sender=_seed_learners, enrollments=seeded)
 
 
 def _seed_pending(numbers: range, *, customers: dict[str, EnterpriseCustomer]) -> None:
@@ -275,16 +274,6 @@ def _seed_pending(numbers: range, *, customers: dict[str, EnterpriseCustomer]) -
             for enrollment in plan.enrollments
         ],
         ignore_conflicts=True,
-    )
-
-
-def _seed_consent_history() -> None:
-    """``bulk_create`` skips ``DataSharingConsent.save()``: write the first history rows here."""
-    DataSharingConsentHistory.objects.bulk_create(
-        [
-            DataSharingConsentHistory(consent_id=pk, granted=granted)
-            for pk, granted in DataSharingConsent.objects.filter(history__isnull=True).values_list("pk", "granted")
-        ]
     )
 
 
@@ -319,7 +308,14 @@ def _seed_admin(password: str | None) -> tuple[str, str]:
 
 
 def count_rows() -> dict[str, int]:
-    return {label: (model or get_user_model())._default_manager.count() for label, model in COUNTED}
+    counted = {}
+    for label, model in COUNTED:
+        if isinstance(model, str):
+            if not apps.is_installed(model.split(".")[0]):
+                continue
+            model = apps.get_model(model)
+        counted[label] = (model or get_user_model())._default_manager.count()
+    return counted
 
 
 def seed_demo(
@@ -348,7 +344,6 @@ def seed_demo(
             _seed_pending(numbers, customers=customers)
             if progress:
                 progress(len(numbers))
-        _seed_consent_history()
         username, admin_password = _seed_admin(admin_password)
         portal_username = _seed_portal_admin(customers[PORTAL_CUSTOMER], admin_password)
         if apps.is_installed("enterprise.portal"):  # the portal's Reports show the demo's enrollments at once

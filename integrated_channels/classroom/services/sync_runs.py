@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from integrated_channels.classroom.exceptions import MeetingDeleted
 from integrated_channels.classroom.models import Session
+from integrated_channels.classroom.services.attendance import AttendanceRecorded
 from integrated_channels.integrated_channel.exceptions import ChannelError
 from integrated_channels.integrated_channel.models import Run, RunError
 from integrated_channels.integrated_channel.services import runs
@@ -39,6 +40,36 @@ def session_failure(run: Run, session: Session, error: Exception, *, default_cod
         message=message,
         transient=bool(getattr(error, "transient", False)),
     )
+
+
+def participant_notes(
+    run: Run, session: Session, recorded: AttendanceRecorded, *, without_email: str = "joined without an e-mail address"
+) -> list[RunError]:
+    """The (unsaved) not-attempted rows of one session's attendance: each participant without an e-mail
+    address (``without_email`` says how the provider lets one in), each address of no learner of the customer."""
+    common = {
+        "run": run,
+        "outcome": RunError.Outcome.NOT_ATTEMPTED,
+        "remote_id": session.room_id[:255],
+        "course_id": session.course_id,
+    }
+    return [
+        RunError(
+            **common,
+            code="participant_without_email",
+            username=name[:150],
+            message=f"{session}: the participant {name} {without_email}.",
+        )
+        for name in recorded.no_email
+    ] + [
+        RunError(
+            **common,
+            code="participant_not_a_learner",
+            email=email[:254],
+            message=f"{session}: {email} is no learner of {session.customer}.",
+        )
+        for email in recorded.unknown_emails
+    ]
 
 
 def sync_sessions(run: Run, sessions: list[Session], sync_one: Callable[[Session], None], *, default_code: str) -> Run:

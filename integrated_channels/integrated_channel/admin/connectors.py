@@ -275,7 +275,7 @@ def save_schedule(request, configuration, operation, form) -> bool:
 
 def run_now(request, configuration, operation, start_date, *, trigger: str) -> None:
     """Queue an on-demand run of ``operation`` (from ``start_date``) and tell how it went."""
-    if not (configuration.active and configuration.customer.active):
+    if not configuration.transmittable:
         messages.error(request, _("Not run: the connection or its customer is disabled."))
         return
     try:

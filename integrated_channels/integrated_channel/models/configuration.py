@@ -145,6 +145,11 @@ class ChannelConfiguration(models.Model):
         super().save(*args, **kwargs)
 
     @property
+    def transmittable(self) -> bool:
+        """Enabled, of an active customer: what ``objects.transmittable()`` selects, the ones that run."""
+        return self.active and self.customer.active
+
+    @property
     def channel_name(self) -> str:
         try:
             return registry.get(self.channel or self.CHANNEL_CODE).name

@@ -18,6 +18,25 @@ from integrated_channels.integrated_channel.transports import hostkeys
 class SFTPConnection(models.Model):
     #: Blank for Box, required by ``connection_errors`` for a server: the documented example gives them.
     EXAMPLE_FIELDS = ("host", "username")
+    #: The drop's fields as the admin forms of the connectors reading or writing a drop show them.
+    SERVER_FIELDS = (
+        "protocol",
+        "host",
+        "port",
+        "username",
+        "password",
+        "private_key",
+        "host_key_fingerprint",
+        "tls_certificate_fingerprint",
+        "box_auth",
+        "box_client_id",
+        "box_client_secret",
+        "box_subject_type",
+        "box_subject_id",
+        "box_folder_id",
+        "box_public_key_id",
+        "box_jwt_private_key",
+    )
 
     class Protocol(models.TextChoices):
         SFTP = "sftp", _("SFTP (SSH)")

@@ -46,14 +46,15 @@ import requests
 from enterprise import redaction
 from enterprise.transports.http import BROKEN, TIMEOUT, HttpClient
 from enterprise.transports.oauth2 import IssuedToken, TokenRequest, TokenStore, read_token_answer, with_token_renewal
-from enterprise.transports.retry import RetryPolicy
+from enterprise.transports.retry import RetryPolicy, parse_retry_after
 from integrated_channels.integrated_channel import addresses
 from integrated_channels.integrated_channel.app_settings import channel_settings
 from integrated_channels.integrated_channel.transports.drop_errors import (
     AddressNotAllowed,
-    AuthenticationFailed,
     FileTooLarge,
+    LoginRefused,
     TransferFailed,
+    max_file_bytes,
 )
 from integrated_channels.integrated_channel.transports.guard import guarded_session
 from integrated_channels.integrated_channel.transports.sftp import DirectoryPeek
@@ -93,8 +94,7 @@ def _where(config) -> str:
 
 
 def _retry_after(response) -> float | None:
-    value = response.headers.get("Retry-After", "")
-    return float(value) if value.strip().isdigit() else None
+    return parse_retry_after(response.headers.get("Retry-After"))
 
 
 class BoxClient(HttpClient):
@@ -183,7 +183,7 @@ class BoxClient(HttpClient):
             response = self.request("POST", self.token_url, data=fields)
         except BoxError as exc:
             if exc.status_code in (400, 401, 403):
-                raise AuthenticationFailed(
+                raise LoginRefused(
                     f"Box refused the app's credentials ({exc.box_code or exc.status_code}): check the client id "
                     "and secret, the subject and that the app is authorised in the Box Admin Console."
                 ) from None
@@ -191,7 +191,7 @@ class BoxClient(HttpClient):
         try:
             return read_token_answer(response.json())
         except ValueError as exc:
-            raise AuthenticationFailed(f"Box's token endpoint answered something else than a token: {exc}") from None
+            raise LoginRefused(f"Box's token endpoint answered something else than a token: {exc}") from None
 
     def call(self, method: str, url: str, **kwargs) -> requests.Response:
         """A Box API call with the bearer token (replaced once when Box refuses it)."""
@@ -210,7 +210,7 @@ class BoxClient(HttpClient):
             return with_token_renewal(token, attempt)
         except BoxError as exc:
             if exc.status_code == 401:
-                raise AuthenticationFailed("Box refused the access token twice.") from None
+                raise LoginRefused("Box refused the access token twice.") from None
             raise
 
     # Folders and files
@@ -273,7 +273,7 @@ class BoxClient(HttpClient):
                     chunks.append(chunk)
                     break
                 if total > limit:
-                    raise _too_large(self.config, path, total, limit)
+                    raise FileTooLarge.over_limit(_where(self.config), path, total, limit)
                 chunks.append(chunk)
         except requests.RequestException:
             raise TransferFailed(
@@ -399,17 +399,6 @@ def _parts(path: str) -> list[str]:
     return [part for part in posixpath.normpath(path or ".").split("/") if part not in ("", ".")]
 
 
-def _max_file_bytes() -> int:
-    return int(channel_settings.SFTP_MAX_FILE_BYTES)
-
-
-def _too_large(config, path: str, size: int, limit: int) -> FileTooLarge:
-    return FileTooLarge(
-        f"{path} on {_where(config)} is {size} bytes, over the limit of {limit} bytes per file "
-        "(setting SFTP_MAX_FILE_BYTES): nothing was imported or deleted."
-    )
-
-
 @dataclass
 class _Session:
     client: BoxClient
@@ -449,7 +438,7 @@ def _files(box: BoxClient, directory: str) -> tuple[str | None, list[dict]]:
 
 
 def read_csv_files(config, directory: str) -> dict[str, bytes]:
-    limit = _max_file_bytes()
+    limit = max_file_bytes()
     with _session(config) as box:
         _folder, files = _files(box, directory)
         chosen = sorted(
@@ -458,7 +447,7 @@ def read_csv_files(config, directory: str) -> dict[str, bytes]:
         for item in chosen:
             size = int(item.get("size") or 0)
             if size > limit:
-                raise _too_large(config, posixpath.join(directory, item["name"]), size, limit)
+                raise FileTooLarge.over_limit(_where(config), posixpath.join(directory, item["name"]), size, limit)
         contents = {}
         for item in chosen:
             path = posixpath.join(directory, item["name"])
@@ -472,7 +461,7 @@ def read_csv_files(config, directory: str) -> dict[str, bytes]:
 
 
 def read_file(config, path: str) -> bytes | None:
-    limit = _max_file_bytes()
+    limit = max_file_bytes()
     with _session(config) as box:
         _folder, files = _files(box, posixpath.dirname(path) or ".")
         item = next((item for item in files if item["name"] == posixpath.basename(path)), None)
@@ -480,7 +469,7 @@ def read_file(config, path: str) -> bytes | None:
             return None
         size = int(item.get("size") or 0)
         if size > limit:
-            raise _too_large(config, path, size, limit)
+            raise FileTooLarge.over_limit(_where(config), path, size, limit)
         try:
             return box.download(item, path, limit)
         except BoxError as exc:
@@ -556,7 +545,7 @@ def peek_directory(config, directory: str, *, head_bytes: int = 64 * 1024) -> Di
         if not csvs:
             return DirectoryPeek(exists=True, csv_files=[])
         newest = csvs[0]
-        head = box.download(newest, posixpath.join(directory, newest["name"]), _max_file_bytes(), head=head_bytes)
+        head = box.download(newest, posixpath.join(directory, newest["name"]), max_file_bytes(), head=head_bytes)
         first = head[:head_bytes].decode("utf-8-sig", errors="replace").splitlines()[:1]
         return DirectoryPeek(
             exists=True,

@@ -16,11 +16,11 @@ from types import ModuleType
 from integrated_channels.integrated_channel.transports import box, ftp, sftp
 from integrated_channels.integrated_channel.transports.drop_errors import (  # noqa: F401 - the drops' errors
     AddressNotAllowed,
-    AuthenticationFailed,
     CertificateRefused,
     DropError,
     FileTooLarge,
     HostKeyRefused,
+    LoginRefused,
     TransferFailed,
 )
 from integrated_channels.integrated_channel.transports.sftp import DirectoryPeek
@@ -38,6 +38,7 @@ __all__ = [
     "remove_files",
     "remove_processed",
     "upload",
+    "where",
 ]
 
 PROTOCOLS = {"sftp": sftp, "ftp": ftp, "ftps": ftp, "box": box}
@@ -49,6 +50,12 @@ def transport(config) -> ModuleType:
         return PROTOCOLS[protocol]
     except KeyError:
         raise DropError(f"Unknown file-drop protocol {protocol!r}.") from None
+
+
+def where(config) -> str:
+    """How the messages name the connection's drop: ``user@host:port``, or its Box folder (each transport's
+    own ``_where``, the one its errors use)."""
+    return transport(config)._where(config)
 
 
 def read_csv_files(config, directory: str) -> dict[str, bytes]:

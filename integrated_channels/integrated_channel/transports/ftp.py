@@ -42,11 +42,12 @@ from integrated_channels.integrated_channel import addresses
 from integrated_channels.integrated_channel.app_settings import channel_settings
 from integrated_channels.integrated_channel.transports.drop_errors import (
     AddressNotAllowed,
-    AuthenticationFailed,
     CertificateRefused,
     DropError,
     FileTooLarge,
+    LoginRefused,
     TransferFailed,
+    max_file_bytes,
 )
 from integrated_channels.integrated_channel.transports.sftp import DirectoryPeek
 
@@ -159,7 +160,7 @@ def _open(config) -> ftplib.FTP:
         ftp.login(config.username, config.password)
     except ftplib.error_perm:
         ftp.close()
-        raise AuthenticationFailed(f"Authentication of {_where(config)} by password was refused.") from None
+        raise LoginRefused(f"Authentication of {_where(config)} by password was refused.") from None
     if config.protocol == "ftps":
         ftp.prot_p()
     ftp.set_pasv(True)
@@ -270,17 +271,6 @@ def _size(ftp: ftplib.FTP, config, path: str, facts: dict | None = None) -> int 
         raise _file_error(config, path, exc, "read the size of") from None
 
 
-def _max_file_bytes() -> int:
-    return int(channel_settings.SFTP_MAX_FILE_BYTES)
-
-
-def _too_large(config, path: str, size: int, limit: int) -> FileTooLarge:
-    return FileTooLarge(
-        f"{path} on {_where(config)} is {size} bytes, over the limit of {limit} bytes per file "
-        "(setting SFTP_MAX_FILE_BYTES): nothing was imported or deleted."
-    )
-
-
 class _Limit(Exception):
     pass
 
@@ -300,7 +290,7 @@ def _download(ftp: ftplib.FTP, config, path: str, limit: int) -> bytes:
     try:
         ftp.retrbinary(f"RETR {path}", keep)
     except _Limit:
-        raise _too_large(config, path, total, limit) from None
+        raise FileTooLarge.over_limit(_where(config), path, total, limit) from None
     except ftplib.Error as exc:
         raise _file_error(config, path, exc, "read") from None
     except (OSError, EOFError) as exc:
@@ -321,7 +311,7 @@ def _download(ftp: ftplib.FTP, config, path: str, limit: int) -> bytes:
 
 
 def read_csv_files(config, directory: str) -> dict[str, bytes]:
-    limit = _max_file_bytes()
+    limit = max_file_bytes()
 
     def work(ftp: ftplib.FTP) -> dict[str, bytes]:
         entries = _entries(ftp, directory)
@@ -331,14 +321,14 @@ def read_csv_files(config, directory: str) -> dict[str, bytes]:
         for path, facts in paths:
             size = _size(ftp, config, path, facts)
             if size is not None and size > limit:
-                raise _too_large(config, path, size, limit)
+                raise FileTooLarge.over_limit(_where(config), path, size, limit)
         return {path: _download(ftp, config, path, limit) for path, _facts in paths}
 
     return _session(config, work)
 
 
 def read_file(config, path: str) -> bytes | None:
-    limit = _max_file_bytes()
+    limit = max_file_bytes()
 
     def work(ftp: ftplib.FTP) -> bytes | None:
         entries = _entries(ftp, posixpath.dirname(path) or ".")
@@ -347,7 +337,7 @@ def read_file(config, path: str) -> bytes | None:
             return None
         size = _size(ftp, config, path, facts)
         if size is not None and size > limit:
-            raise _too_large(config, path, size, limit)
+            raise FileTooLarge.over_limit(_where(config), path, size, limit)
         return _download(ftp, config, path, limit)
 
     return _session(config, work)

@@ -11,10 +11,12 @@ import hashlib
 import hmac
 import re
 
+from integrated_channels.integrated_channel.transports.drop_errors import HostKeyRefused
+
 FINGERPRINT_RE = re.compile(r"^SHA256:[A-Za-z0-9+/]{43}$")
 
 
-class HostKeyMismatch(Exception):
+class HostKeyMismatch(HostKeyRefused):
     """The server presented a host key whose fingerprint is not the stored one."""
 
 

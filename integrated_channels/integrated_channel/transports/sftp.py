@@ -36,11 +36,12 @@ from integrated_channels.integrated_channel.extras import require
 from integrated_channels.integrated_channel.transports import hostkeys
 from integrated_channels.integrated_channel.transports.drop_errors import (
     AddressNotAllowed,
-    AuthenticationFailed,
     DropError,
     FileTooLarge,
     HostKeyRefused,
+    LoginRefused,
     TransferFailed,
+    max_file_bytes,
 )
 
 if TYPE_CHECKING:
@@ -110,7 +111,7 @@ async def _session(config, work: Callable[[asyncssh.SFTPClient], Awaitable[T]]) 
 
 async def _connected(config, work: Callable[[asyncssh.SFTPClient], Awaitable[T]]) -> T:
     if not config.password and not config.private_key:
-        raise AuthenticationFailed(
+        raise LoginRefused(
             f"No password and no SSH key for {_where(config)}: generate an SSH key (or give a password)."
         )
     asyncssh = _asyncssh()
@@ -140,7 +141,7 @@ async def _connected(config, work: Callable[[asyncssh.SFTPClient], Awaitable[T]]
         raise HostKeyRefused(verifier.refusal or f"Host key of {_where(config)} refused: {exc.reason}") from None
     except asyncssh.PermissionDenied:
         method = "SSH key" if config.private_key else "password"
-        raise AuthenticationFailed(f"Authentication of {_where(config)} by {method} was refused.") from None
+        raise LoginRefused(f"Authentication of {_where(config)} by {method} was refused.") from None
     except asyncssh.SFTPError as exc:
         raise TransferFailed(f"SFTP error on {_where(config)}: {exc.reason}") from None
     except TimeoutError:
@@ -162,22 +163,11 @@ def _run(config, work):
     return asyncio.run(_session(config, work))
 
 
-def _max_file_bytes() -> int:
-    return int(channel_settings.SFTP_MAX_FILE_BYTES)
-
-
-def _too_large(config, path: str, size: int, limit: int) -> FileTooLarge:
-    return FileTooLarge(
-        f"{path} on {_where(config)} is {size} bytes, over the limit of {limit} bytes per file "
-        "(setting SFTP_MAX_FILE_BYTES): nothing was imported or deleted."
-    )
-
-
 async def _check_size(sftp: asyncssh.SFTPClient, config, path: str, limit: int) -> None:
     """Refuse ``path`` from its stat, before a byte of it is downloaded."""
     size = (await sftp.stat(path)).size
     if size is not None and size > limit:
-        raise _too_large(config, path, size, limit)
+        raise FileTooLarge.over_limit(_where(config), path, size, limit)
 
 
 async def _read_limited(sftp: asyncssh.SFTPClient, config, path: str, limit: int) -> bytes:
@@ -188,7 +178,7 @@ async def _read_limited(sftp: asyncssh.SFTPClient, config, path: str, limit: int
     except _asyncssh().SFTPError as exc:  # refused, vanished since the listing: the file named
         raise TransferFailed(f"Could not read {path} on {_where(config)}: {exc.reason}. Nothing was deleted.") from None
     if len(content) > limit:
-        raise _too_large(config, path, len(content), limit)
+        raise FileTooLarge.over_limit(_where(config), path, len(content), limit)
     return content
 
 
@@ -198,7 +188,7 @@ def read_csv_files(config, directory: str) -> dict[str, bytes]:
     ``FileTooLarge`` when any of them is over ``SFTP_MAX_FILE_BYTES``: every size is checked
     from the files' stat before the first one is downloaded.
     """
-    limit = _max_file_bytes()
+    limit = max_file_bytes()
 
     async def work(sftp: asyncssh.SFTPClient):
         if not await sftp.isdir(directory):
@@ -256,7 +246,7 @@ def read_file(config, path: str) -> bytes | None:
 
     ``FileTooLarge`` when it is over ``SFTP_MAX_FILE_BYTES`` (checked from its stat, before downloading).
     """
-    limit = _max_file_bytes()
+    limit = max_file_bytes()
 
     async def work(sftp: asyncssh.SFTPClient):
         if not await sftp.isfile(path):
@@ -307,7 +297,7 @@ def read_matching_files(config, directory: str, *, pattern: str) -> dict[str, by
 
     ``FileTooLarge`` as ``read_csv_files``: every size is checked before the first download.
     """
-    limit = _max_file_bytes()
+    limit = max_file_bytes()
     wanted = re.compile(pattern, re.IGNORECASE)
 
     async def work(sftp: asyncssh.SFTPClient):

@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from enterprise.models import EnterpriseCustomerUser
 from enterprise.services.completions import CompletionReport, record_completions
-from integrated_channels.integrated_channel.imports.errors import ImportRefused as SourceRefused
+from integrated_channels.integrated_channel.imports.errors import ImportRefused
 from integrated_channels.integrated_channel.imports.pipeline import ImportRun
 from integrated_channels.integrated_channel.imports.sources import CsvFilesSource
 from integrated_channels.integrated_channel.models import Run
@@ -42,10 +42,8 @@ logger = logging.getLogger(__name__)
 CHUNK_SIZE = 1000  # rows between two writes of the run's live counts; completions recorded per chunk
 
 
-class ImportRefused(SourceRefused):
-    """The file cannot be imported at all (a mapped column missing, not UTF-8, the mapping incomplete)."""
-
-    code = "invalid_file"
+#: The run error code when the file cannot be imported at all (a mapped column missing, the mapping incomplete).
+INVALID_FILE = "invalid_file"
 
 
 class Skip:
@@ -100,7 +98,7 @@ def parse_rows(content: bytes, *, source: str, mappings) -> tuple[list[str], lis
     header = csv_source.columns()
     missing = [f"{mapping.column!r} (mapped to {mapping.path})" for mapping in mappings if mapping.column not in header]
     if missing:
-        raise ImportRefused(f"{source}: missing column(s) {', '.join(missing)}.")
+        raise ImportRefused(f"{source}: missing column(s) {', '.join(missing)}.", code=INVALID_FILE)
     return header, [(row.line, dict(row)) for row in csv_source.rows()]
 
 
@@ -199,12 +197,12 @@ def import_statements(
         configuration, STATEMENT_IMPORT, trigger=trigger, api_user=api_user, run=run, progress=progress
     )
     result = ImportResult(run=handling.run, path=configuration.remote_path())
-    # SourceRefused: this module's and the CSV source's.
-    with handling.attempt(refused=(drop.DropError, SourceRefused), what="xAPI import"):
+    # ImportRefused: this module's (invalid_file) and the CSV source's.
+    with handling.attempt(refused=(drop.DropError, ImportRefused), what="xAPI import"):
         mappings = list(configuration.mappings.all())
         problems = configuration.run_errors(mappings)
         if problems:
-            raise ImportRefused(" ".join(problems))
+            raise ImportRefused(" ".join(problems), code=INVALID_FILE)
         conditions = filters.conditions(configuration.filters.all(), mappings)
         content = drop.read_file(configuration, result.path)
         if content is not None:
@@ -248,7 +246,9 @@ def _import(configuration, content: bytes, mappings, conditions, result: ImportR
         f"{condition.name!r} ({condition.column!r})" for condition in conditions if condition.column not in header
     ]
     if unknown:
-        raise ImportRefused(f"{result.path}: the filter(s) {', '.join(unknown)} name no column of the file.")
+        raise ImportRefused(
+            f"{result.path}: the filter(s) {', '.join(unknown)} name no column of the file.", code=INVALID_FILE
+        )
     result.rows = len(rows)
     live.start(total=len(rows), description=f"{configuration} import")
     live.update(selected=len(rows), processed=0)

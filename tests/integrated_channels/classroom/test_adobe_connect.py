@@ -3,6 +3,7 @@ quiz scores deciding completion, recordings, and bad input (strangers, deleted r
 hostile XML)."""
 
 import datetime
+import functools
 from decimal import Decimal
 
 import pytest
@@ -19,6 +20,7 @@ from integrated_channels.classroom.services.registration import cancel_registrat
 from integrated_channels.integrated_channel.models import Run
 from tests.factories import CourseFactory, CustomerFactory, EnrollmentFactory, LearnerFactory
 from tests.fakes.adobe_connect import FakeAdobeConnect
+from tests.integrated_channels.classroom.support import session_on as classroom_session
 
 pytestmark = pytest.mark.django_db
 ADMIN = Run.Trigger.ADMIN
@@ -45,21 +47,7 @@ def connection(connect):
     )
 
 
-def session_on(connection, *, ended=False, room_id="", **values):
-    now = timezone.now().replace(microsecond=0)
-    start = now - datetime.timedelta(hours=2) if ended else now + datetime.timedelta(days=1)
-    values.setdefault("min_attendance_percent", Decimal(75))
-    return Session.objects.create(
-        customer=connection.customer,
-        course_id=values.pop("course_id", COURSE),
-        title=values.pop("title", "Connect session"),
-        start=start,
-        end=start + datetime.timedelta(hours=1),
-        time_zone="Europe/Paris",
-        connection=connection,
-        room_id=room_id,
-        **values,
-    )
+session_on = functools.partial(classroom_session, course_id=COURSE, title="Connect session", time_zone="Europe/Paris")
 
 
 def learner_of(connection, email, *, enrolled=False):

@@ -1,6 +1,7 @@
 """The Microsoft Teams connector against the strict Graph fake: token, online meetings, attendance, bad input."""
 
 import datetime
+import functools
 import json
 from decimal import Decimal
 from urllib.parse import parse_qs
@@ -10,7 +11,6 @@ import requests
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from enterprise.lms.local.models import Certificate
 from integrated_channels.classroom.models import Session, TeamsConnection
@@ -27,6 +27,7 @@ from integrated_channels.integrated_channel.registry import registry
 from tests.factories import CourseFactory, CustomerFactory, EnrollmentFactory, LearnerFactory
 from tests.fakes import teams as fake_module
 from tests.fakes.teams import FakeTeams, attendance_record
+from tests.integrated_channels.classroom.support import session_on as classroom_session
 
 pytestmark = pytest.mark.django_db
 ADMIN = Run.Trigger.ADMIN
@@ -55,21 +56,7 @@ def connection(teams):
     )
 
 
-def session_on(connection, *, ended=False, room_id="", hours_ago=2, **values):
-    now = timezone.now()
-    start = now - datetime.timedelta(hours=hours_ago) if ended else now + datetime.timedelta(days=1)
-    return Session.objects.create(
-        customer=connection.customer,
-        course_id=values.pop("course_id", COURSE),
-        title=values.pop("title", "Teams session"),
-        start=start,
-        end=start + datetime.timedelta(hours=1),
-        time_zone="Europe/Berlin",
-        connection=connection,
-        room_id=room_id,
-        min_attendance_percent=Decimal(75),
-        **values,
-    )
+session_on = functools.partial(classroom_session, course_id=COURSE, title="Teams session", time_zone="Europe/Berlin")
 
 
 def messages(run) -> dict:

@@ -1,11 +1,11 @@
 """The Zoom connector against the strict fake: token, meetings, registrants, participants report, bad input."""
 
 import datetime
+import functools
 from decimal import Decimal
 
 import pytest
 from django.core import mail
-from django.utils import timezone
 
 from enterprise.lms.local.models import Certificate
 from integrated_channels.classroom.models import Registration, Session, ZoomConnection
@@ -15,6 +15,7 @@ from integrated_channels.classroom.zoom import ZoomClient
 from integrated_channels.integrated_channel.models import Run
 from tests.factories import CourseFactory, CustomerFactory, EnrollmentFactory, LearnerFactory
 from tests.fakes.zoom import FakeZoom, participant
+from tests.integrated_channels.classroom.support import session_on as classroom_session
 
 pytestmark = pytest.mark.django_db
 ADMIN = Run.Trigger.ADMIN
@@ -40,21 +41,9 @@ def connection(zoom):
     )
 
 
-def session_on(connection, *, ended=False, room_id="", **values):
-    now = timezone.now()
-    start = now - datetime.timedelta(hours=2) if ended else now + datetime.timedelta(days=1)
-    return Session.objects.create(
-        customer=connection.customer,
-        course_id=values.pop("course_id", "course-v1:Org+Z1+2027"),
-        title="Zoom session",
-        start=start,
-        end=start + datetime.timedelta(hours=1),
-        time_zone="America/New_York",
-        connection=connection,
-        room_id=room_id,
-        min_attendance_percent=Decimal(75),
-        **values,
-    )
+session_on = functools.partial(
+    classroom_session, course_id="course-v1:Org+Z1+2027", title="Zoom session", time_zone="America/New_York"
+)
 
 
 def test_connection_test_uses_the_account_credentials_grant(zoom, connection):
@@ -135,6 +124,21 @@ def test_meeting_not_ended_is_retried_and_deleted_meeting_marks_the_session(zoom
     assert waiting.attendances.get().user == user
     waiting.refresh_from_db()
     assert waiting.recording_url == ""  # Zoom has no cloud recording of it (3301): not an error
+
+
+def test_a_meeting_deleted_in_zoom_marks_its_session_and_fails_it_alone(zoom, connection):
+    kept = session_on(connection)
+    gone = session_on(connection, room_id="85999999999")
+
+    run = sync_meetings(connection, trigger=ADMIN)
+
+    assert (run.status, run.selected, run.sent, run.failed) == (Run.Status.COMPLETED_WITH_ERRORS, 2, 1, 1)
+    gone.refresh_from_db()
+    kept.refresh_from_db()
+    assert (gone.status, kept.status) == (Session.Status.MEETING_DELETED, Session.Status.SCHEDULED)
+    error = run.errors.get()
+    assert (error.code, error.remote_id, error.course_id) == ("meeting_deleted", "85999999999", gone.course_id)
+    assert error.message.startswith(f"{gone}: ") and "no longer synced" in error.message
 
 
 def test_rate_limit_is_waited_out_and_an_expired_token_replaced(zoom, connection):

@@ -124,6 +124,7 @@ def test_test_connection_creates_the_folders_and_the_link_opens_the_box_folder(b
     result = check(config)
 
     assert result.ok, result.message
+    assert result.message.startswith(f"Logged in to Box folder {config.box_folder_id};"), result.message
     assert box.names("") == ["export", "import"] and box.names("import") == ["content", "user", "xapi"]
     assert keys.export_folder_url(config) == f"https://app.box.com/folder/{ROOT}"
 
@@ -201,3 +202,15 @@ def test_the_fake_refuses_a_large_file_sent_in_one_request(small_parts, settings
     settings.INTEGRATED_CHANNELS = {**settings.INTEGRATED_CHANNELS, "BOX_CHUNKED_UPLOAD_BYTES": 10**9}
     with pytest.raises(box_transport.TransferFailed, match="413"):
         box_transport.upload(box_connection_to(small_parts), "big.csv", b"z" * 4000)
+
+
+def test_box_reads_retry_after_as_the_other_transports_do_seconds_or_an_http_date():
+    class Answer:
+        def __init__(self, value):
+            self.headers = {"Retry-After": value} if value is not None else {}
+
+    later = timezone.now() + datetime.timedelta(seconds=120)
+
+    assert box_transport._retry_after(Answer("3")) == 3.0
+    assert 100 < box_transport._retry_after(Answer(later.strftime("%a, %d %b %Y %H:%M:%S GMT"))) <= 120
+    assert box_transport._retry_after(Answer(None)) is None and box_transport._retry_after(Answer("soon")) is None

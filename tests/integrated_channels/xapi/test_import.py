@@ -217,7 +217,8 @@ def test_a_missing_mapped_column_fails_the_run_and_keeps_the_file(sftp_server, d
 
     run = import_statements(configuration=config).run
 
-    assert run.status == Run.Status.FAILED and "missing column(s) 'Activity'" in run.error_message
+    assert (run.status, run.error_code) == (Run.Status.FAILED, "invalid_file")
+    assert "missing column(s) 'Activity'" in run.error_message
     assert sftp_server.path("import/xapi.csv").exists()
 
 

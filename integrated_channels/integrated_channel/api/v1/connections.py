@@ -104,7 +104,7 @@ class ConnectionViewSet(mixins.DestroyModelMixin, ConfigurationViewSet):
         operation = self._operation(configuration, code)
         serializer = cs.OperationRunSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        if not (configuration.active and configuration.customer.active):
+        if not configuration.transmittable:
             body = {"errors": [error("The connection or its customer is disabled.", code="inactive")]}
             return Response(body, status=status.HTTP_409_CONFLICT)
         try:

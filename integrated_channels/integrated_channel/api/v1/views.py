@@ -107,15 +107,14 @@ class ConfigurationViewSet(
             data=request.data, context=self.get_serializer_context()
         )
         serializer.is_valid(raise_exception=True)
-        try:
-            with transaction.atomic():
-                serializer.save()
-        except IntegrityError:
-            # The database's unique (customer, channel, name): also when two requests create it at once.
-            raise ValidationError(
-                {"name": "This customer already has a connection of this channel with this name."}, code="unique"
-            ) from None
+        self.perform_create(serializer)
         return Response(serializer.data, status=status.HTTP_201_CREATED)
+
+    def perform_create(self, serializer):
+        _save(serializer)
+
+    def perform_update(self, serializer):
+        _save(serializer)
 
     @extend_schema(request=s.RunNowSerializer, responses={202: s.RunNowResultSerializer})
     @action(detail=True, methods=["post"], url_path="run")
@@ -124,7 +123,7 @@ class ConfigurationViewSet(
         configuration = self.get_object()
         serializer = s.RunNowSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        if not (configuration.active and configuration.customer.active):
+        if not configuration.transmittable:
             body = {"errors": [error("The configuration or its customer is inactive.", code="inactive")]}
             return Response(body, status=status.HTTP_409_CONFLICT)
         queued = dispatch.use_celery()
@@ -142,6 +141,31 @@ class ConfigurationViewSet(
             return Response({"errors": [error(message, code="run_locked")]}, status=status.HTTP_409_CONFLICT)
         body = {"queued": queued, "runs": [vars(result) for result in results]}
         return Response(s.RunNowResultSerializer(body).data, status=status.HTTP_202_ACCEPTED)
+
+
+def _save(serializer) -> None:
+    """Save a configuration; the database's unique (customer, channel, name) answers a 400 on ``name``,
+    also when two requests take the same name at once (a create, or a rename)."""
+    try:
+        with transaction.atomic():
+            serializer.save()
+    except IntegrityError:
+        if not _name_taken(serializer):
+            raise
+        raise ValidationError(
+            {"name": "This customer already has a connection of this channel with this name."}, code="unique"
+        ) from None
+
+
+def _name_taken(serializer) -> bool:
+    """Whether another configuration holds the (customer, channel, name) this one was being saved with."""
+    model, data, instance = serializer.Meta.model, serializer.validated_data, serializer.instance
+    others = ChannelConfiguration.objects.filter(
+        customer_id=data.get("customer_id", getattr(instance, "customer_id", None)),
+        channel=model.CHANNEL_CODE,
+        name=data.get("name", getattr(instance, "name", model.DEFAULT_NAME)),
+    )
+    return others.exclude(pk=getattr(instance, "pk", None)).exists()
 
 
 class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

@@ -3,10 +3,12 @@
 import logging
 from unittest import mock
 
+import jwt
 import pytest
 import requests
 
 from enterprise.exceptions import LMSError, LMSUnavailable
+from enterprise.lms.openedx.auth import jwt_claims
 from enterprise.lms.openedx.client import OpenEdXClient, parse_retry_after
 from enterprise.lms.openedx.exceptions import (
     OpenEdXAuthError,
@@ -321,3 +323,11 @@ def test_an_application_issuing_tokens_for_another_user_is_refused(openedx_conf,
         client.get_json(client.discovery("course_runs/"))
 
     assert fake_openedx.calls("discovery") == []
+
+
+def test_jwt_claims_reads_the_payload_without_verifying_and_is_empty_for_what_is_not_a_jwt():
+    expired = jwt.encode({"preferred_username": "staff", "exp": 1}, "a secret this side does not know" * 2)
+
+    assert jwt_claims(expired) == {"preferred_username": "staff", "exp": 1}
+    assert jwt_claims("an-opaque-bearer-token") == {}
+    assert jwt_claims("not.a.jwt") == {}
