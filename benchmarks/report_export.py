@@ -316,9 +316,20 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--baseline-rows", type=int, default=300)
     parser.add_argument("--keep-db", action="store_true", help="keep test_<db> and reuse the rows it has")
+    parser.add_argument(
+        "--serial-backend",
+        action="store_true",
+        help="PostgreSQL: no parallel workers (max_parallel_workers_per_gather = 0), so backend_cpu_seconds= is "
+        "all the database's CPU (a parallel worker's is not in the backend's)",
+    )
     args = parser.parse_args(argv)
     teardown = setup_django(keepdb=args.keep_db)
     try:
+        if args.serial_backend:
+            from django.db import connection as db
+
+            with db.cursor() as cursor:
+                cursor.execute("SET max_parallel_workers_per_gather = 0")
         started = time.perf_counter()
         connection = build(args.rows)
         build_seconds = time.perf_counter() - started
@@ -350,6 +361,7 @@ def main(argv: list[str]) -> int:
                 extra={
                     "target": args.target,
                     "cpu_seconds": f"{cpu_seconds:.2f}",
+                    "serial_backend": int(args.serial_backend),
                     "backend_cpu_seconds": f"{backend_cpu:.2f}" if backend_cpu is not None else "n/a",
                     "build_seconds": f"{build_seconds:.1f}",
                     "calls": calls,

@@ -217,7 +217,11 @@ def _learner_rows(customer, since, until, status_filter: str, *, feedback: bool)
                     "Percent": float(percent * 100) if percent is not None else None,
                     "EnrolledAt": created,
                     "CompletedAt": (
-                        completed_at.isoformat() if isinstance(completed_at, datetime.datetime) else _iso(completed_at)
+                        None
+                        if completed_at is None
+                        else completed_at.isoformat()
+                        if isinstance(completed_at, datetime.datetime)
+                        else _iso(completed_at)
                     ),
                     "UnenrolledAt": unenrolled_at,
                     "Type": "learning path course" if program_id else "course",
