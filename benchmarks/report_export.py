@@ -14,7 +14,9 @@ calls a day; Salesforce: about 100,000 API calls a day for an Enterprise org's b
 
 The rows are seeded set-based (``build``: four ``INSERT … SELECT`` over a number series); ``--keep-db``
 keeps the test database and reuses rows built for the same ``--rows``. ``cpu_seconds=`` is this
-process's CPU during the measured operation (the machine may be shared: compare it with the load).
+process's CPU during the measured operation, ``backend_cpu_seconds=`` its PostgreSQL backend's (the machine
+may be shared: compare them with the load); ``--serial-backend`` turns parallel workers off, whose CPU the
+backend's figure would miss. Bodies are encoded as the clients encode them (``json_data``, decision 0520).
 
 The per-row baseline does the same the straightforward way, one enrollment at a time (its
 course, certificate and grade asked one by one) on ``--baseline-rows`` enrollments, scaled.
