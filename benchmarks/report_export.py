@@ -14,7 +14,9 @@ calls a day; Salesforce: about 100,000 API calls a day for an Enterprise org's b
 
 The rows are seeded set-based (``build``: four ``INSERT … SELECT`` over a number series); ``--keep-db``
 keeps the test database and reuses rows built for the same ``--rows``. ``cpu_seconds=`` is this
-process's CPU during the measured operation (the machine may be shared: compare it with the load).
+process's CPU during the measured operation, ``backend_cpu_seconds=`` its PostgreSQL backend's (the machine
+may be shared: compare them with the load); ``--serial-backend`` turns parallel workers off, whose CPU the
+backend's figure would miss. Bodies are encoded as the clients encode them (``json_data``, decision 0520).
 
 The per-row baseline does the same the straightforward way, one enrollment at a time (its
 course, certificate and grade asked one by one) on ``--baseline-rows`` enrollments, scaled.
@@ -232,6 +234,7 @@ def serialise(connection, target: str) -> tuple[int, int, int]:
     from django.utils import timezone
 
     from integrated_channels.integrated_channel.exporters import reports
+    from integrated_channels.integrated_channel.transports.http import json_data
 
     if target == "salesforce-bulk":
         return serialise_bulk(connection)
@@ -241,10 +244,10 @@ def serialise(connection, target: str) -> tuple[int, int, int]:
     for _key, row in reports.transcripts(connection.customer, None, timezone.now()).rows:
         batch.append(convert(row))
         if len(batch) == size:
-            total += len(json.dumps(body(batch)))
+            total += len(json_data(body(batch)))
             rows, calls, batch = rows + len(batch), calls + 1, []
     if batch:
-        total += len(json.dumps(body(batch)))
+        total += len(json_data(body(batch)))
         rows, calls = rows + len(batch), calls + 1
     return rows, calls, total
 
@@ -300,22 +303,44 @@ def tenant_time(target: str, rows: int, calls: int) -> str:
 
 
 def main(argv: list[str]) -> int:
-    from benchmarks.harness import Measurement, Report, measure, peak_rss_mb, report, setup_django
+    from benchmarks.harness import (
+        Measurement,
+        Report,
+        database_cpu_seconds,
+        measure,
+        peak_rss_mb,
+        report,
+        setup_django,
+    )
 
     parser = argparse.ArgumentParser(prog="report_export")
     parser.add_argument("--target", choices=sorted(TARGETS), default="powerbi")
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--baseline-rows", type=int, default=300)
     parser.add_argument("--keep-db", action="store_true", help="keep test_<db> and reuse the rows it has")
+    parser.add_argument(
+        "--serial-backend",
+        action="store_true",
+        help="PostgreSQL: no parallel workers (max_parallel_workers_per_gather = 0), so backend_cpu_seconds= is "
+        "all the database's CPU (a parallel worker's is not in the backend's)",
+    )
     args = parser.parse_args(argv)
     teardown = setup_django(keepdb=args.keep_db)
     try:
+        if args.serial_backend:
+            from django.db import connection as db
+
+            with db.cursor() as cursor:
+                cursor.execute("SET max_parallel_workers_per_gather = 0")
         started = time.perf_counter()
         connection = build(args.rows)
         build_seconds = time.perf_counter() - started
         cpu = time.process_time()
+        backend = database_cpu_seconds()
         measured = measure(serialise, connection, args.target)
-        cpu_seconds = time.process_time() - cpu  # this process's CPU: the database server's is not counted
+        cpu_seconds = time.process_time() - cpu
+        backend_after = database_cpu_seconds()
+        backend_cpu = backend_after - backend if backend is not None and backend_after is not None else None
         rows, calls, size = measured.result
         rss = peak_rss_mb()
         limit = min(args.baseline_rows, args.rows)
@@ -338,6 +363,8 @@ def main(argv: list[str]) -> int:
                 extra={
                     "target": args.target,
                     "cpu_seconds": f"{cpu_seconds:.2f}",
+                    "serial_backend": int(args.serial_backend),
+                    "backend_cpu_seconds": f"{backend_cpu:.2f}" if backend_cpu is not None else "n/a",
                     "build_seconds": f"{build_seconds:.1f}",
                     "calls": calls,
                     "minimum_calls": minimum,

@@ -17,6 +17,7 @@ from integrated_channels.integrated_channel.exceptions import (
     RateLimited,
     RemoteRejected,
 )
+from integrated_channels.integrated_channel.transports.http import JSON_HEADERS, json_data
 from integrated_channels.integrated_channel.transports.oauth2 import OAuth2ClientCredentialsTransport, owner_of
 
 BATCH = 300  # records per call: leads, custom objects, activities
@@ -106,7 +107,8 @@ class MarketoClient(OAuth2ClientCredentialsTransport):
         body = self.call(
             "POST",
             f"customobjects/{api_name}.json",
-            json={"action": "createOrUpdate", "dedupeBy": "dedupeFields", "input": records},
+            data=json_data({"action": "createOrUpdate", "dedupeBy": "dedupeFields", "input": records}),
+            headers=JSON_HEADERS,
         )
         return body.get("result", [])
 

@@ -6,6 +6,7 @@ from urllib.parse import quote
 
 from enterprise.transports.oauth2 import TokenRequest
 from integrated_channels.integrated_channel.exceptions import AuthenticationFailed, MalformedResponse
+from integrated_channels.integrated_channel.transports.http import JSON_HEADERS, json_data
 from integrated_channels.integrated_channel.transports.oauth2 import OAuth2ClientCredentialsTransport, owner_of
 
 SCOPE = "https://analysis.windows.net/powerbi/api/.default"
@@ -92,7 +93,10 @@ class PowerBIClient(OAuth2ClientCredentialsTransport):
 
     def post_rows(self, dataset_id: str, table: str, rows: list[dict]) -> None:
         self.authorized_request(
-            "POST", f"{self.base}/datasets/{dataset_id}/tables/{quote(table, safe='')}/rows", json={"rows": rows}
+            "POST",
+            f"{self.base}/datasets/{dataset_id}/tables/{quote(table, safe='')}/rows",
+            data=json_data({"rows": rows}),
+            headers=JSON_HEADERS,
         )
 
     def put_table(self, dataset_id: str, table: dict) -> None:

@@ -13,6 +13,7 @@ from integrated_channels.integrated_channel.exceptions import (
     MalformedResponse,
     RemoteServerError,
 )
+from integrated_channels.integrated_channel.transports.http import JSON_HEADERS, json_data
 from integrated_channels.integrated_channel.transports.oauth2 import OAuth2ClientCredentialsTransport, owner_of
 
 COLLECTION = 200  # records per sObject Collections call
@@ -143,7 +144,7 @@ class SalesforceClient(OAuth2ClientCredentialsTransport):
     def upsert(self, sobject: str, external_id_field: str, records: list[dict]) -> list[dict]:
         """sObject Collections upsert by an external id (``allOrNone: false``): one result per record, in order."""
         url = f"{self.data}/composite/sobjects/{quote(sobject)}/{quote(external_id_field)}"
-        return self._json("PATCH", url, json={"allOrNone": False, "records": records})
+        return self._json("PATCH", url, data=json_data({"allOrNone": False, "records": records}), headers=JSON_HEADERS)
 
     def describe(self, sobject: str) -> dict:
         return self._json("GET", f"{self.data}/sobjects/{quote(sobject)}/describe")

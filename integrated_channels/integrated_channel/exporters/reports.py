@@ -73,21 +73,6 @@ def _iso_in_sql() -> bool:
     return connection.vendor == "postgresql" and settings.USE_TZ
 
 
-def _same(value):
-    return value
-
-
-def _status(unenrolled_at, completion, started: bool) -> str:
-    """Unenrolled, completed, in progress (a grade above 0 recorded) or not started."""
-    if unenrolled_at is not None:
-        return TranscriptStatus.UNENROLLED
-    if completion.complete:
-        return TranscriptStatus.COMPLETED
-    if completion.percent or started:
-        return TranscriptStatus.IN_PROGRESS
-    return TranscriptStatus.NOT_STARTED
-
-
 CHUNK = 10_000  # enrollments read and completed per step: memory stays flat whatever the number of rows
 
 
@@ -154,12 +139,24 @@ def _chunks(queryset, *, attributes: bool) -> Iterator[list[tuple]]:
         last = rows[-1][0]
 
 
+_UNENROLLED, _COMPLETED, _IN_PROGRESS, _NOT_STARTED = (
+    TranscriptStatus.UNENROLLED.value,
+    TranscriptStatus.COMPLETED.value,
+    TranscriptStatus.IN_PROGRESS.value,
+    TranscriptStatus.NOT_STARTED.value,
+)
+
+
 def _learner_rows(customer, since, until, status_filter: str, *, feedback: bool) -> Selection:
+    """The transcript rows, built in one loop per chunk: a row costs its dict and a few look-ups (decision 0521),
+    the courses' titles and the learning paths' asked once each. Status: unenrolled, completed, in progress (a
+    grade above 0 recorded) or not started."""
     catalog, backend = get_catalog(), get_completion_backend()
     courses: dict = {}
     skipped: dict[str, int] = {}
-    iso_read = _same if _iso_in_sql() else _iso  # the enrollment's timestamps, as read
+    as_read = _iso_in_sql()  # the enrollment's timestamps are ISO text already (else ``_iso`` each)
     recorded_at = until.isoformat()
+    wanted = None if status_filter == TranscriptStatus.ALL else str(status_filter)
     programs: dict[str, str | None] = {}
 
     def _program_title(program_id: str) -> str | None:
@@ -172,6 +169,7 @@ def _learner_rows(customer, since, until, status_filter: str, *, feedback: bool)
         return programs[program_id]
 
     def rows() -> Iterator[tuple[str, dict]]:
+        not_found = filtered = 0
         for chunk in _chunks(_candidates(customer, since, until), attributes=feedback):
             missing = {row[4] for row in chunk} - set(courses)
             if missing:
@@ -184,40 +182,58 @@ def _learner_rows(customer, since, until, status_filter: str, *, feedback: bool)
             open_keys = [key for key in keys if not completions[key].complete]
             started = {k for k, grade in backend.get_grades(open_keys).items() if grade.percent} if open_keys else ()
             ratings = backend.get_feedback(keys) if feedback else {}
+            titles = {course_id: course.title for course_id, course in known.items()}
             for values in chunk:
                 pk, user_id, email, username, course_id, created, unenrolled_at, attributes, program_id = values[:9]
                 paid_amount, paid_currency, purchased_at = values[9:]
-                course = courses.get(course_id)
-                if course is None:
-                    skipped["course_not_found"] = skipped.get("course_not_found", 0) + 1
+                if course_id not in titles:
+                    not_found += 1
+                    skipped["course_not_found"] = not_found
                     continue
-                completion = completions[(user_id, course_id)]
-                status = _status(unenrolled_at, completion, (user_id, course_id) in started)
-                if status_filter not in (TranscriptStatus.ALL, status):
-                    skipped["status_filtered_out"] = skipped.get("status_filtered_out", 0) + 1
+                key = (user_id, course_id)
+                complete, grade, completed_at, percent = completions[key]
+                if unenrolled_at is not None:
+                    status = _UNENROLLED
+                elif complete:
+                    status = _COMPLETED
+                elif percent or key in started:
+                    status = _IN_PROGRESS
+                else:
+                    status = _NOT_STARTED
+                if wanted is not None and status != wanted:
+                    filtered += 1
+                    skipped["status_filtered_out"] = filtered
                     continue
+                if not as_read:
+                    created, unenrolled_at, purchased_at = _iso(created), _iso(unenrolled_at), _iso(purchased_at)
                 row = {
                     "EnrollmentId": pk,
                     "Email": email,
                     "Username": username,
                     "CourseId": course_id,
-                    "CourseTitle": course.title,
-                    "Status": str(status),
-                    "Grade": completion.grade,
-                    "Percent": float(completion.percent * 100) if completion.percent is not None else None,
-                    "EnrolledAt": iso_read(created),
-                    "CompletedAt": _iso(completion.completed_at),
-                    "UnenrolledAt": iso_read(unenrolled_at),
+                    "CourseTitle": titles[course_id],
+                    "Status": status,
+                    "Grade": grade,
+                    "Percent": float(percent * 100) if percent is not None else None,
+                    "EnrolledAt": created,
+                    "CompletedAt": (
+                        None
+                        if completed_at is None
+                        else completed_at.isoformat()
+                        if isinstance(completed_at, datetime.datetime)
+                        else _iso(completed_at)
+                    ),
+                    "UnenrolledAt": unenrolled_at,
                     "Type": "learning path course" if program_id else "course",
                     "LearningPathId": program_id or None,
                     "LearningPath": _program_title(program_id) if program_id else None,
                     # bought through a store (Adobe Commerce): the price paid and when (the seed's FAQ)
                     "Price": float(paid_amount) if paid_amount is not None else None,
                     "Currency": paid_currency or None,
-                    "PurchasedAt": iso_read(purchased_at),
+                    "PurchasedAt": purchased_at,
                 }
                 if feedback:
-                    given = ratings.get((user_id, course_id))
+                    given = ratings.get(key)
                     row["Attributes"] = json.dumps(attributes or {}, sort_keys=True, ensure_ascii=False)
                     row["Rating"] = given.rating if given else None
                     row["Comment"] = given.comment if given else None

@@ -448,6 +448,29 @@ def test_get_certificates_and_grades_take_one_query_each(django_assert_num_queri
     assert len(certificates) == len(grades) == 20
 
 
+def test_a_chunk_of_learners_is_looked_up_as_a_semi_join_on_postgresql():
+    """Thousands of learners' ids as ``= ANY(array)`` made PostgreSQL scan the whole certificate table for each
+    report chunk; as ``IN (SELECT unnest(array))`` it probes the (user, course) index. SQLite: an IN list."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    course = CourseFactory()
+    users = UserFactory.create_batch(30)
+    for user in users[::2]:
+        CertificateFactory(user=user, course=course)
+    keys = [(user.pk, course.course_id) for user in users]
+
+    with CaptureQueriesContext(connection) as queries:
+        found = LocalCompletions().get_certificates(keys)
+
+    assert set(found) == {(user.pk, course.course_id) for user in users[::2]}
+    (sql,) = [query["sql"] for query in queries.captured_queries]
+    if connection.vendor == "postgresql":
+        assert '"user_id" IN (SELECT unnest(' in sql
+    else:
+        assert f'"user_id" IN ({", ".join(str(user.pk) for user in sorted(users, key=lambda u: u.pk))})' in sql
+
+
 def test_get_certificates_and_grades_of_nothing_make_no_query(django_assert_num_queries):
     with django_assert_num_queries(0):
         assert LocalCompletions().get_certificates([]) == {}
