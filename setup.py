@@ -40,6 +40,7 @@ EXTRAS = {
     "getabstract": ["asyncssh>=2.14", "openpyxl>=3.1"],  # xlsx feeds on the customer's SFTP drop
     "classroom": ["icalendar>=6.0", "lxml>=5.2"],  # virtual classrooms: iCalendar invitations, Adobe Connect XML
     "adobe_commerce": ["oauthlib>=3.2"],  # OAuth 1.0a request signing of the Commerce integration
+    "linkedin_learning": ["msgspec>=0.18"],  # its answers read for their paging without building the elements
 }
 EXTRAS["all"] = sorted({requirement for requirements in EXTRAS.values() for requirement in requirements})
 

@@ -199,9 +199,10 @@ def page_batch(provider: str, what: str, number: int, raw: bytes):
         return (feeds.courses_batch if what == "courses" else feeds.progress_batch)(path, raw)
     if provider == "linkedin":
         from integrated_channels.linkedin_learning import mapping
+        from integrated_channels.linkedin_learning.client import read_page
 
-        elements = json.loads(raw)["elements"]  # the client parses every page (its paging links)
-        return (mapping.course_batch if what == "courses" else mapping.progress_batch)(number, elements, digest(raw))
+        page = read_page(raw)  # as the client reads every answer: its paging, the elements left raw
+        return (mapping.course_batch if what == "courses" else mapping.progress_batch)(number, page)
     from integrated_channels.getabstract import feeds
     from integrated_channels.integrated_channel.services.content_runs import Batch
 
@@ -222,7 +223,7 @@ def batches(provider, what, pages: Pages):
 
 def _both_cpu() -> tuple[float, float]:
     """CPU seconds of this process and of its PostgreSQL backend (0 for the backend elsewhere)."""
-    from benchmarks.attendance_sync import cpu_seconds
+    from benchmarks.harness import cpu_seconds
 
     found = cpu_seconds()
     return found if found is not None else (_cpu(), 0.0)

@@ -44,6 +44,8 @@ class LinkedInLearningConfig(AppConfig):
             "operations": operations_declared,
             "connector": True,
             "test_connection": f"{runners}.test_connection",
+            "extra": "linkedin_learning",
+            "extra_modules": ("msgspec",),  # its answers read for their paging first (decision 0525)
         }
         registry.register(
             Channel(

@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from enterprise.lms.content.services import CourseRecord, ProgressRecord
 from integrated_channels.integrated_channel.services.content_runs import Batch
+
+if TYPE_CHECKING:
+    from integrated_channels.linkedin_learning.client import AnswerPage
 
 PROVIDER = "linkedin"
 _PERCENT = Decimal("0.0001")
@@ -88,32 +92,37 @@ def progress_of(element: dict, *, source: str) -> ProgressRecord:
     )
 
 
-def course_batch(number: int, assets: list[dict], fingerprint: str, *, remote_calls: int = 0) -> Batch:
-    """Asset page ``number`` as a batch mapped only when a run reads it (``fingerprint``: its raw bytes')."""
+def course_batch(number: int, page: AnswerPage, *, remote_calls: int = 0) -> Batch:
+    """Asset page ``number`` as a batch whose elements are built and mapped only when a run reads it."""
 
     def load(batch: Batch) -> None:
         batch.courses = [
-            course_of(asset, source=f"asset page {number}, item {index}") for index, asset in enumerate(assets, 1)
+            course_of(asset, source=f"asset page {number}, item {index}")
+            for index, asset in enumerate(page.elements(), 1)
         ]
 
     return Batch(
-        name=f"page {number}", key=f"asset page {number}", fingerprint=fingerprint, load=load, remote_calls=remote_calls
+        name=f"page {number}",
+        key=f"asset page {number}",
+        fingerprint=page.fingerprint,
+        load=load,
+        remote_calls=remote_calls,
     )
 
 
-def progress_batch(number: int, elements: list[dict], fingerprint: str, *, remote_calls: int = 0) -> Batch:
-    """Activity report page ``number`` as a batch mapped only when a run reads it."""
+def progress_batch(number: int, page: AnswerPage, *, remote_calls: int = 0) -> Batch:
+    """Activity report page ``number`` as a batch whose elements are built and mapped only when a run reads it."""
 
     def load(batch: Batch) -> None:
         batch.progress = [
             progress_of(element, source=f"report page {number}, item {index}")
-            for index, element in enumerate(elements, 1)
+            for index, element in enumerate(page.elements(), 1)
         ]
 
     return Batch(
         name=f"report page {number}",
         key=f"report page {number}",
-        fingerprint=fingerprint,
+        fingerprint=page.fingerprint,
         load=load,
         remote_calls=remote_calls,
     )

@@ -6,7 +6,6 @@ import datetime
 
 from django.utils import timezone
 
-from enterprise.lms.content.pages import digest
 from integrated_channels.integrated_channel.exceptions import ChannelError
 from integrated_channels.integrated_channel.services import content_runs
 from integrated_channels.integrated_channel.services.connections import ConnectionTest
@@ -31,7 +30,7 @@ def import_courses(configuration, *, trigger, start_date=None, api_user=None, ru
             for number, page in enumerate(
                 client.assets(languages=configuration.language_list(), library_urns=urns), start=1
             ):
-                yield mapping.course_batch(number, page, digest(client.last_page), remote_calls=client.calls)
+                yield mapping.course_batch(number, page, remote_calls=client.calls)
                 client.calls = 0
 
     return content_runs.execute(
@@ -58,7 +57,7 @@ def import_progress(configuration, *, trigger, start_date=None, api_user=None, r
     def batches():
         with _client(configuration) as client:
             for number, page in enumerate(client.activity(since=since, days=days), start=1):
-                yield mapping.progress_batch(number, page, digest(client.last_page), remote_calls=client.calls)
+                yield mapping.progress_batch(number, page, remote_calls=client.calls)
                 client.calls = 0
 
     return content_runs.execute(

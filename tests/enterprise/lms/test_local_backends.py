@@ -624,3 +624,14 @@ def test_certificate_and_grade_dates_read_back_exactly(settings, use_tz):
     assert found[(certificate.user_id, certificate.course.course_id)].issued_at == moment
     assert grades[(grade.user_id, grade.course.course_id)].passed_at == moment
     assert grades[(failing.user_id, failing.course.course_id)].passed_at is None
+
+
+def test_lms_enrollments_carry_no_index_on_mode_alone():
+    """Nothing selects enrollments by mode; a provider's progress import writes a million of them (decision 0526)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, local.LmsEnrollment._meta.db_table)
+    indexed = [info["columns"] for info in constraints.values() if info["index"] and not info["unique"]]
+    assert ["mode"] not in indexed
+    assert ["course_id"] in indexed and ["modified"] in indexed

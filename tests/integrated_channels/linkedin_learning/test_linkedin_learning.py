@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 
+import msgspec
 import pytest
 
 from enterprise.lms import get_catalog
@@ -11,6 +12,7 @@ from enterprise.lms.content.models import Catalog, ProviderCourse, ProviderProgr
 from enterprise.lms.local.models import Certificate
 from integrated_channels.integrated_channel.models import Run
 from integrated_channels.linkedin_learning import operations
+from integrated_channels.linkedin_learning.client import AnswerPage, read_page
 from integrated_channels.linkedin_learning.models import LinkedInLearningConnection, LyndaConnection
 from tests.factories import CustomerFactory, LearnerFactory
 from tests.fakes.linkedin_learning import ASSETS_PATH, REPORTS_PATH, TOKEN_PATH, Activity, Asset, FakeLinkedInLearning
@@ -157,3 +159,43 @@ def test_a_malformed_answer_fails_the_run_with_a_typed_error(remote, monkeypatch
     run = operations.import_courses(connection, trigger=Run.Trigger.ADMIN)
     assert (run.status, run.error_code) == (Run.Status.FAILED, "malformed_response")
     assert "no list of objects in elements" in run.error_message
+
+
+def test_a_page_is_read_for_its_paging_and_its_elements_built_only_when_asked():
+    raw = b'{"elements": [{"urn": "a"}, {"urn": "b"}], "paging": {"start": 0, "links": [{"rel": "next"}]}}'
+    page = read_page(raw)
+    assert (page.count, page.has_next, page.raw) == (2, True, raw)
+    assert page.elements() == [{"urn": "a"}, {"urn": "b"}]
+    elsewhere = read_page(b'{"elements": [{"urn": "a"}, {"urn": "b"}], "paging": {"start": 5, "links": []}}')
+    assert page.fingerprint == elsewhere.fingerprint  # of the elements: the links repeat the moving query
+    assert read_page(b'{"elements": [{"urn": "a"}]}').fingerprint != page.fingerprint
+    last = read_page(b'{"paging": null, "elements": [], "other": 1}')
+    assert (last.count, last.has_next) == (0, False)
+    with pytest.raises(msgspec.ValidationError):
+        read_page(b'{"elements": {"urn": "a"}}')
+    with pytest.raises(msgspec.DecodeError):
+        read_page(b"<html>Service unavailable</html>")
+
+
+def test_a_no_change_rerun_follows_the_pages_without_building_their_elements(remote, monkeypatch):
+    connection = connect(remote, libraries="")
+    now_ms = int(datetime.datetime.now(tz=datetime.UTC).timestamp() * 1000)
+    LearnerFactory(customer=connection.customer, user__email="p0@example.com")
+    remote.activities = [
+        Activity("p0@example.com", f"urn:li:lyndaCourse:{n}", 60, 50, now_ms - 5000, now_ms - 1000) for n in range(120)
+    ]
+    operations.import_courses(connection, trigger=Run.Trigger.ADMIN)
+    first = operations.import_progress(connection, trigger=Run.Trigger.ADMIN)
+    assert (first.status, first.sent) == (Run.Status.COMPLETED, 120)
+    built = []
+    real = AnswerPage.elements
+    monkeypatch.setattr(AnswerPage, "elements", lambda page: built.append(page) or real(page))
+    asset_calls, report_calls = len(remote.calls(ASSETS_PATH)), len(remote.calls(REPORTS_PATH))
+
+    courses = operations.import_courses(connection, trigger=Run.Trigger.ADMIN)
+    progress = operations.import_progress(connection, trigger=Run.Trigger.ADMIN)
+
+    assert (courses.sent, courses.skipped, progress.sent, progress.skipped) == (0, 153, 0, 120)
+    assert built == []  # every page skipped by its fingerprint, read for its paging only (decision 0525)
+    assert len(remote.calls(ASSETS_PATH)) - asset_calls == 2  # still every page, following the next links
+    assert len(remote.calls(REPORTS_PATH)) - report_calls == 2
