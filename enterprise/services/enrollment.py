@@ -24,7 +24,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from enterprise.app_settings import enterprise_settings
-from enterprise.exceptions import EnrollmentTargetError, InvalidCourseMode
+from enterprise.exceptions import CourseNotFound, EnrollmentTargetError, EnterpriseError, InvalidCourseMode
 from enterprise.lms import get_catalog
 from enterprise.lms.interfaces import EnrollmentBackend, EnrollmentRequest
 from enterprise.models import EnterpriseCourseEnrollment, PendingEnrollment
@@ -136,14 +136,7 @@ def resolve_target(*, course_id: str = "", program_id: str = "", mode: str = "")
         return None
     catalog = get_catalog()
     if course_id:
-        course = catalog.get_course(course_id)
-        if not mode:
-            raise EnrollmentTargetError(
-                f"Choose a Course Enrollment Mode. Available modes: {_modes_text(course.modes)}."
-            )
-        if mode not in course.modes:
-            raise InvalidCourseMode(mode, course.modes, course_id=course_id)
-        return EnrollmentTarget(COURSE, course.course_id, course.title, mode, (course.course_id,), course.start)
+        return _course_target(catalog.get_course(course_id), mode)
     program = catalog.get_program(program_id)
     if not program.course_ids:
         raise EnrollmentTargetError(f"Program {program.title!r} has no courses to enroll in.")
@@ -157,6 +150,32 @@ def resolve_target(*, course_id: str = "", program_id: str = "", mode: str = "")
     return EnrollmentTarget(
         PROGRAM, program.program_id, program.title, mode, tuple(program.course_ids), min(starts, default=None)
     )
+
+
+def resolve_course_targets(course_ids: Iterable[str], *, mode: str) -> dict[str, EnrollmentTarget | EnterpriseError]:
+    """``resolve_target`` of many courses in one mode with one catalog read (a purchase import's SKUs): each
+    id's target, or the error ``resolve_target`` would raise for it (no such course, a mode it does not offer)."""
+    mode = (mode or "").strip()
+    ids = list(dict.fromkeys(course_ids))
+    courses = get_catalog().get_courses([course_id.strip() for course_id in ids])
+    targets: dict[str, EnrollmentTarget | EnterpriseError] = {}
+    for course_id in ids:
+        course = courses.get(course_id.strip())
+        try:
+            if course is None:
+                raise CourseNotFound(f"No course with id {course_id.strip()!r}.", course_id=course_id.strip())
+            targets[course_id] = _course_target(course, mode)
+        except EnterpriseError as exc:
+            targets[course_id] = exc
+    return targets
+
+
+def _course_target(course, mode: str) -> EnrollmentTarget:
+    if not mode:
+        raise EnrollmentTargetError(f"Choose a Course Enrollment Mode. Available modes: {_modes_text(course.modes)}.")
+    if mode not in course.modes:
+        raise InvalidCourseMode(mode, course.modes, course_id=course.course_id)
+    return EnrollmentTarget(COURSE, course.course_id, course.title, mode, (course.course_id,), course.start)
 
 
 def _common_modes(program, courses: dict) -> list[str]:

@@ -28,7 +28,13 @@ from enterprise.lms import get_enrollment_backend
 from enterprise.models.enrollment import EnrollmentSource, StartedBy
 from enterprise.services.bulk_link import ChunkLinks, LinkedRef, PendingRef, RowResult, email_error, link_stream
 from enterprise.services.bulk_sql import AnyOf, insert_rows
-from enterprise.services.enrollment import EnrollmentStatus, Paid, enroll_chunk, resolve_target
+from enterprise.services.enrollment import (
+    EnrollmentStatus,
+    Paid,
+    enroll_chunk,
+    resolve_course_targets,
+    resolve_target,
+)
 from enterprise.services.prices import prices_for
 from enterprise.services.unenrollment import unenroll_learners_from_csv
 from integrated_channels.adobe_commerce.client import CommerceClient
@@ -156,14 +162,15 @@ def _validated(configuration, fresh: list[dict], refuse) -> tuple[dict, dict]:
             refuse(line, problem.split(":")[0], problem)
         else:
             enroll[(kind, line["sku"])].append(line)
+    mode = configuration.enrollment_mode
+    courses = resolve_course_targets([sku for kind, sku in enroll if kind == "course"], mode=mode)  # one read
     targets = {}
     for kind, sku in list(enroll):
         try:
-            targets[(kind, sku)] = resolve_target(
-                course_id=sku if kind == "course" else "",
-                program_id=sku if kind == "program" else "",
-                mode=configuration.enrollment_mode,
-            )
+            target = courses[sku] if kind == "course" else resolve_target(program_id=sku, mode=mode)
+            if isinstance(target, EnterpriseError):
+                raise target
+            targets[(kind, sku)] = target
         except EnterpriseError as exc:  # e.g. the mode is not offered: these lines are refused
             for line in enroll.pop((kind, sku)):
                 refuse(line, "enrollment_target", str(exc))

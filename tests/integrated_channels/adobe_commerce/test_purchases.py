@@ -242,3 +242,21 @@ def test_an_enrollment_the_backend_refuses_is_reported_not_recorded_as_enrolled(
     assert not EnterpriseCourseEnrollment.objects.exists()
     assert ProcessedOrderLine.objects.get(email="alice@acme.example").outcome == ProcessedOrderLine.Outcome.REFUSED
     assert PendingEnrollment.objects.count() == 1  # the pending buyer is not the backend's
+
+
+def test_a_training_that_cannot_be_enrolled_in_refuses_its_lines(connection, store):
+    """The SKUs are resolved to courses in one catalog read; a mode the course does not offer, or a priced
+    course the catalog no longer has, refuses its lines and enrolls nothing for them."""
+    gone = "course-v1:Acme+GONE+2027"
+    Price.objects.create(
+        customer=connection.customer, content_type="course", content_id=gone, amount=Decimal("49.90"), currency="USD"
+    )
+    store.orders = [order(1, "a@acme.example", (COURSE, 49.9)), order(2, "b@acme.example", (gone, 49.9))]
+    type(connection).objects.filter(pk=connection.pk).update(enrollment_mode="professional")
+    connection.refresh_from_db()
+    run = run_import(connection)
+    assert (run.status, run.sent, run.failed) == (Run.Status.COMPLETED_WITH_ERRORS, 0, 2)
+    errors = dict(RunError.objects.filter(run=run).values_list("course_id", "message"))
+    assert "professional" in errors[COURSE] and "No course" in errors[gone]
+    assert set(RunError.objects.filter(run=run).values_list("code", flat=True)) == {"enrollment_target"}
+    assert not PendingEnrollment.objects.exists()
