@@ -204,3 +204,27 @@ def test_insert_rows_refuses_a_column_it_cannot_carry():
 
     with pytest.raises(ValueError, match="cannot carry"):
         insert_rows(EnterpriseCustomerUser, columns=["attributes"], rows=[({},)], constants={})
+
+
+def test_insert_rows_takes_none_beside_values_in_a_column():
+    import datetime
+    from decimal import Decimal
+
+    from enterprise.models import PendingEnrollment
+    from enterprise.services.bulk_sql import insert_rows
+
+    pending = PendingLearnerFactory(user_email="ann@example.com")
+    at = datetime.datetime(2027, 1, 4, tzinfo=datetime.UTC)
+    insert_rows(
+        PendingEnrollment,
+        columns=["paid_amount", "paid_currency", "purchased_at", "pending_learner_id", "course_id"],
+        rows=[
+            (None, "", None, pending.pk, "course-v1:A+B+2"),
+            (Decimal("5"), "USD", at, pending.pk, "course-v1:A+B+1"),
+        ],
+        constants={"mode": "audit"},
+    )
+    assert list(PendingEnrollment.objects.order_by("pk").values_list("course_id", "paid_amount", "purchased_at")) == [
+        ("course-v1:A+B+1", Decimal("5"), at),  # the rows with a value first, then those with None
+        ("course-v1:A+B+2", None, None),
+    ]
