@@ -56,6 +56,8 @@ class AnyOf(Lookup):
             if all(isinstance(value, int) for value in values):
                 cast = self.lhs.output_field.db_type(connection)
                 return f"{lhs_sql} = ANY(%s::{cast}[])", [*lhs_params, _int_array(values)]
+            if len(values) == 1:  # string_to_array('', …) is an empty array: a lone '' would match nothing
+                return f"{lhs_sql} = %s", [*lhs_params, text_lines(values)]
             return f"{lhs_sql} = ANY(string_to_array(%s, chr(10)))", [*lhs_params, text_lines(values)]
         return In(self.lhs, values).as_sql(compiler, connection)
 

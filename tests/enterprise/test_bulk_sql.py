@@ -228,3 +228,12 @@ def test_insert_rows_takes_none_beside_values_in_a_column():
         ("course-v1:A+B+1", Decimal("5"), at),  # the rows with a value first, then those with None
         ("course-v1:A+B+2", None, None),
     ]
+
+
+def test_any_of_a_single_empty_text_matches_it():
+    from enterprise.models import EnterpriseCourseEnrollment
+    from tests.factories import EnrollmentFactory
+
+    EnrollmentFactory(program_id="")
+    assert EnterpriseCourseEnrollment.objects.filter(AnyOf(F("program_id"), [""])).count() == 1
+    assert EnterpriseCourseEnrollment.objects.filter(AnyOf(F("program_id"), ["", "p"])).count() == 1
