@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import datetime
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from decimal import Decimal
 
 from django.core.exceptions import EmptyResultSet
@@ -56,6 +56,8 @@ class AnyOf(Lookup):
             if all(isinstance(value, int) for value in values):
                 cast = self.lhs.output_field.db_type(connection)
                 return f"{lhs_sql} = ANY(%s::{cast}[])", [*lhs_params, _int_array(values)]
+            if len(values) == 1:  # string_to_array('', …) is an empty array: a lone '' would match nothing
+                return f"{lhs_sql} = %s", [*lhs_params, text_lines(values)]
             return f"{lhs_sql} = ANY(string_to_array(%s, chr(10)))", [*lhs_params, text_lines(values)]
         return In(self.lhs, values).as_sql(compiler, connection)
 
@@ -220,6 +222,78 @@ def insert_records(model, *, rows: list[dict], constants: dict[str, object], tai
         return cursor.fetchall() if "RETURNING" in tail.upper() else []
 
 
+#: the ``values_table`` type of each kind of field ``insert_rows`` takes
+_VALUES_TYPES = {
+    "AutoField": "bigint",
+    "BigAutoField": "bigint",
+    "BigIntegerField": "bigint",
+    "IntegerField": "bigint",
+    "PositiveIntegerField": "bigint",
+    "PositiveBigIntegerField": "bigint",
+    "DecimalField": "numeric",
+    "DateTimeField": "timestamptz",
+    "CharField": "text",
+    "SlugField": "text",
+    "EmailField": "text",
+    "TextField": "text",
+}
+
+
+def insert_rows(
+    model,
+    *,
+    columns: Sequence[str],
+    rows: list[tuple],
+    constants: dict[str, object],
+    conflict: str = "",
+    batch: int = 10_000,
+) -> None:
+    """Insert ``rows`` (tuples of the attributes ``columns``: ``learner_id``, ``course_id``, …) as
+    ``bulk_create`` would, without a model instance or a parameter per value: each ``batch`` of rows is
+    one ``INSERT … SELECT`` from ``values_table`` (an array per column on PostgreSQL, one JSON parameter
+    on SQLite), the other columns as in ``insert_select`` (constants, defaults, ``auto_now``).
+
+    ``conflict`` is the statement's ``ON CONFLICT …`` clause, if any (``ON CONFLICT DO NOTHING`` is
+    ``bulk_create``'s ``ignore_conflicts``). The rows are inserted in their sorted order, so concurrent
+    inserts take the unique-index locks in the same order. Text values hold no line breaks (ids,
+    validated addresses, codes). Other databases: ``bulk_create`` (``conflict`` read as
+    ``ignore_conflicts``).
+    """
+    if not rows:
+        return
+    try:
+        rows = sorted(rows)  # tuples compared in C: most of this function's own time with a key per row
+    except TypeError:  # a None beside a value in a column
+        rows = sorted(rows, key=lambda row: tuple((value is None, value) for value in row))
+    alias = router.db_for_write(model)
+    connection = connections[alias]
+    fields = [model._meta.get_field(name) for name in columns]
+    if connection.vendor not in {"postgresql", "sqlite"}:
+        model._default_manager.using(alias).bulk_create(
+            [model(**constants, **dict(zip(columns, row, strict=True))) for row in rows],
+            ignore_conflicts=bool(conflict),
+            batch_size=batch,
+        )
+        return
+    shape = []
+    for field in fields:
+        kind = _VALUES_TYPES.get((field.target_field if field.is_relation else field).get_internal_type())
+        if kind is None:
+            raise ValueError(f"insert_rows cannot carry {model.__name__}.{field.name} ({field.get_internal_type()}).")
+        shape.append((f"c{len(shape)}", kind))
+    for start in range(0, len(rows), batch):
+        source, source_params = values_table(connection, shape, rows[start : start + batch])
+        sql, params = insert_select(
+            model,
+            selected={field.attname: f"v.{name}" for field, (name, _kind) in zip(fields, shape, strict=True)},
+            source=f"{source} WHERE true",  # ``WHERE true`` lets SQLite parse an ON CONFLICT after a SELECT
+            constants=constants,
+            tail=conflict,
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*params, *source_params])
+
+
 def _record_value(value):
     """A prepared field value as ``insert_records``' JSON carries it (ISO dates, exact decimals)."""
     if isinstance(value, datetime.datetime | datetime.date):
@@ -255,7 +329,10 @@ def values_table(connection, columns: list[tuple[str, str]], rows: list[tuple]) 
         arrays, params = [], []
         for index, (_name, sql_type) in enumerate(columns):
             values = [row[index] for row in rows]
-            if sql_type == "text":
+            if sql_type == "text" and len(values) == 1:
+                arrays.append("ARRAY[%s::text]")  # string_to_array('', …) is an empty array, not ['']
+                params.append(text_lines(values))
+            elif sql_type == "text":
                 arrays.append("string_to_array(%s, chr(10))")
                 params.append(text_lines(values))
             else:

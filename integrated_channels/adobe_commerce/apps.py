@@ -14,7 +14,14 @@ catalog's Buy-now link is the store's base URL, the URL key and the Product URL 
 course's image goes to the product's media gallery (PNG, JPEG or GIF, sent again only when it changed). \
 In the store, point the order success page's return link to this platform so buyers come back to learn; \
 "Import purchases" then enrolls the buyers and stamps the price and the purchase date on their \
-enrollments (learner transcripts and the training report show them)."""
+enrollments (learner transcripts and the training report show them). \
+It reads the orders 300 per page: a store with Web API input limits on (Stores > Configuration > \
+Services > Magento Web API > Web Api Input Limits) must keep their Maximum Page Size at 300, the \
+default, or more. A line is refused, reported in the run's errors and never enrolled when its SKU is not \
+a priced course or program (unknown_sku), its amount or currency is not the price (amount_mismatch), the \
+order has no e-mail address (no_email), the training cannot be enrolled in (enrollment_target), the \
+buyer's address cannot be linked (not_linked), the enrollment backend refused the enrollment \
+(enrollment_failed), or an id holds control characters (malformed_line)."""
 
 
 class AdobeCommerceConfig(AppConfig):

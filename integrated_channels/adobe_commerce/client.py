@@ -75,8 +75,13 @@ class CommerceClient(HttpTransport):
             return super().remote_message(response)
         if isinstance(body, dict) and "message" in body:
             message = str(body["message"])
-            for index, value in enumerate(body.get("parameters") or []):  # "%1" placeholders
-                message = message.replace(f"%{index + 1}", str(value))
+            parameters = body.get("parameters") or []
+            if isinstance(parameters, dict):  # named placeholders: "%max"
+                for name, value in sorted(parameters.items(), key=lambda item: -len(str(item[0]))):
+                    message = message.replace(f"%{name}", str(value))
+            else:
+                for index, value in enumerate(parameters):  # "%1" placeholders
+                    message = message.replace(f"%{index + 1}", str(value))
             return message
         return super().remote_message(response)
 

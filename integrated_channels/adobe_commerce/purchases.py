@@ -4,8 +4,9 @@ Each paid line is validated against the catalog and the customer's price (SKU kn
 currency equal to the price, an e-mail on the order); valid lines are grouped by course/program
 and enrolled set-based through Manage Learners' bulk services: every buyer linked once
 (``link_stream``: a linked learner, or an unknown address a pending learner enrolled at registration),
-then one ``enroll_chunk`` per group (decision 0461). Every line, valid
-or not, is recorded in ``ProcessedOrderLine`` (unique per connection and item), so a rerun skips it.
+then one ``enroll_chunk`` per group (decision 0461), whose inserts carry each learner's purchase
+(decision 0530). Every line, valid or not, is recorded in ``ProcessedOrderLine`` (unique per
+connection and item), so a rerun skips it.
 """
 
 from __future__ import annotations
@@ -15,10 +16,8 @@ import io
 from collections import defaultdict
 from decimal import Decimal, InvalidOperation
 
-from django.db import connection, transaction
-from django.db.models import BooleanField
-from django.db.models.expressions import RawSQL
-from django.db.models.functions import Lower
+from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -26,10 +25,16 @@ from enterprise.app_settings import enterprise_settings
 from enterprise.emails import normalize_email
 from enterprise.exceptions import EnterpriseError
 from enterprise.lms import get_enrollment_backend
-from enterprise.models import EnterpriseCourseEnrollment, PendingEnrollment
 from enterprise.models.enrollment import EnrollmentSource, StartedBy
 from enterprise.services.bulk_link import ChunkLinks, LinkedRef, PendingRef, RowResult, email_error, link_stream
-from enterprise.services.enrollment import enroll_chunk, resolve_target
+from enterprise.services.bulk_sql import AnyOf, insert_rows
+from enterprise.services.enrollment import (
+    EnrollmentStatus,
+    Paid,
+    enroll_chunk,
+    resolve_course_targets,
+    resolve_target,
+)
 from enterprise.services.prices import prices_for
 from enterprise.services.unenrollment import unenroll_learners_from_csv
 from integrated_channels.adobe_commerce.client import CommerceClient
@@ -39,11 +44,25 @@ from integrated_channels.integrated_channel.models import Run, RunError
 from integrated_channels.integrated_channel.services import runs
 
 IMPORT = "commerce_purchase_import"
-PAGE_SIZE = 100
+#: orders per page: the most a store answers with its Web API input limits on (Commerce's default maximum page
+#: size, "Maximum SearchCriteria pageSize is 300"); without them any size is answered
+PAGE_SIZE = 300
 MAX_PAGES = 10_000
 OVERLAP = datetime.timedelta(minutes=5)  # orders updated during the last read are read again (and skipped)
-#: rows per INSERT or UPDATE from arrays on PostgreSQL (a few parameters each, whatever the rows)
-ARRAY_BATCH = 10_000
+ENROLLED, REFUSED = ProcessedOrderLine.Outcome.ENROLLED, ProcessedOrderLine.Outcome.REFUSED
+#: a processed line's columns, in the order of ``_record``'s tuples
+_RECORD_COLUMNS = (
+    "order_id",
+    "item_id",
+    "sku",
+    "email",
+    "amount",
+    "currency",
+    "purchased_at",
+    "outcome",
+    "message",
+    "content_type",
+)
 
 
 def _commerce_time(value: datetime.datetime) -> str:
@@ -51,7 +70,11 @@ def _commerce_time(value: datetime.datetime) -> str:
 
 
 def _parse_time(text) -> datetime.datetime | None:
-    parsed = parse_datetime(str(text or "").replace(" ", "T"))
+    text = str(text or "")
+    try:
+        parsed = datetime.datetime.fromisoformat(text)  # Commerce's "Y-m-d H:i:s" (C-fast); else Django's parser
+    except ValueError:
+        parsed = parse_datetime(text.replace(" ", "T"))
     if parsed is not None and timezone.is_naive(parsed):
         parsed = parsed.replace(tzinfo=datetime.UTC)
     return parsed
@@ -73,89 +96,41 @@ def import_purchases(configuration, *, trigger, start_date=None, api_user=None, 
     except TransmissionError as exc:
         runs.finish_run(run, status=Run.Status.FAILED, error_code=type(exc).__name__, error_message=str(exc))
         return run
-    done = _processed(configuration, [line["item_id"] for line in lines])
-    fresh = [line for line in lines if line["item_id"] not in done]
-    skipped = len(lines) - len(fresh)
-    quotes = {
-        kind: prices_for(configuration.customer_id, kind, [line["sku"] for line in fresh])
-        for kind in ("course", "program")
-    }
-    errors, enroll = [], defaultdict(list)
-    records = []
-    for line in fresh:
-        problem, kind = _check(line, quotes)
-        outcome = ProcessedOrderLine.Outcome.REFUSED if problem else ProcessedOrderLine.Outcome.ENROLLED
-        records.append(
-            ProcessedOrderLine(
-                configuration=configuration,
-                order_id=line["order_id"],
-                item_id=line["item_id"],
-                sku=line["sku"],
+    seen = _processed(configuration, [line["item_id"] for line in lines])
+    fresh = []
+    for line in lines:  # an order updated while the pages were read comes again on a later page: once
+        if line["item_id"] not in seen:
+            seen.add(line["item_id"])
+            fresh.append(line)
+    errors: list[RunError] = []
+
+    def refuse(line: dict, code: str, message: str) -> None:
+        line.update(outcome=REFUSED, message=" ".join(message.split()), content_type="")
+        errors.append(
+            RunError(
+                run=run,
+                outcome=RunError.Outcome.FAILED,
                 email=line["email"][:254],
-                amount=line["amount"] if line["amount"] is not None else Decimal("0"),
-                currency=line["currency"][:3],
-                purchased_at=line["purchased_at"],
-                outcome=outcome,
-                message=problem or "",
-                content_type="" if problem else kind,
+                course_id=line["sku"][:255],
+                remote_id=f"order {line['order_id']} item {line['item_id']}",
+                code=code,
+                message=message,
             )
         )
-        if problem:
-            errors.append(
-                RunError(
-                    run=run,
-                    outcome=RunError.Outcome.FAILED,
-                    email=line["email"][:254],
-                    course_id=line["sku"][:255],
-                    remote_id=f"order {line['order_id']} item {line['item_id']}",
-                    code=problem.split(":")[0],
-                    message=problem,
-                )
-            )
-        else:
-            enroll[(kind, line["sku"])].append(line)
-    targets = {}
-    for kind, sku in list(enroll):
-        try:
-            targets[(kind, sku)] = resolve_target(
-                course_id=sku if kind == "course" else "",
-                program_id=sku if kind == "program" else "",
-                mode=configuration.enrollment_mode,
-            )
-        except EnterpriseError as exc:  # e.g. the mode is not offered: these lines are refused
-            del enroll[(kind, sku)]
-            for record in records:
-                if record.sku == sku and record.outcome == ProcessedOrderLine.Outcome.ENROLLED:
-                    record.outcome, record.message = ProcessedOrderLine.Outcome.REFUSED, str(exc)
-                    errors.append(
-                        RunError(
-                            run=run,
-                            outcome=RunError.Outcome.FAILED,
-                            email=record.email,
-                            course_id=sku[:255],
-                            remote_id=f"order {record.order_id} item {record.item_id}",
-                            code="enrollment_target",
-                            message=str(exc),
-                        )
-                    )
+
+    enroll, targets = _validated(configuration, fresh, refuse)
     with transaction.atomic():
-        unlinked = _enroll_groups(configuration, enroll, targets)
-        for record in records:
-            if record.outcome == ProcessedOrderLine.Outcome.ENROLLED and normalize_email(record.email) in unlinked:
-                problem = f"not_linked: {unlinked[normalize_email(record.email)]}"
-                record.outcome, record.message, record.content_type = ProcessedOrderLine.Outcome.REFUSED, problem, ""
-                errors.append(
-                    RunError(
-                        run=run,
-                        outcome=RunError.Outcome.FAILED,
-                        email=record.email,
-                        course_id=record.sku[:255],
-                        remote_id=f"order {record.order_id} item {record.item_id}",
-                        code="not_linked",
-                        message=problem,
-                    )
-                )
-        _insert_lines(records)
+        refused = _enroll_groups(configuration, enroll, targets)
+        for line in fresh:
+            why = line["outcome"] == ENROLLED and refused.get((normalize_email(line["email"]), line["sku"]))
+            if why:
+                refuse(line, *why)
+        insert_rows(
+            ProcessedOrderLine,
+            columns=_RECORD_COLUMNS,
+            rows=[_record(line) for line in fresh],
+            constants={"configuration_id": configuration.pk},
+        )
         refunded = _unenroll_refunds(configuration, refunds)
         RunError.objects.bulk_create(errors)
         type(configuration).objects.filter(pk=configuration.pk).update(orders_synced_until=started)
@@ -166,18 +141,66 @@ def import_purchases(configuration, *, trigger, start_date=None, api_user=None, 
         selected=len(lines) + len(refunds),
         sent=len(fresh) - len(errors) + refunded,
         failed=len(errors),
-        skipped=skipped + len(refunds) - refunded,
+        skipped=len(lines) - len(fresh) + len(refunds) - refunded,
     )
     return run
 
 
-def _enroll_groups(configuration, enroll: dict, targets: dict) -> dict[str, str]:
+def _validated(configuration, fresh: list[dict], refuse) -> tuple[dict, dict]:
+    """Check each new line (``_check``) against the prices, then resolve each (kind, SKU) once to its
+    enrollment target; ``refuse`` the lines that fail either. Return ({(kind, SKU): [lines]}, {(kind, SKU):
+    target}) for the valid lines."""
+    quotes = {
+        kind: prices_for(configuration.customer_id, kind, {line["sku"] for line in fresh})
+        for kind in ("course", "program")
+    }
+    enroll = defaultdict(list)
+    for line in fresh:
+        problem, kind = _check(line, quotes)
+        line.update(outcome=ENROLLED, message="", content_type=kind)
+        if problem:
+            refuse(line, problem.split(":")[0], problem)
+        else:
+            enroll[(kind, line["sku"])].append(line)
+    mode = configuration.enrollment_mode
+    courses = resolve_course_targets([sku for kind, sku in enroll if kind == "course"], mode=mode)  # one read
+    targets = {}
+    for kind, sku in list(enroll):
+        try:
+            target = courses[sku] if kind == "course" else resolve_target(program_id=sku, mode=mode)
+            if isinstance(target, EnterpriseError):
+                raise target
+            targets[(kind, sku)] = target
+        except EnterpriseError as exc:  # e.g. the mode is not offered: these lines are refused
+            for line in enroll.pop((kind, sku)):
+                refuse(line, "enrollment_target", str(exc))
+    return enroll, targets
+
+
+def _record(line: dict) -> tuple:
+    """A line as a ``ProcessedOrderLine`` row (``_RECORD_COLUMNS``)."""
+    return (
+        line["order_id"],
+        line["item_id"],
+        line["sku"][:255],
+        line["email"][:254],
+        line["amount"] if line["amount"] is not None else Decimal("0"),
+        line["currency"][:3],
+        line["purchased_at"],
+        line["outcome"],
+        line["message"],
+        line["content_type"],
+    )
+
+
+def _enroll_groups(configuration, enroll: dict, targets: dict) -> dict[tuple[str, str], tuple[str, str]]:
     """Link every buyer once, then enroll each (kind, SKU) group's learners set-based (the caller's
     transaction): the addresses go through Manage Learners' ``link_stream`` in chunks (one look-up and
     a fixed number of writes per chunk: a linked learner, or a pending learner enrolled at
-    registration), then each group is one ``enroll_chunk`` of its learners, between the purchase
-    look-up and the purchase stamps (``_Purchases``). Return {address: why} of the buyers that could
-    not be linked (e.g. an address Manage Learners refuses): their lines are refused, not enrolled."""
+    registration), then each group is one ``enroll_chunk`` of its learners, which inserts each
+    enrollment with the purchase of the learner's first order of it (decision 0530). Return
+    {(address, SKU): (code, why)} of the lines that could not be enrolled: a buyer that could not be
+    linked (e.g. an address Manage Learners refuses), an enrollment the enrollment backend refused."""
     if not enroll:
         return {}
     customer = configuration.customer
@@ -204,10 +227,11 @@ def _enroll_groups(configuration, enroll: dict, targets: dict) -> dict[str, str]
         for start in range(0, len(addresses), chunk_size)
     )
     link_stream(customer=customer, chunks=chunks, on_chunk=collect)
+    refused = {}
     backend = get_enrollment_backend()
     for (kind, sku), group in enroll.items():
-        bought = _Purchases(configuration, targets[(kind, sku)].course_ids, group)
-        mine = [refs[email] for email in bought.by_email if email in refs]
+        paid = _first_orders(group)
+        mine = [refs[email] for email in paid if email in refs]
         enroll_chunk(
             target=targets[(kind, sku)],
             links=ChunkLinks(
@@ -218,172 +242,38 @@ def _enroll_groups(configuration, enroll: dict, targets: dict) -> dict[str, str]
             backend=backend,
             source=EnrollmentSource.IMPORT,
             started_by=StartedBy.LEARNER,  # the learner bought it: a self-enrollment
+            paid=paid,
         )
-        bought.record()
-    return unlinked
-
-
-class _Purchases:
-    """The purchase (amount, currency, date) each enrollment a group of lines makes carries (``Purchase``).
-
-    Read before the lines are enrolled: which enrollments already carry a purchase and are in force (a
-    second order of the same training does not replace the one that made the enrollment). Recorded after:
-    an UPDATE per 200 enrollments and pending enrollments of the group's learners in its courses.
-    """
-
-    def __init__(self, configuration, course_ids, lines):
-        self.customer_id = configuration.customer_id
-        self.course_ids = list(course_ids)
-        self.by_email: dict[str, dict] = {}
-        for line in sorted(lines, key=lambda line: line["purchased_at"] or timezone.now()):
-            self.by_email.setdefault(normalize_email(line["email"]), line)  # a learner's first order
-        self.kept = set(
-            self._enrollments()
-            .filter(purchased_at__isnull=False, unenrolled_at__isnull=True)
-            .values_list("pk", flat=True)
-        )
-
-    def _enrollments(self):
-        return (
-            EnterpriseCourseEnrollment.objects.filter(
-                learner__customer_id=self.customer_id, course_id__in=self.course_ids
-            )
-            .annotate(email=Lower("learner__user__email"))
-            .filter(email__in=list(self.by_email))
-        )
-
-    def record(self) -> None:
-        now = timezone.now()
-        changed = [
-            (pk, *self._stamp(email))
-            for pk, email in self._enrollments().values_list("pk", "email")
-            if pk not in self.kept
-        ]
-        _stamp_rows(EnterpriseCourseEnrollment, changed, modified=now)
-        pending = PendingEnrollment.objects.filter(
-            pending_learner__customer_id=self.customer_id,
-            pending_learner__user_email__in=list(self.by_email),
-            course_id__in=self.course_ids,
-            purchased_at__isnull=True,
-        ).values_list("pk", "pending_learner__user_email")
-        _stamp_rows(PendingEnrollment, [(pk, *self._stamp(email)) for pk, email in pending], modified=now)
-
-    def _stamp(self, email: str) -> tuple:
-        line = self.by_email[email]
-        return line["amount"], line["currency"], line["purchased_at"] or timezone.now()
-
-
-def _insert_lines(records: list[ProcessedOrderLine], batch: int = 500) -> None:
-    """``bulk_create`` of the processed lines without its per-value preparation (most of an import's
-    time at 100,000 lines). PostgreSQL (decision 0496): one ``INSERT … SELECT FROM unnest(arrays)`` per ``ARRAY_BATCH``
-    rows, a dozen parameters whatever the rows (the driver parses a statement's placeholders on each
-    execution: a VALUES list of thousands cost more client CPU than the insert's server CPU); elsewhere
-    a VALUES list per ``batch`` rows, the values adapted by the database's operations."""
-    ops = connection.ops
-    table = ops.quote_name(ProcessedOrderLine._meta.db_table)
-    names = (
-        "configuration_id, order_id, item_id, sku, email, amount, currency, purchased_at, outcome, message,"
-        " content_type, refunded_at, created"
-    )
-    now = ops.adapt_datetimefield_value(timezone.now())
-    if connection.vendor == "postgresql":
-        for start in range(0, len(records), ARRAY_BATCH):
-            chunk = records[start : start + ARRAY_BATCH]
-            columns = [
-                [r.order_id for r in chunk],
-                [r.item_id for r in chunk],
-                [r.sku for r in chunk],
-                [r.email for r in chunk],
-                [r.amount for r in chunk],
-                [r.currency for r in chunk],
-                [r.purchased_at for r in chunk],
-                [r.outcome for r in chunk],
-                [r.message for r in chunk],
-                [r.content_type for r in chunk],
-            ]
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"INSERT INTO {table} ({names}) SELECT %s, v.*, NULL, %s FROM unnest("  # noqa: S608
-                    "%s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[], %s::numeric[], %s::varchar[],"
-                    " %s::timestamptz[], %s::varchar[], %s::text[], %s::varchar[]) AS v",
-                    [chunk[0].configuration_id, now, *columns],
+        for email in paid:
+            if email not in refs:
+                refused[(email, sku)] = ("not_linked", f"not_linked: {unlinked.get(email, 'not linked')}")
+            elif refs[email].row.enrollment == EnrollmentStatus.FAILED:  # this group's outcome (rows are reused)
+                refused[(email, sku)] = (
+                    "enrollment_failed",
+                    f"enrollment_failed: {refs[email].row.enrollment_message}",
                 )
-        return
-    for start in range(0, len(records), batch):
-        chunk = records[start : start + batch]
-        params = []
-        for r in chunk:
-            params += [
-                r.configuration_id,
-                r.order_id,
-                r.item_id,
-                r.sku,
-                r.email,
-                ops.adapt_decimalfield_value(r.amount, 12, 3),
-                r.currency,
-                ops.adapt_datetimefield_value(r.purchased_at),
-                r.outcome,
-                r.message,
-                r.content_type,
-                None,
-                now,
-            ]
-        values = ", ".join(["(" + ", ".join(["%s"] * 13) + ")"] * len(chunk))
-        with connection.cursor() as cursor:
-            cursor.execute(f"INSERT INTO {table} ({names}) VALUES {values}", params)  # noqa: S608 - placeholders
+    return refused
 
 
-def _stamp_rows(model, rows: list[tuple], *, modified, batch: int = 200) -> None:
-    """Set (amount, currency, purchased at) of each (pk, ...) row. PostgreSQL: one ``UPDATE … FROM
-    unnest(arrays)`` per ``ARRAY_BATCH`` rows (four arrays, not a placeholder per value); elsewhere one
-    UPDATE ... FROM a VALUES list per ``batch`` rows (``bulk_update``'s CASE per row costs more to build
-    than to run: 100,000 rows took minutes). Values adapted by the database's own operations."""
-    if not rows:
-        return
-    ops = connection.ops
-    table = ops.quote_name(model._meta.db_table)
-    has_modified = any(field.name == "modified" for field in model._meta.concrete_fields)
-    sets = "paid_amount = v.amount, paid_currency = v.currency, purchased_at = v.at"
-    if connection.vendor == "postgresql":
-        for start in range(0, len(rows), ARRAY_BATCH):
-            chunk = rows[start : start + ARRAY_BATCH]
-            params = [[row[n] for row in chunk] for n in range(4)]
-            if has_modified:
-                params.append(ops.adapt_datetimefield_value(modified))
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"UPDATE {table} SET {sets}{', modified = %s' if has_modified else ''} FROM unnest("  # noqa: S608
-                    "%s::bigint[], %s::numeric[], %s::varchar[], %s::timestamptz[]) AS v(id, amount, currency, at)"
-                    f" WHERE {table}.id = v.id",
-                    params[4:] + params[:4],
-                )
-        return
-    for start in range(0, len(rows), batch):
-        chunk = rows[start : start + batch]
-        values = ", ".join(["(%s, %s, %s, %s)"] * len(chunk))
-        params = []
-        for pk, amount, currency, at in chunk:
-            params += [pk, ops.adapt_decimalfield_value(amount, 12, 3), currency, ops.adapt_datetimefield_value(at)]
-        row_sets = sets
-        if has_modified:
-            row_sets += ", modified = %s"
-            params.append(ops.adapt_datetimefield_value(modified))
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"WITH v(id, amount, currency, at) AS (VALUES {values}) "  # noqa: S608 - placeholders only
-                f"UPDATE {table} SET {row_sets} FROM v WHERE {table}.id = v.id",
-                params,
-            )
+def _first_orders(lines: list[dict]) -> dict[str, Paid]:
+    """{address: what the learner paid} of a group's lines: a learner's first order of the training (a
+    second order of a training already bought does not replace the purchase that made the enrollment)."""
+    paid: dict[str, Paid] = {}
+    now = timezone.now()
+    for line in sorted(lines, key=lambda line: line["purchased_at"] or now):
+        email = normalize_email(line["email"])
+        if email not in paid:
+            paid[email] = Paid(line["amount"], line["currency"], line["purchased_at"] or now)
+    return paid
 
 
 def _processed(configuration, item_ids: list[str]) -> set[str]:
-    """The item ids among ``item_ids`` already processed (recorded) for this connection. PostgreSQL: the
-    ids as one array parameter (``= ANY``), not one placeholder each (the driver parses them all)."""
+    """The item ids among ``item_ids`` already processed (recorded) for this connection: the ids as one
+    parameter (``bulk_sql.AnyOf``), not one placeholder each (the driver parses them all)."""
+    if not item_ids:
+        return set()
     lines = ProcessedOrderLine.objects.filter(configuration=configuration)
-    if connection.vendor == "postgresql":
-        match = RawSQL("item_id = ANY(%s::varchar[])", [item_ids], output_field=BooleanField())
-        return set(lines.filter(match).values_list("item_id", flat=True))
-    return set(lines.filter(item_id__in=item_ids).values_list("item_id", flat=True))
+    return set(lines.filter(AnyOf(F("item_id"), item_ids)).values_list("item_id", flat=True))
 
 
 def _all(read_page, since):
@@ -431,21 +321,37 @@ def _lines_of(order: dict) -> list[dict]:
             amount = Decimal(str(item.get("price")))
         except (InvalidOperation, ValueError):
             amount = None
-        lines.append(
-            {
-                "order_id": str(order.get("increment_id") or order.get("entity_id")),
-                "item_id": str(item.get("item_id")),
-                "sku": str(item.get("sku") or ""),
-                "amount": amount,
-                "currency": str(order.get("order_currency_code") or ""),
-                "email": str(order.get("customer_email") or "").strip(),
-                "purchased_at": _parse_time(order.get("created_at")),
-            }
-        )
+        line = {
+            "order_id": str(order.get("increment_id") or order.get("entity_id")),
+            "item_id": str(item.get("item_id")),
+            "sku": str(item.get("sku") or ""),
+            "amount": amount,
+            "currency": str(order.get("order_currency_code") or ""),
+            "email": str(order.get("customer_email") or "").strip(),
+            "purchased_at": _parse_time(order.get("created_at")),
+            "malformed": False,
+        }
+        texts = ("order_id", "item_id", "sku", "currency", "email")
+        if (
+            not all(line[name].isprintable() for name in texts)
+            or max(map(len, (line["order_id"], line["item_id"]))) > 64
+        ):
+            # not a store's ids: recorded escaped and cut to the columns (the line is refused, never enrolled)
+            line.update({name: line[name].encode("unicode_escape").decode("ascii") for name in texts}, malformed=True)
+            line.update(order_id=line["order_id"][:64], item_id=line["item_id"][:64])
+        lines.append(line)
     return lines
 
 
 def _check(line: dict, quotes: dict) -> tuple[str | None, str]:
+    if line["malformed"]:
+        return (
+            (
+                "malformed_line: an id, the SKU, the currency or the e-mail address holds control characters,"
+                " or an id is over 64 characters."
+            ),
+            "",
+        )
     if "@" not in line["email"]:
         return "no_email: the order has no customer e-mail address.", ""
     for kind in ("course", "program"):

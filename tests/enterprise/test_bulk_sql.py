@@ -141,3 +141,99 @@ def test_insert_select_gives_optional_text_and_file_fields_an_empty_value_and_re
     assert params.count("") >= 3
     with pytest.raises(ValueError, match=r"Course\.title needs a value"):
         insert_select(Course, selected={"course_id": "key"}, source="stage", constants={})
+
+
+def test_values_table_carries_a_single_empty_text():
+    """``string_to_array('', …)`` is an empty array: a one-row table with an empty text keeps its row."""
+    from enterprise.services.bulk_sql import values_table
+
+    source, params = values_table(connection, [("id", "bigint"), ("note", "text")], [(7, "")])
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT v.id, v.note FROM {source}", params)
+        assert cursor.fetchall() == [(7, "")]
+
+
+def test_insert_rows_inserts_like_bulk_create_in_one_statement_and_skips_conflicts():
+    import datetime
+    from decimal import Decimal
+
+    from enterprise.models import EnterpriseCourseEnrollment
+    from enterprise.services.bulk_sql import insert_rows
+
+    learners = [LearnerFactory() for _ in range(3)]
+    at = datetime.datetime(2027, 1, 4, 10, 30, tzinfo=datetime.UTC)
+    columns = ["learner_id", "course_id", "paid_amount", "paid_currency", "purchased_at"]
+    rows = [(learner.pk, "course-v1:A+B+C", Decimal("49.90"), "USD", at) for learner in learners]
+    with CaptureQueriesContext(connection) as queries:
+        insert_rows(
+            EnterpriseCourseEnrollment,
+            columns=columns,
+            rows=rows,
+            constants={"mode": "verified", "source": "import", "started_by": "learner"},
+            conflict="ON CONFLICT DO NOTHING",
+        )
+    assert len(queries) == 1  # one statement whatever the rows (no model instance, no parameter per value)
+    made = EnterpriseCourseEnrollment.objects.order_by("learner_id")
+    assert [(e.learner_id, e.mode, e.source, e.started_by, e.role, e.program_id) for e in made] == [
+        (learner.pk, "verified", "import", "learner", "", "") for learner in learners
+    ]
+    first = made[0]
+    assert (first.paid_amount, first.paid_currency, first.purchased_at) == (Decimal("49.900"), "USD", at)
+    assert first.created is not None and first.modified is not None and first.unenrolled_at is None
+    # a conflicting row is skipped with ON CONFLICT DO NOTHING, refused without it
+    insert_rows(
+        EnterpriseCourseEnrollment,
+        columns=columns,
+        rows=rows[:1],
+        constants={"mode": "audit", "source": "import", "started_by": "learner"},
+        conflict="ON CONFLICT DO NOTHING",
+    )
+    assert EnterpriseCourseEnrollment.objects.get(pk=first.pk).mode == "verified"
+    with pytest.raises(IntegrityError):
+        insert_rows(
+            EnterpriseCourseEnrollment,
+            columns=columns,
+            rows=rows[:1],
+            constants={"mode": "audit", "source": "import", "started_by": "learner"},
+        )
+
+
+def test_insert_rows_refuses_a_column_it_cannot_carry():
+    from enterprise.models import EnterpriseCustomerUser
+    from enterprise.services.bulk_sql import insert_rows
+
+    with pytest.raises(ValueError, match="cannot carry"):
+        insert_rows(EnterpriseCustomerUser, columns=["attributes"], rows=[({},)], constants={})
+
+
+def test_insert_rows_takes_none_beside_values_in_a_column():
+    import datetime
+    from decimal import Decimal
+
+    from enterprise.models import PendingEnrollment
+    from enterprise.services.bulk_sql import insert_rows
+
+    pending = PendingLearnerFactory(user_email="ann@example.com")
+    at = datetime.datetime(2027, 1, 4, tzinfo=datetime.UTC)
+    insert_rows(
+        PendingEnrollment,
+        columns=["paid_amount", "paid_currency", "purchased_at", "pending_learner_id", "course_id"],
+        rows=[
+            (None, "", None, pending.pk, "course-v1:A+B+2"),
+            (Decimal("5"), "USD", at, pending.pk, "course-v1:A+B+1"),
+        ],
+        constants={"mode": "audit"},
+    )
+    assert list(PendingEnrollment.objects.order_by("pk").values_list("course_id", "paid_amount", "purchased_at")) == [
+        ("course-v1:A+B+1", Decimal("5"), at),  # the rows with a value first, then those with None
+        ("course-v1:A+B+2", None, None),
+    ]
+
+
+def test_any_of_a_single_empty_text_matches_it():
+    from enterprise.models import EnterpriseCourseEnrollment
+    from tests.factories import EnrollmentFactory
+
+    EnrollmentFactory(program_id="")
+    assert EnterpriseCourseEnrollment.objects.filter(AnyOf(F("program_id"), [""])).count() == 1
+    assert EnterpriseCourseEnrollment.objects.filter(AnyOf(F("program_id"), ["", "p"])).count() == 1

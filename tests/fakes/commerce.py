@@ -8,6 +8,9 @@
 - ``POST /rest/<store>/async/bulk/V1/products``: a JSON list of ``{"product": {...}}``; answers
   202 with ``bulk_uuid`` and ``request_items``; a malformed body is 400. Each item is validated as
   Commerce would (sku ≤ 64, name, price ≥ 0, type_id) when the status is read.
+- ``GET /rest/V1/orders`` and ``/rest/V1/creditmemos``: ``searchCriteria`` (filter groups, sort, page; a page
+  past the end answers the last page again); a ``pageSize`` over ``max_page_size`` (300: Commerce's default
+  maximum with the Web API input limits on; ``None``: limits off) is refused with 400 as the store does.
 - ``GET /rest/V1/bulk/<uuid>/detailed-status``: the operations, ``open`` (4) for the first
   ``open_polls`` reads, then complete (1) or not retriably failed (3) with a ``result_message``;
   ``refuse`` maps a SKU to the message the store refuses it with. Images (``media_gallery_entries``) are
@@ -53,12 +56,15 @@ class FakeCommerce(LoopbackFake):
         bearer: str | None = None,
         currency="USD",
         open_polls=1,
+        max_page_size: int | None = 300,
     ):
         self.consumer_key, self.consumer_secret = consumer_key, consumer_secret
         self.token, self.token_secret = token, token_secret
         self.bearer = bearer
         self.currency = currency
         self.open_polls = open_polls
+        self.max_page_size = max_page_size
+        self._found: tuple | None = None  # (criteria without the page, the collection, its length, the orders)
         self.refuse: dict[str, str] = {}
         self.products: dict[str, dict] = {}
         self.bulks: dict[str, dict] = {}
@@ -213,12 +219,46 @@ class FakeCommerce(LoopbackFake):
         if not params or any(not k.startswith("searchCriteria") for k in params):
             return 400, {"message": '"searchCriteria" is required. Enter and try again.'}
         self.criteria.append(params)
+        try:
+            size = int(params.get("searchCriteria[pageSize]", "20"))
+            page = int(params.get("searchCriteria[currentPage]", "1"))
+        except ValueError:
+            return 400, {"message": "pageSize and currentPage are whole numbers."}
+        if size < 1 or page < 1:
+            return 400, {"message": "pageSize and currentPage start at 1."}
+        if self.max_page_size is not None and size > self.max_page_size:  # the store's Web API input limits
+            return 400, {
+                "message": "Maximum SearchCriteria pageSize is %max",
+                "parameters": {"max": self.max_page_size},
+            }
+        collection = self.orders if collection is None else collection
+        criteria = tuple(sorted((k, v) for k, v in params.items() if k != "searchCriteria[currentPage]"))
+        found = self._found
+        # A read's later pages reuse its first page's search (filtering every order per page would make the
+        # fake, not the connector, what a large benchmark measures); a first page or a new list searches again.
+        if page == 1 or found is None or found[:3] != (criteria, id(collection), len(collection)):
+            orders = self._search(params, collection)
+            if isinstance(orders, tuple):
+                return orders
+            self._found = found = (criteria, id(collection), len(collection), orders)
+        orders = found[3]
+        last = max(1, -(-len(orders) // size))
+        page = min(page, last)
+        return 200, {
+            "items": orders[(page - 1) * size : page * size],
+            "total_count": len(orders),
+            "search_criteria": {},
+        }
+
+    @staticmethod
+    def _search(params: dict, collection: list[dict]) -> list[dict] | tuple[int, dict]:
+        """The orders (or credit memos) the filter groups select, by ``updated_at``; or a 400 answer."""
         filters = {}
         for key, value in params.items():
             if key.startswith("searchCriteria[filter_groups]"):
                 group, _f, index, name = [p.strip("]") for p in key.split("[")[2:6]]
                 filters.setdefault((group, index), {})[name] = value
-        orders = list(self.orders if collection is None else collection)
+        orders = list(collection)
         for spec in filters.values():
             field, value, condition = spec.get("field"), spec.get("value"), spec.get("condition_type", "eq")
             if field not in ("status", "updated_at") or condition not in ("eq", "gteq"):
@@ -228,20 +268,7 @@ class FakeCommerce(LoopbackFake):
             else:
                 orders = [o for o in orders if str(o.get(field)) >= value]
         orders.sort(key=lambda o: o["updated_at"])
-        try:
-            size = int(params.get("searchCriteria[pageSize]", "20"))
-            page = int(params.get("searchCriteria[currentPage]", "1"))
-        except ValueError:
-            return 400, {"message": "pageSize and currentPage are whole numbers."}
-        if size < 1 or page < 1:
-            return 400, {"message": "pageSize and currentPage start at 1."}
-        last = max(1, -(-len(orders) // size))
-        page = min(page, last)
-        return 200, {
-            "items": orders[(page - 1) * size : page * size],
-            "total_count": len(orders),
-            "search_criteria": {},
-        }
+        return orders
 
     def _new_server(self):
         fake = self

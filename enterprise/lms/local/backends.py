@@ -17,6 +17,7 @@ from django.utils import timezone
 from enterprise.exceptions import CourseNotFound, InvalidCourseMode, ProgramNotFound
 from enterprise.lms import interfaces
 from enterprise.lms.local import models
+from enterprise.services.bulk_sql import AnyOf, insert_rows
 
 
 def _content_installed() -> bool:
@@ -189,7 +190,7 @@ class LocalEnrollments(interfaces.EnrollmentBackend):
             existing = {
                 (uid, course_pk): (row_pk, is_active, mode)
                 for row_pk, uid, course_pk, is_active, mode in models.LmsEnrollment.objects.filter(
-                    user_id__in={k[0] for k in valid}, course_id__in={k[1] for k in valid}
+                    AnyOf(F("user_id"), {k[0] for k in valid}), course_id__in={k[1] for k in valid}
                 ).values_list("pk", "user_id", "course_id", "is_active", "mode")
             }
             to_update, to_create = [], []
@@ -197,7 +198,7 @@ class LocalEnrollments(interfaces.EnrollmentBackend):
             for (uid, course_pk), (cid, mode) in valid.items():
                 row = existing.get((uid, course_pk))
                 if row is None:
-                    to_create.append(models.LmsEnrollment(user_id=uid, course_id=course_pk, mode=mode))
+                    to_create.append((uid, course_pk, mode))
                     result.enrolled.add((uid, cid))
                 elif row[1]:
                     result.already_enrolled.add((uid, cid))
@@ -206,12 +207,15 @@ class LocalEnrollments(interfaces.EnrollmentBackend):
                 else:
                     to_update.append(models.LmsEnrollment(pk=row[0], mode=mode, is_active=True, modified=now))
                     result.enrolled.add((uid, cid))
-            # A concurrent enrollment of the same pair is overwritten with this mode, never dropped.
-            models.LmsEnrollment.objects.bulk_create(
-                to_create,
-                update_conflicts=True,
-                unique_fields=["user", "course"],
-                update_fields=["mode", "is_active", "modified"],
+            # A concurrent enrollment of the same pair is overwritten with this mode, never dropped. The rows go
+            # as a few array parameters, not as model instances (bulk_create's per-value work: decision 0530).
+            insert_rows(
+                models.LmsEnrollment,
+                columns=["user_id", "course_id", "mode"],
+                rows=to_create,
+                constants={"is_active": True},
+                conflict="ON CONFLICT (user_id, course_id) DO UPDATE SET mode = excluded.mode, "
+                "is_active = excluded.is_active, modified = excluded.modified",
             )
             models.LmsEnrollment.objects.bulk_update(to_update, ["mode", "is_active", "modified"], batch_size=1000)
         return result

@@ -51,6 +51,19 @@ def test_an_order_stamps_the_enrollment_it_makes_and_a_pending_learner_keeps_it(
     assert _stamps(EnterpriseCourseEnrollment.objects.get(learner=alice)) == paid
 
 
+def test_an_enrollment_without_a_purchase_takes_the_first_order_of_the_sync(connection, store):  # noqa: F811
+    """An administrator enrolled the learner (or a pending learner) before they bought: the enrollment is
+    stamped with the earliest of the sync's orders of the training, and written once."""
+    alice = LearnerFactory(customer=connection.customer, user=UserFactory(username="alice", email="alice@acme.example"))
+    EnrollmentFactory(learner=alice, course_id=COURSE, mode="verified")
+    later = order(2, "alice@acme.example", (COURSE, 49.9))
+    later["created_at"] = "2027-01-05 10:30:00"
+    store.orders = [later, order(1, "alice@acme.example", (COURSE, 49.9))]
+    run = run_import(connection)
+    assert (run.sent, run.failed) == (2, 0)
+    assert _stamps(EnterpriseCourseEnrollment.objects.get(learner=alice)) == (Decimal("49.900"), "USD", ORDERED)
+
+
 def test_a_refunded_training_bought_again_carries_the_new_purchase(connection, store):  # noqa: F811
     alice = LearnerFactory(customer=connection.customer, user=UserFactory(username="alice", email="alice@acme.example"))
     store.orders = [order(1, "alice@acme.example", (COURSE, 49.9))]

@@ -8,6 +8,7 @@ import pytest
 
 from enterprise.lms.local import models as lms
 from enterprise.models import EnterpriseCourseEnrollment, PendingEnrollment, Price
+from integrated_channels.adobe_commerce import purchases
 from integrated_channels.adobe_commerce.client import CommerceClient
 from integrated_channels.adobe_commerce.models import AdobeCommerceConfiguration, ProcessedOrderLine
 from integrated_channels.adobe_commerce.purchases import import_purchases
@@ -102,7 +103,8 @@ def test_bad_lines_are_reported_and_nothing_enrolled_for_them(connection, store)
     assert run_import(connection).sent == 0  # refused lines are not retried either
 
 
-def test_paging_stops_by_the_total_count(connection, store):
+def test_paging_stops_by_the_total_count(connection, store, monkeypatch):
+    monkeypatch.setattr(purchases, "PAGE_SIZE", 100)
     store.orders = [
         order(n, f"p{n}@acme.example", (COURSE, 49.9), updated=f"2027-01-05 10:{n:02d}:00") for n in range(1, 251)
     ]
@@ -180,3 +182,81 @@ def test_an_address_manage_learners_refuses_is_reported_not_enrolled(connection,
     assert list(RunError.objects.filter(run=run).values_list("code", flat=True)) == ["not_linked"]
     assert ProcessedOrderLine.objects.get(email="two@@acme.example").outcome == ProcessedOrderLine.Outcome.REFUSED
     assert PendingEnrollment.objects.count() == 1
+
+
+def test_pages_are_as_large_as_a_store_with_input_limits_answers(connection, store, monkeypatch):
+    store.orders = [order(n, f"p{n}@acme.example", (COURSE, 49.9)) for n in range(1, 4)]
+    run = run_import(connection)
+    assert run.status == Run.Status.COMPLETED
+    assert store.criteria[0]["searchCriteria[pageSize]"] == "300"
+    monkeypatch.setattr(purchases, "PAGE_SIZE", 301)  # over the store's maximum: refused, nothing done
+    ProcessedOrderLine.objects.all().delete()
+    run = run_import(connection)
+    assert run.status == Run.Status.FAILED
+    assert "Maximum SearchCriteria pageSize is 300" in run.error_message
+
+
+def test_an_order_read_twice_in_one_sync_is_processed_once(connection, store):
+    """An order updated while the pages are read moves to a later page: it comes twice."""
+    first = order(1, "ann@acme.example", (COURSE, 49.9))
+    store.orders = [first, order(2, "bob@acme.example", (COURSE, 49.9)), dict(first, updated_at="2027-01-05 11:00")]
+    run = run_import(connection)
+    assert (run.status, run.selected, run.sent, run.skipped) == (Run.Status.COMPLETED, 3, 2, 1)
+    assert ProcessedOrderLine.objects.count() == 2 and PendingEnrollment.objects.count() == 2
+
+
+def test_a_malformed_line_is_refused_and_recorded_escaped(connection, store):
+    store.orders = [
+        order(1, "ann@acme.example", (COURSE + "\n", 49.9)),  # a line break in the SKU
+        order(2, "bob@acme.example", (COURSE, 49.9)),
+    ]
+    store.orders[1]["items"][0]["item_id"] = "9" * 65  # an id longer than the column
+    store.orders.append(order(3, "cy@acme.example", (COURSE, 49.9)))
+    run = run_import(connection)
+    assert (run.status, run.sent, run.failed) == (Run.Status.COMPLETED_WITH_ERRORS, 1, 2)
+    assert sorted(RunError.objects.filter(run=run).values_list("code", flat=True)) == ["malformed_line"] * 2
+    refused = ProcessedOrderLine.objects.filter(outcome=ProcessedOrderLine.Outcome.REFUSED).order_by("order_id")
+    assert [(line.sku, len(line.item_id)) for line in refused] == [(COURSE + "\\n", 2), (COURSE, 64)]
+    assert PendingEnrollment.objects.get().pending_learner.user_email == "cy@acme.example"
+    assert run_import(connection).sent == 0  # recorded: not read again as new
+
+
+def test_an_enrollment_the_backend_refuses_is_reported_not_recorded_as_enrolled(connection, store, monkeypatch):
+    from enterprise.lms.interfaces import EnrollResult
+
+    class Refusing:
+        def enroll_many(self, requests):
+            result = EnrollResult()
+            for request in requests:
+                result.failed[(request.user_id, request.course_id)] = "the LMS is closed"
+            return result
+
+    monkeypatch.setattr(purchases, "get_enrollment_backend", Refusing)
+    LearnerFactory(customer=connection.customer, user=UserFactory(username="alice", email="alice@acme.example"))
+    store.orders = [order(1, "alice@acme.example", (COURSE, 49.9)), order(2, "new@acme.example", (COURSE, 49.9))]
+    run = run_import(connection)
+    assert (run.status, run.sent, run.failed) == (Run.Status.COMPLETED_WITH_ERRORS, 1, 1)
+    error = RunError.objects.get(run=run)
+    assert (error.code, error.email) == ("enrollment_failed", "alice@acme.example")
+    assert "the LMS is closed" in error.message
+    assert not EnterpriseCourseEnrollment.objects.exists()
+    assert ProcessedOrderLine.objects.get(email="alice@acme.example").outcome == ProcessedOrderLine.Outcome.REFUSED
+    assert PendingEnrollment.objects.count() == 1  # the pending buyer is not the backend's
+
+
+def test_a_training_that_cannot_be_enrolled_in_refuses_its_lines(connection, store):
+    """The SKUs are resolved to courses in one catalog read; a mode the course does not offer, or a priced
+    course the catalog no longer has, refuses its lines and enrolls nothing for them."""
+    gone = "course-v1:Acme+GONE+2027"
+    Price.objects.create(
+        customer=connection.customer, content_type="course", content_id=gone, amount=Decimal("49.90"), currency="USD"
+    )
+    store.orders = [order(1, "a@acme.example", (COURSE, 49.9)), order(2, "b@acme.example", (gone, 49.9))]
+    type(connection).objects.filter(pk=connection.pk).update(enrollment_mode="professional")
+    connection.refresh_from_db()
+    run = run_import(connection)
+    assert (run.status, run.sent, run.failed) == (Run.Status.COMPLETED_WITH_ERRORS, 0, 2)
+    errors = dict(RunError.objects.filter(run=run).values_list("course_id", "message"))
+    assert "professional" in errors[COURSE] and "No course" in errors[gone]
+    assert set(RunError.objects.filter(run=run).values_list("code", flat=True)) == {"enrollment_target"}
+    assert not PendingEnrollment.objects.exists()
