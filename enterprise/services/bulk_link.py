@@ -609,9 +609,10 @@ def _link_chunk(
     found = lookup.find([row.email for row in chunk])
     plan = _Plan(found=found)
     with_user: list[RowResult] = []
-    without_user: list[RowResult] = []
-    for row in chunk:
-        match = found.users.get(row.email)
+    without_user: list[RowResult] = [] if found.users else chunk  # no user at all: one list, no loop
+    users = found.users.get
+    for row in chunk if found.users else ():
+        match = users(row.email)
         if match is None:
             without_user.append(row)
         elif isinstance(match, tuple):
@@ -646,6 +647,9 @@ def _link_chunk(
 
 def _plan_users(customer, rows: list[RowResult], plan: _Plan) -> None:
     existing = plan.found.links
+    if not existing:  # none of these users is linked anywhere (most new learners): all created
+        plan.create.extend(rows)
+        return
     for row in rows:
         mine = elsewhere = None
         for pk, customer_id, linked in existing.get(row.user_id, ()):
@@ -666,6 +670,9 @@ def _plan_users(customer, rows: list[RowResult], plan: _Plan) -> None:
 
 def _plan_emails(customer, rows: list[RowResult], plan: _Plan) -> None:
     existing = plan.found.pending
+    if not existing:  # none of these addresses is pending anywhere: all pend
+        plan.pend.extend(rows)
+        return
     for row in rows:
         hit = existing.get(row.email)
         if hit is None:
