@@ -564,6 +564,7 @@ class ChunkLookup:
         )
         found = Found()
         names: dict[int, str] = {}
+        shared: set[str] = set()  # the addresses several users share
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()  # one chunk's rows: faster than iterating the cursor row by row
@@ -577,13 +578,12 @@ class ChunkLookup:
                         ids = previous if isinstance(previous, tuple) else (previous,)
                         found.users[email] = tuple(sorted({*ids, user_id}))
                         names[user_id] = name
+                        shared.add(email)
                     if link_pk is not None:
                         found.links.setdefault(user_id, []).append((link_pk, link_customer, linked))
                 elif pending_pk is not None:
                     found.pending[email] = (pending_pk, pending_customer)
-        found.usernames = {
-            user_id: names[user_id] for ids in found.users.values() if isinstance(ids, tuple) for user_id in ids
-        }
+        found.usernames = {user_id: names[user_id] for email in shared for user_id in found.users[email]}
         return found
 
 

@@ -137,11 +137,14 @@ class SubmissionResult:
         """Count a done chunk, keep what a page shows of it and write all of it to the report."""
         keep = _kept_rows()
         self.row_count += len(chunk)
-        invalid = self._statuses[RowStatus.INVALID]
-        self._statuses.update(map(_STATUS, chunk))  # counted in C, not row by row in Python
+        statuses = self._statuses
+        problems = sum(statuses[status] for status in PROBLEM_STATUSES)
+        statuses.update(map(_STATUS, chunk))  # counted in C, not row by row in Python
         self._outcomes.update(filter(None, map(_ENROLLMENT, chunk)))
-        new_invalid = self._statuses[RowStatus.INVALID] > invalid and len(self.invalid_lines) < 20
-        if new_invalid or len(self._problems) < keep or len(self._others) < keep:
+        # the rows are looked at only while the page wants some of them (or the first invalid lines)
+        new_problems = sum(statuses[status] for status in PROBLEM_STATUSES) > problems
+        wanted_problems = len(self._problems) < keep or len(self.invalid_lines) < 20
+        if (new_problems and wanted_problems) or len(self._others) < keep:
             for row in chunk:
                 if row.status in PROBLEM_STATUSES:
                     if row.status == RowStatus.INVALID and len(self.invalid_lines) < 20:
