@@ -79,8 +79,9 @@ def _kept_rows() -> int:
 
 
 #: Chunks of a submission read and classified ahead, in a thread, while the database links the one
-#: before (``bulk_link.read_ahead``, decision 0500).
-READ_AHEAD_CHUNKS = 1
+#: before (``bulk_link.read_ahead``, decision 0500). 0: one thread. Off: on the shared two-vCPU host
+#: the thread made a submission slower, not faster (benchmarks/README.md); 1 to try it on another.
+READ_AHEAD_CHUNKS = 0
 #: The report of a submission stays in memory up to this size, then goes to a temporary file.
 REPORT_SPOOL_BYTES = 2 * 1024 * 1024
 #: A row's fields in the report (``record``, ``read_report``), in order.

@@ -1,6 +1,7 @@
 """``bulk_link.read_ahead``: a submission's rows read and classified in a thread of their own while the
-database links the chunk before (decision 0500): the same chunks in the same order, the reader's errors
-raised in the consumer, at most ``depth`` chunks ahead, and no thread left behind however it ends."""
+database links the chunk before (decision 0500; off by default, ``READ_AHEAD_CHUNKS = 0``): the same
+chunks in the same order, the reader's errors raised in the consumer, at most ``depth`` chunks ahead,
+and no thread left behind however it ends."""
 
 import io
 import threading
@@ -66,6 +67,7 @@ def test_the_reader_stays_at_most_depth_chunks_ahead_and_stops_when_the_consumer
 @pytest.mark.django_db
 def test_a_submission_that_fails_while_linking_leaves_no_reader(settings, monkeypatch):
     settings.ENTERPRISE = {"MANAGE_LEARNERS_CHUNK_SIZE": 10}
+    monkeypatch.setattr(manage_learners, "READ_AHEAD_CHUNKS", 1)
     file = io.BytesIO(("email\n" + "".join(f"p{i}@example.com\n" for i in range(200))).encode())
 
     def broken(self, chunk):
@@ -78,8 +80,10 @@ def test_a_submission_that_fails_while_linking_leaves_no_reader(settings, monkey
 
 
 @pytest.mark.django_db
-def test_a_file_read_ahead_gives_every_row_its_status_in_order(settings):
+@pytest.mark.parametrize("ahead", [0, 1, 2])
+def test_a_file_read_ahead_or_not_gives_every_row_its_status_in_order(settings, monkeypatch, ahead):
     settings.ENTERPRISE = {"MANAGE_LEARNERS_CHUNK_SIZE": 7, "MANAGE_LEARNERS_PREVIEW_ROWS": 1000}
+    monkeypatch.setattr(manage_learners, "READ_AHEAD_CHUNKS", ahead)
     lines = [f"p{i}@example.com" for i in range(100)]
     lines[50] = "p3@example.com"  # a duplicate of line 5, in a later chunk
     file = io.BytesIO(("email\n" + "\n".join(lines) + "\n").encode())
