@@ -27,6 +27,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
@@ -77,8 +78,19 @@ def _kept_rows() -> int:
     return enterprise_settings.MANAGE_LEARNERS_PREVIEW_ROWS
 
 
+#: Chunks of a submission read and classified ahead, in a thread, while the database links the one
+#: before (``bulk_link.read_ahead``, decision 0500). 0: one thread. Off: on the shared two-vCPU host
+#: the thread made a submission slower, not faster (benchmarks/README.md); 1 to try it on another.
+READ_AHEAD_CHUNKS = 0
 #: The report of a submission stays in memory up to this size, then goes to a temporary file.
 REPORT_SPOOL_BYTES = 2 * 1024 * 1024
+#: A row's fields in the report (``record``, ``read_report``), in order.
+_REPORT_FIELDS = attrgetter(
+    "line", "value", "email", "status", "message", "enrollment", "enrollment_message", "notified"
+)
+_STATUS = attrgetter("status")
+_ENROLLMENT = attrgetter("enrollment")
+_NOTIFIED = frozenset({"True", "1"})
 
 
 @dataclass
@@ -113,15 +125,11 @@ class SubmissionResult:
     _others: list[RowResult] = field(default_factory=list, repr=False)
     _statuses: Counter = field(default_factory=Counter, repr=False)
     _outcomes: Counter = field(default_factory=Counter, repr=False)
-    _writer: object | None = field(default=None, repr=False)
-    _text: io.TextIOWrapper | None = field(default=None, repr=False)
 
     def start_recording(self) -> None:
         """Forget what was recorded (a new attempt) and open the report's spool."""
         self.close()
         self.report = tempfile.SpooledTemporaryFile(max_size=REPORT_SPOOL_BYTES)  # noqa: SIM115 (closed by close())
-        self._text = io.TextIOWrapper(self.report, encoding="utf-8", newline="")
-        self._writer = csv.writer(self._text, lineterminator="\n")
         self.rows, self._problems, self._others, self.invalid_lines = [], [], [], []
         self._statuses, self._outcomes = Counter(), Counter()
         self.row_count, self.notifications = 0, 0
@@ -130,30 +138,28 @@ class SubmissionResult:
         """Count a done chunk, keep what a page shows of it and write all of it to the report."""
         keep = _kept_rows()
         self.row_count += len(chunk)
-        for row in chunk:
-            self._statuses[row.status] += 1
-            if row.enrollment:
-                self._outcomes[row.enrollment] += 1
-            if row.status in PROBLEM_STATUSES:
-                if row.status == RowStatus.INVALID and len(self.invalid_lines) < 20:
-                    self.invalid_lines.append(row.line)
-                if len(self._problems) < keep:
-                    self._problems.append(row)
-            elif len(self._others) < keep:
-                self._others.append(row)
-        self._writer.writerows(
-            (
-                row.line,
-                row.value,
-                row.email,
-                row.status.value if row.status else "",
-                row.message,
-                row.enrollment,
-                row.enrollment_message,
-                "1" if row.notified else "",
-            )
-            for row in chunk
-        )
+        statuses = self._statuses
+        problems = sum(statuses[status] for status in PROBLEM_STATUSES)
+        statuses.update(map(_STATUS, chunk))  # counted in C, not row by row in Python
+        self._outcomes.update(filter(None, map(_ENROLLMENT, chunk)))
+        # the rows are looked at only while the page wants some of them (or the first invalid lines)
+        new_problems = sum(statuses[status] for status in PROBLEM_STATUSES) > problems
+        wanted_problems = len(self._problems) < keep or len(self.invalid_lines) < 20
+        if (new_problems and wanted_problems) or len(self._others) < keep:
+            for row in chunk:
+                if row.status in PROBLEM_STATUSES:
+                    if row.status == RowStatus.INVALID and len(self.invalid_lines) < 20:
+                        self.invalid_lines.append(row.line)
+                    if len(self._problems) < keep:
+                        self._problems.append(row)
+                elif len(self._others) < keep:
+                    self._others.append(row)
+        # statuses and outcomes are ``StrEnum``s (written as their values), ``None`` as "", booleans as True/False;
+        # the chunk's text encoded and written at once (through a text wrapper: an encoder call a row)
+        text = io.StringIO()
+        csv.writer(text, lineterminator="\n").writerows(map(_REPORT_FIELDS, chunk))
+        self.report.seek(0, io.SEEK_END)
+        self.report.write(text.getvalue().encode())
 
     def finish_recording(self) -> None:
         """The kept rows in line order, the counts in the order of their statuses."""
@@ -182,15 +188,13 @@ class SubmissionResult:
 
     def spooled_report(self):
         """The binary spool of every row (UTF-8 CSV of ``report_rows``' fields), at its start."""
-        self._text.flush()
         self.report.seek(0)
         return self.report
 
     def close(self) -> None:
         if self.report is not None:
-            self._text.detach()
             self.report.close()
-            self.report = self._text = self._writer = None
+            self.report = None
 
     @property
     def total_rows(self) -> int:
@@ -269,7 +273,8 @@ def read_report(binary):
     text = io.TextIOWrapper(binary, encoding="utf-8", newline="")
     try:
         for line, value, email, status, message, enrollment, enrollment_message, notified in csv.reader(text):
-            yield int(line), value, email, status, message, enrollment, enrollment_message, bool(notified)
+            # "1" / "" in a report spooled before decision 0500
+            yield int(line), value, email, status, message, enrollment, enrollment_message, notified in _NOTIFIED
     finally:
         text.detach()
 
@@ -371,6 +376,7 @@ def _submit(customer, rows, *, target, notify, dry_run, source, started_by, disc
             total=total,
             write=not plan_only,
             members=target is not None,  # enrolled and notified: none without a course or program
+            ahead=READ_AHEAD_CHUNKS,  # the rows come from a file, a spooled report or a list: no database
         )
 
     return _run(
