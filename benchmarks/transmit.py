@@ -231,9 +231,10 @@ STAGES = (
 
 
 @contextlib.contextmanager
-def stage_timer():
+def stage_timer(exporter_class: type | None = None):
     """CPU seconds spent in each stage of the selection (nested stages are also in their callers:
-    certificates and grades in completions, hashing in payloads)."""
+    certificates and grades in completions, hashing in payloads). ``exporter_class``: the channel's
+    learner-data exporter whose ``enrollments`` and ``remote_ids`` are timed (default the base's and SAP's)."""
     import importlib
 
     spent: collections.Counter = collections.Counter()
@@ -244,7 +245,10 @@ def stage_timer():
             owner = getattr(importlib.import_module(module_path), attr)
         except (ImportError, AttributeError):
             owner = importlib.import_module(owner_path)
-        original = owner.__dict__[name] if isinstance(owner, type) else getattr(owner, name)
+        if label in ("enrollments", "remote ids") and exporter_class is not None:
+            owner = exporter_class  # the channel's own (an override calls the base's, untimed)
+        own = name in vars(owner) if isinstance(owner, type) else True
+        original = owner.__dict__[name] if isinstance(owner, type) and own else getattr(owner, name)
 
         def timed(*args, _original=original, _label=label, **kwargs):
             started = time.process_time()
@@ -257,12 +261,15 @@ def stage_timer():
                 spent[_label] += time.process_time() - started
 
         setattr(owner, name, timed)
-        patched.append((owner, name, original))
+        patched.append((owner, name, original, own))
     try:
         yield spent
     finally:
-        for owner, name, original in patched:
-            setattr(owner, name, original)
+        for owner, name, original, own in patched:
+            if own:
+                setattr(owner, name, original)
+            else:  # inherited: the class's own attribute goes again
+                delattr(owner, name)
 
 
 def cpu_line(cpu: float, database_cpu: float | None) -> str:

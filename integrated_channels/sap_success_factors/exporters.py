@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
@@ -58,23 +60,33 @@ class SAPLearnerDataExporter(LearnerDataExporter):
     def reported_grade(self, item: LearnerCompletion) -> str:
         return sap_grade(item)
 
+    @cached_property
+    def _configured(self) -> tuple[str, bool, bool]:
+        """(provider id, user mode, credit hours are the effort): read once, not per record."""
+        configuration = self.configuration
+        return (
+            configuration.provider_id,
+            configuration.user_mode,
+            configuration.credit_hours == configuration.CreditHours.EFFORT,
+        )
+
     def learner_payload(self, item: LearnerCompletion) -> dict:
         completion = item.completion
         completed = completion.complete
         # a completion's own date; for a record in progress, the enrollment's
         when = (completion.completed_at if completed else None) or item.enrolled_at or self.now
         hours = course_hours(item.course)
-        configuration = self.configuration
+        provider_id, user_mode, effort_credits = self._configured
         return {
             "userID": item.remote_id,
             "courseID": item.course_id,
-            "providerID": configuration.provider_id,
+            "providerID": provider_id,
             # admin mode takes a JSON boolean, user mode the string "true" / "false"
-            "courseCompleted": ("true" if completed else "false") if configuration.user_mode else completed,
+            "courseCompleted": ("true" if completed else "false") if user_mode else completed,
             "completedTimestamp": epoch_millis(when),
             "grade": sap_grade(item),
             "totalHours": hours,
-            "creditHours": hours if configuration.credit_hours == configuration.CreditHours.EFFORT else 0.0,
+            "creditHours": hours if effort_credits else 0.0,
         }
 
 

@@ -33,6 +33,7 @@ from enterprise.lms.completion import Completion, completions_for
 from enterprise.lms.interfaces import Course
 from enterprise.models import EnterpriseCourseEnrollment, LearnerRemoteIdentity
 from integrated_channels.integrated_channel.app_settings import channel_settings
+from integrated_channels.integrated_channel.exporters.gc_pause import gc_paused
 from integrated_channels.integrated_channel.exporters.records import (
     FullReason,
     PreviousAttempt,
@@ -194,6 +195,7 @@ class LearnerDataExporter(abc.ABC):
             rows = rows.filter(enrollment_id__in=enrollment_ids)
         return {row[0]: row[1:] for row in rows.values_list("enrollment_id", "payload_hash", "status", "attempts")}
 
+    @gc_paused  # a selection's objects live until it returns: no collector passes over them (decision 0506)
     def select(self, *, since: datetime.datetime | None = None) -> Selection:
         """The records to send; with ``since``, only among the enrollments whose inputs changed since then."""
         selection = Selection()

@@ -9,6 +9,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from integrated_channels.integrated_channel.models import TransmissionStatus
 
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
@@ -29,12 +31,22 @@ def canonical_json(payload: Any) -> str:
     return "".join(_C_CANONICAL(payload, 0))
 
 
-def payload_hash(payload: Any, _sha256=hashlib.sha256, _join="".join) -> str:
-    """SHA-256 of the canonical JSON of ``payload`` (sorted keys, no spaces). Called once per record of a run:
-    the common case (a JSON object through the C encoder) is inlined."""
-    if _C_CANONICAL is None or isinstance(payload, str):
+#: orjson's options for the same bytes as ``canonical_json`` (decision 0505): sorted keys; datetimes, dates, times
+#: and dataclasses handed to ``default=str`` as the JSON encoder does, not in orjson's own formats.
+_ORJSON_CANONICAL = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
+def payload_hash(
+    payload: Any, _dumps=orjson.dumps, _options=_ORJSON_CANONICAL, _sha256=hashlib.sha256, _refused=TypeError
+) -> str:
+    """SHA-256 of the canonical JSON of ``payload`` (sorted keys, no spaces, UTF-8). Called once per record of a
+    run, so the bytes come from orjson (a third of the stdlib encoder's cost); they are ``canonical_json``'s
+    except where the two format a value differently (floats under 1e-4, NaN: decision 0505). What orjson
+    refuses (keys that are not strings, integers over 64 bits) is hashed through ``canonical_json``."""
+    try:
+        return _sha256(_dumps(payload, default=str, option=_options)).hexdigest()
+    except _refused:  # orjson.JSONEncodeError is a TypeError
         return _sha256(canonical_json(payload).encode()).hexdigest()
-    return _sha256(_join(_C_CANONICAL(payload, 0)).encode()).hexdigest()
 
 
 def epoch_millis(moment: datetime.datetime) -> int:

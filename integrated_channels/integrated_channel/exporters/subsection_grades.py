@@ -15,6 +15,7 @@ import abc
 from consent.services import granted_consents
 from enterprise.lms.interfaces import SubsectionGrade
 from integrated_channels.integrated_channel.app_settings import channel_settings
+from integrated_channels.integrated_channel.exporters.gc_pause import gc_paused
 from integrated_channels.integrated_channel.exporters.learner_data import LearnerDataExporter, _chunks
 from integrated_channels.integrated_channel.exporters.records import (
     PreviousAttempt,
@@ -45,6 +46,7 @@ class SubsectionGradeExporter(LearnerDataExporter):
         )
         return {(row[0], row[1]): row[2:] for row in rows}
 
+    @gc_paused  # as learner data's (decision 0506)
     def select(self, *, since=None) -> Selection:
         """Every subsection grade of the customer's enrollments whose payload changed since it was accepted."""
         selection = Selection()
