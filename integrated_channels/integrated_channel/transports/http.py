@@ -16,7 +16,7 @@ import json
 import logging
 from urllib.parse import urlsplit
 
-import msgspec
+import orjson
 import requests
 
 from enterprise import __version__, redaction
@@ -46,14 +46,13 @@ USER_AGENT = f"enterprise-learners/{__version__} (integrated channels)"
 REDACTED = redaction.REDACTED
 SUMMARY_LENGTH = 500
 JSON_HEADERS = {"Content-Type": "application/json"}
-_json_encoder = msgspec.json.Encoder()
 
 
 def json_data(body) -> bytes:
-    """A JSON request body (send it as ``data=``, with ``headers=JSON_HEADERS``) made by msgspec: the same JSON
+    """A JSON request body (send it as ``data=``, with ``headers=JSON_HEADERS``) made by orjson: the same JSON
     as ``requests``' ``json=`` (``json.dumps``) for the str, int, float, bool, None, list and dict values of
     report rows, compact and UTF-8, about ten times faster on a body of 10,000 rows (decision 0520)."""
-    return _json_encoder.encode(body)
+    return orjson.dumps(body)
 
 
 def channel_retry_policy(default_retry_after: float = 60.0) -> RetryPolicy:
