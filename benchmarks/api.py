@@ -147,8 +147,7 @@ def main(argv: list[str]) -> int:
         gunicorn,
         load_lines,
         load_pairs,
-        load_profile,
-        load_profiles,
+        run_profiles,
         server_env,
         setup_django,
     )
@@ -168,7 +167,6 @@ def main(argv: list[str]) -> int:
             customer, token = seeded
             print(f"reusing {connection.settings_dict['NAME']}: {args.learners:,} learners, {args.customers} customers")
         forget_bulk_links()
-        database = connection.settings_dict["NAME"]
         env = server_env(
             BENCH_API_CUSTOMER=customer,
             BENCH_API_TOKEN=token,
@@ -180,19 +178,17 @@ def main(argv: list[str]) -> int:
         try:
             with gunicorn(env, port=args.port, root=args.server_root, **server_options) as server:
                 _warm_up(args.port, customer, token, args.workers)
-                for prefix, think in load_profiles(args.think_time, args.closed_loop):
-                    stats = load_profile(
-                        server,
-                        database,
-                        "_api_locust.py",
-                        think_variable="BENCH_API_THINK",
-                        think=think,
-                        users=args.clients,
-                        seconds=args.seconds,
-                        port=args.port,
-                        env=env,
-                    )
-                    results.append((prefix, think, stats))
+                results = run_profiles(
+                    server,
+                    "_api_locust.py",
+                    think_variable="BENCH_API_THINK",
+                    think=args.think_time,
+                    closed_loop=args.closed_loop,
+                    users=args.clients,
+                    seconds=args.seconds,
+                    port=args.port,
+                    env=env,
+                )
         finally:
             if args.keep_db:
                 forget_bulk_links()

@@ -546,6 +546,22 @@ def load_profile(server, database: str, locustfile: str, *, think_variable: str,
     return stats
 
 
+def run_profiles(server, locustfile: str, *, think_variable: str, think, closed_loop: bool, **locust) -> list[tuple]:
+    """Every profile of ``load_profiles`` in turn against ``server`` on this process's database:
+    ``(prefix, think, stats)`` each, ``stats`` as ``load_profile`` gives them."""
+    from django.db import connection
+
+    database = connection.settings_dict["NAME"]
+    return [
+        (
+            prefix,
+            profile,
+            load_profile(server, database, locustfile, think_variable=think_variable, think=profile, **locust),
+        )
+        for prefix, profile in load_profiles(think, closed_loop)
+    ]
+
+
 def load_pairs(prefix: str, stats: dict, names: tuple[str, ...], targets: tuple[str, ...]) -> dict[str, object]:
     """The key=value pairs of one profile: ``p95_ms`` (the worse of ``targets``' p95s), requests/s,
     errors, the server's CPU per request and its split, the 1-minute load average before and after it

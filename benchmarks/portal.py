@@ -283,12 +283,11 @@ def _load_test(customer, args, table) -> dict[str, str]:
     import urllib.request
 
     from django.conf import settings
-    from django.db import connection
     from django.test import Client
     from django.urls import reverse
     from django.utils import timezone
 
-    from benchmarks.harness import gunicorn, load_profile, load_profiles, measure, server_env
+    from benchmarks.harness import gunicorn, measure, run_profiles, server_env
     from enterprise.models import EnterpriseCourseEnrollment, ReportRefresh
     from enterprise.portal.reports import refresh_reports
 
@@ -338,7 +337,6 @@ def _load_test(customer, args, table) -> dict[str, str]:
         BENCH_PORTAL_DASHBOARD=dashboard_url,
         BENCH_PORTAL_LEARNERS=learners,
     )
-    database = connection.settings_dict["NAME"]
     extra |= {
         "concurrency": str(args.concurrency),
         "load_seconds": str(args.seconds),
@@ -353,18 +351,17 @@ def _load_test(customer, args, table) -> dict[str, str]:
                 )
                 with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
                     assert response.status == 200 and response.url.endswith(url), response.url
-        for prefix, think in load_profiles(args.think_time, args.closed_loop):
-            stats = load_profile(
-                server,
-                database,
-                "_portal_locust.py",
-                think_variable="BENCH_PORTAL_THINK",
-                think=think,
-                users=args.concurrency,
-                seconds=args.seconds,
-                port=args.port,
-                env=env,
-            )
+        for prefix, think, stats in run_profiles(
+            server,
+            "_portal_locust.py",
+            think_variable="BENCH_PORTAL_THINK",
+            think=args.think_time,
+            closed_loop=args.closed_loop,
+            users=args.concurrency,
+            seconds=args.seconds,
+            port=args.port,
+            env=env,
+        ):
             total = stats["Aggregated"]
             python_ms, database_ms, cpu_ms = total["python_ms"], total["database_ms"], total["cpu_ms"]
             load_before, load_after = total["load_before"], total["load_after"]

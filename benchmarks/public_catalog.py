@@ -160,10 +160,9 @@ def main(argv: list[str]) -> int:
         gunicorn,
         load_lines,
         load_pairs,
-        load_profile,
-        load_profiles,
         measure,
         report,
+        run_profiles,
         server_env,
         setup_django,
     )
@@ -225,24 +224,21 @@ def main(argv: list[str]) -> int:
             BENCH_CATALOG_LIST_PAGES=str(args.list_pages),
             BENCH_CATALOG_SEARCH_PAGES=str(args.search_pages),
         )
-        database = connection.settings_dict["NAME"]
         with gunicorn(env, port=args.port, workers=args.workers, threads=args.threads) as server:
             url = f"http://127.0.0.1:{args.port}/training-data/api/v1/{SLUG}/catalog/"
             for n in range(4 * args.workers):  # warm-up: imports, connections (queries the load does not ask)
                 urllib.request.urlopen(url + f"?page_size={n + 2}", timeout=30).read()  # noqa: S310
-            for prefix, think in load_profiles(args.think_time, args.closed_loop):
-                stats = load_profile(
-                    server,
-                    database,
-                    "_catalog_locust.py",
-                    think_variable="BENCH_CATALOG_THINK",
-                    think=think,
-                    users=args.clients,
-                    seconds=args.seconds,
-                    port=args.port,
-                    env=env,
-                )
-                results.append((prefix, think, stats))
+            results = run_profiles(
+                server,
+                "_catalog_locust.py",
+                think_variable="BENCH_CATALOG_THINK",
+                think=args.think_time,
+                closed_loop=args.closed_loop,
+                users=args.clients,
+                seconds=args.seconds,
+                port=args.port,
+                env=env,
+            )
     finally:
         teardown()
     extra: dict[str, object] = {
