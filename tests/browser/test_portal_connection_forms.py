@@ -119,8 +119,14 @@ def test_rows_page_and_delete_confirmation(live_server, open_browser, artifacts_
         _sign_in(page, live_server.url, "ada", edit)
         page.get_by_role("link", name="Edit the rows").click()
         page.get_by_role("heading", level=1, name="Rows of xAPI statement import connection statements").wait_for()
+        # The Add button's script is deferred: the heading shows before it runs, and a click then adds nothing
+        # (a loaded CI machine did that once). Wait for the load event, and for the new row itself.
+        page.wait_for_load_state()
+        rows = page.locator("fieldset.connection-row")
+        before = rows.count()
         page.get_by_role("button", name="Add a row to: filters").click()
-        row = page.locator("fieldset.connection-row").last
+        rows.nth(before).wait_for()
+        row = rows.last
         row.get_by_label("Name", exact=True).fill("recent")
         row.get_by_label("Field", exact=True).fill("Date")
         row.get_by_label("Operator", exact=True).select_option("after")
