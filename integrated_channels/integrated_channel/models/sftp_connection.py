@@ -18,15 +18,12 @@ from integrated_channels.integrated_channel.transports import hostkeys
 class SFTPConnection(models.Model):
     #: Blank for Box, required by ``connection_errors`` for a server: the documented example gives them.
     EXAMPLE_FIELDS = ("host", "username")
+    #: The fields of an SFTP server alone, as the admin forms of the connectors that only read SFTP show them.
+    SSH_FIELDS = ("host", "port", "username", "password", "private_key", "host_key_fingerprint")
     #: The drop's fields as the admin forms of the connectors reading or writing a drop show them.
     SERVER_FIELDS = (
         "protocol",
-        "host",
-        "port",
-        "username",
-        "password",
-        "private_key",
-        "host_key_fingerprint",
+        *SSH_FIELDS,
         "tls_certificate_fingerprint",
         "box_auth",
         "box_client_id",
