@@ -18,6 +18,7 @@ from enterprise.models import EnterpriseCustomerAdmin, PortalAction
 from integrated_channels.canvas.models import CanvasConfiguration
 from integrated_channels.integrated_channel.models import PortalConnector
 from tests.browser.accessibility import assert_accessible
+from tests.browser.portal_sign_in import sign_in
 from tests.factories import CustomerFactory, UserFactory
 from tests.fakes.canvas import FakeCanvas
 
@@ -26,13 +27,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 VIEWPORT = {"width": 1024, "height": 800}
 CLIENT_ID = "10000000000001"
 SECRET = "canvas-secret-b10b"
-
-
-def _sign_in(page, base, username, target):
-    page.goto(base + target)
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("password")
-    page.get_by_role("button", name="Sign in").click()
 
 
 def test_authorize_a_canvas_connection_from_the_portal(live_server, open_browser, artifacts_dir, settings):
@@ -63,7 +57,7 @@ def test_authorize_a_canvas_connection_from_the_portal(live_server, open_browser
         )
 
         with open_browser(viewport=VIEWPORT) as page:
-            _sign_in(page, live_server.url, "ada", connectors)
+            sign_in(page, live_server.url, "ada", connectors)
             page.wait_for_url("**/connectors/")
             page.get_by_role("link", name="Settings, mapping and filters of acme-lms-7").click()
             section = page.locator("#connection-authorization")
@@ -100,7 +94,7 @@ def test_authorize_a_canvas_connection_from_the_portal(live_server, open_browser
         state = parse_qs(urlsplit(held[0]).query)["state"][0]
 
         with open_browser(viewport=VIEWPORT) as page:
-            _sign_in(page, live_server.url, "gus", reverse("enterprise_portal:index"))
+            sign_in(page, live_server.url, "gus", reverse("enterprise_portal:index"))
             page.wait_for_load_state()
             replay = page.goto(f"{callback}?state={state}&code=stolen")
             assert replay.status == 404

@@ -12,6 +12,7 @@ from integrated_channels.sftp.models import SFTPConfiguration
 from integrated_channels.xapi import paths
 from integrated_channels.xapi.models import XAPIImportConfiguration, XAPIImportFilter, XAPIImportMapping
 from tests.browser.accessibility import assert_accessible
+from tests.browser.portal_sign_in import sign_in
 from tests.factories import CustomerFactory, UserFactory
 from tests.fakes.sftp import FakeSFTPServer
 
@@ -19,13 +20,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 VIEWPORT = {"width": 1024, "height": 800}
 IMPORT_DIR = "import/user/internal"
-
-
-def _sign_in(page, base, username, target):
-    page.goto(base + target)
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("password")
-    page.get_by_role("button", name="Sign in").click()
 
 
 @pytest.fixture
@@ -45,7 +39,7 @@ def test_create_test_map_and_filter_a_connection(live_server, open_browser, arti
     connectors = reverse("enterprise_portal:connectors", kwargs={"customer_uuid": acme.uuid})
 
     with open_browser(viewport=VIEWPORT) as page:
-        _sign_in(page, live_server.url, "ada", connectors)
+        sign_in(page, live_server.url, "ada", connectors)
         page.wait_for_url("**/connectors/")
         page.get_by_role("link", name="Connect: new SFTP connection").click()
         page.get_by_role("heading", level=1, name="New SFTP connection").wait_for()
@@ -89,7 +83,7 @@ def test_create_test_map_and_filter_a_connection(live_server, open_browser, arti
     assert connection.import_conditions == [{"column": "Dept", "op": "in", "value": ["Sales", "Ops"]}]
 
     with open_browser(viewport=VIEWPORT) as page:
-        _sign_in(page, live_server.url, "gus", reverse("enterprise_portal:index"))
+        sign_in(page, live_server.url, "gus", reverse("enterprise_portal:index"))
         page.wait_for_load_state()
         response = page.goto(live_server.url + edit_path)
         assert response.status == 404
@@ -116,7 +110,7 @@ def test_rows_page_and_delete_confirmation(live_server, open_browser, artifacts_
     edit = reverse("enterprise_portal:connection_edit", kwargs=kwargs)
 
     with open_browser(viewport=VIEWPORT) as page:
-        _sign_in(page, live_server.url, "ada", edit)
+        sign_in(page, live_server.url, "ada", edit)
         page.get_by_role("link", name="Edit the rows").click()
         page.get_by_role("heading", level=1, name="Rows of xAPI statement import connection statements").wait_for()
         # The Add button's script is deferred: the heading shows before it runs, and a click then adds nothing

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from enterprise.models import EnterpriseCustomerAdmin
 from integrated_channels.integrated_channel.models import PortalConnector, Run
+from tests.browser.portal_sign_in import sign_in
 from tests.factories import CustomerFactory, UserFactory
 from tests.testconnector import REMOTE
 from tests.testconnector.models import EchoConnection
@@ -13,13 +14,6 @@ from tests.testconnector.models import EchoConnection
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 VIEWPORT = {"width": 1024, "height": 800}
-
-
-def _sign_in(page, base, username, target):
-    page.goto(base + target)
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("password")
-    page.get_by_role("button", name="Sign in").click()
 
 
 def test_run_an_operation_and_read_its_status(live_server, open_browser, artifacts_dir):
@@ -32,7 +26,7 @@ def test_run_an_operation_and_read_its_status(live_server, open_browser, artifac
     echo = EchoConnection.objects.create(customer=acme, name="main", active=True, token="open-sesame")
     target = reverse("enterprise_portal:connectors", kwargs={"customer_uuid": acme.uuid})
     with open_browser(viewport=VIEWPORT) as page:
-        _sign_in(page, live_server.url, "ada", target)
+        sign_in(page, live_server.url, "ada", target)
         page.wait_for_url("**/connectors/")
         assert page.get_by_role("heading", level=2, name="Echo").is_visible()
         page.get_by_role("button", name="Test connection main").click()
@@ -54,7 +48,7 @@ def test_run_an_operation_and_read_its_status(live_server, open_browser, artifac
         kwargs={"customer_uuid": acme.uuid, "configuration_id": echo.pk, "code": "echo_export"},
     )
     with open_browser(viewport=VIEWPORT) as page:
-        _sign_in(page, live_server.url, "gus", target)
+        sign_in(page, live_server.url, "gus", target)
         page.wait_for_load_state()
         assert page.goto(live_server.url + target).status == 404
         assert page.goto(live_server.url + operation).status == 404

@@ -11,6 +11,7 @@ from django.utils import timezone
 from enterprise.models import EnterpriseCourseEnrollment, EnterpriseCustomerAdmin
 from enterprise.portal.reports import refresh_reports
 from integrated_channels.integrated_channel.models import Run
+from tests.browser.portal_sign_in import sign_in
 from tests.factories import (
     CertificateFactory,
     CourseFactory,
@@ -55,18 +56,11 @@ def data():
     return acme, globex
 
 
-def _sign_in(page, base, username, target):
-    page.goto(base + target)
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("password")
-    page.get_by_role("button", name="Sign in").click()
-
-
 def test_a_customer_administrator_reads_the_dashboard(live_server, open_browser, data, artifacts_dir):
     acme, _globex = data
     target = reverse("enterprise_portal:reports", kwargs={"customer_uuid": acme.uuid})
     with open_browser(viewport=VIEWPORT) as page:
-        _sign_in(page, live_server.url, "ada", target)
+        sign_in(page, live_server.url, "ada", target)
         page.wait_for_url("**/reports/")
         assert page.get_by_role("heading", level=1).inner_text() == "Reports of Acme Corporation"
         assert page.locator("svg.report-chart").count() == 4
@@ -93,7 +87,7 @@ def test_a_customer_administrator_reads_the_dashboard(live_server, open_browser,
         text = Path(download.value.path()).read_text(encoding="utf-8-sig")
         assert text.splitlines() == ["department,learners", "Sales,2", "Engineering,1"]
     with open_browser(viewport=VIEWPORT) as page:
-        _sign_in(page, live_server.url, "gus", target)
+        sign_in(page, live_server.url, "gus", target)
         page.wait_for_load_state()
         assert page.goto(live_server.url + target).status == 404
         export = reverse("enterprise_portal:reports_export", kwargs={"customer_uuid": acme.uuid, "name": "courses"})
