@@ -23,7 +23,7 @@ from integrated_channels.integrated_channel.exceptions import (
     TransmissionError,
 )
 from integrated_channels.integrated_channel.models import RemoteCourse
-from integrated_channels.integrated_channel.transports.base import Outcome
+from integrated_channels.integrated_channel.transports.base import Outcome, failed
 from integrated_channels.integrated_channel.transports.oauth2 import (
     OAuth2ClientCredentialsTransport,
     TokenRequest,
@@ -96,14 +96,14 @@ class DegreedClient(OAuth2ClientCredentialsTransport):
         except RemoteRejected as exc:
             if exc.status_code == 409:  # Degreed already holds this completion
                 return Outcome(record, status_code=409, response_summary=exc.response_summary)
-            return _failed(record, exc)
+            return failed([record], exc)[0]
         except TransmissionError as exc:
-            return _failed(record, exc)
+            return failed([record], exc)[0]
         if response.content.strip():  # Degreed answers the created completion: a JSON:API document
             try:
                 self.parse_json(response, what="the completion")
             except TransmissionError as exc:
-                return _failed(record, exc)
+                return failed([record], exc)[0]
         return Outcome(record, status_code=response.status_code, response_summary=self.summarize(response))
 
     # Courses
@@ -122,7 +122,7 @@ class DegreedClient(OAuth2ClientCredentialsTransport):
         except (TokenRequestFailed, AuthenticationFailed):
             raise
         except TransmissionError as exc:
-            return _failed(record, exc)
+            return failed([record], exc)[0]
         if response is None:
             return Outcome(record, status_code=None, response_summary="Degreed does not have this course.")
         return Outcome(record, status_code=response.status_code, response_summary=self.summarize(response))
@@ -201,7 +201,3 @@ class DegreedClient(OAuth2ClientCredentialsTransport):
             response = None
         RemoteCourse.objects.forget(self.configuration, record.course_id)
         return response
-
-
-def _failed(record, exc: TransmissionError) -> Outcome:
-    return Outcome(record, error=exc, status_code=exc.status_code, response_summary=exc.response_summary)
