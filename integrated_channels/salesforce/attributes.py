@@ -68,11 +68,6 @@ DEFAULT_MAPPING = {"email": "Email", "first_name": "FirstName", "last_name": "La
 FIELD = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,79}(\.[A-Za-z][A-Za-z0-9_]{0,79})?$")
 
 
-def quote(value: str) -> str:
-    """A SOQL string literal (backslash and quote escaped)."""
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
 def soql(sobject: str, columns: Iterable[str], *, where: list[str]) -> str:
     fields = sorted({"Id", *columns})
     bad = [name for name in fields if not FIELD.match(name)]

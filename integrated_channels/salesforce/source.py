@@ -13,8 +13,9 @@ from collections.abc import Iterator, Mapping
 
 from integrated_channels.integrated_channel.imports.errors import ImportRefused
 from integrated_channels.integrated_channel.imports.sources import Row, _picker
-from integrated_channels.salesforce.attributes import ATTRIBUTES, quote, soql
+from integrated_channels.salesforce.attributes import ATTRIBUTES, soql
 from integrated_channels.salesforce.client import SalesforceClient
+from integrated_channels.salesforce.soql import quote
 
 
 def query_of(configuration, columns) -> str:

@@ -15,6 +15,7 @@ from integrated_channels.integrated_channel.exceptions import (
 )
 from integrated_channels.integrated_channel.transports.http import JSON_HEADERS, json_data
 from integrated_channels.integrated_channel.transports.oauth2 import OAuth2ClientCredentialsTransport, owner_of
+from integrated_channels.salesforce.soql import quote as soql_quote
 
 COLLECTION = 200  # records per sObject Collections call
 SESSION_SECONDS = 900  # the shortest session timeout an org can set
@@ -42,11 +43,6 @@ class RequestLimitExceeded(AuthenticationFailed):
     transient = False
 
 
-def soql_string(value: str) -> str:
-    """A SOQL string literal: backslash and quote escaped."""
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
 def email_queries(sobject: str, emails: list[str]) -> Iterator[str]:
     """``SELECT Id, Email FROM sobject WHERE Email IN (…)`` over the lower-cased addresses, each query as
     long as ``QUERY_URI_BYTES`` URL-encoded (and ``SOQL_MAX_CHARS``) allow; an address alone never exceeds
@@ -59,7 +55,7 @@ def email_queries(sobject: str, emails: list[str]) -> Iterator[str]:
     values: list[str] = []
     chars, size = fixed_chars, fixed_bytes
     for email in sorted({email.lower() for email in emails if email}):
-        literal = soql_string(email)
+        literal = soql_quote(email)
         more_chars, more_bytes = len(literal) + 2, len(quote_plus(literal)) + 4  # ", " between: %2C+
         if values and (size + more_bytes > QUERY_URI_BYTES or chars + more_chars > SOQL_MAX_CHARS):
             yield head + ", ".join(values) + tail

@@ -61,14 +61,30 @@ CONDITION = re.compile(
 )
 
 
-def unquote(literal: str) -> str:
-    return re.sub(r"\\(.)", r"\1", literal[1:-1])
-
-
 class SoqlError(Exception):
     def __init__(self, status: int, code: str, message: str):
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
+
+
+#: SOQL's quoted string escape sequences (upper case too); any other is MALFORMED_QUERY.
+ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
+
+
+def _escaped(match: re.Match) -> str:
+    char = match[1]
+    if char.lower() not in ESCAPES:
+        raise SoqlError(400, "MALFORMED_QUERY", f"Invalid string literal: illegal escape sequence \\{char}")
+    return ESCAPES[char.lower()]
+
+
+def unescape(body: str) -> str:
+    """What a SOQL string literal's text (between its quotes) stands for."""
+    return re.sub(r"\\(.)", _escaped, body, flags=re.S)
+
+
+def unquote(literal: str) -> str:
+    return unescape(literal[1:-1])
 
 
 @dataclass

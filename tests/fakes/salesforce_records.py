@@ -39,6 +39,7 @@ import urllib.parse
 import uuid
 from http.server import ThreadingHTTPServer
 
+from tests.fakes.salesforce import SoqlError, unescape
 from tests.fakes.salesforce_jwt import GRANT as JWT_GRANT
 from tests.fakes.vendor import LoopbackFake, QuietHandler
 
@@ -170,7 +171,10 @@ class FakeSalesforceRecords(LoopbackFake):
         match = SOQL.match(soql)
         if not match:
             return 400, _error("MALFORMED_QUERY", f"unexpected query: {soql[:200]}")
-        wanted = {re.sub(r"\\(.)", r"\1", value).lower() for value in LITERAL.findall(match[2])}
+        try:
+            wanted = {unescape(value).lower() for value in LITERAL.findall(match[2])}
+        except SoqlError as exc:
+            return exc.status, _error(exc.code, exc.message)
         table = self.users if match[1] == "User" else self.contacts
         records = [
             {"attributes": {"type": match[1]}, "Id": rid, "Email": row["Email"]}

@@ -106,6 +106,23 @@ def test_contacts_by_a_field_and_its_values(org):
     assert run_import(everyone).sent == 3
 
 
+def test_contact_values_with_a_backslash_or_a_quote_are_escaped_in_the_query(org):
+    org.add("Contact", Email="a@example.com", LeadSource="C:\\leads\\")
+    org.add("Contact", Email="b@example.com", LeadSource="it's")
+    org.add("Contact", Email="c@example.com", LeadSource="C:leads")
+    config = connection(
+        org,
+        records="contacts",
+        contacts_column="LeadSource",
+        contacts_values="C:\\leads\\\nit's",
+        attribute_mapping={"email": "Email"},
+    )
+    run = run_import(config)
+    assert run.status == Run.Status.COMPLETED, run.error_message
+    assert pages(org)[0]["params"]["q"].endswith("WHERE LeadSource IN ('C:\\\\leads\\\\', 'it\\'s')")
+    assert set(pending(config.customer)) == {"a@example.com", "b@example.com"}
+
+
 def test_an_unknown_field_is_the_orgs_invalid_field_error(org):
     org.add("User", Email="a@example.com")
     config = connection(org, attribute_mapping={"email": "Email", "department": "Nope__c"})

@@ -9,7 +9,7 @@ import pytest
 from integrated_channels.integrated_channel.models import Run, RunError
 from integrated_channels.salesforce_records import client as sf_client
 from integrated_channels.salesforce_records import operations as ops
-from integrated_channels.salesforce_records.client import SalesforceClient, soql_string
+from integrated_channels.salesforce_records.client import SalesforceClient
 from integrated_channels.salesforce_records.models import SalesforceRecordsConnection
 from tests.factories import (
     CertificateFactory,
@@ -225,8 +225,14 @@ def test_the_fake_refuses_a_uri_or_a_soql_statement_over_salesforces_limits(conn
     assert status == 400 and body[0]["errorCode"] == "MALFORMED_QUERY" and "100,000" in body[0]["message"]
 
 
-def test_soql_literals_are_escaped():
-    assert soql_string("o'hara\\x@example.com") == "'o\\'hara\\\\x@example.com'"
+def test_addresses_are_quoted_by_the_salesforce_soql_helper_and_found(connection, fake):
+    odd = ["o'hara@example.com", "back\\slash@example.com", "line\nbreak@example.com"]
+    for email in odd:
+        fake.add_user(email)
+    [soql] = sf_client.email_queries("User", odd)
+    assert "'o\\'hara@example.com'" in soql and "'back\\\\slash@example.com'" in soql
+    assert "'line\\nbreak@example.com'" in soql and "\n" not in soql
+    assert sorted(SalesforceClient(connection).ids_by_email("User", odd)) == sorted(odd)
 
 
 def test_the_fake_refuses_what_salesforce_refuses(connection, fake):
