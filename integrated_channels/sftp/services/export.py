@@ -85,43 +85,81 @@ def day_bounds(date_from: datetime.date, date_to: datetime.date) -> tuple[dateti
     return start, end
 
 
-def export_transcripts(
-    *,
-    configuration: SFTPConfiguration,
-    date_from: datetime.date,
-    date_to: datetime.date,
-    trigger: str = Run.Trigger.COMMAND,
-    api_user=None,
-    run: Run | None = None,
-    progress=None,
-) -> ExportResult:
-    """Export the range; ``run``: one already started (a queued run), else one is. The run's counts are
-    written once the records are selected (the upload is one transfer) (``runs.LiveCounts``)."""
-    start, end = day_bounds(date_from, date_to)
-    if run is None:
-        run = runs.start_run(
-            configuration=configuration, kind=FILE_EXPORT, trigger=trigger, api_user=api_user, start_date=start
+@dataclass(frozen=True)
+class ExportRange:
+    """What a range export selects from: the connection, the days asked for and their ``[start, end)``."""
+
+    configuration: SFTPConfiguration
+    date_from: datetime.date
+    date_to: datetime.date
+    start: datetime.datetime
+    end: datetime.datetime
+    api_user: object = None
+
+
+def range_export(
+    kind: str, select: Callable[[ExportRange], ExportFile], *, label: str, what: str, log: logging.Logger = logger
+) -> Callable[..., ExportResult]:
+    """The export of a date range (``configuration=, date_from=, date_to=`` and optionally ``trigger``,
+    ``api_user``, ``run``, ``progress``) that writes the file ``select`` makes (``upload_export``).
+
+    ``run``: one already started (a queued run), else a run of ``kind`` is started. The run's counts are
+    written once the records are selected (the upload is one transfer) (``runs.LiveCounts``). A reversed
+    range is a ``ValueError`` before any run starts.
+    """
+
+    def export(
+        *,
+        configuration: SFTPConfiguration,
+        date_from: datetime.date,
+        date_to: datetime.date,
+        trigger: str = Run.Trigger.COMMAND,
+        api_user=None,
+        run: Run | None = None,
+        progress=None,
+    ) -> ExportResult:
+        start, end = day_bounds(date_from, date_to)
+        if run is None:
+            run = runs.start_run(
+                configuration=configuration, kind=kind, trigger=trigger, api_user=api_user, start_date=start
+            )
+        request = ExportRange(configuration, date_from, date_to, start, end, api_user)
+        return upload_export(
+            configuration=configuration,
+            run=run,
+            progress=progress,
+            select=lambda: select(request),
+            label=label,
+            what=what,
+            log=log,
         )
 
-    def select() -> ExportFile:
-        selection = TranscriptExporter(configuration=configuration, api_user=api_user, start_date=start).select()
-        rows = [record.payload for record in selection.records if _moment(record.payload) < end]
-        out_of_range = len(selection.records) - len(rows)
-        fields = learner_field_columns(configuration.customer)
-        with_purchases(rows)
-        rows = with_learning_paths(rows)
-        with_learner_fields(rows, fields)
-        return ExportFile(
-            name=transcript_name(date_from, date_to),
-            columns=(*TRANSCRIPT_COLUMNS, *fields),
-            rows=rows,
-            skipped=sum(selection.skipped.values()) + out_of_range,
-            skip_reasons={**dict(selection.skipped), **({"after_end_date": out_of_range} if out_of_range else {})},
-        )
+    export.__doc__ = f"Export a date range: {what} ({select.__name__})."
+    return export
 
-    return upload_export(
-        configuration=configuration, run=run, progress=progress, select=select, label="transcripts", what="SFTP export"
+
+def select_transcripts(export: ExportRange) -> ExportFile:
+    """The transcript records of the range: completed in it, or enrolled in it when not complete."""
+    configuration = export.configuration
+    selection = TranscriptExporter(
+        configuration=configuration, api_user=export.api_user, start_date=export.start
+    ).select()
+    rows = [record.payload for record in selection.records if _moment(record.payload) < export.end]
+    out_of_range = len(selection.records) - len(rows)
+    fields = learner_field_columns(configuration.customer)
+    with_purchases(rows)
+    rows = with_learning_paths(rows)
+    with_learner_fields(rows, fields)
+    return ExportFile(
+        name=transcript_name(export.date_from, export.date_to),
+        columns=(*TRANSCRIPT_COLUMNS, *fields),
+        rows=rows,
+        skipped=sum(selection.skipped.values()) + out_of_range,
+        skip_reasons={**dict(selection.skipped), **({"after_end_date": out_of_range} if out_of_range else {})},
     )
+
+
+export_transcripts = range_export(FILE_EXPORT, select_transcripts, label="transcripts", what="SFTP export")
 
 
 def upload_export(

@@ -16,12 +16,9 @@ from dataclasses import dataclass
 from django.db.models.fields.json import KT
 
 from enterprise.models import EnterpriseCustomerUser
-from integrated_channels.integrated_channel.models import Run
-from integrated_channels.integrated_channel.services import runs
 from integrated_channels.sftp.exporters import SKILL_COLUMNS, SkillAchievementExporter
-from integrated_channels.sftp.models import SFTPConfiguration
 from integrated_channels.sftp.operations import SKILLS_EXPORT
-from integrated_channels.sftp.services.export import ExportFile, ExportResult, day_bounds, upload_export
+from integrated_channels.sftp.services.export import ExportFile, ExportRange, range_export
 
 logger = logging.getLogger(__name__)
 
@@ -89,73 +86,48 @@ def learner_names(customer_id) -> dict[int, str]:
     return names
 
 
-def export_skill_achievements(
-    *,
-    configuration: SFTPConfiguration,
-    date_from: datetime.date,
-    date_to: datetime.date,
-    trigger: str = Run.Trigger.COMMAND,
-    api_user=None,
-    run: Run | None = None,
-    progress=None,
-) -> ExportResult:
-    """Export the range; ``run``: one already started (a queued run), else one is. The run's counts are
-    written once the records are selected (the upload is one transfer) (``runs.LiveCounts``)."""
-    start, end = day_bounds(date_from, date_to)
-    if run is None:
-        run = runs.start_run(
-            configuration=configuration,
-            kind=SKILLS_EXPORT,
-            trigger=trigger,
-            api_user=api_user,
-            start_date=start,
-        )
-
-    def select() -> ExportFile:
-        selection = SkillAchievementExporter(configuration=configuration, api_user=api_user).select()
-        completed = [record.payload for record in selection.records if record.completed]
-        achievements, without_skills = first_achievements(completed)
-        in_range = sorted(
-            (a for a in achievements if start <= a.achieved_at < end),
-            key=lambda a: (a.achieved_at, a.email, a.skill.casefold(), a.level),
-        )
-        names = learner_names(configuration.customer_id) if in_range else {}
-        rows = [
-            {
-                "email": a.email,
-                "username": a.username,
-                "name": names.get(a.user_id, ""),
-                "skill": a.skill,
-                "level": a.level,
-                "course_id": a.course_id,
-                "course_title": a.course_title,
-                "achieved_at": a.achieved_at.isoformat(),
-            }
-            for a in in_range
-        ]
-        skip_reasons = dict(selection.skipped)
-        in_progress = len(selection.records) - len(completed)
-        for reason, count in (
-            ("not_complete", in_progress),
-            ("course_without_skills", without_skills),
-            ("achieved_outside_the_range", len(achievements) - len(in_range)),
-        ):
-            if count:
-                skip_reasons[reason] = skip_reasons.get(reason, 0) + count
-        return ExportFile(
-            name=skills_name(date_from, date_to),
-            columns=SKILL_COLUMNS,
-            rows=rows,
-            skipped=sum(skip_reasons.values()),
-            skip_reasons=skip_reasons,
-        )
-
-    return upload_export(
-        configuration=configuration,
-        run=run,
-        progress=progress,
-        select=select,
-        label="skills",
-        what="SFTP skills export",
-        log=logger,
+def select_skill_achievements(export: ExportRange) -> ExportFile:
+    """The skills first achieved in the range, one row per learner, skill and level."""
+    start, end = export.start, export.end
+    selection = SkillAchievementExporter(configuration=export.configuration, api_user=export.api_user).select()
+    completed = [record.payload for record in selection.records if record.completed]
+    achievements, without_skills = first_achievements(completed)
+    in_range = sorted(
+        (a for a in achievements if start <= a.achieved_at < end),
+        key=lambda a: (a.achieved_at, a.email, a.skill.casefold(), a.level),
     )
+    names = learner_names(export.configuration.customer_id) if in_range else {}
+    rows = [
+        {
+            "email": a.email,
+            "username": a.username,
+            "name": names.get(a.user_id, ""),
+            "skill": a.skill,
+            "level": a.level,
+            "course_id": a.course_id,
+            "course_title": a.course_title,
+            "achieved_at": a.achieved_at.isoformat(),
+        }
+        for a in in_range
+    ]
+    skip_reasons = dict(selection.skipped)
+    in_progress = len(selection.records) - len(completed)
+    for reason, count in (
+        ("not_complete", in_progress),
+        ("course_without_skills", without_skills),
+        ("achieved_outside_the_range", len(achievements) - len(in_range)),
+    ):
+        if count:
+            skip_reasons[reason] = skip_reasons.get(reason, 0) + count
+    return ExportFile(
+        name=skills_name(export.date_from, export.date_to),
+        columns=SKILL_COLUMNS,
+        rows=rows,
+        skipped=sum(skip_reasons.values()),
+        skip_reasons=skip_reasons,
+    )
+
+
+export_skill_achievements = range_export(
+    SKILLS_EXPORT, select_skill_achievements, label="skills", what="SFTP skills export", log=logger
+)

@@ -16,11 +16,8 @@ import datetime
 import json
 import logging
 
-from integrated_channels.integrated_channel.models import Run
-from integrated_channels.integrated_channel.services import runs
-from integrated_channels.sftp.models import SFTPConfiguration
 from integrated_channels.sftp.operations import XAPI_EXPORT
-from integrated_channels.sftp.services.export import ExportFile, ExportResult, day_bounds, upload_export
+from integrated_channels.sftp.services.export import ExportFile, ExportRange, range_export
 
 logger = logging.getLogger(__name__)
 
@@ -78,41 +75,21 @@ def statement_row(timestamp, source: str, raw: dict) -> dict:
     }
 
 
-def export_xapi_activity(
-    *,
-    configuration: SFTPConfiguration,
-    date_from: datetime.date,
-    date_to: datetime.date,
-    trigger: str = Run.Trigger.COMMAND,
-    api_user=None,
-    run: Run | None = None,
-    progress=None,
-) -> ExportResult:
+def select_xapi_activity(export: ExportRange) -> ExportFile:
+    """The customer's statements timestamped in the range, one row each."""
     from integrated_channels.xapi import statements
 
-    start, end = day_bounds(date_from, date_to)
-    if run is None:
-        run = runs.start_run(
-            configuration=configuration, kind=XAPI_EXPORT, trigger=trigger, api_user=api_user, start_date=start
-        )
-
-    def select() -> ExportFile:
-        rows = [
-            statement_row(timestamp, source, raw)
-            for timestamp, source, raw in statements.in_range(configuration.customer_id, start, end)
-            .values_list("timestamp", "source", "raw")
-            .iterator(chunk_size=2000)
-        ]
-        return ExportFile(
-            name=xapi_name(date_from, date_to), columns=XAPI_COLUMNS, rows=rows, skipped=0, skip_reasons={}
-        )
-
-    return upload_export(
-        configuration=configuration,
-        run=run,
-        progress=progress,
-        select=select,
-        label="xAPI activity",
-        what="xAPI activity export",
-        log=logger,
+    rows = [
+        statement_row(timestamp, source, raw)
+        for timestamp, source, raw in statements.in_range(export.configuration.customer_id, export.start, export.end)
+        .values_list("timestamp", "source", "raw")
+        .iterator(chunk_size=2000)
+    ]
+    return ExportFile(
+        name=xapi_name(export.date_from, export.date_to), columns=XAPI_COLUMNS, rows=rows, skipped=0, skip_reasons={}
     )
+
+
+export_xapi_activity = range_export(
+    XAPI_EXPORT, select_xapi_activity, label="xAPI activity", what="xAPI activity export", log=logger
+)
