@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks import harness
+from benchmarks.harness import measuring
 
 pytestmark = pytest.mark.django_db
 
@@ -75,12 +76,12 @@ def test_repeats_report_the_minimum_and_the_median_and_reset_in_between():
         clock["now"] += next(seconds)
         return "done"
 
-    original = harness.time.perf_counter
-    harness.time.perf_counter = fake_counter
+    original = measuring.time.perf_counter
+    measuring.time.perf_counter = fake_counter
     try:
         measured = harness.measure_repeated(operation, repeat=3, reset=lambda: resets.append(1))
     finally:
-        harness.time.perf_counter = original
+        measuring.time.perf_counter = original
     assert resets == [1, 1]
     assert measured.runs == pytest.approx([0.5, 0.1, 0.3])
     assert measured.seconds == pytest.approx(0.3)
@@ -157,3 +158,16 @@ def test_load_pairs_take_the_worse_p95_of_the_targets_only():
         "1.0",
     )
     assert pairs["closed_loop_load_during_locust"] == "1.00-2.00"
+
+
+def test_the_harness_root_is_the_project_and_cpu_seconds_reads_the_database_backend():
+    """The split harness (decision 0565) still finds the project's files, and ``cpu_seconds`` is this
+    process's time with ``database_cpu_seconds`` (None off PostgreSQL)."""
+    assert (harness.ROOT / "standalone" / "gunicorn.conf.py").is_file()
+    assert (harness.ROOT / "benchmarks" / "_api_locust.py").is_file()
+    database = harness.database_cpu_seconds()
+    if database is None:
+        assert harness.cpu_seconds() is None
+    else:
+        process, backend = harness.cpu_seconds()
+        assert process > 0 and backend >= database

@@ -1,0 +1,76 @@
+"""What an operation costs the machine: this process's resident memory (the peak during the operation,
+through ``/proc/self/clear_refs`` and ``VmHWM``; the whole process's) and CPU seconds (this process and
+its PostgreSQL backend, from ``/proc/<pid>/stat``)."""
+
+from __future__ import annotations
+
+import os
+import re
+import resource
+import time
+
+
+def database_cpu_seconds() -> float | None:
+    """CPU seconds (user + system) the PostgreSQL backend of the default connection has used so far; None
+    elsewhere (SQLite runs in this process, so its time is in ``time.process_time()``) or when the server's
+    process cannot be read (another host). The difference around an operation is the database's share of
+    it, which the process's own CPU time leaves out."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime, in clock ticks
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, in MB (Linux reports KB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _status_mb(field_name: str) -> float | None:
+    try:
+        with open("/proc/self/status") as status:
+            found = re.search(rf"^{field_name}:\s+(\d+) kB", status.read(), re.MULTILINE)
+    except OSError:
+        return None
+    return int(found.group(1)) / 1024 if found else None
+
+
+_earlier_peak_mb = 0.0  # the high-water marks reset so far (the process peak is their maximum)
+
+
+def process_peak_rss_mb() -> float:
+    """Peak resident memory of the whole process, across the resets of ``reset_peak_rss``."""
+    return max(_earlier_peak_mb, peak_rss_mb(), _status_mb("VmHWM") or 0.0)
+
+
+def reset_peak_rss() -> bool:
+    """Reset this process's resident-memory high-water mark (Linux ≥ 4.0); False where that is not possible."""
+    global _earlier_peak_mb
+    _earlier_peak_mb = process_peak_rss_mb()
+    try:
+        with open("/proc/self/clear_refs", "w") as clear_refs:
+            clear_refs.write("5")
+    except OSError:
+        return False
+    return True
+
+
+def operation_peak_rss_mb() -> float:
+    """The high-water mark since the last ``reset_peak_rss`` (``VmHWM``), else the process peak."""
+    value = _status_mb("VmHWM")
+    return value if value is not None else peak_rss_mb()
+
+
+def cpu_seconds() -> tuple[float, float] | None:
+    """CPU time used so far by this process and by its PostgreSQL backend (same machine, Linux); None elsewhere."""
+    database = database_cpu_seconds()
+    return None if database is None else (time.process_time(), database)
