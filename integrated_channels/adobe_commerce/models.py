@@ -89,6 +89,8 @@ class ProcessedOrderLine(models.Model):
         app_label = "adobe_commerce"
         constraints = [
             models.UniqueConstraint(fields=["configuration", "item_id"], name="commerce_order_line_once"),
+            # a line is recorded by the store's id of it; a line without one is a run error (decision 0566)
+            models.CheckConstraint(condition=~models.Q(item_id=""), name="commerce_order_line_has_item_id"),
         ]
 
     def __str__(self):

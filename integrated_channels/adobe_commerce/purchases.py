@@ -92,17 +92,22 @@ def import_purchases(configuration, *, trigger, start_date=None, api_user=None, 
         for order in _all(client.orders_page, read_since):
             lines += _lines_of(order)
         for memo in _all(client.creditmemos_page, read_since):
-            refunds += [str(item.get("order_item_id")) for item in memo.get("items") or [] if isinstance(item, dict)]
+            refunds += [_id(item.get("order_item_id")) for item in memo.get("items") or [] if isinstance(item, dict)]
     except TransmissionError as exc:
         runs.finish_run(run, status=Run.Status.FAILED, error_code=type(exc).__name__, error_message=str(exc))
         return run
-    seen = _processed(configuration, [line["item_id"] for line in lines])
+    refunds = [item_id for item_id in refunds if item_id]  # a memo line without the order line's id refunds none
+    identified = [line for line in lines if line["item_id"]]
+    seen = _processed(configuration, [line["item_id"] for line in identified])
     fresh = []
-    for line in lines:  # an order updated while the pages were read comes again on a later page: once
+    for line in identified:  # an order updated while the pages were read comes again on a later page: once
         if line["item_id"] not in seen:
             seen.add(line["item_id"])
             fresh.append(line)
-    errors: list[RunError] = []
+    # A line without its item id cannot be recorded (the id is what makes it once): an error of the run, each time
+    # its order is read, never a line stored under a made-up id (decision 0566).
+    errors: list[RunError] = [_unidentified(run, line) for line in lines if not line["item_id"]]
+    unidentified = len(errors)
 
     def refuse(line: dict, code: str, message: str) -> None:
         line.update(outcome=REFUSED, message=" ".join(message.split()), content_type="")
@@ -139,11 +144,30 @@ def import_purchases(configuration, *, trigger, start_date=None, api_user=None, 
         run,
         status=status,
         selected=len(lines) + len(refunds),
-        sent=len(fresh) - len(errors) + refunded,
+        sent=len(fresh) - (len(errors) - unidentified) + refunded,
         failed=len(errors),
-        skipped=len(lines) - len(fresh) + len(refunds) - refunded,
+        skipped=len(identified) - len(fresh) + len(refunds) - refunded,
     )
     return run
+
+
+def _unidentified(run: Run, line: dict) -> RunError:
+    """The error of a line the store sent without its ``item_id``: it names the order and the line's place in it."""
+    where = f"line {line['line']} of order {line['order_id'] or '(no order number)'}"
+    return RunError(
+        run=run,
+        outcome=RunError.Outcome.FAILED,
+        email=line["email"][:254],
+        course_id=line["sku"][:255],
+        remote_id=f"order {line['order_id']} line {line['line']}"[:255],
+        code="no_item_id",
+        message=f"no_item_id: {where} (SKU {line['sku'] or '-'}) has no item_id: not recorded, nothing enrolled.",
+    )
+
+
+def _id(value) -> str:
+    """A store's id as text; "" for none (never "None")."""
+    return "" if value is None else str(value).strip()
 
 
 def _validated(configuration, fresh: list[dict], refuse) -> tuple[dict, dict]:
@@ -314,7 +338,7 @@ def _unenroll_refunds(configuration, item_ids: list[str]) -> int:
 
 def _lines_of(order: dict) -> list[dict]:
     lines = []
-    for item in order.get("items") or []:
+    for position, item in enumerate(order.get("items") or [], start=1):
         if not isinstance(item, dict) or item.get("parent_item_id"):
             continue  # a configurable's child line repeats its parent
         try:
@@ -322,8 +346,9 @@ def _lines_of(order: dict) -> list[dict]:
         except (InvalidOperation, ValueError):
             amount = None
         line = {
-            "order_id": str(order.get("increment_id") or order.get("entity_id")),
-            "item_id": str(item.get("item_id")),
+            "order_id": _id(order.get("increment_id") or order.get("entity_id")),
+            "item_id": _id(item.get("item_id")),
+            "line": position,  # the line's place among the order's items, for the errors that have no item id
             "sku": str(item.get("sku") or ""),
             "amount": amount,
             "currency": str(order.get("order_currency_code") or ""),

@@ -260,3 +260,46 @@ def test_a_training_that_cannot_be_enrolled_in_refuses_its_lines(connection, sto
     assert "professional" in errors[COURSE] and "No course" in errors[gone]
     assert set(RunError.objects.filter(run=run).values_list("code", flat=True)) == {"enrollment_target"}
     assert not PendingEnrollment.objects.exists()
+
+
+def test_a_line_without_item_id_is_a_run_error_naming_its_order_and_line_never_stored(connection, store):
+    store.orders = [
+        order(1, "ann@acme.example", ("course-v1:Acme+Other+1", 10.0), (COURSE, 49.9)),
+        order(2, "bob@acme.example", (COURSE, 49.9)),
+        order(3, "cy@acme.example", (COURSE, 49.9)),
+    ]
+    del store.orders[0]["items"][1]["item_id"]  # the store sent the line without its id
+    store.orders[2]["items"][0]["item_id"] = None  # or with a null one
+    store.creditmemos = [
+        {"entity_id": 9, "order_id": 3, "updated_at": "2027-01-06 10:00:00", "items": [{"sku": COURSE}]}
+    ]
+    run = run_import(connection)
+    assert (run.status, run.selected, run.sent, run.failed, run.skipped) == (
+        Run.Status.COMPLETED_WITH_ERRORS,
+        4,  # three lines with an id, one without; the memo line without the order line's id refunds nothing
+        1,
+        3,
+        0,
+    )
+    errors = {e.remote_id: e for e in RunError.objects.filter(run=run, code="no_item_id")}
+    assert set(errors) == {"order 00001 line 2", "order 00003 line 1"}
+    assert "line 2 of order 00001" in errors["order 00001 line 2"].message
+    assert (errors["order 00003 line 1"].email, errors["order 00003 line 1"].course_id) == ("cy@acme.example", COURSE)
+    assert sorted(ProcessedOrderLine.objects.values_list("item_id", flat=True)) == ["10", "20"]
+    assert PendingEnrollment.objects.get().pending_learner.user_email == "bob@acme.example"
+
+
+def test_the_database_refuses_an_order_line_without_item_id(connection):
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ProcessedOrderLine.objects.create(
+            configuration=connection,
+            order_id="1",
+            item_id="",
+            sku=COURSE,
+            email="a@acme.example",
+            amount=1,
+            currency="USD",
+            outcome=ProcessedOrderLine.Outcome.REFUSED,
+        )
