@@ -61,6 +61,35 @@ def pipeline_import(configuration, source, run: Run, live, *, unlink_leavers: bo
     )
 
 
+def import_source(
+    configuration,
+    client,
+    make_source: Callable[[], object],
+    *,
+    kind: str,
+    trigger: str,
+    api_user=None,
+    run=None,
+    refused: Callable[[object], list[tuple[str, str]]] | None = None,
+) -> Run:
+    """The import whose body is the pipeline over one source read through ``client`` (``run_import``):
+    ``make_source()`` is called inside the run (after the mapping is checked), the client's calls are the
+    run's remote calls, and the client is closed at the end. ``refused(source)``: the (e-mail, message) of
+    the people the source itself refused, failed rows of the run."""
+
+    def body(run, live) -> Imported:
+        source = make_source()
+        done = Imported(counts=pipeline_import(configuration, source, run, live))
+        done.errors = refused(source) if refused is not None else []
+        done.remote_calls = client.calls
+        return done
+
+    try:
+        return run_import(configuration, kind=kind, trigger=trigger, body=body, api_user=api_user, run=run)
+    finally:
+        client.close()
+
+
 def run_import(
     configuration, *, kind: str, trigger: str, body: Callable[[Run, runs.LiveCounts], Imported], api_user=None, run=None
 ) -> Run:

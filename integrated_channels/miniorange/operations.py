@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from integrated_channels.directory.importing import Imported, pipeline_import, run_import
+from integrated_channels.directory.importing import import_source
 from integrated_channels.integrated_channel.imports.errors import ImportRefused
 from integrated_channels.integrated_channel.imports.sources import Row, _picker
 from integrated_channels.integrated_channel.services.connections import ConnectionTest
@@ -48,16 +48,15 @@ class MiniOrangeSource:
 
 def import_users(configuration: MiniOrangeConfiguration, *, trigger, start_date=None, api_user=None, run=None):
     client = MiniOrangeClient(configuration)
-
-    def body(run, live) -> Imported:
-        done = Imported(counts=pipeline_import(configuration, MiniOrangeSource(client, configuration), run, live))
-        done.remote_calls = client.calls
-        return done
-
-    try:
-        return run_import(configuration, kind=USER_IMPORT, trigger=trigger, body=body, api_user=api_user, run=run)
-    finally:
-        client.close()
+    return import_source(
+        configuration,
+        client,
+        lambda: MiniOrangeSource(client, configuration),
+        kind=USER_IMPORT,
+        trigger=trigger,
+        api_user=api_user,
+        run=run,
+    )
 
 
 def test_connection(configuration: MiniOrangeConfiguration) -> ConnectionTest:

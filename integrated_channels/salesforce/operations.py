@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from integrated_channels.directory.importing import Imported, pipeline_import, run_import
+from integrated_channels.directory.importing import import_source
 from integrated_channels.integrated_channel.services.connections import ConnectionTest
 from integrated_channels.salesforce.attributes import ATTRIBUTES
 from integrated_channels.salesforce.client import SalesforceClient
@@ -14,16 +14,15 @@ USER_IMPORT = "user_import"
 
 def import_users(configuration: SalesforceConfiguration, *, trigger, start_date=None, api_user=None, run=None):
     client = SalesforceClient(configuration)
-
-    def body(run, live) -> Imported:
-        done = Imported(counts=pipeline_import(configuration, SalesforceSource(client, configuration), run, live))
-        done.remote_calls = client.calls
-        return done
-
-    try:
-        return run_import(configuration, kind=USER_IMPORT, trigger=trigger, body=body, api_user=api_user, run=run)
-    finally:
-        client.close()
+    return import_source(
+        configuration,
+        client,
+        lambda: SalesforceSource(client, configuration),
+        kind=USER_IMPORT,
+        trigger=trigger,
+        api_user=api_user,
+        run=run,
+    )
 
 
 def test_connection(configuration: SalesforceConfiguration) -> ConnectionTest:

@@ -6,7 +6,7 @@ from django.db import connections, router
 from django.utils import timezone
 
 from enterprise.services.bulk_sql import insert_records
-from integrated_channels.directory.importing import Imported, pipeline_import, run_import
+from integrated_channels.directory.importing import import_source
 from integrated_channels.integrated_channel.imports import mapping as mappings
 from integrated_channels.integrated_channel.services.connections import ConnectionTest
 from integrated_channels.workday.attributes import ATTRIBUTES
@@ -60,20 +60,20 @@ def _remember(configuration):
 def import_workers(configuration: WorkdayConfiguration, *, trigger, start_date=None, api_user=None, run=None):
     client = WorkdayClient(configuration)
 
-    def body(run, live) -> Imported:
+    def source() -> WorkdayWorkersSource:
         email_column = mappings.imported(configuration.attribute_mapping)["email"]
-        source = WorkdayWorkersSource(
-            client, configuration, email_column=email_column, remember=_remember(configuration)
-        )
-        done = Imported(counts=pipeline_import(configuration, source, run, live))
-        done.errors = source.clashes
-        done.remote_calls = client.calls
-        return done
+        return WorkdayWorkersSource(client, configuration, email_column=email_column, remember=_remember(configuration))
 
-    try:
-        return run_import(configuration, kind=USER_IMPORT, trigger=trigger, body=body, api_user=api_user, run=run)
-    finally:
-        client.close()
+    return import_source(
+        configuration,
+        client,
+        source,
+        kind=USER_IMPORT,
+        trigger=trigger,
+        api_user=api_user,
+        run=run,
+        refused=lambda source: source.clashes,
+    )
 
 
 def export_skills(configuration: WorkdayConfiguration, *, trigger, start_date=None, api_user=None, run=None):
