@@ -22,9 +22,6 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import Q
-from django.utils import timezone
-
 from integrated_channels.classroom.adobe_connect import AdobeConnectClient
 from integrated_channels.classroom.adobe_connect_models import AdobeConnectConnection
 from integrated_channels.classroom.exceptions import MeetingDeleted, MeetingNotEnded
@@ -33,7 +30,6 @@ from integrated_channels.classroom.services import sync_runs
 from integrated_channels.classroom.services.attendance import (
     Participant,
     record_provider_attendance,
-    record_session_completions,
 )
 from integrated_channels.classroom.services.quiz import Answer, Attempt, record_quiz
 from integrated_channels.classroom.services.registration import register_enrolled_learners, session_changed
@@ -66,19 +62,12 @@ def _failure(run: Run, session: Session, error: Exception, *, deleted: bool = Fa
 
 def sync_rooms(configuration: AdobeConnectConnection, *, trigger, start_date=None, api_user=None, run=None) -> Run:
     run = run or runs.start_run(configuration=configuration, kind=SYNC_ROOMS, trigger=trigger, api_user=api_user)
-    sessions = list(
-        Session.objects.filter(
-            connection_id=configuration.pk, status=Session.Status.SCHEDULED, end__gt=timezone.now()
-        ).order_by("start", "pk")
-    )
+    sessions = list(sync_runs.upcoming_sessions(configuration, dynamic_only=False).order_by("start", "pk"))
     with AdobeConnectClient(configuration) as client:
-        try:
-            client.login()
-        except ChannelError as error:
-            return _fail_run(run, error, len(sessions))
-        return sync_runs.sync_sessions(
+        return sync_runs.sync_signed_in(
             run,
             sessions,
+            client.login,
             lambda session: _sync_room(client, configuration, session),
             default_code="adobe_connect_failed",
         )
@@ -147,14 +136,7 @@ def _url_path(sco) -> str:
 
 def sync_attendance(configuration: AdobeConnectConnection, *, trigger, start_date=None, api_user=None, run=None) -> Run:
     run = run or runs.start_run(configuration=configuration, kind=SYNC_ATTENDANCE, trigger=trigger, api_user=api_user)
-    due = Session.objects.filter(
-        connection_id=configuration.pk, status=Session.Status.SCHEDULED, end__lte=timezone.now()
-    ).exclude(room_id="")
-    if start_date is not None:
-        due = due.filter(end__gte=start_date)
-    else:
-        due = due.filter(Q(attendance_synced_at__isnull=True))
-    sessions = list(due.order_by("end", "pk"))
+    sessions = list(sync_runs.ended_sessions(configuration, start_date).order_by("end", "pk"))
     synced: list[int] = []
     not_ended = 0
     notes: list[RunError] = []
@@ -177,20 +159,9 @@ def sync_attendance(configuration: AdobeConnectConnection, *, trigger, start_dat
                 continue
             synced.append(session.pk)
     failed = sum(1 for note in notes if note.outcome == RunError.Outcome.FAILED)
-    RunError.objects.bulk_create(notes, batch_size=1000)
-    if synced:
-        record_session_completions(sessions=Session.objects.filter(pk__in=synced))
-    status = Run.Status.COMPLETED_WITH_ERRORS if failed else Run.Status.COMPLETED
-    runs.finish_run(
-        run,
-        status=status,
-        selected=len(sessions),
-        sent=len(synced),
-        skipped=not_ended,
-        failed=failed,
-        skip_reasons={"meeting_not_ended": not_ended} if not_ended else {},
+    return sync_runs.finish_attendance(
+        run, selected=len(sessions), synced=synced, not_ended=not_ended, failed=failed, notes=notes
     )
-    return run
 
 
 def _sync_session(client: AdobeConnectClient, run: Run, session: Session) -> list[RunError]:

@@ -20,16 +20,12 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import Q
-from django.utils import timezone
-
 from integrated_channels.classroom.exceptions import MeetingDeleted, MeetingNotEnded
 from integrated_channels.classroom.models import Registration, Session, ZoomConnection
 from integrated_channels.classroom.services import sync_runs
 from integrated_channels.classroom.services.attendance import (
     AttendanceRecorded,
     AttendanceWriter,
-    record_session_completions,
 )
 from integrated_channels.classroom.services.registration import register_enrolled_learners, session_changed
 from integrated_channels.classroom.zoom import ZoomClient
@@ -60,21 +56,14 @@ def _failure(run: Run, session: Session, error: Exception, *, deleted: bool = Fa
 
 def sync_meetings(configuration: ZoomConnection, *, trigger, start_date=None, api_user=None, run=None) -> Run:
     run = run or runs.start_run(configuration=configuration, kind=SYNC_MEETINGS, trigger=trigger, api_user=api_user)
-    sessions = list(
-        Session.objects.filter(
-            connection_id=configuration.pk,
-            status=Session.Status.SCHEDULED,
-            room_kind=Session.RoomKind.DYNAMIC,
-            end__gt=timezone.now(),
-        )
-    )
+    sessions = list(sync_runs.upcoming_sessions(configuration))
     with ZoomClient(configuration) as client:
-        try:
-            client.token()
-        except ChannelError as error:
-            return _fail_run(run, error, len(sessions))
-        return sync_runs.sync_sessions(
-            run, sessions, lambda session: _sync_meeting(client, configuration, session), default_code="zoom_failed"
+        return sync_runs.sync_signed_in(
+            run,
+            sessions,
+            client.token,
+            lambda session: _sync_meeting(client, configuration, session),
+            default_code="zoom_failed",
         )
 
 
@@ -109,14 +98,7 @@ def _sync_meeting(client: ZoomClient, configuration: ZoomConnection, session: Se
 
 def sync_attendance(configuration: ZoomConnection, *, trigger, start_date=None, api_user=None, run=None) -> Run:
     run = run or runs.start_run(configuration=configuration, kind=SYNC_ATTENDANCE, trigger=trigger, api_user=api_user)
-    due = Session.objects.filter(
-        connection_id=configuration.pk, status=Session.Status.SCHEDULED, end__lte=timezone.now()
-    ).exclude(room_id="")
-    if start_date is not None:
-        due = due.filter(end__gte=start_date)
-    else:
-        due = due.filter(Q(attendance_synced_at__isnull=True))
-    sessions = list(due.select_related("customer"))  # named in the run's notes
+    sessions = list(sync_runs.ended_sessions(configuration, start_date).select_related("customer"))  # in the notes
     synced: list[int] = []
     recorded: list[tuple[Session, AttendanceRecorded]] = []  # complete once the writer has flushed
     not_ended = failed = 0
@@ -156,21 +138,9 @@ def sync_attendance(configuration: ZoomConnection, *, trigger, start_date=None, 
     writer.flush()
     for session, result in recorded:
         notes += sync_runs.participant_notes(run, session, result)
-    RunError.objects.bulk_create(notes, batch_size=1000)
-    if synced:
-        record_session_completions(sessions=Session.objects.filter(pk__in=synced))
-    status = Run.Status.COMPLETED_WITH_ERRORS if failed else Run.Status.COMPLETED
-    skip = {"meeting_not_ended": not_ended} if not_ended else {}
-    runs.finish_run(
-        run,
-        status=status,
-        selected=len(sessions),
-        sent=len(synced),
-        skipped=not_ended,
-        failed=failed,
-        skip_reasons=skip,
+    return sync_runs.finish_attendance(
+        run, selected=len(sessions), synced=synced, not_ended=not_ended, failed=failed, notes=notes
     )
-    return run
 
 
 def test_connection(configuration: ZoomConnection) -> ConnectionTest:

@@ -31,7 +31,6 @@ from integrated_channels.classroom.services import sync_runs
 from integrated_channels.classroom.services.attendance import (
     AttendanceRecorded,
     AttendanceWriter,
-    record_session_completions,
 )
 from integrated_channels.classroom.services.registration import register_enrolled_learners, session_changed
 from integrated_channels.classroom.teams import PERMISSIONS, TeamsClient, parse_graph_time
@@ -120,21 +119,10 @@ def _note(run: Run, session: Session, code: str, message: str, **fields) -> RunE
 
 def sync_meetings(configuration: TeamsConnection, *, trigger, start_date=None, api_user=None, run=None) -> Run:
     run = run or runs.start_run(configuration=configuration, kind=SYNC_MEETINGS, trigger=trigger, api_user=api_user)
-    sessions = list(
-        Session.objects.filter(
-            connection_id=configuration.pk,
-            status=Session.Status.SCHEDULED,
-            room_kind=Session.RoomKind.DYNAMIC,
-            end__gt=timezone.now(),
-        )
-    )
+    sessions = list(sync_runs.upcoming_sessions(configuration))
     with TeamsClient(configuration) as client:
-        try:
-            client.token()
-        except ChannelError as error:
-            return _fail_run(run, error, len(sessions))
-        return sync_runs.sync_sessions(
-            run, sessions, lambda session: _sync_meeting(client, session), default_code="teams_failed"
+        return sync_runs.sync_signed_in(
+            run, sessions, client.token, lambda session: _sync_meeting(client, session), default_code="teams_failed"
         )
 
 
@@ -167,11 +155,7 @@ def _reports_of(session: Session, reports: list[dict]) -> list[dict]:
 def sync_attendance(configuration: TeamsConnection, *, trigger, start_date=None, api_user=None, run=None) -> Run:
     run = run or runs.start_run(configuration=configuration, kind=SYNC_ATTENDANCE, trigger=trigger, api_user=api_user)
     now = timezone.now()
-    due = Session.objects.filter(connection_id=configuration.pk, status=Session.Status.SCHEDULED, end__lte=now).exclude(
-        room_id=""
-    )
-    due = due.filter(end__gte=start_date) if start_date is not None else due.filter(attendance_synced_at__isnull=True)
-    sessions = list(due.select_related("customer"))  # named in the run's notes
+    sessions = list(sync_runs.ended_sessions(configuration, start_date, now).select_related("customer"))  # in the notes
     synced: list[int] = []
     recorded: list[tuple[Session, AttendanceRecorded]] = []  # complete once the writer has flushed
     not_ended = failed = 0
@@ -219,20 +203,9 @@ def sync_attendance(configuration: TeamsConnection, *, trigger, start_date=None,
         notes.extend(_sync_recordings(client, run, configuration, now))
     for session, result in recorded:
         notes += sync_runs.participant_notes(run, session, result)
-    RunError.objects.bulk_create(notes, batch_size=1000)
-    if synced:
-        record_session_completions(sessions=Session.objects.filter(pk__in=synced))
-    status = Run.Status.COMPLETED_WITH_ERRORS if failed else Run.Status.COMPLETED
-    runs.finish_run(
-        run,
-        status=status,
-        selected=len(sessions),
-        sent=len(synced),
-        skipped=not_ended,
-        failed=failed,
-        skip_reasons={"meeting_not_ended": not_ended} if not_ended else {},
+    return sync_runs.finish_attendance(
+        run, selected=len(sessions), synced=synced, not_ended=not_ended, failed=failed, notes=notes
     )
-    return run
 
 
 def _sync_recordings(client: TeamsClient, run: Run, configuration: TeamsConnection, now) -> list[RunError]:

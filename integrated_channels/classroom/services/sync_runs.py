@@ -1,13 +1,17 @@
-"""What the classroom connectors' runs (Zoom, Teams, Adobe Connect) record when they fail: the run as a whole,
-or one session of it."""
+"""What the classroom connectors' runs (Zoom, Teams, Adobe Connect) share: the sessions a run takes, the sign-in
+that fails the run as a whole, one session's failure, and the end of an attendance run."""
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
+
+from django.db.models import QuerySet
+from django.utils import timezone
 
 from integrated_channels.classroom.exceptions import MeetingDeleted
 from integrated_channels.classroom.models import Session
-from integrated_channels.classroom.services.attendance import AttendanceRecorded
+from integrated_channels.classroom.services.attendance import AttendanceRecorded, record_session_completions
 from integrated_channels.integrated_channel.exceptions import ChannelError
 from integrated_channels.integrated_channel.models import Run, RunError
 from integrated_channels.integrated_channel.services import runs
@@ -88,4 +92,60 @@ def sync_sessions(run: Run, sessions: list[Session], sync_one: Callable[[Session
     RunError.objects.bulk_create(failures)
     status = Run.Status.COMPLETED_WITH_ERRORS if failures else Run.Status.COMPLETED
     runs.finish_run(run, status=status, selected=len(sessions), sent=sent, failed=len(failures))
+    return run
+
+
+def upcoming_sessions(configuration, *, dynamic_only: bool = True) -> QuerySet:
+    """The scheduled sessions of ``configuration`` not ended yet; ``dynamic_only``: those whose room the
+    connection creates (a persistent room is the course's own)."""
+    sessions = Session.objects.filter(
+        connection_id=configuration.pk, status=Session.Status.SCHEDULED, end__gt=timezone.now()
+    )
+    if dynamic_only:
+        sessions = sessions.filter(room_kind=Session.RoomKind.DYNAMIC)
+    return sessions
+
+
+def sync_signed_in(
+    run: Run, sessions: list[Session], sign_in: Callable[[], object], sync_one: Callable[[Session], None], **codes
+) -> Run:
+    """``sign_in()`` (a token, a login), then ``sync_sessions``; a refused sign-in fails ``run`` with none of
+    ``sessions`` attempted. ``codes``: ``default_code``."""
+    try:
+        sign_in()
+    except ChannelError as error:
+        return fail_run(run, error, len(sessions), **codes)
+    return sync_sessions(run, sessions, sync_one, **codes)
+
+
+def ended_sessions(
+    configuration, start_date: datetime.datetime | None, now: datetime.datetime | None = None
+) -> QuerySet:
+    """The scheduled sessions of ``configuration`` that have ended (by ``now``) in a room: those ended since
+    ``start_date`` when given (a re-sync), else those whose attendance was never synced."""
+    due = Session.objects.filter(
+        connection_id=configuration.pk, status=Session.Status.SCHEDULED, end__lte=now or timezone.now()
+    ).exclude(room_id="")
+    if start_date is not None:
+        return due.filter(end__gte=start_date)
+    return due.filter(attendance_synced_at__isnull=True)
+
+
+def finish_attendance(
+    run: Run, *, selected: int, synced: list[int], not_ended: int, failed: int, notes: list[RunError]
+) -> Run:
+    """The end of an attendance run: its notes saved, the completions of the ``synced`` sessions recorded,
+    the run finished (sessions not ended yet are skipped, reason ``meeting_not_ended``)."""
+    RunError.objects.bulk_create(notes, batch_size=1000)
+    if synced:
+        record_session_completions(sessions=Session.objects.filter(pk__in=synced))
+    runs.finish_run(
+        run,
+        status=Run.Status.COMPLETED_WITH_ERRORS if failed else Run.Status.COMPLETED,
+        selected=selected,
+        sent=len(synced),
+        skipped=not_ended,
+        failed=failed,
+        skip_reasons={"meeting_not_ended": not_ended} if not_ended else {},
+    )
     return run
