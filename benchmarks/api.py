@@ -9,13 +9,11 @@ last line key=value pairs ``name=api …``.
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
-from benchmarks.harness import ROOT, think_range
+from benchmarks.harness import ROOT, add_load_arguments, load_test_can_run, think_text
 
 #: the request names of ``_api_locust.py``; ``p95_ms`` is the worse of list and search (the target)
 NAMES = ("list", "search", "bulk_link")
@@ -106,24 +104,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--learners", type=int, default=1_000_000)
     parser.add_argument("--customers", type=int, default=100)
-    parser.add_argument("--seconds", type=int, default=30, help="length of each load profile")
-    parser.add_argument(
-        "--think-time",
-        type=think_range,
-        default=think_range("0.5-1.5"),
-        help="seconds each client waits between requests in the default profile, uniform in LOW-HIGH "
-        "(default 0.5-1.5; 0: skip this profile)",
-    )
-    parser.add_argument(
-        "--closed-loop",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="also run the clients with no think time (throughput-bound; keys closed_loop_…)",
-    )
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=8, help="threads per worker (gthread)")
+    add_load_arguments(parser, who="client", think="0.5-1.5", port=8766)
     parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class (gthread, sync)")
-    parser.add_argument("--port", type=int, default=8766)
     parser.add_argument(
         "--server-root",
         type=Path,
@@ -137,10 +119,7 @@ def main(argv: list[str]) -> int:
         help="keep test_<db> afterwards and reuse it when it already holds this seed (seeding takes minutes)",
     )
     args = parser.parse_args(argv)
-    if args.think_time is None and not args.closed_loop:
-        parser.error("nothing to run: --think-time 0 with --no-closed-loop")
-    if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
-        print("needs DATABASE_URL=postgres://… (the benchmark creates and drops test_<name>)", file=sys.stderr)
+    if not load_test_can_run(parser, args):
         return 2
 
     from benchmarks.harness import (
@@ -200,7 +179,7 @@ def main(argv: list[str]) -> int:
         "learners": args.learners,
         "customers": args.customers,
         "seconds": args.seconds,
-        "think_time": "0" if args.think_time is None else f"{args.think_time[0]}-{args.think_time[1]}",
+        "think_time": think_text(args.think_time),
         "server": f"{args.worker_class}x{args.workers}"
         + (f"x{args.threads}" if args.worker_class == "gthread" else ""),
     }

@@ -29,7 +29,7 @@ import argparse
 import statistics
 import time
 
-from benchmarks.harness import think_range
+from benchmarks.harness import add_load_arguments, think_text
 
 
 def main(argv: list[str]) -> int:
@@ -41,22 +41,7 @@ def main(argv: list[str]) -> int:
         "--enrollments", type=int, default=0, help="enrollments for the dashboard load test (0: no load test)"
     )
     parser.add_argument("--concurrency", type=int, default=20, help="concurrent administrators (20)")
-    parser.add_argument("--seconds", type=int, default=30, help="length of each load profile (30)")
-    parser.add_argument(
-        "--think-time",
-        type=think_range,
-        default=think_range("1-3"),
-        help="seconds each administrator waits between pages, uniform in LOW-HIGH (default 1-3; 0: skip this profile)",
-    )
-    parser.add_argument(
-        "--closed-loop",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="also run the administrators with no think time (throughput-bound; keys closed_loop_...)",
-    )
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (2)")
-    parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker (8)")
-    parser.add_argument("--port", type=int, default=8767)
+    add_load_arguments(parser, who="administrator", think="1-3", port=8767)
     parser.add_argument(
         "--keep-db",
         action="store_true",
@@ -367,7 +352,7 @@ def _load_test(customer, args, table) -> dict[str, str]:
             load_before, load_after = total["load_before"], total["load_after"]
             label = "closed loop" if think is None else f"think {think[0]}-{think[1]} s"
             extra |= {
-                f"{prefix}think_time": "0" if think is None else f"{think[0]}-{think[1]}",
+                f"{prefix}think_time": think_text(think),
                 f"{prefix}load_before": f"{load_before:.2f}",
                 f"{prefix}load_after": f"{load_after:.2f}",
                 f"{prefix}rps": f"{total['rps']:.1f}",

@@ -24,13 +24,11 @@ PostgreSQL backends, psutil) and ``load_during_locust``, then the same prefixed 
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import sys
 import time
 import urllib.request
 
-from benchmarks.harness import think_range
+from benchmarks.harness import add_load_arguments, load_test_can_run, think_text
 
 WORDS = [
     *("python", "data", "cloud", "security", "leadership", "finance", "design", "sales", "marketing", "agile"),
@@ -122,16 +120,7 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks public_catalog")
     parser.add_argument("--courses", type=int, default=100_000)
     parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--seconds", type=int, default=30, help="length of each load profile")
-    parser.add_argument(
-        "--think-time",
-        type=think_range,
-        default=think_range("0.5-1.5"),
-        help="seconds each visitor waits between requests in the default profile (LOW-HIGH; 0: skip it)",
-    )
-    parser.add_argument(
-        "--closed-loop", action=argparse.BooleanOptionalAction, default=True, help="also run with no think time"
-    )
+    add_load_arguments(parser, who="visitor", think="0.5-1.5", port=8768)
     parser.add_argument("--list-pages", type=int, default=100, help="the list pages visitors pick from")
     parser.add_argument("--search-pages", type=int, default=2, help="the pages of a search visitors pick from")
     parser.add_argument(
@@ -139,9 +128,6 @@ def main(argv: list[str]) -> int:
         default="redis://127.0.0.1:6379/9",
         help="the server's DJANGO_CACHE_URL (shared by the workers); '' for a cache per process",
     )
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=8, help="threads per worker (gthread)")
-    parser.add_argument("--port", type=int, default=8768)
     parser.add_argument("--sample", type=int, default=10, help="requests of the in-process comparison")
     parser.add_argument(
         "--keep-db",
@@ -149,10 +135,7 @@ def main(argv: list[str]) -> int:
         help="keep test_<db> afterwards and reuse its catalog when it has this size (seed and build take minutes)",
     )
     args = parser.parse_args(argv)
-    if args.think_time is None and not args.closed_loop:
-        parser.error("nothing to run: --think-time 0 with --no-closed-loop")
-    if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
-        print("needs DATABASE_URL=postgres://… (the benchmark creates and drops test_<name>)", file=sys.stderr)
+    if not load_test_can_run(parser, args):
         return 2
 
     from benchmarks.harness import (
@@ -244,7 +227,7 @@ def main(argv: list[str]) -> int:
     extra: dict[str, object] = {
         "clients": args.clients,
         "load_seconds": args.seconds,
-        "think_time": "0" if args.think_time is None else f"{args.think_time[0]}-{args.think_time[1]}",
+        "think_time": think_text(args.think_time),
         "distinct_queries": args.list_pages + len(WORDS) * args.search_pages,
         "cache": "redis" if args.cache else "per-process",
     }

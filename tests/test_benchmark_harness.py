@@ -171,3 +171,22 @@ def test_the_harness_root_is_the_project_and_cpu_seconds_reads_the_database_back
     else:
         process, backend = harness.cpu_seconds()
         assert process > 0 and backend >= database
+
+
+def test_the_load_tests_share_their_options():
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    harness.add_load_arguments(parser, who="visitor", think="1-3", port=8800)
+    args = parser.parse_args([])
+    assert (args.seconds, args.think_time, args.closed_loop, args.workers, args.threads, args.port) == (
+        30,
+        (1.0, 3.0),
+        True,
+        2,
+        8,
+        8800,
+    )
+    args = parser.parse_args(["--think-time", "0", "--no-closed-loop", "--port", "9000"])
+    assert (args.think_time, args.closed_loop, args.port) == (None, False, 9000)
+    assert harness.think_text(None) == "0" and harness.think_text((0.5, 1.5)) == "0.5-1.5"

@@ -32,13 +32,16 @@ from benchmarks.harness.baselines import baseline_link_one
 from benchmarks.harness.database import configure_django, count_queries, delete_customer_rows, setup_django
 from benchmarks.harness.measuring import Measurement, add_repeat_argument, measure, measure_repeated, scale_baseline
 from benchmarks.harness.profiles import (
+    add_load_arguments,
     load_lines,
     load_pairs,
     load_profile,
     load_profiles,
+    load_test_can_run,
     run_locust,
     run_profiles,
     think_range,
+    think_text,
 )
 from benchmarks.harness.reporting import Report, report
 from benchmarks.harness.resources import (
@@ -56,6 +59,7 @@ __all__ = [
     "ROOT",
     "Measurement",
     "Report",
+    "add_load_arguments",
     "add_repeat_argument",
     "baseline_link_one",
     "configure_django",
@@ -68,6 +72,7 @@ __all__ = [
     "load_pairs",
     "load_profile",
     "load_profiles",
+    "load_test_can_run",
     "measure",
     "measure_repeated",
     "operation_peak_rss_mb",
@@ -82,4 +87,5 @@ __all__ = [
     "server_env",
     "setup_django",
     "think_range",
+    "think_text",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -21,6 +22,44 @@ def think_range(text: str) -> tuple[float, float] | None:
     if bounds[0] < 0 or bounds[1] < bounds[0]:
         raise argparse.ArgumentTypeError(f"{text!r}: a range from low to high, both >= 0")
     return None if bounds[1] == 0 else bounds
+
+
+def add_load_arguments(parser: argparse.ArgumentParser, *, who: str, think: str, port: int) -> None:
+    """The options of a load test: ``--seconds`` of each profile, ``--think-time`` of ``who`` (default
+    ``think``) and ``--closed-loop``, the server's ``--workers`` and ``--threads``, its ``--port``."""
+    parser.add_argument("--seconds", type=int, default=30, help="length of each load profile (30)")
+    parser.add_argument(
+        "--think-time",
+        type=think_range,
+        default=think_range(think),
+        help=f"seconds each {who} waits between requests in the default profile, uniform in LOW-HIGH "
+        f"(default {think}; 0: skip this profile)",
+    )
+    parser.add_argument(
+        "--closed-loop",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help=f"also run the {who}s with no think time (throughput-bound; keys closed_loop_...)",
+    )
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (2)")
+    parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker, gthread (8)")
+    parser.add_argument("--port", type=int, default=port)
+
+
+def load_test_can_run(parser: argparse.ArgumentParser, args) -> bool:
+    """Whether the load test has a profile to run (else the parser's error) and PostgreSQL to run on (else
+    False, said on stderr: the server's workers share the benchmark's database)."""
+    if args.think_time is None and not args.closed_loop:
+        parser.error("nothing to run: --think-time 0 with --no-closed-loop")
+    if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+        print("needs DATABASE_URL=postgres://… (the benchmark creates and drops test_<name>)", file=sys.stderr)
+        return False
+    return True
+
+
+def think_text(think: tuple[float, float] | None) -> str:
+    """A think time as the report writes it: ``LOW-HIGH``, or ``0`` for none."""
+    return "0" if think is None else f"{think[0]}-{think[1]}"
 
 
 def load_profiles(think: tuple[float, float] | None, closed_loop: bool) -> list[tuple[str, tuple[float, float] | None]]:
