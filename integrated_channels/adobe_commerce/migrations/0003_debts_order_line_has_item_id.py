@@ -4,14 +4,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('adobe_commerce', '0002_exported_products'),
+        ("adobe_commerce", "0002_exported_products"),
     ]
 
     operations = [
         migrations.AddConstraint(
-            model_name='processedorderline',
-            constraint=models.CheckConstraint(condition=models.Q(('item_id', ''), _negated=True), name='commerce_order_line_has_item_id'),
+            model_name="processedorderline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("item_id", ""), _negated=True), name="commerce_order_line_has_item_id"
+            ),
         ),
     ]
