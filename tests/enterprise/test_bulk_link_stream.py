@@ -170,3 +170,43 @@ def test_the_lookup_is_one_query_per_chunk_on_postgresql():
     ]
     assert len(lookups) == 1
     assert bulk_link.ChunkLookup.for_stream().joined
+
+
+class _Cycle:
+    """An object in a reference cycle: only the cyclic collector frees it."""
+
+    def __init__(self):
+        self.me = self
+
+
+def test_the_collector_is_paused_for_the_stream_and_collects_each_chunks_cycles():
+    import weakref
+
+    customer = CustomerFactory()
+    made, seen = [], []
+
+    def on_chunk(chunk, links):
+        seen.append((gc.isenabled(), [ref() is None for ref in made]))
+        made.append(weakref.ref(_Cycle()))  # unreachable at once: left for the collector
+
+    assert gc.isenabled()
+    with transaction.atomic():
+        link_stream(
+            customer=customer,
+            chunks=[rows_of("a@example.com"), rows_of("b@example.com"), rows_of("c@example.com")],
+            on_chunk=on_chunk,
+        )
+    # Off during the stream; the cycle a chunk left is freed before the next chunk is linked.
+    assert seen == [(False, []), (False, [True]), (False, [True, True])]
+    assert gc.isenabled()
+
+
+def test_a_stream_leaves_a_paused_collector_paused():
+    customer = CustomerFactory()
+    gc.disable()
+    try:
+        with transaction.atomic():
+            link_stream(customer=customer, chunks=[rows_of("a@example.com")])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
