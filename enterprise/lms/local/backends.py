@@ -336,7 +336,9 @@ class LocalCompletions(interfaces.CompletionBackend):
 
     def completion_columns(self, *, user: str, course: str, now: datetime.datetime, timestamp=str):
         """The completion inputs of each row of a caller's query, joined to it rather than asked per pair
-        (PostgreSQL: ``LATERAL``, one unique-index probe per row and table; decision 0555).
+        (PostgreSQL: ``LATERAL``, one unique-index probe per row and table; decision 0555). ``LIMIT 1`` (the
+        pair is unique anyway) keeps the planner from flattening the subqueries into joins, which it answered
+        with a sequential scan of the whole table per chunk (as ``= ANY`` did, decision 0521).
 
         ``user`` and ``course`` are the SQL of the row's user id and course id (text); ``timestamp`` makes
         the SQL of a timestamp column's value (e.g. its ISO text). Returns ``(columns, joins, params)``:
@@ -355,9 +357,9 @@ class LocalCompletions(interfaces.CompletionBackend):
         joins = (  # table names and the caller's column SQL, no values
             f"LEFT JOIN {course_table} lc_course ON lc_course.course_id = {course} "  # noqa: S608
             f"LEFT JOIN LATERAL (SELECT grade, issued_at FROM {certificate_table} "
-            f"WHERE user_id = {user} AND course_id = lc_course.id) lc_cert ON true "
+            f"WHERE user_id = {user} AND course_id = lc_course.id LIMIT 1) lc_cert ON true "
             f"LEFT JOIN LATERAL (SELECT percent, passed_at FROM {grade_table} "
-            f"WHERE user_id = {user} AND course_id = lc_course.id) lc_grade ON true"
+            f"WHERE user_id = {user} AND course_id = lc_course.id LIMIT 1) lc_grade ON true"
         )
         return columns, joins, [now]
 
