@@ -52,6 +52,8 @@ def edge_cases():
     cases = [
         (instructor, {"certificate": {"grade": "0.92", "issued_at": micro}}),
         (instructor, {"certificate": {"grade": "Pass", "issued_at": NOW.replace(microsecond=0) - DAY}}),
+        # a certificate and a grade: the certificate's rule shows no percent
+        (instructor, {"certificate": {}, "grade": {"percent": Decimal("0.95"), "passed_at": None}}),
         (instructor, {"grade": {"percent": Decimal("0.4"), "passed_at": None}}),  # started, no certificate
         (instructor, {"grade": {"percent": Decimal("0"), "passed_at": None}}),  # a zero grade: not started
         (instructor, {}),
@@ -128,7 +130,7 @@ def test_the_status_filter_keeps_the_rows_of_that_status(edge_cases, status):
 def test_on_postgresql_the_local_lms_completions_are_joined_in_the_chunk_query(edge_cases, monkeypatch):
     monkeypatch.setattr(reports, "CHUNK", 5)
     with CaptureQueriesContext(connection) as queries:
-        assert len(list(reports.transcripts(edge_cases, None, UNTIL).rows)) == 17
+        assert len(list(reports.transcripts(edge_cases, None, UNTIL).rows)) == 18
     sql = [query["sql"] for query in queries.captured_queries]
     assert len([text for text in sql if "LATERAL" in text]) == 5  # 4 chunks of up to 5 rows and the empty page
     # no certificate or grade asked apart from the chunks' own query (the rest: the catalog's courses)
