@@ -137,3 +137,14 @@ def test_on_postgresql_the_local_lms_completions_are_joined_in_the_chunk_query(e
     assert [
         text for text in sql if "LATERAL" not in text and ("certificate" in text or '"lms_local_grade"' in text)
     ] == []
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the pages are read ahead only when joined (PostgreSQL)")
+def test_a_selection_left_half_read_gives_its_connection_back(edge_cases, monkeypatch):
+    monkeypatch.setattr(reports, "CHUNK", 5)
+    rows = reports.transcripts(edge_cases, None, UNTIL).rows
+    first = next(rows)  # the reader thread holds the connection and has the next page's query under way
+    assert connection.allow_thread_sharing
+    rows.close()  # a resumed export stopping early: the reader finishes its page and lends the connection back
+    assert not connection.allow_thread_sharing
+    assert first[1]["EnrollmentId"] == EnterpriseCourseEnrollment.objects.order_by("pk").values_list("pk")[0][0]
