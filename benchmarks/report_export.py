@@ -105,6 +105,7 @@ def build(rows: int):
                 defaults={"title": f"Report course {i}", "pacing": "instructor"},
             )
         customer = EnterpriseCustomer.objects.create(name=f"Report bench {rows}", slug=slug)
+        customer_id = EnterpriseCustomer._meta.pk.get_db_prep_value(customer.pk, db)  # SQLite: the UUID's hex
         _insert_select(
             cursor,
             user_model,
@@ -119,7 +120,7 @@ def build(rows: int):
         _insert_select(
             cursor,
             EnterpriseCustomerUser,
-            {"customer_id": ("%s", customer.pk), "user_id": "u.id"},
+            {"customer_id": ("%s", customer_id), "user_id": "u.id"},
             f"FROM {user_model._meta.db_table} u WHERE u.username LIKE %s ORDER BY u.id",
             [prefix + "%"],
         )
@@ -131,7 +132,7 @@ def build(rows: int):
             f"FROM {lms.Course._meta.db_table} WHERE course_id LIKE %s) c ON c.i = (l.n + k.n) %% {COURSES} "
             "WHERE l.n * %s + k.n < %s"
         )
-        pair_params = [customer.pk, PER_LEARNER - 1, "course-v1:Bench+R%", PER_LEARNER, rows]
+        pair_params = [customer_id, PER_LEARNER - 1, "course-v1:Bench+R%", PER_LEARNER, rows]
         _insert_select(
             cursor,
             EnterpriseCourseEnrollment,

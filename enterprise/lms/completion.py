@@ -119,3 +119,33 @@ def completions_for(
             else:
                 result[key] = Completion(False, IN_PROGRESS, None, percent)
     return result
+
+
+# The rules by what they read, for callers that apply them to joined columns (``rules_of``).
+READS_CERTIFICATE, READS_GRADE_ENDED, READS_GRADE, RUNNING = (
+    _READS_CERTIFICATE,
+    _READS_GRADE_ENDED,
+    _READS_GRADE,
+    _RUNNING,
+)
+
+
+def rules_of(courses: dict[str, Course], now: datetime.datetime) -> dict[str, int]:
+    """The rule each course's completion follows as of ``now`` (what ``completions_for`` decides per course):
+    ``READS_CERTIFICATE`` (instructor-paced), ``READS_GRADE`` (self-paced, no end), ``READS_GRADE_ENDED``
+    (self-paced, ended: complete, "Pass" or "Fail") or ``RUNNING`` (self-paced, not ended: not complete).
+
+    For a caller that reads the certificates and grades as columns of its own query (the local LMS's
+    ``completion_columns``, decision 0555) and applies the rules row by row; tests check it agrees.
+    """
+    rules = {}
+    for course_id, course in courses.items():
+        if not course.self_paced:
+            rules[course_id] = READS_CERTIFICATE
+        elif course.end is None:
+            rules[course_id] = READS_GRADE
+        elif course.end <= now:
+            rules[course_id] = READS_GRADE_ENDED
+        else:
+            rules[course_id] = RUNNING
+    return rules

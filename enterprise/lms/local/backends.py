@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 from django.apps import apps
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import CharField, F, Lookup, Q, TextField, Value
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -333,6 +333,35 @@ class LocalCompletions(interfaces.CompletionBackend):
             (uid, cid): interfaces.Grade(uid, cid, percent, _utc(passed))
             for uid, cid, percent, passed in _rows_for_pairs(models.Grade, keys, "percent", ("passed_at", _utc))
         }
+
+    def completion_columns(self, *, user: str, course: str, now: datetime.datetime, timestamp=str):
+        """The completion inputs of each row of a caller's query, joined to it rather than asked per pair
+        (PostgreSQL: ``LATERAL``, one unique-index probe per row and table; decision 0555). ``LIMIT 1`` (the
+        pair is unique anyway) keeps the planner from flattening the subqueries into joins, which it answered
+        with a sequential scan of the whole table per chunk (as ``= ANY`` did, decision 0521).
+
+        ``user`` and ``course`` are the SQL of the row's user id and course id (text); ``timestamp`` makes
+        the SQL of a timestamp column's value (e.g. its ISO text). Returns ``(columns, joins, params)``:
+        five columns, the certificate's grade and ``issued_at``, the grade's ``percent`` and ``passed_at``
+        (NULL when there is none), and whether that pass is as of ``now``; the caller applies the rules
+        (``completion.rules_of``) and must agree with ``completions_for``.
+        """
+        quote = connection.ops.quote_name
+        course_table, certificate_table, grade_table = (
+            quote(model._meta.db_table) for model in (models.Course, models.Certificate, models.Grade)
+        )
+        columns = (
+            f"lc_cert.grade, {timestamp('lc_cert.issued_at')}, lc_grade.percent, {timestamp('lc_grade.passed_at')}, "
+            "lc_grade.passed_at <= %s"
+        )
+        joins = (  # table names and the caller's column SQL, no values
+            f"LEFT JOIN {course_table} lc_course ON lc_course.course_id = {course} "  # noqa: S608
+            f"LEFT JOIN LATERAL (SELECT grade, issued_at FROM {certificate_table} "
+            f"WHERE user_id = {user} AND course_id = lc_course.id LIMIT 1) lc_cert ON true "
+            f"LEFT JOIN LATERAL (SELECT percent, passed_at FROM {grade_table} "
+            f"WHERE user_id = {user} AND course_id = lc_course.id LIMIT 1) lc_grade ON true"
+        )
+        return columns, joins, [now]
 
     def get_subsection_grades(self, keys):
         """One query: the pairs' subsection grades, in the course's order."""

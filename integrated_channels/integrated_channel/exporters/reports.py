@@ -12,18 +12,28 @@ from __future__ import annotations
 import datetime
 import json
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.models import Count, Func, Max, Q, TextField, Value
 from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 
 from enterprise.exceptions import LMSError
 from enterprise.lms import get_catalog, get_completion_backend
-from enterprise.lms.completion import completions_for
+from enterprise.lms.completion import (
+    FAIL,
+    IN_PROGRESS,
+    PASS,
+    READS_CERTIFICATE,
+    READS_GRADE,
+    READS_GRADE_ENDED,
+    completions_for,
+    rules_of,
+)
 from enterprise.models import EnterpriseCourseEnrollment, EnterpriseCustomerUser
 from enterprise.services.feedback import feedback_by_course
 from enterprise.services.prices import prices_for
@@ -66,6 +76,11 @@ class _IsoUTC(Func):
         "CASE WHEN mod(date_part('microseconds', %(expressions)s)::int, 1000000) = 0 "
         'THEN \'YYYY-MM-DD"T"HH24:MI:SS"+00:00"\' ELSE \'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"\' END) END'
     )
+
+
+def _iso_sql(column: str) -> str:
+    """``_IsoUTC``'s SQL for a column given as SQL."""
+    return _IsoUTC.template % {"expressions": column}
 
 
 def _iso_in_sql() -> bool:
@@ -117,10 +132,12 @@ _FIELDS = (
 )
 
 
-def _chunks(queryset, *, attributes: bool) -> Iterator[list[tuple]]:
+def _chunks(queryset, *, attributes: bool, joined=None) -> Iterator[list[tuple]]:
     """The queryset's rows by keyset pages of ``CHUNK`` (pk order): one query each, none held longer.
 
     ``attributes``: read the learners' attributes (JSON, decoded per row) only for reports that show them.
+    ``joined``: ``(columns, joins, params)`` of the local LMS's completion columns (``completion_columns``),
+    added after the row's own, in the same query (decision 0555).
     """
     timestamp = (lambda name: _IsoUTC(name)) if _iso_in_sql() else _timestamp
     fields = [
@@ -130,6 +147,9 @@ def _chunks(queryset, *, attributes: bool) -> Iterator[list[tuple]]:
     ]
     if not attributes:
         fields.insert(_FIELDS.index("learner__attributes"), Value(None, output_field=TextField()))
+    if joined is not None:
+        yield from _read_ahead(queryset, fields, *joined)
+        return
     last = 0
     while True:
         rows = list(queryset.filter(pk__gt=last).values_list(*fields)[:CHUNK])
@@ -137,6 +157,33 @@ def _chunks(queryset, *, attributes: bool) -> Iterator[list[tuple]]:
             return
         yield rows
         last = rows[-1][0]
+
+
+def _read_ahead(queryset, fields: list, columns: str, joins: str, params: list) -> Iterator[list[tuple]]:
+    """``_chunks`` with the completion columns joined (PostgreSQL), each page's query run by a reader thread
+    while the caller builds the rows of the page before (decision 0555): the database's work and this
+    process's overlap on two cores. The thread uses this thread's connection (the same transaction: what
+    the caller wrote is seen), one query at a time; at most two pages are held besides the caller's."""
+    db = connections[DEFAULT_DB_ALIAS]  # this thread's connection object, lent to the reader
+
+    def statement(last: int) -> tuple[str, list]:  # compiled here: the reader thread touches only the cursor
+        sql, page_params = queryset.filter(pk__gt=last).values_list(*fields)[:CHUNK].query.sql_with_params()
+        return f"SELECT q.*, {columns} FROM ({sql}) q {joins} ORDER BY q.pk", [*params, *page_params]  # noqa: S608
+
+    def fetch(query: tuple[str, list]) -> list[tuple]:
+        with db.cursor() as cursor:
+            cursor.execute(*query)
+            return cursor.fetchall()
+
+    db.inc_thread_sharing()
+    try:
+        with ThreadPoolExecutor(1, thread_name_prefix="report-pages") as reader:
+            pending = reader.submit(fetch, statement(0))
+            while rows := pending.result():
+                pending = reader.submit(fetch, statement(rows[-1][0]))
+                yield rows
+    finally:
+        db.dec_thread_sharing()
 
 
 _UNENROLLED, _COMPLETED, _IN_PROGRESS, _NOT_STARTED = (
@@ -168,35 +215,76 @@ def _learner_rows(customer, since, until, status_filter: str, *, feedback: bool)
                 programs[program_id] = None
         return programs[program_id]
 
+    # The local LMS on PostgreSQL: the certificate and grade of each enrollment joined in its query as
+    # columns (no second and third query, no named tuples), the rules applied here (decision 0555).
+    from enterprise.lms.local.backends import LocalCompletions  # the local LMS app may be left out
+
+    joined = (
+        backend.completion_columns(user="q.learner__user_id", course="q.course_id", now=until, timestamp=_iso_sql)
+        if as_read and type(backend) is LocalCompletions
+        else None
+    )
+    rules: dict[str, int] = {}
+
     def rows() -> Iterator[tuple[str, dict]]:
         not_found = filtered = 0
-        for chunk in _chunks(_candidates(customer, since, until), attributes=feedback):
+        for chunk in _chunks(_candidates(customer, since, until), attributes=feedback, joined=joined):
             missing = {row[4] for row in chunk} - set(courses)
             if missing:
                 courses.update(catalog.get_courses(missing))
                 courses.update({course_id: None for course_id in missing if course_id not in courses})
-            keys = [(row[1], row[4]) for row in chunk if courses.get(row[4]) is not None]
-            known = {key[1]: courses[key[1]] for key in keys}
-            completions = completions_for(keys, courses=known, backend=backend, now=until)
-            # Not complete: a grade above 0 (whatever the course's rule reads) says the learner started.
-            open_keys = [key for key in keys if not completions[key].complete]
-            started = {k for k, grade in backend.get_grades(open_keys).items() if grade.percent} if open_keys else ()
+            known = {course_id: course for course_id in {row[4] for row in chunk} if (course := courses[course_id])}
+            keys = [(row[1], row[4]) for row in chunk if row[4] in known] if joined is None or feedback else ()
+            if joined is None:
+                completions = completions_for(keys, courses=known, backend=backend, now=until)
+                # Not complete: a grade above 0 (whatever the course's rule reads) says the learner started.
+                open_keys = [key for key in keys if not completions[key].complete]
+                grades = backend.get_grades(open_keys) if open_keys else {}
+                started = {k for k, grade in grades.items() if grade.percent}
+            else:
+                rules.update(rules_of({c: known[c] for c in known.keys() - rules.keys()}, until))
             ratings = backend.get_feedback(keys) if feedback else {}
             titles = {course_id: course.title for course_id, course in known.items()}
             for values in chunk:
                 pk, user_id, email, username, course_id, created, unenrolled_at, attributes, program_id = values[:9]
-                paid_amount, paid_currency, purchased_at = values[9:]
+                paid_amount, paid_currency, purchased_at = values[9:12]
                 if course_id not in titles:
                     not_found += 1
                     skipped["course_not_found"] = not_found
                     continue
                 key = (user_id, course_id)
-                complete, grade, completed_at, percent = completions[key]
+                if joined is None:
+                    complete, grade, completed_at, percent = completions[key]
+                    begun = percent or key in started
+                    if completed_at is not None:
+                        completed_at = (
+                            completed_at.isoformat()
+                            if isinstance(completed_at, datetime.datetime)
+                            else _iso(completed_at)
+                        )
+                else:  # completions_for's rules on the joined columns (tests check they agree)
+                    certificate_grade, issued_at, begun, passed_at, passed = values[12:]
+                    rule = rules[course_id]
+                    if rule == READS_CERTIFICATE:
+                        if issued_at is None:
+                            complete, grade, completed_at, percent = False, IN_PROGRESS, None, None
+                        else:
+                            complete, grade, completed_at, percent = True, certificate_grade, issued_at, None
+                    elif rule == READS_GRADE:
+                        if passed:
+                            complete, grade, completed_at, percent = True, PASS, passed_at, begun
+                        else:
+                            complete, grade, completed_at, percent = False, IN_PROGRESS, None, begun
+                    elif rule == READS_GRADE_ENDED:
+                        complete, grade, percent = True, PASS if passed else FAIL, begun
+                        completed_at = known[course_id].end.isoformat()
+                    else:
+                        complete, grade, completed_at, percent = False, IN_PROGRESS, None, None
                 if unenrolled_at is not None:
                     status = _UNENROLLED
                 elif complete:
                     status = _COMPLETED
-                elif percent or key in started:
+                elif begun:
                     status = _IN_PROGRESS
                 else:
                     status = _NOT_STARTED
@@ -216,13 +304,7 @@ def _learner_rows(customer, since, until, status_filter: str, *, feedback: bool)
                     "Grade": grade,
                     "Percent": float(percent * 100) if percent is not None else None,
                     "EnrolledAt": created,
-                    "CompletedAt": (
-                        None
-                        if completed_at is None
-                        else completed_at.isoformat()
-                        if isinstance(completed_at, datetime.datetime)
-                        else _iso(completed_at)
-                    ),
+                    "CompletedAt": completed_at,
                     "UnenrolledAt": unenrolled_at,
                     "Type": "learning path course" if program_id else "course",
                     "LearningPathId": program_id or None,
