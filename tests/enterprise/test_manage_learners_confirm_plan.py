@@ -17,6 +17,7 @@ from enterprise.services.bulk_link import RowStatus
 from enterprise.services.manage_learners import confirm_upload, preview_upload
 from tests.enterprise.test_manage_learners_plan_preview import _world
 from tests.factories import CourseFactory, CustomerFactory, LearnerFactory, UserFactory
+from tests.migrations import latest, migrate
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]
 
@@ -182,3 +183,47 @@ def test_an_enrollment_is_neither_planned_nor_confirmed_from_a_plan():
     done = confirm_upload(customer=customer, token=token, course_id="course-v1:Org+CS101+2027", mode="audit")
     assert done.applied and not done.from_plan
     assert done.enrollment_counts
+
+
+def _triggers() -> set[tuple[str, str]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tgname, tgrelid::regclass::text FROM pg_trigger WHERE tgname LIKE 'enterprise_learner_state%%'"
+        )
+        return set(cursor.fetchall())
+
+
+def test_the_migration_creates_the_version_and_takes_it_back():
+    tables = {
+        "enterprise_enterprisecustomeruser",
+        "enterprise_pendingenterprisecustomeruser",
+        "enterprise_enterprisecustomer",
+        "auth_user",
+    }
+    assert _triggers() == {(name, table) for table in tables for name in confirm_plan_triggers()}
+    migrate([("enterprise", "0017_customer_indexes_covered")])
+    try:
+        assert _triggers() == set()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT to_regclass(%s)", [confirm_plan.SEQUENCE])
+            assert cursor.fetchone()[0] is None
+    finally:
+        migrate(latest())
+    assert len(_triggers()) == 8
+    # a statement draws the version once, whatever its number of rows; signing in does not
+    version = _version()
+    UserFactory.create_batch(3)
+    after_users = _version()
+    assert after_users > version
+    get_user_model().objects.filter(username="nobody").update(last_login=None)
+    assert _version() == after_users
+
+
+def confirm_plan_triggers():
+    return ("enterprise_learner_state", "enterprise_learner_state_truncate")
+
+
+def _version() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT last_value FROM {confirm_plan.SEQUENCE}")
+        return cursor.fetchone()[0]
