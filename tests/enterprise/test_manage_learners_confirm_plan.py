@@ -227,3 +227,22 @@ def _version() -> int:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT last_value FROM {confirm_plan.SEQUENCE}")
         return cursor.fetchone()[0]
+
+
+def test_a_customers_administrator_confirms_from_the_plan_without_learning_other_customers():
+    customer, text = _world()
+    token, preview = _preview(customer, text, disclose_other_customers=False)
+    done = confirm_upload(customer=customer, token=token, disclose_other_customers=False)
+    assert done.from_plan
+    assert _rows(done) == _rows(preview)
+    assert not any("Other" in row.message for row in done.rows)
+    assert _state(customer) == EXPECTED_STATE
+
+
+def test_a_plan_made_for_another_disclosure_is_not_used():
+    customer, text = _world()
+    token, _preview_result = _preview(customer, text, disclose_other_customers=False)
+    done = confirm_upload(customer=customer, token=token)
+    assert not done.from_plan
+    dan = next(row for row in done.rows if row.line == 5)
+    assert (dan.status, dan.message) == (RowStatus.CONFLICT, "Already linked to enterprise customer 'Other'.")
