@@ -89,8 +89,10 @@ class Planner:
         self._start_body()
         with self.connection.cursor() as cursor:
             for attempt in range(LOCK_TRIES):
+                # CASE, not AND: the lock is asked for only where the version exists (AND has no order)
                 cursor.execute(
-                    "SELECT to_regclass(%s) IS NOT NULL AND pg_try_advisory_lock(%s)", [SEQUENCE, STATE_LOCK]
+                    "SELECT CASE WHEN to_regclass(%s) IS NULL THEN false ELSE pg_try_advisory_lock(%s) END",
+                    [SEQUENCE, STATE_LOCK],
                 )
                 if cursor.fetchone()[0]:
                     self.locked = True

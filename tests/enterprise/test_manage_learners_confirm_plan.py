@@ -7,8 +7,10 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from enterprise.exceptions import UploadExpired
 from enterprise.models import EnterpriseCustomerUser, PendingEnterpriseCustomerUser
@@ -246,3 +248,20 @@ def test_a_plan_made_for_another_disclosure_is_not_used():
     assert not done.from_plan
     dan = next(row for row in done.rows if row.line == 5)
     assert (dan.status, dan.message) == (RowStatus.CONFLICT, "Already linked to enterprise customer 'Other'.")
+
+
+def test_the_admin_pages_confirmation_uses_the_plan(staff_client):
+    customer = CustomerFactory(name="Acme Corp")
+    ann = UserFactory(email="Ann@Example.com")
+    url = reverse("admin:enterprise_enterprisecustomer_manage_learners", args=[customer.pk])
+    upload = SimpleUploadedFile("learners.csv", b"email\nann@example.com\nnew@example.com\n", content_type="text/csv")
+    response = staff_client.post(url, {"action": "link", "bulk_upload_csv": upload})
+    assert 'id="confirm-form"' in response.content.decode()
+    confirm = response.context["confirm"]
+    data = {"action": "confirm", **{name: confirm[name].value() or "" for name in confirm.fields}}
+    with CaptureQueriesContext(connection) as queries:
+        done = staff_client.post(url, data)
+    assert "Done: 1 linked, 1 pending." in done.content.decode()
+    assert not any("LATERAL" in query["sql"] for query in queries)  # no look-up: the plan was applied
+    assert EnterpriseCustomerUser.objects.get(user=ann).customer == customer
+    assert PendingEnterpriseCustomerUser.objects.get().user_email == "new@example.com"
