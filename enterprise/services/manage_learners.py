@@ -22,6 +22,7 @@ import heapq
 import io
 import logging
 import random
+import shutil
 import tempfile
 import time
 from collections import Counter
@@ -32,7 +33,7 @@ from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.core.files import File
-from django.db import OperationalError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils.translation import gettext as _
 
 from enterprise.app_settings import enterprise_settings
@@ -41,7 +42,7 @@ from enterprise.exceptions import EnterpriseError, LinkConflict, SubmissionBusy,
 from enterprise.lms import get_enrollment_backend
 from enterprise.models import EnterpriseCustomer
 from enterprise.models.enrollment import EnrollmentSource
-from enterprise.services import upload_store
+from enterprise.services import confirm_plan, upload_store
 from enterprise.services.bulk_link import (
     PROBLEM_STATUSES,
     ChunkLinks,
@@ -118,6 +119,8 @@ class SubmissionResult:
     enrollment_counts: dict[EnrollmentStatus, int] = field(default_factory=dict)
     #: Rows recorded (``record``); 0 when ``rows`` holds them all.
     row_count: int = 0
+    #: A confirmation that applied its preview's plan, the learner state unchanged (decision 0545).
+    from_plan: bool = False
     #: Every recorded row, raw (``REPORT_FIELDS``), for the report; None when ``rows`` holds them all.
     report: object | None = None
     invalid_lines: list[int] = field(default_factory=list)  # the first 20
@@ -313,11 +316,13 @@ def link_learners_from_csv(
     progress: Callable[[int, int], None] | None = None,
     disclose_other_customers: bool = True,
     classified=None,
+    planner: confirm_plan.Planner | None = None,
 ) -> SubmissionResult:
     """Link (and enroll, notify) the addresses of a CSV upload, or preview it with ``dry_run``.
 
     ``classified``: the binary spooled report of a preview of this very file (``confirm_upload``):
-    its rows are read from it instead of being parsed and validated again.
+    its rows are read from it instead of being parsed and validated again. ``planner``: a preview's
+    (``preview_upload``) keeps what it plans to write and the state version it saw (decision 0545).
 
     ``file`` is a binary file object or a Django ``File``; ``size`` (else ``file.size``) is checked
     against ``MANAGE_LEARNERS_MAX_UPLOAD_BYTES`` before anything is read. With
@@ -351,10 +356,25 @@ def link_learners_from_csv(
         empty=UploadRefused("The file holds no e-mail address."),
         progress=progress,
         count=count,
+        planner=planner,
     )
 
 
-def _submit(customer, rows, *, target, notify, dry_run, source, started_by, disclose, empty, progress=None, count=None):
+def _submit(
+    customer,
+    rows,
+    *,
+    target,
+    notify,
+    dry_run,
+    source,
+    started_by,
+    disclose,
+    empty,
+    progress=None,
+    count=None,
+    planner=None,
+):
     """Link ``rows()`` (called again by a retried attempt) in chunks through ``_run``: the part both
     entry points share, a file's and a list's (``empty``: the refusal when no row holds an address;
     ``count()``: the number of rows, asked only for a ``progress`` bar)."""
@@ -389,6 +409,7 @@ def _submit(customer, rows, *, target, notify, dry_run, source, started_by, disc
         started_by=started_by,
         disclose=disclose,
         empty=empty,
+        planner=planner if plan_only else None,
     )
 
 
@@ -565,6 +586,8 @@ def preview_upload(
     deleted before the error propagates: no confirmation can come for it.
     """
     token = upload_store.save_file(upload, customer=customer, suffix=".csv")
+    # enrolling nobody, the preview plans without writing; its plan can then be confirmed (decision 0545)
+    planner = None if (course_id or program_id or mode or notify) else confirm_plan.Planner.for_preview()
     try:
         with upload_store.open_file(token, customer=customer) as file:
             result = link_learners_from_csv(
@@ -577,13 +600,26 @@ def preview_upload(
                 mode=mode,
                 notify=notify,
                 disclose_other_customers=disclose_other_customers,
+                planner=planner,
             )
+        if not result.refused:
+            # what reading the file found, for the confirmation to start from (decision 0416)
+            upload_store.save_companion(token, File(result.spooled_report(), name="rows.csv"), customer=customer)
+            plan = planner and planner.content(
+                customer=customer,
+                upload=upload_store.stored_name(token, customer=customer),
+                result=result,
+                disclose=disclose_other_customers,
+            )
+            if plan is not None:
+                with plan:
+                    upload_store.save_companion(token, plan, customer=customer, suffix=upload_store.PLAN)
     except EnterpriseError:
         upload_store.delete_file(token, customer=customer)
         raise
-    if not result.refused:
-        # what reading the file found, for the confirmation to start from (decision 0416)
-        upload_store.save_companion(token, File(result.spooled_report(), name="rows.csv"), customer=customer)
+    finally:
+        if planner is not None:
+            planner.close()
     return token, result
 
 
@@ -604,14 +640,18 @@ def confirm_upload(
     The file is deleted once applied; a file refused as a whole (invalid rows) is kept, so the
     same preview can be shown again with its confirmation. The rows come from what the preview
     stored beside the file (its reading and validation, decision 0416) when it is there; only the
-    database's answers are looked up again.
+    database's answers are looked up again. Enrolling nobody, when the learner state has not changed
+    since the preview, the preview's plan is written as it is, without a look-up (decision 0545).
     """
     size = upload_store.file_size(token, customer=customer)
     with upload_store.open_file(token, customer=customer) as file, contextlib.ExitStack() as stack:
         classified = upload_store.open_companion(token, customer=customer)
+        result = None
         if classified is not None:
             stack.enter_context(classified)
-        result = link_learners_from_csv(
+            if not (course_id or program_id or mode or notify):  # what the preview planned (decision 0545)
+                result = _confirm_from_plan(customer, token, classified=classified, disclose=disclose_other_customers)
+        result = result or link_learners_from_csv(
             customer=customer,
             file=file,
             size=size,
@@ -629,8 +669,53 @@ def confirm_upload(
     return result
 
 
+def _confirm_from_plan(customer, token, *, classified, disclose) -> SubmissionResult | None:
+    """The confirmation as its preview planned it, when the learner state did not change since
+    (``confirm_plan``, decision 0545): the plan's writes, and the preview's rows, counts and report
+    as the result. None (nothing written) without a valid plan or when anything changed: the caller
+    then runs the full path."""
+    plan_file = upload_store.open_companion(token, customer=customer, suffix=upload_store.PLAN)
+    if plan_file is None:
+        return None
+    with plan_file:
+        upload = upload_store.stored_name(token, customer=customer)
+        plan = confirm_plan.Plan.read(plan_file, customer=customer, upload=upload, disclose=disclose)
+        if plan is None:
+            return None
+        try:
+            with transaction.atomic():
+                plan.apply(customer)
+        except (confirm_plan.PlanStale, IntegrityError):
+            logger.info("Manage Learners confirmation of %s: the learner state changed, planning again", upload)
+            return None
+        except OperationalError as exc:
+            if not _lost_to_a_concurrent_transaction(exc) or connection.in_atomic_block:
+                raise
+            return None  # the full path retries
+    summary = plan.summary()
+    result = SubmissionResult(
+        customer=customer,
+        rows=[
+            RowResult(line=line, value=value, email=email, status=_STATUS_OF_VALUE[status], message=message)
+            for line, value, email, status, message in summary["rows"]
+        ],
+        dry_run=False,
+        row_count=summary["row_count"],
+        applied=True,
+        from_plan=True,
+    )
+    result.counts = _ordered_counts(Counter({_STATUS_OF_VALUE[k]: n for k, n in summary["counts"].items()}), RowStatus)
+    result.report = tempfile.SpooledTemporaryFile(max_size=REPORT_SPOOL_BYTES)  # noqa: SIM115 (closed by close())
+    classified.seek(0)
+    shutil.copyfileobj(classified, result.report)
+    return result
+
+
+_STATUS_OF_VALUE = {status.value: status for status in RowStatus}
+
+
 def _run(
-    customer, link, *, target, notify, dry_run, source, started_by="", disclose=True, empty=None
+    customer, link, *, target, notify, dry_run, source, started_by="", disclose=True, empty=None, planner=None
 ) -> SubmissionResult:
     """Apply ``link`` in one transaction; a deadlock or serialization failure with a concurrent
     submission rolls it back, and it is tried again from the start (``link`` reads its rows again,
@@ -649,6 +734,7 @@ def _run(
                 started_by=started_by,
                 disclose=disclose,
                 empty=empty,
+                planner=planner,
             )
         except OperationalError as exc:
             if not _lost_to_a_concurrent_transaction(exc):
@@ -669,7 +755,9 @@ class _Empty(Exception):
     """No row holds an address: roll back, then raise the caller's error."""
 
 
-def _run_once(customer, link, *, target, notify, dry_run, source, started_by, disclose, empty) -> SubmissionResult:
+def _run_once(
+    customer, link, *, target, notify, dry_run, source, started_by, disclose, empty, planner=None
+) -> SubmissionResult:
     result = SubmissionResult(customer=customer, rows=[], dry_run=dry_run, target=target, notify=notify)
     backend = get_enrollment_backend() if target is not None and not dry_run else None
 
@@ -683,10 +771,16 @@ def _run_once(customer, link, *, target, notify, dry_run, source, started_by, di
         if not disclose:
             conceal_other_customers(chunk)
         result.record(chunk)
+        if planner is not None:
+            planner.record(chunk)
 
     result.start_recording()
     try:
+        if planner is not None:
+            planner.acquire()  # before the transaction: its snapshot is taken under the lock (decision 0545)
         with transaction.atomic():
+            if planner is not None:
+                planner.begin()
             link(on_chunk)
             if empty is not None and result.row_count == result._statuses[RowStatus.HEADER]:
                 raise _Empty
@@ -705,6 +799,9 @@ def _run_once(customer, link, *, target, notify, dry_run, source, started_by, di
     except BaseException:
         result.close()
         raise
+    finally:
+        if planner is not None:
+            planner.release()
     result.applied = not dry_run and not result.refused
     result.finish_recording()
     return result

@@ -46,6 +46,11 @@ def _name(token: str, customer) -> str:
     return name
 
 
+def stored_name(token: str, *, customer) -> str:
+    """The storage name of the upload of ``token`` (``UploadExpired`` once it is gone)."""
+    return _name(token, customer)
+
+
 def open_file(token: str, *, customer):
     """The stored file of ``token`` opened for binary reading, or ``UploadExpired``."""
     return default_storage.open(_name(token, customer), "rb")
@@ -59,25 +64,29 @@ def delete_file(token: str, *, customer) -> None:
     with contextlib.suppress(UploadExpired):
         name = _name(token, customer)
         default_storage.delete(name)
-        default_storage.delete(name + COMPANION)
+        for suffix in COMPANIONS:
+            default_storage.delete(name + suffix)
 
 
 #: What the preview learnt of a stored upload, kept beside it (``manage_learners``, decision 0416).
 COMPANION = ".classified"
+#: What the preview planned to write, and the learner state it planned from (``confirm_plan``, decision 0545).
+PLAN = ".plan"
+COMPANIONS = (COMPANION, PLAN)
 
 
-def save_companion(token: str, content, *, customer) -> None:
+def save_companion(token: str, content, *, customer, suffix: str = COMPANION) -> None:
     """Store ``content`` (a Django ``File``) beside the upload of ``token``, replacing any earlier one."""
-    name = _name(token, customer) + COMPANION
+    name = _name(token, customer) + suffix
     default_storage.delete(name)
     saved = default_storage.save(name, content)
     if saved != name:  # a storage that renamed it: not found again, so not used
         default_storage.delete(saved)
 
 
-def open_companion(token: str, *, customer):
-    """The companion of the upload of ``token`` opened for binary reading, or None."""
-    name = _name(token, customer) + COMPANION
+def open_companion(token: str, *, customer, suffix: str = COMPANION):
+    """The companion (``suffix``) of the upload of ``token`` opened for binary reading, or None."""
+    name = _name(token, customer) + suffix
     try:
         return default_storage.open(name, "rb")
     except FileNotFoundError:

@@ -108,3 +108,13 @@ def test_the_preview_report_read_back_gives_the_rows_of_the_file():
         (4, "ann@example.com", RowStatus.DUPLICATE),
         (5, "carol@example.com", None),
     ]
+
+
+def test_no_plan_without_a_state_version_or_inside_the_callers_transaction():
+    """On SQLite there is no state version, and a preview inside the caller's transaction (this
+    test's) cannot take its own snapshot: no plan is kept, the confirmation plans again (0545)."""
+    customer = CustomerFactory()
+    token, _preview_result = _preview(customer)
+    assert not default_storage.exists(upload_store.stored_name(token, customer=customer) + upload_store.PLAN)
+    done = confirm_upload(customer=customer, token=token)
+    assert done.applied and not done.from_plan
