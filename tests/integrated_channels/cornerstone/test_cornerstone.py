@@ -146,3 +146,44 @@ def test_course_list_etag_like_if_modified_since_in_the_past_lists_everything(cl
     transmit("transmit_content_metadata")
     response = poll(client, csod_config, HTTP_IF_MODIFIED_SINCE=http_date(0))
     assert response.status_code == 200 and len(response.json()) == 1
+
+
+@pytest.mark.parametrize("incremental", [False, True])
+def test_selection_reads_the_sessions_once_and_keeps_the_launched_enrollments(csod_config, incremental):
+    import datetime
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from integrated_channels.cornerstone.exporters import CornerstoneLearnerDataExporter
+
+    first = completed_enrollment(csod_config.customer)
+    second = completed_enrollment(csod_config.customer, learner=first.learner)
+    not_launched = completed_enrollment(csod_config.customer, learner=first.learner)
+    other_learner = completed_enrollment(csod_config.customer)
+    user = first.learner.user
+    for enrollment, guid, hours_ago in ((first, "g-old", 2), (second, "g-new", 1)):
+        CornerstoneLearnerSession.objects.create(
+            configuration=csod_config,
+            user=user,
+            course_id=enrollment.course_id,
+            user_guid=guid,
+            callback_path="/cb/1",
+            session_token="t",
+        )
+        CornerstoneLearnerSession.objects.filter(user_guid=guid).update(
+            modified=timezone.now() - datetime.timedelta(hours=hours_ago)
+        )
+    since = timezone.now() - datetime.timedelta(days=1) if incremental else None
+
+    with CaptureQueriesContext(connection) as queries:
+        selection = CornerstoneLearnerDataExporter(configuration=csod_config).select(since=since)
+
+    sessions_read = [q["sql"] for q in queries.captured_queries if "cornerstone_cornerstonelearnersession" in q["sql"]]
+    assert len(sessions_read) == (2 if incremental else 1)  # incremental: plus the "ids changed since" subquery
+    assert selection.considered == 2
+    assert sorted(r.enrollment_id for r in selection.records) == sorted([first.pk, second.pk])
+    assert {r.remote_id for r in selection.records} == {"g-new"}  # the learner's latest session's GUID
+    assert not_launched.pk not in {r.enrollment_id for r in selection.records}
+    assert other_learner.pk not in {r.enrollment_id for r in selection.records}
