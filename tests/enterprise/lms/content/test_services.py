@@ -407,3 +407,17 @@ def test_progress_finds_learners_through_the_user_tables_email_index(customer):
         cursor.execute("EXPLAIN " + lookup)
         plan = " ".join(str(cell) for row in cursor.fetchall() for cell in row)
     assert "hostdb_user_email_ci" in plan or "hostdb_user_email_trgm" in plan, plan
+
+
+def _plain_indexes(model) -> list[list[str]]:
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, model._meta.db_table)
+    return [info["columns"] for info in constraints.values() if info["index"] and not info["unique"]]
+
+
+def test_tables_a_progress_import_writes_carry_no_covered_index():
+    """The enterprise enrollment is found by learner through its unique (learner, course_id) (decision 0561); provider
+    progress is read by ``modified`` for the channels (decision 0560)."""
+    enrollment = _plain_indexes(EnterpriseCourseEnrollment)
+    assert ["learner_id"] not in enrollment and ["course_id"] in enrollment
+    assert ["modified"] in _plain_indexes(ProviderProgress)
