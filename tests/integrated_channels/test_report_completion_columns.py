@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from enterprise.lms import get_catalog, get_completion_backend
 from enterprise.lms.completion import determine_completion
+from enterprise.lms.content.models import ProviderCourse, ProviderProgress
 from enterprise.models import EnterpriseCourseEnrollment, EnterpriseCustomerUser
 from integrated_channels.integrated_channel.exporters import reports
 from tests.factories import CertificateFactory, CourseFactory, CustomerFactory, GradeFactory, UserFactory
@@ -27,14 +28,21 @@ DAY = datetime.timedelta(days=1)
 UNTIL = NOW + datetime.timedelta(hours=1)  # the selection's end: after the enrollments are made, before any day
 
 
-def _enroll(customer, course, *, certificate=None, grade=None, unenrolled=False) -> EnterpriseCourseEnrollment:
-    """A learner of its own enrolled in ``course``, with the certificate and grade given (factory keywords)."""
+def _enroll(
+    customer, course, *, certificate=None, grade=None, progress=None, unenrolled=False
+) -> EnterpriseCourseEnrollment:
+    """A learner of its own enrolled in ``course``, with the certificate and grade given (factory keywords), and
+    a content provider's progress (``{"percent": ...}``) on a provider course."""
     user = UserFactory()
     learner = EnterpriseCustomerUser.objects.create(customer=customer, user=user)
     if certificate is not None:
         CertificateFactory(user=user, course=course, **certificate)
     if grade is not None:
         GradeFactory(user=user, course=course, **grade)
+    if progress is not None:
+        ProviderProgress.objects.create(
+            user=user, course=course.provider_course, customer=customer, modified=NOW, **progress
+        )
     return EnterpriseCourseEnrollment.objects.create(
         learner=learner, course_id=course.course_id, mode="audit", unenrolled_at=NOW - DAY if unenrolled else None
     )
@@ -48,6 +56,12 @@ def edge_cases():
     self_open = CourseFactory(pacing="self")
     self_ended = CourseFactory(pacing="self", end=NOW - DAY)
     self_running = CourseFactory(pacing="self", end=NOW + DAY)
+    # a content provider's course: a course in progress has its percent on the progress row, no grade row
+    # (decision 0560); the joined columns read it there as ``get_grades`` does
+    provided = CourseFactory(pacing="self")
+    ProviderCourse.objects.create(
+        course=provided, provider="linkedin", provider_id="urn:li:lyndaCourse:7", first_seen=NOW, last_seen=NOW
+    )
     micro = datetime.datetime(2026, 3, 1, 8, 0, 0, 1250, tzinfo=datetime.UTC)
     cases = [
         (instructor, {"certificate": {"grade": "0.92", "issued_at": micro}}),
@@ -69,6 +83,11 @@ def edge_cases():
         (self_running, {"grade": {"percent": Decimal("0.5"), "passed_at": NOW - DAY}}),  # not complete yet
         (self_running, {}),
         (self_running, {"certificate": {}}),  # a certificate a self-paced rule does not read
+        (provided, {"progress": {"percent": Decimal("0.4")}}),  # in progress, read from the progress row
+        (provided, {"progress": {"percent": None}}),  # a percent not reported: 0, not started
+        (provided, {"progress": {"percent": Decimal("1")}, "grade": {"percent": Decimal("1"), "passed_at": micro}}),
+        (provided, {"progress": {"percent": Decimal("0.6")}, "grade": {"percent": Decimal("0.2"), "passed_at": None}}),
+        (provided, {}),
     ]
     for course, options in cases:
         _enroll(customer, course, **options)
@@ -130,13 +149,14 @@ def test_the_status_filter_keeps_the_rows_of_that_status(edge_cases, status):
 def test_on_postgresql_the_local_lms_completions_are_joined_in_the_chunk_query(edge_cases, monkeypatch):
     monkeypatch.setattr(reports, "CHUNK", 5)
     with CaptureQueriesContext(connection) as queries:
-        assert len(list(reports.transcripts(edge_cases, None, UNTIL).rows)) == 18
+        assert len(list(reports.transcripts(edge_cases, None, UNTIL).rows)) == 23
     sql = [query["sql"] for query in queries.captured_queries]
-    assert len([text for text in sql if "LATERAL" in text]) == 5  # 4 chunks of up to 5 rows and the empty page
+    assert len([text for text in sql if "LATERAL" in text]) == 6  # 5 chunks of up to 5 rows and the empty page
     # no certificate or grade asked apart from the chunks' own query (the rest: the catalog's courses)
     assert [
         text for text in sql if "LATERAL" not in text and ("certificate" in text or '"lms_local_grade"' in text)
     ] == []
+    assert [text for text in sql if "LATERAL" not in text and '"lms_content_providerprogress"' in text] == []
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the pages are read ahead only when joined (PostgreSQL)")

@@ -143,6 +143,9 @@ class ProviderProgress(models.Model):
                 condition=Q(percent__isnull=True) | Q(percent__gte=0, percent__lte=1), name="content_progress_percent"
             ),
         ]
+        # The completion interface's ``changed_since`` reads progress by ``modified``: a course in progress has no
+        # grade row, its percent is read from here (decision 0560).
+        indexes = [models.Index(fields=["modified"], name="content_progress_modified")]
 
     def __str__(self):
         return f"{self.user_id} in {self.course_id}"

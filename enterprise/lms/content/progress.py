@@ -53,8 +53,10 @@ def import_progress(
 
     Learners are the customer's linked learners, found by e-mail (case-insensitive); courses are the
     provider's, by its id. A completed record writes a passing grade and a certificate dated when it was
-    completed; one not completed writes a grade in progress (``record_completions``: a pass is never taken
-    back). Records that change nothing write nothing, so ``transmit_learner_data`` sends only what changed.
+    completed; the percent of one not completed stays on its progress row, which the completion interface reads
+    for a course without a grade row (decision 0560), or updates a grade already there (``record_completions``:
+    a pass is never taken back). Records that change nothing write nothing, so ``transmit_learner_data`` sends
+    only what changed.
     """
     now = now or timezone.now()
     result = ProgressImport()
@@ -218,8 +220,16 @@ def _write(customer_id, latest, courses, links, now, result: ProgressImport) -> 
     progress, grade, certificate = (quote(m._meta.db_table) for m in (ProviderProgress, Grade, Certificate))
     with connection.cursor() as cursor:
         _stage(connection, cursor, rows)
-        updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in (*_PROGRESS_FIELDS, "customer_id", "modified"))
-        differs = " OR ".join(f"{progress}.{name} IS DISTINCT FROM EXCLUDED.{name}" for name in _PROGRESS_FIELDS)
+        # A percent not reported keeps the one stored (the grade's rule, ``record_completions``): the percent of a
+        # course in progress is read from the progress row (decision 0560).
+        new = {name: f"EXCLUDED.{name}" for name in _PROGRESS_FIELDS} | {
+            "percent": f"COALESCE(EXCLUDED.percent, {progress}.percent)"
+        }
+        updates = ", ".join(
+            f"{name} = {value}" for name, value in (*new.items(), ("customer_id", "EXCLUDED.customer_id"))
+        )
+        updates += ", modified = EXCLUDED.modified"
+        differs = " OR ".join(f"{progress}.{name} IS DISTINCT FROM {value}" for name, value in new.items())
         upsert = {
             "selected": {"user_id": "user_id", "course_id": "course_id"} | {name: name for name in _PROGRESS_FIELDS},
             "constants": {"customer_id": customer_id, "modified": now},
@@ -242,7 +252,11 @@ def _write(customer_id, latest, courses, links, now, result: ProgressImport) -> 
             )
             unchanged = cursor.rowcount
         else:
-            same = " AND ".join(f"p.{name} IS NOT DISTINCT FROM s.{name}" for name in _PROGRESS_FIELDS)
+            same = " AND ".join(
+                f"p.{name} IS NOT DISTINCT FROM "
+                + ("COALESCE(s.percent, p.percent)" if name == "percent" else f"s.{name}")
+                for name in _PROGRESS_FIELDS
+            )
             cursor.execute(
                 f"UPDATE {_STAGE} AS s SET changed = false FROM {progress} AS p "  # noqa: S608
                 f"WHERE p.user_id = s.user_id AND p.course_id = s.course_id AND {same}"
@@ -263,7 +277,9 @@ def _write(customer_id, latest, courses, links, now, result: ProgressImport) -> 
         result.changed += changed
         # Grades (``record_completions``' rules, decision 0241): completed → passed then (percent as reported,
         # else kept, else 1); not completed → a pass already recorded is kept, else the reported percent (else
-        # kept, else 0), not passed. Only rows whose values differ are written.
+        # kept, else 0), not passed. Only rows whose values differ are written, and a grade row is made only for
+        # a completion: a course in progress without one is answered by its progress row (decision 0560: of the
+        # five rows a first import wrote per record, the grade was one, with two foreign keys to check).
         sql, params = insert_select(
             Grade,
             selected={
@@ -274,7 +290,7 @@ def _write(customer_id, latest, courses, links, now, result: ProgressImport) -> 
                 "passed_at": "COALESCE(s.completed_at, g.passed_at)",
             },
             source=f"{_STAGE} AS s LEFT JOIN {grade} AS g ON g.user_id = s.user_id "
-            "AND g.course_id = s.local_course_id WHERE s.changed",
+            "AND g.course_id = s.local_course_id WHERE s.changed AND (s.completed_at IS NOT NULL OR g.id IS NOT NULL)",
             constants={"modified": now},
             tail="ON CONFLICT (user_id, course_id) DO UPDATE SET percent = EXCLUDED.percent, "
             f"passed_at = EXCLUDED.passed_at, modified = EXCLUDED.modified WHERE {grade}.percent <> EXCLUDED.percent "

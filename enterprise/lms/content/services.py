@@ -106,7 +106,7 @@ class CourseImport:
 class ProgressImport:
     changed: int = 0
     unchanged: int = 0
-    completions_written: int = 0
+    completions_written: int = 0  # grade and certificate rows written (a course in progress writes none: 0560)
     superseded: int = 0  # an older record of the same learner and course
     enrolled: int = 0  # enrollments made for progress in a course the learner was not enrolled in
     errors: list[RecordError] = field(default_factory=list)

@@ -6,12 +6,13 @@ import datetime
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
+from decimal import Decimal
 
 from django.apps import apps
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import CharField, F, Lookup, Q, TextField, Value
-from django.db.models.functions import Cast
+from django.db.models import CharField, DateTimeField, F, Lookup, Q, TextField, Value
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from enterprise.exceptions import CourseNotFound, InvalidCourseMode, ProgramNotFound
@@ -299,6 +300,22 @@ def _utc(text: str | datetime.datetime | None) -> datetime.datetime | None:
     return value if value.tzinfo is not None else value.replace(tzinfo=datetime.UTC)
 
 
+def _pairs_query(queryset, wanted: set, *fields, course: str = "course__course_id"):
+    """The query of ``_rows_for_pairs``: ``(user_id, course_id, *fields)`` of ``queryset`` for users x courses."""
+    as_text = settings.USE_TZ  # stored in UTC: the text is UTC (SQLite: no offset; PostgreSQL's session is UTC)
+    columns = [
+        (Cast(f[0], output_field=TextField()) if as_text else f[0]) if isinstance(f, tuple) else f for f in fields
+    ]
+    return (
+        queryset.filter(
+            _AmongMany(F("user_id"), sorted({int(k[0]) for k in wanted})),
+            _OneOf(F(course), sorted({str(k[1]) for k in wanted})),
+        )
+        .order_by()
+        .values_list("user_id", course, *columns)
+    )
+
+
 def _rows_for_pairs(model, keys, *fields) -> list[tuple]:
     """Rows ``(user_id, course_id, *fields)`` of ``model`` for the (user id, course id) pairs, in one query.
 
@@ -310,15 +327,45 @@ def _rows_for_pairs(model, keys, *fields) -> list[tuple]:
     wanted = keys if isinstance(keys, set | frozenset) else set(keys)
     if not wanted:
         return []
-    as_text = settings.USE_TZ  # stored in UTC: the text is UTC (SQLite: no offset; PostgreSQL's session is UTC)
-    columns = [
-        (Cast(f[0], output_field=TextField()) if as_text else f[0]) if isinstance(f, tuple) else f for f in fields
-    ]
-    rows = model.objects.filter(
-        _AmongMany(F("user_id"), sorted({int(k[0]) for k in wanted})),
-        _OneOf(F("course__course_id"), sorted({str(k[1]) for k in wanted})),
-    ).values_list("user_id", "course__course_id", *columns)
-    return [row for row in rows if row[:2] in wanted]
+    return [row for row in _pairs_query(model.objects.all(), wanted, *fields) if row[:2] in wanted]
+
+
+def _grade_rows(keys) -> list[tuple]:
+    """Rows ``(user_id, course_id, percent, passed_at)`` of the pairs' grades, in one query. With provider
+    courses installed, a pair without a grade row is answered by its provider progress (decision 0560: a
+    progress import writes a grade row only for a completion, or where one exists; the percent of a course in
+    progress stays on the progress row), as a grade not passed of the reported percent (0 when not reported)."""
+    wanted = keys if isinstance(keys, set | frozenset) else set(keys)
+    if not wanted or not _content_installed():
+        return _rows_for_pairs(models.Grade, wanted, "percent", ("passed_at", _utc))
+    from enterprise.lms.content.models import ProviderProgress
+
+    percent = models.Grade._meta.get_field("percent")
+    grades = _pairs_query(
+        models.Grade.objects.annotate(from_progress=Value(False)),
+        wanted,
+        "percent",
+        ("passed_at", _utc),
+        "from_progress",
+    )
+    progress = _pairs_query(
+        ProviderProgress.objects.annotate(
+            in_progress=Coalesce("percent", Value(Decimal(0), output_field=percent)),
+            no_pass=Value(None, output_field=DateTimeField()),
+            from_progress=Value(True),
+        ),
+        wanted,
+        "in_progress",
+        ("no_pass", _utc),
+        "from_progress",
+        course="course__course__course_id",
+    )
+    found: dict[tuple, tuple] = {}
+    for *row, from_progress in grades.union(progress, all=True):
+        key = (row[0], row[1])
+        if key in wanted and not (from_progress and key in found):
+            found[key] = tuple(row)
+    return list(found.values())
 
 
 class LocalCompletions(interfaces.CompletionBackend):
@@ -331,7 +378,7 @@ class LocalCompletions(interfaces.CompletionBackend):
     def get_grades(self, keys):
         return {
             (uid, cid): interfaces.Grade(uid, cid, percent, _utc(passed))
-            for uid, cid, percent, passed in _rows_for_pairs(models.Grade, keys, "percent", ("passed_at", _utc))
+            for uid, cid, percent, passed in _grade_rows(keys)
         }
 
     def completion_columns(self, *, user: str, course: str, now: datetime.datetime, timestamp=str):
@@ -361,6 +408,25 @@ class LocalCompletions(interfaces.CompletionBackend):
             f"LEFT JOIN LATERAL (SELECT percent, passed_at FROM {grade_table} "
             f"WHERE user_id = {user} AND course_id = lc_course.id LIMIT 1) lc_grade ON true"
         )
+        if _content_installed():
+            # As ``get_grades`` (``_grade_rows``, decision 0560): a pair without a grade row is answered by its
+            # provider progress, a grade not passed of the reported percent (0 when not reported). A scalar
+            # subquery inside the CASE (a grade row's percent is never NULL), probed only for the rows without one.
+            from enterprise.lms.content.models import ProviderCourse, ProviderProgress
+
+            progress_table, provider_table = (
+                quote(model._meta.db_table) for model in (ProviderProgress, ProviderCourse)
+            )
+            progress = (
+                f"(SELECT COALESCE(lc_progress.percent, 0) FROM {progress_table} lc_progress "  # noqa: S608
+                f"JOIN {provider_table} lc_provider ON lc_provider.id = lc_progress.course_id "
+                f"WHERE lc_progress.user_id = {user} AND lc_provider.course_id = lc_course.id LIMIT 1)"
+            )
+            columns = columns.replace(
+                "lc_grade.percent,",
+                f"CASE WHEN lc_grade.percent IS NULL THEN {progress} ELSE lc_grade.percent END,",
+                1,
+            )
         return columns, joins, [now]
 
     def get_subsection_grades(self, keys):
@@ -376,8 +442,8 @@ class LocalCompletions(interfaces.CompletionBackend):
         return found
 
     def changed_since(self, *, since, now) -> set[interfaces.UserCourse]:
-        """Certificates, grades and course feedback written since ``since``, passes dated in the window, LMS
-        enrollments changed."""
+        """Certificates, grades, course feedback and provider progress written since ``since``, passes dated in
+        the window, LMS enrollments changed."""
         fields = ("user_id", "course__course_id")
         certificates = models.Certificate.objects.filter(modified__gte=since).values_list(*fields)
         grades = models.Grade.objects.filter(
@@ -385,7 +451,14 @@ class LocalCompletions(interfaces.CompletionBackend):
         ).values_list(*fields)
         enrollments = models.LmsEnrollment.objects.filter(modified__gte=since).values_list(*fields)
         feedback = models.CourseFeedback.objects.filter(modified__gte=since).values_list(*fields)
-        return set(certificates.union(grades, enrollments, feedback))  # one query
+        more = [enrollments, feedback]
+        if _content_installed():  # the percent of a provider course in progress is on its progress row (0560)
+            from enterprise.lms.content.models import ProviderProgress
+
+            more.append(
+                ProviderProgress.objects.filter(modified__gte=since).values_list("user_id", "course__course__course_id")
+            )
+        return set(certificates.union(grades, *more))  # one query
 
     def record_feedback(self, *, user_id: int, course_id: str, rating: int, comment: str = "") -> bool:
         """Create or replace the (user, course) feedback; a concurrent first post updates the winner's row."""

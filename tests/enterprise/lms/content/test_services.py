@@ -213,7 +213,7 @@ def test_progress_becomes_completions_the_channels_read(customer, imported):
         ],
         now=NOW,
     )
-    assert (result.changed, result.unchanged, result.completions_written) == (2, 0, 2)
+    assert (result.changed, result.unchanged, result.completions_written) == (2, 0, 1)  # the completion's rows
     assert [(error.source, error.message) for error in result.errors] == [
         ("l4", "nobody@example.com is not a linked learner"),
         ("l5", "unknown linkedin course 'urn:li:lyndaCourse:99'"),
@@ -234,7 +234,16 @@ def test_progress_becomes_completions_the_channels_read(customer, imported):
     assert completions[(first, course_id)].completed_at == done
     assert not completions[(second, course_id)].complete
     assert completions[(second, course_id)].grade == "In Progress"
-    assert Certificate.objects.count() == 1 and Grade.objects.count() == 2
+    # the course in progress has no grade row: the completion interface reads its percent from the progress row,
+    # and lists it among the changes the channels send (decision 0560)
+    assert Certificate.objects.count() == 1 and Grade.objects.count() == 1
+    backend = get_completion_backend()
+    grades = backend.get_grades([(first, course_id), (second, course_id), (second, "linkedin:urn:li:lyndaCourse:2")])
+    assert grades == {
+        (first, course_id): (first, course_id, Decimal(1), done),
+        (second, course_id): (second, course_id, Decimal("0.4"), None),
+    }
+    assert {(first, course_id), (second, course_id)} <= backend.changed_since(since=NOW, now=NOW)
 
 
 def test_progress_rerun_writes_nothing(customer, imported, django_assert_max_num_queries):
@@ -302,7 +311,7 @@ def test_progress_chunk_takes_the_same_statements_whatever_its_size(customer, dj
         assert counts == [10, 10]
     else:  # the new pairs' LMS enrollments through enroll_many, whose bulk INSERT SQLite splits at 999 parameters
         assert counts[0] <= counts[1] <= 22, counts
-    assert Certificate.objects.count() == 220 and Grade.objects.count() == 220
+    assert Certificate.objects.count() == 220 and Grade.objects.count() == 220  # completions: a grade each
     assert LmsEnrollment.objects.filter(mode="audit", is_active=True).count() == 220
     assert EnterpriseCourseEnrollment.objects.filter(source="import", mode="audit").count() == 220
 
@@ -321,13 +330,45 @@ def test_progress_after_a_completion_never_takes_the_pass_back(customer):
         provider="hmm", customer_id=customer.pk, records=_progress_rows(learners, 1, completed=False), now=later
     )
 
-    assert (result.changed, result.completions_written, result.enrolled) == (2, 1, 1)  # only the new learner's grade
+    assert (result.changed, result.completions_written, result.enrolled) == (2, 0, 1)  # no grade row written
     kept = Grade.objects.get(user=learners[0].user)
     assert (kept.percent, kept.passed_at, kept.modified) == (grade.percent, grade.passed_at, grade.modified)
     assert Certificate.objects.get().user_id == learners[0].user_id
-    fresh = Grade.objects.get(user=learners[1].user)
-    assert (fresh.percent, fresh.passed_at) == (Decimal("0.25"), None)
+    assert not Grade.objects.filter(user=learners[1].user).exists()  # in progress: read from its progress (0560)
+    backend = get_completion_backend()
+    key = (learners[1].user_id, "hmm:c0")
+    assert backend.get_grades([key, (learners[0].user_id, "hmm:c0")]) == {
+        key: (*key, Decimal("0.25"), None),
+        (learners[0].user_id, "hmm:c0"): (learners[0].user_id, "hmm:c0", Decimal(1), grade.passed_at),
+    }
     assert ProviderProgress.objects.get(user=learners[0].user).percent == Decimal("0.25")  # as last reported
+
+
+def test_progress_in_progress_without_a_percent_keeps_the_last_one_reported(customer):
+    """A record that reports no percent keeps the stored one, as a grade kept it (``record_completions``); one that
+    never reported any reads as 0 through the completion interface (decision 0560)."""
+    services.import_courses(provider="hmm", customer_id=customer.pk, records=[record(0, provider_id="c0")], now=NOW)
+    learners = LearnerFactory.create_batch(2, customer=customer)
+    content_progress.import_progress(
+        provider="hmm", customer_id=customer.pk, records=_progress_rows(learners[:1], 1, completed=False), now=NOW
+    )
+    later = NOW + datetime.timedelta(hours=1)
+    rows = [
+        ProgressRecord(learner.user.email, "c0", last_activity=later, percent=None, source=str(n))
+        for n, learner in enumerate(learners)
+    ]
+    result = content_progress.import_progress(provider="hmm", customer_id=customer.pk, records=rows, now=later)
+    assert (result.changed, result.completions_written) == (2, 0)
+    assert ProviderProgress.objects.get(user=learners[0].user).percent == Decimal("0.25")
+    assert ProviderProgress.objects.get(user=learners[1].user).percent is None
+    keys = [(learner.user_id, "hmm:c0") for learner in learners]
+    grades = get_completion_backend().get_grades(keys)
+    assert [(grades[key].percent, grades[key].passed) for key in keys] == [
+        (Decimal("0.25"), False),
+        (Decimal(0), False),
+    ]
+    again = content_progress.import_progress(provider="hmm", customer_id=customer.pk, records=rows, now=later)
+    assert (again.changed, again.unchanged) == (0, 2)
 
 
 @pytest.mark.parametrize(
@@ -366,3 +407,17 @@ def test_progress_finds_learners_through_the_user_tables_email_index(customer):
         cursor.execute("EXPLAIN " + lookup)
         plan = " ".join(str(cell) for row in cursor.fetchall() for cell in row)
     assert "hostdb_user_email_ci" in plan or "hostdb_user_email_trgm" in plan, plan
+
+
+def _plain_indexes(model) -> list[list[str]]:
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, model._meta.db_table)
+    return [info["columns"] for info in constraints.values() if info["index"] and not info["unique"]]
+
+
+def test_tables_a_progress_import_writes_carry_no_covered_index():
+    """The enterprise enrollment is found by learner through its unique (learner, course_id) (decision 0561); provider
+    progress is read by ``modified`` for the channels (decision 0560)."""
+    enrollment = _plain_indexes(EnterpriseCourseEnrollment)
+    assert ["learner_id"] not in enrollment and ["course_id"] in enrollment
+    assert ["modified"] in _plain_indexes(ProviderProgress)
