@@ -31,7 +31,7 @@ forked child (``setup_django(migrate_apart=True)`` on PostgreSQL: no process tha
 migrations, which leave ~22 MB behind), and Django's system checks are run (``load_as_in_production``:
 they load the URLconf, as ``manage.py link_learners``, a Celery worker and a web process have it).
 Then the memory the set-up freed is given back to the system (``release_free_memory``), so
-``peak_rss_mb=`` is Django with the project and its URLconf loaded (~134 MB), what the set-up still
+``peak_rss_mb=`` is Django with the project and its URLconf loaded (~139 MB), what the set-up still
 holds (nothing that grows with the rows: the users are made by one ``INSERT … SELECT``, the file is
 written line by line), and the operation (decision 0541).
 
