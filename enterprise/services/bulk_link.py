@@ -177,8 +177,8 @@ def iter_classified(rows: Iterable[CsvRow], *, header: bool = True) -> Iterator[
         yield result
 
 
-#: Addresses a block of ``SeenAddresses``' hashes and lines holds (64 KB and 32 KB, allocated whole).
-_SEEN_BLOCK_BITS = 13
+#: Addresses a block of ``SeenAddresses``' hashes and lines holds (32 KB and 16 KB, allocated whole).
+_SEEN_BLOCK_BITS = 12
 _SEEN_BLOCK = 1 << _SEEN_BLOCK_BITS
 
 
