@@ -248,3 +248,23 @@ def test_the_sftp_transport_says_which_extra_to_install(monkeypatch):
     with pytest.raises(MissingExtra, match=r"pip install 'enterprise-learners\[sftp\]'"):
         sftp._asyncssh()
     sftp._verifying_client_class.cache_clear()
+
+
+def test_the_checks_find_the_connector_libraries_without_importing_them():
+    """``manage.py`` and a Celery worker run the checks: the libraries stay unloaded until a run needs them
+    (zeep is still loaded by the check of the clients' operations, E004, which imports the LearningStudio client)."""
+    script = (
+        "import sys\n"
+        "import django\n"
+        "django.setup()\n"
+        "from django.core.checks import run_checks\n"
+        "print(sorted(e.id for e in run_checks() if e.id.startswith('integrated_channels.')))\n"
+        "print(sorted(m for m in ('asyncssh', 'openpyxl') if m in sys.modules))\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "standalone.settings", "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    *_, found, imported = done.stdout.strip().splitlines()
+    assert (found, imported) == ("[]", "[]")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import tempfile
 
 
@@ -22,11 +23,15 @@ def configure_django(settings_module: str = "standalone.settings") -> None:
     django.setup()
 
 
-def setup_django(settings_module: str = "standalone.settings", *, keepdb: bool = False):
+def setup_django(settings_module: str = "standalone.settings", *, keepdb: bool = False, migrate_apart: bool = False):
     """Configure Django and create a fresh database; return a function that drops it.
 
     ``keepdb``: reuse ``test_<name>`` when it exists (migrated up to date) and keep it afterwards,
     for benchmarks whose data takes long to build (the benchmark checks what is already there).
+    ``migrate_apart``: create and migrate the database in a forked child (``_migrated_apart``), so
+    that this process, like a production one, never ran the migrations (they leave it ~22 MB larger
+    for good: the migration modules and what the migration loader kept, decision 0541); only for a
+    database another process can reach (PostgreSQL, not SQLite's in-memory test database).
     """
     configure_django(settings_module)
     from django.conf import settings
@@ -35,9 +40,12 @@ def setup_django(settings_module: str = "standalone.settings", *, keepdb: bool =
 
     settings.DEBUG = False
     settings.LOGGING_CONFIG = None
-    # No serialized copy of the contents (for TransactionTestCase rollbacks): benchmarks do not
-    # need it, and with keepdb it would read the whole kept database first.
-    old = setup_databases(verbosity=0, interactive=False, keepdb=keepdb, serialized_aliases=set())
+    if migrate_apart and connection.vendor == "postgresql":
+        old = _migrated_apart(keepdb=keepdb)
+    else:
+        # No serialized copy of the contents (for TransactionTestCase rollbacks): benchmarks do not
+        # need it, and with keepdb it would read the whole kept database first.
+        old = setup_databases(verbosity=0, interactive=False, keepdb=keepdb, serialized_aliases=set())
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA journal_mode=WAL")
@@ -47,6 +55,45 @@ def setup_django(settings_module: str = "standalone.settings", *, keepdb: bool =
         teardown_databases(old, verbosity=0, keepdb=keepdb)
 
     return teardown
+
+
+def _migrated_apart(*, keepdb: bool) -> list:
+    """``setup_databases`` run in a forked child; this process then uses the test databases it made.
+
+    Returns what ``teardown_databases`` needs: ``(connection, old name, destroy)`` for each alias.
+    """
+    import traceback
+
+    from django.conf import settings
+    from django.db import connections
+    from django.test.utils import setup_databases
+
+    connections.close_all()  # the child must not share this process's sockets
+    sys.stdout.flush()
+    sys.stderr.flush()
+    child = os.fork()
+    if child == 0:
+        status = 0
+        try:
+            setup_databases(verbosity=0, interactive=False, keepdb=keepdb, serialized_aliases=set())
+            connections.close_all()
+        except BaseException:  # reported, and the parent stops on the exit status
+            traceback.print_exc()
+            status = 1
+        finally:
+            os._exit(status)
+    _pid, status = os.waitpid(child, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit("creating the test database failed (see above)")
+    old = []
+    for alias in connections:
+        connection = connections[alias]
+        old_name = connection.settings_dict["NAME"]
+        test_name = connection.creation._get_test_db_name()
+        settings.DATABASES[alias]["NAME"] = test_name
+        connection.settings_dict["NAME"] = test_name
+        old.append((connection, old_name, not keepdb))
+    return old
 
 
 @contextlib.contextmanager

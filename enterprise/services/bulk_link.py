@@ -30,6 +30,7 @@ from array import array
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
+from itertools import chain, islice
 
 from django.contrib.auth import get_user_model
 from django.core.validators import validate_email
@@ -176,41 +177,55 @@ def iter_classified(rows: Iterable[CsvRow], *, header: bool = True) -> Iterator[
         yield result
 
 
+#: Addresses a block of ``SeenAddresses``' hashes and lines holds (32 KB and 16 KB, allocated whole).
+_SEEN_BLOCK_BITS = 12
+_SEEN_BLOCK = 1 << _SEEN_BLOCK_BITS
+
+
 class SeenAddresses:
     """The first line of each address met in a file, in 16-20 bytes an address.
 
     A dict of the addresses would hold each string (~150 bytes an address with its entry: 150 MB
-    for a file of 1,000,000). This keeps each address's 64-bit hash and its line in two arrays, in
-    the order they were met (12 bytes an address, no empty slots), and a table of 4-byte positions
-    in those arrays with open addressing (linear probing, at most two thirds full): 20 MB at
-    1,000,000 addresses, 24 MB while the table grows (two arrays of hashes and lines with empty
-    slots took 25 MB, 38 MB while growing). The table is rebuilt from the hashes when it grows.
-    Two different addresses with the same 64-bit hash (a chance of about 1 in 36,000,000 for a
-    file of 1,000,000 distinct addresses) would be taken for one another: the second would be
-    reported as a duplicate of the first, naming its line, and not linked.
+    for a file of 1,000,000). This keeps each address's 64-bit hash and its line in blocks of
+    ``_SEEN_BLOCK`` (12 bytes an address), in the order they were met, and a table of 4-byte
+    positions in those blocks with open addressing (linear probing, at most two thirds full): 20 MB
+    at 1,000,000 addresses, 24 MB while the table grows. The blocks are allocated whole and never
+    reallocated: two arrays grown by appending were copied within the heap each time they grew and
+    left ~8 MB of holes at 1,000,000 addresses (decision 0541). The table is rebuilt from the
+    hashes when it grows. Two different addresses with the same 64-bit hash (a chance of about 1 in
+    36,000,000 for a file of 1,000,000 distinct addresses) would be taken for one another: the
+    second would be reported as a duplicate of the first, naming its line, and not linked.
     """
 
     def __init__(self, capacity: int = 1024):
-        self._hashes = array("q")
-        self._lines = array("i")
-        self._table = array("I", bytes(4 * capacity))  # 1 + a position in _hashes; 0: free
+        self._hash_blocks: list[array] = []
+        self._line_blocks: list[array] = []
+        self._size = 0
+        self._table = array("I", bytes(4 * capacity))  # 1 + a position in the blocks; 0: free
         self._mask = capacity - 1
 
     def __len__(self) -> int:
-        return len(self._hashes)
+        return self._size
 
     def first_line(self, email, line: int) -> int:
         """The line where ``email`` was first met; ``line`` (recorded) when it is new."""
         key = hash(email)
-        hashes, table, mask = self._hashes, self._table, self._mask
+        table, mask = self._table, self._mask
         slot = key & mask
         while position := table[slot]:
-            if hashes[position - 1] == key:
-                return self._lines[position - 1]
+            position -= 1
+            block, offset = position >> _SEEN_BLOCK_BITS, position & (_SEEN_BLOCK - 1)
+            if self._hash_blocks[block][offset] == key:
+                return self._line_blocks[block][offset]
             slot = (slot + 1) & mask
-        hashes.append(key)
-        self._lines.append(line)
-        size = len(hashes)
+        size = self._size
+        offset = size & (_SEEN_BLOCK - 1)
+        if not offset:
+            self._hash_blocks.append(array("q", [0]) * _SEEN_BLOCK)
+            self._line_blocks.append(array("i", [0]) * _SEEN_BLOCK)
+        self._hash_blocks[-1][offset] = key
+        self._line_blocks[-1][offset] = line
+        self._size = size = size + 1
         table[slot] = size
         if size * 3 > mask * 2:
             self._grow()
@@ -220,7 +235,8 @@ class SeenAddresses:
         capacity = 2 * (self._mask + 1)
         self._table = table = array("I", bytes(4 * capacity))
         self._mask = mask = capacity - 1
-        for position, key in enumerate(self._hashes, start=1):
+        hashes = islice(chain.from_iterable(self._hash_blocks), self._size)
+        for position, key in enumerate(hashes, start=1):
             slot = key & mask
             while table[slot]:
                 slot = (slot + 1) & mask

@@ -11,6 +11,7 @@ app, so ``manage.py check`` says what to install instead of a run failing with a
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from dataclasses import dataclass
 from types import ModuleType
 
@@ -37,6 +38,16 @@ def require(module: str, *, extra: str, app: str) -> ModuleType:
         raise MissingExtra(f"{app} needs {module}, which is not installed: {install_hint(extra)}") from None
 
 
+def installed(module: str) -> bool:
+    """Whether ``module`` can be found, without importing it: the checks run in every process that runs
+    ``manage.py`` or a Celery worker, and importing every connector's libraries there (openpyxl, asyncssh,
+    zeep: ~16 MB) would leave them loaded in processes that never use them (decision 0541)."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # a parent package missing, or ``sys.modules[module]`` without a spec
+        return False
+
+
 @dataclass(frozen=True)
 class Missing:
     app: str  # the app's module, e.g. "integrated_channels.sftp"
@@ -56,9 +67,7 @@ class Missing:
 def missing_for_protocol(channel, protocol: str) -> str:
     """A sentence naming the extra to install when a module that ``protocol`` needs is missing, or ""."""
     for module in channel.modules_for_protocol(protocol):
-        try:
-            importlib.import_module(module)
-        except ImportError:
+        if not installed(module):
             return f"{protocol.upper()} needs {module}, which is not installed: {install_hint(channel.extra)}"
     return ""
 
@@ -81,9 +90,7 @@ def missing_extras() -> list[Missing]:
         for module in (*channel.extra_modules, *by_module):
             if (app, module) in found:
                 continue
-            try:
-                importlib.import_module(module)
-            except ImportError:
+            if not installed(module):
                 protocols = () if module in channel.extra_modules else by_module[module]
                 found[(app, module)] = Missing(app=app, module=module, extra=channel.extra, protocols=protocols)
     return list(found.values())
