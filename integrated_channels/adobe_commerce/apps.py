@@ -21,7 +21,9 @@ default, or more. A line is refused, reported in the run's errors and never enro
 a priced course or program (unknown_sku), its amount or currency is not the price (amount_mismatch), the \
 order has no e-mail address (no_email), the training cannot be enrolled in (enrollment_target), the \
 buyer's address cannot be linked (not_linked), the enrollment backend refused the enrollment \
-(enrollment_failed), or an id holds control characters (malformed_line)."""
+(enrollment_failed), or an id holds control characters (malformed_line). A line the store sends without its \
+item_id cannot be recorded: it is a failed row of the run's errors (no_item_id), "order <number> line <n>" \
+naming it, and is reported again if its order is read again (decision 0566)."""
 
 
 class AdobeCommerceConfig(AppConfig):
