@@ -404,6 +404,11 @@ def main(argv: list[str]) -> int:
         choices=["SAP", "DEGREED2", "MOODLE", "CANVAS", "BLACKBOARD", "CSOD"],
         help="the channel measured (default SAP; the others: benchmarks/_transmit_channels.py)",
     )
+    parser.add_argument(
+        "--selection-only",
+        action="store_true",
+        help="a channel other than SAP: measure the selection and the baseline, skip the end-to-end send",
+    )
     args = parser.parse_args(argv)
 
     teardown = setup_django()
@@ -414,7 +419,12 @@ def main(argv: list[str]) -> int:
 
         settings.INTEGRATED_CHANNELS = {"USE_CELERY": False}
         logging.getLogger("integrated_channels").setLevel(logging.WARNING)
-        code = run(args.channel, enrollments=args.enrollments, baseline_sample=args.baseline_sample)
+        code = run(
+            args.channel,
+            enrollments=args.enrollments,
+            baseline_sample=args.baseline_sample,
+            end_to_end_run=not args.selection_only,
+        )
         teardown()
         return code
     from django.conf import settings
