@@ -79,16 +79,7 @@ def completions_for(
     here rather than per pair (a hot loop: a channel's first run computes 100,000 of them).
     """
     now = now or timezone.now()
-    rule = {}
-    for course_id, course in courses.items():
-        if not course.self_paced:
-            rule[course_id] = _READS_CERTIFICATE
-        elif course.end is None:
-            rule[course_id] = _READS_GRADE
-        elif course.end <= now:
-            rule[course_id] = _READS_GRADE_ENDED
-        else:
-            rule[course_id] = _RUNNING
+    rule = rules_of(courses, now)
     # the pairs by their course's rule, in comprehensions (no per-pair call): a report asks a million pairs
     by_rule: dict[int, set[str]] = {}
     for course_id, kind in rule.items():
@@ -131,11 +122,11 @@ READS_CERTIFICATE, READS_GRADE_ENDED, READS_GRADE, RUNNING = (
 
 
 def rules_of(courses: dict[str, Course], now: datetime.datetime) -> dict[str, int]:
-    """The rule each course's completion follows as of ``now`` (what ``completions_for`` decides per course):
+    """The rule each course's completion follows as of ``now`` (``completions_for`` chooses by it once per course):
     ``READS_CERTIFICATE`` (instructor-paced), ``READS_GRADE`` (self-paced, no end), ``READS_GRADE_ENDED``
     (self-paced, ended: complete, "Pass" or "Fail") or ``RUNNING`` (self-paced, not ended: not complete).
 
-    For a caller that reads the certificates and grades as columns of its own query (the local LMS's
+    Also for a caller that reads the certificates and grades as columns of its own query (the local LMS's
     ``completion_columns``, decision 0555) and applies the rules row by row; tests check it agrees.
     """
     rules = {}
