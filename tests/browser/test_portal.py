@@ -15,7 +15,8 @@ from enterprise.models import (
     PortalAction,
 )
 from tests.browser.accessibility import assert_accessible
-from tests.factories import CourseFactory, CustomerFactory, EmailTemplateFactory, LearnerFactory, UserFactory
+from tests.browser.portal_sign_in import two_customers
+from tests.factories import CourseFactory, EmailTemplateFactory, LearnerFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -25,10 +26,7 @@ VIEWPORT = {"width": 1366, "height": 900}
 @pytest.fixture
 def data(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-    acme = CustomerFactory(name="Acme Corporation", slug="acme")
-    globex = CustomerFactory(name="Globex", slug="globex")
-    EnterpriseCustomerAdmin.objects.create(customer=acme, user=UserFactory(username="ada"))  # password "password"
-    EnterpriseCustomerAdmin.objects.create(customer=globex, user=UserFactory(username="gus"))
+    acme, globex = two_customers()  # administrators "ada" and "gus"
     UserFactory(username="bob", email="bob@example.com")
     LearnerFactory(customer=globex, user__username="taken", user__email="taken@example.com")
     return acme, globex

@@ -14,12 +14,11 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.urls import reverse
 
-from enterprise.models import EnterpriseCustomerAdmin, PortalAction
+from enterprise.models import PortalAction
 from integrated_channels.canvas.models import CanvasConfiguration
 from integrated_channels.integrated_channel.models import PortalConnector
 from tests.browser.accessibility import assert_accessible
-from tests.browser.portal_sign_in import sign_in
-from tests.factories import CustomerFactory, UserFactory
+from tests.browser.portal_sign_in import sign_in, two_customers
 from tests.fakes.canvas import FakeCanvas
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -31,12 +30,9 @@ SECRET = "canvas-secret-b10b"
 
 def test_authorize_a_canvas_connection_from_the_portal(live_server, open_browser, artifacts_dir, settings):
     settings.INTEGRATED_CHANNELS = {"USE_CELERY": False}
-    acme = CustomerFactory(name="Acme Corporation", slug="acme")
-    globex = CustomerFactory(name="Globex", slug="globex")
+    acme, globex = two_customers()  # administrators "ada" and "gus"
     for customer in (acme, globex):
         PortalConnector.objects.create(customer=customer, channel="CANVAS")
-    EnterpriseCustomerAdmin.objects.create(customer=acme, user=UserFactory(username="ada"))  # password "password"
-    EnterpriseCustomerAdmin.objects.create(customer=globex, user=UserFactory(username="gus"))
     callback = live_server.url + reverse("enterprise_portal:connection_authorized")
     connectors = reverse("enterprise_portal:connectors", kwargs={"customer_uuid": acme.uuid})
 

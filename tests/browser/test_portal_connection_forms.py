@@ -12,7 +12,7 @@ from integrated_channels.sftp.models import SFTPConfiguration
 from integrated_channels.xapi import paths
 from integrated_channels.xapi.models import XAPIImportConfiguration, XAPIImportFilter, XAPIImportMapping
 from tests.browser.accessibility import assert_accessible
-from tests.browser.portal_sign_in import sign_in
+from tests.browser.portal_sign_in import sign_in, two_customers
 from tests.factories import CustomerFactory, UserFactory
 from tests.fakes.sftp import FakeSFTPServer
 
@@ -30,12 +30,9 @@ def sftp_server(tmp_path):
 
 
 def test_create_test_map_and_filter_a_connection(live_server, open_browser, artifacts_dir, sftp_server):
-    acme = CustomerFactory(name="Acme Corporation", slug="acme")
-    globex = CustomerFactory(name="Globex", slug="globex")
+    acme, globex = two_customers()  # administrators "ada" and "gus"
     for customer in (acme, globex):
         PortalConnector.objects.create(customer=customer, channel="SFTP")
-    EnterpriseCustomerAdmin.objects.create(customer=acme, user=UserFactory(username="ada"))  # password "password"
-    EnterpriseCustomerAdmin.objects.create(customer=globex, user=UserFactory(username="gus"))
     connectors = reverse("enterprise_portal:connectors", kwargs={"customer_uuid": acme.uuid})
 
     with open_browser(viewport=VIEWPORT) as page:

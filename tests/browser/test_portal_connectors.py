@@ -4,10 +4,8 @@ operation with a start date and reads its execution status; another customer's a
 import pytest
 from django.urls import reverse
 
-from enterprise.models import EnterpriseCustomerAdmin
 from integrated_channels.integrated_channel.models import PortalConnector, Run
-from tests.browser.portal_sign_in import sign_in
-from tests.factories import CustomerFactory, UserFactory
+from tests.browser.portal_sign_in import sign_in, two_customers
 from tests.testconnector import REMOTE
 from tests.testconnector.models import EchoConnection
 
@@ -18,11 +16,8 @@ VIEWPORT = {"width": 1024, "height": 800}
 
 def test_run_an_operation_and_read_its_status(live_server, open_browser, artifacts_dir):
     REMOTE["rows"], REMOTE["exported"] = [], []
-    acme = CustomerFactory(name="Acme Corporation", slug="acme")
-    globex = CustomerFactory(name="Globex", slug="globex")
+    acme, _globex = two_customers()  # administrators "ada" and "gus" (Globex's sees none of this)
     PortalConnector.objects.create(customer=acme, channel="ECHO")
-    EnterpriseCustomerAdmin.objects.create(customer=acme, user=UserFactory(username="ada"))  # password "password"
-    EnterpriseCustomerAdmin.objects.create(customer=globex, user=UserFactory(username="gus"))
     echo = EchoConnection.objects.create(customer=acme, name="main", active=True, token="open-sesame")
     target = reverse("enterprise_portal:connectors", kwargs={"customer_uuid": acme.uuid})
     with open_browser(viewport=VIEWPORT) as page:

@@ -8,17 +8,15 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from enterprise.models import EnterpriseCourseEnrollment, EnterpriseCustomerAdmin
+from enterprise.models import EnterpriseCourseEnrollment
 from enterprise.portal.reports import refresh_reports
 from integrated_channels.integrated_channel.models import Run
-from tests.browser.portal_sign_in import sign_in
+from tests.browser.portal_sign_in import sign_in, two_customers
 from tests.factories import (
     CertificateFactory,
     CourseFactory,
-    CustomerFactory,
     EnrollmentFactory,
     LearnerFactory,
-    UserFactory,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -28,10 +26,7 @@ VIEWPORT = {"width": 1024, "height": 800}
 
 @pytest.fixture
 def data():
-    acme = CustomerFactory(name="Acme Corporation", slug="acme")
-    globex = CustomerFactory(name="Globex", slug="globex")
-    EnterpriseCustomerAdmin.objects.create(customer=acme, user=UserFactory(username="ada"))  # password "password"
-    EnterpriseCustomerAdmin.objects.create(customer=globex, user=UserFactory(username="gus"))
+    acme, globex = two_customers()  # administrators "ada" and "gus"
     course = CourseFactory(course_id="course-v1:Acme+PY+2026", title="Python for analysts")
     today = timezone.now()
     for i, department in enumerate(["Sales", "Sales", "Engineering"]):
