@@ -75,7 +75,7 @@ def existing_seed(*, learners: int, customers: int) -> tuple[str, str] | None:
     if have != (customers, learners):
         raise SystemExit(
             f"the kept database holds {have[1]:,} learners across {have[0]} customers, not {learners:,} "
-            f"across {customers}: drop it (dropdb test_<name>) or run with these sizes"
+            f"across {customers}: drop it (dropdb bench_<name>) or run with these sizes"
         )
     staff = get_user_model()._default_manager.get(username="bench-api-staff")
     return str(first.uuid), Token.objects.get_or_create(user=staff)[0].key
@@ -116,7 +116,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--keep-db",
         action="store_true",
-        help="keep test_<db> afterwards and reuse it when it already holds this seed (seeding takes minutes)",
+        help="keep bench_<db> afterwards and reuse it when it already holds this seed (seeding takes minutes)",
     )
     args = parser.parse_args(argv)
     if not load_test_can_run(parser, args):

@@ -139,7 +139,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--learners", type=int, default=1_000_000, help="linked learners of the customer (1000000)")
     parser.add_argument("--pending", type=int, default=100_000, help="pending learners of the customer (100000)")
     parser.add_argument("--repeat", type=int, default=5, help="runs of each page; the median is reported (5)")
-    parser.add_argument("--keep-db", action="store_true", help="keep test_<db> and reuse it when it has the sizes")
+    parser.add_argument("--keep-db", action="store_true", help="keep bench_<db> and reuse it when it has the sizes")
     args = parser.parse_args(argv)
 
     from benchmarks.harness import Measurement, Report, report, setup_django
@@ -158,7 +158,7 @@ def main(argv: list[str]) -> int:
 
         customer = EnterpriseCustomer.objects.filter(slug=SLUG).first()
         if customer is not None and EnterpriseCustomerUser.objects.filter(customer=customer).count() != args.learners:
-            raise SystemExit("the kept database holds other sizes: drop test_<db> or run with the same sizes")
+            raise SystemExit("the kept database holds other sizes: drop bench_<db> or run with the same sizes")
         if customer is None:
             started = time.perf_counter()
             customer = seed(learners=args.learners, pending=args.pending)

@@ -45,7 +45,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--keep-db",
         action="store_true",
-        help="keep test_<db> afterwards and reuse the seed (and its report refresh) when it has these sizes",
+        help="keep bench_<db> afterwards and reuse the seed (and its report refresh) when it has these sizes",
     )
     parser.add_argument(
         "--refresh",
@@ -161,7 +161,7 @@ def _kept_seed(args):
         raise SystemExit(
             "the kept database holds "
             + ", ".join(f"{value:,} {key}" for key, value in have.items())
-            + ": drop it (dropdb test_<name>) or run with these sizes"
+            + ": drop it (dropdb bench_<name>) or run with these sizes"
         )
     print("reusing the kept seed: " + ", ".join(f"{value:,} {key}" for key, value in have.items()))
     return customer

@@ -91,7 +91,7 @@ def existing_seed(courses: int):
         return None
     have = CatalogEntry.objects.filter(customer=customer).count()
     if have != courses:
-        raise SystemExit(f"the kept database's catalog has {have:,} entries, not {courses:,}: drop test_<name> first")
+        raise SystemExit(f"the kept database's catalog has {have:,} entries, not {courses:,}: drop bench_<name> first")
     return customer
 
 
@@ -132,7 +132,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--keep-db",
         action="store_true",
-        help="keep test_<db> afterwards and reuse its catalog when it has this size (seed and build take minutes)",
+        help="keep bench_<db> afterwards and reuse its catalog when it has this size (seed and build take minutes)",
     )
     args = parser.parse_args(argv)
     if not load_test_can_run(parser, args):

@@ -318,7 +318,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--target", choices=sorted(TARGETS), default="powerbi")
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--baseline-rows", type=int, default=300)
-    parser.add_argument("--keep-db", action="store_true", help="keep test_<db> and reuse the rows it has")
+    parser.add_argument("--keep-db", action="store_true", help="keep bench_<db> and reuse the rows it has")
     parser.add_argument(
         "--serial-backend",
         action="store_true",

@@ -190,3 +190,23 @@ def test_the_load_tests_share_their_options():
     args = parser.parse_args(["--think-time", "0", "--no-closed-loop", "--port", "9000"])
     assert (args.think_time, args.closed_loop, args.port) == (None, False, 9000)
     assert harness.think_text(None) == "0" and harness.think_text((0.5, 1.5)) == "0.5-1.5"
+
+
+def test_a_benchmark_database_on_a_server_is_not_the_test_suites(monkeypatch):
+    """``bench_<name>`` on PostgreSQL (pytest's is ``test_<name>``); SQLite's stays in memory; a set name stays."""
+    from benchmarks.harness import database
+
+    class Connection:
+        def __init__(self, vendor, settings_dict):
+            self.vendor, self.settings_dict = vendor, settings_dict
+
+    handler = {
+        "default": Connection("postgresql", {"NAME": "main", "TEST": {}}),
+        "other": Connection("postgresql", {"NAME": "other", "TEST": {"NAME": "chosen"}}),
+        "embedded": Connection("sqlite", {"NAME": "bench.sqlite3", "TEST": {}}),
+    }
+    monkeypatch.setattr("django.db.connections", handler)
+    database._bench_names()
+    assert handler["default"].settings_dict["TEST"]["NAME"] == "bench_main"
+    assert handler["other"].settings_dict["TEST"]["NAME"] == "chosen"
+    assert not handler["embedded"].settings_dict["TEST"].get("NAME")

@@ -24,7 +24,7 @@ runs the operation N times (resetting its data in between) and ``report`` prints
 the median (``seconds`` is the median, ``seconds_min`` the fastest run).
 
 Database: SQLite in a temporary file by default, or ``DATABASE_URL`` (PostgreSQL); the
-benchmark always runs in a fresh test database (``test_<name>``) that it creates and drops, so it
+benchmark always runs in a fresh test database (``bench_<name>``) that it creates and drops, so it
 never touches real data.
 """
 

@@ -1,5 +1,5 @@
 """The benchmark's Django: settings, a fresh throw-away database (SQLite in a temporary file, or
-``DATABASE_URL``'s server, ``test_<name>``), query counting, and plain deletes of a customer's rows."""
+``DATABASE_URL``'s server, ``bench_<name>``), query counting, and plain deletes of a customer's rows."""
 
 from __future__ import annotations
 
@@ -26,7 +26,9 @@ def configure_django(settings_module: str = "standalone.settings") -> None:
 def setup_django(settings_module: str = "standalone.settings", *, keepdb: bool = False, migrate_apart: bool = False):
     """Configure Django and create a fresh database; return a function that drops it.
 
-    ``keepdb``: reuse ``test_<name>`` when it exists (migrated up to date) and keep it afterwards,
+    The database is ``bench_<name>`` on a server (``_bench_names``), so a benchmark and the test suite
+    (``test_<name>``) can share one ``DATABASE_URL`` without dropping each other's database.
+    ``keepdb``: reuse ``bench_<name>`` when it exists (migrated up to date) and keep it afterwards,
     for benchmarks whose data takes long to build (the benchmark checks what is already there).
     ``migrate_apart``: create and migrate the database in a forked child (``_migrated_apart``), so
     that this process, like a production one, never ran the migrations (they leave it ~22 MB larger
@@ -40,6 +42,7 @@ def setup_django(settings_module: str = "standalone.settings", *, keepdb: bool =
 
     settings.DEBUG = False
     settings.LOGGING_CONFIG = None
+    _bench_names()
     if migrate_apart and connection.vendor == "postgresql":
         old = _migrated_apart(keepdb=keepdb)
     else:
@@ -55,6 +58,17 @@ def setup_django(settings_module: str = "standalone.settings", *, keepdb: bool =
         teardown_databases(old, verbosity=0, keepdb=keepdb)
 
     return teardown
+
+
+def _bench_names() -> None:
+    """Name each server database's throw-away copy ``bench_<name>`` unless the settings name it (SQLite's
+    stays in memory: a ``TEST`` name would put it in a file)."""
+    from django.db import connections
+
+    for alias in connections:
+        settings_dict = connections[alias].settings_dict
+        if connections[alias].vendor != "sqlite" and not settings_dict.setdefault("TEST", {}).get("NAME"):
+            settings_dict["TEST"]["NAME"] = f"bench_{settings_dict['NAME']}"
 
 
 def _migrated_apart(*, keepdb: bool) -> list:

@@ -52,7 +52,7 @@ def load_test_can_run(parser: argparse.ArgumentParser, args) -> bool:
     if args.think_time is None and not args.closed_loop:
         parser.error("nothing to run: --think-time 0 with --no-closed-loop")
     if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
-        print("needs DATABASE_URL=postgres://… (the benchmark creates and drops test_<name>)", file=sys.stderr)
+        print("needs DATABASE_URL=postgres://… (the benchmark creates and drops bench_<name>)", file=sys.stderr)
         return False
     return True
 
