@@ -33,9 +33,10 @@ forked child (``setup_django(migrate_apart=True)`` on PostgreSQL: no process tha
 migrations, which leave ~22 MB behind), and Django's system checks are run (``load_as_in_production``:
 they load the URLconf, as ``manage.py link_learners``, a Celery worker and a web process have it).
 Then the memory the set-up freed is given back to the system (``release_free_memory``), so
-``peak_rss_mb=`` is Django with the project and its URLconf loaded (~139 MB), what the set-up still
-holds (nothing that grows with the rows: the users are made by one ``INSERT … SELECT``, the file is
-written line by line), and the operation (decision 0541).
+``peak_rss_mb=`` is Django with the project and its URLconf loaded (~106 MB since decision 0575,
+which left the libraries of SCIM, SAML, JWTs, encryption and SOAP to their first use; ~139 MB
+before), what the set-up still holds (nothing that grows with the rows: the users are made by one
+``INSERT … SELECT``, the file is written line by line), and the operation (decision 0541).
 
 Every path reports ``cpu_seconds=`` / ``db_cpu_seconds=``: the CPU time of the measured operation
 in this process and in its PostgreSQL backend (PostgreSQL on the same machine; the run of median
@@ -116,9 +117,10 @@ def release_free_memory() -> None:
 
 def load_as_in_production() -> None:
     """What every process that links has loaded before it does: Django's system checks, which load
-    the URLconf (the views, DRF, the SCIM models, SAML: ~36 MB). ``manage.py link_learners`` runs
-    them before the command, a Celery worker (connector imports) when it starts, and a web process
-    (Manage Learners, the API) has its URLconf loaded by its first request (decision 0541)."""
+    the URLconf (the views, DRF, the API docs' views: ~14 MB; ~36 MB before decision 0575).
+    ``manage.py link_learners`` runs them before the command, a Celery worker (connector imports)
+    when it starts, and a web process (Manage Learners, the API) has its URLconf loaded by its first
+    request (decision 0541)."""
     from django.core.checks import run_checks
 
     run_checks()

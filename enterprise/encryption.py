@@ -14,16 +14,20 @@ import base64
 import contextlib
 import functools
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 
 from enterprise.app_settings import enterprise_settings
 from enterprise.exceptions import EnterpriseError
+
+if TYPE_CHECKING:
+    from cryptography.fernet import MultiFernet
+
+# cryptography (~6 MB with its Rust extension) is imported by the first encryption or decryption, not
+# with the models whose fields use this module: a process that reads no secret never loads it (decision 0575).
 
 TOKEN_PREFIX = "fernet:"  # noqa: S105 - a marker, not a secret
 
@@ -35,6 +39,9 @@ class DecryptionError(EnterpriseError):
 
 def derived_key(secret_key: str) -> bytes:
     """The Fernet key derived from ``secret_key`` (what encrypts when ENCRYPTION_KEYS is empty)."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
     hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"enterprise-field-encryption")
     return base64.urlsafe_b64encode(hkdf.derive(secret_key.encode()))
 
@@ -57,6 +64,8 @@ def also_decrypting_with(keys: list[bytes]) -> Iterator[None]:
 
 @functools.cache
 def _fernet() -> MultiFernet:
+    from cryptography.fernet import Fernet, MultiFernet
+
     keys = [*(enterprise_settings.ENCRYPTION_KEYS or [derived_key(settings.SECRET_KEY)]), *_old_keys]
     try:
         return MultiFernet([Fernet(key) for key in keys])
@@ -81,6 +90,8 @@ def encrypt(plaintext: str) -> str:
 def decrypt(stored: str) -> str:
     if not stored.startswith(TOKEN_PREFIX):
         raise DecryptionError("The stored value is not an encrypted token.")
+    from cryptography.fernet import InvalidToken
+
     try:
         return _fernet().decrypt(stored[len(TOKEN_PREFIX) :].encode()).decode()
     except InvalidToken as exc:

@@ -1,4 +1,8 @@
-"""SAML endpoints: SP metadata, sign-in start and the assertion consumer service. Thin: parse, call, render."""
+"""SAML endpoints: SP metadata, sign-in start and the assertion consumer service. Thin: parse, call, render.
+
+``saml`` and ``services`` (python3-saml, xmlsec, lxml: ~6 MB) are imported by the first SAML request,
+not with the URLconf, so the processes that never sign anyone in stay without them (decision 0575).
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,6 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from enterprise.exceptions import AmbiguousEmail, EnterpriseError, LinkConflict
-from enterprise.sso import saml, services
 from enterprise.sso.app_settings import sso_settings
 from enterprise.sso.exceptions import SSOError
 
@@ -43,6 +46,8 @@ def _error_page(request, exc: EnterpriseError, *, provider_id: str):
 
 @require_GET
 def metadata(request, provider_id: str):
+    from enterprise.sso import saml, services  # imported when a SAML request needs them (decision 0575)
+
     try:
         config = services.get_config(provider_id=provider_id)
         xml = saml.sp_metadata(config, saml.ServiceProvider.for_request(request))
@@ -53,6 +58,8 @@ def metadata(request, provider_id: str):
 
 @require_GET
 def login_start(request, provider_id: str):
+    from enterprise.sso import services  # imported when a SAML request needs it (decision 0575)
+
     next_url = safe_redirect_url(request, request.GET.get("next"))
     try:
         config = services.get_config(provider_id=provider_id)
@@ -74,6 +81,8 @@ def _session_backend() -> str:
 @csrf_exempt  # the IdP posts cross-site; the signed, single-use assertion is the proof
 @require_POST
 def assertion_consumer(request, provider_id: str):
+    from enterprise.sso import services  # imported when a SAML request needs it (decision 0575)
+
     try:
         config = services.get_config(provider_id=provider_id)
         result = services.finish_login(config=config, request=request)

@@ -8,8 +8,6 @@ A new key replaces the previous one (the previous public key stops working once 
 
 from __future__ import annotations
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.utils import timezone
 
 
@@ -19,6 +17,10 @@ def key_comment(configuration) -> str:
 
 def generate_ssh_key(configuration) -> str:
     """Give the connection a new Ed25519 key pair (saved); the public key line."""
+    # imported here, not with the admin that imports this module: every process loads the admin (decision 0575)
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     key = Ed25519PrivateKey.generate()
     private = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()

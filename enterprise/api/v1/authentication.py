@@ -11,14 +11,20 @@ failure is a 401 in the API's error body. Disabled (the default), the class igno
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
-import jwt
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from enterprise.api.app_settings import api_settings
+
+if TYPE_CHECKING:
+    import jwt
+
+# PyJWT (and cryptography under it, ~7 MB) is imported by the first JWT to check, not with this module,
+# which DRF's APIView loads in every process with the URLconf: with JWT_ENABLED off it never is (decision 0575).
 
 KEYWORDS = ("jwt", "bearer")
 HMAC_ALGORITHMS = ("HS256",)
@@ -27,6 +33,8 @@ RSA_ALGORITHMS = ("RS256",)
 
 def _public_keys() -> list[tuple[str | None, object]]:
     """``(kid, key)`` pairs of ``JWT_PUBLIC_KEYS`` (PEM strings, JWK dicts or a JWK set in JSON)."""
+    import jwt
+
     configured = api_settings.JWT_PUBLIC_KEYS
     if isinstance(configured, str):
         configured = [configured]
@@ -95,6 +103,8 @@ class JwtAuthentication(authentication.BaseAuthentication):
         return []
 
     def decode(self, token: str) -> dict:
+        import jwt
+
         self._check_configuration()
         try:
             header = jwt.get_unverified_header(token)

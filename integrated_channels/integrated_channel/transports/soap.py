@@ -16,12 +16,17 @@ The WSDL, the schemas it imports and every call go only to allowed addresses, th
 guarded session (``GuardedZeepTransport`` below), and no local file is read but those under the
 channel's ``wsdl_roots()`` (the WSDL it ships), never a path a configuration names (decision
 0151). Faults and answers are redacted with the client's redactor, which the run shares (0150).
+
+zeep itself is imported when a transport is first built (``guarded_zeep_transport``), not with this
+module: the system checks import every channel's client to see what it supports, and no process but
+the one that calls a SOAP service needs zeep (~4 MB, decision 0575).
 """
 
 from __future__ import annotations
 
 import base64
 import datetime
+import functools
 import hashlib
 import logging
 import os
@@ -29,14 +34,10 @@ import tempfile
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import requests
-import zeep
 from lxml import etree
-from zeep.exceptions import DTDForbidden, EntitiesForbidden
-from zeep.loader import parse_xml
-from zeep.transports import Transport as ZeepTransport
 
 from integrated_channels.integrated_channel import addresses
 from integrated_channels.integrated_channel.exceptions import (
@@ -52,27 +53,40 @@ from integrated_channels.integrated_channel.exceptions import (
 from integrated_channels.integrated_channel.transports.guard import guard
 from integrated_channels.integrated_channel.transports.http import HttpTransport, parse_retry_after
 
+if TYPE_CHECKING:
+    import zeep
+
 logger = logging.getLogger(__name__)
 
 
-class GuardedZeepTransport(ZeepTransport):
-    """zeep's transport on a guarded session: the WSDL, the schemas it imports and every call go only to
-    allowed URLs; local files only from ``local_roots`` (the WSDL a channel ships), never a path a
-    configuration names."""
+@functools.cache
+def guarded_zeep_transport() -> type:
+    """``GuardedZeepTransport``: zeep's transport on a guarded session, the class made (and zeep
+    imported) the first time a SOAP transport is built."""
+    from zeep.transports import Transport as ZeepTransport
 
-    def __init__(self, *args, local_roots: tuple[Path, ...] = (), session: requests.Session | None = None, **kwargs):
-        super().__init__(*args, session=guard(session or requests.Session()), **kwargs)
-        self.local_roots = tuple(Path(root).resolve() for root in local_roots)
+    class GuardedZeepTransport(ZeepTransport):
+        """zeep's transport on a guarded session: the WSDL, the schemas it imports and every call go only to
+        allowed URLs; local files only from ``local_roots`` (the WSDL a channel ships), never a path a
+        configuration names."""
 
-    def load(self, url):
-        if url and "://" not in str(url):
-            path = Path(str(url)).resolve()
-            if any(path.is_relative_to(root) for root in self.local_roots):
-                return super().load(str(path))
-        elif addresses.scheme_allowed(url):
-            return super().load(url)
-        logger.warning("Refused to load %r: only the shipped WSDL or an allowed URL is read", url)
-        raise addresses.AddressRefused()
+        def __init__(
+            self, *args, local_roots: tuple[Path, ...] = (), session: requests.Session | None = None, **kwargs
+        ):
+            super().__init__(*args, session=guard(session or requests.Session()), **kwargs)
+            self.local_roots = tuple(Path(root).resolve() for root in local_roots)
+
+        def load(self, url):
+            if url and "://" not in str(url):
+                path = Path(str(url)).resolve()
+                if any(path.is_relative_to(root) for root in self.local_roots):
+                    return super().load(str(path))
+            elif addresses.scheme_allowed(url):
+                return super().load(url)
+            logger.warning("Refused to load %r: only the shipped WSDL or an allowed URL is read", url)
+            raise addresses.AddressRefused()
+
+    return GuardedZeepTransport
 
 
 WSSE_NS = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
@@ -100,6 +114,8 @@ SUMMARY_LIMIT = 500
 
 
 def hardened_settings() -> zeep.Settings:
+    import zeep
+
     return zeep.Settings(strict=False, forbid_dtd=True, forbid_entities=True, forbid_external=True, xml_huge_tree=False)
 
 
@@ -195,7 +211,7 @@ class SoapTransport(HttpTransport):
         super().__init__(configuration, **kwargs)
         self.settings = hardened_settings()
         # Only allowed addresses, and no local file but the channel's own WSDL (decision 0151).
-        self.zeep_transport = GuardedZeepTransport(
+        self.zeep_transport = guarded_zeep_transport()(
             session=self.session,
             timeout=self.timeout[0],
             operation_timeout=self.timeout,
@@ -224,6 +240,8 @@ class SoapTransport(HttpTransport):
     @property
     def zeep(self) -> zeep.Client:
         if self._zeep is None:
+            import zeep
+
             location = self.wsdl_location()
             try:
                 self._zeep = zeep.Client(
@@ -326,6 +344,9 @@ class SoapTransport(HttpTransport):
 
     def parse(self, content: bytes):
         """An XML document parsed with the hardened settings; a hostile one is a ``MalformedResponse``."""
+        from zeep.exceptions import DTDForbidden, EntitiesForbidden
+        from zeep.loader import parse_xml
+
         try:
             return parse_xml(content, self.zeep_transport, settings=self.settings)
         except (DTDForbidden, EntitiesForbidden) as exc:
