@@ -1,0 +1,211 @@
+"""A bulk link's Python run beside its PostgreSQL backend (decision 0570).
+
+A submission is one transaction on one connection: each chunk is looked up, planned and written by
+the linking thread, which waits while the backend works, and the backend waits while the thread
+reads, classifies and records rows. On a host with two cores the two can overlap: the rows are read
+and classified ahead in one thread (``bulk_link.read_ahead``, decision 0500) and the done chunks
+recorded behind in another (``recorded_behind``), both while the linking thread waits for the
+database. What keeps that overlap from being eaten by the GIL:
+
+- ``Gate``: the helper threads run only while the linking thread waits (a statement, a queue): they
+  never take the GIL from it while it plans a chunk, which is when the backend waits for it;
+- ``short_switch_interval``: a thread whose statement has returned waits up to
+  ``sys.getswitchinterval()`` (5 ms) for the GIL held by a helper; shortened while a stream with
+  helpers runs, so the backend gets its next statement sooner;
+- ``constraints_immediate`` (``bulk_link.link_stream``): the foreign keys of the link and pending
+  tables checked at the end of each statement instead of at the COMMIT, where nothing is left to
+  overlap them with (the same checks and CPU, decision 0540).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import sys
+import threading
+from collections.abc import Callable, Iterator
+
+#: The switch interval while a stream with helper threads runs (the interpreter's default: 5 ms).
+SWITCH_INTERVAL = 0.0005
+
+
+class Gate:
+    """Open while the linking thread waits, closed while it runs Python; helper threads pass it per step.
+
+    Only the linking thread opens and closes it (``waiting``, nested as needed); ``open_for_good`` at the
+    end of a stream, so a helper never waits for a thread that has stopped. A helper that finds it
+    closed waits (``pass_``): it does not compete for the GIL while the backend waits for the linking
+    thread, and does its share when the linking thread waits for the backend.
+    """
+
+    def __init__(self):
+        self._event = threading.Event()
+        self._depth = 0
+        self._for_good = False
+        self.is_open = self._event.is_set
+
+    @contextlib.contextmanager
+    def waiting(self) -> Iterator[None]:
+        self._depth += 1
+        self._event.set()
+        try:
+            yield
+        finally:
+            self._depth -= 1
+            if not self._depth and not self._for_good:
+                self._event.clear()
+
+    def open_for_good(self) -> None:
+        self._for_good = True
+        self._event.set()
+
+    def pass_(self) -> None:
+        if not self._event.is_set():
+            self._event.wait()
+
+    def around_queries(self, connection):
+        """``connection.execute_wrapper``: the gate open while each of this thread's statements runs."""
+
+        def wrapper(execute, sql, params, many, context):
+            with self.waiting():
+                return execute(sql, params, many, context)
+
+        return connection.execute_wrapper(wrapper)
+
+
+_switch_lock = threading.Lock()
+_switch_users = 0
+_switch_before = 0.0
+
+
+@contextlib.contextmanager
+def short_switch_interval(interval: float = SWITCH_INTERVAL) -> Iterator[None]:
+    """``sys.setswitchinterval(interval)`` while the block runs, the interval before restored after.
+
+    Concurrent or nested blocks (streams of several threads of a web process) share it: the first
+    shortens it, the last to leave restores what the first found.
+    """
+    global _switch_users, _switch_before
+    with _switch_lock:
+        if not _switch_users:
+            _switch_before = sys.getswitchinterval()
+            if interval < _switch_before:
+                sys.setswitchinterval(interval)
+        _switch_users += 1
+    try:
+        yield
+    finally:
+        with _switch_lock:
+            _switch_users -= 1
+            if not _switch_users:
+                sys.setswitchinterval(_switch_before)
+
+
+_DONE = object()
+
+
+@contextlib.contextmanager
+def recorded_behind(
+    on_chunk: Callable[[list, object], None], *, gate: Gate, depth: int = 1
+) -> Iterator[Callable[[list, object], None]]:
+    """``on_chunk`` called in a thread of its own, in order, while the linking thread goes on.
+
+    Yields the function the linking thread calls instead of ``on_chunk``; it hands the chunk over (at
+    most ``depth`` waiting) and returns. ``on_chunk`` must not use the database (the connection is the
+    linking thread's): recording a submission's rows (counts, the page's rows, the report, the plan).
+    An error it raises is raised in the linking thread at its next hand-over or when the block ends;
+    the chunks after it are not recorded. When the block ends every chunk handed over has been
+    recorded (or the block is left by an error) and the thread has ended.
+    """
+    handoff: queue.Queue = queue.Queue(maxsize=depth)
+    failed: list[BaseException] = []
+
+    def record() -> None:
+        while (item := handoff.get()) is not _DONE:
+            if failed:
+                continue  # drained, not recorded: the linking thread raises the error
+            gate.pass_()
+            try:
+                on_chunk(*item)
+            except BaseException as exc:  # handed to the linking thread
+                failed.append(exc)
+
+    def hand_over(chunk: list, links: object) -> None:
+        if failed:
+            raise failed[0]
+        with gate.waiting():
+            handoff.put((chunk, links))
+
+    thread = threading.Thread(target=record, name="bulk-link-record", daemon=True)
+    thread.start()
+    error = False
+    try:
+        yield hand_over
+    except BaseException:
+        error = True
+        raise
+    finally:
+        gate.open_for_good()
+        handoff.put(_DONE)
+        thread.join()
+        if failed and not error:
+            raise failed[0]
+
+
+#: The foreign keys of these tables, deferrable ones, as ``schema.name`` (one statement, no look-up first).
+_SET_CHECKS = """DO $$DECLARE names text; BEGIN
+SELECT string_agg(format('%I.%I', n.nspname, c.conname), ', ' ORDER BY c.conname) INTO names
+FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
+WHERE c.contype = 'f' AND c.condeferrable AND c.conrelid IN ({tables});
+IF names IS NOT NULL THEN EXECUTE 'SET CONSTRAINTS ' || names || ' {mode}'; END IF; END$$"""
+
+
+class ImmediateChecks:
+    """The foreign keys of some tables checked at the end of each statement while a stream writes.
+
+    Django declares every foreign key ``DEFERRABLE INITIALLY DEFERRED``: PostgreSQL then checks a
+    submission's 150,000 new references (100,000 rows) at its COMMIT, ~0.5 s of backend at the very
+    end, with nothing left to run beside it. ``SET CONSTRAINTS … IMMEDIATE`` moves each check to the
+    end of its statement, the chunk's insert, while the stream's other threads read and record rows:
+    the same checks and CPU (decision 0540), overlapped (decision 0570). ``arm()`` (once, at the first
+    large chunk: small submissions skip both statements) switches them, the end of the block puts back
+    the declared mode, ``DEFERRED``, unless the transaction has failed (it is rolled back then, and a
+    savepoint's rollback restores the mode too). PostgreSQL inside a transaction only; elsewhere nothing.
+    """
+
+    def __init__(self, connection, tables: list[str]):
+        self.connection = connection
+        self.tables = tables
+        self.armed = False
+
+    def _set(self, mode: str) -> None:
+        quote = self.connection.ops.quote_name
+        tables = ", ".join(f"'{quote(table)}'::regclass" for table in self.tables if "'" not in table)
+        with self.connection.cursor() as cursor:
+            cursor.execute(_SET_CHECKS.format(tables=tables, mode=mode))  # no params: the text as it is
+
+    def arm(self) -> None:
+        if self.armed or self.connection.vendor != "postgresql" or not self.connection.in_atomic_block:
+            return
+        self._set("IMMEDIATE")
+        self.armed = True
+
+    def __enter__(self) -> ImmediateChecks:
+        return self
+
+    def __exit__(self, exc_type, exc, traceback) -> None:
+        if self.armed and not _transaction_failed(self.connection):
+            self._set("DEFERRED")
+        self.armed = False
+
+
+def _transaction_failed(connection) -> bool:
+    """Whether the connection's transaction has failed (only a rollback may follow)."""
+    if connection.needs_rollback:
+        return True
+    info = getattr(connection.connection, "info", None)  # psycopg 3
+    if info is not None:
+        from psycopg.pq import TransactionStatus
+
+        return info.transaction_status == TransactionStatus.INERROR
+    return connection.connection.get_transaction_status() == 3  # psycopg2: TRANSACTION_STATUS_INERROR
