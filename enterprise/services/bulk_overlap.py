@@ -152,60 +152,46 @@ def recorded_behind(
             raise failed[0]
 
 
-#: The foreign keys of these tables, deferrable ones, as ``schema.name`` (one statement, no look-up first).
-_SET_CHECKS = """DO $$DECLARE names text; BEGIN
-SELECT string_agg(format('%I.%I', n.nspname, c.conname), ', ' ORDER BY c.conname) INTO names
-FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
-WHERE c.contype = 'f' AND c.condeferrable AND c.conrelid IN ({tables});
-IF names IS NOT NULL THEN EXECUTE 'SET CONSTRAINTS ' || names || ' {mode}'; END IF; END$$"""
+#: The deferrable foreign keys of some tables, as ``schema.name`` for ``SET CONSTRAINTS``.
+_NAMES = (
+    "SELECT string_agg(format('%%I.%%I', n.nspname, c.conname), ', ' ORDER BY c.conname) "
+    "FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace "
+    "WHERE c.contype = 'f' AND c.condeferrable AND c.conrelid = ANY(%s::regclass[])"
+)
 
 
-class ImmediateChecks:
-    """The foreign keys of some tables checked at the end of each statement while a stream writes.
+class ChunkChecks:
+    """The foreign-key checks of a stream's writes run after each chunk instead of at the COMMIT.
 
-    Django declares every foreign key ``DEFERRABLE INITIALLY DEFERRED``: PostgreSQL then checks a
+    Django declares every foreign key ``DEFERRABLE INITIALLY DEFERRED``: PostgreSQL checks a
     submission's 150,000 new references (100,000 rows) at its COMMIT, ~0.5 s of backend at the very
-    end, with nothing left to run beside it. ``SET CONSTRAINTS … IMMEDIATE`` moves each check to the
-    end of its statement, the chunk's insert, while the stream's other threads read and record rows:
-    the same checks and CPU (decision 0540), overlapped (decision 0570). ``arm()`` (once, at the first
-    large chunk: small submissions skip both statements) switches them, the end of the block puts back
-    the declared mode, ``DEFERRED``, unless the transaction has failed (it is rolled back then, and a
-    savepoint's rollback restores the mode too). PostgreSQL inside a transaction only; elsewhere nothing.
+    end, with nothing left to run beside it. ``checked()``, after each chunk's savepoint is released,
+    sends ``SET CONSTRAINTS <these> IMMEDIATE; SET CONSTRAINTS <these> DEFERRED`` (one round trip):
+    switching to immediate runs the checks the chunk left pending, in the transaction itself, while
+    the stream's other threads read and record rows (decision 0570); the second statement puts the
+    declared mode back at once, so a caller's transaction finds it as it was, whatever happens next.
+    Not ``IMMEDIATE`` for the whole stream: each check would then run inside the chunk's savepoint,
+    and the customer's row locked ``FOR KEY SHARE`` by one savepoint after another becomes a
+    multixact that grows with the chunks (the backend's CPU went up, not just moved). ``arm()`` (at the
+    first large chunk: small submissions skip it) reads the constraints' names (one query a stream).
+    PostgreSQL inside a transaction only; elsewhere nothing.
     """
 
     def __init__(self, connection, tables: list[str]):
         self.connection = connection
         self.tables = tables
-        self.armed = False
-
-    def _set(self, mode: str) -> None:
-        quote = self.connection.ops.quote_name
-        tables = ", ".join(f"'{quote(table)}'::regclass" for table in self.tables if "'" not in table)
-        with self.connection.cursor() as cursor:
-            cursor.execute(_SET_CHECKS.format(tables=tables, mode=mode))  # no params: the text as it is
+        self.statement = ""
 
     def arm(self) -> None:
-        if self.armed or self.connection.vendor != "postgresql" or not self.connection.in_atomic_block:
+        if self.statement or self.connection.vendor != "postgresql" or not self.connection.in_atomic_block:
             return
-        self._set("IMMEDIATE")
-        self.armed = True
+        with self.connection.cursor() as cursor:
+            cursor.execute(_NAMES, [self.tables])
+            names = cursor.fetchone()[0]
+        if names:
+            self.statement = f"SET CONSTRAINTS {names} IMMEDIATE; SET CONSTRAINTS {names} DEFERRED"
 
-    def __enter__(self) -> ImmediateChecks:
-        return self
-
-    def __exit__(self, exc_type, exc, traceback) -> None:
-        if self.armed and not _transaction_failed(self.connection):
-            self._set("DEFERRED")
-        self.armed = False
-
-
-def _transaction_failed(connection) -> bool:
-    """Whether the connection's transaction has failed (only a rollback may follow)."""
-    if connection.needs_rollback:
-        return True
-    info = getattr(connection.connection, "info", None)  # psycopg 3
-    if info is not None:
-        from psycopg.pq import TransactionStatus
-
-        return info.transaction_status == TransactionStatus.INERROR
-    return connection.connection.get_transaction_status() == 3  # psycopg2: TRANSACTION_STATUS_INERROR
+    def checked(self) -> None:
+        if self.statement:
+            with self.connection.cursor() as cursor:
+                cursor.execute(self.statement)  # no parameters: two statements in one round trip
