@@ -42,7 +42,7 @@ from django.utils import timezone
 from enterprise.emails import normalize_email
 from enterprise.exceptions import LinkConflict
 from enterprise.models import EnterpriseCustomer, EnterpriseCustomerUser, PendingEnterpriseCustomerUser
-from enterprise.services.bulk_overlap import ChunkChecks, Gate, recorded_behind, short_switch_interval
+from enterprise.services.bulk_overlap import Gate, recorded_behind, short_switch_interval
 from enterprise.services.bulk_sql import AnyOf, insert_varying, text_lines
 from enterprise.services.csv_rows import CsvRow
 from enterprise.services.linking import LinkStatus, link_user
@@ -462,22 +462,14 @@ def link_stream(
     not asked for (no ``RETURNING``) and ``on_chunk`` receives no members, only the rows' statuses.
 
     Python's cyclic garbage collector is paused for the stream and its young generations collected
-    once a chunk (``_collected_per_chunk``, decision 0540). From its first chunk of ``JIT_FROM_ROWS``
-    addresses, a stream that writes on PostgreSQL runs the foreign-key checks of each chunk's writes
-    after the chunk, not at the COMMIT (``bulk_overlap.ChunkChecks``, decision 0570).
+    once a chunk (``_collected_per_chunk``, decision 0540).
     """
     names = _CustomerNames()
     planned = None if write else SeenAddresses()
-    checks = ChunkChecks(
-        connections[router.db_for_write(EnterpriseCustomerUser)],
-        [EnterpriseCustomerUser._meta.db_table, PendingEnterpriseCustomerUser._meta.db_table],
-    )
     with ChunkLookup.for_stream() as lookup, _collected_per_chunk() as collect:
         for chunk in chunks:
             collect()
             todo = [row for row in chunk if row.status is None]
-            if write and len(todo) >= JIT_FROM_ROWS:
-                checks.arm()
             links = (
                 _link_chunk(
                     customer=customer,
@@ -486,7 +478,6 @@ def link_stream(
                     names=names,
                     planned=planned,
                     members=members,
-                    checks=checks,
                 )
                 if todo
                 else ChunkLinks()
@@ -701,7 +692,6 @@ def _link_chunk(
     names: _CustomerNames,
     planned: SeenAddresses | None,
     members: bool = True,
-    checks: ChunkChecks | None = None,
 ) -> ChunkLinks:
     found = lookup.find([row.email for row in chunk])
     plan = _Plan(found=found)
@@ -739,8 +729,6 @@ def _link_chunk(
     except IntegrityError:
         logger.info("Bulk link of customer %s lost a race; redoing %d rows one by one", customer.pk, len(chunk))
         _write_row_by_row(customer, plan, names)
-    if checks is not None:
-        checks.checked()  # the chunk's foreign keys checked now, beside the reading, not at the COMMIT
     return plan.links if members else ChunkLinks()
 
 

@@ -11,10 +11,11 @@ database. What keeps that overlap from being eaten by the GIL:
   never take the GIL from it while it plans a chunk, which is when the backend waits for it;
 - ``short_switch_interval``: a thread whose statement has returned waits up to
   ``sys.getswitchinterval()`` (5 ms) for the GIL held by a helper; shortened while a stream with
-  helpers runs, so the backend gets its next statement sooner;
-- ``constraints_immediate`` (``bulk_link.link_stream``): the foreign keys of the link and pending
-  tables checked at the end of each statement instead of at the COMMIT, where nothing is left to
-  overlap them with (the same checks and CPU, decision 0540).
+  helpers runs, so the backend gets its next statement sooner.
+
+The foreign keys stay deferred (checked at the COMMIT): checking them after each chunk instead was
+measured and left out (decision 0570): the backend's work is the same wherever it runs, and the
+helpers' Python already fits in the waits of the chunks' statements.
 """
 
 from __future__ import annotations
@@ -150,48 +151,3 @@ def recorded_behind(
         thread.join()
         if failed and not error:
             raise failed[0]
-
-
-#: The deferrable foreign keys of some tables, as ``schema.name`` for ``SET CONSTRAINTS``.
-_NAMES = (
-    "SELECT string_agg(format('%%I.%%I', n.nspname, c.conname), ', ' ORDER BY c.conname) "
-    "FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace "
-    "WHERE c.contype = 'f' AND c.condeferrable AND c.conrelid = ANY(%s::regclass[])"
-)
-
-
-class ChunkChecks:
-    """The foreign-key checks of a stream's writes run after each chunk instead of at the COMMIT.
-
-    Django declares every foreign key ``DEFERRABLE INITIALLY DEFERRED``: PostgreSQL checks a
-    submission's 150,000 new references (100,000 rows) at its COMMIT, ~0.5 s of backend at the very
-    end, with nothing left to run beside it. ``checked()``, after each chunk's savepoint is released,
-    sends ``SET CONSTRAINTS <these> IMMEDIATE; SET CONSTRAINTS <these> DEFERRED`` (one round trip):
-    switching to immediate runs the checks the chunk left pending, in the transaction itself, while
-    the stream's other threads read and record rows (decision 0570); the second statement puts the
-    declared mode back at once, so a caller's transaction finds it as it was, whatever happens next.
-    Not ``IMMEDIATE`` for the whole stream: each check would then run inside the chunk's savepoint,
-    and the customer's row locked ``FOR KEY SHARE`` by one savepoint after another becomes a
-    multixact that grows with the chunks (the backend's CPU went up, not just moved). ``arm()`` (at the
-    first large chunk: small submissions skip it) reads the constraints' names (one query a stream).
-    PostgreSQL inside a transaction only; elsewhere nothing.
-    """
-
-    def __init__(self, connection, tables: list[str]):
-        self.connection = connection
-        self.tables = tables
-        self.statement = ""
-
-    def arm(self) -> None:
-        if self.statement or self.connection.vendor != "postgresql" or not self.connection.in_atomic_block:
-            return
-        with self.connection.cursor() as cursor:
-            cursor.execute(_NAMES, [self.tables])
-            names = cursor.fetchone()[0]
-        if names:
-            self.statement = f"SET CONSTRAINTS {names} IMMEDIATE; SET CONSTRAINTS {names} DEFERRED"
-
-    def checked(self) -> None:
-        if self.statement:
-            with self.connection.cursor() as cursor:
-                cursor.execute(self.statement)  # no parameters: two statements in one round trip

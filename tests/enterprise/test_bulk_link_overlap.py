@@ -1,27 +1,23 @@
 """A bulk link's Python beside its backend (decision 0570): the done chunks recorded in a thread of their
 own, in order, while the linking thread goes on; the helper threads held at a gate while the linking
-thread runs Python; the switch interval short only while a stream with helpers runs; each chunk's
-foreign keys checked after the chunk (PostgreSQL), their declared mode (deferred) back at once; errors
-of the reading and of the recording raised in the caller, no thread left behind."""
+thread runs Python; the switch interval short only while a stream with helpers runs; errors of the
+reading and of the recording raised in the caller, no thread left behind."""
 
 import io
 import sys
 import threading
 import time
-import uuid
 
 import pytest
-from django.db import IntegrityError, connection, transaction
-from django.test.utils import CaptureQueriesContext
+from django.db import transaction
 
 from enterprise.exceptions import UploadRefused
-from enterprise.models import EnterpriseCustomerUser, PendingEnterpriseCustomerUser
-from enterprise.services import bulk_link, bulk_overlap, manage_learners
-from enterprise.services.bulk_link import RowStatus, iter_classified, link_rows, link_stream
+from enterprise.services import bulk_overlap, manage_learners
+from enterprise.services.bulk_link import RowStatus, iter_classified, link_rows
 from enterprise.services.bulk_overlap import Gate, recorded_behind, short_switch_interval
 from enterprise.services.csv_rows import CsvRow
 from enterprise.services.manage_learners import link_learners_from_csv
-from tests.factories import CustomerFactory, UserFactory
+from tests.factories import CustomerFactory
 
 HELPERS = {"bulk-link-read-ahead", "bulk-link-record"}
 
@@ -174,67 +170,3 @@ def test_a_stream_with_helpers_shortens_the_switch_interval_and_restores_it_even
     assert seen == [pytest.approx(bulk_overlap.SWITCH_INTERVAL)]
     assert sys.getswitchinterval() == before
     _wait_for_no_helper()
-
-
-# -- the foreign keys checked after each chunk (PostgreSQL) --------------------------------------------------
-
-
-def _checks(queries) -> list[str]:
-    return [query["sql"] for query in queries if query["sql"].startswith("SET CONSTRAINTS")]
-
-
-@pytest.mark.postgresql
-@pytest.mark.django_db
-def test_each_large_chunk_that_writes_has_its_foreign_keys_checked_then_deferred_again(monkeypatch):
-    monkeypatch.setattr(bulk_link, "JIT_FROM_ROWS", 3)
-    customer = CustomerFactory()
-    UserFactory(email="p2@example.com")
-    chunks = [list(_rows(2)), list(_rows(3, start=2)), list(_rows(3, start=5)), list(_rows(3, start=2))]
-    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
-        link_stream(customer=customer, chunks=chunks)
-    checks = _checks(queries)
-    # the small first chunk: nothing; the next two: one round trip each; the last wrote nothing
-    assert len(checks) == 2, checks
-    for statement in checks:
-        immediate, deferred = statement.split("; ")
-        assert immediate.endswith(" IMMEDIATE") and deferred.endswith(" DEFERRED")
-        names = immediate.removeprefix("SET CONSTRAINTS ").removesuffix(" IMMEDIATE")
-        assert names == deferred.removeprefix("SET CONSTRAINTS ").removesuffix(" DEFERRED")
-        assert names.count(",") == 2  # the link's user and customer, the pending row's customer
-    assert EnterpriseCustomerUser.objects.filter(customer=customer).count() == 1
-    assert PendingEnterpriseCustomerUser.objects.filter(customer=customer).count() == 7
-
-
-@pytest.mark.postgresql
-@pytest.mark.django_db
-def test_after_a_stream_the_foreign_keys_are_deferred_again(monkeypatch):
-    monkeypatch.setattr(bulk_link, "JIT_FROM_ROWS", 2)
-    customer = CustomerFactory()
-    with transaction.atomic():
-        link_stream(customer=customer, chunks=[list(_rows(5))])
-        # deferred: a row naming a customer that does not exist is refused at the COMMIT, not at once
-        with transaction.atomic():
-            PendingEnterpriseCustomerUser.objects.create(customer_id=uuid.uuid4(), user_email="x@example.com")
-            transaction.set_rollback(True)
-
-
-@pytest.mark.postgresql
-@pytest.mark.django_db(transaction=True)
-def test_a_broken_reference_left_by_the_caller_is_refused_by_the_stream_not_at_the_commit(monkeypatch):
-    monkeypatch.setattr(bulk_link, "JIT_FROM_ROWS", 2)
-    customer = CustomerFactory()
-    with pytest.raises(IntegrityError), transaction.atomic():
-        PendingEnterpriseCustomerUser.objects.create(customer_id=uuid.uuid4(), user_email="x@example.com")
-        recorded = []
-        link_stream(customer=customer, chunks=[list(_rows(5))], on_chunk=lambda chunk, links: recorded.append(1))
-    assert recorded == []  # checked right after the chunk's writes, before the chunk is recorded
-    assert not PendingEnterpriseCustomerUser.objects.exists()
-
-
-@pytest.mark.django_db
-def test_a_stream_on_sqlite_or_without_a_large_chunk_sends_no_check():
-    customer = CustomerFactory()
-    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
-        link_stream(customer=customer, chunks=[list(_rows(5))])
-    assert _checks(queries) == []  # under JIT_FROM_ROWS: nothing to gain
-    assert PendingEnterpriseCustomerUser.objects.filter(customer=customer).count() == 5
