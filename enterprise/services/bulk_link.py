@@ -397,20 +397,26 @@ def read_ahead(
     mostly waits for PostgreSQL (the waiting releases the GIL), so on two cores the two overlap
     instead of adding up (decision 0500). The chunks come in the same order; an exception raised while
     reading (``UploadRefused``) is raised here, in the consumer. Closing the generator (the consumer
-    stopped) stops the thread at its next chunk. Memory: ``depth`` + 2 chunks at most. ``gate``
-    (``link_rows``): opened while the consumer waits for a chunk, and for good when it stops.
+    stopped) stops the thread at its next chunk. Memory: the consumer's chunk and ``depth`` more (read
+    or being read): the thread starts reading a chunk only when there is room for it (decision 0570).
+    ``gate`` (``link_rows``): opened while the consumer waits for a chunk, and for good when it stops.
     """
     done = object()
     handoff: queue.Queue = queue.Queue(maxsize=depth)
+    room = threading.Semaphore(depth)  # taken before a chunk is read, given back when it is consumed
     stop = threading.Event()
 
     def produce() -> None:
         try:
-            for chunk in chunks:
+            iterator = iter(chunks)
+            while True:
+                room.acquire()
                 if stop.is_set():
                     return
+                chunk = next(iterator, done)
                 handoff.put(chunk)
-            handoff.put(done)
+                if chunk is done:
+                    return
         except BaseException as exc:  # handed to the consumer, which raises it
             handoff.put(exc)
 
@@ -425,9 +431,11 @@ def read_ahead(
                 break
             if isinstance(item, BaseException):
                 raise item
+            room.release()
             yield item
     finally:
         stop.set()
+        room.release()  # a producer waiting for room wakes and sees the stop
         if gate is not None:
             gate.open_for_good()
         while thread.is_alive():  # unblock a producer waiting for room, until it sees the stop

@@ -111,31 +111,37 @@ def recorded_behind(
 ) -> Iterator[Callable[[list, object], None]]:
     """``on_chunk`` called in a thread of its own, in order, while the linking thread goes on.
 
-    Yields the function the linking thread calls instead of ``on_chunk``; it hands the chunk over (at
-    most ``depth`` waiting) and returns. ``on_chunk`` must not use the database (the connection is the
+    Yields the function the linking thread calls instead of ``on_chunk``; it hands the chunk over and
+    returns, once fewer than ``depth`` chunks are being recorded (memory: ``depth`` chunks besides the
+    linking thread's). ``on_chunk`` must not use the database (the connection is the
     linking thread's): recording a submission's rows (counts, the page's rows, the report, the plan).
     An error it raises is raised in the linking thread at its next hand-over or when the block ends;
     the chunks after it are not recorded. When the block ends every chunk handed over has been
     recorded (or the block is left by an error) and the thread has ended.
     """
-    handoff: queue.Queue = queue.Queue(maxsize=depth)
+    handoff: queue.Queue = queue.Queue()
+    room = threading.Semaphore(depth)  # taken by a hand-over, given back when the chunk is recorded
     failed: list[BaseException] = []
 
     def record() -> None:
         while (item := handoff.get()) is not _DONE:
-            if failed:
-                continue  # drained, not recorded: the linking thread raises the error
-            gate.pass_()
-            try:
-                on_chunk(*item)
-            except BaseException as exc:  # handed to the linking thread
-                failed.append(exc)
+            if not failed:  # after an error: dropped, not recorded (the linking thread raises it)
+                gate.pass_()
+                try:
+                    on_chunk(*item)
+                except BaseException as exc:  # handed to the linking thread
+                    failed.append(exc)
+            del item
+            room.release()
 
     def hand_over(chunk: list, links: object) -> None:
         if failed:
             raise failed[0]
         with gate.waiting():
-            handoff.put((chunk, links))
+            room.acquire()
+        if failed:
+            raise failed[0]
+        handoff.put((chunk, links))
 
     thread = threading.Thread(target=record, name="bulk-link-record", daemon=True)
     thread.start()
