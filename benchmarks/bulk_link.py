@@ -41,11 +41,11 @@ before), what the set-up still holds (nothing that grows with the rows: the user
 Every path reports ``cpu_seconds=`` / ``db_cpu_seconds=``: the CPU time of the measured operation
 in this process and in its PostgreSQL backend (PostgreSQL on the same machine; the run of median
 CPU with ``--repeat``), which the load of the shared machine inflates far less than the wall time;
-and ``main_thread_cpu_seconds=``, the part of ``cpu_seconds`` spent in the linking thread: with
-``manage_learners.READ_AHEAD_CHUNKS`` above 0 a submission reads and classifies its file in another
-thread while the database works (decision 0500, off by default), and the time of an idle two-core
-machine would then be about ``main_thread_cpu_seconds`` + ``db_cpu_seconds``; with it off the two CPU
-figures are equal.
+and ``main_thread_cpu_seconds=``, the part of ``cpu_seconds`` spent in the linking thread: a submission
+reads and classifies its file in one thread (``manage_learners.READ_AHEAD_CHUNKS``) and records its done
+chunks in another (``RECORD_BEHIND``) while the linking thread waits for the database (decision 0570), so
+the time of an idle two-core machine is about ``main_thread_cpu_seconds`` + ``db_cpu_seconds``; with both
+off the two CPU figures are equal.
 """
 
 from __future__ import annotations
@@ -339,7 +339,7 @@ def main(argv: list[str]) -> int:
             cpu = sorted(cpu_runs, key=lambda spent: spent[0] + spent[1])[(len(cpu_runs) - 1) // 2]
             extra["cpu_seconds"] = f"{cpu[0]:.2f}"
             extra["db_cpu_seconds"] = f"{cpu[1]:.2f}"
-            # the linking thread alone: with READ_AHEAD_CHUNKS the file is read in another one (decision 0500)
+            # the linking thread alone: the file is read and the rows recorded in others (decision 0570)
             extra["main_thread_cpu_seconds"] = f"{cpu[2]:.2f}"
         if baseline_rows < rows:
             extra["baseline_scaled_from_rows"] = baseline_rows

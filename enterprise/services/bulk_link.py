@@ -42,6 +42,7 @@ from django.utils import timezone
 from enterprise.emails import normalize_email
 from enterprise.exceptions import LinkConflict
 from enterprise.models import EnterpriseCustomer, EnterpriseCustomerUser, PendingEnterpriseCustomerUser
+from enterprise.services.bulk_overlap import Gate, recorded_behind, short_switch_interval
 from enterprise.services.bulk_sql import AnyOf, insert_varying, text_lines
 from enterprise.services.csv_rows import CsvRow
 from enterprise.services.linking import LinkStatus, link_user
@@ -321,6 +322,7 @@ def link_rows(
     write: bool = True,
     members: bool = True,
     ahead: int = 0,
+    behind: bool = False,
 ) -> None:
     """Resolve and apply the unresolved rows of ``iter_classified`` chunk by chunk (caller's transaction).
 
@@ -331,70 +333,111 @@ def link_rows(
     ``progress(rows_done, total)`` is called after each chunk. ``write=False``, ``members=False``: see
     ``link_stream``. ``ahead``: read (and classify) up to that many chunks ahead in a thread of their
     own (``read_ahead``) while this one waits for the database; ``rows`` must then not use the
-    database (a file, a spooled report, a list).
+    database (a file, a spooled report, a list). ``behind``: ``on_chunk`` is called in a thread of its
+    own (``bulk_overlap.recorded_behind``), in order, while this one links the next chunk; it must
+    then not use the database (recording rows, not enrolling them). With either, the helper threads
+    run only while this one waits (``bulk_overlap.Gate``) and the switch interval is shortened for
+    the stream (decision 0570).
     """
     done = 0
+    gate = Gate() if ahead or behind else None
 
     def chunks() -> Iterator[list[RowResult]]:
         chunk: list[RowResult] = []
-        for row in rows:
-            chunk.append(row)
-            if len(chunk) >= chunk_size:
-                yield chunk
-                chunk = []
+        if ahead:  # read in the helper thread: one row at a time while the linking thread waits
+            step = gate.pass_
+            for row in rows:
+                step()
+                chunk.append(row)
+                if len(chunk) >= chunk_size:
+                    yield chunk
+                    chunk = []
+        else:
+            for row in rows:
+                chunk.append(row)
+                if len(chunk) >= chunk_size:
+                    yield chunk
+                    chunk = []
         if chunk:
             yield chunk
 
     chunked = chunks()
     if ahead:
-        chunked = read_ahead(chunked, depth=ahead)
+        chunked = read_ahead(chunked, depth=ahead, gate=gate)
 
     def after(chunk: list[RowResult], links: ChunkLinks) -> None:
         nonlocal done
-        if on_chunk is not None:
-            on_chunk(chunk, links)
+        if record is not None:
+            record(chunk, links)
         done += len(chunk)
         if progress:
             progress(done, max(total, done))
 
     try:
-        link_stream(customer=customer, chunks=chunked, on_chunk=after, write=write, members=members)
+        with contextlib.ExitStack() as stack:
+            record = on_chunk
+            if gate is not None:
+                stack.enter_context(short_switch_interval())
+                stack.enter_context(gate.around_queries(connections[router.db_for_write(EnterpriseCustomerUser)]))
+                if behind and on_chunk is not None:
+                    record = stack.enter_context(recorded_behind(on_chunk, gate=gate))
+            link_stream(customer=customer, chunks=chunked, on_chunk=after, write=write, members=members)
     finally:
+        if gate is not None:
+            gate.open_for_good()  # a helper waiting at the gate goes on, sees the end and stops
         chunked.close()  # the reading thread stops if the linking stopped first
 
 
-def read_ahead(chunks: Iterator[list[RowResult]], *, depth: int) -> Generator[list[RowResult], None, None]:
+def read_ahead(
+    chunks: Iterator[list[RowResult]], *, depth: int, gate: Gate | None = None
+) -> Generator[list[RowResult], None, None]:
     """``chunks`` produced in a thread of their own, at most ``depth`` chunks ahead of the consumer.
 
     Reading, validating and de-duplicating a file is Python work; the linking of the chunk before
     mostly waits for PostgreSQL (the waiting releases the GIL), so on two cores the two overlap
     instead of adding up (decision 0500). The chunks come in the same order; an exception raised while
     reading (``UploadRefused``) is raised here, in the consumer. Closing the generator (the consumer
-    stopped) stops the thread at its next chunk. Memory: ``depth`` + 2 chunks at most.
+    stopped) stops the thread at its next chunk. Memory: the consumer's chunk and ``depth`` more (read
+    or being read): the thread starts reading a chunk only when there is room for it (decision 0570).
+    ``gate`` (``link_rows``): opened while the consumer waits for a chunk, and for good when it stops.
     """
     done = object()
     handoff: queue.Queue = queue.Queue(maxsize=depth)
+    room = threading.Semaphore(depth)  # taken before a chunk is read, given back when it is consumed
     stop = threading.Event()
 
     def produce() -> None:
         try:
-            for chunk in chunks:
+            iterator = iter(chunks)
+            while True:
+                room.acquire()
                 if stop.is_set():
                     return
+                chunk = next(iterator, done)
                 handoff.put(chunk)
-            handoff.put(done)
+                if chunk is done:
+                    return
         except BaseException as exc:  # handed to the consumer, which raises it
             handoff.put(exc)
 
     thread = threading.Thread(target=produce, name="bulk-link-read-ahead", daemon=True)
     thread.start()
+    waiting = gate.waiting if gate is not None else contextlib.nullcontext
     try:
-        while (item := handoff.get()) is not done:
+        while True:
+            with waiting():
+                item = handoff.get()
+            if item is done:
+                break
             if isinstance(item, BaseException):
                 raise item
+            room.release()
             yield item
     finally:
         stop.set()
+        room.release()  # a producer waiting for room wakes and sees the stop
+        if gate is not None:
+            gate.open_for_good()
         while thread.is_alive():  # unblock a producer waiting for room, until it sees the stop
             with contextlib.suppress(queue.Empty):
                 handoff.get(timeout=0.05)
@@ -436,7 +479,14 @@ def link_stream(
             collect()
             todo = [row for row in chunk if row.status is None]
             links = (
-                _link_chunk(customer=customer, chunk=todo, lookup=lookup, names=names, planned=planned, members=members)
+                _link_chunk(
+                    customer=customer,
+                    chunk=todo,
+                    lookup=lookup,
+                    names=names,
+                    planned=planned,
+                    members=members,
+                )
                 if todo
                 else ChunkLinks()
             )

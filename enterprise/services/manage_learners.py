@@ -80,9 +80,13 @@ def _kept_rows() -> int:
 
 
 #: Chunks of a submission read and classified ahead, in a thread, while the database links the one
-#: before (``bulk_link.read_ahead``, decision 0500). 0: one thread. Off: on the shared two-vCPU host
-#: the thread made a submission slower, not faster (benchmarks/README.md); 1 to try it on another.
-READ_AHEAD_CHUNKS = 0
+#: before (``bulk_link.read_ahead``, decision 0500). 0: one thread. Off in decision 0500 (alone, the
+#: thread took the GIL from the linking one); on since decision 0570, with the recording behind and the
+#: helper threads running only while the linking thread waits (``bulk_overlap.Gate``).
+READ_AHEAD_CHUNKS = 1
+#: A submission that enrolls nobody records its done chunks (counts, page rows, report, plan) in a
+#: thread of its own while the next chunk is linked (``bulk_overlap.recorded_behind``, decision 0570).
+RECORD_BEHIND = True
 #: The report of a submission stays in memory up to this size, then goes to a temporary file.
 REPORT_SPOOL_BYTES = 2 * 1024 * 1024
 #: A row's fields in the report (``record``, ``read_report``), in order.
@@ -397,6 +401,7 @@ def _submit(
             write=not plan_only,
             members=target is not None,  # enrolled and notified: none without a course or program
             ahead=READ_AHEAD_CHUNKS,  # the rows come from a file, a spooled report or a list: no database
+            behind=RECORD_BEHIND and target is None,  # recording only: enrolling uses the database
         )
 
     return _run(

@@ -1,5 +1,5 @@
 """``bulk_link.read_ahead``: a submission's rows read and classified in a thread of their own while the
-database links the chunk before (decision 0500; off by default, ``READ_AHEAD_CHUNKS = 0``): the same
+database links the chunk before (decision 0500; on since decision 0570, ``READ_AHEAD_CHUNKS = 1``): the same
 chunks in the same order, the reader's errors raised in the consumer, at most ``depth`` chunks ahead,
 and no thread left behind however it ends."""
 
