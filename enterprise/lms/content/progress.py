@@ -84,7 +84,8 @@ def _moment(record: ProgressRecord):
 
 
 def _import_progress_chunk(provider, customer_id, chunk, now, result: ProgressImport) -> None:
-    emails = {record.email.strip().lower() for record in chunk if "\n" not in record.email}
+    addresses = [record.email.strip().lower() for record in chunk]  # normalized once, for the look-up and the loop
+    emails = {email for email, record in zip(addresses, chunk, strict=True) if "\n" not in record.email}
     ids = {record.provider_id for record in chunk}
     links = {
         email: (user_id, learner_pk)
@@ -101,8 +102,7 @@ def _import_progress_chunk(provider, customer_id, chunk, now, result: ProgressIm
         .values_list("provider_id", "pk", "course_id", "course__course_id")
     }
     latest: dict[tuple[int, int], ProgressRecord] = {}
-    for record in chunk:
-        email = record.email.strip().lower()
+    for email, record in zip(addresses, chunk, strict=True):
         user_id = learners.get(email)
         course = courses.get(record.provider_id)
         if user_id is None:
