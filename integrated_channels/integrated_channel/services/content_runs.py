@@ -24,12 +24,11 @@ date (decision 0490). A run given a start date reads every page.
 from __future__ import annotations
 
 import datetime
+import gc
 import logging
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.utils import timezone
@@ -68,7 +67,6 @@ class Batch:
     key: str = ""
     fingerprint: str = ""
     load: Callable[[Batch], None] | None = None
-    size: int = 0  # the records ``load`` is expected to give, when known (a progress run loads that many ahead)
 
 
 #: Progress records gathered across batches (API pages, files) before they are imported as one chunk.
@@ -146,10 +144,10 @@ def execute(
             )
         context = _context(configuration, what, catalogs)
         beat, interval = time.monotonic(), _heartbeat_seconds()
-        with learner_access(configuration, catalogs), closing(_sourced(batches, what, context, outcome)) as source:
-            for batch, loaded in source:
+        with learner_access(configuration, catalogs), _collector_paused(what):
+            for batch in batches:
                 if not _skip_batch(configuration, provider, what, batch, context, now, outcome):
-                    if batch.load is not None and not loaded:
+                    if batch.load is not None:
                         batch.load(batch)
                     _import_batch(configuration, provider, what, batch, catalogs, context, now, outcome)
                 if time.monotonic() - beat >= interval:
@@ -193,74 +191,21 @@ def execute(
     return run
 
 
-#: A progress run loads (parses and maps) the pages ahead of the one it imports, in a thread of its own: the import
-#: mostly waits for PostgreSQL, which releases the GIL (decision 0580). False: every page loaded when it is imported.
-LOAD_AHEAD = True
-
-
-def _sourced(batches: Iterable[Batch], what: str, context, outcome: Outcome) -> Iterator[tuple[Batch, bool]]:
-    """``(batch, loaded)`` in the order of ``batches``: a progress run's batches loaded ahead (``_loaded_ahead``),
-    every other run's as they come (not loaded: the run loads them when it reads them)."""
-    if what != PROGRESS or not LOAD_AHEAD:
-        return ((batch, False) for batch in batches)
-
-    def will_skip(batch: Batch) -> bool:  # ``_skip_batch``'s answer for a progress batch, without its counting
-        if not outcome.skip_known or not batch.fingerprint or batch.load is None:
-            return False
-        return (
-            outcome.ledger.known(batch.key, content_pages.fingerprint_of(batch.fingerprint.encode(), *context))
-            is not None
-        )
-
-    return _loaded_ahead(batches, will_skip, records=PROGRESS_BUFFER)
-
-
-def _loaded_ahead(batches: Iterable[Batch], will_skip: Callable[[Batch], bool], *, records: int):
-    """``(batch, loaded)`` in the order of ``batches``, each batch that will be read loaded in a worker thread while
-    the caller imports the batches before it, up to about ``records`` records ahead (a batch of unknown ``size``
-    counts as that many: one such batch ahead at most).
-
-    Only ``load`` runs in the worker (parsing and mapping bytes already fetched: no database, no network); the
-    batches are drawn from ``batches`` — fetched — and ``will_skip`` asked in the caller's thread, so a source's
-    connection and transaction stay the caller's. An exception raised by ``load`` is raised here, when its batch
-    comes; one raised while drawing (a remote failure) once the batches drawn before it are handed over, as
-    without the thread. Closing the generator cancels the loads not started and waits for the one running."""
-    pending: deque[tuple[Batch, Future | None]] = deque()
-    upstream = iter(batches)
-    failure: BaseException | None = None
-    exhausted = False
-    ahead = 0  # records of the pending batches being (or already) loaded
-    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="content-run-load")
+@contextmanager
+def _collector_paused(what: str) -> Iterator[None]:
+    """A progress run with Python's cyclic garbage collector off, its young generations collected after each chunk
+    (``_import_progress``). Left on, it ran every 700 allocations and, as each chunk's records and rows survived
+    into the oldest generation, passed over every object of the process again and again: 1.2 of the 4.6 s of
+    Python of 100,000 LinkedIn records (decision 0580; bulk linking does the same, decision 0540). Back on at
+    the end if it was on (only the run that switched it off switches it on)."""
+    if what != PROGRESS or not gc.isenabled():
+        yield
+        return
+    gc.disable()
     try:
-        while True:
-            while not exhausted and (not pending or ahead < records):
-                try:
-                    batch = next(upstream)
-                except StopIteration:
-                    exhausted = True
-                    break
-                except Exception as exc:  # raised after the batches drawn before it
-                    failure, exhausted = exc, True
-                    break
-                future = None
-                if batch.load is not None and not will_skip(batch):
-                    future = executor.submit(batch.load, batch)
-                    ahead += batch.size or records
-                pending.append((batch, future))
-            if not pending:
-                break
-            batch, future = pending.popleft()
-            if future is not None:
-                ahead -= batch.size or records
-                future.result()
-            yield batch, future is not None
-        if failure is not None:
-            raise failure
+        yield
     finally:
-        for _batch, future in pending:
-            if future is not None:
-                future.cancel()
-        executor.shutdown(wait=True)
+        gc.enable()
 
 
 def _counts(outcome: Outcome) -> dict:
@@ -365,6 +310,8 @@ def _import_progress(configuration, provider, now, outcome: Outcome) -> None:
         outcome.unchanged += result.unchanged
         outcome.superseded += result.superseded
         outcome.record_errors.extend(result.errors)
+        if not gc.isenabled():  # paused by the run (``_collector_paused``): the cycles of the chunk's objects freed
+            gc.collect(1)
         if pages and not result.errors:  # a page is remembered only when every record of its chunk went in
             outcome.ledger.remember(pages)
             outcome.ledger.save(now)
