@@ -16,6 +16,10 @@ if TYPE_CHECKING:
 
 PROVIDER = "linkedin"
 _PERCENT = Decimal("0.0001")
+#: The whole percents LinkedIn sends, as the fractions ``Decimal`` division gives, made once (decision 0580).
+_FRACTIONS = {whole: (Decimal(whole) / 100).quantize(_PERCENT) for whole in range(101)}
+_UTC = datetime.UTC
+_from_timestamp = datetime.datetime.fromtimestamp
 
 
 def _value(node) -> str:
@@ -54,7 +58,14 @@ def course_of(asset: dict, *, source: str) -> CourseRecord:
 def _moment(milliseconds) -> datetime.datetime | None:
     if not isinstance(milliseconds, int) or milliseconds <= 0:
         return None
-    return datetime.datetime.fromtimestamp(milliseconds / 1000, tz=datetime.UTC)
+    return _from_timestamp(milliseconds / 1000, _UTC)
+
+
+def _fraction(percent) -> Decimal | None:
+    if not isinstance(percent, int | float):
+        return None
+    fraction = _FRACTIONS.get(percent)
+    return fraction if fraction is not None else (Decimal(percent) / 100).quantize(_PERCENT)
 
 
 def progress_of(element: dict, *, source: str) -> ProgressRecord:
@@ -78,7 +89,10 @@ def progress_of(element: dict, *, source: str) -> ProgressRecord:
     completions = by_type.get("COMPLETIONS") or {}
     seconds = (by_type.get("SECONDS_VIEWED") or {}).get("engagementValue")
     percent = (by_type.get("PROGRESS_PERCENTAGE") or {}).get("engagementValue")
-    completed = isinstance(completions.get("engagementValue"), int) and completions["engagementValue"] > 0
+    completed_at = None
+    if isinstance(completions.get("engagementValue"), int) and completions["engagementValue"] > 0:
+        ms = completions.get("lastEngagedAt")  # mostly the latest engagement: its date is made once
+        completed_at = (last_activity if ms == last and last is not None else _moment(ms)) or last_activity
     learner, content = element.get("learnerDetails") or {}, element.get("contentDetails") or {}
     return ProgressRecord(
         email=str(learner.get("email") or ""),
@@ -86,8 +100,8 @@ def progress_of(element: dict, *, source: str) -> ProgressRecord:
         first_activity=_moment(first),
         last_activity=last_activity,
         time_spent_seconds=seconds if isinstance(seconds, int) and seconds >= 0 else None,
-        percent=(Decimal(percent) / 100).quantize(_PERCENT) if isinstance(percent, int | float) else None,
-        completed_at=(_moment(completions.get("lastEngagedAt")) or last_activity) if completed else None,
+        percent=_fraction(percent),
+        completed_at=completed_at,
         source=source,
     )
 

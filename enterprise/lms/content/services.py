@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import islice
+from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
@@ -67,8 +68,10 @@ class CourseRecord:
         return hashlib.sha256(json.dumps(values, ensure_ascii=False).encode()).hexdigest()
 
 
-@dataclass(frozen=True)
-class ProgressRecord:
+class ProgressRecord(NamedTuple):
+    """A learner's progress in a provider course as a connector mapped it. A named tuple (immutable, like the frozen
+    dataclass it was): a first import makes a million of them, 0.5 µs each against 3.4 µs (decision 0580)."""
+
     email: str
     provider_id: str
     first_activity: datetime.datetime | None = None

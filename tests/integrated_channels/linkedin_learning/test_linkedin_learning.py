@@ -199,3 +199,37 @@ def test_a_no_change_rerun_follows_the_pages_without_building_their_elements(rem
     assert built == []  # every page skipped by its fingerprint, read for its paging only (decision 0525)
     assert len(remote.calls(ASSETS_PATH)) - asset_calls == 2  # still every page, following the next links
     assert len(remote.calls(REPORTS_PATH)) - report_calls == 2
+
+
+def test_the_mapping_makes_percents_and_dates_as_decimal_division_and_fromtimestamp_do():
+    """Whole percents come from a table made once, the completion date is the latest engagement's when they are the
+    same moment (decision 0580): the values are those of the plain computation."""
+    from decimal import Decimal
+
+    from integrated_channels.linkedin_learning import mapping
+
+    for whole in range(101):
+        assert mapping._fraction(whole) == (Decimal(whole) / 100).quantize(Decimal("0.0001"))
+    assert mapping._fraction(33.5) == Decimal("0.3350") and mapping._fraction("40") is None
+    assert mapping._fraction(40.0) == Decimal("0.4000")
+
+    def element(completed_last: int) -> dict:
+        return {
+            "learnerDetails": {"email": "p0@example.com"},
+            "contentDetails": {"contentUrn": "urn:li:lyndaCourse:1"},
+            "activities": [
+                {"engagementType": "PROGRESS_PERCENTAGE", "engagementValue": 100, "lastEngagedAt": 2_000_000},
+                {"engagementType": "COMPLETIONS", "engagementValue": 1, "lastEngagedAt": completed_last},
+            ],
+        }
+
+    def moment(ms: int) -> datetime.datetime:
+        return datetime.datetime.fromtimestamp(ms / 1000, tz=datetime.UTC)
+
+    same = mapping.progress_of(element(2_000_000), source="s")
+    assert same.completed_at == same.last_activity == moment(2_000_000)
+    earlier = mapping.progress_of(element(1_500_000), source="s")
+    assert (earlier.completed_at, earlier.last_activity) == (moment(1_500_000), moment(2_000_000))
+    unset = mapping.progress_of(element(0), source="s")
+    assert unset.completed_at == moment(2_000_000)  # no date of its own: the latest engagement's
+    assert same.percent == Decimal("1.0000")

@@ -421,3 +421,85 @@ def test_tables_a_progress_import_writes_carry_no_covered_index():
     enrollment = _plain_indexes(EnterpriseCourseEnrollment)
     assert ["learner_id"] not in enrollment and ["course_id"] in enrollment
     assert ["modified"] in _plain_indexes(ProviderProgress)
+
+
+def _plain_or_upsert_import(customer):
+    """Two learners in two courses: a completion new to both tables, progress of a pair stored before (changed), one
+    stored and unchanged, and a pair with an inactive LMS enrollment of its own and no enterprise enrollment."""
+    services.import_courses(
+        provider="hmm", customer_id=customer.pk, records=[record(n, provider_id=f"c{n}") for n in range(2)], now=NOW
+    )
+    learners = LearnerFactory.create_batch(2, customer=customer)
+    first = [
+        ProgressRecord(learners[0].user.email, "c0", last_activity=NOW, percent=Decimal("0.25")),
+        ProgressRecord(learners[0].user.email, "c1", last_activity=NOW, percent=Decimal("0.5")),
+    ]
+    content_progress.import_progress(provider="hmm", customer_id=customer.pk, records=first, now=NOW)
+    course = Course.objects.get(course_id="hmm:c1")
+    LmsEnrollment.objects.create(user=learners[1].user, course=course, mode="verified", is_active=False)
+    later = NOW + datetime.timedelta(hours=1)
+    rows = [
+        ProgressRecord(learners[0].user.email, "c0", last_activity=later, percent=Decimal(1), completed_at=later),
+        ProgressRecord(learners[0].user.email, "c1", last_activity=NOW, percent=Decimal("0.5")),  # as stored
+        ProgressRecord(learners[1].user.email, "c0", last_activity=later, percent=Decimal(1), completed_at=later),
+        ProgressRecord(learners[1].user.email, "c1", last_activity=later, percent=Decimal("0.75")),
+    ]
+    result = content_progress.import_progress(provider="hmm", customer_id=customer.pk, records=rows, now=later)
+    stored = sorted(
+        ProviderProgress.objects.values_list("user_id", "course__provider_id", "percent", "completed_at", "modified")
+    )
+    enrolled = sorted(LmsEnrollment.objects.values_list("user_id", "course__course_id", "mode", "is_active"))
+    ece = sorted(EnterpriseCourseEnrollment.objects.values_list("learner_id", "course_id", "source"))
+    completions = sorted(Certificate.objects.values_list("user_id", "course__course_id", "issued_at"))
+    counts = (result.changed, result.unchanged, result.enrolled, result.completions_written, result.errors)
+    u0, u1 = (learner.user_id for learner in learners)
+    assert counts == (3, 1, 2, 2, [])  # two completions (a grade and a certificate each, counted by pair)
+    assert stored == [
+        (u0, "c0", Decimal(1), later, later),
+        (u0, "c1", Decimal("0.5"), None, NOW),
+        (u1, "c0", Decimal(1), later, later),
+        (u1, "c1", Decimal("0.75"), None, later),
+    ]
+    assert enrolled == [
+        (u0, "hmm:c0", "audit", True),
+        (u0, "hmm:c1", "audit", True),
+        (u1, "hmm:c0", "audit", True),
+        (u1, "hmm:c1", "audit", True),  # the inactive enrollment taken up again, in the provider's mode
+    ]
+    assert [(course, source) for _learner, course, source in ece] == [("hmm:c0", "import"), ("hmm:c1", "import")] * 2
+    return counts, stored, enrolled, ece, completions
+
+
+def test_progress_new_pairs_go_in_plainly_and_stored_ones_by_upsert(customer):
+    """PostgreSQL: the pairs not stored yet are inserted without ``ON CONFLICT`` (decision 0580); both kinds in one
+    chunk give what the upserts gave."""
+    with CaptureQueriesContext(connection) as captured:
+        _plain_or_upsert_import(customer)
+    if connection.vendor != "postgresql":
+        return
+    statements = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("WITH present AS")]
+    assert len(statements) == 2  # the two imports' progress statements
+    for progress in statements:
+        new = progress.split("new AS (", 1)[1].split("), up AS (", 1)[0]
+        assert new.startswith('INSERT INTO "lms_content_providerprogress"') and "ON CONFLICT" not in new
+
+
+def test_a_unique_violation_from_a_concurrent_import_rewrites_the_chunk_by_upserts(customer, monkeypatch):
+    """As if another import had written the stored pairs after this one probed for them: the plain INSERT fails, the
+    chunk is written again (every row by upsert) with the same outcome."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the plain INSERTs are PostgreSQL's")
+    calls = []
+    real = content_progress._write
+
+    def probing_nothing(*args, **kwargs):
+        calls.append(kwargs.get("plain_inserts", True))
+        if kwargs.get("plain_inserts", True):
+            with monkeypatch.context() as patch:
+                patch.setattr(content_progress, "_present", lambda table, pairs: "false")
+                return real(*args, **kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(content_progress, "_write", probing_nothing)
+    _plain_or_upsert_import(customer)
+    assert calls == [True, True, False]  # the first import, then the chunk with stored pairs: once more, by upserts
