@@ -372,20 +372,38 @@ def _enroll_missing(connection, cursor, now, *, plain_inserts: bool = True) -> i
 
     Provider courses are the local LMS's under every backend (decision 0390): on PostgreSQL both enrollments
     are one statement; elsewhere, or with another enrollment backend, the new pairs go to ``enroll_many``."""
-    enrollment_constants = {
-        "mode": PROVIDER_MODE,
-        "source": EnrollmentSource.IMPORT,
-        "started_by": StartedBy.LEARNER,  # the learner took the course at the provider on their own
-        "program_id": "",
-        "created": now,
-        "modified": now,
-    }
-    lms_constants = {"mode": PROVIDER_MODE, "is_active": True, "created": now, "modified": now}
     lms_table = connection.ops.quote_name(LmsEnrollment._meta.db_table)
-    lms_tail = (
-        "ON CONFLICT (user_id, course_id) DO UPDATE SET mode = EXCLUDED.mode, is_active = true, "
-        f"modified = EXCLUDED.modified WHERE NOT {lms_table}.is_active OR {lms_table}.mode <> EXCLUDED.mode"
-    )
+
+    def enterprise_enrollments(source: str, tail: str) -> tuple[str, list]:
+        return insert_select(
+            EnterpriseCourseEnrollment,
+            selected={"learner_id": "learner_id", "course_id": "course_key"},
+            source=source,
+            constants={
+                "mode": PROVIDER_MODE,
+                "source": EnrollmentSource.IMPORT,
+                "started_by": StartedBy.LEARNER,  # the learner took the course at the provider on their own
+                "program_id": "",
+                "created": now,
+                "modified": now,
+            },
+            tail=tail,
+        )
+
+    def lms_enrollments(source: str, *, upsert: bool) -> tuple[str, list]:
+        """The LMS enrollments of ``source`` (``s``: the staged pairs); ``upsert``: reactivate one that is there."""
+        tail = (
+            "ON CONFLICT (user_id, course_id) DO UPDATE SET mode = EXCLUDED.mode, is_active = true, "
+            f"modified = EXCLUDED.modified WHERE NOT {lms_table}.is_active OR {lms_table}.mode <> EXCLUDED.mode"
+        )
+        return insert_select(
+            LmsEnrollment,
+            selected={"user_id": "s.user_id", "course_id": "s.local_course_id"},
+            source=source,
+            constants={"mode": PROVIDER_MODE, "is_active": True, "created": now, "modified": now},
+            tail=tail if upsert else "",
+        )
+
     if connection.vendor == "postgresql" and _provider_enrollments_are_local() and plain_inserts:
         # The same two enrollments, the new ones by plain INSERTs (decision 0580): the enterprise enrollments of the
         # pairs that have none (an index probe each, as the conflict check was), then the LMS enrollments of those,
@@ -394,26 +412,11 @@ def _enroll_missing(connection, cursor, now, *, plain_inserts: bool = True) -> i
             connection.ops.quote_name(EnterpriseCourseEnrollment._meta.db_table),
             (("learner_id", "course_id"), ("learner_id", "course_key")),
         )
-        sql, params = insert_select(
-            EnterpriseCourseEnrollment,
-            selected={"learner_id": "learner_id", "course_id": "course_key"},
-            source=f"{_STAGE} AS s WHERE changed AND NOT {ece}",
-            constants=enrollment_constants,
-            tail="RETURNING learner_id, course_id",
+        sql, params = enterprise_enrollments(
+            f"{_STAGE} AS s WHERE changed AND NOT {ece}", "RETURNING learner_id, course_id"
         )
-        lms_new, new_params = insert_select(
-            LmsEnrollment,
-            selected={"user_id": "s.user_id", "course_id": "s.local_course_id"},
-            source="pairs AS s WHERE NOT s.present",
-            constants=lms_constants,
-        )
-        lms_kept, kept_params = insert_select(
-            LmsEnrollment,
-            selected={"user_id": "s.user_id", "course_id": "s.local_course_id"},
-            source="pairs AS s WHERE s.present",
-            constants=lms_constants,
-            tail=lms_tail,
-        )
+        lms_new, new_params = lms_enrollments("pairs AS s WHERE NOT s.present", upsert=False)
+        lms_kept, kept_params = lms_enrollments("pairs AS s WHERE s.present", upsert=True)
         present = _present(lms_table, (("user_id", "course_id"), ("user_id", "local_course_id")))
         cursor.execute(
             f"WITH new AS ({sql}), pairs AS (SELECT s.user_id, s.local_course_id, {present} AS present "  # noqa: S608
@@ -422,20 +425,12 @@ def _enroll_missing(connection, cursor, now, *, plain_inserts: bool = True) -> i
             [*params, *new_params, *kept_params],
         )
         return cursor.fetchone()[0]
-    sql, params = insert_select(
-        EnterpriseCourseEnrollment,
-        selected={"learner_id": "learner_id", "course_id": "course_key"},
-        source=f"{_STAGE} WHERE changed",
-        constants=enrollment_constants,
-        tail="ON CONFLICT (learner_id, course_id) DO NOTHING RETURNING learner_id, course_id",
+    sql, params = enterprise_enrollments(
+        f"{_STAGE} WHERE changed", "ON CONFLICT (learner_id, course_id) DO NOTHING RETURNING learner_id, course_id"
     )
     if connection.vendor == "postgresql" and _provider_enrollments_are_local():
-        lms, lms_params = insert_select(
-            LmsEnrollment,
-            selected={"user_id": "s.user_id", "course_id": "s.local_course_id"},
-            source=f"{_STAGE} AS s JOIN new ON new.learner_id = s.learner_id AND new.course_id = s.course_key",
-            constants=lms_constants,
-            tail=lms_tail,
+        lms, lms_params = lms_enrollments(
+            f"{_STAGE} AS s JOIN new ON new.learner_id = s.learner_id AND new.course_id = s.course_key", upsert=True
         )
         both = f"WITH new AS ({sql}), lms AS ({lms}) SELECT count(*) FROM new"  # noqa: S608 (built above)
         cursor.execute(both, [*params, *lms_params])
