@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import enum
-import gc
 import logging
 import queue
 import re
@@ -29,7 +28,7 @@ import threading
 from array import array
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache, partial
+from functools import lru_cache
 from itertools import chain, islice
 
 from django.contrib.auth import get_user_model
@@ -44,6 +43,7 @@ from enterprise.exceptions import LinkConflict
 from enterprise.models import EnterpriseCustomer, EnterpriseCustomerUser, PendingEnterpriseCustomerUser
 from enterprise.services.bulk_overlap import Gate, recorded_behind, short_switch_interval
 from enterprise.services.bulk_sql import AnyOf, insert_varying, text_lines
+from enterprise.services.collector import collected_per_chunk
 from enterprise.services.csv_rows import CsvRow
 from enterprise.services.linking import LinkStatus, link_user
 from enterprise.services.pending import PendingStatus, add_pending_learner
@@ -470,11 +470,11 @@ def link_stream(
     not asked for (no ``RETURNING``) and ``on_chunk`` receives no members, only the rows' statuses.
 
     Python's cyclic garbage collector is paused for the stream and its young generations collected
-    once a chunk (``_collected_per_chunk``, decision 0540).
+    once a chunk (``collector.collected_per_chunk``, decision 0540).
     """
     names = _CustomerNames()
     planned = None if write else SeenAddresses()
-    with ChunkLookup.for_stream() as lookup, _collected_per_chunk() as collect:
+    with ChunkLookup.for_stream() as lookup, collected_per_chunk() as collect:
         for chunk in chunks:
             collect()
             todo = [row for row in chunk if row.status is None]
@@ -493,29 +493,6 @@ def link_stream(
             if on_chunk is not None:
                 on_chunk(chunk, links)
             del todo, links  # the chunk's rows are dead when the next is read and collected
-
-
-@contextlib.contextmanager
-def _collected_per_chunk() -> Iterator[Callable[[], None]]:
-    """Python's cyclic garbage collector paused for a stream, its young generations collected once a chunk.
-
-    Left to itself the collector runs every 700 allocations and, as a chunk's few thousand rows survive
-    into the oldest generation, passes over every object of the process (Django and the project: a few
-    hundred thousand) again and again: 0.15-0.2 s of the 0.8 s of Python of 100,000 rows (decision 0540).
-    Here it is off for the stream; the function yielded, called before each chunk, collects the two young
-    generations (what the chunks before made, as the previous chunk is dropped: a pass over one chunk's
-    objects), so reference cycles made by a chunk are still freed and memory stays bounded by the chunk.
-    The collector is back on when the stream ends, if it was on before (nested or concurrent streams never
-    leave it off: only the one that switched it off switches it on).
-    """
-    if not gc.isenabled():
-        yield lambda: None
-        return
-    gc.disable()
-    try:
-        yield partial(gc.collect, 1)
-    finally:
-        gc.enable()
 
 
 #: Chunks from this many addresses switch JIT off (their estimate nears ``jit_above_cost``: 100,000).

@@ -28,7 +28,7 @@ import gc
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 
 from django.utils import timezone
@@ -37,6 +37,7 @@ from enterprise.lms.content import pages as content_pages
 from enterprise.lms.content import progress as content_progress
 from enterprise.lms.content import services as content
 from enterprise.lms.content.models import Catalog
+from enterprise.services.collector import collected_per_chunk
 from integrated_channels.integrated_channel.app_settings import channel_settings
 from integrated_channels.integrated_channel.exceptions import ChannelError
 from integrated_channels.integrated_channel.models import Run, RunError
@@ -144,7 +145,12 @@ def execute(
             )
         context = _context(configuration, what, catalogs)
         beat, interval = time.monotonic(), _heartbeat_seconds()
-        with learner_access(configuration, catalogs), _collector_paused(what):
+        # A progress run with the collector paused, its young generations collected after each chunk
+        # (``_import_progress``): left on, it passed over every object of the process again and again as each
+        # chunk's records survived into the oldest generation, 1.2 of the 4.6 s of Python of 100,000 LinkedIn
+        # records (decision 0580).
+        paused = collected_per_chunk() if what == PROGRESS else nullcontext()
+        with learner_access(configuration, catalogs), paused:
             for batch in batches:
                 if not _skip_batch(configuration, provider, what, batch, context, now, outcome):
                     if batch.load is not None:
@@ -189,23 +195,6 @@ def execute(
         run, status=Run.Status.COMPLETED_WITH_ERRORS if failed else Run.Status.COMPLETED, **_counts(outcome)
     )
     return run
-
-
-@contextmanager
-def _collector_paused(what: str) -> Iterator[None]:
-    """A progress run with Python's cyclic garbage collector off, its young generations collected after each chunk
-    (``_import_progress``). Left on, it ran every 700 allocations and, as each chunk's records and rows survived
-    into the oldest generation, passed over every object of the process again and again: 1.2 of the 4.6 s of
-    Python of 100,000 LinkedIn records (decision 0580; bulk linking does the same, decision 0540). Back on at
-    the end if it was on (only the run that switched it off switches it on)."""
-    if what != PROGRESS or not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def _counts(outcome: Outcome) -> dict:
@@ -310,7 +299,7 @@ def _import_progress(configuration, provider, now, outcome: Outcome) -> None:
         outcome.unchanged += result.unchanged
         outcome.superseded += result.superseded
         outcome.record_errors.extend(result.errors)
-        if not gc.isenabled():  # paused by the run (``_collector_paused``): the cycles of the chunk's objects freed
+        if not gc.isenabled():  # paused by the run (``collected_per_chunk``): the cycles of the chunk's objects freed
             gc.collect(1)
         if pages and not result.errors:  # a page is remembered only when every record of its chunk went in
             outcome.ledger.remember(pages)
