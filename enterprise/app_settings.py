@@ -40,6 +40,11 @@ MANAGE_LEARNERS_DEADLOCK_RETRIES
 MANAGE_LEARNERS_CHUNK_SIZE
     Rows linked per round of set-based queries (existing links, pending rows, inserts).
     Default: 5,000.
+MANAGE_LEARNERS_LOOKUP_APART
+    On PostgreSQL, a submission of more than one chunk (Manage Learners, the API's list,
+    ``manage.py link_learners``) looks its next chunk up on a second connection while the first
+    writes the chunk before (decision 0585): one more connection per running submission. ``False``:
+    every statement on the one connection. Default: ``True``.
 MANAGE_LEARNERS_PREVIEW_ROWS
     Rows shown on the page under a preview or result (problems first); the downloadable CSV
     report holds them all. Default: 500.
@@ -90,6 +95,7 @@ DEFAULTS = {
     "MANAGE_LEARNERS_MAX_ROWS": 100_000,
     "MANAGE_LEARNERS_DEADLOCK_RETRIES": 5,
     "MANAGE_LEARNERS_CHUNK_SIZE": 5_000,
+    "MANAGE_LEARNERS_LOOKUP_APART": True,
     "MANAGE_LEARNERS_PREVIEW_ROWS": 500,
     "MANAGE_LEARNERS_UPLOAD_MAX_AGE": 3600,
     "MANAGE_LEARNERS_PAGE_SIZE": 25,

@@ -112,20 +112,33 @@ def _migrated_apart(*, keepdb: bool) -> list:
 
 @contextlib.contextmanager
 def count_queries():
-    """Count the queries run on the default connection inside the block (``.count``)."""
+    """Count the queries run inside the block (``.count``): on the default connection and on every
+    connection opened meanwhile, in any thread (a bulk link's look-up connection, decision 0585)."""
+    import threading
+
     from django.db import connection
+    from django.db.backends.signals import connection_created
 
     class Counter:
         count = 0
 
     counter = Counter()
+    lock = threading.Lock()
 
     def wrapper(execute, sql, params, many, context):
-        counter.count += 1
+        with lock:
+            counter.count += 1
         return execute(sql, params, many, context)
 
-    with connection.execute_wrapper(wrapper):
-        yield counter
+    def opened(sender, connection, **kwargs):
+        connection.execute_wrappers.append(wrapper)
+
+    connection_created.connect(opened, weak=False)
+    try:
+        with connection.execute_wrapper(wrapper):
+            yield counter
+    finally:
+        connection_created.disconnect(opened)
 
 
 def delete_customer_rows(customer, models) -> None:

@@ -15,6 +15,44 @@ def database_cpu_seconds() -> float | None:
     elsewhere (SQLite runs in this process, so its time is in ``time.process_time()``) or when the server's
     process cannot be read (another host). The difference around an operation is the database's share of
     it, which the process's own CPU time leaves out."""
+    fields = _backend_stat()
+    return None if fields is None else (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def ended_backends_cpu_seconds() -> float | None:
+    """CPU seconds of the PostgreSQL server's processes that have ended so far: the children its postmaster
+    (the parent of the default connection's backend) has reaped, ``cutime + cstime``. The difference around
+    an operation is the CPU of the other connections it opened and closed (a bulk link's look-up connection,
+    decision 0585), after ``other_backends_ended``; an autovacuum worker that ended meanwhile counts too.
+    None where ``database_cpu_seconds`` is."""
+    fields = _backend_stat()
+    if fields is None:
+        return None
+    postmaster = _proc_stat(int(fields[1]))
+    return None if postmaster is None else (int(postmaster[13]) + int(postmaster[14])) / os.sysconf("SC_CLK_TCK")
+
+
+def other_backends_ended(timeout: float = 2.0) -> None:
+    """Wait (up to ``timeout`` seconds) until no other client backend of this database runs, then a moment
+    for the server to reap them, so that ``ended_backends_cpu_seconds`` has counted them."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+            )
+            if not cursor.fetchone()[0]:
+                break
+            time.sleep(0.01)
+    time.sleep(0.05)
+
+
+def _backend_stat() -> list[str] | None:
     from django.db import connection
 
     if connection.vendor != "postgresql":
@@ -22,12 +60,17 @@ def database_cpu_seconds() -> float | None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         pid = cursor.fetchone()[0]
+    return _proc_stat(pid)
+
+
+def _proc_stat(pid: int) -> list[str] | None:
+    """The fields of ``/proc/<pid>/stat`` after the command's name (``[0]`` the state, ``[1]`` the parent);
+    None when it cannot be read (the server on another host)."""
     try:
         with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
+            return stat.read().rsplit(")", 1)[1].split()
     except OSError:
         return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime, in clock ticks
 
 
 def peak_rss_mb() -> float:

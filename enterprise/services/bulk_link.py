@@ -46,6 +46,7 @@ from enterprise.services.bulk_sql import AnyOf, insert_varying, text_lines
 from enterprise.services.collector import collected_per_chunk
 from enterprise.services.csv_rows import CsvRow
 from enterprise.services.linking import LinkStatus, link_user
+from enterprise.services.lookup_apart import LookedUp, LookupApart
 from enterprise.services.pending import PendingStatus, add_pending_learner
 from enterprise.services.user_lookup import usernames, users_by_email
 
@@ -341,6 +342,8 @@ def link_rows(
     """
     done = 0
     gate = Gate() if ahead or behind else None
+    lookup = ChunkLookup.for_stream()
+    apart = LookupApart.for_stream(lookup) if ahead else None
 
     def chunks() -> Iterator[list[RowResult]]:
         chunk: list[RowResult] = []
@@ -363,7 +366,10 @@ def link_rows(
 
     chunked = chunks()
     if ahead:
+        if apart is not None:  # looked up in the reading thread, on a connection of its own (decision 0585)
+            chunked = _looked_up_apart(chunked, apart, gate)
         chunked = read_ahead(chunked, depth=ahead, gate=gate)
+    streamed = chunked if apart is None else _decided_at_first(chunked, apart, lookup.connection, chunk_size)
 
     def after(chunk: list[RowResult], links: ChunkLinks) -> None:
         nonlocal done
@@ -381,11 +387,31 @@ def link_rows(
                 stack.enter_context(gate.around_queries(connections[router.db_for_write(EnterpriseCustomerUser)]))
                 if behind and on_chunk is not None:
                     record = stack.enter_context(recorded_behind(on_chunk, gate=gate))
-            link_stream(customer=customer, chunks=chunked, on_chunk=after, write=write, members=members)
+            link_stream(customer=customer, chunks=streamed, on_chunk=after, write=write, members=members, lookup=lookup)
     finally:
         if gate is not None:
             gate.open_for_good()  # a helper waiting at the gate goes on, sees the end and stops
+        if apart is not None:
+            apart.release()  # a reading thread waiting for the decision goes on
         chunked.close()  # the reading thread stops if the linking stopped first
+        if apart is not None:
+            apart.close()  # after the reading thread has ended: the look-up connection is its
+
+
+def _looked_up_apart(chunks: Iterator[list[RowResult]], apart: LookupApart, gate: Gate) -> Iterator[list[RowResult]]:
+    """``chunks`` looked up on ``apart``'s connection from the second on (the first: by the linking thread)."""
+    for index, chunk in enumerate(chunks):
+        yield apart.looked_up(chunk, gate) if index else chunk
+
+
+def _decided_at_first(
+    chunks: Iterator[list[RowResult]], apart: LookupApart, connection, chunk_size: int
+) -> Iterator[list[RowResult]]:
+    """``chunks``, with ``apart.decide`` called in this (the linking) thread when the first arrives."""
+    for index, chunk in enumerate(chunks):
+        if not index:
+            apart.decide(connection, large=len(chunk) >= chunk_size)
+        yield chunk
 
 
 def read_ahead(
@@ -407,8 +433,8 @@ def read_ahead(
     stop = threading.Event()
 
     def produce() -> None:
+        iterator = iter(chunks)
         try:
-            iterator = iter(chunks)
             while True:
                 room.acquire()
                 if stop.is_set():
@@ -419,6 +445,9 @@ def read_ahead(
                     return
         except BaseException as exc:  # handed to the consumer, which raises it
             handoff.put(exc)
+        finally:
+            if hasattr(iterator, "close"):  # a generator left early ends here, in the thread that ran it
+                iterator.close()
 
     thread = threading.Thread(target=produce, name="bulk-link-read-ahead", daemon=True)
     thread.start()
@@ -451,6 +480,7 @@ def link_stream(
     on_chunk: Callable[[list[RowResult], ChunkLinks], None] | None = None,
     write: bool = True,
     members: bool = True,
+    lookup: ChunkLookup | None = None,
 ) -> None:
     """Resolve and apply chunks of unresolved rows one after the other (caller's transaction).
 
@@ -471,13 +501,19 @@ def link_stream(
 
     Python's cyclic garbage collector is paused for the stream and its young generations collected
     once a chunk (``collector.collected_per_chunk``, decision 0540).
+
+    ``lookup``: the stream's ``ChunkLookup`` (by default its own). A chunk that arrives looked up
+    already (``lookup_apart.LookedUp``: on a second connection, decision 0585) is planned from that.
     """
     names = _CustomerNames()
     planned = None if write else SeenAddresses()
-    with ChunkLookup.for_stream() as lookup, collected_per_chunk() as collect:
+    with lookup or ChunkLookup.for_stream() as lookup, collected_per_chunk() as collect:
         for chunk in chunks:
             collect()
-            todo = [row for row in chunk if row.status is None]
+            if isinstance(chunk, LookedUp):
+                todo, found = chunk.todo, chunk.found
+            else:
+                todo, found = [row for row in chunk if row.status is None], None
             links = (
                 _link_chunk(
                     customer=customer,
@@ -486,13 +522,14 @@ def link_stream(
                     names=names,
                     planned=planned,
                     members=members,
+                    found=found,
                 )
                 if todo
                 else ChunkLinks()
             )
             if on_chunk is not None:
                 on_chunk(chunk, links)
-            del todo, links  # the chunk's rows are dead when the next is read and collected
+            del todo, found, links  # the chunk's rows are dead when the next is read and collected
 
 
 #: Chunks from this many addresses switch JIT off (their estimate nears ``jit_above_cost``: 100,000).
@@ -599,7 +636,7 @@ class ChunkLookup:
 
     def _find_joined(self, emails: list[str]) -> Found:
         user_model = get_user_model()
-        connection = connections[router.db_for_read(user_model)]
+        connection = self.connection
         quote = connection.ops.quote_name
         meta = user_model._meta
         users = quote(meta.db_table)
@@ -632,7 +669,8 @@ class ChunkLookup:
             f"LEFT JOIN LATERAL (SELECT {quote(pending.pk.column)} AS id, "
             f"{quote(pending.get_field('customer').column)} AS customer_id FROM {quote(pending.db_table)} "
             f"WHERE LOWER({quote(pending.get_field('user_email').column)}) = e.email AND u.id IS NULL "
-            "OFFSET 0) p ON true"
+            "OFFSET 0) p ON true "
+            "WHERE u.id IS NOT NULL OR p.id IS NOT NULL"  # an address with neither: nothing to read back
         )
         found = Found()
         names: dict[int, str] = {}
@@ -677,8 +715,36 @@ def _link_chunk(
     names: _CustomerNames,
     planned: SeenAddresses | None,
     members: bool = True,
+    found: Found | None = None,
 ) -> ChunkLinks:
-    found = lookup.find([row.email for row in chunk])
+    """Look the chunk up (unless ``found`` came with it), plan it and write it (or settle it, ``planned``)."""
+    plan = _plan_chunk(customer, chunk, found if found is not None else lookup.find([row.email for row in chunk]))
+    if found is not None and plan.relink and planned is None:
+        # Looked up apart (decision 0585), where this stream's own writes are not seen: a learner to link
+        # again may have been linked again by an earlier chunk (a user with two addresses). Here they are.
+        for row in chunk:
+            row.status, row.message, row.user_id = None, "", None
+        plan = _plan_chunk(customer, chunk, lookup.find([row.email for row in chunk]))
+    names.fill({customer_id for _row, customer_id, _what in plan.conflicts})
+    for row, customer_id, what in plan.conflicts:
+        row.status = RowStatus.CONFLICT
+        row.message = f"{what} enterprise customer {names[customer_id]!r}."
+    if planned is not None:
+        _settle_without_writing(plan, planned, first_line=chunk[0].line)
+        return ChunkLinks()
+    if not (plan.create or plan.relink or plan.pend):
+        return plan.links  # nothing to write (everyone already linked or pending): no savepoint
+    try:
+        with transaction.atomic():
+            _write(customer, plan, members=members)
+    except IntegrityError:
+        logger.info("Bulk link of customer %s lost a race; redoing %d rows one by one", customer.pk, len(chunk))
+        _write_row_by_row(customer, plan, names)
+    return plan.links if members else ChunkLinks()
+
+
+def _plan_chunk(customer, chunk: list[RowResult], found: Found) -> _Plan:
+    """What to do with each row of ``chunk``, given what the database holds for its addresses."""
     plan = _Plan(found=found)
     with_user: list[RowResult] = []
     without_user: list[RowResult] = [] if found.users else chunk  # no user at all: one list, no loop
@@ -699,22 +765,7 @@ def _link_chunk(
             with_user.append(row)
     _plan_users(customer, with_user, plan)
     _plan_emails(customer, without_user, plan)
-    names.fill({customer_id for _row, customer_id, _what in plan.conflicts})
-    for row, customer_id, what in plan.conflicts:
-        row.status = RowStatus.CONFLICT
-        row.message = f"{what} enterprise customer {names[customer_id]!r}."
-    if planned is not None:
-        _settle_without_writing(plan, planned, first_line=chunk[0].line)
-        return ChunkLinks()
-    if not (plan.create or plan.relink or plan.pend):
-        return plan.links  # nothing to write (everyone already linked or pending): no savepoint
-    try:
-        with transaction.atomic():
-            _write(customer, plan, members=members)
-    except IntegrityError:
-        logger.info("Bulk link of customer %s lost a race; redoing %d rows one by one", customer.pk, len(chunk))
-        _write_row_by_row(customer, plan, names)
-    return plan.links if members else ChunkLinks()
+    return plan
 
 
 def _plan_users(customer, rows: list[RowResult], plan: _Plan) -> None:
