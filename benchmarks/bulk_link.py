@@ -45,7 +45,10 @@ and ``main_thread_cpu_seconds=``, the part of ``cpu_seconds`` spent in the linki
 reads and classifies its file in one thread (``manage_learners.READ_AHEAD_CHUNKS``) and records its done
 chunks in another (``RECORD_BEHIND``) while the linking thread waits for the database (decision 0570), so
 the time of an idle two-core machine is about ``main_thread_cpu_seconds`` + ``db_cpu_seconds``; with both
-off the two CPU figures are equal.
+off the two CPU figures are equal. On PostgreSQL a submission of more than one chunk looks its chunks up on a
+second connection (decision 0585): ``other_db_cpu_seconds=`` is the CPU of that connection's backend (of every
+backend that ended during the run, read between the runs), and ``queries_per_1000=`` counts both connections'
+queries.
 """
 
 from __future__ import annotations

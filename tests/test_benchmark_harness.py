@@ -210,3 +210,42 @@ def test_a_benchmark_database_on_a_server_is_not_the_test_suites(monkeypatch):
     assert handler["default"].settings_dict["TEST"]["NAME"] == "bench_main"
     assert handler["other"].settings_dict["TEST"]["NAME"] == "chosen"
     assert not handler["embedded"].settings_dict["TEST"].get("NAME")
+
+
+def test_the_query_count_includes_a_connection_opened_in_another_thread():
+    """A bulk link looks up on a second connection in its reading thread (decision 0585): its queries count."""
+    import threading
+
+    from django.db import connection, connections
+
+    def elsewhere():
+        other = connections.create_connection("default")
+        try:
+            with other.cursor() as cursor:
+                cursor.execute("SELECT 1")
+                cursor.execute("SELECT 2")
+        finally:
+            other.close()
+
+    with harness.count_queries() as counter:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        thread = threading.Thread(target=elsewhere)
+        thread.start()
+        thread.join()
+    assert counter.count == 3
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_the_cpu_of_a_backend_that_ended_is_counted():
+    """``ended_backends_cpu_seconds`` grows by the CPU of a connection's backend once it has closed."""
+    from django.db import connections
+
+    before = harness.ended_backends_cpu_seconds()
+    other = connections.create_connection("default")
+    with other.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM generate_series(1, 3000000)")  # ~0.2-0.5 s of the backend's CPU
+    other.close()
+    harness.other_backends_ended()
+    assert harness.ended_backends_cpu_seconds() - before >= 0.05

@@ -14,7 +14,9 @@ the single-row services, which report the conflict.
 look-ups and the same planning give every row the status the writes would give it, and nothing is
 inserted or updated (nothing to roll back, no dead index entries left for the confirmation).
 
-The cost is O(rows / chunk) queries, never O(rows).
+The cost is O(rows / chunk) queries, never O(rows). On PostgreSQL, ``link_rows`` with a reading thread
+looks the chunks after the first up on a second connection while this one writes (``lookup_apart``,
+decision 0585).
 """
 
 from __future__ import annotations

@@ -112,11 +112,16 @@ class LookupApart:
         connection = connections.create_connection(self.alias)
         connection.inc_thread_sharing()  # opened here, closed by the linking thread after this one ends
         try:
+            # One read-only transaction for the stream, so that nothing outlives it on a pooled server
+            # connection (a session's SET would): READ COMMITTED sees each commit as the linking connection
+            # does; REPEATABLE READ takes the linking transaction's snapshot.
             with connection.cursor() as cursor:
-                cursor.execute("SET jit = off")  # as the linking connection's look-ups (ChunkLookup)
-                if self.snapshot is not None:
-                    cursor.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+                if self.snapshot is None:
+                    cursor.execute("BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY")
+                else:
+                    cursor.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
                     cursor.execute("SET TRANSACTION SNAPSHOT %s", [self.snapshot])
+                cursor.execute("SET LOCAL jit = off")  # as the linking connection's look-ups (ChunkLookup)
         except DatabaseError:
             logger.warning("Bulk link: no second connection for the look-ups, which stay on the first", exc_info=True)
             self.enabled = False

@@ -140,6 +140,15 @@ def test_a_submission_records_behind_and_keeps_the_report_in_line_order(settings
     _wait_for_no_helper()
 
 
+@pytest.mark.django_db
+def test_a_chunk_is_written_to_the_report_in_slices_every_row_once_in_order(settings, monkeypatch):
+    settings.ENTERPRISE = {"MANAGE_LEARNERS_CHUNK_SIZE": 100, "MANAGE_LEARNERS_PREVIEW_ROWS": 10}
+    monkeypatch.setattr(manage_learners, "REPORT_SLICE_ROWS", 7)  # 100 rows: 14 slices and a short one
+    result = link_learners_from_csv(customer=CustomerFactory(), file=_file(250))
+    assert [row[0] for row in result.report_rows()] == list(range(1, 252))
+    assert [row[2] for row in result.report_rows()][1:] == [f"p{i}@example.com" for i in range(250)]
+
+
 # -- the switch interval ---------------------------------------------------------------------------------------
 
 
