@@ -131,7 +131,8 @@ def count_queries():
         return execute(sql, params, many, context)
 
     def opened(sender, connection, **kwargs):
-        connection.execute_wrappers.append(wrapper)
+        if wrapper not in connection.execute_wrappers:  # the default connection (re)opened: counted already
+            connection.execute_wrappers.append(wrapper)
 
     connection_created.connect(opened, weak=False)
     try:

@@ -345,7 +345,7 @@ def link_rows(
     done = 0
     gate = Gate() if ahead or behind else None
     lookup = ChunkLookup.for_stream()
-    apart = LookupApart.for_stream(lookup) if ahead else None
+    apart = LookupApart.for_stream(lookup, write=write) if ahead else None
 
     def chunks() -> Iterator[list[RowResult]]:
         chunk: list[RowResult] = []

@@ -1,20 +1,22 @@
 """A submission of more than one chunk looks its next chunks up on a second connection while the first
 writes (decision 0585): the same rows as with one connection, including the addresses whose earlier
-chunk's writes the second connection cannot see; the snapshot of a repeatable-read preview shared; no
-second connection inside a caller's transaction, after a write, for a single chunk, or when it is refused."""
+chunk's writes the second connection cannot see; no second connection inside a caller's transaction,
+after a write, in a repeatable-read transaction, for a preview that writes nothing, for a single chunk,
+or when it is refused."""
 
 import io
 import logging
 import threading
 
 import pytest
+from django.core.files.base import ContentFile
 from django.db import connection, connections, transaction
 from django.db.backends.signals import connection_created
 
 from enterprise.models import EnterpriseCustomerUser, PendingEnterpriseCustomerUser
 from enterprise.services.bulk_link import ChunkLookup, RowResult, RowStatus
 from enterprise.services.lookup_apart import LookedUp, LookupApart
-from enterprise.services.manage_learners import link_learners_from_csv
+from enterprise.services.manage_learners import link_learners_from_csv, preview_upload
 from tests.enterprise.test_manage_learners_plan_preview import _world
 from tests.factories import CustomerFactory, UserFactory
 
@@ -138,16 +140,15 @@ def _found_users(apart: LookupApart, email: str) -> dict:
         apart.close()
 
 
-def test_a_repeatable_read_transactions_lookups_apart_see_its_snapshot():
+def test_a_repeatable_read_transaction_keeps_its_lookups():
+    """Its snapshot (a preview with a plan, decision 0545) is not the second connection's."""
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            cursor.execute("SELECT 1")  # the snapshot is taken
-        _commit_elsewhere("late")
         apart = _lookup_apart()
         apart.decide(connection, large=True)
-        assert apart.enabled and apart.snapshot
-        assert _found_users(apart, "late@example.com") == {}  # committed after the snapshot: not seen
+        assert not apart.enabled
+        apart.close()
 
 
 def test_a_read_committed_transactions_lookups_apart_see_what_is_committed():
@@ -155,8 +156,19 @@ def test_a_read_committed_transactions_lookups_apart_see_what_is_committed():
         _commit_elsewhere("late")
         apart = _lookup_apart()
         apart.decide(connection, large=True)
-        assert apart.enabled and apart.snapshot is None
+        assert apart.enabled
         assert list(_found_users(apart, "late@example.com")) == ["late@example.com"]
+
+
+def test_a_preview_that_writes_nothing_keeps_its_lookups(settings, opened, tmp_path):
+    """Nothing to look up beside (decision 0440): apart, the look-ups only lengthened the reading thread."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.ENTERPRISE = {**settings.ENTERPRISE, "MANAGE_LEARNERS_CHUNK_SIZE": 1}
+    customer, text = _world()
+    _token, preview = preview_upload(customer=customer, upload=ContentFile(text.encode(), name="learners.csv"))
+    assert {line: status for line, status in _statuses(preview).items() if line > 1} == _expected(1)
+    assert opened == []
+    assert LookupApart.for_stream(ChunkLookup.for_stream(), write=False) is None
 
 
 def test_no_lookups_apart_once_the_transaction_has_written_or_for_a_small_stream():
@@ -196,3 +208,20 @@ def test_a_refused_second_connection_leaves_the_lookups_on_the_first(settings, o
     assert {line: status for line, status in _statuses(result).items() if line > 1} == _expected(1)
     assert "no second connection" in caplog.text
     assert opened == []  # never connected
+
+
+def test_the_lookups_apart_cost_two_statements_a_submission_whatever_its_chunks(settings):
+    """The decision on the linking connection and the read-only transaction's start on the other; each chunk's
+    one look-up runs on one connection or the other (``count_queries`` counts every connection, as the
+    benchmark does)."""
+    from benchmarks.harness import count_queries
+
+    counts = {}
+    for apart, prefix in ((False, "one"), (True, "two")):
+        text = "email\n" + "".join(f"{prefix}{i}@example.com\n" for i in range(40))
+        with count_queries() as counter:
+            result = _submit(settings, CustomerFactory(), text, chunk_size=10, apart=apart)
+        assert result.counts == {RowStatus.HEADER: 1, RowStatus.PENDING: 40}
+        counts[apart] = counter.count
+    assert counts[True] == counts[False] + 2
+    assert counts[False] <= 2 + 5 * 4  # the stream's own, then a look-up, a savepoint, an insert, a release a chunk
