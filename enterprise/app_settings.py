@@ -41,10 +41,11 @@ MANAGE_LEARNERS_CHUNK_SIZE
     Rows linked per round of set-based queries (existing links, pending rows, inserts).
     Default: 5,000.
 MANAGE_LEARNERS_LOOKUP_APART
-    On PostgreSQL, a submission of more than one chunk (Manage Learners, the API's list,
-    ``manage.py link_learners``) looks its next chunk up on a second connection while the first
-    writes the chunk before (decision 0585): one more connection per running submission. ``False``:
-    every statement on the one connection. Default: ``True``.
+    On PostgreSQL, a submission of more than one chunk that writes (Manage Learners, the API's
+    list, ``manage.py link_learners``; not a preview that writes nothing) looks its next chunk up
+    on a second, read-only connection while the first writes the chunk before (decision 0585): one
+    more connection per running submission. ``False``: every statement on the one connection.
+    Default: ``True``.
 MANAGE_LEARNERS_PREVIEW_ROWS
     Rows shown on the page under a preview or result (problems first); the downloadable CSV
     report holds them all. Default: 500.
