@@ -53,8 +53,11 @@ class LookupApart:
 
     ``decide`` (the linking thread, at the stream's first chunk) says whether the look-ups go apart;
     ``looked_up`` (the reading thread, from the second chunk on) waits for that answer and looks the
-    chunk up on the second connection, which it opens at its first use; ``close`` (the linking thread,
-    once the reading thread has ended) closes it. ``statements`` counts what the second connection ran.
+    chunk up on the second connection, which it opens at its first use; ``release`` lets a reading
+    thread waiting for the answer go on (the stream stopped first); ``close`` (the linking thread, once
+    the reading thread has ended) closes the connection. A look-up that fails there (the connection
+    lost, ended by the server's ``idle_in_transaction_session_timeout`` while a slow enrollment held the
+    stream) leaves that chunk and the next ones to the linking connection.
     """
 
     def __init__(self, *, alias: str, indexed: bool):
@@ -99,7 +102,13 @@ class LookupApart:
             return chunk
         if gate is not None:
             gate.pass_()
-        return LookedUp(chunk, todo=todo, found=self.lookup.find([row.email for row in todo]))
+        try:
+            found = self.lookup.find([row.email for row in todo])
+        except DatabaseError:
+            logger.warning("Bulk link: the look-up connection failed; the look-ups go back to the first", exc_info=True)
+            self.enabled = False
+            return chunk
+        return LookedUp(chunk, todo=todo, found=found)
 
     def _open(self) -> bool:
         from enterprise.services.bulk_link import ChunkLookup
@@ -114,10 +123,12 @@ class LookupApart:
             # psycopg sends it by the simple query protocol, which takes several statements)
             with connection.cursor() as cursor:
                 cursor.execute("BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY; SET LOCAL jit = off")
-        except DatabaseError:
+        except BaseException as exc:
+            connection.close()
+            if not isinstance(exc, DatabaseError):
+                raise
             logger.warning("Bulk link: no second connection for the look-ups, which stay on the first", exc_info=True)
             self.enabled = False
-            connection.close()
             return False
         self.connection = connection
         self.lookup = ChunkLookup(joined=True, indexed=self.indexed, connection=connection)

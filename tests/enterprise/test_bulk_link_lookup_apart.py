@@ -225,3 +225,35 @@ def test_the_lookups_apart_cost_two_statements_a_submission_whatever_its_chunks(
         counts[apart] = counter.count
     assert counts[True] == counts[False] + 2
     assert counts[False] <= 2 + 5 * 4  # the stream's own, then a look-up, a savepoint, an insert, a release a chunk
+
+
+def test_a_lookup_connection_lost_mid_stream_leaves_the_next_chunks_to_the_first(settings, opened, monkeypatch, caplog):
+    """The server may end the look-up connection (``idle_in_transaction_session_timeout`` during a slow
+    enrollment): that chunk and the next are looked up by the linking connection, the rows as ever."""
+    from django.db import OperationalError
+
+    from enterprise.services import lookup_apart
+
+    opened_for_real = lookup_apart.LookupApart._open
+
+    def open_then_lose(self):
+        if not opened_for_real(self):
+            return False
+        find, calls = self.lookup.find, []
+
+        def find_once(emails):
+            calls.append(emails)
+            if len(calls) > 1:
+                raise OperationalError("terminating connection due to idle-in-transaction timeout")
+            return find(emails)
+
+        self.lookup.find = find_once
+        return True
+
+    monkeypatch.setattr(lookup_apart.LookupApart, "_open", open_then_lose)
+    customer, text = _world()
+    with caplog.at_level(logging.WARNING, logger="enterprise.services.lookup_apart"):
+        result = _submit(settings, customer, text, chunk_size=1)
+    assert {line: status for line, status in _statuses(result).items() if line > 1} == _expected(1)
+    assert "the look-ups go back to the first" in caplog.text
+    assert len(opened) == 1 and opened[0].connection is None  # closed at the end all the same
