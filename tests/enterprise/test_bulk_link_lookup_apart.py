@@ -210,19 +210,36 @@ def test_a_refused_second_connection_leaves_the_lookups_on_the_first(settings, o
     assert opened == []  # never connected
 
 
+def _statements(settings, text: str, *, apart: bool) -> tuple[object, int]:
+    """The submission of ``text`` and the statements it ran on every connection, as the benchmark counts them."""
+    statements = []
+
+    def count(execute, sql, params, many, context):
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    def opened(sender, connection, **kwargs):
+        if count not in connection.execute_wrappers:
+            connection.execute_wrappers.append(count)
+
+    customer = CustomerFactory()
+    connection_created.connect(opened, weak=False)
+    try:
+        with connection.execute_wrapper(count):
+            result = _submit(settings, customer, text, chunk_size=10, apart=apart)
+    finally:
+        connection_created.disconnect(opened)
+    return result, len(statements)
+
+
 def test_the_lookups_apart_cost_two_statements_a_submission_whatever_its_chunks(settings):
     """The decision on the linking connection and the read-only transaction's start on the other; each chunk's
-    one look-up runs on one connection or the other (``count_queries`` counts every connection, as the
-    benchmark does)."""
-    from benchmarks.harness import count_queries
-
+    one look-up runs on one connection or the other."""
     counts = {}
     for apart, prefix in ((False, "one"), (True, "two")):
         text = "email\n" + "".join(f"{prefix}{i}@example.com\n" for i in range(40))
-        with count_queries() as counter:
-            result = _submit(settings, CustomerFactory(), text, chunk_size=10, apart=apart)
+        result, counts[apart] = _statements(settings, text, apart=apart)
         assert result.counts == {RowStatus.HEADER: 1, RowStatus.PENDING: 40}
-        counts[apart] = counter.count
     assert counts[True] == counts[False] + 2
     assert counts[False] <= 2 + 5 * 4  # the stream's own, then a look-up, a savepoint, an insert, a release a chunk
 
