@@ -52,21 +52,15 @@ def other_backends_ended(timeout: float = 2.0) -> None:
     time.sleep(0.05)
 
 
-_backend_pids: dict[int, int] = {}  # id() of a psycopg connection -> its backend's pid
-
-
 def _backend_stat() -> list[str] | None:
     from django.db import connection
 
     if connection.vendor != "postgresql":
         return None
     connection.ensure_connection()
-    key = id(connection.connection)
-    if key not in _backend_pids:  # asked once a connection: a reading inside a measured run adds no query
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid()")
-            _backend_pids[key] = cursor.fetchone()[0]
-    return _proc_stat(_backend_pids[key])
+    # the driver's own record of the backend (from the connection's start): no query, so a reading inside
+    # a measured run adds none to its count
+    return _proc_stat(connection.connection.info.backend_pid)
 
 
 def _proc_stat(pid: int) -> list[str] | None:
